@@ -1,0 +1,104 @@
+# jitterd — see README.md. `make run` and `make test` are all the set-up there is.
+.DELETE_ON_ERROR:
+.SUFFIXES:
+
+V ?= 0
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BUILD   := build
+CC      ?= gcc
+CLANG   ?= clang
+BPFTOOL ?= bpftool
+ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION := $(shell cat VERSION)
+REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+PREFIX  ?= /usr/local
+DESTDIR ?=
+
+PKGS    := libbpf yaml-0.1 libmicrohttpd
+CFLAGS  ?= -O2 -g
+# snprintf truncation of log messages is intended, so that warning is off.
+CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE \
+	   -I$(BUILD) -I. -Idaemon \
+	   -DJD_VERSION='"$(VERSION)"' -DJD_REVISION='"$(REVISION)"' \
+	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+	      -Ibpf -Ibpf/vmlinux/$(ARCH)
+
+BPF_SRCS    := $(wildcard bpf/*.bpf.c)
+SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_OBJS := $(patsubst daemon/%.c,$(BUILD)/daemon/%.o,$(DAEMON_SRCS))
+LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
+UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+
+.PHONY: all deps run test unit integration bench vmtest install clean format-check
+all: $(BUILD)/jitterd
+
+# Installs only what is missing; a no-op on a machine that has everything.
+deps:
+	$(Q)scripts/install-deps.sh
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
+
+$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h bpf/*.h) $(SKELS) VERSION | $(BUILD)/daemon
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/jitterd: $(DAEMON_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check_main.h $(LIB_OBJS) | $(BUILD)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
+
+$(BUILD) $(BUILD)/daemon $(BUILD)/tests:
+	$(Q)mkdir -p $@
+
+run: deps all
+	@echo "jitterd: serving http://localhost:19435/metrics (Ctrl-C stops)"
+	$(Q)$(BUILD)/jitterd --config config/jitterd.yaml
+
+unit: $(UNIT_BINS)
+	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes ./$$t; done
+
+# Root + BPF: the real daemon against the kernel's own counters.
+integration: all
+	$(Q)python3 tests/integration/run.py
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory integration
+
+bench: deps all
+	$(Q)scripts/bench/overhead.sh
+
+vmtest: deps all
+	$(Q)scripts/vmtest.sh all
+
+install: all
+	install -D -m 0755 $(BUILD)/jitterd $(DESTDIR)$(PREFIX)/sbin/jitterd
+	install -D -m 0644 config/jitterd.yaml $(DESTDIR)/etc/jitterd/jitterd.yaml
+	install -D -m 0644 systemd/jitterd.service $(DESTDIR)/etc/systemd/system/jitterd.service
+
+format-check:
+	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*.h bpf/*.c bpf/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * jitterd configuration: the whole schema of jitterd.yaml as one struct.
+ * Defaults are plain initialisers (config_defaults) and must equal what the
+ * commented config/jitterd.yaml says; a unit test holds them together.
+ */
+#ifndef JD_CONFIG_H
+#define JD_CONFIG_H
+
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define JD_NAME_MAX	      64 /* names used as label values, incl. NUL */
+#define JD_MAX_CPU_GROUPS     16
+#define JD_MAX_WORKLOADS      32
+#define JD_MAX_SOCKET_CLASSES 32
+#define JD_MAX_PORT_RANGES    16 /* per port list */
+#define JD_COMM_GLOB_MAX      64
+#define JD_PATH_MAX	      256
+
+struct jd_cpu_group {
+	char name[JD_NAME_MAX];
+	cpu_set_t cpus;
+};
+
+struct jd_workload {
+	char name[JD_NAME_MAX];
+	char comm[JD_COMM_GLOB_MAX]; /* fnmatch glob on the 15-char comm; "" = any */
+	char cgroup[JD_PATH_MAX];    /* cgroup v2 path, "" = any; at least one of the two is set */
+};
+
+struct jd_port_range {
+	uint16_t first, last; /* inclusive */
+};
+
+enum jd_protocol { JD_PROTO_TCP = 1, JD_PROTO_UDP = 2 };
+
+struct jd_socket_class {
+	char name[JD_NAME_MAX];
+	enum jd_protocol protocol;
+	struct jd_port_range local_ports[JD_MAX_PORT_RANGES];
+	int n_local_ports;
+	struct jd_port_range remote_ports[JD_MAX_PORT_RANGES];
+	int n_remote_ports;
+	char local_address[64]; /* textual IPv4/IPv6 address, "" = any */
+};
+
+struct jd_config {
+	char listen[128]; /* "ADDR:PORT", ":PORT", "[v6]:PORT" */
+
+	/* A partition of the CPUs. n_cpu_groups == 0 means one group "all". */
+	struct jd_cpu_group cpu_groups[JD_MAX_CPU_GROUPS];
+	int n_cpu_groups;
+
+	struct jd_workload workloads[JD_MAX_WORKLOADS];
+	int n_workloads;
+
+	struct {
+		bool enabled;
+	} sched, softirq;
+	struct {
+		bool enabled;
+		uint64_t peak_window_ns;
+		struct jd_socket_class classes[JD_MAX_SOCKET_CLASSES];
+		int n_classes;
+	} sockets;
+
+	struct {
+		uint64_t runqueue_latency_threshold_ns;
+		uint64_t softirq_duration_threshold_ns;
+		uint32_t log_size;	    /* recent notable events kept for /events */
+		uint64_t drain_interval_ns; /* how often the daemon drains ring buffers */
+	} events;
+
+	struct {
+		bool cpus_set;
+		cpu_set_t cpus; /* pin the daemon here when cpus_set */
+	} daemon;
+};
+
+void config_defaults(struct jd_config *cfg);
+
+/*
+ * Parse and validate YAML text into cfg, starting from config_defaults();
+ * an empty document gives the defaults. name is what errors are reported against.
+ * nr_cpus is the number of possible CPUs of this machine (cpu_groups must
+ * cover exactly 0..nr_cpus-1); 0 skips that check.
+ * On error, writes one "name:line:col: message" line per problem (followed
+ * by the offending source line and a caret) to err and returns -1; cfg is
+ * then unspecified, so callers parse into a scratch copy.
+ */
+int config_parse(struct jd_config *cfg, const char *name, const char *text, size_t len,
+		 unsigned nr_cpus, FILE *err);
+/* The same for a file; a file that cannot be read is "path: strerror". */
+int config_load_file(struct jd_config *cfg, const char *path, unsigned nr_cpus, FILE *err);
+
+#endif

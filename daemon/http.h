@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP endpoint: libmicrohttpd in external-epoll mode, driven from the
+ * daemon's own loop (no threads). Pages are rendered by callbacks from a
+ * route table; the server adds the method/404/limits policy around them.
+ */
+#ifndef JD_HTTP_H
+#define JD_HTTP_H
+
+#include <sys/socket.h>
+
+#include "buf.h"
+
+struct http_route {
+	const char *path;	  /* exact match */
+	const char *content_type;
+	/* Fill out with the body. Return 0, or -1 for a 500. */
+	int (*render)(void *ctx, struct buf *out);
+	void *ctx;
+};
+
+struct http_limits {
+	unsigned max_connections;	 /* total open connections */
+	unsigned max_connections_per_ip;
+	unsigned timeout_s;		 /* idle connection timeout */
+	unsigned max_request_bytes;	 /* per-connection memory for request line + headers */
+};
+
+struct http_server;
+
+/* Binds and listens. Returns NULL (and logs why) on failure. */
+struct http_server *http_start(const struct sockaddr *addr, socklen_t addrlen,
+			       const struct http_route *routes, unsigned n_routes,
+			       const struct http_limits *limits);
+/* The fd to watch for readability in the daemon's epoll set. */
+int http_epoll_fd(const struct http_server *s);
+/* Process whatever is ready; call when the fd is readable and on timeout. */
+void http_run(struct http_server *s);
+/* Milliseconds until http_run must be called again even if nothing is
+ * readable (connection timeouts), or -1 for no deadline. */
+int http_timeout_ms(struct http_server *s);
+/* The port actually bound (useful with port 0). */
+unsigned http_port(const struct http_server *s);
+void http_stop(struct http_server *s);
+
+#endif

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * jitterd: the life of the daemon.
+ *
+ *   parse arguments -> load config -> check BTF and privilege -> pin ->
+ *   create the events ring -> start collectors (load + attach probes) ->
+ *   listen -> drop privilege -> serve until SIGTERM/SIGINT ->
+ *   stop in reverse order (programs detached, port released) -> exit 0.
+ *
+ * Exit codes: 0 clean stop, 1 runtime failure, 2 bad usage or config.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "collector.h"
+#include "config.h"
+#include "events.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "pages.h"
+#include "parse.h"
+#include "privs.h"
+#include "probe.h"
+#include "self.h"
+
+struct options {
+	const char *config_path;
+	const char *listen;
+	bool check_config;
+};
+
+static const struct http_limits http_limits = {
+	.max_connections = 64,
+	.max_connections_per_ip = 8,
+	.timeout_s = 10,
+	.max_request_bytes = 16384,
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: jitterd [--config FILE] [--listen ADDR:PORT] [--check-config] [--version] "
+		"[--help]\n"
+		"  -c, --config FILE      YAML config (default: built-in defaults)\n"
+		"  -l, --listen ADDR:PORT HTTP listen address, overrides the config (\":19435\")\n"
+		"      --check-config     validate the config, print ok or the errors, exit 0/2\n"
+		"  -v, --verbose          log debug messages\n"
+		"  -V, --version          print the version and exit\n"
+		"  -h, --help             this text\n");
+}
+
+static int parse_args(int argc, char **argv, struct options *o)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "check-config", no_argument, NULL, 'C' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "c:l:vVh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': o->config_path = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 'C': o->check_config = true; break;
+		case 'v': log_max_level = LOG_DEBUG; break;
+		case 'V': printf("jitterd %s (%s)\n", JD_VERSION, JD_REVISION); exit(0);
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "jitterd: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static int load_config(const struct options *o, struct jd_config *cfg)
+{
+	unsigned nr_cpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
+	struct sockaddr_storage ss;
+	socklen_t len;
+	const char *why;
+
+	config_defaults(cfg);
+	if (o->config_path && config_load_file(cfg, o->config_path, nr_cpus, stderr))
+		return -1;
+	if (o->listen) {
+		if (parse_listen(o->listen, &ss, &len, &why)) {
+			fprintf(stderr, "jitterd: --listen %s: %s\n", o->listen, why);
+			return -1;
+		}
+		snprintf(cfg->listen, sizeof(cfg->listen), "%s", o->listen);
+	}
+	return 0;
+}
+
+static int pin_daemon(const struct jd_config *cfg)
+{
+	if (!cfg->daemon.cpus_set)
+		return 0;
+	if (sched_setaffinity(0, sizeof(cfg->daemon.cpus), &cfg->daemon.cpus)) {
+		log_err("daemon.cpus: cannot pin jitterd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && log_max_level < LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_INFO && log_max_level < LOG_INFO)
+		return 0;
+	fputs("jitterd: libbpf: ", stderr);
+	return vfprintf(stderr, fmt, ap);
+}
+
+static struct http_server *listen_http(const struct jd_config *cfg)
+{
+	struct sockaddr_storage addr;
+	struct http_server *http;
+	socklen_t len;
+	const char *why;
+
+	if (parse_listen(cfg->listen, &addr, &len, &why))
+		return NULL; /* validated with the config already */
+	http = http_start((struct sockaddr *)&addr, len, pages, n_pages, &http_limits);
+	if (http)
+		log_info("serving http://%s/metrics (port %u)", cfg->listen, http_port(http));
+	return http;
+}
+
+int main(int argc, char **argv)
+{
+	struct options opts = {};
+	struct jd_config cfg;
+	struct http_server *http = NULL;
+	int status = 1;
+
+	if (parse_args(argc, argv, &opts) || load_config(&opts, &cfg))
+		return 2;
+	if (opts.check_config) {
+		puts("ok");
+		return 0;
+	}
+	libbpf_set_print(libbpf_log);
+	if (loop_block_signals() || privs_check() || probes_init() || pin_daemon(&cfg))
+		return 1;
+	self_init();
+	if (events_init(&cfg))
+		goto out_probes;
+	if (collectors_start(&cfg) == 0)
+		log_warn("no collector is running; serving self metrics only");
+	http = listen_http(&cfg);
+	if (!http)
+		goto out_collectors;
+	privs_drop();
+
+	status = loop_run(http, &cfg) ? 1 : 0;
+
+	http_stop(http);
+	pages_finish();
+out_collectors:
+	collectors_stop();
+	events_finish();
+out_probes:
+	probes_finish();
+	log_info("stopped");
+	return status;
+}

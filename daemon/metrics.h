@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Metric registry and Prometheus text-format (0.0.4) encoder.
+ *
+ * A scrape builds a fresh registry: each collector names its families and
+ * adds samples; the encoder writes them out. Collectors never print text.
+ * Families come out sorted by name, samples in the order they were added.
+ * Values stay integers (counts, nanoseconds, bytes) until encoding so that
+ * counters and histogram sums are written exactly.
+ */
+#ifndef JD_METRICS_H
+#define JD_METRICS_H
+
+#include <stdint.h>
+
+#include "buf.h"
+
+enum metric_type { METRIC_COUNTER, METRIC_GAUGE, METRIC_HISTOGRAM };
+
+enum metric_unit {
+	METRIC_UNIT_NONE,    /* written as is (counts, bytes) */
+	METRIC_UNIT_SECONDS, /* stored in ns, written as exact decimal seconds */
+};
+
+/*
+ * Power-of-two histogram: bucket i holds values <= 2^(first_log2 + i)
+ * (in the stored unit), except the last, which is the overflow (+Inf)
+ * bucket. Counts are per bucket, not cumulative; the encoder accumulates.
+ */
+struct metric_hist {
+	const uint64_t *buckets;
+	unsigned n_buckets; /* including the overflow bucket */
+	unsigned first_log2;
+	uint64_t sum;
+};
+
+struct metrics;
+struct metric_family;
+
+struct metrics *metrics_new(void);
+void metrics_free(struct metrics *m);
+/* Forget all families and samples, keep the memory for the next scrape. */
+void metrics_clear(struct metrics *m);
+
+/*
+ * Find or create a family. Asking twice for the same name returns the same
+ * family; asking with a different type or unit is a programming error and
+ * returns NULL (samples added to NULL are ignored and logged once).
+ */
+struct metric_family *metrics_family(struct metrics *m, const char *name, const char *help,
+				     enum metric_type type, enum metric_unit unit);
+
+/*
+ * Labels are given as name, value pairs ended by NULL. In a
+ * METRIC_UNIT_SECONDS family every value is in nanoseconds, doubles too.
+ */
+void metric_u64(struct metric_family *f, uint64_t value, ...) __attribute__((sentinel));
+void metric_double(struct metric_family *f, double value, ...) __attribute__((sentinel));
+void metric_hist(struct metric_family *f, const struct metric_hist *h, ...)
+	__attribute__((sentinel));
+
+/* Append the text exposition to out. Returns 0, or -ENOMEM. */
+int metrics_encode(const struct metrics *m, struct buf *out);
+
+/* Writes ns as exact decimal seconds ("0.000000128", "2.5"). */
+void metrics_format_seconds(struct buf *out, uint64_t ns);
+
+#endif

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+#include "privs.h"
+
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int privs_check(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "jd_check", 4, 4, 1, NULL);
+
+	if (fd < 0) {
+		log_err("cannot create BPF maps: %s; run jitterd as root (it needs CAP_BPF, "
+			"CAP_PERFMON and CAP_SYS_RESOURCE, or CAP_SYS_ADMIN)",
+			strerror(errno));
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+static void unprivileged_ids(uid_t *uid, gid_t *gid)
+{
+	const struct passwd *pw = getpwnam("nobody");
+
+	*uid = pw ? pw->pw_uid : 65534;
+	*gid = pw ? pw->pw_gid : 65534;
+}
+
+static int become(uid_t uid, gid_t gid)
+{
+	if (setgroups(0, NULL) || setresgid(gid, gid, gid) || setresuid(uid, uid, uid))
+		return -errno;
+	/* Keep /proc/self readable by ourselves (process_open_fds). */
+	prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+	prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	return 0;
+}
+
+/* Ask a child that has dropped privileges to read a map we created. */
+static int map_reads_allowed_unprivileged(uid_t uid, gid_t gid)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "jd_privs", 4, 4, 1, NULL), status;
+	pid_t pid;
+
+	if (fd < 0)
+		return 0;
+	pid = fork();
+	if (pid == 0) {
+		__u32 key = 0, value;
+
+		_exit(become(uid, gid) || bpf_map_lookup_elem(fd, &key, &value) ? 1 : 0);
+	}
+	close(fd);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid)
+		return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int privs_drop(void)
+{
+	uid_t uid;
+	gid_t gid;
+	int err;
+
+	if (geteuid() != 0)
+		return 1;
+	unprivileged_ids(&uid, &gid);
+	if (!map_reads_allowed_unprivileged(uid, gid)) {
+		log_info("this kernel needs CAP_BPF to read BPF maps; keeping privileges");
+		return 1;
+	}
+	err = become(uid, gid);
+	if (err) {
+		log_warn("dropping privileges: %s; keeping them", strerror(-err));
+		return 1;
+	}
+	log_info("dropped privileges: running as uid %u", (unsigned)uid);
+	return 0;
+}

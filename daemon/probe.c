@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+#include "probe.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "log.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+
+static struct btf *vmlinux_btf;
+static enum probe_attach best_allowed = PROBE_TP_BTF;
+
+static const char *const attach_names[PROBE_ATTACH_TYPES] = {
+	[PROBE_NONE] = "none",		   [PROBE_TP_BTF] = "tp_btf", [PROBE_RAW_TP] = "raw_tp",
+	[PROBE_TRACEPOINT] = "tracepoint", [PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
+};
+
+const char *probe_attach_name(enum probe_attach a)
+{
+	return a < PROBE_ATTACH_TYPES ? attach_names[a] : "?";
+}
+
+int probe_parse_attach(const char *s, enum probe_attach *a)
+{
+	for (int i = PROBE_TP_BTF; i < PROBE_ATTACH_TYPES; i++) {
+		if (!strcmp(s, attach_names[i])) {
+			*a = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int probes_init(void)
+{
+	const char *force = getenv("JITTERD_ATTACH");
+
+	if (force && *force) {
+		if (probe_parse_attach(force, &best_allowed)) {
+			log_err("JITTERD_ATTACH=%s: not an attach type", force);
+			return -EINVAL;
+		}
+		log_warn("JITTERD_ATTACH=%s: better attach types are not tried", force);
+	}
+	vmlinux_btf = btf__load_vmlinux_btf();
+	if (!vmlinux_btf) {
+		int err = -errno;
+
+		log_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; jitterd needs a "
+			"kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+void probes_finish(void)
+{
+	btf__free(vmlinux_btf);
+	vmlinux_btf = NULL;
+}
+
+int probe_tracepoint_nargs(const char *tracepoint)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tracepoint);
+	id = btf__find_by_name_kind(vmlinux_btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(vmlinux_btf, id); /* typedef -> pointer -> func proto */
+	t = btf__type_by_id(vmlinux_btf, t->type);
+	if (!t || !btf_is_ptr(t))
+		return -EINVAL;
+	t = btf__type_by_id(vmlinux_btf, t->type);
+	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+		return -EINVAL;
+	return btf_vlen(t) - 1;
+}
+
+/* An empty program ("return 0") of the given type, or a negative errno. */
+static int trial_load(enum bpf_prog_type type, enum bpf_attach_type eat, __u32 btf_id)
+{
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = eat,
+		    .attach_btf_id = btf_id);
+	int fd = bpf_prog_load(type, "jd_trial", "GPL", insns, 2, &opts);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int trial_btf(const char *what, int kind, enum bpf_attach_type eat, const char *name,
+		     char *why, size_t len)
+{
+	char btf_name[128];
+	int id, prog, link;
+
+	snprintf(btf_name, sizeof(btf_name), kind == BTF_KIND_TYPEDEF ? "btf_trace_%s" : "%s",
+		 name);
+	id = btf__find_by_name_kind(vmlinux_btf, btf_name, kind);
+	if (id < 0) {
+		snprintf(why, len, "%s: %s not in the kernel's BTF", what, btf_name);
+		return -ENOENT;
+	}
+	prog = trial_load(BPF_PROG_TYPE_TRACING, eat, id);
+	if (prog < 0) {
+		snprintf(why, len, "%s: load: %s", what, strerror(-prog));
+		return prog;
+	}
+	link = bpf_raw_tracepoint_open(NULL, prog);
+	if (link < 0) {
+		link = -errno;
+		snprintf(why, len, "%s: attach: %s", what, strerror(-link));
+	}
+	close(prog);
+	if (link < 0)
+		return link;
+	close(link);
+	return 0;
+}
+
+static int trial_raw_tp(const char *tp, char *why, size_t len)
+{
+	int prog = trial_load(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), link;
+
+	if (prog < 0) {
+		snprintf(why, len, "raw_tp: load: %s", strerror(-prog));
+		return prog;
+	}
+	link = bpf_raw_tracepoint_open(tp, prog);
+	if (link < 0) {
+		link = -errno;
+		snprintf(why, len, "raw_tp: attach %s: %s", tp, strerror(-link));
+	}
+	close(prog);
+	if (link < 0)
+		return link;
+	close(link);
+	return 0;
+}
+
+/* Attach an empty program of the given type to a perf event: the
+ * classic tracepoint and kprobe paths. */
+static int trial_perf(enum bpf_prog_type type, struct perf_event_attr *attr, const char *what,
+		      char *why, size_t len)
+{
+	int prog, pfd, err = 0;
+
+	prog = trial_load(type, 0, 0);
+	if (prog < 0) {
+		snprintf(why, len, "%s: load: %s", what, strerror(-prog));
+		return prog;
+	}
+	pfd = syscall(SYS_perf_event_open, attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0 || ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) < 0) {
+		err = -errno;
+		snprintf(why, len, "%s: attach: %s", what, strerror(-err));
+	}
+	if (pfd >= 0)
+		close(pfd);
+	close(prog);
+	return err;
+}
+
+static int read_uint_file(const char *path, unsigned long *v)
+{
+	FILE *f = fopen(path, "re");
+	int ok;
+
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%lu", v) == 1;
+	fclose(f);
+	return ok ? 0 : -EINVAL;
+}
+
+/* libbpf reads tracepoint ids from tracefs, which nobody mounts for us. */
+static int tracefs_ready(void)
+{
+	struct stat st;
+
+	if (!stat(TRACEFS "/events", &st))
+		return 0;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
+		return -errno;
+	log_info("mounted tracefs on " TRACEFS " for classic tracepoints");
+	return stat(TRACEFS "/events", &st) ? -errno : 0;
+}
+
+static int trial_tracepoint(const char *system, const char *tp, char *why, size_t len)
+{
+	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
+					.sample_period = 1, .wakeup_events = 1 };
+	char path[256];
+	unsigned long id;
+	int err = tracefs_ready();
+
+	if (err) {
+		snprintf(why, len, "tracepoint: tracefs: %s", strerror(-err));
+		return err;
+	}
+	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s/id", system, tp);
+	err = read_uint_file(path, &id);
+	if (err) {
+		snprintf(why, len, "tracepoint: %s: %s", path, strerror(-err));
+		return err;
+	}
+	attr.config = id;
+	return trial_perf(BPF_PROG_TYPE_TRACEPOINT, &attr, "tracepoint", why, len);
+}
+
+static int trial_kprobe(const char *func, char *why, size_t len)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr), .sample_period = 1,
+					.wakeup_events = 1 };
+	unsigned long type;
+
+	if (read_uint_file("/sys/bus/event_source/devices/kprobe/type", &type)) {
+		snprintf(why, len, "kprobe: this kernel has no kprobe PMU (CONFIG_KPROBES off?)");
+		return -ENOTSUP;
+	}
+	attr.type = type;
+	attr.config1 = (__u64)(unsigned long)func;
+	return trial_perf(BPF_PROG_TYPE_KPROBE, &attr, "kprobe", why, len);
+}
+
+static int trial(const struct probe *p, enum probe_attach a, char *why, size_t len)
+{
+	switch (a) {
+	case PROBE_TP_BTF:
+		return trial_btf("tp_btf", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->target, why, len);
+	case PROBE_RAW_TP:
+		return trial_raw_tp(p->target, why, len);
+	case PROBE_TRACEPOINT:
+		return trial_tracepoint(p->system, p->target, why, len);
+	case PROBE_FENTRY:
+		return trial_btf("fentry", BTF_KIND_FUNC, BPF_TRACE_FENTRY, p->function, why, len);
+	case PROBE_KPROBE:
+		return trial_kprobe(p->function, why, len);
+	default:
+		return -EINVAL;
+	}
+}
+
+void probes_select(struct probe *probes, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct probe *p = &probes[i];
+		size_t used = 0;
+
+		p->attach = PROBE_NONE;
+		p->why[0] = '\0';
+		for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++) {
+			char why[128];
+
+			if (!p->prog[a])
+				continue;
+			if (p->attach != PROBE_NONE || a < best_allowed ||
+			    trial(p, a, why, sizeof(why))) {
+				bpf_program__set_autoload(p->prog[a], false);
+				if (p->attach == PROBE_NONE && a >= best_allowed && used < sizeof(p->why))
+					used += snprintf(p->why + used, sizeof(p->why) - used,
+							 "%s%s", used ? "; " : "", why);
+				continue;
+			}
+			p->attach = a;
+		}
+		if (p->attach == PROBE_NONE)
+			log_warn("probe %s: nothing attaches on this kernel (%s)", p->name, p->why);
+		else
+			log_debug("probe %s: %s", p->name, probe_attach_name(p->attach));
+	}
+}
+
+void probes_attach(struct probe *probes, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct probe *p = &probes[i];
+
+		if (p->attach == PROBE_NONE)
+			continue;
+		p->link = bpf_program__attach(p->prog[p->attach]);
+		if (!p->link) {
+			snprintf(p->why, sizeof(p->why), "%s: attach: %s",
+				 probe_attach_name(p->attach), strerror(errno));
+			log_warn("probe %s: %s", p->name, p->why);
+			p->attach = PROBE_NONE;
+			continue;
+		}
+		log_info("probe %s: attached (%s)", p->name, probe_attach_name(p->attach));
+	}
+}
+
+void probes_detach(struct probe *probes, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		bpf_link__destroy(probes[i].link);
+		probes[i].link = NULL;
+	}
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Install the Debian 12 packages jitterd needs to build, run and test,
+# only those that are missing. Safe to run again: a no-op when all is there.
+set -eu
+
+# build: compiler, BPF toolchain, libraries
+pkgs="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
+libmicrohttpd-dev"
+# test: unit tests (Check), integration (python3, promtool, a real Prometheus,
+# iproute2 for ss, procps, curl), unit-file checks (systemd), benchmarks (perf)
+pkgs="$pkgs check python3 prometheus iproute2 procps curl systemd linux-perf"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	sudo=sudo
+else
+	sudo=
+fi
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# The package lists of a fresh machine may be empty or stale.
+$sudo apt-get update -qq
+# --no-install-recommends: prometheus would otherwise pull in a node exporter
+# and start services we do not want on a build host.
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null

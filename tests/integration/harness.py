@@ -1,0 +1,193 @@
+"""A small test harness for jitterd's integration tests (stdlib only).
+
+Tests are functions named test_* in tests/integration/test_*.py. Each gets
+no arguments and uses the helpers here: start the real daemon, scrape it,
+read the kernel's own counters. Under CI=true a test that wants to skip
+fails instead: these machines have root and BPF.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+JITTERD = os.path.join(ROOT, "build", "jitterd")
+
+
+class Skip(Exception):
+    pass
+
+
+def skip(why):
+    raise Skip(why)
+
+
+class Daemon:
+    """The real jitterd on a loopback port chosen by the kernel."""
+
+    def __init__(self, config=None, env=None, args=()):
+        self.tmp = tempfile.TemporaryDirectory(prefix="jitterd-it-")
+        cmd = [JITTERD, "--listen", "127.0.0.1:0", *args]
+        if config is not None:
+            path = os.path.join(self.tmp.name, "jitterd.yaml")
+            with open(path, "w") as f:
+                f.write(config)
+            cmd += ["--config", path]
+        self.log_path = os.path.join(self.tmp.name, "jitterd.log")
+        self.log = open(self.log_path, "w+")
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
+                                     env={**os.environ, **(env or {})})
+        self.port = self._wait_for_port()
+
+    def _wait_for_port(self, timeout=20.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            m = re.search(r"serving http://\S+ \(port (\d+)\)", self.output())
+            if m:
+                return int(m.group(1))
+            if self.proc.poll() is not None:
+                raise AssertionError("jitterd exited with %s:\n%s" % (self.proc.returncode, self.output()))
+            time.sleep(0.05)
+        raise AssertionError("jitterd did not start listening:\n" + self.output())
+
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def url(self, path="/metrics"):
+        return "http://127.0.0.1:%d%s" % (self.port, path)
+
+    def get(self, path="/metrics", method="GET"):
+        req = urllib.request.Request(self.url(path), method=method)
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, dict(r.headers), r.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, dict(e.headers), e.read().decode()
+
+    def scrape(self):
+        status, _, body = self.get("/metrics")
+        assert status == 200, "scrape status %d" % status
+        return parse_metrics(body)
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("jitterd did not stop within %ds" % timeout)
+        self.log.close()
+        return self.proc.returncode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if not self.log.closed:
+            self.log.close()
+        self.tmp.cleanup()
+
+
+_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metrics(text):
+    """{(name, frozenset(labels.items())): value} for every sample."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = _SAMPLE.match(line)
+        assert m, "unparsable exposition line: %r" % line
+        labels = frozenset(_LABEL.findall(m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def select(samples, name, **labels):
+    """The samples of one metric whose labels include the given ones."""
+    want = set(labels.items())
+    return {k: v for k, v in samples.items() if k[0] == name and want <= set(k[1])}
+
+
+def total(samples, name, **labels):
+    return sum(select(samples, name, **labels).values())
+
+
+def parse_cpulist(text):
+    cpus = set()
+    for item in text.strip().split(","):
+        a, _, b = item.partition("-")
+        cpus.update(range(int(a), int(b or a) + 1))
+    return cpus
+
+
+def possible_cpus():
+    with open("/sys/devices/system/cpu/possible") as f:
+        return parse_cpulist(f.read())
+
+
+def proc_stat_ctxt():
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("ctxt "):
+                return int(line.split()[1])
+    raise AssertionError("no ctxt in /proc/stat")
+
+
+def pipe_pingpong(rounds):
+    """Two processes passing a byte back and forth: 2 switches a round."""
+    r1, w1 = os.pipe()
+    r2, w2 = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            for _ in range(rounds):
+                os.read(r1, 1)
+                os.write(w2, b"x")
+        finally:
+            os._exit(0)
+    for _ in range(rounds):
+        os.write(w1, b"x")
+        os.read(r2, 1)
+    os.waitpid(pid, 0)
+    for fd in (r1, w1, r2, w2):
+        os.close(fd)
+
+
+def within(actual, expected, rel, abs_slack=0):
+    return abs(actual - expected) <= rel * abs(expected) + abs_slack
+
+
+def raw_http(port, data, read_timeout=5.0):
+    """Send raw bytes, return the status line (or '' if the server closed)."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=read_timeout)
+    try:
+        s.sendall(data)
+        try:
+            s.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+        buf = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except (ConnectionResetError, socket.timeout):
+                break
+            if not chunk:
+                break
+            buf += chunk
+        return buf.split(b"\r\n", 1)[0].decode(errors="replace")
+    finally:
+        s.close()

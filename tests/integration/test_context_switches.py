@@ -1,0 +1,73 @@
+"""Context switches: jitterd's counts against the kernel's /proc/stat ctxt."""
+import harness
+from harness import Daemon, pipe_pingpong, proc_stat_ctxt, total, select
+
+KINDS = {"voluntary", "involuntary", "idle"}
+
+
+def measure_ctxt(d, rounds=50000):
+    """Scraped and kernel deltas over the same generated load."""
+    k0 = proc_stat_ctxt()
+    s0 = total(d.scrape(), "jitterd_context_switches_total")
+    pipe_pingpong(rounds)
+    k1 = proc_stat_ctxt()
+    s1 = total(d.scrape(), "jitterd_context_switches_total")
+    return s1 - s0, k1 - k0
+
+
+def assert_ctxt_agrees(d):
+    scraped, kernel = measure_ctxt(d)
+    # Load of 50k rounds gives >= 100k switches; 2% is the contract.
+    assert kernel >= 100000, "load generated only %d switches" % kernel
+    assert harness.within(scraped, kernel, 0.02), \
+        "scraped %d switches, /proc/stat ctxt grew %d (%.2f%%)" % (
+            scraped, kernel, 100.0 * (scraped - kernel) / kernel)
+
+
+def test_kinds_sum_to_proc_stat_ctxt():
+    with Daemon() as d:
+        assert_ctxt_agrees(d)
+        assert d.stop() == 0
+
+
+def test_every_cpu_and_kind_is_exported_and_nonzero_where_expected():
+    with Daemon() as d:
+        pipe_pingpong(20000)
+        s = d.scrape()
+        series = select(s, "jitterd_context_switches_total")
+        labels = [dict(k[1]) for k in series]
+        cpus = {l["cpu"] for l in labels}
+        assert {l["kind"] for l in labels} == KINDS
+        assert len(series) == len(cpus) * 3, series
+        assert cpus == {str(c) for c in harness.possible_cpus()}, cpus
+        # A ping-pong blocks in read(): voluntary switches; CPUs idle between.
+        assert total(s, "jitterd_context_switches_total", kind="voluntary") > 20000
+        assert total(s, "jitterd_context_switches_total", kind="idle") > 0
+        d.stop()
+
+
+def attach_type_agrees(attach):
+    with Daemon(env={"JITTERD_ATTACH": attach}) as d:
+        s = d.scrape()
+        assert s.get(("jitterd_probe_attached",
+                      frozenset({("probe", "sched_switch"), ("attach", attach)}))) == 1, \
+            select(s, "jitterd_probe_attached")
+        assert_ctxt_agrees(d)
+        assert d.stop() == 0
+
+
+def test_tp_btf_is_chosen_by_default():
+    with Daemon() as d:
+        s = d.scrape()
+        assert s.get(("jitterd_probe_attached",
+                      frozenset({("probe", "sched_switch"), ("attach", "tp_btf")}))) == 1, \
+            select(s, "jitterd_probe_attached")
+        d.stop()
+
+
+def test_raw_tp_fallback_counts_the_same():
+    attach_type_agrees("raw_tp")
+
+
+def test_classic_tracepoint_fallback_counts_the_same():
+    attach_type_agrees("tracepoint")
