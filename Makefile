@@ -67,7 +67,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/check_main.h $(LIB_OBJS) | $(BUILD)/
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
-$(BUILD) $(BUILD)/daemon $(BUILD)/tests:
+$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 run: deps all
@@ -83,10 +83,21 @@ integration: all
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
 
-bench: deps all
+BENCH_TOOLS := $(BUILD)/bench/empty.bpf.o $(BUILD)/bench/bpfload
+
+$(BUILD)/bench/empty.bpf.o: scripts/bench/empty.bpf.c | $(BUILD)/bench
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/bench/bpfload: scripts/bench/bpfload.c | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+
+bench: deps all $(BENCH_TOOLS)
 	$(Q)scripts/bench/overhead.sh
 
 vmtest: deps all
@@ -98,7 +109,8 @@ install: all
 	install -D -m 0644 systemd/jitterd.service $(DESTDIR)/etc/systemd/system/jitterd.service
 
 format-check:
-	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*.h bpf/*.c bpf/*.h tests/unit/*.c
+	$(call msg,FORMAT,check)
+	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h scripts/bench/*.c
 
 clean:
 	rm -rf $(BUILD)

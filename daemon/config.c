@@ -202,7 +202,7 @@ static void report_syntax(struct ctx *c, const yaml_parser_t *parser)
 	}
 	/* The reader (bad encoding) gives a byte offset instead of a mark. */
 	if (parser->error == YAML_READER_ERROR) {
-		mark = (yaml_mark_t){0};
+		mark = (yaml_mark_t){ 0 };
 		for (i = 0; i < parser->problem_offset && i < c->len; i++) {
 			if (c->text[i] == '\n') {
 				mark.line++;
@@ -227,9 +227,9 @@ static yaml_node_t *node(const struct ctx *c, int id)
 }
 
 static const char *const type_names[] = {
-    [YAML_SCALAR_NODE] = "scalar",
-    [YAML_SEQUENCE_NODE] = "sequence",
-    [YAML_MAPPING_NODE] = "mapping",
+	[YAML_SCALAR_NODE] = "scalar",
+	[YAML_SEQUENCE_NODE] = "sequence",
+	[YAML_MAPPING_NODE] = "mapping",
 };
 
 static bool check_type(struct ctx *c, const char *what, yaml_node_t *n, yaml_node_type_t type)
@@ -246,7 +246,7 @@ static bool check_type(struct ctx *c, const char *what, yaml_node_t *n, yaml_nod
  * out means no workloads. */
 static bool is_null(const yaml_node_t *n)
 {
-	static const char *const nulls[] = {"", "~", "null", "Null", "NULL"};
+	static const char *const nulls[] = { "", "~", "null", "Null", "NULL" };
 	size_t i;
 
 	if (n->type != YAML_SCALAR_NODE || n->data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
@@ -425,11 +425,11 @@ static int check_glob(const char *s, const char **why)
 	return 0;
 }
 
-static const struct string_check name_check = {"name", check_name};
-static const struct string_check listen_check = {"listen address", check_listen};
-static const struct string_check address_check = {"address", check_address};
-static const struct string_check cgroup_check = {"cgroup path", check_cgroup};
-static const struct string_check glob_check = {"glob", check_glob};
+static const struct string_check name_check = { "name", check_name };
+static const struct string_check listen_check = { "listen address", check_listen };
+static const struct string_check address_check = { "address", check_address };
+static const struct string_check cgroup_check = { "cgroup path", check_cgroup };
+static const struct string_check glob_check = { "glob", check_glob };
 
 /* ---- the walk ---------------------------------------------------------- */
 
@@ -754,119 +754,125 @@ static int check_socket_class(struct ctx *c, yaml_node_t *item, const char *elem
 	 * say nothing; the BPF side only follows sockets that a class selects. */
 	if (!sc->n_local_ports && !sc->n_remote_ports && !sc->local_address[0])
 		return report(
-		    c, item->start_mark,
-		    "socket class \"%s\" needs local_ports, remote_ports or local_address",
-		    sc->name);
+			c, item->start_mark,
+			"socket class \"%s\" needs local_ports, remote_ports or local_address",
+			sc->name);
 	return 0;
 }
 
 /* ---- the schema -------------------------------------------------------- */
 
 static const struct list_spec port_list = {
-    .what = "port range",
-    .item_type = YAML_SCALAR_NODE,
-    .item_size = sizeof(struct jd_port_range),
-    .parse_item = parse_port_item,
+	.what = "port range",
+	.item_type = YAML_SCALAR_NODE,
+	.item_size = sizeof(struct jd_port_range),
+	.parse_item = parse_port_item,
 };
 
 static const struct key workload_keys[] = {
-    {KEY("name", SCALAR, parse_string), FIELD(struct jd_workload, name), .check = &name_check,
-     .required = true},
-    {KEY("comm", SCALAR, parse_string), FIELD(struct jd_workload, comm), .check = &glob_check},
-    {KEY("cgroup", SCALAR, parse_string), FIELD(struct jd_workload, cgroup),
-     .check = &cgroup_check},
-    {},
+	{ KEY("name", SCALAR, parse_string), FIELD(struct jd_workload, name), .check = &name_check,
+	  .required = true },
+	{ KEY("comm", SCALAR, parse_string), FIELD(struct jd_workload, comm),
+	  .check = &glob_check },
+	{ KEY("cgroup", SCALAR, parse_string), FIELD(struct jd_workload, cgroup),
+	  .check = &cgroup_check },
+	{},
 };
 
 static const struct list_spec workload_list = {
-    .what = "workload",
-    .item_type = YAML_MAPPING_NODE,
-    .item_size = sizeof(struct jd_workload),
-    .parse_item = parse_mapping_item,
-    .keys = workload_keys,
-    .check = check_workload,
+	.what = "workload",
+	.item_type = YAML_MAPPING_NODE,
+	.item_size = sizeof(struct jd_workload),
+	.parse_item = parse_mapping_item,
+	.keys = workload_keys,
+	.check = check_workload,
 };
 
 static const struct enum_name protocols[] = {
-    {"tcp", JD_PROTO_TCP},
-    {"udp", JD_PROTO_UDP},
-    {},
+	{ "tcp", JD_PROTO_TCP },
+	{ "udp", JD_PROTO_UDP },
+	{},
 };
 
 static const struct key socket_class_keys[] = {
-    {KEY("name", SCALAR, parse_string), FIELD(struct jd_socket_class, name), .check = &name_check,
-     .required = true},
-    {KEY("protocol", SCALAR, parse_enum), FIELD(struct jd_socket_class, protocol),
-     .names = protocols, .required = true},
-    {KEY("local_ports", SEQUENCE, parse_list), FIELD(struct jd_socket_class, local_ports),
-     COUNT(struct jd_socket_class, n_local_ports), .list = &port_list},
-    {KEY("remote_ports", SEQUENCE, parse_list), FIELD(struct jd_socket_class, remote_ports),
-     COUNT(struct jd_socket_class, n_remote_ports), .list = &port_list},
-    {KEY("local_address", SCALAR, parse_string), FIELD(struct jd_socket_class, local_address),
-     .check = &address_check},
-    {},
+	{ KEY("name", SCALAR, parse_string), FIELD(struct jd_socket_class, name),
+	  .check = &name_check, .required = true },
+	{ KEY("protocol", SCALAR, parse_enum), FIELD(struct jd_socket_class, protocol),
+	  .names = protocols, .required = true },
+	{ KEY("local_ports", SEQUENCE, parse_list), FIELD(struct jd_socket_class, local_ports),
+	  COUNT(struct jd_socket_class, n_local_ports), .list = &port_list },
+	{ KEY("remote_ports", SEQUENCE, parse_list), FIELD(struct jd_socket_class, remote_ports),
+	  COUNT(struct jd_socket_class, n_remote_ports), .list = &port_list },
+	{ KEY("local_address", SCALAR, parse_string), FIELD(struct jd_socket_class, local_address),
+	  .check = &address_check },
+	{},
 };
 
 static const struct list_spec socket_class_list = {
-    .what = "socket class",
-    .item_type = YAML_MAPPING_NODE,
-    .item_size = sizeof(struct jd_socket_class),
-    .parse_item = parse_mapping_item,
-    .keys = socket_class_keys,
-    .check = check_socket_class,
+	.what = "socket class",
+	.item_type = YAML_MAPPING_NODE,
+	.item_size = sizeof(struct jd_socket_class),
+	.parse_item = parse_mapping_item,
+	.keys = socket_class_keys,
+	.check = check_socket_class,
 };
 
 /* sched and softirq are one anonymous struct type. */
 static const struct key enabled_keys[] = {
-    {KEY("enabled", SCALAR, parse_bool), FIELD(CFG_T(sched), enabled)},
-    {},
+	{ KEY("enabled", SCALAR, parse_bool), FIELD(CFG_T(sched), enabled) },
+	{},
 };
 
 static const struct key sockets_keys[] = {
-    {KEY("enabled", SCALAR, parse_bool), FIELD(CFG_T(sockets), enabled)},
-    {KEY("peak_window", SCALAR, parse_duration), FIELD(CFG_T(sockets), peak_window_ns),
-     .min = NS_PER_MS, .max = 3600 * NS_PER_S},
-    {KEY("classes", SEQUENCE, parse_list), FIELD(CFG_T(sockets), classes),
-     COUNT(CFG_T(sockets), n_classes), .list = &socket_class_list},
-    {},
+	{ KEY("enabled", SCALAR, parse_bool), FIELD(CFG_T(sockets), enabled) },
+	{ KEY("peak_window", SCALAR, parse_duration), FIELD(CFG_T(sockets), peak_window_ns),
+	  .min = NS_PER_MS, .max = 3600 * NS_PER_S },
+	{ KEY("classes", SEQUENCE, parse_list), FIELD(CFG_T(sockets), classes),
+	  COUNT(CFG_T(sockets), n_classes), .list = &socket_class_list },
+	{},
 };
 
 /* collectors has no struct of its own: its keys fill struct jd_config. */
 static const struct key collectors_keys[] = {
-    {KEY("sched", MAPPING, parse_mapping), FIELD(struct jd_config, sched), .keys = enabled_keys},
-    {KEY("softirq", MAPPING, parse_mapping), FIELD(struct jd_config, softirq),
-     .keys = enabled_keys},
-    {KEY("sockets", MAPPING, parse_mapping), FIELD(struct jd_config, sockets),
-     .keys = sockets_keys},
-    {},
+	{ KEY("sched", MAPPING, parse_mapping), FIELD(struct jd_config, sched),
+	  .keys = enabled_keys },
+	{ KEY("softirq", MAPPING, parse_mapping), FIELD(struct jd_config, softirq),
+	  .keys = enabled_keys },
+	{ KEY("sockets", MAPPING, parse_mapping), FIELD(struct jd_config, sockets),
+	  .keys = sockets_keys },
+	{},
 };
 
 static const struct key events_keys[] = {
-    {KEY("runqueue_latency_threshold", SCALAR, parse_duration),
-     FIELD(CFG_T(events), runqueue_latency_threshold_ns), .min = 1, .max = 10 * NS_PER_S},
-    {KEY("softirq_duration_threshold", SCALAR, parse_duration),
-     FIELD(CFG_T(events), softirq_duration_threshold_ns), .min = 1, .max = 10 * NS_PER_S},
-    {KEY("log_size", SCALAR, parse_u32), FIELD(CFG_T(events), log_size), .min = 1, .max = 1000000},
-    {KEY("drain_interval", SCALAR, parse_duration), FIELD(CFG_T(events), drain_interval_ns),
-     .min = NS_PER_MS, .max = 10 * NS_PER_S},
-    {},
+	{ KEY("runqueue_latency_threshold", SCALAR, parse_duration),
+	  FIELD(CFG_T(events), runqueue_latency_threshold_ns), .min = 1, .max = 10 * NS_PER_S },
+	{ KEY("softirq_duration_threshold", SCALAR, parse_duration),
+	  FIELD(CFG_T(events), softirq_duration_threshold_ns), .min = 1, .max = 10 * NS_PER_S },
+	{ KEY("log_size", SCALAR, parse_u32), FIELD(CFG_T(events), log_size), .min = 1,
+	  .max = 1000000 },
+	{ KEY("drain_interval", SCALAR, parse_duration), FIELD(CFG_T(events), drain_interval_ns),
+	  .min = NS_PER_MS, .max = 10 * NS_PER_S },
+	{},
 };
 
 static const struct key daemon_keys[] = {
-    {KEY("cpus", SCALAR, parse_cpus), FIELD(CFG_T(daemon), cpus)},
-    {},
+	{ KEY("cpus", SCALAR, parse_cpus), FIELD(CFG_T(daemon), cpus) },
+	{},
 };
 
 static const struct key top_keys[] = {
-    {KEY("listen", SCALAR, parse_string), FIELD(struct jd_config, listen), .check = &listen_check},
-    {KEY("cpu_groups", MAPPING, parse_cpu_groups), FIELD(struct jd_config, cpu_groups),
-     COUNT(struct jd_config, n_cpu_groups)},
-    {KEY("workloads", SEQUENCE, parse_list), FIELD(struct jd_config, workloads),
-     COUNT(struct jd_config, n_workloads), .list = &workload_list},
-    {KEY("collectors", MAPPING, parse_mapping), .keys = collectors_keys},
-    {KEY("events", MAPPING, parse_mapping), FIELD(struct jd_config, events), .keys = events_keys},
-    {KEY("daemon", MAPPING, parse_mapping), FIELD(struct jd_config, daemon), .keys = daemon_keys},
-    {},
+	{ KEY("listen", SCALAR, parse_string), FIELD(struct jd_config, listen),
+	  .check = &listen_check },
+	{ KEY("cpu_groups", MAPPING, parse_cpu_groups), FIELD(struct jd_config, cpu_groups),
+	  COUNT(struct jd_config, n_cpu_groups) },
+	{ KEY("workloads", SEQUENCE, parse_list), FIELD(struct jd_config, workloads),
+	  COUNT(struct jd_config, n_workloads), .list = &workload_list },
+	{ KEY("collectors", MAPPING, parse_mapping), .keys = collectors_keys },
+	{ KEY("events", MAPPING, parse_mapping), FIELD(struct jd_config, events),
+	  .keys = events_keys },
+	{ KEY("daemon", MAPPING, parse_mapping), FIELD(struct jd_config, daemon),
+	  .keys = daemon_keys },
+	{},
 };
 
 /* ---- entry points ------------------------------------------------------ */
@@ -894,14 +900,14 @@ void config_defaults(struct jd_config *cfg)
 int config_parse(struct jd_config *cfg, const char *name, const char *text, size_t len,
 		 unsigned nr_cpus, FILE *err)
 {
-	yaml_document_t doc = {0}, extra = {0};
+	yaml_document_t doc = { 0 }, extra = { 0 };
 	struct ctx c = {
-	    .name = name,
-	    .text = text ? text : "",
-	    .len = text ? len : 0,
-	    .nr_cpus = nr_cpus,
-	    .doc = &doc,
-	    .err = err,
+		.name = name,
+		.text = text ? text : "",
+		.len = text ? len : 0,
+		.nr_cpus = nr_cpus,
+		.doc = &doc,
+		.err = err,
 	};
 	yaml_parser_t parser;
 	yaml_node_t *root;

@@ -28,8 +28,8 @@ static int on_event(void *ctx, void *data, size_t len)
 int events_init(const struct jd_config *cfg)
 {
 	(void)cfg;
-	ev.map_fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "jd_events", 0, 0, EVENTS_RING_BYTES,
-				   NULL);
+	ev.map_fd =
+		bpf_map_create(BPF_MAP_TYPE_RINGBUF, "jd_events", 0, 0, EVENTS_RING_BYTES, NULL);
 	if (ev.map_fd < 0) {
 		int err = -errno;
 
@@ -69,8 +69,8 @@ void events_drain(void)
 void events_collect(struct metrics *m)
 {
 	metric_u64(metrics_family(m, "jitterd_ringbuf_events_total",
-				  "Notable events received from the BPF ring buffer.", METRIC_COUNTER,
-				  METRIC_UNIT_NONE),
+				  "Notable events received from the BPF ring buffer.",
+				  METRIC_COUNTER, METRIC_UNIT_NONE),
 		   ev.received, "ring", "events", NULL);
 }
 

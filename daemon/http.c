@@ -32,9 +32,9 @@ static const struct {
 	unsigned status;
 	const char *body;
 } canned_replies[N_CANNED] = {
-    [CANNED_404] = {MHD_HTTP_NOT_FOUND, "404 page not found\n"},
-    [CANNED_405] = {MHD_HTTP_METHOD_NOT_ALLOWED, "405 method not allowed (GET, HEAD)\n"},
-    [CANNED_500] = {MHD_HTTP_INTERNAL_SERVER_ERROR, "500 internal server error\n"},
+	[CANNED_404] = { MHD_HTTP_NOT_FOUND, "404 page not found\n" },
+	[CANNED_405] = { MHD_HTTP_METHOD_NOT_ALLOWED, "405 method not allowed (GET, HEAD)\n" },
+	[CANNED_500] = { MHD_HTTP_INTERNAL_SERVER_ERROR, "500 internal server error\n" },
 };
 
 struct http_server {
@@ -135,7 +135,7 @@ static enum MHD_Result reply_page(struct http_server *s, struct MHD_Connection *
 static bool has_body(struct MHD_Connection *conn)
 {
 	const char *len =
-	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 
 	return (len && strcmp(len, "0")) ||
 	       MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -184,7 +184,7 @@ static int canned_create(struct http_server *s)
 			return -ENOMEM;
 		s->canned[i] = resp;
 		if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN) !=
-			MHD_YES ||
+			    MHD_YES ||
 		    (i == CANNED_405 &&
 		     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, "GET, HEAD") != MHD_YES))
 			return -ENOMEM;
@@ -197,7 +197,7 @@ static unsigned add_limit(struct MHD_OptionItem *opt, enum MHD_OPTION option, un
 	/* 0 leaves libmicrohttpd's default in place. */
 	if (!value)
 		return 0;
-	*opt = (struct MHD_OptionItem){option, (intptr_t)value, NULL};
+	*opt = (struct MHD_OptionItem){ option, (intptr_t)value, NULL };
 	return 1;
 }
 
@@ -235,11 +235,11 @@ struct http_server *http_start(const struct sockaddr *addr, socklen_t addrlen,
 	s->n_routes = n_routes;
 
 	n += add_limit(&opts[n], MHD_OPTION_CONNECTION_LIMIT, limits->max_connections);
-	n +=
-	    add_limit(&opts[n], MHD_OPTION_PER_IP_CONNECTION_LIMIT, limits->max_connections_per_ip);
+	n += add_limit(&opts[n], MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		       limits->max_connections_per_ip);
 	n += add_limit(&opts[n], MHD_OPTION_CONNECTION_TIMEOUT, limits->timeout_s);
 	n += add_limit(&opts[n], MHD_OPTION_CONNECTION_MEMORY_LIMIT, limits->max_request_bytes);
-	opts[n] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+	opts[n] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 
 	/*
 	 * No MHD_OPTION_LISTENING_ADDRESS_REUSE: its 1 means SO_REUSEPORT, which

@@ -12,7 +12,7 @@
 #include "buf.h"
 
 struct http_route {
-	const char *path;	  /* exact match */
+	const char *path; /* exact match */
 	const char *content_type;
 	/* Fill out with the body. Return 0, or -1 for a 500. */
 	int (*render)(void *ctx, struct buf *out);
@@ -20,10 +20,10 @@ struct http_route {
 };
 
 struct http_limits {
-	unsigned max_connections;	 /* total open connections */
+	unsigned max_connections; /* total open connections */
 	unsigned max_connections_per_ip;
-	unsigned timeout_s;		 /* idle connection timeout */
-	unsigned max_request_bytes;	 /* per-connection memory for request line + headers */
+	unsigned timeout_s;	    /* idle connection timeout */
+	unsigned max_request_bytes; /* per-connection memory for request line + headers */
 };
 
 struct http_server;

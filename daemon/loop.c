@@ -93,17 +93,14 @@ int loop_run(struct http_server *http, const struct jd_config *cfg)
 			uint64_t expirations;
 
 			switch (evs[i].data.u32) {
-			case SRC_SIGNAL:
-				stop = on_signal(sfd);
-				break;
+			case SRC_SIGNAL: stop = on_signal(sfd); break;
 			case SRC_TIMER:
-				if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+				if (read(tfd, &expirations, sizeof(expirations)) < 0 &&
+				    errno != EAGAIN)
 					log_warn("timerfd: %s", strerror(errno));
 				/* The timer's job is to drain the ring. */
 				__attribute__((fallthrough));
-			case SRC_RING:
-				events_drain();
-				break;
+			case SRC_RING: events_drain(); break;
 			}
 		}
 		/* Also runs on an epoll timeout: MHD's connection timeouts. */

@@ -68,17 +68,17 @@ struct metrics {
 };
 
 static const char *const type_names[] = {
-    [METRIC_COUNTER] = "counter",
-    [METRIC_GAUGE] = "gauge",
-    [METRIC_HISTOGRAM] = "histogram",
+	[METRIC_COUNTER] = "counter",
+	[METRIC_GAUGE] = "gauge",
+	[METRIC_HISTOGRAM] = "histogram",
 };
 
 static const char *const unit_names[] = {
-    [METRIC_UNIT_NONE] = "no unit",
-    [METRIC_UNIT_SECONDS] = "seconds",
+	[METRIC_UNIT_NONE] = "no unit",
+	[METRIC_UNIT_SECONDS] = "seconds",
 };
 
-static const char *const hist_suffixes[] = {"_bucket", "_sum", "_count"};
+static const char *const hist_suffixes[] = { "_bucket", "_sum", "_count" };
 
 __attribute__((format(printf, 2, 3))) static void report(struct metrics *m, const char *fmt, ...)
 {
@@ -181,8 +181,8 @@ static size_t utf8_len(const unsigned char *s)
 		if (s[0] == 0xf4)
 			hi = 0x8f;
 		return s[1] >= lo && s[1] <= hi && (s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80
-			   ? 4
-			   : 0;
+			       ? 4
+			       : 0;
 	}
 	return 0;
 }
@@ -341,7 +341,7 @@ static struct metric_family *family_insert(struct metrics *m, size_t pos)
 
 	if (m->n_families == m->n_allocated) {
 		families =
-		    grow(m->families, &m->cap_families, m->n_allocated + 1, sizeof(*families));
+			grow(m->families, &m->cap_families, m->n_allocated + 1, sizeof(*families));
 		if (!families)
 			return NULL;
 		m->families = families;
@@ -403,13 +403,13 @@ struct metric_family *metrics_family(struct metrics *m, const char *name, const 
 		return NULL;
 	}
 	*f = (struct metric_family){
-	    .m = m,
-	    .name = name_off,
-	    .help = help_off,
-	    .type = type,
-	    .unit = unit,
-	    .first = NO_SAMPLE,
-	    .last = NO_SAMPLE,
+		.m = m,
+		.name = name_off,
+		.help = help_off,
+		.type = type,
+		.unit = unit,
+		.first = NO_SAMPLE,
+		.last = NO_SAMPLE,
 	};
 	return f;
 }
@@ -478,8 +478,8 @@ static struct sample *sample_add(struct metric_family *f, enum sample_kind kind,
 		return NULL;
 	}
 	s = m->n_samples < NO_SAMPLE
-		? grow(m->samples, &m->cap_samples, m->n_samples + 1, sizeof(*s))
-		: NULL;
+		    ? grow(m->samples, &m->cap_samples, m->n_samples + 1, sizeof(*s))
+		    : NULL;
 	if (!s) {
 		m->oom = true;
 		return NULL;

@@ -90,7 +90,7 @@ static int read_range(const char **p, uint64_t max, uint64_t *first, uint64_t *l
 static const struct {
 	const char *name;
 	uint64_t ns;
-} units[] = {{"s", 1000000000}, {"ms", 1000000}, {"us", 1000}, {"ns", 1}};
+} units[] = { { "s", 1000000000 }, { "ms", 1000000 }, { "us", 1000 }, { "ns", 1 } };
 
 int parse_duration_ns(const char *s, uint64_t *ns, const char **why)
 {
@@ -232,7 +232,7 @@ int parse_port_range(const char *s, uint16_t *first, uint16_t *last, const char 
 int parse_listen(const char *s, struct sockaddr_storage *addr, socklen_t *len, const char **why)
 {
 	const char *host = s, *host_end, *p;
-	struct sockaddr_storage ss = {0};
+	struct sockaddr_storage ss = { 0 };
 	char buf[INET6_ADDRSTRLEN];
 	bool v6 = s[0] == '[';
 	uint64_t port;
@@ -328,9 +328,9 @@ int format_cpulist(const cpu_set_t *set, char *buf, size_t size)
 		}
 		for (first = cpu; cpu + 1 < CPU_SETSIZE && CPU_ISSET(cpu + 1, set); cpu++)
 			;
-		n = first == cpu
-			? snprintf(buf + used, size - used, "%s%d", used ? "," : "", cpu)
-			: snprintf(buf + used, size - used, "%s%d-%d", used ? "," : "", first, cpu);
+		n = first == cpu ? snprintf(buf + used, size - used, "%s%d", used ? "," : "", cpu)
+				 : snprintf(buf + used, size - used, "%s%d-%d", used ? "," : "",
+					    first, cpu);
 		if ((size_t)n >= size - used) {
 			if (size > 3)
 				strcpy(buf + size - 4, "...");

@@ -23,8 +23,9 @@ static struct btf *vmlinux_btf;
 static enum probe_attach best_allowed = PROBE_TP_BTF;
 
 static const char *const attach_names[PROBE_ATTACH_TYPES] = {
-	[PROBE_NONE] = "none",		   [PROBE_TP_BTF] = "tp_btf", [PROBE_RAW_TP] = "raw_tp",
-	[PROBE_TRACEPOINT] = "tracepoint", [PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
+	[PROBE_NONE] = "none",	   [PROBE_TP_BTF] = "tp_btf",
+	[PROBE_RAW_TP] = "raw_tp", [PROBE_TRACEPOINT] = "tracepoint",
+	[PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
 };
 
 const char *probe_attach_name(enum probe_attach a)
@@ -58,7 +59,8 @@ int probes_init(void)
 	if (!vmlinux_btf) {
 		int err = -errno;
 
-		log_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; jitterd needs a "
+		log_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; jitterd needs "
+			"a "
 			"kernel built with CONFIG_DEBUG_INFO_BTF=y",
 			strerror(-err));
 		return err;
@@ -99,8 +101,7 @@ static int trial_load(enum bpf_prog_type type, enum bpf_attach_type eat, __u32 b
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = eat,
-		    .attach_btf_id = btf_id);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = eat, .attach_btf_id = btf_id);
 	int fd = bpf_prog_load(type, "jd_trial", "GPL", insns, 2, &opts);
 
 	return fd < 0 ? -errno : fd;
@@ -206,8 +207,10 @@ static int tracefs_ready(void)
 
 static int trial_tracepoint(const char *system, const char *tp, char *why, size_t len)
 {
-	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT, .size = sizeof(attr),
-					.sample_period = 1, .wakeup_events = 1 };
+	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT,
+					.size = sizeof(attr),
+					.sample_period = 1,
+					.wakeup_events = 1 };
 	char path[256];
 	unsigned long id;
 	int err = tracefs_ready();
@@ -228,7 +231,8 @@ static int trial_tracepoint(const char *system, const char *tp, char *why, size_
 
 static int trial_kprobe(const char *func, char *why, size_t len)
 {
-	struct perf_event_attr attr = { .size = sizeof(attr), .sample_period = 1,
+	struct perf_event_attr attr = { .size = sizeof(attr),
+					.sample_period = 1,
 					.wakeup_events = 1 };
 	unsigned long type;
 
@@ -246,16 +250,12 @@ static int trial(const struct probe *p, enum probe_attach a, char *why, size_t l
 	switch (a) {
 	case PROBE_TP_BTF:
 		return trial_btf("tp_btf", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->target, why, len);
-	case PROBE_RAW_TP:
-		return trial_raw_tp(p->target, why, len);
-	case PROBE_TRACEPOINT:
-		return trial_tracepoint(p->system, p->target, why, len);
+	case PROBE_RAW_TP: return trial_raw_tp(p->target, why, len);
+	case PROBE_TRACEPOINT: return trial_tracepoint(p->system, p->target, why, len);
 	case PROBE_FENTRY:
 		return trial_btf("fentry", BTF_KIND_FUNC, BPF_TRACE_FENTRY, p->function, why, len);
-	case PROBE_KPROBE:
-		return trial_kprobe(p->function, why, len);
-	default:
-		return -EINVAL;
+	case PROBE_KPROBE: return trial_kprobe(p->function, why, len);
+	default: return -EINVAL;
 	}
 }
 
@@ -275,7 +275,8 @@ void probes_select(struct probe *probes, unsigned n)
 			if (p->attach != PROBE_NONE || a < best_allowed ||
 			    trial(p, a, why, sizeof(why))) {
 				bpf_program__set_autoload(p->prog[a], false);
-				if (p->attach == PROBE_NONE && a >= best_allowed && used < sizeof(p->why))
+				if (p->attach == PROBE_NONE && a >= best_allowed &&
+				    used < sizeof(p->why))
 					used += snprintf(p->why + used, sizeof(p->why) - used,
 							 "%s%s", used ? "; " : "", why);
 				continue;

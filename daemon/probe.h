@@ -24,8 +24,8 @@ enum probe_attach {
 
 struct probe {
 	/* Filled by the collector. */
-	const char *name;   /* label value of jitterd_probe_attached{probe} */
-	const char *system; /* tracepoint system ("sched"); NULL for function hooks */
+	const char *name;     /* label value of jitterd_probe_attached{probe} */
+	const char *system;   /* tracepoint system ("sched"); NULL for function hooks */
 	const char *target;   /* tracepoint name; NULL without a tracepoint */
 	const char *function; /* kernel function for fentry/kprobe variants */
 	struct bpf_program *prog[PROBE_ATTACH_TYPES]; /* the object's variant per attach type */

@@ -39,8 +39,9 @@ static double process_start_time(void)
 
 		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
 			/* after "pid (comm)": field 22 is starttime; skip fields 3..21 */
-			sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
-				      "%*d %*d %*d %*d %llu",
+			sscanf(p + 2,
+			       "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d "
+			       "%*d %*d %*d %*d %llu",
 			       &start_ticks);
 		fclose(f);
 	}
@@ -138,9 +139,10 @@ static void collect_probes(struct metrics *m)
 				  "attach=\"none\" when nothing could attach on this kernel.",
 				  METRIC_GAUGE, METRIC_UNIT_NONE);
 	if (bpf_stats_enabled()) {
-		runs = metrics_family(m, "jitterd_bpf_program_runs_total",
-				      "Runs of the probe's BPF program (kernel.bpf_stats_enabled=1).",
-				      METRIC_COUNTER, METRIC_UNIT_NONE);
+		runs = metrics_family(
+			m, "jitterd_bpf_program_runs_total",
+			"Runs of the probe's BPF program (kernel.bpf_stats_enabled=1).",
+			METRIC_COUNTER, METRIC_UNIT_NONE);
 		run_time = metrics_family(m, "jitterd_bpf_program_run_seconds_total",
 					  "Time spent in the probe's BPF program, as the kernel "
 					  "measures it (kernel.bpf_stats_enabled=1).",
@@ -157,7 +159,8 @@ static void collect_probes(struct metrics *m)
 			metric_u64(attached, p->attach != PROBE_NONE, "probe", p->name, "attach",
 				   probe_attach_name(p->attach), NULL);
 			if (!runs || p->attach == PROBE_NONE ||
-			    bpf_obj_get_info_by_fd(bpf_program__fd(p->prog[p->attach]), &info, &len))
+			    bpf_obj_get_info_by_fd(bpf_program__fd(p->prog[p->attach]), &info,
+						   &len))
 				continue;
 			metric_u64(runs, info.run_cnt, "program", p->name, NULL);
 			metric_u64(run_time, info.run_time_ns, "program", p->name, NULL);

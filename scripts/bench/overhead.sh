@@ -1,44 +1,61 @@
 #!/usr/bin/env bash
-# Overhead of jitterd on the scheduler's hottest path, measured side by side:
-#   1. `perf bench sched pipe` pinned to CPU 0, alternating without and with
-#      jitterd running (jitterd pinned to the other CPU, as on a trading host
-#      where it lives on a housekeeping core): median throughput ratio.
+# Overhead of jitterd on the scheduler's hottest path, measured side by side.
+#
+#   1. `perf bench sched pipe` pinned to CPU 0, in rounds of three runs:
+#      without anything, with the empty calibration programs of
+#      scripts/bench/empty.bpf.c, and with jitterd (pinned to the other CPU,
+#      as on a trading host where it lives on a housekeeping core). Prints
+#      every round and the median throughput ratios against "without".
 #   2. Per-program cost from the kernel's own BPF stats
-#      (kernel.bpf_stats_enabled=1 only for this step; its own ~25 ns are
-#      included in what it reports).
-# Usage: scripts/bench/overhead.sh [PAIRS] [LOOPS]     (needs root)
+#      (kernel.bpf_stats_enabled=1 only for this step; the stats' own cost is
+#      part of what they report, which is why the empty program is shown).
+#
+# Usage: scripts/bench/overhead.sh [ROUNDS] [LOOPS]    (root; `make bench` builds what it needs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-pairs=${1:-7}
+rounds=${1:-7}
 loops=${2:-500000}
 jitterd=build/jitterd
+bpfload=build/bench/bpfload
+empty_obj=build/bench/empty.bpf.o
 bench_cpu=0
 daemon_cpu=$(($(nproc) > 1 ? 1 : 0))
 tmp=$(mktemp -d)
 pid=
+stats_was=
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	[ -n "${stats_was:-}" ] && sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	if [ -n "$stats_was" ]; then sysctl -qw kernel.bpf_stats_enabled="$stats_was"; fi
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
 
 printf 'daemon:\n  cpus: "%s"\n' "$daemon_cpu" >"$tmp/jitterd.yaml"
 
-start_jitterd() {
-	"$jitterd" --config "$tmp/jitterd.yaml" --listen 127.0.0.1:0 >"$tmp/log" 2>&1 &
+# start jitterd|empty: run it in the background until stop; sets $port for jitterd.
+start() {
+	: >"$tmp/log"
+	if [ "$1" = jitterd ]; then
+		"$jitterd" --config "$tmp/jitterd.yaml" --listen 127.0.0.1:0 >"$tmp/log" 2>&1 &
+		ready='serving http:'
+	else
+		taskset -c "$daemon_cpu" "$bpfload" "$empty_obj" >"$tmp/log" 2>&1 &
+		ready='^ready$'
+	fi
 	pid=$!
 	for _ in $(seq 200); do
-		port=$(sed -n 's/.*serving http:.* (port \([0-9]*\)).*/\1/p' "$tmp/log")
-		[ -n "$port" ] && return 0
+		if grep -q "$ready" "$tmp/log"; then
+			port=$(sed -n 's/.*serving http:.* (port \([0-9]*\)).*/\1/p' "$tmp/log")
+			return 0
+		fi
 		sleep 0.05
 	done
 	cat "$tmp/log" >&2
-	echo "jitterd did not start" >&2
+	echo "overhead.sh: $1 did not start" >&2
 	exit 1
 }
 
-stop_jitterd() {
+stop() {
 	kill "$pid"
 	wait "$pid" || true
 	pid=
@@ -50,35 +67,56 @@ pipe_ops() {
 }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
 
-echo "== perf bench sched pipe -l $loops, pinned to CPU $bench_cpu; jitterd on CPU $daemon_cpu"
-echo "pair  without(ops/s)  with(ops/s)  ratio"
-: >"$tmp/ratios"
-for i in $(seq "$pairs"); do
+echo "== perf bench sched pipe -l $loops pinned to CPU $bench_cpu; jitterd/bpfload on CPU $daemon_cpu; $(uname -r)"
+printf '%5s %12s %12s %12s %8s %8s\n' round without empty jitterd empty/w jitterd/w
+: >"$tmp/empty_ratios"
+: >"$tmp/jitterd_ratios"
+for i in $(seq "$rounds"); do
 	without=$(pipe_ops)
-	start_jitterd
+	start empty
+	empty=$(pipe_ops)
+	stop
+	start jitterd
 	with=$(pipe_ops)
-	stop_jitterd
-	ratio=$(awk -v a="$with" -v b="$without" 'BEGIN { printf "%.4f", a / b }')
-	echo "$ratio" >>"$tmp/ratios"
-	printf '%4d  %14s  %11s  %s\n' "$i" "$without" "$with" "$ratio"
+	stop
+	ratio "$empty" "$without" >>"$tmp/empty_ratios"
+	echo >>"$tmp/empty_ratios"
+	ratio "$with" "$without" >>"$tmp/jitterd_ratios"
+	echo >>"$tmp/jitterd_ratios"
+	printf '%5d %12s %12s %12s %8s %8s\n' "$i" "$without" "$empty" "$with" \
+		"$(ratio "$empty" "$without")" "$(ratio "$with" "$without")"
 done
-echo "median ratio (with/without): $(median <"$tmp/ratios")"
+echo "median throughput ratio, empty programs / without: $(median <"$tmp/empty_ratios")"
+echo "median throughput ratio, jitterd / without:        $(median <"$tmp/jitterd_ratios")"
 
-echo "== per-program cost (kernel BPF stats, includes the stats' own overhead)"
+echo "== per-program cost from kernel BPF stats (kernel.bpf_stats_enabled=1 for this step only)"
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-start_jitterd
+printf '%-28s %12s %8s\n' program runs ns/run
+start empty
 pipe_ops >/dev/null
-curl -s "http://127.0.0.1:$port/metrics" >"$tmp/metrics"
-stop_jitterd
+bpftool prog show --json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin):
+    if p.get("name", "").startswith("empty_") and p.get("run_cnt"):
+        print("%-28s %12d %8.1f" % ("(empty) " + p["name"][6:], p["run_cnt"], p["run_time_ns"] / p["run_cnt"]))'
+stop
+start jitterd
+pipe_ops >/dev/null
+curl -sf "http://127.0.0.1:$port/metrics" >"$tmp/metrics"
+stop
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 stats_was=
-awk '
-	/^jitterd_bpf_program_runs_total/ { match($0, /program="[^"]*"/); p = substr($0, RSTART + 9, RLENGTH - 10); runs[p] = $NF }
-	/^jitterd_bpf_program_run_seconds_total/ { match($0, /program="[^"]*"/); p = substr($0, RSTART + 9, RLENGTH - 10); secs[p] = $NF }
-	END {
-		printf "%-24s %12s %10s\n", "program", "runs", "ns/run"
-		for (p in runs)
-			printf "%-24s %12d %10.1f\n", p, runs[p], runs[p] ? secs[p] * 1e9 / runs[p] : 0
-	}' "$tmp/metrics"
+python3 - "$tmp/metrics" <<'PY'
+import re, sys
+runs, secs = {}, {}
+for line in open(sys.argv[1]):
+    m = re.match(r'jitterd_bpf_program_(runs|run_seconds)_total\{program="([^"]*)"\} (\S+)', line)
+    if m:
+        (runs if m.group(1) == "runs" else secs)[m.group(2)] = float(m.group(3))
+for p in sorted(runs):
+    if runs[p]:
+        print("%-28s %12d %8.1f" % (p, runs[p], secs[p] * 1e9 / runs[p]))
+PY

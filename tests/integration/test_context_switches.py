@@ -18,6 +18,7 @@ def measure_ctxt(d, rounds=50000):
 def assert_ctxt_agrees(d):
     scraped, kernel = measure_ctxt(d)
     # Load of 50k rounds gives >= 100k switches; 2% is the contract.
+    print("  ctxt: jitterd %d, /proc/stat %d (%+.3f%%)" % (scraped, kernel, 100.0 * (scraped - kernel) / kernel))
     assert kernel >= 100000, "load generated only %d switches" % kernel
     assert harness.within(scraped, kernel, 0.02), \
         "scraped %d switches, /proc/stat ctxt grew %d (%.2f%%)" % (

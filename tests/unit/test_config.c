@@ -111,7 +111,7 @@ END_TEST
 
 START_TEST(empty_document_is_the_defaults)
 {
-	const char *empty[] = {"", "# only a comment\n", "---\n", "~\n", "\n\n"};
+	const char *empty[] = { "", "# only a comment\n", "---\n", "~\n", "\n\n" };
 	struct jd_config defaults, cfg;
 	size_t i;
 
@@ -263,7 +263,7 @@ START_TEST(caret_copies_tabs_and_counts_utf8_characters)
 	struct jd_config cfg;
 	int rc;
 	char *err =
-	    parse("workloads: [{cgroup: /\xc3\xa9, name: a,\tcomm: \"[\"}]\n", 0, &cfg, &rc);
+		parse("workloads: [{cgroup: /\xc3\xa9, name: a,\tcomm: \"[\"}]\n", 0, &cfg, &rc);
 
 	ck_assert_str_eq(err, "t.yaml:1:41: comm: bad glob \"[\": unbalanced '['\n"
 			      "workloads: [{cgroup: /\xc3\xa9, name: a,\tcomm: \"[\"}]\n"
@@ -290,9 +290,10 @@ START_TEST(quoted_value_in_message_is_escaped_and_cut)
 	assert_error("events: {log_size: \"a\\tb\\\"c\"}\n", 0,
 		     "t.yaml:1:20: log_size: bad integer \"a\\x09b\\\"c\": expected digits only");
 	assert_error(
-	    "events: {log_size: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx}\n", 0,
-	    "t.yaml:1:20: log_size: bad integer "
-	    "\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\": expected digits only");
+		"events: {log_size: xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx}\n",
+		0,
+		"t.yaml:1:20: log_size: bad integer "
+		"\"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...\": expected digits only");
 }
 END_TEST
 
@@ -338,8 +339,8 @@ START_TEST(unknown_key_lists_the_valid_keys)
 			  "t.yaml:2:1: unknown key \"listen_address\" (valid: listen, cpu_groups, "
 			  "workloads, collectors, events, daemon)");
 	assert_only_error(
-	    "collectors:\n  sockets:\n    enable: true\n", 0,
-	    "t.yaml:3:5: unknown key \"enable\" (valid: enabled, peak_window, classes)");
+		"collectors:\n  sockets:\n    enable: true\n", 0,
+		"t.yaml:3:5: unknown key \"enable\" (valid: enabled, peak_window, classes)");
 }
 END_TEST
 
@@ -402,8 +403,8 @@ START_TEST(duration_out_of_range_is_an_error)
 	assert_only_error("events:\n  drain_interval: 20s\n", 0,
 			  "t.yaml:2:19: drain_interval: 20s is out of range (1ms to 10s)");
 	assert_only_error(
-	    "events:\n  runqueue_latency_threshold: 0ns\n", 0,
-	    "t.yaml:2:31: runqueue_latency_threshold: 0ns is out of range (1ns to 10s)");
+		"events:\n  runqueue_latency_threshold: 0ns\n", 0,
+		"t.yaml:2:31: runqueue_latency_threshold: 0ns is out of range (1ns to 10s)");
 	assert_only_error("collectors: {sockets: {peak_window: 2h}}\n", 0,
 			  "t.yaml:1:37: peak_window: bad duration \"2h\": unknown unit "
 			  "(use ns, us, ms or s)");
@@ -451,8 +452,8 @@ END_TEST
 START_TEST(daemon_cpus_must_be_on_this_machine)
 {
 	assert_only_error(
-	    "daemon: {cpus: \"2-5\"}\n", 4,
-	    "t.yaml:1:16: cpus: CPUs 4-5 are not on this machine, which has CPUs 0-3");
+		"daemon: {cpus: \"2-5\"}\n", 4,
+		"t.yaml:1:16: cpus: CPUs 4-5 are not on this machine, which has CPUs 0-3");
 }
 END_TEST
 
@@ -514,11 +515,11 @@ END_TEST
 START_TEST(bad_name_is_an_error)
 {
 	assert_only_error(
-	    "workloads: [{name: \"my app\", comm: app}]\n", 0,
-	    "t.yaml:1:20: name: bad name \"my app\": use 1 to 63 of A-Z a-z 0-9 _ . : -");
+		"workloads: [{name: \"my app\", comm: app}]\n", 0,
+		"t.yaml:1:20: name: bad name \"my app\": use 1 to 63 of A-Z a-z 0-9 _ . : -");
 	assert_only_error(
-	    "cpu_groups: {\"a/b\": \"0\"}\n", 0,
-	    "t.yaml:1:14: cpu_groups: bad name \"a/b\": use 1 to 63 of A-Z a-z 0-9 _ . : -");
+		"cpu_groups: {\"a/b\": \"0\"}\n", 0,
+		"t.yaml:1:14: cpu_groups: bad name \"a/b\": use 1 to 63 of A-Z a-z 0-9 _ . : -");
 	assert_only_error("workloads: [{name: \"\", comm: app}]\n", 0,
 			  "t.yaml:1:20: name: bad name \"\": use 1 to 63 of A-Z a-z 0-9 _ . : -");
 }
@@ -626,8 +627,8 @@ END_TEST
 START_TEST(cgroup_must_be_absolute)
 {
 	assert_only_error(
-	    "workloads: [{name: a, cgroup: system.slice}]\n", 0,
-	    "t.yaml:1:31: cgroup: bad cgroup path \"system.slice\": must start with '/'");
+		"workloads: [{name: a, cgroup: system.slice}]\n", 0,
+		"t.yaml:1:31: cgroup: bad cgroup path \"system.slice\": must start with '/'");
 }
 END_TEST
 

@@ -50,13 +50,13 @@ static int render_broken(void *ctx, struct buf *out)
 }
 
 static const struct http_route routes[] = {
-    {"/metrics", METRICS_TYPE, render_metrics, &renders},
-    {"/broken", "text/plain", render_broken, NULL},
+	{ "/metrics", METRICS_TYPE, render_metrics, &renders },
+	{ "/broken", "text/plain", render_broken, NULL },
 };
 
 static struct sockaddr_in loopback(unsigned port)
 {
-	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
 
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	return a;
@@ -66,10 +66,10 @@ static struct http_server *start(unsigned port, unsigned timeout_s)
 {
 	struct sockaddr_in a = loopback(port);
 	struct http_limits limits = {
-	    .max_connections = 16,
-	    .max_connections_per_ip = 2,
-	    .timeout_s = timeout_s,
-	    .max_request_bytes = 4096,
+		.max_connections = 16,
+		.max_connections_per_ip = 2,
+		.timeout_s = timeout_s,
+		.max_request_bytes = 4096,
 	};
 
 	return http_start((struct sockaddr *)&a, sizeof(a), routes, 2, &limits);
@@ -99,7 +99,7 @@ static long long now_ms(void)
 /* One turn of the daemon's loop: wait for the server or fd, at most wait_ms, then run it. */
 static void turn(int fd, int wait_ms)
 {
-	struct pollfd p[2] = {{http_epoll_fd(srv), POLLIN, 0}, {fd, POLLIN, 0}};
+	struct pollfd p[2] = { { http_epoll_fd(srv), POLLIN, 0 }, { fd, POLLIN, 0 } };
 	int t = http_timeout_ms(srv);
 
 	if (t >= 0 && t < wait_ms)
@@ -112,7 +112,7 @@ static void turn(int fd, int wait_ms)
 static void settle(void)
 {
 	for (int i = 0; i < 100; i++) {
-		struct pollfd p = {http_epoll_fd(srv), POLLIN, 0};
+		struct pollfd p = { http_epoll_fd(srv), POLLIN, 0 };
 
 		http_run(srv);
 		if (poll(&p, 1, 0) == 0 && http_timeout_ms(srv) != 0)
@@ -292,9 +292,9 @@ END_TEST
 START_TEST(test_other_methods_get_405_with_allow)
 {
 	static const char *const reqs[] = {
-	    "POST /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
-	    "PUT /nowhere HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
-	    "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n",
+		"POST /metrics HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+		"PUT /nowhere HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n",
+		"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n",
 	};
 	static struct reply r;
 
@@ -392,8 +392,8 @@ START_TEST(test_garbage_gets_400_or_close_then_still_serving)
 	 * lines a client may send before a request, so the first payload is
 	 * only ended by the idle timeout; the second gets a 400 at once.
 	 */
-	static const char *const garbage[] = {"\x00\x01 not http\r\n\r\n",
-					      "\x01\x02 not http\r\n\r\n"};
+	static const char *const garbage[] = { "\x00\x01 not http\r\n\r\n",
+					       "\x01\x02 not http\r\n\r\n" };
 	static const size_t len = sizeof("\x00\x01 not http\r\n\r\n") - 1;
 	static struct reply r;
 

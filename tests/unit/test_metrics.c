@@ -70,9 +70,9 @@ END_TEST
 
 START_TEST(test_seconds_counter_written_in_seconds)
 {
-	metric_u64(
-	    metrics_family(m, "busy_seconds_total", "Busy.", METRIC_COUNTER, METRIC_UNIT_SECONDS),
-	    1500000000, NULL);
+	metric_u64(metrics_family(m, "busy_seconds_total", "Busy.", METRIC_COUNTER,
+				  METRIC_UNIT_SECONDS),
+		   1500000000, NULL);
 	ck_assert_str_eq(encoded(), "# HELP busy_seconds_total Busy.\n"
 				    "# TYPE busy_seconds_total counter\n"
 				    "busy_seconds_total 1.5\n");
@@ -82,7 +82,7 @@ END_TEST
 START_TEST(test_gauge_doubles_and_no_braces_without_labels)
 {
 	struct metric_family *f =
-	    metrics_family(m, "g", "A gauge.", METRIC_GAUGE, METRIC_UNIT_NONE);
+		metrics_family(m, "g", "A gauge.", METRIC_GAUGE, METRIC_UNIT_NONE);
 
 	metric_double(f, 0.1, NULL);
 	metric_double(f, -2.5, "a", "b", NULL);
@@ -146,10 +146,10 @@ END_TEST
 
 START_TEST(test_histogram_seconds_layout)
 {
-	uint64_t buckets[] = {1, 2, 0, 3};
-	struct metric_hist h = {buckets, 4, 7, 1000000123};
+	uint64_t buckets[] = { 1, 2, 0, 3 };
+	struct metric_hist h = { buckets, 4, 7, 1000000123 };
 	struct metric_family *f =
-	    metrics_family(m, "lat_seconds", "Latency.", METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+		metrics_family(m, "lat_seconds", "Latency.", METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
 
 	metric_hist(f, &h, "cpu_group", "isolated", NULL);
 	ck_assert_str_eq(encoded(),
@@ -166,8 +166,8 @@ END_TEST
 
 START_TEST(test_histogram_plain_unit_without_labels)
 {
-	uint64_t buckets[] = {4, 0, 1};
-	struct metric_hist h = {buckets, 3, 0, 9};
+	uint64_t buckets[] = { 4, 0, 1 };
+	struct metric_hist h = { buckets, 3, 0, 9 };
 
 	metric_hist(metrics_family(m, "q_bytes", "Queue.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h,
 		    NULL);
@@ -183,8 +183,8 @@ END_TEST
 
 START_TEST(test_histogram_with_only_overflow_bucket)
 {
-	uint64_t buckets[] = {2};
-	struct metric_hist h = {buckets, 1, 7, 3};
+	uint64_t buckets[] = { 2 };
+	struct metric_hist h = { buckets, 1, 7, 3 };
 
 	metric_hist(metrics_family(m, "o", "O.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h, NULL);
 	ck_assert_str_eq(encoded(), "# HELP o O.\n"
@@ -197,8 +197,8 @@ END_TEST
 
 START_TEST(test_histogram_largest_bound_is_2_pow_63)
 {
-	uint64_t buckets[] = {1, 1};
-	struct metric_hist h = {buckets, 2, 63, 0};
+	uint64_t buckets[] = { 1, 1 };
+	struct metric_hist h = { buckets, 2, 63, 0 };
 
 	metric_hist(metrics_family(m, "big", "B.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h, NULL);
 	ck_assert_ptr_nonnull(strstr(encoded(), "big_bucket{le=\"9223372036854775808\"} 1\n"));
@@ -207,8 +207,8 @@ END_TEST
 
 START_TEST(test_histogram_buckets_copied_at_add)
 {
-	uint64_t buckets[] = {1, 1};
-	struct metric_hist h = {buckets, 2, 0, 1};
+	uint64_t buckets[] = { 1, 1 };
+	struct metric_hist h = { buckets, 2, 0, 1 };
 	struct metric_family *f = metrics_family(m, "c", "C.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
 
 	metric_hist(f, &h, "n", "a", NULL);
@@ -220,10 +220,10 @@ END_TEST
 
 START_TEST(test_unwritable_histograms_dropped)
 {
-	uint64_t buckets[8] = {0};
-	struct metric_hist too_wide = {buckets, 3, 63, 0};
-	struct metric_hist empty = {buckets, 0, 0, 0};
-	struct metric_hist no_data = {NULL, 2, 0, 0};
+	uint64_t buckets[8] = { 0 };
+	struct metric_hist too_wide = { buckets, 3, 63, 0 };
+	struct metric_hist empty = { buckets, 0, 0, 0 };
+	struct metric_hist no_data = { NULL, 2, 0, 0 };
 	struct metric_family *f = metrics_family(m, "w", "W.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
 
 	metric_hist(f, &too_wide, NULL);
@@ -236,7 +236,7 @@ END_TEST
 
 START_TEST(test_families_sorted_by_name)
 {
-	const char *names[] = {"b", "a_b", "B", "a", "a:b", "_z"};
+	const char *names[] = { "b", "a_b", "B", "a", "a:b", "_z" };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		metric_u64(metrics_family(m, names[i], "x", METRIC_GAUGE, METRIC_UNIT_NONE), i,
@@ -280,21 +280,21 @@ END_TEST
 
 START_TEST(test_invalid_metric_names_rejected)
 {
-	const char *bad[] = {"", "1abc", "a-b", "a b", "é", "a\n"};
+	const char *bad[] = { "", "1abc", "a-b", "a b", "é", "a\n" };
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
 		ck_assert_ptr_null(metrics_family(m, bad[i], "x", METRIC_GAUGE, METRIC_UNIT_NONE));
 	ck_assert_ptr_null(metrics_family(m, NULL, "x", METRIC_GAUGE, METRIC_UNIT_NONE));
 	ck_assert_ptr_nonnull(
-	    metrics_family(m, "ns:sub_name9", "x", METRIC_GAUGE, METRIC_UNIT_NONE));
+		metrics_family(m, "ns:sub_name9", "x", METRIC_GAUGE, METRIC_UNIT_NONE));
 	ck_assert_str_eq(encoded(), "");
 }
 END_TEST
 
 START_TEST(test_samples_with_invalid_labels_dropped)
 {
-	uint64_t buckets[] = {1, 1};
-	struct metric_hist h = {buckets, 2, 0, 1};
+	uint64_t buckets[] = { 1, 1 };
+	struct metric_hist h = { buckets, 2, 0, 1 };
 	struct metric_family *g = metrics_family(m, "g", "G.", METRIC_GAUGE, METRIC_UNIT_NONE);
 	struct metric_family *hf = metrics_family(m, "h", "H.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
 
@@ -317,8 +317,8 @@ END_TEST
 
 START_TEST(test_sample_of_wrong_kind_dropped)
 {
-	uint64_t buckets[] = {1};
-	struct metric_hist h = {buckets, 1, 0, 1};
+	uint64_t buckets[] = { 1 };
+	struct metric_hist h = { buckets, 1, 0, 1 };
 	struct metric_family *c = metrics_family(m, "c", "C.", METRIC_COUNTER, METRIC_UNIT_NONE);
 	struct metric_family *hf = metrics_family(m, "h", "H.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
 
@@ -364,8 +364,8 @@ END_TEST
 START_TEST(test_many_families_and_samples_stay_in_order)
 {
 	struct metric_family *first;
-	uint64_t buckets[28] = {[0] = 1, [27] = 1};
-	struct metric_hist h = {buckets, 28, 7, 5};
+	uint64_t buckets[28] = { [0] = 1, [27] = 1 };
+	struct metric_hist h = { buckets, 28, 7, 5 };
 	char name[16], cpu[16];
 	const char *text, *p;
 
@@ -418,8 +418,8 @@ static int promtool_check(const char *text, char *said, size_t said_size)
 
 START_TEST(test_promtool_finds_nothing_to_complain_about)
 {
-	uint64_t buckets[25] = {5, 3, 0, 1, [24] = 2};
-	struct metric_hist h = {buckets, 25, 7, 123456789};
+	uint64_t buckets[25] = { 5, 3, 0, 1, [24] = 2 };
+	struct metric_hist h = { buckets, 25, 7, 123456789 };
 	struct metric_family *f;
 	char said[4096];
 

@@ -171,7 +171,7 @@ END_TEST
 
 START_TEST(cpulist_garbage_is_rejected)
 {
-	const char *bad[] = {"a", "0-", "-1", "1 2", "0x1", "0-3:2/4", "1;2"};
+	const char *bad[] = { "a", "0-", "-1", "1 2", "0x1", "0-3:2/4", "1;2" };
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
