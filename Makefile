@@ -79,7 +79,7 @@ unit: $(UNIT_BINS)
 
 # Root + BPF: the real daemon against the kernel's own counters.
 integration: all
-	$(Q)python3 tests/integration/run.py
+	$(Q)JITTERD=$(BUILD)/jitterd python3 tests/integration/run.py
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -87,9 +87,11 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
 
-BENCH_TOOLS := $(BUILD)/bench/empty.bpf.o $(BUILD)/bench/bpfload
+# Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
+BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
+	       $(BUILD)/bench/bpfload
 
-$(BUILD)/bench/empty.bpf.o: scripts/bench/empty.bpf.c | $(BUILD)/bench
+$(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
@@ -97,8 +99,10 @@ $(BUILD)/bench/bpfload: scripts/bench/bpfload.c | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
 
+# Every scripts/bench/*.sh, one after the other (never two at once: they
+# measure the same CPUs).
 bench: deps all $(BENCH_TOOLS)
-	$(Q)scripts/bench/overhead.sh
+	$(Q)set -e; for b in scripts/bench/*.sh; do echo "### $$b"; $$b; done
 
 vmtest: deps all
 	$(Q)scripts/vmtest.sh all

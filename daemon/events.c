@@ -3,56 +3,170 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
 
 #define EVENTS_RING_BYTES (1u << 20)
 
+struct event_type {
+	const char *name;
+	size_t min_len;
+	event_handler handler;
+	void *ctx;
+};
+
 static struct {
-	int map_fd;
+	int map_fd, dropped_fd;
 	struct ring_buffer *ring;
-	uint64_t received;
-} ev = { .map_fd = -1 };
+	struct event_type types[JD_EVENT_TYPES];
+	uint64_t received, malformed;
+	int64_t mono_to_real_ns; /* refreshed at each drain */
+	/* The log: a circular array of JSON lines, oldest at `next` once full. */
+	char **log;
+	uint32_t log_size, next, count;
+	struct buf line;
+	int nr_cpus;
+	uint64_t *dropped_percpu;
+} ev = { .map_fd = -1, .dropped_fd = -1 };
+
+static int64_t clock_ns(clockid_t clk)
+{
+	struct timespec ts;
+
+	clock_gettime(clk, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void json_string(struct buf *b, const char *s, size_t max)
+{
+	buf_putc(b, '"');
+	for (size_t i = 0; i < max && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '"' || c == '\\')
+			buf_printf(b, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f) /* comms are bytes, not UTF-8 */
+			buf_printf(b, "\\u%04x", c);
+		else
+			buf_putc(b, (char)c);
+	}
+	buf_putc(b, '"');
+}
+
+/* RFC 3339 UTC with nanoseconds: what a person at 3 a.m. can read. */
+static void json_time(struct buf *b, uint64_t mono_ns)
+{
+	int64_t real = (int64_t)mono_ns + ev.mono_to_real_ns;
+	time_t sec = (time_t)(real / 1000000000);
+	struct tm tm;
+	char s[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	buf_printf(b, "\"%s.%09lldZ\"", s, (long long)(real % 1000000000));
+}
+
+static void log_append(const struct buf *line)
+{
+	char *copy = strdup(line->data);
+
+	if (!copy)
+		return;
+	free(ev.log[ev.next]);
+	ev.log[ev.next] = copy;
+	ev.next = (ev.next + 1) % ev.log_size;
+	if (ev.count < ev.log_size)
+		ev.count++;
+}
 
 static int on_event(void *ctx, void *data, size_t len)
 {
+	const struct jd_event_hdr *h = data;
+	const struct event_type *t;
+
 	(void)ctx;
-	(void)data;
-	(void)len;
 	ev.received++;
+	if (len < sizeof(*h) || h->type >= JD_EVENT_TYPES || !ev.types[h->type].handler ||
+	    len < ev.types[h->type].min_len) {
+		ev.malformed++;
+		return 0;
+	}
+	t = &ev.types[h->type];
+	buf_reset(&ev.line);
+	buf_puts(&ev.line, "{\"time\":");
+	json_time(&ev.line, h->time_ns);
+	buf_printf(&ev.line, ",\"cpu\":%u,\"type\":\"%s\"", h->cpu, t->name);
+	if (t->handler(t->ctx, data, &ev.line)) {
+		buf_putc(&ev.line, '}');
+		if (!ev.line.oom)
+			log_append(&ev.line);
+	}
 	return 0;
 }
 
 int events_init(const struct jd_config *cfg)
 {
-	(void)cfg;
+	int err;
+
+	ev.log_size = cfg->events.log_size;
+	ev.log = calloc(ev.log_size, sizeof(*ev.log));
+	ev.nr_cpus = libbpf_num_possible_cpus();
+	ev.dropped_percpu = calloc(ev.nr_cpus > 0 ? ev.nr_cpus : 1, sizeof(uint64_t));
+	if (!ev.log || !ev.dropped_percpu || ev.nr_cpus <= 0) {
+		err = -ENOMEM;
+		goto fail;
+	}
 	ev.map_fd =
 		bpf_map_create(BPF_MAP_TYPE_RINGBUF, "jd_events", 0, 0, EVENTS_RING_BYTES, NULL);
-	if (ev.map_fd < 0) {
-		int err = -errno;
-
+	ev.dropped_fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, "jd_events_drop", sizeof(__u32),
+				       sizeof(__u64), 1, NULL);
+	if (ev.map_fd < 0 || ev.dropped_fd < 0) {
+		err = -errno;
 		log_err("creating the events ring buffer: %s", strerror(-err));
-		return err;
+		goto fail;
 	}
 	ev.ring = ring_buffer__new(ev.map_fd, on_event, NULL, NULL);
 	if (!ev.ring) {
-		int err = -errno;
-
+		err = -errno;
 		log_err("mapping the events ring buffer: %s", strerror(-err));
-		close(ev.map_fd);
-		ev.map_fd = -1;
-		return err;
+		goto fail;
 	}
 	return 0;
+fail:
+	events_finish();
+	return err;
+}
+
+int events_register(enum jd_event_type type, const char *name, size_t min_len,
+		    event_handler handler, void *ctx)
+{
+	if (type <= 0 || type >= JD_EVENT_TYPES || ev.types[type].handler)
+		return -EINVAL;
+	ev.types[type] = (struct event_type){ name, min_len, handler, ctx };
+	return 0;
+}
+
+void events_unregister(enum jd_event_type type)
+{
+	if (type > 0 && type < JD_EVENT_TYPES)
+		memset(&ev.types[type], 0, sizeof(ev.types[type]));
 }
 
 int events_share(struct bpf_object *obj)
 {
-	struct bpf_map *map = bpf_object__find_map_by_name(obj, "events");
+	struct bpf_map *ring = bpf_object__find_map_by_name(obj, "events");
+	struct bpf_map *dropped = bpf_object__find_map_by_name(obj, "events_dropped");
+	int err = 0;
 
-	return map ? bpf_map__reuse_fd(map, ev.map_fd) : 0;
+	if (ring)
+		err = bpf_map__reuse_fd(ring, ev.map_fd);
+	if (!err && dropped)
+		err = bpf_map__reuse_fd(dropped, ev.dropped_fd);
+	return err;
 }
 
 int events_epoll_fd(void)
@@ -62,16 +176,44 @@ int events_epoll_fd(void)
 
 void events_drain(void)
 {
-	if (ev.ring)
-		ring_buffer__consume(ev.ring);
+	if (!ev.ring)
+		return;
+	ev.mono_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	if (ring_buffer__consume(ev.ring) < 0)
+		log_warn("draining the events ring: %s", strerror(errno));
 }
 
 void events_collect(struct metrics *m)
 {
+	__u32 zero = 0;
+	uint64_t dropped = 0;
+
+	if (!bpf_map_lookup_elem(ev.dropped_fd, &zero, ev.dropped_percpu))
+		for (int i = 0; i < ev.nr_cpus; i++)
+			dropped += ev.dropped_percpu[i];
 	metric_u64(metrics_family(m, "jitterd_ringbuf_events_total",
 				  "Notable events received from the BPF ring buffer.",
 				  METRIC_COUNTER, METRIC_UNIT_NONE),
 		   ev.received, "ring", "events", NULL);
+	metric_u64(metrics_family(m, "jitterd_ringbuf_dropped_events_total",
+				  "Notable events lost because the ring buffer was full (counted "
+				  "by the BPF programs when a reservation fails).",
+				  METRIC_COUNTER, METRIC_UNIT_NONE),
+		   dropped, "ring", "events", NULL);
+}
+
+int events_render(void *ctx, struct buf *out)
+{
+	(void)ctx;
+	/* Drain first, so that /events is as fresh as the timer allows. */
+	events_drain();
+	for (uint32_t i = 0; i < ev.count; i++) {
+		uint32_t at = (ev.next + ev.log_size - ev.count + i) % ev.log_size;
+
+		buf_puts(out, ev.log[at]);
+		buf_putc(out, '\n');
+	}
+	return out->oom ? -1 : 0;
 }
 
 void events_finish(void)
@@ -80,5 +222,15 @@ void events_finish(void)
 	ev.ring = NULL;
 	if (ev.map_fd >= 0)
 		close(ev.map_fd);
-	ev.map_fd = -1;
+	if (ev.dropped_fd >= 0)
+		close(ev.dropped_fd);
+	ev.map_fd = ev.dropped_fd = -1;
+	for (uint32_t i = 0; ev.log && i < ev.log_size; i++)
+		free(ev.log[i]);
+	free(ev.log);
+	ev.log = NULL;
+	ev.count = ev.next = 0;
+	free(ev.dropped_percpu);
+	ev.dropped_percpu = NULL;
+	buf_free(&ev.line);
 }

@@ -28,8 +28,8 @@ enum metric_unit {
  * bucket. Counts are per bucket, not cumulative; the encoder accumulates.
  */
 struct metric_hist {
-	const uint64_t *buckets;
-	unsigned n_buckets; /* including the overflow bucket */
+	const unsigned long long *buckets; /* the type of BPF-side __u64 counters */
+	unsigned n_buckets;		   /* including the overflow bucket */
 	unsigned first_log2;
 	uint64_t sum;
 };

@@ -43,6 +43,8 @@ static int render_landing(void *ctx, struct buf *out)
 		      "<h1>jitterd " JD_VERSION "</h1>\n"
 		      "<p>Scheduler, softirq and socket latency telemetry from eBPF.</p>\n"
 		      "<ul>\n<li><a href=\"/metrics\">/metrics</a>: Prometheus metrics</li>\n"
+		      "<li><a href=\"/events\">/events</a>: recent notable events, "
+		      "JSON lines, newest last</li>\n"
 		      "<li><a href=\"/healthz\">/healthz</a>: liveness</li>\n</ul>\n"
 		      "</body></html>\n");
 	return 0;
@@ -59,6 +61,7 @@ const struct http_route pages[] = {
 	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", render_metrics, NULL },
 	{ "/", "text/html; charset=utf-8", render_landing, NULL },
 	{ "/healthz", "text/plain; charset=utf-8", render_healthz, NULL },
+	{ "/events", "application/x-ndjson; charset=utf-8", events_render, NULL },
 };
 const unsigned n_pages = sizeof(pages) / sizeof(pages[0]);
 

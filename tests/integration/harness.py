@@ -15,7 +15,7 @@ import time
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-JITTERD = os.path.join(ROOT, "build", "jitterd")
+JITTERD = os.environ.get("JITTERD") or os.path.join(ROOT, "build", "jitterd")
 
 
 class Skip(Exception):

@@ -1,5 +1,4 @@
 """The daemon's contract: command line, bad input, shutdown, privilege."""
-import json
 import os
 import re
 import shutil
@@ -103,22 +102,38 @@ def test_bad_http_requests_get_4xx_and_the_daemon_keeps_serving():
         assert d.stop() == 0
 
 
-def bpf_prog_names():
-    out = subprocess.run(["bpftool", "prog", "show", "--json"], capture_output=True,
-                         text=True, check=True).stdout
-    return [p.get("name", "") for p in json.loads(out)]
+def daemon_prog_ids(pid):
+    """IDs of the BPF programs a process holds, from its fds' fdinfo."""
+    ids = set()
+    fd_dir = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fd_dir):
+        try:
+            with open(os.path.join(fd_dir, fd)) as f:
+                m = re.search(r"^prog_id:\s+(\d+)", f.read(), re.M)
+        except OSError:
+            continue
+        if m:
+            ids.add(int(m.group(1)))
+    return ids
+
+
+def prog_exists(prog_id):
+    return subprocess.run(["bpftool", "prog", "show", "id", str(prog_id)],
+                          capture_output=True).returncode == 0
 
 
 def test_sigterm_exits_0_and_detaches_every_program():
     with Daemon() as d:
         d.scrape()
-        assert "switch_btf" in bpf_prog_names(), "program not loaded while running"
+        ids = daemon_prog_ids(d.proc.pid)
+        assert ids and all(prog_exists(i) for i in ids), "no program loaded while running"
         assert d.stop() == 0, d.output()
         # The kernel frees a program after an RCU grace period, not at close().
         deadline = time.monotonic() + 5
-        while "switch_btf" in bpf_prog_names() and time.monotonic() < deadline:
+        while any(prog_exists(i) for i in ids) and time.monotonic() < deadline:
             time.sleep(0.1)
-        assert "switch_btf" not in bpf_prog_names(), "program still loaded 5 s after SIGTERM"
+        left = [i for i in ids if prog_exists(i)]
+        assert not left, "programs %s still loaded 5 s after SIGTERM" % left
         # The port is released.
         try:
             raw_http(d.port, b"GET / HTTP/1.0\r\n\r\n", read_timeout=1)

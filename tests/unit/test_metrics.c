@@ -146,7 +146,7 @@ END_TEST
 
 START_TEST(test_histogram_seconds_layout)
 {
-	uint64_t buckets[] = { 1, 2, 0, 3 };
+	unsigned long long buckets[] = { 1, 2, 0, 3 };
 	struct metric_hist h = { buckets, 4, 7, 1000000123 };
 	struct metric_family *f =
 		metrics_family(m, "lat_seconds", "Latency.", METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
@@ -166,7 +166,7 @@ END_TEST
 
 START_TEST(test_histogram_plain_unit_without_labels)
 {
-	uint64_t buckets[] = { 4, 0, 1 };
+	unsigned long long buckets[] = { 4, 0, 1 };
 	struct metric_hist h = { buckets, 3, 0, 9 };
 
 	metric_hist(metrics_family(m, "q_bytes", "Queue.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h,
@@ -183,7 +183,7 @@ END_TEST
 
 START_TEST(test_histogram_with_only_overflow_bucket)
 {
-	uint64_t buckets[] = { 2 };
+	unsigned long long buckets[] = { 2 };
 	struct metric_hist h = { buckets, 1, 7, 3 };
 
 	metric_hist(metrics_family(m, "o", "O.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h, NULL);
@@ -197,7 +197,7 @@ END_TEST
 
 START_TEST(test_histogram_largest_bound_is_2_pow_63)
 {
-	uint64_t buckets[] = { 1, 1 };
+	unsigned long long buckets[] = { 1, 1 };
 	struct metric_hist h = { buckets, 2, 63, 0 };
 
 	metric_hist(metrics_family(m, "big", "B.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h, NULL);
@@ -207,7 +207,7 @@ END_TEST
 
 START_TEST(test_histogram_buckets_copied_at_add)
 {
-	uint64_t buckets[] = { 1, 1 };
+	unsigned long long buckets[] = { 1, 1 };
 	struct metric_hist h = { buckets, 2, 0, 1 };
 	struct metric_family *f = metrics_family(m, "c", "C.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
 
@@ -220,7 +220,7 @@ END_TEST
 
 START_TEST(test_unwritable_histograms_dropped)
 {
-	uint64_t buckets[8] = { 0 };
+	unsigned long long buckets[8] = { 0 };
 	struct metric_hist too_wide = { buckets, 3, 63, 0 };
 	struct metric_hist empty = { buckets, 0, 0, 0 };
 	struct metric_hist no_data = { NULL, 2, 0, 0 };
@@ -293,7 +293,7 @@ END_TEST
 
 START_TEST(test_samples_with_invalid_labels_dropped)
 {
-	uint64_t buckets[] = { 1, 1 };
+	unsigned long long buckets[] = { 1, 1 };
 	struct metric_hist h = { buckets, 2, 0, 1 };
 	struct metric_family *g = metrics_family(m, "g", "G.", METRIC_GAUGE, METRIC_UNIT_NONE);
 	struct metric_family *hf = metrics_family(m, "h", "H.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
@@ -317,7 +317,7 @@ END_TEST
 
 START_TEST(test_sample_of_wrong_kind_dropped)
 {
-	uint64_t buckets[] = { 1 };
+	unsigned long long buckets[] = { 1 };
 	struct metric_hist h = { buckets, 1, 0, 1 };
 	struct metric_family *c = metrics_family(m, "c", "C.", METRIC_COUNTER, METRIC_UNIT_NONE);
 	struct metric_family *hf = metrics_family(m, "h", "H.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
@@ -364,7 +364,7 @@ END_TEST
 START_TEST(test_many_families_and_samples_stay_in_order)
 {
 	struct metric_family *first;
-	uint64_t buckets[28] = { [0] = 1, [27] = 1 };
+	unsigned long long buckets[28] = { [0] = 1, [27] = 1 };
 	struct metric_hist h = { buckets, 28, 7, 5 };
 	char name[16], cpu[16];
 	const char *text, *p;
@@ -418,7 +418,7 @@ static int promtool_check(const char *text, char *said, size_t said_size)
 
 START_TEST(test_promtool_finds_nothing_to_complain_about)
 {
-	uint64_t buckets[25] = { 5, 3, 0, 1, [24] = 2 };
+	unsigned long long buckets[25] = { 5, 3, 0, 1, [24] = 2 };
 	struct metric_hist h = { buckets, 25, 7, 123456789 };
 	struct metric_family *f;
 	char said[4096];
