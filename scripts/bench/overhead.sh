@@ -3,7 +3,7 @@
 #
 #   1. `perf bench sched pipe` pinned to CPU 0, in rounds of three runs:
 #      without anything, with the empty calibration programs of
-#      scripts/bench/empty.bpf.c, and with jitterd (pinned to the other CPU,
+#      scripts/bench/empty_sched.bpf.c, and with jitterd (pinned to the other CPU,
 #      as on a trading host where it lives on a housekeeping core). Prints
 #      every round and the median throughput ratios against "without".
 #   2. Per-program cost from the kernel's own BPF stats
@@ -17,7 +17,7 @@ rounds=${1:-7}
 loops=${2:-500000}
 jitterd=build/jitterd
 bpfload=build/bench/bpfload
-empty_obj=build/bench/empty.bpf.o
+empty_obj=build/bench/empty_sched.bpf.o
 bench_cpu=0
 daemon_cpu=$(($(nproc) > 1 ? 1 : 0))
 tmp=$(mktemp -d)
