@@ -21,6 +21,7 @@
 
 static struct btf *vmlinux_btf;
 static enum probe_attach best_allowed = PROBE_TP_BTF;
+static bool survey;
 
 static const char *const attach_names[PROBE_ATTACH_TYPES] = {
 	[PROBE_NONE] = "none",	   [PROBE_TP_BTF] = "tp_btf",
@@ -58,14 +59,19 @@ int probes_init(void)
 	vmlinux_btf = btf__load_vmlinux_btf();
 	if (!vmlinux_btf) {
 		int err = -errno;
+		bool missing = access("/sys/kernel/btf/vmlinux", R_OK) != 0;
 
-		log_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; jitterd needs "
-			"a "
-			"kernel built with CONFIG_DEBUG_INFO_BTF=y",
-			strerror(-err));
+		log_err("no usable kernel BTF: /sys/kernel/btf/vmlinux %s; jitterd needs a kernel "
+			"built with CONFIG_DEBUG_INFO_BTF=y",
+			missing ? "is missing" : "cannot be parsed");
 		return err;
 	}
 	return 0;
+}
+
+void probes_survey(void)
+{
+	survey = true;
 }
 
 void probes_finish(void)
@@ -259,34 +265,48 @@ static int trial(const struct probe *p, enum probe_attach a, char *why, size_t l
 	}
 }
 
+/* Append "what" to the probe's list of reasons, "; "-separated. */
+static void probe_why(struct probe *p, const char *what)
+{
+	size_t used = strlen(p->why);
+
+	if (used < sizeof(p->why) - 1)
+		snprintf(p->why + used, sizeof(p->why) - used, "%s%s", used ? "; " : "", what);
+}
+
 void probes_select(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
-		size_t used = 0;
 
 		p->attach = PROBE_NONE;
+		p->works = 0;
 		p->why[0] = '\0';
 		for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++) {
 			char why[128];
 
 			if (!p->prog[a])
 				continue;
-			if (p->attach != PROBE_NONE || a < best_allowed ||
-			    trial(p, a, why, sizeof(why))) {
-				bpf_program__set_autoload(p->prog[a], false);
-				if (p->attach == PROBE_NONE && a >= best_allowed &&
-				    used < sizeof(p->why))
-					used += snprintf(p->why + used, sizeof(p->why) - used,
-							 "%s%s", used ? "; " : "", why);
-				continue;
+			/* Normally the first variant that works ends the search. */
+			if (a >= best_allowed && (p->attach == PROBE_NONE || survey)) {
+				if (!trial(p, a, why, sizeof(why)))
+					p->works |= 1u << a;
+				else
+					probe_why(p, why);
 			}
-			p->attach = a;
+			if (p->attach == PROBE_NONE && (p->works & (1u << a)))
+				p->attach = a;
+			else
+				bpf_program__set_autoload(p->prog[a], false);
 		}
-		if (p->attach == PROBE_NONE)
-			log_warn("probe %s: nothing attaches on this kernel (%s)", p->name, p->why);
-		else
+		if (p->attach != PROBE_NONE) {
 			log_debug("probe %s: %s", p->name, probe_attach_name(p->attach));
+			continue;
+		}
+		if (!p->why[0])
+			snprintf(p->why, sizeof(p->why), "no variant at or after JITTERD_ATTACH=%s",
+				 probe_attach_name(best_allowed));
+		log_warn("probe %s: nothing attaches on this kernel (%s)", p->name, p->why);
 	}
 }
 
@@ -295,7 +315,7 @@ void probes_attach(struct probe *probes, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
 
-		if (p->attach == PROBE_NONE)
+		if (p->attach == PROBE_NONE || survey)
 			continue;
 		p->link = bpf_program__attach(p->prog[p->attach]);
 		if (!p->link) {

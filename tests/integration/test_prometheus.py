@@ -13,6 +13,7 @@ import harness
 from harness import Daemon
 
 
+@harness.host_only("needs promtool")
 def test_promtool_finds_nothing_to_lint():
     if not shutil.which("promtool"):
         harness.skip("promtool not installed (scripts/install-deps.sh installs it)")
@@ -39,6 +40,7 @@ def query(port, expr):
     return data["data"]["result"]
 
 
+@harness.host_only("needs a Prometheus server")
 def test_prometheus_scrapes_jitterd():
     if not shutil.which("prometheus"):
         harness.skip("prometheus not installed (scripts/install-deps.sh installs it)")

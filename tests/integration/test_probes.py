@@ -1,0 +1,71 @@
+"""Kernel support: `jitterd --probes`, probes that cannot attach, no BTF."""
+import shutil
+import socket
+import subprocess
+
+import harness
+from harness import Daemon, JITTERD, select
+
+
+def attached_gauge(samples, probe):
+    """{attach: value} of jitterd_probe_attached for one probe."""
+    return {dict(k[1])["attach"]: v for k, v in
+            select(samples, "jitterd_probe_attached", probe=probe).items()}
+
+
+def test_probes_lists_every_probe_with_the_attach_type_the_daemon_uses():
+    table = harness.probes()
+    for probe, p in table.items():
+        print("  %-24s %-10s works: %s" % (probe, p["attach"], ",".join(p["works"]) or "-"))
+    assert "sched_switch" in table, table
+    for probe, p in table.items():
+        assert p["attach"] == "none" or p["attach"] == p["works"][0], (probe, p)
+    with Daemon() as d:
+        s = d.scrape()
+        for probe, p in table.items():
+            assert attached_gauge(s, probe) == {p["attach"]: 0 if p["attach"] == "none" else 1}, \
+                (probe, p, attached_gauge(s, probe))
+        d.stop()
+
+
+def test_probes_honours_a_forced_attach_type():
+    table = harness.probes(env={"JITTERD_ATTACH": "raw_tp"})
+    p = table["sched_switch"]
+    assert p["attach"] == "raw_tp" and "tp_btf" not in p["works"], p
+
+
+def test_probes_neither_listens_nor_attaches():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        r = subprocess.run([JITTERD, "--probes", "--listen", "127.0.0.1:%d" % port],
+                           capture_output=True, text=True, timeout=120)
+    # The daemon logs "probe X: attached (type)" for every link it makes.
+    assert r.returncode == 0 and "attached (" not in r.stderr, r.stderr
+    assert "sched_switch" in r.stdout, r.stdout
+
+
+def test_a_probe_that_cannot_attach_is_reported_and_the_rest_keeps_serving():
+    # sched_switch has no kprobe variant: forcing kprobe leaves it nothing.
+    env = {"JITTERD_ATTACH": "kprobe"}
+    p = harness.probes(env=env)["sched_switch"]
+    assert p["attach"] == "none" and p["why"], p
+    with Daemon(env=env) as d:
+        s = d.scrape()
+        assert attached_gauge(s, "sched_switch") == {"none": 0}, attached_gauge(s, "sched_switch")
+        assert "probe sched_switch: nothing attaches on this kernel (" in d.output(), d.output()
+        assert harness.total(s, "process_open_fds") > 0
+        assert d.stop() == 0
+
+
+def test_a_kernel_without_btf_gets_exit_1_naming_the_missing_config():
+    if not shutil.which("unshare"):
+        harness.skip("unshare (util-linux) not installed")
+    # Hide /sys/kernel/btf/vmlinux in a private mount namespace.
+    r = subprocess.run(["unshare", "--mount", "sh", "-c",
+                        'mount --bind /dev/null /sys/kernel/btf/vmlinux && exec "$0" --listen 127.0.0.1:0',
+                        JITTERD], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1, (r.returncode, r.stderr)
+    assert "/sys/kernel/btf/vmlinux cannot be parsed" in r.stderr, r.stderr
+    assert "CONFIG_DEBUG_INFO_BTF=y" in r.stderr, r.stderr
