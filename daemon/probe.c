@@ -259,6 +259,17 @@ static int trial(const struct probe *p, enum probe_attach a, char *why, size_t l
 	}
 }
 
+/* Is attach type a worth trying for p? Fills why when not. */
+static bool viable(const struct probe *p, enum probe_attach a, char *why, size_t len)
+{
+	if (a < best_allowed) {
+		snprintf(why, len, "%s: not tried (JITTERD_ATTACH=%s)", probe_attach_name(a),
+			 probe_attach_name(best_allowed));
+		return false;
+	}
+	return trial(p, a, why, len) == 0;
+}
+
 void probes_select(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -272,16 +283,15 @@ void probes_select(struct probe *probes, unsigned n)
 
 			if (!p->prog[a])
 				continue;
-			if (p->attach != PROBE_NONE || a < best_allowed ||
-			    trial(p, a, why, sizeof(why))) {
-				bpf_program__set_autoload(p->prog[a], false);
-				if (p->attach == PROBE_NONE && a >= best_allowed &&
-				    used < sizeof(p->why))
-					used += snprintf(p->why + used, sizeof(p->why) - used,
-							 "%s%s", used ? "; " : "", why);
+			if (p->attach == PROBE_NONE && viable(p, a, why, sizeof(why))) {
+				p->attach = a;
 				continue;
 			}
-			p->attach = a;
+			/* Only the chosen variant is loaded: the others may not verify here. */
+			bpf_program__set_autoload(p->prog[a], false);
+			if (p->attach == PROBE_NONE && used < sizeof(p->why))
+				used += snprintf(p->why + used, sizeof(p->why) - used, "%s%s",
+						 used ? "; " : "", why);
 		}
 		if (p->attach == PROBE_NONE)
 			log_warn("probe %s: nothing attaches on this kernel (%s)", p->name, p->why);
