@@ -71,7 +71,7 @@ $(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 run: deps all
-	@echo "jitterd: serving http://localhost:19435/metrics (Ctrl-C stops)"
+	@echo "make run: jitterd in the foreground with config/jitterd.yaml; Ctrl-C stops it"
 	$(Q)$(BUILD)/jitterd --config config/jitterd.yaml
 
 unit: $(UNIT_BINS)

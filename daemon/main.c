@@ -141,13 +141,15 @@ static struct http_server *listen_http(const struct jd_config *cfg)
 	struct sockaddr_storage addr;
 	struct http_server *http;
 	socklen_t len;
-	const char *why;
+	const char *why, *colon = strrchr(cfg->listen, ':');
+	int host_len = colon ? (int)(colon - cfg->listen) : 0;
 
 	if (parse_listen(cfg->listen, &addr, &len, &why))
 		return NULL; /* validated with the config already */
 	http = http_start((struct sockaddr *)&addr, len, pages, n_pages, &http_limits);
-	if (http)
-		log_info("serving http://%s/metrics (port %u)", cfg->listen, http_port(http));
+	if (http) /* ":PORT" listens everywhere; localhost is where to point a browser */
+		log_info("serving http://%.*s:%u/metrics (port %u)", host_len ? host_len : 9,
+			 host_len ? cfg->listen : "localhost", http_port(http), http_port(http));
 	return http;
 }
 

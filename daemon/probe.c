@@ -287,25 +287,28 @@ void probes_select(struct probe *probes, unsigned n)
 
 			if (!p->prog[a])
 				continue;
-			/* Normally the first variant that works ends the search. */
-			if (a >= best_allowed && (p->attach == PROBE_NONE || survey)) {
+			/* The first variant that works ends the search; a survey tries all. */
+			if (a < best_allowed) {
+				snprintf(why, sizeof(why), "%s: not tried (JITTERD_ATTACH=%s)",
+					 probe_attach_name(a), probe_attach_name(best_allowed));
+				probe_why(p, why);
+			} else if (p->attach == PROBE_NONE || survey) {
 				if (!trial(p, a, why, sizeof(why)))
 					p->works |= 1u << a;
 				else
 					probe_why(p, why);
 			}
-			if (p->attach == PROBE_NONE && (p->works & (1u << a)))
+			if (p->attach == PROBE_NONE && (p->works & (1u << a))) {
 				p->attach = a;
-			else
-				bpf_program__set_autoload(p->prog[a], false);
+				continue;
+			}
+			/* Only the chosen variant is loaded: the others may not verify here. */
+			bpf_program__set_autoload(p->prog[a], false);
 		}
 		if (p->attach != PROBE_NONE) {
 			log_debug("probe %s: %s", p->name, probe_attach_name(p->attach));
 			continue;
 		}
-		if (!p->why[0])
-			snprintf(p->why, sizeof(p->why), "no variant at or after JITTERD_ATTACH=%s",
-				 probe_attach_name(best_allowed));
 		log_warn("probe %s: nothing attaches on this kernel (%s)", p->name, p->why);
 	}
 }

@@ -45,7 +45,7 @@ start() {
 	pid=$!
 	for _ in $(seq 200); do
 		if grep -q "$ready" "$tmp/log"; then
-			port=$(sed -n 's/.*serving http:.* (port \([0-9]*\)).*/\1/p' "$tmp/log")
+			port=$(sed -n 's|.*serving http://.*:\([0-9]*\)/metrics.*|\1|p' "$tmp/log")
 			return 0
 		fi
 		sleep 0.05

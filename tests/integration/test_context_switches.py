@@ -74,3 +74,16 @@ def test_raw_tp_fallback_counts_the_same():
 
 def test_classic_tracepoint_fallback_counts_the_same():
     attach_type_agrees("tracepoint")
+
+
+def test_a_probe_that_cannot_attach_is_reported_and_the_daemon_keeps_serving():
+    # fentry is "the best type tried": sched_switch offers only tracepoint
+    # variants, so nothing attaches, as on a kernel without the hook.
+    with Daemon(env={"JITTERD_ATTACH": "fentry"}) as d:
+        s = d.scrape()
+        assert s.get(("jitterd_probe_attached",
+                      frozenset({("probe", "sched_switch"), ("attach", "none")}))) == 0, \
+            select(s, "jitterd_probe_attached")
+        assert "probe sched_switch: nothing attaches" in d.output()
+        assert d.get("/healthz")[0] == 200
+        assert d.stop() == 0
