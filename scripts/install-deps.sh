@@ -9,6 +9,8 @@ libmicrohttpd-dev"
 # test: unit tests (Check), integration (python3, promtool, a real Prometheus,
 # iproute2 for ss, procps, curl), unit-file checks (systemd), benchmarks (perf)
 pkgs="$pkgs check python3 prometheus iproute2 procps curl systemd linux-perf"
+# vmtest: qemu boots Debian's kernels (TCG) with a busybox initramfs (cpio)
+pkgs="$pkgs qemu-system-x86 busybox-static cpio"
 
 missing=""
 for p in $pkgs; do
