@@ -5,6 +5,11 @@ no arguments and uses the helpers here: start the real daemon, scrape it,
 read the kernel's own counters. Under CI=true a test that wants to skip
 fails instead: these machines have root and BPF.
 
+A test module lists in PROBES the probes whose numbers its tests check:
+run.py prints the attach type each of them used on every test line, and
+scripts/vmtest.sh counts those toward its fallback coverage (without PROBES,
+every probe of the test's daemons counts).
+
 The same tests run inside other kernels under qemu (scripts/vmtest.sh, with
 run.py --vm): there, tests marked @host_only are left out, and load sizes
 are scaled by JITTERD_LOAD_SCALE (the tolerances are not).
@@ -202,6 +207,12 @@ def proc_stat_ctxt():
             if line.startswith("ctxt "):
                 return int(line.split()[1])
     raise AssertionError("no ctxt in /proc/stat")
+
+
+def proc_stat_idle_ticks():
+    """Idle time of all CPUs in USER_HZ ticks (/proc/stat cpuN idle)."""
+    with open("/proc/stat") as f:
+        return sum(int(line.split()[4]) for line in f if re.match(r"cpu\d", line))
 
 
 def pipe_pingpong(rounds):

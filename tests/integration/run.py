@@ -2,7 +2,8 @@
 """Run jitterd's integration tests: python3 tests/integration/run.py [-k SUBSTRING]... [--vm]
 
 Needs root and a kernel with BTF. Prints one line per test with the attach
-type each probe of its daemons used and, last,
+type each probe of its daemons used (only the probes in the module's PROBES,
+the ones its tests check the numbers of, when it has that list) and, last,
 'integration: N passed, N failed, N skipped, N not applicable'. Under CI=true
 a skip counts as a failure: CI machines have everything these tests need.
 'Not applicable' is a kernel that cannot do what a test is about (say, no
@@ -23,14 +24,21 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 
-def attach_summary():
-    """'probe=type,type ...' for the daemons the test ran, in first-seen order."""
+def attach_summary(probes):
+    """'probe=type,type ...' for the daemons the test ran, in first-seen order,
+    for the probes its module checks (PROBES), or all of them."""
     per_probe = {}
     for probe, attach in harness.attached:
+        if probes is not None and probe not in probes:
+            continue
         seen = per_probe.setdefault(probe, [])
         if attach not in seen:
             seen.append(attach)
     return " ".join("%s=%s" % (p, ",".join(a)) for p, a in per_probe.items())
+
+
+def result_line(status, name, t0, probes):
+    return ("%s %s (%.1fs) %s" % (status, name, time.monotonic() - t0, attach_summary(probes))).rstrip()
 
 
 def main():
@@ -50,6 +58,7 @@ def main():
         spec.loader.exec_module(mod)
         tests = [(n, f) for n, f in vars(mod).items() if n.startswith("test_") and callable(f)]
         tests.sort(key=lambda t: t[1].__code__.co_firstlineno)
+        probes = getattr(mod, "PROBES", None)
         for tname, fn in tests:
             full = "%s.%s" % (name, tname)
             if args.k and not any(k in full for k in args.k):
@@ -76,11 +85,11 @@ def main():
                 continue
             except Exception:
                 failed += 1
-                print(("FAIL %s (%.1fs) %s" % (full, time.monotonic() - t0, attach_summary())).rstrip(), flush=True)
+                print(result_line("FAIL", full, t0, probes), flush=True)
                 traceback.print_exc()
                 continue
             passed += 1
-            print(("PASS %s (%.1fs) %s" % (full, time.monotonic() - t0, attach_summary())).rstrip(), flush=True)
+            print(result_line("PASS", full, t0, probes), flush=True)
     print("integration: %d passed, %d failed, %d skipped, %d not applicable" % (
         passed, failed, skipped, not_applicable))
     return 1 if failed or passed == 0 else 0

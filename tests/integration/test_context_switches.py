@@ -1,8 +1,12 @@
 """Context switches: jitterd's counts against the kernel's /proc/stat ctxt."""
+import time
+
 import harness
 from harness import Daemon, pipe_pingpong, proc_stat_ctxt, total, select
 
 KINDS = {"voluntary", "involuntary", "idle"}
+# The probes whose numbers these tests check (run.py reports their attach types).
+PROBES = ("sched_switch",)
 
 
 def measure_ctxt(d, rounds):
@@ -35,8 +39,11 @@ def test_kinds_sum_to_proc_stat_ctxt():
 def test_every_cpu_and_kind_is_exported_and_nonzero_where_expected():
     with Daemon() as d:
         rounds = harness.load(20000)
+        idle0 = harness.proc_stat_idle_ticks()
         pipe_pingpong(rounds)
+        time.sleep(0.1)
         s = d.scrape()
+        idle_ticks = harness.proc_stat_idle_ticks() - idle0
         series = select(s, "jitterd_context_switches_total")
         labels = [dict(k[1]) for k in series]
         cpus = {l["cpu"] for l in labels}
@@ -45,7 +52,8 @@ def test_every_cpu_and_kind_is_exported_and_nonzero_where_expected():
         assert cpus == {str(c) for c in harness.possible_cpus()}, cpus
         # A ping-pong blocks in read(): voluntary switches; CPUs idle between.
         assert total(s, "jitterd_context_switches_total", kind="voluntary") > rounds
-        assert total(s, "jitterd_context_switches_total", kind="idle") > 0
+        # Unless other load kept every CPU busy (then the kernel saw no idle time).
+        assert total(s, "jitterd_context_switches_total", kind="idle") > 0 or idle_ticks < 2, idle_ticks
         d.stop()
 
 
