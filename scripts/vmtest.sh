@@ -120,7 +120,7 @@ build_initramfs() {
 	cp build/jitterd "$root/src/build/"
 	copy_libs "$root" build/jitterd
 	cp -r VERSION config "$root/src/"
-	cp -r tests/integration "$root/src/tests/"
+	cp -r tests/integration tests/vmtest "$root/src/tests/"
 	find "$root/src" -name __pycache__ -prune -exec rm -rf {} +
 
 	# Debian's programs, not whatever else is first in PATH (pyenv shims...).

@@ -40,9 +40,9 @@ def parse(path):
             m = TEST.match(line)
             if section == "tests" and m:
                 used = {}
-                if m.group(1) in ("PASS", "FAIL") and m.group(4):
-                    for item in m.group(4).split():
-                        probe, _, types = item.partition("=")
+                for item in (m.group(4) or "").split() if m.group(3) else ():
+                    probe, eq, types = item.partition("=")
+                    if eq:
                         used[probe] = types.split(",")
                 r["tests"].append((m.group(1).strip(), m.group(2), used))
     return r
