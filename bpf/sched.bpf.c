@@ -374,17 +374,58 @@ int wake_new_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 /* ---- workloads: fork, exec, rename, cgroup moves ----------------------- */
 
 /*
+ * The daemon owns the matching; it hears from here of every task that may
+ * belong elsewhere now. workload: where the task belongs as BPF knows it.
+ * The comm is left for the caller to fill in (or to leave empty, then the
+ * daemon reads /proc).
+ */
+static __always_inline struct jd_task_event *task_event(enum jd_task_change change, __u32 pid,
+							__u32 tgid, struct jd_task *t)
+{
+	struct jd_task_event *e = event_reserve(sizeof(*e), JD_EVENT_TASK);
+
+	if (!e)
+		return NULL;
+	e->pid = pid;
+	e->tgid = tgid;
+	e->change = change;
+	e->workload = t ? t->workload : 0;
+	e->comm[0] = '\0';
+	return e;
+}
+
+/*
+ * A new process whose parent is in no workload (yet: the daemon may not
+ * have matched a process that forks as soon as it starts) is reported, with
+ * the parent's name, which is the child's. tgid 0: may be a thread.
+ */
+static __always_inline void forked(__u32 pid, __u32 tgid)
+{
+	struct jd_task_event *e;
+
+	if (tgid && tgid != pid)
+		return; /* a thread: the daemon's walk of its process finds it */
+	e = task_event(JD_TASK_FORK, pid, tgid, NULL);
+	if (!e)
+		return;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	event_submit(e);
+}
+
+/*
  * A child belongs where its parent does until the daemon says otherwise:
  * threads and forked workers are followed from their first switch. In the
  * pid hash the child's entry is written even without a workload, so that
  * a reused pid never inherits a dead task's.
  */
-static __always_inline void fork_by_pid(__u32 parent_pid, __u32 child_pid)
+static __always_inline void fork_by_pid(__u32 parent_pid, __u32 child_pid, __u32 child_tgid)
 {
 	struct jd_task *pt = bpf_map_lookup_elem(&tasks_by_pid, &parent_pid);
 	struct jd_task child = { .workload = pt ? pt->workload : 0 };
 
 	bpf_map_update_elem(&tasks_by_pid, &child_pid, &child, BPF_ANY);
+	if (!child.workload)
+		forked(child_pid, child_tgid);
 }
 
 SEC("tp_btf/sched_process_fork")
@@ -393,12 +434,14 @@ int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
 	struct jd_task *pt, *ct;
 
 	if (!task_storage_mode) {
-		fork_by_pid(parent->pid, child->pid);
+		fork_by_pid(parent->pid, child->pid, child->tgid);
 		return 0;
 	}
 	pt = bpf_task_storage_get(&task_store, parent, 0, 0);
-	if (!pt || !pt->workload)
+	if (!pt || !pt->workload) {
+		forked(child->pid, child->tgid);
 		return 0;
+	}
 	ct = bpf_task_storage_get(&task_store, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (ct)
 		ct->workload = pt->workload;
@@ -408,59 +451,47 @@ int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
 SEC("raw_tp/sched_process_fork")
 int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
 {
-	fork_by_pid(BPF_CORE_READ(parent, pid), BPF_CORE_READ(child, pid));
+	fork_by_pid(BPF_CORE_READ(parent, pid), BPF_CORE_READ(child, pid),
+		    BPF_CORE_READ(child, tgid));
 	return 0;
 }
 
 SEC("tracepoint/sched/sched_process_fork")
 int fork_tp(struct trace_event_raw_sched_process_fork *ctx)
 {
-	fork_by_pid(ctx->parent_pid, ctx->child_pid);
+	fork_by_pid(ctx->parent_pid, ctx->child_pid, 0);
 	return 0;
 }
 
-/* comm: the task's name as it is now (or is about to be); NULL: let the daemon read it. */
-static __always_inline void task_changed(enum jd_task_change change, __u32 pid, __u32 tgid,
-					 struct jd_task *t, const char *comm)
-{
-	struct jd_task_event *e = event_reserve(sizeof(*e), JD_EVENT_TASK);
-
-	if (!e)
-		return;
-	e->pid = pid;
-	e->tgid = tgid;
-	e->change = change;
-	e->workload = t ? t->workload : 0;
-	e->comm[0] = '\0';
-	if (comm)
-		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), comm);
-	event_submit(e);
-}
-
+/* comm: kernel memory holding the name the task has now (or is about to). */
 static __always_inline void task_changed_btf(enum jd_task_change change, struct task_struct *p,
 					     const char *comm)
 {
 	__u32 pid = p->pid;
+	struct jd_task_event *e = task_event(change, pid, p->tgid, task_of(p, pid, false));
 
-	task_changed(change, pid, p->tgid, task_of(p, pid, false), comm);
+	if (!e)
+		return;
+	if (comm)
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), comm);
+	event_submit(e);
 }
 
 static __always_inline void task_changed_raw(enum jd_task_change change, struct task_struct *p,
 					     const char *comm)
 {
 	__u32 pid = BPF_CORE_READ(p, pid);
+	struct jd_task_event *e =
+		task_event(change, pid, BPF_CORE_READ(p, tgid), task_by_pid(pid, false));
 
-	task_changed(change, pid, BPF_CORE_READ(p, tgid), task_by_pid(pid, false), comm);
+	if (!e)
+		return;
+	if (comm)
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), comm);
+	event_submit(e);
 }
 
-/* The classic tracepoints give a pid only (and, for a rename, the name in
- * their own record, which is not kernel memory): the daemon finds the rest. */
-static __always_inline void task_changed_tp(enum jd_task_change change, __u32 pid)
-{
-	task_changed(change, pid, 0, task_by_pid(pid, false), NULL);
-}
-
-/* exec has set the new comm by the time this fires. */
+/* exec has set the new comm by the time this fires; the task is current. */
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(exec_btf, struct task_struct *p)
 {
@@ -478,7 +509,14 @@ int BPF_PROG(exec_raw, struct task_struct *p)
 SEC("tracepoint/sched/sched_process_exec")
 int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
 {
-	task_changed_tp(JD_TASK_EXEC, ctx->pid);
+	__u32 pid = ctx->pid;
+	struct jd_task_event *e = task_event(JD_TASK_EXEC, pid, bpf_get_current_pid_tgid() >> 32,
+					     task_by_pid(pid, false));
+
+	if (!e)
+		return 0;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	event_submit(e);
 	return 0;
 }
 
@@ -500,10 +538,17 @@ int BPF_PROG(rename_raw, struct task_struct *p, const char *comm)
 SEC("tracepoint/task/task_rename")
 int rename_tp(struct trace_event_raw_task_rename *ctx)
 {
-	task_changed_tp(JD_TASK_RENAME, ctx->pid);
+	__u32 pid = ctx->pid;
+	struct jd_task_event *e = task_event(JD_TASK_RENAME, pid, 0, task_by_pid(pid, false));
+
+	if (!e)
+		return 0;
+	bpf_probe_read_kernel(e->comm, sizeof(e->comm), ctx->newcomm);
+	event_submit(e);
 	return 0;
 }
 
+/* A move says nothing of the name: the daemon reads the cgroup anyway. */
 SEC("tp_btf/cgroup_attach_task")
 int BPF_PROG(cgroup_btf, struct cgroup *dst, const char *path, struct task_struct *p)
 {
@@ -521,7 +566,11 @@ int BPF_PROG(cgroup_raw, struct cgroup *dst, const char *path, struct task_struc
 SEC("tracepoint/cgroup/cgroup_attach_task")
 int cgroup_tp(struct trace_event_raw_cgroup_migrate *ctx)
 {
-	task_changed_tp(JD_TASK_CGROUP, ctx->pid);
+	__u32 pid = ctx->pid;
+	struct jd_task_event *e = task_event(JD_TASK_CGROUP, pid, 0, task_by_pid(pid, false));
+
+	if (e)
+		event_submit(e);
 	return 0;
 }
 

@@ -69,6 +69,7 @@ enum jd_task_change {
 	JD_TASK_EXEC = 1,
 	JD_TASK_RENAME,
 	JD_TASK_CGROUP, /* moved to another cgroup (the whole thread group, or one thread) */
+	JD_TASK_FORK,	/* a new process whose parent is in no workload */
 };
 
 /* JD_EVENT_TASK: a task that may now belong to another workload. */

@@ -117,9 +117,10 @@ static void assign_workload(void *ctx, int tid, unsigned workload)
 }
 
 /*
- * A task execed, was renamed or moved: match its whole process again (the
- * main thread's name is every thread's process name). Most of these are
- * processes that neither were nor could be in a workload: skip them.
+ * A task execed, was renamed or moved, or a process started from one in no
+ * workload: match its whole process again (the main thread's name is every
+ * thread's process name). Most of these are processes that neither were
+ * nor could be in a workload: their name says so, skip them.
  */
 static bool on_task_event(void *ctx, const void *event, struct buf *json)
 {
