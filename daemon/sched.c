@@ -116,6 +116,13 @@ static void assign_workload(void *ctx, int tid, unsigned workload)
 		close(pidfd);
 }
 
+/* At start nothing has a workload yet: only the threads that match need a write. */
+static void assign_initial_workload(void *ctx, int tid, unsigned workload)
+{
+	if (workload)
+		assign_workload(ctx, tid, workload);
+}
+
 /*
  * A task execed, was renamed or moved, or a process started from one in no
  * workload: match its whole process again (the main thread's name is every
@@ -369,7 +376,7 @@ static int sched_start(struct collector *c, const struct jd_config *cfg)
 	probes_attach(s->probes, n_probes);
 	/* After attach: threads started from now on inherit at fork. */
 	if (cfg->n_workloads) {
-		workloads_walk_all(cfg, assign_workload, s);
+		workloads_walk_all(cfg, assign_initial_workload, s);
 		log_info("sched: %lu threads in workloads", s->assigned);
 	}
 	return 0;
