@@ -99,7 +99,12 @@ stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
 start empty
 pipe_ops >/dev/null
-bpftool prog show --json >"$tmp/empty.json"
+# Only the programs bpfload holds: other benchmarks may run empty ones too.
+awk '/^prog_id:/ { print $2 }' /proc/"$pid"/fdinfo/* 2>/dev/null | sort -u |
+	while read -r id; do
+		bpftool prog show id "$id" --json
+		echo
+	done >"$tmp/empty.json"
 stop
 start jitterd
 pipe_ops >/dev/null
@@ -111,7 +116,7 @@ stats_was=
 python3 - "$tmp/empty.json" "$tmp/metrics" <<'PY'
 import json, re, sys
 empty = {}
-for p in json.load(open(sys.argv[1])):
+for p in (json.loads(line) for line in open(sys.argv[1]) if line.strip()):
     name = p.get("name", "")
     if name.startswith("empty_") and p.get("run_cnt"):
         hook = name[len("empty_"):]
@@ -122,6 +127,9 @@ for line in open(sys.argv[2]):
     m = re.match(r'jitterd_bpf_program_(runs|run_seconds)_total\{program="([^"]*)"\} (\S+)', line)
     if m:
         (runs if m.group(1) == "runs" else secs)[m.group(2)] = float(m.group(3))
+if not any(runs.values()):
+    print("overhead.sh: jitterd exported no BPF stats: did something turn "
+          "kernel.bpf_stats_enabled off meanwhile?", file=sys.stderr)
 print("%-22s %14s %14s %12s" % ("hook", "empty ns/run", "jitterd ns/run", "jitterd runs"))
 for hook in sorted(set(empty) | {p for p in runs if runs[p]}):
     e = "%.1f" % empty[hook][1] if hook in empty else "-"
