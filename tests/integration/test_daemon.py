@@ -150,10 +150,16 @@ def test_sigint_exits_0():
 
 def test_drops_root_after_attaching_and_keeps_serving():
     with Daemon() as d:
-        with open("/proc/%d/status" % d.proc.pid) as f:
-            uid = re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)
         # Kernel 6.x lets a process read the BPF maps it holds without
-        # CAP_BPF, so jitterd runs as nobody after attaching.
+        # CAP_BPF, so jitterd runs as nobody after attaching. It drops root
+        # just after it says it is serving: give it a moment.
+        deadline = time.monotonic() + 5
+        while True:
+            with open("/proc/%d/status" % d.proc.pid) as f:
+                uid = re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)
+            if uid == "65534" or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
         assert uid == "65534", "still uid %s:\n%s" % (uid, d.output())
         before = harness.total(d.scrape(), "jitterd_context_switches_total")
         harness.pipe_pingpong(2000)
