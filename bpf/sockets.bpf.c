@@ -16,7 +16,7 @@
  * in (sock_def_readable) or one that sees every send (tcp_push).
  *
  * Most sockets are in no class: for them a hook costs reading the protocol
- * and the local port and testing one bit, and nothing else.
+ * and the local port and one array lookup, and nothing else.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
@@ -32,8 +32,6 @@
 #define AF_INET6   10
 #define ETH_P_IP   0x0800
 #define ETH_P_IPV6 0x86DD
-/* A drop event per class and CPU at most this often; the counters count all. */
-#define EVENT_SPACING_NS 1000000
 
 /* Set by the daemon before load. */
 const volatile struct jd_sock_match match = {};
@@ -42,11 +40,11 @@ const volatile __u64 peak_slot_ns = 1;
 const volatile bool kfree_has_reason = false; /* 5.17+ */
 const volatile bool kfree_has_rx_sk = false;  /* 6.11+ */
 
-/* (protocol, side, port) -> mask of the classes that list that port. */
+/* JD_SOCK_PORT_INDEX(protocol, side, port) -> mask of the classes that list it. */
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1); /* set by the daemon: the number of ports */
-	__type(key, struct jd_sock_port_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, JD_SOCK_PORT_INDEXES);
+	__type(key, __u32);
 	__type(value, __u32);
 } class_ports SEC(".maps");
 
@@ -87,30 +85,21 @@ static __always_inline int sock_proto(struct sock *sk, bool direct)
 	return -1;
 }
 
-/* proto & 1 and side & 1 keep the verifier sure of the indexes. */
-_Static_assert(JD_SOCK_PROTOS == 2 && JD_SOCK_SIDES == 2, "indexes are masked with 1");
-
-static __always_inline bool port_listed(int proto, int side, __u16 port)
-{
-	return match.port_bits[proto & 1][side & 1][port >> 6] >> (port & 63) & 1;
-}
-
 static __always_inline __u32 port_classes(int proto, int side, __u16 port)
 {
-	struct jd_sock_port_key key = { .proto = proto, .side = side, .port = port };
-	__u32 *classes = bpf_map_lookup_elem(&class_ports, &key);
+	__u32 index = JD_SOCK_PORT_INDEX(proto, side, port);
+	__u32 *classes = bpf_map_lookup_elem(&class_ports, &index);
 
 	return classes ? *classes : 0;
 }
 
+/* proto & 1 keeps the verifier sure of the index. */
+_Static_assert(JD_SOCK_PROTOS == 2, "protocol indexes are masked with 1");
+
 /* The classes that admit this local port: for most sockets, none. */
 static __always_inline __u32 by_local_port(int proto, __u16 lport)
 {
-	__u32 classes = match.any_local[proto & 1];
-
-	if (port_listed(proto, JD_SOCK_LOCAL, lport))
-		classes |= port_classes(proto, JD_SOCK_LOCAL, lport);
-	return classes;
+	return match.any_local[proto & 1] | port_classes(proto, JD_SOCK_LOCAL, lport);
 }
 
 /* Of classes, those that admit this remote port. */
@@ -118,7 +107,7 @@ static __always_inline __u32 by_remote_port(__u32 classes, int proto, __u16 rpor
 {
 	__u32 admit = match.any_remote[proto & 1];
 
-	if ((classes & ~admit) && port_listed(proto, JD_SOCK_REMOTE, rport))
+	if (classes & ~admit)
 		admit |= port_classes(proto, JD_SOCK_REMOTE, rport);
 	return classes & admit;
 }
@@ -260,6 +249,25 @@ static __always_inline void peak_add(struct jd_sock_peak *ring, __u64 slot, __u6
 	}
 }
 
+static __always_inline __u64 jiffies(void)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_jiffies64)) /* 5.5+ */
+		return bpf_jiffies64(); /* inlined by the verifier: a load */
+	return bpf_ktime_get_ns();
+}
+
+/* The peak slot of now, to within a tick. */
+static __always_inline __u64 peak_slot(struct jd_sock_class_cpu *c)
+{
+	__u64 j = jiffies();
+
+	if (c->clock_jiffies != j) {
+		c->clock_jiffies = j;
+		c->clock_slot = bpf_ktime_get_ns() / peak_slot_ns;
+	}
+	return c->clock_slot;
+}
+
 static __always_inline void observe(int cls, bool send, __u64 bytes)
 {
 	__u32 key = cls;
@@ -268,7 +276,7 @@ static __always_inline void observe(int cls, bool send, __u64 bytes)
 
 	if (!c)
 		return;
-	slot = bpf_ktime_get_ns() / peak_slot_ns;
+	slot = peak_slot(c);
 	if (send) {
 		hist_bytes_add(&c->send_queue, bytes);
 		peak_add(c->send_peak, slot, bytes);
@@ -389,12 +397,12 @@ static __always_inline void drop_event(struct jd_sock_class_cpu *c, int cls, int
 				       struct sk_buff *skb, struct flow *f, bool have_flow)
 {
 	struct jd_sock_drop_event *e;
-	__u64 now = bpf_ktime_get_ns();
+	__u64 now = jiffies();
 
 	/* A flood of drops must not become a flood of work for the daemon. */
-	if (now - c->last_event_ns < EVENT_SPACING_NS)
+	if (c->event_jiffies == now)
 		return;
-	c->last_event_ns = now;
+	c->event_jiffies = now;
 	if (!have_flow)
 		have_flow = !skb_flow(skb, f);
 	e = event_reserve(sizeof(*e), JD_EVENT_SOCKET_DROP);

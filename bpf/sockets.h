@@ -26,29 +26,24 @@ enum jd_sock_side {
 };
 
 /*
- * Which sockets are in which class, set once before load (.rodata). A
- * socket of protocol p is in class c when
- *   (c is in any_local[p] or c is in the mask of (p, local, its local port))
- *   and (c is in any_remote[p] or c is in the mask of (p, remote, its remote port))
- *   and (c is not in by_address or c is in the mask of its local address);
+ * Which sockets are in which class. A socket of protocol p is in class c
+ * when
+ *   (c is in any_local[p] or in the mask of (p, local, its local port))
+ *   and (c is in any_remote[p] or in the mask of (p, remote, its remote port))
+ *   and (c is not in by_address or in the mask of its local address);
  * of the classes it is in, the lowest (the first in the config) wins.
- * The masks are in the class_ports and class_addresses hash maps. port_bits
- * says which (p, side, port) have a mask, so that a socket in no class
- * costs one bit test, not a lookup.
+ * The port masks are an array map indexed by JD_SOCK_PORT_INDEX (one
+ * inlined lookup: a socket in no class costs that and nothing more), the
+ * address masks a hash map; the rest is set once before load (.rodata).
  */
 struct jd_sock_match {
-	__u64 port_bits[JD_SOCK_PROTOS][JD_SOCK_SIDES][65536 / 64];
 	__u32 any_local[JD_SOCK_PROTOS];  /* classes with no local_ports */
 	__u32 any_remote[JD_SOCK_PROTOS]; /* classes with no remote_ports */
 	__u32 by_address;		  /* classes with a local_address */
 };
 
-/* Key of the class_ports hash map; the value is a __u32 mask of classes. */
-struct jd_sock_port_key {
-	__u8 proto; /* enum jd_sock_proto */
-	__u8 side;  /* enum jd_sock_side */
-	__u16 port; /* host byte order */
-};
+#define JD_SOCK_PORT_INDEX(proto, side, port) ((JD_SOCK_SIDES * (proto) + (side)) * 65536 + (port))
+#define JD_SOCK_PORT_INDEXES		      (JD_SOCK_PROTOS * JD_SOCK_SIDES * 65536)
 
 enum jd_sock_drop_reason {
 	JD_SOCK_DROP_RCVBUF_FULL,	/* SKB_DROP_REASON_SOCKET_RCVBUFF */
@@ -80,7 +75,10 @@ struct jd_sock_class_cpu {
 	__u64 drops[JD_SOCK_DROP_REASONS];
 	struct jd_sock_peak receive_peak[JD_SOCK_PEAK_SLOTS];
 	struct jd_sock_peak send_peak[JD_SOCK_PEAK_SLOTS];
-	__u64 last_event_ns; /* drop events are spaced out per class and CPU */
+	/* Reading the clock costs more than the rest of an observation: it is
+	 * read once per tick (jiffy) and CPU, and the slot kept until the next. */
+	__u64 clock_jiffies, clock_slot;
+	__u64 event_jiffies; /* at most one drop event per class, CPU and tick */
 };
 
 /* JD_EVENT_SOCKET_DROP: a packet that a socket of a class dropped. */

@@ -50,31 +50,23 @@ static const char *const proto_names[JD_SOCK_PROTOS] = {
 	[JD_SOCK_UDP] = "udp",
 };
 
-/* Index of every (protocol, side, port) in a flat table of class masks. */
-#define PORT_INDEX(proto, side, port) ((((proto)*JD_SOCK_SIDES) + (side)) * 65536 + (port))
-#define PORT_TABLE_SIZE		      (JD_SOCK_PROTOS * JD_SOCK_SIDES * 65536)
-
 static bool sockets_enabled(const struct jd_config *cfg)
 {
 	/* No class: no socket to follow, and nothing to load. */
 	return cfg->sockets.enabled && cfg->sockets.n_classes > 0;
 }
 
-static void list_ports(struct jd_sock_match *m, uint32_t *masks, int proto, int side,
-		       const struct jd_port_range *ranges, int n, uint32_t bit)
+static void list_ports(uint32_t *masks, int proto, int side, const struct jd_port_range *ranges,
+		       int n, uint32_t bit)
 {
-	for (int i = 0; i < n; i++) {
-		for (unsigned port = ranges[i].first; port <= ranges[i].last; port++) {
-			masks[PORT_INDEX(proto, side, port)] |= bit;
-			m->port_bits[proto][side][port / 64] |= 1ull << (port % 64);
-		}
-	}
+	for (int i = 0; i < n; i++)
+		for (unsigned port = ranges[i].first; port <= ranges[i].last; port++)
+			masks[JD_SOCK_PORT_INDEX(proto, side, port)] |= bit;
 }
 
 /* What start() loads into the class_ports and class_addresses maps. */
 struct match_maps {
-	uint32_t *port_masks; /* PORT_TABLE_SIZE class masks, by PORT_INDEX() */
-	unsigned n_ports;     /* how many of them are not 0 */
+	uint32_t *port_masks; /* JD_SOCK_PORT_INDEXES class masks */
 	struct {
 		__u32 addr[4];
 		__u32 mask;
@@ -119,9 +111,9 @@ static void build_match(const struct jd_config *cfg, struct jd_sock_match *m, st
 		int proto = sc->protocol == JD_PROTO_TCP ? JD_SOCK_TCP : JD_SOCK_UDP;
 		uint32_t bit = 1u << i;
 
-		list_ports(m, mm->port_masks, proto, JD_SOCK_LOCAL, sc->local_ports,
-			   sc->n_local_ports, bit);
-		list_ports(m, mm->port_masks, proto, JD_SOCK_REMOTE, sc->remote_ports,
+		list_ports(mm->port_masks, proto, JD_SOCK_LOCAL, sc->local_ports, sc->n_local_ports,
+			   bit);
+		list_ports(mm->port_masks, proto, JD_SOCK_REMOTE, sc->remote_ports,
 			   sc->n_remote_ports, bit);
 		if (!sc->n_local_ports)
 			m->any_local[proto] |= bit;
@@ -132,8 +124,6 @@ static void build_match(const struct jd_config *cfg, struct jd_sock_match *m, st
 			add_address(mm, sc->local_address, bit);
 		}
 	}
-	for (unsigned i = 0; i < PORT_TABLE_SIZE; i++)
-		mm->n_ports += mm->port_masks[i] != 0;
 }
 
 static int fill_maps(struct sockets *s, const struct match_maps *mm)
@@ -141,17 +131,11 @@ static int fill_maps(struct sockets *s, const struct match_maps *mm)
 	int ports = bpf_map__fd(s->skel->maps.class_ports);
 	int addresses = bpf_map__fd(s->skel->maps.class_addresses);
 
-	for (unsigned i = 0; i < PORT_TABLE_SIZE; i++) {
-		struct jd_sock_port_key key = {
-			.proto = i / (JD_SOCK_SIDES * 65536),
-			.side = i / 65536 % JD_SOCK_SIDES,
-			.port = i % 65536,
-		};
-
+	/* The array starts zeroed: only the ports of some class are written. */
+	for (__u32 i = 0; i < JD_SOCK_PORT_INDEXES; i++)
 		if (mm->port_masks[i] &&
-		    bpf_map_update_elem(ports, &key, &mm->port_masks[i], BPF_NOEXIST))
+		    bpf_map_update_elem(ports, &i, &mm->port_masks[i], BPF_ANY))
 			return -errno;
-	}
 	for (unsigned i = 0; i < mm->n_addresses; i++)
 		if (bpf_map_update_elem(addresses, mm->addresses[i].addr, &mm->addresses[i].mask,
 					BPF_NOEXIST))
@@ -282,7 +266,7 @@ static int sockets_start(struct collector *c, const struct jd_config *cfg)
 		goto fail;
 	}
 	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
-	mm.port_masks = calloc(PORT_TABLE_SIZE, sizeof(*mm.port_masks));
+	mm.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*mm.port_masks));
 	s->skel = sockets_bpf__open();
 	if (!s->percpu || !mm.port_masks || !s->skel) {
 		err = -ENOMEM;
@@ -302,10 +286,8 @@ static int sockets_start(struct collector *c, const struct jd_config *cfg)
 			"sockets: skb:kfree_skb gives no drop reason on this kernel (before 5.17): "
 			"drops are not counted");
 	/* A hash map cannot have 0 entries; an empty one is never looked up. */
-	err = bpf_map__set_max_entries(s->skel->maps.class_ports, mm.n_ports ? mm.n_ports : 1);
-	if (!err)
-		err = bpf_map__set_max_entries(s->skel->maps.class_addresses,
-					       mm.n_addresses ? mm.n_addresses : 1);
+	err = bpf_map__set_max_entries(s->skel->maps.class_addresses,
+				       mm.n_addresses ? mm.n_addresses : 1);
 	if (!err)
 		err = bpf_map__set_max_entries(s->skel->maps.class_stats, s->n_classes);
 	if (!err)
