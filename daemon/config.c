@@ -38,7 +38,6 @@ struct ctx {
 	yaml_document_t *doc;
 	FILE *err;
 	int errors;
-	unsigned int socket_ports; /* of the socket classes so far, for JD_MAX_SOCKET_PORTS */
 };
 
 struct key;
@@ -747,29 +746,6 @@ static int check_workload(struct ctx *c, yaml_node_t *item, const char *elem)
 	return 0;
 }
 
-/*
- * The BPF side looks ports up in a hash map with one entry per port, so a
- * range costs as many entries as it has ports; the error points at the
- * range that goes over the cap, once.
- */
-static int count_socket_ports(struct ctx *c, yaml_node_t *item, const char *key,
-			      const struct jd_port_range *ranges, int n)
-{
-	yaml_node_t *seq = mapping_value(c, item, key);
-
-	for (int i = 0; i < n; i++) {
-		unsigned int before = c->socket_ports;
-
-		c->socket_ports += ranges[i].last - ranges[i].first + 1u;
-		if (before <= JD_MAX_SOCKET_PORTS && c->socket_ports > JD_MAX_SOCKET_PORTS)
-			return report(c, node(c, seq->data.sequence.items.start[i])->start_mark,
-				      "%s: the socket classes have %u ports with this range, "
-				      "more than %d",
-				      key, c->socket_ports, JD_MAX_SOCKET_PORTS);
-	}
-	return 0;
-}
-
 static int check_socket_class(struct ctx *c, yaml_node_t *item, const char *elem)
 {
 	const struct jd_socket_class *sc = (const struct jd_socket_class *)elem;
@@ -781,9 +757,6 @@ static int check_socket_class(struct ctx *c, yaml_node_t *item, const char *elem
 			c, item->start_mark,
 			"socket class \"%s\" needs local_ports, remote_ports or local_address",
 			sc->name);
-	if (count_socket_ports(c, item, "local_ports", sc->local_ports, sc->n_local_ports) ||
-	    count_socket_ports(c, item, "remote_ports", sc->remote_ports, sc->n_remote_ports))
-		return -1;
 	return 0;
 }
 

@@ -16,8 +16,7 @@
 #define JD_MAX_CPU_GROUPS     16
 #define JD_MAX_WORKLOADS      32
 #define JD_MAX_SOCKET_CLASSES 32
-#define JD_MAX_PORT_RANGES    16   /* per port list */
-#define JD_MAX_SOCKET_PORTS   4096 /* all classes' ports, ranges expanded: BPF hash entries */
+#define JD_MAX_PORT_RANGES    16 /* per port list */
 #define JD_COMM_GLOB_MAX      64
 #define JD_PATH_MAX	      256
 

@@ -574,25 +574,6 @@ START_TEST(socket_class_needs_a_selector)
 }
 END_TEST
 
-/* Each port is an entry of a BPF hash map: the total is capped. */
-START_TEST(socket_class_ports_are_capped_in_total)
-{
-	struct jd_config cfg;
-
-	parse_ok("collectors:\n  sockets:\n    classes:\n"
-		 "      - {name: a, protocol: udp, local_ports: [\"1-4000\"]}\n"
-		 "      - {name: b, protocol: tcp, remote_ports: [\"5001-5096\"]}\n",
-		 0, &cfg);
-	assert_only_error("collectors:\n  sockets:\n    classes:\n"
-			  "      - {name: a, protocol: udp, local_ports: [\"1-4000\"]}\n"
-			  "      - {name: b, protocol: tcp, remote_ports: [80, \"5001-5096\"]}\n"
-			  "      - {name: c, protocol: tcp, local_ports: [\"1-9999\"]}\n",
-			  0,
-			  "t.yaml:5:53: remote_ports: the socket classes have 4097 ports with this "
-			  "range, more than 4096");
-}
-END_TEST
-
 START_TEST(an_item_with_an_error_is_not_checked_further)
 {
 	/* No "needs comm or cgroup" for a workload whose comm was bad. */
@@ -810,7 +791,6 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, missing_required_key_is_an_error);
 	tcase_add_test(tc, workload_needs_comm_or_cgroup);
 	tcase_add_test(tc, socket_class_needs_a_selector);
-	tcase_add_test(tc, socket_class_ports_are_capped_in_total);
 	tcase_add_test(tc, too_many_items_is_an_error);
 	tcase_add_test(tc, glob_with_unbalanced_bracket_is_an_error);
 	tcase_add_test(tc, glob_longer_than_a_comm_is_an_error);
