@@ -55,10 +55,11 @@ enum jd_sock_drop_reason {
 
 /*
  * Peak queue depths without reset-on-scrape: each CPU keeps, per class, the
- * maximum of each sub-window (slot = time / slot_ns) in a ring. A scrape
- * folds the slots of the last JD_SOCK_PEAK_WINDOW_SLOTS ids over the CPUs;
- * one more slot in the ring than that lets a CPU start the next slot while
- * a scrape reads the oldest one without overwriting it.
+ * maximum of each sub-window (slot = time / slot_ns, slot_ns = peak_window /
+ * JD_SOCK_PEAK_WINDOW_SLOTS) in a ring. A scrape folds, over the CPUs, the
+ * current slot and the JD_SOCK_PEAK_WINDOW_SLOTS before it: at least the
+ * whole window. The ring has one slot more than that, so that a CPU that
+ * starts the next slot while a scrape reads does not overwrite the oldest.
  */
 #define JD_SOCK_PEAK_SLOTS	  16 /* a power of two */
 #define JD_SOCK_PEAK_WINDOW_SLOTS (JD_SOCK_PEAK_SLOTS - 2)

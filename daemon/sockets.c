@@ -273,7 +273,7 @@ static int sockets_start(struct collector *c, const struct jd_config *cfg)
 		goto fail;
 	}
 	build_match(cfg, (struct jd_sock_match *)&s->skel->rodata->match, &mm);
-	/* The window is covered by whole slots: up to one slot more than asked. */
+	/* Whole slots cover the window: up to one slot more than asked. */
 	s->slot_ns = (cfg->sockets.peak_window_ns + JD_SOCK_PEAK_WINDOW_SLOTS - 1) /
 		     JD_SOCK_PEAK_WINDOW_SLOTS;
 	s->skel->rodata->peak_slot_ns = s->slot_ns;
@@ -373,8 +373,7 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 	/* The BPF side stamps slots with CLOCK_MONOTONIC too. */
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	newest = ((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / s->slot_ns;
-	oldest = newest >= JD_SOCK_PEAK_WINDOW_SLOTS - 1 ? newest - (JD_SOCK_PEAK_WINDOW_SLOTS - 1)
-							 : 0;
+	oldest = newest >= JD_SOCK_PEAK_WINDOW_SLOTS ? newest - JD_SOCK_PEAK_WINDOW_SLOTS : 0;
 	rq = metrics_family(m, "jitterd_socket_receive_queue_bytes",
 			    "Receive queue of a socket of the class each time data was queued to "
 			    "it, as ss shows Recv-Q: TCP rcv_nxt - copied_seq, UDP memory charged.",

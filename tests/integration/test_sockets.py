@@ -180,6 +180,36 @@ def test_udp_classic_tracepoint_fallback_agrees():
     udp_burst_agrees("tracepoint")
 
 
+def test_peak_holds_for_the_window_whatever_the_scrapes_then_expires():
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+        rx.bind(("127.0.0.1", 0))
+        port = rx.getsockname()[1]
+        config = sockets_config(["name: it-feed, protocol: udp, local_ports: [%d]" % port])
+        config = config.replace("  sockets:\n", "  sockets:\n    peak_window: 1s\n")
+        with Daemon(config) as d:
+            for _ in range(3):
+                tx.sendto(b"w" * 1000, ("127.0.0.1", port))
+            queued = settle(lambda: ss_row(["-ua"], port, "127.0.0.1:%d" % port)[1])
+            burst = time.monotonic()
+            # Scrapes, however many, read the same peak: nothing resets it.
+            peaks = [gauge(d.scrape(), "jitterd_socket_receive_queue_peak_bytes", "it-feed")
+                     for _ in range(5)]
+            for _ in range(3):  # the queue empties; the peak stays for the window
+                rx.recv(2000)
+            time.sleep(max(0, burst + 0.6 - time.monotonic()))
+            held = gauge(d.scrape(), "jitterd_socket_receive_queue_peak_bytes", "it-feed")
+            # A 1 s window is covered by slots of 1/14 s, a tick late at most.
+            time.sleep(max(0, burst + 1.0 + 1.0 / 14 + 0.1 - time.monotonic()))
+            expired = gauge(d.scrape(), "jitterd_socket_receive_queue_peak_bytes", "it-feed")
+            print("  peak: Recv-Q %d; scrapes %s; after 0.6 s %d; after 1.17 s %d" %
+                  (queued, peaks, held, expired))
+            assert peaks == [queued] * 5, (queued, peaks)
+            assert held == queued, (queued, held)
+            assert expired == 0, expired
+            d.stop()
+
+
 # ---- TCP --------------------------------------------------------------------
 
 
