@@ -36,6 +36,7 @@
 /* Set by the daemon before load. */
 const volatile struct jd_sock_match match = {};
 const volatile __u64 peak_slot_ns = 1;
+const volatile bool peak_clock_exact = false; /* read the clock at every observation */
 /* From BTF: what skb:kfree_skb passes to tp_btf and raw_tp programs. */
 const volatile bool kfree_has_reason = false; /* 5.17+ */
 const volatile bool kfree_has_rx_sk = false;  /* 6.11+ */
@@ -256,11 +257,15 @@ static __always_inline __u64 jiffies(void)
 	return bpf_ktime_get_ns();
 }
 
-/* The peak slot of now, to within a tick. */
+/* The peak slot of now: to within a tick where slots are long enough
+ * for a tick (at most 10 ms) not to matter. */
 static __always_inline __u64 peak_slot(struct jd_sock_class_cpu *c)
 {
-	__u64 j = jiffies();
+	__u64 j;
 
+	if (peak_clock_exact)
+		return bpf_ktime_get_ns() / peak_slot_ns;
+	j = jiffies();
 	if (c->clock_jiffies != j) {
 		c->clock_jiffies = j;
 		c->clock_slot = bpf_ktime_get_ns() / peak_slot_ns;

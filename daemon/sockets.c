@@ -277,6 +277,9 @@ static int sockets_start(struct collector *c, const struct jd_config *cfg)
 	s->slot_ns = (cfg->sockets.peak_window_ns + JD_SOCK_PEAK_WINDOW_SLOTS - 1) /
 		     JD_SOCK_PEAK_WINDOW_SLOTS;
 	s->skel->rodata->peak_slot_ns = s->slot_ns;
+	/* BPF reads the clock once per tick (10 ms at most): not for slots that
+	 * are not longer than a tick (a peak_window under 140 ms). */
+	s->skel->rodata->peak_clock_exact = s->slot_ns < 10 * 1000000;
 	/* The drop reason came in 5.17, the socket that dropped in 6.11. */
 	kfree_args = probe_tracepoint_nargs("kfree_skb");
 	s->skel->rodata->kfree_has_reason = kfree_args >= 3;

@@ -181,29 +181,30 @@ def test_udp_classic_tracepoint_fallback_agrees():
 
 
 def test_peak_holds_for_the_window_whatever_the_scrapes_then_expires():
+    window = 2.0
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
         rx.bind(("127.0.0.1", 0))
         port = rx.getsockname()[1]
         config = sockets_config(["name: it-feed, protocol: udp, local_ports: [%d]" % port])
-        config = config.replace("  sockets:\n", "  sockets:\n    peak_window: 1s\n")
+        config = config.replace("  sockets:\n", "  sockets:\n    peak_window: %gs\n" % window)
         with Daemon(config) as d:
+            burst = time.monotonic()
             for _ in range(3):
                 tx.sendto(b"w" * 1000, ("127.0.0.1", port))
             queued = settle(lambda: ss_row(["-ua"], port, "127.0.0.1:%d" % port)[1])
-            burst = time.monotonic()
             # Scrapes, however many, read the same peak: nothing resets it.
             peaks = [gauge(d.scrape(), "jitterd_socket_receive_queue_peak_bytes", "it-feed")
                      for _ in range(5)]
             for _ in range(3):  # the queue empties; the peak stays for the window
                 rx.recv(2000)
-            time.sleep(max(0, burst + 0.6 - time.monotonic()))
+            time.sleep(max(0, burst + window - 0.25 - time.monotonic()))
             held = gauge(d.scrape(), "jitterd_socket_receive_queue_peak_bytes", "it-feed")
-            # A 1 s window is covered by slots of 1/14 s, a tick late at most.
-            time.sleep(max(0, burst + 1.0 + 1.0 / 14 + 0.1 - time.monotonic()))
+            # The window is covered by slots of window/14: one slot more at most.
+            time.sleep(max(0, burst + window * 15 / 14 + 0.2 - time.monotonic()))
             expired = gauge(d.scrape(), "jitterd_socket_receive_queue_peak_bytes", "it-feed")
-            print("  peak: Recv-Q %d; scrapes %s; after 0.6 s %d; after 1.17 s %d" %
-                  (queued, peaks, held, expired))
+            print("  peak (window %g s): Recv-Q %d; scrapes %s; at %g s %d; at %.2f s %d" %
+                  (window, queued, peaks, window - 0.25, held, window * 15 / 14 + 0.2, expired))
             assert peaks == [queued] * 5, (queued, peaks)
             assert held == queued, (queued, held)
             assert expired == 0, expired
