@@ -245,11 +245,44 @@ static void set_probes(struct sockets *s, bool drops)
 	}
 }
 
+/* Everything the object needs before load; *drops: whether this kernel
+ * tells drop reasons. */
+static int set_tunables(struct sockets *s, const struct jd_config *cfg, struct match_maps *mm,
+			bool *drops)
+{
+	struct sockets_bpf *k = s->skel;
+	int kfree_args, err;
+
+	build_match(cfg, (struct jd_sock_match *)&k->rodata->match, mm);
+	/* Whole slots cover the window: up to one slot more than asked. */
+	s->slot_ns = (cfg->sockets.peak_window_ns + JD_SOCK_PEAK_WINDOW_SLOTS - 1) /
+		     JD_SOCK_PEAK_WINDOW_SLOTS;
+	k->rodata->peak_slot_ns = s->slot_ns;
+	/* BPF reads the clock once per tick (10 ms at most): not for slots that
+	 * are not longer than a tick (a peak_window under 140 ms). */
+	k->rodata->peak_clock_exact = s->slot_ns < 10 * 1000000;
+	/* The drop reason came in 5.17, the socket that dropped in 6.11. */
+	kfree_args = probe_tracepoint_nargs("kfree_skb");
+	k->rodata->kfree_has_reason = kfree_args >= 3;
+	k->rodata->kfree_has_rx_sk = kfree_args >= 4;
+	*drops = kfree_args >= 3;
+	if (!*drops)
+		log_warn("sockets: skb:kfree_skb gives no drop reason on this kernel (before "
+			 "5.17): drops are not counted");
+	/* A hash map cannot have 0 entries; an empty one is never looked up. */
+	err = bpf_map__set_max_entries(k->maps.class_addresses,
+				       mm->n_addresses ? mm->n_addresses : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(k->maps.class_stats, s->n_classes);
+	return err;
+}
+
 static int sockets_start(struct collector *c, const struct jd_config *cfg)
 {
 	struct match_maps mm = {};
 	struct sockets *s;
-	int err, kfree_args;
+	bool drops;
+	int err;
 
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -272,33 +305,13 @@ static int sockets_start(struct collector *c, const struct jd_config *cfg)
 		err = -ENOMEM;
 		goto fail;
 	}
-	build_match(cfg, (struct jd_sock_match *)&s->skel->rodata->match, &mm);
-	/* Whole slots cover the window: up to one slot more than asked. */
-	s->slot_ns = (cfg->sockets.peak_window_ns + JD_SOCK_PEAK_WINDOW_SLOTS - 1) /
-		     JD_SOCK_PEAK_WINDOW_SLOTS;
-	s->skel->rodata->peak_slot_ns = s->slot_ns;
-	/* BPF reads the clock once per tick (10 ms at most): not for slots that
-	 * are not longer than a tick (a peak_window under 140 ms). */
-	s->skel->rodata->peak_clock_exact = s->slot_ns < 10 * 1000000;
-	/* The drop reason came in 5.17, the socket that dropped in 6.11. */
-	kfree_args = probe_tracepoint_nargs("kfree_skb");
-	s->skel->rodata->kfree_has_reason = kfree_args >= 3;
-	s->skel->rodata->kfree_has_rx_sk = kfree_args >= 4;
-	if (kfree_args < 3)
-		log_warn(
-			"sockets: skb:kfree_skb gives no drop reason on this kernel (before 5.17): "
-			"drops are not counted");
-	/* A hash map cannot have 0 entries; an empty one is never looked up. */
-	err = bpf_map__set_max_entries(s->skel->maps.class_addresses,
-				       mm.n_addresses ? mm.n_addresses : 1);
-	if (!err)
-		err = bpf_map__set_max_entries(s->skel->maps.class_stats, s->n_classes);
+	err = set_tunables(s, cfg, &mm, &drops);
 	if (!err)
 		err = events_share(s->skel->obj);
 	if (err)
 		goto fail;
 
-	set_probes(s, kfree_args >= 3);
+	set_probes(s, drops);
 	c->probes = s->probes;
 	c->n_probes = N_PROBES;
 	probes_select(s->probes, N_PROBES);
