@@ -47,14 +47,25 @@ static __always_inline __u32 hist_slot(__u64 v, __u32 first_log2, __u32 slots)
 	return log2_ceil - first_log2 < slots - 1 ? log2_ceil - first_log2 : slots - 1;
 }
 
+/* Count v in h, a struct jd_hist_<unit> of that layout. */
+#define HIST_ADD(h, v, first_log2, n_slots)                                                        \
+	do {                                                                                       \
+		__u32 slot_ = hist_slot((v), (first_log2), (n_slots));                             \
+                                                                                                   \
+		/* The bound check keeps the verifier sure of the index. */                        \
+		if (slot_ < (n_slots))                                                             \
+			(h)->slots[slot_]++;                                                       \
+		(h)->sum += (v);                                                                   \
+	} while (0)
+
 static __always_inline void hist_ns_add(struct jd_hist_ns *h, __u64 ns)
 {
-	__u32 slot = hist_slot(ns, JD_HIST_NS_FIRST_LOG2, JD_HIST_NS_SLOTS);
+	HIST_ADD(h, ns, JD_HIST_NS_FIRST_LOG2, JD_HIST_NS_SLOTS);
+}
 
-	/* The bound check keeps the verifier sure of the index. */
-	if (slot < JD_HIST_NS_SLOTS)
-		h->slots[slot]++;
-	h->sum += ns;
+static __always_inline void hist_bytes_add(struct jd_hist_bytes *h, __u64 bytes)
+{
+	HIST_ADD(h, bytes, JD_HIST_BYTES_FIRST_LOG2, JD_HIST_BYTES_SLOTS);
 }
 
 #endif

@@ -4,6 +4,9 @@
  * counts values <= 2^(first_log2 + i); the last bucket is the overflow.
  * Latencies start at 128 ns (2^7) and end at ~1.07 s (2^30): microsecond
  * resolution is what these hosts need, not 1 us as the first bucket.
+ * Queue depths in bytes start at 64 B (less than one small datagram's
+ * truesize) and end at 128 MiB (beyond any socket buffer the sysctls allow
+ * by default).
  */
 #ifndef JD_HIST_H
 #define JD_HIST_H
@@ -18,6 +21,15 @@
 
 struct jd_hist_ns {
 	__u64 slots[JD_HIST_NS_SLOTS];
+	__u64 sum;
+};
+
+#define JD_HIST_BYTES_FIRST_LOG2 6
+#define JD_HIST_BYTES_LAST_LOG2	 27
+#define JD_HIST_BYTES_SLOTS	 (JD_HIST_BYTES_LAST_LOG2 - JD_HIST_BYTES_FIRST_LOG2 + 2)
+
+struct jd_hist_bytes {
+	__u64 slots[JD_HIST_BYTES_SLOTS];
 	__u64 sum;
 };
 

@@ -7,6 +7,11 @@
 #include <linux/types.h>
 #endif
 
+#include "events.h"
+#include "hist.h"
+
+#define JD_COMM_LEN 16 /* the kernel's TASK_COMM_LEN, NUL included */
+
 enum jd_ctxsw_kind {
 	JD_CTXSW_VOLUNTARY,   /* prev blocked */
 	JD_CTXSW_INVOLUNTARY, /* prev still runnable: preempted or yielded */
@@ -17,6 +22,64 @@ enum jd_ctxsw_kind {
 /* One per CPU (BPF_MAP_TYPE_PERCPU_ARRAY, key 0): written only by that CPU. */
 struct jd_sched_cpu {
 	__u64 ctxsw[JD_CTXSW_KINDS];
+	/* Waits at or over the threshold, counted here so that a full ring
+	 * does not make them fewer. */
+	__u64 runq_outliers;
+	/* The task now on this CPU: when it got the CPU (0 = not known yet)
+	 * and its workload, so that its switch-out needs no lookup. */
+	__u64 running_since_ns;
+	__u32 running_workload;
+	__u32 pad;
+	/* Run-queue latency of the tasks this CPU picked. */
+	struct jd_hist_ns runq;
+};
+
+/* Per workload, per CPU (BPF_MAP_TYPE_PERCPU_ARRAY, key workload - 1). */
+struct jd_workload_stats {
+	__u64 ctxsw[JD_CTXSW_IDLE]; /* voluntary, involuntary */
+	struct jd_hist_ns runq;
+};
+
+/*
+ * Per task (task local storage, or a hash keyed by pid). The daemon writes
+ * the workload (with queued_ns 0: it never writes a time); BPF keeps
+ * queued_ns and hands the workload on at fork.
+ */
+struct jd_task {
+	__u64 queued_ns; /* when it became runnable; 0 = not waiting */
+	__u32 workload;	 /* 1 + index in the config's workloads; 0 = none */
+	__u32 pad;
+};
+
+/* JD_EVENT_RUNQ_LATENCY: a wait at or over events.runqueue_latency_threshold. */
+struct jd_runq_event {
+	struct jd_event_hdr hdr; /* time: when the task got the CPU */
+	__u64 latency_ns;
+	/* How long prev had held this CPU when it gave it up; 0 = not known. */
+	__u64 prev_ran_ns;
+	__u32 pid;
+	__u32 prev_pid; /* the task switched out for it: who held the CPU last */
+	__u32 workload;
+	__u32 pad;
+	char comm[JD_COMM_LEN];
+	char prev_comm[JD_COMM_LEN];
+};
+
+enum jd_task_change {
+	JD_TASK_EXEC = 1,
+	JD_TASK_RENAME,
+	JD_TASK_CGROUP, /* moved to another cgroup (the whole thread group, or one thread) */
+	JD_TASK_FORK,	/* a new process whose parent is in no workload */
+};
+
+/* JD_EVENT_TASK: a task that may now belong to another workload. */
+struct jd_task_event {
+	struct jd_event_hdr hdr;
+	__u32 pid;
+	__u32 tgid;	/* 0 when the hook does not say */
+	__u32 change;	/* enum jd_task_change */
+	__u32 workload; /* what it belongs to now, as BPF knows it */
+	char comm[JD_COMM_LEN];
 };
 
 #endif

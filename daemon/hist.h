@@ -3,23 +3,46 @@
 #ifndef JD_DAEMON_HIST_H
 #define JD_DAEMON_HIST_H
 
+#include <stddef.h>
+
 #include "bpf/hist.h"
 #include "metrics.h"
 
+/* dst += src, for any struct jd_hist_<unit>. */
+#define HIST_MERGE(dst, src)                                                                       \
+	do {                                                                                       \
+		for (size_t i_ = 0; i_ < sizeof((dst)->slots) / sizeof((dst)->slots[0]); i_++)     \
+			(dst)->slots[i_] += (src)->slots[i_];                                      \
+		(dst)->sum += (src)->sum;                                                          \
+	} while (0)
+
+/* A view of any struct jd_hist_<unit> for metric_hist(). */
+#define HIST_METRIC(h, first)                                                                      \
+	((struct metric_hist){ .buckets = (h)->slots,                                              \
+			       .n_buckets = sizeof((h)->slots) / sizeof((h)->slots[0]),            \
+			       .first_log2 = (first),                                              \
+			       .sum = (h)->sum })
+
 static inline void hist_ns_merge(struct jd_hist_ns *dst, const struct jd_hist_ns *src)
 {
-	for (int i = 0; i < JD_HIST_NS_SLOTS; i++)
-		dst->slots[i] += src->slots[i];
-	dst->sum += src->sum;
+	HIST_MERGE(dst, src);
 }
 
 /* A view for metric_hist() in a METRIC_UNIT_SECONDS family. */
 static inline struct metric_hist hist_ns_metric(const struct jd_hist_ns *h)
 {
-	return (struct metric_hist){ .buckets = h->slots,
-				     .n_buckets = JD_HIST_NS_SLOTS,
-				     .first_log2 = JD_HIST_NS_FIRST_LOG2,
-				     .sum = h->sum };
+	return HIST_METRIC(h, JD_HIST_NS_FIRST_LOG2);
+}
+
+static inline void hist_bytes_merge(struct jd_hist_bytes *dst, const struct jd_hist_bytes *src)
+{
+	HIST_MERGE(dst, src);
+}
+
+/* A view for metric_hist() in a METRIC_UNIT_NONE family (bytes). */
+static inline struct metric_hist hist_bytes_metric(const struct jd_hist_bytes *h)
+{
+	return HIST_METRIC(h, JD_HIST_BYTES_FIRST_LOG2);
 }
 
 #endif

@@ -1,24 +1,58 @@
 // SPDX-License-Identifier: MIT
 /*
- * Scheduler collector: context switches per CPU and kind, counted by one
- * sched_switch program into a per-CPU map and read at scrape time.
+ * Scheduler collector: context switches per CPU and kind, and run-queue
+ * latency (how long a runnable task waited for a CPU) per CPU group and per
+ * workload, from one BPF object (bpf/sched.bpf.c). Its maps are read at
+ * scrape time; its events are waits over the threshold (kept in the event
+ * log) and tasks that may have changed workload (matched again here, see
+ * daemon/workloads.h).
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "collector.h"
+#include "events.h"
+#include "hist.h"
 #include "log.h"
+#include "workloads.h"
 #include "bpf/sched.h"
 #include "sched.skel.h"
 
+#ifndef PIDFD_THREAD
+#define PIDFD_THREAD O_EXCL /* Linux 6.9: a pidfd for any thread, not only a leader */
+#endif
+
+#define TASKS_BY_PID_MAX 65536 /* threads followed in the pid hash */
+
+enum sched_probe {
+	PROBE_SWITCH,
+	PROBE_WAKEUP,
+	PROBE_WAKEUP_NEW,
+	PROBE_FORK, /* the rest only with workloads */
+	PROBE_EXEC,
+	PROBE_RENAME,
+	PROBE_CGROUP, /* only with workloads selected by cgroup */
+	SCHED_PROBES,
+};
+
 struct sched {
 	struct sched_bpf *skel;
-	struct probe probes[1];
+	struct probe probes[SCHED_PROBES];
+	const struct jd_config *cfg;
+	bool task_storage; /* per-task state in task local storage, else tasks_by_pid */
+	int task_map_fd;
 	int nr_cpus;
-	struct jd_sched_cpu *percpu; /* lookup buffer: one value per possible CPU */
+	int *cpu_group;		     /* per possible CPU: index of its group, -1 for none */
+	struct jd_sched_cpu *percpu; /* lookup buffers: one value per possible CPU */
+	struct jd_workload_stats *wl_percpu;
+	unsigned long assigned; /* threads whose workload the daemon wrote */
 };
 
 static const char *const ctxsw_kind_names[JD_CTXSW_KINDS] = {
@@ -32,62 +66,319 @@ static bool sched_enabled(const struct jd_config *cfg)
 	return cfg->sched.enabled;
 }
 
+static int n_groups(const struct jd_config *cfg)
+{
+	return cfg->n_cpu_groups ? cfg->n_cpu_groups : 1;
+}
+
+static const char *group_name(const struct jd_config *cfg, int g)
+{
+	return cfg->n_cpu_groups ? cfg->cpu_groups[g].name : "all";
+}
+
+static const char *workload_name(const struct jd_config *cfg, unsigned workload)
+{
+	return workload && workload <= (unsigned)cfg->n_workloads
+		       ? cfg->workloads[workload - 1].name
+		       : NULL;
+}
+
+/* ---- workload membership: the daemon matches, BPF keeps ---------------- */
+
+/*
+ * Write a thread's workload where BPF keeps it, only if it changed: the
+ * write also clears the thread's run-queue stamp (the daemon never writes
+ * a time it could get wrong), which loses that one wait at most.
+ */
+static void assign_workload(void *ctx, int tid, unsigned workload)
+{
+	struct sched *s = ctx;
+	struct jd_task cur = {}, v = { .workload = workload };
+	int key = tid, pidfd = -1;
+
+	if (s->task_storage) {
+		/* Task storage is keyed by a pidfd from user space. */
+		pidfd = (int)syscall(SYS_pidfd_open, tid, PIDFD_THREAD);
+		if (pidfd < 0)
+			return; /* gone */
+		key = pidfd;
+	}
+	if (bpf_map_lookup_elem(s->task_map_fd, &key, &cur))
+		cur.workload = 0;
+	if (cur.workload != workload) {
+		if (bpf_map_update_elem(s->task_map_fd, &key, &v, BPF_ANY))
+			log_debug("sched: thread %d: writing its workload: %s", tid,
+				  strerror(errno));
+		else
+			s->assigned++;
+	}
+	if (pidfd >= 0)
+		close(pidfd);
+}
+
+/* At start nothing has a workload yet: only the threads that match need a write. */
+static void assign_initial_workload(void *ctx, int tid, unsigned workload)
+{
+	if (workload)
+		assign_workload(ctx, tid, workload);
+}
+
+/*
+ * A task execed, was renamed or moved, or a process started from one in no
+ * workload: match its whole process again (the main thread's name is every
+ * thread's process name). Most of these are processes that neither were
+ * nor could be in a workload: their name says so, skip them.
+ */
+static bool on_task_event(void *ctx, const void *event, struct buf *json)
+{
+	const struct jd_task_event *e = event;
+	struct sched *s = ctx;
+	char comm[JD_COMM_LEN + 1];
+	int tgid = (int)e->tgid;
+
+	(void)json;
+	snprintf(comm, sizeof(comm), "%.*s", JD_COMM_LEN, e->comm);
+	if (!e->workload && e->change != JD_TASK_CGROUP && comm[0] &&
+	    !workload_comm_may_match(s->cfg, comm))
+		return false;
+	if (!tgid)
+		tgid = workloads_tgid_of((int)e->pid);
+	if (tgid > 0)
+		workloads_walk_process(s->cfg, tgid, assign_workload, s);
+	return false; /* bookkeeping, not news */
+}
+
+static bool on_runq_event(void *ctx, const void *event, struct buf *json)
+{
+	const struct jd_runq_event *e = event;
+	const struct sched *s = ctx;
+	const char *workload = workload_name(s->cfg, e->workload);
+
+	buf_printf(json, ",\"pid\":%u,\"comm\":", e->pid);
+	json_string(json, e->comm, sizeof(e->comm));
+	buf_printf(json, ",\"latency_ns\":%llu", (unsigned long long)e->latency_ns);
+	if (workload) {
+		buf_puts(json, ",\"workload\":");
+		json_string(json, workload, JD_NAME_MAX);
+	}
+	buf_printf(json, ",\"prev_pid\":%u,\"prev_comm\":", e->prev_pid);
+	json_string(json, e->prev_comm, sizeof(e->prev_comm));
+	buf_printf(json, ",\"prev_ran_ns\":%llu", (unsigned long long)e->prev_ran_ns);
+	return true;
+}
+
+/* ---- start and stop ---------------------------------------------------- */
+
 static void sched_stop(struct collector *c)
 {
 	struct sched *s = c->priv;
 
 	if (!s)
 		return;
+	events_unregister(JD_EVENT_RUNQ_LATENCY);
+	events_unregister(JD_EVENT_TASK);
 	probes_detach(s->probes, c->n_probes);
 	sched_bpf__destroy(s->skel);
+	free(s->cpu_group);
 	free(s->percpu);
+	free(s->wl_percpu);
 	free(s);
 	c->priv = NULL;
 }
 
+static void define_probes(struct sched *s, unsigned *n)
+{
+	__typeof__(s->skel->progs) *p = &s->skel->progs;
+	const struct probe all[SCHED_PROBES] = {
+		[PROBE_SWITCH] = { "sched_switch",
+				   "sched",
+				   "sched_switch",
+				   NULL,
+				   { [PROBE_TP_BTF] = p->switch_btf,
+				     [PROBE_RAW_TP] = p->switch_raw,
+				     [PROBE_TRACEPOINT] = p->switch_tp } },
+		[PROBE_WAKEUP] = { "sched_wakeup",
+				   "sched",
+				   "sched_wakeup",
+				   NULL,
+				   { [PROBE_TP_BTF] = p->wakeup_btf,
+				     [PROBE_RAW_TP] = p->wakeup_raw,
+				     [PROBE_TRACEPOINT] = p->wakeup_tp } },
+		[PROBE_WAKEUP_NEW] = { "sched_wakeup_new",
+				       "sched",
+				       "sched_wakeup_new",
+				       NULL,
+				       { [PROBE_TP_BTF] = p->wake_new_btf,
+					 [PROBE_RAW_TP] = p->wake_new_raw,
+					 [PROBE_TRACEPOINT] = p->wake_new_tp } },
+		[PROBE_FORK] = { "sched_process_fork",
+				 "sched",
+				 "sched_process_fork",
+				 NULL,
+				 { [PROBE_TP_BTF] = p->fork_btf,
+				   [PROBE_RAW_TP] = p->fork_raw,
+				   [PROBE_TRACEPOINT] = p->fork_tp } },
+		[PROBE_EXEC] = { "sched_process_exec",
+				 "sched",
+				 "sched_process_exec",
+				 NULL,
+				 { [PROBE_TP_BTF] = p->exec_btf,
+				   [PROBE_RAW_TP] = p->exec_raw,
+				   [PROBE_TRACEPOINT] = p->exec_tp } },
+		[PROBE_RENAME] = { "task_rename",
+				   "task",
+				   "task_rename",
+				   NULL,
+				   { [PROBE_TP_BTF] = p->rename_btf,
+				     [PROBE_RAW_TP] = p->rename_raw,
+				     [PROBE_TRACEPOINT] = p->rename_tp } },
+		[PROBE_CGROUP] = { "cgroup_attach_task",
+				   "cgroup",
+				   "cgroup_attach_task",
+				   NULL,
+				   { [PROBE_TP_BTF] = p->cgroup_btf,
+				     [PROBE_RAW_TP] = p->cgroup_raw,
+				     [PROBE_TRACEPOINT] = p->cgroup_tp } },
+	};
+	unsigned want = PROBE_FORK;
+
+	if (s->cfg->n_workloads)
+		want = workloads_use_cgroups(s->cfg) ? PROBE_CGROUP + 1 : PROBE_CGROUP;
+	/* Programs of the hooks left out are not loaded at all. */
+	for (unsigned i = 0; i < SCHED_PROBES; i++) {
+		s->probes[i] = all[i];
+		for (unsigned a = 0; i >= want && a < PROBE_ATTACH_TYPES; a++)
+			if (all[i].prog[a])
+				bpf_program__set_autoload(all[i].prog[a], false);
+	}
+	*n = want;
+}
+
+/*
+ * Task local storage (5.11+) is cheaper than a pid hash and needs no
+ * cleanup, but only BTF-typed programs can name a task that is not
+ * current (next, at sched_switch), and with workloads the daemon writes
+ * other processes' threads, which needs pidfds for threads (6.9+).
+ * JITTERD_TASK_MAP=hash forces the hash (a testing aid).
+ */
+static bool want_task_storage(const struct sched *s, unsigned n_probes, const char **why)
+{
+	const char *force = getenv("JITTERD_TASK_MAP");
+	int pidfd;
+
+	if (force && !strcmp(force, "hash")) {
+		*why = "JITTERD_TASK_MAP=hash";
+		return false;
+	}
+	for (unsigned i = 0; i < n_probes; i++) {
+		if (s->probes[i].attach != PROBE_NONE && s->probes[i].attach != PROBE_TP_BTF) {
+			*why = "not every hook is tp_btf";
+			return false;
+		}
+	}
+	if (libbpf_probe_bpf_map_type(BPF_MAP_TYPE_TASK_STORAGE, NULL) != 1) {
+		*why = "no task local storage in this kernel";
+		return false;
+	}
+	if (s->cfg->n_workloads) {
+		pidfd = (int)syscall(SYS_pidfd_open, getpid(), PIDFD_THREAD);
+		if (pidfd < 0) {
+			*why = "no pidfds for threads (PIDFD_THREAD) in this kernel";
+			return false;
+		}
+		close(pidfd);
+	}
+	return true;
+}
+
+static int map_cpus_to_groups(struct sched *s)
+{
+	const struct jd_config *cfg = s->cfg;
+
+	s->cpu_group = malloc(s->nr_cpus * sizeof(*s->cpu_group));
+	if (!s->cpu_group)
+		return -ENOMEM;
+	for (int cpu = 0; cpu < s->nr_cpus; cpu++) {
+		s->cpu_group[cpu] = cfg->n_cpu_groups ? -1 : 0;
+		for (int g = 0; g < cfg->n_cpu_groups && cpu < CPU_SETSIZE; g++)
+			if (CPU_ISSET(cpu, &cfg->cpu_groups[g].cpus))
+				s->cpu_group[cpu] = g;
+	}
+	return 0;
+}
+
 static int sched_start(struct collector *c, const struct jd_config *cfg)
 {
+	const char *why = NULL;
 	struct sched *s;
+	unsigned n_probes;
 	int err;
 
-	(void)cfg;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
 	c->priv = s;
+	s->cfg = cfg;
 	s->nr_cpus = libbpf_num_possible_cpus();
 	if (s->nr_cpus <= 0) {
 		err = s->nr_cpus ? s->nr_cpus : -EINVAL;
 		goto fail;
 	}
 	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
+	s->wl_percpu = calloc(s->nr_cpus, sizeof(*s->wl_percpu));
 	s->skel = sched_bpf__open();
-	if (!s->percpu || !s->skel) {
+	if (!s->percpu || !s->wl_percpu || !s->skel || map_cpus_to_groups(s)) {
 		err = -ENOMEM;
 		goto fail;
 	}
 	/* prev_state became a sched_switch argument in 5.18; ask BTF, not uname. */
 	s->skel->rodata->switch_has_prev_state = probe_tracepoint_nargs("sched_switch") >= 4;
+	s->skel->rodata->runq_threshold_ns = cfg->events.runqueue_latency_threshold_ns;
+	bpf_map__set_max_entries(s->skel->maps.workload_stats,
+				 cfg->n_workloads > 0 ? (unsigned)cfg->n_workloads : 1);
 
-	s->probes[0] = (struct probe){
-		.name = "sched_switch",
-		.system = "sched",
-		.target = "sched_switch",
-		.prog = {
-			[PROBE_TP_BTF] = s->skel->progs.switch_btf,
-			[PROBE_RAW_TP] = s->skel->progs.switch_raw,
-			[PROBE_TRACEPOINT] = s->skel->progs.switch_tp,
-		},
-	};
+	define_probes(s, &n_probes);
 	c->probes = s->probes;
-	c->n_probes = 1;
-	probes_select(s->probes, c->n_probes);
+	c->n_probes = n_probes;
+	probes_select(s->probes, n_probes);
+	s->task_storage = want_task_storage(s, n_probes, &why);
+	s->skel->rodata->task_storage_mode = s->task_storage;
+	bpf_map__set_autocreate(s->skel->maps.task_store, s->task_storage);
+	bpf_map__set_autocreate(s->skel->maps.tasks_by_pid, !s->task_storage);
+	bpf_map__set_max_entries(s->skel->maps.tasks_by_pid, TASKS_BY_PID_MAX);
+	err = events_share(s->skel->obj);
+	if (err) {
+		log_err("sched: sharing the events ring: %s", strerror(-err));
+		goto fail;
+	}
 	err = sched_bpf__load(s->skel);
 	if (err) {
 		log_err("sched: loading BPF programs: %s", strerror(-err));
 		goto fail;
 	}
-	probes_attach(s->probes, c->n_probes);
+	s->task_map_fd = bpf_map__fd(s->task_storage ? s->skel->maps.task_store
+						     : s->skel->maps.tasks_by_pid);
+	if (s->task_storage)
+		log_info("sched: per-task state in task local storage");
+	else
+		log_info("sched: per-task state in a pid hash (%s)", why);
+	err = events_register(JD_EVENT_RUNQ_LATENCY, "runqueue_latency",
+			      sizeof(struct jd_runq_event), on_runq_event, s);
+	if (!err && cfg->n_workloads)
+		err = events_register(JD_EVENT_TASK, "task", sizeof(struct jd_task_event),
+				      on_task_event, s);
+	if (err) {
+		log_err("sched: registering event handlers: %s", strerror(-err));
+		goto fail;
+	}
+	/* The switch probe comes first: a wait is never stamped before the
+	 * program that ends it runs. */
+	probes_attach(s->probes, n_probes);
+	/* After attach: threads started from now on inherit at fork. */
+	if (cfg->n_workloads) {
+		workloads_walk_all(cfg, assign_initial_workload, s);
+		log_info("sched: %lu threads in workloads", s->assigned);
+	}
 	return 0;
 fail:
 	sched_stop(c);
@@ -96,17 +387,13 @@ fail:
 	return err;
 }
 
-static void sched_collect(struct collector *c, struct metrics *m)
+/* ---- scrape ------------------------------------------------------------ */
+
+static void collect_context_switches(struct sched *s, struct metrics *m)
 {
-	struct sched *s = c->priv;
 	struct metric_family *f;
-	__u32 zero = 0;
 	char cpu[16];
 
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.sched_cpu), &zero, s->percpu)) {
-		log_warn("sched: reading sched_cpu: %s", strerror(errno));
-		return;
-	}
 	f = metrics_family(m, "jitterd_context_switches_total",
 			   "Context switches by CPU and kind: voluntary (the task blocked), "
 			   "involuntary (preempted or yielded while runnable), idle (the idle "
@@ -118,6 +405,87 @@ static void sched_collect(struct collector *c, struct metrics *m)
 			metric_u64(f, s->percpu[i].ctxsw[k], "cpu", cpu, "kind",
 				   ctxsw_kind_names[k], NULL);
 	}
+}
+
+static void collect_cpu_groups(struct sched *s, struct metrics *m)
+{
+	struct metric_family *hist, *outliers;
+
+	hist = metrics_family(m, "jitterd_runqueue_latency_seconds",
+			      "Run-queue latency: from a task becoming runnable (woken, new, or "
+			      "preempted) to it getting a CPU, by the CPU group that ran it.",
+			      METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+	outliers = metrics_family(m, "jitterd_runqueue_latency_outliers_total",
+				  "Run-queue waits at or over events.runqueue_latency_threshold, "
+				  "by CPU group (each is also an event at /events unless the ring "
+				  "was full).",
+				  METRIC_COUNTER, METRIC_UNIT_NONE);
+	for (int g = 0; g < n_groups(s->cfg); g++) {
+		struct jd_hist_ns h = {};
+		struct metric_hist mh;
+		uint64_t n = 0;
+
+		for (int cpu = 0; cpu < s->nr_cpus; cpu++) {
+			if (s->cpu_group[cpu] != g)
+				continue;
+			hist_ns_merge(&h, &s->percpu[cpu].runq);
+			n += s->percpu[cpu].runq_outliers;
+		}
+		mh = hist_ns_metric(&h);
+		metric_hist(hist, &mh, "cpu_group", group_name(s->cfg, g), NULL);
+		metric_u64(outliers, n, "cpu_group", group_name(s->cfg, g), NULL);
+	}
+}
+
+static void collect_workloads(struct sched *s, struct metrics *m)
+{
+	int fd = bpf_map__fd(s->skel->maps.workload_stats);
+	struct metric_family *hist, *ctxsw;
+
+	if (!s->cfg->n_workloads)
+		return;
+	hist = metrics_family(m, "jitterd_workload_runqueue_latency_seconds",
+			      "Run-queue latency of the threads of a workload.", METRIC_HISTOGRAM,
+			      METRIC_UNIT_SECONDS);
+	ctxsw = metrics_family(m, "jitterd_workload_context_switches_total",
+			       "Context switches of the threads of a workload: voluntary (blocked) "
+			       "or involuntary (preempted or yielded), as /proc/PID/status counts "
+			       "them.",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	for (__u32 w = 0; w < (__u32)s->cfg->n_workloads; w++) {
+		struct jd_workload_stats sum = {};
+		const char *name = s->cfg->workloads[w].name;
+		struct metric_hist mh;
+
+		if (bpf_map_lookup_elem(fd, &w, s->wl_percpu)) {
+			log_warn("sched: reading workload_stats: %s", strerror(errno));
+			return;
+		}
+		for (int cpu = 0; cpu < s->nr_cpus; cpu++) {
+			for (int k = 0; k < JD_CTXSW_IDLE; k++)
+				sum.ctxsw[k] += s->wl_percpu[cpu].ctxsw[k];
+			hist_ns_merge(&sum.runq, &s->wl_percpu[cpu].runq);
+		}
+		mh = hist_ns_metric(&sum.runq);
+		metric_hist(hist, &mh, "workload", name, NULL);
+		for (int k = 0; k < JD_CTXSW_IDLE; k++)
+			metric_u64(ctxsw, sum.ctxsw[k], "workload", name, "kind",
+				   ctxsw_kind_names[k], NULL);
+	}
+}
+
+static void sched_collect(struct collector *c, struct metrics *m)
+{
+	struct sched *s = c->priv;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.sched_cpu), &zero, s->percpu)) {
+		log_warn("sched: reading sched_cpu: %s", strerror(errno));
+		return;
+	}
+	collect_context_switches(s, m);
+	collect_cpu_groups(s, m);
+	collect_workloads(s, m);
 }
 
 const struct collector_ops sched_collector = {

@@ -3,10 +3,13 @@
 #
 #   1. `perf bench sched pipe` pinned to CPU 0, in rounds of three runs:
 #      without anything, with the empty calibration programs of
-#      scripts/bench/empty_sched.bpf.c, and with jitterd (pinned to the other CPU,
-#      as on a trading host where it lives on a housekeeping core). Prints
-#      every round and the median throughput ratios against "without".
-#   2. Per-program cost from the kernel's own BPF stats
+#      scripts/bench/empty_sched.bpf.c (sched_switch, sched_wakeup,
+#      sched_wakeup_new), and with jitterd (context switches and run-queue
+#      latency; pinned to the other CPU, as on a trading host where it lives
+#      on a housekeeping core). Prints every round and the median
+#      throughput ratios against "without".
+#   2. Per-program cost from the kernel's own BPF stats, one row per hook:
+#      the empty program's ns per run beside jitterd's
 #      (kernel.bpf_stats_enabled=1 only for this step; the stats' own cost is
 #      part of what they report, which is why the empty program is shown).
 #
@@ -94,14 +97,14 @@ echo "median throughput ratio, jitterd / without:        $(median <"$tmp/jitterd
 echo "== per-program cost from kernel BPF stats (kernel.bpf_stats_enabled=1 for this step only)"
 stats_was=$(sysctl -n kernel.bpf_stats_enabled)
 sysctl -qw kernel.bpf_stats_enabled=1
-printf '%-28s %12s %8s\n' program runs ns/run
 start empty
 pipe_ops >/dev/null
-bpftool prog show --json | python3 -c '
-import json, sys
-for p in json.load(sys.stdin):
-    if p.get("name", "").startswith("empty_") and p.get("run_cnt"):
-        print("%-28s %12d %8.1f" % ("(empty) " + p["name"][6:], p["run_cnt"], p["run_time_ns"] / p["run_cnt"]))'
+# Only the programs bpfload holds: other benchmarks may run empty ones too.
+awk '/^prog_id:/ { print $2 }' /proc/"$pid"/fdinfo/* 2>/dev/null | sort -u |
+	while read -r id; do
+		bpftool prog show id "$id" --json
+		echo
+	done >"$tmp/empty.json"
 stop
 start jitterd
 pipe_ops >/dev/null
@@ -109,14 +112,27 @@ curl -sf "http://127.0.0.1:$port/metrics" >"$tmp/metrics"
 stop
 sysctl -qw kernel.bpf_stats_enabled="$stats_was"
 stats_was=
-python3 - "$tmp/metrics" <<'PY'
-import re, sys
+# One row per hook: the empty program and jitterd's, each in its own run.
+python3 - "$tmp/empty.json" "$tmp/metrics" <<'PY'
+import json, re, sys
+empty = {}
+for p in (json.loads(line) for line in open(sys.argv[1]) if line.strip()):
+    name = p.get("name", "")
+    if name.startswith("empty_") and p.get("run_cnt"):
+        hook = name[len("empty_"):]
+        hook = "sched_" + ("wakeup_new" if hook == "wakeup_ne" else hook)
+        empty[hook] = (p["run_cnt"], p["run_time_ns"] / p["run_cnt"])
 runs, secs = {}, {}
-for line in open(sys.argv[1]):
+for line in open(sys.argv[2]):
     m = re.match(r'jitterd_bpf_program_(runs|run_seconds)_total\{program="([^"]*)"\} (\S+)', line)
     if m:
         (runs if m.group(1) == "runs" else secs)[m.group(2)] = float(m.group(3))
-for p in sorted(runs):
-    if runs[p]:
-        print("%-28s %12d %8.1f" % (p, runs[p], secs[p] * 1e9 / runs[p]))
+if not any(runs.values()):
+    print("overhead.sh: jitterd exported no BPF stats: did something turn "
+          "kernel.bpf_stats_enabled off meanwhile?", file=sys.stderr)
+print("%-22s %14s %14s %12s" % ("hook", "empty ns/run", "jitterd ns/run", "jitterd runs"))
+for hook in sorted(set(empty) | {p for p in runs if runs[p]}):
+    e = "%.1f" % empty[hook][1] if hook in empty else "-"
+    j = "%.1f" % (secs[hook] * 1e9 / runs[hook]) if runs.get(hook) else "-"
+    print("%-22s %14s %14s %12d" % (hook, e, j, runs.get(hook, 0)))
 PY

@@ -153,8 +153,9 @@ def test_sigint_exits_0():
 
 def test_drops_root_after_attaching_and_keeps_serving():
     with Daemon() as d:
-        # It drops root just after it starts listening: give it a moment
-        # (a slow machine, a VM, can be caught in between).
+        # Kernel 6.x lets a process read the BPF maps it holds without
+        # CAP_BPF, so jitterd runs as nobody after attaching. It drops root
+        # just after it says it is serving: give it a moment.
         deadline = time.monotonic() + 5
         while True:
             with open("/proc/%d/status" % d.proc.pid) as f:
@@ -162,8 +163,6 @@ def test_drops_root_after_attaching_and_keeps_serving():
             if uid == "65534" or time.monotonic() > deadline:
                 break
             time.sleep(0.05)
-        # Kernel 6.x lets a process read the BPF maps it holds without
-        # CAP_BPF, so jitterd runs as nobody after attaching.
         assert uid == "65534", "still uid %s:\n%s" % (uid, d.output())
         before = harness.total(d.scrape(), "jitterd_context_switches_total")
         harness.pipe_pingpong(harness.load(2000))

@@ -67,6 +67,28 @@ START_TEST(add_and_merge_keep_an_exact_sum)
 }
 END_TEST
 
+START_TEST(byte_buckets_run_from_64_bytes_to_128_mib)
+{
+	struct jd_hist_bytes a = {}, b = {};
+	struct metric_hist m;
+
+	hist_bytes_add(&a, 64);
+	hist_bytes_add(&a, 65);
+	hist_bytes_add(&a, 128ull << 20);
+	hist_bytes_add(&b, (128ull << 20) + 1);
+	hist_bytes_merge(&a, &b);
+	ck_assert_uint_eq(a.slots[0], 1);
+	ck_assert_uint_eq(a.slots[1], 1);
+	ck_assert_uint_eq(a.slots[JD_HIST_BYTES_SLOTS - 2], 1);
+	ck_assert_uint_eq(a.slots[JD_HIST_BYTES_SLOTS - 1], 1);
+	ck_assert_uint_eq(a.sum, 64 + 65 + (256ull << 20) + 1);
+	m = hist_bytes_metric(&a);
+	ck_assert_uint_eq(m.n_buckets, JD_HIST_BYTES_SLOTS);
+	ck_assert_uint_eq(m.first_log2, 6);
+	ck_assert_uint_eq(m.first_log2 + m.n_buckets - 2, 27); /* the last bound: 2^27 = 128 MiB */
+}
+END_TEST
+
 static Suite *hist_suite(void)
 {
 	Suite *s = suite_create("hist");
@@ -77,6 +99,7 @@ static Suite *hist_suite(void)
 	tcase_add_test(tc, values_beyond_2_pow_30_ns_overflow);
 	tcase_add_test(tc, fls64_finds_the_highest_bit);
 	tcase_add_test(tc, add_and_merge_keep_an_exact_sum);
+	tcase_add_test(tc, byte_buckets_run_from_64_bytes_to_128_mib);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Sockets collector, kernel side: queue depths and drops of the sockets that
+ * a configured class selects, the same quantities `ss` shows.
+ *
+ *   sk_data_ready     data queued to a socket: TCP rcv_nxt - copied_seq,
+ *                     UDP rmem_alloc (less the part already read)
+ *   sock_send_length  the application sent: TCP write_seq - snd_una
+ *   tcp_probe         a segment (an ACK) arrived: TCP write_seq - snd_una,
+ *                     before the ACK frees what it acknowledges
+ *   kfree_skb         a packet was dropped, for a reason we count
+ *
+ * Each hook comes in the flavours the probe layer may choose from: tp_btf,
+ * raw_tp and the classic tracepoint, and, for the tracepoints that Linux
+ * 6.3 added, fentry and kprobe on the kernel function the tracepoint sits
+ * in (sock_def_readable) or one that sees every send (tcp_push).
+ *
+ * Most sockets are in no class: for them a hook costs reading the protocol
+ * and the local port and one array lookup, and nothing else.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "events.bpf.h"
+#include "hist.bpf.h"
+#include "sockets.h"
+
+#define AF_INET	   2
+#define AF_INET6   10
+#define ETH_P_IP   0x0800
+#define ETH_P_IPV6 0x86DD
+
+/* Set by the daemon before load. */
+const volatile struct jd_sock_match match = {};
+const volatile __u64 peak_slot_ns = 1;
+const volatile bool peak_clock_exact = false; /* read the clock at every observation */
+/* From BTF: what skb:kfree_skb passes to tp_btf and raw_tp programs. */
+const volatile bool kfree_has_reason = false; /* 5.17+ */
+const volatile bool kfree_has_rx_sk = false;  /* 6.11+ */
+
+/* JD_SOCK_PORT_INDEX(protocol, side, port) -> mask of the classes that list it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, JD_SOCK_PORT_INDEXES);
+	__type(key, __u32);
+	__type(value, __u32);
+} class_ports SEC(".maps");
+
+/* Local address (IPv4 as ::ffff:a.b.c.d) -> mask of the classes that name it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* set by the daemon: the number of addresses */
+	__type(key, __u32[4]);
+	__type(value, __u32);
+} class_addresses SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* set by the daemon: the number of classes */
+	__type(key, __u32);
+	__type(value, struct jd_sock_class_cpu);
+} class_stats SEC(".maps");
+
+/*
+ * An integer field, loaded directly where the program has BTF-typed
+ * pointers (tp_btf, fentry) and through bpf_probe_read_kernel() elsewhere.
+ * The bitfield form also reads fields that once were bitfields
+ * (sk_protocol, sk_type before 5.6) and volatile ones (skc_state).
+ */
+#define FIELD(direct, p, field)                                                                    \
+	((direct) ? BPF_CORE_READ_BITFIELD(p, field) : BPF_CORE_READ_BITFIELD_PROBED(p, field))
+
+/* ---- which class ------------------------------------------------------- */
+
+static __always_inline int sock_proto(struct sock *sk, bool direct)
+{
+	__u64 proto = FIELD(direct, sk, sk_protocol);
+
+	if (proto == IPPROTO_TCP)
+		return JD_SOCK_TCP;
+	if (proto == IPPROTO_UDP)
+		return JD_SOCK_UDP;
+	return -1;
+}
+
+static __always_inline __u32 port_classes(int proto, int side, __u16 port)
+{
+	__u32 index = JD_SOCK_PORT_INDEX(proto, side, port);
+	__u32 *classes = bpf_map_lookup_elem(&class_ports, &index);
+
+	return classes ? *classes : 0;
+}
+
+/* proto & 1 keeps the verifier sure of the index. */
+_Static_assert(JD_SOCK_PROTOS == 2, "protocol indexes are masked with 1");
+
+/* The classes that admit this local port: for most sockets, none. */
+static __always_inline __u32 by_local_port(int proto, __u16 lport)
+{
+	return match.any_local[proto & 1] | port_classes(proto, JD_SOCK_LOCAL, lport);
+}
+
+/* Of classes, those that admit this remote port. */
+static __always_inline __u32 by_remote_port(__u32 classes, int proto, __u16 rport)
+{
+	__u32 admit = match.any_remote[proto & 1];
+
+	if (classes & ~admit)
+		admit |= port_classes(proto, JD_SOCK_REMOTE, rport);
+	return classes & admit;
+}
+
+/* Of classes, those that admit this local address (IPv4 as ::ffff:a.b.c.d). */
+static __always_inline __u32 by_address(__u32 classes, const __u32 addr[4])
+{
+	__u32 *admit = bpf_map_lookup_elem(&class_addresses, addr);
+
+	return (classes & ~match.by_address) | (admit ? classes & *admit : 0);
+}
+
+/*
+ * The first class in config order: the index of the lowest bit, counted
+ * without branches (a branch per bit would have the verifier walk a path
+ * per bit through everything that follows).
+ */
+static __always_inline int first_class(__u32 classes)
+{
+	__u32 below = (classes & -classes) - 1; /* the bits under the lowest */
+
+	if (!classes)
+		return -1;
+	below = below - ((below >> 1) & 0x55555555);
+	below = (below & 0x33333333) + ((below >> 2) & 0x33333333);
+	return (((below + (below >> 4)) & 0x0f0f0f0f) * 0x01010101) >> 24;
+}
+
+static __always_inline void v4_mapped(__u32 addr[4], __be32 v4)
+{
+	addr[0] = 0;
+	addr[1] = 0;
+	addr[2] = bpf_htonl(0xffff);
+	addr[3] = v4;
+}
+
+/* The address the socket is bound to (its local address once connected). */
+static __always_inline void sock_local_address(struct sock *sk, __u32 addr[4])
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+
+	if (family == AF_INET6)
+		bpf_core_read(addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+	else
+		v4_mapped(addr, BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr));
+}
+
+static __always_inline int sock_class(struct sock *sk, int proto, bool direct)
+{
+	__u32 classes = by_local_port(proto, FIELD(direct, sk, __sk_common.skc_num));
+	__u32 addr[4];
+
+	if (!classes)
+		return -1;
+	classes =
+		by_remote_port(classes, proto, bpf_ntohs(FIELD(direct, sk, __sk_common.skc_dport)));
+	if (classes & match.by_address) {
+		sock_local_address(sk, addr);
+		classes = by_address(classes, addr);
+	}
+	return first_class(classes);
+}
+
+/* A packet's side of things: local is its destination. */
+struct flow {
+	__u32 local[4], remote[4];
+	__u16 lport, rport;
+	int proto;
+	__u8 family;
+};
+
+/* The flow of a received packet, from its IP and TCP/UDP headers. */
+static __always_inline int skb_flow(struct sk_buff *skb, struct flow *f)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 network = BPF_CORE_READ(skb, network_header);
+	__u16 transport = BPF_CORE_READ(skb, transport_header);
+	__be16 ports[2];
+	__u8 l4;
+
+	if (BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IP)) {
+		struct iphdr ip;
+
+		if (bpf_probe_read_kernel(&ip, sizeof(ip), head + network))
+			return -1;
+		v4_mapped(f->local, ip.daddr);
+		v4_mapped(f->remote, ip.saddr);
+		l4 = ip.protocol;
+		f->family = 4;
+	} else if (BPF_CORE_READ(skb, protocol) == bpf_htons(ETH_P_IPV6)) {
+		struct ipv6hdr ip6;
+
+		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), head + network))
+			return -1;
+		__builtin_memcpy(f->local, &ip6.daddr, sizeof(f->local));
+		__builtin_memcpy(f->remote, &ip6.saddr, sizeof(f->remote));
+		l4 = ip6.nexthdr; /* extension headers: not a flow we can tell */
+		f->family = 6;
+	} else {
+		return -1;
+	}
+	if (l4 == IPPROTO_TCP)
+		f->proto = JD_SOCK_TCP;
+	else if (l4 == IPPROTO_UDP)
+		f->proto = JD_SOCK_UDP;
+	else
+		return -1;
+	/* TCP and UDP both start with the source and destination ports. */
+	if (bpf_probe_read_kernel(ports, sizeof(ports), head + transport))
+		return -1;
+	f->rport = bpf_ntohs(ports[0]);
+	f->lport = bpf_ntohs(ports[1]);
+	return 0;
+}
+
+static __always_inline int flow_class(const struct flow *f)
+{
+	__u32 classes = by_local_port(f->proto, f->lport);
+
+	if (!classes)
+		return -1;
+	classes = by_remote_port(classes, f->proto, f->rport);
+	if (classes & match.by_address)
+		classes = by_address(classes, f->local);
+	return first_class(classes);
+}
+
+/* ---- what to record ---------------------------------------------------- */
+
+static __always_inline void peak_add(struct jd_sock_peak *ring, __u64 slot, __u64 bytes)
+{
+	struct jd_sock_peak *p = &ring[slot & (JD_SOCK_PEAK_SLOTS - 1)];
+
+	if (p->slot != slot) {
+		p->slot = slot;
+		p->max = bytes;
+	} else if (bytes > p->max) {
+		p->max = bytes;
+	}
+}
+
+static __always_inline __u64 jiffies(void)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_jiffies64)) /* 5.5+ */
+		return bpf_jiffies64(); /* inlined by the verifier: a load */
+	return bpf_ktime_get_ns();
+}
+
+/* The peak slot of now: to within a tick where slots are long enough
+ * for a tick (at most 10 ms) not to matter. */
+static __always_inline __u64 peak_slot(struct jd_sock_class_cpu *c)
+{
+	__u64 j;
+
+	if (peak_clock_exact)
+		return bpf_ktime_get_ns() / peak_slot_ns;
+	j = jiffies();
+	if (c->clock_jiffies != j) {
+		c->clock_jiffies = j;
+		c->clock_slot = bpf_ktime_get_ns() / peak_slot_ns;
+	}
+	return c->clock_slot;
+}
+
+static __always_inline void observe(int cls, bool send, __u64 bytes)
+{
+	__u32 key = cls;
+	struct jd_sock_class_cpu *c = bpf_map_lookup_elem(&class_stats, &key);
+	__u64 slot;
+
+	if (!c)
+		return;
+	slot = peak_slot(c);
+	if (send) {
+		hist_bytes_add(&c->send_queue, bytes);
+		peak_add(c->send_peak, slot, bytes);
+	} else {
+		hist_bytes_add(&c->receive_queue, bytes);
+		peak_add(c->receive_peak, slot, bytes);
+	}
+}
+
+/* The tcp_sock of sk, or NULL (a raw socket also has protocol TCP). */
+static __always_inline struct tcp_sock *tcp_of(struct sock *sk, bool direct)
+{
+	if (FIELD(direct, sk, sk_type) != SOCK_STREAM)
+		return NULL;
+	/* Direct loads beyond struct sock need the helper's tcp_sock type. */
+	return direct ? bpf_skc_to_tcp_sock(sk) : (struct tcp_sock *)sk;
+}
+
+/* ss's Recv-Q of a TCP socket; false for a listener (its queue is the
+ * accept queue, which this is not about) */
+static __always_inline bool tcp_receive_queue(struct sock *sk, bool direct, __u64 *bytes)
+{
+	struct tcp_sock *tp = tcp_of(sk, direct);
+	__s32 queued;
+
+	if (!tp || FIELD(direct, sk, __sk_common.skc_state) == TCP_LISTEN)
+		return false;
+	queued = (__u32)FIELD(direct, tp, rcv_nxt) - (__u32)FIELD(direct, tp, copied_seq);
+	*bytes = queued > 0 ? queued : 0;
+	return true;
+}
+
+/* ss's Send-Q of a TCP socket. */
+static __always_inline bool tcp_send_queue(struct sock *sk, bool direct, __u64 *bytes)
+{
+	struct tcp_sock *tp = tcp_of(sk, direct);
+
+	if (!tp)
+		return false;
+	*bytes = (__u32)((__u32)FIELD(direct, tp, write_seq) - (__u32)FIELD(direct, tp, snd_una));
+	return true;
+}
+
+/* ss's Recv-Q of a UDP socket: memory charged less what was read but not
+ * yet released (forward_deficit, 4.13+). */
+static __always_inline bool udp_receive_queue(struct sock *sk, bool direct, __u64 *bytes)
+{
+	__s64 queued;
+
+	if (FIELD(direct, sk, sk_type) != SOCK_DGRAM)
+		return false;
+	queued = (int)FIELD(direct, sk, sk_backlog.rmem_alloc.counter);
+	if (bpf_core_field_exists(struct udp_sock, forward_deficit))
+		queued -= BPF_CORE_READ((struct udp_sock *)sk, forward_deficit);
+	*bytes = queued > 0 ? queued : 0;
+	return true;
+}
+
+static __always_inline void on_readable(struct sock *sk, bool direct)
+{
+	int proto = sock_proto(sk, direct), cls;
+	__u64 bytes;
+
+	if (proto < 0)
+		return;
+	cls = sock_class(sk, proto, direct);
+	if (cls < 0)
+		return;
+	if (proto == JD_SOCK_TCP ? tcp_receive_queue(sk, direct, &bytes)
+				 : udp_receive_queue(sk, direct, &bytes))
+		observe(cls, false, bytes);
+}
+
+static __always_inline void on_send(struct sock *sk, bool direct)
+{
+	__u64 bytes;
+	int cls;
+
+	if (sock_proto(sk, direct) != JD_SOCK_TCP)
+		return;
+	cls = sock_class(sk, JD_SOCK_TCP, direct);
+	if (cls >= 0 && tcp_send_queue(sk, direct, &bytes))
+		observe(cls, true, bytes);
+}
+
+/* tcp_probe runs for TCP sockets only. Most segments that a receiver gets
+ * find its send queue empty: those say nothing about sending. */
+static __always_inline void on_ack(struct sock *sk, bool direct)
+{
+	int cls = sock_class(sk, JD_SOCK_TCP, direct);
+	__u64 bytes;
+
+	if (cls >= 0 && tcp_send_queue(sk, direct, &bytes) && bytes)
+		observe(cls, true, bytes);
+}
+
+/* The drop reasons we count; -1 for the others, which is nearly every call.
+ * The enum's values differ between kernels: CO-RE gives this kernel's. */
+static __always_inline int drop_reason(__u32 reason)
+{
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_RCVBUFF) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_RCVBUFF))
+		return JD_SOCK_DROP_RCVBUF_FULL;
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_BACKLOG) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_SOCKET_BACKLOG))
+		return JD_SOCK_DROP_BACKLOG_FULL;
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW) &&
+	    reason ==
+		    bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_TCP_LISTEN_OVERFLOW))
+		return JD_SOCK_DROP_ACCEPT_QUEUE_FULL;
+	if (bpf_core_enum_value_exists(enum skb_drop_reason, SKB_DROP_REASON_PROTO_MEM) &&
+	    reason == bpf_core_enum_value(enum skb_drop_reason, SKB_DROP_REASON_PROTO_MEM))
+		return JD_SOCK_DROP_MEMORY_LIMIT;
+	return -1;
+}
+
+static __always_inline void drop_event(struct jd_sock_class_cpu *c, int cls, int reason, int proto,
+				       struct sk_buff *skb, struct flow *f, bool have_flow)
+{
+	struct jd_sock_drop_event *e;
+	__u64 now = jiffies();
+
+	/* A flood of drops must not become a flood of work for the daemon. */
+	if (c->event_jiffies == now)
+		return;
+	c->event_jiffies = now;
+	if (!have_flow)
+		have_flow = !skb_flow(skb, f);
+	e = event_reserve(sizeof(*e), JD_EVENT_SOCKET_DROP);
+	if (!e)
+		return;
+	e->class_id = cls;
+	e->reason = reason;
+	e->protocol = proto;
+	e->family = have_flow ? f->family : 0;
+	e->local_port = have_flow ? f->lport : 0;
+	e->remote_port = have_flow ? f->rport : 0;
+	for (int i = 0; i < 4; i++) {
+		e->local_addr[i] = have_flow ? f->local[i] : 0;
+		e->remote_addr[i] = have_flow ? f->remote[i] : 0;
+	}
+	event_submit(e);
+}
+
+/*
+ * rx_sk (6.11+) is the socket that dropped the packet; older kernels do
+ * not say, and then the packet's headers tell which socket it was for.
+ */
+static __always_inline void on_drop(struct sk_buff *skb, __u32 code, struct sock *rx_sk,
+				    bool direct)
+{
+	int reason = drop_reason(code), cls, proto;
+	struct jd_sock_class_cpu *c;
+	struct flow f = {};
+	bool have_flow = false;
+	__u32 key;
+
+	if (reason < 0)
+		return;
+	if (rx_sk) {
+		proto = sock_proto(rx_sk, direct);
+		if (proto < 0)
+			return;
+		cls = sock_class(rx_sk, proto, direct);
+	} else {
+		if (skb_flow(skb, &f))
+			return;
+		have_flow = true;
+		proto = f.proto;
+		cls = flow_class(&f);
+	}
+	if (cls < 0)
+		return;
+	key = cls;
+	c = bpf_map_lookup_elem(&class_stats, &key);
+	if (!c)
+		return;
+	c->drops[reason]++;
+	drop_event(c, cls, reason, proto, skb, &f, have_flow);
+}
+
+/* ---- the programs ------------------------------------------------------ */
+
+SEC("tp_btf/sk_data_ready")
+int BPF_PROG(rq_btf, const struct sock *sk)
+{
+	on_readable((struct sock *)sk, true);
+	return 0;
+}
+
+SEC("raw_tp/sk_data_ready")
+int BPF_PROG(rq_raw, const struct sock *sk)
+{
+	on_readable((struct sock *)sk, false);
+	return 0;
+}
+
+SEC("tracepoint/sock/sk_data_ready")
+int rq_tp(struct trace_event_raw_sk_data_ready *ctx)
+{
+	on_readable((struct sock *)ctx->skaddr, false);
+	return 0;
+}
+
+/* Before 6.3: the default sk_data_ready, where the tracepoint came to be. */
+SEC("fentry/sock_def_readable")
+int BPF_PROG(rq_fentry, struct sock *sk)
+{
+	on_readable(sk, true);
+	return 0;
+}
+
+SEC("kprobe/sock_def_readable")
+int BPF_KPROBE(rq_kprobe, struct sock *sk)
+{
+	on_readable(sk, false);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(snd_btf, struct sock *sk)
+{
+	on_send(sk, true);
+	return 0;
+}
+
+SEC("raw_tp/sock_send_length")
+int BPF_PROG(snd_raw, struct sock *sk)
+{
+	on_send(sk, false);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int snd_tp(struct trace_event_raw_sock_msg_length *ctx)
+{
+	if (ctx->protocol == IPPROTO_TCP)
+		on_send((struct sock *)ctx->sk, false);
+	return 0;
+}
+
+/*
+ * Before 6.3: tcp_push() runs with the data queued, at the end of each
+ * send and before a sender blocks for memory (5.6+ export it).
+ */
+SEC("fentry/tcp_push")
+int BPF_PROG(snd_fentry, struct sock *sk)
+{
+	on_send(sk, true);
+	return 0;
+}
+
+SEC("kprobe/tcp_push")
+int BPF_KPROBE(snd_kprobe, struct sock *sk)
+{
+	on_send(sk, false);
+	return 0;
+}
+
+SEC("tp_btf/tcp_probe")
+int BPF_PROG(ack_btf, struct sock *sk)
+{
+	on_ack(sk, true);
+	return 0;
+}
+
+SEC("raw_tp/tcp_probe")
+int BPF_PROG(ack_raw, struct sock *sk)
+{
+	on_ack(sk, false);
+	return 0;
+}
+
+SEC("tracepoint/tcp/tcp_probe")
+int ack_tp(struct trace_event_raw_tcp_probe *ctx)
+{
+	/* skaddr is in the event since 5.3. */
+	if (bpf_core_field_exists(ctx->skaddr))
+		on_ack((struct sock *)ctx->skaddr, false);
+	return 0;
+}
+
+SEC("tp_btf/kfree_skb")
+int BPF_PROG(drop_btf, struct sk_buff *skb)
+{
+	if (kfree_has_reason)
+		on_drop(skb, ctx[2], kfree_has_rx_sk ? (struct sock *)ctx[3] : NULL, true);
+	return 0;
+}
+
+SEC("raw_tp/kfree_skb")
+int BPF_PROG(drop_raw, struct sk_buff *skb)
+{
+	if (kfree_has_reason)
+		on_drop(skb, ctx[2], kfree_has_rx_sk ? (struct sock *)ctx[3] : NULL, false);
+	return 0;
+}
+
+SEC("tracepoint/skb/kfree_skb")
+int drop_tp(struct trace_event_raw_kfree_skb *ctx)
+{
+	struct sock *rx_sk = NULL;
+
+	if (!bpf_core_field_exists(ctx->reason))
+		return 0;
+	if (bpf_core_field_exists(ctx->rx_sk))
+		rx_sk = ctx->rx_sk;
+	on_drop(ctx->skbaddr, ctx->reason, rx_sk, false);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";

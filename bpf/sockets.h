@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/* What bpf/sockets.bpf.c and daemon/sockets.c share. */
+#ifndef JD_SOCKETS_H
+#define JD_SOCKETS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#include "events.h"
+#include "hist.h"
+
+#define JD_SOCK_MAX_CLASSES 32 /* a class is a bit of a __u32 mask */
+
+/* Index of the protocol in the match tables (not IPPROTO_*). */
+enum jd_sock_proto {
+	JD_SOCK_TCP,
+	JD_SOCK_UDP,
+	JD_SOCK_PROTOS,
+};
+
+enum jd_sock_side {
+	JD_SOCK_LOCAL,
+	JD_SOCK_REMOTE,
+	JD_SOCK_SIDES,
+};
+
+/*
+ * Which sockets are in which class. A socket of protocol p is in class c
+ * when
+ *   (c is in any_local[p] or in the mask of (p, local, its local port))
+ *   and (c is in any_remote[p] or in the mask of (p, remote, its remote port))
+ *   and (c is not in by_address or in the mask of its local address);
+ * of the classes it is in, the lowest (the first in the config) wins.
+ * The port masks are an array map indexed by JD_SOCK_PORT_INDEX (one
+ * inlined lookup: a socket in no class costs that and nothing more), the
+ * address masks a hash map; the rest is set once before load (.rodata).
+ */
+struct jd_sock_match {
+	__u32 any_local[JD_SOCK_PROTOS];  /* classes with no local_ports */
+	__u32 any_remote[JD_SOCK_PROTOS]; /* classes with no remote_ports */
+	__u32 by_address;		  /* classes with a local_address */
+};
+
+#define JD_SOCK_PORT_INDEX(proto, side, port) ((JD_SOCK_SIDES * (proto) + (side)) * 65536 + (port))
+#define JD_SOCK_PORT_INDEXES		      (JD_SOCK_PROTOS * JD_SOCK_SIDES * 65536)
+
+enum jd_sock_drop_reason {
+	JD_SOCK_DROP_RCVBUF_FULL,	/* SKB_DROP_REASON_SOCKET_RCVBUFF */
+	JD_SOCK_DROP_BACKLOG_FULL,	/* SKB_DROP_REASON_SOCKET_BACKLOG */
+	JD_SOCK_DROP_ACCEPT_QUEUE_FULL, /* SKB_DROP_REASON_TCP_LISTEN_OVERFLOW */
+	JD_SOCK_DROP_MEMORY_LIMIT,	/* SKB_DROP_REASON_PROTO_MEM */
+	JD_SOCK_DROP_REASONS,
+};
+
+/*
+ * Peak queue depths without reset-on-scrape: each CPU keeps, per class, the
+ * maximum of each sub-window (slot = time / slot_ns, slot_ns = peak_window /
+ * JD_SOCK_PEAK_WINDOW_SLOTS) in a ring. A scrape folds, over the CPUs, the
+ * current slot and the JD_SOCK_PEAK_WINDOW_SLOTS before it: at least the
+ * whole window. The ring has one slot more than that, so that a CPU that
+ * starts the next slot while a scrape reads does not overwrite the oldest.
+ */
+#define JD_SOCK_PEAK_SLOTS	  16 /* a power of two */
+#define JD_SOCK_PEAK_WINDOW_SLOTS (JD_SOCK_PEAK_SLOTS - 2)
+
+struct jd_sock_peak {
+	__u64 slot; /* time / slot_ns when max was set */
+	__u64 max;
+};
+
+/* One per class and CPU (BPF_MAP_TYPE_PERCPU_ARRAY keyed by class index). */
+struct jd_sock_class_cpu {
+	struct jd_hist_bytes receive_queue;
+	struct jd_hist_bytes send_queue;
+	__u64 drops[JD_SOCK_DROP_REASONS];
+	struct jd_sock_peak receive_peak[JD_SOCK_PEAK_SLOTS];
+	struct jd_sock_peak send_peak[JD_SOCK_PEAK_SLOTS];
+	/* Reading the clock costs more than the rest of an observation: it is
+	 * read once per tick (jiffy) and CPU, and the slot kept until the next. */
+	__u64 clock_jiffies, clock_slot;
+	__u64 event_jiffies; /* at most one drop event per class, CPU and tick */
+};
+
+/* JD_EVENT_SOCKET_DROP: a packet that a socket of a class dropped. */
+struct jd_sock_drop_event {
+	struct jd_event_hdr hdr;
+	__u8 class_id;
+	__u8 reason;		       /* enum jd_sock_drop_reason */
+	__u8 protocol;		       /* enum jd_sock_proto */
+	__u8 family;		       /* 4 or 6; 0 when the packet's headers could not be read */
+	__u16 local_port, remote_port; /* the packet's destination and source */
+	__u32 local_addr[4], remote_addr[4]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+};
+
+#endif

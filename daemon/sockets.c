@@ -1,0 +1,447 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sockets collector: receive and send queue depths, their peaks and drops,
+ * per socket class (collectors.sockets.classes). bpf/sockets.bpf.c says
+ * what each hook sees. start() turns the classes into the tables that the
+ * BPF side matches sockets with; collect() folds the per-CPU, per-class
+ * histograms, drop counters and peak rings; drops also arrive as events.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector.h"
+#include "events.h"
+#include "hist.h"
+#include "log.h"
+#include "bpf/sockets.h"
+#include "sockets.skel.h"
+
+_Static_assert(JD_MAX_SOCKET_CLASSES <= JD_SOCK_MAX_CLASSES, "a class is a bit of a __u32");
+
+enum { PROBE_READABLE, PROBE_SEND, PROBE_ACK, PROBE_DROP, N_PROBES };
+
+struct sockets {
+	struct sockets_bpf *skel;
+	struct probe probes[N_PROBES];
+	int n_classes;
+	char names[JD_MAX_SOCKET_CLASSES][JD_NAME_MAX];
+	enum jd_protocol protocols[JD_MAX_SOCKET_CLASSES];
+	uint64_t slot_ns; /* of the peak rings */
+	int nr_cpus;
+	struct jd_sock_class_cpu *percpu; /* lookup buffer: one value per possible CPU */
+	bool events_registered;
+};
+
+static const char *const drop_reason_names[JD_SOCK_DROP_REASONS] = {
+	[JD_SOCK_DROP_RCVBUF_FULL] = "rcvbuf_full",
+	[JD_SOCK_DROP_BACKLOG_FULL] = "backlog_full",
+	[JD_SOCK_DROP_ACCEPT_QUEUE_FULL] = "accept_queue_full",
+	[JD_SOCK_DROP_MEMORY_LIMIT] = "memory_limit",
+};
+
+static const char *const proto_names[JD_SOCK_PROTOS] = {
+	[JD_SOCK_TCP] = "tcp",
+	[JD_SOCK_UDP] = "udp",
+};
+
+static bool sockets_enabled(const struct jd_config *cfg)
+{
+	/* No class: no socket to follow, and nothing to load. */
+	return cfg->sockets.enabled && cfg->sockets.n_classes > 0;
+}
+
+static void list_ports(uint32_t *masks, int proto, int side, const struct jd_port_range *ranges,
+		       int n, uint32_t bit)
+{
+	for (int i = 0; i < n; i++)
+		for (unsigned port = ranges[i].first; port <= ranges[i].last; port++)
+			masks[JD_SOCK_PORT_INDEX(proto, side, port)] |= bit;
+}
+
+/* What start() loads into the class_ports and class_addresses maps. */
+struct match_maps {
+	uint32_t *port_masks; /* JD_SOCK_PORT_INDEXES class masks */
+	struct {
+		__u32 addr[4];
+		__u32 mask;
+	} addresses[JD_MAX_SOCKET_CLASSES];
+	unsigned n_addresses;
+};
+
+/* IPv6, or IPv4 as ::ffff:a.b.c.d, as the BPF side compares them. */
+static void parse_address(const char *s, __u32 addr[4])
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		addr[2] = htonl(0xffff);
+		addr[3] = a4.s_addr;
+	} else if (inet_pton(AF_INET6, s, &a6) == 1) { /* config.c has checked it is one */
+		memcpy(addr, &a6, sizeof(a6));
+	}
+}
+
+static void add_address(struct match_maps *mm, const char *s, uint32_t bit)
+{
+	__u32 addr[4];
+	unsigned i;
+
+	parse_address(s, addr);
+	for (i = 0; i < mm->n_addresses && memcmp(mm->addresses[i].addr, addr, 16); i++)
+		;
+	if (i == mm->n_addresses)
+		memcpy(mm->addresses[mm->n_addresses++].addr, addr, 16);
+	mm->addresses[i].mask |= bit;
+}
+
+/* The BPF side's view of the classes (see struct jd_sock_match). */
+static void build_match(const struct jd_config *cfg, struct jd_sock_match *m, struct match_maps *mm)
+{
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < cfg->sockets.n_classes; i++) {
+		const struct jd_socket_class *sc = &cfg->sockets.classes[i];
+		int proto = sc->protocol == JD_PROTO_TCP ? JD_SOCK_TCP : JD_SOCK_UDP;
+		uint32_t bit = 1u << i;
+
+		list_ports(mm->port_masks, proto, JD_SOCK_LOCAL, sc->local_ports, sc->n_local_ports,
+			   bit);
+		list_ports(mm->port_masks, proto, JD_SOCK_REMOTE, sc->remote_ports,
+			   sc->n_remote_ports, bit);
+		if (!sc->n_local_ports)
+			m->any_local[proto] |= bit;
+		if (!sc->n_remote_ports)
+			m->any_remote[proto] |= bit;
+		if (sc->local_address[0]) {
+			m->by_address |= bit;
+			add_address(mm, sc->local_address, bit);
+		}
+	}
+}
+
+static int fill_maps(struct sockets *s, const struct match_maps *mm)
+{
+	int ports = bpf_map__fd(s->skel->maps.class_ports);
+	int addresses = bpf_map__fd(s->skel->maps.class_addresses);
+
+	/* The array starts zeroed: only the ports of some class are written. */
+	for (__u32 i = 0; i < JD_SOCK_PORT_INDEXES; i++)
+		if (mm->port_masks[i] &&
+		    bpf_map_update_elem(ports, &i, &mm->port_masks[i], BPF_ANY))
+			return -errno;
+	for (unsigned i = 0; i < mm->n_addresses; i++)
+		if (bpf_map_update_elem(addresses, mm->addresses[i].addr, &mm->addresses[i].mask,
+					BPF_NOEXIST))
+			return -errno;
+	return 0;
+}
+
+/* "127.0.0.1:80" or "[::1]:80" */
+static void json_endpoint(struct buf *b, const char *key, int family, const __u32 addr[4],
+			  unsigned port)
+{
+	char ip[INET6_ADDRSTRLEN];
+
+	if (family == 4)
+		inet_ntop(AF_INET, &addr[3], ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
+	buf_printf(b, ",\"%s\":\"%s%s%s:%u\"", key, family == 6 ? "[" : "", ip,
+		   family == 6 ? "]" : "", port);
+}
+
+static bool on_drop_event(void *ctx, const void *event, struct buf *json)
+{
+	const struct sockets *s = ctx;
+	const struct jd_sock_drop_event *e = event;
+
+	if (e->class_id >= s->n_classes || e->reason >= JD_SOCK_DROP_REASONS ||
+	    e->protocol >= JD_SOCK_PROTOS)
+		return false;
+	buf_printf(json, ",\"socket\":\"%s\",\"reason\":\"%s\",\"protocol\":\"%s\"",
+		   s->names[e->class_id], drop_reason_names[e->reason], proto_names[e->protocol]);
+	if (e->family == 4 || e->family == 6) {
+		json_endpoint(json, "local", e->family, e->local_addr, e->local_port);
+		json_endpoint(json, "remote", e->family, e->remote_addr, e->remote_port);
+	}
+	return true;
+}
+
+static void sockets_stop(struct collector *c)
+{
+	struct sockets *s = c->priv;
+
+	if (!s)
+		return;
+	if (s->events_registered)
+		events_unregister(JD_EVENT_SOCKET_DROP);
+	probes_detach(s->probes, N_PROBES);
+	sockets_bpf__destroy(s->skel);
+	free(s->percpu);
+	free(s);
+	c->priv = NULL;
+}
+
+static void set_probes(struct sockets *s, bool drops)
+{
+	struct sockets_bpf *k = s->skel;
+
+	s->probes[PROBE_READABLE] = (struct probe){
+		.name = "sk_data_ready",
+		.system = "sock",
+		.target = "sk_data_ready",
+		.function = "sock_def_readable",
+		.prog = {
+			[PROBE_TP_BTF] = k->progs.rq_btf,
+			[PROBE_RAW_TP] = k->progs.rq_raw,
+			[PROBE_TRACEPOINT] = k->progs.rq_tp,
+			[PROBE_FENTRY] = k->progs.rq_fentry,
+			[PROBE_KPROBE] = k->progs.rq_kprobe,
+		},
+	};
+	s->probes[PROBE_SEND] = (struct probe){
+		.name = "sock_send_length",
+		.system = "sock",
+		.target = "sock_send_length",
+		.function = "tcp_push",
+		.prog = {
+			[PROBE_TP_BTF] = k->progs.snd_btf,
+			[PROBE_RAW_TP] = k->progs.snd_raw,
+			[PROBE_TRACEPOINT] = k->progs.snd_tp,
+			[PROBE_FENTRY] = k->progs.snd_fentry,
+			[PROBE_KPROBE] = k->progs.snd_kprobe,
+		},
+	};
+	s->probes[PROBE_ACK] = (struct probe){
+		.name = "tcp_probe",
+		.system = "tcp",
+		.target = "tcp_probe",
+		.prog = {
+			[PROBE_TP_BTF] = k->progs.ack_btf,
+			[PROBE_RAW_TP] = k->progs.ack_raw,
+			[PROBE_TRACEPOINT] = k->progs.ack_tp,
+		},
+	};
+	s->probes[PROBE_DROP] = (struct probe){
+		.name = "kfree_skb",
+		.system = "skb",
+		.target = "kfree_skb",
+	};
+	if (drops) {
+		s->probes[PROBE_DROP].prog[PROBE_TP_BTF] = k->progs.drop_btf;
+		s->probes[PROBE_DROP].prog[PROBE_RAW_TP] = k->progs.drop_raw;
+		s->probes[PROBE_DROP].prog[PROBE_TRACEPOINT] = k->progs.drop_tp;
+	} else {
+		bpf_program__set_autoload(k->progs.drop_btf, false);
+		bpf_program__set_autoload(k->progs.drop_raw, false);
+		bpf_program__set_autoload(k->progs.drop_tp, false);
+	}
+}
+
+/* Everything the object needs before load; *drops: whether this kernel
+ * tells drop reasons. */
+static int set_tunables(struct sockets *s, const struct jd_config *cfg, struct match_maps *mm,
+			bool *drops)
+{
+	struct sockets_bpf *k = s->skel;
+	int kfree_args, err;
+
+	build_match(cfg, (struct jd_sock_match *)&k->rodata->match, mm);
+	/* Whole slots cover the window: up to one slot more than asked. */
+	s->slot_ns = (cfg->sockets.peak_window_ns + JD_SOCK_PEAK_WINDOW_SLOTS - 1) /
+		     JD_SOCK_PEAK_WINDOW_SLOTS;
+	k->rodata->peak_slot_ns = s->slot_ns;
+	/* BPF reads the clock once per tick (10 ms at most): not for slots that
+	 * are not longer than a tick (a peak_window under 140 ms). */
+	k->rodata->peak_clock_exact = s->slot_ns < 10 * 1000000;
+	/* The drop reason came in 5.17, the socket that dropped in 6.11. */
+	kfree_args = probe_tracepoint_nargs("kfree_skb");
+	k->rodata->kfree_has_reason = kfree_args >= 3;
+	k->rodata->kfree_has_rx_sk = kfree_args >= 4;
+	*drops = kfree_args >= 3;
+	if (!*drops)
+		log_warn("sockets: skb:kfree_skb gives no drop reason on this kernel (before "
+			 "5.17): drops are not counted");
+	/* A hash map cannot have 0 entries; an empty one is never looked up. */
+	err = bpf_map__set_max_entries(k->maps.class_addresses,
+				       mm->n_addresses ? mm->n_addresses : 1);
+	if (!err)
+		err = bpf_map__set_max_entries(k->maps.class_stats, s->n_classes);
+	return err;
+}
+
+static int sockets_start(struct collector *c, const struct jd_config *cfg)
+{
+	struct match_maps mm = {};
+	struct sockets *s;
+	bool drops;
+	int err;
+
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	c->priv = s;
+	s->n_classes = cfg->sockets.n_classes;
+	for (int i = 0; i < s->n_classes; i++) {
+		memcpy(s->names[i], cfg->sockets.classes[i].name, JD_NAME_MAX);
+		s->protocols[i] = cfg->sockets.classes[i].protocol;
+	}
+	s->nr_cpus = libbpf_num_possible_cpus();
+	if (s->nr_cpus <= 0) {
+		err = s->nr_cpus ? s->nr_cpus : -EINVAL;
+		goto fail;
+	}
+	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
+	mm.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*mm.port_masks));
+	s->skel = sockets_bpf__open();
+	if (!s->percpu || !mm.port_masks || !s->skel) {
+		err = -ENOMEM;
+		goto fail;
+	}
+	err = set_tunables(s, cfg, &mm, &drops);
+	if (!err)
+		err = events_share(s->skel->obj);
+	if (err)
+		goto fail;
+
+	set_probes(s, drops);
+	c->probes = s->probes;
+	c->n_probes = N_PROBES;
+	probes_select(s->probes, N_PROBES);
+	err = sockets_bpf__load(s->skel);
+	if (err) {
+		log_err("sockets: loading BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+	err = fill_maps(s, &mm);
+	if (err) {
+		log_err("sockets: filling the class maps: %s", strerror(-err));
+		goto fail;
+	}
+	err = events_register(JD_EVENT_SOCKET_DROP, "socket_drop",
+			      sizeof(struct jd_sock_drop_event), on_drop_event, s);
+	if (err)
+		goto fail;
+	s->events_registered = true;
+	probes_attach(s->probes, N_PROBES);
+	free(mm.port_masks);
+	return 0;
+fail:
+	free(mm.port_masks);
+	sockets_stop(c);
+	c->probes = NULL;
+	c->n_probes = 0;
+	return err;
+}
+
+/* One class, all CPUs folded. */
+struct class_total {
+	struct jd_hist_bytes receive_queue, send_queue;
+	uint64_t drops[JD_SOCK_DROP_REASONS];
+	uint64_t receive_peak, send_peak;
+};
+
+/* The largest value of the ring's slots that lie in [oldest, newest]. */
+static uint64_t ring_max(const struct jd_sock_peak *ring, uint64_t oldest, uint64_t newest)
+{
+	uint64_t max = 0;
+
+	for (int i = 0; i < JD_SOCK_PEAK_SLOTS; i++)
+		if (ring[i].slot >= oldest && ring[i].slot <= newest && ring[i].max > max)
+			max = ring[i].max;
+	return max;
+}
+
+static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest, uint64_t newest)
+{
+	memset(t, 0, sizeof(*t));
+	for (int cpu = 0; cpu < s->nr_cpus; cpu++) {
+		const struct jd_sock_class_cpu *v = &s->percpu[cpu];
+		uint64_t peak;
+
+		hist_bytes_merge(&t->receive_queue, &v->receive_queue);
+		hist_bytes_merge(&t->send_queue, &v->send_queue);
+		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++)
+			t->drops[r] += v->drops[r];
+		peak = ring_max(v->receive_peak, oldest, newest);
+		if (peak > t->receive_peak)
+			t->receive_peak = peak;
+		peak = ring_max(v->send_peak, oldest, newest);
+		if (peak > t->send_peak)
+			t->send_peak = peak;
+	}
+}
+
+static void sockets_collect(struct collector *c, struct metrics *m)
+{
+	struct sockets *s = c->priv;
+	struct metric_family *rq, *sq, *rpeak, *speak, *drops;
+	struct timespec ts;
+	uint64_t newest, oldest;
+
+	/* The BPF side stamps slots with CLOCK_MONOTONIC too. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	newest = ((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / s->slot_ns;
+	oldest = newest >= JD_SOCK_PEAK_WINDOW_SLOTS ? newest - JD_SOCK_PEAK_WINDOW_SLOTS : 0;
+	rq = metrics_family(m, "jitterd_socket_receive_queue_bytes",
+			    "Receive queue of a socket of the class each time data was queued to "
+			    "it, as ss shows Recv-Q: TCP rcv_nxt - copied_seq, UDP memory charged.",
+			    METRIC_HISTOGRAM, METRIC_UNIT_NONE);
+	sq = metrics_family(m, "jitterd_socket_send_queue_bytes",
+			    "Send queue (TCP write_seq - snd_una, ss's Send-Q) of a socket of the "
+			    "class when the application sent and when an ACK arrived.",
+			    METRIC_HISTOGRAM, METRIC_UNIT_NONE);
+	rpeak = metrics_family(m, "jitterd_socket_receive_queue_peak_bytes",
+			       "Largest receive queue seen in the class within the last "
+			       "collectors.sockets.peak_window.",
+			       METRIC_GAUGE, METRIC_UNIT_NONE);
+	speak = metrics_family(m, "jitterd_socket_send_queue_peak_bytes",
+			       "Largest send queue seen in the class within the last "
+			       "collectors.sockets.peak_window.",
+			       METRIC_GAUGE, METRIC_UNIT_NONE);
+	drops = metrics_family(m, "jitterd_socket_drops_total",
+			       "Packets that sockets of the class dropped, by reason: rcvbuf_full "
+			       "(receive buffer full), backlog_full (TCP socket backlog full), "
+			       "accept_queue_full (listen queue overflow), memory_limit (the "
+			       "protocol's or socket's memory could not be charged).",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	for (int i = 0; i < s->n_classes; i++) {
+		__u32 key = i;
+		struct class_total t;
+		struct metric_hist h;
+		const char *name = s->names[i];
+
+		if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.class_stats), &key, s->percpu)) {
+			log_warn("sockets: reading class_stats: %s", strerror(errno));
+			return;
+		}
+		fold(s, &t, oldest, newest);
+		h = hist_bytes_metric(&t.receive_queue);
+		metric_hist(rq, &h, "socket", name, NULL);
+		metric_u64(rpeak, t.receive_peak, "socket", name, NULL);
+		/* UDP send queues are not measured: no series rather than zeros. */
+		if (s->protocols[i] == JD_PROTO_TCP) {
+			h = hist_bytes_metric(&t.send_queue);
+			metric_hist(sq, &h, "socket", name, NULL);
+			metric_u64(speak, t.send_peak, "socket", name, NULL);
+		}
+		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++)
+			metric_u64(drops, t.drops[r], "socket", name, "reason",
+				   drop_reason_names[r], NULL);
+	}
+}
+
+const struct collector_ops sockets_collector = {
+	.name = "sockets",
+	.enabled = sockets_enabled,
+	.start = sockets_start,
+	.collect = sockets_collect,
+	.stop = sockets_stop,
+};
