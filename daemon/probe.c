@@ -21,6 +21,11 @@
 
 static struct btf *vmlinux_btf;
 static enum probe_attach best_allowed = PROBE_TP_BTF;
+static struct {
+	char probe[32];
+	enum probe_attach best;
+} forced[16]; /* JITTERD_ATTACH=PROBE=TYPE */
+static unsigned n_forced;
 static bool survey;
 
 static const char *const attach_names[PROBE_ATTACH_TYPES] = {
@@ -45,17 +50,55 @@ int probe_parse_attach(const char *s, enum probe_attach *a)
 	return -EINVAL;
 }
 
+/*
+ * JITTERD_ATTACH=TYPE, PROBE=TYPE or a comma-separated list of them: the
+ * best type tried for every probe, or for that one (a function-hook type for
+ * the probes that have one, while the others keep their tracepoints).
+ */
+static int parse_forced(const char *env)
+{
+	char buf[256], *item, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", env);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		size_t name_len = eq ? (size_t)(eq - item) : 0;
+		enum probe_attach a;
+
+		if (probe_parse_attach(eq ? eq + 1 : item, &a) ||
+		    (eq && (!name_len || name_len >= sizeof(forced[0].probe) ||
+			    n_forced == sizeof(forced) / sizeof(forced[0])))) {
+			log_err("JITTERD_ATTACH=%s: '%s' is not TYPE or PROBE=TYPE (types: tp_btf, "
+				"raw_tp, tracepoint, fentry, kprobe)",
+				env, item);
+			return -EINVAL;
+		}
+		if (!eq) {
+			best_allowed = a;
+			continue;
+		}
+		snprintf(forced[n_forced].probe, sizeof(forced[0].probe), "%.*s", (int)name_len,
+			 item);
+		forced[n_forced++].best = a;
+	}
+	log_warn("JITTERD_ATTACH=%s: better attach types are not tried", env);
+	return 0;
+}
+
+static enum probe_attach best_for(const struct probe *p)
+{
+	for (unsigned i = 0; i < n_forced; i++)
+		if (!strcmp(forced[i].probe, p->name))
+			return forced[i].best;
+	return best_allowed;
+}
+
 int probes_init(void)
 {
 	const char *force = getenv("JITTERD_ATTACH");
 
-	if (force && *force) {
-		if (probe_parse_attach(force, &best_allowed)) {
-			log_err("JITTERD_ATTACH=%s: not an attach type", force);
-			return -EINVAL;
-		}
-		log_warn("JITTERD_ATTACH=%s: better attach types are not tried", force);
-	}
+	if (force && *force && parse_forced(force))
+		return -EINVAL;
 	vmlinux_btf = btf__load_vmlinux_btf();
 	if (!vmlinux_btf) {
 		int err = -errno;
@@ -278,6 +321,7 @@ void probes_select(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
+		enum probe_attach best = best_for(p);
 
 		p->attach = PROBE_NONE;
 		p->works = 0;
@@ -288,9 +332,9 @@ void probes_select(struct probe *probes, unsigned n)
 			if (!p->prog[a])
 				continue;
 			/* The first variant that works ends the search; a survey tries all. */
-			if (a < best_allowed) {
+			if (a < best) {
 				snprintf(why, sizeof(why), "%s: not tried (JITTERD_ATTACH=%s)",
-					 probe_attach_name(a), probe_attach_name(best_allowed));
+					 probe_attach_name(a), probe_attach_name(best));
 				probe_why(p, why);
 			} else if (p->attach == PROBE_NONE || survey) {
 				if (!trial(p, a, why, sizeof(why)))

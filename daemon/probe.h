@@ -59,7 +59,10 @@ void probes_attach(struct probe *probes, unsigned n);
 void probes_detach(struct probe *probes, unsigned n);
 
 const char *probe_attach_name(enum probe_attach a);
-/* Testing aid: JITTERD_ATTACH=raw_tp (etc.) makes that type the best one tried. */
+/*
+ * Testing aid: JITTERD_ATTACH=raw_tp (etc.) makes that type the best one
+ * tried; JITTERD_ATTACH=PROBE=TYPE[,...] does it for the probes named.
+ */
 int probe_parse_attach(const char *s, enum probe_attach *a);
 
 /*

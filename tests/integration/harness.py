@@ -61,10 +61,19 @@ attached = []
 _ATTACHED = re.compile(r"probe (\S+): (?:attached \((\S+)\)|(nothing attaches))")
 
 
-def probes(env=None):
-    """`jitterd --probes` as {probe: {collector, attach, works: [...], why}}."""
-    r = subprocess.run([JITTERD, "--probes"], capture_output=True, text=True, timeout=120,
-                       env={**os.environ, **(env or {})})
+def probes(env=None, config=None):
+    """`jitterd --probes` as {probe: {collector, attach, works: [...], why}}.
+    A collector that the config leaves off (sockets without classes) lists
+    no probes: pass the config the test's daemon runs with."""
+    with tempfile.TemporaryDirectory(prefix="jitterd-it-") as tmp:
+        args = [JITTERD, "--probes"]
+        if config is not None:
+            path = os.path.join(tmp, "jitterd.yaml")
+            with open(path, "w") as f:
+                f.write(config)
+            args += ["--config", path]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120,
+                           env={**os.environ, **(env or {})})
     assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
     lines = r.stdout.splitlines()
     assert lines[0].startswith("kernel ") and lines[1].split()[:3] == ["COLLECTOR", "PROBE", "ATTACH"], r.stdout
@@ -79,10 +88,10 @@ def probes(env=None):
     return out
 
 
-def need_attach(probe, attach):
+def need_attach(probe, attach, config=None):
     """NotApplicable unless this kernel takes `attach` for `probe`."""
-    p = probes().get(probe)
-    assert p is not None, "jitterd has no probe %r" % probe
+    p = probes(config=config).get(probe)
+    assert p is not None, "jitterd has no probe %r with this config" % probe
     if attach not in p["works"]:
         raise NotApplicable("%s: %s does not work on this kernel (%s)" % (probe, attach, p["why"] or "no such variant"))
 

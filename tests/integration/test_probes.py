@@ -1,4 +1,5 @@
 """Kernel support: `jitterd --probes`, probes that cannot attach, no BTF."""
+import os
 import shutil
 import socket
 import subprocess
@@ -16,14 +17,20 @@ def attached_gauge(samples, probe):
             select(samples, "jitterd_probe_attached", probe=probe).items()}
 
 
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "all_collectors.yaml")) as f:
+    ALL_COLLECTORS = f.read()
+
+
 def test_probes_lists_every_probe_with_the_attach_type_the_daemon_uses():
-    table = harness.probes()
+    table = harness.probes(config=ALL_COLLECTORS)
     for probe, p in table.items():
-        print("  %-24s %-10s works: %s" % (probe, p["attach"], ",".join(p["works"]) or "-"))
+        print("  %-10s %-24s %-10s works: %s" % (p["collector"], probe, p["attach"],
+                                                 ",".join(p["works"]) or "-"))
     assert "sched_switch" in table, table
+    assert {"sched", "sockets"} <= {p["collector"] for p in table.values()}, table
     for probe, p in table.items():
         assert p["attach"] == "none" or p["attach"] == p["works"][0], (probe, p)
-    with Daemon() as d:
+    with Daemon(config=ALL_COLLECTORS) as d:
         s = d.scrape()
         for probe, p in table.items():
             assert attached_gauge(s, probe) == {p["attach"]: 0 if p["attach"] == "none" else 1}, \
@@ -35,6 +42,20 @@ def test_probes_honours_a_forced_attach_type():
     table = harness.probes(env={"JITTERD_ATTACH": "raw_tp"})
     p = table["sched_switch"]
     assert p["attach"] == "raw_tp" and "tp_btf" not in p["works"], p
+
+
+def test_an_attach_type_can_be_forced_for_one_probe():
+    default = harness.probes(config=ALL_COLLECTORS)
+    table = harness.probes(env={"JITTERD_ATTACH": "sched_switch=tracepoint"}, config=ALL_COLLECTORS)
+    assert table["sched_switch"]["attach"] == "tracepoint", table["sched_switch"]
+    others = {p: v["attach"] for p, v in table.items() if p != "sched_switch"}
+    assert others and others == {p: default[p]["attach"] for p in others}, (others, default)
+
+
+def test_a_bad_forced_attach_type_exits_1_naming_the_choices():
+    r = subprocess.run([JITTERD, "--probes"], capture_output=True, text=True, timeout=60,
+                       env={**os.environ, "JITTERD_ATTACH": "sched_switch=fast"})
+    assert r.returncode == 1 and "is not TYPE or PROBE=TYPE" in r.stderr, (r.returncode, r.stderr)
 
 
 def test_probes_neither_listens_nor_attaches():
