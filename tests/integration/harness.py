@@ -61,10 +61,21 @@ attached = []
 _ATTACHED = re.compile(r"probe (\S+): (?:attached \((\S+)\)|(nothing attaches))")
 
 
+_probes_seen = {}
+
+
 def probes(env=None, config=None):
     """`jitterd --probes` as {probe: {collector, attach, works: [...], why}}.
     A collector that the config leaves off (sockets without classes) lists
-    no probes: pass the config the test's daemon runs with."""
+    no probes: pass a config that enables it. The kernel does not change
+    during a run: each (env, config) is asked once (it takes seconds in a VM)."""
+    key = (tuple(sorted((env or {}).items())), config)
+    if key not in _probes_seen:
+        _probes_seen[key] = _run_probes(env, config)
+    return _probes_seen[key]
+
+
+def _run_probes(env, config):
     with tempfile.TemporaryDirectory(prefix="jitterd-it-") as tmp:
         args = [JITTERD, "--probes"]
         if config is not None:

@@ -38,22 +38,28 @@ def socket_series(samples):
     return {k: v for k, v in samples.items() if k[0].startswith("jitterd_socket_")}
 
 
-def attach_env(attach, config):
+# Enough for `jitterd --probes` to list the collector's probes (which do not
+# depend on the ports): one config for every test, so it is asked once.
+PROBES_CONFIG = sockets_config(["name: u, protocol: udp, local_ports: [1]",
+                                "name: t, protocol: tcp, local_ports: [1]"])
+
+
+def attach_env(attach):
     """JITTERD_ATTACH that makes `attach` the best type tried: for every
     probe, or, for a function-hook type, for the probes that have one (the
     others keep their tracepoints). NotApplicable if this kernel lacks it."""
     if attach not in ("fentry", "kprobe"):
         return {"JITTERD_ATTACH": attach}
     for probe in FUNCTION_HOOKS:
-        harness.need_attach(probe, attach, config)
+        harness.need_attach(probe, attach, PROBES_CONFIG)
     return {"JITTERD_ATTACH": ",".join("%s=%s" % (p, attach) for p in FUNCTION_HOOKS)}
 
 
-def assert_attached(d, attach, env, config):
+def assert_attached(d, attach, env):
     """Each probe uses `attach` where this kernel takes it for that probe, and
     otherwise what jitterd --probes says it falls back to (on 6.1 there is no
     sk_data_ready tracepoint: fentry)."""
-    table = harness.probes(env=env, config=config)
+    table = harness.probes(env=env, config=PROBES_CONFIG)
     s = d.scrape()
     for probe in PROBES:
         want = table[probe]["attach"]
@@ -149,10 +155,10 @@ def udp_burst_agrees(attach=None, datagrams=3000, size=1000):
         port, local = rx.getsockname()[1], "127.0.0.1:%d" % rx.getsockname()[1]
         rcvbuf = rx.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
         config = sockets_config(["name: it-feed, protocol: udp, local_ports: [%d]" % port])
-        env = attach_env(attach, config) if attach else None
+        env = attach_env(attach) if attach else None
         with Daemon(config, env=env) as d:
             if attach:
-                assert_attached(d, attach, env, config)
+                assert_attached(d, attach, env)
             before = total(d.scrape(), "jitterd_socket_drops_total", socket="it-feed",
                            reason="rcvbuf_full")
             # A lone datagram in an empty queue: its truesize is the whole Recv-Q.
@@ -267,10 +273,10 @@ def tcp_queues_agree(attach=None):
         port = listener.getsockname()[1]
         config = sockets_config(["name: it-rx, protocol: tcp, local_ports: [%d]" % port,
                                  "name: it-tx, protocol: tcp, remote_ports: [%d]" % port])
-        env = attach_env(attach, config) if attach else None
+        env = attach_env(attach) if attach else None
         with Daemon(config, env=env) as d:
             if attach:
-                assert_attached(d, attach, env, config)
+                assert_attached(d, attach, env)
             client = socket.create_connection(("127.0.0.1", port))
             server, _ = listener.accept()
             with client, server:
