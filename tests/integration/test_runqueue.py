@@ -207,14 +207,14 @@ def cgroup2_root():
     harness.skip("no cgroup v2 hierarchy mounted")
 
 
-def test_process_moved_into_a_workload_cgroup_is_followed():
+def cgroup_move_is_followed(env=None):
     root = cgroup2_root()
     name = "jitterd-test-%d" % os.getpid()
     path = os.path.join(root, name)
     os.mkdir(path)
     try:
         config = "workloads:\n  - name: rqload\n    cgroup: /%s\n" % name
-        with Daemon(config=config) as d:
+        with Daemon(config=config, env=env) as d:
             with Load(unique_comm()) as load:
                 time.sleep(0.3)
                 assert jitterd_view(d.scrape())["switches"] == 0, "followed before the move"
@@ -239,6 +239,18 @@ def test_process_moved_into_a_workload_cgroup_is_followed():
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+
+
+def test_process_moved_into_a_workload_cgroup_is_followed():
+    cgroup_move_is_followed()
+
+
+def test_cgroup_move_raw_tp_fallback_is_followed_too():
+    cgroup_move_is_followed({"JITTERD_ATTACH": "cgroup_attach_task=raw_tp"})
+
+
+def test_cgroup_move_classic_tracepoint_fallback_is_followed_too():
+    cgroup_move_is_followed({"JITTERD_ATTACH": "cgroup_attach_task=tracepoint"})
 
 
 def buckets(s, name, **labels):
