@@ -23,7 +23,9 @@ int collectors_start(const struct jd_config *cfg)
 		int err;
 
 		if (!c->ops->enabled(cfg)) {
-			log_info("collector %s: disabled by config", c->ops->name);
+			log_info("collector %s: off (disabled, or nothing for it to watch in the "
+				 "config)",
+				 c->ops->name);
 			continue;
 		}
 		err = c->ops->start(c, cfg);
