@@ -6,8 +6,10 @@
  *
  * Everything lives in one per-CPU value: a softirq runs, and is raised, on
  * one CPU (raise_softirq() marks the local CPU's pending mask), and a CPU
- * runs one softirq at a time (handle_softirqs() does not nest), so the
- * stamps never need another CPU's view and nothing is shared.
+ * runs one softirq at a time (handle_softirqs() does not nest; on
+ * PREEMPT_RT a per-CPU lock serialises the threads that run them), so one
+ * entry stamp per CPU, with its vector, is all a run needs, the stamps never
+ * need another CPU's view, and nothing is shared.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -44,26 +46,39 @@ static __always_inline void on_softirq_raise(__u32 vec)
 {
 	struct jd_softirq_cpu *c = this_cpu();
 
-	if (c && vec < JD_NR_SOFTIRQS && !c->raise_ns[vec])
-		c->raise_ns[vec] = bpf_ktime_get_ns();
+	if (c && vec < JD_NR_SOFTIRQS && !c->vec[vec].raise_ns)
+		c->vec[vec].raise_ns = bpf_ktime_get_ns();
+}
+
+/* hist_ns_add() for a histogram whose sum is kept apart from its slots. */
+static __always_inline void add_ns(__u64 *slots, __u64 *sum, __u64 ns)
+{
+	__u32 slot = hist_slot(ns, JD_HIST_NS_FIRST_LOG2, JD_HIST_NS_SLOTS);
+
+	if (slot < JD_HIST_NS_SLOTS)
+		slots[slot]++;
+	*sum += ns;
 }
 
 /* Counted here, like /proc/softirqs (kstat_incr_softirqs_this_cpu). */
 static __always_inline void on_softirq_entry(__u32 vec)
 {
 	struct jd_softirq_cpu *c = this_cpu();
+	struct jd_softirq_vec *v;
 	__u64 now, raised;
 
 	if (!c || vec >= JD_NR_SOFTIRQS)
 		return;
+	v = &c->vec[vec];
 	now = bpf_ktime_get_ns();
-	c->count[vec]++;
-	c->entry_ns[vec] = now;
+	v->count++;
+	c->entry_ns = now;
+	c->entry_vec = vec;
 	c->hardirq_in_softirq_ns = 0;
-	raised = c->raise_ns[vec];
+	raised = v->raise_ns;
 	if (raised) {
-		c->raise_ns[vec] = 0;
-		hist_ns_add(&c->latency[vec], now - raised);
+		v->raise_ns = 0;
+		add_ns(v->latency, &v->latency_sum, now - raised);
 	}
 }
 
@@ -81,8 +96,9 @@ static __always_inline void report_long_run(__u32 vec, __u64 duration, __u64 har
 }
 
 /*
- * A run without an entry stamp was already under way when jitterd attached:
- * no sample. Handler time that interrupted the run belongs to the hardirq
+ * A run without an entry stamp (of its vector) was already under way when
+ * jitterd attached: no sample. The stamp is cleared, so nothing is counted
+ * twice. Handler time that interrupted the run belongs to the hardirq
  * counters, not to the softirq.
  */
 static __always_inline void on_softirq_exit(__u32 vec)
@@ -92,15 +108,14 @@ static __always_inline void on_softirq_exit(__u32 vec)
 
 	if (!c || vec >= JD_NR_SOFTIRQS)
 		return;
-	start = c->entry_ns[vec];
-	if (!start)
+	start = c->entry_ns;
+	if (!start || c->entry_vec != vec)
 		return;
-	c->entry_ns[vec] = 0;
+	c->entry_ns = 0;
 	elapsed = bpf_ktime_get_ns() - start;
 	hardirq = c->hardirq_in_softirq_ns;
 	d = elapsed > hardirq ? elapsed - hardirq : 0;
-	c->time_ns[vec] += d;
-	hist_ns_add(&c->duration[vec], d);
+	add_ns(c->vec[vec].duration, &c->vec[vec].duration_sum, d);
 	if (d > softirq_threshold_ns)
 		report_long_run(vec, d, hardirq);
 }

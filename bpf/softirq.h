@@ -14,25 +14,32 @@
 #define JD_NR_SOFTIRQS 10
 
 /*
- * One per CPU (BPF_MAP_TYPE_PERCPU_ARRAY, key 0), written only by that CPU.
- * The daemon copies each CPU's value in ascending address order, and a run
- * is counted (at entry) before it is added to the histograms (at exit):
- * keeping `count` last means a scrape never sees more histogram samples than
- * counted runs.
+ * Per CPU and vector. A run touches the first four fields and one slot of
+ * each histogram; keeping them together matters because the exit program
+ * runs after the handler has pushed these lines out of the cache. The
+ * histograms are bpf/hist.h's jd_hist_ns split in two: slots here, sums
+ * in the header line.
  */
+struct jd_softirq_vec {
+	__u64 count;	    /* softirq_entry, as /proc/softirqs counts */
+	__u64 raise_ns;	    /* first softirq_raise not yet handled, 0 = none */
+	__u64 duration_sum; /* also the CPU's time in this vector */
+	__u64 latency_sum;
+	__u64 duration[JD_HIST_NS_SLOTS]; /* entry -> exit, handler time taken out */
+	__u64 latency[JD_HIST_NS_SLOTS];  /* first raise -> entry */
+};
+
+/* One per CPU (BPF_MAP_TYPE_PERCPU_ARRAY, key 0), written only by that CPU. */
 struct jd_softirq_cpu {
 	/* Per-run state, not exported. 0 = no stamp. */
-	__u64 entry_ns[JD_NR_SOFTIRQS]; /* softirq_entry of the run in progress */
-	__u64 raise_ns[JD_NR_SOFTIRQS]; /* first softirq_raise not yet handled */
-	__u64 hardirq_entry_ns;		/* irq_handler_entry of the handler in progress */
-	__u64 hardirq_in_softirq_ns;	/* handler time since the last softirq_entry */
-
-	struct jd_hist_ns duration[JD_NR_SOFTIRQS]; /* entry -> exit, handler time taken out */
-	struct jd_hist_ns latency[JD_NR_SOFTIRQS];  /* first raise -> entry */
-	__u64 time_ns[JD_NR_SOFTIRQS];		    /* sum of durations */
-	__u64 hardirq_ns;
+	__u64 entry_ns;	 /* softirq_entry of the run in progress */
+	__u32 entry_vec; /* ... and its vector */
+	__u32 pad;
+	__u64 hardirq_in_softirq_ns; /* handler time since that softirq_entry */
+	__u64 hardirq_entry_ns;	     /* irq_handler_entry of the handler in progress */
 	__u64 hardirqs;		     /* handler runs: one per action of a shared line */
-	__u64 count[JD_NR_SOFTIRQS]; /* softirq_entry, as /proc/softirqs counts */
+	__u64 hardirq_ns;
+	struct jd_softirq_vec vec[JD_NR_SOFTIRQS];
 };
 
 /* JD_EVENT_SOFTIRQ: a run longer than events.softirq_duration_threshold. */

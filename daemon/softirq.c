@@ -165,10 +165,11 @@ static void collect_softirqs(struct softirq *s, struct metrics *m)
 	for (int i = 0; i < s->nr_cpus; i++) {
 		snprintf(cpu, sizeof(cpu), "%d", i);
 		for (int v = 0; v < JD_NR_SOFTIRQS; v++) {
-			metric_u64(runs, s->percpu[i].count[v], "cpu", cpu, "vector",
-				   vector_names[v], NULL);
-			metric_u64(seconds, s->percpu[i].time_ns[v], "cpu", cpu, "vector",
-				   vector_names[v], NULL);
+			const struct jd_softirq_vec *sv = &s->percpu[i].vec[v];
+
+			metric_u64(runs, sv->count, "cpu", cpu, "vector", vector_names[v], NULL);
+			metric_u64(seconds, sv->duration_sum, "cpu", cpu, "vector", vector_names[v],
+				   NULL);
 		}
 	}
 
@@ -185,8 +186,14 @@ static void collect_softirqs(struct softirq *s, struct metrics *m)
 		struct metric_hist view;
 
 		for (int i = 0; i < s->nr_cpus; i++) {
-			hist_ns_merge(&d, &s->percpu[i].duration[v]);
-			hist_ns_merge(&l, &s->percpu[i].latency[v]);
+			const struct jd_softirq_vec *sv = &s->percpu[i].vec[v];
+
+			for (int b = 0; b < JD_HIST_NS_SLOTS; b++) {
+				d.slots[b] += sv->duration[b];
+				l.slots[b] += sv->latency[b];
+			}
+			d.sum += sv->duration_sum;
+			l.sum += sv->latency_sum;
 		}
 		view = hist_ns_metric(&d);
 		metric_hist(duration, &view, "vector", vector_names[v], NULL);
