@@ -97,8 +97,8 @@ static __always_inline void report_long_run(__u32 vec, __u64 duration, __u64 har
 
 /*
  * A run without an entry stamp (of its vector) was already under way when
- * jitterd attached: no sample. The stamp is cleared, so nothing is counted
- * twice. Handler time that interrupted the run belongs to the hardirq
+ * jitterd attached: no sample. The stamp is cleared in any case, so nothing
+ * is counted twice. Handler time that interrupted the run belongs to the hardirq
  * counters, not to the softirq.
  */
 static __always_inline void on_softirq_exit(__u32 vec)
@@ -109,9 +109,9 @@ static __always_inline void on_softirq_exit(__u32 vec)
 	if (!c || vec >= JD_NR_SOFTIRQS)
 		return;
 	start = c->entry_ns;
+	c->entry_ns = 0;
 	if (!start || c->entry_vec != vec)
 		return;
-	c->entry_ns = 0;
 	elapsed = bpf_ktime_get_ns() - start;
 	hardirq = c->hardirq_in_softirq_ns;
 	d = elapsed > hardirq ? elapsed - hardirq : 0;
