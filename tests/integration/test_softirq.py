@@ -6,21 +6,22 @@ softirq_entry tracepoint fires, so over the interval between two scrapes
 jitterd's delta lies between the kernel's delta over the inner interval
 (first read after scrape 0 to last read before scrape 1) and over the outer
 one: that range is the exact allowance for the read skew, whatever else runs
-on the machine. On top of it, the tolerance is
-  1% of the kernel's count (the contract)
-  + 1 (a run the kernel has counted but whose tracepoint has not fired yet)
-  + MISSED_HITS (see below).
+on the machine. On top of it:
+  above: 1% of the kernel's count (the contract) + 1 (a run the kernel has
+         counted but whose tracepoint has not fired yet);
+  below: the same + MISSED_HITS.
 
 MISSED_HITS: on the 6.18 VMs this project is developed on, tracing BPF
-programs (tp_btf, raw_tp and classic tracepoint alike, and even a bare
-counter loaded on its own) silently miss a few tracepoint hits: no
-recursion_misses, two programs on the same tracepoint miss the same hits,
-while `perf stat` on the same tracepoint sees them. Measured: up to 0.5% of
-NET_TX and ~3% of a low-rate vector (12 of 381 RCU runs) per CPU in a
-3-second run, and ~30% of one virtio-net interrupt line while idle; the
-context switch counter misses ~0.04% the same way. It is the same for every
-attach type, so it is not jitterd's accounting; the allowance keeps the
-comparison meaningful for the vectors this load drives (10^3-10^4 runs).
+programs silently miss some tracepoint hits: tp_btf, raw_tp and classic
+tracepoint alike, and a bare counter loaded on its own; no
+recursion_misses; two programs on the same tracepoint miss the same hits;
+`perf stat` on the same tracepoint sees them (and, beside a classic
+tracepoint program, counts exactly the hits the program missed). Measured:
+tp_btf/raw_tp up to 0.7% of NET_TX and 0.6% of disk interrupts, a dozen
+runs of a low-rate vector (RCU) per CPU in 3 s, a third of one virtio-net
+TX interrupt line while idle; classic tracepoints up to 2% of NET_RX/NET_TX;
+the context switch counter misses ~0.04% the same way. jitterd can never
+count more than the kernel, so the upper bound has no such allowance.
 """
 import json
 import os
@@ -41,7 +42,8 @@ VECTORS = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "s
 # the comparison would prove little, so the test fails instead.
 LOAD_SECONDS = 2.0
 MIN_ACTIVITY = {"net_rx": 1000, "net_tx": 100, "timer": 100, "hrtimer": 10}
-MISSED_HITS = 15
+# (share of the kernel's count, absolute) per attach type; see above.
+MISSED_HITS = {"tp_btf": (0.01, 15), "raw_tp": (0.01, 15), "tracepoint": (0.03, 15)}
 
 
 def read_softirqs():
@@ -101,8 +103,10 @@ def kernel_range(b0, b1, key):
             b1.after.get(key, 0) - b0.before.get(key, 0))
 
 
-def agrees(got, inner, outer):
-    return inner - 0.01 * inner - 1 - MISSED_HITS <= got <= outer + 0.01 * outer + 1
+def agrees(got, inner, outer, attach="tp_btf"):
+    missed_share, missed = MISSED_HITS[attach]
+    return (inner - (0.01 + missed_share) * inner - 1 - missed <= got <=
+            outer + 0.01 * outer + 1)
 
 
 def scraped(s, name, **labels):
@@ -242,7 +246,7 @@ def measure_softirqs(d):
     return b0, b1
 
 
-def assert_softirqs_agree(b0, b1):
+def assert_softirqs_agree(b0, b1, attach="tp_btf"):
     bad = []
     active = {}
     for key in sorted(b1.after):
@@ -254,7 +258,7 @@ def assert_softirqs_agree(b0, b1):
             print("  softirqs cpu %s %-8s: jitterd %6d, /proc/softirqs %6d..%d" % (
                 cpu, vector, got, inner, outer))
             active[vector] = active.get(vector, 0) + inner
-        if not agrees(got, inner, outer):
+        if not agrees(got, inner, outer, attach):
             bad.append("cpu %s %s: jitterd %d, /proc/softirqs %d..%d" % (
                 cpu, vector, got, inner, outer))
     assert not bad, "softirq counts disagree with /proc/softirqs:\n  " + "\n  ".join(bad)
@@ -360,7 +364,7 @@ def test_no_softirq_event_below_a_high_threshold():
 def attach_type_agrees(attach):
     with Daemon(env={"JITTERD_ATTACH": attach}) as d:
         assert_attached(d.scrape(), attach)
-        assert_softirqs_agree(*measure_softirqs(d))
+        assert_softirqs_agree(*measure_softirqs(d), attach)
         assert d.stop() == 0
 
 
