@@ -98,8 +98,8 @@ static __always_inline void report_long_run(__u32 vec, __u64 duration, __u64 har
 /*
  * A run without an entry stamp (of its vector) was already under way when
  * jitterd attached: no sample. The stamp is cleared in any case, so nothing
- * is counted twice. Handler time that interrupted the run belongs to the hardirq
- * counters, not to the softirq.
+ * is counted twice. Handler time that interrupted the run belongs to the
+ * hardirq counters, not to the softirq.
  */
 static __always_inline void on_softirq_exit(__u32 vec)
 {

@@ -10,7 +10,11 @@
 #include "events.h"
 #include "hist.h"
 
-/* The kernel's softirq vectors (include/linux/interrupt.h), stable since 4.1. */
+/*
+ * The kernel's softirq vectors (NR_SOFTIRQS in include/linux/interrupt.h):
+ * the tracepoints' vec indexes this list. A vector that a later kernel adds
+ * is not counted.
+ */
 #define JD_NR_SOFTIRQS 10
 
 /*
