@@ -6,10 +6,12 @@
 #include "log.h"
 
 extern const struct collector_ops sched_collector;
+extern const struct collector_ops softirq_collector;
 extern const struct collector_ops sockets_collector;
 
 struct collector collectors[] = {
 	{ .ops = &sched_collector },
+	{ .ops = &softirq_collector },
 	{ .ops = &sockets_collector },
 };
 const unsigned n_collectors = sizeof(collectors) / sizeof(collectors[0]);
