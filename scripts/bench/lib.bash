@@ -38,7 +38,7 @@ start() {
 	pid=$!
 	for _ in $(seq 200); do
 		if grep -q "$ready" "$tmp/log"; then
-			port=$(sed -n 's/.*serving http:.* (port \([0-9]*\)).*/\1/p' "$tmp/log")
+			port=$(sed -n 's|.*serving http://.*:\([0-9]*\)/metrics.*|\1|p' "$tmp/log")
 			return 0
 		fi
 		sleep 0.05
@@ -69,11 +69,15 @@ stats_off() {
 	stats_was=
 }
 
-# "name runs ns/run" for the loaded empty_* programs, name without "empty_".
+# "name runs ns/run" for the empty_* programs that the running bpfload holds
+# (read from its fds, so that no other loader's programs are counted), name
+# without "empty_".
 empty_prog_ns() {
-	bpftool prog show --json | python3 -c '
+	awk '/^prog_id:/ { print $2 }' /proc/"$pid"/fdinfo/* 2>/dev/null | sort -u |
+		while read -r id; do bpftool prog show id "$id" --json; echo; done |
+		python3 -c '
 import json, sys
-for p in json.load(sys.stdin):
+for p in (json.loads(l) for l in sys.stdin if l.strip()):
     if p.get("name", "").startswith("empty_") and p.get("run_cnt"):
         print(p["name"][6:], p["run_cnt"], "%.1f" % (p["run_time_ns"] / p["run_cnt"]))'
 }
