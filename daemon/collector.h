@@ -19,6 +19,7 @@ struct collector;
 
 struct collector_ops {
 	const char *name;
+	/* Whether to start: enabled in the config and something to watch. */
 	bool (*enabled)(const struct jd_config *cfg);
 	/*
 	 * Open the BPF object, set its tunables, fill c->probes, call

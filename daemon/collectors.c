@@ -6,10 +6,12 @@
 #include "log.h"
 
 extern const struct collector_ops sched_collector;
+extern const struct collector_ops softirq_collector;
 extern const struct collector_ops sockets_collector;
 
 struct collector collectors[] = {
 	{ .ops = &sched_collector },
+	{ .ops = &softirq_collector },
 	{ .ops = &sockets_collector },
 };
 const unsigned n_collectors = sizeof(collectors) / sizeof(collectors[0]);
@@ -23,7 +25,9 @@ int collectors_start(const struct jd_config *cfg)
 		int err;
 
 		if (!c->ops->enabled(cfg)) {
-			log_info("collector %s: disabled by config", c->ops->name);
+			log_info("collector %s: off (disabled, or nothing for it to watch in the "
+				 "config)",
+				 c->ops->name);
 			continue;
 		}
 		err = c->ops->start(c, cfg);
@@ -80,7 +84,8 @@ void collectors_report(FILE *out, const struct jd_config *cfg)
 		const struct collector *c = &collectors[i];
 
 		if (!c->ops->enabled(cfg)) {
-			report_row(out, c->ops->name, "-", "-", 0, "disabled by config");
+			report_row(out, c->ops->name, "-", "-", 0,
+				   "off (disabled, or nothing for it to watch in the config)");
 			continue;
 		}
 		if (!c->running) {

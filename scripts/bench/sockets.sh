@@ -22,22 +22,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds=${1:-7}
 secs=${2:-3}
-jitterd=build/jitterd
-bpfload=build/bench/bpfload
+. scripts/bench/lib.bash
 empty_obj=build/bench/empty_sockets.bpf.o
-server_cpu=0
-client_cpu=$(($(nproc) > 1 ? 1 : 0))
-tmp=$(mktemp -d)
-pid=
+server_cpu=$bench_cpu
+client_cpu=$daemon_cpu
 server=
-stats_was=
-cleanup() {
-	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
-	if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-	if [ -n "$stats_was" ]; then sysctl -qw kernel.bpf_stats_enabled="$stats_was"; fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'if [ -n "$server" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi; bench_cleanup' EXIT
 
 free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -57,33 +47,13 @@ classes "name: bench-server, protocol: tcp, local_ports: [$tcp_port]" \
 	"name: bench-client, protocol: tcp, remote_ports: [$tcp_port]" \
 	"name: bench-udp, protocol: udp, local_ports: [$udp_port]" >"$tmp/matched.yaml"
 
-# start empty|unmatched|matched: run it in the background until stop; sets $port for jitterd.
-start() {
-	: >"$tmp/log"
+# run empty|unmatched|matched: start (lib.bash) the loader or jitterd with that config.
+run() {
 	if [ "$1" = empty ]; then
-		taskset -c "$client_cpu" "$bpfload" "$empty_obj" >"$tmp/log" 2>&1 &
-		ready='^ready$'
+		start empty "$empty_obj"
 	else
-		"$jitterd" --config "$tmp/$1.yaml" --listen 127.0.0.1:0 >"$tmp/log" 2>&1 &
-		ready='serving http:'
+		start jitterd "$tmp/$1.yaml"
 	fi
-	pid=$!
-	for _ in $(seq 200); do
-		if grep -q "$ready" "$tmp/log"; then
-			port=$(sed -n 's/.*serving http:.* (port \([0-9]*\)).*/\1/p' "$tmp/log")
-			return 0
-		fi
-		sleep 0.05
-	done
-	cat "$tmp/log" >&2
-	echo "sockets.sh: $1 did not start" >&2
-	exit 1
-}
-
-stop() {
-	kill "$pid"
-	wait "$pid" || true
-	pid=
 }
 
 taskset -c "$server_cpu" iperf3 -s -p "$tcp_port" >/dev/null 2>&1 &
@@ -110,9 +80,6 @@ for _ in range(200000):
 PY
 }
 
-median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
-
 # snapshot empty|unmatched|matched PHASE: "hook runs seconds" of each program so far.
 snapshot() {
 	if [ "$1" = empty ]; then
@@ -133,10 +100,9 @@ for p in json.load(sys.stdin):
 
 echo "== per-program cost from kernel BPF stats (kernel.bpf_stats_enabled=1 for this step only); $(uname -r)"
 echo "   TCP hooks under iperf3 -t $secs over loopback; kfree_skb under 200000 UDP datagrams into a full receiver"
-stats_was=$(sysctl -n kernel.bpf_stats_enabled)
-sysctl -qw kernel.bpf_stats_enabled=1
+stats_on
 for run in empty unmatched matched; do
-	start "$run"
+	run "$run"
 	snapshot "$run" start
 	tcp_bps >/dev/null
 	snapshot "$run" tcp
@@ -144,8 +110,7 @@ for run in empty unmatched matched; do
 	snapshot "$run" udp
 	stop
 done
-sysctl -qw kernel.bpf_stats_enabled="$stats_was"
-stats_was=
+stats_off
 python3 - "$tmp" <<'PY'
 import sys
 cols = ("empty", "unmatched", "matched")
@@ -177,10 +142,10 @@ printf '%5s %14s %14s %14s %8s %8s\n' round without empty jitterd empty/w jitter
 : >"$tmp/jitterd_ratios"
 for i in $(seq "$rounds"); do
 	without=$(tcp_bps)
-	start empty
+	run empty
 	empty=$(tcp_bps)
 	stop
-	start matched
+	run matched
 	with=$(tcp_bps)
 	stop
 	echo "$(ratio "$empty" "$without")" >>"$tmp/empty_ratios"

@@ -1,0 +1,98 @@
+# Helpers for the benchmarks in scripts/bench/*.sh (sourced, never run:
+# `make bench` runs *.sh only). Each benchmark measures side by side: without
+# anything, with the empty calibration programs (build/bench/bpfload
+# build/bench/empty_<collector>.bpf.o), and with jitterd.
+#
+# Sourcing sets: jitterd, bpfload, bench_cpu (0), daemon_cpu (1 when there is
+# one), tmp (removed on exit); cleanup also stops what start() started and
+# restores kernel.bpf_stats_enabled.
+
+jitterd=build/jitterd
+bpfload=build/bench/bpfload
+bench_cpu=0
+daemon_cpu=$(($(nproc) > 1 ? 1 : 0))
+tmp=$(mktemp -d)
+pid=
+port=
+stats_was=
+
+bench_cleanup() {
+	if [ -n "$pid" ]; then kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; fi
+	if [ -n "$stats_was" ]; then sysctl -qw kernel.bpf_stats_enabled="$stats_was"; fi
+	rm -rf "$tmp"
+}
+trap bench_cleanup EXIT
+
+# start jitterd CONFIG | start empty OBJ: run it in the background (pinned to
+# daemon_cpu) until stop; sets $port for jitterd.
+start() {
+	local ready
+	: >"$tmp/log"
+	if [ "$1" = jitterd ]; then
+		"$jitterd" --config "$2" --listen 127.0.0.1:0 >"$tmp/log" 2>&1 &
+		ready='serving http:'
+	else
+		taskset -c "$daemon_cpu" "$bpfload" "$2" >"$tmp/log" 2>&1 &
+		ready='^ready$'
+	fi
+	pid=$!
+	for _ in $(seq 200); do
+		if grep -q "$ready" "$tmp/log"; then
+			port=$(sed -n 's|.*serving http://.*:\([0-9]*\)/metrics.*|\1|p' "$tmp/log")
+			return 0
+		fi
+		sleep 0.05
+	done
+	cat "$tmp/log" >&2
+	echo "$0: $1 did not start" >&2
+	exit 1
+}
+
+stop() {
+	kill "$pid"
+	wait "$pid" || true
+	pid=
+}
+
+median() { sort -g | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.4f", a / b }'; }
+
+# The kernel's own per-program statistics, for one measuring step only: they
+# cost a clock read per run, which is part of what they report.
+stats_on() {
+	stats_was=$(sysctl -n kernel.bpf_stats_enabled)
+	sysctl -qw kernel.bpf_stats_enabled=1
+}
+
+stats_off() {
+	sysctl -qw kernel.bpf_stats_enabled="$stats_was"
+	stats_was=
+}
+
+# "name runs ns/run" for the empty_* programs that the running bpfload holds
+# (read from its fds, so that no other loader's programs are counted), name
+# without "empty_".
+empty_prog_ns() {
+	awk '/^prog_id:/ { print $2 }' /proc/"$pid"/fdinfo/* 2>/dev/null | sort -u |
+		while read -r id; do bpftool prog show id "$id" --json; echo; done |
+		python3 -c '
+import json, sys
+for p in (json.loads(l) for l in sys.stdin if l.strip()):
+    if p.get("name", "").startswith("empty_") and p.get("run_cnt"):
+        print(p["name"][6:], p["run_cnt"], "%.1f" % (p["run_time_ns"] / p["run_cnt"]))'
+}
+
+# "probe runs ns/run" from a jitterd scrape taken with the statistics on.
+jitterd_prog_ns() {
+	python3 - "$1" <<'PY'
+import re, sys
+runs, secs = {}, {}
+for line in open(sys.argv[1]):
+    m = re.match(r'jitterd_bpf_program_(runs|run_seconds)_total\{program="([^"]*)"\} (\S+)', line)
+    if m:
+        (runs if m.group(1) == "runs" else secs)[m.group(2)] = float(m.group(3))
+for p in sorted(runs):
+    if runs[p]:
+        print(p, int(runs[p]), "%.1f" % (secs[p] * 1e9 / runs[p]))
+PY
+}
