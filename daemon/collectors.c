@@ -70,7 +70,7 @@ static void report_row(FILE *out, const char *collector, const char *probe, cons
 		if (works & (1u << a))
 			used += snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "",
 					 probe_attach_name(a));
-	fprintf(out, "%-10s %-24s %-10s %-26s %s\n", collector, probe, attach, list,
+	fprintf(out, "%-10s %-24s %-10s %-38s %s\n", collector, probe, attach, list,
 		why && *why ? why : "-");
 }
 
@@ -78,7 +78,7 @@ void collectors_report(FILE *out, const struct jd_config *cfg)
 {
 	char why[128];
 
-	fprintf(out, "%-10s %-24s %-10s %-26s %s\n", "COLLECTOR", "PROBE", "ATTACH", "WORKS",
+	fprintf(out, "%-10s %-24s %-10s %-38s %s\n", "COLLECTOR", "PROBE", "ATTACH", "WORKS",
 		"WHY NOT");
 	for (unsigned i = 0; i < n_collectors; i++) {
 		const struct collector *c = &collectors[i];

@@ -26,7 +26,12 @@ SCALE=${VMTEST_LOAD_SCALE:-1}
 MEM=${VMTEST_MEM:-1G}
 MATRIX="6.1-cloud 6.1-rt 6.12-cloud 6.12-rt"
 # Host programs the tests call, copied into the guest with their libraries.
-TOOLS="python3 bpftool setpriv unshare ss"
+TOOLS="python3 bpftool setpriv unshare ss ip tc"
+# Kernel modules the guest loads (with what they depend on) where the kernel
+# has them as modules: tc's tbf qdisc (test_softirq) and a virtio disk with
+# ext4 for tests that need real device interrupts. crc32c_generic is ext4's
+# soft dependency (an alias, crypto-crc32c, that depends= does not name).
+MODULES="sch_tbf virtio_pci virtio_blk crc32c_generic ext4"
 
 die() {
 	echo "vmtest: $*" >&2
@@ -58,11 +63,12 @@ apt_update_once() {
 	apt_updated=1
 }
 
-# The kernel image of a package, extracted once into the cache.
+# The kernel image of a package and the modules it needs (modules.cpio,
+# appended to the initramfs), extracted once into the cache.
 fetch_kernel() {
 	local name=$1 pkg dir tmp
 	pkg=$(package_for "$name")
-	if [ -n "$pkg" ] && [ -s "$CACHE/kernels/$pkg/vmlinuz" ]; then
+	if [ -n "$pkg" ] && [ -s "$CACHE/kernels/$pkg/vmlinuz" ] && [ -s "$CACHE/kernels/$pkg/modules.cpio" ]; then
 		echo "$CACHE/kernels/$pkg"
 		return
 	fi
@@ -80,12 +86,58 @@ fetch_kernel() {
 	fi
 	dir=$CACHE/kernels/$pkg
 	mkdir -p "$dir"
-	dpkg-deb --fsys-tarfile "$tmp"/*.deb | tar -x -C "$tmp" --wildcards './boot/vmlinuz-*' './boot/config-*'
-	mv "$tmp"/boot/config-* "$dir/config"
+	dpkg-deb -x "$tmp"/*.deb "$tmp/root"
+	mv "$tmp"/root/boot/config-* "$dir/config"
 	dpkg-deb -f "$tmp"/*.deb Version >"$dir/version"
-	mv "$tmp"/boot/vmlinuz-* "$dir/vmlinuz"
+	pack_modules "$tmp/root/lib/modules" "$dir/modules.cpio"
+	mv "$tmp"/root/boot/vmlinuz-* "$dir/vmlinuz"
 	rm -rf "$tmp"
 	echo "$dir"
+}
+
+# What a module needs loaded first: the depends= of its .modinfo section.
+module_depends() {
+	case "$1" in
+	*.xz) xz -dc "$1" ;;
+	*.zst) zstd -qdc "$1" ;;
+	*) cat "$1" ;;
+	esac | tr '\0' '\n' | sed -n 's/^depends=//p' | head -n 1 | tr , ' '
+}
+
+# $MODULES and their dependencies, in load order, uncompressed,
+# as a cpio of usr/lib/modules/vmtest/{NAME.ko,load-order}.
+pack_modules() {
+	local from=$1 out=$2 root f n
+	local -A file=() seen=()
+	local order=()
+	while read -r f; do
+		n=$(basename "$f")
+		n=${n%%.ko*}
+		file[${n//-/_}]=$f
+	done < <(find "$from" -name '*.ko*')
+	add_module() {
+		local m=${1//-/_} dep
+		[ -n "${seen[$m]:-}" ] && return
+		seen[$m]=1
+		[ -n "${file[$m]:-}" ] || return 0 # built into this kernel
+		for dep in $(module_depends "${file[$m]}"); do
+			add_module "$dep"
+		done
+		order+=("$m")
+	}
+	for n in $MODULES; do add_module "$n"; done
+	root=$(mktemp -d)
+	mkdir -p "$root/usr/lib/modules/vmtest"
+	for n in "${order[@]}"; do
+		case "${file[$n]}" in
+		*.xz) xz -dc "${file[$n]}" >"$root/usr/lib/modules/vmtest/$n.ko" ;;
+		*.zst) zstd -qdc "${file[$n]}" >"$root/usr/lib/modules/vmtest/$n.ko" ;;
+		*) cp "${file[$n]}" "$root/usr/lib/modules/vmtest/$n.ko" ;;
+		esac
+	done
+	printf '%s\n' "${order[@]}" >"$root/usr/lib/modules/vmtest/load-order"
+	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) >"$out"
+	rm -rf "$root"
 }
 
 # Copy the shared libraries a host program needs into the guest tree, at
@@ -115,9 +167,10 @@ build_initramfs() {
 	mkdir -p "$root"/usr/{bin,sbin,lib,lib64} "$root"/{proc,sys,dev,tmp,run,root,etc,src}
 	for d in bin sbin lib lib64; do ln -s usr/$d "$root/$d"; done
 
-	# The tests find the daemon and config/ as in a source tree.
-	mkdir -p "$root/src/build" "$root/src/tests"
-	cp build/jitterd "$root/src/build/"
+	# The tests find config/ and tests/ as in a source tree; build/ is where
+	# init mounts a scratch disk, so jitterd itself is elsewhere ($JITTERD).
+	mkdir -p "$root/src/build" "$root/src/tests" "$root/usr/local/sbin"
+	cp build/jitterd "$root/usr/local/sbin/"
 	copy_libs "$root" build/jitterd
 	cp -r VERSION config "$root/src/"
 	cp -r tests/integration tests/vmtest "$root/src/tests/"
@@ -166,6 +219,9 @@ run_kernel() {
 	console=$CACHE/results/$pkg.console
 	rm -f "$results" "$console"
 	: >"$results"
+	cat "$CACHE/initramfs.cpio" "$dir/modules.cpio" >"$CACHE/initrd.cpio"
+	rm -f "$CACHE/disk.img"
+	truncate -s 256M "$CACHE/disk.img"
 	# tsc=reliable: otherwise the kernel finds the emulated TSCs out of
 	# step and reads the time from the emulated HPET, a device access for
 	# every clock read (bpf_ktime_get_ns() included), as no real host does.
@@ -186,7 +242,8 @@ run_kernel() {
 	local tailpid=$!
 	timeout "$TIMEOUT" qemu-system-x86_64 -nodefaults -display none -no-reboot \
 		-accel tcg,thread=single -cpu max -smp 2 -m "$MEM" \
-		-kernel "$dir/vmlinuz" -initrd "$CACHE/initramfs.cpio" -append "$kopt" \
+		-kernel "$dir/vmlinuz" -initrd "$CACHE/initrd.cpio" -append "$kopt" \
+		-drive "file=$CACHE/disk.img,if=virtio,format=raw,cache=unsafe" \
 		-serial "file:$console" -serial "file:$results" </dev/null 2>>"$console" || rc=$?
 	sleep 0.5
 	kill "$tailpid" 2>/dev/null || true
