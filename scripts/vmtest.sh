@@ -136,7 +136,10 @@ pack_modules() {
 		esac
 	done
 	printf '%s\n' "${order[@]}" >"$root/usr/lib/modules/vmtest/load-order"
-	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) >"$out"
+	# Only usr/lib/modules: entries for / or usr would replace the modes the
+	# main archive gave them (mktemp -d makes / 0700: nobody could run jitterd).
+	chmod 755 "$root/usr/lib/modules" "$root/usr/lib/modules/vmtest"
+	(cd "$root" && find usr/lib/modules | cpio -o -H newc -R 0:0 --quiet) >"$out"
 	rm -rf "$root"
 }
 
