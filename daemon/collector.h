@@ -9,6 +9,7 @@
 #define JD_COLLECTOR_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "config.h"
 #include "metrics.h"
@@ -39,6 +40,7 @@ struct collector {
 	unsigned n_probes;
 	void *priv;
 	bool running;
+	int start_err; /* what start() returned when it failed */
 };
 
 /* The table: every collector jitterd has. */
@@ -49,5 +51,11 @@ extern const unsigned n_collectors;
 int collectors_start(const struct jd_config *cfg);
 void collectors_collect(struct metrics *m);
 void collectors_stop(void);
+/*
+ * `jitterd --probes`: one line per probe of every collector (started in
+ * probes_survey() mode) with the attach type chosen, the ones that work, and
+ * why the others fail.
+ */
+void collectors_report(FILE *out, const struct jd_config *cfg);
 
 #endif

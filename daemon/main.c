@@ -7,6 +7,9 @@
  *   listen -> drop privilege -> serve until SIGTERM/SIGINT ->
  *   stop in reverse order (programs detached, port released) -> exit 0.
  *
+ * `--probes` stops after the collectors' probe selection instead: it prints
+ * what this kernel takes and detaches everything (print_probes()).
+ *
  * Exit codes: 0 clean stop, 1 runtime failure, 2 bad usage or config.
  */
 #include <errno.h>
@@ -15,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "collector.h"
@@ -33,6 +37,7 @@ struct options {
 	const char *config_path;
 	const char *listen;
 	bool check_config;
+	bool probes;
 };
 
 static const struct http_limits http_limits = {
@@ -45,11 +50,12 @@ static const struct http_limits http_limits = {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: jitterd [--config FILE] [--listen ADDR:PORT] [--check-config] [--version] "
-		"[--help]\n"
+		"usage: jitterd [--config FILE] [--listen ADDR:PORT] [--check-config] [--probes] "
+		"[--version] [--help]\n"
 		"  -c, --config FILE      YAML config (default: built-in defaults)\n"
 		"  -l, --listen ADDR:PORT HTTP listen address, overrides the config (\":19435\")\n"
 		"      --check-config     validate the config, print ok or the errors, exit 0/2\n"
+		"      --probes           print each probe's attach type on this kernel, exit\n"
 		"  -v, --verbose          log debug messages\n"
 		"  -V, --version          print the version and exit\n"
 		"  -h, --help             this text\n");
@@ -61,6 +67,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "check-config", no_argument, NULL, 'C' },
+		{ "probes", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
@@ -73,6 +80,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'c': o->config_path = optarg; break;
 		case 'l': o->listen = optarg; break;
 		case 'C': o->check_config = true; break;
+		case 'P': o->probes = true; break;
 		case 'v': log_max_level = LOG_DEBUG; break;
 		case 'V': printf("jitterd %s (%s)\n", JD_VERSION, JD_REVISION); exit(0);
 		case 'h': usage(stdout); exit(0);
@@ -145,6 +153,27 @@ static struct http_server *listen_http(const struct jd_config *cfg)
 	return http;
 }
 
+/* Load every enabled collector without attaching, report, unload. */
+static int print_probes(const struct jd_config *cfg)
+{
+	struct utsname u;
+
+	if (privs_check() || probes_init())
+		return 1;
+	probes_survey();
+	if (events_init(cfg)) {
+		probes_finish();
+		return 1;
+	}
+	collectors_start(cfg);
+	printf("kernel %s\n", uname(&u) ? "?" : u.release);
+	collectors_report(stdout, cfg);
+	collectors_stop();
+	events_finish();
+	probes_finish();
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = {};
@@ -159,6 +188,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	libbpf_set_print(libbpf_log);
+	if (opts.probes)
+		return print_probes(&cfg);
 	if (loop_block_signals() || privs_check() || probes_init() || pin_daemon(&cfg))
 		return 1;
 	self_init();

@@ -21,6 +21,12 @@
 
 static struct btf *vmlinux_btf;
 static enum probe_attach best_allowed = PROBE_TP_BTF;
+static struct {
+	char probe[32];
+	enum probe_attach best;
+} forced[16]; /* JITTERD_ATTACH=PROBE=TYPE */
+static unsigned n_forced;
+static bool survey;
 
 static const char *const attach_names[PROBE_ATTACH_TYPES] = {
 	[PROBE_NONE] = "none",	   [PROBE_TP_BTF] = "tp_btf",
@@ -44,28 +50,71 @@ int probe_parse_attach(const char *s, enum probe_attach *a)
 	return -EINVAL;
 }
 
+/*
+ * JITTERD_ATTACH=TYPE, PROBE=TYPE or a comma-separated list of them: the
+ * best type tried for every probe, or for that one (a function-hook type for
+ * the probes that have one, while the others keep their tracepoints).
+ */
+static int parse_forced(const char *env)
+{
+	char buf[256], *item, *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", env);
+	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(item, '=');
+		size_t name_len = eq ? (size_t)(eq - item) : 0;
+		enum probe_attach a;
+
+		if (probe_parse_attach(eq ? eq + 1 : item, &a) ||
+		    (eq && (!name_len || name_len >= sizeof(forced[0].probe) ||
+			    n_forced == sizeof(forced) / sizeof(forced[0])))) {
+			log_err("JITTERD_ATTACH=%s: '%s' is not TYPE or PROBE=TYPE (types: tp_btf, "
+				"raw_tp, tracepoint, fentry, kprobe)",
+				env, item);
+			return -EINVAL;
+		}
+		if (!eq) {
+			best_allowed = a;
+			continue;
+		}
+		snprintf(forced[n_forced].probe, sizeof(forced[0].probe), "%.*s", (int)name_len,
+			 item);
+		forced[n_forced++].best = a;
+	}
+	log_warn("JITTERD_ATTACH=%s: better attach types are not tried", env);
+	return 0;
+}
+
+static enum probe_attach best_for(const struct probe *p)
+{
+	for (unsigned i = 0; i < n_forced; i++)
+		if (!strcmp(forced[i].probe, p->name))
+			return forced[i].best;
+	return best_allowed;
+}
+
 int probes_init(void)
 {
 	const char *force = getenv("JITTERD_ATTACH");
 
-	if (force && *force) {
-		if (probe_parse_attach(force, &best_allowed)) {
-			log_err("JITTERD_ATTACH=%s: not an attach type", force);
-			return -EINVAL;
-		}
-		log_warn("JITTERD_ATTACH=%s: better attach types are not tried", force);
-	}
+	if (force && *force && parse_forced(force))
+		return -EINVAL;
 	vmlinux_btf = btf__load_vmlinux_btf();
 	if (!vmlinux_btf) {
 		int err = -errno;
+		bool missing = access("/sys/kernel/btf/vmlinux", R_OK) != 0;
 
-		log_err("cannot read the kernel's BTF (/sys/kernel/btf/vmlinux): %s; jitterd needs "
-			"a "
-			"kernel built with CONFIG_DEBUG_INFO_BTF=y",
-			strerror(-err));
+		log_err("no usable kernel BTF: /sys/kernel/btf/vmlinux %s; jitterd needs a kernel "
+			"built with CONFIG_DEBUG_INFO_BTF=y",
+			missing ? "is missing" : "cannot be parsed");
 		return err;
 	}
 	return 0;
+}
+
+void probes_survey(void)
+{
+	survey = true;
 }
 
 void probes_finish(void)
@@ -259,44 +308,52 @@ static int trial(const struct probe *p, enum probe_attach a, char *why, size_t l
 	}
 }
 
-/* Is attach type a worth trying for p? Fills why when not. */
-static bool viable(const struct probe *p, enum probe_attach a, char *why, size_t len)
+/* Append "what" to the probe's list of reasons, "; "-separated. */
+static void probe_why(struct probe *p, const char *what)
 {
-	if (a < best_allowed) {
-		snprintf(why, len, "%s: not tried (JITTERD_ATTACH=%s)", probe_attach_name(a),
-			 probe_attach_name(best_allowed));
-		return false;
-	}
-	return trial(p, a, why, len) == 0;
+	size_t used = strlen(p->why);
+
+	if (used < sizeof(p->why) - 1)
+		snprintf(p->why + used, sizeof(p->why) - used, "%s%s", used ? "; " : "", what);
 }
 
 void probes_select(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
-		size_t used = 0;
+		enum probe_attach best = best_for(p);
 
 		p->attach = PROBE_NONE;
+		p->works = 0;
 		p->why[0] = '\0';
 		for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++) {
 			char why[128];
 
 			if (!p->prog[a])
 				continue;
-			if (p->attach == PROBE_NONE && viable(p, a, why, sizeof(why))) {
+			/* The first variant that works ends the search; a survey tries all. */
+			if (a < best) {
+				snprintf(why, sizeof(why), "%s: not tried (JITTERD_ATTACH=%s)",
+					 probe_attach_name(a), probe_attach_name(best));
+				probe_why(p, why);
+			} else if (p->attach == PROBE_NONE || survey) {
+				if (!trial(p, a, why, sizeof(why)))
+					p->works |= 1u << a;
+				else
+					probe_why(p, why);
+			}
+			if (p->attach == PROBE_NONE && (p->works & (1u << a))) {
 				p->attach = a;
 				continue;
 			}
 			/* Only the chosen variant is loaded: the others may not verify here. */
 			bpf_program__set_autoload(p->prog[a], false);
-			if (p->attach == PROBE_NONE && used < sizeof(p->why))
-				used += snprintf(p->why + used, sizeof(p->why) - used, "%s%s",
-						 used ? "; " : "", why);
 		}
-		if (p->attach == PROBE_NONE)
-			log_warn("probe %s: nothing attaches on this kernel (%s)", p->name, p->why);
-		else
+		if (p->attach != PROBE_NONE) {
 			log_debug("probe %s: %s", p->name, probe_attach_name(p->attach));
+			continue;
+		}
+		log_warn("probe %s: nothing attaches on this kernel (%s)", p->name, p->why);
 	}
 }
 
@@ -305,7 +362,7 @@ void probes_attach(struct probe *probes, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
 
-		if (p->attach == PROBE_NONE)
+		if (p->attach == PROBE_NONE || survey)
 			continue;
 		p->link = bpf_program__attach(p->prog[p->attach]);
 		if (!p->link) {

@@ -32,13 +32,21 @@ struct probe {
 
 	/* Filled by the probe layer. */
 	enum probe_attach attach; /* chosen, then attached; PROBE_NONE if neither */
-	char why[160];		  /* why nothing attached */
+	unsigned works;		  /* 1u << type for each variant whose trial passed */
+	char why[256];		  /* why the variants that were tried and failed did */
 	struct bpf_link *link;
 };
 
 /* Once per process: vmlinux BTF is required (returns -ENOENT without it). */
 int probes_init(void);
 void probes_finish(void);
+
+/*
+ * For `jitterd --probes`: from now on probes_select() tries every variant
+ * (so `works` is complete) and probes_attach() attaches nothing, so that the
+ * collectors can be started and stopped just to see what this kernel takes.
+ */
+void probes_survey(void);
 
 /*
  * Before the object is loaded: pick each probe's attach type and turn
@@ -51,7 +59,10 @@ void probes_attach(struct probe *probes, unsigned n);
 void probes_detach(struct probe *probes, unsigned n);
 
 const char *probe_attach_name(enum probe_attach a);
-/* Testing aid: JITTERD_ATTACH=raw_tp (etc.) makes that type the best one tried. */
+/*
+ * Testing aid: JITTERD_ATTACH=raw_tp (etc.) makes that type the best one
+ * tried; JITTERD_ATTACH=PROBE=TYPE[,...] does it for the probes named.
+ */
 int probe_parse_attach(const char *s, enum probe_attach *a);
 
 /*

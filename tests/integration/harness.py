@@ -4,6 +4,15 @@ Tests are functions named test_* in tests/integration/test_*.py. Each gets
 no arguments and uses the helpers here: start the real daemon, scrape it,
 read the kernel's own counters. Under CI=true a test that wants to skip
 fails instead: these machines have root and BPF.
+
+A test module lists in PROBES the probes whose numbers its tests check:
+run.py prints the attach type each of them used on every test line, and
+scripts/vmtest.sh counts those toward its fallback coverage (without PROBES,
+every probe of the test's daemons counts).
+
+The same tests run inside other kernels under qemu (scripts/vmtest.sh, with
+run.py --vm): there, tests marked @host_only are left out, and load sizes
+are scaled by JITTERD_LOAD_SCALE (the tolerances are not).
 """
 import os
 import re
@@ -16,14 +25,86 @@ import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JITTERD = os.environ.get("JITTERD") or os.path.join(ROOT, "build", "jitterd")
+LOAD_SCALE = float(os.environ.get("JITTERD_LOAD_SCALE") or 1)
 
 
 class Skip(Exception):
     pass
 
 
+class NotApplicable(Exception):
+    """This kernel cannot do what the test is about (not a skip: vmtest
+    runs it on kernels that can, and checks that some kernel did)."""
+
+
 def skip(why):
     raise Skip(why)
+
+
+def host_only(why):
+    """Decorator: the test needs something only the host has (a tool, a
+    service manager); run.py --vm leaves it out."""
+    def mark(fn):
+        fn.host_only = why
+        return fn
+    return mark
+
+
+def load(n):
+    """A load size n, scaled down in slow VMs (JITTERD_LOAD_SCALE)."""
+    return max(1, int(n * LOAD_SCALE))
+
+
+# (probe, attach) pairs the daemons of the running test used, in order;
+# run.py prints them on the test's PASS/FAIL line and clears them.
+attached = []
+_ATTACHED = re.compile(r"probe (\S+): (?:attached \((\S+)\)|(nothing attaches))")
+
+
+_probes_seen = {}
+
+
+def probes(env=None, config=None):
+    """`jitterd --probes` as {probe: {collector, attach, works: [...], why}}.
+    A collector that the config leaves off (sockets without classes) lists
+    no probes: pass a config that enables it. The kernel does not change
+    during a run: each (env, config) is asked once (it takes seconds in a VM)."""
+    key = (tuple(sorted((env or {}).items())), config)
+    if key not in _probes_seen:
+        _probes_seen[key] = _run_probes(env, config)
+    return _probes_seen[key]
+
+
+def _run_probes(env, config):
+    with tempfile.TemporaryDirectory(prefix="jitterd-it-") as tmp:
+        args = [JITTERD, "--probes"]
+        if config is not None:
+            path = os.path.join(tmp, "jitterd.yaml")
+            with open(path, "w") as f:
+                f.write(config)
+            args += ["--config", path]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120,
+                           env={**os.environ, **(env or {})})
+    assert r.returncode == 0, (r.returncode, r.stdout, r.stderr)
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("kernel ") and lines[1].split()[:3] == ["COLLECTOR", "PROBE", "ATTACH"], r.stdout
+    out = {}
+    for line in lines[2:]:
+        collector, probe, attach, works, why = line.split(None, 4)
+        if probe == "-":
+            continue
+        out[probe] = {"collector": collector, "attach": attach,
+                      "works": [] if works == "-" else works.split(","),
+                      "why": "" if why == "-" else why}
+    return out
+
+
+def need_attach(probe, attach, config=None):
+    """NotApplicable unless this kernel takes `attach` for `probe`."""
+    p = probes(config=config).get(probe)
+    assert p is not None, "jitterd has no probe %r with this config" % probe
+    if attach not in p["works"]:
+        raise NotApplicable("%s: %s does not work on this kernel (%s)" % (probe, attach, p["why"] or "no such variant"))
 
 
 class Daemon:
@@ -95,6 +176,8 @@ class Daemon:
             self.proc.wait()
         if not self.log.closed:
             self.log.close()
+        for m in _ATTACHED.finditer(self.output()):
+            attached.append((m.group(1), m.group(2) or "none"))
         self.tmp.cleanup()
 
 
@@ -144,6 +227,12 @@ def proc_stat_ctxt():
             if line.startswith("ctxt "):
                 return int(line.split()[1])
     raise AssertionError("no ctxt in /proc/stat")
+
+
+def proc_stat_idle_ticks():
+    """Idle time of all CPUs in USER_HZ ticks (/proc/stat cpuN idle)."""
+    with open("/proc/stat") as f:
+        return sum(int(line.split()[4]) for line in f if re.match(r"cpu\d", line))
 
 
 def pipe_pingpong(rounds):

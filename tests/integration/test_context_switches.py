@@ -1,11 +1,15 @@
 """Context switches: jitterd's counts against the kernel's /proc/stat ctxt."""
+import time
+
 import harness
 from harness import Daemon, pipe_pingpong, proc_stat_ctxt, total, select
 
 KINDS = {"voluntary", "involuntary", "idle"}
+# The probes whose numbers these tests check (run.py reports their attach types).
+PROBES = ("sched_switch",)
 
 
-def measure_ctxt(d, rounds=50000):
+def measure_ctxt(d, rounds):
     """Scraped and kernel deltas over the same generated load."""
     k0 = proc_stat_ctxt()
     s0 = total(d.scrape(), "jitterd_context_switches_total")
@@ -16,10 +20,11 @@ def measure_ctxt(d, rounds=50000):
 
 
 def assert_ctxt_agrees(d):
-    scraped, kernel = measure_ctxt(d)
-    # Load of 50k rounds gives >= 100k switches; 2% is the contract.
+    rounds = harness.load(50000)
+    scraped, kernel = measure_ctxt(d, rounds)
+    # Each round is >= 2 switches; 2% is the contract.
     print("  ctxt: jitterd %d, /proc/stat %d (%+.3f%%)" % (scraped, kernel, 100.0 * (scraped - kernel) / kernel))
-    assert kernel >= 100000, "load generated only %d switches" % kernel
+    assert kernel >= 2 * rounds, "load generated only %d switches" % kernel
     assert harness.within(scraped, kernel, 0.02), \
         "scraped %d switches, /proc/stat ctxt grew %d (%.2f%%)" % (
             scraped, kernel, 100.0 * (scraped - kernel) / kernel)
@@ -33,8 +38,12 @@ def test_kinds_sum_to_proc_stat_ctxt():
 
 def test_every_cpu_and_kind_is_exported_and_nonzero_where_expected():
     with Daemon() as d:
-        pipe_pingpong(20000)
+        rounds = harness.load(20000)
+        idle0 = harness.proc_stat_idle_ticks()
+        pipe_pingpong(rounds)
+        time.sleep(0.1)
         s = d.scrape()
+        idle_ticks = harness.proc_stat_idle_ticks() - idle0
         series = select(s, "jitterd_context_switches_total")
         labels = [dict(k[1]) for k in series]
         cpus = {l["cpu"] for l in labels}
@@ -42,8 +51,9 @@ def test_every_cpu_and_kind_is_exported_and_nonzero_where_expected():
         assert len(series) == len(cpus) * 3, series
         assert cpus == {str(c) for c in harness.possible_cpus()}, cpus
         # A ping-pong blocks in read(): voluntary switches; CPUs idle between.
-        assert total(s, "jitterd_context_switches_total", kind="voluntary") > 20000
-        assert total(s, "jitterd_context_switches_total", kind="idle") > 0
+        assert total(s, "jitterd_context_switches_total", kind="voluntary") > rounds
+        # Unless other load kept every CPU busy (then the kernel saw no idle time).
+        assert total(s, "jitterd_context_switches_total", kind="idle") > 0 or idle_ticks < 2, idle_ticks
         d.stop()
 
 

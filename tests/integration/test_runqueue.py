@@ -14,6 +14,9 @@ import time
 import harness
 from harness import Daemon, JITTERD, select, total, within
 
+# The probes whose numbers these tests check (run.py reports their attach types).
+PROBES = ("sched_switch", "sched_wakeup", "sched_wakeup_new", "sched_process_fork",
+          "sched_process_exec", "task_rename", "cgroup_attach_task")
 LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runq_load.py")
 # The load's CPU: the last one we may use (benchmarks use CPU 0).
 LOAD_CPU = max(os.sched_getaffinity(0))
@@ -128,7 +131,19 @@ def assert_agrees(j, k):
     assert within(j["waits"], k["waits"], 0.05), "waits: jitterd %d, kernel %d" % (j["waits"], k["waits"])
 
 
-def accuracy(env=None, attach="tp_btf", task_map="task local storage"):
+def default_task_map():
+    """Where per-task state goes with every hook tp_btf: task local storage if
+    the kernel has pidfds for threads (PIDFD_THREAD = O_EXCL, Linux 6.9) to
+    reach the tasks already running, else a pid hash (6.1: the vmtest kernels)."""
+    try:
+        os.close(os.pidfd_open(os.getpid(), os.O_EXCL))
+        return "task local storage"
+    except OSError:
+        return "a pid hash"
+
+
+def accuracy(env=None, attach="tp_btf", task_map=None):
+    task_map = task_map or default_task_map()
     comm = unique_comm()
     with Daemon(config=workload_config(comm), env=env) as d:
         with Load(comm) as load:
@@ -192,14 +207,14 @@ def cgroup2_root():
     harness.skip("no cgroup v2 hierarchy mounted")
 
 
-def test_process_moved_into_a_workload_cgroup_is_followed():
+def cgroup_move_is_followed(env=None):
     root = cgroup2_root()
     name = "jitterd-test-%d" % os.getpid()
     path = os.path.join(root, name)
     os.mkdir(path)
     try:
         config = "workloads:\n  - name: rqload\n    cgroup: /%s\n" % name
-        with Daemon(config=config) as d:
+        with Daemon(config=config, env=env) as d:
             with Load(unique_comm()) as load:
                 time.sleep(0.3)
                 assert jitterd_view(d.scrape())["switches"] == 0, "followed before the move"
@@ -224,6 +239,18 @@ def test_process_moved_into_a_workload_cgroup_is_followed():
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
+
+
+def test_process_moved_into_a_workload_cgroup_is_followed():
+    cgroup_move_is_followed()
+
+
+def test_cgroup_move_raw_tp_fallback_is_followed_too():
+    cgroup_move_is_followed({"JITTERD_ATTACH": "cgroup_attach_task=raw_tp"})
+
+
+def test_cgroup_move_classic_tracepoint_fallback_is_followed_too():
+    cgroup_move_is_followed({"JITTERD_ATTACH": "cgroup_attach_task=tracepoint"})
 
 
 def buckets(s, name, **labels):
@@ -341,8 +368,9 @@ def test_cpu_groups_partition_the_histogram():
         assert {dict(k[1])["cpu_group"] for k in select(s, "jitterd_runqueue_latency_outliers_total")} == \
             {"rest", "loaded"}
         with Load(comm) as load:
-            j0 = jitterd_view(d.scrape())
-            g0 = total(d.scrape(), "jitterd_runqueue_latency_seconds_count", cpu_group="loaded")
+            s = d.scrape()  # one scrape: the load runs on between two
+            j0 = jitterd_view(s)
+            g0 = total(s, "jitterd_runqueue_latency_seconds_count", cpu_group="loaded")
             wait_followed(d, load)
             time.sleep(1.0)
             s = d.scrape()

@@ -16,8 +16,10 @@ import time
 import harness
 from harness import Daemon, select as samples_of, total
 
-ATTACH_TYPES = ("tp_btf", "raw_tp", "tracepoint")
 PROBES = ("sk_data_ready", "sock_send_length", "tcp_probe", "kfree_skb")
+# The probes with fentry and kprobe variants (kernels before 6.3 have no
+# sk_data_ready or sock_send_length tracepoint).
+FUNCTION_HOOKS = ("sk_data_ready", "sock_send_length")
 
 
 def sockets_config(classes):
@@ -36,11 +38,36 @@ def socket_series(samples):
     return {k: v for k, v in samples.items() if k[0].startswith("jitterd_socket_")}
 
 
-def assert_attached(d, attach):
+# Enough for `jitterd --probes` to list the collector's probes (which do not
+# depend on the ports): one config for every test, so it is asked once.
+PROBES_CONFIG = sockets_config(["name: u, protocol: udp, local_ports: [1]",
+                                "name: t, protocol: tcp, local_ports: [1]"])
+
+
+def attach_env(attach):
+    """JITTERD_ATTACH that makes `attach` the best type tried: for every
+    probe, or, for a function-hook type, for the probes that have one (the
+    others keep their tracepoints). NotApplicable if this kernel lacks it."""
+    if attach not in ("fentry", "kprobe"):
+        return {"JITTERD_ATTACH": attach}
+    for probe in FUNCTION_HOOKS:
+        harness.need_attach(probe, attach, PROBES_CONFIG)
+    return {"JITTERD_ATTACH": ",".join("%s=%s" % (p, attach) for p in FUNCTION_HOOKS)}
+
+
+def assert_attached(d, attach, env):
+    """Each probe uses `attach` where this kernel takes it for that probe, and
+    otherwise what jitterd --probes says it falls back to (on 6.1 there is no
+    sk_data_ready tracepoint: fentry)."""
+    table = harness.probes(env=env, config=PROBES_CONFIG)
     s = d.scrape()
     for probe in PROBES:
-        key = ("jitterd_probe_attached", frozenset({("probe", probe), ("attach", attach)}))
-        assert s.get(key) == 1, (probe, samples_of(s, "jitterd_probe_attached"))
+        want = table[probe]["attach"]
+        if attach in table[probe]["works"] and (attach in ("tp_btf", "raw_tp", "tracepoint")
+                                                or probe in FUNCTION_HOOKS):
+            assert want == attach, (probe, table[probe])
+        key = ("jitterd_probe_attached", frozenset({("probe", probe), ("attach", want)}))
+        assert s.get(key) == 1, (probe, want, samples_of(s, "jitterd_probe_attached"))
 
 
 def ss(args, port):
@@ -127,11 +154,11 @@ def udp_burst_agrees(attach=None, datagrams=3000, size=1000):
         tx.bind(("127.0.0.1", 0))
         port, local = rx.getsockname()[1], "127.0.0.1:%d" % rx.getsockname()[1]
         rcvbuf = rx.getsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF)
-        env = {"JITTERD_ATTACH": attach} if attach else None
-        with Daemon(sockets_config(["name: it-feed, protocol: udp, local_ports: [%d]" % port]),
-                    env=env) as d:
+        config = sockets_config(["name: it-feed, protocol: udp, local_ports: [%d]" % port])
+        env = attach_env(attach) if attach else None
+        with Daemon(config, env=env) as d:
             if attach:
-                assert_attached(d, attach)
+                assert_attached(d, attach, env)
             before = total(d.scrape(), "jitterd_socket_drops_total", socket="it-feed",
                            reason="rcvbuf_full")
             # A lone datagram in an empty queue: its truesize is the whole Recv-Q.
@@ -178,6 +205,14 @@ def test_udp_raw_tp_fallback_agrees():
 
 def test_udp_classic_tracepoint_fallback_agrees():
     udp_burst_agrees("tracepoint")
+
+
+def test_udp_fentry_fallback_agrees():
+    udp_burst_agrees("fentry")
+
+
+def test_udp_kprobe_fallback_agrees():
+    udp_burst_agrees("kprobe")
 
 
 def test_peak_holds_for_the_window_whatever_the_scrapes_then_expires():
@@ -236,12 +271,12 @@ def tcp_queues_agree(attach=None):
         listener.bind(("127.0.0.1", 0))
         listener.listen(1)
         port = listener.getsockname()[1]
-        env = {"JITTERD_ATTACH": attach} if attach else None
         config = sockets_config(["name: it-rx, protocol: tcp, local_ports: [%d]" % port,
                                  "name: it-tx, protocol: tcp, remote_ports: [%d]" % port])
+        env = attach_env(attach) if attach else None
         with Daemon(config, env=env) as d:
             if attach:
-                assert_attached(d, attach)
+                assert_attached(d, attach, env)
             client = socket.create_connection(("127.0.0.1", port))
             server, _ = listener.accept()
             with client, server:
@@ -308,6 +343,14 @@ def test_tcp_raw_tp_fallback_agrees():
 
 def test_tcp_classic_tracepoint_fallback_agrees():
     tcp_queues_agree("tracepoint")
+
+
+def test_tcp_fentry_fallback_agrees():
+    tcp_queues_agree("fentry")
+
+
+def test_tcp_kprobe_fallback_agrees():
+    tcp_queues_agree("kprobe")
 
 
 # ---- matching ---------------------------------------------------------------
@@ -394,6 +437,7 @@ def test_local_address_selects_and_the_first_class_in_config_order_wins():
             d.stop()
 
 
+@harness.host_only("needs promtool")
 def test_promtool_lints_the_socket_metrics():
     if not shutil.which("promtool"):
         harness.skip("promtool not installed (scripts/install-deps.sh installs it)")

@@ -34,6 +34,9 @@ import time
 import harness
 from harness import Daemon, select
 
+# The probes whose numbers these tests check (run.py reports their attach types).
+PROBES = ("softirq_entry", "softirq_exit", "softirq_raise", "irq_handler_entry",
+          "irq_handler_exit")
 VECTORS = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched",
            "hrtimer", "rcu"]
 

@@ -1,0 +1,291 @@
+#!/usr/bin/env bash
+# Run jitterd's integration tests inside other kernels, under qemu (TCG).
+#
+#   scripts/vmtest.sh all                 the matrix: 6.1 and 6.12, generic and PREEMPT_RT
+#   scripts/vmtest.sh 6.1-rt ...          one or more of 6.1-cloud 6.1-rt 6.12-cloud 6.12-rt
+#   scripts/vmtest.sh linux-image-6.1.0-56-cloud-amd64-unsigned
+#
+# For each kernel: `apt-get download` the Debian package (cached in
+# .cache/vmtest/kernels/), take its vmlinuz, boot it with an initramfs of
+# busybox, build/jitterd, python3 and tests/integration/ (tests/vmtest/init
+# is its PID 1), and print what the guest reports: `jitterd --probes`, then
+# one PASS/FAIL line per test with the kernel and the attach type each probe
+# used. Exits non-zero if a test fails, a guest does not finish within
+# VMTEST_TIMEOUT seconds, or (for `all`) an attach type that works on some
+# kernel was not used by any passing test (tests/vmtest/matrix.py).
+#
+# Environment: VMTEST_TIMEOUT (600 s per kernel), VMTEST_LOAD_SCALE (scales
+# the tests' load sizes in the guest, default 1; tolerances do not change),
+# VMTEST_K (comma-separated run.py -k substrings), VMTEST_MEM (1G).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+CACHE=.cache/vmtest
+TIMEOUT=${VMTEST_TIMEOUT:-600}
+SCALE=${VMTEST_LOAD_SCALE:-1}
+MEM=${VMTEST_MEM:-1G}
+MATRIX="6.1-cloud 6.1-rt 6.12-cloud 6.12-rt"
+# Host programs the tests call, copied into the guest with their libraries.
+TOOLS="python3 bpftool setpriv unshare ss ip tc"
+# Kernel modules the guest loads (with what they depend on) where the kernel
+# has them as modules: tc's tbf qdisc (test_softirq) and a virtio disk with
+# ext4 for tests that need real device interrupts. crc32c_generic is ext4's
+# soft dependency (an alias, crypto-crc32c, that depends= does not name).
+MODULES="sch_tbf virtio_pci virtio_blk crc32c_generic ext4"
+
+die() {
+	echo "vmtest: $*" >&2
+	exit 2
+}
+
+# A matrix name -> a regular expression for its packages' names.
+package_re() {
+	case "$1" in
+	linux-image-*) echo "^$(printf '%s' "$1" | sed 's/[.+]/\\&/g')\$" ;;
+	6.1-cloud) echo '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' ;;
+	6.1-rt) echo '^linux-image-6\.1\.0-[0-9]+-rt-amd64-unsigned$' ;;
+	6.12-cloud) echo '^linux-image-6\.12\.[0-9]+\+[a-z0-9]+-cloud-amd64-unsigned$' ;;
+	6.12-rt) echo '^linux-image-6\.12\.[0-9]+\+[a-z0-9]+-rt-amd64-unsigned$' ;;
+	*) return 1 ;;
+	esac
+}
+
+# The newest such package the apt sources offer.
+package_for() {
+	apt-cache search --names-only "$(package_re "$1")" | cut -d' ' -f1 | sort -V | tail -n 1
+}
+
+apt_updated=
+apt_update_once() {
+	[ -n "$apt_updated" ] && return
+	echo "vmtest: apt-get update" >&2
+	apt-get update -qq
+	apt_updated=1
+}
+
+# The kernel image of a package and the modules it needs (modules.cpio,
+# appended to the initramfs), extracted once into the cache.
+fetch_kernel() {
+	local name=$1 pkg dir tmp
+	pkg=$(package_for "$name")
+	if [ -n "$pkg" ] && [ -s "$CACHE/kernels/$pkg/vmlinuz" ] && [ -s "$CACHE/kernels/$pkg/modules.cpio" ]; then
+		echo "$CACHE/kernels/$pkg"
+		return
+	fi
+	tmp=$(mktemp -d)
+	# The package lists may be missing, or older than the mirror: then
+	# update them once and ask again.
+	# (_apt cannot write to a root-owned temporary directory: APT::Sandbox.)
+	if [ -z "$pkg" ] || ! (cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" 2>/dev/null); then
+		apt_update_once
+		pkg=$(package_for "$name")
+		# 6.12 reached Debian 12 through bookworm(-security); older apt
+		# configurations may need bookworm-backports for it.
+		[ -n "$pkg" ] || die "no package for $name in the apt sources (6.12 on Debian 12: add bookworm-backports?)"
+		(cd "$tmp" && apt-get download -qq -o APT::Sandbox::User=root "$pkg") || die "apt-get download $pkg failed"
+	fi
+	dir=$CACHE/kernels/$pkg
+	mkdir -p "$dir"
+	dpkg-deb -x "$tmp"/*.deb "$tmp/root"
+	mv "$tmp"/root/boot/config-* "$dir/config"
+	dpkg-deb -f "$tmp"/*.deb Version >"$dir/version"
+	pack_modules "$tmp/root/lib/modules" "$dir/modules.cpio"
+	mv "$tmp"/root/boot/vmlinuz-* "$dir/vmlinuz"
+	rm -rf "$tmp"
+	echo "$dir"
+}
+
+# What a module needs loaded first: the depends= of its .modinfo section.
+module_depends() {
+	case "$1" in
+	*.xz) xz -dc "$1" ;;
+	*.zst) zstd -qdc "$1" ;;
+	*) cat "$1" ;;
+	esac | tr '\0' '\n' | sed -n 's/^depends=//p' | head -n 1 | tr , ' '
+}
+
+# $MODULES and their dependencies, in load order, uncompressed,
+# as a cpio of usr/lib/modules/vmtest/{NAME.ko,load-order}.
+pack_modules() {
+	local from=$1 out=$2 root f n
+	local -A file=() seen=()
+	local order=()
+	while read -r f; do
+		n=$(basename "$f")
+		n=${n%%.ko*}
+		file[${n//-/_}]=$f
+	done < <(find "$from" -name '*.ko*')
+	add_module() {
+		local m=${1//-/_} dep
+		[ -n "${seen[$m]:-}" ] && return
+		seen[$m]=1
+		[ -n "${file[$m]:-}" ] || return 0 # built into this kernel
+		for dep in $(module_depends "${file[$m]}"); do
+			add_module "$dep"
+		done
+		order+=("$m")
+	}
+	for n in $MODULES; do add_module "$n"; done
+	root=$(mktemp -d)
+	mkdir -p "$root/usr/lib/modules/vmtest"
+	for n in "${order[@]}"; do
+		case "${file[$n]}" in
+		*.xz) xz -dc "${file[$n]}" >"$root/usr/lib/modules/vmtest/$n.ko" ;;
+		*.zst) zstd -qdc "${file[$n]}" >"$root/usr/lib/modules/vmtest/$n.ko" ;;
+		*) cp "${file[$n]}" "$root/usr/lib/modules/vmtest/$n.ko" ;;
+		esac
+	done
+	printf '%s\n' "${order[@]}" >"$root/usr/lib/modules/vmtest/load-order"
+	# Only usr/lib/modules: entries for / or usr would replace the modes the
+	# main archive gave them (mktemp -d makes / 0700: nobody could run jitterd).
+	chmod 755 "$root/usr/lib/modules" "$root/usr/lib/modules/vmtest"
+	(cd "$root" && find usr/lib/modules | cpio -o -H newc -R 0:0 --quiet) >"$out"
+	rm -rf "$root"
+}
+
+# Copy the shared libraries a host program needs into the guest tree, at
+# the paths ldd names (through the merged-/usr symlinks).
+copy_libs() {
+	local root=$1 file=$2 lib dir
+	ldd "$file" | awk '{ for (i = 1; i <= NF; i++) if ($i ~ /^\//) print $i }' | while read -r lib; do
+		dir=$(realpath "$(dirname "$lib")")
+		[ -e "$root$dir/$(basename "$lib")" ] && continue
+		mkdir -p "$root$dir"
+		cp -L "$lib" "$root$dir/$(basename "$lib")"
+	done
+}
+
+# A host program at the same path in the guest, with its libraries.
+copy_program() {
+	local root=$1 file=$2 dir
+	dir=$(realpath "$(dirname "$file")")
+	mkdir -p "$root$dir"
+	cp -L "$file" "$root$dir/$(basename "$file")"
+	copy_libs "$root" "$file"
+}
+
+build_initramfs() {
+	local root=$CACHE/initramfs.d out=$CACHE/initramfs.cpio py t a
+	rm -rf "$root"
+	mkdir -p "$root"/usr/{bin,sbin,lib,lib64} "$root"/{proc,sys,dev,tmp,run,root,etc,src}
+	for d in bin sbin lib lib64; do ln -s usr/$d "$root/$d"; done
+
+	# The tests find config/ and tests/ as in a source tree; build/ is where
+	# init mounts a scratch disk, so jitterd itself is elsewhere ($JITTERD).
+	mkdir -p "$root/src/build" "$root/src/tests" "$root/usr/local/sbin"
+	cp build/jitterd "$root/usr/local/sbin/"
+	copy_libs "$root" build/jitterd
+	cp -r VERSION config "$root/src/"
+	cp -r tests/integration tests/vmtest "$root/src/tests/"
+	find "$root/src" -name __pycache__ -prune -exec rm -rf {} +
+
+	# Debian's programs, not whatever else is first in PATH (pyenv shims...).
+	for t in $TOOLS; do
+		t=$(PATH=/usr/sbin:/usr/bin command -v "$t") || die "$t is missing (scripts/install-deps.sh installs it)"
+		copy_program "$root" "$t"
+	done
+	# python3 is a symlink to python3.X: copy_program made it a file; its stdlib
+	# without what tests never import (the compiled .pyc files stay: TCG
+	# makes compiling at import time slow).
+	py=$(readlink -f /usr/bin/python3)
+	py=$(basename "$py")
+	tar -C / -c --exclude=test --exclude=tests --exclude=idlelib --exclude=tkinter \
+		--exclude=turtledemo --exclude=ensurepip --exclude=lib2to3 --exclude=pydoc_data \
+		--exclude=distutils --exclude='config-3*' --exclude=site-packages \
+		--exclude=dist-packages --exclude=sitecustomize.py --exclude='_test*.so' \
+		--exclude='*.opt-1.pyc' --exclude='*.opt-2.pyc' "usr/lib/$py" | tar -C "$root" -x
+	for t in "$root/usr/lib/$py"/lib-dynload/*.so; do
+		copy_libs "$root" "${t#"$root"}"
+	done
+	# busybox for everything else (mount, ip, poweroff...).
+	cp /usr/bin/busybox "$root/usr/bin/busybox"
+	for a in $(/usr/bin/busybox --list); do
+		[ -e "$root/usr/bin/$a" ] || [ -e "$root/usr/sbin/$a" ] || ln -s busybox "$root/usr/bin/$a"
+	done
+	printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
+	printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+	printf '127.0.0.1 localhost\n::1 localhost\n' >"$root/etc/hosts"
+	cp tests/vmtest/init "$root/init"
+	# Uncompressed: the kernel unpacks it faster than it would inflate it under TCG.
+	(cd "$root" && find . | cpio -o -H newc -R 0:0 --quiet) >"$out"
+	rm -rf "$root"
+	echo "vmtest: initramfs $(du -h "$out" | cut -f1)" >&2
+}
+
+# Boot one kernel (its cache directory); the guest's report goes to
+# $CACHE/results/<package>.txt.
+run_kernel() {
+	local dir=$1 pkg kname results console rc=0 kopt start
+	pkg=$(basename "$dir")
+	mkdir -p "$CACHE/results"
+	results=$CACHE/results/$pkg.txt
+	console=$CACHE/results/$pkg.console
+	rm -f "$results" "$console"
+	: >"$results"
+	cat "$CACHE/initramfs.cpio" "$dir/modules.cpio" >"$CACHE/initrd.cpio"
+	rm -f "$CACHE/disk.img"
+	truncate -s 256M "$CACHE/disk.img"
+	# tsc=reliable: otherwise the kernel finds the emulated TSCs out of
+	# step and reads the time from the emulated HPET, a device access for
+	# every clock read (bpf_ktime_get_ns() included), as no real host does.
+	kopt="console=ttyS0 panic=-1 tsc=reliable jitterd.scale=$SCALE"
+	[ -n "${VMTEST_K:-}" ] && kopt="$kopt jitterd.k=$VMTEST_K"
+	echo "=== $pkg $(cat "$dir/version") (timeout ${TIMEOUT}s)"
+	start=$SECONDS
+	# One host thread runs both vCPUs in turn (thread=single): with a thread
+	# per vCPU, waking a halted vCPU takes milliseconds and a pipe ping-pong
+	# between the two CPUs runs 30 times slower. It also leaves the other
+	# host CPU free.
+	# Show the guest's report as it comes; the console keeps kernel messages.
+	# Test lines name the kernel (the package's, which is also its uname -r).
+	kname=${pkg#linux-image-}
+	kname=${kname%-unsigned}
+	tail -n +1 -f "$results" |
+		sed -u -e 's/\r$//' -e "/^\(PASS\|FAIL\|SKIP\|N\/A \) /{s//\1 $kname /;b}" -e 's/^/    /' &
+	local tailpid=$!
+	timeout "$TIMEOUT" qemu-system-x86_64 -nodefaults -display none -no-reboot \
+		-accel tcg,thread=single -cpu max -smp 2 -m "$MEM" \
+		-kernel "$dir/vmlinuz" -initrd "$CACHE/initrd.cpio" -append "$kopt" \
+		-drive "file=$CACHE/disk.img,if=virtio,format=raw,cache=unsafe" \
+		-serial "file:$console" -serial "file:$results" </dev/null 2>>"$console" || rc=$?
+	sleep 0.5
+	kill "$tailpid" 2>/dev/null || true
+	wait "$tailpid" 2>/dev/null || true
+	sed -i 's/\r$//' "$results"
+	if [ "$rc" -eq 124 ]; then
+		echo "FAIL $pkg: the guest did not finish within ${TIMEOUT}s; console: $console"
+		tail -n 20 "$console"
+		return 1
+	fi
+	if ! grep -q '^VMTEST rc 0$' "$results"; then
+		echo "FAIL $pkg: $(grep '^VMTEST rc' "$results" || echo 'the guest stopped before the tests finished') ($((SECONDS - start))s); console: $console"
+		grep -q '^VMTEST rc' "$results" || tail -n 20 "$console"
+		return 1
+	fi
+	echo "ok   $pkg ($((SECONDS - start))s)"
+}
+
+[ $# -gt 0 ] || die "usage: scripts/vmtest.sh all | KERNEL... (KERNEL: $MATRIX or linux-image-*)"
+[ -x build/jitterd ] || die "build/jitterd is missing: run make first"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (scripts/install-deps.sh installs it)"
+kernels=("$@")
+[ "$1" = all ] && read -r -a kernels <<<"$MATRIX"
+for k in "${kernels[@]}"; do
+	package_re "$k" >/dev/null || die "unknown kernel '$k' (use all, $MATRIX or a linux-image-* package name)"
+done
+
+build_initramfs
+failed=0
+reports=()
+for k in "${kernels[@]}"; do
+	dir=$(fetch_kernel "$k") || {
+		failed=1
+		continue
+	}
+	run_kernel "$dir" || failed=1
+	reports+=("$CACHE/results/$(basename "$dir").txt")
+done
+coverage=()
+[ "$1" = all ] && coverage=(--coverage)
+[ ${#reports[@]} -gt 0 ] && { python3 tests/vmtest/matrix.py "${coverage[@]}" "${reports[@]}" || failed=1; }
+exit "$failed"
