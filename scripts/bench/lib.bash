@@ -96,3 +96,31 @@ for p in sorted(runs):
         print(p, int(runs[p]), "%.1f" % (secs[p] * 1e9 / runs[p]))
 PY
 }
+
+# side_by_side ROUNDS MEASURE EMPTY_OBJ JITTERD_CONFIG: rounds of three runs
+# of the command MEASURE (which prints one throughput figure): without
+# anything, with the empty programs, with jitterd; prints each round and the
+# median ratios against "without".
+side_by_side() {
+	local rounds=$1 measure=$2 empty_obj=$3 config=$4 i without empty with
+	printf '%5s %14s %14s %14s %8s %8s\n' round without empty jitterd empty/w jitterd/w
+	: >"$tmp/empty_ratios"
+	: >"$tmp/jitterd_ratios"
+	for i in $(seq "$rounds"); do
+		without=$($measure)
+		start empty "$empty_obj"
+		empty=$($measure)
+		stop
+		start jitterd "$config"
+		with=$($measure)
+		stop
+		ratio "$empty" "$without" >>"$tmp/empty_ratios"
+		echo >>"$tmp/empty_ratios"
+		ratio "$with" "$without" >>"$tmp/jitterd_ratios"
+		echo >>"$tmp/jitterd_ratios"
+		printf '%5d %14s %14s %14s %8s %8s\n' "$i" "$without" "$empty" "$with" \
+			"$(ratio "$empty" "$without")" "$(ratio "$with" "$without")"
+	done
+	echo "median throughput ratio, empty programs / without: $(median <"$tmp/empty_ratios")"
+	echo "median throughput ratio, jitterd / without:        $(median <"$tmp/jitterd_ratios")"
+}

@@ -30,24 +30,7 @@ pipe_ops() {
 }
 
 echo "== perf bench sched pipe -l $loops pinned to CPU $bench_cpu; jitterd (sched collector) / bpfload on CPU $daemon_cpu; $(uname -r)"
-printf '%5s %12s %12s %12s %8s %8s\n' round without empty jitterd empty/w jitterd/w
-: >"$tmp/empty_ratios"
-: >"$tmp/jitterd_ratios"
-for i in $(seq "$rounds"); do
-	without=$(pipe_ops)
-	start empty "$empty_obj"
-	empty=$(pipe_ops)
-	stop
-	start jitterd "$tmp/jitterd.yaml"
-	with=$(pipe_ops)
-	stop
-	echo "$(ratio "$empty" "$without")" >>"$tmp/empty_ratios"
-	echo "$(ratio "$with" "$without")" >>"$tmp/jitterd_ratios"
-	printf '%5d %12s %12s %12s %8s %8s\n' "$i" "$without" "$empty" "$with" \
-		"$(ratio "$empty" "$without")" "$(ratio "$with" "$without")"
-done
-echo "median throughput ratio, empty programs / without: $(median <"$tmp/empty_ratios")"
-echo "median throughput ratio, jitterd / without:        $(median <"$tmp/jitterd_ratios")"
+side_by_side "$rounds" pipe_ops "$empty_obj" "$tmp/jitterd.yaml"
 
 echo "== per-program cost from kernel BPF stats (kernel.bpf_stats_enabled=1 for this step only)"
 stats_on

@@ -137,21 +137,4 @@ for hook, (a, b) in phases.items():
 PY
 
 echo "== loopback TCP throughput: iperf3 -t $secs, server on CPU $server_cpu, client (and jitterd/bpfload) on CPU $client_cpu"
-printf '%5s %14s %14s %14s %8s %8s\n' round without empty jitterd empty/w jitterd/w
-: >"$tmp/empty_ratios"
-: >"$tmp/jitterd_ratios"
-for i in $(seq "$rounds"); do
-	without=$(tcp_bps)
-	run empty
-	empty=$(tcp_bps)
-	stop
-	run matched
-	with=$(tcp_bps)
-	stop
-	echo "$(ratio "$empty" "$without")" >>"$tmp/empty_ratios"
-	echo "$(ratio "$with" "$without")" >>"$tmp/jitterd_ratios"
-	printf '%5d %14s %14s %14s %8s %8s\n' "$i" "$without" "$empty" "$with" \
-		"$(ratio "$empty" "$without")" "$(ratio "$with" "$without")"
-done
-echo "median throughput ratio, empty programs / without: $(median <"$tmp/empty_ratios")"
-echo "median throughput ratio, jitterd / without:        $(median <"$tmp/jitterd_ratios")"
+side_by_side "$rounds" tcp_bps "$empty_obj" "$tmp/matched.yaml"

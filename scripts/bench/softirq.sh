@@ -44,24 +44,7 @@ iperf_bps() {
 }
 
 echo "== iperf3 loopback TCP, ${secs}s, client and server on CPU $bench_cpu; jitterd/bpfload on CPU $daemon_cpu; $(uname -r); $(date -u +%FT%TZ); load $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%5s %14s %14s %14s %8s %8s\n' round without empty jitterd empty/w jitterd/w
-: >"$tmp/empty_ratios"
-: >"$tmp/jitterd_ratios"
-for i in $(seq "$rounds"); do
-	without=$(iperf_bps)
-	start empty "$empty_obj"
-	empty=$(iperf_bps)
-	stop
-	start jitterd "$tmp/jitterd.yaml"
-	with=$(iperf_bps)
-	stop
-	echo "$(ratio "$empty" "$without")" >>"$tmp/empty_ratios"
-	echo "$(ratio "$with" "$without")" >>"$tmp/jitterd_ratios"
-	printf '%5d %14s %14s %14s %8s %8s\n' "$i" "$without" "$empty" "$with" \
-		"$(ratio "$empty" "$without")" "$(ratio "$with" "$without")"
-done
-echo "median throughput ratio, empty programs / without: $(median <"$tmp/empty_ratios")"
-echo "median throughput ratio, jitterd / without:        $(median <"$tmp/jitterd_ratios")"
+side_by_side "$rounds" iperf_bps "$empty_obj" "$tmp/jitterd.yaml"
 
 # Traffic for the softirq hooks and synchronous writes for the interrupt ones.
 load() {
