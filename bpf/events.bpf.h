@@ -10,7 +10,10 @@
 
 #include <bpf/bpf_helpers.h>
 
-#include "events.h"
+#include "event.h"
+
+/* The collector's place in the daemon's table: set before load. */
+const volatile __u8 jd_collector_id;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -26,7 +29,7 @@ struct {
 } events_dropped SEC(".maps");
 
 /* size must be a compile-time constant (sizeof the event struct). */
-static __always_inline void *event_reserve(__u32 size, enum jd_event_type type)
+static __always_inline void *event_reserve(__u32 size, __u8 type)
 {
 	struct jd_event_hdr *h = bpf_ringbuf_reserve(&events, size, 0);
 
@@ -40,6 +43,7 @@ static __always_inline void *event_reserve(__u32 size, enum jd_event_type type)
 	}
 	h->time_ns = bpf_ktime_get_ns();
 	h->cpu = bpf_get_smp_processor_id();
+	h->collector = jd_collector_id;
 	h->type = type;
 	h->len = size;
 	return h;

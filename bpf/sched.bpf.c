@@ -171,7 +171,7 @@ static __always_inline struct jd_runq_event *switch_in(struct jd_sched_cpu *c, s
 	if (latency < runq_threshold_ns)
 		return NULL;
 	c->runq_outliers++;
-	e = event_reserve(sizeof(*e), JD_EVENT_RUNQ_LATENCY);
+	e = event_reserve(sizeof(*e), JD_SCHED_EVENT_RUNQ_LATENCY);
 	if (!e)
 		return NULL;
 	e->latency_ns = latency;
@@ -382,7 +382,7 @@ int wake_new_tp(struct trace_event_raw_sched_wakeup_template *ctx)
 static __always_inline struct jd_task_event *task_event(enum jd_task_change change, __u32 pid,
 							__u32 tgid, struct jd_task *t)
 {
-	struct jd_task_event *e = event_reserve(sizeof(*e), JD_EVENT_TASK);
+	struct jd_task_event *e = event_reserve(sizeof(*e), JD_SCHED_EVENT_TASK);
 
 	if (!e)
 		return NULL;

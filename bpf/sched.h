@@ -7,7 +7,7 @@
 #include <linux/types.h>
 #endif
 
-#include "events.h"
+#include "event.h"
 #include "hist.h"
 
 #define JD_COMM_LEN 16 /* the kernel's TASK_COMM_LEN, NUL included */
@@ -51,7 +51,13 @@ struct jd_task {
 	__u32 pad;
 };
 
-/* JD_EVENT_RUNQ_LATENCY: a wait at or over events.runqueue_latency_threshold. */
+/* The events of this collector (jd_event_hdr.type). */
+enum jd_sched_event {
+	JD_SCHED_EVENT_RUNQ_LATENCY, /* struct jd_runq_event */
+	JD_SCHED_EVENT_TASK,	     /* struct jd_task_event */
+};
+
+/* JD_SCHED_EVENT_RUNQ_LATENCY: a wait at or over events.runqueue_latency_threshold. */
 struct jd_runq_event {
 	struct jd_event_hdr hdr; /* time: when the task got the CPU */
 	__u64 latency_ns;
@@ -72,7 +78,7 @@ enum jd_task_change {
 	JD_TASK_FORK,	/* a new process whose parent is in no workload */
 };
 
-/* JD_EVENT_TASK: a task that may now belong to another workload. */
+/* JD_SCHED_EVENT_TASK: a task that may now belong to another workload. */
 struct jd_task_event {
 	struct jd_event_hdr hdr;
 	__u32 pid;

@@ -410,7 +410,7 @@ static __always_inline void drop_event(struct jd_sock_class_cpu *c, int cls, int
 	c->event_jiffies = now;
 	if (!have_flow)
 		have_flow = !skb_flow(skb, f);
-	e = event_reserve(sizeof(*e), JD_EVENT_SOCKET_DROP);
+	e = event_reserve(sizeof(*e), JD_SOCK_EVENT_DROP);
 	if (!e)
 		return;
 	e->class_id = cls;

@@ -7,7 +7,7 @@
 #include <linux/types.h>
 #endif
 
-#include "events.h"
+#include "event.h"
 #include "hist.h"
 
 #define JD_SOCK_MAX_CLASSES 32 /* a class is a bit of a __u32 mask */
@@ -82,7 +82,12 @@ struct jd_sock_class_cpu {
 	__u64 event_jiffies; /* at most one drop event per class, CPU and tick */
 };
 
-/* JD_EVENT_SOCKET_DROP: a packet that a socket of a class dropped. */
+/* The events of this collector (jd_event_hdr.type). */
+enum jd_sock_event {
+	JD_SOCK_EVENT_DROP, /* struct jd_sock_drop_event */
+};
+
+/* JD_SOCK_EVENT_DROP: a packet that a socket of a class dropped. */
 struct jd_sock_drop_event {
 	struct jd_event_hdr hdr;
 	__u8 class_id;

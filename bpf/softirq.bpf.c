@@ -84,7 +84,7 @@ static __always_inline void on_softirq_entry(__u32 vec)
 
 static __always_inline void report_long_run(__u32 vec, __u64 duration, __u64 hardirq)
 {
-	struct jd_softirq_event *e = event_reserve(sizeof(*e), JD_EVENT_SOFTIRQ);
+	struct jd_softirq_event *e = event_reserve(sizeof(*e), JD_SOFTIRQ_EVENT_LONG_RUN);
 
 	if (!e)
 		return;

@@ -7,7 +7,7 @@
 #include <linux/types.h>
 #endif
 
-#include "events.h"
+#include "event.h"
 #include "hist.h"
 
 /*
@@ -46,7 +46,12 @@ struct jd_softirq_cpu {
 	struct jd_softirq_vec vec[JD_NR_SOFTIRQS];
 };
 
-/* JD_EVENT_SOFTIRQ: a run longer than events.softirq_duration_threshold. */
+/* The events of this collector (jd_event_hdr.type). */
+enum jd_softirq_event_type {
+	JD_SOFTIRQ_EVENT_LONG_RUN, /* struct jd_softirq_event */
+};
+
+/* JD_SOFTIRQ_EVENT_LONG_RUN: a run longer than events.softirq_duration_threshold. */
 struct jd_softirq_event {
 	struct jd_event_hdr hdr; /* time_ns: when the run ended */
 	__u64 duration_ns;	 /* as in the duration histogram */

@@ -1,9 +1,20 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A collector is one kernel concept end to end: bpf/<name>.bpf.c, the
- * structs it shares in bpf/<name>.h, and daemon/<name>.c, which exports one
- * `struct collector_ops` listed in daemon/collectors.c. Nothing else needs
- * to know it exists.
+ * structs it shares in bpf/<name>.h, and daemon/<name>.c, which defines one
+ * `struct collector_ops` named <name>_collector and lists it in the
+ * COLLECTORS row of daemon/collectors.c. Nothing else needs to know it
+ * exists.
+ *
+ * The ops are mostly declarations: the probes, the events and the hooks
+ * that set the object up. collectors.c runs the one lifecycle every
+ * collector shares:
+ *
+ *   open the skeleton -> point its events maps at the shared ring ->
+ *   choose each wanted probe's attach type -> configure() -> load ->
+ *   loaded() -> register the events -> attach -> attached()
+ *
+ * and tears down in reverse through one path, whatever step failed.
  */
 #ifndef JD_COLLECTOR_H
 #define JD_COLLECTOR_H
@@ -12,6 +23,7 @@
 #include <stdio.h>
 
 #include "config.h"
+#include "events.h"
 #include "metrics.h"
 #include "probe.h"
 
@@ -19,28 +31,50 @@ struct collector;
 
 struct collector_ops {
 	const char *name;
+	/* Opens the bpftool skeleton: COLLECTOR_SKELETON(name) defines it. */
+	void *(*open)(void);
+	size_t priv_size; /* c->priv: zeroed state of this size, freed after finish() */
+
+	/* Hooks, in attach order (see bpf/<name>.bpf.c for why that order). */
+	const struct probe_def *probes;
+	unsigned n_probes;
+	const struct event_def *events;
+	unsigned n_events;
+
 	/* Whether to start: enabled in the config and something to watch. */
 	bool (*enabled)(const struct jd_config *cfg);
-	/*
-	 * Open the BPF object, set its tunables, fill c->probes, call
-	 * probes_select(), load, probes_attach(). Return 0, or a negative
-	 * errno when the collector cannot run at all (it is then skipped;
-	 * probes that merely failed to attach are not an error).
-	 */
-	int (*start)(struct collector *c, const struct jd_config *cfg);
+	/* Before load, probes chosen: tunables, map sizes, lookup buffers. */
+	int (*configure)(struct collector *c, const struct jd_config *cfg);
+	/* Optional. After load, before attach: fill maps. */
+	int (*loaded)(struct collector *c, const struct jd_config *cfg);
+	/* Optional. After attach. */
+	void (*attached)(struct collector *c, const struct jd_config *cfg);
 	/* Read the BPF maps and describe metrics; runs at scrape time. */
 	void (*collect)(struct collector *c, struct metrics *m);
-	/* Detach and free everything start() acquired. */
-	void (*stop)(struct collector *c);
+	/* Optional. Free what the hooks allocated in priv (not priv itself). */
+	void (*finish)(struct collector *c);
 };
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* The skeleton opener of bpf/<name>.bpf.c for collector_ops.open. */
+#define COLLECTOR_SKELETON(name)                                                                   \
+	static void *name##_open(void)                                                             \
+	{                                                                                          \
+		return name##_bpf__open();                                                         \
+	}
 
 struct collector {
 	const struct collector_ops *ops;
-	struct probe *probes;
-	unsigned n_probes;
+	unsigned id;		/* in the table, and in each event's header */
+	void *skel;		/* the skeleton: struct <name>_bpf * */
+	struct bpf_object *obj; /* the skeleton's object */
 	void *priv;
+	int nr_cpus; /* possible CPUs: per-CPU maps have this many values */
+	struct probe *probes;
+	unsigned n_probes; /* the wanted ones, in attach order */
 	bool running;
-	int start_err; /* what start() returned when it failed */
+	int start_err; /* why it is not running */
 };
 
 /* The table: every collector jitterd has. */
@@ -48,12 +82,12 @@ extern struct collector collectors[];
 extern const unsigned n_collectors;
 
 /* Start the enabled collectors; returns how many run. */
-int collectors_start(const struct jd_config *cfg);
+int collectors_init(const struct jd_config *cfg);
 void collectors_collect(struct metrics *m);
-void collectors_stop(void);
+void collectors_finish(void);
 /*
  * `jitterd --probes`: one line per probe of every collector (started in
- * probes_survey() mode) with the attach type chosen, the ones that work, and
+ * probe_survey() mode) with the attach type chosen, the ones that work, and
  * why the others fail.
  */
 void collectors_report(FILE *out, const struct jd_config *cfg);

@@ -1,43 +1,136 @@
 // SPDX-License-Identifier: MIT
 #include "collector.h"
 
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
 
-extern const struct collector_ops sched_collector;
-extern const struct collector_ops softirq_collector;
-extern const struct collector_ops sockets_collector;
+/* The table: one row per collector, in start order. */
+#define COLLECTORS(X) X(sched) X(softirq) X(sockets)
 
-struct collector collectors[] = {
-	{ .ops = &sched_collector },
-	{ .ops = &softirq_collector },
-	{ .ops = &sockets_collector },
-};
+#define DECLARE(name) extern const struct collector_ops name##_collector;
+#define ROW(name)     { .ops = &name##_collector },
+COLLECTORS(DECLARE)
+struct collector collectors[] = { COLLECTORS(ROW) };
 const unsigned n_collectors = sizeof(collectors) / sizeof(collectors[0]);
 
-int collectors_start(const struct jd_config *cfg)
+/* Every bpftool skeleton starts with these two members. */
+struct skeleton_head {
+	struct bpf_object_skeleton *skeleton;
+	struct bpf_object *obj;
+};
+
+/*
+ * The one way down, from whatever point collector_start() reached: every
+ * step undoes only what was done, in reverse.
+ */
+static void collector_stop(struct collector *c)
+{
+	events_unregister(c->id);
+	probe_detach(c->probes, c->n_probes);
+	if (c->priv && c->ops->finish)
+		c->ops->finish(c);
+	if (c->skel) {
+		bpf_object__destroy_skeleton(((struct skeleton_head *)c->skel)->skeleton);
+		free(c->skel);
+	}
+	free(c->probes);
+	free(c->priv);
+	c->skel = NULL;
+	c->obj = NULL;
+	c->probes = NULL;
+	c->priv = NULL;
+	c->n_probes = 0;
+	c->running = false;
+}
+
+/* The wanted probes of c, resolved in its object. */
+static int collector_probes(struct collector *c, const struct jd_config *cfg)
+{
+	const struct collector_ops *ops = c->ops;
+	struct bpf_program *prog;
+
+	c->probes = calloc(ops->n_probes ? ops->n_probes : 1, sizeof(*c->probes));
+	if (!c->probes)
+		return -ENOMEM;
+	/* probe_select() turns on the one variant of each probe that will be used. */
+	bpf_object__for_each_program(prog, c->obj) bpf_program__set_autoload(prog, false);
+	for (unsigned i = 0; i < ops->n_probes; i++)
+		if (!ops->probes[i].wanted || ops->probes[i].wanted(cfg))
+			probe_resolve(&c->probes[c->n_probes++], &ops->probes[i], c->obj);
+	probe_select(c->probes, c->n_probes);
+	return 0;
+}
+
+static int collector_start(struct collector *c, const struct jd_config *cfg)
+{
+	const struct collector_ops *ops = c->ops;
+	const char *step;
+	int err;
+
+	step = "opening its BPF object";
+	c->nr_cpus = libbpf_num_possible_cpus();
+	c->priv = calloc(1, ops->priv_size ? ops->priv_size : 1);
+	c->skel = ops->open();
+	if (c->nr_cpus <= 0 || !c->priv || !c->skel) {
+		err = c->nr_cpus < 0 ? c->nr_cpus : -ENOMEM;
+		goto fail;
+	}
+	c->obj = ((struct skeleton_head *)c->skel)->obj;
+	step = "sharing the events ring";
+	err = events_share(c->obj, c->id);
+	if (!err) {
+		step = "choosing its probes";
+		err = collector_probes(c, cfg);
+	}
+	if (!err) {
+		step = "configuring it";
+		err = ops->configure(c, cfg);
+	}
+	if (!err) {
+		step = "loading its BPF programs";
+		err = bpf_object__load_skeleton(((struct skeleton_head *)c->skel)->skeleton);
+	}
+	if (!err && ops->loaded) {
+		step = "filling its maps";
+		err = ops->loaded(c, cfg);
+	}
+	if (!err) {
+		step = "registering its events";
+		err = events_register(c->id, ops->events, ops->n_events, c);
+	}
+	if (err)
+		goto fail;
+	probe_attach(c->probes, c->n_probes);
+	if (ops->attached)
+		ops->attached(c, cfg);
+	c->running = true;
+	return 0;
+fail:
+	log_err("collector %s: %s: %s", ops->name, step, strerror(-err));
+	collector_stop(c);
+	return err;
+}
+
+int collectors_init(const struct jd_config *cfg)
 {
 	int running = 0;
 
 	for (unsigned i = 0; i < n_collectors; i++) {
 		struct collector *c = &collectors[i];
-		int err;
 
+		c->id = i;
 		if (!c->ops->enabled(cfg)) {
 			log_info("collector %s: off (disabled, or nothing for it to watch in the "
 				 "config)",
 				 c->ops->name);
 			continue;
 		}
-		err = c->ops->start(c, cfg);
-		c->start_err = err;
-		if (err) {
-			log_err("collector %s: cannot start: %s", c->ops->name, strerror(-err));
-			continue;
-		}
-		c->running = true;
-		running++;
+		c->start_err = collector_start(c, cfg);
+		if (!c->start_err)
+			running++;
 	}
 	return running;
 }
@@ -49,14 +142,11 @@ void collectors_collect(struct metrics *m)
 			collectors[i].ops->collect(&collectors[i], m);
 }
 
-void collectors_stop(void)
+void collectors_finish(void)
 {
-	for (unsigned i = n_collectors; i-- > 0;) {
-		if (!collectors[i].running)
-			continue;
-		collectors[i].ops->stop(&collectors[i]);
-		collectors[i].running = false;
-	}
+	for (unsigned i = n_collectors; i-- > 0;)
+		if (collectors[i].running)
+			collector_stop(&collectors[i]);
 }
 
 /* One row of the --probes table; "-" stands for nothing. */

@@ -2,27 +2,28 @@
 #include "events.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "json.h"
 #include "log.h"
 
 #define EVENTS_RING_BYTES (1u << 20)
 
-struct event_type {
-	const char *name;
-	size_t min_len;
-	event_handler handler;
-	void *ctx;
+struct source {
+	const struct event_def *defs;
+	unsigned n;
+	struct collector *c;
 };
 
 static struct {
 	int map_fd, dropped_fd;
 	struct ring_buffer *ring;
-	struct event_type types[JD_EVENT_TYPES];
+	struct source sources[EVENTS_MAX_SOURCES];
 	uint64_t received, malformed;
 	int64_t mono_to_real_ns; /* refreshed at each drain */
 	/* The log: a circular array of JSON lines, oldest at `next` once full. */
@@ -41,33 +42,18 @@ static int64_t clock_ns(clockid_t clk)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-void json_string(struct buf *b, const char *s, size_t max)
-{
-	buf_putc(b, '"');
-	for (size_t i = 0; i < max && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			buf_printf(b, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f) /* comms are bytes, not UTF-8 */
-			buf_printf(b, "\\u%04x", c);
-		else
-			buf_putc(b, (char)c);
-	}
-	buf_putc(b, '"');
-}
-
 /* RFC 3339 UTC with nanoseconds: what a person at 3 a.m. can read. */
-static void json_time(struct buf *b, uint64_t mono_ns)
+static json_t *json_time(uint64_t mono_ns)
 {
 	int64_t real = (int64_t)mono_ns + ev.mono_to_real_ns;
 	time_t sec = (time_t)(real / 1000000000);
 	struct tm tm;
-	char s[32];
+	char s[32], full[48];
 
 	gmtime_r(&sec, &tm);
 	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
-	buf_printf(b, "\"%s.%09lldZ\"", s, (long long)(real % 1000000000));
+	snprintf(full, sizeof(full), "%s.%09lldZ", s, (long long)(real % 1000000000));
+	return json_string(full);
 }
 
 static void log_append(const struct buf *line)
@@ -86,25 +72,30 @@ static void log_append(const struct buf *line)
 static int on_event(void *ctx, void *data, size_t len)
 {
 	const struct jd_event_hdr *h = data;
-	const struct event_type *t;
+	const struct source *src;
+	const struct event_def *d;
+	json_t *obj;
 
 	(void)ctx;
 	ev.received++;
-	if (len < sizeof(*h) || h->type >= JD_EVENT_TYPES || !ev.types[h->type].handler ||
-	    len < ev.types[h->type].min_len) {
+	if (len < sizeof(*h) || h->type >= (src = &ev.sources[h->collector])->n ||
+	    len < src->defs[h->type].size) {
 		ev.malformed++;
 		return 0;
 	}
-	t = &ev.types[h->type];
-	buf_reset(&ev.line);
-	buf_puts(&ev.line, "{\"time\":");
-	json_time(&ev.line, h->time_ns);
-	buf_printf(&ev.line, ",\"cpu\":%u,\"type\":\"%s\"", h->cpu, t->name);
-	if (t->handler(t->ctx, data, &ev.line)) {
-		buf_putc(&ev.line, '}');
-		if (!ev.line.oom)
+	d = &src->defs[h->type];
+	obj = json_object();
+	if (!obj)
+		return 0;
+	json_object_set_new(obj, "time", json_time(h->time_ns));
+	json_object_set_new(obj, "cpu", json_integer(h->cpu));
+	json_object_set_new(obj, "type", json_string(d->name));
+	if (d->handle(src->c, data, obj)) {
+		buf_reset(&ev.line);
+		if (!json_append(&ev.line, obj))
 			log_append(&ev.line);
 	}
+	json_decref(obj);
 	return 0;
 }
 
@@ -141,31 +132,84 @@ fail:
 	return err;
 }
 
-int events_register(enum jd_event_type type, const char *name, size_t min_len,
-		    event_handler handler, void *ctx)
+int events_register(unsigned source, const struct event_def *defs, unsigned n, struct collector *c)
 {
-	if (type <= 0 || type >= JD_EVENT_TYPES || ev.types[type].handler)
+	if (source >= EVENTS_MAX_SOURCES || ev.sources[source].defs)
 		return -EINVAL;
-	ev.types[type] = (struct event_type){ name, min_len, handler, ctx };
+	ev.sources[source] = (struct source){ defs, n, c };
 	return 0;
 }
 
-void events_unregister(enum jd_event_type type)
+void events_unregister(unsigned source)
 {
-	if (type > 0 && type < JD_EVENT_TYPES)
-		memset(&ev.types[type], 0, sizeof(ev.types[type]));
+	if (source < EVENTS_MAX_SOURCES)
+		memset(&ev.sources[source], 0, sizeof(ev.sources[source]));
 }
 
-int events_share(struct bpf_object *obj)
+/* Set the __u8 global `name` of obj's .rodata (const volatile), before load. */
+static int set_rodata_u8(struct bpf_object *obj, const char *name, __u8 value)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct btf_var_secinfo *vsi;
+	const struct btf_type *sec;
+	struct bpf_map *map;
+	const void *initial;
+	size_t size;
+	int id;
+
+	id = btf ? btf__find_by_name_kind(btf, ".rodata", BTF_KIND_DATASEC) : -ENOENT;
+	if (id < 0)
+		return id;
+	sec = btf__type_by_id(btf, id);
+	bpf_object__for_each_map(map, obj)
+	{
+		const char *n = bpf_map__name(map);
+		size_t len = strlen(n);
+
+		/* Not .rodata.str1.1 and the like: libbpf names it <obj>.rodata. */
+		if (bpf_map__is_internal(map) && len >= 7 && !strcmp(n + len - 7, ".rodata"))
+			break;
+	}
+	initial = map ? bpf_map__initial_value(map, &size) : NULL;
+	if (!initial)
+		return -ENOENT;
+	vsi = btf_var_secinfos(sec);
+	for (unsigned i = 0; i < btf_vlen(sec); i++, vsi++) {
+		const struct btf_type *var = btf__type_by_id(btf, vsi->type);
+		char *copy;
+		int err;
+
+		if (strcmp(btf__name_by_offset(btf, var->name_off), name) ||
+		    vsi->offset + sizeof(value) > size)
+			continue;
+		/* The API's way to write it: a whole new initial value. */
+		copy = malloc(size);
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, initial, size);
+		copy[vsi->offset] = (char)value;
+		err = bpf_map__set_initial_value(map, copy, size);
+		free(copy);
+		return err;
+	}
+	return -ENOENT;
+}
+
+int events_share(struct bpf_object *obj, unsigned source)
 {
 	struct bpf_map *ring = bpf_object__find_map_by_name(obj, "events");
 	struct bpf_map *dropped = bpf_object__find_map_by_name(obj, "events_dropped");
 	int err = 0;
 
-	if (ring)
-		err = bpf_map__reuse_fd(ring, ev.map_fd);
+	if (!ring)
+		return 0; /* an object that sends no events */
+	if (source >= EVENTS_MAX_SOURCES)
+		return -EINVAL;
+	err = bpf_map__reuse_fd(ring, ev.map_fd);
 	if (!err && dropped)
 		err = bpf_map__reuse_fd(dropped, ev.dropped_fd);
+	if (!err)
+		err = set_rodata_u8(obj, "jd_collector_id", (__u8)source);
 	return err;
 }
 

@@ -201,9 +201,9 @@ static unsigned add_limit(struct MHD_OptionItem *opt, enum MHD_OPTION option, un
 	return 1;
 }
 
-struct http_server *http_start(const struct sockaddr *addr, socklen_t addrlen,
-			       const struct http_route *routes, unsigned n_routes,
-			       const struct http_limits *limits)
+struct http_server *http_init(const struct sockaddr *addr, socklen_t addrlen,
+			      const struct http_route *routes, unsigned n_routes,
+			      const struct http_limits *limits)
 {
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
 	struct MHD_OptionItem opts[6];
@@ -270,7 +270,7 @@ struct http_server *http_start(const struct sockaddr *addr, socklen_t addrlen,
 	log_info("http: listening on %s (port %u)", where, s->port);
 	return s;
 fail:
-	http_stop(s);
+	http_finish(s);
 	return NULL;
 }
 
@@ -298,7 +298,7 @@ unsigned http_port(const struct http_server *s)
 	return s->port;
 }
 
-void http_stop(struct http_server *s)
+void http_finish(struct http_server *s)
 {
 	if (!s)
 		return;

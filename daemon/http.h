@@ -29,9 +29,9 @@ struct http_limits {
 struct http_server;
 
 /* Binds and listens. Returns NULL (and logs why) on failure. */
-struct http_server *http_start(const struct sockaddr *addr, socklen_t addrlen,
-			       const struct http_route *routes, unsigned n_routes,
-			       const struct http_limits *limits);
+struct http_server *http_init(const struct sockaddr *addr, socklen_t addrlen,
+			      const struct http_route *routes, unsigned n_routes,
+			      const struct http_limits *limits);
 /* The fd to watch for readability in the daemon's epoll set. */
 int http_epoll_fd(const struct http_server *s);
 /* Process whatever is ready; call when the fd is readable and on timeout. */
@@ -41,6 +41,6 @@ void http_run(struct http_server *s);
 int http_timeout_ms(struct http_server *s);
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const struct http_server *s);
-void http_stop(struct http_server *s);
+void http_finish(struct http_server *s);
 
 #endif

@@ -146,7 +146,7 @@ static struct http_server *listen_http(const struct jd_config *cfg)
 
 	if (parse_listen(cfg->listen, &addr, &len, &why))
 		return NULL; /* validated with the config already */
-	http = http_start((struct sockaddr *)&addr, len, pages, n_pages, &http_limits);
+	http = http_init((struct sockaddr *)&addr, len, pages, n_pages, &http_limits);
 	if (http) /* ":PORT" listens everywhere; localhost is where to point a browser */
 		log_info("serving http://%.*s:%u/metrics (port %u)", host_len ? host_len : 9,
 			 host_len ? cfg->listen : "localhost", http_port(http), http_port(http));
@@ -158,19 +158,19 @@ static int print_probes(const struct jd_config *cfg)
 {
 	struct utsname u;
 
-	if (privs_check() || probes_init())
+	if (privs_init() || probe_init())
 		return 1;
-	probes_survey();
+	probe_survey();
 	if (events_init(cfg)) {
-		probes_finish();
+		probe_finish();
 		return 1;
 	}
-	collectors_start(cfg);
+	collectors_init(cfg);
 	printf("kernel %s\n", uname(&u) ? "?" : u.release);
 	collectors_report(stdout, cfg);
-	collectors_stop();
+	collectors_finish();
 	events_finish();
-	probes_finish();
+	probe_finish();
 	return 0;
 }
 
@@ -190,12 +190,12 @@ int main(int argc, char **argv)
 	libbpf_set_print(libbpf_log);
 	if (opts.probes)
 		return print_probes(&cfg);
-	if (loop_block_signals() || privs_check() || probes_init() || pin_daemon(&cfg))
+	if (loop_block_signals() || privs_init() || probe_init() || pin_daemon(&cfg))
 		return 1;
 	self_init();
 	if (events_init(&cfg))
 		goto out_probes;
-	if (collectors_start(&cfg) == 0)
+	if (collectors_init(&cfg) == 0)
 		log_warn("no collector is running; serving self metrics only");
 	http = listen_http(&cfg);
 	if (!http)
@@ -204,13 +204,13 @@ int main(int argc, char **argv)
 
 	status = loop_run(http, &cfg) ? 1 : 0;
 
-	http_stop(http);
+	http_finish(http);
 	pages_finish();
 out_collectors:
-	collectors_stop();
+	collectors_finish();
 	events_finish();
 out_probes:
-	probes_finish();
+	probe_finish();
 	log_info("stopped");
 	return status;
 }

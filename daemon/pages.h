@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What jitterd serves over HTTP: the route table handed to http_start(). */
+/* What jitterd serves over HTTP: the route table handed to http_init(). */
 #ifndef JD_PAGES_H
 #define JD_PAGES_H
 

@@ -12,7 +12,7 @@
 
 #include "log.h"
 
-int privs_check(void)
+int privs_init(void)
 {
 	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "jd_check", 4, 4, 1, NULL);
 

@@ -6,7 +6,7 @@
  * Exit status 1 with a message naming what is missing when this process
  * may not load BPF programs.
  */
-int privs_check(void);
+int privs_init(void);
 
 /*
  * Once everything is loaded and attached: become an unprivileged user if

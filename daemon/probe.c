@@ -34,6 +34,12 @@ static const char *const attach_names[PROBE_ATTACH_TYPES] = {
 	[PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
 };
 
+/* The program name suffix of each variant (struct probe_def). */
+static const char *const prog_suffixes[PROBE_ATTACH_TYPES] = {
+	[PROBE_TP_BTF] = "btf",	   [PROBE_RAW_TP] = "raw",    [PROBE_TRACEPOINT] = "tp",
+	[PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
+};
+
 const char *probe_attach_name(enum probe_attach a)
 {
 	return a < PROBE_ATTACH_TYPES ? attach_names[a] : "?";
@@ -93,7 +99,7 @@ static enum probe_attach best_for(const struct probe *p)
 	return best_allowed;
 }
 
-int probes_init(void)
+int probe_init(void)
 {
 	const char *force = getenv("JITTERD_ATTACH");
 
@@ -112,12 +118,12 @@ int probes_init(void)
 	return 0;
 }
 
-void probes_survey(void)
+void probe_survey(void)
 {
 	survey = true;
 }
 
-void probes_finish(void)
+void probe_finish(void)
 {
 	btf__free(vmlinux_btf);
 	vmlinux_btf = NULL;
@@ -308,6 +314,24 @@ static int trial(const struct probe *p, enum probe_attach a, char *why, size_t l
 	}
 }
 
+void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object *obj)
+{
+	char name[64];
+
+	memset(p, 0, sizeof(*p));
+	p->name = d->name;
+	p->system = d->system;
+	p->target = d->name;
+	p->function = d->function;
+	for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++) {
+		/* Function variants without a function would have nothing to attach to. */
+		if (a >= PROBE_FENTRY && !d->function)
+			continue;
+		snprintf(name, sizeof(name), "%s_%s", d->prog, prog_suffixes[a]);
+		p->prog[a] = bpf_object__find_program_by_name(obj, name);
+	}
+}
+
 /* Append "what" to the probe's list of reasons, "; "-separated. */
 static void probe_why(struct probe *p, const char *what)
 {
@@ -317,7 +341,7 @@ static void probe_why(struct probe *p, const char *what)
 		snprintf(p->why + used, sizeof(p->why) - used, "%s%s", used ? "; " : "", what);
 }
 
-void probes_select(struct probe *probes, unsigned n)
+void probe_select(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
@@ -342,12 +366,10 @@ void probes_select(struct probe *probes, unsigned n)
 				else
 					probe_why(p, why);
 			}
-			if (p->attach == PROBE_NONE && (p->works & (1u << a))) {
-				p->attach = a;
-				continue;
-			}
 			/* Only the chosen variant is loaded: the others may not verify here. */
-			bpf_program__set_autoload(p->prog[a], false);
+			if (p->attach == PROBE_NONE && (p->works & (1u << a)))
+				p->attach = a;
+			bpf_program__set_autoload(p->prog[a], p->attach == a);
 		}
 		if (p->attach != PROBE_NONE) {
 			log_debug("probe %s: %s", p->name, probe_attach_name(p->attach));
@@ -357,7 +379,7 @@ void probes_select(struct probe *probes, unsigned n)
 	}
 }
 
-void probes_attach(struct probe *probes, unsigned n)
+void probe_attach(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
@@ -376,7 +398,7 @@ void probes_attach(struct probe *probes, unsigned n)
 	}
 }
 
-void probes_detach(struct probe *probes, unsigned n)
+void probe_detach(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		bpf_link__destroy(probes[i].link);

@@ -22,15 +22,37 @@ enum probe_attach {
 	PROBE_ATTACH_TYPES,
 };
 
+struct jd_config;
+
+/*
+ * A hook as a collector declares it. Its programs in the BPF object are
+ * named <prog>_btf, <prog>_raw, <prog>_tp (the tracepoint flavours),
+ * <prog>_fentry and <prog>_kprobe (on function): those that exist are the
+ * variants tried.
+ */
+struct probe_def {
+	const char *name;     /* the tracepoint; label value of jitterd_probe_attached{probe} */
+	const char *system;   /* its tracepoint system ("sched") */
+	const char *function; /* kernel function for the fentry/kprobe variants, or NULL */
+	const char *prog;
+	/* Whether the config needs this hook; NULL: always. Programs of hooks
+	 * that are not wanted are not loaded. */
+	bool (*wanted)(const struct jd_config *cfg);
+};
+
+/* The usual declaration: a tracepoint and no function hook. */
+#define PROBE_TRACEPOINT_DEF(sys, tp, prefix)                                                      \
+	{                                                                                          \
+		.name = (tp), .system = (sys), .prog = (prefix)                                    \
+	}
+
 struct probe {
-	/* Filled by the collector. */
-	const char *name;     /* label value of jitterd_probe_attached{probe} */
-	const char *system;   /* tracepoint system ("sched"); NULL for function hooks */
-	const char *target;   /* tracepoint name; NULL without a tracepoint */
+	const char *name;     /* from the probe_def */
+	const char *system;   /* tracepoint system */
+	const char *target;   /* tracepoint name */
 	const char *function; /* kernel function for fentry/kprobe variants */
 	struct bpf_program *prog[PROBE_ATTACH_TYPES]; /* the object's variant per attach type */
 
-	/* Filled by the probe layer. */
 	enum probe_attach attach; /* chosen, then attached; PROBE_NONE if neither */
 	unsigned works;		  /* 1u << type for each variant whose trial passed */
 	char why[256];		  /* why the variants that were tried and failed did */
@@ -38,25 +60,28 @@ struct probe {
 };
 
 /* Once per process: vmlinux BTF is required (returns -ENOENT without it). */
-int probes_init(void);
-void probes_finish(void);
+int probe_init(void);
+void probe_finish(void);
 
 /*
- * For `jitterd --probes`: from now on probes_select() tries every variant
- * (so `works` is complete) and probes_attach() attaches nothing, so that the
+ * For `jitterd --probes`: from now on probe_select() tries every variant
+ * (so `works` is complete) and probe_attach() attaches nothing, so that the
  * collectors can be started and stopped just to see what this kernel takes.
  */
-void probes_survey(void);
+void probe_survey(void);
+
+/* p from its declaration, with the variants that obj has. Before load. */
+void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object *obj);
 
 /*
- * Before the object is loaded: pick each probe's attach type and turn
- * autoload off for every other variant (and for all of them when nothing
- * works on this kernel).
+ * Before the object is loaded: pick each probe's attach type and load only
+ * that variant (none when nothing works on this kernel). Programs of no
+ * probe are the caller's to keep from loading.
  */
-void probes_select(struct probe *probes, unsigned n);
+void probe_select(struct probe *probes, unsigned n);
 /* After load: attach the chosen programs. A failure marks that probe NONE. */
-void probes_attach(struct probe *probes, unsigned n);
-void probes_detach(struct probe *probes, unsigned n);
+void probe_attach(struct probe *probes, unsigned n);
+void probe_detach(struct probe *probes, unsigned n);
 
 const char *probe_attach_name(enum probe_attach a);
 /*

@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "collector.h"
-#include "events.h"
+#include "json.h"
 #include "hist.h"
 #include "log.h"
 #include "workloads.h"
@@ -31,20 +31,8 @@
 
 #define TASKS_BY_PID_MAX 65536 /* threads followed in the pid hash */
 
-enum sched_probe {
-	PROBE_SWITCH,
-	PROBE_WAKEUP,
-	PROBE_WAKEUP_NEW,
-	PROBE_FORK, /* the rest only with workloads */
-	PROBE_EXEC,
-	PROBE_RENAME,
-	PROBE_CGROUP, /* only with workloads selected by cgroup */
-	SCHED_PROBES,
-};
-
 struct sched {
-	struct sched_bpf *skel;
-	struct probe probes[SCHED_PROBES];
+	struct sched_bpf *skel; /* the collector's, typed */
 	const struct jd_config *cfg;
 	bool task_storage; /* per-task state in task local storage, else tasks_by_pid */
 	int task_map_fd;
@@ -129,130 +117,82 @@ static void assign_initial_workload(void *ctx, int tid, unsigned workload)
  * thread's process name). Most of these are processes that neither were
  * nor could be in a workload: their name says so, skip them.
  */
-static bool on_task_event(void *ctx, const void *event, struct buf *json)
+static bool on_task_event(struct collector *c, const void *event, json_t *obj)
 {
 	const struct jd_task_event *e = event;
-	struct sched *s = ctx;
+	struct sched *s = c->priv;
 	char comm[JD_COMM_LEN + 1];
 	int tgid = (int)e->tgid;
 
-	(void)json;
+	(void)obj;
 	snprintf(comm, sizeof(comm), "%.*s", JD_COMM_LEN, e->comm);
 	if (!e->workload && e->change != JD_TASK_CGROUP && comm[0] &&
 	    !workload_comm_may_match(s->cfg, comm))
 		return false;
 	if (!tgid)
-		tgid = workloads_tgid_of((int)e->pid);
+		tgid = workload_tgid_of((int)e->pid);
 	if (tgid > 0)
-		workloads_walk_process(s->cfg, tgid, assign_workload, s);
+		workload_walk_process(s->cfg, tgid, assign_workload, s);
 	return false; /* bookkeeping, not news */
 }
 
-static bool on_runq_event(void *ctx, const void *event, struct buf *json)
+static bool on_runq_event(struct collector *c, const void *event, json_t *obj)
 {
 	const struct jd_runq_event *e = event;
-	const struct sched *s = ctx;
+	const struct sched *s = c->priv;
 	const char *workload = workload_name(s->cfg, e->workload);
 
-	buf_printf(json, ",\"pid\":%u,\"comm\":", e->pid);
-	json_string(json, e->comm, sizeof(e->comm));
-	buf_printf(json, ",\"latency_ns\":%llu", (unsigned long long)e->latency_ns);
-	if (workload) {
-		buf_puts(json, ",\"workload\":");
-		json_string(json, workload, JD_NAME_MAX);
-	}
-	buf_printf(json, ",\"prev_pid\":%u,\"prev_comm\":", e->prev_pid);
-	json_string(json, e->prev_comm, sizeof(e->prev_comm));
-	buf_printf(json, ",\"prev_ran_ns\":%llu", (unsigned long long)e->prev_ran_ns);
+	json_set_u64(obj, "pid", e->pid);
+	json_set_bytes(obj, "comm", e->comm, sizeof(e->comm));
+	json_set_u64(obj, "latency_ns", e->latency_ns);
+	if (workload)
+		json_set_str(obj, "workload", workload);
+	json_set_u64(obj, "prev_pid", e->prev_pid);
+	json_set_bytes(obj, "prev_comm", e->prev_comm, sizeof(e->prev_comm));
+	json_set_u64(obj, "prev_ran_ns", e->prev_ran_ns);
 	return true;
 }
 
+static const struct event_def sched_events[] = {
+	[JD_SCHED_EVENT_RUNQ_LATENCY] = { "runqueue_latency", sizeof(struct jd_runq_event),
+					  on_runq_event },
+	[JD_SCHED_EVENT_TASK] = { "task", sizeof(struct jd_task_event), on_task_event },
+};
+
 /* ---- start and stop ---------------------------------------------------- */
 
-static void sched_stop(struct collector *c)
+static bool has_workloads(const struct jd_config *cfg)
 {
-	struct sched *s = c->priv;
-
-	if (!s)
-		return;
-	events_unregister(JD_EVENT_RUNQ_LATENCY);
-	events_unregister(JD_EVENT_TASK);
-	probes_detach(s->probes, c->n_probes);
-	sched_bpf__destroy(s->skel);
-	free(s->cpu_group);
-	free(s->percpu);
-	free(s->wl_percpu);
-	free(s);
-	c->priv = NULL;
+	return cfg->n_workloads > 0;
 }
 
-static void define_probes(struct sched *s, unsigned *n)
+static bool has_cgroup_workloads(const struct jd_config *cfg)
 {
-	__typeof__(s->skel->progs) *p = &s->skel->progs;
-	const struct probe all[SCHED_PROBES] = {
-		[PROBE_SWITCH] = { "sched_switch",
-				   "sched",
-				   "sched_switch",
-				   NULL,
-				   { [PROBE_TP_BTF] = p->switch_btf,
-				     [PROBE_RAW_TP] = p->switch_raw,
-				     [PROBE_TRACEPOINT] = p->switch_tp } },
-		[PROBE_WAKEUP] = { "sched_wakeup",
-				   "sched",
-				   "sched_wakeup",
-				   NULL,
-				   { [PROBE_TP_BTF] = p->wakeup_btf,
-				     [PROBE_RAW_TP] = p->wakeup_raw,
-				     [PROBE_TRACEPOINT] = p->wakeup_tp } },
-		[PROBE_WAKEUP_NEW] = { "sched_wakeup_new",
-				       "sched",
-				       "sched_wakeup_new",
-				       NULL,
-				       { [PROBE_TP_BTF] = p->wake_new_btf,
-					 [PROBE_RAW_TP] = p->wake_new_raw,
-					 [PROBE_TRACEPOINT] = p->wake_new_tp } },
-		[PROBE_FORK] = { "sched_process_fork",
-				 "sched",
-				 "sched_process_fork",
-				 NULL,
-				 { [PROBE_TP_BTF] = p->fork_btf,
-				   [PROBE_RAW_TP] = p->fork_raw,
-				   [PROBE_TRACEPOINT] = p->fork_tp } },
-		[PROBE_EXEC] = { "sched_process_exec",
-				 "sched",
-				 "sched_process_exec",
-				 NULL,
-				 { [PROBE_TP_BTF] = p->exec_btf,
-				   [PROBE_RAW_TP] = p->exec_raw,
-				   [PROBE_TRACEPOINT] = p->exec_tp } },
-		[PROBE_RENAME] = { "task_rename",
-				   "task",
-				   "task_rename",
-				   NULL,
-				   { [PROBE_TP_BTF] = p->rename_btf,
-				     [PROBE_RAW_TP] = p->rename_raw,
-				     [PROBE_TRACEPOINT] = p->rename_tp } },
-		[PROBE_CGROUP] = { "cgroup_attach_task",
-				   "cgroup",
-				   "cgroup_attach_task",
-				   NULL,
-				   { [PROBE_TP_BTF] = p->cgroup_btf,
-				     [PROBE_RAW_TP] = p->cgroup_raw,
-				     [PROBE_TRACEPOINT] = p->cgroup_tp } },
-	};
-	unsigned want = PROBE_FORK;
-
-	if (s->cfg->n_workloads)
-		want = workloads_use_cgroups(s->cfg) ? PROBE_CGROUP + 1 : PROBE_CGROUP;
-	/* Programs of the hooks left out are not loaded at all. */
-	for (unsigned i = 0; i < SCHED_PROBES; i++) {
-		s->probes[i] = all[i];
-		for (unsigned a = 0; i >= want && a < PROBE_ATTACH_TYPES; a++)
-			if (all[i].prog[a])
-				bpf_program__set_autoload(all[i].prog[a], false);
-	}
-	*n = want;
+	return cfg->n_workloads > 0 && workload_uses_cgroups(cfg);
 }
+
+/*
+ * The switch probe comes first: a wait is never stamped before the program
+ * that ends it runs. Workload membership needs the rest.
+ */
+static const struct probe_def sched_probes[] = {
+	PROBE_TRACEPOINT_DEF("sched", "sched_switch", "switch"),
+	PROBE_TRACEPOINT_DEF("sched", "sched_wakeup", "wakeup"),
+	PROBE_TRACEPOINT_DEF("sched", "sched_wakeup_new", "wake_new"),
+	{ .name = "sched_process_fork",
+	  .system = "sched",
+	  .prog = "fork",
+	  .wanted = has_workloads },
+	{ .name = "sched_process_exec",
+	  .system = "sched",
+	  .prog = "exec",
+	  .wanted = has_workloads },
+	{ .name = "task_rename", .system = "task", .prog = "rename", .wanted = has_workloads },
+	{ .name = "cgroup_attach_task",
+	  .system = "cgroup",
+	  .prog = "cgroup",
+	  .wanted = has_cgroup_workloads },
+};
 
 /*
  * Task local storage (5.11+) is cheaper than a pid hash and needs no
@@ -261,7 +201,8 @@ static void define_probes(struct sched *s, unsigned *n)
  * other processes' threads, which needs pidfds for threads (6.9+).
  * JITTERD_TASK_MAP=hash forces the hash (a testing aid).
  */
-static bool want_task_storage(const struct sched *s, unsigned n_probes, const char **why)
+static bool want_task_storage(const struct collector *c, const struct jd_config *cfg,
+			      const char **why)
 {
 	const char *force = getenv("JITTERD_TASK_MAP");
 	int pidfd;
@@ -270,8 +211,8 @@ static bool want_task_storage(const struct sched *s, unsigned n_probes, const ch
 		*why = "JITTERD_TASK_MAP=hash";
 		return false;
 	}
-	for (unsigned i = 0; i < n_probes; i++) {
-		if (s->probes[i].attach != PROBE_NONE && s->probes[i].attach != PROBE_TP_BTF) {
+	for (unsigned i = 0; i < c->n_probes; i++) {
+		if (c->probes[i].attach != PROBE_NONE && c->probes[i].attach != PROBE_TP_BTF) {
 			*why = "not every hook is tp_btf";
 			return false;
 		}
@@ -280,7 +221,7 @@ static bool want_task_storage(const struct sched *s, unsigned n_probes, const ch
 		*why = "no task local storage in this kernel";
 		return false;
 	}
-	if (s->cfg->n_workloads) {
+	if (cfg->n_workloads) {
 		pidfd = (int)syscall(SYS_pidfd_open, getpid(), PIDFD_THREAD);
 		if (pidfd < 0) {
 			*why = "no pidfds for threads (PIDFD_THREAD) in this kernel";
@@ -307,84 +248,63 @@ static int map_cpus_to_groups(struct sched *s)
 	return 0;
 }
 
-static int sched_start(struct collector *c, const struct jd_config *cfg)
+static int sched_configure(struct collector *c, const struct jd_config *cfg)
 {
+	struct sched *s = c->priv;
 	const char *why = NULL;
-	struct sched *s;
-	unsigned n_probes;
-	int err;
 
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	c->priv = s;
+	s->skel = c->skel;
 	s->cfg = cfg;
-	s->nr_cpus = libbpf_num_possible_cpus();
-	if (s->nr_cpus <= 0) {
-		err = s->nr_cpus ? s->nr_cpus : -EINVAL;
-		goto fail;
-	}
+	s->nr_cpus = c->nr_cpus;
 	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
 	s->wl_percpu = calloc(s->nr_cpus, sizeof(*s->wl_percpu));
-	s->skel = sched_bpf__open();
-	if (!s->percpu || !s->wl_percpu || !s->skel || map_cpus_to_groups(s)) {
-		err = -ENOMEM;
-		goto fail;
-	}
+	if (!s->percpu || !s->wl_percpu || map_cpus_to_groups(s))
+		return -ENOMEM;
 	/* prev_state became a sched_switch argument in 5.18; ask BTF, not uname. */
 	s->skel->rodata->switch_has_prev_state = probe_tracepoint_nargs("sched_switch") >= 4;
 	s->skel->rodata->runq_threshold_ns = cfg->events.runqueue_latency_threshold_ns;
 	bpf_map__set_max_entries(s->skel->maps.workload_stats,
 				 cfg->n_workloads > 0 ? (unsigned)cfg->n_workloads : 1);
-
-	define_probes(s, &n_probes);
-	c->probes = s->probes;
-	c->n_probes = n_probes;
-	probes_select(s->probes, n_probes);
-	s->task_storage = want_task_storage(s, n_probes, &why);
+	s->task_storage = want_task_storage(c, cfg, &why);
 	s->skel->rodata->task_storage_mode = s->task_storage;
 	bpf_map__set_autocreate(s->skel->maps.task_store, s->task_storage);
 	bpf_map__set_autocreate(s->skel->maps.tasks_by_pid, !s->task_storage);
 	bpf_map__set_max_entries(s->skel->maps.tasks_by_pid, TASKS_BY_PID_MAX);
-	err = events_share(s->skel->obj);
-	if (err) {
-		log_err("sched: sharing the events ring: %s", strerror(-err));
-		goto fail;
-	}
-	err = sched_bpf__load(s->skel);
-	if (err) {
-		log_err("sched: loading BPF programs: %s", strerror(-err));
-		goto fail;
-	}
-	s->task_map_fd = bpf_map__fd(s->task_storage ? s->skel->maps.task_store
-						     : s->skel->maps.tasks_by_pid);
 	if (s->task_storage)
 		log_info("sched: per-task state in task local storage");
 	else
 		log_info("sched: per-task state in a pid hash (%s)", why);
-	err = events_register(JD_EVENT_RUNQ_LATENCY, "runqueue_latency",
-			      sizeof(struct jd_runq_event), on_runq_event, s);
-	if (!err && cfg->n_workloads)
-		err = events_register(JD_EVENT_TASK, "task", sizeof(struct jd_task_event),
-				      on_task_event, s);
-	if (err) {
-		log_err("sched: registering event handlers: %s", strerror(-err));
-		goto fail;
-	}
-	/* The switch probe comes first: a wait is never stamped before the
-	 * program that ends it runs. */
-	probes_attach(s->probes, n_probes);
-	/* After attach: threads started from now on inherit at fork. */
-	if (cfg->n_workloads) {
-		workloads_walk_all(cfg, assign_initial_workload, s);
-		log_info("sched: %lu threads in workloads", s->assigned);
-	}
 	return 0;
-fail:
-	sched_stop(c);
-	c->probes = NULL;
-	c->n_probes = 0;
-	return err;
+}
+
+static int sched_loaded(struct collector *c, const struct jd_config *cfg)
+{
+	struct sched *s = c->priv;
+
+	(void)cfg;
+	s->task_map_fd = bpf_map__fd(s->task_storage ? s->skel->maps.task_store
+						     : s->skel->maps.tasks_by_pid);
+	return 0;
+}
+
+/* After attach: threads started from now on inherit at fork. */
+static void sched_attached(struct collector *c, const struct jd_config *cfg)
+{
+	struct sched *s = c->priv;
+
+	if (!cfg->n_workloads)
+		return;
+	workload_walk_all(cfg, assign_initial_workload, s);
+	log_info("sched: %lu threads in workloads", s->assigned);
+}
+
+static void sched_finish(struct collector *c)
+{
+	struct sched *s = c->priv;
+
+	free(s->cpu_group);
+	free(s->percpu);
+	free(s->wl_percpu);
 }
 
 /* ---- scrape ------------------------------------------------------------ */
@@ -488,10 +408,20 @@ static void sched_collect(struct collector *c, struct metrics *m)
 	collect_workloads(s, m);
 }
 
+COLLECTOR_SKELETON(sched)
+
 const struct collector_ops sched_collector = {
 	.name = "sched",
+	.open = sched_open,
+	.priv_size = sizeof(struct sched),
+	.probes = sched_probes,
+	.n_probes = ARRAY_SIZE(sched_probes),
+	.events = sched_events,
+	.n_events = ARRAY_SIZE(sched_events),
 	.enabled = sched_enabled,
-	.start = sched_start,
+	.configure = sched_configure,
+	.loaded = sched_loaded,
+	.attached = sched_attached,
 	.collect = sched_collect,
-	.stop = sched_stop,
+	.finish = sched_finish,
 };

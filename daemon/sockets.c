@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "collector.h"
-#include "events.h"
+#include "json.h"
 #include "hist.h"
 #include "log.h"
 #include "bpf/sockets.h"
@@ -24,18 +24,25 @@
 
 _Static_assert(JD_MAX_SOCKET_CLASSES <= JD_SOCK_MAX_CLASSES, "a class is a bit of a __u32");
 
-enum { PROBE_READABLE, PROBE_SEND, PROBE_ACK, PROBE_DROP, N_PROBES };
+/* What configure() builds and loaded() writes to into the class_ports and class_addresses maps. */
+struct match_maps {
+	uint32_t *port_masks; /* JD_SOCK_PORT_INDEXES class masks */
+	struct {
+		__u32 addr[4];
+		__u32 mask;
+	} addresses[JD_MAX_SOCKET_CLASSES];
+	unsigned n_addresses;
+};
 
 struct sockets {
-	struct sockets_bpf *skel;
-	struct probe probes[N_PROBES];
+	struct sockets_bpf *skel; /* the collector's, typed */
+	struct match_maps mm;
 	int n_classes;
 	char names[JD_MAX_SOCKET_CLASSES][JD_NAME_MAX];
 	enum jd_protocol protocols[JD_MAX_SOCKET_CLASSES];
 	uint64_t slot_ns; /* of the peak rings */
 	int nr_cpus;
 	struct jd_sock_class_cpu *percpu; /* lookup buffer: one value per possible CPU */
-	bool events_registered;
 };
 
 static const char *const drop_reason_names[JD_SOCK_DROP_REASONS] = {
@@ -63,16 +70,6 @@ static void list_ports(uint32_t *masks, int proto, int side, const struct jd_por
 		for (unsigned port = ranges[i].first; port <= ranges[i].last; port++)
 			masks[JD_SOCK_PORT_INDEX(proto, side, port)] |= bit;
 }
-
-/* What start() loads into the class_ports and class_addresses maps. */
-struct match_maps {
-	uint32_t *port_masks; /* JD_SOCK_PORT_INDEXES class masks */
-	struct {
-		__u32 addr[4];
-		__u32 mask;
-	} addresses[JD_MAX_SOCKET_CLASSES];
-	unsigned n_addresses;
-};
 
 /* IPv6, or IPv4 as ::ffff:a.b.c.d, as the BPF side compares them. */
 static void parse_address(const char *s, __u32 addr[4])
@@ -144,111 +141,60 @@ static int fill_maps(struct sockets *s, const struct match_maps *mm)
 }
 
 /* "127.0.0.1:80" or "[::1]:80" */
-static void json_endpoint(struct buf *b, const char *key, int family, const __u32 addr[4],
-			  unsigned port)
+static void json_set_endpoint(json_t *obj, const char *key, int family, const __u32 addr[4],
+			      unsigned port)
 {
-	char ip[INET6_ADDRSTRLEN];
+	char ip[INET6_ADDRSTRLEN], endpoint[INET6_ADDRSTRLEN + 16];
 
 	if (family == 4)
 		inet_ntop(AF_INET, &addr[3], ip, sizeof(ip));
 	else
 		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
-	buf_printf(b, ",\"%s\":\"%s%s%s:%u\"", key, family == 6 ? "[" : "", ip,
-		   family == 6 ? "]" : "", port);
+	snprintf(endpoint, sizeof(endpoint), family == 6 ? "[%s]:%u" : "%s:%u", ip, port);
+	json_set_str(obj, key, endpoint);
 }
 
-static bool on_drop_event(void *ctx, const void *event, struct buf *json)
+static bool on_drop_event(struct collector *c, const void *event, json_t *obj)
 {
-	const struct sockets *s = ctx;
+	const struct sockets *s = c->priv;
 	const struct jd_sock_drop_event *e = event;
 
 	if (e->class_id >= s->n_classes || e->reason >= JD_SOCK_DROP_REASONS ||
 	    e->protocol >= JD_SOCK_PROTOS)
 		return false;
-	buf_printf(json, ",\"socket\":\"%s\",\"reason\":\"%s\",\"protocol\":\"%s\"",
-		   s->names[e->class_id], drop_reason_names[e->reason], proto_names[e->protocol]);
+	json_set_str(obj, "socket", s->names[e->class_id]);
+	json_set_str(obj, "reason", drop_reason_names[e->reason]);
+	json_set_str(obj, "protocol", proto_names[e->protocol]);
 	if (e->family == 4 || e->family == 6) {
-		json_endpoint(json, "local", e->family, e->local_addr, e->local_port);
-		json_endpoint(json, "remote", e->family, e->remote_addr, e->remote_port);
+		json_set_endpoint(obj, "local", e->family, e->local_addr, e->local_port);
+		json_set_endpoint(obj, "remote", e->family, e->remote_addr, e->remote_port);
 	}
 	return true;
 }
 
-static void sockets_stop(struct collector *c)
-{
-	struct sockets *s = c->priv;
+static const struct event_def sockets_events[] = {
+	[JD_SOCK_EVENT_DROP] = { "socket_drop", sizeof(struct jd_sock_drop_event), on_drop_event },
+};
 
-	if (!s)
-		return;
-	if (s->events_registered)
-		events_unregister(JD_EVENT_SOCKET_DROP);
-	probes_detach(s->probes, N_PROBES);
-	sockets_bpf__destroy(s->skel);
-	free(s->percpu);
-	free(s);
-	c->priv = NULL;
+/* The drop reason came in 5.17, the socket that dropped in 6.11. */
+static bool kfree_skb_has_reason(const struct jd_config *cfg)
+{
+	(void)cfg;
+	return probe_tracepoint_nargs("kfree_skb") >= 3;
 }
 
-static void set_probes(struct sockets *s, bool drops)
-{
-	struct sockets_bpf *k = s->skel;
+static const struct probe_def sockets_probes[] = {
+	{ .name = "sk_data_ready",
+	  .system = "sock",
+	  .function = "sock_def_readable",
+	  .prog = "rq" },
+	{ .name = "sock_send_length", .system = "sock", .function = "tcp_push", .prog = "snd" },
+	PROBE_TRACEPOINT_DEF("tcp", "tcp_probe", "ack"),
+	{ .name = "kfree_skb", .system = "skb", .prog = "drop", .wanted = kfree_skb_has_reason },
+};
 
-	s->probes[PROBE_READABLE] = (struct probe){
-		.name = "sk_data_ready",
-		.system = "sock",
-		.target = "sk_data_ready",
-		.function = "sock_def_readable",
-		.prog = {
-			[PROBE_TP_BTF] = k->progs.rq_btf,
-			[PROBE_RAW_TP] = k->progs.rq_raw,
-			[PROBE_TRACEPOINT] = k->progs.rq_tp,
-			[PROBE_FENTRY] = k->progs.rq_fentry,
-			[PROBE_KPROBE] = k->progs.rq_kprobe,
-		},
-	};
-	s->probes[PROBE_SEND] = (struct probe){
-		.name = "sock_send_length",
-		.system = "sock",
-		.target = "sock_send_length",
-		.function = "tcp_push",
-		.prog = {
-			[PROBE_TP_BTF] = k->progs.snd_btf,
-			[PROBE_RAW_TP] = k->progs.snd_raw,
-			[PROBE_TRACEPOINT] = k->progs.snd_tp,
-			[PROBE_FENTRY] = k->progs.snd_fentry,
-			[PROBE_KPROBE] = k->progs.snd_kprobe,
-		},
-	};
-	s->probes[PROBE_ACK] = (struct probe){
-		.name = "tcp_probe",
-		.system = "tcp",
-		.target = "tcp_probe",
-		.prog = {
-			[PROBE_TP_BTF] = k->progs.ack_btf,
-			[PROBE_RAW_TP] = k->progs.ack_raw,
-			[PROBE_TRACEPOINT] = k->progs.ack_tp,
-		},
-	};
-	s->probes[PROBE_DROP] = (struct probe){
-		.name = "kfree_skb",
-		.system = "skb",
-		.target = "kfree_skb",
-	};
-	if (drops) {
-		s->probes[PROBE_DROP].prog[PROBE_TP_BTF] = k->progs.drop_btf;
-		s->probes[PROBE_DROP].prog[PROBE_RAW_TP] = k->progs.drop_raw;
-		s->probes[PROBE_DROP].prog[PROBE_TRACEPOINT] = k->progs.drop_tp;
-	} else {
-		bpf_program__set_autoload(k->progs.drop_btf, false);
-		bpf_program__set_autoload(k->progs.drop_raw, false);
-		bpf_program__set_autoload(k->progs.drop_tp, false);
-	}
-}
-
-/* Everything the object needs before load; *drops: whether this kernel
- * tells drop reasons. */
-static int set_tunables(struct sockets *s, const struct jd_config *cfg, struct match_maps *mm,
-			bool *drops)
+/* Everything the object needs before load. */
+static int set_tunables(struct sockets *s, const struct jd_config *cfg, struct match_maps *mm)
 {
 	struct sockets_bpf *k = s->skel;
 	int kfree_args, err;
@@ -261,12 +207,10 @@ static int set_tunables(struct sockets *s, const struct jd_config *cfg, struct m
 	/* BPF reads the clock once per tick (10 ms at most): not for slots that
 	 * are not longer than a tick (a peak_window under 140 ms). */
 	k->rodata->peak_clock_exact = s->slot_ns < 10 * 1000000;
-	/* The drop reason came in 5.17, the socket that dropped in 6.11. */
 	kfree_args = probe_tracepoint_nargs("kfree_skb");
 	k->rodata->kfree_has_reason = kfree_args >= 3;
 	k->rodata->kfree_has_rx_sk = kfree_args >= 4;
-	*drops = kfree_args >= 3;
-	if (!*drops)
+	if (kfree_args < 3)
 		log_warn("sockets: skb:kfree_skb gives no drop reason on this kernel (before "
 			 "5.17): drops are not counted");
 	/* A hash map cannot have 0 entries; an empty one is never looked up. */
@@ -277,68 +221,41 @@ static int set_tunables(struct sockets *s, const struct jd_config *cfg, struct m
 	return err;
 }
 
-static int sockets_start(struct collector *c, const struct jd_config *cfg)
+static int sockets_configure(struct collector *c, const struct jd_config *cfg)
 {
-	struct match_maps mm = {};
-	struct sockets *s;
-	bool drops;
-	int err;
+	struct sockets *s = c->priv;
 
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	c->priv = s;
+	s->skel = c->skel;
 	s->n_classes = cfg->sockets.n_classes;
 	for (int i = 0; i < s->n_classes; i++) {
 		memcpy(s->names[i], cfg->sockets.classes[i].name, JD_NAME_MAX);
 		s->protocols[i] = cfg->sockets.classes[i].protocol;
 	}
-	s->nr_cpus = libbpf_num_possible_cpus();
-	if (s->nr_cpus <= 0) {
-		err = s->nr_cpus ? s->nr_cpus : -EINVAL;
-		goto fail;
-	}
+	s->nr_cpus = c->nr_cpus;
 	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
-	mm.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*mm.port_masks));
-	s->skel = sockets_bpf__open();
-	if (!s->percpu || !mm.port_masks || !s->skel) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	err = set_tunables(s, cfg, &mm, &drops);
-	if (!err)
-		err = events_share(s->skel->obj);
-	if (err)
-		goto fail;
+	s->mm.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*s->mm.port_masks));
+	if (!s->percpu || !s->mm.port_masks)
+		return -ENOMEM;
+	return set_tunables(s, cfg, &s->mm);
+}
 
-	set_probes(s, drops);
-	c->probes = s->probes;
-	c->n_probes = N_PROBES;
-	probes_select(s->probes, N_PROBES);
-	err = sockets_bpf__load(s->skel);
-	if (err) {
-		log_err("sockets: loading BPF programs: %s", strerror(-err));
-		goto fail;
-	}
-	err = fill_maps(s, &mm);
-	if (err) {
-		log_err("sockets: filling the class maps: %s", strerror(-err));
-		goto fail;
-	}
-	err = events_register(JD_EVENT_SOCKET_DROP, "socket_drop",
-			      sizeof(struct jd_sock_drop_event), on_drop_event, s);
-	if (err)
-		goto fail;
-	s->events_registered = true;
-	probes_attach(s->probes, N_PROBES);
-	free(mm.port_masks);
-	return 0;
-fail:
-	free(mm.port_masks);
-	sockets_stop(c);
-	c->probes = NULL;
-	c->n_probes = 0;
+static int sockets_loaded(struct collector *c, const struct jd_config *cfg)
+{
+	struct sockets *s = c->priv;
+	int err = fill_maps(s, &s->mm);
+
+	(void)cfg;
+	free(s->mm.port_masks); /* 1 MiB, needed no more */
+	s->mm.port_masks = NULL;
 	return err;
+}
+
+static void sockets_finish(struct collector *c)
+{
+	struct sockets *s = c->priv;
+
+	free(s->mm.port_masks);
+	free(s->percpu);
 }
 
 /* One class, all CPUs folded. */
@@ -438,10 +355,19 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 	}
 }
 
+COLLECTOR_SKELETON(sockets)
+
 const struct collector_ops sockets_collector = {
 	.name = "sockets",
+	.open = sockets_open,
+	.priv_size = sizeof(struct sockets),
+	.probes = sockets_probes,
+	.n_probes = ARRAY_SIZE(sockets_probes),
+	.events = sockets_events,
+	.n_events = ARRAY_SIZE(sockets_events),
 	.enabled = sockets_enabled,
-	.start = sockets_start,
+	.configure = sockets_configure,
+	.loaded = sockets_loaded,
 	.collect = sockets_collect,
-	.stop = sockets_stop,
+	.finish = sockets_finish,
 };

@@ -8,26 +8,19 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "collector.h"
-#include "events.h"
+#include "json.h"
 #include "hist.h"
 #include "log.h"
 #include "bpf/softirq.h"
 #include "softirq.skel.h"
 
-enum { P_IRQ_EXIT, P_IRQ_ENTRY, P_SI_EXIT, P_SI_ENTRY, P_SI_RAISE, N_PROBES };
-
 struct softirq {
-	struct softirq_bpf *skel;
-	struct probe probes[N_PROBES];
-	int nr_cpus;
 	struct jd_softirq_cpu *percpu; /* lookup buffer: one value per possible CPU */
-	bool events_registered;
 };
 
 /* As node_exporter spells them (the kernel's softirq_to_name, lower case). */
@@ -41,115 +34,58 @@ static bool softirq_enabled(const struct jd_config *cfg)
 	return cfg->softirq.enabled;
 }
 
-static bool on_long_softirq(void *ctx, const void *event, struct buf *json)
+static bool on_long_softirq(struct collector *c, const void *event, json_t *obj)
 {
 	const struct jd_softirq_event *e = event;
 
-	(void)ctx;
+	(void)c;
 	/* The BPF side only sends vectors below JD_NR_SOFTIRQS. */
 	if (e->vector >= JD_NR_SOFTIRQS)
 		return false;
-	buf_printf(json, ",\"vector\":\"%s\",\"duration_ns\":%" PRIu64 ",\"hardirq_ns\":%" PRIu64,
-		   vector_names[e->vector], (uint64_t)e->duration_ns, (uint64_t)e->hardirq_ns);
+	json_set_str(obj, "vector", vector_names[e->vector]);
+	json_set_u64(obj, "duration_ns", e->duration_ns);
+	json_set_u64(obj, "hardirq_ns", e->hardirq_ns);
 	return true;
 }
 
-static void softirq_stop(struct collector *c)
+static const struct event_def softirq_events[] = {
+	[JD_SOFTIRQ_EVENT_LONG_RUN] = { "softirq", sizeof(struct jd_softirq_event),
+					on_long_softirq },
+};
+
+/*
+ * Attached in this order: exits before entries, so that no run is seen
+ * starting without its end being watched, and the raise last, so that no
+ * raise stamp waits for a run whose entry was missed.
+ */
+static const struct probe_def softirq_probes[] = {
+	PROBE_TRACEPOINT_DEF("irq", "irq_handler_exit", "irq_exit"),
+	PROBE_TRACEPOINT_DEF("irq", "irq_handler_entry", "irq_entry"),
+	PROBE_TRACEPOINT_DEF("irq", "softirq_exit", "si_exit"),
+	PROBE_TRACEPOINT_DEF("irq", "softirq_entry", "si_entry"),
+	PROBE_TRACEPOINT_DEF("irq", "softirq_raise", "si_raise"),
+};
+
+static int softirq_configure(struct collector *c, const struct jd_config *cfg)
+{
+	struct softirq_bpf *skel = c->skel;
+	struct softirq *s = c->priv;
+
+	s->percpu = calloc(c->nr_cpus, sizeof(*s->percpu));
+	if (!s->percpu)
+		return -ENOMEM;
+	skel->rodata->softirq_threshold_ns = cfg->events.softirq_duration_threshold_ns;
+	return 0;
+}
+
+static void softirq_finish(struct collector *c)
 {
 	struct softirq *s = c->priv;
 
-	if (!s)
-		return;
-	if (s->events_registered)
-		events_unregister(JD_EVENT_SOFTIRQ);
-	probes_detach(s->probes, c->n_probes);
-	softirq_bpf__destroy(s->skel);
 	free(s->percpu);
-	free(s);
-	c->priv = NULL;
 }
 
-/* Every hook of this collector is an irq:* tracepoint in three flavours. */
-static struct probe irq_tracepoint(const char *name, struct bpf_program *btf,
-				   struct bpf_program *raw, struct bpf_program *tp)
-{
-	return (struct probe){
-		.name = name,
-		.system = "irq",
-		.target = name,
-		.prog = { [PROBE_TP_BTF] = btf, [PROBE_RAW_TP] = raw, [PROBE_TRACEPOINT] = tp },
-	};
-}
-
-static int softirq_start(struct collector *c, const struct jd_config *cfg)
-{
-	struct softirq *s;
-	typeof(&s->skel->progs) p;
-	int err;
-
-	s = calloc(1, sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	c->priv = s;
-	s->nr_cpus = libbpf_num_possible_cpus();
-	if (s->nr_cpus <= 0) {
-		err = s->nr_cpus ? s->nr_cpus : -EINVAL;
-		goto fail;
-	}
-	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
-	s->skel = softirq_bpf__open();
-	if (!s->percpu || !s->skel) {
-		err = -ENOMEM;
-		goto fail;
-	}
-	s->skel->rodata->softirq_threshold_ns = cfg->events.softirq_duration_threshold_ns;
-	err = events_share(s->skel->obj);
-	if (err) {
-		log_err("softirq: sharing the events ring: %s", strerror(-err));
-		goto fail;
-	}
-
-	/*
-	 * probes_attach() goes in this order: exits before entries, so that no
-	 * run is seen starting without its end being watched, and the raise
-	 * last, so that no raise stamp waits for a run whose entry was missed.
-	 */
-	p = &s->skel->progs;
-	s->probes[P_IRQ_EXIT] = irq_tracepoint("irq_handler_exit", p->irq_exit_btf, p->irq_exit_raw,
-					       p->irq_exit_tp);
-	s->probes[P_IRQ_ENTRY] = irq_tracepoint("irq_handler_entry", p->irq_entry_btf,
-						p->irq_entry_raw, p->irq_entry_tp);
-	s->probes[P_SI_EXIT] =
-		irq_tracepoint("softirq_exit", p->si_exit_btf, p->si_exit_raw, p->si_exit_tp);
-	s->probes[P_SI_ENTRY] =
-		irq_tracepoint("softirq_entry", p->si_entry_btf, p->si_entry_raw, p->si_entry_tp);
-	s->probes[P_SI_RAISE] =
-		irq_tracepoint("softirq_raise", p->si_raise_btf, p->si_raise_raw, p->si_raise_tp);
-	c->probes = s->probes;
-	c->n_probes = N_PROBES;
-	probes_select(s->probes, c->n_probes);
-	err = softirq_bpf__load(s->skel);
-	if (err) {
-		log_err("softirq: loading BPF programs: %s", strerror(-err));
-		goto fail;
-	}
-	err = events_register(JD_EVENT_SOFTIRQ, "softirq", sizeof(struct jd_softirq_event),
-			      on_long_softirq, s);
-	if (err) {
-		log_err("softirq: registering its events: %s", strerror(-err));
-		goto fail;
-	}
-	s->events_registered = true;
-	probes_attach(s->probes, c->n_probes);
-	return 0;
-fail:
-	softirq_stop(c);
-	c->probes = NULL;
-	c->n_probes = 0;
-	return err;
-}
-
-static void collect_softirqs(struct softirq *s, struct metrics *m)
+static void collect_softirqs(const struct collector *c, const struct softirq *s, struct metrics *m)
 {
 	struct metric_family *runs, *seconds, *duration, *latency;
 	char cpu[16];
@@ -162,7 +98,7 @@ static void collect_softirqs(struct softirq *s, struct metrics *m)
 				 "Time in softirq handlers by CPU and vector, without the time of "
 				 "interrupt handlers that interrupted them.",
 				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
-	for (int i = 0; i < s->nr_cpus; i++) {
+	for (int i = 0; i < c->nr_cpus; i++) {
 		snprintf(cpu, sizeof(cpu), "%d", i);
 		for (int v = 0; v < JD_NR_SOFTIRQS; v++) {
 			const struct jd_softirq_vec *sv = &s->percpu[i].vec[v];
@@ -185,7 +121,7 @@ static void collect_softirqs(struct softirq *s, struct metrics *m)
 		struct jd_hist_ns d = {}, l = {};
 		struct metric_hist view;
 
-		for (int i = 0; i < s->nr_cpus; i++) {
+		for (int i = 0; i < c->nr_cpus; i++) {
 			const struct jd_softirq_vec *sv = &s->percpu[i].vec[v];
 
 			for (int b = 0; b < JD_HIST_NS_SLOTS; b++) {
@@ -202,7 +138,7 @@ static void collect_softirqs(struct softirq *s, struct metrics *m)
 	}
 }
 
-static void collect_hardirqs(struct softirq *s, struct metrics *m)
+static void collect_hardirqs(const struct collector *c, const struct softirq *s, struct metrics *m)
 {
 	struct metric_family *runs, *seconds;
 	char cpu[16];
@@ -214,7 +150,7 @@ static void collect_hardirqs(struct softirq *s, struct metrics *m)
 	seconds = metrics_family(m, "jitterd_hardirq_seconds_total",
 				 "Time in interrupt handlers by CPU (irq_handler_entry to exit).",
 				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
-	for (int i = 0; i < s->nr_cpus; i++) {
+	for (int i = 0; i < c->nr_cpus; i++) {
 		snprintf(cpu, sizeof(cpu), "%d", i);
 		metric_u64(runs, s->percpu[i].hardirqs, "cpu", cpu, NULL);
 		metric_u64(seconds, s->percpu[i].hardirq_ns, "cpu", cpu, NULL);
@@ -223,21 +159,30 @@ static void collect_hardirqs(struct softirq *s, struct metrics *m)
 
 static void softirq_collect(struct collector *c, struct metrics *m)
 {
+	const struct softirq_bpf *skel = c->skel;
 	struct softirq *s = c->priv;
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.softirq_cpu), &zero, s->percpu)) {
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.softirq_cpu), &zero, s->percpu)) {
 		log_warn("softirq: reading softirq_cpu: %s", strerror(errno));
 		return;
 	}
-	collect_softirqs(s, m);
-	collect_hardirqs(s, m);
+	collect_softirqs(c, s, m);
+	collect_hardirqs(c, s, m);
 }
+
+COLLECTOR_SKELETON(softirq)
 
 const struct collector_ops softirq_collector = {
 	.name = "softirq",
+	.open = softirq_open,
+	.priv_size = sizeof(struct softirq),
+	.probes = softirq_probes,
+	.n_probes = ARRAY_SIZE(softirq_probes),
+	.events = softirq_events,
+	.n_events = ARRAY_SIZE(softirq_events),
 	.enabled = softirq_enabled,
-	.start = softirq_start,
+	.configure = softirq_configure,
 	.collect = softirq_collect,
-	.stop = softirq_stop,
+	.finish = softirq_finish,
 };

@@ -57,7 +57,7 @@ bool workload_comm_may_match(const struct jd_config *cfg, const char *comm)
 	return false;
 }
 
-bool workloads_use_cgroups(const struct jd_config *cfg)
+bool workload_uses_cgroups(const struct jd_config *cfg)
 {
 	for (int i = 0; i < cfg->n_workloads; i++)
 		if (cfg->workloads[i].cgroup[0])
@@ -162,10 +162,10 @@ static int dirent_pid(const struct dirent *d)
  * (BPF hands a workload on at fork only from a visited parent), so the
  * threads are listed again until a listing shows no new one.
  */
-int workloads_walk_process(const struct jd_config *cfg, int tgid, workload_visit visit, void *ctx)
+int workload_walk_process(const struct jd_config *cfg, int tgid, workload_visit visit, void *ctx)
 {
 	char path[64], process_comm[COMM_SIZE + 1];
-	bool cgroups = workloads_use_cgroups(cfg);
+	bool cgroups = workload_uses_cgroups(cfg);
 	struct tids seen = {};
 	size_t sorted = 0;
 	int err = 0;
@@ -202,7 +202,7 @@ int workloads_walk_process(const struct jd_config *cfg, int tgid, workload_visit
 	return err;
 }
 
-int workloads_walk_all(const struct jd_config *cfg, workload_visit visit, void *ctx)
+int workload_walk_all(const struct jd_config *cfg, workload_visit visit, void *ctx)
 {
 	DIR *dir = opendir(PROC);
 	struct dirent *d;
@@ -213,13 +213,13 @@ int workloads_walk_all(const struct jd_config *cfg, workload_visit visit, void *
 		int tgid = dirent_pid(d);
 
 		if (tgid > 0)
-			workloads_walk_process(cfg, tgid, visit, ctx);
+			workload_walk_process(cfg, tgid, visit, ctx);
 	}
 	closedir(dir);
 	return 0;
 }
 
-int workloads_tgid_of(int tid)
+int workload_tgid_of(int tid)
 {
 	char path[64], line[128];
 	int tgid = -ESRCH;

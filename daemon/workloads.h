@@ -27,7 +27,7 @@ unsigned workload_match(const struct jd_config *cfg, const char *comm, const cha
  * workload: lets the daemon ignore most execs and renames cheaply. */
 bool workload_comm_may_match(const struct jd_config *cfg, const char *comm);
 /* Whether some workload is selected by cgroup. */
-bool workloads_use_cgroups(const struct jd_config *cfg);
+bool workload_uses_cgroups(const struct jd_config *cfg);
 
 /* What a walk finds: one thread and the workload it belongs to (maybe 0). */
 typedef void (*workload_visit)(void *ctx, int tid, unsigned workload);
@@ -37,10 +37,10 @@ typedef void (*workload_visit)(void *ctx, int tid, unsigned workload);
  * walk runs (it lists the threads again until no new one shows up).
  * Returns 0, or -ESRCH when the process is gone.
  */
-int workloads_walk_process(const struct jd_config *cfg, int tgid, workload_visit visit, void *ctx);
+int workload_walk_process(const struct jd_config *cfg, int tgid, workload_visit visit, void *ctx);
 /* The same for every process on the machine. */
-int workloads_walk_all(const struct jd_config *cfg, workload_visit visit, void *ctx);
+int workload_walk_all(const struct jd_config *cfg, workload_visit visit, void *ctx);
 /* The process (thread group) of a thread, from /proc; negative errno if gone. */
-int workloads_tgid_of(int tid);
+int workload_tgid_of(int tid);
 
 #endif

@@ -72,7 +72,7 @@ static struct http_server *start(unsigned port, unsigned timeout_s)
 		.max_request_bytes = 4096,
 	};
 
-	return http_start((struct sockaddr *)&a, sizeof(a), routes, 2, &limits);
+	return http_init((struct sockaddr *)&a, sizeof(a), routes, 2, &limits);
 }
 
 static void setup(void)
@@ -85,7 +85,7 @@ static void setup(void)
 
 static void teardown(void)
 {
-	http_stop(srv);
+	http_finish(srv);
 }
 
 static long long now_ms(void)
@@ -380,7 +380,7 @@ END_TEST
 /* With a 1 s idle timeout, for the tests that wait for it. */
 static void restart_with_short_timeout(void)
 {
-	http_stop(srv);
+	http_finish(srv);
 	srv = start(0, 1);
 	ck_assert_ptr_nonnull(srv);
 }

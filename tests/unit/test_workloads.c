@@ -99,11 +99,11 @@ START_TEST(only_names_that_some_glob_matches_may_match)
 	add("strategy", "strat*", NULL);
 	ck_assert(workload_comm_may_match(&cfg, "strat"));
 	ck_assert(!workload_comm_may_match(&cfg, "gcc"));
-	ck_assert(!workloads_use_cgroups(&cfg));
+	ck_assert(!workload_uses_cgroups(&cfg));
 	add("gw", NULL, "/gw");
 	/* A workload chosen by cgroup alone may take any name. */
 	ck_assert(workload_comm_may_match(&cfg, "gcc"));
-	ck_assert(workloads_use_cgroups(&cfg));
+	ck_assert(workload_uses_cgroups(&cfg));
 }
 END_TEST
 
@@ -128,9 +128,9 @@ START_TEST(a_process_walk_finds_this_process_by_its_proc_name)
 	add("other", "no-such-comm", NULL);
 	add("me", comm, NULL);
 	seen_self = 0;
-	ck_assert_int_eq(workloads_walk_process(&cfg, getpid(), note_self, NULL), 0);
+	ck_assert_int_eq(workload_walk_process(&cfg, getpid(), note_self, NULL), 0);
 	ck_assert_uint_eq(seen_self, 2);
-	ck_assert_int_eq(workloads_tgid_of(getpid()), getpid());
+	ck_assert_int_eq(workload_tgid_of(getpid()), getpid());
 }
 END_TEST
 
