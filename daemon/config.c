@@ -158,7 +158,7 @@ static int parse_cpu_groups(struct yw_ctx *c, const struct yw_key *k, yaml_node_
 	int *n = (int *)(base + k->count_off), errors = c->errors, i;
 	yaml_node_pair_t *pair;
 	cpu_set_t all, other, machine;
-	char these[160], those[160];
+	char these[160];
 
 	CPU_ZERO(&all);
 	*n = 0;
@@ -201,10 +201,13 @@ static int parse_cpu_groups(struct yw_ctx *c, const struct yw_key *k, yaml_node_
 		return 0;
 	yw_machine_cpus(c, &machine);
 	CPU_XOR(&other, &machine, &all); /* the groups are within the machine: what they lack */
-	if (CPU_COUNT(&other))
+	if (CPU_COUNT(&other)) {
+		char those[160];
+
 		return yw_report(c, map->start_mark, "%s: %s in no group; the groups must cover %s",
 				 k->name, yw_cpus_are(these, sizeof(these), &other, true),
 				 yw_cpus_are(those, sizeof(those), &machine, false));
+	}
 	return 0;
 }
 
@@ -342,6 +345,17 @@ static const struct yw_key softirq_event_keys[] = {
 	{},
 };
 
+/* Sets of tables that all write into one struct. */
+static unsigned sets_at(char *base, const struct yw_key *const *tables, unsigned n,
+			struct yw_key_set *sets, unsigned max)
+{
+	unsigned i;
+
+	for (i = 0; i < n && i < max; i++)
+		sets[i] = (struct yw_key_set){ tables[i], base };
+	return i;
+}
+
 /* collectors has no struct of its own: base is the struct jd_config. */
 static unsigned collectors_sets(char *base, struct yw_key_set *sets, unsigned max)
 {
@@ -350,11 +364,8 @@ static unsigned collectors_sets(char *base, struct yw_key_set *sets, unsigned ma
 		softirq_collector_keys,
 		sockets_collector_keys,
 	};
-	unsigned i;
 
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]) && i < max; i++)
-		sets[i] = (struct yw_key_set){ tables[i], base };
-	return i;
+	return sets_at(base, tables, sizeof(tables) / sizeof(tables[0]), sets, max);
 }
 
 /* ---- the schema -------------------------------------------------------- */
@@ -396,12 +407,9 @@ static unsigned events_sets(char *base, struct yw_key_set *sets, unsigned max)
 		softirq_event_keys,
 		events_keys,
 	};
-	char *events = (char *)&((struct jd_config *)base)->events;
-	unsigned i;
 
-	for (i = 0; i < sizeof(tables) / sizeof(tables[0]) && i < max; i++)
-		sets[i] = (struct yw_key_set){ tables[i], events };
-	return i;
+	return sets_at((char *)&((struct jd_config *)base)->events, tables,
+		       sizeof(tables) / sizeof(tables[0]), sets, max);
 }
 
 static const struct yw_key daemon_keys[] = {

@@ -114,7 +114,6 @@ int yw_bad_value(struct yw_ctx *c, const char *what, const char *kind, yaml_node
 void yw_report_syntax(struct yw_ctx *c, const yaml_parser_t *parser)
 {
 	yaml_mark_t mark = parser->problem_mark;
-	size_t i;
 
 	if (parser->error == YAML_MEMORY_ERROR) {
 		fprintf(c->err, "%s: out of memory\n", c->name);
@@ -123,6 +122,8 @@ void yw_report_syntax(struct yw_ctx *c, const yaml_parser_t *parser)
 	}
 	/* The reader (bad encoding) gives a byte offset instead of a mark. */
 	if (parser->error == YAML_READER_ERROR) {
+		size_t i;
+
 		mark = (yaml_mark_t){ 0 };
 		for (i = 0; i < parser->problem_offset && i < c->len; i++) {
 			if (c->text[i] == '\n') {
@@ -521,7 +522,6 @@ int yw_cpulist_value(struct yw_ctx *c, const char *what, yaml_node_t *v, cpu_set
 {
 	const char *s = yw_scalar_text(c, what, v), *why;
 	cpu_set_t cpus, machine, beyond;
-	char these[160], all[160];
 
 	if (!s)
 		return -1;
@@ -530,10 +530,13 @@ int yw_cpulist_value(struct yw_ctx *c, const char *what, yaml_node_t *v, cpu_set
 	yw_machine_cpus(c, &machine);
 	CPU_XOR(&beyond, &cpus, &machine);
 	CPU_AND(&beyond, &beyond, &cpus);
-	if (c->nr_cpus && CPU_COUNT(&beyond))
+	if (c->nr_cpus && CPU_COUNT(&beyond)) {
+		char these[160], all[160];
+
 		return yw_report(c, v->start_mark, "%s: %s not on this machine, which has %s", what,
 				 yw_cpus_are(these, sizeof(these), &beyond, true),
 				 yw_cpus_are(all, sizeof(all), &machine, false));
+	}
 	*set = cpus;
 	return 0;
 }
@@ -543,8 +546,9 @@ int yw_cpulist_value(struct yw_ctx *c, const char *what, yaml_node_t *v, cpu_set
 int yw_parse_mapping(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char *base)
 {
 	struct yw_key_set sets[YW_MAX_SETS];
+	unsigned n = row_sets(k, base, sets);
 
-	yw_walk_mapping(c, v, sets, row_sets(k, base, sets));
+	yw_walk_mapping(c, v, sets, n);
 	return 0;
 }
 
@@ -620,7 +624,6 @@ int yw_parse_u32(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char 
 int yw_parse_duration(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char *base)
 {
 	const char *s = yw_scalar_text(c, k->name, v), *why;
-	char lo[32], hi[32];
 	uint64_t ns;
 
 	if (!s)
@@ -628,6 +631,8 @@ int yw_parse_duration(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, 
 	if (parse_duration_ns(s, &ns, &why))
 		return yw_bad_value(c, k->name, "duration", v, why);
 	if (ns < k->min || ns > k->max) {
+		char lo[32], hi[32];
+
 		format_duration(k->min, lo, sizeof(lo));
 		format_duration(k->max, hi, sizeof(hi));
 		return yw_report(c, v->start_mark, "%s: %s is out of range (%s to %s)", k->name, s,
@@ -647,13 +652,13 @@ int yw_parse_cpus(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char
 static int check_unique(struct yw_ctx *c, const struct yw_list *ls, yaml_node_item_t *start,
 			yaml_node_item_t *it)
 {
-	yaml_node_t *v = yw_mapping_value(c, yw_node(c, *it), ls->unique_key), *first;
+	yaml_node_t *v = yw_mapping_value(c, yw_node(c, *it), ls->unique_key);
 	char q[YW_QUOTE_SIZE];
 
 	if (!v || v->type != YAML_SCALAR_NODE)
 		return 0;
 	for (; start < it; start++) {
-		first = yw_mapping_value(c, yw_node(c, *start), ls->unique_key);
+		yaml_node_t *first = yw_mapping_value(c, yw_node(c, *start), ls->unique_key);
 		if (first && first->type == YAML_SCALAR_NODE &&
 		    !strcmp((const char *)v->data.scalar.value,
 			    (const char *)first->data.scalar.value))
