@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * jitterd configuration: the whole schema of jitterd.yaml as one struct.
- * Defaults are plain initialisers (config_defaults) and must equal what the
+ * Defaults are in the schema's rows (config.c) and must equal what the
  * commented config/jitterd.yaml says; a unit test holds them together.
  */
 #ifndef JD_CONFIG_H
@@ -80,6 +80,9 @@ struct jd_config {
 	} daemon;
 };
 
+struct yw_key_set;
+
+/* The built-in configuration: cfg zeroed, then every row's default. */
 void config_defaults(struct jd_config *cfg);
 
 /*
@@ -95,5 +98,11 @@ int config_parse(struct jd_config *cfg, const char *name, const char *text, size
 		 unsigned nr_cpus, FILE *err);
 /* The same for a file; a file that cannot be read is "path: strerror". */
 int config_load_file(struct jd_config *cfg, const char *path, unsigned nr_cpus, FILE *err);
+
+/* The key tables of jitterd.yaml's top level, writing into cfg: fills sets
+ * (CONFIG_SCHEMA_SETS of them) and returns how many, for yamlwalk.h's
+ * walks (tests hold config/jitterd.yaml to the defaults through it). */
+#define CONFIG_SCHEMA_SETS 1
+unsigned config_schema(struct jd_config *cfg, struct yw_key_set *sets);
 
 #endif

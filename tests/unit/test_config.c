@@ -6,6 +6,7 @@
  */
 #include "check_main.h"
 #include "config.h"
+#include "yamlwalk.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,9 +85,101 @@ START_TEST(default_file_parses_to_the_defaults)
 	config_defaults(&defaults);
 	memset(&file, 0xa5, sizeof(file));
 	ck_assert_int_eq(config_load_file(&file, "config/jitterd.yaml", 0, stderr), 0);
-	/* Byte-equal, padding included: defaults come from a static initialiser
+	/* Byte-equal, padding included: defaults start from a zeroed struct
 	 * and the parser zero-fills every string it writes. */
 	ck_assert_int_eq(memcmp(&defaults, &file, sizeof(file)), 0);
+}
+END_TEST
+
+START_TEST(defaults_in_the_rows_parse_without_error)
+{
+	struct yw_key_set sets[CONFIG_SCHEMA_SETS];
+	struct jd_config defaults, cfg;
+	char *err = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&err, &len);
+
+	ck_assert_ptr_nonnull(f);
+	memset(&cfg, 0, sizeof(cfg));
+	ck_assert_int_eq(yw_apply_defaults(sets, config_schema(&cfg, sets), f), 0);
+	fclose(f);
+	ck_assert_str_eq(err, "");
+	free(err);
+	config_defaults(&defaults);
+	ck_assert_int_eq(memcmp(&defaults, &cfg, sizeof(cfg)), 0);
+}
+END_TEST
+
+struct stated {
+	struct yw_ctx c;
+	yaml_node_t *root;
+	char *problems; /* every key that the file gets wrong, one per line */
+	FILE *out;
+	int n;
+};
+
+/* The node at a dotted path ("events.log_size") from root, or NULL. */
+static yaml_node_t *node_at(struct stated *st, const char *path)
+{
+	char part[YW_PATH_MAX];
+	yaml_node_t *n = st->root;
+
+	while (n && *path) {
+		char *dot;
+
+		snprintf(part, sizeof(part), "%s", path);
+		dot = strchr(part, '.');
+		if (dot)
+			*dot = '\0';
+		n = yw_mapping_value(&st->c, n, part);
+		path += strlen(part) + !!dot;
+	}
+	return n;
+}
+
+static int check_stated(const char *path, const struct yw_key *k, void *arg)
+{
+	struct stated *st = arg;
+	yaml_node_t *v = node_at(st, path);
+
+	st->n++;
+	if (!v)
+		fprintf(st->out, "%s: not in the file (default %s)\n", path, k->def);
+	else if (v->type != YAML_SCALAR_NODE || strcmp((char *)v->data.scalar.value, k->def))
+		fprintf(st->out, "%s: the file does not say %s\n", path, k->def);
+	return 0;
+}
+
+START_TEST(default_file_states_every_default)
+{
+	struct yw_key_set sets[CONFIG_SCHEMA_SETS];
+	struct stated st = { .c.name = "config/jitterd.yaml" };
+	yaml_document_t doc;
+	yaml_parser_t parser;
+	struct jd_config cfg;
+	char *text;
+	size_t len, plen = 0;
+
+	ck_assert_int_eq(yw_read_file(st.c.name, 1 << 20, &text, &len), 0);
+	ck_assert(yaml_parser_initialize(&parser));
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	ck_assert(yaml_parser_load(&parser, &doc));
+	st.c.doc = &doc;
+	st.root = yaml_document_get_root_node(&doc);
+	ck_assert_ptr_nonnull(st.root);
+	st.out = open_memstream(&st.problems, &plen);
+	ck_assert_ptr_nonnull(st.out);
+
+	ck_assert_int_eq(yw_visit_defaults(sets, config_schema(&cfg, sets), check_stated, &st), 0);
+	fclose(st.out);
+	ck_assert_msg(!st.problems[0], "config/jitterd.yaml and the rows disagree:\n%s",
+		      st.problems);
+	ck_assert_int_gt(st.n, 0);
+
+	free(st.problems);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	free(text);
 }
 END_TEST
 
@@ -744,6 +837,8 @@ static Suite *config_suite(void)
 
 	tc = tcase_create("valid");
 	tcase_add_test(tc, default_file_parses_to_the_defaults);
+	tcase_add_test(tc, defaults_in_the_rows_parse_without_error);
+	tcase_add_test(tc, default_file_states_every_default);
 	tcase_add_test(tc, defaults_are_the_documented_values);
 	tcase_add_test(tc, empty_document_is_the_defaults);
 	tcase_add_test(tc, parse_starts_from_the_defaults);
