@@ -28,6 +28,7 @@
 #include "probe.h"
 
 struct collector;
+struct yw_key;
 
 struct collector_ops {
 	const char *name;
@@ -41,8 +42,16 @@ struct collector_ops {
 	const struct event_def *events;
 	unsigned n_events;
 
-	/* Whether to start: enabled in the config and something to watch. */
-	bool (*enabled)(const struct jd_config *cfg);
+	/*
+	 * Its config: rows under collectors.<name> (beside `enabled`, which
+	 * every collector has) and under events:, with their defaults, writing
+	 * into its options struct (COLLECTOR_OPTIONS). Either may be NULL.
+	 */
+	const struct yw_key *config_keys;
+	const struct yw_key *event_keys;
+
+	/* Optional. Enabled, but nothing to watch in the config: not started. */
+	bool (*idle)(const struct collector *c, const struct jd_config *cfg);
 	/* Before load, probes chosen: tunables, map sizes, lookup buffers. */
 	int (*configure)(struct collector *c, const struct jd_config *cfg);
 	/* Optional. After load, before attach: fill maps. */
@@ -76,6 +85,17 @@ struct collector {
 	bool running;
 	int start_err; /* why it is not running */
 };
+
+/* The collector's options struct, filled by its config rows. */
+static inline const void *collector_options(const struct collector *c, const struct jd_config *cfg)
+{
+	return cfg->collectors[c->id].options;
+}
+
+/* In the collector's file, for its options struct: that it fits. */
+#define COLLECTOR_OPTIONS(type)                                                                    \
+	_Static_assert(sizeof(type) <= JD_COLLECTOR_OPTIONS_MAX,                                   \
+		       #type " fits in struct jd_collector_config")
 
 /* The table: every collector jitterd has. */
 extern struct collector collectors[];

@@ -14,7 +14,9 @@
 #define ROW(name)     { .ops = &name##_collector },
 COLLECTORS(DECLARE)
 struct collector collectors[] = { COLLECTORS(ROW) };
-const unsigned n_collectors = sizeof(collectors) / sizeof(collectors[0]);
+const unsigned n_collectors = ARRAY_SIZE(collectors);
+_Static_assert(ARRAY_SIZE(collectors) <= JD_MAX_COLLECTORS,
+	       "struct jd_config has a place for every collector");
 
 /* Every bpftool skeleton starts with these two members. */
 struct skeleton_head {
@@ -114,6 +116,12 @@ fail:
 	return err;
 }
 
+/* Enabled in the config, and something for it to watch. */
+static bool collector_wanted(const struct collector *c, const struct jd_config *cfg)
+{
+	return cfg->collectors[c->id].enabled && !(c->ops->idle && c->ops->idle(c, cfg));
+}
+
 int collectors_init(const struct jd_config *cfg)
 {
 	int running = 0;
@@ -122,7 +130,7 @@ int collectors_init(const struct jd_config *cfg)
 		struct collector *c = &collectors[i];
 
 		c->id = i;
-		if (!c->ops->enabled(cfg)) {
+		if (!collector_wanted(c, cfg)) {
 			log_info("collector %s: off (disabled, or nothing for it to watch in the "
 				 "config)",
 				 c->ops->name);
@@ -173,7 +181,7 @@ void collectors_report(FILE *out, const struct jd_config *cfg)
 	for (unsigned i = 0; i < n_collectors; i++) {
 		const struct collector *c = &collectors[i];
 
-		if (!c->ops->enabled(cfg)) {
+		if (!collector_wanted(c, cfg)) {
 			report_row(out, c->ops->name, "-", "-", 0,
 				   "off (disabled, or nothing for it to watch in the config)");
 			continue;

@@ -13,6 +13,7 @@
  * holds config/jitterd.yaml to stating every one of them.
  */
 #include "config.h"
+#include "collector.h"
 #include "parse.h"
 #include "yamlwalk.h"
 
@@ -21,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NS_PER_MS	1000000ULL
-#define NS_PER_S	1000000000ULL
 #define COMM_LEN	15	  /* the kernel's TASK_COMM_LEN - 1 */
 #define CONFIG_FILE_MAX (1 << 20) /* so that a config path to a device cannot eat memory */
 
@@ -247,12 +246,11 @@ static int check_socket_class(struct yw_ctx *c, yaml_node_t *item, const char *e
 	return 0;
 }
 
-/* ---- the collectors' rows ---------------------------------------------- */
+/* ---- socket classes --------------------------------------------------- */
 
 /*
- * Each collector's keys are a table of their own: its mapping under
- * collectors: and its rows under events:, spliced in by collectors_sets()
- * and events_sets(). Nothing else in the schema names them.
+ * Socket classes name sockets on the host (the sockets collector) and
+ * flows in captures alike: their rows are shared schema.
  */
 
 static const struct yw_list port_list = {
@@ -284,7 +282,7 @@ static const struct yw_key socket_class_keys[] = {
 	{},
 };
 
-static const struct yw_list socket_class_list = {
+const struct yw_list config_socket_class_list = {
 	.what = "socket class",
 	.item_type = YAML_MAPPING_NODE,
 	.item_size = sizeof(struct jd_socket_class),
@@ -294,78 +292,60 @@ static const struct yw_list socket_class_list = {
 	.check = check_socket_class,
 };
 
-/* sched and softirq are one anonymous struct type. */
+/* ---- the collectors' rows ---------------------------------------------- */
+
+/*
+ * Each collector brings its own rows (collector_ops.config_keys under
+ * collectors.<name>, event_keys under events:), which fill its options
+ * struct. The schema only knows the table.
+ */
+
 static const struct yw_key enabled_keys[] = {
-	{ YW_KEY("enabled", SCALAR, yw_parse_bool), YW_FIELD(CFG_T(sched), enabled),
+	{ YW_KEY("enabled", SCALAR, yw_parse_bool), YW_FIELD(struct jd_collector_config, enabled),
 	  .def = "true" },
 	{},
 };
 
-static const struct yw_key sockets_keys[] = {
-	{ YW_KEY("enabled", SCALAR, yw_parse_bool), YW_FIELD(CFG_T(sockets), enabled),
-	  .def = "true" },
-	{ YW_KEY("peak_window", SCALAR, yw_parse_duration),
-	  YW_FIELD(CFG_T(sockets), peak_window_ns), .min = NS_PER_MS, .max = 3600 * NS_PER_S,
-	  .def = "10s" },
-	{ YW_KEY("classes", SEQUENCE, yw_parse_list), YW_FIELD(CFG_T(sockets), classes),
-	  YW_COUNT(CFG_T(sockets), n_classes), .list = &socket_class_list },
-	{},
-};
-
-/* One table each, whose one row is the collector's mapping. */
-static const struct yw_key sched_collector_keys[] = {
-	{ YW_KEY("sched", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_config, sched),
-	  .keys = enabled_keys },
-	{},
-};
-
-static const struct yw_key softirq_collector_keys[] = {
-	{ YW_KEY("softirq", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_config, softirq),
-	  .keys = enabled_keys },
-	{},
-};
-
-static const struct yw_key sockets_collector_keys[] = {
-	{ YW_KEY("sockets", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_config, sockets),
-	  .keys = sockets_keys },
-	{},
-};
-
-static const struct yw_key sched_event_keys[] = {
-	{ YW_KEY("runqueue_latency_threshold", SCALAR, yw_parse_duration),
-	  YW_FIELD(CFG_T(events), runqueue_latency_threshold_ns), .min = 1, .max = 10 * NS_PER_S,
-	  .def = "100us" },
-	{},
-};
-
-static const struct yw_key softirq_event_keys[] = {
-	{ YW_KEY("softirq_duration_threshold", SCALAR, yw_parse_duration),
-	  YW_FIELD(CFG_T(events), softirq_duration_threshold_ns), .min = 1, .max = 10 * NS_PER_S,
-	  .def = "50us" },
-	{},
-};
-
-/* Sets of tables that all write into one struct. */
-static unsigned sets_at(char *base, const struct yw_key *const *tables, unsigned n,
-			struct yw_key_set *sets, unsigned max)
+static struct jd_collector_config *collector_config(char *cfg, unsigned i)
 {
-	unsigned i;
-
-	for (i = 0; i < n && i < max; i++)
-		sets[i] = (struct yw_key_set){ tables[i], base };
-	return i;
+	return &((struct jd_config *)cfg)->collectors[i];
 }
 
-/* collectors has no struct of its own: base is the struct jd_config. */
-static unsigned collectors_sets(char *base, struct yw_key_set *sets, unsigned max)
+/* collectors.<name>: enabled, then the collector's own rows. */
+static unsigned collector_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
+			       unsigned max)
 {
-	static const struct yw_key *const tables[] = {
-		sched_collector_keys,
-		softirq_collector_keys,
-		sockets_collector_keys,
-	};
+	struct jd_collector_config *cc;
+	unsigned i = 0, n = 0;
 
-	return sets_at(base, tables, sizeof(tables) / sizeof(tables[0]), sets, max);
+	while (strcmp(collectors[i].ops->name, k->name)) /* the row is one of the table's */
+		i++;
+	cc = collector_config(cfg, i);
+	if (max < 2)
+		return 0;
+	sets[n++] = (struct yw_key_set){ enabled_keys, (char *)cc };
+	if (collectors[i].ops->config_keys)
+		sets[n++] =
+			(struct yw_key_set){ collectors[i].ops->config_keys, (char *)cc->options };
+	return n;
+}
+
+/* One mapping row per collector, in table order. */
+static struct yw_key collector_rows[JD_MAX_COLLECTORS + 1];
+
+static unsigned collectors_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
+				unsigned max)
+{
+	(void)k;
+	if (!collector_rows[0].name)
+		for (unsigned i = 0; i < n_collectors; i++)
+			collector_rows[i] = (struct yw_key){ YW_KEY(collectors[i].ops->name,
+								    MAPPING, yw_parse_mapping),
+							     .sets = collector_sets };
+	if (max < 1)
+		return 0;
+	sets[0] = (struct yw_key_set){ collector_rows, cfg };
+	return 1;
 }
 
 /* ---- the schema -------------------------------------------------------- */
@@ -399,17 +379,20 @@ static const struct yw_key events_keys[] = {
 	{},
 };
 
-/* events: the collectors' thresholds, then the event log's own keys. */
-static unsigned events_sets(char *base, struct yw_key_set *sets, unsigned max)
+/* events: the collectors' rows (thresholds), then the event log's own keys. */
+static unsigned events_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
+			    unsigned max)
 {
-	static const struct yw_key *const tables[] = {
-		sched_event_keys,
-		softirq_event_keys,
-		events_keys,
-	};
+	unsigned n = 0;
 
-	return sets_at((char *)&((struct jd_config *)base)->events, tables,
-		       sizeof(tables) / sizeof(tables[0]), sets, max);
+	(void)k;
+	for (unsigned i = 0; i < n_collectors && n + 1 < max; i++)
+		if (collectors[i].ops->event_keys)
+			sets[n++] =
+				(struct yw_key_set){ collectors[i].ops->event_keys,
+						     (char *)collector_config(cfg, i)->options };
+	sets[n++] = (struct yw_key_set){ events_keys, (char *)&((struct jd_config *)cfg)->events };
+	return n;
 }
 
 static const struct yw_key daemon_keys[] = {
@@ -432,6 +415,13 @@ static const struct yw_key top_keys[] = {
 };
 
 /* ---- entry points ------------------------------------------------------ */
+
+void *config_field(struct jd_config *cfg, const char *path)
+{
+	struct yw_key_set sets[CONFIG_SCHEMA_SETS];
+
+	return yw_field(sets, config_schema(cfg, sets), path);
+}
 
 unsigned config_schema(struct jd_config *cfg, struct yw_key_set *sets)
 {

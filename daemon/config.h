@@ -12,13 +12,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define JD_NAME_MAX	      64 /* names used as label values, incl. NUL */
-#define JD_MAX_CPU_GROUPS     16
-#define JD_MAX_WORKLOADS      32
-#define JD_MAX_SOCKET_CLASSES 32
-#define JD_MAX_PORT_RANGES    16 /* per port list */
-#define JD_COMM_GLOB_MAX      64
-#define JD_PATH_MAX	      256
+#define JD_NAME_MAX		 64 /* names used as label values, incl. NUL */
+#define JD_MAX_CPU_GROUPS	 16
+#define JD_MAX_WORKLOADS	 32
+#define JD_MAX_SOCKET_CLASSES	 32
+#define JD_MAX_PORT_RANGES	 16 /* per port list */
+#define JD_COMM_GLOB_MAX	 64
+#define JD_PATH_MAX		 256
+#define JD_MAX_COLLECTORS	 8
+#define JD_COLLECTOR_OPTIONS_MAX 12288 /* bytes of a collector's own options struct */
 
 struct jd_cpu_group {
 	char name[JD_NAME_MAX];
@@ -47,6 +49,12 @@ struct jd_socket_class {
 	char local_address[64]; /* textual IPv4/IPv6 address, "" = any */
 };
 
+/* A list of classes (collectors.sockets.classes: config_field() gives this). */
+struct jd_socket_classes {
+	struct jd_socket_class at[JD_MAX_SOCKET_CLASSES];
+	int n;
+};
+
 struct jd_config {
 	char listen[128]; /* "ADDR:PORT", ":PORT", "[v6]:PORT" */
 
@@ -57,19 +65,18 @@ struct jd_config {
 	struct jd_workload workloads[JD_MAX_WORKLOADS];
 	int n_workloads;
 
-	struct {
+	/*
+	 * collectors.<name>, by the collector's place in daemon/collectors.c's
+	 * table. The keys of options (under collectors.<name> and under events:)
+	 * are the collector's own rows (collector_ops.config_keys/event_keys),
+	 * and so is the struct they fill.
+	 */
+	struct jd_collector_config {
 		bool enabled;
-	} sched, softirq;
-	struct {
-		bool enabled;
-		uint64_t peak_window_ns;
-		struct jd_socket_class classes[JD_MAX_SOCKET_CLASSES];
-		int n_classes;
-	} sockets;
+		_Alignas(8) unsigned char options[JD_COLLECTOR_OPTIONS_MAX];
+	} collectors[JD_MAX_COLLECTORS];
 
 	struct {
-		uint64_t runqueue_latency_threshold_ns;
-		uint64_t softirq_duration_threshold_ns;
 		uint32_t log_size;	    /* recent notable events kept for /events */
 		uint64_t drain_interval_ns; /* how often the daemon drains ring buffers */
 	} events;
@@ -81,6 +88,10 @@ struct jd_config {
 };
 
 struct yw_key_set;
+struct yw_list;
+
+/* The rows of one socket class, for the config of whoever uses classes. */
+extern const struct yw_list config_socket_class_list;
 
 /* The built-in configuration: cfg zeroed, then every row's default. */
 void config_defaults(struct jd_config *cfg);
@@ -98,6 +109,10 @@ int config_parse(struct jd_config *cfg, const char *name, const char *text, size
 		 unsigned nr_cpus, FILE *err);
 /* The same for a file; a file that cannot be read is "path: strerror". */
 int config_load_file(struct jd_config *cfg, const char *path, unsigned nr_cpus, FILE *err);
+
+/* Where the value of a dotted key path ("collectors.sockets.peak_window")
+ * is stored in cfg, or NULL: for tests and tools that name keys. */
+void *config_field(struct jd_config *cfg, const char *path);
 
 /* The key tables of jitterd.yaml's top level, writing into cfg: fills sets
  * (CONFIG_SCHEMA_SETS of them) and returns how many, for yamlwalk.h's

@@ -8,6 +8,10 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#define NS_PER_US 1000ULL
+#define NS_PER_MS 1000000ULL
+#define NS_PER_S  1000000000ULL
+
 /* A decimal number: digits only, no sign, no base prefix.
  * Returns 0, or -EINVAL / -ERANGE (above UINT64_MAX) with *why. */
 int parse_uint(const char *s, uint64_t *v, const char **why);

@@ -21,6 +21,8 @@
 #include "json.h"
 #include "hist.h"
 #include "log.h"
+#include "parse.h"
+#include "yamlwalk.h"
 #include "workloads.h"
 #include "bpf/sched.h"
 #include "sched.skel.h"
@@ -49,10 +51,17 @@ static const char *const ctxsw_kind_names[JD_CTXSW_KINDS] = {
 	[JD_CTXSW_IDLE] = "idle",
 };
 
-static bool sched_enabled(const struct jd_config *cfg)
-{
-	return cfg->sched.enabled;
-}
+struct sched_options {
+	uint64_t runq_threshold_ns;
+};
+COLLECTOR_OPTIONS(struct sched_options);
+
+static const struct yw_key sched_event_keys[] = {
+	{ YW_KEY("runqueue_latency_threshold", SCALAR, yw_parse_duration),
+	  YW_FIELD(struct sched_options, runq_threshold_ns), .min = 1, .max = 10 * NS_PER_S,
+	  .def = "100us" },
+	{},
+};
 
 static int n_groups(const struct jd_config *cfg)
 {
@@ -262,7 +271,8 @@ static int sched_configure(struct collector *c, const struct jd_config *cfg)
 		return -ENOMEM;
 	/* prev_state became a sched_switch argument in 5.18; ask BTF, not uname. */
 	s->skel->rodata->switch_has_prev_state = probe_tracepoint_nargs("sched_switch") >= 4;
-	s->skel->rodata->runq_threshold_ns = cfg->events.runqueue_latency_threshold_ns;
+	s->skel->rodata->runq_threshold_ns =
+		((const struct sched_options *)collector_options(c, cfg))->runq_threshold_ns;
 	bpf_map__set_max_entries(s->skel->maps.workload_stats,
 				 cfg->n_workloads > 0 ? (unsigned)cfg->n_workloads : 1);
 	s->task_storage = want_task_storage(c, cfg, &why);
@@ -418,7 +428,7 @@ const struct collector_ops sched_collector = {
 	.n_probes = ARRAY_SIZE(sched_probes),
 	.events = sched_events,
 	.n_events = ARRAY_SIZE(sched_events),
-	.enabled = sched_enabled,
+	.event_keys = sched_event_keys,
 	.configure = sched_configure,
 	.loaded = sched_loaded,
 	.attached = sched_attached,

@@ -19,6 +19,8 @@
 #include "json.h"
 #include "hist.h"
 #include "log.h"
+#include "parse.h"
+#include "yamlwalk.h"
 #include "bpf/sockets.h"
 #include "sockets.skel.h"
 
@@ -57,10 +59,25 @@ static const char *const proto_names[JD_SOCK_PROTOS] = {
 	[JD_SOCK_UDP] = "udp",
 };
 
-static bool sockets_enabled(const struct jd_config *cfg)
+struct sockets_options {
+	uint64_t peak_window_ns;
+	struct jd_socket_classes classes;
+};
+COLLECTOR_OPTIONS(struct sockets_options);
+
+static const struct yw_key sockets_config_keys[] = {
+	{ YW_KEY("peak_window", SCALAR, yw_parse_duration),
+	  YW_FIELD(struct sockets_options, peak_window_ns), .min = NS_PER_MS,
+	  .max = 3600 * NS_PER_S, .def = "10s" },
+	{ YW_KEY("classes", SEQUENCE, yw_parse_list), YW_FIELD(struct sockets_options, classes.at),
+	  YW_COUNT(struct sockets_options, classes.n), .list = &config_socket_class_list },
+	{},
+};
+
+/* No class: no socket to follow, and nothing to load. */
+static bool sockets_idle(const struct collector *c, const struct jd_config *cfg)
 {
-	/* No class: no socket to follow, and nothing to load. */
-	return cfg->sockets.enabled && cfg->sockets.n_classes > 0;
+	return ((const struct sockets_options *)collector_options(c, cfg))->classes.n == 0;
 }
 
 static void list_ports(uint32_t *masks, int proto, int side, const struct jd_port_range *ranges,
@@ -100,11 +117,12 @@ static void add_address(struct match_maps *mm, const char *s, uint32_t bit)
 }
 
 /* The BPF side's view of the classes (see struct jd_sock_match). */
-static void build_match(const struct jd_config *cfg, struct jd_sock_match *m, struct match_maps *mm)
+static void build_match(const struct sockets_options *o, struct jd_sock_match *m,
+			struct match_maps *mm)
 {
 	memset(m, 0, sizeof(*m));
-	for (int i = 0; i < cfg->sockets.n_classes; i++) {
-		const struct jd_socket_class *sc = &cfg->sockets.classes[i];
+	for (int i = 0; i < o->classes.n; i++) {
+		const struct jd_socket_class *sc = &o->classes.at[i];
 		int proto = sc->protocol == JD_PROTO_TCP ? JD_SOCK_TCP : JD_SOCK_UDP;
 		uint32_t bit = 1u << i;
 
@@ -194,15 +212,15 @@ static const struct probe_def sockets_probes[] = {
 };
 
 /* Everything the object needs before load. */
-static int set_tunables(struct sockets *s, const struct jd_config *cfg, struct match_maps *mm)
+static int set_tunables(struct sockets *s, const struct sockets_options *o, struct match_maps *mm)
 {
 	struct sockets_bpf *k = s->skel;
 	int kfree_args, err;
 
-	build_match(cfg, (struct jd_sock_match *)&k->rodata->match, mm);
+	build_match(o, (struct jd_sock_match *)&k->rodata->match, mm);
 	/* Whole slots cover the window: up to one slot more than asked. */
-	s->slot_ns = (cfg->sockets.peak_window_ns + JD_SOCK_PEAK_WINDOW_SLOTS - 1) /
-		     JD_SOCK_PEAK_WINDOW_SLOTS;
+	s->slot_ns =
+		(o->peak_window_ns + JD_SOCK_PEAK_WINDOW_SLOTS - 1) / JD_SOCK_PEAK_WINDOW_SLOTS;
 	k->rodata->peak_slot_ns = s->slot_ns;
 	/* BPF reads the clock once per tick (10 ms at most): not for slots that
 	 * are not longer than a tick (a peak_window under 140 ms). */
@@ -223,20 +241,21 @@ static int set_tunables(struct sockets *s, const struct jd_config *cfg, struct m
 
 static int sockets_configure(struct collector *c, const struct jd_config *cfg)
 {
+	const struct sockets_options *o = collector_options(c, cfg);
 	struct sockets *s = c->priv;
 
 	s->skel = c->skel;
-	s->n_classes = cfg->sockets.n_classes;
+	s->n_classes = o->classes.n;
 	for (int i = 0; i < s->n_classes; i++) {
-		memcpy(s->names[i], cfg->sockets.classes[i].name, JD_NAME_MAX);
-		s->protocols[i] = cfg->sockets.classes[i].protocol;
+		memcpy(s->names[i], o->classes.at[i].name, JD_NAME_MAX);
+		s->protocols[i] = o->classes.at[i].protocol;
 	}
 	s->nr_cpus = c->nr_cpus;
 	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
 	s->mm.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*s->mm.port_masks));
 	if (!s->percpu || !s->mm.port_masks)
 		return -ENOMEM;
-	return set_tunables(s, cfg, &s->mm);
+	return set_tunables(s, o, &s->mm);
 }
 
 static int sockets_loaded(struct collector *c, const struct jd_config *cfg)
@@ -365,7 +384,8 @@ const struct collector_ops sockets_collector = {
 	.n_probes = ARRAY_SIZE(sockets_probes),
 	.events = sockets_events,
 	.n_events = ARRAY_SIZE(sockets_events),
-	.enabled = sockets_enabled,
+	.config_keys = sockets_config_keys,
+	.idle = sockets_idle,
 	.configure = sockets_configure,
 	.loaded = sockets_loaded,
 	.collect = sockets_collect,

@@ -16,6 +16,8 @@
 #include "json.h"
 #include "hist.h"
 #include "log.h"
+#include "parse.h"
+#include "yamlwalk.h"
 #include "bpf/softirq.h"
 #include "softirq.skel.h"
 
@@ -29,10 +31,17 @@ static const char *const vector_names[JD_NR_SOFTIRQS] = {
 	"irq_poll", "tasklet", "sched",	 "hrtimer", "rcu",
 };
 
-static bool softirq_enabled(const struct jd_config *cfg)
-{
-	return cfg->softirq.enabled;
-}
+struct softirq_options {
+	uint64_t duration_threshold_ns;
+};
+COLLECTOR_OPTIONS(struct softirq_options);
+
+static const struct yw_key softirq_event_keys[] = {
+	{ YW_KEY("softirq_duration_threshold", SCALAR, yw_parse_duration),
+	  YW_FIELD(struct softirq_options, duration_threshold_ns), .min = 1, .max = 10 * NS_PER_S,
+	  .def = "50us" },
+	{},
+};
 
 static bool on_long_softirq(struct collector *c, const void *event, json_t *obj)
 {
@@ -68,13 +77,14 @@ static const struct probe_def softirq_probes[] = {
 
 static int softirq_configure(struct collector *c, const struct jd_config *cfg)
 {
+	const struct softirq_options *o = collector_options(c, cfg);
 	struct softirq_bpf *skel = c->skel;
 	struct softirq *s = c->priv;
 
 	s->percpu = calloc(c->nr_cpus, sizeof(*s->percpu));
 	if (!s->percpu)
 		return -ENOMEM;
-	skel->rodata->softirq_threshold_ns = cfg->events.softirq_duration_threshold_ns;
+	skel->rodata->softirq_threshold_ns = o->duration_threshold_ns;
 	return 0;
 }
 
@@ -181,7 +191,7 @@ const struct collector_ops softirq_collector = {
 	.n_probes = ARRAY_SIZE(softirq_probes),
 	.events = softirq_events,
 	.n_events = ARRAY_SIZE(softirq_events),
-	.enabled = softirq_enabled,
+	.event_keys = softirq_event_keys,
 	.configure = softirq_configure,
 	.collect = softirq_collect,
 	.finish = softirq_finish,

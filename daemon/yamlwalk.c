@@ -243,7 +243,7 @@ const char *yw_pair_key(struct yw_ctx *c, yaml_node_t *map, yaml_node_pair_t *pa
 static unsigned row_sets(const struct yw_key *k, char *base, struct yw_key_set *sets)
 {
 	if (k->sets)
-		return k->sets(base, sets, YW_MAX_SETS);
+		return k->sets(k, base, sets, YW_MAX_SETS);
 	sets[0] = (struct yw_key_set){ k->keys, base + k->off };
 	return 1;
 }
@@ -453,6 +453,26 @@ int yw_visit_defaults(const struct yw_key_set *sets, unsigned n,
 	char path[YW_PATH_MAX] = "";
 
 	return visit_defaults(sets, n, path, fn, arg);
+}
+
+void *yw_field(const struct yw_key_set *sets, unsigned n, const char *path)
+{
+	const char *dot = strchr(path, '.');
+	size_t len = dot ? (size_t)(dot - path) : strlen(path);
+
+	for (unsigned i = 0; i < n; i++) {
+		for (const struct yw_key *k = sets[i].keys; k->name; k++) {
+			struct yw_key_set inner[YW_MAX_SETS];
+
+			if (strlen(k->name) != len || strncmp(k->name, path, len))
+				continue;
+			if (!dot)
+				return sets[i].base + k->off;
+			if (is_mapping_row(k))
+				return yw_field(inner, row_sets(k, sets[i].base, inner), dot + 1);
+		}
+	}
+	return NULL;
 }
 
 /* ---- files ------------------------------------------------------------- */

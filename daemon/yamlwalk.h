@@ -87,7 +87,7 @@ struct yw_key {
 	const struct yw_key *keys;
 	/* ... or rows from several tables: fills sets (at most max) given the
 	 * base of the mapping that holds this key; returns how many. */
-	unsigned (*sets)(char *base, struct yw_key_set *sets, unsigned max);
+	unsigned (*sets)(const struct yw_key *k, char *base, struct yw_key_set *sets, unsigned max);
 	const struct yw_list *list;
 	const struct yw_string_check *check;
 	const struct yw_enum *names; /* yw_parse_enum; ends with a NULL name */
@@ -124,6 +124,10 @@ int yw_apply_defaults(const struct yw_key_set *sets, unsigned n, FILE *err);
  * order; stops at the first non-zero return and returns it. */
 int yw_visit_defaults(const struct yw_key_set *sets, unsigned n,
 		      int (*fn)(const char *path, const struct yw_key *k, void *arg), void *arg);
+
+/* Where the value of the row at a dotted path ("events.log_size") is
+ * stored, through mappings; NULL when no row has that path. */
+void *yw_field(const struct yw_key_set *sets, unsigned n, const char *path);
 
 /* Reads a whole file into *text (NUL-terminated, so it can be shown under
  * errors) of at most max bytes. Returns 0 or a negative errno (-EFBIG). */

@@ -6,15 +6,12 @@
  */
 #include "check_main.h"
 #include "config.h"
+#include "parse.h"
 #include "yamlwalk.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define NS_PER_US 1000ULL
-#define NS_PER_MS 1000000ULL
-#define NS_PER_S  1000000000ULL
 
 /* Parses yaml as "t.yaml"; returns what was written to err (caller frees). */
 static char *parse(const char *yaml, unsigned nr_cpus, struct jd_config *cfg, int *rc)
@@ -77,6 +74,17 @@ static void assert_only_error(const char *yaml, unsigned nr_cpus, const char *ex
 }
 
 /* ---- defaults and valid configs ---------------------------------------- */
+
+/* The value of a key path of cfg, as its collector stores it. */
+#define AT(cfg, path, type) (*(type *)field_at(&(cfg), (path)))
+
+static void *field_at(struct jd_config *cfg, const char *path)
+{
+	void *p = config_field(cfg, path);
+
+	ck_assert_msg(p != NULL, "no key %s", path);
+	return p;
+}
 
 START_TEST(default_file_parses_to_the_defaults)
 {
@@ -191,11 +199,13 @@ START_TEST(defaults_are_the_documented_values)
 	ck_assert_str_eq(cfg.listen, ":19435");
 	ck_assert_int_eq(cfg.n_cpu_groups, 0);
 	ck_assert_int_eq(cfg.n_workloads, 0);
-	ck_assert(cfg.sched.enabled && cfg.softirq.enabled && cfg.sockets.enabled);
-	ck_assert_uint_eq(cfg.sockets.peak_window_ns, 10 * NS_PER_S);
-	ck_assert_int_eq(cfg.sockets.n_classes, 0);
-	ck_assert_uint_eq(cfg.events.runqueue_latency_threshold_ns, 100 * NS_PER_US);
-	ck_assert_uint_eq(cfg.events.softirq_duration_threshold_ns, 50 * NS_PER_US);
+	ck_assert(AT(cfg, "collectors.sched.enabled", bool) &&
+		  AT(cfg, "collectors.softirq.enabled", bool) &&
+		  AT(cfg, "collectors.sockets.enabled", bool));
+	ck_assert_uint_eq(AT(cfg, "collectors.sockets.peak_window", uint64_t), 10 * NS_PER_S);
+	ck_assert_int_eq(AT(cfg, "collectors.sockets.classes", struct jd_socket_classes).n, 0);
+	ck_assert_uint_eq(AT(cfg, "events.runqueue_latency_threshold", uint64_t), 100 * NS_PER_US);
+	ck_assert_uint_eq(AT(cfg, "events.softirq_duration_threshold", uint64_t), 50 * NS_PER_US);
 	ck_assert_uint_eq(cfg.events.log_size, 1000);
 	ck_assert_uint_eq(cfg.events.drain_interval_ns, 100 * NS_PER_MS);
 	ck_assert(!cfg.daemon.cpus_set);
@@ -282,10 +292,12 @@ START_TEST(full_config_sets_every_key)
 	ck_assert_str_eq(cfg.workloads[1].comm, "gw");
 	ck_assert_str_eq(cfg.workloads[1].cgroup, "/system.slice/gw.service");
 
-	ck_assert(!cfg.sched.enabled && !cfg.softirq.enabled && !cfg.sockets.enabled);
-	ck_assert_uint_eq(cfg.sockets.peak_window_ns, 2500 * NS_PER_MS);
-	ck_assert_int_eq(cfg.sockets.n_classes, 2);
-	md = &cfg.sockets.classes[0];
+	ck_assert(!AT(cfg, "collectors.sched.enabled", bool) &&
+		  !AT(cfg, "collectors.softirq.enabled", bool) &&
+		  !AT(cfg, "collectors.sockets.enabled", bool));
+	ck_assert_uint_eq(AT(cfg, "collectors.sockets.peak_window", uint64_t), 2500 * NS_PER_MS);
+	ck_assert_int_eq(AT(cfg, "collectors.sockets.classes", struct jd_socket_classes).n, 2);
+	md = &AT(cfg, "collectors.sockets.classes", struct jd_socket_classes).at[0];
 	ck_assert_str_eq(md->name, "md-feed");
 	ck_assert_int_eq(md->protocol, JD_PROTO_UDP);
 	ck_assert_int_eq(md->n_local_ports, 2);
@@ -293,7 +305,7 @@ START_TEST(full_config_sets_every_key)
 	ck_assert(md->local_ports[1].first == 30020 && md->local_ports[1].last == 30020);
 	ck_assert_int_eq(md->n_remote_ports, 0);
 	ck_assert_str_eq(md->local_address, "");
-	oe = &cfg.sockets.classes[1];
+	oe = &AT(cfg, "collectors.sockets.classes", struct jd_socket_classes).at[1];
 	ck_assert_str_eq(oe->name, "order-entry");
 	ck_assert_int_eq(oe->protocol, JD_PROTO_TCP);
 	ck_assert_int_eq(oe->n_local_ports, 0);
@@ -301,8 +313,8 @@ START_TEST(full_config_sets_every_key)
 	ck_assert(oe->remote_ports[0].first == 9001 && oe->remote_ports[0].last == 9001);
 	ck_assert_str_eq(oe->local_address, "::1");
 
-	ck_assert_uint_eq(cfg.events.runqueue_latency_threshold_ns, 20 * NS_PER_US);
-	ck_assert_uint_eq(cfg.events.softirq_duration_threshold_ns, 1 * NS_PER_MS);
+	ck_assert_uint_eq(AT(cfg, "events.runqueue_latency_threshold", uint64_t), 20 * NS_PER_US);
+	ck_assert_uint_eq(AT(cfg, "events.softirq_duration_threshold", uint64_t), 1 * NS_PER_MS);
 	ck_assert_uint_eq(cfg.events.log_size, 50);
 	ck_assert_uint_eq(cfg.events.drain_interval_ns, 10 * NS_PER_MS);
 
@@ -320,7 +332,7 @@ START_TEST(null_section_is_empty)
 		 &cfg);
 	ck_assert_int_eq(cfg.n_cpu_groups, 0);
 	ck_assert_int_eq(cfg.n_workloads, 0);
-	ck_assert_int_eq(cfg.sockets.n_classes, 0);
+	ck_assert_int_eq(AT(cfg, "collectors.sockets.classes", struct jd_socket_classes).n, 0);
 	ck_assert(!cfg.daemon.cpus_set);
 }
 END_TEST
@@ -332,7 +344,7 @@ START_TEST(anchors_and_aliases_are_values)
 	parse_ok("events:\n  runqueue_latency_threshold: &t 30us\n"
 		 "  softirq_duration_threshold: *t\n",
 		 0, &cfg);
-	ck_assert_uint_eq(cfg.events.softirq_duration_threshold_ns, 30 * NS_PER_US);
+	ck_assert_uint_eq(AT(cfg, "events.softirq_duration_threshold", uint64_t), 30 * NS_PER_US);
 }
 END_TEST
 

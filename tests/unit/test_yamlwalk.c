@@ -55,8 +55,10 @@ static const struct yw_key module_keys[] = {
 	{},
 };
 
-static unsigned limits_sets(char *base, struct yw_key_set *sets, unsigned max)
+static unsigned limits_sets(const struct yw_key *k, char *base, struct yw_key_set *sets,
+			    unsigned max)
 {
+	(void)k;
 	struct doc *d = (struct doc *)base;
 
 	ck_assert_uint_ge(max, 2);
