@@ -2,7 +2,7 @@
 #ifndef JD_HIST_BPF_H
 #define JD_HIST_BPF_H
 
-#include "hist.h"
+#include "hist_slots.h"
 
 /* 1-based index of the highest set bit; 0 for 0. Branches, no loop. */
 static __always_inline __u32 fls64(__u64 x)

@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "bpf/hist.h"
+#include "bpf/hist_slots.h"
 #include "metrics.h"
 
 /* dst += src, for any struct jd_hist_<unit>. */
