@@ -50,16 +50,6 @@ static __always_inline void on_softirq_raise(__u32 vec)
 		c->vec[vec].raise_ns = bpf_ktime_get_ns();
 }
 
-/* hist_ns_add() for a histogram whose sum is kept apart from its slots. */
-static __always_inline void add_ns(__u64 *slots, __u64 *sum, __u64 ns)
-{
-	__u32 slot = hist_slot(ns, JD_HIST_NS_FIRST_LOG2, JD_HIST_NS_SLOTS);
-
-	if (slot < JD_HIST_NS_SLOTS)
-		slots[slot]++;
-	*sum += ns;
-}
-
 /* Counted here, like /proc/softirqs (kstat_incr_softirqs_this_cpu). */
 static __always_inline void on_softirq_entry(__u32 vec)
 {
@@ -78,7 +68,7 @@ static __always_inline void on_softirq_entry(__u32 vec)
 	raised = v->raise_ns;
 	if (raised) {
 		v->raise_ns = 0;
-		add_ns(v->latency, &v->latency_sum, now - raised);
+		hist_ns_add_apart(v->latency, &v->latency_sum, now - raised);
 	}
 }
 
@@ -115,7 +105,7 @@ static __always_inline void on_softirq_exit(__u32 vec)
 	elapsed = bpf_ktime_get_ns() - start;
 	hardirq = c->hardirq_in_softirq_ns;
 	d = elapsed > hardirq ? elapsed - hardirq : 0;
-	add_ns(c->vec[vec].duration, &c->vec[vec].duration_sum, d);
+	hist_ns_add_apart(c->vec[vec].duration, &c->vec[vec].duration_sum, d);
 	if (d > softirq_threshold_ns)
 		report_long_run(vec, d, hardirq);
 }
