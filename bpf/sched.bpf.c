@@ -26,6 +26,7 @@
 
 #include "events.bpf.h"
 #include "hist.bpf.h"
+#include "maps.bpf.h"
 #include "sched.h"
 #include "task.bpf.h"
 
@@ -68,12 +69,10 @@ struct {
 
 static __always_inline struct jd_task *task_by_pid(__u32 pid, bool create)
 {
-	struct jd_task *t = bpf_map_lookup_elem(&tasks_by_pid, &pid);
-	struct jd_task fresh = {};
+	static const struct jd_task fresh = {};
 
-	if (t || !create)
-		return t;
-	bpf_map_update_elem(&tasks_by_pid, &pid, &fresh, BPF_NOEXIST);
+	if (create)
+		return map_lookup_or_try_init(&tasks_by_pid, &pid, &fresh);
 	return bpf_map_lookup_elem(&tasks_by_pid, &pid);
 }
 
