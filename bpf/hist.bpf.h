@@ -2,7 +2,7 @@
 #ifndef JD_HIST_BPF_H
 #define JD_HIST_BPF_H
 
-#include "hist.h"
+#include "hist_slots.h"
 
 /* 1-based index of the highest set bit; 0 for 0. Branches, no loop. */
 static __always_inline __u32 fls64(__u64 x)
@@ -47,25 +47,35 @@ static __always_inline __u32 hist_slot(__u64 v, __u32 first_log2, __u32 slots)
 	return log2_ceil - first_log2 < slots - 1 ? log2_ceil - first_log2 : slots - 1;
 }
 
-/* Count v in h, a struct jd_hist_<unit> of that layout. */
-#define HIST_ADD(h, v, first_log2, n_slots)                                                        \
-	do {                                                                                       \
-		__u32 slot_ = hist_slot((v), (first_log2), (n_slots));                             \
-                                                                                                   \
-		/* The bound check keeps the verifier sure of the index. */                        \
-		if (slot_ < (n_slots))                                                             \
-			(h)->slots[slot_]++;                                                       \
-		(h)->sum += (v);                                                                   \
-	} while (0)
+/*
+ * Count v in a histogram given as its slots and its sum: those of a struct
+ * jd_hist_<unit>, or a layout that keeps the sums apart from the slots.
+ */
+static __always_inline void hist_add(__u64 *slots, __u64 *sum, __u64 v, __u32 first_log2,
+				     __u32 n_slots)
+{
+	__u32 slot = hist_slot(v, first_log2, n_slots);
+
+	/* The bound check keeps the verifier sure of the index. */
+	if (slot < n_slots)
+		slots[slot]++;
+	*sum += v;
+}
+
+/* slots: JD_HIST_NS_SLOTS of them. */
+static __always_inline void hist_ns_add_apart(__u64 *slots, __u64 *sum, __u64 ns)
+{
+	hist_add(slots, sum, ns, JD_HIST_NS_FIRST_LOG2, JD_HIST_NS_SLOTS);
+}
 
 static __always_inline void hist_ns_add(struct jd_hist_ns *h, __u64 ns)
 {
-	HIST_ADD(h, ns, JD_HIST_NS_FIRST_LOG2, JD_HIST_NS_SLOTS);
+	hist_ns_add_apart(h->slots, &h->sum, ns);
 }
 
 static __always_inline void hist_bytes_add(struct jd_hist_bytes *h, __u64 bytes)
 {
-	HIST_ADD(h, bytes, JD_HIST_BYTES_FIRST_LOG2, JD_HIST_BYTES_SLOTS);
+	hist_add(h->slots, &h->sum, bytes, JD_HIST_BYTES_FIRST_LOG2, JD_HIST_BYTES_SLOTS);
 }
 
 #endif

@@ -25,7 +25,9 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "flavours.bpf.h"
 #include "hist.bpf.h"
+#include "maps.bpf.h"
 #include "sched.h"
 #include "task.bpf.h"
 
@@ -68,19 +70,18 @@ struct {
 
 static __always_inline struct jd_task *task_by_pid(__u32 pid, bool create)
 {
-	struct jd_task *t = bpf_map_lookup_elem(&tasks_by_pid, &pid);
-	struct jd_task fresh = {};
+	static const struct jd_task fresh = {};
 
-	if (t || !create)
-		return t;
-	bpf_map_update_elem(&tasks_by_pid, &pid, &fresh, BPF_NOEXIST);
+	if (create)
+		return map_lookup_or_try_init(&tasks_by_pid, &pid, &fresh);
 	return bpf_map_lookup_elem(&tasks_by_pid, &pid);
 }
 
-/* p must be a BTF pointer (tp_btf); flavours without one use task_by_pid. */
-static __always_inline struct jd_task *task_of(struct task_struct *p, __u32 pid, bool create)
+/* p is used only when btf: only tp_btf has the BTF pointer task storage wants. */
+static __always_inline struct jd_task *task_of(struct task_struct *p, __u32 pid, bool create,
+					       bool btf)
 {
-	if (task_storage_mode)
+	if (btf && task_storage_mode)
 		return bpf_task_storage_get(&task_store, p, 0,
 					    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 	return task_by_pid(pid, create);
@@ -90,6 +91,10 @@ static __always_inline struct jd_task *task_of(struct task_struct *p, __u32 pid,
 
 /* What a flavour knows about one switch. */
 struct switch_info {
+	/* NULL in the classic tracepoint; loaded through only in tp_btf. */
+	struct task_struct *prev, *next;
+	/* The classic tracepoint's copies, else NULL: the tasks' own. */
+	const char *prev_comm, *next_comm;
 	__u32 prev_pid, next_pid;
 	bool runnable; /* prev stays on the run queue: preempted, or still TASK_RUNNING */
 	bool dead;     /* prev has exited: this is its last switch */
@@ -129,14 +134,16 @@ static __always_inline void count_switch(struct jd_sched_cpu *c, const struct sw
  */
 static __always_inline void switch_out_by_pid(const struct switch_info *s, __u64 now)
 {
-	struct jd_task *t = task_by_pid(s->prev_pid, s->runnable);
+	/* A copy: a key on the stack keeps s itself off it. */
+	__u32 pid = s->prev_pid;
+	struct jd_task *t = task_by_pid(pid, s->runnable);
 
 	if (!t)
 		return;
 	if (s->runnable)
 		t->queued_ns = now;
 	else if (s->dead)
-		bpf_map_delete_elem(&tasks_by_pid, &s->prev_pid);
+		bpf_map_delete_elem(&tasks_by_pid, &pid);
 	else
 		t->queued_ns = 0;
 }
@@ -183,82 +190,85 @@ static __always_inline struct jd_runq_event *switch_in(struct jd_sched_cpu *c, s
 	return e;
 }
 
-/*
- * The kernel counts a switch as voluntary (nvcsw) when it was not a
- * preemption and prev was in a sleeping state. Older kernels do not pass
- * prev_state; then the task's own state field still holds it.
- */
-static __always_inline void switch_info_init(struct switch_info *s, bool preempt,
-					     unsigned int state, __u32 prev_pid, __u32 next_pid)
+static __always_inline struct jd_sched_cpu *sched_cpu_here(void)
 {
-	s->prev_pid = prev_pid;
-	s->next_pid = next_pid;
-	s->runnable = preempt || state == 0;
-	s->dead = state & 0x80; /* TASK_DEAD */
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&sched_cpu, &zero);
 }
 
-SEC("tp_btf/sched_switch")
-int BPF_PROG(switch_btf, bool preempt, struct task_struct *prev, struct task_struct *next)
+/* c: this CPU's, looked up before s is filled in, so that s's fields need
+ * not be kept across the lookup. */
+static __always_inline void on_switch(struct jd_sched_cpu *c, const struct switch_info *s, bool btf)
 {
-	unsigned int state = switch_has_prev_state ? (unsigned int)ctx[3] : task_state(prev);
-	__u32 zero = 0;
-	struct jd_sched_cpu *c = bpf_map_lookup_elem(&sched_cpu, &zero);
-	struct switch_info s;
 	struct jd_runq_event *e;
 	struct jd_task *t = NULL;
-	__u64 now;
+	__u64 now = bpf_ktime_get_ns();
 
-	if (!c)
-		return 0;
-	switch_info_init(&s, preempt, state, prev->pid, next->pid);
-	now = bpf_ktime_get_ns();
-	count_switch(c, &s);
-	if (task_storage_mode) {
+	count_switch(c, s);
+	if (btf && task_storage_mode) {
 		/* Only a prev that stays runnable needs its storage here:
-		 * woken_btf never stamps a running task. */
-		if (s.prev_pid && s.runnable)
-			t = bpf_task_storage_get(&task_store, prev, 0,
+		 * on_wakeup() never stamps a running task. */
+		if (s->prev_pid && s->runnable)
+			t = bpf_task_storage_get(&task_store, s->prev, 0,
 						 BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (t)
 			t->queued_ns = now;
-		t = s.next_pid ? bpf_task_storage_get(&task_store, next, 0, 0) : NULL;
+		t = s->next_pid ? bpf_task_storage_get(&task_store, s->next, 0, 0) : NULL;
 	} else {
-		if (s.prev_pid)
-			switch_out_by_pid(&s, now);
-		t = s.next_pid ? task_by_pid(s.next_pid, false) : NULL;
+		if (s->prev_pid)
+			switch_out_by_pid(s, now);
+		t = s->next_pid ? task_by_pid(s->next_pid, false) : NULL;
 	}
-	e = switch_in(c, t, &s, now);
+	e = switch_in(c, t, s, now);
 	if (e) {
-		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), next->comm);
-		bpf_probe_read_kernel_str(e->prev_comm, sizeof(e->prev_comm), prev->comm);
+		/* Taken from the tasks only now: a pointer fewer to keep across
+		 * the helper calls before. */
+		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm),
+					  s->next_comm ? s->next_comm : s->next->comm);
+		bpf_probe_read_kernel_str(e->prev_comm, sizeof(e->prev_comm),
+					  s->prev_comm ? s->prev_comm : s->prev->comm);
 		event_submit(e);
 	}
+}
+
+/*
+ * tp_btf and raw_tp get the same arguments. The kernel counts a switch as
+ * voluntary (nvcsw) when it was not a preemption and prev was in a
+ * sleeping state. Older kernels do not pass prev_state; then the task's own
+ * state field still holds it.
+ */
+static __always_inline void on_switch_args(unsigned long long *ctx, bool preempt,
+					   struct task_struct *prev, struct task_struct *next,
+					   bool btf)
+{
+	unsigned int state = switch_has_prev_state ? (unsigned int)ctx[3] : task_state(prev);
+	struct jd_sched_cpu *c = sched_cpu_here();
+	struct switch_info s;
+
+	if (!c)
+		return;
+	s = (struct switch_info){
+		.prev = prev,
+		.next = next,
+		.prev_pid = btf ? prev->pid : BPF_CORE_READ(prev, pid),
+		.next_pid = btf ? next->pid : BPF_CORE_READ(next, pid),
+		.runnable = preempt || state == 0,
+		.dead = state & 0x80, /* TASK_DEAD */
+	};
+
+	on_switch(c, &s, btf);
+}
+
+PROG_TP_BTF(switch, sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch_args(ctx, preempt, prev, next, true);
 	return 0;
 }
 
-SEC("raw_tp/sched_switch")
-int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_struct *next)
+PROG_RAW_TP(switch, sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	unsigned int state = switch_has_prev_state ? (unsigned int)ctx[3] : task_state(prev);
-	__u32 zero = 0;
-	struct jd_sched_cpu *c = bpf_map_lookup_elem(&sched_cpu, &zero);
-	struct switch_info s;
-	struct jd_runq_event *e;
-	__u64 now;
-
-	if (!c)
-		return 0;
-	switch_info_init(&s, preempt, state, BPF_CORE_READ(prev, pid), BPF_CORE_READ(next, pid));
-	now = bpf_ktime_get_ns();
-	count_switch(c, &s);
-	if (s.prev_pid)
-		switch_out_by_pid(&s, now);
-	e = switch_in(c, s.next_pid ? task_by_pid(s.next_pid, false) : NULL, &s, now);
-	if (e) {
-		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), next->comm);
-		bpf_probe_read_kernel_str(e->prev_comm, sizeof(e->prev_comm), prev->comm);
-		event_submit(e);
-	}
+	on_switch_args(ctx, preempt, prev, next, false);
 	return 0;
 }
 
@@ -267,30 +277,24 @@ int BPF_PROG(switch_raw, bool preempt, struct task_struct *prev, struct task_str
  * state bit (0 = running) or TASK_REPORT_MAX (0x100) for a preemption. An
  * exited task reports EXIT_DEAD (0x10) or EXIT_ZOMBIE (0x20).
  */
-SEC("tracepoint/sched/sched_switch")
-int switch_tp(struct trace_event_raw_sched_switch *ctx)
+PROG_TRACEPOINT(switch, sched, sched_switch, trace_event_raw_sched_switch)
 {
 	long state = ctx->prev_state;
-	__u32 zero = 0;
-	struct jd_sched_cpu *c = bpf_map_lookup_elem(&sched_cpu, &zero);
+	struct jd_sched_cpu *c = sched_cpu_here();
 	struct switch_info s;
-	struct jd_runq_event *e;
-	__u64 now;
 
 	if (!c)
 		return 0;
-	switch_info_init(&s, false, state & 0xff, ctx->prev_pid, ctx->next_pid);
-	s.dead = state & 0x30;
-	now = bpf_ktime_get_ns();
-	count_switch(c, &s);
-	if (s.prev_pid)
-		switch_out_by_pid(&s, now);
-	e = switch_in(c, s.next_pid ? task_by_pid(s.next_pid, false) : NULL, &s, now);
-	if (e) {
-		bpf_probe_read_kernel(e->comm, sizeof(e->comm), ctx->next_comm);
-		bpf_probe_read_kernel(e->prev_comm, sizeof(e->prev_comm), ctx->prev_comm);
-		event_submit(e);
-	}
+	s = (struct switch_info){
+		.prev_comm = ctx->prev_comm,
+		.next_comm = ctx->next_comm,
+		.prev_pid = ctx->prev_pid,
+		.next_pid = ctx->next_pid,
+		.runnable = (state & 0xff) == 0,
+		.dead = state & 0x30,
+	};
+
+	on_switch(c, &s, false);
 	return 0;
 }
 
@@ -308,67 +312,49 @@ static __always_inline void start_wait(struct jd_task *t)
 		t->queued_ns = bpf_ktime_get_ns();
 }
 
-static __always_inline int woken_btf(struct task_struct *p)
+/* p is used only when btf, which also sees a task woken while it runs in
+ * on_cpu. */
+static __always_inline void on_wakeup(struct task_struct *p, __u32 pid, bool btf)
 {
-	__u32 pid = p->pid;
+	if (!pid || (btf && bpf_core_field_exists(p->on_cpu) && p->on_cpu))
+		return;
+	start_wait(task_of(p, pid, true, btf));
+}
 
-	if (pid && !(bpf_core_field_exists(p->on_cpu) && p->on_cpu))
-		start_wait(task_of(p, pid, true));
+PROG_TP_BTF(wakeup, sched_wakeup, struct task_struct *p)
+{
+	on_wakeup(p, p->pid, true);
 	return 0;
 }
 
-static __always_inline int woken_raw(struct task_struct *p)
+PROG_RAW_TP(wakeup, sched_wakeup, struct task_struct *p)
 {
-	__u32 pid = BPF_CORE_READ(p, pid);
-
-	if (pid)
-		start_wait(task_by_pid(pid, true));
+	on_wakeup(p, BPF_CORE_READ(p, pid), false);
 	return 0;
 }
 
-static __always_inline int woken_tp(struct trace_event_raw_sched_wakeup_template *ctx)
+PROG_TRACEPOINT(wakeup, sched, sched_wakeup, trace_event_raw_sched_wakeup_template)
 {
-	__u32 pid = ctx->pid;
-
-	if (pid)
-		start_wait(task_by_pid(pid, true));
+	on_wakeup(NULL, ctx->pid, false);
 	return 0;
 }
 
-SEC("tp_btf/sched_wakeup")
-int BPF_PROG(wakeup_btf, struct task_struct *p)
+PROG_TP_BTF(wake_new, sched_wakeup_new, struct task_struct *p)
 {
-	return woken_btf(p);
+	on_wakeup(p, p->pid, true);
+	return 0;
 }
 
-SEC("raw_tp/sched_wakeup")
-int BPF_PROG(wakeup_raw, struct task_struct *p)
+PROG_RAW_TP(wake_new, sched_wakeup_new, struct task_struct *p)
 {
-	return woken_raw(p);
+	on_wakeup(p, BPF_CORE_READ(p, pid), false);
+	return 0;
 }
 
-SEC("tracepoint/sched/sched_wakeup")
-int wakeup_tp(struct trace_event_raw_sched_wakeup_template *ctx)
+PROG_TRACEPOINT(wake_new, sched, sched_wakeup_new, trace_event_raw_sched_wakeup_template)
 {
-	return woken_tp(ctx);
-}
-
-SEC("tp_btf/sched_wakeup_new")
-int BPF_PROG(wake_new_btf, struct task_struct *p)
-{
-	return woken_btf(p);
-}
-
-SEC("raw_tp/sched_wakeup_new")
-int BPF_PROG(wake_new_raw, struct task_struct *p)
-{
-	return woken_raw(p);
-}
-
-SEC("tracepoint/sched/sched_wakeup_new")
-int wake_new_tp(struct trace_event_raw_sched_wakeup_template *ctx)
-{
-	return woken_tp(ctx);
+	on_wakeup(NULL, ctx->pid, false);
+	return 0;
 }
 
 /* ---- workloads: fork, exec, rename, cgroup moves ----------------------- */
@@ -428,47 +414,53 @@ static __always_inline void fork_by_pid(__u32 parent_pid, __u32 child_pid, __u32
 		forked(child_pid, child_tgid);
 }
 
-SEC("tp_btf/sched_process_fork")
-int BPF_PROG(fork_btf, struct task_struct *parent, struct task_struct *child)
+/* parent, child: used only when btf. tgid 0: the flavour does not say. */
+static __always_inline void on_fork(struct task_struct *parent, struct task_struct *child,
+				    __u32 parent_pid, __u32 child_pid, __u32 child_tgid, bool btf)
 {
 	struct jd_task *pt, *ct;
 
-	if (!task_storage_mode) {
-		fork_by_pid(parent->pid, child->pid, child->tgid);
-		return 0;
+	if (!btf || !task_storage_mode) {
+		fork_by_pid(parent_pid, child_pid, child_tgid);
+		return;
 	}
 	pt = bpf_task_storage_get(&task_store, parent, 0, 0);
 	if (!pt || !pt->workload) {
-		forked(child->pid, child->tgid);
-		return 0;
+		forked(child_pid, child_tgid);
+		return;
 	}
 	ct = bpf_task_storage_get(&task_store, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	if (ct)
 		ct->workload = pt->workload;
+}
+
+PROG_TP_BTF(fork, sched_process_fork, struct task_struct *parent, struct task_struct *child)
+{
+	on_fork(parent, child, parent->pid, child->pid, child->tgid, true);
 	return 0;
 }
 
-SEC("raw_tp/sched_process_fork")
-int BPF_PROG(fork_raw, struct task_struct *parent, struct task_struct *child)
+PROG_RAW_TP(fork, sched_process_fork, struct task_struct *parent, struct task_struct *child)
 {
-	fork_by_pid(BPF_CORE_READ(parent, pid), BPF_CORE_READ(child, pid),
-		    BPF_CORE_READ(child, tgid));
+	on_fork(parent, child, BPF_CORE_READ(parent, pid), BPF_CORE_READ(child, pid),
+		BPF_CORE_READ(child, tgid), false);
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_fork")
-int fork_tp(struct trace_event_raw_sched_process_fork *ctx)
+PROG_TRACEPOINT(fork, sched, sched_process_fork, trace_event_raw_sched_process_fork)
 {
-	fork_by_pid(ctx->parent_pid, ctx->child_pid, 0);
+	on_fork(NULL, NULL, ctx->parent_pid, ctx->child_pid, 0, false);
 	return 0;
 }
 
-/* comm: kernel memory holding the name the task has now (or is about to). */
-static __always_inline void task_changed_btf(enum jd_task_change change, struct task_struct *p,
-					     const char *comm)
+/*
+ * p: used only when btf. comm: kernel memory holding the name the task has
+ * now (or is about to), or NULL.
+ */
+static __always_inline void on_task_change(enum jd_task_change change, struct task_struct *p,
+					   __u32 pid, __u32 tgid, const char *comm, bool btf)
 {
-	__u32 pid = p->pid;
-	struct jd_task_event *e = task_event(change, pid, p->tgid, task_of(p, pid, false));
+	struct jd_task_event *e = task_event(change, pid, tgid, task_of(p, pid, false, btf));
 
 	if (!e)
 		return;
@@ -477,100 +469,71 @@ static __always_inline void task_changed_btf(enum jd_task_change change, struct 
 	event_submit(e);
 }
 
-static __always_inline void task_changed_raw(enum jd_task_change change, struct task_struct *p,
-					     const char *comm)
+/* The raw_tp flavour of a hook whose task is p. */
+static __always_inline void on_task_change_raw(enum jd_task_change change, struct task_struct *p,
+					       const char *comm)
 {
-	__u32 pid = BPF_CORE_READ(p, pid);
-	struct jd_task_event *e =
-		task_event(change, pid, BPF_CORE_READ(p, tgid), task_by_pid(pid, false));
-
-	if (!e)
-		return;
-	if (comm)
-		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), comm);
-	event_submit(e);
+	on_task_change(change, p, BPF_CORE_READ(p, pid), BPF_CORE_READ(p, tgid), comm, false);
 }
 
 /* exec has set the new comm by the time this fires; the task is current. */
-SEC("tp_btf/sched_process_exec")
-int BPF_PROG(exec_btf, struct task_struct *p)
+PROG_TP_BTF(exec, sched_process_exec, struct task_struct *p)
 {
-	task_changed_btf(JD_TASK_EXEC, p, p->comm);
+	on_task_change(JD_TASK_EXEC, p, p->pid, p->tgid, p->comm, true);
 	return 0;
 }
 
-SEC("raw_tp/sched_process_exec")
-int BPF_PROG(exec_raw, struct task_struct *p)
+PROG_RAW_TP(exec, sched_process_exec, struct task_struct *p)
 {
-	task_changed_raw(JD_TASK_EXEC, p, p->comm);
+	on_task_change_raw(JD_TASK_EXEC, p, p->comm);
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exec")
-int exec_tp(struct trace_event_raw_sched_process_exec *ctx)
+/* The record has no comm: current's is the new one. */
+PROG_TRACEPOINT(exec, sched, sched_process_exec, trace_event_raw_sched_process_exec)
 {
-	__u32 pid = ctx->pid;
-	struct jd_task_event *e = task_event(JD_TASK_EXEC, pid, bpf_get_current_pid_tgid() >> 32,
-					     task_by_pid(pid, false));
+	struct task_struct *current = (struct task_struct *)bpf_get_current_task();
 
-	if (!e)
-		return 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
-	event_submit(e);
+	on_task_change(JD_TASK_EXEC, NULL, ctx->pid, bpf_get_current_pid_tgid() >> 32,
+		       current->comm, false);
 	return 0;
 }
 
 /* task_rename fires before the new name is copied in: report the new one. */
-SEC("tp_btf/task_rename")
-int BPF_PROG(rename_btf, struct task_struct *p, const char *comm)
+PROG_TP_BTF(rename, task_rename, struct task_struct *p, const char *comm)
 {
-	task_changed_btf(JD_TASK_RENAME, p, comm);
+	on_task_change(JD_TASK_RENAME, p, p->pid, p->tgid, comm, true);
 	return 0;
 }
 
-SEC("raw_tp/task_rename")
-int BPF_PROG(rename_raw, struct task_struct *p, const char *comm)
+PROG_RAW_TP(rename, task_rename, struct task_struct *p, const char *comm)
 {
-	task_changed_raw(JD_TASK_RENAME, p, comm);
+	on_task_change_raw(JD_TASK_RENAME, p, comm);
 	return 0;
 }
 
-SEC("tracepoint/task/task_rename")
-int rename_tp(struct trace_event_raw_task_rename *ctx)
+PROG_TRACEPOINT(rename, task, task_rename, trace_event_raw_task_rename)
 {
-	__u32 pid = ctx->pid;
-	struct jd_task_event *e = task_event(JD_TASK_RENAME, pid, 0, task_by_pid(pid, false));
-
-	if (!e)
-		return 0;
-	bpf_probe_read_kernel(e->comm, sizeof(e->comm), ctx->newcomm);
-	event_submit(e);
+	on_task_change(JD_TASK_RENAME, NULL, ctx->pid, 0, ctx->newcomm, false);
 	return 0;
 }
 
 /* A move says nothing of the name: the daemon reads the cgroup anyway. */
-SEC("tp_btf/cgroup_attach_task")
-int BPF_PROG(cgroup_btf, struct cgroup *dst, const char *path, struct task_struct *p)
+PROG_TP_BTF(cgroup, cgroup_attach_task, struct cgroup *dst, const char *path, struct task_struct *p)
 {
-	task_changed_btf(JD_TASK_CGROUP, p, NULL);
+	on_task_change(JD_TASK_CGROUP, p, p->pid, p->tgid, NULL, true);
 	return 0;
 }
 
-SEC("raw_tp/cgroup_attach_task")
-int BPF_PROG(cgroup_raw, struct cgroup *dst, const char *path, struct task_struct *p)
+PROG_RAW_TP(cgroup, cgroup_attach_task, struct cgroup *dst, const char *path, struct task_struct *p)
 {
-	task_changed_raw(JD_TASK_CGROUP, p, NULL);
+	on_task_change_raw(JD_TASK_CGROUP, p, NULL);
 	return 0;
 }
 
-SEC("tracepoint/cgroup/cgroup_attach_task")
-int cgroup_tp(struct trace_event_raw_cgroup_migrate *ctx)
+PROG_TRACEPOINT(cgroup, cgroup, cgroup_attach_task, trace_event_raw_cgroup_migrate)
 {
-	__u32 pid = ctx->pid;
-	struct jd_task_event *e = task_event(JD_TASK_CGROUP, pid, 0, task_by_pid(pid, false));
-
-	if (e)
-		event_submit(e);
+	on_task_change(JD_TASK_CGROUP, NULL, ctx->pid, 0, NULL, false);
 	return 0;
 }
 

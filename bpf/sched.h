@@ -8,7 +8,7 @@
 #endif
 
 #include "event.h"
-#include "hist.h"
+#include "hist_slots.h"
 
 #define JD_COMM_LEN 16 /* the kernel's TASK_COMM_LEN, NUL included */
 

@@ -25,6 +25,7 @@
 #include <bpf/bpf_tracing.h>
 
 #include "events.bpf.h"
+#include "flavours.bpf.h"
 #include "hist.bpf.h"
 #include "sockets.h"
 
@@ -465,58 +466,50 @@ static __always_inline void on_drop(struct sk_buff *skb, __u32 code, struct sock
 
 /* ---- the programs ------------------------------------------------------ */
 
-SEC("tp_btf/sk_data_ready")
-int BPF_PROG(rq_btf, const struct sock *sk)
+PROG_TP_BTF(rq, sk_data_ready, const struct sock *sk)
 {
 	on_readable((struct sock *)sk, true);
 	return 0;
 }
 
-SEC("raw_tp/sk_data_ready")
-int BPF_PROG(rq_raw, const struct sock *sk)
+PROG_RAW_TP(rq, sk_data_ready, const struct sock *sk)
 {
 	on_readable((struct sock *)sk, false);
 	return 0;
 }
 
-SEC("tracepoint/sock/sk_data_ready")
-int rq_tp(struct trace_event_raw_sk_data_ready *ctx)
+PROG_TRACEPOINT(rq, sock, sk_data_ready, trace_event_raw_sk_data_ready)
 {
 	on_readable((struct sock *)ctx->skaddr, false);
 	return 0;
 }
 
 /* Before 6.3: the default sk_data_ready, where the tracepoint came to be. */
-SEC("fentry/sock_def_readable")
-int BPF_PROG(rq_fentry, struct sock *sk)
+PROG_FENTRY(rq, sock_def_readable, struct sock *sk)
 {
 	on_readable(sk, true);
 	return 0;
 }
 
-SEC("kprobe/sock_def_readable")
-int BPF_KPROBE(rq_kprobe, struct sock *sk)
+PROG_KPROBE(rq, sock_def_readable, struct sock *sk)
 {
 	on_readable(sk, false);
 	return 0;
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(snd_btf, struct sock *sk)
+PROG_TP_BTF(snd, sock_send_length, struct sock *sk)
 {
 	on_send(sk, true);
 	return 0;
 }
 
-SEC("raw_tp/sock_send_length")
-int BPF_PROG(snd_raw, struct sock *sk)
+PROG_RAW_TP(snd, sock_send_length, struct sock *sk)
 {
 	on_send(sk, false);
 	return 0;
 }
 
-SEC("tracepoint/sock/sock_send_length")
-int snd_tp(struct trace_event_raw_sock_msg_length *ctx)
+PROG_TRACEPOINT(snd, sock, sock_send_length, trace_event_raw_sock_msg_length)
 {
 	if (ctx->protocol == IPPROTO_TCP)
 		on_send((struct sock *)ctx->sk, false);
@@ -527,36 +520,31 @@ int snd_tp(struct trace_event_raw_sock_msg_length *ctx)
  * Before 6.3: tcp_push() runs with the data queued, at the end of each
  * send and before a sender blocks for memory (5.6+ export it).
  */
-SEC("fentry/tcp_push")
-int BPF_PROG(snd_fentry, struct sock *sk)
+PROG_FENTRY(snd, tcp_push, struct sock *sk)
 {
 	on_send(sk, true);
 	return 0;
 }
 
-SEC("kprobe/tcp_push")
-int BPF_KPROBE(snd_kprobe, struct sock *sk)
+PROG_KPROBE(snd, tcp_push, struct sock *sk)
 {
 	on_send(sk, false);
 	return 0;
 }
 
-SEC("tp_btf/tcp_probe")
-int BPF_PROG(ack_btf, struct sock *sk)
+PROG_TP_BTF(ack, tcp_probe, struct sock *sk)
 {
 	on_ack(sk, true);
 	return 0;
 }
 
-SEC("raw_tp/tcp_probe")
-int BPF_PROG(ack_raw, struct sock *sk)
+PROG_RAW_TP(ack, tcp_probe, struct sock *sk)
 {
 	on_ack(sk, false);
 	return 0;
 }
 
-SEC("tracepoint/tcp/tcp_probe")
-int ack_tp(struct trace_event_raw_tcp_probe *ctx)
+PROG_TRACEPOINT(ack, tcp, tcp_probe, trace_event_raw_tcp_probe)
 {
 	/* skaddr is in the event since 5.3. */
 	if (bpf_core_field_exists(ctx->skaddr))
@@ -564,24 +552,21 @@ int ack_tp(struct trace_event_raw_tcp_probe *ctx)
 	return 0;
 }
 
-SEC("tp_btf/kfree_skb")
-int BPF_PROG(drop_btf, struct sk_buff *skb)
+PROG_TP_BTF(drop, kfree_skb, struct sk_buff *skb)
 {
 	if (kfree_has_reason)
 		on_drop(skb, ctx[2], kfree_has_rx_sk ? (struct sock *)ctx[3] : NULL, true);
 	return 0;
 }
 
-SEC("raw_tp/kfree_skb")
-int BPF_PROG(drop_raw, struct sk_buff *skb)
+PROG_RAW_TP(drop, kfree_skb, struct sk_buff *skb)
 {
 	if (kfree_has_reason)
 		on_drop(skb, ctx[2], kfree_has_rx_sk ? (struct sock *)ctx[3] : NULL, false);
 	return 0;
 }
 
-SEC("tracepoint/skb/kfree_skb")
-int drop_tp(struct trace_event_raw_kfree_skb *ctx)
+PROG_TRACEPOINT(drop, skb, kfree_skb, trace_event_raw_kfree_skb)
 {
 	struct sock *rx_sk = NULL;
 

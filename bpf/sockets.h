@@ -8,7 +8,7 @@
 #endif
 
 #include "event.h"
-#include "hist.h"
+#include "hist_slots.h"
 
 #define JD_SOCK_MAX_CLASSES 32 /* a class is a bit of a __u32 mask */
 

@@ -13,10 +13,10 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
-#include <bpf/bpf_tracing.h>
 
 #include "softirq.h"
 #include "events.bpf.h"
+#include "flavours.bpf.h"
 #include "hist.bpf.h"
 
 /* events.softirq_duration_threshold; set by the daemon before load. */
@@ -50,16 +50,6 @@ static __always_inline void on_softirq_raise(__u32 vec)
 		c->vec[vec].raise_ns = bpf_ktime_get_ns();
 }
 
-/* hist_ns_add() for a histogram whose sum is kept apart from its slots. */
-static __always_inline void add_ns(__u64 *slots, __u64 *sum, __u64 ns)
-{
-	__u32 slot = hist_slot(ns, JD_HIST_NS_FIRST_LOG2, JD_HIST_NS_SLOTS);
-
-	if (slot < JD_HIST_NS_SLOTS)
-		slots[slot]++;
-	*sum += ns;
-}
-
 /* Counted here, like /proc/softirqs (kstat_incr_softirqs_this_cpu). */
 static __always_inline void on_softirq_entry(__u32 vec)
 {
@@ -78,7 +68,7 @@ static __always_inline void on_softirq_entry(__u32 vec)
 	raised = v->raise_ns;
 	if (raised) {
 		v->raise_ns = 0;
-		add_ns(v->latency, &v->latency_sum, now - raised);
+		hist_ns_add_apart(v->latency, &v->latency_sum, now - raised);
 	}
 }
 
@@ -115,7 +105,7 @@ static __always_inline void on_softirq_exit(__u32 vec)
 	elapsed = bpf_ktime_get_ns() - start;
 	hardirq = c->hardirq_in_softirq_ns;
 	d = elapsed > hardirq ? elapsed - hardirq : 0;
-	add_ns(c->vec[vec].duration, &c->vec[vec].duration_sum, d);
+	hist_ns_add_apart(c->vec[vec].duration, &c->vec[vec].duration_sum, d);
 	if (d > softirq_threshold_ns)
 		report_long_run(vec, d, hardirq);
 }
@@ -152,106 +142,91 @@ static __always_inline void on_irq_exit(void)
 	c->hardirq_in_softirq_ns += d;
 }
 
-SEC("tp_btf/softirq_raise")
-int BPF_PROG(si_raise_btf, unsigned int vec)
+PROG_TP_BTF(si_raise, softirq_raise, unsigned int vec)
 {
 	on_softirq_raise(vec);
 	return 0;
 }
 
-SEC("raw_tp/softirq_raise")
-int BPF_PROG(si_raise_raw, unsigned int vec)
+PROG_RAW_TP(si_raise, softirq_raise, unsigned int vec)
 {
 	on_softirq_raise(vec);
 	return 0;
 }
 
-SEC("tracepoint/irq/softirq_raise")
-int si_raise_tp(struct trace_event_raw_softirq *ctx)
+PROG_TRACEPOINT(si_raise, irq, softirq_raise, trace_event_raw_softirq)
 {
 	on_softirq_raise(ctx->vec);
 	return 0;
 }
 
-SEC("tp_btf/softirq_entry")
-int BPF_PROG(si_entry_btf, unsigned int vec)
+PROG_TP_BTF(si_entry, softirq_entry, unsigned int vec)
 {
 	on_softirq_entry(vec);
 	return 0;
 }
 
-SEC("raw_tp/softirq_entry")
-int BPF_PROG(si_entry_raw, unsigned int vec)
+PROG_RAW_TP(si_entry, softirq_entry, unsigned int vec)
 {
 	on_softirq_entry(vec);
 	return 0;
 }
 
-SEC("tracepoint/irq/softirq_entry")
-int si_entry_tp(struct trace_event_raw_softirq *ctx)
+PROG_TRACEPOINT(si_entry, irq, softirq_entry, trace_event_raw_softirq)
 {
 	on_softirq_entry(ctx->vec);
 	return 0;
 }
 
-SEC("tp_btf/softirq_exit")
-int BPF_PROG(si_exit_btf, unsigned int vec)
+PROG_TP_BTF(si_exit, softirq_exit, unsigned int vec)
 {
 	on_softirq_exit(vec);
 	return 0;
 }
 
-SEC("raw_tp/softirq_exit")
-int BPF_PROG(si_exit_raw, unsigned int vec)
+PROG_RAW_TP(si_exit, softirq_exit, unsigned int vec)
 {
 	on_softirq_exit(vec);
 	return 0;
 }
 
-SEC("tracepoint/irq/softirq_exit")
-int si_exit_tp(struct trace_event_raw_softirq *ctx)
+PROG_TRACEPOINT(si_exit, irq, softirq_exit, trace_event_raw_softirq)
 {
 	on_softirq_exit(ctx->vec);
 	return 0;
 }
 
-SEC("tp_btf/irq_handler_entry")
-int BPF_PROG(irq_entry_btf)
+PROG_TP_BTF(irq_entry, irq_handler_entry)
 {
 	on_irq_entry();
 	return 0;
 }
 
-SEC("raw_tp/irq_handler_entry")
-int BPF_PROG(irq_entry_raw)
+PROG_RAW_TP(irq_entry, irq_handler_entry)
 {
 	on_irq_entry();
 	return 0;
 }
 
-SEC("tracepoint/irq/irq_handler_entry")
-int irq_entry_tp(void *ctx)
+PROG_TRACEPOINT(irq_entry, irq, irq_handler_entry, trace_event_raw_irq_handler_entry)
 {
 	on_irq_entry();
 	return 0;
 }
 
-SEC("tp_btf/irq_handler_exit")
-int BPF_PROG(irq_exit_btf)
+PROG_TP_BTF(irq_exit, irq_handler_exit)
 {
 	on_irq_exit();
 	return 0;
 }
 
-SEC("raw_tp/irq_handler_exit")
-int BPF_PROG(irq_exit_raw)
+PROG_RAW_TP(irq_exit, irq_handler_exit)
 {
 	on_irq_exit();
 	return 0;
 }
 
-SEC("tracepoint/irq/irq_handler_exit")
-int irq_exit_tp(void *ctx)
+PROG_TRACEPOINT(irq_exit, irq, irq_handler_exit, trace_event_raw_irq_handler_exit)
 {
 	on_irq_exit();
 	return 0;

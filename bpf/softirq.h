@@ -8,7 +8,7 @@
 #endif
 
 #include "event.h"
-#include "hist.h"
+#include "hist_slots.h"
 
 /*
  * The kernel's softirq vectors (NR_SOFTIRQS in include/linux/interrupt.h):
@@ -21,7 +21,7 @@
  * Per CPU and vector. A run touches the first four fields and one slot of
  * each histogram; keeping them together matters because the exit program
  * runs after the handler has pushed these lines out of the cache. The
- * histograms are bpf/hist.h's jd_hist_ns split in two: slots here, sums
+ * histograms are bpf/hist_slots.h's jd_hist_ns split in two: slots here, sums
  * in the header line.
  */
 struct jd_softirq_vec {

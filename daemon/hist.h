@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
-/* Daemon side of bpf/hist.h: fold per-CPU histograms, describe them. */
+/* Daemon side of bpf/hist_slots.h: fold per-CPU histograms, describe them. */
 #ifndef JD_DAEMON_HIST_H
 #define JD_DAEMON_HIST_H
 
 #include <stddef.h>
 
-#include "bpf/hist.h"
+#include "bpf/hist_slots.h"
 #include "metrics.h"
 
 /* dst += src, for any struct jd_hist_<unit>. */

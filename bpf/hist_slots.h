@@ -8,8 +8,8 @@
  * truesize) and end at 128 MiB (beyond any socket buffer the sysctls allow
  * by default).
  */
-#ifndef JD_HIST_H
-#define JD_HIST_H
+#ifndef JD_HIST_SLOTS_H
+#define JD_HIST_SLOTS_H
 
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
