@@ -26,13 +26,19 @@ CFLAGS  ?= -O2 -g
 # snprintf truncation of log messages is intended, so that warning is off.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE \
 	   -I$(BUILD) -I. -Idaemon \
-	   -DJD_VERSION='"$(VERSION)"' -DJD_REVISION='"$(REVISION)"' \
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+# Only the files that print the version get it (see VERSIONED_OBJS below).
+VERSION_CFLAGS := -DJD_VERSION='"$(VERSION)"' -DJD_REVISION='"$(REVISION)"'
 LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ibpf -Ibpf/vmlinux/$(ARCH)
+# Each object lists the headers it included in its .d file (next to it), so
+# a header change rebuilds only its includers; -MP keeps a deleted header
+# from breaking the build.
+DEPFLAGS = -MMD -MP -MF $(basename $@).d -MT $@
 
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
+BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
 DAEMON_SRCS := $(wildcard daemon/*.c)
 DAEMON_OBJS := $(patsubst daemon/%.c,$(BUILD)/daemon/%.o,$(DAEMON_SRCS))
@@ -40,32 +46,47 @@ LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit integration bench vmtest install clean format-check
+.PHONY: all deps run test unit integration bench vmtest install clean format-check lint FORCE
 all: $(BUILD)/jitterd
 
 # Installs only what is missing; a no-op on a machine that has everything.
 deps:
 	$(Q)scripts/install-deps.sh
 
-$(BUILD)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.h) | $(BUILD)
+# Static pattern rules: the objects and skeletons are named targets, not
+# intermediates, so make neither deletes them after a build nor leaves one
+# missing (.SECONDARY would keep them, but would not remake a deleted one).
+$(BPF_OBJS): $(BUILD)/%.bpf.o: bpf/%.bpf.c | $(BUILD)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
-$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+$(SKELS): $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@
 
-$(BUILD)/daemon/%.o: daemon/%.c $(wildcard daemon/*.h bpf/*.h) $(SKELS) VERSION | $(BUILD)/daemon
+# The skeletons are generated headers: they must exist before the first
+# compile (order-only), and the .d files then say which object includes
+# which, so a BPF change rebuilds only the daemon files of its collector.
+$(BUILD)/daemon/%.o: daemon/%.c | $(SKELS) $(BUILD)/daemon
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# VERSION and the git revision reach only the files that print them; the
+# stamp changes when either does, so a new commit rebuilds these alone.
+VERSIONED_OBJS := $(BUILD)/daemon/main.o $(BUILD)/daemon/pages.o $(BUILD)/daemon/self.o
+$(VERSIONED_OBJS): CFLAGS += $(VERSION_CFLAGS)
+$(VERSIONED_OBJS): $(BUILD)/version.stamp
+
+$(BUILD)/version.stamp: FORCE | $(BUILD)
+	$(Q)echo '$(VERSION) $(REVISION)' | cmp -s - $@ || echo '$(VERSION) $(REVISION)' > $@
 
 $(BUILD)/jitterd: $(DAEMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check_main.h $(LIB_OBJS) | $(BUILD)/tests
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
 $(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/bench:
 	$(Q)mkdir -p $@
@@ -84,6 +105,7 @@ integration: all
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
+	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
 
@@ -93,11 +115,11 @@ BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcar
 
 $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/bench/bpfload: scripts/bench/bpfload.c | $(BUILD)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $< $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LDLIBS) -o $@
 
 # Every scripts/bench/*.sh, one after the other (never two at once: they
 # measure the same CPUs).
@@ -116,5 +138,21 @@ format-check:
 	$(call msg,FORMAT,check)
 	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h scripts/bench/*.c
 
+# cppcheck over the daemon and its tests; any finding fails. Not -I$(BUILD):
+# cppcheck would read the skeletons, whose embedded BPF objects take it
+# over a minute per collector, and they are generated code anyway.
+LINT_FLAGS := --enable=warning,style,performance,portability --error-exitcode=1 \
+	      --inline-suppr --quiet --library=scripts/cppcheck-libbpf.cfg \
+	      -D_GNU_SOURCE -Idaemon -I. -Itests/unit
+lint:
+	$(call msg,LINT,cppcheck)
+	$(Q)cppcheck $(LINT_FLAGS) daemon/ tests/unit/ scripts/bench/bpfload.c
+
 clean:
 	rm -rf $(BUILD)
+
+FORCE:
+
+# What the compiler wrote about which headers each object included.
+-include $(DAEMON_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d) \
+	 $(patsubst %.o,%.d,$(filter %.o,$(BENCH_TOOLS))) $(BUILD)/bench/bpfload.d

@@ -108,6 +108,13 @@ static const struct http_route *route_find(const struct http_server *s, const ch
 	return NULL;
 }
 
+/* The status of a canned reply is the one in its row, next to its body. */
+static enum MHD_Result reply_canned(struct http_server *s, struct MHD_Connection *conn,
+				    enum canned c)
+{
+	return MHD_queue_response(conn, canned_replies[c].status, s->canned[c]);
+}
+
 static enum MHD_Result reply_page(struct http_server *s, struct MHD_Connection *conn,
 				  const struct http_route *r)
 {
@@ -117,8 +124,7 @@ static enum MHD_Result reply_page(struct http_server *s, struct MHD_Connection *
 	buf_reset(&s->page);
 	if (r->render(r->ctx, &s->page) || s->page.oom) {
 		log_warn("http: rendering %s failed", r->path);
-		return MHD_queue_response(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
-					  s->canned[CANNED_500]);
+		return reply_canned(s, conn, CANNED_500);
 	}
 	/* Copied: the page buffer is rewritten by the next request before this one is sent. */
 	resp = MHD_create_response_from_buffer(s->page.len, s->page.data ? s->page.data : "",
@@ -159,7 +165,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	(void)version;
 	(void)upload_data;
 	if (strcmp(method, MHD_HTTP_METHOD_GET) && strcmp(method, MHD_HTTP_METHOD_HEAD))
-		return MHD_queue_response(conn, MHD_HTTP_METHOD_NOT_ALLOWED, s->canned[CANNED_405]);
+		return reply_canned(s, conn, CANNED_405);
 	if (!*req_cls && !has_body(conn)) {
 		*req_cls = s;
 		return MHD_YES;
@@ -168,7 +174,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	*upload_data_size = 0;
 	r = route_find(s, url);
 	if (!r)
-		return MHD_queue_response(conn, MHD_HTTP_NOT_FOUND, s->canned[CANNED_404]);
+		return reply_canned(s, conn, CANNED_404);
 	return reply_page(s, conn, r);
 }
 

@@ -11,6 +11,7 @@
 #ifndef JD_METRICS_H
 #define JD_METRICS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "buf.h"
@@ -51,9 +52,15 @@ struct metric_family *metrics_family(struct metrics *m, const char *name, const 
 				     enum metric_type type, enum metric_unit unit);
 
 /*
- * Labels are given as name, value pairs ended by NULL. In a
+ * Labels are given as name, value pairs ended by LABELS_END. In a
  * METRIC_UNIT_SECONDS family every value is in nanoseconds, doubles too.
  */
+/*
+ * The end of a label list. A bare NULL may be a plain 0 (an int) where
+ * va_arg reads a pointer, which is undefined behaviour; this is a pointer.
+ */
+#define LABELS_END ((const char *)NULL)
+
 void metric_u64(struct metric_family *f, uint64_t value, ...) __attribute__((sentinel));
 void metric_double(struct metric_family *f, double value, ...) __attribute__((sentinel));
 void metric_hist(struct metric_family *f, const struct metric_hist *h, ...)

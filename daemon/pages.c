@@ -32,7 +32,7 @@ static int render_metrics(void *ctx, struct buf *out)
 				  "Time this scrape took to read the kernel's maps and describe "
 				  "the metrics (before encoding).",
 				  METRIC_GAUGE, METRIC_UNIT_SECONDS),
-		   now_ns() - start, NULL);
+		   now_ns() - start, LABELS_END);
 	return metrics_encode(registry, out) ? -1 : 0;
 }
 

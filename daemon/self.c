@@ -23,11 +23,12 @@ static struct {
 static double process_start_time(void)
 {
 	unsigned long long btime = 0, start_ticks = 0;
-	char line[256], *p;
 	FILE *f;
 
 	f = fopen("/proc/stat", "re");
 	if (f) {
+		char line[256];
+
 		while (fgets(line, sizeof(line), f))
 			if (sscanf(line, "btime %llu", &btime) == 1)
 				break;
@@ -35,7 +36,7 @@ static double process_start_time(void)
 	}
 	f = fopen("/proc/self/stat", "re");
 	if (f) {
-		char buf[1024];
+		char buf[1024], *p;
 
 		if (fgets(buf, sizeof(buf), f) && (p = strrchr(buf, ')')))
 			/* after "pid (comm)": field 22 is starttime; skip fields 3..21 */
@@ -88,33 +89,33 @@ static void collect_process(struct metrics *m)
 					  METRIC_COUNTER, METRIC_UNIT_SECONDS),
 			   (uint64_t)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000000ull +
 				   (uint64_t)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1000ull,
-			   NULL);
+			   LABELS_END);
 	f = fopen("/proc/self/statm", "re");
 	if (f) {
 		if (fscanf(f, "%llu %llu", &vsize_pages, &rss_pages) == 2) {
 			metric_u64(metrics_family(m, "process_resident_memory_bytes",
 						  "Resident memory size in bytes.", METRIC_GAUGE,
 						  METRIC_UNIT_NONE),
-				   rss_pages * self.page_size, NULL);
+				   rss_pages * self.page_size, LABELS_END);
 			metric_u64(metrics_family(m, "process_virtual_memory_bytes",
 						  "Virtual memory size in bytes.", METRIC_GAUGE,
 						  METRIC_UNIT_NONE),
-				   vsize_pages * self.page_size, NULL);
+				   vsize_pages * self.page_size, LABELS_END);
 		}
 		fclose(f);
 	}
 	metric_u64(metrics_family(m, "process_open_fds", "Number of open file descriptors.",
 				  METRIC_GAUGE, METRIC_UNIT_NONE),
-		   count_open_fds(), NULL);
+		   count_open_fds(), LABELS_END);
 	if (!getrlimit(RLIMIT_NOFILE, &rl))
 		metric_u64(metrics_family(m, "process_max_fds",
 					  "Maximum number of open file descriptors.", METRIC_GAUGE,
 					  METRIC_UNIT_NONE),
-			   rl.rlim_cur, NULL);
+			   rl.rlim_cur, LABELS_END);
 	metric_double(metrics_family(m, "process_start_time_seconds",
 				     "Start time of the process since unix epoch in seconds.",
 				     METRIC_GAUGE, METRIC_UNIT_NONE),
-		      self.start_time_s, NULL);
+		      self.start_time_s, LABELS_END);
 }
 
 static bool bpf_stats_enabled(void)
@@ -157,13 +158,13 @@ static void collect_probes(struct metrics *m)
 			__u32 len = sizeof(info);
 
 			metric_u64(attached, p->attach != PROBE_NONE, "probe", p->name, "attach",
-				   probe_attach_name(p->attach), NULL);
+				   probe_attach_name(p->attach), LABELS_END);
 			if (!runs || p->attach == PROBE_NONE ||
 			    bpf_obj_get_info_by_fd(bpf_program__fd(p->prog[p->attach]), &info,
 						   &len))
 				continue;
-			metric_u64(runs, info.run_cnt, "program", p->name, NULL);
-			metric_u64(run_time, info.run_time_ns, "program", p->name, NULL);
+			metric_u64(runs, info.run_cnt, "program", p->name, LABELS_END);
+			metric_u64(run_time, info.run_time_ns, "program", p->name, LABELS_END);
 		}
 	}
 }
@@ -174,7 +175,7 @@ void self_collect(struct metrics *m)
 				  "Always 1; the labels say which jitterd, libbpf and kernel run.",
 				  METRIC_GAUGE, METRIC_UNIT_NONE),
 		   1, "version", JD_VERSION, "revision", JD_REVISION, "libbpf", self.libbpf,
-		   "kernel", self.kernel, NULL);
+		   "kernel", self.kernel, LABELS_END);
 	collect_probes(m);
 	collect_process(m);
 }

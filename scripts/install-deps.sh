@@ -10,6 +10,8 @@ libmicrohttpd-dev libjansson-dev"
 # iproute2 for ss and tc, util-linux for unshare, procps, curl), unit-file
 # checks (systemd), benchmarks (perf, iperf3)
 pkgs="$pkgs check python3 prometheus iproute2 util-linux procps curl systemd linux-perf iperf3"
+# lint: static analysis (make lint)
+pkgs="$pkgs cppcheck"
 # vmtest: qemu boots Debian's kernels (TCG) with a busybox initramfs (cpio)
 pkgs="$pkgs qemu-system-x86 busybox-static cpio"
 

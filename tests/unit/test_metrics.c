@@ -58,8 +58,8 @@ START_TEST(test_counter_layout)
 	struct metric_family *f = metrics_family(m, "jitterd_test_total", "Test events.",
 						 METRIC_COUNTER, METRIC_UNIT_NONE);
 
-	metric_u64(f, 7, "cpu", "0", "kind", "idle", NULL);
-	metric_u64(f, 18446744073709551615ull, "cpu", "1", "kind", "idle", NULL);
+	metric_u64(f, 7, "cpu", "0", "kind", "idle", LABELS_END);
+	metric_u64(f, 18446744073709551615ull, "cpu", "1", "kind", "idle", LABELS_END);
 	ck_assert_str_eq(encoded(),
 			 "# HELP jitterd_test_total Test events.\n"
 			 "# TYPE jitterd_test_total counter\n"
@@ -72,7 +72,7 @@ START_TEST(test_seconds_counter_written_in_seconds)
 {
 	metric_u64(metrics_family(m, "busy_seconds_total", "Busy.", METRIC_COUNTER,
 				  METRIC_UNIT_SECONDS),
-		   1500000000, NULL);
+		   1500000000, LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP busy_seconds_total Busy.\n"
 				    "# TYPE busy_seconds_total counter\n"
 				    "busy_seconds_total 1.5\n");
@@ -84,13 +84,13 @@ START_TEST(test_gauge_doubles_and_no_braces_without_labels)
 	struct metric_family *f =
 		metrics_family(m, "g", "A gauge.", METRIC_GAUGE, METRIC_UNIT_NONE);
 
-	metric_double(f, 0.1, NULL);
-	metric_double(f, -2.5, "a", "b", NULL);
-	metric_double(f, NAN, NULL);
-	metric_double(f, INFINITY, NULL);
-	metric_double(f, -INFINITY, NULL);
-	metric_double(f, 1e300, NULL);
-	metric_double(f, 1.0 / 3, NULL);
+	metric_double(f, 0.1, LABELS_END);
+	metric_double(f, -2.5, "a", "b", LABELS_END);
+	metric_double(f, NAN, LABELS_END);
+	metric_double(f, INFINITY, LABELS_END);
+	metric_double(f, -INFINITY, LABELS_END);
+	metric_double(f, 1e300, LABELS_END);
+	metric_double(f, 1.0 / 3, LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP g A gauge.\n"
 				    "# TYPE g gauge\n"
 				    "g 0.1\n"
@@ -106,7 +106,7 @@ END_TEST
 START_TEST(test_double_in_seconds_family_is_nanoseconds)
 {
 	metric_double(metrics_family(m, "d_seconds", "D.", METRIC_GAUGE, METRIC_UNIT_SECONDS),
-		      250000.0, NULL);
+		      250000.0, LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP d_seconds D.\n"
 				    "# TYPE d_seconds gauge\n"
 				    "d_seconds 0.00025\n");
@@ -116,7 +116,7 @@ END_TEST
 START_TEST(test_label_values_escaped)
 {
 	metric_u64(metrics_family(m, "e", "E.", METRIC_GAUGE, METRIC_UNIT_NONE), 1, "v",
-		   "a\\b\"c\nd", NULL);
+		   "a\\b\"c\nd", LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP e E.\n"
 				    "# TYPE e gauge\n"
 				    "e{v=\"a\\\\b\\\"c\\nd\"} 1\n");
@@ -126,7 +126,7 @@ END_TEST
 START_TEST(test_help_escaped_but_quotes_kept)
 {
 	metrics_family(m, "h", "back\\slash\nnew \"line\"", METRIC_GAUGE, METRIC_UNIT_NONE);
-	metric_u64(metrics_family(m, "h", NULL, METRIC_GAUGE, METRIC_UNIT_NONE), 1, NULL);
+	metric_u64(metrics_family(m, "h", NULL, METRIC_GAUGE, METRIC_UNIT_NONE), 1, LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP h back\\\\slash\\nnew \"line\"\n"
 				    "# TYPE h gauge\n"
 				    "h 1\n");
@@ -136,7 +136,7 @@ END_TEST
 START_TEST(test_invalid_utf8_label_value_replaced)
 {
 	metric_u64(metrics_family(m, "u", "U.", METRIC_GAUGE, METRIC_UNIT_NONE), 1, "comm",
-		   "\xc3\xa9t\xe9\xff\xed\xa0\x80", NULL);
+		   "\xc3\xa9t\xe9\xff\xed\xa0\x80", LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP u U.\n"
 				    "# TYPE u gauge\n"
 				    "u{comm=\"\xc3\xa9t\xef\xbf\xbd\xef\xbf\xbd"
@@ -151,7 +151,7 @@ START_TEST(test_histogram_seconds_layout)
 	struct metric_family *f =
 		metrics_family(m, "lat_seconds", "Latency.", METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
 
-	metric_hist(f, &h, "cpu_group", "isolated", NULL);
+	metric_hist(f, &h, "cpu_group", "isolated", LABELS_END);
 	ck_assert_str_eq(encoded(),
 			 "# HELP lat_seconds Latency.\n"
 			 "# TYPE lat_seconds histogram\n"
@@ -170,7 +170,7 @@ START_TEST(test_histogram_plain_unit_without_labels)
 	struct metric_hist h = { buckets, 3, 0, 9 };
 
 	metric_hist(metrics_family(m, "q_bytes", "Queue.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h,
-		    NULL);
+		    LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP q_bytes Queue.\n"
 				    "# TYPE q_bytes histogram\n"
 				    "q_bytes_bucket{le=\"1\"} 4\n"
@@ -186,7 +186,8 @@ START_TEST(test_histogram_with_only_overflow_bucket)
 	unsigned long long buckets[] = { 2 };
 	struct metric_hist h = { buckets, 1, 7, 3 };
 
-	metric_hist(metrics_family(m, "o", "O.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h, NULL);
+	metric_hist(metrics_family(m, "o", "O.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h,
+		    LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP o O.\n"
 				    "# TYPE o histogram\n"
 				    "o_bucket{le=\"+Inf\"} 2\n"
@@ -200,7 +201,8 @@ START_TEST(test_histogram_largest_bound_is_2_pow_63)
 	unsigned long long buckets[] = { 1, 1 };
 	struct metric_hist h = { buckets, 2, 63, 0 };
 
-	metric_hist(metrics_family(m, "big", "B.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h, NULL);
+	metric_hist(metrics_family(m, "big", "B.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h,
+		    LABELS_END);
 	ck_assert_ptr_nonnull(strstr(encoded(), "big_bucket{le=\"9223372036854775808\"} 1\n"));
 }
 END_TEST
@@ -211,9 +213,8 @@ START_TEST(test_histogram_buckets_copied_at_add)
 	struct metric_hist h = { buckets, 2, 0, 1 };
 	struct metric_family *f = metrics_family(m, "c", "C.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
 
-	metric_hist(f, &h, "n", "a", NULL);
-	buckets[0] = 100;
-	buckets[1] = 100;
+	metric_hist(f, &h, "n", "a", LABELS_END);
+	memset(buckets, 0, sizeof(buckets));
 	ck_assert_ptr_nonnull(strstr(encoded(), "c_count{n=\"a\"} 2\n"));
 }
 END_TEST
@@ -226,10 +227,10 @@ START_TEST(test_unwritable_histograms_dropped)
 	struct metric_hist no_data = { NULL, 2, 0, 0 };
 	struct metric_family *f = metrics_family(m, "w", "W.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
 
-	metric_hist(f, &too_wide, NULL);
-	metric_hist(f, &empty, NULL);
-	metric_hist(f, &no_data, NULL);
-	metric_hist(f, NULL, NULL);
+	metric_hist(f, &too_wide, LABELS_END);
+	metric_hist(f, &empty, LABELS_END);
+	metric_hist(f, &no_data, LABELS_END);
+	metric_hist(f, NULL, LABELS_END);
 	ck_assert_str_eq(encoded(), "");
 }
 END_TEST
@@ -240,7 +241,7 @@ START_TEST(test_families_sorted_by_name)
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		metric_u64(metrics_family(m, names[i], "x", METRIC_GAUGE, METRIC_UNIT_NONE), i,
-			   NULL);
+			   LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP B x\n# TYPE B gauge\nB 2\n"
 				    "# HELP _z x\n# TYPE _z gauge\n_z 5\n"
 				    "# HELP a x\n# TYPE a gauge\na 3\n"
@@ -254,11 +255,11 @@ START_TEST(test_family_asked_twice_appends_with_one_header)
 {
 	struct metric_family *a = metrics_family(m, "a", "A.", METRIC_GAUGE, METRIC_UNIT_NONE);
 
-	metric_u64(a, 1, "n", "1", NULL);
-	metric_u64(metrics_family(m, "b", "B.", METRIC_GAUGE, METRIC_UNIT_NONE), 9, NULL);
+	metric_u64(a, 1, "n", "1", LABELS_END);
+	metric_u64(metrics_family(m, "b", "B.", METRIC_GAUGE, METRIC_UNIT_NONE), 9, LABELS_END);
 	ck_assert_ptr_eq(metrics_family(m, "a", "Other help.", METRIC_GAUGE, METRIC_UNIT_NONE), a);
 	metric_u64(metrics_family(m, "a", "Other help.", METRIC_GAUGE, METRIC_UNIT_NONE), 2, "n",
-		   "2", NULL);
+		   "2", LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP a A.\n# TYPE a gauge\na{n=\"1\"} 1\na{n=\"2\"} 2\n"
 				    "# HELP b B.\n# TYPE b gauge\nb 9\n");
 }
@@ -268,12 +269,12 @@ START_TEST(test_type_or_unit_mismatch_returns_null)
 {
 	struct metric_family *f = metrics_family(m, "t", "T.", METRIC_COUNTER, METRIC_UNIT_NONE);
 
-	metric_u64(f, 1, NULL);
+	metric_u64(f, 1, LABELS_END);
 	ck_assert_ptr_null(metrics_family(m, "t", "T.", METRIC_GAUGE, METRIC_UNIT_NONE));
 	ck_assert_ptr_null(metrics_family(m, "t", "T.", METRIC_COUNTER, METRIC_UNIT_SECONDS));
-	metric_u64(metrics_family(m, "t", "T.", METRIC_GAUGE, METRIC_UNIT_NONE), 2, NULL);
-	metric_double(NULL, 1.0, NULL);
-	metric_hist(NULL, NULL, NULL);
+	metric_u64(metrics_family(m, "t", "T.", METRIC_GAUGE, METRIC_UNIT_NONE), 2, LABELS_END);
+	metric_double(NULL, 1.0, LABELS_END);
+	metric_hist(NULL, NULL, LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP t T.\n# TYPE t counter\nt 1\n");
 }
 END_TEST
@@ -298,15 +299,15 @@ START_TEST(test_samples_with_invalid_labels_dropped)
 	struct metric_family *g = metrics_family(m, "g", "G.", METRIC_GAUGE, METRIC_UNIT_NONE);
 	struct metric_family *hf = metrics_family(m, "h", "H.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
 
-	metric_u64(g, 1, "__reserved", "x", NULL);
-	metric_u64(g, 2, "1a", "x", NULL);
-	metric_u64(g, 3, "a:b", "x", NULL);
-	metric_u64(g, 4, "", "x", NULL);
-	metric_u64(g, 5, "a", "x", "a", "y", NULL);
-	metric_u64(g, 6, "a", NULL);
-	metric_u64(g, 7, "le", "1", NULL);
-	metric_hist(hf, &h, "le", "1", NULL);
-	metric_hist(hf, &h, "ok", "1", NULL);
+	metric_u64(g, 1, "__reserved", "x", LABELS_END);
+	metric_u64(g, 2, "1a", "x", LABELS_END);
+	metric_u64(g, 3, "a:b", "x", LABELS_END);
+	metric_u64(g, 4, "", "x", LABELS_END);
+	metric_u64(g, 5, "a", "x", "a", "y", LABELS_END);
+	metric_u64(g, 6, "a", LABELS_END);
+	metric_u64(g, 7, "le", "1", LABELS_END);
+	metric_hist(hf, &h, "le", "1", LABELS_END);
+	metric_hist(hf, &h, "ok", "1", LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP g G.\n# TYPE g gauge\ng{le=\"1\"} 7\n"
 				    "# HELP h H.\n# TYPE h histogram\n"
 				    "h_bucket{ok=\"1\",le=\"1\"} 1\n"
@@ -322,9 +323,9 @@ START_TEST(test_sample_of_wrong_kind_dropped)
 	struct metric_family *c = metrics_family(m, "c", "C.", METRIC_COUNTER, METRIC_UNIT_NONE);
 	struct metric_family *hf = metrics_family(m, "h", "H.", METRIC_HISTOGRAM, METRIC_UNIT_NONE);
 
-	metric_hist(c, &h, NULL);
-	metric_u64(hf, 1, NULL);
-	metric_double(hf, 1, NULL);
+	metric_hist(c, &h, LABELS_END);
+	metric_u64(hf, 1, LABELS_END);
+	metric_double(hf, 1, LABELS_END);
 	ck_assert_str_eq(encoded(), "");
 }
 END_TEST
@@ -351,36 +352,37 @@ START_TEST(test_clear_forgets_everything)
 {
 	struct metric_family *f = metrics_family(m, "a", "A.", METRIC_GAUGE, METRIC_UNIT_NONE);
 
-	metric_u64(f, 1, "k", "v", NULL);
+	metric_u64(f, 1, "k", "v", LABELS_END);
 	metrics_clear(m);
 	ck_assert_str_eq(encoded(), "");
 	/* After a clear the same name may come back with another type. */
 	f = metrics_family(m, "a", "A2.", METRIC_COUNTER, METRIC_UNIT_NONE);
-	metric_u64(f, 2, NULL);
+	metric_u64(f, 2, LABELS_END);
 	ck_assert_str_eq(encoded(), "# HELP a A2.\n# TYPE a counter\na 2\n");
 }
 END_TEST
 
 START_TEST(test_many_families_and_samples_stay_in_order)
 {
-	struct metric_family *first;
 	unsigned long long buckets[28] = { [0] = 1, [27] = 1 };
 	struct metric_hist h = { buckets, 28, 7, 5 };
 	char name[16], cpu[16];
 	const char *text, *p;
 
 	for (int round = 0; round < 3; round++) {
+		struct metric_family *first;
+
 		metrics_clear(m);
 		first = metrics_family(m, "m000", "M.", METRIC_COUNTER, METRIC_UNIT_NONE);
 		for (int i = 300; i > 0; i--) {
 			snprintf(name, sizeof(name), "m%03d", i);
 			snprintf(cpu, sizeof(cpu), "%d", i);
 			metric_u64(metrics_family(m, name, "M.", METRIC_COUNTER, METRIC_UNIT_NONE),
-				   (uint64_t)i, "cpu", cpu, NULL);
-			metric_u64(first, (uint64_t)i, "cpu", cpu, NULL);
+				   (uint64_t)i, "cpu", cpu, LABELS_END);
+			metric_u64(first, (uint64_t)i, "cpu", cpu, LABELS_END);
 			metric_hist(metrics_family(m, "hist_seconds", "H.", METRIC_HISTOGRAM,
 						   METRIC_UNIT_SECONDS),
-				    &h, "cpu", cpu, NULL);
+				    &h, "cpu", cpu, LABELS_END);
 		}
 	}
 	text = encoded();
@@ -427,27 +429,27 @@ START_TEST(test_promtool_finds_nothing_to_complain_about)
 		return; /* promtool is part of the integration set-up, not of the unit build */
 	f = metrics_family(m, "jitterd_context_switches_total", "Context switches by CPU and kind.",
 			   METRIC_COUNTER, METRIC_UNIT_NONE);
-	metric_u64(f, 10, "cpu", "0", "kind", "voluntary", NULL);
-	metric_u64(f, 3, "cpu", "0", "kind", "involuntary", NULL);
+	metric_u64(f, 10, "cpu", "0", "kind", "voluntary", LABELS_END);
+	metric_u64(f, 3, "cpu", "0", "kind", "involuntary", LABELS_END);
 	f = metrics_family(m, "jitterd_runqueue_latency_seconds",
 			   "Time from wakeup to running, by CPU group.", METRIC_HISTOGRAM,
 			   METRIC_UNIT_SECONDS);
-	metric_hist(f, &h, "cpu_group", "housekeeping", NULL);
-	metric_hist(f, &h, "cpu_group", "iso\"lated\\\n", NULL);
+	metric_hist(f, &h, "cpu_group", "housekeeping", LABELS_END);
+	metric_hist(f, &h, "cpu_group", "iso\"lated\\\n", LABELS_END);
 	metric_u64(metrics_family(m, "jitterd_softirq_seconds_total", "Softirq time.",
 				  METRIC_COUNTER, METRIC_UNIT_SECONDS),
-		   2500000000, "cpu", "1", "vector", "net_rx", NULL);
+		   2500000000, "cpu", "1", "vector", "net_rx", LABELS_END);
 	metric_double(metrics_family(m, "jitterd_scrape_duration_seconds",
 				     "Time the last scrape took.", METRIC_GAUGE,
 				     METRIC_UNIT_SECONDS),
-		      1234.5, NULL);
+		      1234.5, LABELS_END);
 	metric_u64(metrics_family(m, "jitterd_build_info", "Build and kernel versions.\nAlways 1.",
 				  METRIC_GAUGE, METRIC_UNIT_NONE),
 		   1, "version", "0.1.0", "revision", "abc", "libbpf", "1.5", "kernel", "6.18.0",
-		   NULL);
+		   LABELS_END);
 	metric_double(metrics_family(m, "process_start_time_seconds", "Start time.", METRIC_GAUGE,
 				     METRIC_UNIT_NONE),
-		      1.7e9, NULL);
+		      1.7e9, LABELS_END);
 	ck_assert_int_eq(promtool_check(encoded(), said, sizeof(said)), 0);
 	ck_assert_str_eq(said, "");
 }
