@@ -54,11 +54,11 @@ static __always_inline __u32 hist_slot(__u64 v, __u32 first_log2, __u32 slots)
 static __always_inline void hist_add(__u64 *slots, __u64 *sum, __u64 v, __u32 first_log2,
 				     __u32 n_slots)
 {
-	__u32 slot = hist_slot(v, first_log2, n_slots);
+	__u32 i = hist_slot(v, first_log2, n_slots);
 
 	/* The bound check keeps the verifier sure of the index. */
-	if (slot < n_slots)
-		slots[slot]++;
+	if (i < n_slots)
+		slots[i]++;
 	*sum += v;
 }
 

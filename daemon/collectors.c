@@ -58,7 +58,8 @@ static int collector_probes(struct collector *c, const struct jd_config *cfg)
 	if (!c->probes)
 		return -ENOMEM;
 	/* probe_select() turns on the one variant of each probe that will be used. */
-	bpf_object__for_each_program(prog, c->obj) bpf_program__set_autoload(prog, false);
+	bpf_object__for_each_program (prog, c->obj)
+		bpf_program__set_autoload(prog, false);
 	for (unsigned i = 0; i < ops->n_probes; i++)
 		if (!ops->probes[i].wanted || ops->probes[i].wanted(cfg))
 			probe_resolve(&c->probes[c->n_probes++], &ops->probes[i], c->obj);

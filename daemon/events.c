@@ -161,8 +161,7 @@ static int set_rodata_u8(struct bpf_object *obj, const char *name, __u8 value)
 	if (id < 0)
 		return id;
 	sec = btf__type_by_id(btf, id);
-	bpf_object__for_each_map(map, obj)
-	{
+	bpf_object__for_each_map (map, obj) {
 		const char *n = bpf_map__name(map);
 		size_t len = strlen(n);
 
@@ -238,12 +237,12 @@ void events_collect(struct metrics *m)
 	metric_u64(metrics_family(m, "jitterd_ringbuf_events_total",
 				  "Notable events received from the BPF ring buffer.",
 				  METRIC_COUNTER, METRIC_UNIT_NONE),
-		   ev.received, "ring", "events", NULL);
+		   ev.received, "ring", "events", LABELS_END);
 	metric_u64(metrics_family(m, "jitterd_ringbuf_dropped_events_total",
 				  "Notable events lost because the ring buffer was full (counted "
 				  "by the BPF programs when a reservation fails).",
 				  METRIC_COUNTER, METRIC_UNIT_NONE),
-		   dropped, "ring", "events", NULL);
+		   dropped, "ring", "events", LABELS_END);
 }
 
 int events_render(void *ctx, struct buf *out)

@@ -214,7 +214,6 @@ static bool want_task_storage(const struct collector *c, const struct jd_config 
 			      const char **why)
 {
 	const char *force = getenv("JITTERD_TASK_MAP");
-	int pidfd;
 
 	if (force && !strcmp(force, "hash")) {
 		*why = "JITTERD_TASK_MAP=hash";
@@ -231,7 +230,8 @@ static bool want_task_storage(const struct collector *c, const struct jd_config 
 		return false;
 	}
 	if (cfg->n_workloads) {
-		pidfd = (int)syscall(SYS_pidfd_open, getpid(), PIDFD_THREAD);
+		int pidfd = (int)syscall(SYS_pidfd_open, getpid(), PIDFD_THREAD);
+
 		if (pidfd < 0) {
 			*why = "no pidfds for threads (PIDFD_THREAD) in this kernel";
 			return false;
@@ -333,7 +333,7 @@ static void collect_context_switches(struct sched *s, struct metrics *m)
 		snprintf(cpu, sizeof(cpu), "%d", i);
 		for (int k = 0; k < JD_CTXSW_KINDS; k++)
 			metric_u64(f, s->percpu[i].ctxsw[k], "cpu", cpu, "kind",
-				   ctxsw_kind_names[k], NULL);
+				   ctxsw_kind_names[k], LABELS_END);
 	}
 }
 
@@ -362,8 +362,8 @@ static void collect_cpu_groups(struct sched *s, struct metrics *m)
 			n += s->percpu[cpu].runq_outliers;
 		}
 		mh = hist_ns_metric(&h);
-		metric_hist(hist, &mh, "cpu_group", group_name(s->cfg, g), NULL);
-		metric_u64(outliers, n, "cpu_group", group_name(s->cfg, g), NULL);
+		metric_hist(hist, &mh, "cpu_group", group_name(s->cfg, g), LABELS_END);
+		metric_u64(outliers, n, "cpu_group", group_name(s->cfg, g), LABELS_END);
 	}
 }
 
@@ -397,10 +397,10 @@ static void collect_workloads(struct sched *s, struct metrics *m)
 			hist_ns_merge(&sum.runq, &s->wl_percpu[cpu].runq);
 		}
 		mh = hist_ns_metric(&sum.runq);
-		metric_hist(hist, &mh, "workload", name, NULL);
+		metric_hist(hist, &mh, "workload", name, LABELS_END);
 		for (int k = 0; k < JD_CTXSW_IDLE; k++)
 			metric_u64(ctxsw, sum.ctxsw[k], "workload", name, "kind",
-				   ctxsw_kind_names[k], NULL);
+				   ctxsw_kind_names[k], LABELS_END);
 	}
 }
 

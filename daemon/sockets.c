@@ -360,17 +360,17 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 		}
 		fold(s, &t, oldest, newest);
 		h = hist_bytes_metric(&t.receive_queue);
-		metric_hist(rq, &h, "socket", name, NULL);
-		metric_u64(rpeak, t.receive_peak, "socket", name, NULL);
+		metric_hist(rq, &h, "socket", name, LABELS_END);
+		metric_u64(rpeak, t.receive_peak, "socket", name, LABELS_END);
 		/* UDP send queues are not measured: no series rather than zeros. */
 		if (s->protocols[i] == JD_PROTO_TCP) {
 			h = hist_bytes_metric(&t.send_queue);
-			metric_hist(sq, &h, "socket", name, NULL);
-			metric_u64(speak, t.send_peak, "socket", name, NULL);
+			metric_hist(sq, &h, "socket", name, LABELS_END);
+			metric_u64(speak, t.send_peak, "socket", name, LABELS_END);
 		}
 		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++)
 			metric_u64(drops, t.drops[r], "socket", name, "reason",
-				   drop_reason_names[r], NULL);
+				   drop_reason_names[r], LABELS_END);
 	}
 }
 

@@ -113,9 +113,10 @@ static void collect_softirqs(const struct collector *c, const struct softirq *s,
 		for (int v = 0; v < JD_NR_SOFTIRQS; v++) {
 			const struct jd_softirq_vec *sv = &s->percpu[i].vec[v];
 
-			metric_u64(runs, sv->count, "cpu", cpu, "vector", vector_names[v], NULL);
+			metric_u64(runs, sv->count, "cpu", cpu, "vector", vector_names[v],
+				   LABELS_END);
 			metric_u64(seconds, sv->duration_sum, "cpu", cpu, "vector", vector_names[v],
-				   NULL);
+				   LABELS_END);
 		}
 	}
 
@@ -142,9 +143,9 @@ static void collect_softirqs(const struct collector *c, const struct softirq *s,
 			l.sum += sv->latency_sum;
 		}
 		view = hist_ns_metric(&d);
-		metric_hist(duration, &view, "vector", vector_names[v], NULL);
+		metric_hist(duration, &view, "vector", vector_names[v], LABELS_END);
 		view = hist_ns_metric(&l);
-		metric_hist(latency, &view, "vector", vector_names[v], NULL);
+		metric_hist(latency, &view, "vector", vector_names[v], LABELS_END);
 	}
 }
 
@@ -162,8 +163,8 @@ static void collect_hardirqs(const struct collector *c, const struct softirq *s,
 				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
 	for (int i = 0; i < c->nr_cpus; i++) {
 		snprintf(cpu, sizeof(cpu), "%d", i);
-		metric_u64(runs, s->percpu[i].hardirqs, "cpu", cpu, NULL);
-		metric_u64(seconds, s->percpu[i].hardirq_ns, "cpu", cpu, NULL);
+		metric_u64(runs, s->percpu[i].hardirqs, "cpu", cpu, LABELS_END);
+		metric_u64(seconds, s->percpu[i].hardirq_ns, "cpu", cpu, LABELS_END);
 	}
 }
 

@@ -462,14 +462,15 @@ void *yw_field(const struct yw_key_set *sets, unsigned n, const char *path)
 
 	for (unsigned i = 0; i < n; i++) {
 		for (const struct yw_key *k = sets[i].keys; k->name; k++) {
-			struct yw_key_set inner[YW_MAX_SETS];
-
 			if (strlen(k->name) != len || strncmp(k->name, path, len))
 				continue;
 			if (!dot)
 				return sets[i].base + k->off;
-			if (is_mapping_row(k))
+			if (is_mapping_row(k)) {
+				struct yw_key_set inner[YW_MAX_SETS];
+
 				return yw_field(inner, row_sets(k, sets[i].base, inner), dot + 1);
+			}
 		}
 	}
 	return NULL;
