@@ -18,6 +18,7 @@
 #include "yamlwalk.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,7 +44,7 @@ static int check_name(const char *s, const char **why)
 		      "abcdefghijklmnopqrstuvwxyz"
 		      "0123456789_.:-") != len) {
 		*why = "use 1 to 63 of A-Z a-z 0-9 _ . : -";
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -62,7 +63,7 @@ static int check_address(const char *s, const char **why)
 
 	if (inet_pton(AF_INET, s, &addr) != 1 && inet_pton(AF_INET6, s, &addr) != 1) {
 		*why = "not an IPv4 or IPv6 address";
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -71,7 +72,7 @@ static int check_cgroup(const char *s, const char **why)
 {
 	if (s[0] != '/') {
 		*why = "must start with '/'";
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -112,7 +113,7 @@ static int check_glob(const char *s, const char **why)
 
 	if (!*s) {
 		*why = "empty";
-		return -1;
+		return -EINVAL;
 	}
 	for (p = s; *p; p++) {
 		if (*p == '*')
@@ -121,19 +122,19 @@ static int check_glob(const char *s, const char **why)
 		if (*p == '\\') {
 			if (!*++p) {
 				*why = "ends in a lone backslash";
-				return -1;
+				return -EINVAL;
 			}
 		} else if (*p == '[') {
 			p = bracket_end(p);
 			if (!p) {
 				*why = "unbalanced '['";
-				return -1;
+				return -EINVAL;
 			}
 		}
 	}
 	if (need > COMM_LEN) {
 		*why = "it needs more than the 15 characters of a comm, so it can never match";
-		return -1;
+		return -EINVAL;
 	}
 	return 0;
 }
@@ -216,7 +217,7 @@ static int parse_port_item(struct yw_ctx *c, const struct yw_key *k, yaml_node_t
 	const char *s = yw_scalar_text(c, k->name, item), *why;
 
 	if (!s)
-		return -1;
+		return -EINVAL;
 	if (parse_port_range(s, &range->first, &range->last, &why))
 		return yw_bad_value(c, k->name, "port range", item, why);
 	return 0;
@@ -463,7 +464,7 @@ int config_load_file(struct jd_config *cfg, const char *path, unsigned nr_cpus, 
 	ret = yw_read_file(path, CONFIG_FILE_MAX, &text, &len);
 	if (ret) {
 		fprintf(err, "%s: %s\n", path, strerror(-ret));
-		return -1;
+		return -EINVAL;
 	}
 	ret = config_parse(cfg, path, text, len, nr_cpus, err);
 	free(text);

@@ -102,7 +102,7 @@ void config_defaults(struct jd_config *cfg);
  * nr_cpus is the number of possible CPUs of this machine (cpu_groups must
  * cover exactly 0..nr_cpus-1); 0 skips that check.
  * On error, writes one "name:line:col: message" line per problem (followed
- * by the offending source line and a caret) to err and returns -1; cfg is
+ * by the offending source line and a caret) to err and returns -EINVAL; cfg is
  * then unspecified, so callers parse into a scratch copy.
  */
 int config_parse(struct jd_config *cfg, const char *name, const char *text, size_t len,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "json.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,7 +54,7 @@ int json_append(struct buf *out, const json_t *v)
 {
 	if (json_dump_callback(v, append, out, JSON_COMPACT | JSON_ENSURE_ASCII) || out->oom) {
 		out->oom = 1;
-		return -1;
+		return -ENOMEM;
 	}
 	return 0;
 }

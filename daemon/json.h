@@ -28,7 +28,7 @@ void json_set_u64(json_t *obj, const char *key, uint64_t v);
 
 /*
  * v compact, ASCII-only (\u escapes), members in the order they were set,
- * appended to out. Returns 0, or -1 when out of memory (out->oom is set).
+ * appended to out. Returns 0, or -ENOMEM when out of memory (out->oom is set).
  */
 int json_append(struct buf *out, const json_t *v);
 

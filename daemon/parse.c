@@ -100,11 +100,11 @@ int parse_duration_ns(const char *s, uint64_t *ns, const char **why)
 
 	if (*p == '-') {
 		*why = "negative durations are not allowed";
-		return -1;
+		return -EINVAL;
 	}
 	if (read_uint(&p, UINT64_MAX, &whole) == -EINVAL) {
 		*why = "expected a number and a unit, like 100us";
-		return -1;
+		return -EINVAL;
 	}
 	while (is_digit(*p)) /* read_uint stopped at overflow: find the unit anyway */
 		p++;
@@ -115,7 +115,7 @@ int parse_duration_ns(const char *s, uint64_t *ns, const char **why)
 			p++;
 		if (p == frac_start) {
 			*why = "expected digits after '.'";
-			return -1;
+			return -EINVAL;
 		}
 		/* Trailing zeros say nothing; without them at most 9 digits
 		 * can still be a whole number of nanoseconds. */
@@ -127,11 +127,11 @@ int parse_duration_ns(const char *s, uint64_t *ns, const char **why)
 			mult = units[i].ns;
 	if (!mult) {
 		*why = *p ? "unknown unit (use ns, us, ms or s)" : "missing unit (ns, us, ms or s)";
-		return -1;
+		return -EINVAL;
 	}
 	if (frac_end - frac_start > 9) {
 		*why = "not a whole number of nanoseconds";
-		return -1;
+		return -EINVAL;
 	}
 	for (; frac_start < frac_end; frac_start++) {
 		frac = frac * 10 + (*frac_start - '0');
@@ -139,13 +139,13 @@ int parse_duration_ns(const char *s, uint64_t *ns, const char **why)
 	}
 	if (frac * mult % frac_scale) {
 		*why = "not a whole number of nanoseconds";
-		return -1;
+		return -EINVAL;
 	}
 	p = s;
 	if (read_uint(&p, UINT64_MAX / mult, &whole) ||
 	    __builtin_add_overflow(whole * mult, frac * mult / frac_scale, &total)) {
 		*why = "too large";
-		return -1;
+		return -EINVAL;
 	}
 	*ns = total;
 	return 0;
@@ -160,7 +160,7 @@ int parse_cpulist(const char *s, cpu_set_t *set, const char **why)
 	skip_blanks(&p);
 	if (!*p) {
 		*why = "empty";
-		return -1;
+		return -EINVAL;
 	}
 	for (;;) {
 		uint64_t first, last, cpu;
@@ -169,20 +169,20 @@ int parse_cpulist(const char *s, cpu_set_t *set, const char **why)
 		skip_blanks(&p);
 		if (*p == ',' || !*p) {
 			*why = "empty item";
-			return -1;
+			return -EINVAL;
 		}
 		err = read_range(&p, CPU_SETSIZE - 1, &first, &last);
 		if (err == -ERANGE) {
 			*why = "CPU number too large (the limit is " XSTR(CPU_SETSIZE) ")";
-			return -1;
+			return -EINVAL;
 		}
 		if (err || (*p && *p != ',')) {
 			*why = "expected CPU numbers and ranges like 0-3,8";
-			return -1;
+			return -EINVAL;
 		}
 		if (first > last) {
 			*why = "reversed range";
-			return -1;
+			return -EINVAL;
 		}
 		for (cpu = first; cpu <= last; cpu++)
 			CPU_SET(cpu, &cpus);
@@ -203,20 +203,20 @@ int parse_port_range(const char *s, uint16_t *first, uint16_t *last, const char 
 	skip_blanks(&p);
 	if (!*p) {
 		*why = "empty";
-		return -1;
+		return -EINVAL;
 	}
 	err = read_range(&p, UINT16_MAX, &a, &b);
 	if (err == -EINVAL || (!err && *p)) {
 		*why = "expected a port or a range like 30001-30010";
-		return -1;
+		return -EINVAL;
 	}
 	if (err || a == 0) {
 		*why = "ports are 1 to 65535";
-		return -1;
+		return -EINVAL;
 	}
 	if (a > b) {
 		*why = "reversed range";
-		return -1;
+		return -EINVAL;
 	}
 	*first = a;
 	*last = b;
@@ -243,43 +243,43 @@ int parse_listen(const char *s, struct sockaddr_storage *addr, socklen_t *len, c
 		host_end = strchr(host, ']');
 		if (!host_end) {
 			*why = "missing ']' after the IPv6 address";
-			return -1;
+			return -EINVAL;
 		}
 		p = host_end + 1;
 		if (*p != ':') {
 			*why = "missing ':PORT' after ']'";
-			return -1;
+			return -EINVAL;
 		}
 	} else {
 		p = strrchr(s, ':');
 		if (!p) {
 			*why = "missing ':PORT'";
-			return -1;
+			return -EINVAL;
 		}
 		host_end = p;
 		if (memchr(host, ':', host_end - host)) {
 			*why = "an IPv6 address goes in brackets: [ADDR]:PORT";
-			return -1;
+			return -EINVAL;
 		}
 	}
 	p++;
 	if (!*p) {
 		*why = "missing port number";
-		return -1;
+		return -EINVAL;
 	}
 	err = read_uint(&p, UINT16_MAX, &port);
 	if (err == -ERANGE) {
 		*why = "port out of range (0 to 65535)";
-		return -1;
+		return -EINVAL;
 	}
 	if (err || *p) {
 		*why = "the port must be a decimal number";
-		return -1;
+		return -EINVAL;
 	}
 	if ((size_t)(host_end - host) >= sizeof(buf) || (v6 && host_end == host)) {
 		*why = v6 ? "not an IPv6 address"
 			  : "not an IPv4 address (host names are not resolved)";
-		return -1;
+		return -EINVAL;
 	}
 	memcpy(buf, host, host_end - host);
 	buf[host_end - host] = '\0';
@@ -289,7 +289,7 @@ int parse_listen(const char *s, struct sockaddr_storage *addr, socklen_t *len, c
 
 		if (inet_pton(AF_INET6, buf, &sin6->sin6_addr) != 1) {
 			*why = "not an IPv6 address";
-			return -1;
+			return -EINVAL;
 		}
 		sin6->sin6_family = AF_INET6;
 		sin6->sin6_port = htons(port);
@@ -299,7 +299,7 @@ int parse_listen(const char *s, struct sockaddr_storage *addr, socklen_t *len, c
 
 		if (buf[0] && inet_pton(AF_INET, buf, &sin->sin_addr) != 1) {
 			*why = "not an IPv4 address (host names are not resolved)";
-			return -1;
+			return -EINVAL;
 		}
 		if (!buf[0])
 			sin->sin_addr.s_addr = htonl(INADDR_ANY);

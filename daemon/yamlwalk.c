@@ -56,7 +56,7 @@ int yw_report(struct yw_ctx *c, yaml_mark_t mark, const char *fmt, ...)
 	fputc('\n', c->err);
 	show_source(c, mark);
 	c->errors++;
-	return -1;
+	return -EINVAL;
 }
 
 /* Control characters are escaped, since a quoted YAML scalar can hold
@@ -332,7 +332,7 @@ int yw_walk_text(struct yw_ctx *c, const struct yw_key_set *sets, unsigned n)
 	if (!yaml_parser_initialize(&parser)) {
 		fprintf(c->err, "%s: out of memory\n", c->name);
 		c->errors++;
-		return -1;
+		return -EINVAL;
 	}
 	c->doc = &doc;
 	yaml_parser_set_input_string(&parser, (const unsigned char *)c->text, c->len);
@@ -359,7 +359,7 @@ out:
 	yaml_document_delete(&extra);
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
-	return c->errors ? -1 : 0;
+	return c->errors ? -EINVAL : 0;
 }
 
 /* ---- defaults ---------------------------------------------------------- */
@@ -419,7 +419,7 @@ int yw_apply_defaults(const struct yw_key_set *sets, unsigned n, FILE *err)
 {
 	char path[YW_PATH_MAX] = "";
 
-	return apply_defaults(sets, n, path, err) ? -1 : 0;
+	return apply_defaults(sets, n, path, err) ? -EINVAL : 0;
 }
 
 static int visit_defaults(const struct yw_key_set *sets, unsigned n, char *path,
@@ -545,7 +545,7 @@ int yw_cpulist_value(struct yw_ctx *c, const char *what, yaml_node_t *v, cpu_set
 	cpu_set_t cpus, machine, beyond;
 
 	if (!s)
-		return -1;
+		return -EINVAL;
 	if (parse_cpulist(s, &cpus, &why))
 		return yw_bad_value(c, what, "cpu list", v, why);
 	yw_machine_cpus(c, &machine);
@@ -578,7 +578,7 @@ int yw_parse_bool(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char
 	const char *s = yw_scalar_text(c, k->name, v);
 
 	if (!s)
-		return -1;
+		return -EINVAL;
 	/* Not YAML 1.1's yes/no/on/off: "no" is also Norway's country code. */
 	if (strcmp(s, "true") && strcmp(s, "false"))
 		return yw_bad_value(c, k->name, "boolean", v, "use true or false");
@@ -591,7 +591,7 @@ int yw_parse_string(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, ch
 	const char *s = yw_scalar_text(c, k->name, v), *why;
 
 	if (!s)
-		return -1;
+		return -EINVAL;
 	if (strlen(s) >= k->size)
 		return yw_report(c, v->start_mark, "%s: too long (at most %zu characters)", k->name,
 				 k->size - 1);
@@ -610,7 +610,7 @@ int yw_parse_enum(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char
 	size_t used = 0;
 
 	if (!s)
-		return -1;
+		return -EINVAL;
 	for (e = k->names; e->name; e++) {
 		if (!strcmp(e->name, s)) {
 			*(int *)(base + k->off) = e->value;
@@ -631,7 +631,7 @@ int yw_parse_u32(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char 
 	int err;
 
 	if (!s)
-		return -1;
+		return -EINVAL;
 	err = parse_uint(s, &n, &why);
 	if (err == -EINVAL)
 		return yw_bad_value(c, k->name, "integer", v, why);
@@ -648,7 +648,7 @@ int yw_parse_duration(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, 
 	uint64_t ns;
 
 	if (!s)
-		return -1;
+		return -EINVAL;
 	if (parse_duration_ns(s, &ns, &why))
 		return yw_bad_value(c, k->name, "duration", v, why);
 	if (ns < k->min || ns > k->max) {
@@ -730,6 +730,6 @@ int yw_parse_mapping_item(struct yw_ctx *c, const struct yw_key *k, yaml_node_t 
 	c->errors += apply_defaults(&set, 1, path, c->err);
 	yw_walk_mapping(c, item, &set, 1);
 	if (c->errors != errors)
-		return -1;
+		return -EINVAL;
 	return k->list->check ? k->list->check(c, item, elem) : 0;
 }

@@ -103,7 +103,7 @@ struct yw_key {
 /*
  * Parses c->text (c->len bytes) and walks its one document, which must be a
  * mapping (or empty, or null: nothing is written), with the rows of sets.
- * Returns 0, or -1 when c->errors is not 0.
+ * Returns 0, or -EINVAL when c->errors is not 0.
  */
 int yw_walk_text(struct yw_ctx *c, const struct yw_key_set *sets, unsigned n);
 
@@ -114,7 +114,7 @@ void yw_walk_mapping(struct yw_ctx *c, yaml_node_t *map, const struct yw_key_set
 /*
  * Writes the default of every row of sets that has one, through the rows of
  * nested mappings too. A default that does not parse is reported to err
- * against "default of PATH"; returns -1 then, else 0. Fields without a
+ * against "default of PATH"; returns -EINVAL then, else 0. Fields without a
  * default are left alone: zero the structs first.
  */
 int yw_apply_defaults(const struct yw_key_set *sets, unsigned n, FILE *err);

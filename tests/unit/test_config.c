@@ -9,6 +9,7 @@
 #include "parse.h"
 #include "yamlwalk.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,7 +54,7 @@ static void assert_error(const char *yaml, unsigned nr_cpus, const char *expecte
 	int rc;
 
 	err = parse(yaml, nr_cpus, &cfg, &rc);
-	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(rc, -EINVAL);
 	eol = strchr(err, '\n');
 	ck_assert_ptr_nonnull(eol);
 	*eol = '\0';
@@ -384,7 +385,7 @@ START_TEST(every_error_is_reported)
 	char *err = parse("listen: x\nbogus: 1\nevents:\n  log_size: 0\n  drain_interval: 1\n", 0,
 			  &cfg, &rc);
 
-	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(rc, -EINVAL);
 	ck_assert_int_eq(count_errors(err), 4);
 	free(err);
 }
@@ -807,7 +808,7 @@ START_TEST(missing_file_is_path_and_strerror)
 	int rc;
 	char *err = load("/nonexistent/jitterd.yaml", &rc);
 
-	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(rc, -EINVAL);
 	ck_assert_str_eq(err, "/nonexistent/jitterd.yaml: No such file or directory\n");
 	free(err);
 }
@@ -818,7 +819,7 @@ START_TEST(directory_is_path_and_strerror)
 	int rc;
 	char *err = load("config", &rc);
 
-	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(rc, -EINVAL);
 	ck_assert_str_eq(err, "config: Is a directory\n");
 	free(err);
 }
@@ -835,7 +836,7 @@ START_TEST(file_errors_name_the_file)
 	close(fd);
 	err = load(path, &rc);
 	unlink(path);
-	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(rc, -EINVAL);
 	ck_assert_int_eq(strncmp(err, path, strlen(path)), 0);
 	ck_assert_int_eq(strncmp(err + strlen(path), ":2:1: unknown key \"bogus\"", 25), 0);
 	free(err);

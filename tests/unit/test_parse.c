@@ -22,7 +22,7 @@ static const char *duration_why(const char *s)
 	const char *why = NULL;
 	uint64_t ns = 12345;
 
-	ck_assert_msg(parse_duration_ns(s, &ns, &why) == -1, "%s parsed", s);
+	ck_assert_msg(parse_duration_ns(s, &ns, &why) == -EINVAL, "%s parsed", s);
 	ck_assert_uint_eq(ns, 12345); /* untouched */
 	return why;
 }
@@ -107,7 +107,7 @@ static const char *cpulist_why(const char *s)
 
 	CPU_ZERO(&set);
 	CPU_SET(7, &set);
-	ck_assert_msg(parse_cpulist(s, &set, &why) == -1, "%s parsed", s);
+	ck_assert_msg(parse_cpulist(s, &set, &why) == -EINVAL, "%s parsed", s);
 	ck_assert(CPU_ISSET(7, &set) && CPU_COUNT(&set) == 1); /* untouched */
 	return why;
 }
@@ -184,7 +184,7 @@ static const char *ports_why(const char *s)
 	uint16_t first = 7, last = 7;
 	const char *why = NULL;
 
-	ck_assert_msg(parse_port_range(s, &first, &last, &why) == -1, "%s parsed", s);
+	ck_assert_msg(parse_port_range(s, &first, &last, &why) == -EINVAL, "%s parsed", s);
 	ck_assert(first == 7 && last == 7);
 	return why;
 }
@@ -259,7 +259,7 @@ static const char *listen_why(const char *s)
 	const char *why = NULL;
 	socklen_t len;
 
-	ck_assert_msg(parse_listen(s, &ss, &len, &why) == -1, "%s parsed", s);
+	ck_assert_msg(parse_listen(s, &ss, &len, &why) == -EINVAL, "%s parsed", s);
 	return why;
 }
 

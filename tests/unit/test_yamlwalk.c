@@ -7,6 +7,7 @@
 #include "check_main.h"
 #include "yamlwalk.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -127,7 +128,7 @@ static void assert_error(const char *yaml, const char *expected)
 	int rc;
 	char *err = walk(yaml, &d, &rc), *eol;
 
-	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(rc, -EINVAL);
 	eol = strchr(err, '\n');
 	ck_assert_ptr_nonnull(eol);
 	*eol = '\0';
@@ -174,7 +175,7 @@ START_TEST(error_in_a_spliced_row_shows_line_and_caret)
 	int rc;
 	char *err = walk("limits:\n  max_clients: 101\n", &d, &rc);
 
-	ck_assert_int_eq(rc, -1);
+	ck_assert_int_eq(rc, -EINVAL);
 	ck_assert_str_eq(err, "w.yaml:2:16: max_clients: 101 is out of range (1 to 100)\n"
 			      "  max_clients: 101\n"
 			      "               ^\n");
@@ -240,7 +241,7 @@ START_TEST(bad_default_is_reported_against_its_path)
 	FILE *f = open_memstream(&err, &len);
 
 	ck_assert_ptr_nonnull(f);
-	ck_assert_int_eq(yw_apply_defaults(&set, 1, f), -1);
+	ck_assert_int_eq(yw_apply_defaults(&set, 1, f), -EINVAL);
 	fclose(f);
 	ck_assert_str_eq(err, "default of outer.period:1:1: period: bad duration \"10\": missing "
 			      "unit (ns, us, ms or s)\n"
