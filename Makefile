@@ -63,7 +63,8 @@ $(BUILD)/jitterd: $(DAEMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/check_main.h $(LIB_OBJS) | $(BUILD)/tests
+# The skeletons too: a test may open a collector's object (test_probe.c).
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/check_main.h $(LIB_OBJS) $(SKELS) | $(BUILD)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
