@@ -84,7 +84,9 @@ $(BUILD)/jitterd: $(DAEMON_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests
+# A test may open a collector's skeleton (test_probe.c): they exist before the
+# first compile; -MMD says which test includes which after that.
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests $(SKELS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
 

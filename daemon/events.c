@@ -69,24 +69,23 @@ static void log_append(const struct buf *line)
 		ev.count++;
 }
 
-static int on_event(void *ctx, void *data, size_t len)
+void events_handle(const void *data, size_t len)
 {
 	const struct jd_event_hdr *h = data;
 	const struct source *src;
 	const struct event_def *d;
 	json_t *obj;
 
-	(void)ctx;
 	ev.received++;
 	if (len < sizeof(*h) || h->type >= (src = &ev.sources[h->collector])->n ||
 	    len < src->defs[h->type].size) {
 		ev.malformed++;
-		return 0;
+		return;
 	}
 	d = &src->defs[h->type];
 	obj = json_object();
 	if (!obj)
-		return 0;
+		return;
 	json_object_set_new(obj, "time", json_time(h->time_ns));
 	json_object_set_new(obj, "cpu", json_integer(h->cpu));
 	json_object_set_new(obj, "type", json_string(d->name));
@@ -96,6 +95,12 @@ static int on_event(void *ctx, void *data, size_t len)
 			log_append(&ev.line);
 	}
 	json_decref(obj);
+}
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	events_handle(data, len);
 	return 0;
 }
 

@@ -50,6 +50,13 @@ int events_share(struct bpf_object *obj, unsigned source);
 /* Readable when the kernel did wake us (a producer without NO_WAKEUP). */
 int events_epoll_fd(void);
 void events_drain(void);
+/*
+ * One event from the ring (what events_drain() does with each): route it to
+ * its collector's handle() and log it. A malformed one (shorter than its
+ * header or its type's struct, or of no registered source and type) is
+ * counted and dropped.
+ */
+void events_handle(const void *data, size_t len);
 void events_collect(struct metrics *m);
 /* The log, oldest first, one JSON object per line (the /events page). */
 int events_render(void *ctx, struct buf *out);

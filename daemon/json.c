@@ -52,7 +52,10 @@ static int append(const char *s, size_t n, void *out)
 
 int json_append(struct buf *out, const json_t *v)
 {
-	if (json_dump_callback(v, append, out, JSON_COMPACT | JSON_ENSURE_ASCII) || out->oom) {
+	/* ENCODE_ANY: without it jansson refuses a bare string or number. */
+	const size_t flags = JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY;
+
+	if (json_dump_callback(v, append, out, flags) || out->oom) {
 		out->oom = 1;
 		return -ENOMEM;
 	}

@@ -56,16 +56,25 @@ int probe_parse_attach(const char *s, enum probe_attach *a)
 	return -EINVAL;
 }
 
+static void force_nothing(void)
+{
+	best_allowed = PROBE_TP_BTF;
+	n_forced = 0;
+}
+
 /*
  * JITTERD_ATTACH=TYPE, PROBE=TYPE or a comma-separated list of them: the
  * best type tried for every probe, or for that one (a function-hook type for
  * the probes that have one, while the others keep their tracepoints).
  */
-static int parse_forced(const char *env)
+int probe_force(const char *spec)
 {
 	char buf[256], *item, *save = NULL;
 
-	snprintf(buf, sizeof(buf), "%s", env);
+	force_nothing();
+	if (!spec || !*spec)
+		return 0;
+	snprintf(buf, sizeof(buf), "%s", spec);
 	for (item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
 		char *eq = strchr(item, '=');
 		size_t name_len = eq ? (size_t)(eq - item) : 0;
@@ -76,7 +85,8 @@ static int parse_forced(const char *env)
 			    n_forced == sizeof(forced) / sizeof(forced[0])))) {
 			log_err("JITTERD_ATTACH=%s: '%s' is not TYPE or PROBE=TYPE (types: tp_btf, "
 				"raw_tp, tracepoint, fentry, kprobe)",
-				env, item);
+				spec, item);
+			force_nothing();
 			return -EINVAL;
 		}
 		if (!eq) {
@@ -87,7 +97,7 @@ static int parse_forced(const char *env)
 			 item);
 		forced[n_forced++].best = a;
 	}
-	log_warn("JITTERD_ATTACH=%s: better attach types are not tried", env);
+	log_warn("JITTERD_ATTACH=%s: better attach types are not tried", spec);
 	return 0;
 }
 
@@ -101,9 +111,7 @@ static enum probe_attach best_for(const struct probe *p)
 
 int probe_init(void)
 {
-	const char *force = getenv("JITTERD_ATTACH");
-
-	if (force && *force && parse_forced(force))
+	if (probe_force(getenv("JITTERD_ATTACH")))
 		return -EINVAL;
 	vmlinux_btf = btf__load_vmlinux_btf();
 	if (!vmlinux_btf) {
@@ -314,6 +322,8 @@ static int trial(const struct probe *p, enum probe_attach a, char *why, size_t l
 	}
 }
 
+int (*probe_trial)(const struct probe *p, enum probe_attach a, char *why, size_t len) = trial;
+
 void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object *obj)
 {
 	char name[64];
@@ -361,7 +371,7 @@ void probe_select(struct probe *probes, unsigned n)
 					 probe_attach_name(a), probe_attach_name(best));
 				probe_why(p, why);
 			} else if (p->attach == PROBE_NONE || survey) {
-				if (!trial(p, a, why, sizeof(why)))
+				if (!probe_trial(p, a, why, sizeof(why)))
 					p->works |= 1u << a;
 				else
 					probe_why(p, why);

@@ -11,6 +11,7 @@
 
 #include <bpf/libbpf.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum probe_attach {
 	PROBE_NONE,
@@ -89,6 +90,13 @@ const char *probe_attach_name(enum probe_attach a);
  * tried; JITTERD_ATTACH=PROBE=TYPE[,...] does it for the probes named.
  */
 int probe_parse_attach(const char *s, enum probe_attach *a);
+/*
+ * Forget what was forced, then force what spec (JITTERD_ATTACH's value; NULL
+ * or "" forces nothing) says. probe_init() calls it with the environment's.
+ * -EINVAL (logged, and nothing forced) for an item that is not TYPE or
+ * PROBE=TYPE, a PROBE longer than 31 bytes, or more than 16 PROBE=TYPE.
+ */
+int probe_force(const char *spec);
 
 /*
  * Number of arguments a tracepoint passes to BTF-typed programs (the
@@ -96,5 +104,12 @@ int probe_parse_attach(const char *s, enum probe_attach *a);
  * negative errno. Lets BPF programs adapt to signature changes by BTF.
  */
 int probe_tracepoint_nargs(const char *tracepoint);
+
+/*
+ * Testing aid, for the unit tests only: the trial probe_select() runs on one
+ * variant of p, 0 if it works, else a negative errno and the reason in why.
+ * The default loads an empty program of that type and attaches it.
+ */
+extern int (*probe_trial)(const struct probe *p, enum probe_attach a, char *why, size_t len);
 
 #endif
