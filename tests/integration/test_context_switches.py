@@ -1,7 +1,17 @@
-"""Context switches: jitterd's counts against the kernel's /proc/stat ctxt."""
+"""Context switches: jitterd's counts against the kernel's own: /proc/stat
+ctxt for all of them, /proc/PID/task/*/status for a followed workload's
+kinds, and the idle tasks' switches as ftrace records them."""
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 
 import harness
+import tracefs
 from harness import Daemon, pipe_pingpong, proc_stat_ctxt, total, select
 
 KINDS = {"voluntary", "involuntary", "idle"}
@@ -55,6 +65,99 @@ def test_every_cpu_and_kind_is_exported_and_nonzero_where_expected():
         # Unless other load kept every CPU busy (then the kernel saw no idle time).
         assert total(s, "jitterd_context_switches_total", kind="idle") > 0 or idle_ticks < 2, idle_ticks
         d.stop()
+
+
+# ---- a followed workload's kinds ---------------------------------------------
+
+CTXSW_LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ctxsw_load.py")
+# The load's CPU: the last one we may use (benchmarks use CPU 0).
+LOAD_CPU = max(os.sched_getaffinity(0))
+
+
+class KindsLoad:
+    """ctxsw_load.py exec'd through a symlink named comm: that is its comm,
+    so a workload with that comm follows it from its exec."""
+
+    def __init__(self, comm, seconds=30):
+        self.tmp = tempfile.TemporaryDirectory(prefix="jitterd-ctxsw-")
+        exe = os.path.join(self.tmp.name, comm)
+        os.symlink(sys.executable, exe)
+        self.proc = subprocess.Popen([exe, CTXSW_LOAD, str(LOAD_CPU), str(seconds)],
+                                     stdout=subprocess.PIPE, start_new_session=True)
+        line = self.proc.stdout.readline()
+        assert line, "ctxsw_load.py did not start"
+        self.pids = json.loads(line)["pids"]
+
+    def status_switches(self):
+        """{tid: (voluntary, nonvoluntary)} of every thread of the load."""
+        out = {}
+        for pid in self.pids:
+            for tid in os.listdir("/proc/%d/task" % pid):
+                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                    fields = dict(line.split(":", 1) for line in f)
+                out[tid] = (int(fields["voluntary_ctxt_switches"]),
+                            int(fields["nonvoluntary_ctxt_switches"]))
+        return out
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.tmp.cleanup()
+
+
+class StatusBracketed:
+    """A scrape between two reads of the load's /proc/PID/task/*/status."""
+
+    def __init__(self, d, load):
+        self.before = load.status_switches()
+        self.scrape = d.scrape()
+        self.after = load.status_switches()
+
+
+def kind_range(b0, b1, index):
+    """The kernel's delta of one kind over the inner and the outer interval."""
+    def summed(snapshot):
+        return sum(v[index] for v in snapshot.values())
+    return summed(b1.before) - summed(b0.after), summed(b1.after) - summed(b0.before)
+
+
+def test_workload_switch_kinds_match_proc_task_status():
+    """voluntary = voluntary_ctxt_switches and involuntary =
+    nonvoluntary_ctxt_switches, summed over the workload's threads, each
+    within 2% (the contract) of the kernel's delta over the same interval.
+    The scrapes are bracketed by reads of /proc, so the read skew is
+    allowed for exactly, whatever else runs."""
+    comm = "jdcs%06x" % random.randrange(1 << 24)
+    config = "workloads:\n  - name: kinds\n    comm: \"%s\"\n" % comm
+    with Daemon(config=config) as d:
+        with KindsLoad(comm) as load:
+            time.sleep(0.5)  # all of it followed, from the exec on
+            b0 = StatusBracketed(d, load)
+            time.sleep(2.0)
+            b1 = StatusBracketed(d, load)
+        # A thread that exits takes its counts out of /proc: the load keeps
+        # every one alive, and this checks that it did.
+        assert set(b0.before) == set(b1.after), (sorted(b0.before), sorted(b1.after))
+        got = {}
+        for index, kind in enumerate(("voluntary", "involuntary")):
+            got[kind] = (total(b1.scrape, "jitterd_workload_context_switches_total", workload="kinds", kind=kind) -
+                         total(b0.scrape, "jitterd_workload_context_switches_total", workload="kinds", kind=kind))
+            inner, outer = kind_range(b0, b1, index)
+            print("  %-11s jitterd %6d, /proc/PID/task/*/status %6d..%d" % (kind, got[kind], inner, outer))
+            assert inner >= 1000, "the load made only %d %s switches" % (inner, kind)
+            assert 0.98 * inner <= got[kind] <= 1.02 * outer, \
+                "%s: jitterd %d, the kernel %d..%d" % (kind, got[kind], inner, outer)
+        # The load makes the two kinds in clearly different numbers, so a
+        # swap of the two cannot pass.
+        assert not harness.within(got["voluntary"], got["involuntary"], 0.2), got
+        assert d.stop() == 0
 
 
 def attach_type_agrees(attach):
