@@ -160,6 +160,68 @@ def test_workload_switch_kinds_match_proc_task_status():
         assert d.stop() == 0
 
 
+# ---- the idle kind -----------------------------------------------------------
+
+# jitterd may count fewer (see MISSED_HITS in test_softirq.py), never more.
+IDLE_MISSED = 0.98
+
+class TimedScrape:
+    """A scrape between two readings of CLOCK_MONOTONIC, the trace's clock."""
+
+    def __init__(self, d):
+        self.before = time.monotonic_ns()
+        self.scrape = d.scrape()
+        self.after = time.monotonic_ns()
+
+
+# Idle switches wanted in the window, and how long to wait for them: a CPU
+# goes idle only when nothing at all is runnable on it, and other load (a
+# build, a CPU hog) may keep both CPUs busy for a while.
+IDLE_WANTED = 1000
+IDLE_WAIT_S = 30
+
+
+def idle_load(trace):
+    """CPUs that go idle and wake up, many times (a pipe ping-pong whose two
+    ends the scheduler spreads over the CPUs, and naps), until the trace
+    has seen IDLE_WANTED idle switches or IDLE_WAIT_S have passed."""
+    deadline = time.monotonic() + IDLE_WAIT_S
+    while trace.entries() < IDLE_WANTED and time.monotonic() < deadline:
+        pipe_pingpong(harness.load(2000))
+        for _ in range(50):
+            time.sleep(0.001)
+
+
+def test_idle_switches_match_the_idle_tasks_switches_in_ftrace_per_cpu():
+    """kind="idle" counts the switches away from a CPU's idle task (pid 0):
+    per CPU, the same as ftrace's sched_switch events with prev_pid == 0
+    between the same two scrapes (stamped with the trace's clock, so the
+    skew of each scrape is allowed for exactly)."""
+    with Daemon() as d:
+        with tracefs.Trace({"sched/sched_switch": "prev_pid == 0"}) as trace:
+            s0 = TimedScrape(d)
+            idle_load(trace)
+            s1 = TimedScrape(d)
+            trace.stop()
+            seen = 0
+            bad = []
+            for cpu in trace.cpus():
+                stamps = [e.ns for e in trace.events(cpu)]
+                inner = sum(1 for ns in stamps if s0.after <= ns <= s1.before)
+                outer = sum(1 for ns in stamps if s0.before <= ns <= s1.after)
+                got = (total(s1.scrape, "jitterd_context_switches_total", cpu=str(cpu), kind="idle") -
+                       total(s0.scrape, "jitterd_context_switches_total", cpu=str(cpu), kind="idle"))
+                print("  cpu %d idle: jitterd %6d, ftrace %6d..%d" % (cpu, got, inner, outer))
+                if not IDLE_MISSED * inner - 1 <= got <= outer:
+                    bad.append("cpu %d: jitterd %d, ftrace %d..%d" % (cpu, got, inner, outer))
+                seen += inner
+            assert not bad, "idle switches disagree with ftrace:\n  " + "\n  ".join(bad)
+            assert seen >= IDLE_WANTED / 2, \
+                "the CPUs went idle only %d times in %d s (other load?): nothing to compare" % (
+                    seen, IDLE_WAIT_S)
+        assert d.stop() == 0
+
+
 def attach_type_agrees(attach):
     with Daemon(env={"JITTERD_ATTACH": attach}) as d:
         s = d.scrape()

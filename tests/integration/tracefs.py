@@ -40,8 +40,11 @@ class Trace:
     """Record events ({"sched/sched_switch": "prev_pid == 0", ...}; filter
     None for all hits) from construction to stop()."""
 
+    made = 0
+
     def __init__(self, events, buffer_kb=8192):
-        self.dir = os.path.join(mounted(), "instances", "jitterd-it-%d" % os.getpid())
+        Trace.made += 1
+        self.dir = os.path.join(mounted(), "instances", "jitterd-it-%d-%d" % (os.getpid(), Trace.made))
         if os.path.isdir(self.dir):
             os.rmdir(self.dir)
         os.mkdir(self.dir)
@@ -71,6 +74,15 @@ class Trace:
 
     def cpus(self):
         return sorted(harness.possible_cpus())
+
+    def entries(self):
+        """Events recorded so far, all CPUs (the buffers' own count: cheap)."""
+        n = 0
+        for cpu in self.cpus():
+            for line in self._read("per_cpu/cpu%d/stats" % cpu).splitlines():
+                if line.startswith("entries:"):
+                    n += int(line.split(":")[1])
+        return n
 
     def events(self, cpu):
         """This CPU's events in time order. Fails if the buffer overran:
