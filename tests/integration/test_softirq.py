@@ -387,6 +387,7 @@ def test_softirq_time_matches_ftrace_entry_exit_stamps_per_cpu_and_vector():
             s1 = TimedScrape(d)
             trace.stop()
             bad = []
+            busy = [0, 0, 0]  # NET_RX + NET_TX over all CPUs: jitterd, lo, hi
             for cpu in trace.cpus():
                 runs = traced_softirq_runs(trace.events(cpu))
                 for v in VECTORS:
@@ -405,7 +406,16 @@ def test_softirq_time_matches_ftrace_entry_exit_stamps_per_cpu_and_vector():
                         100.0 * (got - lo) / lo if lo else 0))
                     if not time_agrees(got, n, lo, hi, len(inner), len(outer)):
                         bad.append("cpu %d %s: jitterd %.0f ns, ftrace %d..%d ns" % (cpu, v, got, lo, hi))
+                    if v in ("net_rx", "net_tx"):
+                        busy[0] += got
+                        busy[1] += scaled_lo(lo, n, len(inner))
+                        busy[2] += scaled_hi(hi, n, len(outer))
             assert not bad, "softirq time disagrees with ftrace:\n  " + "\n  ".join(bad)
+            # The load's own vectors run hot and long: no per-run allowance.
+            print("  net_rx+net_tx: jitterd %.0f ns, ftrace %.0f..%.0f ns" % tuple(busy))
+            assert busy[1] >= 50e6, "the load made only %.0f ns of NET_RX/NET_TX" % busy[1]
+            assert (1 - BUSY_SHARE) * busy[1] - TIME_ABS_NS <= busy[0] <= \
+                (1 + BUSY_SHARE) * busy[2] + TIME_ABS_NS, busy
         assert d.stop() == 0
 
 
@@ -422,7 +432,8 @@ def test_softirq_time_matches_ftrace_entry_exit_stamps_per_cpu_and_vector():
 #    first. On a vector that runs seldom (TIMER, RCU, SCHED, TASKLET: cold
 #    caches) that made jitterd's runs up to 2.1 us longer than ftrace's
 #    (measured over 8 runs of this test, 2 CPUs, busy host); on the busy
-#    NET_RX/NET_TX runs, under 0.1 us;
+#    NET_RX/NET_TX runs, under 0.1 us: their sum over CPUs is checked
+#    without it;
 #  - TIME_ABS_NS: single runs on which the two disagree by tens of us
 #    (37 us at most in 12 runs: a burst of events ftrace lost inside the
 #    run, an interrupt handler one of them did not see): an absolute
@@ -430,13 +441,23 @@ def test_softirq_time_matches_ftrace_entry_exit_stamps_per_cpu_and_vector():
 TIME_SHARE = 0.05
 TIME_PER_RUN_NS = 3000
 TIME_ABS_NS = 100000
+# NET_RX + NET_TX over all CPUs (~0.3 s of runs): jitterd 0.2-0.5% under
+# ftrace's inner sum in 5 runs on the busy host.
+BUSY_SHARE = 0.02
+
+
+def scaled_lo(lo, runs, runs_lo):
+    return lo * min(1.0, runs / runs_lo) if runs_lo else 0
+
+
+def scaled_hi(hi, runs, runs_hi):
+    return hi * max(1.0, runs / runs_hi) if runs_hi else 0
 
 
 def time_agrees(got, runs, lo, hi, runs_lo, runs_hi):
     """Between ftrace's inner and outer sums (see above), scaled to the runs
     jitterd counted."""
-    lo = lo * min(1.0, runs / runs_lo) if runs_lo else 0
-    hi = hi * max(1.0, runs / runs_hi) if runs_hi else 0
+    lo, hi = scaled_lo(lo, runs, runs_lo), scaled_hi(hi, runs, runs_hi)
     return ((1 - TIME_SHARE) * lo - TIME_ABS_NS <= got <=
             (1 + TIME_SHARE) * hi + TIME_PER_RUN_NS * max(runs, runs_hi) + TIME_ABS_NS)
 
