@@ -162,8 +162,15 @@ def test_workload_switch_kinds_match_proc_task_status():
 
 # ---- the idle kind -----------------------------------------------------------
 
-# jitterd may count fewer (see MISSED_HITS in test_softirq.py), never more.
-IDLE_MISSED = 0.98
+# jitterd's programs miss a few tracepoint hits (MISSED_HITS in
+# test_softirq.py): it may count up to 2% fewer than the trace saw.
+IDLE_MISSED = 0.02
+# Idle switches wanted, and how long to wait for them: a CPU goes idle only
+# when nothing at all is runnable on it, and other load (a build, a CPU
+# hog) may keep both CPUs busy for a while.
+IDLE_WANTED = 200
+IDLE_WAIT_S = 30
+
 
 class TimedScrape:
     """A scrape between two readings of CLOCK_MONOTONIC, the trace's clock."""
@@ -174,47 +181,59 @@ class TimedScrape:
         self.after = time.monotonic_ns()
 
 
-# Idle switches wanted in the window, and how long to wait for them: a CPU
-# goes idle only when nothing at all is runnable on it, and other load (a
-# build, a CPU hog) may keep both CPUs busy for a while.
-IDLE_WANTED = 1000
-IDLE_WAIT_S = 30
-
-
-def idle_load(trace):
+def idle_load(idle_trace):
     """CPUs that go idle and wake up, many times (a pipe ping-pong whose two
     ends the scheduler spreads over the CPUs, and naps), until the trace
-    has seen IDLE_WANTED idle switches or IDLE_WAIT_S have passed."""
+    has seen IDLE_WANTED switches from idle or IDLE_WAIT_S have passed."""
     deadline = time.monotonic() + IDLE_WAIT_S
-    while trace.entries() < IDLE_WANTED and time.monotonic() < deadline:
+    while idle_trace.entries() < IDLE_WANTED and time.monotonic() < deadline:
         pipe_pingpong(harness.load(2000))
         for _ in range(50):
             time.sleep(0.001)
+
+
+def gaps(switches, start, end):
+    """Switches the trace lacks between start and end: each switch's prev is
+    the previous one's next, unless the trace lost something in between."""
+    inside = [e for e in switches if start <= e.ns <= end]
+    return sum(1 for a, b in zip(inside, inside[1:]) if a.fields["next_pid"] != b.fields["prev_pid"])
 
 
 def test_idle_switches_match_the_idle_tasks_switches_in_ftrace_per_cpu():
     """kind="idle" counts the switches away from a CPU's idle task (pid 0):
     per CPU, the same as ftrace's sched_switch events with prev_pid == 0
     between the same two scrapes (stamped with the trace's clock, so the
-    skew of each scrape is allowed for exactly)."""
+    skew of each scrape is allowed for exactly).
+
+    Where the trace of all switches shows gaps (a switch whose prev is not
+    the previous switch's next), the trace lost events, and jitterd may
+    have seen idle switches it did not: on such a CPU only the lower bound
+    holds. Seen on this project's 6.18 VMs: about once a second on one CPU,
+    ftrace and `perf stat` alike miss a burst of switches, idle ones among
+    them, while /proc/stat shows that CPU idle."""
     with Daemon() as d:
-        with tracefs.Trace({"sched/sched_switch": "prev_pid == 0"}) as trace:
+        with tracefs.Trace({"sched/sched_switch": "prev_pid == 0"}) as idle_trace, \
+                tracefs.Trace({"sched/sched_switch": None}, buffer_kb=65536) as all_trace:
             s0 = TimedScrape(d)
-            idle_load(trace)
+            idle_load(idle_trace)
             s1 = TimedScrape(d)
-            trace.stop()
-            seen = 0
+            idle_trace.stop()
+            all_trace.stop()
+            seen = checked = 0
             bad = []
-            for cpu in trace.cpus():
-                stamps = [e.ns for e in trace.events(cpu)]
+            for cpu in idle_trace.cpus():
+                stamps = [e.ns for e in idle_trace.events(cpu)]
                 inner = sum(1 for ns in stamps if s0.after <= ns <= s1.before)
                 outer = sum(1 for ns in stamps if s0.before <= ns <= s1.after)
+                lost = gaps(all_trace.events(cpu), s0.before, s1.after)
                 got = (total(s1.scrape, "jitterd_context_switches_total", cpu=str(cpu), kind="idle") -
                        total(s0.scrape, "jitterd_context_switches_total", cpu=str(cpu), kind="idle"))
-                print("  cpu %d idle: jitterd %6d, ftrace %6d..%d" % (cpu, got, inner, outer))
-                if not IDLE_MISSED * inner - 1 <= got <= outer:
+                print("  cpu %d idle: jitterd %6d, ftrace %6d..%d (%d gaps in its trace)" % (
+                    cpu, got, inner, outer, lost))
+                if not (1 - IDLE_MISSED) * inner - 1 <= got and (lost or got <= outer):
                     bad.append("cpu %d: jitterd %d, ftrace %d..%d" % (cpu, got, inner, outer))
                 seen += inner
+                checked += 0 if lost else 1
             assert not bad, "idle switches disagree with ftrace:\n  " + "\n  ".join(bad)
             assert seen >= IDLE_WANTED / 2, \
                 "the CPUs went idle only %d times in %d s (other load?): nothing to compare" % (
