@@ -425,8 +425,10 @@ START_TEST(test_promtool_finds_nothing_to_complain_about)
 	struct metric_family *f;
 	char said[4096];
 
-	if (access(PROMTOOL, X_OK))
-		return; /* promtool is part of the integration set-up, not of the unit build */
+	/* The daemon's own output never has these label values and HELP texts
+	 * (config restricts names), so the integration lint cannot stand in. */
+	ck_assert_msg(access(PROMTOOL, X_OK) == 0,
+		      PROMTOOL " is missing: scripts/install-deps.sh (make deps) installs it");
 	f = metrics_family(m, "jitterd_context_switches_total", "Context switches by CPU and kind.",
 			   METRIC_COUNTER, METRIC_UNIT_NONE);
 	metric_u64(f, 10, "cpu", "0", "kind", "voluntary", LABELS_END);
