@@ -7,7 +7,7 @@
 #
 # For each kernel: `apt-get download` the Debian package (cached in
 # .cache/vmtest/kernels/), take its vmlinuz, boot it with an initramfs of
-# busybox, build/jitterd, python3 and tests/integration/ (tests/vmtest/init
+# busybox, build/jitterd, python3, pytest and tests/integration/ (tests/vmtest/init
 # is its PID 1), and print what the guest reports: `jitterd --probes`, then
 # one PASS/FAIL line per test with the kernel and the attach type each probe
 # used. Exits non-zero if a test fails, a guest does not finish within
@@ -16,7 +16,8 @@
 #
 # Environment: VMTEST_TIMEOUT (600 s per kernel), VMTEST_LOAD_SCALE (scales
 # the tests' load sizes in the guest, default 1; tolerances do not change),
-# VMTEST_K (comma-separated run.py -k substrings), VMTEST_MEM (1G).
+# VMTEST_K (comma-separated pytest -k expressions, joined with "or"),
+# VMTEST_MEM (1G).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,8 @@ MEM=${VMTEST_MEM:-1G}
 MATRIX="6.1-cloud 6.1-rt 6.12-cloud 6.12-rt"
 # Host programs the tests call, copied into the guest with their libraries.
 TOOLS="python3 bpftool setpriv unshare ss ip tc"
+# Debian's pytest in the guest: the python3 modules it imports.
+PYTEST_MODULES="pytest _pytest pluggy iniconfig packaging attr py.py"
 # Kernel modules the guest loads (with what they depend on) where the kernel
 # has them as modules: tc's tbf qdisc (test_softirq) and a virtio disk with
 # ext4 for tests that need real device interrupts. crc32c_generic is ext4's
@@ -196,6 +199,13 @@ build_initramfs() {
 		--exclude='*.opt-1.pyc' --exclude='*.opt-2.pyc' "usr/lib/$py" | tar -C "$root" -x
 	for t in "$root/usr/lib/$py"/lib-dynload/*.so; do
 		copy_libs "$root" "${t#"$root"}"
+	done
+	# pytest and what it imports, from Debian's python3-pytest (about 4 MB
+	# with their compiled .pyc files).
+	mkdir -p "$root/usr/lib/python3/dist-packages"
+	for t in $PYTEST_MODULES; do
+		[ -e "/usr/lib/python3/dist-packages/$t" ] || die "python3 module $t is missing (scripts/install-deps.sh installs python3-pytest)"
+		cp -r "/usr/lib/python3/dist-packages/$t" "$root/usr/lib/python3/dist-packages/"
 	done
 	# busybox for everything else (mount, ip, poweroff...).
 	cp /usr/bin/busybox "$root/usr/bin/busybox"

@@ -1,17 +1,18 @@
 """A small test harness for jitterd's integration tests (stdlib only).
 
-Tests are functions named test_* in tests/integration/test_*.py. Each gets
-no arguments and uses the helpers here: start the real daemon, scrape it,
+Tests are functions named test_* in tests/integration/test_*.py, run by
+pytest (conftest.py gives Skip, NotApplicable and host_only their meaning).
+Each gets no arguments and uses the helpers here: start the real daemon, scrape it,
 read the kernel's own counters. Under CI=true a test that wants to skip
 fails instead: these machines have root and BPF.
 
 A test module lists in PROBES the probes whose numbers its tests check:
-run.py prints the attach type each of them used on every test line, and
+conftest.py prints the attach type each of them used on every test line, and
 scripts/vmtest.sh counts those toward its fallback coverage (without PROBES,
 every probe of the test's daemons counts).
 
 The same tests run inside other kernels under qemu (scripts/vmtest.sh, with
-run.py --vm): there, tests marked @host_only are left out, and load sizes
+pytest --vm): there, tests marked @host_only are left out, and load sizes
 are scaled by JITTERD_LOAD_SCALE (the tolerances are not).
 """
 import os
@@ -43,7 +44,7 @@ def skip(why):
 
 def host_only(why):
     """Decorator: the test needs something only the host has (a tool, a
-    service manager); run.py --vm leaves it out."""
+    service manager); pytest --vm leaves it out (conftest.py)."""
     def mark(fn):
         fn.host_only = why
         return fn
@@ -56,7 +57,7 @@ def load(n):
 
 
 # (probe, attach) pairs the daemons of the running test used, in order;
-# run.py prints them on the test's PASS/FAIL line and clears them.
+# conftest.py prints them on the test's PASS/FAIL line and clears them.
 attached = []
 _ATTACHED = re.compile(r"probe (\S+): (?:attached \((\S+)\)|(nothing attaches))")
 
