@@ -17,7 +17,7 @@
 # Environment: VMTEST_TIMEOUT (600 s per kernel), VMTEST_LOAD_SCALE (scales
 # the tests' load sizes in the guest, default 1; tolerances do not change),
 # VMTEST_K (comma-separated pytest -k expressions, joined with "or"),
-# VMTEST_MEM (1G).
+# VMTEST_MEM (1G), VMTEST_JOBS (guests side by side, 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,6 +25,7 @@ CACHE=.cache/vmtest
 TIMEOUT=${VMTEST_TIMEOUT:-600}
 SCALE=${VMTEST_LOAD_SCALE:-1}
 MEM=${VMTEST_MEM:-1G}
+JOBS=${VMTEST_JOBS:-2}
 MATRIX="6.1-cloud 6.1-rt 6.12-cloud 6.12-rt"
 # Host programs the tests call, copied into the guest with their libraries.
 TOOLS="python3 bpftool setpriv unshare ss ip tc"
@@ -222,19 +223,22 @@ build_initramfs() {
 	echo "vmtest: initramfs $(du -h "$out" | cut -f1)" >&2
 }
 
-# Boot one kernel (its cache directory); the guest's report goes to
-# $CACHE/results/<package>.txt.
+# Boot one kernel (its cache directory), with its own initrd and scratch
+# disk in $CACHE/run/<package>/ so that guests can run side by side. The
+# guest's report goes to $CACHE/results/<package>.txt; what this prints
+# (the report with the kernel on each test line, then ok or FAIL) is kept
+# by the caller in <package>.log and shown when the guest is done.
 run_kernel() {
-	local dir=$1 pkg kname results console rc=0 kopt start
+	local dir=$1 pkg kname run results console rc=0 kopt start qemu
 	pkg=$(basename "$dir")
-	mkdir -p "$CACHE/results"
+	run=$CACHE/run/$pkg
 	results=$CACHE/results/$pkg.txt
 	console=$CACHE/results/$pkg.console
-	rm -f "$results" "$console"
+	rm -rf "$run" "$results" "$console"
+	mkdir -p "$run"
 	: >"$results"
-	cat "$CACHE/initramfs.cpio" "$dir/modules.cpio" >"$CACHE/initrd.cpio"
-	rm -f "$CACHE/disk.img"
-	truncate -s 256M "$CACHE/disk.img"
+	cat "$CACHE/initramfs.cpio" "$dir/modules.cpio" >"$run/initrd.cpio"
+	truncate -s 256M "$run/disk.img"
 	# tsc=reliable: otherwise the kernel finds the emulated TSCs out of
 	# step and reads the time from the emulated HPET, a device access for
 	# every clock read (bpf_ktime_get_ns() included), as no real host does.
@@ -244,24 +248,23 @@ run_kernel() {
 	start=$SECONDS
 	# One host thread runs both vCPUs in turn (thread=single): with a thread
 	# per vCPU, waking a halted vCPU takes milliseconds and a pipe ping-pong
-	# between the two CPUs runs 30 times slower. It also leaves the other
-	# host CPU free.
-	# Show the guest's report as it comes; the console keeps kernel messages.
+	# between the two CPUs runs 30 times slower. So a guest keeps one host
+	# CPU busy, and $JOBS guests run side by side.
+	# (timeout passes a TERM on to qemu: stopping vmtest.sh stops the guests.)
+	timeout "$TIMEOUT" qemu-system-x86_64 -nodefaults -display none -no-reboot \
+		-accel tcg,thread=single -cpu max -smp 2 -m "$MEM" \
+		-kernel "$dir/vmlinuz" -initrd "$run/initrd.cpio" -append "$kopt" \
+		-drive "file=$run/disk.img,if=virtio,format=raw,cache=unsafe" \
+		-serial "file:$console" -serial "file:$results" </dev/null 2>>"$console" &
+	qemu=$!
+	trap 'kill "$qemu" 2>/dev/null' TERM
+	wait "$qemu" || rc=$?
+	rm -rf "$run"
+	sed -i 's/\r$//' "$results"
 	# Test lines name the kernel (the package's, which is also its uname -r).
 	kname=${pkg#linux-image-}
 	kname=${kname%-unsigned}
-	tail -n +1 -f "$results" |
-		sed -u -e 's/\r$//' -e "/^\(PASS\|FAIL\|SKIP\|N\/A \) /{s//\1 $kname /;b}" -e 's/^/    /' &
-	local tailpid=$!
-	timeout "$TIMEOUT" qemu-system-x86_64 -nodefaults -display none -no-reboot \
-		-accel tcg,thread=single -cpu max -smp 2 -m "$MEM" \
-		-kernel "$dir/vmlinuz" -initrd "$CACHE/initrd.cpio" -append "$kopt" \
-		-drive "file=$CACHE/disk.img,if=virtio,format=raw,cache=unsafe" \
-		-serial "file:$console" -serial "file:$results" </dev/null 2>>"$console" || rc=$?
-	sleep 0.5
-	kill "$tailpid" 2>/dev/null || true
-	wait "$tailpid" 2>/dev/null || true
-	sed -i 's/\r$//' "$results"
+	sed -e "/^\(PASS\|FAIL\|SKIP\|N\/A \) /{s//\1 $kname /;b}" -e 's/^/    /' "$results"
 	if [ "$rc" -eq 124 ]; then
 		echo "FAIL $pkg: the guest did not finish within ${TIMEOUT}s; console: $console"
 		tail -n 20 "$console"
@@ -278,6 +281,7 @@ run_kernel() {
 [ $# -gt 0 ] || die "usage: scripts/vmtest.sh all | KERNEL... (KERNEL: $MATRIX or linux-image-*)"
 [ -x build/jitterd ] || die "build/jitterd is missing: run make first"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (scripts/install-deps.sh installs it)"
+[ "$JOBS" -ge 1 ] 2>/dev/null || die "VMTEST_JOBS must be a number of guests, at least 1"
 kernels=("$@")
 [ "$1" = all ] && read -r -a kernels <<<"$MATRIX"
 for k in "${kernels[@]}"; do
@@ -286,15 +290,49 @@ done
 
 build_initramfs
 failed=0
-reports=()
+dirs=()
 for k in "${kernels[@]}"; do
-	dir=$(fetch_kernel "$k") || {
+	if dir=$(fetch_kernel "$k"); then
+		dirs+=("$dir")
+	else
 		failed=1
-		continue
-	}
-	run_kernel "$dir" || failed=1
-	reports+=("$CACHE/results/$(basename "$dir").txt")
+	fi
 done
+
+# The guests, $JOBS at a time, each one's output in its own log; the logs
+# are shown whole and in matrix order, each as soon as its guest and those
+# before it are done. Guests still running when this script is stopped
+# are stopped too.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+declare -A index_of=() done_rc=()
+reports=()
+next=0
+shown=0
+running=0
+started=$SECONDS
+while [ "$shown" -lt ${#dirs[@]} ]; do
+	while [ "$running" -lt "$JOBS" ] && [ "$next" -lt ${#dirs[@]} ]; do
+		pkg=$(basename "${dirs[$next]}")
+		echo "vmtest: booting $pkg ($((running + 1)) of at most $JOBS at a time)"
+		run_kernel "${dirs[$next]}" >"$CACHE/results/$pkg.log" 2>&1 &
+		index_of[$!]=$next
+		next=$((next + 1))
+		running=$((running + 1))
+	done
+	rc=0
+	wait -n -p pid || rc=$?
+	done_rc[${index_of[$pid]}]=$rc
+	running=$((running - 1))
+	while [ "$shown" -lt "$next" ] && [ -n "${done_rc[$shown]:-}" ]; do
+		pkg=$(basename "${dirs[$shown]}")
+		cat "$CACHE/results/$pkg.log"
+		[ "${done_rc[$shown]}" -eq 0 ] || failed=1
+		reports+=("$CACHE/results/$pkg.txt")
+		shown=$((shown + 1))
+	done
+done
+trap - EXIT
+[ ${#dirs[@]} -gt 0 ] && echo "vmtest: ${#dirs[@]} guests, $JOBS at a time: $((SECONDS - started))s"
 coverage=()
 [ "$1" = all ] && coverage=(--coverage)
 [ ${#reports[@]} -gt 0 ] && { python3 tests/vmtest/matrix.py "${coverage[@]}" "${reports[@]}" || failed=1; }
