@@ -303,6 +303,7 @@ done
 # are shown whole and in matrix order, each as soon as its guest and those
 # before it are done. Guests still running when this script is stopped
 # are stopped too.
+mkdir -p "$CACHE/results"
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
 declare -A index_of=() done_rc=()
 reports=()
