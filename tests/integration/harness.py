@@ -260,6 +260,31 @@ def within(actual, expected, rel, abs_slack=0):
     return abs(actual - expected) <= rel * abs(expected) + abs_slack
 
 
+def bracket(read_kernel, read_daemon):
+    """(kernel, daemon, kernel): a reading of the daemon between two readings
+    of the kernel's own count of the same thing."""
+    before = read_kernel()
+    daemon = read_daemon()
+    return before, daemon, read_kernel()
+
+
+def bracketed_delta(b0, b1, key=None):
+    """(daemon's delta, kernel's least, kernel's most) between two brackets.
+
+    The kernel's delta over the inner interval (its first reading after the
+    daemon's reading 0 to its last before reading 1) and over the outer one:
+    a daemon that counts what the kernel counts lies in between, however long
+    a busy machine kept the test off the CPU between its reads. That range is
+    the allowance for read skew, measured each time; tolerances go on top."""
+    v = (lambda x: x) if key is None else (lambda x: x[key])
+    return v(b1[1]) - v(b0[1]), v(b1[0]) - v(b0[2]), v(b1[2]) - v(b0[0])
+
+
+def within_range(actual, least, most, rel, abs_slack=0):
+    """least..most, each widened by rel of itself and abs_slack."""
+    return least - rel * abs(least) - abs_slack <= actual <= most + rel * abs(most) + abs_slack
+
+
 def raw_http(port, data, read_timeout=5.0):
     """Send raw bytes, return the status line (or '' if the server closed)."""
     s = socket.create_connection(("127.0.0.1", port), timeout=read_timeout)
