@@ -116,7 +116,7 @@ pack_modules() {
 	local -A file=() seen=()
 	local order=()
 	while read -r f; do
-		n=$(basename "$f")
+		n=${f##*/}
 		n=${n%%.ko*}
 		file[${n//-/_}]=$f
 	done < <(find "$from" -name '*.ko*')
