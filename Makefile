@@ -100,9 +100,10 @@ run: deps all
 unit: $(UNIT_BINS)
 	$(Q)set -e; for t in $(UNIT_BINS); do echo "== $$t"; CK_FORK=yes ./$$t; done
 
-# Root + BPF: the real daemon against the kernel's own counters.
+# Root + BPF: the real daemon against the kernel's own counters, under
+# Debian's pytest (tests/integration/conftest.py). PYTEST_ARGS: e.g. -k runqueue.
 integration: all
-	$(Q)JITTERD=$(BUILD)/jitterd python3 tests/integration/run.py
+	$(Q)JITTERD=$(BUILD)/jitterd /usr/bin/python3 -m pytest tests/integration $(PYTEST_ARGS)
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all

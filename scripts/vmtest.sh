@@ -7,16 +7,18 @@
 #
 # For each kernel: `apt-get download` the Debian package (cached in
 # .cache/vmtest/kernels/), take its vmlinuz, boot it with an initramfs of
-# busybox, build/jitterd, python3 and tests/integration/ (tests/vmtest/init
+# busybox, build/jitterd, python3, pytest and tests/integration/ (tests/vmtest/init
 # is its PID 1), and print what the guest reports: `jitterd --probes`, then
 # one PASS/FAIL line per test with the kernel and the attach type each probe
 # used. Exits non-zero if a test fails, a guest does not finish within
-# VMTEST_TIMEOUT seconds, or (for `all`) an attach type that works on some
+# VMTEST_TIMEOUT seconds of CPU time (or prints nothing for that long, wall
+# time), or (for `all`) an attach type that works on some
 # kernel was not used by any passing test (tests/vmtest/matrix.py).
 #
-# Environment: VMTEST_TIMEOUT (600 s per kernel), VMTEST_LOAD_SCALE (scales
+# Environment: VMTEST_TIMEOUT (600 s of CPU per kernel), VMTEST_LOAD_SCALE (scales
 # the tests' load sizes in the guest, default 1; tolerances do not change),
-# VMTEST_K (comma-separated run.py -k substrings), VMTEST_MEM (1G).
+# VMTEST_K (comma-separated pytest -k expressions, joined with "or"),
+# VMTEST_MEM (1G), VMTEST_JOBS (guests side by side, 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,9 +26,12 @@ CACHE=.cache/vmtest
 TIMEOUT=${VMTEST_TIMEOUT:-600}
 SCALE=${VMTEST_LOAD_SCALE:-1}
 MEM=${VMTEST_MEM:-1G}
+JOBS=${VMTEST_JOBS:-2}
 MATRIX="6.1-cloud 6.1-rt 6.12-cloud 6.12-rt"
 # Host programs the tests call, copied into the guest with their libraries.
 TOOLS="python3 bpftool setpriv unshare ss ip tc"
+# Debian's pytest in the guest: the python3 modules it imports.
+PYTEST_MODULES="pytest _pytest pluggy iniconfig packaging attr py.py"
 # Kernel modules the guest loads (with what they depend on) where the kernel
 # has them as modules: tc's tbf qdisc (test_softirq) and a virtio disk with
 # ext4 for tests that need real device interrupts. crc32c_generic is ext4's
@@ -111,7 +116,7 @@ pack_modules() {
 	local -A file=() seen=()
 	local order=()
 	while read -r f; do
-		n=$(basename "$f")
+		n=${f##*/}
 		n=${n%%.ko*}
 		file[${n//-/_}]=$f
 	done < <(find "$from" -name '*.ko*')
@@ -197,6 +202,13 @@ build_initramfs() {
 	for t in "$root/usr/lib/$py"/lib-dynload/*.so; do
 		copy_libs "$root" "${t#"$root"}"
 	done
+	# pytest and what it imports, from Debian's python3-pytest (about 4 MB
+	# with their compiled .pyc files).
+	mkdir -p "$root/usr/lib/python3/dist-packages"
+	for t in $PYTEST_MODULES; do
+		[ -e "/usr/lib/python3/dist-packages/$t" ] || die "python3 module $t is missing (scripts/install-deps.sh installs python3-pytest)"
+		cp -r "/usr/lib/python3/dist-packages/$t" "$root/usr/lib/python3/dist-packages/"
+	done
 	# busybox for everything else (mount, ip, poweroff...).
 	cp /usr/bin/busybox "$root/usr/bin/busybox"
 	for a in $(/usr/bin/busybox --list); do
@@ -212,62 +224,101 @@ build_initramfs() {
 	echo "vmtest: initramfs $(du -h "$out" | cut -f1)" >&2
 }
 
-# Boot one kernel (its cache directory); the guest's report goes to
-# $CACHE/results/<package>.txt.
+# Boot one kernel (its cache directory), with its own initrd and scratch
+# disk in $CACHE/run/<package>/ so that guests can run side by side. The
+# guest's report goes to $CACHE/results/<package>.txt; what this prints
+# (the report with the kernel on each test line, then ok or FAIL) is kept
+# by the caller in <package>.log and shown when the guest is done.
 run_kernel() {
-	local dir=$1 pkg kname results console rc=0 kopt start
+	local dir=$1 pkg kname run results console rc=0 kopt start qemu cpu stopped
 	pkg=$(basename "$dir")
-	mkdir -p "$CACHE/results"
+	run=$CACHE/run/$pkg
 	results=$CACHE/results/$pkg.txt
 	console=$CACHE/results/$pkg.console
-	rm -f "$results" "$console"
+	rm -rf "$run" "$results" "$console"
+	mkdir -p "$run"
 	: >"$results"
-	cat "$CACHE/initramfs.cpio" "$dir/modules.cpio" >"$CACHE/initrd.cpio"
-	rm -f "$CACHE/disk.img"
-	truncate -s 256M "$CACHE/disk.img"
+	cat "$CACHE/initramfs.cpio" "$dir/modules.cpio" >"$run/initrd.cpio"
+	truncate -s 256M "$run/disk.img"
 	# tsc=reliable: otherwise the kernel finds the emulated TSCs out of
 	# step and reads the time from the emulated HPET, a device access for
 	# every clock read (bpf_ktime_get_ns() included), as no real host does.
 	kopt="console=ttyS0 panic=-1 tsc=reliable jitterd.scale=$SCALE"
 	[ -n "${VMTEST_K:-}" ] && kopt="$kopt jitterd.k=$VMTEST_K"
-	echo "=== $pkg $(cat "$dir/version") (timeout ${TIMEOUT}s)"
+	echo "=== $pkg $(cat "$dir/version") (timeout ${TIMEOUT}s of CPU)"
 	start=$SECONDS
 	# One host thread runs both vCPUs in turn (thread=single): with a thread
 	# per vCPU, waking a halted vCPU takes milliseconds and a pipe ping-pong
-	# between the two CPUs runs 30 times slower. It also leaves the other
-	# host CPU free.
-	# Show the guest's report as it comes; the console keeps kernel messages.
+	# between the two CPUs runs 30 times slower. So a guest keeps one host
+	# CPU busy, and $JOBS guests run side by side.
+	qemu-system-x86_64 -nodefaults -display none -no-reboot \
+		-accel tcg,thread=single -cpu max -smp 2 -m "$MEM" \
+		-kernel "$dir/vmlinuz" -initrd "$run/initrd.cpio" -append "$kopt" \
+		-drive "file=$run/disk.img,if=virtio,format=raw,cache=unsafe" \
+		-serial "file:$console" -serial "file:$results" </dev/null 2>>"$console" &
+	qemu=$!
+	trap 'kill "$qemu" 2>/dev/null' TERM
+	watch_guest "$qemu" "$results" "$run" &
+	wait "$qemu" || rc=$?
+	wait $! || true
+	cpu=$(cat "$run/cpu" 2>/dev/null || echo "?")
+	stopped=$(cat "$run/stopped" 2>/dev/null || true)
+	rm -rf "$run"
+	sed -i 's/\r$//' "$results"
 	# Test lines name the kernel (the package's, which is also its uname -r).
 	kname=${pkg#linux-image-}
 	kname=${kname%-unsigned}
-	tail -n +1 -f "$results" |
-		sed -u -e 's/\r$//' -e "/^\(PASS\|FAIL\|SKIP\|N\/A \) /{s//\1 $kname /;b}" -e 's/^/    /' &
-	local tailpid=$!
-	timeout "$TIMEOUT" qemu-system-x86_64 -nodefaults -display none -no-reboot \
-		-accel tcg,thread=single -cpu max -smp 2 -m "$MEM" \
-		-kernel "$dir/vmlinuz" -initrd "$CACHE/initrd.cpio" -append "$kopt" \
-		-drive "file=$CACHE/disk.img,if=virtio,format=raw,cache=unsafe" \
-		-serial "file:$console" -serial "file:$results" </dev/null 2>>"$console" || rc=$?
-	sleep 0.5
-	kill "$tailpid" 2>/dev/null || true
-	wait "$tailpid" 2>/dev/null || true
-	sed -i 's/\r$//' "$results"
-	if [ "$rc" -eq 124 ]; then
-		echo "FAIL $pkg: the guest did not finish within ${TIMEOUT}s; console: $console"
+	sed -e "/^\(PASS\|FAIL\|SKIP\|N\/A \) /{s//\1 $kname /;b}" -e 's/^/    /' "$results"
+	if [ -n "$stopped" ]; then
+		echo "FAIL $pkg: stopped: $stopped ($((SECONDS - start))s, ${cpu}s of CPU); console: $console"
 		tail -n 20 "$console"
 		return 1
 	fi
 	if ! grep -q '^VMTEST rc 0$' "$results"; then
-		echo "FAIL $pkg: $(grep '^VMTEST rc' "$results" || echo 'the guest stopped before the tests finished') ($((SECONDS - start))s); console: $console"
+		echo "FAIL $pkg: $(grep '^VMTEST rc' "$results" || echo 'the guest stopped before the tests finished') ($((SECONDS - start))s, ${cpu}s of CPU); console: $console"
 		grep -q '^VMTEST rc' "$results" || tail -n 20 "$console"
 		return 1
 	fi
-	echo "ok   $pkg ($((SECONDS - start))s)"
+	echo "ok   $pkg ($((SECONDS - start))s, ${cpu}s of CPU)"
+}
+
+# The time limit of a guest (qemu's pid): $TIMEOUT seconds of CPU time, not
+# of wall time. Under TCG a guest gets as far as the CPU time it was given;
+# on a machine busy with other work (or other guests) its wall time
+# stretches, and a wall-clock limit fails a guest that is only waiting for
+# a CPU. Also stops a guest whose report has not grown for $TIMEOUT seconds
+# (a hang: the longest test prints within a minute). Writes the CPU seconds
+# used to $3/cpu, and why it stopped the guest to $3/stopped.
+watch_guest() {
+	local pid=$1 results=$2 run=$3 hz st cpu size last=-1 quiet_since=$SECONDS
+	hz=$(getconf CLK_TCK)
+	while sleep 2; do
+		# utime and stime, fields 14 and 15 (11 and 12 after the name)
+		st=$(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null) || return 0
+		read -r -a st <<<"$st"
+		cpu=$(((st[11] + st[12]) / hz))
+		echo "$cpu" >"$run/cpu"
+		size=$(stat -c %s "$results")
+		if [ "$size" != "$last" ]; then
+			last=$size
+			quiet_since=$SECONDS
+		fi
+		if [ "$cpu" -ge "$TIMEOUT" ]; then
+			echo "not finished after ${TIMEOUT}s of CPU time" >"$run/stopped"
+		elif [ $((SECONDS - quiet_since)) -ge "$TIMEOUT" ]; then
+			echo "no output for ${TIMEOUT}s" >"$run/stopped"
+		else
+			continue
+		fi
+		kill "$pid" 2>/dev/null
+		return 0
+	done
 }
 
 [ $# -gt 0 ] || die "usage: scripts/vmtest.sh all | KERNEL... (KERNEL: $MATRIX or linux-image-*)"
 [ -x build/jitterd ] || die "build/jitterd is missing: run make first"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing (scripts/install-deps.sh installs it)"
+[ "$JOBS" -ge 1 ] 2>/dev/null || die "VMTEST_JOBS must be a number of guests, at least 1"
 kernels=("$@")
 [ "$1" = all ] && read -r -a kernels <<<"$MATRIX"
 for k in "${kernels[@]}"; do
@@ -276,15 +327,50 @@ done
 
 build_initramfs
 failed=0
-reports=()
+dirs=()
 for k in "${kernels[@]}"; do
-	dir=$(fetch_kernel "$k") || {
+	if dir=$(fetch_kernel "$k"); then
+		dirs+=("$dir")
+	else
 		failed=1
-		continue
-	}
-	run_kernel "$dir" || failed=1
-	reports+=("$CACHE/results/$(basename "$dir").txt")
+	fi
 done
+
+# The guests, $JOBS at a time, each one's output in its own log; the logs
+# are shown whole and in matrix order, each as soon as its guest and those
+# before it are done. Guests still running when this script is stopped
+# are stopped too.
+mkdir -p "$CACHE/results"
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+declare -A index_of=() done_rc=()
+reports=()
+next=0
+shown=0
+running=0
+started=$SECONDS
+while [ "$shown" -lt ${#dirs[@]} ]; do
+	while [ "$running" -lt "$JOBS" ] && [ "$next" -lt ${#dirs[@]} ]; do
+		pkg=$(basename "${dirs[$next]}")
+		echo "vmtest: booting $pkg ($((running + 1)) of at most $JOBS at a time)"
+		run_kernel "${dirs[$next]}" >"$CACHE/results/$pkg.log" 2>&1 &
+		index_of[$!]=$next
+		next=$((next + 1))
+		running=$((running + 1))
+	done
+	rc=0
+	wait -n -p pid || rc=$?
+	done_rc[${index_of[$pid]}]=$rc
+	running=$((running - 1))
+	while [ "$shown" -lt "$next" ] && [ -n "${done_rc[$shown]:-}" ]; do
+		pkg=$(basename "${dirs[$shown]}")
+		cat "$CACHE/results/$pkg.log"
+		[ "${done_rc[$shown]}" -eq 0 ] || failed=1
+		reports+=("$CACHE/results/$pkg.txt")
+		shown=$((shown + 1))
+	done
+done
+trap - EXIT
+[ ${#dirs[@]} -gt 0 ] && echo "vmtest: ${#dirs[@]} guests, $JOBS at a time: $((SECONDS - started))s"
 coverage=()
 [ "$1" = all ] && coverage=(--coverage)
 [ ${#reports[@]} -gt 0 ] && { python3 tests/vmtest/matrix.py "${coverage[@]}" "${reports[@]}" || failed=1; }

@@ -1,17 +1,18 @@
 """A small test harness for jitterd's integration tests (stdlib only).
 
-Tests are functions named test_* in tests/integration/test_*.py. Each gets
-no arguments and uses the helpers here: start the real daemon, scrape it,
+Tests are functions named test_* in tests/integration/test_*.py, run by
+pytest (conftest.py gives Skip, NotApplicable and host_only their meaning).
+Each gets no arguments and uses the helpers here: start the real daemon, scrape it,
 read the kernel's own counters. Under CI=true a test that wants to skip
 fails instead: these machines have root and BPF.
 
 A test module lists in PROBES the probes whose numbers its tests check:
-run.py prints the attach type each of them used on every test line, and
+conftest.py prints the attach type each of them used on every test line, and
 scripts/vmtest.sh counts those toward its fallback coverage (without PROBES,
 every probe of the test's daemons counts).
 
 The same tests run inside other kernels under qemu (scripts/vmtest.sh, with
-run.py --vm): there, tests marked @host_only are left out, and load sizes
+pytest --vm): there, tests marked @host_only are left out, and load sizes
 are scaled by JITTERD_LOAD_SCALE (the tolerances are not).
 """
 import os
@@ -43,7 +44,7 @@ def skip(why):
 
 def host_only(why):
     """Decorator: the test needs something only the host has (a tool, a
-    service manager); run.py --vm leaves it out."""
+    service manager); pytest --vm leaves it out (conftest.py)."""
     def mark(fn):
         fn.host_only = why
         return fn
@@ -56,7 +57,7 @@ def load(n):
 
 
 # (probe, attach) pairs the daemons of the running test used, in order;
-# run.py prints them on the test's PASS/FAIL line and clears them.
+# conftest.py prints them on the test's PASS/FAIL line and clears them.
 attached = []
 _ATTACHED = re.compile(r"probe (\S+): (?:attached \((\S+)\)|(nothing attaches))")
 
@@ -257,6 +258,31 @@ def pipe_pingpong(rounds):
 
 def within(actual, expected, rel, abs_slack=0):
     return abs(actual - expected) <= rel * abs(expected) + abs_slack
+
+
+def bracket(read_kernel, read_daemon):
+    """(kernel, daemon, kernel): a reading of the daemon between two readings
+    of the kernel's own count of the same thing."""
+    before = read_kernel()
+    daemon = read_daemon()
+    return before, daemon, read_kernel()
+
+
+def bracketed_delta(b0, b1, key=None):
+    """(daemon's delta, kernel's least, kernel's most) between two brackets.
+
+    The kernel's delta over the inner interval (its first reading after the
+    daemon's reading 0 to its last before reading 1) and over the outer one:
+    a daemon that counts what the kernel counts lies in between, however long
+    a busy machine kept the test off the CPU between its reads. That range is
+    the allowance for read skew, measured each time; tolerances go on top."""
+    v = (lambda x: x) if key is None else (lambda x: x[key])
+    return v(b1[1]) - v(b0[1]), v(b1[0]) - v(b0[2]), v(b1[2]) - v(b0[0])
+
+
+def within_range(actual, least, most, rel, abs_slack=0):
+    """least..most, each widened by rel of itself and abs_slack."""
+    return least - rel * abs(least) - abs_slack <= actual <= most + rel * abs(most) + abs_slack
 
 
 def raw_http(port, data, read_timeout=5.0):

@@ -215,8 +215,11 @@ def test_udp_kprobe_fallback_agrees():
     udp_burst_agrees("kprobe")
 
 
-def test_peak_holds_for_the_window_whatever_the_scrapes_then_expires():
-    window = 2.0
+def peak_window_holds_then_expires(window):
+    """The peak after a burst, scraped 5 times, then again late in the window
+    and after it: (when the late scrape ended, the readings), the readings
+    None if this machine was too slow to end it within the window (then it
+    says nothing about holding)."""
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as rx, \
             socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
         rx.bind(("127.0.0.1", 0))
@@ -227,6 +230,7 @@ def test_peak_holds_for_the_window_whatever_the_scrapes_then_expires():
             burst = time.monotonic()
             for _ in range(3):
                 tx.sendto(b"w" * 1000, ("127.0.0.1", port))
+            sent = time.monotonic()
             queued = settle(lambda: ss_row(["-ua"], port, "127.0.0.1:%d" % port)[1])
             # Scrapes, however many, read the same peak: nothing resets it.
             peaks = [gauge(d.scrape(), "jitterd_socket_receive_queue_peak_bytes", "it-feed")
@@ -235,15 +239,31 @@ def test_peak_holds_for_the_window_whatever_the_scrapes_then_expires():
                 rx.recv(2000)
             time.sleep(max(0, burst + window - 0.25 - time.monotonic()))
             held = gauge(d.scrape(), "jitterd_socket_receive_queue_peak_bytes", "it-feed")
+            held_at = time.monotonic() - burst
             # The window is covered by slots of window/14: one slot more at most.
-            time.sleep(max(0, burst + window * 15 / 14 + 0.2 - time.monotonic()))
+            # (Counted from the last send: sleeping longer only makes it surer.)
+            time.sleep(max(0, sent + window * 15 / 14 + 0.2 - time.monotonic()))
             expired = gauge(d.scrape(), "jitterd_socket_receive_queue_peak_bytes", "it-feed")
-            print("  peak (window %g s): Recv-Q %d; scrapes %s; at %g s %d; at %.2f s %d" %
-                  (window, queued, peaks, window - 0.25, held, window * 15 / 14 + 0.2, expired))
-            assert peaks == [queued] * 5, (queued, peaks)
-            assert held == queued, (queued, held)
-            assert expired == 0, expired
+            print("  peak (window %g s): Recv-Q %d; scrapes %s; at %.2f s %d; at %.2f s %d" %
+                  (window, queued, peaks, held_at, held, time.monotonic() - burst, expired))
             d.stop()
+    return held_at, (queued, peaks, held, expired) if held_at < window else None
+
+
+def test_peak_holds_for_the_window_whatever_the_scrapes_then_expires():
+    # 2 s; on a machine so busy that the steps before the late scrape took
+    # longer, again with a window of twice what they took.
+    window = 2.0
+    for _ in range(3):
+        took, r = peak_window_holds_then_expires(window)
+        if r is not None:
+            break
+        window = round(2 * took + 0.5)
+    assert r is not None, "too slow to scrape within a window of %.1f s" % window
+    queued, peaks, held, expired = r
+    assert peaks == [queued] * 5, (queued, peaks)
+    assert held == queued, (queued, held)
+    assert expired == 0, expired
 
 
 # ---- TCP --------------------------------------------------------------------
@@ -274,6 +294,11 @@ def tcp_queues_agree(attach=None):
         config = sockets_config(["name: it-rx, protocol: tcp, local_ports: [%d]" % port,
                                  "name: it-tx, protocol: tcp, remote_ports: [%d]" % port])
         env = attach_env(attach) if attach else None
+        # The receive queue stops growing when the window closes, and no data
+        # comes after: its peak must outlive everything after that however
+        # slow the machine (a TCG guest under load took 20 s), so the longest
+        # window there is. Expiry has its own test.
+        config = config.replace("  sockets:\n", "  sockets:\n    peak_window: 3600s\n")
         with Daemon(config, env=env) as d:
             if attach:
                 assert_attached(d, attach, env)
