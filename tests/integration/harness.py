@@ -15,11 +15,13 @@ The same tests run inside other kernels under qemu (scripts/vmtest.sh, with
 pytest --vm): there, tests marked @host_only are left out, and load sizes
 are scaled by JITTERD_LOAD_SCALE (the tolerances are not).
 """
+import json
 import os
 import re
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.request
@@ -260,24 +262,77 @@ def within(actual, expected, rel, abs_slack=0):
     return abs(actual - expected) <= rel * abs(expected) + abs_slack
 
 
-def bracket(read_kernel, read_daemon):
-    """(kernel, daemon, kernel): a reading of the daemon between two readings
-    of the kernel's own count of the same thing."""
-    before = read_kernel()
-    daemon = read_daemon()
-    return before, daemon, read_kernel()
+class NamedLoad:
+    """A load script (tests/integration/*.py) exec'd through a symlink named
+    comm, so that its comm is the one a workload matches, from its exec on.
+    The script prints one JSON line with its "pids" once everything runs;
+    the whole session is killed on stop."""
+
+    def __init__(self, comm, script, *args):
+        self.tmp = tempfile.TemporaryDirectory(prefix="jitterd-load-")
+        exe = os.path.join(self.tmp.name, comm)
+        os.symlink(sys.executable, exe)
+        self.proc = subprocess.Popen([exe, script] + [str(a) for a in args],
+                                     stdout=subprocess.PIPE, start_new_session=True)
+        line = self.proc.stdout.readline()
+        assert line, "%s did not start" % os.path.basename(script)
+        self.pids = json.loads(line)["pids"]
+        # Its start, for jitterd: everything runs. It execed earlier, but
+        # Python's own start-up before that line takes from 50 ms on a
+        # quiet host to seconds in a busy TCG guest, and is no time jitterd
+        # could have followed it in.
+        self.started = time.monotonic()
+
+    def stop(self):
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Bracket:
+    """A reading of the daemon (.scrape) between two readings (.before,
+    .after) of the kernel's own count of the same thing, or of the clock
+    that an independent record is stamped with."""
+
+    def __init__(self, read_kernel, read_daemon):
+        self.before = read_kernel()
+        self.scrape = read_daemon()
+        self.after = read_kernel()
+
+
+def kernel_range(b0, b1, key=None):
+    """The kernel's delta over the inner interval (its first reading after
+    the daemon's reading 0 to its last before reading 1) and over the outer
+    one: a daemon that counts what the kernel counts lies in between, however
+    long a busy machine kept the test off the CPU between its reads. That
+    range is the allowance for read skew, measured each time; tolerances go
+    on top. key picks from readings that are tables (a missing key is 0), or
+    is a function of a reading."""
+    if key is None:
+        v = (lambda x: x)
+    elif callable(key):
+        v = key
+    else:
+        v = (lambda x: x.get(key, 0))
+    return v(b1.before) - v(b0.after), v(b1.after) - v(b0.before)
 
 
 def bracketed_delta(b0, b1, key=None):
-    """(daemon's delta, kernel's least, kernel's most) between two brackets.
-
-    The kernel's delta over the inner interval (its first reading after the
-    daemon's reading 0 to its last before reading 1) and over the outer one:
-    a daemon that counts what the kernel counts lies in between, however long
-    a busy machine kept the test off the CPU between its reads. That range is
-    the allowance for read skew, measured each time; tolerances go on top."""
+    """(daemon's delta, kernel's least, kernel's most) between two brackets
+    whose daemon and kernel readings are alike (key picks from both)."""
     v = (lambda x: x) if key is None else (lambda x: x[key])
-    return v(b1[1]) - v(b0[1]), v(b1[0]) - v(b0[2]), v(b1[2]) - v(b0[0])
+    least, most = kernel_range(b0, b1, v)
+    return v(b1.scrape) - v(b0.scrape), least, most
 
 
 def within_range(actual, least, most, rel, abs_slack=0):

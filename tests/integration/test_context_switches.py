@@ -1,13 +1,8 @@
 """Context switches: jitterd's counts against the kernel's own: /proc/stat
 ctxt for all of them, /proc/PID/task/*/status for a followed workload's
 kinds, and the idle tasks' switches as ftrace records them."""
-import json
 import os
 import random
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 
 import harness
@@ -15,7 +10,7 @@ import tracefs
 from harness import Daemon, pipe_pingpong, proc_stat_ctxt, total, select
 
 KINDS = {"voluntary", "involuntary", "idle"}
-# The probes whose numbers these tests check (run.py reports their attach types).
+# The probes whose numbers these tests check (conftest.py reports their attach types).
 PROBES = ("sched_switch",)
 
 
@@ -26,9 +21,9 @@ def measure_ctxt(d, rounds):
     then in the range, not an error)."""
     def scrape():
         return total(d.scrape(), "jitterd_context_switches_total")
-    b0 = harness.bracket(proc_stat_ctxt, scrape)
+    b0 = harness.Bracket(proc_stat_ctxt, scrape)
     pipe_pingpong(rounds)
-    b1 = harness.bracket(proc_stat_ctxt, scrape)
+    b1 = harness.Bracket(proc_stat_ctxt, scrape)
     return harness.bracketed_delta(b0, b1)
 
 
@@ -76,58 +71,16 @@ CTXSW_LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "ctxsw_loa
 LOAD_CPU = max(os.sched_getaffinity(0))
 
 
-class KindsLoad:
-    """ctxsw_load.py exec'd through a symlink named comm: that is its comm,
-    so a workload with that comm follows it from its exec."""
-
-    def __init__(self, comm, seconds=30):
-        self.tmp = tempfile.TemporaryDirectory(prefix="jitterd-ctxsw-")
-        exe = os.path.join(self.tmp.name, comm)
-        os.symlink(sys.executable, exe)
-        self.proc = subprocess.Popen([exe, CTXSW_LOAD, str(LOAD_CPU), str(seconds)],
-                                     stdout=subprocess.PIPE, start_new_session=True)
-        line = self.proc.stdout.readline()
-        assert line, "ctxsw_load.py did not start"
-        self.pids = json.loads(line)["pids"]
-
-    def status_switches(self):
-        """{tid: (voluntary, nonvoluntary)} of every thread of the load."""
-        out = {}
-        for pid in self.pids:
-            for tid in os.listdir("/proc/%d/task" % pid):
-                with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-                    fields = dict(line.split(":", 1) for line in f)
-                out[tid] = (int(fields["voluntary_ctxt_switches"]),
-                            int(fields["nonvoluntary_ctxt_switches"]))
-        return out
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.tmp.cleanup()
-
-
-class StatusBracketed:
-    """A scrape between two reads of the load's /proc/PID/task/*/status."""
-
-    def __init__(self, d, load):
-        self.before = load.status_switches()
-        self.scrape = d.scrape()
-        self.after = load.status_switches()
-
-
-def kind_range(b0, b1, index):
-    """The kernel's delta of one kind over the inner and the outer interval."""
-    def summed(snapshot):
-        return sum(v[index] for v in snapshot.values())
-    return summed(b1.before) - summed(b0.after), summed(b1.after) - summed(b0.before)
+def status_switches(pids):
+    """{tid: (voluntary, nonvoluntary)} of every thread of these processes."""
+    out = {}
+    for pid in pids:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
+                fields = dict(line.split(":", 1) for line in f)
+            out[tid] = (int(fields["voluntary_ctxt_switches"]),
+                        int(fields["nonvoluntary_ctxt_switches"]))
+    return out
 
 
 def test_workload_switch_kinds_match_proc_task_status():
@@ -139,11 +92,11 @@ def test_workload_switch_kinds_match_proc_task_status():
     comm = "jdcs%06x" % random.randrange(1 << 24)
     config = "workloads:\n  - name: kinds\n    comm: \"%s\"\n" % comm
     with Daemon(config=config) as d:
-        with KindsLoad(comm) as load:
+        with harness.NamedLoad(comm, CTXSW_LOAD, LOAD_CPU, 30) as load:
             time.sleep(0.5)  # all of it followed, from the exec on
-            b0 = StatusBracketed(d, load)
+            b0 = harness.Bracket(lambda: status_switches(load.pids), d.scrape)
             time.sleep(2.0)
-            b1 = StatusBracketed(d, load)
+            b1 = harness.Bracket(lambda: status_switches(load.pids), d.scrape)
         # A thread that exits takes its counts out of /proc: the load keeps
         # every one alive, and this checks that it did.
         assert set(b0.before) == set(b1.after), (sorted(b0.before), sorted(b1.after))
@@ -151,7 +104,8 @@ def test_workload_switch_kinds_match_proc_task_status():
         for index, kind in enumerate(("voluntary", "involuntary")):
             got[kind] = (total(b1.scrape, "jitterd_workload_context_switches_total", workload="kinds", kind=kind) -
                          total(b0.scrape, "jitterd_workload_context_switches_total", workload="kinds", kind=kind))
-            inner, outer = kind_range(b0, b1, index)
+            inner, outer = harness.kernel_range(
+                b0, b1, lambda snapshot, i=index: sum(v[i] for v in snapshot.values()))
             print("  %-11s jitterd %6d, /proc/PID/task/*/status %6d..%d" % (kind, got[kind], inner, outer))
             assert inner >= 1000, "the load made only %d %s switches" % (inner, kind)
             assert 0.98 * inner <= got[kind] <= 1.02 * outer, \
@@ -172,15 +126,6 @@ IDLE_MISSED = 0.02
 # hog) may keep both CPUs busy for a while.
 IDLE_WANTED = 200
 IDLE_WAIT_S = 30
-
-
-class TimedScrape:
-    """A scrape between two readings of CLOCK_MONOTONIC, the trace's clock."""
-
-    def __init__(self, d):
-        self.before = time.monotonic_ns()
-        self.scrape = d.scrape()
-        self.after = time.monotonic_ns()
 
 
 def idle_load(idle_trace):
@@ -216,9 +161,9 @@ def test_idle_switches_match_the_idle_tasks_switches_in_ftrace_per_cpu():
     with Daemon() as d:
         with tracefs.Trace({"sched/sched_switch": "prev_pid == 0"}) as idle_trace, \
                 tracefs.Trace({"sched/sched_switch": None}, buffer_kb=65536) as all_trace:
-            s0 = TimedScrape(d)
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)  # the trace's clock
             idle_load(idle_trace)
-            s1 = TimedScrape(d)
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
             idle_trace.stop()
             all_trace.stop()
             seen = checked = 0

@@ -9,7 +9,7 @@ import time
 import harness
 from harness import Daemon, JITTERD, ROOT, raw_http
 
-# These tests check the daemon's contract, not any probe's numbers (see run.py).
+# These tests check the daemon's contract, not any probe's numbers (see conftest.py).
 PROBES = ()
 
 BAD_CONFIGS = [

@@ -7,7 +7,7 @@ import subprocess
 import harness
 from harness import Daemon, JITTERD, select
 
-# These tests check probe selection, not any probe's numbers (see run.py).
+# These tests check probe selection, not any probe's numbers (see conftest.py).
 PROBES = ()
 
 

@@ -12,7 +12,7 @@ import urllib.request
 import harness
 from harness import Daemon
 
-# These tests check consumers of the exposition, not any probe's numbers (see run.py).
+# These tests check consumers of the exposition, not any probe's numbers (see conftest.py).
 PROBES = ()
 
 

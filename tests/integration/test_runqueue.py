@@ -7,14 +7,13 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 
 import harness
 from harness import Daemon, JITTERD, select, total, within_range
 
-# The probes whose numbers these tests check (run.py reports their attach types).
+# The probes whose numbers these tests check (conftest.py reports their attach types).
 PROBES = ("sched_switch", "sched_wakeup", "sched_wakeup_new", "sched_process_fork",
           "sched_process_exec", "task_rename", "cgroup_attach_task")
 LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runq_load.py")
@@ -38,40 +37,10 @@ def workload_config(comm, threshold="1ms", extra=""):
             % (comm, threshold, extra))
 
 
-class Load:
-    """runq_load.py exec'd through a symlink named comm: that is its comm."""
-
-    def __init__(self, comm, hogs=3, sleep_us=1000, seconds=30, rename=None):
-        self.tmp = tempfile.TemporaryDirectory(prefix="jitterd-rq-")
-        exe = os.path.join(self.tmp.name, comm)
-        os.symlink(sys.executable, exe)
-        args = [exe, LOAD, str(LOAD_CPU), str(hogs), str(sleep_us), str(seconds)]
-        if rename:
-            args.append(rename)
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, start_new_session=True)
-        line = self.proc.stdout.readline()
-        assert line, "runq_load.py did not start"
-        self.pids = json.loads(line)["pids"]
-        # Its start, for jitterd: everything runs (renamed, forked). It
-        # execed earlier, but Python's own start-up before that line takes
-        # from 50 ms on a quiet host to seconds in a busy TCG guest, and is
-        # no time jitterd could have followed it in.
-        self.started = time.monotonic()
-
-    def stop(self):
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        self.proc.wait()
-        self.proc.stdout.close()
-        self.tmp.cleanup()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.stop()
+def Load(comm, hogs=3, sleep_us=1000, seconds=30, rename=None):
+    """runq_load.py, whose comm is comm (renamed to rename, if given)."""
+    return harness.NamedLoad(comm, LOAD, LOAD_CPU, hogs, sleep_us, seconds,
+                             *([rename] if rename else []))
 
 
 def kernel_view(pids):
@@ -123,7 +92,7 @@ def measure(d, load, seconds=MEASURE_S):
     def kernel():
         return kernel_view(load.pids)
     time.sleep(max(0.0, load.started + 1.0 - time.monotonic()))
-    b0 = harness.bracket(kernel, scrape)
+    b0 = harness.Bracket(kernel, scrape)
     # At least `seconds`, and until the load has switched and waited enough
     # to prove something: when other work shares the load's CPU, the
     # sleeper wakes less often. (The load lives 30 s.)
@@ -131,12 +100,12 @@ def measure(d, load, seconds=MEASURE_S):
     time.sleep(seconds)
     while time.monotonic() - start < MEASURE_MAX_S:
         k = kernel()
-        if (k["switches"] - b0[2]["switches"] > MIN_SWITCHES and
-                k["delay_ns"] - b0[2]["delay_ns"] > MIN_DELAY_NS):
+        if (k["switches"] - b0.after["switches"] > MIN_SWITCHES and
+                k["delay_ns"] - b0.after["delay_ns"] > MIN_DELAY_NS):
             break
         time.sleep(0.25)
-    b1 = harness.bracket(kernel, scrape)
-    return {key: harness.bracketed_delta(b0, b1, key) for key in b0[1]}
+    b1 = harness.Bracket(kernel, scrape)
+    return {key: harness.bracketed_delta(b0, b1, key) for key in b0.scrape}
 
 
 def report(what, m):

@@ -35,7 +35,7 @@ import harness
 import tracefs
 from harness import Daemon, select
 
-# The probes whose numbers these tests check (run.py reports their attach types).
+# The probes whose numbers these tests check (conftest.py reports their attach types).
 PROBES = ("softirq_entry", "softirq_exit", "softirq_raise", "irq_handler_entry",
           "irq_handler_exit")
 VECTORS = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "sched",
@@ -92,21 +92,6 @@ def read_device_irqs():
             for cpu, n in zip(cpus, rest.split()):
                 out[cpu] = out.get(cpu, 0) + int(n) * actions
     return out
-
-
-class Bracketed:
-    """A scrape between two reads of a kernel counter table."""
-
-    def __init__(self, d, read_kernel):
-        self.before = read_kernel()
-        self.scrape = d.scrape()
-        self.after = read_kernel()
-
-
-def kernel_range(b0, b1, key):
-    """The kernel's delta over the inner and the outer interval of two bracketed scrapes."""
-    return (b1.before.get(key, 0) - b0.after.get(key, 0),
-            b1.after.get(key, 0) - b0.before.get(key, 0))
 
 
 def agrees(got, inner, outer, attach="tp_btf"):
@@ -256,12 +241,12 @@ def made_enough(since, now):
 def measure_softirqs(d):
     # LOAD_SECONDS of load, and more until it made MIN_ACTIVITY: on a busy
     # machine (a guest sharing its CPU) the same load makes fewer softirqs.
-    b0 = Bracketed(d, read_softirqs)
+    b0 = harness.Bracket(read_softirqs, d.scrape)
     start = time.monotonic()
     softirq_load()
     while not made_enough(b0.after, read_softirqs()) and time.monotonic() - start < LOAD_MAX_SECONDS:
         softirq_load()
-    b1 = Bracketed(d, read_softirqs)
+    b1 = harness.Bracket(read_softirqs, d.scrape)
     return b0, b1
 
 
@@ -270,7 +255,7 @@ def assert_softirqs_agree(b0, b1, attach="tp_btf"):
     active = {}
     for key in sorted(b1.after):
         cpu, vector = key
-        inner, outer = kernel_range(b0, b1, key)
+        inner, outer = harness.kernel_range(b0, b1, key)
         got = (scraped(b1.scrape, "jitterd_softirqs_total", cpu=cpu, vector=vector) -
                scraped(b0.scrape, "jitterd_softirqs_total", cpu=cpu, vector=vector))
         if outer:
@@ -331,12 +316,12 @@ def test_time_and_histograms_only_for_runs_seen():
 
 def test_hardirq_counts_match_proc_interrupts_device_lines():
     with Daemon() as d:
-        b0 = Bracketed(d, read_device_irqs)
+        b0 = harness.Bracket(read_device_irqs, d.scrape)
         writes = disk_irq_load()
-        b1 = Bracketed(d, read_device_irqs)
+        b1 = harness.Bracket(read_device_irqs, d.scrape)
         total_inner = 0
         for cpu in sorted(b1.after):
-            inner, outer = kernel_range(b0, b1, cpu)
+            inner, outer = harness.kernel_range(b0, b1, cpu)
             got = (scraped(b1.scrape, "jitterd_hardirqs_total", cpu=cpu) -
                    scraped(b0.scrape, "jitterd_hardirqs_total", cpu=cpu))
             secs = (scraped(b1.scrape, "jitterd_hardirq_seconds_total", cpu=cpu) -
@@ -353,15 +338,6 @@ def test_hardirq_counts_match_proc_interrupts_device_lines():
 
 
 # ---- time against ftrace -------------------------------------------------------
-
-class TimedScrape:
-    """A scrape between two readings of CLOCK_MONOTONIC, the trace's clock."""
-
-    def __init__(self, d):
-        self.before = time.monotonic_ns()
-        self.scrape = d.scrape()
-        self.after = time.monotonic_ns()
-
 
 def traced_softirq_runs(events):
     """[(exit_ns, vector, ns)] of one CPU's softirq runs, from ftrace's
@@ -397,9 +373,9 @@ def test_softirq_time_matches_ftrace_entry_exit_stamps_per_cpu_and_vector():
         with tracefs.Trace({"irq/softirq_entry": None, "irq/softirq_exit": None,
                             "irq/irq_handler_entry": None, "irq/irq_handler_exit": None},
                            buffer_kb=32768) as trace:
-            s0 = TimedScrape(d)
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
             softirq_load()
-            s1 = TimedScrape(d)
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
             trace.stop()
             bad = []
             busy = [0, 0, 0]  # NET_RX + NET_TX over all CPUs: jitterd, lo, hi
