@@ -75,15 +75,6 @@ class Trace:
     def cpus(self):
         return sorted(harness.possible_cpus())
 
-    def entries(self):
-        """Events recorded so far, all CPUs (the buffers' own count: cheap)."""
-        n = 0
-        for cpu in self.cpus():
-            for line in self._read("per_cpu/cpu%d/stats" % cpu).splitlines():
-                if line.startswith("entries:"):
-                    n += int(line.split(":")[1])
-        return n
-
     def events(self, cpu):
         """This CPU's events in time order. Fails if the buffer overran:
         a count from a trace that lost events would prove nothing."""
