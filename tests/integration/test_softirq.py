@@ -48,10 +48,13 @@ VECTORS = ["hi", "timer", "net_tx", "net_rx", "block", "irq_poll", "tasklet", "s
 # What the load below makes at least, summed over CPUs, in LOAD_SECONDS (seen
 # here: net_rx ~10^4, net_tx ~10^3, timer ~10^3, hrtimer ~10^2). Below these
 # the comparison would prove little: the load goes on (LOAD_MAX_SECONDS at
-# most) until it made them, and the test fails if it never does.
+# most) until it made them, and the test fails if it never does. NET_TX
+# comes from the tbf qdisc's watchdog, which the 6.1 PREEMPT_RT guest ran
+# only ~3 times a second (61 in 21 s, each counted exactly): 40 is enough
+# to show the vector counted, and reachable there.
 LOAD_SECONDS = 2.0
 LOAD_MAX_SECONDS = 20.0
-MIN_ACTIVITY = {"net_rx": 1000, "net_tx": 100, "timer": 100, "hrtimer": 10}
+MIN_ACTIVITY = {"net_rx": 1000, "net_tx": 40, "timer": 100, "hrtimer": 10}
 # (share of the kernel's count, absolute) per attach type; see above.
 MISSED_HITS = {"tp_btf": (0.01, 15), "raw_tp": (0.01, 15), "tracepoint": (0.06, 15)}
 
