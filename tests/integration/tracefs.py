@@ -75,11 +75,15 @@ class Trace:
     def cpus(self):
         return sorted(harness.possible_cpus())
 
+    def overran(self, cpu):
+        """Whether this CPU's buffer lost its oldest events to newer ones."""
+        stats = dict(line.split(":", 1) for line in self._read("per_cpu/cpu%d/stats" % cpu).splitlines())
+        return int(stats["overrun"]) != 0
+
     def events(self, cpu):
         """This CPU's events in time order. Fails if the buffer overran:
         a count from a trace that lost events would prove nothing."""
-        stats = dict(line.split(":", 1) for line in self._read("per_cpu/cpu%d/stats" % cpu).splitlines())
-        assert int(stats["overrun"]) == 0, "trace buffer of cpu %d overran: %s" % (cpu, stats)
+        assert not self.overran(cpu), "trace buffer of cpu %d overran" % cpu
         out = []
         with open(os.path.join(self.dir, "per_cpu/cpu%d/trace" % cpu)) as f:
             for line in f:
