@@ -139,6 +139,11 @@ IDLE_MISSED = 0.02
 # when nothing at all is runnable on it, and other load (a build, a CPU
 # hog) may keep both CPUs busy for a while.
 IDLE_WANTED = 200
+# Witnessed switches from idle the comparison needs, at least: on this
+# project's VMs ftrace sees none on CPU 1 (jitterd counts thousands there,
+# the trace of all switches lacks them), so with a CPU hog on CPU 0 only
+# CPU 0's turns count (92 in 30 s in one such run, each matched exactly).
+IDLE_ENOUGH = 50
 IDLE_WAIT_S = 30
 
 
@@ -152,16 +157,25 @@ def idle_switches_since(idle_trace, since_ns):
 
 def idle_load(idle_trace, since_ns):
     """CPUs that go idle and wake up, many times: this process naps 1 ms at
-    a time, so a CPU with nothing else to run goes idle and is woken (with
-    a CPU hog on the other CPU, this one), until the trace has seen
+    a time, so a CPU with nothing else to run goes idle and is woken, until
+    the trace has seen
     IDLE_WANTED switches from idle since since_ns or IDLE_WAIT_S have
     passed. (A ping-pong load here kept the free CPU busy: under
     `stress-ng --cpu 1` neither CPU went idle.)"""
     deadline = time.monotonic() + IDLE_WAIT_S
-    while (idle_switches_since(idle_trace, since_ns) < IDLE_WANTED and
-           time.monotonic() < deadline):
-        for _ in range(100):
-            time.sleep(0.001)
+    cpus = sorted(os.sched_getaffinity(0))
+    try:
+        while (idle_switches_since(idle_trace, since_ns) < IDLE_WANTED and
+               time.monotonic() < deadline):
+            # On each CPU in turn: a CPU hog then has a CPU to itself
+            # (the scheduler moves it off the one the napper is pinned to),
+            # and each CPU gets its turn at going idle.
+            for cpu in cpus:
+                os.sched_setaffinity(0, {cpu})
+                for _ in range(100):
+                    time.sleep(0.001)
+    finally:
+        os.sched_setaffinity(0, cpus)
 
 
 def gaps(switches, start, end):
@@ -208,10 +222,14 @@ def test_idle_switches_match_the_idle_tasks_switches_in_ftrace_per_cpu():
                 seen += inner
                 checked += 0 if lost else 1
             assert not bad, "idle switches disagree with ftrace:\n  " + "\n  ".join(bad)
-            assert seen >= IDLE_WANTED / 2, \
-                "the CPUs went idle only %d times in %d s (other load?): nothing to compare" % (
-                    seen, IDLE_WAIT_S)
-        assert d.stop() == 0
+            assert d.stop() == 0
+            if seen < IDLE_ENOUGH:
+                # Not a pass: the witness saw too little here to compare
+                # (a CPU hog kept the CPU it can see busy). Not a failure of
+                # jitterd either: reported apart, as "not applicable".
+                raise harness.NotApplicable(
+                    "ftrace saw only %d switches from idle in %.0f s on the CPUs it can see: "
+                    "nothing to compare" % (seen, (s1.before - s0.after) / 1e9))
 
 
 def attach_type_agrees(attach):
