@@ -372,7 +372,15 @@ def test_cpu_groups_partition_the_histogram():
             g0 = total(s, "jitterd_runqueue_latency_seconds_count", cpu_group="loaded")
             wait_followed(d, load)
             time.sleep(1.0)
-            s = d.scrape()
+            pids = load.pids
+        # Scraped once the load is gone: a scrape reads the per-CPU counts and
+        # the workload's one after the other, and a wait that ends between
+        # the two reads would be in one and not the other (seen in a guest
+        # under a CPU hog: 1348 group waits, 1349 workload waits).
+        deadline = time.monotonic() + 5
+        while any(os.path.exists("/proc/%d" % p) for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        s = d.scrape()
         j1 = jitterd_view(s)
         g1 = total(s, "jitterd_runqueue_latency_seconds_count", cpu_group="loaded")
         # The load is pinned to LOAD_CPU: all its waits end in group "loaded".
