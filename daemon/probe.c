@@ -312,9 +312,9 @@ static int trial(const struct probe *p, enum probe_attach a, char *why, size_t l
 {
 	switch (a) {
 	case PROBE_TP_BTF:
-		return trial_btf("tp_btf", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->target, why, len);
-	case PROBE_RAW_TP: return trial_raw_tp(p->target, why, len);
-	case PROBE_TRACEPOINT: return trial_tracepoint(p->system, p->target, why, len);
+		return trial_btf("tp_btf", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->name, why, len);
+	case PROBE_RAW_TP: return trial_raw_tp(p->name, why, len);
+	case PROBE_TRACEPOINT: return trial_tracepoint(p->system, p->name, why, len);
 	case PROBE_FENTRY:
 		return trial_btf("fentry", BTF_KIND_FUNC, BPF_TRACE_FENTRY, p->function, why, len);
 	case PROBE_KPROBE: return trial_kprobe(p->function, why, len);
@@ -331,7 +331,6 @@ void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object
 	memset(p, 0, sizeof(*p));
 	p->name = d->name;
 	p->system = d->system;
-	p->target = d->name;
 	p->function = d->function;
 	for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++) {
 		/* Function variants without a function would have nothing to attach to. */

@@ -48,9 +48,8 @@ struct probe_def {
 	}
 
 struct probe {
-	const char *name;     /* from the probe_def */
+	const char *name;     /* the tracepoint, from the probe_def */
 	const char *system;   /* tracepoint system */
-	const char *target;   /* tracepoint name */
 	const char *function; /* kernel function for fentry/kprobe variants */
 	struct bpf_program *prog[PROBE_ATTACH_TYPES]; /* the object's variant per attach type */
 

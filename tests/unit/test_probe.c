@@ -106,7 +106,7 @@ START_TEST(resolve_finds_each_variant_by_its_suffix)
 	ck_assert_ptr_nonnull(probes[1].prog[PROBE_TP_BTF]);
 	ck_assert_ptr_null(probes[1].prog[PROBE_NONE]);
 	ck_assert_str_eq(probes[1].name, "tcp_probe");
-	ck_assert_str_eq(probes[1].target, "tcp_probe");
+	ck_assert_str_eq(probes[1].name, "tcp_probe");
 	ck_assert_str_eq(probes[1].system, "tcp");
 }
 END_TEST
