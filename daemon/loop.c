@@ -11,8 +11,20 @@
 
 #include "events.h"
 #include "log.h"
+#include "parse.h"
 
-enum source { SRC_SIGNAL, SRC_TIMER, SRC_HTTP, SRC_RING };
+/* epoll data: a fixed source, or LOOP_JOB + the job's index. */
+enum source { SRC_SIGNAL, SRC_HTTP, SRC_RING, SRC_JOB };
+
+#define LOOP_MAX_JOBS 8
+
+static struct job {
+	int fd; /* timerfd, CLOCK_MONOTONIC */
+	void (*run)(void *arg);
+	void *arg;
+	const char *name;
+} jobs[LOOP_MAX_JOBS];
+static unsigned n_jobs;
 
 static sigset_t loop_signals(void)
 {
@@ -34,7 +46,46 @@ int loop_block_signals(void)
 	return sigprocmask(SIG_BLOCK, &set, NULL) ? -errno : 0;
 }
 
-static int watch(int ep, int fd, enum source src)
+int loop_every(const char *name, uint64_t interval_ns, void (*run)(void *arg), void *arg)
+{
+	struct job *j;
+	int err;
+
+	if (n_jobs == LOOP_MAX_JOBS)
+		return -ENOSPC;
+	j = &jobs[n_jobs];
+	j->fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (j->fd < 0)
+		return -errno;
+	j->run = run;
+	j->arg = arg;
+	j->name = name;
+	err = loop_set_interval((int)n_jobs, interval_ns);
+	if (err) {
+		close(j->fd);
+		return err;
+	}
+	return (int)n_jobs++;
+}
+
+int loop_set_interval(int job, uint64_t interval_ns)
+{
+	struct timespec ts = { (time_t)(interval_ns / NS_PER_S), (long)(interval_ns % NS_PER_S) };
+	struct itimerspec its = { .it_interval = ts, .it_value = ts };
+
+	if (job < 0 || (unsigned)job >= LOOP_MAX_JOBS || !interval_ns)
+		return -EINVAL;
+	return timerfd_settime(jobs[job].fd, 0, &its, NULL) ? -errno : 0;
+}
+
+void loop_finish(void)
+{
+	for (unsigned i = 0; i < n_jobs; i++)
+		close(jobs[i].fd);
+	n_jobs = 0;
+}
+
+static int watch(int ep, int fd, unsigned src)
 {
 	struct epoll_event e = { .events = EPOLLIN, .data.u32 = src };
 
@@ -57,27 +108,44 @@ static int on_signal(int fd)
 	return 0;
 }
 
+static void run_job(struct job *j)
+{
+	uint64_t expirations;
+
+	if (read(j->fd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+		log_warn("%s timer: %s", j->name, strerror(errno));
+	j->run(j->arg);
+}
+
+static void drain(void *arg)
+{
+	(void)arg;
+	events_drain();
+}
+
 int loop_run(struct http_server *http, const struct jd_config *cfg)
 {
 	sigset_t set = loop_signals();
-	uint64_t iv = cfg->events.drain_interval_ns;
-	struct itimerspec its = {
-		.it_interval = { (time_t)(iv / 1000000000ull), (long)(iv % 1000000000ull) },
-		.it_value = { (time_t)(iv / 1000000000ull), (long)(iv % 1000000000ull) },
-	};
-	int ep = -1, sfd = -1, tfd = -1, err = 0, stop = 0;
+	int ep = -1, sfd = -1, err = 0, stop = 0;
 
+	/* The ring wakes the loop when it fills; the timer drains what trickles. */
+	err = loop_every("events.drain_interval", cfg->events.drain_interval_ns, drain, NULL);
+	if (err < 0)
+		goto out;
+	err = 0;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (ep < 0 || sfd < 0 || tfd < 0 || timerfd_settime(tfd, 0, &its, NULL)) {
+	if (ep < 0 || sfd < 0) {
 		err = -errno;
 		goto out;
 	}
-	if ((err = watch(ep, sfd, SRC_SIGNAL)) || (err = watch(ep, tfd, SRC_TIMER)) ||
+	if ((err = watch(ep, sfd, SRC_SIGNAL)) ||
 	    (err = watch(ep, http_epoll_fd(http), SRC_HTTP)) ||
 	    (err = watch(ep, events_epoll_fd(), SRC_RING)))
 		goto out;
+	for (unsigned i = 0; i < n_jobs; i++)
+		if ((err = watch(ep, jobs[i].fd, SRC_JOB + i)))
+			goto out;
 
 	while (!stop) {
 		struct epoll_event evs[8];
@@ -90,17 +158,13 @@ int loop_run(struct http_server *http, const struct jd_config *cfg)
 			break;
 		}
 		for (int i = 0; i < n; i++) {
-			uint64_t expirations;
+			unsigned src = evs[i].data.u32;
 
-			switch (evs[i].data.u32) {
+			switch (src) {
 			case SRC_SIGNAL: stop = on_signal(sfd); break;
-			case SRC_TIMER:
-				if (read(tfd, &expirations, sizeof(expirations)) < 0 &&
-				    errno != EAGAIN)
-					log_warn("timerfd: %s", strerror(errno));
-				/* The timer's job is to drain the ring. */
-				__attribute__((fallthrough));
 			case SRC_RING: events_drain(); break;
+			case SRC_HTTP: break; /* http_run() below */
+			default: run_job(&jobs[src - SRC_JOB]); break;
 			}
 		}
 		/* Also runs on an epoll timeout: MHD's connection timeouts. */
@@ -109,11 +173,10 @@ int loop_run(struct http_server *http, const struct jd_config *cfg)
 out:
 	if (err)
 		log_err("event loop: %s", strerror(-err));
-	if (tfd >= 0)
-		close(tfd);
 	if (sfd >= 0)
 		close(sfd);
 	if (ep >= 0)
 		close(ep);
+	loop_finish();
 	return err;
 }

@@ -2,6 +2,8 @@
 #ifndef JD_LOOP_H
 #define JD_LOOP_H
 
+#include <stdint.h>
+
 #include "config.h"
 #include "http.h"
 
@@ -9,11 +11,25 @@
 int loop_block_signals(void);
 
 /*
- * The daemon's one loop: epoll over a signalfd (SIGTERM/SIGINT stop it), a
- * timerfd (drains the ring buffer every events.drain_interval), the HTTP
- * server's epoll fd and the ring buffer's epoll fd. Returns 0 on a
- * requested stop, a negative errno when the loop itself fails.
+ * A job the loop runs every interval_ns on the daemon's own thread (its
+ * housekeeping CPU), between HTTP requests: a detector, a periodic check.
+ * Register before loop_run(). Returns the job's handle (>= 0) for
+ * loop_set_interval(), or a negative errno (-ENOSPC past 8 jobs). A job
+ * that falls behind runs once for all the ticks it missed.
+ */
+int loop_every(const char *name, uint64_t interval_ns, void (*run)(void *arg), void *arg);
+/* A new interval for a job, counted from now (a reload). 0 or -errno. */
+int loop_set_interval(int job, uint64_t interval_ns);
+
+/*
+ * The daemon's one loop: epoll over a signalfd (SIGTERM/SIGINT stop it),
+ * the jobs' timerfds (the first drains the ring buffer every
+ * events.drain_interval), the HTTP server's epoll fd and the ring buffer's
+ * epoll fd. Returns 0 on a requested stop, a negative errno when the loop
+ * itself fails. The jobs are gone when it returns.
  */
 int loop_run(struct http_server *http, const struct jd_config *cfg);
+/* Close the jobs' timers (loop_run does it; for a start that fails first). */
+void loop_finish(void);
 
 #endif
