@@ -34,7 +34,8 @@
 /* Set by the daemon before load. */
 const volatile bool switch_has_prev_state = false; /* sched_switch passes it (5.18+), by BTF */
 const volatile bool task_storage_mode = false;	   /* task local storage, else tasks_by_pid */
-const volatile __u64 runq_threshold_ns = 100000;   /* events.runqueue_latency_threshold */
+/* Rewritten by the daemon on a reload (daemon/sched.c), so not const. */
+__u64 runq_threshold_ns = 100000; /* events.runqueue_latency_threshold */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -43,10 +44,10 @@ struct {
 	__type(value, struct jd_sched_cpu);
 } sched_cpu SEC(".maps");
 
-/* max_entries = the number of workloads (at least 1), set by the daemon. */
+/* Key: the workload's slot (daemon/slots.h), stable across reloads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, JD_SCHED_MAX_WORKLOADS);
 	__type(key, __u32);
 	__type(value, struct jd_workload_stats);
 } workload_stats SEC(".maps");

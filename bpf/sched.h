@@ -10,7 +10,8 @@
 #include "event.h"
 #include "hist_slots.h"
 
-#define JD_COMM_LEN 16 /* the kernel's TASK_COMM_LEN, NUL included */
+#define JD_COMM_LEN	       16 /* the kernel's TASK_COMM_LEN, NUL included */
+#define JD_SCHED_MAX_WORKLOADS 32 /* slots of workload_stats: config.h's JD_MAX_WORKLOADS */
 
 enum jd_ctxsw_kind {
 	JD_CTXSW_VOLUNTARY,   /* prev blocked */
@@ -34,7 +35,7 @@ struct jd_sched_cpu {
 	struct jd_hist_ns runq;
 };
 
-/* Per workload, per CPU (BPF_MAP_TYPE_PERCPU_ARRAY, key workload - 1). */
+/* Per workload, per CPU (BPF_MAP_TYPE_PERCPU_ARRAY, key workload - 1: its slot). */
 struct jd_workload_stats {
 	__u64 ctxsw[JD_CTXSW_IDLE]; /* voluntary, involuntary */
 	struct jd_hist_ns runq;
@@ -47,7 +48,7 @@ struct jd_workload_stats {
  */
 struct jd_task {
 	__u64 queued_ns; /* when it became runnable; 0 = not waiting */
-	__u32 workload;	 /* 1 + index in the config's workloads; 0 = none */
+	__u32 workload;	 /* 1 + the workload's slot (daemon/slots.h); 0 = none */
 	__u32 pad;
 };
 

@@ -34,8 +34,9 @@
 #define ETH_P_IP   0x0800
 #define ETH_P_IPV6 0x86DD
 
+/* Rewritten by the daemon on a reload (daemon/sockets.c), so not const. */
+struct jd_sock_match match = {};
 /* Set by the daemon before load. */
-const volatile struct jd_sock_match match = {};
 const volatile __u64 peak_slot_ns = 1;
 const volatile bool peak_clock_exact = false; /* read the clock at every observation */
 /* From BTF: what skb:kfree_skb passes to tp_btf and raw_tp programs. */
@@ -60,7 +61,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1); /* set by the daemon: the number of classes */
+	__uint(max_entries, JD_SOCK_MAX_CLASSES); /* key: the class's slot (daemon/slots.h) */
 	__type(key, __u32);
 	__type(value, struct jd_sock_class_cpu);
 } class_stats SEC(".maps");

@@ -19,8 +19,8 @@
 #include "flavours.bpf.h"
 #include "hist.bpf.h"
 
-/* events.softirq_duration_threshold; set by the daemon before load. */
-const volatile __u64 softirq_threshold_ns = 50000;
+/* events.softirq_duration_threshold; set by the daemon, rewritten on a reload. */
+__u64 softirq_threshold_ns = 50000;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -15,6 +15,12 @@
  *   loaded() -> register the events -> attach -> attached()
  *
  * and tears down in reverse through one path, whatever step failed.
+ *
+ * On a reload (SIGHUP, see main.c) a running collector whose probes stay
+ * the same gets reconfigure(): it applies the new options to the maps and
+ * state it has, without reloading its programs or losing a count. What it
+ * cannot apply that way, restart_needed() names before anything changes,
+ * and then nothing of the new config is applied.
  */
 #ifndef JD_COLLECTOR_H
 #define JD_COLLECTOR_H
@@ -60,6 +66,22 @@ struct collector_ops {
 	void (*attached)(struct collector *c, const struct jd_config *cfg);
 	/* Read the BPF maps and describe metrics; runs at scrape time. */
 	void (*collect)(struct collector *c, struct metrics *m);
+	/*
+	 * Optional. A reload: why new cannot be applied without reloading the
+	 * programs (a "key: reason" the log shows), or NULL when it can.
+	 * Asked before any reconfigure(); a collector without reconfigure()
+	 * needs a restart for any change of its options.
+	 */
+	const char *(*restart_needed)(const struct collector *c, const struct jd_config *old,
+				      const struct jd_config *new);
+	/*
+	 * Optional. A reload: apply new in place of old (map rewrites). On
+	 * failure, leave old in force. Called with the two swapped to undo
+	 * it when a later reload step fails. c's cfg pointers stay valid: the
+	 * live config is overwritten with new once every step succeeded.
+	 */
+	int (*reconfigure)(struct collector *c, const struct jd_config *old,
+			   const struct jd_config *new);
 	/* Optional. Free what the hooks allocated in priv (not priv itself). */
 	void (*finish)(struct collector *c);
 };
@@ -105,6 +127,16 @@ extern const unsigned n_collectors;
 int collectors_init(const struct jd_config *cfg);
 void collectors_collect(struct metrics *m);
 void collectors_finish(void);
+/*
+ * A reload. collectors_restart_needed(): whether new needs the BPF
+ * programs reloaded (a collector switched on or off, a probe gained or
+ * lost, an option its collector cannot change live); writes why into why.
+ * collectors_reconfigure(): each running collector's reconfigure(), and
+ * on a failure the ones done so far back to old (a reload step, main.c).
+ */
+bool collectors_restart_needed(const struct jd_config *old, const struct jd_config *new, char *why,
+			       size_t size);
+int collectors_reconfigure(const struct jd_config *old, const struct jd_config *new);
 /*
  * `jitterd --probes`: one line per probe of every collector (started in
  * probe_survey() mode) with the attach type chosen, the ones that work, and

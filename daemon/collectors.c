@@ -200,3 +200,93 @@ void collectors_report(FILE *out, const struct jd_config *cfg)
 		}
 	}
 }
+
+/* ---- reload ------------------------------------------------------------ */
+
+static bool options_differ(const struct collector *c, const struct jd_config *old,
+			   const struct jd_config *new)
+{
+	return memcmp(old->collectors[c->id].options, new->collectors[c->id].options,
+		      JD_COLLECTOR_OPTIONS_MAX) != 0;
+}
+
+/* Why c cannot take new without a restart, or NULL. */
+static const char *restart_reason(const struct collector *c, const struct jd_config *old,
+				  const struct jd_config *new, char *buf, size_t size)
+{
+	const struct collector_ops *ops = c->ops;
+	bool was = collector_wanted(c, old), will = collector_wanted(c, new);
+
+	if (was != will) {
+		snprintf(buf, size, "collector %s would be switched %s", ops->name,
+			 will ? "on" : "off");
+		return buf;
+	}
+	if (!c->running) /* off, or it failed to start: the options touch nothing */
+		return NULL;
+	for (unsigned i = 0; i < ops->n_probes; i++) {
+		const struct probe_def *p = &ops->probes[i];
+
+		if (p->wanted && p->wanted(old) != p->wanted(new)) {
+			snprintf(buf, size, "collector %s: probe %s would be %s", ops->name,
+				 p->name, p->wanted(new) ? "added" : "removed");
+			return buf;
+		}
+	}
+	if (!ops->reconfigure && options_differ(c, old, new)) {
+		snprintf(buf, size, "collector %s cannot change its options without a restart",
+			 ops->name);
+		return buf;
+	}
+	if (ops->restart_needed) {
+		const char *why = ops->restart_needed(c, old, new);
+
+		if (why) {
+			snprintf(buf, size, "collector %s: %s", ops->name, why);
+			return buf;
+		}
+	}
+	return NULL;
+}
+
+bool collectors_restart_needed(const struct jd_config *old, const struct jd_config *new, char *why,
+			       size_t size)
+{
+	size_t used = 0;
+
+	why[0] = '\0';
+	for (unsigned i = 0; i < n_collectors; i++) {
+		char reason[160];
+
+		if (restart_reason(&collectors[i], old, new, reason, sizeof(reason)) && used < size)
+			used += snprintf(why + used, size - used, "%s%s", used ? "; " : "", reason);
+	}
+	return used > 0;
+}
+
+int collectors_reconfigure(const struct jd_config *old, const struct jd_config *new)
+{
+	unsigned i;
+	int err = 0;
+
+	for (i = 0; i < n_collectors && !err; i++) {
+		struct collector *c = &collectors[i];
+
+		/* Not only its options: cpu_groups and workloads are everyone's. */
+		if (c->running && c->ops->reconfigure)
+			err = c->ops->reconfigure(c, old, new);
+		if (err)
+			log_err("collector %s: applying the new config: %s", c->ops->name,
+				strerror(-err));
+	}
+	if (!err)
+		return 0;
+	/* Collector i - 1 left old in force itself; undo the ones before it. */
+	for (i--; i-- > 0;) {
+		struct collector *c = &collectors[i];
+
+		if (c->running && c->ops->reconfigure)
+			c->ops->reconfigure(c, new, old);
+	}
+	return err;
+}

@@ -137,6 +137,30 @@ fail:
 	return err;
 }
 
+int events_set_log_size(uint32_t size)
+{
+	char **log = calloc(size, sizeof(*log));
+	uint32_t keep = ev.count < size ? ev.count : size;
+
+	if (!log)
+		return -ENOMEM;
+	/* Oldest first: the ones that do not fit are the oldest. */
+	for (uint32_t i = 0; i < ev.count; i++) {
+		uint32_t at = (ev.next + ev.log_size - ev.count + i) % ev.log_size;
+
+		if (i < ev.count - keep)
+			free(ev.log[at]);
+		else
+			log[i - (ev.count - keep)] = ev.log[at];
+	}
+	free(ev.log);
+	ev.log = log;
+	ev.log_size = size;
+	ev.count = keep;
+	ev.next = keep % size;
+	return 0;
+}
+
 int events_register(unsigned source, const struct event_def *defs, unsigned n, struct collector *c)
 {
 	if (source >= EVENTS_MAX_SOURCES || ev.sources[source].defs)

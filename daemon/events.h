@@ -39,6 +39,8 @@ struct event_def {
 #define EVENTS_MAX_SOURCES 256 /* jd_event_hdr.collector is a __u8 */
 
 int events_init(const struct jd_config *cfg);
+/* events.log_size changed (a reload): keep the newest events that fit. 0 or -ENOMEM. */
+int events_set_log_size(uint32_t size);
 /* Events whose header names source go to defs[type].handle(c, ...). */
 int events_register(unsigned source, const struct event_def *defs, unsigned n, struct collector *c);
 void events_unregister(unsigned source);

@@ -25,6 +25,14 @@ static struct job {
 	const char *name;
 } jobs[LOOP_MAX_JOBS];
 static unsigned n_jobs;
+static int drain_job = -1;
+
+static struct {
+	int ep; /* the loop's epoll fd while it runs, else -1 */
+	struct http_server *http;
+	void (*on_sighup)(void *arg);
+	void *sighup_arg;
+} lp = { .ep = -1 };
 
 static sigset_t loop_signals(void)
 {
@@ -92,6 +100,32 @@ static int watch(int ep, int fd, unsigned src)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
 }
 
+void loop_on_sighup(void (*fn)(void *arg), void *arg)
+{
+	lp.on_sighup = fn;
+	lp.sighup_arg = arg;
+}
+
+int loop_set_http(struct http_server *http)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.u32 = SRC_HTTP };
+
+	if (lp.ep >= 0) {
+		if (epoll_ctl(lp.ep, EPOLL_CTL_ADD, http_epoll_fd(http), &e))
+			return -errno;
+		/* The old server's fd is closed by the caller: epoll forgets it then,
+		 * but say so now, before its number can be reused. */
+		epoll_ctl(lp.ep, EPOLL_CTL_DEL, http_epoll_fd(lp.http), NULL);
+	}
+	lp.http = http;
+	return 0;
+}
+
+int loop_set_drain_interval(uint64_t interval_ns)
+{
+	return drain_job < 0 ? -ESRCH : loop_set_interval(drain_job, interval_ns);
+}
+
 /* Returns 1 when a stop was asked for. */
 static int on_signal(int fd)
 {
@@ -99,7 +133,10 @@ static int on_signal(int fd)
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP: configuration reload is not supported yet; ignored");
+			if (lp.on_sighup)
+				lp.on_sighup(lp.sighup_arg);
+			else
+				log_info("SIGHUP: nothing to reload; ignored");
 			continue;
 		}
 		log_info("%s: stopping", strsignal((int)si.ssi_signo));
@@ -129,9 +166,11 @@ int loop_run(struct http_server *http, const struct jd_config *cfg)
 	int ep = -1, sfd = -1, err = 0, stop = 0;
 
 	/* The ring wakes the loop when it fills; the timer drains what trickles. */
+	lp.http = http;
 	err = loop_every("events.drain_interval", cfg->events.drain_interval_ns, drain, NULL);
 	if (err < 0)
 		goto out;
+	drain_job = err;
 	err = 0;
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
@@ -140,16 +179,17 @@ int loop_run(struct http_server *http, const struct jd_config *cfg)
 		goto out;
 	}
 	if ((err = watch(ep, sfd, SRC_SIGNAL)) ||
-	    (err = watch(ep, http_epoll_fd(http), SRC_HTTP)) ||
+	    (err = watch(ep, http_epoll_fd(lp.http), SRC_HTTP)) ||
 	    (err = watch(ep, events_epoll_fd(), SRC_RING)))
 		goto out;
 	for (unsigned i = 0; i < n_jobs; i++)
 		if ((err = watch(ep, jobs[i].fd, SRC_JOB + i)))
 			goto out;
+	lp.ep = ep;
 
 	while (!stop) {
 		struct epoll_event evs[8];
-		int n = epoll_wait(ep, evs, 8, http_timeout_ms(http));
+		int n = epoll_wait(ep, evs, 8, http_timeout_ms(lp.http));
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -168,9 +208,11 @@ int loop_run(struct http_server *http, const struct jd_config *cfg)
 			}
 		}
 		/* Also runs on an epoll timeout: MHD's connection timeouts. */
-		http_run(http);
+		http_run(lp.http);
 	}
 out:
+	lp.ep = -1;
+	drain_job = -1;
 	if (err)
 		log_err("event loop: %s", strerror(-err));
 	if (sfd >= 0)

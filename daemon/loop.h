@@ -24,11 +24,18 @@ int loop_set_interval(int job, uint64_t interval_ns);
 /*
  * The daemon's one loop: epoll over a signalfd (SIGTERM/SIGINT stop it),
  * the jobs' timerfds (the first drains the ring buffer every
- * events.drain_interval), the HTTP server's epoll fd and the ring buffer's
+ * events.drain_interval), SIGHUP (loop_on_sighup), the HTTP server's epoll fd and the ring buffer's
  * epoll fd. Returns 0 on a requested stop, a negative errno when the loop
  * itself fails. The jobs are gone when it returns.
  */
 int loop_run(struct http_server *http, const struct jd_config *cfg);
+/* What SIGHUP runs (a reload), on the loop's thread; before loop_run(). */
+void loop_on_sighup(void (*fn)(void *arg), void *arg);
+/* A reload that re-listened: watch this server from now on (the caller
+ * finishes the old one). 0 or -errno; before loop_run() it only records it. */
+int loop_set_http(struct http_server *http);
+/* events.drain_interval changed: the drain job's new interval. 0 or -errno. */
+int loop_set_drain_interval(uint64_t interval_ns);
 /* Close the jobs' timers (loop_run does it; for a start that fails first). */
 void loop_finish(void);
 

@@ -4,8 +4,19 @@
  *
  *   parse arguments -> load config -> check BTF and privilege -> pin ->
  *   create the events ring -> start collectors (load + attach probes) ->
- *   listen -> drop privilege -> serve until SIGTERM/SIGINT ->
- *   stop in reverse order (programs detached, port released) -> exit 0.
+ *   listen -> drop privilege -> tell systemd READY=1 (and ping its
+ *   watchdog from the loop) -> serve until SIGTERM/SIGINT (SIGHUP reloads,
+ *   see below) -> STOPPING=1 -> stop in reverse order (programs detached,
+ *   port released) -> exit 0.
+ *
+ * A reload (SIGHUP, `systemctl reload`): RELOADING=1 -> parse the file
+ * into a scratch config (bad: logged, nothing changes) -> would it need
+ * the programs reloaded? (then nothing changes either, restart_required)
+ * -> reload_steps below, in order, each undone if a later one fails ->
+ * the live config becomes the new one -> READY=1. Nothing is reloaded or
+ * reset: counters keep counting (reload.h). It runs unprivileged: map
+ * writes go through fds opened before the drop; a port below 1024 cannot
+ * be bound any more (the reload then fails and the old port stays).
  *
  * `--probes` stops after the collectors' probe selection instead: it prints
  * what this kernel takes and detaches everything (print_probes()).
@@ -27,10 +38,12 @@
 #include "http.h"
 #include "log.h"
 #include "loop.h"
+#include "notify.h"
 #include "pages.h"
 #include "parse.h"
 #include "privs.h"
 #include "probe.h"
+#include "reload.h"
 #include "self.h"
 
 struct options {
@@ -39,6 +52,11 @@ struct options {
 	bool check_config;
 	bool probes;
 };
+
+/* The live config (every part keeps pointers into it) and the server. */
+static struct options opts;
+static struct jd_config cfg;
+static struct http_server *server;
 
 static const struct http_limits http_limits = {
 	.max_connections = 64,
@@ -95,6 +113,13 @@ static int parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* What the command line sets wins over the file, at start and on reload. */
+static void command_line_over_file(struct jd_config *c)
+{
+	if (opts.listen)
+		snprintf(c->listen, sizeof(c->listen), "%s", opts.listen);
+}
+
 static int load_config(const struct options *o, struct jd_config *cfg)
 {
 	unsigned nr_cpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
@@ -105,13 +130,11 @@ static int load_config(const struct options *o, struct jd_config *cfg)
 	config_defaults(cfg);
 	if (o->config_path && config_load_file(cfg, o->config_path, nr_cpus, stderr))
 		return -1;
-	if (o->listen) {
-		if (parse_listen(o->listen, &ss, &len, &why)) {
-			fprintf(stderr, "jitterd: --listen %s: %s\n", o->listen, why);
-			return -1;
-		}
-		snprintf(cfg->listen, sizeof(cfg->listen), "%s", o->listen);
+	if (o->listen && parse_listen(o->listen, &ss, &len, &why)) {
+		fprintf(stderr, "jitterd: --listen %s: %s\n", o->listen, why);
+		return -1;
 	}
+	command_line_over_file(cfg);
 	return 0;
 }
 
@@ -153,6 +176,76 @@ static struct http_server *listen_http(const struct jd_config *cfg)
 	return http;
 }
 
+/* ---- reload: its steps, in order ---------------------------------------- */
+
+/* A new listen address: the new socket first, the old one closed after. */
+static int reload_listen(const struct jd_config *old, const struct jd_config *new)
+{
+	struct http_server *next;
+	int err;
+
+	if (!strcmp(old->listen, new->listen))
+		return 0;
+	next = listen_http(new);
+	if (!next)
+		return -EADDRNOTAVAIL; /* listen_http() said why */
+	err = loop_set_http(next);
+	if (err) {
+		http_finish(next);
+		return err;
+	}
+	http_finish(server);
+	server = next;
+	return 0;
+}
+
+static int reload_pin(const struct jd_config *old, const struct jd_config *new)
+{
+	cpu_set_t all;
+
+	if (old->daemon.cpus_set == new->daemon.cpus_set &&
+	    CPU_EQUAL(&old->daemon.cpus, &new->daemon.cpus))
+		return 0;
+	if (new->daemon.cpus_set)
+		return pin_daemon(new) ? -EINVAL : 0;
+	/* Unpinned: every CPU the machine has (the kernel keeps only those online). */
+	memset(&all, 0xff, sizeof(all));
+	return sched_setaffinity(0, sizeof(all), &all) ? -errno : 0;
+}
+
+static int reload_events(const struct jd_config *old, const struct jd_config *new)
+{
+	int err = 0;
+
+	if (old->events.drain_interval_ns != new->events.drain_interval_ns)
+		err = loop_set_drain_interval(new->events.drain_interval_ns);
+	if (!err && old->events.log_size != new->events.log_size)
+		err = events_set_log_size(new->events.log_size);
+	return err;
+}
+
+/*
+ * What can fail without having changed anything comes first (binding a
+ * new address). A part of jitterd with config of its own (anomaly:,
+ * doctor:, the web config) adds its row here.
+ */
+static const struct reload_step reload_steps[] = {
+	{ "listen", reload_listen },
+	{ "daemon.cpus", reload_pin },
+	{ "collectors", collectors_reconfigure },
+	{ "events", reload_events },
+};
+
+static void reload(void *arg)
+{
+	(void)arg;
+	log_info("SIGHUP: reloading %s", opts.config_path ? opts.config_path : "the defaults");
+	notify_reloading();
+	reload_config(&cfg, opts.config_path, command_line_over_file, reload_steps,
+		      ARRAY_SIZE(reload_steps));
+	notify_ready(http_port(server));
+}
+
 /* Load every enabled collector without attaching, report, unload. */
 static int print_probes(const struct jd_config *cfg)
 {
@@ -176,9 +269,6 @@ static int print_probes(const struct jd_config *cfg)
 
 int main(int argc, char **argv)
 {
-	struct options opts = {};
-	struct jd_config cfg;
-	struct http_server *http = NULL;
 	int status = 1;
 
 	if (parse_args(argc, argv, &opts) || load_config(&opts, &cfg))
@@ -193,18 +283,25 @@ int main(int argc, char **argv)
 	if (loop_block_signals() || privs_init() || probe_init() || pin_daemon(&cfg))
 		return 1;
 	self_init();
+	reload_init();
 	if (events_init(&cfg))
 		goto out_probes;
 	if (collectors_init(&cfg) == 0)
 		log_warn("no collector is running; serving self metrics only");
-	http = listen_http(&cfg);
-	if (!http)
+	server = listen_http(&cfg);
+	if (!server)
 		goto out_collectors;
 	privs_drop();
+	if (notify_watchdog())
+		goto out_http;
+	loop_on_sighup(reload, NULL);
+	notify_ready(http_port(server));
 
-	status = loop_run(http, &cfg) ? 1 : 0;
+	status = loop_run(server, &cfg) ? 1 : 0;
 
-	http_finish(http);
+	notify_stopping();
+out_http:
+	http_finish(server);
 	pages_finish();
 out_collectors:
 	collectors_finish();

@@ -5,6 +5,7 @@
 
 #include "collector.h"
 #include "events.h"
+#include "reload.h"
 #include "self.h"
 
 static struct metrics *registry; /* reused scrape after scrape */
@@ -28,6 +29,7 @@ static int render_metrics(void *ctx, struct buf *out)
 	collectors_collect(registry);
 	events_collect(registry);
 	self_collect(registry);
+	reload_collect(registry);
 	metric_u64(metrics_family(registry, "jitterd_scrape_duration_seconds",
 				  "Time this scrape took to read the kernel's maps and describe "
 				  "the metrics (before encoding).",

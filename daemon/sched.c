@@ -22,6 +22,7 @@
 #include "hist.h"
 #include "log.h"
 #include "parse.h"
+#include "slots.h"
 #include "yamlwalk.h"
 #include "workloads.h"
 #include "bpf/sched.h"
@@ -39,8 +40,20 @@ struct sched {
 	bool task_storage; /* per-task state in task local storage, else tasks_by_pid */
 	int task_map_fd;
 	int nr_cpus;
-	int *cpu_group;		     /* per possible CPU: index of its group, -1 for none */
-	struct jd_sched_cpu *percpu; /* lookup buffers: one value per possible CPU */
+	int *cpu_group; /* per possible CPU: index of its group, -1 for none */
+	/*
+	 * A group's counts are base + what its CPUs counted since the last
+	 * change of cpu_groups (since (snap): so a reload that moves a CPU
+	 * makes no group's counter go back.
+	 */
+	struct group_count {
+		struct jd_hist_ns runq;
+		uint64_t outliers;
+	} base[JD_MAX_CPU_GROUPS];
+	struct jd_sched_cpu *snap;
+	struct name_slots wl_slots;
+	unsigned wl_slot[JD_MAX_WORKLOADS]; /* the slot of each configured workload */
+	struct jd_sched_cpu *percpu;	    /* lookup buffers: one value per possible CPU */
 	struct jd_workload_stats *wl_percpu;
 	unsigned long assigned; /* threads whose workload the daemon wrote */
 };
@@ -73,12 +86,13 @@ static const char *group_name(const struct jd_config *cfg, int g)
 	return cfg->n_cpu_groups ? cfg->cpu_groups[g].name : "all";
 }
 
-static const char *workload_name(const struct jd_config *cfg, unsigned workload)
+/* workload: what BPF keeps, 1 + a slot. */
+static const char *workload_name(const struct sched *s, unsigned workload)
 {
-	return workload && workload <= (unsigned)cfg->n_workloads
-		       ? cfg->workloads[workload - 1].name
-		       : NULL;
+	return workload ? slots_name(&s->wl_slots, workload - 1) : NULL;
 }
+
+_Static_assert(JD_SCHED_MAX_WORKLOADS == JD_SLOTS, "a slot per workload_stats entry");
 
 /* ---- workload membership: the daemon matches, BPF keeps ---------------- */
 
@@ -90,8 +104,12 @@ static const char *workload_name(const struct jd_config *cfg, unsigned workload)
 static void assign_workload(void *ctx, int tid, unsigned workload)
 {
 	struct sched *s = ctx;
-	struct jd_task cur = {}, v = { .workload = workload };
+	struct jd_task cur = {}, v = {};
 	int key = tid, pidfd = -1;
+
+	/* The walk gives 1 + the place in the config; BPF keeps 1 + the slot. */
+	v.workload = workload ? s->wl_slot[workload - 1] + 1 : 0;
+	workload = v.workload;
 
 	if (s->task_storage) {
 		/* Task storage is keyed by a pidfd from user space. */
@@ -149,7 +167,7 @@ static bool on_runq_event(struct collector *c, const void *event, json_t *obj)
 {
 	const struct jd_runq_event *e = event;
 	const struct sched *s = c->priv;
-	const char *workload = workload_name(s->cfg, e->workload);
+	const char *workload = workload_name(s, e->workload);
 
 	json_set_u64(obj, "pid", e->pid);
 	json_set_bytes(obj, "comm", e->comm, sizeof(e->comm));
@@ -241,40 +259,46 @@ static bool want_task_storage(const struct collector *c, const struct jd_config 
 	return true;
 }
 
-static int map_cpus_to_groups(struct sched *s)
+static void map_cpus_to_groups(struct sched *s, const struct jd_config *cfg)
 {
-	const struct jd_config *cfg = s->cfg;
-
-	s->cpu_group = malloc(s->nr_cpus * sizeof(*s->cpu_group));
-	if (!s->cpu_group)
-		return -ENOMEM;
 	for (int cpu = 0; cpu < s->nr_cpus; cpu++) {
 		s->cpu_group[cpu] = cfg->n_cpu_groups ? -1 : 0;
 		for (int g = 0; g < cfg->n_cpu_groups && cpu < CPU_SETSIZE; g++)
 			if (CPU_ISSET(cpu, &cfg->cpu_groups[g].cpus))
 				s->cpu_group[cpu] = g;
 	}
-	return 0;
+}
+
+static void assign_workload_slots(struct sched *s, const struct jd_config *cfg, uint32_t *reused)
+{
+	const char *names[JD_MAX_WORKLOADS];
+
+	for (int w = 0; w < cfg->n_workloads; w++)
+		names[w] = cfg->workloads[w].name;
+	slots_assign(&s->wl_slots, names, (unsigned)cfg->n_workloads, s->wl_slot, reused);
 }
 
 static int sched_configure(struct collector *c, const struct jd_config *cfg)
 {
 	struct sched *s = c->priv;
 	const char *why = NULL;
+	uint32_t reused;
 
 	s->skel = c->skel;
 	s->cfg = cfg;
 	s->nr_cpus = c->nr_cpus;
 	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
+	s->snap = calloc(s->nr_cpus, sizeof(*s->snap));
 	s->wl_percpu = calloc(s->nr_cpus, sizeof(*s->wl_percpu));
-	if (!s->percpu || !s->wl_percpu || map_cpus_to_groups(s))
+	s->cpu_group = malloc(s->nr_cpus * sizeof(*s->cpu_group));
+	if (!s->percpu || !s->snap || !s->wl_percpu || !s->cpu_group)
 		return -ENOMEM;
+	map_cpus_to_groups(s, cfg);
+	assign_workload_slots(s, cfg, &reused);
 	/* prev_state became a sched_switch argument in 5.18; ask BTF, not uname. */
 	s->skel->rodata->switch_has_prev_state = probe_tracepoint_nargs("sched_switch") >= 4;
-	s->skel->rodata->runq_threshold_ns =
+	s->skel->data->runq_threshold_ns =
 		((const struct sched_options *)collector_options(c, cfg))->runq_threshold_ns;
-	bpf_map__set_max_entries(s->skel->maps.workload_stats,
-				 cfg->n_workloads > 0 ? (unsigned)cfg->n_workloads : 1);
 	s->task_storage = want_task_storage(c, cfg, &why);
 	s->skel->rodata->task_storage_mode = s->task_storage;
 	bpf_map__set_autocreate(s->skel->maps.task_store, s->task_storage);
@@ -314,6 +338,7 @@ static void sched_finish(struct collector *c)
 
 	free(s->cpu_group);
 	free(s->percpu);
+	free(s->snap);
 	free(s->wl_percpu);
 }
 
@@ -337,6 +362,22 @@ static void collect_context_switches(struct sched *s, struct metrics *m)
 	}
 }
 
+/* Group g's counts from s->percpu: its base + its CPUs' counts since snap. */
+static void group_count(const struct sched *s, int g, struct group_count *n)
+{
+	*n = s->base[g];
+	for (int cpu = 0; cpu < s->nr_cpus; cpu++) {
+		const struct jd_sched_cpu *now = &s->percpu[cpu], *then = &s->snap[cpu];
+
+		if (s->cpu_group[cpu] != g)
+			continue;
+		for (size_t i = 0; i < ARRAY_SIZE(n->runq.slots); i++)
+			n->runq.slots[i] += now->runq.slots[i] - then->runq.slots[i];
+		n->runq.sum += now->runq.sum - then->runq.sum;
+		n->outliers += now->runq_outliers - then->runq_outliers;
+	}
+}
+
 static void collect_cpu_groups(struct sched *s, struct metrics *m)
 {
 	struct metric_family *hist, *outliers;
@@ -351,19 +392,13 @@ static void collect_cpu_groups(struct sched *s, struct metrics *m)
 				  "was full).",
 				  METRIC_COUNTER, METRIC_UNIT_NONE);
 	for (int g = 0; g < n_groups(s->cfg); g++) {
-		struct jd_hist_ns h = {};
+		struct group_count n;
 		struct metric_hist mh;
-		uint64_t n = 0;
 
-		for (int cpu = 0; cpu < s->nr_cpus; cpu++) {
-			if (s->cpu_group[cpu] != g)
-				continue;
-			hist_ns_merge(&h, &s->percpu[cpu].runq);
-			n += s->percpu[cpu].runq_outliers;
-		}
-		mh = hist_ns_metric(&h);
+		group_count(s, g, &n);
+		mh = hist_ns_metric(&n.runq);
 		metric_hist(hist, &mh, "cpu_group", group_name(s->cfg, g), LABELS_END);
-		metric_u64(outliers, n, "cpu_group", group_name(s->cfg, g), LABELS_END);
+		metric_u64(outliers, n.outliers, "cpu_group", group_name(s->cfg, g), LABELS_END);
 	}
 }
 
@@ -382,12 +417,13 @@ static void collect_workloads(struct sched *s, struct metrics *m)
 			       "or involuntary (preempted or yielded), as /proc/PID/status counts "
 			       "them.",
 			       METRIC_COUNTER, METRIC_UNIT_NONE);
-	for (__u32 w = 0; w < (__u32)s->cfg->n_workloads; w++) {
+	for (int w = 0; w < s->cfg->n_workloads; w++) {
 		struct jd_workload_stats sum = {};
 		const char *name = s->cfg->workloads[w].name;
+		__u32 key = s->wl_slot[w];
 		struct metric_hist mh;
 
-		if (bpf_map_lookup_elem(fd, &w, s->wl_percpu)) {
+		if (bpf_map_lookup_elem(fd, &key, s->wl_percpu)) {
 			log_warn("sched: reading workload_stats: %s", strerror(errno));
 			return;
 		}
@@ -404,18 +440,112 @@ static void collect_workloads(struct sched *s, struct metrics *m)
 	}
 }
 
-static void sched_collect(struct collector *c, struct metrics *m)
+static int read_sched_cpu(struct sched *s)
 {
-	struct sched *s = c->priv;
 	__u32 zero = 0;
 
 	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.sched_cpu), &zero, s->percpu)) {
 		log_warn("sched: reading sched_cpu: %s", strerror(errno));
-		return;
+		return -errno;
 	}
+	return 0;
+}
+
+static void sched_collect(struct collector *c, struct metrics *m)
+{
+	struct sched *s = c->priv;
+
+	if (read_sched_cpu(s))
+		return;
 	collect_context_switches(s, m);
 	collect_cpu_groups(s, m);
 	collect_workloads(s, m);
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+static bool groups_differ(const struct jd_config *old, const struct jd_config *new)
+{
+	return old->n_cpu_groups != new->n_cpu_groups ||
+	       memcmp(old->cpu_groups, new->cpu_groups, sizeof(old->cpu_groups));
+}
+
+static bool workloads_differ(const struct jd_config *old, const struct jd_config *new)
+{
+	return old->n_workloads != new->n_workloads ||
+	       memcmp(old->workloads, new->workloads, sizeof(old->workloads));
+}
+
+/*
+ * New groups: each starts from what the old group of its name counted (a
+ * group new by name, from what its CPUs counted since jitterd started),
+ * and adds what its CPUs count from now on.
+ */
+static int regroup(struct sched *s, const struct jd_config *old, const struct jd_config *new)
+{
+	struct group_count base[JD_MAX_CPU_GROUPS] = {};
+	int err = read_sched_cpu(s);
+
+	if (err)
+		return err;
+	for (int g = 0; g < n_groups(new); g++) {
+		int og;
+
+		for (og = 0; og < n_groups(old); og++)
+			if (!strcmp(group_name(old, og), group_name(new, g)))
+				break;
+		if (og < n_groups(old)) {
+			group_count(s, og, &base[g]);
+			continue;
+		}
+		for (int cpu = 0; cpu < s->nr_cpus; cpu++) {
+			if (!(cpu < CPU_SETSIZE &&
+			      (!new->n_cpu_groups || CPU_ISSET(cpu, &new->cpu_groups[g].cpus))))
+				continue;
+			hist_ns_merge(&base[g].runq, &s->percpu[cpu].runq);
+			base[g].outliers += s->percpu[cpu].runq_outliers;
+		}
+	}
+	memcpy(s->base, base, sizeof(base));
+	memcpy(s->snap, s->percpu, s->nr_cpus * sizeof(*s->snap));
+	map_cpus_to_groups(s, new);
+	return 0;
+}
+
+/* Slots whose name left the config and now serve a new one start at 0. */
+static int clear_workload_slots(struct sched *s, uint32_t slots)
+{
+	int fd = bpf_map__fd(s->skel->maps.workload_stats);
+
+	memset(s->wl_percpu, 0, s->nr_cpus * sizeof(*s->wl_percpu));
+	for (__u32 slot = 0; slot < JD_SLOTS; slot++)
+		if ((slots & (1u << slot)) && bpf_map_update_elem(fd, &slot, s->wl_percpu, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+static int sched_reconfigure(struct collector *c, const struct jd_config *old,
+			     const struct jd_config *new)
+{
+	struct sched *s = c->priv;
+	uint32_t reused;
+	int err;
+
+	s->skel->data->runq_threshold_ns =
+		((const struct sched_options *)collector_options(c, new))->runq_threshold_ns;
+	if (groups_differ(old, new) && (err = regroup(s, old, new)))
+		return err;
+	if (!workloads_differ(old, new))
+		return 0;
+	assign_workload_slots(s, new, &reused);
+	err = clear_workload_slots(s, reused);
+	if (err)
+		return err;
+	/* Every thread matched again: new members get their slot, old ones 0. */
+	s->assigned = 0;
+	workload_walk_all(new, assign_workload, s);
+	log_info("sched: workloads changed: %lu threads moved", s->assigned);
+	return 0;
 }
 
 COLLECTOR_SKELETON(sched)
@@ -432,6 +562,7 @@ const struct collector_ops sched_collector = {
 	.configure = sched_configure,
 	.loaded = sched_loaded,
 	.attached = sched_attached,
+	.reconfigure = sched_reconfigure,
 	.collect = sched_collect,
 	.finish = sched_finish,
 };

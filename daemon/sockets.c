@@ -20,11 +20,13 @@
 #include "hist.h"
 #include "log.h"
 #include "parse.h"
+#include "slots.h"
 #include "yamlwalk.h"
 #include "bpf/sockets.h"
 #include "sockets.skel.h"
 
 _Static_assert(JD_MAX_SOCKET_CLASSES <= JD_SOCK_MAX_CLASSES, "a class is a bit of a __u32");
+_Static_assert(JD_SOCK_MAX_CLASSES == JD_SLOTS, "a class's bit and stats key are its slot");
 
 /* What configure() builds and loaded() writes to into the class_ports and class_addresses maps. */
 struct match_maps {
@@ -42,6 +44,9 @@ struct sockets {
 	int n_classes;
 	char names[JD_MAX_SOCKET_CLASSES][JD_NAME_MAX];
 	enum jd_protocol protocols[JD_MAX_SOCKET_CLASSES];
+	/* A class's bit in the BPF masks and its key in class_stats: its slot. */
+	struct name_slots slots;
+	unsigned slot_of[JD_MAX_SOCKET_CLASSES];
 	uint64_t slot_ns; /* of the peak rings */
 	int nr_cpus;
 	struct jd_sock_class_cpu *percpu; /* lookup buffer: one value per possible CPU */
@@ -116,15 +121,15 @@ static void add_address(struct match_maps *mm, const char *s, uint32_t bit)
 	mm->addresses[i].mask |= bit;
 }
 
-/* The BPF side's view of the classes (see struct jd_sock_match). */
-static void build_match(const struct sockets_options *o, struct jd_sock_match *m,
-			struct match_maps *mm)
+/* The BPF side's view of the classes (see struct jd_sock_match), class i as bit slot_of[i]. */
+static void build_match(const struct sockets_options *o, const unsigned *slot_of,
+			struct jd_sock_match *m, struct match_maps *mm)
 {
 	memset(m, 0, sizeof(*m));
 	for (int i = 0; i < o->classes.n; i++) {
 		const struct jd_socket_class *sc = &o->classes.at[i];
 		int proto = sc->protocol == JD_PROTO_TCP ? JD_SOCK_TCP : JD_SOCK_UDP;
-		uint32_t bit = 1u << i;
+		uint32_t bit = 1u << slot_of[i];
 
 		list_ports(mm->port_masks, proto, JD_SOCK_LOCAL, sc->local_ports, sc->n_local_ports,
 			   bit);
@@ -177,10 +182,11 @@ static bool on_drop_event(struct collector *c, const void *event, json_t *obj)
 	const struct sockets *s = c->priv;
 	const struct jd_sock_drop_event *e = event;
 
-	if (e->class_id >= s->n_classes || e->reason >= JD_SOCK_DROP_REASONS ||
-	    e->protocol >= JD_SOCK_PROTOS)
+	const char *name = slots_name(&s->slots, e->class_id);
+
+	if (!name || e->reason >= JD_SOCK_DROP_REASONS || e->protocol >= JD_SOCK_PROTOS)
 		return false;
-	json_set_str(obj, "socket", s->names[e->class_id]);
+	json_set_str(obj, "socket", name);
 	json_set_str(obj, "reason", drop_reason_names[e->reason]);
 	json_set_str(obj, "protocol", proto_names[e->protocol]);
 	if (e->family == 4 || e->family == 6) {
@@ -215,9 +221,9 @@ static const struct probe_def sockets_probes[] = {
 static int set_tunables(struct sockets *s, const struct sockets_options *o, struct match_maps *mm)
 {
 	struct sockets_bpf *k = s->skel;
-	int kfree_args, err;
+	int kfree_args;
 
-	build_match(o, (struct jd_sock_match *)&k->rodata->match, mm);
+	build_match(o, s->slot_of, &k->bss->match, mm);
 	/* Whole slots cover the window: up to one slot more than asked. */
 	s->slot_ns =
 		(o->peak_window_ns + JD_SOCK_PEAK_WINDOW_SLOTS - 1) / JD_SOCK_PEAK_WINDOW_SLOTS;
@@ -231,12 +237,22 @@ static int set_tunables(struct sockets *s, const struct sockets_options *o, stru
 	if (kfree_args < 3)
 		log_warn("sockets: skb:kfree_skb gives no drop reason on this kernel (before "
 			 "5.17): drops are not counted");
-	/* A hash map cannot have 0 entries; an empty one is never looked up. */
-	err = bpf_map__set_max_entries(k->maps.class_addresses,
-				       mm->n_addresses ? mm->n_addresses : 1);
-	if (!err)
-		err = bpf_map__set_max_entries(k->maps.class_stats, s->n_classes);
-	return err;
+	/* A class names one address at most: room for a reload to add some. */
+	return bpf_map__set_max_entries(k->maps.class_addresses, JD_MAX_SOCKET_CLASSES);
+}
+
+/* The classes' names, protocols and slots, as collect() and the events use them. */
+static void take_classes(struct sockets *s, const struct sockets_options *o, uint32_t *reused)
+{
+	const char *names[JD_MAX_SOCKET_CLASSES];
+
+	s->n_classes = o->classes.n;
+	for (int i = 0; i < s->n_classes; i++) {
+		memcpy(s->names[i], o->classes.at[i].name, JD_NAME_MAX);
+		s->protocols[i] = o->classes.at[i].protocol;
+		names[i] = s->names[i];
+	}
+	slots_assign(&s->slots, names, (unsigned)s->n_classes, s->slot_of, reused);
 }
 
 static int sockets_configure(struct collector *c, const struct jd_config *cfg)
@@ -244,12 +260,10 @@ static int sockets_configure(struct collector *c, const struct jd_config *cfg)
 	const struct sockets_options *o = collector_options(c, cfg);
 	struct sockets *s = c->priv;
 
+	uint32_t reused;
+
 	s->skel = c->skel;
-	s->n_classes = o->classes.n;
-	for (int i = 0; i < s->n_classes; i++) {
-		memcpy(s->names[i], o->classes.at[i].name, JD_NAME_MAX);
-		s->protocols[i] = o->classes.at[i].protocol;
-	}
+	take_classes(s, o, &reused);
 	s->nr_cpus = c->nr_cpus;
 	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
 	s->mm.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*s->mm.port_masks));
@@ -349,7 +363,7 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			       "protocol's or socket's memory could not be charged).",
 			       METRIC_COUNTER, METRIC_UNIT_NONE);
 	for (int i = 0; i < s->n_classes; i++) {
-		__u32 key = i;
+		__u32 key = s->slot_of[i];
 		struct class_total t;
 		struct metric_hist h;
 		const char *name = s->names[i];
@@ -374,6 +388,100 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 	}
 }
 
+/* ---- reload ------------------------------------------------------------ */
+
+/* The slots are the ring's time unit: new ones would misread the rings' stamps. */
+static const char *sockets_restart_needed(const struct collector *c, const struct jd_config *old,
+					  const struct jd_config *new)
+{
+	const struct sockets_options *o = collector_options(c, old), *n = collector_options(c, new);
+
+	return o->peak_window_ns != n->peak_window_ns ? "peak_window cannot change live" : NULL;
+}
+
+/* Only the entries that differ from what old wrote (both tables are built
+ * from their configs: 1 MiB each, for the time of the reload). */
+static int rewrite_maps(struct sockets *s, const struct match_maps *was,
+			const struct match_maps *will)
+{
+	int ports = bpf_map__fd(s->skel->maps.class_ports);
+	int addresses = bpf_map__fd(s->skel->maps.class_addresses);
+
+	for (__u32 i = 0; i < JD_SOCK_PORT_INDEXES; i++)
+		if (was->port_masks[i] != will->port_masks[i] &&
+		    bpf_map_update_elem(ports, &i, &will->port_masks[i], BPF_ANY))
+			return -errno;
+	for (unsigned i = 0; i < was->n_addresses; i++) {
+		unsigned j;
+
+		for (j = 0; j < will->n_addresses; j++)
+			if (!memcmp(was->addresses[i].addr, will->addresses[j].addr, 16))
+				break;
+		if (j == will->n_addresses &&
+		    bpf_map_delete_elem(addresses, was->addresses[i].addr) && errno != ENOENT)
+			return -errno;
+	}
+	for (unsigned i = 0; i < will->n_addresses; i++)
+		if (bpf_map_update_elem(addresses, will->addresses[i].addr,
+					&will->addresses[i].mask, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/* Slots whose name left the config and now serve a new class start at 0. */
+static int clear_class_slots(struct sockets *s, uint32_t slots)
+{
+	int fd = bpf_map__fd(s->skel->maps.class_stats);
+
+	memset(s->percpu, 0, s->nr_cpus * sizeof(*s->percpu));
+	for (__u32 slot = 0; slot < JD_SLOTS; slot++)
+		if ((slots & (1u << slot)) && bpf_map_update_elem(fd, &slot, s->percpu, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/*
+ * New classes: the port and address tables rewritten where they differ,
+ * the match masks stored in one go. A packet in flight meanwhile may be
+ * matched by either config's tables.
+ */
+static int sockets_reconfigure(struct collector *c, const struct jd_config *old,
+			       const struct jd_config *new)
+{
+	const struct sockets_options *o = collector_options(c, old), *n = collector_options(c, new);
+	struct sockets *s = c->priv;
+	struct match_maps was = {}, will = {};
+	unsigned old_slot_of[JD_MAX_SOCKET_CLASSES];
+	struct jd_sock_match match;
+	uint32_t reused;
+	int err = -ENOMEM;
+
+	if (!memcmp(&o->classes, &n->classes, sizeof(o->classes)))
+		return 0;
+	memcpy(old_slot_of, s->slot_of, sizeof(old_slot_of));
+	was.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*was.port_masks));
+	will.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*will.port_masks));
+	if (!was.port_masks || !will.port_masks)
+		goto out;
+	build_match(o, old_slot_of, &match, &was);
+	take_classes(s, n, &reused);
+	build_match(n, s->slot_of, &match, &will);
+	err = clear_class_slots(s, reused);
+	if (!err)
+		err = rewrite_maps(s, &was, &will);
+	if (err) { /* back to old's tables, as far as they were changed */
+		take_classes(s, o, &reused);
+		rewrite_maps(s, &will, &was);
+		goto out;
+	}
+	s->skel->bss->match = match;
+	log_info("sockets: %d socket classes", s->n_classes);
+out:
+	free(was.port_masks);
+	free(will.port_masks);
+	return err;
+}
+
 COLLECTOR_SKELETON(sockets)
 
 const struct collector_ops sockets_collector = {
@@ -388,6 +496,8 @@ const struct collector_ops sockets_collector = {
 	.idle = sockets_idle,
 	.configure = sockets_configure,
 	.loaded = sockets_loaded,
+	.restart_needed = sockets_restart_needed,
+	.reconfigure = sockets_reconfigure,
 	.collect = sockets_collect,
 	.finish = sockets_finish,
 };

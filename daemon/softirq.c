@@ -84,7 +84,19 @@ static int softirq_configure(struct collector *c, const struct jd_config *cfg)
 	s->percpu = calloc(c->nr_cpus, sizeof(*s->percpu));
 	if (!s->percpu)
 		return -ENOMEM;
-	skel->rodata->softirq_threshold_ns = o->duration_threshold_ns;
+	skel->data->softirq_threshold_ns = o->duration_threshold_ns;
+	return 0;
+}
+
+/* The threshold is a global the programs read (mapped: a plain store). */
+static int softirq_reconfigure(struct collector *c, const struct jd_config *old,
+			       const struct jd_config *new)
+{
+	const struct softirq_options *o = collector_options(c, new);
+	struct softirq_bpf *skel = c->skel;
+
+	(void)old;
+	skel->data->softirq_threshold_ns = o->duration_threshold_ns;
 	return 0;
 }
 
@@ -194,6 +206,7 @@ const struct collector_ops softirq_collector = {
 	.n_events = ARRAY_SIZE(softirq_events),
 	.event_keys = softirq_event_keys,
 	.configure = softirq_configure,
+	.reconfigure = softirq_reconfigure,
 	.collect = softirq_collect,
 	.finish = softirq_finish,
 };
