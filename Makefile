@@ -21,7 +21,7 @@ REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS    := libbpf yaml-0.1 libmicrohttpd jansson libsystemd
+PKGS    := libbpf yaml-0.1 libmicrohttpd jansson libsystemd libcap
 CFLAGS  ?= -O2 -g
 # snprintf truncation of log messages is intended, so that warning is off.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE \
@@ -132,9 +132,12 @@ bench: deps all $(BENCH_TOOLS)
 vmtest: deps all
 	$(Q)scripts/vmtest.sh all
 
+# Everything systemd/jitterd.service names (ExecStart, its config,
+# Documentation=) is put in place here; the unit names PREFIX=/usr/local.
 install: all
 	install -D -m 0755 $(BUILD)/jitterd $(DESTDIR)$(PREFIX)/sbin/jitterd
 	install -D -m 0644 config/jitterd.yaml $(DESTDIR)/etc/jitterd/jitterd.yaml
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/jitterd/README.md
 	install -D -m 0644 systemd/jitterd.service $(DESTDIR)/etc/systemd/system/jitterd.service
 
 format-check:

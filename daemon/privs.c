@@ -3,9 +3,11 @@
 
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <grp.h>
 #include <pwd.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -44,6 +46,36 @@ static int become(uid_t uid, gid_t gid)
 	return 0;
 }
 
+/* Every capability, ambient ones too: what is left of a non-root user. */
+static int drop_capabilities(void)
+{
+	cap_t none = cap_init();
+	int err = 0;
+
+	if (!none)
+		return -errno;
+	if (cap_reset_ambient() || cap_set_proc(none))
+		err = -errno;
+	cap_free(none);
+	return err;
+}
+
+/* uid 0 becomes uid; another user loses its capabilities. */
+static int unprivileged(uid_t uid, gid_t gid)
+{
+	return geteuid() == 0 ? become(uid, gid) : drop_capabilities();
+}
+
+static bool has_capabilities(void)
+{
+	cap_t caps = cap_get_proc(), none = cap_init();
+	bool some = caps && none && cap_compare(caps, none) != 0;
+
+	cap_free(caps);
+	cap_free(none);
+	return some;
+}
+
 /* Ask a child that has dropped privileges to read a map we created. */
 static int map_reads_allowed_unprivileged(uid_t uid, gid_t gid)
 {
@@ -56,7 +88,7 @@ static int map_reads_allowed_unprivileged(uid_t uid, gid_t gid)
 	if (pid == 0) {
 		__u32 key = 0, value;
 
-		_exit(become(uid, gid) || bpf_map_lookup_elem(fd, &key, &value) ? 1 : 0);
+		_exit(unprivileged(uid, gid) || bpf_map_lookup_elem(fd, &key, &value) ? 1 : 0);
 	}
 	close(fd);
 	if (pid < 0 || waitpid(pid, &status, 0) != pid)
@@ -70,18 +102,21 @@ int privs_drop(void)
 	gid_t gid;
 	int err;
 
-	if (geteuid() != 0)
+	/* Not root (systemd's DynamicUser= with AmbientCapabilities=): drop those. */
+	if (geteuid() != 0 && !has_capabilities())
 		return 1;
 	unprivileged_ids(&uid, &gid);
 	if (!map_reads_allowed_unprivileged(uid, gid)) {
 		log_info("this kernel needs CAP_BPF to read BPF maps; keeping privileges");
 		return 1;
 	}
-	err = become(uid, gid);
+	if (geteuid() != 0)
+		uid = geteuid();
+	err = unprivileged(uid, gid);
 	if (err) {
 		log_warn("dropping privileges: %s; keeping them", strerror(-err));
 		return 1;
 	}
-	log_info("dropped privileges: running as uid %u", (unsigned)uid);
+	log_info("dropped privileges: running as uid %u without capabilities", (unsigned)uid);
 	return 0;
 }
