@@ -188,9 +188,10 @@ static int reload_listen(const struct jd_config *old, const struct jd_config *ne
 		return 0;
 	next = listen_http(new);
 	if (!next)
-		return -EADDRNOTAVAIL; /* listen_http() said why */
+		return -EADDRNOTAVAIL; /* http_init() said why */
 	err = loop_set_http(next);
 	if (err) {
+		log_err("listen: watching the new server: %s", strerror(-err));
 		http_finish(next);
 		return err;
 	}
@@ -210,7 +211,13 @@ static int reload_pin(const struct jd_config *old, const struct jd_config *new)
 		return pin_daemon(new) ? -EINVAL : 0;
 	/* Unpinned: every CPU the machine has (the kernel keeps only those online). */
 	memset(&all, 0xff, sizeof(all));
-	return sched_setaffinity(0, sizeof(all), &all) ? -errno : 0;
+	if (sched_setaffinity(0, sizeof(all), &all)) {
+		int err = -errno;
+
+		log_err("daemon.cpus: cannot unpin jitterd: %s", strerror(-err));
+		return err;
+	}
+	return 0;
 }
 
 static int reload_events(const struct jd_config *old, const struct jd_config *new)
@@ -221,6 +228,8 @@ static int reload_events(const struct jd_config *old, const struct jd_config *ne
 		err = loop_set_drain_interval(new->events.drain_interval_ns);
 	if (!err && old->events.log_size != new->events.log_size)
 		err = events_set_log_size(new->events.log_size);
+	if (err)
+		log_err("events: %s", strerror(-err));
 	return err;
 }
 
@@ -291,7 +300,10 @@ int main(int argc, char **argv)
 	server = listen_http(&cfg);
 	if (!server)
 		goto out_collectors;
-	privs_drop();
+	if (privs_drop() == 0 && opts.config_path && access(opts.config_path, R_OK))
+		log_warn("%s: %s now that privileges are dropped: a reload (SIGHUP) cannot "
+			 "read it; make it readable by uid %u",
+			 opts.config_path, strerror(errno), (unsigned)geteuid());
 	if (notify_watchdog())
 		goto out_http;
 	loop_on_sighup(reload, NULL);

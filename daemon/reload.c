@@ -65,7 +65,8 @@ static int run_steps(const struct jd_config *old, const struct jd_config *new,
 	}
 	if (!err)
 		return 0;
-	log_err("reload: %s: %s; the old config stays in force", steps[i].name, strerror(-err));
+	/* The step said why. */
+	log_err("reload: applying %s failed; the old config stays in force", steps[i].name);
 	while (i-- > 0)
 		if (steps[i].apply(new, old))
 			log_err("reload: %s: cannot put the old config back", steps[i].name);

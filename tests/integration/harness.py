@@ -111,16 +111,22 @@ def need_attach(probe, attach, config=None):
 
 
 class Daemon:
-    """The real jitterd on a loopback port chosen by the kernel."""
+    """The real jitterd on a loopback port chosen by the kernel.
+    listen=None leaves the address to the config; prefix runs jitterd
+    through a wrapper (setpriv, sh); config_path is where its config is
+    (rewrite it and reload())."""
 
-    def __init__(self, config=None, env=None, args=()):
+    def __init__(self, config=None, env=None, args=(), listen="127.0.0.1:0", prefix=()):
         self.tmp = tempfile.TemporaryDirectory(prefix="jitterd-it-")
-        cmd = [JITTERD, "--listen", "127.0.0.1:0", *args]
+        # jitterd re-reads its config on SIGHUP as nobody, as it would
+        # /etc/jitterd/jitterd.yaml (0644 in a 0755 directory).
+        os.chmod(self.tmp.name, 0o755)
+        cmd = [*prefix, JITTERD, *(["--listen", listen] if listen else []), *args]
+        self.config_path = os.path.join(self.tmp.name, "jitterd.yaml")
         if config is not None:
-            path = os.path.join(self.tmp.name, "jitterd.yaml")
-            with open(path, "w") as f:
+            with open(self.config_path, "w") as f:
                 f.write(config)
-            cmd += ["--config", path]
+            cmd += ["--config", self.config_path]
         self.log_path = os.path.join(self.tmp.name, "jitterd.log")
         self.log = open(self.log_path, "w+")
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT,
@@ -141,6 +147,24 @@ class Daemon:
     def output(self):
         with open(self.log_path) as f:
             return f.read()
+
+    def reload(self, config, timeout=20.0):
+        """Write config, SIGHUP, and wait until the daemon has read it
+        (its log says applied, not valid or needs a restart); the new log
+        lines."""
+        done = re.compile(r"reload: (.* applied|.* is not valid|needs a restart|.*stays in force)")
+        seen = len(self.output())
+        with open(self.config_path, "w") as f:
+            f.write(config)
+        self.proc.send_signal(signal.SIGHUP)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            new = self.output()[seen:]
+            if done.search(new):
+                return new
+            assert self.proc.poll() is None, "jitterd exited on SIGHUP:\n" + self.output()
+            time.sleep(0.05)
+        raise AssertionError("jitterd did not finish the reload:\n" + self.output())
 
     def url(self, path="/metrics"):
         return "http://127.0.0.1:%d%s" % (self.port, path)
