@@ -185,8 +185,19 @@ def test_systemd_unit_verifies_once_installed():
     with tempfile.TemporaryDirectory() as root:
         subprocess.run(["make", "-s", "-C", ROOT, "install", "DESTDIR=" + root],
                        check=True, capture_output=True)
-        # verify resolves the unit's dependencies and ExecStart inside --root.
+        # verify resolves the unit's dependencies and Exec*= inside --root
+        # (ExecReload= runs /bin/kill: the host's, in a merged-/usr tree).
         shutil.copytree("/usr/lib/systemd", os.path.join(root, "usr/lib/systemd"), symlinks=True)
+        os.makedirs(os.path.join(root, "usr/bin"), exist_ok=True)
+        shutil.copy2(os.path.realpath("/bin/kill"), os.path.join(root, "usr/bin/kill"))
+        os.symlink("usr/bin", os.path.join(root, "bin"))
         r = subprocess.run(["systemd-analyze", "verify", "--root=" + root, "jitterd.service"],
                            capture_output=True, text=True)
         assert r.returncode == 0 and not r.stderr.strip(), r.stderr
+        # Everything the unit names is installed: its binary, config and docs.
+        with open(os.path.join(root, "etc/systemd/system/jitterd.service")) as f:
+            unit = f.read()
+        named = re.findall(r"(?:file://|--config |^ExecStart=)(/\S+)", unit, re.M)
+        assert len(set(named)) >= 3, named
+        for path in named:
+            assert os.path.isfile(os.path.join(root, path.lstrip("/"))), path
