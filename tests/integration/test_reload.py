@@ -1,6 +1,7 @@
 """A live reload (SIGHUP): what a good file changes, what a bad one does not,
 and that no counter goes back either way. The daemon has dropped root
 before any of these reloads (it reloads as nobody)."""
+import json
 import os
 import random
 import re
@@ -246,4 +247,26 @@ def test_reload_moves_to_a_new_listen_address():
         assert "the old config stays in force" in out, out
         assert d.get("/healthz")[0] == 200
         assert gauge(d, "jitterd_config_last_reload_successful") == 0
+        assert d.stop() == 0
+
+
+def test_reload_applies_the_event_log_size_and_daemon_cpus():
+    """events.log_size shrunk keeps the newest events; daemon.cpus re-pins."""
+    cpus = sorted(os.sched_getaffinity(0))
+    events = "events:\n  runqueue_latency_threshold: 1ns\n  log_size: %d\n"
+    with Daemon(config=events % 1000) as d:
+        harness.pipe_pingpong(harness.load(2000))
+        time.sleep(0.3)  # drained every 100 ms
+        status, _, body = d.get("/events")
+        assert status == 200 and len(body.splitlines()) > 10, body[:500]
+        newest_before = json.loads(body.splitlines()[-1])["time"]
+        assert "applied" in d.reload(events % 3 + "daemon:\n  cpus: \"%d\"\n" % cpus[-1])
+        status, _, body = d.get("/events")
+        lines = body.splitlines()
+        assert 1 <= len(lines) <= 3, lines
+        # The newest were kept: none older than the newest seen before (RFC 3339 UTC sorts).
+        assert all(json.loads(line)["time"] >= newest_before for line in lines), (newest_before, lines)
+        with open("/proc/%d/status" % d.proc.pid) as f:
+            allowed = re.search(r"^Cpus_allowed_list:\s+(\S+)", f.read(), re.M).group(1)
+        assert allowed == str(cpus[-1]), allowed
         assert d.stop() == 0
