@@ -8,8 +8,8 @@ pkgs="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev li
 libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev"
 # test: unit tests (Check), integration (python3 and pytest, promtool, a real Prometheus,
 # iproute2 for ss and tc, util-linux for unshare, procps, curl), unit-file
-# checks (systemd), benchmarks (perf, iperf3)
-pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3"
+# checks (systemd), benchmarks (perf, iperf3; stress-ng for scripts/soak.sh)
+pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3 stress-ng"
 # lint: static analysis (make lint)
 pkgs="$pkgs cppcheck"
 # vmtest: qemu boots Debian's kernels (TCG) with a busybox initramfs (cpio)
