@@ -43,8 +43,8 @@ struct sched {
 	int *cpu_group; /* per possible CPU: index of its group, -1 for none */
 	/*
 	 * A group's counts are base + what its CPUs counted since the last
-	 * change of cpu_groups (since (snap): so a reload that moves a CPU
-	 * makes no group's counter go back.
+	 * change of cpu_groups (their counts then are snap), so that a reload
+	 * that moves a CPU makes no group's counter go back.
 	 */
 	struct group_count {
 		struct jd_hist_ns runq;
@@ -444,11 +444,13 @@ static int read_sched_cpu(struct sched *s)
 {
 	__u32 zero = 0;
 
+	int err = 0;
+
 	if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.sched_cpu), &zero, s->percpu)) {
-		log_warn("sched: reading sched_cpu: %s", strerror(errno));
-		return -errno;
+		err = -errno;
+		log_warn("sched: reading sched_cpu: %s", strerror(-err));
 	}
-	return 0;
+	return err;
 }
 
 static void sched_collect(struct collector *c, struct metrics *m)
