@@ -514,18 +514,6 @@ static int regroup(struct sched *s, const struct jd_config *old, const struct jd
 	return 0;
 }
 
-/* Slots whose name left the config and now serve a new one start at 0. */
-static int clear_workload_slots(struct sched *s, uint32_t slots)
-{
-	int fd = bpf_map__fd(s->skel->maps.workload_stats);
-
-	memset(s->wl_percpu, 0, s->nr_cpus * sizeof(*s->wl_percpu));
-	for (__u32 slot = 0; slot < JD_SLOTS; slot++)
-		if ((slots & (1u << slot)) && bpf_map_update_elem(fd, &slot, s->wl_percpu, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
 static int sched_reconfigure(struct collector *c, const struct jd_config *old,
 			     const struct jd_config *new)
 {
@@ -540,7 +528,9 @@ static int sched_reconfigure(struct collector *c, const struct jd_config *old,
 	if (!workloads_differ(old, new))
 		return 0;
 	assign_workload_slots(s, new, &reused);
-	err = clear_workload_slots(s, reused);
+	/* Slots whose name left the config and now serve a new one start at 0. */
+	memset(s->wl_percpu, 0, s->nr_cpus * sizeof(*s->wl_percpu));
+	err = slots_clear_map(bpf_map__fd(s->skel->maps.workload_stats), reused, s->wl_percpu);
 	if (err)
 		return err;
 	/* Every thread matched again: new members get their slot, old ones 0. */

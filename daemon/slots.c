@@ -2,6 +2,8 @@
 #include "slots.h"
 
 #include <stdio.h>
+#include <bpf/bpf.h>
+#include <errno.h>
 #include <string.h>
 
 static int slot_named(const struct name_slots *s, const char *name)
@@ -61,4 +63,12 @@ void slots_assign(struct name_slots *s, const char *const *names, unsigned n, un
 const char *slots_name(const struct name_slots *s, unsigned slot)
 {
 	return slot < JD_SLOTS && (s->current & (1u << slot)) ? s->name[slot] : NULL;
+}
+
+int slots_clear_map(int map_fd, uint32_t slots, const void *zeroes)
+{
+	for (__u32 slot = 0; slot < JD_SLOTS; slot++)
+		if ((slots & (1u << slot)) && bpf_map_update_elem(map_fd, &slot, zeroes, BPF_ANY))
+			return -errno;
+	return 0;
 }

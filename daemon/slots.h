@@ -33,5 +33,8 @@ void slots_assign(struct name_slots *s, const char *const *names, unsigned n, un
 		  uint32_t *reused);
 /* The name in slot, or NULL when no current item has it. */
 const char *slots_name(const struct name_slots *s, unsigned slot);
+/* Zero the entries of a (per-CPU) array map keyed by slot for the slots in
+ * the mask; zeroes is a zeroed value (all CPUs'). 0 or -errno. */
+int slots_clear_map(int map_fd, uint32_t slots, const void *zeroes);
 
 #endif

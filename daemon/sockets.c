@@ -428,18 +428,6 @@ static int rewrite_maps(struct sockets *s, const struct match_maps *was,
 	return 0;
 }
 
-/* Slots whose name left the config and now serve a new class start at 0. */
-static int clear_class_slots(struct sockets *s, uint32_t slots)
-{
-	int fd = bpf_map__fd(s->skel->maps.class_stats);
-
-	memset(s->percpu, 0, s->nr_cpus * sizeof(*s->percpu));
-	for (__u32 slot = 0; slot < JD_SLOTS; slot++)
-		if ((slots & (1u << slot)) && bpf_map_update_elem(fd, &slot, s->percpu, BPF_ANY))
-			return -errno;
-	return 0;
-}
-
 /*
  * New classes: the port and address tables rewritten where they differ,
  * the match masks stored in one go. A packet in flight meanwhile may be
@@ -466,7 +454,9 @@ static int sockets_reconfigure(struct collector *c, const struct jd_config *old,
 	build_match(o, old_slot_of, &match, &was);
 	take_classes(s, n, &reused);
 	build_match(n, s->slot_of, &match, &will);
-	err = clear_class_slots(s, reused);
+	/* Slots whose name left the config and now serve a new class start at 0. */
+	memset(s->percpu, 0, s->nr_cpus * sizeof(*s->percpu));
+	err = slots_clear_map(bpf_map__fd(s->skel->maps.class_stats), reused, s->percpu);
 	if (!err)
 		err = rewrite_maps(s, &was, &will);
 	if (err) { /* back to old's tables, as far as they were changed */

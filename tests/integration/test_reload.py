@@ -42,6 +42,12 @@ def gauge(d, name):
     return total(d.scrape(), name)
 
 
+def waits_and_outliers(s0, s1):
+    """Run-queue waits and outliers counted between two scrapes."""
+    return tuple(total(s1, name) - total(s0, name) for name in (
+        "jitterd_runqueue_latency_seconds_count", "jitterd_runqueue_latency_outliers_total"))
+
+
 def status_voluntary(pids):
     """voluntary_ctxt_switches summed over every thread of pids."""
     n = 0
@@ -108,10 +114,7 @@ def test_reload_applies_a_new_outlier_threshold_and_cpu_groups():
             assert total(s2, name, cpu_group="a") >= total(s1, name, cpu_group="a"), name
         harness.pipe_pingpong(harness.load(2000))
         s3 = d.scrape()
-        waits = total(s3, "jitterd_runqueue_latency_seconds_count") - \
-            total(s2, "jitterd_runqueue_latency_seconds_count")
-        outliers = total(s3, "jitterd_runqueue_latency_outliers_total") - \
-            total(s2, "jitterd_runqueue_latency_outliers_total")
+        waits, outliers = waits_and_outliers(s2, s3)
         assert waits > 1000 and outliers == waits, (waits, outliers)
         assert d.stop() == 0
 
@@ -169,6 +172,7 @@ def test_reload_changes_a_socket_class():
         assert d.stop() == 0
 
 
+@harness.host_only("the same on every kernel (config, HTTP, the event log): no need to repeat it in each vmtest guest")
 def test_bad_reload_keeps_the_old_config_and_every_counter():
     config = "workloads:\n  - { name: w, comm: \"jdnothing*\" }\n"
     with Daemon(config=config) as d:
@@ -198,6 +202,7 @@ def test_bad_reload_keeps_the_old_config_and_every_counter():
         assert d.stop() == 0
 
 
+@harness.host_only("the same on every kernel (config, HTTP, the event log): no need to repeat it in each vmtest guest")
 def test_switching_a_collector_off_needs_a_restart_and_it_keeps_running():
     with Daemon(config="collectors:\n  softirq: { enabled: true }\n") as d:
         s0 = d.scrape()
@@ -213,10 +218,7 @@ def test_switching_a_collector_off_needs_a_restart_and_it_keeps_running():
         # Nothing of that file applied: not its threshold either.
         harness.pipe_pingpong(harness.load(1000))
         s2 = d.scrape()
-        waits = total(s2, "jitterd_runqueue_latency_seconds_count") - \
-            total(s1, "jitterd_runqueue_latency_seconds_count")
-        outliers = total(s2, "jitterd_runqueue_latency_outliers_total") - \
-            total(s1, "jitterd_runqueue_latency_outliers_total")
+        waits, outliers = waits_and_outliers(s1, s2)
         assert outliers < waits, (outliers, waits)
         assert "applied" in d.reload("")
         assert gauge(d, "jitterd_config_restart_required") == 0
@@ -231,6 +233,7 @@ def refused(port):
     return False
 
 
+@harness.host_only("the same on every kernel (config, HTTP, the event log): no need to repeat it in each vmtest guest")
 def test_reload_moves_to_a_new_listen_address():
     """The new address serves, the old one is closed. After the privilege
     drop a port below 1024 cannot be bound: that reload fails and the old
@@ -250,6 +253,7 @@ def test_reload_moves_to_a_new_listen_address():
         assert d.stop() == 0
 
 
+@harness.host_only("the same on every kernel (config, HTTP, the event log): no need to repeat it in each vmtest guest")
 def test_reload_applies_the_event_log_size_and_daemon_cpus():
     """events.log_size shrunk keeps the newest events; daemon.cpus re-pins."""
     cpus = sorted(os.sched_getaffinity(0))

@@ -56,6 +56,7 @@ class NotifySocket:
         self.tmp.cleanup()
 
 
+@harness.host_only("the same on every kernel (libsystemd's protocol): no need to repeat it in each vmtest guest")
 def test_notify_ready_watchdog_reload_and_stopping():
     """READY=1 with a STATUS naming the probes once it serves; WATCHDOG=1
     at half of WATCHDOG_USEC; RELOADING=1 then READY=1 around a SIGHUP;
