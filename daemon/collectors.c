@@ -217,6 +217,8 @@ static const char *restart_reason(const struct collector *c, const struct jd_con
 	const struct collector_ops *ops = c->ops;
 	bool was = collector_wanted(c, old), will = collector_wanted(c, new);
 
+	if (was && !will && !c->running) /* it failed to start: nothing to stop */
+		return NULL;
 	if (was != will) {
 		snprintf(buf, size, "collector %s would be switched %s", ops->name,
 			 will ? "on" : "off");
