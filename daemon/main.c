@@ -245,14 +245,22 @@ static const struct reload_step reload_steps[] = {
 	{ "events", reload_events },
 };
 
+/* SIGHUP: RELOADING=1, the reload, READY=1 with what came of it. */
 static void reload(void *arg)
 {
+	const char *note = "config reloaded";
+	int err;
+
 	(void)arg;
 	log_info("SIGHUP: reloading %s", opts.config_path ? opts.config_path : "the defaults");
 	notify_reloading();
-	reload_config(&cfg, opts.config_path, command_line_over_file, reload_steps,
-		      ARRAY_SIZE(reload_steps));
-	notify_ready(http_port(server));
+	err = reload_config(&cfg, opts.config_path, command_line_over_file, reload_steps,
+			    ARRAY_SIZE(reload_steps));
+	if (err == -EBUSY)
+		note = "config NOT reloaded: it needs a restart";
+	else if (err)
+		note = "config NOT reloaded: see the log";
+	notify_ready(http_port(server), note);
 }
 
 /* Load every enabled collector without attaching, report, unload. */
@@ -307,7 +315,7 @@ int main(int argc, char **argv)
 	if (notify_watchdog())
 		goto out_http;
 	loop_on_sighup(reload, NULL);
-	notify_ready(http_port(server));
+	notify_ready(http_port(server), NULL);
 
 	status = loop_run(server, &cfg) ? 1 : 0;
 

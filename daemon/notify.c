@@ -25,10 +25,10 @@ static void send_state(const char *state)
 		log_warn("sd_notify: %s", strerror(-r));
 }
 
-void notify_ready(unsigned port)
+void notify_ready(unsigned port, const char *note)
 {
 	unsigned attached = 0, failed = 0;
-	char state[192];
+	char state[256];
 
 	for (unsigned i = 0; i < n_collectors; i++)
 		for (unsigned j = 0; collectors[i].running && j < collectors[i].n_probes; j++) {
@@ -38,8 +38,8 @@ void notify_ready(unsigned port)
 				failed++;
 		}
 	snprintf(state, sizeof(state),
-		 "READY=1\nSTATUS=%u probes attached, %u failed; serving /metrics on port %u",
-		 attached, failed, port);
+		 "READY=1\nSTATUS=%u probes attached, %u failed; serving /metrics on port %u%s%s",
+		 attached, failed, port, note ? "; " : "", note ? note : "");
 	send_state(state);
 }
 

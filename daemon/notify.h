@@ -14,8 +14,9 @@
 #ifndef JD_NOTIFY_H
 #define JD_NOTIFY_H
 
-/* STATUS= text: probes attached and failed, and where it serves. */
-void notify_ready(unsigned port);
+/* STATUS= text: probes attached and failed, where it serves, and note
+ * (what the last reload did) unless NULL. */
+void notify_ready(unsigned port, const char *note);
 void notify_reloading(void);
 void notify_stopping(void);
 /* Registers the watchdog job when the manager asked for one (before

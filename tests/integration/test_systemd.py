@@ -85,7 +85,8 @@ def test_notify_ready_watchdog_reload_and_stopping():
             d.reload("")
             t_rel, rel = n.wait_for("RELOADING", "1", after=t_hup)
             assert "MONOTONIC_USEC" in rel, rel
-            n.wait_for("READY", "1", after=t_rel)
+            _, again = n.wait_for("READY", "1", after=t_rel)
+            assert again.get("STATUS", "").endswith("; config reloaded"), again
             t_term = time.monotonic()
             assert d.stop() == 0
             n.wait_for("STOPPING", "1", timeout=1, after=t_term)
