@@ -57,6 +57,8 @@ static int drop_capabilities(void)
 	if (cap_reset_ambient() || cap_set_proc(none))
 		err = -errno;
 	cap_free(none);
+	if (!err) /* as become() leaves a process that was root */
+		prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	return err;
 }
 

@@ -148,7 +148,12 @@ def rss_fds(pid):
     """RSS, and open fds: (sockets, the others)."""
     with open("/proc/%d/status" % pid) as f:
         rss = int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1)) * 1024
-    fds = [os.readlink("/proc/%d/fd/%s" % (pid, fd)) for fd in os.listdir("/proc/%d/fd" % pid)]
+    fds = []
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            fds.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+        except FileNotFoundError:  # closed meanwhile (a scraper's connection)
+            pass
     sockets = sum(target.startswith("socket:") for target in fds)
     return rss, (sockets, len(fds) - sockets)
 

@@ -11,7 +11,7 @@ import tempfile
 import time
 
 import harness
-from harness import Daemon, ROOT
+from harness import Daemon, ROOT, total
 
 # These tests check the daemon's contract, not any probe's numbers (see conftest.py).
 PROBES = ()
@@ -149,6 +149,7 @@ def test_the_units_capabilities_are_enough():
         probes = harness.select(s, "jitterd_probe_attached")
         assert probes and all(v == 1 for v in probes.values()), probes
         assert {dict(k[1])["probe"] for k in probes} >= {"sched_switch", "softirq_entry", "kfree_skb"}
+        assert total(s, "process_open_fds") > 0  # /proc/self still its own
         assert "applied" in d.reload(config.replace("30001", "30002"))
         assert d.stop() == 0
 
