@@ -115,7 +115,9 @@ def test_reload_applies_a_new_outlier_threshold_and_cpu_groups():
         harness.pipe_pingpong(harness.load(2000))
         s3 = d.scrape()
         waits, outliers = waits_and_outliers(s2, s3)
-        assert waits > 1000 and outliers == waits, (waits, outliers)
+        # A scrape may catch a program between its two increments on
+        # another CPU: a few apart at most (with 10 s, none would be).
+        assert waits > 1000 and abs(outliers - waits) <= 4, (waits, outliers)
         assert d.stop() == 0
 
 
