@@ -5,9 +5,38 @@
 
 #include "collector.h"
 #include "events.h"
+#include "negotiate.h"
 #include "self.h"
 
 static struct metrics *registry; /* reused scrape after scrape */
+
+/*
+ * What /metrics can be, first choice first: the text format unless the
+ * scraper rates OpenMetrics higher (Prometheus asks for OpenMetrics 1.0.0
+ * at q=1, 0.0.1 at 0.75, text at 0.5). Both OpenMetrics versions are
+ * written the same way.
+ */
+static const struct media_offer metrics_offers[] = {
+	{ "text/plain", "0.0.4" },
+	{ "application/openmetrics-text", "1.0.0" },
+	{ "application/openmetrics-text", "0.0.1" },
+};
+static const char *const metrics_types[] = {
+	"text/plain; version=0.0.4; charset=utf-8",
+	"application/openmetrics-text; version=1.0.0; charset=utf-8",
+	"application/openmetrics-text; version=0.0.1; charset=utf-8",
+};
+static enum metrics_format metrics_format; /* chosen by negotiate_metrics for this request */
+
+static const char *negotiate_metrics(void *ctx, const char *accept)
+{
+	unsigned i = negotiate_media(accept, metrics_offers,
+				     sizeof(metrics_offers) / sizeof(metrics_offers[0]));
+
+	(void)ctx;
+	metrics_format = i ? METRICS_OPENMETRICS : METRICS_TEXT;
+	return metrics_types[i];
+}
 
 static uint64_t now_ns(void)
 {
@@ -33,7 +62,7 @@ static int render_metrics(void *ctx, struct buf *out)
 				  "the metrics (before encoding).",
 				  METRIC_GAUGE, METRIC_UNIT_SECONDS),
 		   now_ns() - start, LABELS_END);
-	return metrics_encode(registry, out) ? -1 : 0;
+	return metrics_encode_as(registry, out, metrics_format) ? -1 : 0;
 }
 
 static int render_landing(void *ctx, struct buf *out)
@@ -58,10 +87,17 @@ static int render_healthz(void *ctx, struct buf *out)
 }
 
 const struct http_route pages[] = {
-	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", render_metrics, NULL },
-	{ "/", "text/html; charset=utf-8", render_landing, NULL },
-	{ "/healthz", "text/plain; charset=utf-8", render_healthz, NULL },
-	{ "/events", "application/x-ndjson; charset=utf-8", events_render, NULL },
+	{ .path = "/metrics",
+	  .content_type = "text/plain; version=0.0.4; charset=utf-8",
+	  .render = render_metrics,
+	  .negotiate = negotiate_metrics },
+	{ .path = "/", .content_type = "text/html; charset=utf-8", .render = render_landing },
+	{ .path = "/healthz",
+	  .content_type = "text/plain; charset=utf-8",
+	  .render = render_healthz },
+	{ .path = "/events",
+	  .content_type = "application/x-ndjson; charset=utf-8",
+	  .render = events_render },
 };
 const unsigned n_pages = sizeof(pages) / sizeof(pages[0]);
 
