@@ -337,6 +337,24 @@ static void collect_context_switches(struct sched *s, struct metrics *m)
 	}
 }
 
+/* Which group each CPU is in: what joins the per-CPU metrics to a group in PromQL. */
+static void collect_cpu_group_info(struct sched *s, struct metrics *m)
+{
+	struct metric_family *f;
+	char cpu[16];
+
+	f = metrics_family(m, "jitterd_cpu_group_info",
+			   "Always 1: the CPU group (cpu_groups of the config) of each CPU.",
+			   METRIC_GAUGE, METRIC_UNIT_NONE);
+	for (int i = 0; i < s->nr_cpus; i++) {
+		if (s->cpu_group[i] < 0)
+			continue;
+		snprintf(cpu, sizeof(cpu), "%d", i);
+		metric_u64(f, 1, "cpu", cpu, "cpu_group", group_name(s->cfg, s->cpu_group[i]),
+			   LABELS_END);
+	}
+}
+
 static void collect_cpu_groups(struct sched *s, struct metrics *m)
 {
 	struct metric_family *hist, *outliers;
@@ -350,6 +368,7 @@ static void collect_cpu_groups(struct sched *s, struct metrics *m)
 				  "by CPU group (each is also an event at /events unless the ring "
 				  "was full).",
 				  METRIC_COUNTER, METRIC_UNIT_NONE);
+	collect_cpu_group_info(s, m);
 	for (int g = 0; g < n_groups(s->cfg); g++) {
 		struct jd_hist_ns h = {};
 		struct metric_hist mh;
