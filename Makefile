@@ -71,6 +71,9 @@ $(BUILD)/daemon/%.o: daemon/%.c | $(SKELS) $(BUILD)/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
+# The live view's page is built into view.o (.incbin), which -MMD cannot see.
+$(BUILD)/daemon/view.o: daemon/view.html
+
 # VERSION and the git revision reach only the files that print them; the
 # stamp changes when either does, so a new commit rebuilds these alone.
 VERSIONED_OBJS := $(BUILD)/daemon/main.o $(BUILD)/daemon/pages.o $(BUILD)/daemon/self.o

@@ -7,6 +7,7 @@
 #include "events.h"
 #include "negotiate.h"
 #include "self.h"
+#include "view.h"
 
 static struct metrics *registry; /* reused scrape after scrape */
 
@@ -74,6 +75,8 @@ static int render_landing(void *ctx, struct buf *out)
 		      "<ul>\n<li><a href=\"/metrics\">/metrics</a>: Prometheus metrics</li>\n"
 		      "<li><a href=\"/events\">/events</a>: recent notable events, "
 		      "JSON lines, newest last</li>\n"
+		      "<li><a href=\"/view\">/view</a>: live view (run-queue latency, "
+		      "softirqs, sockets, events; refreshes every 2 s)</li>\n"
 		      "<li><a href=\"/healthz\">/healthz</a>: liveness</li>\n</ul>\n"
 		      "</body></html>\n");
 	return 0;
@@ -95,6 +98,7 @@ const struct http_route pages[] = {
 	{ .path = "/healthz",
 	  .content_type = "text/plain; charset=utf-8",
 	  .render = render_healthz },
+	{ .path = "/view", .content_type = "text/html; charset=utf-8", .render = view_render },
 	{ .path = "/events",
 	  .content_type = "application/x-ndjson; charset=utf-8",
 	  .render = events_render },
