@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "view.h"
 
-#include <stddef.h>
-
 /*
  * daemon/view.html, as is, in .rodata (the Makefile makes view.o depend on
  * it). The assembler includes it, so the page stays a file that a browser
@@ -13,15 +11,15 @@ __asm__(".section .rodata\n"
 	".type jd_view_html, @object\n"
 	"jd_view_html:\n"
 	".incbin \"daemon/view.html\"\n"
-	".global jd_view_html_end\n"
-	"jd_view_html_end:\n"
+	".byte 0\n"
 	".previous\n");
 
-extern const char jd_view_html[], jd_view_html_end[];
+/* NUL-terminated: the page is text, without a NUL of its own. */
+extern const char jd_view_html[];
 
 int view_render(void *ctx, struct buf *out)
 {
 	(void)ctx;
-	buf_append(out, jd_view_html, (size_t)(jd_view_html_end - jd_view_html));
+	buf_puts(out, jd_view_html);
 	return out->oom ? -1 : 0;
 }
