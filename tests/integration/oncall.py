@@ -57,9 +57,10 @@ class Load:
     waits), a UDP burst into an md-feed receiver that reads only between
     bursts (receive peaks and drops, NET_RX), TCP sends to an order-entry peer (send and
     receive queues), and a workload process with a hog and a sleeper on the
-    isolated CPU (workload latency, outliers)."""
+    isolated CPU (workload latency, outliers; not with workload=False: its
+    hog would take a CPU from a browser under test)."""
 
-    def __init__(self, host):
+    def __init__(self, host, workload=True):
         self.host = host
         self.stopping = threading.Event()
         self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -69,8 +70,10 @@ class Load:
         self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.listener.bind(("127.0.0.1", host.order_port))
         self.listener.listen(1)
-        self.strat = harness.NamedLoad(WORKLOAD_COMM, os.path.join(HERE, "runq_load.py"),
-                                       host.isolated_cpu, 1, 500, 600)
+        self.strat = None
+        if workload:
+            self.strat = harness.NamedLoad(WORKLOAD_COMM, os.path.join(HERE, "runq_load.py"),
+                                           host.isolated_cpu, 1, 500, 600)
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -105,7 +108,8 @@ class Load:
     def stop(self):
         self.stopping.set()
         self.thread.join(10)
-        self.strat.stop()
+        if self.strat:
+            self.strat.stop()
         self.rx.close()
         self.listener.close()
 

@@ -39,7 +39,7 @@ def test_view_plots_data_in_headless_chromium_without_console_errors():
         harness.skip("chromium not installed (scripts/install-deps.sh installs it)")
     os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
     host = Host()
-    with Daemon(host.config) as d, Load(host):
+    with Daemon(host.config) as d, Load(host, workload=False):
         r = subprocess.run(["node", os.path.join(NODE_DIR, "check-view.mjs"), d.url("/view"), SCREENSHOT, "60"],
                            capture_output=True, text=True, timeout=120)
         assert r.stdout.strip(), r.stderr

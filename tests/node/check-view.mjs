@@ -21,6 +21,8 @@ if (!url || !shot) {
 const timeoutMs = 1000 * Number(timeoutArg || 60);
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'jitterd-chromium-'));
 const errors = [];
+const t0 = Date.now();
+const timing = {};
 let browser;
 try {
   // A fresh profile each time (playwright passes it as --user-data-dir).
@@ -32,6 +34,7 @@ try {
     viewport: { width: 1400, height: 1200 },
   });
   const page = browser.pages()[0] || await browser.newPage();
+  timing.launch_s = (Date.now() - t0) / 1000;
   page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
   page.on('pageerror', (e) => errors.push('page error: ' + e.message));
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
@@ -60,8 +63,10 @@ try {
     await page.waitForTimeout(500);
     s = await state();
   }
+  timing.data_s = (Date.now() - t0) / 1000;
   await page.screenshot({ path: shot, fullPage: true });
-  console.log(JSON.stringify({ ...s, errors }));
+  timing.total_s = (Date.now() - t0) / 1000;
+  console.log(JSON.stringify({ ...s, errors, timing }));
   process.exitCode = full(s) && !errors.length ? 0 : 1;
 } finally {
   if (browser) await browser.close();
