@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "negotiate.h"
 
 #define NSEC_PER_SEC 1000000000ull
 #define NO_SAMPLE    UINT32_MAX
@@ -708,6 +709,27 @@ int metrics_encode_as(const struct metrics *m, struct buf *out, enum metrics_for
 	if (format == METRICS_OPENMETRICS)
 		buf_puts(out, "# EOF\n");
 	return out->oom ? -ENOMEM : 0;
+}
+
+/* First choice first; both OpenMetrics versions are written the same way. */
+static const struct media_offer format_offers[] = {
+	{ "text/plain", "0.0.4" },
+	{ "application/openmetrics-text", "1.0.0" },
+	{ "application/openmetrics-text", "0.0.1" },
+};
+static const char *const format_types[] = {
+	"text/plain; version=0.0.4; charset=utf-8",
+	"application/openmetrics-text; version=1.0.0; charset=utf-8",
+	"application/openmetrics-text; version=0.0.1; charset=utf-8",
+};
+
+const char *metrics_negotiate(const char *accept, enum metrics_format *format)
+{
+	unsigned i = negotiate_media(accept, format_offers,
+				     sizeof(format_offers) / sizeof(format_offers[0]));
+
+	*format = i ? METRICS_OPENMETRICS : METRICS_TEXT;
+	return format_types[i];
 }
 
 int metrics_encode(const struct metrics *m, struct buf *out)

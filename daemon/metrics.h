@@ -80,6 +80,12 @@ int metrics_encode(const struct metrics *m, struct buf *out);
  * one (_seconds, _bytes), escapes quotes in HELP and ends with # EOF.
  */
 int metrics_encode_as(const struct metrics *m, struct buf *out, enum metrics_format format);
+/*
+ * The format that a scraper's Accept header (NULL when absent) asks for,
+ * and its Content-Type: the text format unless OpenMetrics is rated higher
+ * (Prometheus asks for OpenMetrics 1.0.0 at q=1, 0.0.1 at 0.75, text at 0.5).
+ */
+const char *metrics_negotiate(const char *accept, enum metrics_format *format);
 
 /* Writes ns as exact decimal seconds ("0.000000128", "2.5"). */
 void metrics_format_seconds(struct buf *out, uint64_t ns);

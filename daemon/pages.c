@@ -5,38 +5,17 @@
 
 #include "collector.h"
 #include "events.h"
-#include "negotiate.h"
 #include "self.h"
 #include "view.h"
 
 static struct metrics *registry; /* reused scrape after scrape */
 
-/*
- * What /metrics can be, first choice first: the text format unless the
- * scraper rates OpenMetrics higher (Prometheus asks for OpenMetrics 1.0.0
- * at q=1, 0.0.1 at 0.75, text at 0.5). Both OpenMetrics versions are
- * written the same way.
- */
-static const struct media_offer metrics_offers[] = {
-	{ "text/plain", "0.0.4" },
-	{ "application/openmetrics-text", "1.0.0" },
-	{ "application/openmetrics-text", "0.0.1" },
-};
-static const char *const metrics_types[] = {
-	"text/plain; version=0.0.4; charset=utf-8",
-	"application/openmetrics-text; version=1.0.0; charset=utf-8",
-	"application/openmetrics-text; version=0.0.1; charset=utf-8",
-};
 static enum metrics_format metrics_format; /* chosen by negotiate_metrics for this request */
 
 static const char *negotiate_metrics(void *ctx, const char *accept)
 {
-	unsigned i = negotiate_media(accept, metrics_offers,
-				     sizeof(metrics_offers) / sizeof(metrics_offers[0]));
-
 	(void)ctx;
-	metrics_format = i ? METRICS_OPENMETRICS : METRICS_TEXT;
-	return metrics_types[i];
+	return metrics_negotiate(accept, &metrics_format);
 }
 
 static uint64_t now_ns(void)

@@ -319,11 +319,15 @@ static void sched_finish(struct collector *c)
 
 /* ---- scrape ------------------------------------------------------------ */
 
+/* Per CPU: its context switches, and its group (what PromQL joins per-CPU series by). */
 static void collect_context_switches(struct sched *s, struct metrics *m)
 {
-	struct metric_family *f;
+	struct metric_family *f, *group;
 	char cpu[16];
 
+	group = metrics_family(m, "jitterd_cpu_group_info",
+			       "Always 1: the CPU group (cpu_groups of the config) of each CPU.",
+			       METRIC_GAUGE, METRIC_UNIT_NONE);
 	f = metrics_family(m, "jitterd_context_switches_total",
 			   "Context switches by CPU and kind: voluntary (the task blocked), "
 			   "involuntary (preempted or yielded while runnable), idle (the idle "
@@ -334,24 +338,9 @@ static void collect_context_switches(struct sched *s, struct metrics *m)
 		for (int k = 0; k < JD_CTXSW_KINDS; k++)
 			metric_u64(f, s->percpu[i].ctxsw[k], "cpu", cpu, "kind",
 				   ctxsw_kind_names[k], LABELS_END);
-	}
-}
-
-/* Which group each CPU is in: what joins the per-CPU metrics to a group in PromQL. */
-static void collect_cpu_group_info(struct sched *s, struct metrics *m)
-{
-	struct metric_family *f;
-	char cpu[16];
-
-	f = metrics_family(m, "jitterd_cpu_group_info",
-			   "Always 1: the CPU group (cpu_groups of the config) of each CPU.",
-			   METRIC_GAUGE, METRIC_UNIT_NONE);
-	for (int i = 0; i < s->nr_cpus; i++) {
-		if (s->cpu_group[i] < 0)
-			continue;
-		snprintf(cpu, sizeof(cpu), "%d", i);
-		metric_u64(f, 1, "cpu", cpu, "cpu_group", group_name(s->cfg, s->cpu_group[i]),
-			   LABELS_END);
+		if (s->cpu_group[i] >= 0)
+			metric_u64(group, 1, "cpu", cpu, "cpu_group",
+				   group_name(s->cfg, s->cpu_group[i]), LABELS_END);
 	}
 }
 
@@ -368,7 +357,6 @@ static void collect_cpu_groups(struct sched *s, struct metrics *m)
 				  "by CPU group (each is also an event at /events unless the ring "
 				  "was full).",
 				  METRIC_COUNTER, METRIC_UNIT_NONE);
-	collect_cpu_group_info(s, m);
 	for (int g = 0; g < n_groups(s->cfg); g++) {
 		struct jd_hist_ns h = {};
 		struct metric_hist mh;

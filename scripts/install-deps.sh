@@ -9,12 +9,13 @@ libmicrohttpd-dev libjansson-dev"
 # test: unit tests (Check), integration (python3 and pytest, promtool, a real Prometheus,
 # iproute2 for ss and tc, util-linux for unshare, procps, curl), unit-file
 # checks (systemd), benchmarks (perf, iperf3)
-pkgs="$pkgs check python3 python3-pytest python3-yaml prometheus iproute2 util-linux procps curl systemd linux-perf iperf3"
+pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3"
 # lint: static analysis (make lint)
 pkgs="$pkgs cppcheck"
-# on-call: the strict OpenMetrics parser, nodejs for the dashboard's schema
-# check and playwright, chromium for the live view (tests/node, npm ci below)
-pkgs="$pkgs python3-prometheus-client nodejs chromium"
+# on-call: the strict OpenMetrics parser, YAML for scripts/check-rules.py,
+# nodejs for the dashboard's schema check and playwright, chromium for the
+# live view (tests/node, npm ci below)
+pkgs="$pkgs python3-prometheus-client python3-yaml nodejs chromium"
 # npm: Debian's package, unless the nodejs installed already brings its own
 command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 # vmtest: qemu boots Debian's kernels (TCG) with a busybox initramfs (cpio)

@@ -451,6 +451,24 @@ START_TEST(test_openmetrics_empty_registry_is_just_eof)
 }
 END_TEST
 
+START_TEST(test_negotiate_picks_format_and_content_type)
+{
+	enum metrics_format f = METRICS_OPENMETRICS;
+
+	ck_assert_str_eq(metrics_negotiate(NULL, &f), "text/plain; version=0.0.4; charset=utf-8");
+	ck_assert_int_eq(f, METRICS_TEXT);
+	ck_assert_str_eq(metrics_negotiate("application/openmetrics-text;version=1.0.0,application/"
+					   "openmetrics-text;version=0.0.1;q=0.75,text/plain;"
+					   "version=0.0.4;q=0.5,*/*;q=0.1",
+					   &f),
+			 "application/openmetrics-text; version=1.0.0; charset=utf-8");
+	ck_assert_int_eq(f, METRICS_OPENMETRICS);
+	ck_assert_str_eq(metrics_negotiate("application/openmetrics-text;version=0.0.1", &f),
+			 "application/openmetrics-text; version=0.0.1; charset=utf-8");
+	ck_assert_int_eq(f, METRICS_OPENMETRICS);
+}
+END_TEST
+
 /* Runs promtool on text; returns its exit status and puts what it said in said. */
 static int promtool_check(const char *text, char *said, size_t said_size)
 {
@@ -548,6 +566,7 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, test_openmetrics_counter_family_without_total_and_eof);
 	tcase_add_test(tc, test_openmetrics_units_from_the_name);
 	tcase_add_test(tc, test_openmetrics_empty_registry_is_just_eof);
+	tcase_add_test(tc, test_negotiate_picks_format_and_content_type);
 	suite_add_tcase(s, tc);
 	return s;
 }
