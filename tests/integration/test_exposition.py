@@ -55,6 +55,7 @@ def test_openmetrics_passes_the_strict_parser_with_units_and_total():
         d.stop()
 
 
+@harness.host_only("HTTP behaviour, the same on every kernel")
 def test_text_format_unless_openmetrics_is_preferred():
     with Daemon() as d:
         for accept in (None, "*/*", "text/plain", "application/openmetrics-text;q=0.2,text/plain;q=0.5"):
@@ -67,6 +68,7 @@ def test_text_format_unless_openmetrics_is_preferred():
         d.stop()
 
 
+@harness.host_only("HTTP behaviour, the same on every kernel")
 def test_gzip_when_accepted_same_content_fewer_bytes():
     host = Host()
     with Daemon(host.config) as d:

@@ -17,6 +17,7 @@ NODE_DIR = os.path.join(harness.ROOT, "tests", "node")
 SCREENSHOT = os.path.join(harness.ROOT, "build", "test-artifacts", "view.png")
 
 
+@harness.host_only("HTTP behaviour, the same on every kernel")
 def test_view_is_one_small_self_contained_page():
     with Daemon() as d:
         status, headers, body = d.get("/view")
