@@ -46,7 +46,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit integration bench vmtest install clean format-check lint FORCE
+.PHONY: all deps run test unit integration rules bench vmtest install clean format-check lint FORCE
 all: $(BUILD)/jitterd
 
 # Installs only what is missing; a no-op on a machine that has everything.
@@ -70,6 +70,9 @@ $(SKELS): $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/daemon/%.o: daemon/%.c | $(SKELS) $(BUILD)/daemon
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+# The live view's page is built into view.o (.incbin), which -MMD cannot see.
+$(BUILD)/daemon/view.o: daemon/view.html
 
 # VERSION and the git revision reach only the files that print them; the
 # stamp changes when either does, so a new commit rebuilds these alone.
@@ -109,8 +112,20 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory lint
+	$(Q)$(MAKE) --no-print-directory rules
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory integration
+
+# The Prometheus rules: promtool's lint and its unit tests (one file per
+# alert in config/prometheus/tests/), every alert tested and with a runbook
+# section; the dashboard is what scripts/gen-dashboard.py writes.
+rules: | $(BUILD)
+	$(call msg,PROMTOOL,config/prometheus)
+	$(Q)promtool check rules config/prometheus/jitterd-rules.yml >/dev/null
+	$(Q)cd config/prometheus && promtool test rules tests/*.yml > ../../$(BUILD)/promtool-test.log 2>&1 \
+		|| { cat ../../$(BUILD)/promtool-test.log; exit 1; }
+	$(Q)/usr/bin/python3 scripts/check-rules.py
+	$(Q)/usr/bin/python3 scripts/gen-dashboard.py --check
 
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \

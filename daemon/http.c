@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 
 #include "log.h"
+#include "negotiate.h"
 
 #define TEXT_PLAIN "text/plain; charset=utf-8"
 /*
@@ -25,6 +26,9 @@
  */
 #define MHD_LOG_BURST	 10
 #define MHD_LOG_WINDOW_S 60
+
+/* Below this a gzip header and trailer (18 bytes) eat most of the gain. */
+#define GZIP_MIN_BYTES 256
 
 enum canned { CANNED_404, CANNED_405, CANNED_500, N_CANNED };
 
@@ -43,6 +47,7 @@ struct http_server {
 	unsigned n_routes;
 	/* Pages are rendered here, reused from one request to the next. */
 	struct buf page;
+	struct buf gzipped; /* the page compressed, for clients that take gzip */
 	/* Error replies never change, so they are built once and shared. */
 	struct MHD_Response *canned[N_CANNED];
 	int epoll_fd;
@@ -115,23 +120,56 @@ static enum MHD_Result reply_canned(struct http_server *s, struct MHD_Connection
 	return MHD_queue_response(conn, canned_replies[c].status, s->canned[c]);
 }
 
+/* The rendered page, or its gzip form when Accept-Encoding takes gzip (*gzip says which). */
+static const struct buf *compress_if_asked(struct http_server *s, struct MHD_Connection *conn,
+					   const struct http_route *r, bool *gzip)
+{
+	const char *accept_encoding =
+		MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+
+	*gzip = false;
+	if (!negotiate_gzip(accept_encoding) || s->page.len < GZIP_MIN_BYTES)
+		return &s->page;
+	buf_reset(&s->gzipped);
+	if (gzip_compress(s->page.data, s->page.len, &s->gzipped)) {
+		log_warn("http: gzip of %s failed; sent uncompressed", r->path);
+		return &s->page;
+	}
+	*gzip = true;
+	return &s->gzipped;
+}
+
 static enum MHD_Result reply_page(struct http_server *s, struct MHD_Connection *conn,
 				  const struct http_route *r)
 {
+	const char *type = r->content_type;
+	const struct buf *body;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
+	bool gzip;
 
+	if (r->negotiate)
+		type = r->negotiate(r->ctx, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+									MHD_HTTP_HEADER_ACCEPT));
 	buf_reset(&s->page);
 	if (r->render(r->ctx, &s->page) || s->page.oom) {
 		log_warn("http: rendering %s failed", r->path);
 		return reply_canned(s, conn, CANNED_500);
 	}
+	body = compress_if_asked(s, conn, r, &gzip);
 	/* Copied: the page buffer is rewritten by the next request before this one is sent. */
-	resp = MHD_create_response_from_buffer(s->page.len, s->page.data ? s->page.data : "",
+	resp = MHD_create_response_from_buffer(body->len, body->data ? body->data : "",
 					       MHD_RESPMEM_MUST_COPY);
 	if (!resp)
 		return MHD_NO;
-	ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
+	ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+	/* Caches must not hand a gzip body to a client that did not ask for one. */
+	if (ret == MHD_YES)
+		ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+					      r->negotiate ? "Accept, Accept-Encoding"
+							   : "Accept-Encoding");
+	if (ret == MHD_YES && gzip)
+		ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
 	if (ret == MHD_YES)
 		ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
 	MHD_destroy_response(resp);
@@ -314,6 +352,7 @@ void http_finish(struct http_server *s)
 		if (s->canned[i])
 			MHD_destroy_response(s->canned[i]);
 	buf_free(&s->page);
+	buf_free(&s->gzipped);
 	free(s->routes);
 	free(s);
 }

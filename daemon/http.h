@@ -17,6 +17,12 @@ struct http_route {
 	/* Fill out with the body. Return 0, or -1 for a 500. */
 	int (*render)(void *ctx, struct buf *out);
 	void *ctx;
+	/*
+	 * Optional, for a page with several representations: picks one from
+	 * the request's Accept header (NULL when absent) before render is
+	 * called, and returns its content type.
+	 */
+	const char *(*negotiate)(void *ctx, const char *accept);
 };
 
 struct http_limits {

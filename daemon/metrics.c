@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "negotiate.h"
 
 #define NSEC_PER_SEC 1000000000ull
 #define NO_SAMPLE    UINT32_MAX
@@ -566,10 +567,10 @@ void metric_hist(struct metric_family *f, const struct metric_hist *h, ...)
 	m->n_buckets += h->n_buckets;
 }
 
-static void put_series(struct buf *out, const struct metrics *m, const struct metric_family *f,
-		       const char *suffix, const struct sample *s)
+static void put_series(struct buf *out, const char *name, const char *suffix,
+		       const struct metrics *m, const struct sample *s)
 {
-	buf_puts(out, text_at(m, f->name));
+	buf_puts(out, name);
 	buf_puts(out, suffix);
 	if (s->labels_len) {
 		buf_putc(out, '{');
@@ -583,12 +584,13 @@ static void encode_hist(struct buf *out, const struct metrics *m, const struct m
 			const struct sample *s)
 {
 	const uint64_t *b = &m->buckets[s->v.hist.buckets];
+	const char *name = text_at(m, f->name);
 	unsigned n = s->v.hist.n_buckets;
 	uint64_t count = 0;
 
 	for (unsigned i = 0; i < n; i++) {
 		count += b[i];
-		buf_puts(out, text_at(m, f->name));
+		buf_puts(out, name);
 		buf_puts(out, "_bucket{");
 		if (s->labels_len) {
 			buf_append(out, text_at(m, s->labels), s->labels_len);
@@ -603,37 +605,87 @@ static void encode_hist(struct buf *out, const struct metrics *m, const struct m
 		put_u64(out, count);
 		buf_putc(out, '\n');
 	}
-	put_series(out, m, f, "_sum", s);
+	put_series(out, name, "_sum", m, s);
 	put_value(out, s->v.hist.sum, f->unit);
 	buf_putc(out, '\n');
-	put_series(out, m, f, "_count", s);
+	put_series(out, name, "_count", m, s);
 	put_u64(out, count);
 	buf_putc(out, '\n');
 }
 
-static void encode_family(struct buf *out, const struct metrics *m, const struct metric_family *f)
+static bool has_suffix(const char *s, size_t len, const char *suffix)
 {
+	size_t n = strlen(suffix);
+
+	return len > n && !memcmp(s + len - n, suffix, n);
+}
+
+/*
+ * How a family is announced: OpenMetrics calls a counter's family by its
+ * name without _total and wants its unit when the name ends in one.
+ */
+struct family_header {
+	const char *name;
+	size_t name_len;
+	const char *unit; /* NULL: no # UNIT line */
+};
+
+static struct family_header family_header(const struct metrics *m, const struct metric_family *f,
+					  enum metrics_format format)
+{
+	static const char *const units[] = { "seconds", "bytes" };
+	const char *name = text_at(m, f->name);
+	struct family_header h = { name, strlen(name), NULL };
+
+	if (format != METRICS_OPENMETRICS)
+		return h;
+	if (f->type == METRIC_COUNTER && has_suffix(name, h.name_len, "_total"))
+		h.name_len -= strlen("_total");
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		char suffix[16];
+
+		snprintf(suffix, sizeof(suffix), "_%s", units[i]);
+		if (has_suffix(name, h.name_len, suffix))
+			h.unit = units[i];
+	}
+	return h;
+}
+
+static void put_meta(struct buf *out, const char *what, const struct family_header *h)
+{
+	buf_puts(out, what);
+	buf_append(out, h->name, h->name_len);
+	buf_putc(out, ' ');
+}
+
+static void encode_family(struct buf *out, const struct metrics *m, const struct metric_family *f,
+			  enum metrics_format format)
+{
+	struct family_header h = family_header(m, f, format);
 	const char *name = text_at(m, f->name);
 
-	buf_puts(out, "# HELP ");
-	buf_puts(out, name);
-	buf_putc(out, ' ');
-	put_escaped(out, text_at(m, f->help), false);
-	buf_puts(out, "\n# TYPE ");
-	buf_puts(out, name);
-	buf_putc(out, ' ');
+	put_meta(out, "# HELP ", &h);
+	/* Text 0.0.4 keeps quotes in HELP as they are; OpenMetrics escapes them. */
+	put_escaped(out, text_at(m, f->help), format == METRICS_OPENMETRICS);
+	buf_putc(out, '\n');
+	put_meta(out, "# TYPE ", &h);
 	buf_puts(out, type_names[f->type]);
 	buf_putc(out, '\n');
+	if (h.unit) {
+		put_meta(out, "# UNIT ", &h);
+		buf_puts(out, h.unit);
+		buf_putc(out, '\n');
+	}
 	for (uint32_t i = f->first; i != NO_SAMPLE; i = m->samples[i].next) {
 		const struct sample *s = &m->samples[i];
 
 		switch (s->kind) {
 		case SAMPLE_U64:
-			put_series(out, m, f, "", s);
+			put_series(out, name, "", m, s);
 			put_value(out, s->v.u64, f->unit);
 			break;
 		case SAMPLE_DOUBLE:
-			put_series(out, m, f, "", s);
+			put_series(out, name, "", m, s);
 			put_double(out, f->unit == METRIC_UNIT_SECONDS ? s->v.dbl / 1e9 : s->v.dbl);
 			break;
 		case SAMPLE_HIST: encode_hist(out, m, f, s); continue;
@@ -642,7 +694,7 @@ static void encode_family(struct buf *out, const struct metrics *m, const struct
 	}
 }
 
-int metrics_encode(const struct metrics *m, struct buf *out)
+int metrics_encode_as(const struct metrics *m, struct buf *out, enum metrics_format format)
 {
 	/* A partial exposition would read as counter resets; better no scrape at all. */
 	if (m->oom)
@@ -652,9 +704,37 @@ int metrics_encode(const struct metrics *m, struct buf *out)
 
 		/* Like client_golang: a family without samples is not written. */
 		if (f->first != NO_SAMPLE)
-			encode_family(out, m, f);
+			encode_family(out, m, f, format);
 	}
+	if (format == METRICS_OPENMETRICS)
+		buf_puts(out, "# EOF\n");
 	return out->oom ? -ENOMEM : 0;
+}
+
+/* First choice first; both OpenMetrics versions are written the same way. */
+static const struct media_offer format_offers[] = {
+	{ "text/plain", "0.0.4" },
+	{ "application/openmetrics-text", "1.0.0" },
+	{ "application/openmetrics-text", "0.0.1" },
+};
+static const char *const format_types[] = {
+	"text/plain; version=0.0.4; charset=utf-8",
+	"application/openmetrics-text; version=1.0.0; charset=utf-8",
+	"application/openmetrics-text; version=0.0.1; charset=utf-8",
+};
+
+const char *metrics_negotiate(const char *accept, enum metrics_format *format)
+{
+	unsigned i = negotiate_media(accept, format_offers,
+				     sizeof(format_offers) / sizeof(format_offers[0]));
+
+	*format = i ? METRICS_OPENMETRICS : METRICS_TEXT;
+	return format_types[i];
+}
+
+int metrics_encode(const struct metrics *m, struct buf *out)
+{
+	return metrics_encode_as(m, out, METRICS_TEXT);
 }
 
 struct metrics *metrics_new(void)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Metric registry and Prometheus text-format (0.0.4) encoder.
+ * Metric registry and encoder: the Prometheus text format (0.0.4), and
+ * OpenMetrics 1.0 for scrapers that ask for it.
  *
  * A scrape builds a fresh registry: each collector names its families and
  * adds samples; the encoder writes them out. Collectors never print text.
@@ -66,8 +67,25 @@ void metric_double(struct metric_family *f, double value, ...) __attribute__((se
 void metric_hist(struct metric_family *f, const struct metric_hist *h, ...)
 	__attribute__((sentinel));
 
-/* Append the text exposition to out. Returns 0, or -ENOMEM. */
+enum metrics_format {
+	METRICS_TEXT,	     /* text/plain; version=0.0.4 */
+	METRICS_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */
+};
+
+/* Append the text exposition (0.0.4) to out. Returns 0, or -ENOMEM. */
 int metrics_encode(const struct metrics *m, struct buf *out);
+/*
+ * The same in either format. OpenMetrics names a counter's family without
+ * its _total (the sample keeps it), states a # UNIT where the name ends in
+ * one (_seconds, _bytes), escapes quotes in HELP and ends with # EOF.
+ */
+int metrics_encode_as(const struct metrics *m, struct buf *out, enum metrics_format format);
+/*
+ * The format that a scraper's Accept header (NULL when absent) asks for,
+ * and its Content-Type: the text format unless OpenMetrics is rated higher
+ * (Prometheus asks for OpenMetrics 1.0.0 at q=1, 0.0.1 at 0.75, text at 0.5).
+ */
+const char *metrics_negotiate(const char *accept, enum metrics_format *format);
 
 /* Writes ns as exact decimal seconds ("0.000000128", "2.5"). */
 void metrics_format_seconds(struct buf *out, uint64_t ns);

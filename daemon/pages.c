@@ -7,8 +7,17 @@
 #include "events.h"
 #include "reload.h"
 #include "self.h"
+#include "view.h"
 
 static struct metrics *registry; /* reused scrape after scrape */
+
+static enum metrics_format metrics_format; /* chosen by negotiate_metrics for this request */
+
+static const char *negotiate_metrics(void *ctx, const char *accept)
+{
+	(void)ctx;
+	return metrics_negotiate(accept, &metrics_format);
+}
 
 static uint64_t now_ns(void)
 {
@@ -35,7 +44,7 @@ static int render_metrics(void *ctx, struct buf *out)
 				  "the metrics (before encoding).",
 				  METRIC_GAUGE, METRIC_UNIT_SECONDS),
 		   now_ns() - start, LABELS_END);
-	return metrics_encode(registry, out) ? -1 : 0;
+	return metrics_encode_as(registry, out, metrics_format) ? -1 : 0;
 }
 
 static int render_landing(void *ctx, struct buf *out)
@@ -47,6 +56,8 @@ static int render_landing(void *ctx, struct buf *out)
 		      "<ul>\n<li><a href=\"/metrics\">/metrics</a>: Prometheus metrics</li>\n"
 		      "<li><a href=\"/events\">/events</a>: recent notable events, "
 		      "JSON lines, newest last</li>\n"
+		      "<li><a href=\"/view\">/view</a>: live view (run-queue latency, "
+		      "softirqs, sockets, events; refreshes every 2 s)</li>\n"
 		      "<li><a href=\"/healthz\">/healthz</a>: liveness</li>\n</ul>\n"
 		      "</body></html>\n");
 	return 0;
@@ -60,10 +71,18 @@ static int render_healthz(void *ctx, struct buf *out)
 }
 
 const struct http_route pages[] = {
-	{ "/metrics", "text/plain; version=0.0.4; charset=utf-8", render_metrics, NULL },
-	{ "/", "text/html; charset=utf-8", render_landing, NULL },
-	{ "/healthz", "text/plain; charset=utf-8", render_healthz, NULL },
-	{ "/events", "application/x-ndjson; charset=utf-8", events_render, NULL },
+	{ .path = "/metrics",
+	  .content_type = "text/plain; version=0.0.4; charset=utf-8",
+	  .render = render_metrics,
+	  .negotiate = negotiate_metrics },
+	{ .path = "/", .content_type = "text/html; charset=utf-8", .render = render_landing },
+	{ .path = "/healthz",
+	  .content_type = "text/plain; charset=utf-8",
+	  .render = render_healthz },
+	{ .path = "/view", .content_type = "text/html; charset=utf-8", .render = view_render },
+	{ .path = "/events",
+	  .content_type = "application/x-ndjson; charset=utf-8",
+	  .render = events_render },
 };
 const unsigned n_pages = sizeof(pages) / sizeof(pages[0]);
 

@@ -344,11 +344,15 @@ static void sched_finish(struct collector *c)
 
 /* ---- scrape ------------------------------------------------------------ */
 
+/* Per CPU: its context switches, and its group (what PromQL joins per-CPU series by). */
 static void collect_context_switches(struct sched *s, struct metrics *m)
 {
-	struct metric_family *f;
+	struct metric_family *f, *group;
 	char cpu[16];
 
+	group = metrics_family(m, "jitterd_cpu_group_info",
+			       "Always 1: the CPU group (cpu_groups of the config) of each CPU.",
+			       METRIC_GAUGE, METRIC_UNIT_NONE);
 	f = metrics_family(m, "jitterd_context_switches_total",
 			   "Context switches by CPU and kind: voluntary (the task blocked), "
 			   "involuntary (preempted or yielded while runnable), idle (the idle "
@@ -359,6 +363,9 @@ static void collect_context_switches(struct sched *s, struct metrics *m)
 		for (int k = 0; k < JD_CTXSW_KINDS; k++)
 			metric_u64(f, s->percpu[i].ctxsw[k], "cpu", cpu, "kind",
 				   ctxsw_kind_names[k], LABELS_END);
+		if (s->cpu_group[i] >= 0)
+			metric_u64(group, 1, "cpu", cpu, "cpu_group",
+				   group_name(s->cfg, s->cpu_group[i]), LABELS_END);
 	}
 }
 

@@ -12,6 +12,12 @@ libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev"
 pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3 stress-ng"
 # lint: static analysis (make lint)
 pkgs="$pkgs cppcheck"
+# on-call: the strict OpenMetrics parser, YAML for scripts/check-rules.py,
+# nodejs for the dashboard's schema check and playwright, chromium for the
+# live view (tests/node, npm ci below)
+pkgs="$pkgs python3-prometheus-client python3-yaml nodejs chromium"
+# npm: Debian's package, unless the nodejs installed already brings its own
+command -v npm >/dev/null 2>&1 || pkgs="$pkgs npm"
 # vmtest: qemu boots Debian's kernels (TCG) with a busybox initramfs (cpio)
 pkgs="$pkgs qemu-system-x86 busybox-static cpio"
 
@@ -21,7 +27,21 @@ for p in $pkgs; do
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+# The npm packages the on-call tests run (tests/node/package-lock.json), as
+# locked; again only when the lock changed since the last install.
+node_deps() {
+	lock=tests/node/package-lock.json
+	stamp=tests/node/node_modules/.package-lock.json
+	cd "$(dirname "$0")/.."
+	[ -f "$stamp" ] && ! [ "$lock" -nt "$stamp" ] && return 0
+	echo "install-deps: npm ci in tests/node"
+	(cd tests/node && npm ci --no-audit --no-fund --loglevel=error)
+}
+
+if [ -z "$missing" ]; then
+	node_deps
+	exit 0
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
 	sudo=sudo
@@ -36,3 +56,4 @@ $sudo apt-get update -qq
 # and start services we do not want on a build host.
 # shellcheck disable=SC2086
 $sudo apt-get install -y -qq --no-install-recommends $missing >/dev/null
+node_deps

@@ -1,16 +1,10 @@
 """Real consumers: promtool lints the exposition; a real Prometheus scrapes it."""
-import json
-import os
 import shutil
-import socket
 import subprocess
-import tempfile
-import time
-import urllib.parse
-import urllib.request
 
 import harness
 from harness import Daemon
+from oncall import Prometheus
 
 # These tests check consumers of the exposition, not any probe's numbers (see conftest.py).
 PROBES = ()
@@ -29,52 +23,21 @@ def test_promtool_finds_nothing_to_lint():
         d.stop()
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def query(port, expr):
-    url = "http://127.0.0.1:%d/api/v1/query?%s" % (port, urllib.parse.urlencode({"query": expr}))
-    with urllib.request.urlopen(url, timeout=5) as r:
-        data = json.load(r)
-    assert data["status"] == "success", data
-    return data["data"]["result"]
-
-
 @harness.host_only("needs a Prometheus server")
-def test_prometheus_scrapes_jitterd():
-    if not shutil.which("prometheus"):
-        harness.skip("prometheus not installed (scripts/install-deps.sh installs it)")
-    with Daemon() as d, tempfile.TemporaryDirectory() as tmp:
-        cfg = os.path.join(tmp, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
-                    "scrape_configs:\n"
-                    "  - job_name: jitterd\n"
-                    "    static_configs: [{targets: ['127.0.0.1:%d']}]\n" % d.port)
-        port = free_port()
-        prom = subprocess.Popen(
-            ["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + tmp + "/data",
-             "--web.listen-address=127.0.0.1:%d" % port, "--log.level=warn"],
-            stdout=subprocess.DEVNULL, stderr=open(os.path.join(tmp, "prom.log"), "w"))
-        try:
-            up = rate = None
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                harness.pipe_pingpong(2000)
-                time.sleep(1)
-                try:
-                    up = query(port, 'up{job="jitterd"}')
-                    rate = query(port, 'sum(rate(jitterd_context_switches_total[5s]))')
-                except (OSError, ValueError):
-                    continue
-                if up and up[0]["value"][1] == "1" and rate and float(rate[0]["value"][1]) > 0:
-                    break
-            assert up and up[0]["value"][1] == "1", "up: %r\n%s" % (up, open(os.path.join(tmp, "prom.log")).read())
-            assert rate and float(rate[0]["value"][1]) > 0, "rate: %r" % rate
-        finally:
-            prom.terminate()
-            prom.wait(30)
+def test_prometheus_scrapes_jitterd_as_openmetrics():
+    # Prometheus asks for OpenMetrics first: the unit it keeps as metadata
+    # exists only in OpenMetrics (# UNIT), under the counter's family name
+    # without _total, while the series keeps its _total.
+    with Daemon() as d, Prometheus(["127.0.0.1:%d" % d.port], rules=False) as prom:
+        up = prom.wait("up", lambda: [s for s in prom.query('up{job="jitterd"}') if s["value"][1] == "1"],
+                       during=lambda: harness.pipe_pingpong(2000))
+        assert up
+        rate = prom.wait("a context switch rate",
+                         lambda: [s for s in prom.query('sum(rate(jitterd_context_switches_total[5s]))')
+                                  if float(s["value"][1]) > 0],
+                         during=lambda: harness.pipe_pingpong(2000))
+        assert rate
+        meta = prom.wait("metadata", lambda: prom.api("targets/metadata", metric="jitterd_softirq_seconds"))
+        assert [(m["type"], m["unit"]) for m in meta] == [("counter", "seconds")], meta
+        assert prom.query("jitterd_softirq_seconds_total"), "the series keeps its _total"
         d.stop()

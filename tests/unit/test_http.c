@@ -49,9 +49,32 @@ static int render_broken(void *ctx, struct buf *out)
 	return -1;
 }
 
+/* A page big enough to be compressed, in the representation the client asked for. */
+static int render_big(void *ctx, struct buf *out)
+{
+	(void)ctx;
+	for (int i = 0; i < 100; i++)
+		buf_printf(out, "line %d of a page that compresses well\n", i);
+	return 0;
+}
+
+static const char *negotiate_big(void *ctx, const char *accept)
+{
+	(void)ctx;
+	return accept && strstr(accept, "application/x-other") ? "application/x-other"
+							       : "text/plain";
+}
+
 static const struct http_route routes[] = {
-	{ "/metrics", METRICS_TYPE, render_metrics, &renders },
-	{ "/broken", "text/plain", render_broken, NULL },
+	{ .path = "/big",
+	  .content_type = "text/plain",
+	  .render = render_big,
+	  .negotiate = negotiate_big },
+	{ .path = "/metrics",
+	  .content_type = METRICS_TYPE,
+	  .render = render_metrics,
+	  .ctx = &renders },
+	{ .path = "/broken", .content_type = "text/plain", .render = render_broken },
 };
 
 static struct sockaddr_in loopback(unsigned port)
@@ -72,7 +95,8 @@ static struct http_server *start(unsigned port, unsigned timeout_s)
 		.max_request_bytes = 4096,
 	};
 
-	return http_init((struct sockaddr *)&a, sizeof(a), routes, 2, &limits);
+	return http_init((struct sockaddr *)&a, sizeof(a), routes,
+			 sizeof(routes) / sizeof(routes[0]), &limits);
 }
 
 static void setup(void)
@@ -237,14 +261,21 @@ static void exchange(const char *req, size_t len, struct reply *r)
 	close(fd);
 }
 
-/* A well-formed request that asks the server to close after its reply. */
-static void request(const char *method, const char *target, struct reply *r)
+/* A well-formed request with extra header lines that asks the server to close after its reply. */
+static void request_with(const char *method, const char *target, const char *headers,
+			 struct reply *r)
 {
-	char req[256];
-	int n = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
-			 method, target);
+	char req[512];
+	int n = snprintf(req, sizeof(req),
+			 "%s %s HTTP/1.1\r\nHost: t\r\n%sConnection: close\r\n\r\n", method, target,
+			 headers);
 
 	exchange(req, (size_t)n, r);
+}
+
+static void request(const char *method, const char *target, struct reply *r)
+{
+	request_with(method, target, "", r);
 }
 
 static void assert_still_serving(void)
@@ -502,6 +533,51 @@ START_TEST(test_port_in_use_fails_to_start)
 }
 END_TEST
 
+START_TEST(test_gzip_when_accepted_with_vary)
+{
+	static struct reply r;
+	const char *b;
+
+	request_with("GET", "/big", "Accept-Encoding: deflate, gzip\r\n", &r);
+	ck_assert_int_eq(status(&r), 200);
+	ck_assert_str_eq(header(&r, "Content-Encoding"), "gzip");
+	ck_assert_str_eq(header(&r, "Vary"), "Accept, Accept-Encoding");
+	b = body(&r);
+	ck_assert_uint_eq((unsigned char)b[0], 0x1f);
+	ck_assert_uint_eq((unsigned char)b[1], 0x8b);
+	ck_assert_uint_eq(strtoul(header(&r, "Content-Length"), NULL, 10),
+			  r.len - (size_t)(b - r.data));
+	ck_assert_uint_lt(r.len - (size_t)(b - r.data), 1000);
+}
+END_TEST
+
+START_TEST(test_no_gzip_unless_accepted)
+{
+	static struct reply r;
+
+	request_with("GET", "/big", "Accept-Encoding: gzip;q=0, identity\r\n", &r);
+	ck_assert_int_eq(status(&r), 200);
+	ck_assert_ptr_null(header(&r, "Content-Encoding"));
+	ck_assert_str_eq(header(&r, "Vary"), "Accept, Accept-Encoding");
+	ck_assert(!strncmp(body(&r), "line 0 of", 9));
+	/* A small page is not worth a gzip header: sent as it is. */
+	request_with("GET", "/metrics", "Accept-Encoding: gzip\r\n", &r);
+	ck_assert_ptr_null(header(&r, "Content-Encoding"));
+	ck_assert_str_eq(header(&r, "Vary"), "Accept-Encoding");
+}
+END_TEST
+
+START_TEST(test_route_negotiates_content_type_from_accept)
+{
+	static struct reply r;
+
+	request_with("GET", "/big", "Accept: application/x-other\r\n", &r);
+	ck_assert_str_eq(header(&r, "Content-Type"), "application/x-other");
+	request("GET", "/big", &r);
+	ck_assert_str_eq(header(&r, "Content-Type"), "text/plain");
+}
+END_TEST
+
 static Suite *http_suite(void)
 {
 	Suite *s = suite_create("http");
@@ -524,6 +600,9 @@ static Suite *http_suite(void)
 	tcase_add_test(tc, test_open_connection_sets_a_deadline);
 	tcase_add_test(tc, test_idle_connection_closed_after_timeout);
 	tcase_add_test(tc, test_port_in_use_fails_to_start);
+	tcase_add_test(tc, test_gzip_when_accepted_with_vary);
+	tcase_add_test(tc, test_no_gzip_unless_accepted);
+	tcase_add_test(tc, test_route_negotiates_content_type_from_accept);
 	suite_add_tcase(s, tc);
 	return s;
 }

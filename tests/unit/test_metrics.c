@@ -395,6 +395,80 @@ START_TEST(test_many_families_and_samples_stay_in_order)
 }
 END_TEST
 
+static const char *encoded_openmetrics(void)
+{
+	buf_reset(&out);
+	ck_assert_int_eq(metrics_encode_as(m, &out, METRICS_OPENMETRICS), 0);
+	return out.data ? out.data : "";
+}
+
+START_TEST(test_openmetrics_counter_family_without_total_and_eof)
+{
+	metric_u64(metrics_family(m, "jitterd_softirq_seconds_total", "Softirq \"time\".",
+				  METRIC_COUNTER, METRIC_UNIT_SECONDS),
+		   1500000000, "cpu", "0", LABELS_END);
+	metric_u64(metrics_family(m, "jitterd_socket_drops_total", "Drops.", METRIC_COUNTER,
+				  METRIC_UNIT_NONE),
+		   3, LABELS_END);
+	ck_assert_str_eq(encoded_openmetrics(),
+			 "# HELP jitterd_socket_drops Drops.\n"
+			 "# TYPE jitterd_socket_drops counter\n"
+			 "jitterd_socket_drops_total 3\n"
+			 "# HELP jitterd_softirq_seconds Softirq \\\"time\\\".\n"
+			 "# TYPE jitterd_softirq_seconds counter\n"
+			 "# UNIT jitterd_softirq_seconds seconds\n"
+			 "jitterd_softirq_seconds_total{cpu=\"0\"} 1.5\n"
+			 "# EOF\n");
+}
+END_TEST
+
+START_TEST(test_openmetrics_units_from_the_name)
+{
+	unsigned long long buckets[] = { 1, 1 };
+	struct metric_hist h = { buckets, 2, 6, 70 };
+
+	metric_hist(metrics_family(m, "q_bytes", "Queue.", METRIC_HISTOGRAM, METRIC_UNIT_NONE), &h,
+		    LABELS_END);
+	metric_u64(metrics_family(m, "up", "Up.", METRIC_GAUGE, METRIC_UNIT_NONE), 1, LABELS_END);
+	ck_assert_str_eq(encoded_openmetrics(), "# HELP q_bytes Queue.\n"
+						"# TYPE q_bytes histogram\n"
+						"# UNIT q_bytes bytes\n"
+						"q_bytes_bucket{le=\"64\"} 1\n"
+						"q_bytes_bucket{le=\"+Inf\"} 2\n"
+						"q_bytes_sum 70\n"
+						"q_bytes_count 2\n"
+						"# HELP up Up.\n"
+						"# TYPE up gauge\n"
+						"up 1\n"
+						"# EOF\n");
+}
+END_TEST
+
+START_TEST(test_openmetrics_empty_registry_is_just_eof)
+{
+	ck_assert_str_eq(encoded_openmetrics(), "# EOF\n");
+	ck_assert_str_eq(encoded(), "");
+}
+END_TEST
+
+START_TEST(test_negotiate_picks_format_and_content_type)
+{
+	enum metrics_format f = METRICS_OPENMETRICS;
+
+	ck_assert_str_eq(metrics_negotiate(NULL, &f), "text/plain; version=0.0.4; charset=utf-8");
+	ck_assert_int_eq(f, METRICS_TEXT);
+	ck_assert_str_eq(metrics_negotiate("application/openmetrics-text;version=1.0.0,application/"
+					   "openmetrics-text;version=0.0.1;q=0.75,text/plain;"
+					   "version=0.0.4;q=0.5,*/*;q=0.1",
+					   &f),
+			 "application/openmetrics-text; version=1.0.0; charset=utf-8");
+	ck_assert_int_eq(f, METRICS_OPENMETRICS);
+	ck_assert_str_eq(metrics_negotiate("application/openmetrics-text;version=0.0.1", &f),
+			 "application/openmetrics-text; version=0.0.1; charset=utf-8");
+	ck_assert_int_eq(f, METRICS_OPENMETRICS);
+}
+END_TEST
+
 /* Runs promtool on text; returns its exit status and puts what it said in said. */
 static int promtool_check(const char *text, char *said, size_t said_size)
 {
@@ -489,6 +563,10 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, test_clear_forgets_everything);
 	tcase_add_test(tc, test_many_families_and_samples_stay_in_order);
 	tcase_add_test(tc, test_promtool_finds_nothing_to_complain_about);
+	tcase_add_test(tc, test_openmetrics_counter_family_without_total_and_eof);
+	tcase_add_test(tc, test_openmetrics_units_from_the_name);
+	tcase_add_test(tc, test_openmetrics_empty_registry_is_just_eof);
+	tcase_add_test(tc, test_negotiate_picks_format_and_content_type);
 	suite_add_tcase(s, tc);
 	return s;
 }

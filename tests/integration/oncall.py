@@ -1,0 +1,192 @@
+"""What the on-call tests share (stdlib only): a daemon configured like a
+trading host (a housekeeping and an isolated CPU group, a workload, a UDP
+and a TCP socket class), a load that makes every panel of the dashboard and
+every plot of the live view have something to show, and a real Prometheus
+server (Debian's) scraping the daemon.
+
+Used by test_prometheus.py, test_dashboard.py and test_view.py.
+"""
+import json
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import harness
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+RULES = os.path.join(harness.ROOT, "config", "prometheus", "jitterd-rules.yml")
+WORKLOAD_COMM = "jd-strat"
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Host:
+    """The daemon's config: ports for the classes, chosen free now."""
+
+    def __init__(self):
+        cpus = sorted(harness.possible_cpus())
+        self.groups = {"housekeeping": str(cpus[0])}
+        if len(cpus) > 1:
+            self.groups["isolated"] = "%d-%d" % (cpus[1], cpus[-1])
+        self.isolated_cpu = cpus[-1]
+        self.feed_port = free_port(socket.SOCK_DGRAM)
+        self.order_port = free_port()
+        self.config = (
+            "cpu_groups:\n" + "".join("  %s: \"%s\"\n" % kv for kv in self.groups.items()) +
+            "workloads:\n  - { name: strategy, comm: \"%s*\" }\n" % WORKLOAD_COMM +
+            "collectors:\n  sockets:\n    enabled: true\n    classes:\n"
+            "      - { name: md-feed, protocol: udp, local_ports: [%d] }\n"
+            "      - { name: order-entry, protocol: tcp, remote_ports: [%d] }\n"
+            "events:\n  runqueue_latency_threshold: 20us\n  softirq_duration_threshold: 5us\n"
+            % (self.feed_port, self.order_port))
+
+
+class Load:
+    """Until stopped, in a thread: pipe ping-pongs (context switches, run-queue
+    waits), a UDP burst into an md-feed receiver that reads only between
+    bursts (receive peaks and drops, NET_RX), TCP sends to an order-entry peer (send and
+    receive queues), and a workload process with a hog and a sleeper on the
+    isolated CPU (workload latency, outliers; not with workload=False: its
+    hog would take a CPU from a browser under test)."""
+
+    def __init__(self, host, workload=True):
+        self.host = host
+        self.stopping = threading.Event()
+        self.rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.rx.bind(("127.0.0.1", host.feed_port))
+        self.listener = socket.socket()
+        self.listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.listener.bind(("127.0.0.1", host.order_port))
+        self.listener.listen(1)
+        self.strat = None
+        if workload:
+            self.strat = harness.NamedLoad(WORKLOAD_COMM, os.path.join(HERE, "runq_load.py"),
+                                           host.isolated_cpu, 1, 500, 600)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        client = socket.create_connection(("127.0.0.1", self.host.order_port))
+        server, _ = self.listener.accept()
+        with client, server, socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as tx:
+            client.setblocking(False)
+            while not self.stopping.is_set():
+                harness.pipe_pingpong(300)
+                for _ in range(200):
+                    tx.sendto(b"u" * 500, ("127.0.0.1", self.host.feed_port))
+                # Read what the burst left, so that the next one queues (and
+                # peaks) again before it overflows.
+                try:
+                    while self.rx.recv(2048, socket.MSG_DONTWAIT):
+                        pass
+                except BlockingIOError:
+                    pass
+                try:
+                    client.send(b"o" * 65536)
+                except BlockingIOError:
+                    pass
+                server.setblocking(False)
+                try:
+                    while server.recv(1 << 16):
+                        pass
+                except BlockingIOError:
+                    pass
+                time.sleep(0.05)
+
+    def stop(self):
+        self.stopping.set()
+        self.thread.join(10)
+        if self.strat:
+            self.strat.stop()
+        self.rx.close()
+        self.listener.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+class Prometheus:
+    """Debian's Prometheus scraping targets every second, with jitterd's rules
+    (evaluated every second) unless rules=False."""
+
+    def __init__(self, targets, rules=True):
+        if not shutil.which("prometheus"):
+            harness.skip("prometheus not installed (scripts/install-deps.sh installs it)")
+        self.tmp = tempfile.TemporaryDirectory(prefix="jitterd-prom-")
+        cfg = os.path.join(self.tmp.name, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n")
+            if rules:
+                f.write("rule_files: [%s]\n" % json.dumps(RULES))
+            f.write("scrape_configs:\n  - job_name: jitterd\n"
+                    "    static_configs: [{targets: %s}]\n" % json.dumps(list(targets)))
+        self.port = free_port()
+        self.log_path = os.path.join(self.tmp.name, "prometheus.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            ["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + self.tmp.name + "/data",
+             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def api(self, path, **params):
+        url = "http://127.0.0.1:%d/api/v1/%s?%s" % (self.port, path, urllib.parse.urlencode(params, doseq=True))
+        with urllib.request.urlopen(url, timeout=10) as r:
+            data = json.load(r)
+        assert data["status"] == "success", data
+        return data["data"]
+
+    def query(self, expr):
+        return self.api("query", query=expr)["result"]
+
+    def wait(self, what, fn, timeout=60, during=None):
+        """Polls fn() until it returns something true; during() runs between polls."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = fn()
+            except (OSError, ValueError, urllib.error.URLError) as e:
+                last = e
+            else:
+                if last:
+                    return last
+            if during:
+                during()
+            time.sleep(0.5)
+        raise AssertionError("%s: not within %ds (last: %r)\n%s" % (what, timeout, last, self.output()))
+
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
