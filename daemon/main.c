@@ -23,6 +23,7 @@
 
 #include "collector.h"
 #include "config.h"
+#include "doctor.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -52,6 +53,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: jitterd [--config FILE] [--listen ADDR:PORT] [--check-config] [--probes] "
 		"[--version] [--help]\n"
+		"       jitterd doctor [--config FILE] [--from URL] [--json] [--root DIR] "
+		"(--help)\n"
 		"  -c, --config FILE      YAML config (default: built-in defaults)\n"
 		"  -l, --listen ADDR:PORT HTTP listen address, overrides the config (\":19435\")\n"
 		"      --check-config     validate the config, print ok or the errors, exit 0/2\n"
@@ -181,6 +184,8 @@ int main(int argc, char **argv)
 	struct http_server *http = NULL;
 	int status = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "doctor")) /* a subcommand: its own file */
+		return doctor_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &opts) || load_config(&opts, &cfg))
 		return 2;
 	if (opts.check_config) {
@@ -201,8 +206,11 @@ int main(int argc, char **argv)
 	if (!http)
 		goto out_collectors;
 	privs_drop();
+	doctor_drift_start(&cfg, opts.config_path); /* tuning drift, as metrics */
 
 	status = loop_run(http, &cfg) ? 1 : 0;
+
+	doctor_drift_finish();
 
 	http_finish(http);
 	pages_finish();
