@@ -87,6 +87,7 @@ extern const unsigned n_doctor_net_checks;
 /* Every check of both tables, in order; cheap_only leaves out the slow ones.
  * out has room for doctor_count(); returns how many were written. */
 unsigned doctor_count(void);
+const struct doctor_check *doctor_check_by_id(const char *id);
 unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out);
 
 /*

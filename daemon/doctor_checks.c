@@ -943,9 +943,9 @@ static void judge_irqbalance(const struct doctor_host *h, const struct doctor_ch
 	long pid = 0;
 	struct dirent *e;
 	DIR *d;
-	int err;
+	int err, fd;
+	ssize_t got;
 	cpu_set_t banned, missing;
-	size_t len;
 
 	(void)k;
 	if (!h->have_isolated) {
@@ -970,20 +970,24 @@ static void judge_irqbalance(const struct doctor_host *h, const struct doctor_ch
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
-	err = doctor_read(h, buf, sizeof(buf), "/proc/%ld/environ", pid);
+	/* NUL-separated: read it whole, not as a string */
+	snprintf(buf, sizeof(buf), "%s%s", h->root, path);
+	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return doctor_unreadable(f, -errno, path);
+	got = read(fd, buf, sizeof(buf) - 1);
+	err = got < 0 ? -errno : 0;
+	close(fd);
 	if (err)
 		return doctor_unreadable(f, err, path);
+	buf[got] = '\0';
 	doctor_set(f->where, "%s", path);
-	/* environ is NUL-separated: look at each entry */
 	CPU_ZERO(&banned);
-	len = strlen(buf); /* doctor_read stopped at nothing: walk by entries */
-	for (p = buf; *p || p < buf + len; p += strlen(p) + 1) {
+	for (p = buf; p < buf + got; p += strlen(p) + 1) {
 		if (!strncmp(p, "IRQBALANCE_BANNED_CPULIST=", 26))
 			parse_cpulist(p + 26, &banned, &why);
 		else if (!strncmp(p, "IRQBALANCE_BANNED_CPUS=", 23))
 			doctor_parse_cpumask(p + 23, &banned);
-		if (!*p)
-			break;
 	}
 	CPU_XOR(&missing, &banned, &h->isolated);
 	CPU_AND(&missing, &missing, &h->isolated);
@@ -1290,6 +1294,17 @@ const unsigned n_doctor_checks = sizeof(doctor_checks) / sizeof(doctor_checks[0]
 
 /* ---- running them --------------------------------------------------------- */
 
+const struct doctor_check *doctor_check_by_id(const char *id)
+{
+	for (unsigned i = 0; i < n_doctor_checks; i++)
+		if (!strcmp(doctor_checks[i].id, id))
+			return &doctor_checks[i];
+	for (unsigned i = 0; i < n_doctor_net_checks; i++)
+		if (!strcmp(doctor_net_checks[i].id, id))
+			return &doctor_net_checks[i];
+	return NULL;
+}
+
 unsigned doctor_count(void)
 {
 	return n_doctor_checks + n_doctor_net_checks;
@@ -1355,6 +1370,6 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/isolated") && buf[0] &&
 	    !parse_cpulist(buf, &h->isolated, &why))
 		h->have_isolated = CPU_COUNT(&h->isolated) > 0;
-	snprintf(h->isolated_from, sizeof(h->isolated_from), "%s/sys/devices/system/cpu/isolated%s",
-		 h->root, h->have_isolated ? "" : " is empty and no cpu group is named isolated");
+	snprintf(h->isolated_from, sizeof(h->isolated_from), "/sys/devices/system/cpu/isolated%s",
+		 h->have_isolated ? "" : " is empty and no cpu group is named isolated");
 }
