@@ -65,7 +65,7 @@ struct doctor_check {
 	long long want;
 };
 
-#define DOCTOR_TEXT 320
+#define DOCTOR_TEXT 1024
 
 struct doctor_finding {
 	const struct doctor_check *check;
@@ -110,6 +110,9 @@ __attribute__((format(printf, 4, 5))) int doctor_read(const struct doctor_host *
 /* The state for a read that failed: not applicable or needs root. */
 void doctor_unreadable(struct doctor_finding *f, int err, const char *path);
 __attribute__((format(printf, 2, 3))) void doctor_set(char *field, const char *fmt, ...);
+/* Appends to a field of size bytes (what fits). */
+__attribute__((format(printf, 3, 4))) void doctor_append(char *field, size_t size, const char *fmt,
+							 ...);
 /* A hex cpumask as in /sys ("00000003", "ff,ffffffff"). */
 int doctor_parse_cpumask(const char *s, cpu_set_t *set);
 /* The generic judges of integer files (k->path, k->op, k->want). */

@@ -120,6 +120,18 @@ static const char *cpus(char *buf, size_t size, const cpu_set_t *set)
 	return buf;
 }
 
+void doctor_append(char *field, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(field);
+	va_list ap;
+
+	if (n >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(field + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
 /* ---- the generic judge: an integer in a file ------------------------------ */
 
 static bool int_ok(char op, long long have, long long want)
@@ -852,16 +864,37 @@ static void irq_name(const char *interrupts, unsigned irq, char *out, size_t siz
 	}
 }
 
+/* Appends ", IRQ n (name)" (and " on CPUs x" when on) to list. */
+static void add_irq(char *list, size_t size, size_t *n, const char *interrupts, unsigned irq,
+		    const cpu_set_t *on)
+{
+	char name[64], cpu_s[256];
+
+	if (*n >= size)
+		return;
+	irq_name(interrupts, irq, name, sizeof(name));
+	*n += (size_t)snprintf(list + *n, size - *n, "%sIRQ %u%s%s%s%s%s", *n ? ", " : "", irq,
+			       name[0] ? " (" : "", name, name[0] ? ")" : "", on ? " on CPUs " : "",
+			       on ? cpus(cpu_s, sizeof(cpu_s), on) : "");
+}
+
+/*
+ * Every IRQ: where it runs (effective_affinity_list) and where the kernel
+ * may move it (smp_affinity_list), against the isolated CPUs; and the
+ * default affinity that new IRQs get.
+ */
 static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_check *k,
 			       struct doctor_finding *f)
 {
-	char path[512], buf[256], name[64], list[256], hk[256];
+	char path[512], buf[256], hk[256], hkmask[32];
 	static char interrupts[65536];
-	char bad[DOCTOR_TEXT] = "", irqs[DOCTOR_TEXT] = "";
-	size_t n = 0, ni = 0;
-	unsigned seen = 0, nbad = 0;
+	char runs[DOCTOR_TEXT] = "", may[DOCTOR_TEXT] = "", irqs[DOCTOR_TEXT] = "";
+	size_t nr = 0, nm = 0, ni = 0;
+	unsigned seen = 0, nruns = 0, nmay = 0;
+	bool default_hits = false;
 	const char *why;
 	struct dirent *e;
+	cpu_set_t hit;
 	DIR *d;
 
 	(void)k;
@@ -877,36 +910,31 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 	if (!d)
 		return doctor_unreadable(f, -errno, "/proc/irq");
 	while ((e = readdir(d))) {
-		cpu_set_t set, hit;
+		cpu_set_t allowed, effective, on;
 		unsigned irq;
 		char *end;
-		bool effective = true;
 
 		irq = (unsigned)strtoul(e->d_name, &end, 10);
-		if (*end || end == e->d_name)
+		if (*end || end == e->d_name ||
+		    doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/smp_affinity_list", irq) ||
+		    parse_cpulist(buf, &allowed, &why))
 			continue;
-		/* Where it does run (the chip may honour one CPU of the list),
-		 * else where it may. */
-		if (doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/effective_affinity_list", irq) ||
-		    !buf[0]) {
-			effective = false;
-			if (doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/smp_affinity_list", irq))
-				continue;
-		}
 		seen++;
-		if (parse_cpulist(buf, &set, &why))
+		/* The chip honours one CPU of the list, or the list. */
+		if (doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/effective_affinity_list", irq) ||
+		    !buf[0] || parse_cpulist(buf, &effective, &why))
+			effective = allowed;
+		CPU_AND(&on, &effective, &h->isolated);
+		CPU_AND(&hit, &allowed, &h->isolated);
+		if (CPU_COUNT(&on)) {
+			nruns++;
+			add_irq(runs, sizeof(runs), &nr, interrupts, irq, &on);
+		} else if (CPU_COUNT(&hit)) {
+			nmay++;
+			add_irq(may, sizeof(may), &nm, interrupts, irq, NULL);
+		} else {
 			continue;
-		CPU_AND(&hit, &set, &h->isolated);
-		if (!CPU_COUNT(&hit))
-			continue;
-		nbad++;
-		irq_name(interrupts, irq, name, sizeof(name));
-		if (n < sizeof(bad))
-			n += (size_t)snprintf(bad + n, sizeof(bad) - n,
-					      "%sIRQ %u%s%s%s on CPUs %s%s", n ? ", " : "", irq,
-					      name[0] ? " (" : "", name, name[0] ? ")" : "",
-					      cpus(list, sizeof(list), &hit),
-					      effective ? "" : " (smp_affinity_list)");
+		}
 		if (ni < sizeof(irqs))
 			ni += (size_t)snprintf(irqs + ni, sizeof(irqs) - ni, "%s%u", ni ? " " : "",
 					       irq);
@@ -914,24 +942,37 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 	closedir(d);
 	if (!seen)
 		return doctor_unreadable(f, -ENOENT, "/proc/irq/*/smp_affinity_list");
+	if (!doctor_read(h, buf, sizeof(buf), "/proc/irq/default_smp_affinity"))
+		default_hits = mask_hits_isolated(h, buf, &hit);
 	housekeeping_list(h, hk, sizeof(hk));
-	doctor_set(f->where, "/proc/irq/*/effective_affinity_list (smp_affinity_list where "
-			     "there is none), names from /proc/interrupts");
-	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
-	if (nbad) {
-		f->state = DOCTOR_FAIL;
-		doctor_set(f->value, "%u IRQs on isolated CPUs: %s", nbad, bad);
-		snprintf(f->apply, sizeof(f->apply),
-			 "for i in %s; do echo %s > /proc/irq/$i/smp_affinity_list; done; and "
-			 "isolcpus=managed_irq,... for managed IRQs; irqbalance: "
-			 "IRQBALANCE_BANNED_CPULIST",
-			 irqs, hk);
-	} else {
+	housekeeping_mask(h, hkmask, sizeof(hkmask));
+	doctor_set(f->where, "/proc/irq/*/{effective_affinity_list,smp_affinity_list}, "
+			     "/proc/irq/default_smp_affinity, names from /proc/interrupts");
+	doctor_set(f->recommended, "%s (the housekeeping CPUs) for every IRQ", hk);
+	if (!nruns && !nmay && !default_hits) {
 		f->state = DOCTOR_OK;
-		doctor_set(f->value, "no IRQ of %u runs on the isolated CPUs", seen);
+		doctor_set(f->value, "no IRQ of %u runs or may run on the isolated CPUs", seen);
 		snprintf(f->apply, sizeof(f->apply),
-			 "echo %s > /proc/irq/N/smp_affinity_list for each IRQ", hk);
+			 "echo %s > /proc/irq/N/smp_affinity_list for each new IRQ", hk);
+		return;
 	}
+	f->state = DOCTOR_FAIL;
+	if (nruns)
+		doctor_append(f->value, sizeof(f->value), "%u IRQs run on isolated CPUs: %s", nruns,
+			      runs);
+	if (nmay)
+		doctor_append(f->value, sizeof(f->value),
+			      "%s%u IRQs may move there (smp_affinity_list): %s", nruns ? "; " : "",
+			      nmay, may);
+	if (default_hits)
+		doctor_append(f->value, sizeof(f->value),
+			      "%snew IRQs may go there (/proc/irq/default_smp_affinity %s)",
+			      nruns || nmay ? "; " : "", buf);
+	snprintf(f->apply, sizeof(f->apply),
+		 "for i in %s; do echo %s > /proc/irq/$i/smp_affinity_list; done; echo %s > "
+		 "/proc/irq/default_smp_affinity; managed IRQs: isolcpus=managed_irq,...; "
+		 "irqbalance: IRQBALANCE_BANNED_CPULIST",
+		 irqs, hk, hkmask);
 }
 
 /* irqbalance, when it runs, must keep off the isolated CPUs. */

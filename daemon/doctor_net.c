@@ -95,21 +95,6 @@ static unsigned list_nics(const struct doctor_host *h, struct nic *nics)
 	return n;
 }
 
-/* Appends to a finding field. */
-static void add(char *field, size_t size, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void add(char *field, size_t size, const char *fmt, ...)
-{
-	size_t n = strlen(field);
-	va_list ap;
-
-	if (n >= size)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(field + n, size - n, fmt, ap);
-	va_end(ap);
-}
-
 /* ---- softnet: /proc/net/softnet_stat -------------------------------------- */
 
 /* Sums of the dropped (2nd) and time_squeeze (3rd) columns. */
@@ -242,10 +227,11 @@ static void judge_queue_masks(const struct doctor_host *h, const struct doctor_c
 				continue;
 			f->state = DOCTOR_FAIL;
 			format_cpulist(&set, list, sizeof(list));
-			add(f->value, sizeof(f->value), "%s%s %s %s=%s", f->value[0] ? ", " : "",
-			    nics[i].name, e->d_name, file, list);
-			add(cmds, sizeof(cmds), "%secho 0 > /sys/class/net/%s/queues/%s/%s",
-			    cmds[0] ? "; " : "", nics[i].name, e->d_name, file);
+			doctor_append(f->value, sizeof(f->value), "%s%s %s %s=%s",
+				      f->value[0] ? ", " : "", nics[i].name, e->d_name, file, list);
+			doctor_append(cmds, sizeof(cmds),
+				      "%secho 0 > /sys/class/net/%s/queues/%s/%s",
+				      cmds[0] ? "; " : "", nics[i].name, e->d_name, file);
 		}
 		if (d)
 			closedir(d);
@@ -307,18 +293,19 @@ static void judge_nics(const struct doctor_host *h, struct doctor_finding *f, ni
 		int r = fn(h, &nics[i], f);
 
 		if (r == -EOPNOTSUPP || r == -EINVAL || r == -ENODEV || r == -ENOTTY) {
-			add(f->value, sizeof(f->value), "%s%s: not supported by this NIC (%s)",
-			    f->value[0] ? "; " : "", nics[i].name, nics[i].driver);
+			doctor_append(f->value, sizeof(f->value),
+				      "%s%s: not supported by this NIC (%s)",
+				      f->value[0] ? "; " : "", nics[i].name, nics[i].driver);
 			continue;
 		}
 		if (r == -EPERM || r == -EACCES) {
-			add(f->value, sizeof(f->value), "%s%s: needs root", f->value[0] ? "; " : "",
-			    nics[i].name);
+			doctor_append(f->value, sizeof(f->value), "%s%s: needs root",
+				      f->value[0] ? "; " : "", nics[i].name);
 			continue;
 		}
 		if (r < 0) {
-			add(f->value, sizeof(f->value), "%s%s: %s", f->value[0] ? "; " : "",
-			    nics[i].name, strerror(-r));
+			doctor_append(f->value, sizeof(f->value), "%s%s: %s",
+				      f->value[0] ? "; " : "", nics[i].name, strerror(-r));
 			continue;
 		}
 		supported++;
@@ -336,14 +323,14 @@ static int nic_rings(const struct doctor_host *h, const struct nic *nic, struct 
 
 	if (err)
 		return err;
-	add(f->value, sizeof(f->value), "%s%s rx %u of %u", SEP(f), nic->name, r.rx_pending,
-	    r.rx_max_pending);
-	add(f->recommended, sizeof(f->recommended), "%s%s rx %u", f->recommended[0] ? "; " : "",
-	    nic->name, r.rx_max_pending);
+	doctor_append(f->value, sizeof(f->value), "%s%s rx %u of %u", SEP(f), nic->name,
+		      r.rx_pending, r.rx_max_pending);
+	doctor_append(f->recommended, sizeof(f->recommended), "%s%s rx %u",
+		      f->recommended[0] ? "; " : "", nic->name, r.rx_max_pending);
 	if (r.rx_pending >= r.rx_max_pending)
 		return 0;
-	add(f->apply, sizeof(f->apply), "%sethtool -G %s rx %u", f->apply[0] ? "; " : "", nic->name,
-	    r.rx_max_pending);
+	doctor_append(f->apply, sizeof(f->apply), "%sethtool -G %s rx %u", f->apply[0] ? "; " : "",
+		      nic->name, r.rx_max_pending);
 	return 1;
 }
 
@@ -362,15 +349,16 @@ static int nic_coalesce(const struct doctor_host *h, const struct nic *nic,
 
 	if (err)
 		return err;
-	add(f->value, sizeof(f->value), "%s%s rx-usecs %u rx-frames %u adaptive-rx %s", SEP(f),
-	    nic->name, c.rx_coalesce_usecs, c.rx_max_coalesced_frames,
-	    c.use_adaptive_rx_coalesce ? "on" : "off");
+	doctor_append(f->value, sizeof(f->value), "%s%s rx-usecs %u rx-frames %u adaptive-rx %s",
+		      SEP(f), nic->name, c.rx_coalesce_usecs, c.rx_max_coalesced_frames,
+		      c.use_adaptive_rx_coalesce ? "on" : "off");
 	if (!f->recommended[0])
 		doctor_set(f->recommended, "adaptive-rx off, rx-usecs 0, rx-frames 1");
 	if (!c.use_adaptive_rx_coalesce && c.rx_coalesce_usecs == 0)
 		return 0;
-	add(f->apply, sizeof(f->apply), "%sethtool -C %s adaptive-rx off rx-usecs 0 rx-frames 1",
-	    f->apply[0] ? "; " : "", nic->name);
+	doctor_append(f->apply, sizeof(f->apply),
+		      "%sethtool -C %s adaptive-rx off rx-usecs 0 rx-frames 1",
+		      f->apply[0] ? "; " : "", nic->name);
 	return 1;
 }
 
@@ -394,14 +382,14 @@ static int nic_offloads(const struct doctor_host *h, const struct nic *nic,
 	if (err)
 		return err;
 	lro = flags.data & ETH_FLAG_LRO;
-	add(f->value, sizeof(f->value), "%s%s gro %s lro %s", SEP(f), nic->name,
-	    gro.data ? "on" : "off", lro ? "on" : "off");
+	doctor_append(f->value, sizeof(f->value), "%s%s gro %s lro %s", SEP(f), nic->name,
+		      gro.data ? "on" : "off", lro ? "on" : "off");
 	if (!f->recommended[0])
 		doctor_set(f->recommended, "gro off, lro off");
 	if (!gro.data && !lro)
 		return 0;
-	add(f->apply, sizeof(f->apply), "%sethtool -K %s gro off lro off", f->apply[0] ? "; " : "",
-	    nic->name);
+	doctor_append(f->apply, sizeof(f->apply), "%sethtool -K %s gro off lro off",
+		      f->apply[0] ? "; " : "", nic->name);
 	return 1;
 }
 
@@ -425,13 +413,13 @@ static int nic_channels(const struct doctor_host *h, const struct nic *nic,
 	for (unsigned cpu = 0; cpu < h->nr_cpus && cpu < CPU_SETSIZE; cpu++)
 		hk += !CPU_ISSET(cpu, &h->isolated);
 	have = c.combined_count + c.rx_count;
-	add(f->value, sizeof(f->value), "%s%s combined %u rx %u (max combined %u)", SEP(f),
-	    nic->name, c.combined_count, c.rx_count, c.max_combined);
+	doctor_append(f->value, sizeof(f->value), "%s%s combined %u rx %u (max combined %u)",
+		      SEP(f), nic->name, c.combined_count, c.rx_count, c.max_combined);
 	doctor_set(f->recommended, "at most one queue per housekeeping CPU (%u)", hk);
 	if (!h->have_isolated || have <= hk || !hk)
 		return 0;
-	add(f->apply, sizeof(f->apply), "%sethtool -L %s combined %u", f->apply[0] ? "; " : "",
-	    nic->name, hk);
+	doctor_append(f->apply, sizeof(f->apply), "%sethtool -L %s combined %u",
+		      f->apply[0] ? "; " : "", nic->name, hk);
 	return 1;
 }
 

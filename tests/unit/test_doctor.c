@@ -294,15 +294,15 @@ static const struct check_case cases[] = {
 	  { "/proc/interrupts",
 	    "           CPU0       CPU1\n 24:   5   0   PCI-MSIX-0000:00:03.0   1-edge      "
 	    "virtio0-input.0\n",
-	    "/proc/irq/24/smp_affinity_list", "0-1\n", "/proc/irq/24/effective_affinity_list",
+	    "/proc/irq/24/smp_affinity_list", "0\n", "/proc/irq/24/effective_affinity_list",
 	    "0\n" },
-	  "no IRQ of 1 runs on the isolated CPUs",
+	  "no IRQ of 1 runs or may run on the isolated CPUs",
 	  { "/proc/interrupts",
 	    "           CPU0       CPU1\n 24:   5   0   PCI-MSIX-0000:00:03.0   1-edge      "
 	    "virtio0-input.0\n",
 	    "/proc/irq/24/smp_affinity_list", "0-1\n", "/proc/irq/24/effective_affinity_list",
 	    "1\n" },
-	  "1 IRQs on isolated CPUs: IRQ 24 (virtio0-input.0) on CPUs 1" },
+	  "1 IRQs run on isolated CPUs: IRQ 24 (virtio0-input.0) on CPUs 1" },
 	{ "vm.transparent_hugepage",
 	  { "/sys/kernel/mm/transparent_hugepage/enabled", "always madvise [never]\n" },
 	  "never",
@@ -525,6 +525,24 @@ START_TEST(a_missing_file_is_not_applicable)
 	expect("cpu.min_perf_pct", DOCTOR_NOT_APPLICABLE,
 	       "/sys/devices/system/cpu/intel_pstate/min_perf_pct: No such file or directory (this "
 	       "kernel or machine does not have it)");
+}
+END_TEST
+
+START_TEST(irqs_that_may_move_to_isolated_cpus_fail_too)
+{
+	put("/proc/interrupts", "           CPU0       CPU1\n 25:   5   0   IO-APIC   9-fasteoi   "
+				"acpi\n");
+	put("/proc/irq/25/smp_affinity_list", "0-1\n");
+	put("/proc/irq/25/effective_affinity_list", "0\n");
+	put("/proc/irq/26/smp_affinity_list", "0\n");
+	put("/proc/irq/default_smp_affinity", "3\n");
+	expect("irq.affinity", DOCTOR_FAIL,
+	       "1 IRQs may move there (smp_affinity_list): IRQ 25 (acpi); new IRQs may go there "
+	       "(/proc/irq/default_smp_affinity 3)");
+	ck_assert_str_eq(judge("irq.affinity").apply,
+			 "for i in 25; do echo 0 > /proc/irq/$i/smp_affinity_list; done; echo 1 > "
+			 "/proc/irq/default_smp_affinity; managed IRQs: isolcpus=managed_irq,...; "
+			 "irqbalance: IRQBALANCE_BANNED_CPULIST");
 }
 END_TEST
 
@@ -843,6 +861,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, pm_qos_reads_the_binary_request);
 	tcase_add_test(tc, a_file_only_root_reads_needs_root);
 	tcase_add_test(tc, a_missing_file_is_not_applicable);
+	tcase_add_test(tc, irqs_that_may_move_to_isolated_cpus_fail_too);
 	tcase_add_test(tc, irqbalance_banned_cpus_come_from_its_environment);
 	tcase_add_test(tc, isolation_checks_without_isolated_cpus_are_not_applicable);
 	tcase_add_test(tc, the_config_s_isolated_group_wins_over_the_kernel_s);
