@@ -217,7 +217,7 @@ int doctor_main(int argc, char **argv)
 	struct doctor_finding *f;
 	struct doctor_host h;
 	struct jd_config *cfg;
-	bool json = false, colour;
+	bool json = false;
 	unsigned n, cap;
 	int c, status = 0;
 
@@ -278,8 +278,9 @@ int doctor_main(int argc, char **argv)
 		buf_free(&out);
 		json_decref(doc);
 	} else {
-		colour = !strcmp(colour_when, "always") ||
-			 (!strcmp(colour_when, "auto") && isatty(STDOUT_FILENO));
+		bool colour = !strcmp(colour_when, "always") ||
+			      (!strcmp(colour_when, "auto") && isatty(STDOUT_FILENO));
+
 		doctor_print(stdout, &h, f, n, colour);
 	}
 	free(f);

@@ -232,8 +232,8 @@ static void apply_cmdline(struct doctor_finding *f, const char *arg)
 static void judge_isolation_param(const struct doctor_host *h, const struct doctor_check *k,
 				  struct doctor_finding *f)
 {
-	char cmdline[4096], val[512], iso[256], missing_s[256], arg[300];
-	const char *list, *why;
+	char cmdline[4096], val[512], iso[256], arg[300];
+	const char *why;
 	cpu_set_t have, missing;
 
 	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
@@ -248,7 +248,8 @@ static void judge_isolation_param(const struct doctor_host *h, const struct doct
 	if (!cmdline_get(cmdline, k->path, val, sizeof(val))) {
 		doctor_set(f->value, "%s= is not set", k->path);
 	} else {
-		list = val;
+		const char *list = val;
+
 		/* isolcpus=[flag,...,]list: the flags are words */
 		while (isalpha((unsigned char)*list)) {
 			const char *comma = strchr(list, ',');
@@ -263,6 +264,7 @@ static void judge_isolation_param(const struct doctor_host *h, const struct doct
 	CPU_AND(&missing, &missing, &h->isolated);
 	f->state = CPU_COUNT(&missing) ? DOCTOR_FAIL : DOCTOR_OK;
 	if (f->state == DOCTOR_FAIL) {
+		char missing_s[256];
 		size_t n = strlen(f->value);
 
 		snprintf(f->value + n, sizeof(f->value) - n, ": isolated CPUs %s not covered",
@@ -481,13 +483,14 @@ static void judge_boost(const struct doctor_host *h, const struct doctor_check *
 	int err;
 
 	(void)k;
-	if (!(err = doctor_read(h, buf, sizeof(buf), boost))) {
+	err = doctor_read(h, buf, sizeof(buf), boost);
+	if (!err) {
 		doctor_set(f->where, boost);
 		f->state = !strcmp(buf, "1") ? DOCTOR_OK : DOCTOR_FAIL;
 		doctor_set(f->value, "%s", buf);
 		doctor_set(f->recommended, "1");
 		doctor_set(f->apply, "echo 1 > %s", boost);
-	} else if (!(err = doctor_read(h, buf, sizeof(buf), no_turbo))) {
+	} else if (!doctor_read(h, buf, sizeof(buf), no_turbo)) {
 		doctor_set(f->where, no_turbo);
 		f->state = !strcmp(buf, "0") ? DOCTOR_OK : DOCTOR_FAIL;
 		doctor_set(f->value, "no_turbo %s", buf);
@@ -583,12 +586,12 @@ static void judge_tsc_flags(const struct doctor_host *h, const struct doctor_che
 }
 
 /* Idle states deeper than 10 us of exit latency, enabled on the judged CPUs. */
-#define CSTATE_MAX_LATENCY_US 10
+#define CSTATE_MAX_LATENCY_US 10u
 static void judge_cstates(const struct doctor_host *h, const struct doctor_check *k,
 			  struct doctor_finding *f)
 {
 	cpu_set_t set, bad;
-	char buf[64], name[32], list[256], worst[96] = "";
+	char buf[64], name[32], worst[96] = "";
 	unsigned worst_lat = 0, seen = 0;
 
 	(void)k;
@@ -635,6 +638,8 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 	doctor_set(f->recommended, "no enabled idle state above %u us of exit latency",
 		   CSTATE_MAX_LATENCY_US);
 	if (CPU_COUNT(&bad)) {
+		char list[256];
+
 		f->state = DOCTOR_FAIL;
 		doctor_set(f->value, "%s enabled on CPUs %s", worst,
 			   cpus(list, sizeof(list), &bad));
@@ -669,8 +674,8 @@ static void judge_pm_qos(const struct doctor_host *h, const struct doctor_check 
 	close(fd);
 	doctor_set(f->where, "/dev/cpu_dma_latency");
 	doctor_set(f->value, "%d us", us);
-	doctor_set(f->recommended, "at most %d us, held by a process", CSTATE_MAX_LATENCY_US);
-	f->state = us <= CSTATE_MAX_LATENCY_US ? DOCTOR_OK : DOCTOR_FAIL;
+	doctor_set(f->recommended, "at most %u us, held by a process", CSTATE_MAX_LATENCY_US);
+	f->state = us <= (int32_t)CSTATE_MAX_LATENCY_US ? DOCTOR_OK : DOCTOR_FAIL;
 	doctor_set(f->apply, "tuned's latency-performance (force_latency), or a service that "
 			     "keeps /dev/cpu_dma_latency open with a 4-byte value of 10 written");
 }
@@ -679,7 +684,7 @@ static void judge_pm_qos(const struct doctor_host *h, const struct doctor_check 
 static void judge_mce(const struct doctor_host *h, const struct doctor_check *k,
 		      struct doctor_finding *f)
 {
-	char buf[32], list[256];
+	char buf[32];
 	cpu_set_t bad;
 	unsigned seen = 0;
 
@@ -698,9 +703,11 @@ static void judge_mce(const struct doctor_host *h, const struct doctor_check *k,
 	doctor_set(f->where, "/sys/devices/system/machinecheck/machinecheck*/ignore_ce");
 	doctor_set(f->recommended, "1");
 	f->state = CPU_COUNT(&bad) ? DOCTOR_FAIL : DOCTOR_OK;
-	if (CPU_COUNT(&bad))
+	if (CPU_COUNT(&bad)) {
+		char list[256];
+
 		doctor_set(f->value, "0 on CPUs %s", cpus(list, sizeof(list), &bad));
-	else
+	} else
 		doctor_set(f->value, "1");
 	doctor_set(f->apply, "echo 1 | tee "
 			     "/sys/devices/system/machinecheck/machinecheck*/ignore_ce, or "

@@ -51,7 +51,7 @@ enum { EV_DROPS, EV_IRQ_TIME, EV_RUNQ };
 
 /* The value of name{labels...} where every given label matches, summed over
  * the series that match; *found says whether any did. Labels: name, value
- * pairs, NULL-ended. */
+ * pairs, ended by LABELS_END. */
 static double sample_sum(const char *text, const char *name, bool *found, ...)
 {
 	size_t nlen = strlen(name);
@@ -105,11 +105,12 @@ static unsigned label_values(const char *text, const char *name, const char *lab
 	snprintf(key, sizeof(key), "%s=\"", label);
 	for (const char *line = text; line && *line;) {
 		const char *end = strchr(line, '\n'), *p;
-		size_t len;
-		unsigned i;
 
 		if (!strncmp(line, name, nlen) && line[nlen] == '{' && (p = strstr(line, key)) &&
 		    (!end || p < end)) {
+			size_t len;
+			unsigned i;
+
 			p += strlen(key);
 			len = strcspn(p, "\"");
 			for (i = 0; i < n && !(strlen(out[i]) == len && !strncmp(out[i], p, len));
@@ -202,9 +203,9 @@ static void socket_drops(const struct doctor_host *h, const char *metrics, doubl
 	for (unsigned i = 0; i < nc; i++) {
 		bool found, have_peak;
 		double drops = sample_sum(metrics, "jitterd_socket_drops_total", &found, "socket",
-					  classes[i], "reason", "rcvbuf_full", NULL);
+					  classes[i], "reason", "rcvbuf_full", LABELS_END);
 		double peak = sample_sum(metrics, "jitterd_socket_receive_queue_peak_bytes",
-					 &have_peak, "socket", classes[i], NULL);
+					 &have_peak, "socket", classes[i], LABELS_END);
 		unsigned long long want, base;
 		struct doctor_finding *f;
 		const char *limit = "";
@@ -303,7 +304,7 @@ static void irq_time(const struct doctor_host *h, const char *metrics, double up
 		snprintf(cpu_s, sizeof(cpu_s), "%u", cpu);
 		for (unsigned v = 0; v < sizeof(vectors) / sizeof(vectors[0]); v++) {
 			double s = sample_sum(metrics, "jitterd_softirq_seconds_total", &found,
-					      "cpu", cpu_s, "vector", vectors[v], NULL);
+					      "cpu", cpu_s, "vector", vectors[v], LABELS_END);
 
 			if (s <= 0)
 				continue;
@@ -315,7 +316,7 @@ static void irq_time(const struct doctor_host *h, const char *metrics, double up
 						      o ? ", " : "", vectors[v], s);
 		}
 		hard = sample_sum(metrics, "jitterd_hardirq_seconds_total", &found, "cpu", cpu_s,
-				  NULL);
+				  LABELS_END);
 		/* The tick's own softirqs (timer, rcu, sched) are what nohz_full
 		 * removes; the device ones are what IRQ and RPS placement does. */
 		if (device <= 0 && hard <= 0)
@@ -441,7 +442,7 @@ int doctor_evidence_from(const struct doctor_host *h, const char *metrics, const
 			 struct doctor_finding **out, unsigned *n, unsigned *cap)
 {
 	bool found;
-	double start = sample_sum(metrics, "process_start_time_seconds", &found, NULL);
+	double start = sample_sum(metrics, "process_start_time_seconds", &found, LABELS_END);
 	double uptime = found ? (double)time(NULL) - start : 0;
 
 	if (uptime < 0)

@@ -791,7 +791,7 @@ END_TEST
 
 START_TEST(json_of_a_finding_is_the_documented_schema)
 {
-	struct doctor_finding f = {};
+	struct doctor_finding f;
 	struct doctor_host h;
 	struct buf out = {};
 	json_t *doc, *check;
