@@ -155,6 +155,8 @@ int doctor_main(int argc, char **argv);
 
 /* Runs the cheap checks now and every doctor.interval (loop_every). */
 int doctor_drift_start(const struct jd_config *cfg, const char *config_path);
+/* A reload (SIGHUP): the new isolated CPUs and interval, checks re-run now. */
+int doctor_drift_reconfigure(const struct jd_config *cfg, const char *config_path);
 /* jitterd_tuning_check{check,severity}: the last run's results. */
 void doctor_drift_collect(struct metrics *m);
 void doctor_drift_finish(void);

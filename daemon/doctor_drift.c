@@ -43,6 +43,13 @@ int doctor_drift_start(const struct jd_config *cfg, const char *config_path)
 	return 0;
 }
 
+int doctor_drift_reconfigure(const struct jd_config *cfg, const char *config_path)
+{
+	doctor_host_init(&drift.host, "", cfg, config_path);
+	run_checks(NULL);
+	return drift.job < 0 ? 0 : loop_set_interval(drift.job, cfg->doctor.interval_ns);
+}
+
 void doctor_drift_collect(struct metrics *m)
 {
 	struct metric_family *fam;
