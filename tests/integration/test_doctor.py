@@ -176,14 +176,20 @@ def set_affinity(irq, cpus):
 
 
 def movable_irq():
-    """An IRQ whose affinity this test may set: (irq, its smp_affinity_list)."""
+    """An IRQ that moves when told to: its affinity can be set to CPU 0 and
+    its effective affinity follows at once (x86 moves most IRQs only at
+    their next interrupt: a quiet one would stay where it was). Returns
+    (irq, its old smp_affinity_list), the IRQ now on CPU 0, or (None, None)."""
     for name in sorted((n for n in os.listdir("/proc/irq") if n.isdigit()), key=int):
         irq, old = int(name), read("/proc/irq/%s/smp_affinity_list" % name)
         try:
             set_affinity(irq, "0")
         except OSError:
             continue  # per-CPU, managed, or a chip that cannot move it
-        return irq, old
+        effective = "/proc/irq/%s/effective_affinity_list" % name
+        if not os.path.exists(effective) or read(effective) in ("", "0"):
+            return irq, old
+        set_affinity(irq, old)
     return None, None
 
 
