@@ -65,6 +65,10 @@ struct doctor_check {
 	long long want;
 };
 
+/* References that rows of both tables cite. */
+#define REF_KERNEL(doc) "Linux kernel documentation, " doc
+#define REF_RHEL_NET	"Red Hat Enterprise Linux Network Performance Tuning Guide"
+
 #define DOCTOR_TEXT 1024
 
 struct doctor_finding {
