@@ -26,8 +26,6 @@
 #define REF_RHEL_RT                                                                                \
 	"Red Hat Enterprise Linux for Real Time, Optimizing RHEL for Real Time for low latency "   \
 	"operation"
-#define REF_RHEL_NET	"Red Hat Enterprise Linux Network Performance Tuning Guide"
-#define REF_KERNEL(doc) "Linux kernel documentation, " doc
 #define REF_RIGTORP	"Erik Rigtorp, Low latency tuning guide (rigtorp.se/low-latency-guide)"
 
 /* ---- helpers ------------------------------------------------------------- */

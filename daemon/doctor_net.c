@@ -25,8 +25,6 @@
 
 #include "parse.h"
 
-#define REF_RHEL_NET	"Red Hat Enterprise Linux Network Performance Tuning Guide"
-#define REF_KERNEL(doc) "Linux kernel documentation, " doc
 #define REF_SFC		"AMD Solarflare Onload user guide, low-latency tuning"
 #define NIC_MAX		16
 
