@@ -26,7 +26,7 @@
 #define REF_RHEL_RT                                                                                \
 	"Red Hat Enterprise Linux for Real Time, Optimizing RHEL for Real Time for low latency "   \
 	"operation"
-#define REF_RIGTORP	"Erik Rigtorp, Low latency tuning guide (rigtorp.se/low-latency-guide)"
+#define REF_RIGTORP "Erik Rigtorp, Low latency tuning guide (rigtorp.se/low-latency-guide)"
 
 /* ---- helpers ------------------------------------------------------------- */
 

@@ -25,8 +25,8 @@
 
 #include "parse.h"
 
-#define REF_SFC		"AMD Solarflare Onload user guide, low-latency tuning"
-#define NIC_MAX		16
+#define REF_SFC "AMD Solarflare Onload user guide, low-latency tuning"
+#define NIC_MAX 16
 
 int doctor_ethtool_ioctl(const char *ifname, void *data)
 {
