@@ -775,7 +775,8 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 	snprintf(path, sizeof(path), "%s/sys/devices/virtual/workqueue", h->root);
 	d = opendir(path);
 	while (d && (e = readdir(d))) {
-		if (e->d_name[0] == '.' ||
+		/* writeback is the one /sys/bus/workqueue names: read above */
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "writeback") ||
 		    doctor_read(h, buf, sizeof(buf), "/sys/devices/virtual/workqueue/%s/cpumask",
 				e->d_name))
 			continue;

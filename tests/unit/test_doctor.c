@@ -180,8 +180,11 @@ static const struct check_case cases[] = {
 	    "/sys/bus/workqueue/devices/writeback/cpumask", "1\n" },
 	  "no unbound workqueue runs on the isolated CPUs",
 	  { "/sys/devices/virtual/workqueue/cpumask", "1\n",
-	    "/sys/devices/virtual/workqueue/writeback/cpumask", "3\n" },
-	  "unbound workqueues may run on isolated CPUs: writeback=3" },
+	    "/sys/bus/workqueue/devices/writeback/cpumask", "3\n",
+	    "/sys/devices/virtual/workqueue/writeback/cpumask", "3\n",
+	    "/sys/devices/virtual/workqueue/nvme-wq/cpumask", "2\n" },
+	  "unbound workqueues may run on isolated CPUs: "
+	  "/sys/bus/workqueue/devices/writeback/cpumask=3, nvme-wq=2" },
 	{ "isolation.init_affinity",
 	  { "/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0\n" },
 	  "0",
