@@ -14,7 +14,7 @@ for _ in $(seq "$runs"); do
 	out=$({ /usr/bin/env TIMEFORMAT='%R %U %S' bash -c 'time build/jitterd doctor --json >/dev/null'; } 2>&1)
 	read -r r u s <<<"$out"
 	wall+=("$r")
-	cpu+=("$(echo "$u + $s" | bc -l)")
+	cpu+=("$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] * 1000 }'; }
 echo "== jitterd doctor --json, $runs runs on $(uname -r), $(nproc) CPUs"
