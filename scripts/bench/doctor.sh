@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # What a doctor run costs: the daemon runs the same checks every
-# doctor.interval on its housekeeping CPU. Times `jitterd doctor --json`
-# (every check, plus process start) RUNS times and prints the median wall
-# and CPU (user + sys) milliseconds of one run.
+# doctor.interval on its housekeeping CPU. First those checks in process
+# (build/bench/doctor_run: what the daemon pays), then `jitterd doctor
+# --json` (every check, plus process start and linking) RUNS times: the
+# median wall and CPU (user + sys) milliseconds of one run.
 #
 # Usage: scripts/bench/doctor.sh [RUNS]    (any user; `make bench` builds what it needs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 runs=${1:-21}
+build/bench/doctor_run 200
 wall=() cpu=()
 for _ in $(seq "$runs"); do
 	# %e wall seconds, %U + %S CPU seconds, from GNU time's rusage of the child
