@@ -16,6 +16,7 @@
 #include "doctor.h"
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,23 +268,51 @@ static void socket_drops(const struct doctor_host *h, const char *metrics, doubl
 /* ---- IRQ and softirq time on isolated CPUs ------------------------------------ */
 
 /* IRQs whose effective affinity includes cpu, and RPS masks that do. */
+/* The IRQs whose affinity includes cpu, and the RPS queues whose mask does. */
 static void irq_sources(const struct doctor_host *h, unsigned cpu, char *out, size_t size)
 {
-	size_t o = 0;
+	char path[512], buf[128];
+	struct dirent *e, *q;
+	const char *why;
+	cpu_set_t set;
+	DIR *d, *qd;
 
 	out[0] = '\0';
-	for (unsigned irq = 0; irq < 4096 && o < size; irq++) {
-		char buf[128];
-		cpu_set_t set;
-		const char *why;
-
-		if (doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/effective_affinity_list", irq) &&
-		    doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/smp_affinity_list", irq))
+	snprintf(path, sizeof(path), "%s/proc/irq", h->root);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' ||
+		    (doctor_read(h, buf, sizeof(buf), "/proc/irq/%s/effective_affinity_list",
+				 e->d_name) &&
+		     doctor_read(h, buf, sizeof(buf), "/proc/irq/%s/smp_affinity_list",
+				 e->d_name)) ||
+		    parse_cpulist(buf, &set, &why) || !CPU_ISSET(cpu, &set))
 			continue;
-		if (parse_cpulist(buf, &set, &why) || !CPU_ISSET(cpu, &set))
-			continue;
-		o += (size_t)snprintf(out + o, size - o, "%sIRQ %u", o ? ", " : "", irq);
+		doctor_append(out, size, "%sIRQ %s", out[0] ? ", " : "", e->d_name);
 	}
+	if (d)
+		closedir(d);
+	snprintf(path, sizeof(path), "%s/sys/class/net", h->root);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/sys/class/net/%s/queues", h->root, e->d_name);
+		qd = opendir(path);
+		while (qd && (q = readdir(qd))) {
+			if (strncmp(q->d_name, "rx-", 3) ||
+			    doctor_read(h, buf, sizeof(buf), "/sys/class/net/%s/queues/%s/rps_cpus",
+					e->d_name, q->d_name) ||
+			    doctor_parse_cpumask(buf, &set) || !CPU_ISSET(cpu, &set))
+				continue;
+			doctor_append(out, size, "%sRPS of %s %s", out[0] ? ", " : "", e->d_name,
+				      q->d_name);
+		}
+		if (qd)
+			closedir(qd);
+	}
+	if (d)
+		closedir(d);
 }
 
 static void irq_time(const struct doctor_host *h, const char *metrics, double uptime,
@@ -344,8 +373,8 @@ static void irq_time(const struct doctor_host *h, const char *metrics, double up
 			 "clear CPU %u from /sys/class/net/*/queues/rx-*/rps_cpus (see "
 			 "irq.affinity, "
 			 "net.rps)",
-			 sources[0] ? "IRQs that may run on it: " : "", sources,
-			 sources[0] ? "; " : "", cpu);
+			 sources[0] ? "what may run there: " : "", sources, sources[0] ? "; " : "",
+			 cpu);
 	}
 }
 

@@ -747,6 +747,8 @@ START_TEST(irq_time_on_an_isolated_cpu_names_the_irqs_there)
 
 	put("/proc/irq/24/effective_affinity_list", "1\n");
 	put("/proc/irq/25/effective_affinity_list", "0\n");
+	put("/sys/class/net/eth0/queues/rx-0/rps_cpus", "2\n");
+	put("/sys/class/net/eth0/queues/rx-1/rps_cpus", "1\n");
 	f = evidence("jitterd_softirq_seconds_total{cpu=\"0\",vector=\"net_rx\"} 9\n"
 		     "jitterd_softirq_seconds_total{cpu=\"1\",vector=\"net_rx\"} 0.25\n"
 		     "jitterd_softirq_seconds_total{cpu=\"1\",vector=\"timer\"} 0.5\n"
@@ -757,8 +759,9 @@ START_TEST(irq_time_on_an_isolated_cpu_names_the_irqs_there)
 	ck_assert_str_eq(f[0].value,
 			 "isolated CPU 1 spent 0.125000 s in hardirq and 0.750000 s in softirq "
 			 "(net_rx 0.250000 s, timer 0.500000 s) since jitterd started 0 s ago");
-	ck_assert_msg(!strncmp(f[0].apply, "IRQs that may run on it: IRQ 24; move them", 42), "%s",
-		      f[0].apply);
+	ck_assert_msg(
+		!strncmp(f[0].apply, "what may run there: IRQ 24, RPS of eth0 rx-0; move them", 55),
+		"%s", f[0].apply);
 	free(f);
 }
 END_TEST
