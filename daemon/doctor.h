@@ -159,8 +159,10 @@ int doctor_main(int argc, char **argv);
 
 /* Runs the cheap checks now and every doctor.interval (loop_every). */
 int doctor_drift_start(const struct jd_config *cfg, const char *config_path);
-/* A reload (SIGHUP): the new isolated CPUs and interval, checks re-run now. */
-int doctor_drift_reconfigure(const struct jd_config *cfg, const char *config_path);
+/* A reload (SIGHUP), in the shape of a reload step (reload.h, main.c's
+ * reload_steps): the new interval and isolated CPUs, the checks re-run now.
+ * On failure the old interval stays. 0 or -errno. */
+int doctor_drift_reload(const struct jd_config *old, const struct jd_config *new);
 /* jitterd_tuning_check{check,severity}: the last run's results. */
 void doctor_drift_collect(struct metrics *m);
 void doctor_drift_finish(void);

@@ -20,6 +20,7 @@ static struct {
 	struct doctor_finding *results;
 	unsigned n;
 	int job;
+	const char *config_path; /* names the isolated group's file in reports */
 } drift = { .job = -1 };
 
 static void run_checks(void *arg)
@@ -33,6 +34,7 @@ int doctor_drift_start(const struct jd_config *cfg, const char *config_path)
 	drift.results = calloc(doctor_count(), sizeof(*drift.results));
 	if (!drift.results)
 		return -ENOMEM;
+	drift.config_path = config_path;
 	doctor_host_init(&drift.host, "", cfg, config_path);
 	run_checks(NULL);
 	drift.job = loop_every("doctor.interval", cfg->doctor.interval_ns, run_checks, NULL);
@@ -43,11 +45,16 @@ int doctor_drift_start(const struct jd_config *cfg, const char *config_path)
 	return 0;
 }
 
-int doctor_drift_reconfigure(const struct jd_config *cfg, const char *config_path)
+int doctor_drift_reload(const struct jd_config *old, const struct jd_config *new)
 {
-	doctor_host_init(&drift.host, "", cfg, config_path);
+	int err;
+
+	(void)old;
+	if (drift.job >= 0 && (err = loop_set_interval(drift.job, new->doctor.interval_ns)))
+		return err;
+	doctor_host_init(&drift.host, "", new, drift.config_path);
 	run_checks(NULL);
-	return drift.job < 0 ? 0 : loop_set_interval(drift.job, cfg->doctor.interval_ns);
+	return 0;
 }
 
 void doctor_drift_collect(struct metrics *m)
