@@ -21,7 +21,7 @@ REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS    := libbpf yaml-0.1 libmicrohttpd jansson libsystemd libcap
+PKGS    := libbpf yaml-0.1 libmicrohttpd jansson libsystemd libcap libcurl
 CFLAGS  ?= -O2 -g
 # snprintf truncation of log messages is intended, so that warning is off.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE \
@@ -129,7 +129,7 @@ rules: | $(BUILD)
 
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
-	       $(BUILD)/bench/bpfload
+	       $(BUILD)/bench/bpfload $(BUILD)/bench/doctor_run
 
 $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
@@ -138,6 +138,11 @@ $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 $(BUILD)/bench/bpfload: scripts/bench/bpfload.c | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LDLIBS) -o $@
+
+# The doctor's checks in process (scripts/bench/doctor.sh runs it).
+$(BUILD)/bench/doctor_run: scripts/bench/doctor_run.c $(LIB_OBJS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 # Every scripts/bench/*.sh, one after the other (never two at once: they
 # measure the same CPUs).

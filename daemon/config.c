@@ -396,6 +396,31 @@ static unsigned events_sets(const struct yw_key *k, char *cfg, struct yw_key_set
 	return n;
 }
 
+/* doctor.isolated_group names one of cpu_groups, wherever the file puts them. */
+static int parse_isolated_group(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v,
+				char *base)
+{
+	yaml_node_t *root = yaml_document_get_root_node(c->doc), *groups;
+	const char *name;
+
+	if (yw_parse_string(c, k, v, base))
+		return -EINVAL;
+	name = base + k->off;
+	groups = root ? yw_mapping_value(c, root, "cpu_groups") : NULL;
+	if (!groups || groups->type != YAML_MAPPING_NODE || !yw_mapping_value(c, groups, name))
+		return yw_report(c, v->start_mark, "%s: no cpu group named \"%s\" in cpu_groups",
+				 k->name, name);
+	return 0;
+}
+
+static const struct yw_key doctor_keys[] = {
+	{ YW_KEY("interval", SCALAR, yw_parse_duration), YW_FIELD(CFG_T(doctor), interval_ns),
+	  .min = NS_PER_S, .max = 24 * 3600 * NS_PER_S, .def = "60s" },
+	{ YW_KEY("isolated_group", SCALAR, parse_isolated_group),
+	  YW_FIELD(CFG_T(doctor), isolated_group), .check = &name_check },
+	{},
+};
+
 static const struct yw_key daemon_keys[] = {
 	{ YW_KEY("cpus", SCALAR, yw_parse_cpus), YW_FIELD(CFG_T(daemon), cpus) },
 	{},
@@ -410,6 +435,8 @@ static const struct yw_key top_keys[] = {
 	  YW_COUNT(struct jd_config, n_workloads), .list = &workload_list },
 	{ YW_KEY("collectors", MAPPING, yw_parse_mapping), .sets = collectors_sets },
 	{ YW_KEY("events", MAPPING, yw_parse_mapping), .sets = events_sets },
+	{ YW_KEY("doctor", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_config, doctor),
+	  .keys = doctor_keys },
 	{ YW_KEY("daemon", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_config, daemon),
 	  .keys = daemon_keys },
 	{},

@@ -82,6 +82,13 @@ struct jd_config {
 	} events;
 
 	struct {
+		uint64_t interval_ns; /* the daemon re-runs the doctor's cheap checks */
+		/* The cpu group of the isolated CPUs; "" = the group named
+		 * "isolated" if any, else /sys/devices/system/cpu/isolated. */
+		char isolated_group[JD_NAME_MAX];
+	} doctor;
+
+	struct {
 		bool cpus_set;
 		cpu_set_t cpus; /* pin the daemon here when cpus_set */
 	} daemon;

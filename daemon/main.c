@@ -34,6 +34,7 @@
 
 #include "collector.h"
 #include "config.h"
+#include "doctor.h"
 #include "events.h"
 #include "http.h"
 #include "log.h"
@@ -70,6 +71,8 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: jitterd [--config FILE] [--listen ADDR:PORT] [--check-config] [--probes] "
 		"[--version] [--help]\n"
+		"       jitterd doctor [--config FILE] [--from URL] [--json] [--root DIR] "
+		"(--help)\n"
 		"  -c, --config FILE      YAML config (default: built-in defaults)\n"
 		"  -l, --listen ADDR:PORT HTTP listen address, overrides the config (\":19435\")\n"
 		"      --check-config     validate the config, print ok or the errors, exit 0/2\n"
@@ -243,6 +246,7 @@ static const struct reload_step reload_steps[] = {
 	{ "daemon.cpus", reload_pin },
 	{ "collectors", collectors_reconfigure },
 	{ "events", reload_events },
+	{ "doctor", doctor_drift_reload },
 };
 
 /* SIGHUP: RELOADING=1, the reload, READY=1 with what came of it. */
@@ -288,6 +292,8 @@ int main(int argc, char **argv)
 {
 	int status = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "doctor")) /* a subcommand: its own file */
+		return doctor_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &opts) || load_config(&opts, &cfg))
 		return 2;
 	if (opts.check_config) {
@@ -312,6 +318,7 @@ int main(int argc, char **argv)
 		log_warn("%s: %s now that privileges are dropped: a reload (SIGHUP) cannot "
 			 "read it; make it readable by uid %u",
 			 opts.config_path, strerror(errno), (unsigned)geteuid());
+	doctor_drift_start(&cfg, opts.config_path); /* tuning drift, as metrics */
 	if (notify_watchdog())
 		goto out_http;
 	loop_on_sighup(reload, NULL);
@@ -321,6 +328,7 @@ int main(int argc, char **argv)
 
 	notify_stopping();
 out_http:
+	doctor_drift_finish();
 	http_finish(server);
 	pages_finish();
 out_collectors:

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "collector.h"
+#include "doctor.h"
 #include "events.h"
 #include "reload.h"
 #include "self.h"
@@ -39,6 +40,7 @@ static int render_metrics(void *ctx, struct buf *out)
 	events_collect(registry);
 	self_collect(registry);
 	reload_collect(registry);
+	doctor_drift_collect(registry);
 	metric_u64(metrics_family(registry, "jitterd_scrape_duration_seconds",
 				  "Time this scrape took to read the kernel's maps and describe "
 				  "the metrics (before encoding).",

@@ -5,7 +5,7 @@ set -eu
 
 # build: compiler, BPF toolchain, libraries
 pkgs="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
-libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev"
+libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev libcurl4-gnutls-dev"
 # test: unit tests (Check), integration (python3 and pytest, promtool, a real Prometheus,
 # iproute2 for ss and tc, util-linux for unshare, procps, curl), unit-file
 # checks (systemd), benchmarks (perf, iperf3; stress-ng for scripts/soak.sh)

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Run jitterd's integration tests inside other kernels, under qemu (TCG).
 #
-#   scripts/vmtest.sh all                 the matrix: 6.1 and 6.12, generic and PREEMPT_RT
+#   scripts/vmtest.sh all                 the matrix: 6.1 and 6.12, generic and PREEMPT_RT,
+#                                         and 6.12-isolated
 #   scripts/vmtest.sh 6.1-rt ...          one or more of 6.1-cloud 6.1-rt 6.12-cloud 6.12-rt
+#                                         6.12-isolated
 #   scripts/vmtest.sh linux-image-6.1.0-56-cloud-amd64-unsigned
 #
 # For each kernel: `apt-get download` the Debian package (cached in
@@ -27,7 +29,12 @@ TIMEOUT=${VMTEST_TIMEOUT:-600}
 SCALE=${VMTEST_LOAD_SCALE:-1}
 MEM=${VMTEST_MEM:-1G}
 JOBS=${VMTEST_JOBS:-2}
-MATRIX="6.1-cloud 6.1-rt 6.12-cloud 6.12-rt"
+MATRIX="6.1-cloud 6.1-rt 6.12-cloud 6.12-rt 6.12-isolated"
+# A variant: the 6.12 cloud kernel booted with CPU 1 isolated, running only
+# the tests that judge isolation (jitterd doctor's); the other guests run
+# them without it. Kept to one kernel and those tests: it adds one short guest.
+ISOLATED_KOPT="isolcpus=1 nohz_full=1 rcu_nocbs=1"
+ISOLATED_K="doctor"
 # Host programs the tests call, copied into the guest with their libraries.
 TOOLS="python3 bpftool setpriv unshare ss ip tc"
 # Debian's pytest in the guest: the python3 modules it imports.
@@ -49,7 +56,7 @@ package_re() {
 	linux-image-*) echo "^$(printf '%s' "$1" | sed 's/[.+]/\\&/g')\$" ;;
 	6.1-cloud) echo '^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' ;;
 	6.1-rt) echo '^linux-image-6\.1\.0-[0-9]+-rt-amd64-unsigned$' ;;
-	6.12-cloud) echo '^linux-image-6\.12\.[0-9]+\+[a-z0-9]+-cloud-amd64-unsigned$' ;;
+	6.12-cloud | 6.12-isolated) echo '^linux-image-6\.12\.[0-9]+\+[a-z0-9]+-cloud-amd64-unsigned$' ;;
 	6.12-rt) echo '^linux-image-6\.12\.[0-9]+\+[a-z0-9]+-rt-amd64-unsigned$' ;;
 	*) return 1 ;;
 	esac
@@ -230,8 +237,8 @@ build_initramfs() {
 # (the report with the kernel on each test line, then ok or FAIL) is kept
 # by the caller in <package>.log and shown when the guest is done.
 run_kernel() {
-	local dir=$1 pkg kname run results console rc=0 kopt start qemu cpu stopped
-	pkg=$(basename "$dir")
+	local dir=$1 variant=${2:-} pkg kname run results console rc=0 kopt start qemu cpu stopped
+	pkg=$(basename "$dir")$variant
 	run=$CACHE/run/$pkg
 	results=$CACHE/results/$pkg.txt
 	console=$CACHE/results/$pkg.console
@@ -244,7 +251,11 @@ run_kernel() {
 	# step and reads the time from the emulated HPET, a device access for
 	# every clock read (bpf_ktime_get_ns() included), as no real host does.
 	kopt="console=ttyS0 panic=-1 tsc=reliable jitterd.scale=$SCALE"
-	[ -n "${VMTEST_K:-}" ] && kopt="$kopt jitterd.k=$VMTEST_K"
+	if [ "$variant" = -isolated ]; then
+		kopt="$kopt $ISOLATED_KOPT jitterd.k=${VMTEST_K:-$ISOLATED_K}"
+	elif [ -n "${VMTEST_K:-}" ]; then
+		kopt="$kopt jitterd.k=$VMTEST_K"
+	fi
 	echo "=== $pkg $(cat "$dir/version") (timeout ${TIMEOUT}s of CPU)"
 	start=$SECONDS
 	# One host thread runs both vCPUs in turn (thread=single): with a thread
@@ -266,8 +277,9 @@ run_kernel() {
 	rm -rf "$run"
 	sed -i 's/\r$//' "$results"
 	# Test lines name the kernel (the package's, which is also its uname -r).
-	kname=${pkg#linux-image-}
-	kname=${kname%-unsigned}
+	kname=$(basename "$dir")
+	kname=${kname#linux-image-}
+	kname=${kname%-unsigned}$variant
 	sed -e "/^\(PASS\|FAIL\|SKIP\|N\/A \) /{s//\1 $kname /;b}" -e 's/^/    /' "$results"
 	if [ -n "$stopped" ]; then
 		echo "FAIL $pkg: stopped: $stopped ($((SECONDS - start))s, ${cpu}s of CPU); console: $console"
@@ -328,9 +340,11 @@ done
 build_initramfs
 failed=0
 dirs=()
+variants=()
 for k in "${kernels[@]}"; do
 	if dir=$(fetch_kernel "$k"); then
 		dirs+=("$dir")
+		case "$k" in *-isolated) variants+=(-isolated) ;; *) variants+=("") ;; esac
 	else
 		failed=1
 	fi
@@ -350,9 +364,9 @@ running=0
 started=$SECONDS
 while [ "$shown" -lt ${#dirs[@]} ]; do
 	while [ "$running" -lt "$JOBS" ] && [ "$next" -lt ${#dirs[@]} ]; do
-		pkg=$(basename "${dirs[$next]}")
+		pkg=$(basename "${dirs[$next]}")${variants[$next]}
 		echo "vmtest: booting $pkg ($((running + 1)) of at most $JOBS at a time)"
-		run_kernel "${dirs[$next]}" >"$CACHE/results/$pkg.log" 2>&1 &
+		run_kernel "${dirs[$next]}" "${variants[$next]}" >"$CACHE/results/$pkg.log" 2>&1 &
 		index_of[$!]=$next
 		next=$((next + 1))
 		running=$((running + 1))
@@ -362,7 +376,7 @@ while [ "$shown" -lt ${#dirs[@]} ]; do
 	done_rc[${index_of[$pid]}]=$rc
 	running=$((running - 1))
 	while [ "$shown" -lt "$next" ] && [ -n "${done_rc[$shown]:-}" ]; do
-		pkg=$(basename "${dirs[$shown]}")
+		pkg=$(basename "${dirs[$shown]}")${variants[$shown]}
 		cat "$CACHE/results/$pkg.log"
 		[ "${done_rc[$shown]}" -eq 0 ] || failed=1
 		reports+=("$CACHE/results/$pkg.txt")

@@ -1,0 +1,298 @@
+"""jitterd doctor on the real host (and in the vmtest guests): the report
+runs, its JSON parses and every check reports a state; what it reads agrees
+with /proc and /sys read here; a sysctl flipped by the test is reported
+both ways, by the subcommand and by the daemon's jitterd_tuning_check; the
+isolation checks agree with the kernel command line; an IRQ pointed at the
+isolated CPU is named; a UDP class that overflows its buffer gets a
+buffer size that, once set, stops the drops.
+"""
+import json
+import os
+import re
+import socket
+import subprocess
+import tempfile
+import time
+
+import harness
+from harness import Daemon, total
+
+PROBES = ("kfree_skb", "sk_data_ready")
+SO_RCVBUFFORCE = 33  # <asm-generic/socket.h>; Python does not name it
+STATES = {"ok", "fail", "not_applicable", "needs_root"}
+SEVERITIES = {"critical", "warning", "info"}
+
+
+def doctor(*args, config=None):
+    """`jitterd doctor ARGS` -> (returncode, stdout, stderr)."""
+    with tempfile.TemporaryDirectory(prefix="jitterd-doctor-") as tmp:
+        cmd = [harness.JITTERD, "doctor", *args]
+        if config is not None:
+            path = os.path.join(tmp, "jitterd.yaml")
+            with open(path, "w") as f:
+                f.write(config)
+            cmd += ["--config", path]
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout, r.stderr
+
+
+def doctor_json(*args, config=None):
+    rc, out, err = doctor("--json", *args, config=config)
+    assert rc == 0, (rc, err)
+    return json.loads(out)
+
+
+def finding(doc, check):
+    found = [c for c in doc["checks"] if c["check"] == check]
+    assert len(found) == 1, (check, [c["check"] for c in doc["checks"]])
+    return found[0]
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+def cmdline_cpus(name):
+    """The CPUs of name= on /proc/cmdline (isolcpus flags skipped), or set()."""
+    value = None
+    for word in read("/proc/cmdline").split():
+        if word == "--":
+            break
+        if word.startswith(name + "="):
+            value = word.split("=", 1)[1]
+    if not value:
+        return set()
+    items = [i for i in value.split(",") if not i[:1].isalpha()]
+    return harness.parse_cpulist(",".join(items)) if items else set()
+
+
+def two_group_config(isolated="1"):
+    cpus = sorted(harness.possible_cpus())
+    if len(cpus) < 2:
+        harness.skip("needs two CPUs")
+    hk = ",".join(str(c) for c in cpus if str(c) != isolated)
+    return 'cpu_groups:\n  housekeeping: "%s"\n  isolated: "%s"\n' % (hk, isolated)
+
+
+class sysctl:
+    """Sets a sysctl for the with-block, restores it after."""
+
+    def __init__(self, name, value):
+        self.path = "/proc/sys/" + name.replace(".", "/")
+        self.value = str(value)
+
+    def __enter__(self):
+        self.old = read(self.path)
+        self.set(self.value)
+        return self
+
+    def set(self, value):
+        with open(self.path, "w") as f:
+            f.write(str(value))
+
+    def __exit__(self, *exc):
+        self.set(self.old)
+
+
+def test_doctor_text_and_json_report_every_check():
+    rc, text, err = doctor("--color", "never")
+    assert rc == 0, (rc, err)
+    assert text.startswith("jitterd doctor: kernel %s" % os.uname().release), text[:200]
+    assert "\nsummary: " in text and "\033" not in text
+    doc = doctor_json()
+    assert doc["schema"] == 1
+    ids = [c["check"] for c in doc["checks"]]
+    assert len(ids) == len(set(ids)) and len(ids) >= 50, ids
+    for c in doc["checks"]:
+        assert c["state"] in STATES and c["severity"] in SEVERITIES, c
+        assert c["value"] and c["why"] and c["reference"], c
+        if c["state"] == "fail":
+            assert c["recommended"] and c["apply"], c
+        # every check is in the text report too
+        assert "[%s]" % c["check"] in text, c["check"]
+    counts = {s: 0 for s in ("critical", "warning", "info", "ok", "not_checked")}
+    for c in doc["checks"]:
+        key = c["severity"] if c["state"] == "fail" else "ok" if c["state"] == "ok" else "not_checked"
+        counts[key] += 1
+    assert doc["summary"] == counts, (doc["summary"], counts)
+    # What it read agrees with the kernel's files read here.
+    assert finding(doc, "vm.swappiness")["value"] == read("/proc/sys/vm/swappiness")
+    assert finding(doc, "net.rmem_max")["value"] == read("/proc/sys/net/core/rmem_max")
+    source = read("/sys/devices/system/clocksource/clocksource0/current_clocksource")
+    assert finding(doc, "cpu.clocksource")["value"] == source
+
+
+def test_a_flipped_sysctl_is_reported_both_ways_by_doctor_and_daemon():
+    # No collector: the drift job and the self metrics are all it needs
+    # (and a daemon without BPF programs starts fast in a slow guest).
+    config = "collectors:\n  sched: {enabled: false}\n  softirq: {enabled: false}\n" \
+             "doctor:\n  interval: 1s\n"
+    with sysctl("vm.swappiness", 60) as s, Daemon(config) as d:
+        def metric():
+            return total(d.scrape(), "jitterd_tuning_check", check="vm.swappiness",
+                         severity="warning")
+
+        def wait_for(value, timeout=10):
+            deadline = time.monotonic() + timeout
+            while metric() != value and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert metric() == value, "jitterd_tuning_check{vm.swappiness} stayed %s" % metric()
+
+        f = finding(doctor_json(), "vm.swappiness")
+        assert (f["state"], f["value"], f["recommended"]) == ("fail", "60", "at most 10"), f
+        wait_for(1)
+        s.set(10)
+        f = finding(doctor_json(), "vm.swappiness")
+        assert (f["state"], f["value"]) == ("ok", "10"), f
+        wait_for(0)  # the daemon saw the drift within its interval
+        s.set(60)
+        wait_for(1)
+        assert d.stop() == 0
+
+
+def test_isolation_checks_agree_with_the_kernel_command_line():
+    doc = doctor_json(config=two_group_config())
+    assert doc["host"]["isolated_cpus"] == "1"
+    for param in ("isolcpus", "nohz_full", "rcu_nocbs"):
+        f = finding(doc, "isolation." + param)
+        covered = 1 in cmdline_cpus(param)
+        assert f["state"] == ("ok" if covered else "fail"), (param, f)
+        if not covered:
+            assert f["value"].endswith(": isolated CPUs 1 not covered"), f
+            assert f["recommended"].startswith(param + "="), f
+    # Without a config the isolated CPUs are the kernel's own.
+    doc = doctor_json()
+    isolated = read("/sys/devices/system/cpu/isolated")
+    assert doc["host"]["isolated_cpus"] == isolated
+    f = finding(doc, "isolation.nohz_full")
+    if not isolated:
+        assert f["state"] == "not_applicable", f
+    else:
+        assert f["state"] == ("ok" if harness.parse_cpulist(isolated) <= cmdline_cpus("nohz_full")
+                              else "fail"), f
+
+
+def set_affinity(irq, cpus):
+    with open("/proc/irq/%d/smp_affinity_list" % irq, "w") as f:
+        f.write(cpus)
+
+
+def movable_irq():
+    """An IRQ that moves when told to: its affinity can be set to CPU 0 and
+    its effective affinity follows at once (x86 moves most IRQs only at
+    their next interrupt: a quiet one would stay where it was). Returns
+    (irq, its old smp_affinity_list), the IRQ now on CPU 0, or (None, None)."""
+    for name in sorted((n for n in os.listdir("/proc/irq") if n.isdigit()), key=int):
+        irq, old = int(name), read("/proc/irq/%s/smp_affinity_list" % name)
+        try:
+            set_affinity(irq, "0")
+        except OSError:
+            continue  # per-CPU, managed, or a chip that cannot move it
+        effective = "/proc/irq/%s/effective_affinity_list" % name
+        if not os.path.exists(effective) or read(effective) in ("", "0"):
+            return irq, old
+        set_affinity(irq, old)
+    return None, None
+
+
+def test_an_irq_pointed_at_the_isolated_cpu_is_named():
+    """Housekeeping only: not named; pointed at CPU 1: named, in the report's
+    value and in the command that moves it back."""
+    config = two_group_config()
+    irq, old = movable_irq()
+    if irq is None:
+        raise harness.NotApplicable("no IRQ here takes a new affinity")
+    named = re.compile(r"\bIRQ %d\b" % irq)
+    try:
+        f = finding(doctor_json(config=config), "irq.affinity")
+        assert not named.search(f["value"]), (irq, f)
+        set_affinity(irq, "1")
+        f = finding(doctor_json(config=config), "irq.affinity")
+        print("  irq.affinity: %s" % f["value"])
+        assert f["state"] == "fail" and named.search(f["value"]), (irq, f)
+        assert re.search(r"^for i in [0-9 ]*\b%d\b" % irq, f["apply"]), (irq, f)
+    finally:
+        set_affinity(irq, old)
+
+
+def udp_drops(sock):
+    inode = str(os.fstat(sock.fileno()).st_ino)
+    with open("/proc/net/udp") as f:
+        for line in f:
+            fields = line.split()
+            if len(fields) > 12 and fields[9] == inode:
+                return int(fields[12])
+    raise AssertionError("socket inode %s not in /proc/net/udp" % inode)
+
+
+def burst(rx, count, size=1000):
+    """count datagrams to rx, which reads none; returns rx's kernel drops after."""
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        for _ in range(count):
+            tx.sendto(b"x" * size, rx.getsockname())
+    finally:
+        tx.close()
+    time.sleep(0.2)
+    return udp_drops(rx)
+
+
+def test_evidence_sizes_the_buffer_that_stops_the_drops():
+    port_holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    port_holder.bind(("127.0.0.1", 0))
+    port = port_holder.getsockname()[1]
+    port_holder.close()
+    config = "collectors:\n  sched: {enabled: false}\n  softirq: {enabled: false}\n" \
+             "  sockets:\n    classes:\n" \
+             "      - {name: it-feed, protocol: udp, local_ports: [%d]}\n" % port
+    datagrams = 150
+    with Daemon(config) as d:
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 65536)
+        rx.bind(("127.0.0.1", port))
+        try:
+            kernel = burst(rx, datagrams)
+        finally:
+            rx.close()
+        assert kernel > 0, "the burst did not overflow a %d-byte buffer" % 131072
+        s = d.scrape()
+        drops = total(s, "jitterd_socket_drops_total", socket="it-feed", reason="rcvbuf_full")
+        peak = total(s, "jitterd_socket_receive_queue_peak_bytes", socket="it-feed")
+        assert drops == kernel, (drops, kernel)
+        doc = doctor_json("--from", d.url(""))
+        ev = [e for e in doc["evidence"] if e["check"] == "evidence.socket_drops"]
+        assert len(ev) == 1 and ev[0]["subject"] == "it-feed", doc["evidence"]
+        e = ev[0]
+        print("  doctor: %s | %s | %s" % (e["value"], e["recommended"], e["apply"]))
+        assert e["value"].startswith("it-feed dropped %s packets for rcvbuf_full" %
+                                     format(int(kernel), ",")), e
+        assert ("its peak receive queue was %s bytes" % format(int(peak), ",")) in e["value"], (peak, e)
+        size = int(e["apply"].split("SO_RCVBUF, ")[1].split(")")[0])
+        assert size >= peak, (size, peak)
+        assert e["recommended"].startswith("SO_RCVBUF %s bytes" % format(size, ",")), e
+
+        # The same burst into a socket with the recommended buffer drops nothing.
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, size)
+        rx.bind(("127.0.0.1", port))
+        try:
+            assert burst(rx, datagrams) == 0
+        finally:
+            rx.close()
+        after = total(d.scrape(), "jitterd_socket_drops_total", socket="it-feed",
+                      reason="rcvbuf_full")
+        assert after == drops, (after, drops)
+        assert d.stop() == 0
+
+
+def test_from_an_unreachable_daemon_fails_with_a_message():
+    rc, out, err = doctor("--from", "http://127.0.0.1:1")
+    assert rc == 1 and "http://127.0.0.1:1/metrics" in err, (rc, err)
+
+
+def test_bad_usage_and_bad_config_exit_2():
+    rc, _, err = doctor("--frobnicate")
+    assert rc == 2 and "usage: jitterd doctor" in err
+    rc, _, err = doctor(config="doctor:\n  isolated_group: nosuch\n")
+    assert rc == 2 and 'isolated_group: no cpu group named "nosuch"' in err, err
