@@ -21,7 +21,7 @@ REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS    := libbpf yaml-0.1 libmicrohttpd jansson
+PKGS    := libbpf yaml-0.1 libmicrohttpd jansson gnutls libxcrypt
 CFLAGS  ?= -O2 -g
 # snprintf truncation of log messages is intended, so that warning is off.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE \

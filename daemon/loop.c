@@ -92,6 +92,15 @@ static int watch(int ep, int fd, unsigned src)
 	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e) ? -errno : 0;
 }
 
+static void (*sighup_fn)(void *arg);
+static void *sighup_arg;
+
+void loop_on_sighup(void (*fn)(void *arg), void *arg)
+{
+	sighup_fn = fn;
+	sighup_arg = arg;
+}
+
 /* Returns 1 when a stop was asked for. */
 static int on_signal(int fd)
 {
@@ -99,7 +108,11 @@ static int on_signal(int fd)
 
 	while (read(fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			log_info("SIGHUP: configuration reload is not supported yet; ignored");
+			if (sighup_fn)
+				sighup_fn(sighup_arg);
+			else
+				log_info("SIGHUP: configuration reload is not supported yet; "
+					 "ignored");
 			continue;
 		}
 		log_info("%s: stopping", strsignal((int)si.ssi_signo));

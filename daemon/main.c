@@ -32,28 +32,42 @@
 #include "privs.h"
 #include "probe.h"
 #include "self.h"
+#include "webconfig.h"
 
 struct options {
 	const char *config_path;
 	const char *listen;
+	const char *web_config;
 	bool check_config;
 	bool probes;
 };
 
+/* Slots enough that a few addresses at the per-IP limit cannot fill them,
+ * and a request deadline so that those who never finish leave (http.h). */
 static const struct http_limits http_limits = {
-	.max_connections = 64,
+	.max_connections = 512,
 	.max_connections_per_ip = 8,
 	.timeout_s = 10,
+	.header_timeout_s = 3,
 	.max_request_bytes = 16384,
 };
+
+/* The web config file in force ("" = none) and what it says, read at start
+ * (before privilege is dropped) and again on SIGHUP. */
+static char web_config_path[4096];
+static struct web_config web_config;
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: jitterd [--config FILE] [--listen ADDR:PORT] [--check-config] [--probes] "
+		"usage: jitterd [--config FILE] [--listen ADDR:PORT] [--web-config FILE] "
+		"[--check-config] "
+		"[--probes] "
 		"[--version] [--help]\n"
 		"  -c, --config FILE      YAML config (default: built-in defaults)\n"
 		"  -l, --listen ADDR:PORT HTTP listen address, overrides the config (\":19435\")\n"
+		"      --web-config FILE  TLS and basic auth (exporter-toolkit format), overrides "
+		"the config\n"
 		"      --check-config     validate the config, print ok or the errors, exit 0/2\n"
 		"      --probes           print each probe's attach type on this kernel, exit\n"
 		"  -v, --verbose          log debug messages\n"
@@ -66,6 +80,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "web-config", required_argument, NULL, 'W' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "probes", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -79,6 +94,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'c': o->config_path = optarg; break;
 		case 'l': o->listen = optarg; break;
+		case 'W': o->web_config = optarg; break;
 		case 'C': o->check_config = true; break;
 		case 'P': o->probes = true; break;
 		case 'v': log_max_level = LOG_DEBUG; break;
@@ -93,6 +109,56 @@ static int parse_args(int argc, char **argv, struct options *o)
 		return -1;
 	}
 	return 0;
+}
+
+/* --web-config, or web_config: of jitterd.yaml (relative to its directory). */
+static int load_web_config(const struct options *o, const struct jd_config *cfg)
+{
+	const char *slash = o->config_path ? strrchr(o->config_path, '/') : NULL;
+
+	if (o->web_config)
+		snprintf(web_config_path, sizeof(web_config_path), "%s", o->web_config);
+	else if (cfg->web_config[0] == '/' || (cfg->web_config[0] && !slash))
+		snprintf(web_config_path, sizeof(web_config_path), "%s", cfg->web_config);
+	else if (cfg->web_config[0])
+		snprintf(web_config_path, sizeof(web_config_path), "%.*s/%s",
+			 (int)(slash - o->config_path), o->config_path, cfg->web_config);
+	if (!web_config_path[0])
+		return 0;
+	return webconfig_load(web_config_path, &web_config, stderr) ? -1 : 0;
+}
+
+/* SIGHUP: the web config again. A bad file is logged (file:line:col) and
+ * the one in force stays. (The reload of jitterd.yaml is to join this.) */
+static void reload_web_config(void *arg)
+{
+	struct http_server *http = arg;
+	struct web_config wc;
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *err;
+
+	if (!web_config_path[0]) {
+		log_info("SIGHUP: no web config to reload");
+		return;
+	}
+	err = open_memstream(&msg, &len);
+	if (!err)
+		return;
+	if (webconfig_load(web_config_path, &wc, err)) {
+		fclose(err);
+		log_err("SIGHUP: %s is not valid, keeping the web config in force:\n%s",
+			web_config_path, msg);
+		free(msg);
+		return;
+	}
+	fclose(err);
+	free(msg);
+	if (http_set_web_config(http, &wc)) {
+		webconfig_free(&wc);
+		return;
+	}
+	log_info("SIGHUP: reloaded %s", web_config_path);
 }
 
 static int load_config(const struct options *o, struct jd_config *cfg)
@@ -112,7 +178,7 @@ static int load_config(const struct options *o, struct jd_config *cfg)
 		}
 		snprintf(cfg->listen, sizeof(cfg->listen), "%s", o->listen);
 	}
-	return 0;
+	return load_web_config(o, cfg);
 }
 
 static int pin_daemon(const struct jd_config *cfg)
@@ -147,6 +213,24 @@ static struct http_server *listen_http(const struct jd_config *cfg)
 	if (parse_listen(cfg->listen, &addr, &len, &why))
 		return NULL; /* validated with the config already */
 	http = http_init((struct sockaddr *)&addr, len, pages, n_pages, &http_limits);
+	if (http && web_config_path[0]) {
+		bool tls = web_config.tls_enabled;
+
+		if (web_config.n_users && !tls)
+			log_warn("%s: basic auth without TLS sends passwords in clear text",
+				 web_config_path);
+		if (http_set_web_config(http, &web_config)) {
+			http_finish(http);
+			return NULL;
+		}
+		loop_on_sighup(reload_web_config, http);
+		if (tls) {
+			log_info("serving https://%.*s:%u/metrics (port %u)",
+				 host_len ? host_len : 9, host_len ? cfg->listen : "localhost",
+				 http_port(http), http_port(http));
+			return http;
+		}
+	}
 	if (http) /* ":PORT" listens everywhere; localhost is where to point a browser */
 		log_info("serving http://%.*s:%u/metrics (port %u)", host_len ? host_len : 9,
 			 host_len ? cfg->listen : "localhost", http_port(http), http_port(http));
