@@ -336,10 +336,26 @@ static void conn_served(struct http_server *s, struct MHD_Connection *conn)
 /* ---- TLS client certificates ---------------------------------------------- */
 
 /*
+ * A client certificate, when one came, must verify against client_ca_file;
+ * GnuTLS calls this during the handshake, which fails on non-zero. (Its own
+ * gnutls_session_set_verify_cert() would also fail a handshake without a
+ * certificate, which VerifyClientCertIfGiven allows.)
+ */
+static int verify_client_cert(gnutls_session_t session)
+{
+	unsigned n = 0, status = 0;
+
+	if (!gnutls_certificate_get_peers(session, &n) || !n)
+		return 0; /* none: GNUTLS_CERT_REQUIRE has already said whether that is fine */
+	if (gnutls_certificate_verify_peers2(session, &status) < 0 || status)
+		return GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR;
+	return 0;
+}
+
+/*
  * exporter-toolkit's client_auth_type, on each TLS session before its
  * handshake: GnuTLS asks for a certificate (REQUEST) or fails the handshake
- * without one (REQUIRE), and with gnutls_session_set_verify_cert() fails it
- * when the certificate does not verify against client_ca_file.
+ * without one (REQUIRE); the Verify* types check what came.
  */
 static void client_cert_policy(struct http_server *s, struct MHD_Connection *conn)
 {
@@ -361,7 +377,7 @@ static void client_cert_policy(struct http_server *s, struct MHD_Connection *con
 			? GNUTLS_CERT_REQUIRE
 			: GNUTLS_CERT_REQUEST);
 	if (type == WC_VERIFY_CLIENT_CERT_IF_GIVEN || type == WC_REQUIRE_AND_VERIFY_CLIENT_CERT)
-		gnutls_session_set_verify_cert(session, NULL, 0);
+		gnutls_session_set_verify_function(session, verify_client_cert);
 }
 
 /* ---- requests ------------------------------------------------------------- */

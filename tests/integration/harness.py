@@ -130,7 +130,7 @@ class Daemon:
     def _wait_for_port(self, timeout=20.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            m = re.search(r"serving http://\S+:(\d+)/metrics", self.output())
+            m = re.search(r"serving https?://\S+:(\d+)/metrics", self.output())
             if m:
                 return int(m.group(1))
             if self.proc.poll() is not None:
