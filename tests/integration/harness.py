@@ -61,6 +61,7 @@ def load(n):
 # (probe, attach) pairs the daemons of the running test used, in order;
 # conftest.py prints them on the test's PASS/FAIL line and clears them.
 attached = []
+_SANITIZER = re.compile(r"ERROR: (?:Address|Leak|Undefined)Sanitizer|^\S+:\d+:\d+: runtime error:", re.M)
 _ATTACHED = re.compile(r"probe (\S+): (?:attached \((\S+)\)|(nothing attaches))")
 
 
@@ -179,9 +180,15 @@ class Daemon:
             self.proc.wait()
         if not self.log.closed:
             self.log.close()
-        for m in _ATTACHED.finditer(self.output()):
+        out = self.output()
+        for m in _ATTACHED.finditer(out):
             attached.append((m.group(1), m.group(2) or "none"))
         self.tmp.cleanup()
+        # Under `make SANITIZE=1 integration` the daemon is built with ASan
+        # and UBSan: any report it printed fails the test that ran it.
+        report = _SANITIZER.search(out)
+        if report:
+            raise AssertionError("sanitizer report from jitterd:\n" + out[report.start():][:4000])
 
 
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
