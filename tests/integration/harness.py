@@ -29,6 +29,9 @@ import urllib.request
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JITTERD = os.environ.get("JITTERD") or os.path.join(ROOT, "build", "jitterd")
 LOAD_SCALE = float(os.environ.get("JITTERD_LOAD_SCALE") or 1)
+# The daemon under test is built with ASan and UBSan (make SANITIZE=1):
+# several times slower, and its memory is held in ASan's quarantine.
+SANITIZED = os.environ.get("JITTERD_SANITIZED") == "1"
 
 
 class Skip(Exception):

@@ -12,7 +12,7 @@ import statistics
 import threading
 import time
 
-from harness import Daemon, host_only
+from harness import SANITIZED, Daemon, host_only
 from test_webconfig import TLS_ONLY, Certs, bcrypt, tls_get, wait_for
 
 PROBES = ()
@@ -191,7 +191,9 @@ def test_a_scrape_keeps_answering_under_abuse_and_resources_come_back():
             # daemon closes what they left within its timeouts).
             def settled():
                 scrape()
-                return proc_fds(d.proc.pid) <= fds0 + 2 and proc_rss_kib(d.proc.pid) <= rss0 + 8192
+                # ASan keeps freed memory in quarantine (256 MiB): no RSS to compare.
+                return proc_fds(d.proc.pid) <= fds0 + 2 and (
+                    SANITIZED or proc_rss_kib(d.proc.pid) <= rss0 + 8192)
             ok = wait_for(settled, timeout=20)
             fds1, rss1 = proc_fds(d.proc.pid), proc_rss_kib(d.proc.pid)
             _, _, body = tls_get(d.port, cafile=ca, user="prometheus", password="s3cret")
@@ -208,8 +210,11 @@ def test_a_scrape_keeps_answering_under_abuse_and_resources_come_back():
             # the slots were guarded, it was not answered at all); the
             # figures above are for the record, not for asserting, on a
             # machine shared with other builds.
-            assert max(during) < 5, during
-            assert max(after) < 5, after
+            # (Under ASan the daemon is several times slower: a bound for
+            # answering at all; make test runs this test plain too.)
+            bound = 30 if SANITIZED else 5
+            assert max(during) < bound, during
+            assert max(after) < bound, after
             assert ok, "fds %d -> %d, VmRSS %d -> %d KiB" % (fds0, fds1, rss0, rss1)
     finally:
         c.close()
