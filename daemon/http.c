@@ -249,7 +249,7 @@ static void conn_close(struct http_server *s, struct conn *c, uint64_t *counter)
 
 /* Slots: when only a few are left, the connection that has waited longest
  * for a request (never sent one, or idle since its last) makes room. */
-static void make_room(struct http_server *s, struct conn *fresh)
+static void make_room(struct http_server *s, const struct conn *fresh)
 {
 	unsigned reserve = s->limits.max_connections / 8 + 1, open = 0;
 
