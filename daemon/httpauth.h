@@ -16,7 +16,7 @@
 #include "metrics.h"
 #include "webconfig.h"
 
-#define HTTP_AUTH_CHECKS_PER_S 2
+#define HTTP_AUTH_CHECKS_PER_S 1
 #define HTTP_AUTH_BURST	       5
 #define HTTP_AUTH_CACHED       16 /* successes remembered (least recently used goes) */
 

@@ -96,10 +96,14 @@ class Attack:
                         s.setblocking(True)
 
     def churn(self, src):
-        """Connections opened and dropped as fast as they go (thousands)."""
-        for _ in range(200):
+        """Connections opened and dropped, a few hundred a second (thousands
+        over the test: as fast as they go, one process saturates the
+        daemon's CPU share on a loaded 2-CPU machine, which measures the
+        machine more than the daemon)."""
+        for _ in range(100):
             s = self.connect(src)
             s.close()
+        self.stop_flag.wait(0.3)
 
     def garbage(self, src):
         s = self.connect(src)
@@ -139,7 +143,7 @@ def attack(port, ca, stop, opened):
         a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\n", b"X")
     for _ in range(10):  # TLS handshakes that never finish
         a.run(a.hold, next(src), HALF_CLIENT_HELLO)
-    for _ in range(4):  # thousands of connections
+    for _ in range(2):  # thousands of connections
         a.run(a.churn, next(src))
     for _ in range(2):
         a.run(a.garbage, next(src))
@@ -159,9 +163,12 @@ def test_a_scrape_keeps_answering_under_abuse_and_resources_come_back():
         with Daemon(args=["--web-config", c.web_config(cfg)]) as d:
             ca = c.server[0]
 
+            bound = 30 if SANITIZED else 5
+
             def scrape():
                 t = time.monotonic()
-                status, _, body = tls_get(d.port, cafile=ca, user="prometheus", password="s3cret")
+                status, _, body = tls_get(d.port, cafile=ca, user="prometheus", password="s3cret",
+                                          timeout=bound)
                 assert status == 200 and "jitterd_build_info" in body, status
                 return time.monotonic() - t
 
@@ -212,7 +219,6 @@ def test_a_scrape_keeps_answering_under_abuse_and_resources_come_back():
             # machine shared with other builds.
             # (Under ASan the daemon is several times slower: a bound for
             # answering at all; make test runs this test plain too.)
-            bound = 30 if SANITIZED else 5
             assert max(during) < bound, during
             assert max(after) < bound, after
             assert ok, "fds %d -> %d, VmRSS %d -> %d KiB" % (fds0, fds1, rss0, rss1)
