@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -82,7 +83,7 @@ struct http_server {
 	struct sockaddr_storage addr;
 	struct http_limits limits;
 	struct conn *oldest, *newest;
-	unsigned n_conns;
+	unsigned n_conns, peak_conns; /* peak: since memory was last trimmed */
 	uint64_t next_sweep_ms;
 	struct http_auth *auth; /* NULL: no basic auth */
 	unsigned port;
@@ -227,7 +228,8 @@ static void conn_append(struct http_server *s, struct conn *c)
 	c->next = NULL;
 	*(s->newest ? &s->newest->next : &s->oldest) = c;
 	s->newest = c;
-	s->n_conns++;
+	if (++s->n_conns > s->peak_conns)
+		s->peak_conns = s->n_conns;
 }
 
 /*
@@ -382,12 +384,6 @@ static void client_cert_policy(struct http_server *s, struct MHD_Connection *con
 
 /* ---- requests ------------------------------------------------------------- */
 
-static enum MHD_Result reply_401(struct http_server *s, struct MHD_Connection *conn)
-{
-	(void)s;
-	return reply_canned(s, conn, CANNED_401);
-}
-
 /* Basic auth against the web config's users; NULL auth lets everyone in. */
 static enum MHD_Result authorize(struct http_server *s, struct MHD_Connection *conn, bool *ok)
 {
@@ -411,7 +407,8 @@ static enum MHD_Result authorize(struct http_server *s, struct MHD_Connection *c
 		*ok = true;
 		return MHD_YES;
 	}
-	return r == HTTP_AUTH_BUSY ? reply_canned(s, conn, CANNED_429) : reply_401(s, conn);
+	return r == HTTP_AUTH_BUSY ? reply_canned(s, conn, CANNED_429)
+				   : reply_canned(s, conn, CANNED_401);
 }
 
 /*
@@ -767,6 +764,15 @@ void http_run(struct http_server *s)
 	if (s->mhd.d)
 		MHD_run(s->mhd.d);
 	sweep(s);
+	/*
+	 * After a crowd of connections (TLS sessions are tens of KiB each) is
+	 * gone, give malloc's free memory back, so that RSS returns to what
+	 * it was rather than staying at the crowd's peak.
+	 */
+	if (s->peak_conns >= 64 && s->n_conns * 8 < s->peak_conns) {
+		malloc_trim(0);
+		s->peak_conns = s->n_conns;
+	}
 }
 
 static int mhd_timeout(struct MHD_Daemon *d, int ms)

@@ -96,11 +96,6 @@ static const struct yw_enum tls_versions[] = {
 	{},
 };
 
-const char *webconfig_cipher_name(int i)
-{
-	return i >= 0 && i < N_CIPHERS ? ciphers[i].go_name : "?";
-}
-
 /* ---- the rows ----------------------------------------------------------- */
 
 static int parse_cipher_item(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *item,

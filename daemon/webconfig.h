@@ -101,7 +101,4 @@ int webconfig_parse(struct web_config *wc, const char *name, const char *text, s
 int webconfig_load(const char *path, struct web_config *wc, FILE *err);
 void webconfig_free(struct web_config *wc);
 
-/* The exporter-toolkit name of a Go cipher suite index (for messages). */
-const char *webconfig_cipher_name(int i);
-
 #endif

@@ -8,6 +8,7 @@ import multiprocessing
 import os
 import random
 import socket
+import ssl
 import statistics
 import threading
 import time
@@ -66,13 +67,19 @@ class Attack:
             except OSError:
                 time.sleep(0.05)  # refused or reset: the server's right; try again
 
-    def hold(self, src, first_bytes, drip=None):
+    def hold(self, src, first_bytes, drip=None, tls=False):
         """PER_IP connections from src that send first_bytes and then, if
-        drip, a byte now and then (slowloris), never finishing."""
+        drip, a byte now and then (slowloris), never finishing; with tls,
+        inside a TLS session (the handshake done first)."""
         socks = []
         try:
             for _ in range(PER_IP):
                 socks.append(self.connect(src))
+                if tls:
+                    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                    ctx.check_hostname = False
+                    ctx.verify_mode = ssl.CERT_NONE
+                    socks[-1] = ctx.wrap_socket(socks[-1])
                 socks[-1].sendall(first_bytes)
             self._keep(socks, drip)
         finally:
@@ -90,7 +97,7 @@ class Attack:
                     try:
                         if s.recv(1) == b"":
                             raise OSError("closed")
-                    except BlockingIOError:
+                    except (BlockingIOError, ssl.SSLWantReadError):
                         pass
                     finally:
                         s.setblocking(True)
@@ -137,12 +144,20 @@ HALF_CLIENT_HELLO = bytes.fromhex("160301020001")
 def attack(port, ca, stop, opened):
     a = Attack(port)
     src = iter("127.0.%d.%d" % (i // 250, 2 + i % 250) for i in range(1000))
-    for _ in range(10):  # half requests: the old 80-connection starvation
-        a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
-    for _ in range(10):  # slowloris
-        a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\n", b"X")
-    for _ in range(10):  # TLS handshakes that never finish
+    # The server speaks TLS: a request in clear text is refused at once, so
+    # the connections that hold slots are TLS handshakes that never finish
+    # and TLS sessions that never finish their request (half of one, or
+    # one dripped a byte at a time): 60 addresses at the per-IP limit, 480
+    # of the 512 slots, past the 448 beyond which each new connection closes
+    # the oldest that waits for a request.
+    for _ in range(40):
         a.run(a.hold, next(src), HALF_CLIENT_HELLO)
+    for _ in range(10):
+        a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\nHost: x\r\n", None, True)
+    for _ in range(10):
+        a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\n", b"X", True)
+    for _ in range(2):  # half requests in clear text: the old starvation
+        a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
     for _ in range(2):  # thousands of connections
         a.run(a.churn, next(src))
     for _ in range(2):
@@ -213,6 +228,8 @@ def test_a_scrape_keeps_answering_under_abuse_and_resources_come_back():
                       sorted(during)[int(len(during) * 0.9)], max(during), max(after),
                       fds0, fds1, rss0, rss1, closed))
             assert opened.value > 1000, opened.value
+            assert float(closed['jitterd_http_connections_closed_total{reason="slots"}']) > 0, closed
+            assert float(closed['jitterd_http_connections_closed_total{reason="header_timeout"}']) > 0, closed
             # Answered every time, within a scraper's usual timeout (before
             # the slots were guarded, it was not answered at all); the
             # figures above are for the record, not for asserting, on a
