@@ -7,6 +7,7 @@ each within the per-IP limit; the scraper from 127.0.0.1."""
 import multiprocessing
 import os
 import random
+import resource
 import socket
 import ssl
 import statistics
@@ -147,10 +148,11 @@ def attack(port, ca, stop, opened):
     # The server speaks TLS: a request in clear text is refused at once, so
     # the connections that hold slots are TLS handshakes that never finish
     # and TLS sessions that never finish their request (half of one, or
-    # one dripped a byte at a time): 60 addresses at the per-IP limit, 480
-    # of the 512 slots, past the 448 beyond which each new connection closes
-    # the oldest that waits for a request.
-    for _ in range(40):
+    # one dripped a byte at a time): 80 addresses at the per-IP limit, 640
+    # connections for 512 slots, past the 448 beyond which each new one
+    # closes the oldest that waits for a request.
+    resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
+    for _ in range(60):
         a.run(a.hold, next(src), HALF_CLIENT_HELLO)
     for _ in range(10):
         a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\nHost: x\r\n", None, True)
