@@ -11,7 +11,15 @@ Q := @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
+# SANITIZE=1: the same build with ASan and UBSan, in its own directory.
+SANITIZE ?= 0
+ifeq ($(SANITIZE),1)
+BUILD   := build-san
+SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+else
 BUILD   := build
+SAN_FLAGS :=
+endif
 CC      ?= gcc
 CLANG   ?= clang
 BPFTOOL ?= bpftool
@@ -21,8 +29,10 @@ REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS    := libbpf yaml-0.1 libmicrohttpd jansson libsystemd libcap libcurl
+PKGS    := libbpf yaml-0.1 libmicrohttpd jansson libsystemd libcap libcurl gnutls libxcrypt
 CFLAGS  ?= -O2 -g
+CFLAGS  += $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS)
 # snprintf truncation of log messages is intended, so that warning is off.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE \
 	   -I$(BUILD) -I. -Idaemon \
@@ -46,7 +56,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit integration rules bench vmtest install clean format-check lint FORCE
+.PHONY: all deps run test unit integration rules bench vmtest install clean format-check lint fuzz FORCE
 all: $(BUILD)/jitterd
 
 # Installs only what is missing; a no-op on a machine that has everything.
@@ -91,7 +101,7 @@ $(BUILD)/jitterd: $(DAEMON_OBJS)
 # first compile; -MMD says which test includes which after that.
 $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests $(SKELS)
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
 $(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/bench:
 	$(Q)mkdir -p $@
@@ -105,16 +115,62 @@ unit: $(UNIT_BINS)
 
 # Root + BPF: the real daemon against the kernel's own counters, under
 # Debian's pytest (tests/integration/conftest.py). PYTEST_ARGS: e.g. -k runqueue.
+# Under SANITIZE=1 a sanitizer report stops the program (halt_on_error) and
+# harness.py fails the test whose daemon printed one.
+SAN_ENV := ASAN_OPTIONS=halt_on_error=1:abort_on_error=1:detect_leaks=1 \
+	   UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 JITTERD_SANITIZED=$(SANITIZE)
 integration: all
-	$(Q)JITTERD=$(BUILD)/jitterd /usr/bin/python3 -m pytest tests/integration $(PYTEST_ARGS)
+	$(Q)$(SAN_ENV) JITTERD=$(BUILD)/jitterd /usr/bin/python3 -m pytest tests/integration $(PYTEST_ARGS)
 
+# The unit tests plain and sanitized; the integration suite once, with the
+# sanitized daemon (the vmtest guests run the plain one), and the abuse
+# test again with the plain one, whose speed it is about; the fuzzers.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory rules
 	$(Q)$(MAKE) --no-print-directory unit
-	$(Q)$(MAKE) --no-print-directory integration
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 integration
+	$(Q)$(MAKE) --no-print-directory integration PYTEST_ARGS="-k test_abuse"
+	$(Q)$(MAKE) --no-print-directory fuzz
+
+# libFuzzer: every tests/fuzz/fuzz_<name>.c is a target, built with clang
+# against the daemon's objects (ASan + UBSan) and run for FUZZ_SECONDS from
+# its seeds in tests/fuzz/corpus/<name>/ (what it finds goes to
+# build-fuzz/corpus/<name>/). A crash, leak or sanitizer report fails; the
+# input is left in build-fuzz/ (crash-*) to add to the seeds once fixed.
+FUZZ        := build-fuzz
+FUZZ_SECONDS ?= 15
+FUZZ_CFLAGS := -g -O1 -std=gnu11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-unknown-warning-option \
+	       -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+	       -I$(BUILD) -I. -Idaemon $(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(VERSION_CFLAGS)
+FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS   := $(patsubst %,$(FUZZ)/fuzz_%,$(FUZZ_NAMES))
+FUZZ_OBJS   := $(patsubst daemon/%.c,$(FUZZ)/daemon/%.o,$(filter-out daemon/main.c,$(DAEMON_SRCS)))
+
+$(FUZZ_OBJS): $(FUZZ)/daemon/%.o: daemon/%.c | $(SKELS) $(FUZZ)/daemon
+	$(call msg,CC-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
+
+$(FUZZ_BINS): $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | $(FUZZ)
+	$(call msg,FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -Itests/fuzz $< $(FUZZ_OBJS) $(LDLIBS) -o $@
+
+$(FUZZ) $(FUZZ)/daemon:
+	$(Q)mkdir -p $@
+
+fuzz: $(FUZZ_BINS)
+	$(Q)set -e; for n in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ)/corpus/$$n tests/fuzz/corpus/$$n; \
+		printf '  %-8s %s (%ss) ' FUZZ $$n $(FUZZ_SECONDS); \
+		if ! (cd $(FUZZ) && $(SAN_ENV) ./fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
+			-rss_limit_mb=4096 corpus/$$n ../tests/fuzz/corpus/$$n > fuzz_$$n.log 2>&1); then \
+			echo FAILED; tail -n 60 $(FUZZ)/fuzz_$$n.log; exit 1; \
+		fi; \
+		grep -o 'Done [0-9]* runs in [0-9]* second(s)' $(FUZZ)/fuzz_$$n.log; \
+	done
 
 # The Prometheus rules: promtool's lint and its unit tests (one file per
 # alert in config/prometheus/tests/), every alert tested and with a runbook
@@ -162,7 +218,7 @@ install: all
 
 format-check:
 	$(call msg,FORMAT,check)
-	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h scripts/bench/*.c
+	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h scripts/bench/*.c tests/fuzz/*.c tests/fuzz/*.h
 
 # cppcheck over the daemon and its tests; any finding fails. Not -I$(BUILD):
 # cppcheck would read the skeletons, whose embedded BPF objects take it
@@ -172,13 +228,13 @@ LINT_FLAGS := --enable=warning,style,performance,portability --error-exitcode=1 
 	      -D_GNU_SOURCE -Idaemon -I. -Itests/unit
 lint:
 	$(call msg,LINT,cppcheck)
-	$(Q)cppcheck $(LINT_FLAGS) daemon/ tests/unit/ scripts/bench/bpfload.c
+	$(Q)cppcheck $(LINT_FLAGS) -Itests/fuzz daemon/ tests/unit/ tests/fuzz/ scripts/bench/bpfload.c
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf build build-san $(FUZZ)
 
 FORCE:
 
 # What the compiler wrote about which headers each object included.
--include $(DAEMON_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d) \
+-include $(DAEMON_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d) \
 	 $(patsubst %.o,%.d,$(filter %.o,$(BENCH_TOOLS))) $(BUILD)/bench/bpfload.d

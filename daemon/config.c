@@ -429,6 +429,7 @@ static const struct yw_key daemon_keys[] = {
 static const struct yw_key top_keys[] = {
 	{ YW_KEY("listen", SCALAR, yw_parse_string), YW_FIELD(struct jd_config, listen),
 	  .check = &listen_check, .def = ":19435" },
+	{ YW_KEY("web_config", SCALAR, yw_parse_string), YW_FIELD(struct jd_config, web_config) },
 	{ YW_KEY("cpu_groups", MAPPING, parse_cpu_groups), YW_FIELD(struct jd_config, cpu_groups),
 	  YW_COUNT(struct jd_config, n_cpu_groups) },
 	{ YW_KEY("workloads", SEQUENCE, yw_parse_list), YW_FIELD(struct jd_config, workloads),

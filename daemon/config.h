@@ -56,7 +56,8 @@ struct jd_socket_classes {
 };
 
 struct jd_config {
-	char listen[128]; /* "ADDR:PORT", ":PORT", "[v6]:PORT" */
+	char listen[128];	      /* "ADDR:PORT", ":PORT", "[v6]:PORT" */
+	char web_config[JD_PATH_MAX]; /* TLS and basic auth (webconfig.h); "" = none */
 
 	/* A partition of the CPUs. n_cpu_groups == 0 means one group "all". */
 	struct jd_cpu_group cpu_groups[JD_MAX_CPU_GROUPS];

@@ -10,6 +10,9 @@
 #include <sys/socket.h>
 
 #include "buf.h"
+#include "metrics.h"
+
+struct web_config;
 
 struct http_route {
 	const char *path; /* exact match */
@@ -25,10 +28,19 @@ struct http_route {
 	const char *(*negotiate)(void *ctx, const char *accept);
 };
 
+/*
+ * Connections are slots that a client who never finishes a request must not
+ * be able to keep: a new connection's first request must be in (TLS
+ * handshake included) within header_timeout_s, a kept-alive one's next
+ * request within timeout_s of the last, and when the slots are all but
+ * full the connection that has waited longest for a request is closed to
+ * make room (see README, Security).
+ */
 struct http_limits {
 	unsigned max_connections; /* total open connections */
 	unsigned max_connections_per_ip;
 	unsigned timeout_s;	    /* idle connection timeout */
+	unsigned header_timeout_s;  /* accept to the end of the first request's headers */
 	unsigned max_request_bytes; /* per-connection memory for request line + headers */
 };
 
@@ -45,6 +57,18 @@ void http_run(struct http_server *s);
 /* Milliseconds until http_run must be called again even if nothing is
  * readable (connection timeouts), or -1 for no deadline. */
 int http_timeout_ms(struct http_server *s);
+/*
+ * Serve with a web config (TLS, basic auth, headers; webconfig.h), or
+ * without one (NULL). Users and headers apply to the next request at once;
+ * TLS settings and certificates to new connections: the listening socket
+ * passes to a new libmicrohttpd daemon, and the old one finishes the
+ * connections it has. On success the config's files (PEM text) belong to
+ * the server and wc's pointers are cleared; on failure (logged) the old
+ * config stays in force and wc is the caller's. 0 or a negative errno.
+ */
+int http_set_web_config(struct http_server *s, struct web_config *wc);
+/* The server's own counters (evictions, authentication) for a scrape. */
+void http_collect(struct metrics *m);
 /* The port actually bound (useful with port 0). */
 unsigned http_port(const struct http_server *s);
 void http_finish(struct http_server *s);

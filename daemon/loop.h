@@ -22,6 +22,13 @@ int loop_every(const char *name, uint64_t interval_ns, void (*run)(void *arg), v
 int loop_set_interval(int job, uint64_t interval_ns);
 
 /*
+ * What SIGHUP runs, on the loop's thread (until one is set, SIGHUP is
+ * logged and ignored). For now it reloads the web config only (main.c);
+ * the reload of jitterd.yaml is to join it there.
+ */
+void loop_on_sighup(void (*fn)(void *arg), void *arg);
+
+/*
  * The daemon's one loop: epoll over a signalfd (SIGTERM/SIGINT stop it),
  * the jobs' timerfds (the first drains the ring buffer every
  * events.drain_interval), SIGHUP (loop_on_sighup), the HTTP server's epoll fd and the ring buffer's

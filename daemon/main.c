@@ -46,10 +46,12 @@
 #include "probe.h"
 #include "reload.h"
 #include "self.h"
+#include "webconfig.h"
 
 struct options {
 	const char *config_path;
 	const char *listen;
+	const char *web_config;
 	bool check_config;
 	bool probes;
 };
@@ -59,22 +61,32 @@ static struct options opts;
 static struct jd_config cfg;
 static struct http_server *server;
 
+/* Slots enough that a few addresses at the per-IP limit cannot fill them,
+ * and a request deadline so that those who never finish leave (http.h). */
 static const struct http_limits http_limits = {
-	.max_connections = 64,
+	.max_connections = 512,
 	.max_connections_per_ip = 8,
 	.timeout_s = 10,
+	.header_timeout_s = 3,
 	.max_request_bytes = 16384,
 };
+
+/* The web config as read by load_config (to check it) or listen_http. */
+static struct web_config web_config;
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: jitterd [--config FILE] [--listen ADDR:PORT] [--check-config] [--probes] "
+		"usage: jitterd [--config FILE] [--listen ADDR:PORT] [--web-config FILE] "
+		"[--check-config] "
+		"[--probes] "
 		"[--version] [--help]\n"
 		"       jitterd doctor [--config FILE] [--from URL] [--json] [--root DIR] "
 		"(--help)\n"
 		"  -c, --config FILE      YAML config (default: built-in defaults)\n"
 		"  -l, --listen ADDR:PORT HTTP listen address, overrides the config (\":19435\")\n"
+		"      --web-config FILE  TLS and basic auth (exporter-toolkit format), overrides "
+		"the config\n"
 		"      --check-config     validate the config, print ok or the errors, exit 0/2\n"
 		"      --probes           print each probe's attach type on this kernel, exit\n"
 		"  -v, --verbose          log debug messages\n"
@@ -87,6 +99,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "web-config", required_argument, NULL, 'W' },
 		{ "check-config", no_argument, NULL, 'C' },
 		{ "probes", no_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -100,6 +113,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		switch (c) {
 		case 'c': o->config_path = optarg; break;
 		case 'l': o->listen = optarg; break;
+		case 'W': o->web_config = optarg; break;
 		case 'C': o->check_config = true; break;
 		case 'P': o->probes = true; break;
 		case 'v': log_max_level = LOG_DEBUG; break;
@@ -123,6 +137,37 @@ static void command_line_over_file(struct jd_config *c)
 		snprintf(c->listen, sizeof(c->listen), "%s", opts.listen);
 }
 
+/* --web-config, or web_config: of c (relative to jitterd.yaml's directory);
+ * "" for none. */
+static void web_config_path_of(const struct jd_config *c, char *path, size_t size)
+{
+	const char *slash = opts.config_path ? strrchr(opts.config_path, '/') : NULL;
+
+	if (opts.web_config)
+		snprintf(path, size, "%s", opts.web_config);
+	else if (c->web_config[0] == '/' || !slash)
+		snprintf(path, size, "%s", c->web_config);
+	else if (c->web_config[0])
+		snprintf(path, size, "%.*s/%s", (int)(slash - opts.config_path), opts.config_path,
+			 c->web_config);
+	else
+		path[0] = '\0';
+}
+
+/* The web config of c, read and checked (errors to err); none is an empty
+ * one. 0 or -EINVAL. */
+static int load_web_config(const struct jd_config *c, struct web_config *wc, FILE *err)
+{
+	char path[4096];
+
+	web_config_path_of(c, path, sizeof(path));
+	if (!path[0]) {
+		*wc = (struct web_config){};
+		return 0;
+	}
+	return webconfig_load(path, wc, err);
+}
+
 static int load_config(const struct options *o, struct jd_config *cfg)
 {
 	unsigned nr_cpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
@@ -138,6 +183,10 @@ static int load_config(const struct options *o, struct jd_config *cfg)
 		return -1;
 	}
 	command_line_over_file(cfg);
+	/* Checked now (exit 2 on an error), applied by listen_http(). */
+	if (load_web_config(cfg, &web_config, stderr))
+		return -1;
+	webconfig_free(&web_config);
 	return 0;
 }
 
@@ -162,8 +211,17 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* Serve wc (TLS, users, headers) on http; wc's files then belong to it. */
+static int apply_web_config(struct http_server *http, struct web_config *wc)
+{
+	if (wc->n_users && !wc->tls_enabled)
+		log_warn("web config: basic auth without TLS sends passwords in clear text");
+	return http_set_web_config(http, wc);
+}
+
 static struct http_server *listen_http(const struct jd_config *cfg)
 {
+	bool tls;
 	struct sockaddr_storage addr;
 	struct http_server *http;
 	socklen_t len;
@@ -172,7 +230,22 @@ static struct http_server *listen_http(const struct jd_config *cfg)
 
 	if (parse_listen(cfg->listen, &addr, &len, &why))
 		return NULL; /* validated with the config already */
+	/* Read again here: at start before privilege is dropped, so a key only
+	 * root can read works; on a reload as the unprivileged user. */
+	if (load_web_config(cfg, &web_config, stderr))
+		return NULL;
 	http = http_init((struct sockaddr *)&addr, len, pages, n_pages, &http_limits);
+	tls = web_config.tls_enabled;
+	if (http && apply_web_config(http, &web_config)) {
+		http_finish(http);
+		http = NULL;
+	}
+	webconfig_free(&web_config);
+	if (http && tls) {
+		log_info("serving https://%.*s:%u/metrics (port %u)", host_len ? host_len : 9,
+			 host_len ? cfg->listen : "localhost", http_port(http), http_port(http));
+		return http;
+	}
 	if (http) /* ":PORT" listens everywhere; localhost is where to point a browser */
 		log_info("serving http://%.*s:%u/metrics (port %u)", host_len ? host_len : 9,
 			 host_len ? cfg->listen : "localhost", http_port(http), http_port(http));
@@ -201,6 +274,35 @@ static int reload_listen(const struct jd_config *old, const struct jd_config *ne
 	http_finish(server);
 	server = next;
 	return 0;
+}
+
+/*
+ * The web config again, even when its name did not change: a rotated
+ * certificate is served to new connections after a SIGHUP. Last of the
+ * steps: it cannot be undone, and a bad file (file:line:col in the log)
+ * undoes the others.
+ */
+static int reload_web_config(const struct jd_config *old, const struct jd_config *new)
+{
+	struct web_config wc;
+	char *msg = NULL;
+	size_t len = 0;
+	FILE *err = open_memstream(&msg, &len);
+	int ret;
+
+	(void)old;
+	if (!err)
+		return -ENOMEM;
+	ret = load_web_config(new, &wc, err);
+	fclose(err);
+	if (ret)
+		log_err("web config not valid, the one in force stays:\n%s", msg);
+	free(msg);
+	if (ret)
+		return ret;
+	ret = apply_web_config(server, &wc);
+	webconfig_free(&wc);
+	return ret;
 }
 
 static int reload_pin(const struct jd_config *old, const struct jd_config *new)
@@ -247,6 +349,7 @@ static const struct reload_step reload_steps[] = {
 	{ "collectors", collectors_reconfigure },
 	{ "events", reload_events },
 	{ "doctor", doctor_drift_reload },
+	{ "web_config", reload_web_config }, /* last: see reload_web_config() */
 };
 
 /* SIGHUP: RELOADING=1, the reload, READY=1 with what came of it. */

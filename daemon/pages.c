@@ -41,6 +41,7 @@ static int render_metrics(void *ctx, struct buf *out)
 	self_collect(registry);
 	reload_collect(registry);
 	doctor_drift_collect(registry);
+	http_collect(registry);
 	metric_u64(metrics_family(registry, "jitterd_scrape_duration_seconds",
 				  "Time this scrape took to read the kernel's maps and describe "
 				  "the metrics (before encoding).",

@@ -186,7 +186,8 @@ int workload_walk_process(const struct jd_config *cfg, int tgid, workload_visit 
 		while ((d = readdir(dir))) {
 			int tid = dirent_pid(d);
 
-			if (tid < 0 || bsearch(&tid, seen.v, sorted, sizeof(int), cmp_int))
+			if (tid < 0 ||
+			    (sorted && bsearch(&tid, seen.v, sorted, sizeof(int), cmp_int)))
 				continue;
 			if ((err = tids_add(&seen, tid)))
 				break;

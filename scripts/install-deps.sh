@@ -5,11 +5,16 @@ set -eu
 
 # build: compiler, BPF toolchain, libraries
 pkgs="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev libyaml-dev
-libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev libcurl4-gnutls-dev"
+libmicrohttpd-dev libjansson-dev libsystemd-dev libcap-dev libcurl4-gnutls-dev libgnutls28-dev
+libcrypt-dev"
+# fuzz: libFuzzer and the sanitizers' runtimes for clang (make fuzz)
+pkgs="$pkgs libclang-rt-14-dev"
 # test: unit tests (Check), integration (python3 and pytest, promtool, a real Prometheus,
 # iproute2 for ss and tc, util-linux for unshare, procps, curl), unit-file
 # checks (systemd), benchmarks (perf, iperf3; stress-ng for scripts/soak.sh)
 pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3 stress-ng"
+# test: the web config's TLS and basic auth (certificates, bcrypt hashes)
+pkgs="$pkgs openssl apache2-utils"
 # lint: static analysis (make lint)
 pkgs="$pkgs cppcheck"
 # on-call: the strict OpenMetrics parser, YAML for scripts/check-rules.py,

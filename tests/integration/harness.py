@@ -29,6 +29,9 @@ import urllib.request
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JITTERD = os.environ.get("JITTERD") or os.path.join(ROOT, "build", "jitterd")
 LOAD_SCALE = float(os.environ.get("JITTERD_LOAD_SCALE") or 1)
+# The daemon under test is built with ASan and UBSan (make SANITIZE=1):
+# several times slower, and its memory is held in ASan's quarantine.
+SANITIZED = os.environ.get("JITTERD_SANITIZED") == "1"
 
 
 class Skip(Exception):
@@ -61,6 +64,7 @@ def load(n):
 # (probe, attach) pairs the daemons of the running test used, in order;
 # conftest.py prints them on the test's PASS/FAIL line and clears them.
 attached = []
+_SANITIZER = re.compile(r"ERROR: (?:Address|Leak|Undefined)Sanitizer|^\S+:\d+:\d+: runtime error:", re.M)
 _ATTACHED = re.compile(r"probe (\S+): (?:attached \((\S+)\)|(nothing attaches))")
 
 
@@ -136,7 +140,7 @@ class Daemon:
     def _wait_for_port(self, timeout=20.0):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            m = re.search(r"serving http://\S+:(\d+)/metrics", self.output())
+            m = re.search(r"serving https?://\S+:(\d+)/metrics", self.output())
             if m:
                 return int(m.group(1))
             if self.proc.poll() is not None:
@@ -203,9 +207,15 @@ class Daemon:
             self.proc.wait()
         if not self.log.closed:
             self.log.close()
-        for m in _ATTACHED.finditer(self.output()):
+        out = self.output()
+        for m in _ATTACHED.finditer(out):
             attached.append((m.group(1), m.group(2) or "none"))
         self.tmp.cleanup()
+        # Under `make SANITIZE=1 integration` the daemon is built with ASan
+        # and UBSan: any report it printed fails the test that ran it.
+        report = _SANITIZER.search(out)
+        if report:
+            raise AssertionError("sanitizer report from jitterd:\n" + out[report.start():][:4000])
 
 
 _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')

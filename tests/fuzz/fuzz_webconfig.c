@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: MIT
+/* The web config (exporter-toolkit format), without the files it names. */
+#include "fuzz.h"
+
+#include "log.h"
+#include "webconfig.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct web_config wc;
+
+	log_max_level = LOG_ERR;
+	if (!webconfig_parse(&wc, "fuzz.yml", (const char *)data, size, fuzz_devnull()))
+		webconfig_free(&wc);
+	return 0;
+}
