@@ -321,7 +321,7 @@ def test_a_rotated_certificate_is_served_after_sighup_and_a_bad_one_keeps_the_ol
             with open(cfg, "a") as f:
                 f.write("  b: %s\n" % bcrypt("b", "2"))
             d.proc.send_signal(signal.SIGHUP)
-            assert wait_for(lambda: "SIGHUP: reloaded" in d.output()), d.output()
+            assert wait_for(lambda: re.search(r"reload: .* applied", d.output())), d.output()
             assert served_cert(d.port) == pem_der(c.server[0]) != first
             ca = c.server[0]
             assert tls_get(d.port, "/healthz", cafile=ca, user="b", password="2")[0] == 200
