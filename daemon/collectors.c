@@ -165,7 +165,7 @@ static void report_row(FILE *out, const char *collector, const char *probe, cons
 	char list[64] = "-";
 	size_t used = 0;
 
-	for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++)
+	for (unsigned a = PROBE_FIRST; a < PROBE_ATTACH_TYPES; a++)
 		if (works & (1u << a))
 			used += snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "",
 					 probe_attach_name(a));

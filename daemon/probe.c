@@ -20,7 +20,7 @@
 #define TRACEFS "/sys/kernel/tracing"
 
 static struct btf *vmlinux_btf;
-static enum probe_attach best_allowed = PROBE_TP_BTF;
+static enum probe_attach best_allowed = PROBE_FIRST;
 static struct {
 	char probe[32];
 	enum probe_attach best;
@@ -29,15 +29,15 @@ static unsigned n_forced;
 static bool survey;
 
 static const char *const attach_names[PROBE_ATTACH_TYPES] = {
-	[PROBE_NONE] = "none",	   [PROBE_TP_BTF] = "tp_btf",
-	[PROBE_RAW_TP] = "raw_tp", [PROBE_TRACEPOINT] = "tracepoint",
-	[PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
+	[PROBE_NONE] = "none",	   [PROBE_SCHED_INFO] = "sched_info", [PROBE_TP_BTF] = "tp_btf",
+	[PROBE_RAW_TP] = "raw_tp", [PROBE_TRACEPOINT] = "tracepoint", [PROBE_FENTRY] = "fentry",
+	[PROBE_KPROBE] = "kprobe",
 };
 
 /* The program name suffix of each variant (struct probe_def). */
 static const char *const prog_suffixes[PROBE_ATTACH_TYPES] = {
-	[PROBE_TP_BTF] = "btf",	   [PROBE_RAW_TP] = "raw",    [PROBE_TRACEPOINT] = "tp",
-	[PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
+	[PROBE_SCHED_INFO] = "si", [PROBE_TP_BTF] = "btf",    [PROBE_RAW_TP] = "raw",
+	[PROBE_TRACEPOINT] = "tp", [PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
 };
 
 const char *probe_attach_name(enum probe_attach a)
@@ -47,7 +47,7 @@ const char *probe_attach_name(enum probe_attach a)
 
 int probe_parse_attach(const char *s, enum probe_attach *a)
 {
-	for (int i = PROBE_TP_BTF; i < PROBE_ATTACH_TYPES; i++) {
+	for (int i = PROBE_FIRST; i < PROBE_ATTACH_TYPES; i++) {
 		if (!strcmp(s, attach_names[i])) {
 			*a = i;
 			return 0;
@@ -58,7 +58,7 @@ int probe_parse_attach(const char *s, enum probe_attach *a)
 
 static void force_nothing(void)
 {
-	best_allowed = PROBE_TP_BTF;
+	best_allowed = PROBE_FIRST;
 	n_forced = 0;
 }
 
@@ -83,8 +83,8 @@ int probe_force(const char *spec)
 		if (probe_parse_attach(eq ? eq + 1 : item, &a) ||
 		    (eq && (!name_len || name_len >= sizeof(forced[0].probe) ||
 			    n_forced == sizeof(forced) / sizeof(forced[0])))) {
-			log_err("JITTERD_ATTACH=%s: '%s' is not TYPE or PROBE=TYPE (types: tp_btf, "
-				"raw_tp, tracepoint, fentry, kprobe)",
+			log_err("JITTERD_ATTACH=%s: '%s' is not TYPE or PROBE=TYPE (types: "
+				"sched_info, tp_btf, raw_tp, tracepoint, fentry, kprobe)",
 				spec, item);
 			force_nothing();
 			return -EINVAL;
@@ -308,9 +308,60 @@ static int trial_kprobe(const char *func, char *why, size_t len)
 	return trial_perf(BPF_PROG_TYPE_KPROBE, &attr, "kprobe", why, len);
 }
 
+/* Whether the kernel's BTF has struct `type` with a member `member`. */
+static bool btf_has_member(const char *type, const char *member)
+{
+	int id = btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_STRUCT);
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(vmlinux_btf, id);
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (unsigned i = 0; t && i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(vmlinux_btf, m->name_off), member))
+			return true;
+	return false;
+}
+
+/*
+ * The sched_info variant reads, with plain loads, the fields below: the
+ * task's sched_info (CONFIG_SCHED_INFO) and its run queue through its
+ * group's cfs_rq (CONFIG_FAIR_GROUP_SCHED: the typed per-CPU `runqueues`
+ * would need the verifier to find it in kallsyms, which needs
+ * CONFIG_KALLSYMS_ALL). Then it is a tp_btf program like any other.
+ */
+static int trial_sched_info(const struct probe *p, char *why, size_t len)
+{
+	static const char *const fields[][2] = {
+		{ "task_struct", "sched_info" },
+		{ "sched_info", "last_queued" },
+		{ "sched_info", "run_delay" },
+		{ "sched_info", "last_arrival" },
+		{ "task_struct", "se" },
+		{ "sched_entity", "cfs_rq" },
+		{ "cfs_rq", "rq" },
+		{ "rq", "clock" },
+		{ "rq", "clock_update_flags" },
+		{ "rq", "cpu" },
+	};
+	int err;
+
+	for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!btf_has_member(fields[i][0], fields[i][1])) {
+			snprintf(why, len, "sched_info: no %s::%s in the kernel's BTF%s",
+				 fields[i][0], fields[i][1],
+				 !strcmp(fields[i][1], "cfs_rq") ? " (CONFIG_FAIR_GROUP_SCHED off)"
+				 : !strcmp(fields[i][1], "sched_info") ? " (CONFIG_SCHED_INFO off)"
+								       : "");
+			return -ENOENT;
+		}
+	}
+	err = trial_btf("sched_info", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->name, why, len);
+	return err;
+}
+
 static int trial(const struct probe *p, enum probe_attach a, char *why, size_t len)
 {
 	switch (a) {
+	case PROBE_SCHED_INFO: return trial_sched_info(p, why, len);
 	case PROBE_TP_BTF:
 		return trial_btf("tp_btf", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->name, why, len);
 	case PROBE_RAW_TP: return trial_raw_tp(p->name, why, len);
@@ -332,7 +383,7 @@ void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object
 	p->name = d->name;
 	p->system = d->system;
 	p->function = d->function;
-	for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++) {
+	for (unsigned a = PROBE_FIRST; a < PROBE_ATTACH_TYPES; a++) {
 		/* Function variants without a function would have nothing to attach to. */
 		if (a >= PROBE_FENTRY && !d->function)
 			continue;
@@ -359,7 +410,7 @@ void probe_select(struct probe *probes, unsigned n)
 		p->attach = PROBE_NONE;
 		p->works = 0;
 		p->why[0] = '\0';
-		for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++) {
+		for (unsigned a = PROBE_FIRST; a < PROBE_ATTACH_TYPES; a++) {
 			char why[128];
 
 			if (!p->prog[a])

@@ -15,19 +15,25 @@
 
 enum probe_attach {
 	PROBE_NONE,
+	/* tp_btf programs that take the run-queue wait from the kernel's own
+	 * sched_info clocks (task_struct::sched_info, struct rq): tried first,
+	 * for the probes that have such a variant (<prog>_si), where this
+	 * kernel's BTF has every field they read. */
+	PROBE_SCHED_INFO,
 	PROBE_TP_BTF,
 	PROBE_RAW_TP,
 	PROBE_TRACEPOINT,
 	PROBE_FENTRY,
 	PROBE_KPROBE,
 	PROBE_ATTACH_TYPES,
+	PROBE_FIRST = PROBE_SCHED_INFO, /* the best type, tried first */
 };
 
 struct jd_config;
 
 /*
  * A hook as a collector declares it. Its programs in the BPF object are
- * named <prog>_btf, <prog>_raw, <prog>_tp (the tracepoint flavours),
+ * named <prog>_si (sched_info), <prog>_btf, <prog>_raw, <prog>_tp (the tracepoint flavours),
  * <prog>_fentry and <prog>_kprobe (on function): those that exist are the
  * variants tried.
  */

@@ -182,7 +182,8 @@ static bool has_cgroup_workloads(const struct jd_config *cfg)
 
 /*
  * The switch probe comes first: a wait is never stamped before the program
- * that ends it runs. Workload membership needs the rest.
+ * that ends it runs. Workload membership needs the rest. The first three
+ * are the run-queue wait's (runq_path()).
  */
 static const struct probe_def sched_probes[] = {
 	PROBE_TRACEPOINT_DEF("sched", "sched_switch", "switch"),
@@ -220,7 +221,9 @@ static bool want_task_storage(const struct collector *c, const struct jd_config 
 		return false;
 	}
 	for (unsigned i = 0; i < c->n_probes; i++) {
-		if (c->probes[i].attach != PROBE_NONE && c->probes[i].attach != PROBE_TP_BTF) {
+		enum probe_attach a = c->probes[i].attach;
+
+		if (a != PROBE_NONE && a != PROBE_TP_BTF && a != PROBE_SCHED_INFO) {
 			*why = "not every hook is tp_btf";
 			return false;
 		}
@@ -257,10 +260,37 @@ static int map_cpus_to_groups(struct sched *s)
 	return 0;
 }
 
+/*
+ * A wait starts at a wakeup and ends at a switch: the three hooks measure
+ * it the same way or not at all. Only JITTERD_ATTACH can make them differ
+ * (the sched_info variant of each needs the same fields).
+ */
+static int runq_path(const struct collector *c, bool *sched_info)
+{
+	unsigned si = 0, n = 0;
+
+	for (unsigned i = 0; i < 3 && i < c->n_probes; i++, n++)
+		si += c->probes[i].attach == PROBE_SCHED_INFO;
+	*sched_info = si > 0;
+	if (si && si != n) {
+		log_err("sched: sched_switch, sched_wakeup and sched_wakeup_new must all be "
+			"sched_info or none of them (JITTERD_ATTACH)");
+		return -EINVAL;
+	}
+	log_info("sched: run-queue latency from %s",
+		 si ? "the kernel's sched_info clocks" : "stamps (bpf_ktime_get_ns)");
+	return 0;
+}
+
 static int sched_configure(struct collector *c, const struct jd_config *cfg)
 {
 	struct sched *s = c->priv;
 	const char *why = NULL;
+	bool sched_info;
+	int err = runq_path(c, &sched_info);
+
+	if (err)
+		return err;
 
 	s->skel = c->skel;
 	s->cfg = cfg;
@@ -273,6 +303,9 @@ static int sched_configure(struct collector *c, const struct jd_config *cfg)
 	s->skel->rodata->switch_has_prev_state = probe_tracepoint_nargs("sched_switch") >= 4;
 	s->skel->rodata->runq_threshold_ns =
 		((const struct sched_options *)collector_options(c, cfg))->runq_threshold_ns;
+	/* Read at switches only on the sched_info path. */
+	bpf_map__set_autocreate(s->skel->maps.rq_clocks, sched_info);
+	bpf_map__set_max_entries(s->skel->maps.rq_clocks, (unsigned)s->nr_cpus);
 	bpf_map__set_max_entries(s->skel->maps.workload_stats,
 				 cfg->n_workloads > 0 ? (unsigned)cfg->n_workloads : 1);
 	s->task_storage = want_task_storage(c, cfg, &why);
