@@ -8,8 +8,9 @@ pkgs="make gcc clang llvm pkg-config libbpf-dev bpftool libelf-dev zlib1g-dev li
 libmicrohttpd-dev libjansson-dev"
 # test: unit tests (Check), integration (python3 and pytest, promtool, a real Prometheus,
 # iproute2 for ss and tc, util-linux for unshare, procps, curl), unit-file
-# checks (systemd), benchmarks (perf, iperf3)
-pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3"
+# checks (systemd), benchmarks (perf, iperf3, libbpf-tools for runqlat)
+pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3
+libbpf-tools"
 # lint: static analysis (make lint)
 pkgs="$pkgs cppcheck"
 # vmtest: qemu boots Debian's kernels (TCG) with a busybox initramfs (cpio)
