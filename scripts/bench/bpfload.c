@@ -11,15 +11,14 @@
 
 int main(int argc, char **argv)
 {
-	struct bpf_object *obj;
-	struct bpf_program *prog;
-
 	if (argc < 2) {
 		fprintf(stderr, "usage: bpfload OBJ...\n");
 		return 2;
 	}
 	for (int i = 1; i < argc; i++) {
-		obj = bpf_object__open_file(argv[i], NULL);
+		struct bpf_object *obj = bpf_object__open_file(argv[i], NULL);
+		struct bpf_program *prog;
+
 		if (!obj || bpf_object__load(obj)) {
 			fprintf(stderr, "bpfload: cannot load %s\n", argv[i]);
 			return 1;
