@@ -94,6 +94,8 @@ static int collector_start(struct collector *c, const struct jd_config *cfg)
 	}
 	if (!err) {
 		step = "loading its BPF programs";
+		/* libbpf parses the kernel's BTF for itself: not two copies at once. */
+		probe_release_btf();
 		err = bpf_object__load_skeleton(((struct skeleton_head *)c->skel)->skeleton);
 	}
 	if (!err && ops->loaded) {

@@ -27,6 +27,7 @@
 #include "http.h"
 #include "log.h"
 #include "loop.h"
+#include "mem.h"
 #include "pages.h"
 #include "parse.h"
 #include "privs.h"
@@ -181,6 +182,7 @@ int main(int argc, char **argv)
 	struct http_server *http = NULL;
 	int status = 1;
 
+	mem_init();
 	if (parse_args(argc, argv, &opts) || load_config(&opts, &cfg))
 		return 2;
 	if (opts.check_config) {
@@ -197,6 +199,7 @@ int main(int argc, char **argv)
 		goto out_probes;
 	if (collectors_init(&cfg) == 0)
 		log_warn("no collector is running; serving self metrics only");
+	mem_settle();
 	http = listen_http(&cfg);
 	if (!http)
 		goto out_collectors;

@@ -19,7 +19,9 @@
 
 #define TRACEFS "/sys/kernel/tracing"
 
-static struct btf *vmlinux_btf;
+/* The kernel's BTF, parsed when a question needs it; probe_release_btf()
+ * frees it (some 6 MB here) between the times it is needed. */
+static struct btf *vmlinux_btf_cache;
 static enum probe_attach best_allowed = PROBE_FIRST;
 static struct {
 	char probe[32];
@@ -109,12 +111,24 @@ static enum probe_attach best_for(const struct probe *p)
 	return best_allowed;
 }
 
+static struct btf *vmlinux_btf(void)
+{
+	if (!vmlinux_btf_cache)
+		vmlinux_btf_cache = btf__load_vmlinux_btf();
+	return vmlinux_btf_cache;
+}
+
+void probe_release_btf(void)
+{
+	btf__free(vmlinux_btf_cache);
+	vmlinux_btf_cache = NULL;
+}
+
 int probe_init(void)
 {
 	if (probe_force(getenv("JITTERD_ATTACH")))
 		return -EINVAL;
-	vmlinux_btf = btf__load_vmlinux_btf();
-	if (!vmlinux_btf) {
+	if (!vmlinux_btf()) {
 		int err = -errno;
 		bool missing = access("/sys/kernel/btf/vmlinux", R_OK) != 0;
 
@@ -133,25 +147,27 @@ void probe_survey(void)
 
 void probe_finish(void)
 {
-	btf__free(vmlinux_btf);
-	vmlinux_btf = NULL;
+	probe_release_btf();
 }
 
 int probe_tracepoint_nargs(const char *tracepoint)
 {
+	const struct btf *btf = vmlinux_btf();
 	char name[128];
 	const struct btf_type *t;
 	int id;
 
+	if (!btf)
+		return -ENOENT;
 	snprintf(name, sizeof(name), "btf_trace_%s", tracepoint);
-	id = btf__find_by_name_kind(vmlinux_btf, name, BTF_KIND_TYPEDEF);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
 	if (id < 0)
 		return id;
-	t = btf__type_by_id(vmlinux_btf, id); /* typedef -> pointer -> func proto */
-	t = btf__type_by_id(vmlinux_btf, t->type);
+	t = btf__type_by_id(btf, id); /* typedef -> pointer -> func proto */
+	t = btf__type_by_id(btf, t->type);
 	if (!t || !btf_is_ptr(t))
 		return -EINVAL;
-	t = btf__type_by_id(vmlinux_btf, t->type);
+	t = btf__type_by_id(btf, t->type);
 	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
 		return -EINVAL;
 	return btf_vlen(t) - 1;
@@ -178,7 +194,7 @@ static int trial_btf(const char *what, int kind, enum bpf_attach_type eat, const
 
 	snprintf(btf_name, sizeof(btf_name), kind == BTF_KIND_TYPEDEF ? "btf_trace_%s" : "%s",
 		 name);
-	id = btf__find_by_name_kind(vmlinux_btf, btf_name, kind);
+	id = vmlinux_btf() ? btf__find_by_name_kind(vmlinux_btf(), btf_name, kind) : -ENOENT;
 	if (id < 0) {
 		snprintf(why, len, "%s: %s not in the kernel's BTF", what, btf_name);
 		return -ENOENT;
@@ -311,12 +327,13 @@ static int trial_kprobe(const char *func, char *why, size_t len)
 /* Whether the kernel's BTF has struct `type` with a member `member`. */
 static bool btf_has_member(const char *type, const char *member)
 {
-	int id = btf__find_by_name_kind(vmlinux_btf, type, BTF_KIND_STRUCT);
-	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(vmlinux_btf, id);
+	const struct btf *btf = vmlinux_btf();
+	int id = btf ? btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT) : -ENOENT;
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, id);
 	const struct btf_member *m = t ? btf_members(t) : NULL;
 
 	for (unsigned i = 0; t && i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(vmlinux_btf, m->name_off), member))
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
 			return true;
 	return false;
 }

@@ -68,6 +68,12 @@ struct probe {
 /* Once per process: vmlinux BTF is required (returns -ENOENT without it). */
 int probe_init(void);
 void probe_finish(void);
+/*
+ * Free the kernel's BTF that the probe layer parsed (some 6 MB): before a
+ * BPF object is loaded (libbpf parses its own copy then) and once the
+ * collectors run. The next question that needs it parses it again.
+ */
+void probe_release_btf(void);
 
 /*
  * For `jitterd --probes`: from now on probe_select() tries every variant
