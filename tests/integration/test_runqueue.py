@@ -143,18 +143,8 @@ def default_task_map():
         return "a pid hash"
 
 
-def sched_info_path_expected():
-    """Whether this kernel has what the sched_info path reads: per-task
-    sched_info (CONFIG_SCHED_INFO: /proc/PID/schedstat exists only with it)
-    and a task's run queue through its group (CONFIG_FAIR_GROUP_SCHED: the
-    "cpu" cgroup controller; Debian's kernels have both or neither)."""
-    with open("/proc/cgroups") as f:
-        cpu_controller = any(line.split()[0] == "cpu" for line in f if not line.startswith("#"))
-    return os.path.exists("/proc/self/schedstat") and cpu_controller
-
-
 def default_attach():
-    return "sched_info" if sched_info_path_expected() else "tp_btf"
+    return "sched_info" if harness.sched_info_path_expected() else "tp_btf"
 
 
 def accuracy(env=None, attach=None, task_map=None, rel=None):
