@@ -456,6 +456,18 @@ void probe_select(struct probe *probes, unsigned n)
 	}
 }
 
+void probe_demote(struct probe *p, enum probe_attach to, const char *why)
+{
+	if (p->attach == PROBE_NONE || to <= p->attach || !p->prog[to])
+		return;
+	bpf_program__set_autoload(p->prog[p->attach], false);
+	bpf_program__set_autoload(p->prog[to], true);
+	probe_why(p, why);
+	p->attach = to;
+	p->works |= 1u << to;
+	log_info("probe %s: %s (%s)", p->name, probe_attach_name(to), why);
+}
+
 void probe_attach(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {

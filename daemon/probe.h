@@ -91,6 +91,12 @@ void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object
  * probe are the caller's to keep from loading.
  */
 void probe_select(struct probe *probes, unsigned n);
+/*
+ * Before load: use type `to` (a worse one, whose trial the chosen one's
+ * implies) instead of the chosen type, noting why; for hooks that must
+ * agree with each other. No-op if p has no such variant or nothing chosen.
+ */
+void probe_demote(struct probe *p, enum probe_attach to, const char *why);
 /* After load: attach the chosen programs. A failure marks that probe NONE. */
 void probe_attach(struct probe *probes, unsigned n);
 void probe_detach(struct probe *probes, unsigned n);

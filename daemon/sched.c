@@ -262,35 +262,32 @@ static int map_cpus_to_groups(struct sched *s)
 
 /*
  * A wait starts at a wakeup and ends at a switch: the three hooks measure
- * it the same way or not at all. Only JITTERD_ATTACH can make them differ
- * (the sched_info variant of each needs the same fields).
+ * it the same way. Where they differ (only JITTERD_ATTACH can make them:
+ * each sched_info variant needs the same fields), those on sched_info use
+ * their tp_btf variant, whose trial theirs includes. Returns whether the
+ * wait comes from the sched_info clocks.
  */
-static int runq_path(const struct collector *c, bool *sched_info)
+static bool runq_path(struct collector *c)
 {
-	unsigned si = 0, n = 0;
+	unsigned si = 0, n = c->n_probes < 3 ? c->n_probes : 3;
 
-	for (unsigned i = 0; i < 3 && i < c->n_probes; i++, n++)
+	for (unsigned i = 0; i < n; i++)
 		si += c->probes[i].attach == PROBE_SCHED_INFO;
-	*sched_info = si > 0;
-	if (si && si != n) {
-		log_err("sched: sched_switch, sched_wakeup and sched_wakeup_new must all be "
-			"sched_info or none of them (JITTERD_ATTACH)");
-		return -EINVAL;
-	}
+	if (si && si != n)
+		for (unsigned i = 0; i < n; i++)
+			probe_demote(&c->probes[i], PROBE_TP_BTF,
+				     "sched_info: not used, the other run-queue hooks are not");
+	si = si == n;
 	log_info("sched: run-queue latency from %s",
 		 si ? "the kernel's sched_info clocks" : "stamps (bpf_ktime_get_ns)");
-	return 0;
+	return si;
 }
 
 static int sched_configure(struct collector *c, const struct jd_config *cfg)
 {
 	struct sched *s = c->priv;
 	const char *why = NULL;
-	bool sched_info;
-	int err = runq_path(c, &sched_info);
-
-	if (err)
-		return err;
+	bool sched_info = runq_path(c);
 
 	s->skel = c->skel;
 	s->cfg = cfg;

@@ -232,6 +232,27 @@ static void tp_btf_forced(struct probe *p)
 	ck_assert_str_eq(p->why, "sched_info: not tried (JITTERD_ATTACH=tp_btf)");
 }
 
+static void demoted(struct probe *p)
+{
+	ck_assert_int_eq(select_with(p, ~0u), PROBE_SCHED_INFO);
+	probe_demote(p, PROBE_TP_BTF, "told so");
+	ck_assert_int_eq(p->attach, PROBE_TP_BTF);
+	ck_assert(p->works & BIT(PROBE_TP_BTF));
+	ck_assert(!bpf_program__autoload(p->prog[PROBE_SCHED_INFO]));
+	ck_assert(bpf_program__autoload(p->prog[PROBE_TP_BTF]));
+	ck_assert_str_eq(p->why, "told so");
+	/* Never to a better type, nor to one the probe lacks. */
+	probe_demote(p, PROBE_SCHED_INFO, "no");
+	probe_demote(p, PROBE_FENTRY, "no");
+	ck_assert_int_eq(p->attach, PROBE_TP_BTF);
+}
+
+START_TEST(a_probe_can_be_demoted_to_a_worse_variant_it_has)
+{
+	with_sched_switch(demoted);
+}
+END_TEST
+
 START_TEST(a_sched_info_variant_is_tried_first_and_tp_btf_after_it)
 {
 	with_sched_switch(sched_info_first);
@@ -391,6 +412,7 @@ static Suite *probe_suite(void)
 	tcase_add_test(tc, tp_btf_is_chosen_when_it_works_and_nothing_else_is_tried);
 	tcase_add_test(tc, a_sched_info_variant_is_tried_first_and_tp_btf_after_it);
 	tcase_add_test(tc, forcing_tp_btf_leaves_the_sched_info_variant_untried);
+	tcase_add_test(tc, a_probe_can_be_demoted_to_a_worse_variant_it_has);
 	tcase_add_test(tc, variants_are_tried_tp_btf_raw_tp_tracepoint_fentry_kprobe);
 	tcase_add_test(tc, the_first_variant_that_works_is_chosen);
 	tcase_add_test(tc, only_the_chosen_variant_is_loaded);
