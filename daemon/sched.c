@@ -267,20 +267,21 @@ static int map_cpus_to_groups(struct sched *s)
  * their tp_btf variant, whose trial theirs includes. Returns whether the
  * wait comes from the sched_info clocks.
  */
+#define RUNQ_HOOKS 3 /* the first rows of sched_probes, always wanted */
+
 static bool runq_path(struct collector *c)
 {
-	unsigned si = 0, n = c->n_probes < 3 ? c->n_probes : 3;
+	unsigned si = 0;
 
-	for (unsigned i = 0; i < n; i++)
+	for (unsigned i = 0; i < RUNQ_HOOKS; i++)
 		si += c->probes[i].attach == PROBE_SCHED_INFO;
-	if (si && si != n)
-		for (unsigned i = 0; i < n; i++)
+	if (si > 0 && si < RUNQ_HOOKS)
+		for (unsigned i = 0; i < RUNQ_HOOKS; i++)
 			probe_demote(&c->probes[i], PROBE_TP_BTF,
 				     "sched_info: not used, the other run-queue hooks are not");
-	si = si == n;
 	log_info("sched: run-queue latency from %s",
-		 si ? "the kernel's sched_info clocks" : "stamps (bpf_ktime_get_ns)");
-	return si;
+		 si == RUNQ_HOOKS ? "the kernel's sched_info clocks" : "stamps (bpf_ktime_get_ns)");
+	return si == RUNQ_HOOKS;
 }
 
 static int sched_configure(struct collector *c, const struct jd_config *cfg)
