@@ -13,7 +13,7 @@
 #     share of map reading and merging);
 #   - projection: default + (CPUS - possible) x bytes per CPU x time per byte.
 #
-# Usage: scripts/bench/scrape.sh [SCRAPES] [CPUS]   (root; default 50 scrapes, 256 CPUs)
+# Usage: scripts/bench/scrape_cpus.sh [SCRAPES] [CPUS]   (root; default 50 scrapes, 256 CPUs)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 # shellcheck source=scripts/bench/lib.bash
