@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One program per attach flavour of a hook. The daemon's probe layer finds
- * a hook's programs by the suffix of their names (<hook>_btf, _raw, _tp,
+ * a hook's programs by the suffix of their names (<hook>_si, _btf, _raw, _tp,
  * _fentry, _kprobe), so these macros name them and nothing else does:
  * grep for the hook, not for the program's full name.
  *
@@ -17,7 +17,9 @@
 #include <bpf/bpf_tracing.h>
 
 #define PROG_TP_BTF(hook, event, args...) SEC("tp_btf/" #event) int BPF_PROG(hook##_btf, ##args)
-#define PROG_RAW_TP(hook, event, args...) SEC("raw_tp/" #event) int BPF_PROG(hook##_raw, ##args)
+/* A tp_btf program that reads the scheduler's sched_info clocks (probe.h). */
+#define PROG_SCHED_INFO(hook, event, args...) SEC("tp_btf/" #event) int BPF_PROG(hook##_si, ##args)
+#define PROG_RAW_TP(hook, event, args...)     SEC("raw_tp/" #event) int BPF_PROG(hook##_raw, ##args)
 #define PROG_TRACEPOINT(hook, system, event, record)                                               \
 	SEC("tracepoint/" #system "/" #event) int hook##_tp(struct record *ctx)
 #define PROG_FENTRY(hook, func, args...) SEC("fentry/" #func) int BPF_PROG(hook##_fentry, ##args)

@@ -6,12 +6,19 @@
  * by kind and ends the run-queue wait of the task that gets the CPU; a prev
  * that stays runnable (preempted, yielded) starts a wait.
  * sched_wakeup, sched_wakeup_new: a task becomes runnable, its wait starts.
+ *
+ * Two ways to measure a wait. The sched_info flavour (where the kernel has
+ * the fields, see "the sched_info path" below) takes it from the
+ * scheduler's own clocks and reads the time only where those are stale.
+ * The others stamp it: bpf_ktime_get_ns() when the task becomes runnable
+ * and when it gets the CPU.
  * With workloads: sched_process_fork hands the parent's workload to the
  * child; sched_process_exec, task_rename and cgroup_attach_task tell the
  * daemon, which owns the matching, that a task may belong elsewhere now.
  *
- * Each hook has three flavours (tp_btf, raw_tp, classic tracepoint); the
- * daemon's probe layer loads the best one this kernel accepts. Per-task
+ * Each hook has three or four flavours (sched_info, tp_btf, raw_tp, classic
+ * tracepoint); the daemon's probe layer loads the best one this kernel
+ * accepts, the same way for the three hooks of a wait. Per-task
  * state lives in task local storage when every hook is tp_btf and the
  * kernel has it (5.11+), otherwise in a hash keyed by pid.
  *
@@ -142,36 +149,25 @@ static __always_inline void switch_out_by_pid(const struct switch_info *s, __u64
 	if (!t)
 		return;
 	if (s->runnable)
-		t->queued_ns = now;
+		t->clock_ns = now;
 	else if (s->dead)
 		bpf_map_delete_elem(&tasks_by_pid, &pid);
 	else
-		t->queued_ns = 0;
+		t->clock_ns = 0;
 }
 
 /*
- * next gets the CPU: its wait ends. Returns a reserved outlier event with
- * everything but the comms filled in, for the flavour to finish and submit.
+ * A wait of `latency` ns ended: count it. Returns a reserved outlier event
+ * with everything but the comms filled in, for the flavour to finish and
+ * submit. prev_ran: how long prev held the CPU, 0 = not known.
  */
-static __always_inline struct jd_runq_event *switch_in(struct jd_sched_cpu *c, struct jd_task *t,
-						       const struct switch_info *s, __u64 now)
+static __always_inline struct jd_runq_event *wait_ended(struct jd_sched_cpu *c, __u32 workload,
+							__u64 latency, __u64 prev_ran,
+							const struct switch_info *s)
 {
 	struct jd_workload_stats *ws;
 	struct jd_runq_event *e;
-	__u64 queued, latency, since = c->running_since_ns;
-	__u32 workload = t ? t->workload : 0;
 
-	c->running_since_ns = now;
-	c->running_workload = workload;
-	if (!t)
-		return NULL;
-	queued = t->queued_ns;
-	if (!queued)
-		return NULL;
-	t->queued_ns = 0;
-	if (now <= queued)
-		return NULL;
-	latency = now - queued;
 	hist_ns_add(&c->runq, latency);
 	ws = workload_of(workload);
 	if (ws)
@@ -183,12 +179,32 @@ static __always_inline struct jd_runq_event *switch_in(struct jd_sched_cpu *c, s
 	if (!e)
 		return NULL;
 	e->latency_ns = latency;
-	e->prev_ran_ns = since && since < now ? now - since : 0;
+	e->prev_ran_ns = prev_ran;
 	e->pid = s->next_pid;
 	e->prev_pid = s->prev_pid;
 	e->workload = workload;
 	e->pad = 0;
 	return e;
+}
+
+/* next gets the CPU: its wait, from the stamp this code set, ends. */
+static __always_inline struct jd_runq_event *switch_in(struct jd_sched_cpu *c, struct jd_task *t,
+						       const struct switch_info *s, __u64 now)
+{
+	__u64 queued, since = c->running_since_ns;
+	__u32 workload = t ? t->workload : 0;
+
+	c->running_since_ns = now;
+	c->running_workload = workload;
+	if (!t)
+		return NULL;
+	queued = t->clock_ns;
+	if (!queued)
+		return NULL;
+	t->clock_ns = 0;
+	if (now <= queued)
+		return NULL;
+	return wait_ended(c, workload, now - queued, since && since < now ? now - since : 0, s);
 }
 
 static __always_inline struct jd_sched_cpu *sched_cpu_here(void)
@@ -198,11 +214,24 @@ static __always_inline struct jd_sched_cpu *sched_cpu_here(void)
 	return bpf_map_lookup_elem(&sched_cpu, &zero);
 }
 
+/* Finish an outlier event (NULL: none) with the comms, and submit it. */
+static __always_inline void submit_runq_event(struct jd_runq_event *e, const struct switch_info *s)
+{
+	if (!e)
+		return;
+	/* Taken from the tasks only now: a pointer fewer to keep across the
+	 * helper calls before. */
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm),
+				  s->next_comm ? s->next_comm : s->next->comm);
+	bpf_probe_read_kernel_str(e->prev_comm, sizeof(e->prev_comm),
+				  s->prev_comm ? s->prev_comm : s->prev->comm);
+	event_submit(e);
+}
+
 /* c: this CPU's, looked up before s is filled in, so that s's fields need
  * not be kept across the lookup. */
 static __always_inline void on_switch(struct jd_sched_cpu *c, const struct switch_info *s, bool btf)
 {
-	struct jd_runq_event *e;
 	struct jd_task *t = NULL;
 	__u64 now = bpf_ktime_get_ns();
 
@@ -214,23 +243,131 @@ static __always_inline void on_switch(struct jd_sched_cpu *c, const struct switc
 			t = bpf_task_storage_get(&task_store, s->prev, 0,
 						 BPF_LOCAL_STORAGE_GET_F_CREATE);
 		if (t)
-			t->queued_ns = now;
+			t->clock_ns = now;
 		t = s->next_pid ? bpf_task_storage_get(&task_store, s->next, 0, 0) : NULL;
 	} else {
 		if (s->prev_pid)
 			switch_out_by_pid(s, now);
 		t = s->next_pid ? task_by_pid(s->next_pid, false) : NULL;
 	}
-	e = switch_in(c, t, s, now);
-	if (e) {
-		/* Taken from the tasks only now: a pointer fewer to keep across
-		 * the helper calls before. */
-		bpf_probe_read_kernel_str(e->comm, sizeof(e->comm),
-					  s->next_comm ? s->next_comm : s->next->comm);
-		bpf_probe_read_kernel_str(e->prev_comm, sizeof(e->prev_comm),
-					  s->prev_comm ? s->prev_comm : s->prev->comm);
-		event_submit(e);
+	submit_runq_event(switch_in(c, t, s, now), s);
+}
+
+/* ---- the sched_info path ----------------------------------------------- */
+
+/*
+ * With CONFIG_SCHED_INFO the scheduler stamps a task when it is queued
+ * (sched_info.last_queued, the rq clock) and, after sched_switch, adds the
+ * wait to sched_info.run_delay at its arrival on the CPU. Here, at
+ * sched_switch, the wait is rq->clock - next->sched_info.last_queued: two
+ * loads and no helper call, the kernel's own figure (/proc/PID/schedstat).
+ *
+ * Except where the kernel's rq clock is stale: a wakeup that preempts the
+ * running task (or the idle task) asks __schedule to skip its clock update
+ * (rq_clock_skip_update), so the rq clock at that switch is the one of the
+ * wakeup and the kernel accounts such a wait as 0 (measured on the pinned
+ * pipe benchmark: half the waits, which the stamping path sees as 0.3 to
+ * 1 us, some of them milliseconds; README "Run-queue latency"). The
+ * wakeup sees the request (RQCF_REQ_SKIP) and marks its CPU; that CPU's
+ * next switch reads the time and puts it on the rq clock's scale with a
+ * (rq clock, ktime) pair read together at most 1 ms earlier. Switches with
+ * no such request read no clock.
+ *
+ * A wait the kernel splits at a migration (sched_info_dequeue folds the
+ * part on the old CPU into run_delay and clears last_queued) is still one
+ * sample: each task keeps its run_delay as of its last arrival, and what
+ * run_delay grew by since is part of this wait.
+ */
+#define RQCF_REQ_SKIP  0x01
+#define RECALIBRATE_NS 1000000 /* a ktime-rq clock pair this old is read again */
+
+/* max_entries = possible CPUs, set by the daemon. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct jd_rq_clock);
+} rq_clocks SEC(".maps");
+
+/* Every task's, the idle task's too: set_task_rq() sets it whatever the class. */
+static __always_inline struct rq *rq_of(struct task_struct *p)
+{
+	return p->se.cfs_rq->rq;
+}
+
+/*
+ * p was woken (or is new: sched_wakeup_new fires before the preemption
+ * check, so a new task always marks its CPU). The rq lock is held and the
+ * rq clock was just updated.
+ */
+static __always_inline void si_woken(struct task_struct *p, bool new_task)
+{
+	struct rq *rq = rq_of(p);
+	struct jd_rq_clock *rc;
+	__u64 clock;
+	__u32 cpu;
+
+	if (!rq || (!new_task && !(rq->clock_update_flags & RQCF_REQ_SKIP)))
+		return;
+	cpu = rq->cpu;
+	rc = bpf_map_lookup_elem(&rq_clocks, &cpu);
+	if (!rc)
+		return;
+	rc->pending = 1;
+	clock = rq->clock;
+	if (!rc->ktime || clock - rc->clock >= RECALIBRATE_NS) {
+		rc->clock = clock;
+		rc->ktime = bpf_ktime_get_ns();
 	}
+}
+
+static __always_inline void on_switch_si(struct jd_sched_cpu *c, const struct switch_info *s)
+{
+	struct task_struct *next = s->next;
+	struct rq *rq = rq_of(s->prev);
+	__u64 clock, now, queued, delay, seen, latency, since = c->running_since_ns;
+	struct jd_rq_clock *rc;
+	struct jd_task *t;
+	__u32 cpu;
+
+	if (!rq)
+		return;
+	now = clock = rq->clock;
+	cpu = rq->cpu;
+	rc = bpf_map_lookup_elem(&rq_clocks, &cpu);
+	if (rc && rc->pending) {
+		__u64 est = bpf_ktime_get_ns() - (rc->ktime - rc->clock);
+
+		rc->pending = 0;
+		if ((__s64)(est - now) > 0)
+			now = est;
+	}
+	c->running_since_ns = now;
+	if (!task_storage_mode && s->dead) {
+		__u32 pid = s->prev_pid; /* its pid will be reused */
+
+		bpf_map_delete_elem(&tasks_by_pid, &pid);
+	}
+	if (!s->next_pid) {
+		c->running_workload = 0;
+		return;
+	}
+	t = task_of(next, s->next_pid, true, true);
+	c->running_workload = t ? t->workload : 0;
+	queued = next->sched_info.last_queued;
+	delay = next->sched_info.run_delay;
+	seen = t ? t->clock_ns : 0;
+	/* What the kernel adds to run_delay at this arrival, with its clock. */
+	if (t)
+		t->clock_ns = 1 + delay + (queued && clock > queued ? clock - queued : 0);
+	latency = queued && now > queued ? now - queued : 0;
+	if (seen && delay >= seen)
+		latency += delay - (seen - 1);
+	if (!queued && !latency)
+		return; /* not queued: woken while still on its CPU */
+	submit_runq_event(wait_ended(c, c->running_workload, latency,
+				     since && since < now ? now - since : 0, s),
+			  s);
 }
 
 /*
@@ -241,7 +378,7 @@ static __always_inline void on_switch(struct jd_sched_cpu *c, const struct switc
  */
 static __always_inline void on_switch_args(unsigned long long *ctx, bool preempt,
 					   struct task_struct *prev, struct task_struct *next,
-					   bool btf)
+					   bool btf, bool si)
 {
 	unsigned int state = switch_has_prev_state ? (unsigned int)ctx[3] : task_state(prev);
 	struct jd_sched_cpu *c = sched_cpu_here();
@@ -258,18 +395,30 @@ static __always_inline void on_switch_args(unsigned long long *ctx, bool preempt
 		.dead = state & 0x80, /* TASK_DEAD */
 	};
 
-	on_switch(c, &s, btf);
+	if (si) {
+		count_switch(c, &s);
+		on_switch_si(c, &s);
+	} else {
+		on_switch(c, &s, btf);
+	}
+}
+
+PROG_SCHED_INFO(switch, sched_switch, bool preempt, struct task_struct *prev,
+		struct task_struct *next)
+{
+	on_switch_args(ctx, preempt, prev, next, true, true);
+	return 0;
 }
 
 PROG_TP_BTF(switch, sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	on_switch_args(ctx, preempt, prev, next, true);
+	on_switch_args(ctx, preempt, prev, next, true, false);
 	return 0;
 }
 
 PROG_RAW_TP(switch, sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
 {
-	on_switch_args(ctx, preempt, prev, next, false);
+	on_switch_args(ctx, preempt, prev, next, false, false);
 	return 0;
 }
 
@@ -309,8 +458,8 @@ PROG_TRACEPOINT(switch, sched, sched_switch, trace_event_raw_sched_switch)
  */
 static __always_inline void start_wait(struct jd_task *t)
 {
-	if (t && !t->queued_ns)
-		t->queued_ns = bpf_ktime_get_ns();
+	if (t && !t->clock_ns)
+		t->clock_ns = bpf_ktime_get_ns();
 }
 
 /* p is used only when btf, which also sees a task woken while it runs in
@@ -320,6 +469,19 @@ static __always_inline void on_wakeup(struct task_struct *p, __u32 pid, bool btf
 	if (!pid || (btf && bpf_core_field_exists(p->on_cpu) && p->on_cpu))
 		return;
 	start_wait(task_of(p, pid, true, btf));
+}
+
+/* The sched_info path: no per-task work at all, see si_woken(). */
+PROG_SCHED_INFO(wakeup, sched_wakeup, struct task_struct *p)
+{
+	si_woken(p, false);
+	return 0;
+}
+
+PROG_SCHED_INFO(wake_new, sched_wakeup_new, struct task_struct *p)
+{
+	si_woken(p, true);
+	return 0;
 }
 
 PROG_TP_BTF(wakeup, sched_wakeup, struct task_struct *p)

@@ -20,14 +20,32 @@ enum jd_ctxsw_kind {
 	JD_CTXSW_KINDS,
 };
 
+/*
+ * sched_info path, one per CPU (BPF_MAP_TYPE_ARRAY, key: the CPU), written
+ * under that CPU's run-queue lock (by whichever CPU wakes a task onto it):
+ * a wakeup asked the scheduler to skip its next rq clock update
+ * (rq_clock_skip_update), so the rq clock at the next switch there is
+ * stale and that switch reads the time. clock/ktime: the rq clock and
+ * bpf_ktime_get_ns() read together, to put a ktime on the rq clock's scale.
+ * A cache line each: CPUs write their own.
+ */
+struct jd_rq_clock {
+	__u64 clock;
+	__u64 ktime;
+	__u32 pending;
+	__u32 pad;
+	__u64 pad2[5];
+};
+
 /* One per CPU (BPF_MAP_TYPE_PERCPU_ARRAY, key 0): written only by that CPU. */
 struct jd_sched_cpu {
 	__u64 ctxsw[JD_CTXSW_KINDS];
 	/* Waits at or over the threshold, counted here so that a full ring
 	 * does not make them fewer. */
 	__u64 runq_outliers;
-	/* The task now on this CPU: when it got the CPU (0 = not known yet)
-	 * and its workload, so that its switch-out needs no lookup. */
+	/* The task now on this CPU: when it got the CPU (0 = not known yet;
+	 * the rq clock on the sched_info path, else ktime) and its workload,
+	 * so that its switch-out needs no lookup. */
 	__u64 running_since_ns;
 	__u32 running_workload;
 	__u32 pad;
@@ -43,12 +61,16 @@ struct jd_workload_stats {
 
 /*
  * Per task (task local storage, or a hash keyed by pid). The daemon writes
- * the workload (with queued_ns 0: it never writes a time); BPF keeps
- * queued_ns and hands the workload on at fork.
+ * the workload (with clock_ns 0: it never writes a time); BPF keeps
+ * clock_ns and hands the workload on at fork.
  */
 struct jd_task {
-	__u64 queued_ns; /* when it became runnable; 0 = not waiting */
-	__u32 workload;	 /* 1 + the workload's slot (daemon/slots.h); 0 = none */
+	/* Stamping path: when it became runnable (0 = not waiting). sched_info
+	 * path: 1 + its sched_info.run_delay as of its last arrival on a CPU
+	 * (0 = not seen yet), so that a wait the kernel split at a migration
+	 * is still one sample. */
+	__u64 clock_ns;
+	__u32 workload; /* 1 + the workload's slot (daemon/slots.h); 0 = none */
 	__u32 pad;
 };
 

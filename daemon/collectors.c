@@ -94,6 +94,8 @@ static int collector_start(struct collector *c, const struct jd_config *cfg)
 	}
 	if (!err) {
 		step = "loading its BPF programs";
+		/* libbpf parses the kernel's BTF for itself: not two copies at once. */
+		probe_release_btf();
 		err = bpf_object__load_skeleton(((struct skeleton_head *)c->skel)->skeleton);
 	}
 	if (!err && ops->loaded) {
@@ -165,7 +167,7 @@ static void report_row(FILE *out, const char *collector, const char *probe, cons
 	char list[64] = "-";
 	size_t used = 0;
 
-	for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++)
+	for (unsigned a = PROBE_FIRST; a < PROBE_ATTACH_TYPES; a++)
 		if (works & (1u << a))
 			used += snprintf(list + used, sizeof(list) - used, "%s%s", used ? "," : "",
 					 probe_attach_name(a));

@@ -40,6 +40,7 @@
 #include "log.h"
 #include "loop.h"
 #include "notify.h"
+#include "mem.h"
 #include "pages.h"
 #include "parse.h"
 #include "privs.h"
@@ -395,6 +396,7 @@ int main(int argc, char **argv)
 {
 	int status = 1;
 
+	mem_init();
 	if (argc > 1 && !strcmp(argv[1], "doctor")) /* a subcommand: its own file */
 		return doctor_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &opts) || load_config(&opts, &cfg))
@@ -414,6 +416,7 @@ int main(int argc, char **argv)
 		goto out_probes;
 	if (collectors_init(&cfg) == 0)
 		log_warn("no collector is running; serving self metrics only");
+	mem_settle();
 	server = listen_http(&cfg);
 	if (!server)
 		goto out_collectors;

@@ -19,8 +19,10 @@
 
 #define TRACEFS "/sys/kernel/tracing"
 
-static struct btf *vmlinux_btf;
-static enum probe_attach best_allowed = PROBE_TP_BTF;
+/* The kernel's BTF, parsed when a question needs it; probe_release_btf()
+ * frees it (some 6 MB here) between the times it is needed. */
+static struct btf *vmlinux_btf_cache;
+static enum probe_attach best_allowed = PROBE_FIRST;
 static struct {
 	char probe[32];
 	enum probe_attach best;
@@ -29,15 +31,15 @@ static unsigned n_forced;
 static bool survey;
 
 static const char *const attach_names[PROBE_ATTACH_TYPES] = {
-	[PROBE_NONE] = "none",	   [PROBE_TP_BTF] = "tp_btf",
-	[PROBE_RAW_TP] = "raw_tp", [PROBE_TRACEPOINT] = "tracepoint",
-	[PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
+	[PROBE_NONE] = "none",	   [PROBE_SCHED_INFO] = "sched_info", [PROBE_TP_BTF] = "tp_btf",
+	[PROBE_RAW_TP] = "raw_tp", [PROBE_TRACEPOINT] = "tracepoint", [PROBE_FENTRY] = "fentry",
+	[PROBE_KPROBE] = "kprobe",
 };
 
 /* The program name suffix of each variant (struct probe_def). */
 static const char *const prog_suffixes[PROBE_ATTACH_TYPES] = {
-	[PROBE_TP_BTF] = "btf",	   [PROBE_RAW_TP] = "raw",    [PROBE_TRACEPOINT] = "tp",
-	[PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
+	[PROBE_SCHED_INFO] = "si", [PROBE_TP_BTF] = "btf",    [PROBE_RAW_TP] = "raw",
+	[PROBE_TRACEPOINT] = "tp", [PROBE_FENTRY] = "fentry", [PROBE_KPROBE] = "kprobe",
 };
 
 const char *probe_attach_name(enum probe_attach a)
@@ -47,7 +49,7 @@ const char *probe_attach_name(enum probe_attach a)
 
 int probe_parse_attach(const char *s, enum probe_attach *a)
 {
-	for (int i = PROBE_TP_BTF; i < PROBE_ATTACH_TYPES; i++) {
+	for (int i = PROBE_FIRST; i < PROBE_ATTACH_TYPES; i++) {
 		if (!strcmp(s, attach_names[i])) {
 			*a = i;
 			return 0;
@@ -58,7 +60,7 @@ int probe_parse_attach(const char *s, enum probe_attach *a)
 
 static void force_nothing(void)
 {
-	best_allowed = PROBE_TP_BTF;
+	best_allowed = PROBE_FIRST;
 	n_forced = 0;
 }
 
@@ -83,8 +85,8 @@ int probe_force(const char *spec)
 		if (probe_parse_attach(eq ? eq + 1 : item, &a) ||
 		    (eq && (!name_len || name_len >= sizeof(forced[0].probe) ||
 			    n_forced == sizeof(forced) / sizeof(forced[0])))) {
-			log_err("JITTERD_ATTACH=%s: '%s' is not TYPE or PROBE=TYPE (types: tp_btf, "
-				"raw_tp, tracepoint, fentry, kprobe)",
+			log_err("JITTERD_ATTACH=%s: '%s' is not TYPE or PROBE=TYPE (types: "
+				"sched_info, tp_btf, raw_tp, tracepoint, fentry, kprobe)",
 				spec, item);
 			force_nothing();
 			return -EINVAL;
@@ -109,12 +111,24 @@ static enum probe_attach best_for(const struct probe *p)
 	return best_allowed;
 }
 
+static struct btf *vmlinux_btf(void)
+{
+	if (!vmlinux_btf_cache)
+		vmlinux_btf_cache = btf__load_vmlinux_btf();
+	return vmlinux_btf_cache;
+}
+
+void probe_release_btf(void)
+{
+	btf__free(vmlinux_btf_cache);
+	vmlinux_btf_cache = NULL;
+}
+
 int probe_init(void)
 {
 	if (probe_force(getenv("JITTERD_ATTACH")))
 		return -EINVAL;
-	vmlinux_btf = btf__load_vmlinux_btf();
-	if (!vmlinux_btf) {
+	if (!vmlinux_btf()) {
 		int err = -errno;
 		bool missing = access("/sys/kernel/btf/vmlinux", R_OK) != 0;
 
@@ -133,25 +147,27 @@ void probe_survey(void)
 
 void probe_finish(void)
 {
-	btf__free(vmlinux_btf);
-	vmlinux_btf = NULL;
+	probe_release_btf();
 }
 
 int probe_tracepoint_nargs(const char *tracepoint)
 {
+	const struct btf *btf = vmlinux_btf();
 	char name[128];
 	const struct btf_type *t;
 	int id;
 
+	if (!btf)
+		return -ENOENT;
 	snprintf(name, sizeof(name), "btf_trace_%s", tracepoint);
-	id = btf__find_by_name_kind(vmlinux_btf, name, BTF_KIND_TYPEDEF);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
 	if (id < 0)
 		return id;
-	t = btf__type_by_id(vmlinux_btf, id); /* typedef -> pointer -> func proto */
-	t = btf__type_by_id(vmlinux_btf, t->type);
+	t = btf__type_by_id(btf, id); /* typedef -> pointer -> func proto */
+	t = btf__type_by_id(btf, t->type);
 	if (!t || !btf_is_ptr(t))
 		return -EINVAL;
-	t = btf__type_by_id(vmlinux_btf, t->type);
+	t = btf__type_by_id(btf, t->type);
 	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
 		return -EINVAL;
 	return btf_vlen(t) - 1;
@@ -178,7 +194,7 @@ static int trial_btf(const char *what, int kind, enum bpf_attach_type eat, const
 
 	snprintf(btf_name, sizeof(btf_name), kind == BTF_KIND_TYPEDEF ? "btf_trace_%s" : "%s",
 		 name);
-	id = btf__find_by_name_kind(vmlinux_btf, btf_name, kind);
+	id = vmlinux_btf() ? btf__find_by_name_kind(vmlinux_btf(), btf_name, kind) : -ENOENT;
 	if (id < 0) {
 		snprintf(why, len, "%s: %s not in the kernel's BTF", what, btf_name);
 		return -ENOENT;
@@ -308,9 +324,61 @@ static int trial_kprobe(const char *func, char *why, size_t len)
 	return trial_perf(BPF_PROG_TYPE_KPROBE, &attr, "kprobe", why, len);
 }
 
+/* Whether the kernel's BTF has struct `type` with a member `member`. */
+static bool btf_has_member(const char *type, const char *member)
+{
+	const struct btf *btf = vmlinux_btf();
+	int id = btf ? btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT) : -ENOENT;
+	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, id);
+	const struct btf_member *m = t ? btf_members(t) : NULL;
+
+	for (unsigned i = 0; t && i < btf_vlen(t); i++, m++)
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
+			return true;
+	return false;
+}
+
+/*
+ * The sched_info variant reads, with plain loads, the fields below: the
+ * task's sched_info (CONFIG_SCHED_INFO) and its run queue through its
+ * group's cfs_rq (CONFIG_FAIR_GROUP_SCHED: the typed per-CPU `runqueues`
+ * would need the verifier to find it in kallsyms, which needs
+ * CONFIG_KALLSYMS_ALL). Then it is a tp_btf program like any other.
+ */
+static int trial_sched_info(const struct probe *p, char *why, size_t len)
+{
+	static const char *const fields[][2] = {
+		{ "task_struct", "sched_info" },
+		{ "sched_info", "last_queued" },
+		{ "sched_info", "run_delay" },
+		{ "sched_info", "last_arrival" },
+		{ "task_struct", "se" },
+		{ "sched_entity", "cfs_rq" },
+		{ "cfs_rq", "rq" },
+		{ "rq", "clock" },
+		{ "rq", "clock_update_flags" },
+		{ "rq", "cpu" },
+	};
+	int err;
+
+	for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		if (!btf_has_member(fields[i][0], fields[i][1])) {
+			snprintf(why, len, "sched_info: no %s::%s in the kernel's BTF%s",
+				 fields[i][0], fields[i][1],
+				 !strcmp(fields[i][1], "cfs_rq") ? " (CONFIG_FAIR_GROUP_SCHED off)"
+				 : !strcmp(fields[i][1], "sched_info") ? " (CONFIG_SCHED_INFO off)"
+								       : "");
+			return -ENOENT;
+		}
+	}
+	err = trial_btf("sched_info", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->name, why, len);
+	return err;
+}
+
 static int trial(const struct probe *p, enum probe_attach a, char *why, size_t len)
 {
 	switch (a) {
+	case PROBE_SCHED_INFO: return trial_sched_info(p, why, len);
 	case PROBE_TP_BTF:
 		return trial_btf("tp_btf", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->name, why, len);
 	case PROBE_RAW_TP: return trial_raw_tp(p->name, why, len);
@@ -332,7 +400,7 @@ void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object
 	p->name = d->name;
 	p->system = d->system;
 	p->function = d->function;
-	for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++) {
+	for (unsigned a = PROBE_FIRST; a < PROBE_ATTACH_TYPES; a++) {
 		/* Function variants without a function would have nothing to attach to. */
 		if (a >= PROBE_FENTRY && !d->function)
 			continue;
@@ -359,7 +427,7 @@ void probe_select(struct probe *probes, unsigned n)
 		p->attach = PROBE_NONE;
 		p->works = 0;
 		p->why[0] = '\0';
-		for (unsigned a = PROBE_TP_BTF; a < PROBE_ATTACH_TYPES; a++) {
+		for (unsigned a = PROBE_FIRST; a < PROBE_ATTACH_TYPES; a++) {
 			char why[128];
 
 			if (!p->prog[a])
@@ -386,6 +454,18 @@ void probe_select(struct probe *probes, unsigned n)
 		}
 		log_warn("probe %s: nothing attaches on this kernel (%s)", p->name, p->why);
 	}
+}
+
+void probe_demote(struct probe *p, enum probe_attach to, const char *why)
+{
+	if (p->attach == PROBE_NONE || to <= p->attach || !p->prog[to])
+		return;
+	bpf_program__set_autoload(p->prog[p->attach], false);
+	bpf_program__set_autoload(p->prog[to], true);
+	probe_why(p, why);
+	p->attach = to;
+	p->works |= 1u << to;
+	log_info("probe %s: %s (%s)", p->name, probe_attach_name(to), why);
 }
 
 void probe_attach(struct probe *probes, unsigned n)

@@ -15,19 +15,25 @@
 
 enum probe_attach {
 	PROBE_NONE,
+	/* tp_btf programs that take the run-queue wait from the kernel's own
+	 * sched_info clocks (task_struct::sched_info, struct rq): tried first,
+	 * for the probes that have such a variant (<prog>_si), where this
+	 * kernel's BTF has every field they read. */
+	PROBE_SCHED_INFO,
 	PROBE_TP_BTF,
 	PROBE_RAW_TP,
 	PROBE_TRACEPOINT,
 	PROBE_FENTRY,
 	PROBE_KPROBE,
 	PROBE_ATTACH_TYPES,
+	PROBE_FIRST = PROBE_SCHED_INFO, /* the best type, tried first */
 };
 
 struct jd_config;
 
 /*
  * A hook as a collector declares it. Its programs in the BPF object are
- * named <prog>_btf, <prog>_raw, <prog>_tp (the tracepoint flavours),
+ * named <prog>_si (sched_info), <prog>_btf, <prog>_raw, <prog>_tp (the tracepoint flavours),
  * <prog>_fentry and <prog>_kprobe (on function): those that exist are the
  * variants tried.
  */
@@ -62,6 +68,12 @@ struct probe {
 /* Once per process: vmlinux BTF is required (returns -ENOENT without it). */
 int probe_init(void);
 void probe_finish(void);
+/*
+ * Free the kernel's BTF that the probe layer parsed (some 6 MB): before a
+ * BPF object is loaded (libbpf parses its own copy then) and once the
+ * collectors run. The next question that needs it parses it again.
+ */
+void probe_release_btf(void);
 
 /*
  * For `jitterd --probes`: from now on probe_select() tries every variant
@@ -79,6 +91,12 @@ void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object
  * probe are the caller's to keep from loading.
  */
 void probe_select(struct probe *probes, unsigned n);
+/*
+ * Before load: use type `to` (a worse one, whose trial the chosen one's
+ * implies) instead of the chosen type, noting why; for hooks that must
+ * agree with each other. No-op if p has no such variant or nothing chosen.
+ */
+void probe_demote(struct probe *p, enum probe_attach to, const char *why);
 /* After load: attach the chosen programs. A failure marks that probe NONE. */
 void probe_attach(struct probe *probes, unsigned n);
 void probe_detach(struct probe *probes, unsigned n);

@@ -200,7 +200,8 @@ static bool has_cgroup_workloads(const struct jd_config *cfg)
 
 /*
  * The switch probe comes first: a wait is never stamped before the program
- * that ends it runs. Workload membership needs the rest.
+ * that ends it runs. Workload membership needs the rest. The first three
+ * are the run-queue wait's (runq_path()).
  */
 static const struct probe_def sched_probes[] = {
 	PROBE_TRACEPOINT_DEF("sched", "sched_switch", "switch"),
@@ -238,7 +239,9 @@ static bool want_task_storage(const struct collector *c, const struct jd_config 
 		return false;
 	}
 	for (unsigned i = 0; i < c->n_probes; i++) {
-		if (c->probes[i].attach != PROBE_NONE && c->probes[i].attach != PROBE_TP_BTF) {
+		enum probe_attach a = c->probes[i].attach;
+
+		if (a != PROBE_NONE && a != PROBE_TP_BTF && a != PROBE_SCHED_INFO) {
 			*why = "not every hook is tp_btf";
 			return false;
 		}
@@ -278,10 +281,35 @@ static void assign_workload_slots(struct sched *s, const struct jd_config *cfg, 
 	slots_assign(&s->wl_slots, names, (unsigned)cfg->n_workloads, s->wl_slot, reused);
 }
 
+/*
+ * A wait starts at a wakeup and ends at a switch: the three hooks measure
+ * it the same way. Where they differ (only JITTERD_ATTACH can make them:
+ * each sched_info variant needs the same fields), those on sched_info use
+ * their tp_btf variant, whose trial theirs includes. Returns whether the
+ * wait comes from the sched_info clocks.
+ */
+#define RUNQ_HOOKS 3 /* the first rows of sched_probes, always wanted */
+
+static bool runq_path(struct collector *c)
+{
+	unsigned si = 0;
+
+	for (unsigned i = 0; i < RUNQ_HOOKS; i++)
+		si += c->probes[i].attach == PROBE_SCHED_INFO;
+	if (si > 0 && si < RUNQ_HOOKS)
+		for (unsigned i = 0; i < RUNQ_HOOKS; i++)
+			probe_demote(&c->probes[i], PROBE_TP_BTF,
+				     "sched_info: not used, the other run-queue hooks are not");
+	log_info("sched: run-queue latency from %s",
+		 si == RUNQ_HOOKS ? "the kernel's sched_info clocks" : "stamps (bpf_ktime_get_ns)");
+	return si == RUNQ_HOOKS;
+}
+
 static int sched_configure(struct collector *c, const struct jd_config *cfg)
 {
 	struct sched *s = c->priv;
 	const char *why = NULL;
+	bool sched_info = runq_path(c);
 	uint32_t reused;
 
 	s->skel = c->skel;
@@ -299,6 +327,9 @@ static int sched_configure(struct collector *c, const struct jd_config *cfg)
 	s->skel->rodata->switch_has_prev_state = probe_tracepoint_nargs("sched_switch") >= 4;
 	s->skel->data->runq_threshold_ns =
 		((const struct sched_options *)collector_options(c, cfg))->runq_threshold_ns;
+	/* Read at switches only on the sched_info path. */
+	bpf_map__set_autocreate(s->skel->maps.rq_clocks, sched_info);
+	bpf_map__set_max_entries(s->skel->maps.rq_clocks, (unsigned)s->nr_cpus);
 	s->task_storage = want_task_storage(c, cfg, &why);
 	s->skel->rodata->task_storage_mode = s->task_storage;
 	bpf_map__set_autocreate(s->skel->maps.task_store, s->task_storage);

@@ -11,8 +11,9 @@ libcrypt-dev"
 pkgs="$pkgs libclang-rt-14-dev"
 # test: unit tests (Check), integration (python3 and pytest, promtool, a real Prometheus,
 # iproute2 for ss and tc, util-linux for unshare, procps, curl), unit-file
-# checks (systemd), benchmarks (perf, iperf3; stress-ng for scripts/soak.sh)
-pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3 stress-ng"
+# checks (systemd), benchmarks (perf, iperf3, libbpf-tools for runqlat; stress-ng for scripts/soak.sh)
+pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3 stress-ng
+libbpf-tools"
 # test: the web config's TLS and basic auth (certificates, bcrypt hashes)
 pkgs="$pkgs openssl apache2-utils"
 # lint: static analysis (make lint)

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * bpfload OBJ: load a BPF object, attach every program, print "ready", and
+ * bpfload OBJ...: load BPF objects, attach every program, print "ready", and
  * hold them until killed. The benchmarks use it to run the calibration
  * programs of scripts/bench/empty.bpf.c beside jitterd's.
  */
@@ -11,22 +11,24 @@
 
 int main(int argc, char **argv)
 {
-	struct bpf_object *obj;
-	struct bpf_program *prog;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: bpfload OBJ\n");
+	if (argc < 2) {
+		fprintf(stderr, "usage: bpfload OBJ...\n");
 		return 2;
 	}
-	obj = bpf_object__open_file(argv[1], NULL);
-	if (!obj || bpf_object__load(obj)) {
-		fprintf(stderr, "bpfload: cannot load %s\n", argv[1]);
-		return 1;
-	}
-	bpf_object__for_each_program (prog, obj) {
-		if (!bpf_program__attach(prog)) {
-			fprintf(stderr, "bpfload: cannot attach %s\n", bpf_program__name(prog));
+	for (int i = 1; i < argc; i++) {
+		struct bpf_object *obj = bpf_object__open_file(argv[i], NULL);
+		struct bpf_program *prog;
+
+		if (!obj || bpf_object__load(obj)) {
+			fprintf(stderr, "bpfload: cannot load %s\n", argv[i]);
 			return 1;
+		}
+		bpf_object__for_each_program (prog, obj) {
+			if (!bpf_program__attach(prog)) {
+				fprintf(stderr, "bpfload: cannot attach %s\n",
+					bpf_program__name(prog));
+				return 1;
+			}
 		}
 	}
 	puts("ready");

@@ -23,18 +23,31 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-# start jitterd CONFIG | start empty OBJ: run it in the background (pinned to
-# daemon_cpu) until stop; sets $port for jitterd.
+# start jitterd CONFIG [VAR=VALUE...] | start empty OBJ... | start cmd READY CMD...:
+# run it in the background (bpfload and a command pinned to daemon_cpu;
+# jitterd pins itself, daemon.cpus) until stop; waits for its line matching
+# READY; sets $port for jitterd.
 start() {
-	local ready
+	local ready kind=$1
+	shift
 	: >"$tmp/log"
-	if [ "$1" = jitterd ]; then
-		"$jitterd" --config "$2" --listen 127.0.0.1:0 >"$tmp/log" 2>&1 &
+	case "$kind" in
+	jitterd)
+		local config=$1
+		shift
+		env "$@" "$jitterd" --config "$config" --listen 127.0.0.1:0 >"$tmp/log" 2>&1 &
 		ready='serving http:'
-	else
-		taskset -c "$daemon_cpu" "$bpfload" "$2" >"$tmp/log" 2>&1 &
+		;;
+	empty)
+		taskset -c "$daemon_cpu" "$bpfload" "$@" >"$tmp/log" 2>&1 &
 		ready='^ready$'
-	fi
+		;;
+	cmd)
+		ready=$1
+		shift
+		taskset -c "$daemon_cpu" "$@" >"$tmp/log" 2>&1 &
+		;;
+	esac
 	pid=$!
 	for _ in $(seq 200); do
 		if grep -q "$ready" "$tmp/log"; then
@@ -44,7 +57,7 @@ start() {
 		sleep 0.05
 	done
 	cat "$tmp/log" >&2
-	echo "$0: $1 did not start" >&2
+	echo "$0: $kind did not start" >&2
 	exit 1
 }
 
@@ -123,4 +136,38 @@ side_by_side() {
 	done
 	echo "median throughput ratio, empty programs / without: $(median <"$tmp/empty_ratios")"
 	echo "median throughput ratio, jitterd / without:        $(median <"$tmp/jitterd_ratios")"
+}
+
+# side_by_side_cases ROUNDS MEASURE CASE...: rounds of one run of the command
+# MEASURE (which prints one throughput figure) per case, the cases in turn
+# (alternating, so that a slow spell of a busy machine falls on all of
+# them). A case is a function name: it starts what it measures with start(),
+# or nothing for "without", which must be the first. Prints each round and,
+# per case, the median throughput ratio against "without" (each ratio taken
+# within its round).
+side_by_side_cases() {
+	local rounds=$1 measure=$2 i c first v
+	shift 2
+	printf '%5s' round
+	for c in "$@"; do printf ' %12s' "$c"; done
+	echo
+	for c in "$@"; do : >"$tmp/ratios_$c"; done
+	for i in $(seq "$rounds"); do
+		printf '%5d' "$i"
+		first=
+		for c in "$@"; do
+			"$c"
+			v=$($measure)
+			if [ -n "$pid" ]; then stop; fi
+			first=${first:-$v}
+			ratio "$v" "$first" >>"$tmp/ratios_$c"
+			echo >>"$tmp/ratios_$c"
+			printf ' %12s' "$v"
+		done
+		echo
+	done
+	echo "median throughput ratio against $1 (same round), of $rounds rounds:"
+	for c in "$@"; do
+		printf '  %-22s %s\n' "$c" "$(median <"$tmp/ratios_$c")"
+	done
 }

@@ -114,6 +114,17 @@ def need_attach(probe, attach, config=None):
         raise NotApplicable("%s: %s does not work on this kernel (%s)" % (probe, attach, p["why"] or "no such variant"))
 
 
+def sched_info_path_expected():
+    """Whether this kernel has what the sched collector's sched_info variant
+    reads: per-task sched_info (CONFIG_SCHED_INFO: /proc/PID/schedstat exists
+    only with it) and a task's run queue through its group
+    (CONFIG_FAIR_GROUP_SCHED: the "cpu" cgroup controller; Debian's kernels
+    have both or neither). Asked of the kernel, not of jitterd."""
+    with open("/proc/cgroups") as f:
+        cpu_controller = any(line.split()[0] == "cpu" for line in f if not line.startswith("#"))
+    return os.path.exists("/proc/self/schedstat") and cpu_controller
+
+
 class Daemon:
     """The real jitterd on a loopback port chosen by the kernel.
     listen=None leaves the address to the config; prefix runs jitterd

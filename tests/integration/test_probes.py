@@ -48,7 +48,13 @@ def test_an_attach_type_can_be_forced_for_one_probe():
     default = harness.probes(config=ALL_COLLECTORS)
     table = harness.probes(env={"JITTERD_ATTACH": "sched_switch=tracepoint"}, config=ALL_COLLECTORS)
     assert table["sched_switch"]["attach"] == "tracepoint", table["sched_switch"]
-    others = {p: v["attach"] for p, v in table.items() if p != "sched_switch"}
+    # The other two hooks of a run-queue wait measure it as sched_switch
+    # does: not from the sched_info clocks once it stamps (README).
+    coupled = ("sched_wakeup", "sched_wakeup_new")
+    for p in coupled:
+        want = "tp_btf" if default[p]["attach"] == "sched_info" else default[p]["attach"]
+        assert table[p]["attach"] == want, (p, table[p], default[p])
+    others = {p: v["attach"] for p, v in table.items() if p != "sched_switch" and p not in coupled}
     assert others and others == {p: default[p]["attach"] for p in others}, (others, default)
 
 

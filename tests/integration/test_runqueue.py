@@ -16,6 +16,7 @@ from harness import Daemon, JITTERD, select, total, within_range
 # The probes whose numbers these tests check (conftest.py reports their attach types).
 PROBES = ("sched_switch", "sched_wakeup", "sched_wakeup_new", "sched_process_fork",
           "sched_process_exec", "task_rename", "cgroup_attach_task")
+RUNQ_PROBES = PROBES[:3]
 LOAD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "runq_load.py")
 # The load's CPU: the last one we may use (benchmarks use CPU 0).
 LOAD_CPU = max(os.sched_getaffinity(0))
@@ -119,16 +120,16 @@ def agrees(m, rel):
     return within_range(*m, rel)
 
 
-def assert_agrees(m):
+def assert_agrees(m, rel=0.05):
     report("run delay ns", m["delay_ns"])
     report("waits (schedstat pcount)", m["waits"])
     report("context switches", m["switches"])
     assert m["delay_ns"][1] > MIN_DELAY_NS, "the load waited only %d ns" % m["delay_ns"][1]
     assert m["switches"][1] > MIN_SWITCHES, "the load switched only %d times" % m["switches"][1]
-    assert agrees(m["delay_ns"], 0.05), "run delay: jitterd %d ns, kernel %d..%d ns" % m["delay_ns"]
+    assert agrees(m["delay_ns"], rel), "run delay: jitterd %d ns, kernel %d..%d ns" % m["delay_ns"]
     assert agrees(m["switches"], 0.02), "switches: jitterd %d, kernel %d..%d" % m["switches"]
     # Each wait the kernel ends (pcount) is one sample.
-    assert agrees(m["waits"], 0.05), "waits: jitterd %d, kernel %d..%d" % m["waits"]
+    assert agrees(m["waits"], rel), "waits: jitterd %d, kernel %d..%d" % m["waits"]
 
 
 def default_task_map():
@@ -142,7 +143,12 @@ def default_task_map():
         return "a pid hash"
 
 
-def accuracy(env=None, attach="tp_btf", task_map=None):
+def default_attach():
+    return "sched_info" if harness.sched_info_path_expected() else "tp_btf"
+
+
+def accuracy(env=None, attach=None, task_map=None, rel=None):
+    attach = attach or default_attach()
     task_map = task_map or default_task_map()
     comm = unique_comm()
     with Daemon(config=workload_config(comm), env=env) as d:
@@ -153,15 +159,29 @@ def accuracy(env=None, attach="tp_btf", task_map=None):
         s = d.scrape()
         for probe in ("sched_switch", "sched_wakeup", "sched_wakeup_new", "sched_process_fork",
                       "sched_process_exec", "task_rename"):
-            assert s.get(("jitterd_probe_attached", frozenset({("probe", probe), ("attach", attach)}))) == 1, \
+            # Only the three hooks of a wait have a sched_info variant.
+            want = "tp_btf" if attach == "sched_info" and probe not in RUNQ_PROBES else attach
+            assert s.get(("jitterd_probe_attached", frozenset({("probe", probe), ("attach", want)}))) == 1, \
                 select(s, "jitterd_probe_attached")
         assert "per-task state in " + task_map in d.output(), d.output()
-        assert_agrees(m)
+        path = "the kernel's sched_info clocks" if attach == "sched_info" else "stamps"
+        assert "run-queue latency from " + path in d.output(), d.output()
+        # The sched_info path gives the kernel's own figures, but for the
+        # waits whose rq clock the kernel left stale (which it counts short
+        # and this path does not): measured within 1.4% here, 2% allowed;
+        # the stamping paths keep 5%.
+        assert_agrees(m, rel=rel or (0.02 if attach == "sched_info" else 0.05))
         assert d.stop() == 0
 
 
 def test_workload_started_later_agrees_with_schedstat_and_status():
+    """On the sched_info path (where the kernel has it) the figures are the
+    kernel's own but for the waits whose rq clock it left stale."""
     accuracy()
+
+
+def test_tp_btf_stamping_fallback_agrees_too():
+    accuracy(env={"JITTERD_ATTACH": "tp_btf"}, attach="tp_btf")
 
 
 def test_pid_hash_fallback_agrees_too():

@@ -13,7 +13,9 @@
 #include "check_main.h"
 #include "log.h"
 #include "probe.h"
-#include "bpf/sockets.h" /* the skeleton's types */
+#include "bpf/sched.h"
+#include "bpf/sockets.h" /* the skeletons' types */
+#include "sched.skel.h"
 #include "sockets.skel.h"
 
 #define BIT(a) (1u << (a))
@@ -197,6 +199,72 @@ START_TEST(a_new_selection_forgets_the_last_one)
 }
 END_TEST
 
+/* sched_switch has a sched_info variant (switch_si) before its tp_btf one. */
+static void with_sched_switch(void (*check)(struct probe *p))
+{
+	static const struct probe_def def = PROBE_TRACEPOINT_DEF("sched", "sched_switch", "switch");
+	struct sched_bpf *sched = sched_bpf__open();
+	struct probe p;
+
+	ck_assert_ptr_nonnull(sched);
+	probe_resolve(&p, &def, sched->obj);
+	ck_assert_ptr_eq(p.prog[PROBE_SCHED_INFO],
+			 bpf_object__find_program_by_name(sched->obj, "switch_si"));
+	check(&p);
+	sched_bpf__destroy(sched);
+}
+
+static void sched_info_first(struct probe *p)
+{
+	ck_assert_int_eq(select_with(p, ~0u), PROBE_SCHED_INFO);
+	ck_assert_str_eq(tried_list(), "sched_info");
+	ck_assert(bpf_program__autoload(p->prog[PROBE_SCHED_INFO]));
+	ck_assert(!bpf_program__autoload(p->prog[PROBE_TP_BTF]));
+	ck_assert_int_eq(select_with(p, ~BIT(PROBE_SCHED_INFO)), PROBE_TP_BTF);
+	ck_assert_str_eq(tried_list(), "sched_info,tp_btf");
+	ck_assert_str_eq(p->why, "sched_info: fake");
+}
+
+static void tp_btf_forced(struct probe *p)
+{
+	ck_assert_int_eq(probe_force("tp_btf"), 0);
+	ck_assert_int_eq(select_with(p, ~0u), PROBE_TP_BTF);
+	ck_assert_str_eq(p->why, "sched_info: not tried (JITTERD_ATTACH=tp_btf)");
+}
+
+static void demoted(struct probe *p)
+{
+	ck_assert_int_eq(select_with(p, ~0u), PROBE_SCHED_INFO);
+	probe_demote(p, PROBE_TP_BTF, "told so");
+	ck_assert_int_eq(p->attach, PROBE_TP_BTF);
+	ck_assert(p->works & BIT(PROBE_TP_BTF));
+	ck_assert(!bpf_program__autoload(p->prog[PROBE_SCHED_INFO]));
+	ck_assert(bpf_program__autoload(p->prog[PROBE_TP_BTF]));
+	ck_assert_str_eq(p->why, "told so");
+	/* Never to a better type, nor to one the probe lacks. */
+	probe_demote(p, PROBE_SCHED_INFO, "no");
+	probe_demote(p, PROBE_FENTRY, "no");
+	ck_assert_int_eq(p->attach, PROBE_TP_BTF);
+}
+
+START_TEST(a_probe_can_be_demoted_to_a_worse_variant_it_has)
+{
+	with_sched_switch(demoted);
+}
+END_TEST
+
+START_TEST(a_sched_info_variant_is_tried_first_and_tp_btf_after_it)
+{
+	with_sched_switch(sched_info_first);
+}
+END_TEST
+
+START_TEST(forcing_tp_btf_leaves_the_sched_info_variant_untried)
+{
+	with_sched_switch(tp_btf_forced);
+}
+END_TEST
+
 /* ---- JITTERD_ATTACH ---------------------------------------------------------- */
 
 START_TEST(a_type_is_the_best_tried_for_every_probe)
@@ -342,6 +410,9 @@ static Suite *probe_suite(void)
 	tcase_add_test(tc, resolve_finds_function_variants_when_the_def_names_a_function);
 	tcase_add_test(tc, resolve_ignores_function_variants_when_the_def_names_no_function);
 	tcase_add_test(tc, tp_btf_is_chosen_when_it_works_and_nothing_else_is_tried);
+	tcase_add_test(tc, a_sched_info_variant_is_tried_first_and_tp_btf_after_it);
+	tcase_add_test(tc, forcing_tp_btf_leaves_the_sched_info_variant_untried);
+	tcase_add_test(tc, a_probe_can_be_demoted_to_a_worse_variant_it_has);
 	tcase_add_test(tc, variants_are_tried_tp_btf_raw_tp_tracepoint_fentry_kprobe);
 	tcase_add_test(tc, the_first_variant_that_works_is_chosen);
 	tcase_add_test(tc, only_the_chosen_variant_is_loaded);

@@ -14,7 +14,7 @@ import re
 import sys
 
 TEST = re.compile(r"^(PASS|FAIL|N/A |SKIP) (\S+?):?(?: \(([\d.]+)s\))?(?: (.*))?$")
-ORDER = ["tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe", "none"]
+ORDER = ["sched_info", "tp_btf", "raw_tp", "tracepoint", "fentry", "kprobe", "none"]
 
 
 def parse(path):

@@ -1,0 +1,30 @@
+"""Memory: the daemon's resident set with the default config, as the kernel
+counts it (/proc/PID/status VmRSS, VmHWM; README "Memory")."""
+import harness
+from harness import Daemon
+
+# These tests check no probe's numbers.
+PROBES = ()
+
+MIB = 1 << 20
+
+
+def status_kib(pid, key):
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    raise AssertionError("no %s in /proc/%d/status" % (key, pid))
+
+
+def test_default_config_stays_under_8_mib_resident():
+    with Daemon() as d:
+        # Steady state: collectors loaded, events flowing, scrapes served.
+        for _ in range(10):
+            harness.pipe_pingpong(harness.load(500))
+            assert d.scrape()
+        rss = status_kib(d.proc.pid, "VmRSS") * 1024
+        hwm = status_kib(d.proc.pid, "VmHWM") * 1024
+        print("  VmRSS %.1f MiB, VmHWM %.1f MiB" % (rss / MIB, hwm / MIB))
+        assert rss <= 8 * MIB, "VmRSS %.1f MiB" % (rss / MIB)
+        assert d.stop() == 0
