@@ -16,8 +16,10 @@
 #include "doctor.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,34 +492,85 @@ static size_t to_buf(char *data, size_t size, size_t nmemb, void *arg)
 	return b->oom ? 0 : size * nmemb;
 }
 
+/*
+ * libcurl is opened when the doctor reads a daemon (--from), not linked:
+ * the daemon is this same binary, and libcurl with what it loads
+ * (Kerberos, LDAP, libcrypto...) is over 3 MiB of resident memory that the
+ * daemon would carry and never use.
+ */
+static struct {
+	CURLcode (*global_init)(long flags);
+	void (*global_cleanup)(void);
+	CURL *(*easy_init)(void);
+	CURLcode (*easy_setopt)(CURL *curl, CURLoption option, ...);
+	CURLcode (*easy_perform)(CURL *curl);
+	void (*easy_cleanup)(CURL *curl);
+	const char *(*easy_strerror)(CURLcode code);
+} curl_fn;
+
+static int curl_open(void)
+{
+	static const char *const libs[] = { "libcurl-gnutls.so.4", "libcurl.so.4" };
+	static const struct {
+		const char *name;
+		size_t offset;
+	} syms[] = {
+#define SYM(f) { "curl_" #f, offsetof(__typeof__(curl_fn), f) }
+		SYM(global_init),  SYM(global_cleanup), SYM(easy_init),	    SYM(easy_setopt),
+		SYM(easy_perform), SYM(easy_cleanup),	SYM(easy_strerror),
+#undef SYM
+	};
+	void *lib = NULL;
+
+	for (size_t i = 0; i < sizeof(libs) / sizeof(libs[0]) && !lib; i++)
+		lib = dlopen(libs[i], RTLD_NOW | RTLD_LOCAL);
+	if (!lib) {
+		fprintf(stderr,
+			"jitterd doctor: --from needs libcurl (Debian: libcurl3-gnutls): %s\n",
+			dlerror());
+		return -ENOENT;
+	}
+	for (size_t i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
+		void *f = dlsym(lib, syms[i].name);
+
+		if (!f) {
+			fprintf(stderr, "jitterd doctor: libcurl has no %s\n", syms[i].name);
+			dlclose(lib);
+			return -ENOENT;
+		}
+		memcpy((char *)&curl_fn + syms[i].offset, &f, sizeof(f));
+	}
+	return 0;
+}
+
 static int get(const struct doctor_http *http, const char *path, struct buf *out)
 {
 	char url[512], err[CURL_ERROR_SIZE] = "";
-	CURL *curl = curl_easy_init();
+	CURL *curl = curl_fn.easy_init();
 	CURLcode rc;
 
 	if (!curl)
 		return -ENOMEM;
 	snprintf(url, sizeof(url), "%s%s", http->url, path);
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, to_buf);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, out);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
-	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_fn.easy_setopt(curl, CURLOPT_URL, url);
+	curl_fn.easy_setopt(curl, CURLOPT_WRITEFUNCTION, to_buf);
+	curl_fn.easy_setopt(curl, CURLOPT_WRITEDATA, out);
+	curl_fn.easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
+	curl_fn.easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+	curl_fn.easy_setopt(curl, CURLOPT_TIMEOUT, 20L);
+	curl_fn.easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_fn.easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	if (http->cacert)
-		curl_easy_setopt(curl, CURLOPT_CAINFO, http->cacert);
+		curl_fn.easy_setopt(curl, CURLOPT_CAINFO, http->cacert);
 	if (http->user) {
-		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
-		curl_easy_setopt(curl, CURLOPT_USERPWD, http->user);
+		curl_fn.easy_setopt(curl, CURLOPT_HTTPAUTH, CURLAUTH_BASIC);
+		curl_fn.easy_setopt(curl, CURLOPT_USERPWD, http->user);
 	}
-	rc = curl_easy_perform(curl);
-	curl_easy_cleanup(curl);
+	rc = curl_fn.easy_perform(curl);
+	curl_fn.easy_cleanup(curl);
 	if (rc != CURLE_OK) {
 		fprintf(stderr, "jitterd doctor: %s: %s\n", url,
-			err[0] ? err : curl_easy_strerror(rc));
+			err[0] ? err : curl_fn.easy_strerror(rc));
 		return -EIO;
 	}
 	buf_putc(out, '\0');
@@ -530,7 +583,9 @@ int doctor_evidence(const struct doctor_host *h, const struct doctor_http *http,
 	struct buf metrics = {}, events = {};
 	int err;
 
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (curl_open())
+		return -1;
+	curl_fn.global_init(CURL_GLOBAL_DEFAULT);
 	err = get(http, "/metrics", &metrics);
 	if (!err)
 		err = get(http, "/events", &events);
@@ -538,6 +593,6 @@ int doctor_evidence(const struct doctor_host *h, const struct doctor_http *http,
 		doctor_evidence_from(h, metrics.data, events.data, out, n, cap);
 	buf_free(&metrics);
 	buf_free(&events);
-	curl_global_cleanup();
+	curl_fn.global_cleanup();
 	return err ? -1 : 0;
 }
