@@ -65,8 +65,8 @@ void http_auth_free(struct http_auth *a)
 {
 	if (!a)
 		return;
+	free(a->users); /* before the wipe, which may clear the pointer */
 	gnutls_memset(a, 0, offsetof(struct http_auth, uses)); /* key and digests */
-	free(a->users);
 	free(a);
 }
 
