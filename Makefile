@@ -29,7 +29,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Only the files that print the version get it (see VERSIONED_OBJS below).
 VERSION_CFLAGS := -DJD_VERSION='"$(VERSION)"' -DJD_REVISION='"$(REVISION)"'
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ibpf -Ibpf/vmlinux/$(ARCH)
 # Each object lists the headers it included in its .d file (next to it), so

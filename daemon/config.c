@@ -498,6 +498,14 @@ static const struct yw_key anomaly_signal_keys[] = {
 	{},
 };
 
+#define AN_SUBJECT(n)                                                                              \
+	{ YW_KEY(#n, SCALAR, yw_parse_bool), YW_FIELD(CFG_T(anomaly.subjects), n), .def = "true" }
+
+static const struct yw_key anomaly_subject_keys[] = {
+	AN_SUBJECT(cpu_groups), AN_SUBJECT(workloads), AN_SUBJECT(cpus),
+	AN_SUBJECT(vectors),	AN_SUBJECT(sockets),   {},
+};
+
 static const struct yw_enum anomaly_methods[] = {
 	{ "mad", JD_AN_METHOD_MAD },
 	{ "ewma", JD_AN_METHOD_EWMA },
@@ -526,6 +534,8 @@ static const struct yw_key anomaly_keys[] = {
 	  YW_FIELD(struct jd_anomaly_config, min_samples), .min = 1, .max = 1000000,
 	  .def = "20" },
 	{ YW_KEY("signals", MAPPING, yw_parse_mapping), .keys = anomaly_signal_keys },
+	{ YW_KEY("subjects", MAPPING, yw_parse_mapping),
+	  YW_FIELD(struct jd_anomaly_config, subjects), .keys = anomaly_subject_keys },
 	{ YW_KEY("sessions", SEQUENCE, yw_parse_list),
 	  YW_FIELD(struct jd_anomaly_config, sessions),
 	  YW_COUNT(struct jd_anomaly_config, n_sessions), .list = &session_list },

@@ -92,6 +92,9 @@ struct jd_anomaly_config {
 	int method; /* enum jd_anomaly_method */
 	uint32_t window, warmup, sensitivity, raise_after, clear_after, min_samples;
 	struct jd_anomaly_signal signals[JD_AN_FAMILIES];
+	struct {
+		bool cpu_groups, workloads, cpus, vectors, sockets;
+	} subjects;
 	struct jd_anomaly_session sessions[JD_MAX_SESSIONS];
 	int n_sessions;
 	char record[JD_PATH_MAX]; /* append each interval's signal values here ("" = no) */

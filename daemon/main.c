@@ -4,7 +4,7 @@
  *
  *   parse arguments -> load config -> check BTF and privilege -> pin ->
  *   create the events ring -> start collectors (load + attach probes) ->
- *   listen -> drop privilege -> serve until SIGTERM/SIGINT ->
+ *   start the anomaly detector's timer -> listen -> drop privilege -> serve until SIGTERM/SIGINT ->
  *   stop in reverse order (programs detached, port released) -> exit 0.
  *
  * `--probes` stops after the collectors' probe selection instead: it prints
@@ -21,6 +21,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "anomaly.h"
 #include "collector.h"
 #include "config.h"
 #include "events.h"
@@ -197,6 +198,8 @@ int main(int argc, char **argv)
 		goto out_probes;
 	if (collectors_init(&cfg) == 0)
 		log_warn("no collector is running; serving self metrics only");
+	if (anomaly_init(&cfg))
+		goto out_collectors;
 	http = listen_http(&cfg);
 	if (!http)
 		goto out_collectors;
@@ -207,6 +210,7 @@ int main(int argc, char **argv)
 	http_finish(http);
 	pages_finish();
 out_collectors:
+	anomaly_finish();
 	collectors_finish();
 	events_finish();
 out_probes:

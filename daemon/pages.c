@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include "anomaly.h"
 #include "collector.h"
 #include "events.h"
 #include "self.h"
@@ -27,6 +28,7 @@ static int render_metrics(void *ctx, struct buf *out)
 	metrics_clear(registry);
 	collectors_collect(registry);
 	events_collect(registry);
+	anomaly_collect(registry);
 	self_collect(registry);
 	metric_u64(metrics_family(registry, "jitterd_scrape_duration_seconds",
 				  "Time this scrape took to read the kernel's maps and describe "
