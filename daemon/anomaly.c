@@ -34,14 +34,15 @@
 
 #define MAX_INSTANCES 4096
 #define SUBJECT_MAX   96
-#define TOP_CULPRITS  8  /* tasks remembered per CPU and workload per interval */
-#define MAX_PARTS     8  /* evidence numbers of one interval */
+#define TOP_CULPRITS  8	 /* tasks remembered per CPU and workload per interval */
+#define MAX_PARTS     8	 /* evidence numbers of one interval */
 #define MAX_CAUSES    12 /* causes weighed for one finding */
 #define MAX_VECTORS   16
 
 enum unit { U_SECONDS, U_PERCENT, U_RATE, U_BYTES };
 
 enum signal {
+	S_RUNQ_WAIT,
 	S_RUNQ_P50,
 	S_RUNQ_P99,
 	S_RUNQ_P999,
@@ -62,6 +63,8 @@ static const struct signal_def {
 	enum unit unit;
 	const char *words; /* "<subject>: <words> rose to ..." */
 } signals[N_SIGNALS] = {
+	[S_RUNQ_WAIT] = { "runqueue_wait", JD_AN_RUNQ_WAIT, U_PERCENT,
+			  "time spent waiting for a CPU" },
 	[S_RUNQ_P50] = { "runqueue_latency_p50", JD_AN_RUNQ_LATENCY, U_SECONDS,
 			 "run-queue latency p50" },
 	[S_RUNQ_P99] = { "runqueue_latency_p99", JD_AN_RUNQ_LATENCY, U_SECONDS,
@@ -207,8 +210,8 @@ static void forget_interval(void)
 
 /* ---- instances ------------------------------------------------------------ */
 
-static struct instance *instance_get(enum signal sig, enum subject_kind kind, int index,
-				     int vector, const char *subject)
+static struct instance *instance_get(enum signal sig, enum subject_kind kind, int index, int vector,
+				     const char *subject)
 {
 	struct instance *in;
 
@@ -402,6 +405,8 @@ static void runq_signals(const char *family, const char *label, enum subject_kin
 {
 	static const enum signal sig[] = { S_RUNQ_P50, S_RUNQ_P99, S_RUNQ_P999 };
 	static const double q[] = { 0.5, 0.99, 0.999 };
+	const struct jd_anomaly_signal *sc = &an.a->signals[JD_AN_RUNQ_LATENCY];
+	const bool wanted[] = { sc->p50, sc->p99, sc->p999 };
 	uint64_t delta[80];
 
 	for (int i = 0; i < gather(family); i++) {
@@ -409,8 +414,9 @@ static void runq_signals(const char *family, const char *label, enum subject_kin
 		char name[JD_NAME_MAX], subject[SUBJECT_MAX];
 		uint64_t n = hist_delta(i, delta, 80);
 		bool enough = n >= an.a->min_samples;
-		double quantile[3];
-		int index;
+		int index, cpus = kind == K_CPU_GROUP && !an.cfg->n_cpu_groups ? an.nr_cpus : 1;
+		double quantile[3], wait;
+		struct instance *in;
 
 		if (metric_sample_label(&an.cur_v.v[i], label, name, sizeof(name)))
 			continue;
@@ -419,9 +425,17 @@ static void runq_signals(const char *family, const char *label, enum subject_kin
 			 kind == K_CPU_GROUP ? "cpu_group" : "workload", name);
 		for (int k = 0; k < 3; k++)
 			quantile[k] = enough ? hist_quantile(delta, n, h, q[k]) : 0;
+		wait = before(i) ? (double)(h->sum - before(i)->hist.sum) : 0;
+		if (kind == K_CPU_GROUP && an.cfg->n_cpu_groups && index >= 0)
+			cpus = CPU_COUNT(&an.cfg->cpu_groups[index].cpus);
+		in = observe(S_RUNQ_WAIT, kind, index, -1, subject,
+			     100 * wait / (an.dt * 1e9 * (cpus > 0 ? cpus : 1)), true);
+		add_part(in, "waits", (double)n);
+		add_part(in, "wait_seconds", wait / 1e9);
 		for (int k = 0; k < 3; k++) {
-			struct instance *in =
-				observe(sig[k], kind, index, -1, subject, quantile[k], enough);
+			if (!wanted[k])
+				continue;
+			in = observe(sig[k], kind, index, -1, subject, quantile[k], enough);
 
 			add_part(in, "waits", (double)n);
 			add_part(in, "p50_seconds", quantile[0] / 1e9);
@@ -441,8 +455,8 @@ static void outlier_signals(void)
 		if (metric_sample_label(&an.cur_v.v[i], "cpu_group", name, sizeof(name)))
 			continue;
 		snprintf(subject, sizeof(subject), "cpu_group:%s", name);
-		in = observe(S_OUTLIER_RATE, K_CPU_GROUP, group_index(name), -1, subject,
-			     d / an.dt, true);
+		in = observe(S_OUTLIER_RATE, K_CPU_GROUP, group_index(name), -1, subject, d / an.dt,
+			     true);
 		add_part(in, "outlier_waits", d);
 	}
 }
@@ -504,7 +518,8 @@ static void softirq_time_signals(void)
 		double d = counter_delta(i);
 		struct instance *in;
 
-		if (cpu < 0 || metric_sample_label(&an.cur_v.v[i], "vector", vector, sizeof(vector)))
+		if (cpu < 0 ||
+		    metric_sample_label(&an.cur_v.v[i], "vector", vector, sizeof(vector)))
 			continue;
 		snprintf(subject, sizeof(subject), "cpu:%d/%s", cpu, vector);
 		in = observe(S_SOFTIRQ_TIME, K_CPU_VECTOR, cpu, vector_index(vector), subject,
@@ -565,7 +580,8 @@ static void socket_signals(void)
 			i++;
 			continue;
 		}
-		while (i < n && !metric_sample_label(&an.cur_v.v[i], "socket", other, sizeof(other)) &&
+		while (i < n &&
+		       !metric_sample_label(&an.cur_v.v[i], "socket", other, sizeof(other)) &&
 		       !strcmp(other, name))
 			total += counter_delta(i++);
 		snprintf(subject, sizeof(subject), "socket:%s", name);
@@ -781,7 +797,8 @@ static void describe_cause(char *buf, size_t size, const struct cause *c)
 		snprintf(buf, size, "%s softirq took %.1f ms more CPU time than usual (%.0f%%)",
 			 c->name, c->amount / 1e6, 100 * c->share);
 	else if (!strcmp(c->kind, "hardirq"))
-		snprintf(buf, size, "interrupt handlers took %.1f ms more CPU time than usual (%.0f%%)",
+		snprintf(buf, size,
+			 "interrupt handlers took %.1f ms more CPU time than usual (%.0f%%)",
 			 c->amount / 1e6, 100 * c->share);
 	else
 		snprintf(buf, size, "%.0f packets dropped for %s (%.0f%%)", c->amount, c->name,
@@ -854,15 +871,16 @@ static void report(struct instance *in, enum detector_change change)
 		snprintf(text, sizeof(text),
 			 "%s: %s rose to %s (usually %s; %.0f deviations, the threshold is %u) "
 			 "at %s. %s%s",
-			 in->subject, def->words, observed, usual, in->det.score,
-			 an.a->sensitivity, when, n ? "Most likely cause: " : "No cause seen",
+			 in->subject, def->words, observed, usual, in->det.score, an.a->sensitivity,
+			 when, n ? "Most likely cause: " : "No cause seen",
 			 n ? cause : " in the same interval.");
 		json_object_set(obj, "attribution", causes);
 	} else {
 		format_value(peak, sizeof(peak), def->unit, in->peak_value);
 		json_object_set_new(obj, "baseline",
 				    json_real(export_value(def->unit, in->baseline_at_start)));
-		json_object_set_new(obj, "peak", json_real(export_value(def->unit, in->peak_value)));
+		json_object_set_new(obj, "peak",
+				    json_real(export_value(def->unit, in->peak_value)));
 		json_object_set_new(obj, "peak_score", json_real(in->peak_score));
 		json_object_set_new(obj, "duration_seconds",
 				    json_integer((json_int_t)(now - in->since)));

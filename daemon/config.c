@@ -456,36 +456,53 @@ static const struct yw_list session_list = {
 };
 
 #define AN_ENABLED                                                                                 \
-	{ YW_KEY("enabled", SCALAR, yw_parse_bool), YW_FIELD(struct jd_anomaly_signal, enabled),   \
-	  .def = "true" }
+	{                                                                                          \
+		YW_KEY("enabled", SCALAR, yw_parse_bool),                                          \
+			YW_FIELD(struct jd_anomaly_signal, enabled), .def = "true"                 \
+	}
 #define AN_FLOOR_NS(d, lo, hi)                                                                     \
-	{ YW_KEY("floor", SCALAR, yw_parse_duration), YW_FIELD(struct jd_anomaly_signal, floor_ns), \
-	  .min = (lo), .max = (hi), .def = (d) }
+	{                                                                                          \
+		YW_KEY("floor", SCALAR, yw_parse_duration),                                        \
+			YW_FIELD(struct jd_anomaly_signal, floor_ns), .min = (lo), .max = (hi),    \
+								      .def = (d)                   \
+	}
 #define AN_FLOOR(d, lo, hi)                                                                        \
-	{ YW_KEY("floor", SCALAR, yw_parse_u32), YW_FIELD(struct jd_anomaly_signal, floor),         \
-	  .min = (lo), .max = (hi), .def = (d) }
+	{                                                                                          \
+		YW_KEY("floor", SCALAR, yw_parse_u32), YW_FIELD(struct jd_anomaly_signal, floor),  \
+			.min = (lo), .max = (hi), .def = (d)                                       \
+	}
+
+#define AN_QUANTILE(q)                                                                             \
+	{                                                                                          \
+		YW_KEY(#q, SCALAR, yw_parse_bool), YW_FIELD(struct jd_anomaly_signal, q),          \
+			.def = "true"                                                              \
+	}
 
 static const struct yw_key an_latency_keys[] = {
-	AN_ENABLED, AN_FLOOR_NS("500us", NS_PER_US, 10 * NS_PER_S), {}
+	AN_ENABLED,	   AN_FLOOR_NS("500us", NS_PER_US, 10 * NS_PER_S),
+	AN_QUANTILE(p50),  AN_QUANTILE(p99),
+	AN_QUANTILE(p999), {}
 };
 static const struct yw_key an_softirq_latency_keys[] = {
 	AN_ENABLED, AN_FLOOR_NS("200us", NS_PER_US, 10 * NS_PER_S), {}
 };
+static const struct yw_key an_wait_keys[] = { AN_ENABLED, AN_FLOOR("10", 1, 10000), {} };
 static const struct yw_key an_outlier_keys[] = { AN_ENABLED, AN_FLOOR("50", 1, 10000000), {} };
 static const struct yw_key an_ctxsw_keys[] = { AN_ENABLED, AN_FLOOR("20000", 1, 100000000), {} };
 static const struct yw_key an_share_keys[] = { AN_ENABLED, AN_FLOOR("20", 1, 100), {} };
 static const struct yw_key an_time_keys[] = { AN_ENABLED, AN_FLOOR("5", 1, 100), {} };
 static const struct yw_key an_drops_keys[] = { AN_ENABLED, AN_FLOOR("1", 1, 100000000), {} };
-static const struct yw_key an_queue_keys[] = {
-	AN_ENABLED, AN_FLOOR("1048576", 1, 1u << 31), {}
-};
+static const struct yw_key an_queue_keys[] = { AN_ENABLED, AN_FLOOR("1048576", 1, 1u << 31), {} };
 
 #define AN_SIGNAL(n, fam, keys_)                                                                   \
-	{ YW_KEY(n, MAPPING, yw_parse_mapping),                                                    \
-	  .off = offsetof(struct jd_anomaly_config, signals[fam]),                                 \
-	  .size = sizeof(struct jd_anomaly_signal), .keys = (keys_) }
+	{                                                                                          \
+		YW_KEY(n, MAPPING, yw_parse_mapping),                                              \
+			.off = offsetof(struct jd_anomaly_config, signals[fam]),                   \
+			.size = sizeof(struct jd_anomaly_signal), .keys = (keys_)                  \
+	}
 
 static const struct yw_key anomaly_signal_keys[] = {
+	AN_SIGNAL("runqueue_wait", JD_AN_RUNQ_WAIT, an_wait_keys),
 	AN_SIGNAL("runqueue_latency", JD_AN_RUNQ_LATENCY, an_latency_keys),
 	AN_SIGNAL("outlier_rate", JD_AN_OUTLIER_RATE, an_outlier_keys),
 	AN_SIGNAL("context_switch_rate", JD_AN_CTXSW_RATE, an_ctxsw_keys),
@@ -499,7 +516,10 @@ static const struct yw_key anomaly_signal_keys[] = {
 };
 
 #define AN_SUBJECT(n)                                                                              \
-	{ YW_KEY(#n, SCALAR, yw_parse_bool), YW_FIELD(CFG_T(anomaly.subjects), n), .def = "true" }
+	{                                                                                          \
+		YW_KEY(#n, SCALAR, yw_parse_bool), YW_FIELD(CFG_T(anomaly.subjects), n),           \
+			.def = "true"                                                              \
+	}
 
 static const struct yw_key anomaly_subject_keys[] = {
 	AN_SUBJECT(cpu_groups), AN_SUBJECT(workloads), AN_SUBJECT(cpus),
@@ -531,13 +551,11 @@ static const struct yw_key anomaly_keys[] = {
 	{ YW_KEY("clear_after", SCALAR, yw_parse_u32),
 	  YW_FIELD(struct jd_anomaly_config, clear_after), .min = 1, .max = 600, .def = "3" },
 	{ YW_KEY("min_samples", SCALAR, yw_parse_u32),
-	  YW_FIELD(struct jd_anomaly_config, min_samples), .min = 1, .max = 1000000,
-	  .def = "20" },
+	  YW_FIELD(struct jd_anomaly_config, min_samples), .min = 1, .max = 1000000, .def = "20" },
 	{ YW_KEY("signals", MAPPING, yw_parse_mapping), .keys = anomaly_signal_keys },
 	{ YW_KEY("subjects", MAPPING, yw_parse_mapping),
 	  YW_FIELD(struct jd_anomaly_config, subjects), .keys = anomaly_subject_keys },
-	{ YW_KEY("sessions", SEQUENCE, yw_parse_list),
-	  YW_FIELD(struct jd_anomaly_config, sessions),
+	{ YW_KEY("sessions", SEQUENCE, yw_parse_list), YW_FIELD(struct jd_anomaly_config, sessions),
 	  YW_COUNT(struct jd_anomaly_config, n_sessions), .list = &session_list },
 	{ YW_KEY("record", SCALAR, yw_parse_string), YW_FIELD(struct jd_anomaly_config, record),
 	  .check = &path_check },

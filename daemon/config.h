@@ -58,6 +58,7 @@ struct jd_socket_classes {
 
 /* The anomaly detector's signal families (anomaly.signals.<name>). */
 enum jd_anomaly_family {
+	JD_AN_RUNQ_WAIT,	 /* time spent waiting for a CPU, per group and workload */
 	JD_AN_RUNQ_LATENCY,	 /* run-queue latency p50/p99/p99.9 per group and workload */
 	JD_AN_OUTLIER_RATE,	 /* outlier waits per second per group */
 	JD_AN_CTXSW_RATE,	 /* context switches per second per CPU */
@@ -79,6 +80,7 @@ struct jd_anomaly_signal {
 	 * shares, bytes for queues (the row says which field it fills). */
 	uint64_t floor_ns;
 	uint32_t floor;
+	bool p50, p99, p999; /* runqueue_latency: which quantiles are judged */
 };
 
 struct jd_anomaly_session {

@@ -678,7 +678,8 @@ int metrics_each_sample(const struct metrics *m, const char *name,
 		case SAMPLE_DOUBLE: v.value = s->v.dbl; break;
 		case SAMPLE_HIST:
 			v.hist = (struct metric_hist){
-				.buckets = (const unsigned long long *)&m->buckets[s->v.hist.buckets],
+				.buckets =
+					(const unsigned long long *)&m->buckets[s->v.hist.buckets],
 				.n_buckets = s->v.hist.n_buckets,
 				.first_log2 = s->v.hist.first_log2,
 				.sum = s->v.hist.sum,
@@ -697,8 +698,7 @@ int metric_sample_label(const struct metric_sample_view *s, const char *name, ch
 	size_t len = strlen(name), n = 0;
 
 	while (p < end) {
-		bool match = (size_t)(end - p) > len + 1 && !strncmp(p, name, len) &&
-			     p[len] == '=';
+		bool match = (size_t)(end - p) > len + 1 && !strncmp(p, name, len) && p[len] == '=';
 
 		p = memchr(p, '"', (size_t)(end - p)) + 1; /* encode_labels wrote name="value" */
 		for (; p < end && *p != '"'; p++) {

@@ -75,7 +75,7 @@ struct metric_sample_view {
 	const char *labels; /* as encoded: `name="value",...`, without braces */
 	size_t labels_len;
 	enum metric_type type;
-	double value;		/* scalars: u64 or double samples (seconds families: ns) */
+	double value;		 /* scalars: u64 or double samples (seconds families: ns) */
 	struct metric_hist hist; /* histograms: per-bucket counts, not cumulative */
 };
 

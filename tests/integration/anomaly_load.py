@@ -1,14 +1,14 @@
 """Load and faults for the anomaly detector's test and benchmark (stdlib only).
 
-    python3 anomaly_load.py workload CPU SECONDS
+    python3 anomaly_load.py workload CPU SECONDS [NICE [PERIOD_MS]]
     python3 anomaly_load.py hog CPU SECONDS [NICE]
     python3 anomaly_load.py fifo CPU SECONDS [BURST_MS PERIOD_MS]
     python3 anomaly_load.py flood CPU SECONDS
     python3 anomaly_load.py overflow PORT SECONDS
 
 workload: the followed "strategy": a busy-polling process and a sleeper that
-wakes every millisecond, both pinned to CPU and named jdanom-strat (match
-it with comm "jdanom-strat").
+wakes every PERIOD_MS (default 1) milliseconds, both pinned to CPU at NICE (default 0) and named
+jdanom-strat (match it with comm "jdanom-strat").
 hog: a busy process named jdanom-hog on CPU (at NICE, default 0).
 fifo: a SCHED_FIFO (priority 10) process named jdanom-fifo on CPU that
 spins BURST_MS (default 50) of every PERIOD_MS (default 200): preemption in
@@ -59,13 +59,14 @@ def ready(pids):
     print(json.dumps({"pids": pids}), flush=True)
 
 
-def workload(cpu, until):
+def workload(cpu, until, nice=0, period_ms=1):
     rename("jdanom-strat")
     os.sched_setaffinity(0, {cpu})
+    os.setpriority(os.PRIO_PROCESS, 0, nice)
     spinner = fork(spin_until, until)
     ready([os.getpid(), spinner])
     while time.monotonic() < until:
-        time.sleep(0.001)
+        time.sleep(period_ms / 1000)
     os.waitpid(spinner, 0)
 
 
