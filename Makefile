@@ -114,7 +114,7 @@ test: deps
 
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
-	       $(BUILD)/bench/bpfload
+	       $(BUILD)/bench/bpfload $(BUILD)/bench/anomaly-replay
 
 $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
@@ -123,6 +123,11 @@ $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 $(BUILD)/bench/bpfload: scripts/bench/bpfload.c | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LDLIBS) -o $@
+
+# The anomaly detector's baselines over a recording (scripts/bench/anomaly.sh).
+$(BUILD)/bench/anomaly-replay: scripts/bench/anomaly_replay.c $(LIB_OBJS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
 # Every scripts/bench/*.sh, one after the other (never two at once: they
 # measure the same CPUs).

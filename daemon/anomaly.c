@@ -916,23 +916,38 @@ static unsigned current_session(time_t now)
 	return 0;
 }
 
+int anomaly_params(const struct jd_anomaly_config *a, const char *name, struct detector_params *p)
+{
+	for (int s = 0; s < N_SIGNALS; s++) {
+		const struct jd_anomaly_signal *sc = &a->signals[signals[s].family];
+
+		if (strcmp(signals[s].name, name))
+			continue;
+		if (!sc->enabled)
+			return -ENOENT;
+		*p = (struct detector_params){
+			.method = a->method,
+			.window = a->window,
+			.warmup = a->warmup,
+			.raise_after = a->raise_after,
+			.clear_after = a->clear_after,
+			.sensitivity = a->sensitivity,
+			.floor = signals[s].unit == U_SECONDS ? (double)sc->floor_ns
+							      : (double)sc->floor,
+		};
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static void judge(struct instance *in)
 {
-	const struct jd_anomaly_signal *sc = &an.a->signals[signals[in->sig].family];
-	struct detector_params p = {
-		.method = an.a->method,
-		.window = an.a->window,
-		.warmup = an.a->warmup,
-		.raise_after = an.a->raise_after,
-		.clear_after = an.a->clear_after,
-		.sensitivity = an.a->sensitivity,
-		.floor = signals[in->sig].unit == U_SECONDS ? (double)sc->floor_ns
-							    : (double)sc->floor,
-	};
+	struct detector_params p;
 	struct baseline *b = &in->base[an.session];
 	enum detector_change change;
 
-	if (!b->ring && baseline_init(b, an.a->window))
+	if (anomaly_params(an.a, signals[in->sig].name, &p) ||
+	    (!b->ring && baseline_init(b, an.a->window)))
 		return;
 	change = in->judged ? detector_step(&in->det, b, &p, in->value, an.scratch)
 			    : detector_idle(&in->det, &p);

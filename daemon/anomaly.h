@@ -23,4 +23,13 @@ int anomaly_init(const struct jd_config *cfg);
 void anomaly_collect(struct metrics *m);
 void anomaly_finish(void);
 
+/*
+ * For replaying recorded values (anomaly.record) offline through the same
+ * baselines: the detector's parameters for the signal called name, with
+ * its floor in the unit it is recorded in. 0, or -ENOENT for a signal
+ * that is not one of the detector's or whose family a is turned off.
+ */
+struct detector_params;
+int anomaly_params(const struct jd_anomaly_config *a, const char *name, struct detector_params *p);
+
 #endif
