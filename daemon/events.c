@@ -110,15 +110,13 @@ void events_watch(events_watch_fn *fn, void *arg)
 void events_log(const char *type, const json_t *members)
 {
 	json_t *obj = json_object();
-	const char *key;
-	json_t *value;
 
 	if (!obj || !ev.log)
 		goto out;
 	ev.mono_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
 	json_object_set_new(obj, "time", json_time((uint64_t)clock_ns(CLOCK_MONOTONIC)));
 	json_object_set_new(obj, "type", json_string(type));
-	json_object_foreach((json_t *)members, key, value) json_object_set(obj, key, value);
+	json_object_update(obj, (json_t *)members);
 	buf_reset(&ev.line);
 	if (!json_append(&ev.line, obj))
 		log_append(&ev.line);

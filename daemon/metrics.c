@@ -700,7 +700,8 @@ int metric_sample_label(const struct metric_sample_view *s, const char *name, ch
 	while (p < end) {
 		bool match = (size_t)(end - p) > len + 1 && !strncmp(p, name, len) && p[len] == '=';
 
-		p = memchr(p, '"', (size_t)(end - p)) + 1; /* encode_labels wrote name="value" */
+		p = (const char *)memchr(p, '"', (size_t)(end - p)) +
+		    1; /* encode_labels wrote name="value" */
 		for (; p < end && *p != '"'; p++) {
 			char c = *p;
 

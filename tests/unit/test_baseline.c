@@ -22,11 +22,14 @@ static struct detector_params params(int method)
 static enum detector_change feed(struct detector *d, struct baseline *b,
 				 const struct detector_params *p, double x, int n)
 {
-	enum detector_change last = DETECTOR_SAME, c;
+	enum detector_change last = DETECTOR_SAME;
 
-	while (n--)
-		if ((c = detector_step(d, b, p, x, scratch)) != DETECTOR_SAME)
+	while (n--) {
+		enum detector_change c = detector_step(d, b, p, x, scratch);
+
+		if (c != DETECTOR_SAME)
 			last = c;
+	}
 	return last;
 }
 

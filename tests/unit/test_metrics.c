@@ -515,17 +515,14 @@ END_TEST
 
 START_TEST(test_missing_family_or_label_says_so)
 {
-	struct metric_sample_view *none = NULL;
 	struct seen s = {};
-	char v[4];
-
-	(void)none;
 	ck_assert_int_eq(metrics_each_sample(m, "jd_nothing", remember, &s), -ENOENT);
 	metric_u64(metrics_family(m, "jd_g", "g", METRIC_GAUGE, METRIC_UNIT_NONE), 1, "cpu",
 		   "12345", LABELS_END);
 	ck_assert_int_eq(metrics_each_sample(m, "jd_g", remember, &s), 1);
 	{
 		struct metric_sample_view view = { .labels = "cpu=\"12345\"", .labels_len = 11 };
+		char v[4];
 
 		ck_assert_int_eq(metric_sample_label(&view, "cpu", v, sizeof(v)), -ENOSPC);
 		ck_assert_int_eq(metric_sample_label(&view, "cp", v, sizeof(v)), -ENOENT);
