@@ -38,6 +38,7 @@
 #define MAX_PARTS     8	 /* evidence numbers of one interval */
 #define MAX_CAUSES    12 /* causes weighed for one finding */
 #define MAX_VECTORS   16
+#define OTHER_TASKS   "(other tasks)"
 
 enum unit { U_SECONDS, U_PERCENT, U_RATE, U_BYTES };
 
@@ -157,20 +158,30 @@ static struct {
 
 static void culprits_add(struct culprits *c, const char *comm, uint64_t ns)
 {
-	unsigned i;
+	unsigned i, least = 0;
 
 	c->total_ns += ns;
 	c->total_waits++;
 	for (i = 0; i < c->n; i++)
 		if (!strcmp(c->top[i].comm, comm))
 			break;
-	if (i == c->n) {
-		if (c->n == TOP_CULPRITS) {
+	if (i == c->n && c->n < TOP_CULPRITS) {
+		snprintf(c->top[c->n++].comm, sizeof(c->top[0].comm), "%s", comm);
+	} else if (i == c->n) {
+		/* Full: the smallest makes way for a larger one and goes to "other". */
+		for (unsigned k = 1; k < c->n; k++)
+			if (c->top[k].wait_ns < c->top[least].wait_ns)
+				least = k;
+		if (c->top[least].wait_ns >= ns) {
 			c->other_ns += ns;
 			c->other_waits++;
 			return;
 		}
-		snprintf(c->top[c->n++].comm, sizeof(c->top[0].comm), "%s", comm);
+		c->other_ns += c->top[least].wait_ns;
+		c->other_waits += c->top[least].waits;
+		c->top[least] = (struct culprit){};
+		snprintf(c->top[least].comm, sizeof(c->top[0].comm), "%s", comm);
+		i = least;
 	}
 	c->top[i].wait_ns += ns;
 	c->top[i].waits++;
@@ -703,7 +714,7 @@ static void add_culprits(struct cause *c, unsigned *n, const struct culprits *cu
 		}
 	}
 	if (cu->other_waits) {
-		struct cause *k = cause_add(c, n, "task", "(other tasks)");
+		struct cause *k = cause_add(c, n, "task", OTHER_TASKS);
 
 		if (k) {
 			k->amount += (double)cu->other_ns;
@@ -732,11 +743,15 @@ static void add_irq_excess(struct cause *c, unsigned *n, int cpu)
 	}
 }
 
+/* Largest first; "(other tasks)", many small ones together, names no one: last. */
 static int cause_cmp(const void *a, const void *b)
 {
-	double x = ((const struct cause *)a)->amount, y = ((const struct cause *)b)->amount;
+	const struct cause *ca = a, *cb = b;
+	bool oa = !strcmp(ca->name, OTHER_TASKS), ob = !strcmp(cb->name, OTHER_TASKS);
 
-	return x < y ? 1 : x > y ? -1 : 0;
+	if (oa != ob)
+		return oa ? 1 : -1;
+	return ca->amount < cb->amount ? 1 : ca->amount > cb->amount ? -1 : 0;
 }
 
 /* The likely causes of in's value this interval, largest share first. */
