@@ -17,6 +17,7 @@
 #include "anomaly.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,7 @@
 #define MAX_CAUSES    12 /* causes weighed for one finding */
 #define MAX_VECTORS   16
 #define OTHER_TASKS   "(other tasks)"
+#define OWN_THREADS   "(its own threads)"
 
 enum unit { U_SECONDS, U_PERCENT, U_RATE, U_BYTES };
 
@@ -191,22 +193,26 @@ static void on_event(const struct jd_event_hdr *h, const void *event, void *arg)
 {
 	const struct jd_runq_event *e = event;
 	char comm[JD_COMM_LEN + 1];
-	uint64_t held;
 
 	(void)arg;
 	if (h->collector != an.sched_source || h->type != JD_SCHED_EVENT_RUNQ_LATENCY)
 		return;
 	/*
-	 * prev held the CPU last, for prev_ran_ns of the wait: a thread that
-	 * ran for a few microseconds at the end of a long wait is not what
-	 * made it long. Weigh each by the part of the wait it held the CPU.
+	 * prev is who held the CPU when the wait ended: the whole wait is put
+	 * down to it, as the issue's "held the CPU in 81% of the outlier
+	 * waits" does. (Its prev_ran_ns, its last stint only, undercounts a
+	 * hog that others preempt every millisecond.) A thread of the waiter's
+	 * own workload is named as such: contention within the workload.
 	 */
-	held = e->prev_ran_ns && e->prev_ran_ns < e->latency_ns ? e->prev_ran_ns : e->latency_ns;
 	snprintf(comm, sizeof(comm), "%.*s", JD_COMM_LEN, e->prev_comm);
 	if ((int)h->cpu < an.nr_cpus)
-		culprits_add(&an.by_cpu[h->cpu], comm, held);
+		culprits_add(&an.by_cpu[h->cpu], comm, e->latency_ns);
 	if (e->workload && e->workload <= (unsigned)an.cfg->n_workloads) {
-		culprits_add(&an.by_workload[e->workload - 1], comm, held);
+		const struct jd_workload *w = &an.cfg->workloads[e->workload - 1];
+
+		if (w->comm[0] && !fnmatch(w->comm, comm, 0))
+			snprintf(comm, sizeof(comm), "%s", OWN_THREADS);
+		culprits_add(&an.by_workload[e->workload - 1], comm, e->latency_ns);
 		if (h->cpu < CPU_SETSIZE)
 			CPU_SET(h->cpu, &an.workload_cpus[e->workload - 1]);
 	}
@@ -805,8 +811,8 @@ static void describe_cause(char *buf, size_t size, const struct cause *c)
 {
 	if (!strcmp(c->kind, "task"))
 		snprintf(buf, size,
-			 "task \"%s\" held the CPU for %.0f%% of the time others waited over "
-			 "the outlier threshold (%u waits, %.1f ms)",
+			 "task \"%s\" had the CPU when %.0f%% of the long run-queue waits "
+			 "ended (by wait time: %u waits, %.1f ms)",
 			 c->name, 100 * c->share, c->count, c->amount / 1e6);
 	else if (!strcmp(c->kind, "softirq"))
 		snprintf(buf, size, "%s softirq took %.1f ms more CPU time than usual (%.0f%%)",

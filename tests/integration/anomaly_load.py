@@ -1,7 +1,9 @@
 """Load and faults for the anomaly detector's test and benchmark (stdlib only).
 
     python3 anomaly_load.py workload CPU SECONDS [NICE [PERIOD_MS]]
+    python3 anomaly_load.py rtworkload CPU SECONDS
     python3 anomaly_load.py hog CPU SECONDS [NICE]
+    python3 anomaly_load.py rthog CPU SECONDS
     python3 anomaly_load.py fifo CPU SECONDS [BURST_MS PERIOD_MS]
     python3 anomaly_load.py flood CPU SECONDS
     python3 anomaly_load.py overflow PORT SECONDS
@@ -9,7 +11,13 @@
 workload: the followed "strategy": a busy-polling process and a sleeper that
 wakes every PERIOD_MS (default 1) milliseconds, both pinned to CPU at NICE (default 0) and named
 jdanom-strat (match it with comm "jdanom-strat").
+rtworkload: the same workload out of reach of the machine's ordinary
+(SCHED_OTHER) tasks, for tests on a shared machine: the poller SCHED_RR
+priority 1, spinning 9 ms of every 10 (so that the CPU's kworkers still
+run), the sleeper SCHED_FIFO priority 2.
 hog: a busy process named jdanom-hog on CPU (at NICE, default 0).
+rthog: a busy SCHED_RR priority 1 process named jdanom-hog on CPU: a hog
+at the rtworkload poller's own priority.
 fifo: a SCHED_FIFO (priority 10) process named jdanom-fifo on CPU that
 spins BURST_MS (default 50) of every PERIOD_MS (default 200): preemption in
 bursts.
@@ -68,6 +76,34 @@ def workload(cpu, until, nice=0, period_ms=1):
     while time.monotonic() < until:
         time.sleep(period_ms / 1000)
     os.waitpid(spinner, 0)
+
+
+def rtworkload(cpu, until):
+    rename("jdanom-strat")
+    os.sched_setaffinity(0, {cpu})
+    os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(2))
+    spinner = fork(rtpoller, until)
+    ready([os.getpid(), spinner])
+    while time.monotonic() < until:
+        time.sleep(0.001)
+    os.waitpid(spinner, 0)
+
+
+def rtpoller(until):
+    os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
+    while time.monotonic() < until:
+        start = time.monotonic()
+        while time.monotonic() - start < 0.009:
+            pass
+        time.sleep(0.001)
+
+
+def rthog(cpu, until):
+    rename("jdanom-hog")
+    os.sched_setaffinity(0, {cpu})
+    os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(1))
+    ready([os.getpid()])
+    spin_until(until)
 
 
 def hog(cpu, until, nice=0):
@@ -135,7 +171,7 @@ def main():
     what, arg, seconds = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     until = time.monotonic() + seconds
     extra = [int(a) for a in sys.argv[4:]]
-    {"workload": workload, "hog": hog, "fifo": fifo, "flood": flood,
+    {"workload": workload, "rtworkload": rtworkload, "hog": hog, "rthog": rthog, "fifo": fifo, "flood": flood,
      "overflow": overflow}[what](arg, until, *extra)
 
 
