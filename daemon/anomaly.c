@@ -749,14 +749,22 @@ static void add_irq_excess(struct cause *c, unsigned *n, int cpu)
 	}
 }
 
-/* Largest first; "(other tasks)", many small ones together, names no one: last. */
+/*
+ * Largest first; then the workload's own threads (they end its waits in
+ * quiet times too, so they are seldom the news) and "(other tasks)" (many
+ * small ones together, which names no one).
+ */
+static int cause_rank(const struct cause *c)
+{
+	return !strcmp(c->name, OWN_THREADS) ? 1 : !strcmp(c->name, OTHER_TASKS) ? 2 : 0;
+}
+
 static int cause_cmp(const void *a, const void *b)
 {
 	const struct cause *ca = a, *cb = b;
-	bool oa = !strcmp(ca->name, OTHER_TASKS), ob = !strcmp(cb->name, OTHER_TASKS);
 
-	if (oa != ob)
-		return oa ? 1 : -1;
+	if (cause_rank(ca) != cause_rank(cb))
+		return cause_rank(ca) - cause_rank(cb);
 	return ca->amount < cb->amount ? 1 : ca->amount > cb->amount ? -1 : 0;
 }
 

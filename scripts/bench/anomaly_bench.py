@@ -9,7 +9,7 @@ QUIET seconds of quiet, and each fault for FAULT seconds with GAP seconds
 of quiet after it: a CPU hog on the workload's CPU, a SCHED_FIFO thread
 preempting it in bursts, a loopback UDP flood on that CPU (net_tx/net_rx
 softirqs), UDP bursts overflowing a class socket's buffer, a timer storm
-(stress-ng --timer) on that CPU.
+(20 us sleeps in a loop) on that CPU.
 
 With ANOMALY_BENCH_RT=1 the workload and the hog are the test's real-time
 ones (anomaly_load.py rtworkload, rthog): on a machine shared with other
@@ -69,6 +69,8 @@ collectors:
   sockets:
     classes:
       - { name: bench, protocol: udp, local_ports: [%d] }
+events:
+  log_size: 100000
 anomaly:
   warmup: %d
   record: %s
@@ -107,24 +109,20 @@ daemon:
         ("cpu hog", ["rthog" if rt else "hog", cpu, fault], ("workload:strategy",), "runqueue", ("task", "jdanom-hog")),
         ("SCHED_FIFO bursts", ["fifo", cpu, fault], ("workload:strategy",), "runqueue",
          ("task", "jdanom-fifo")),
-        ("UDP flood (softirq)", ["flood", cpu, fault], ("cpu:%d/net_rx" % cpu, "cpu:%d/net_tx" % cpu),
+        ("UDP flood (softirq)", ["flood", cpu, fault, 1 if rt else 0], ("cpu:%d/net_rx" % cpu, "cpu:%d/net_tx" % cpu),
          "softirq_time", ("softirq", "net_")),
         ("socket overflow", ["overflow", port, fault], ("socket:bench",), "socket_drops",
          ("drop_reason", "rcvbuf_full")),
-        ("timer storm", None, ("workload:strategy", "cpu:%d" % cpu, "cpu:%d/timer" % cpu,
-                               "cpu:%d/hrtimer" % cpu), "", ("task", "stress-ng")),
+        ("timer storm", ["timers", cpu, fault, 3 if rt else 0],
+         ("workload:strategy", "cpu:%d" % cpu, "cpu:%d/timer" % cpu, "cpu:%d/hrtimer" % cpu), "",
+         ("task", "jdanom-timers")),
     ]
     windows = []  # (name, start, end) in unix time
     try:
         time.sleep(WARMUP * INTERVAL + 5 + quiet)
         for name, args, *_ in faults:
+            p = start_load(*args)
             t0 = time.time()
-            if args:
-                p = start_load(*args)
-                t0 = time.time()
-            else:
-                p = subprocess.Popen(["stress-ng", "--timer", "1", "--timer-freq", "200000",
-                                      "--taskset", str(cpu), "-t", "%ds" % fault, "-q"])
             p.wait()
             windows.append((name, t0, time.time()))
             time.sleep(gap)

@@ -5,7 +5,8 @@
     python3 anomaly_load.py hog CPU SECONDS [NICE]
     python3 anomaly_load.py rthog CPU SECONDS
     python3 anomaly_load.py fifo CPU SECONDS [BURST_MS PERIOD_MS]
-    python3 anomaly_load.py flood CPU SECONDS
+    python3 anomaly_load.py flood CPU SECONDS [RR_PRIO]
+    python3 anomaly_load.py timers CPU SECONDS [FIFO_PRIO]
     python3 anomaly_load.py overflow PORT SECONDS
 
 workload: the followed "strategy": a busy-polling process and a sleeper that
@@ -22,7 +23,11 @@ fifo: a SCHED_FIFO (priority 10) process named jdanom-fifo on CPU that
 spins BURST_MS (default 50) of every PERIOD_MS (default 200): preemption in
 bursts.
 flood: loopback UDP, sender and reader both on CPU, as fast as they go:
-net_tx/net_rx softirq time on CPU. Named jdanom-flood.
+net_tx/net_rx softirq time on CPU (SCHED_RR at RR_PRIO if given, to get
+a share of a CPU that a real-time workload holds). Named jdanom-flood.
+timers: a timer storm: 20 us sleeps (hrtimers) in a loop on CPU, each a
+wakeup and two context switches (SCHED_FIFO at FIFO_PRIO if given).
+Named jdanom-timers.
 overflow: a UDP socket on 127.0.0.1:PORT with a small receive buffer that
 nobody reads, and a burst of datagrams to it every 100 ms: drops for
 rcvbuf_full. Named jdanom-burst.
@@ -126,9 +131,11 @@ def fifo(cpu, until, burst_ms=50, period_ms=200):
         time.sleep((period_ms - burst_ms) / 1000)
 
 
-def flood(cpu, until):
+def flood(cpu, until, rr_prio=0):
     rename("jdanom-flood")
     os.sched_setaffinity(0, {cpu})
+    if rr_prio:
+        os.sched_setscheduler(0, os.SCHED_RR, os.sched_param(rr_prio))
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 22)
     rx.bind(("127.0.0.1", 0))
@@ -145,6 +152,17 @@ def flood(cpu, until):
                 rx.recv(2048)
         except BlockingIOError:
             pass
+
+
+def timers(cpu, until, fifo_prio=0):
+    rename("jdanom-timers")
+    os.sched_setaffinity(0, {cpu})
+    if fifo_prio:
+        os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(fifo_prio))
+    ready([os.getpid()])
+    while time.monotonic() < until:
+        for _ in range(1000):
+            time.sleep(0.00002)
 
 
 def overflow(port, until):
@@ -172,7 +190,7 @@ def main():
     until = time.monotonic() + seconds
     extra = [int(a) for a in sys.argv[4:]]
     {"workload": workload, "rtworkload": rtworkload, "hog": hog, "rthog": rthog, "fifo": fifo, "flood": flood,
-     "overflow": overflow}[what](arg, until, *extra)
+     "timers": timers, "overflow": overflow}[what](arg, until, *extra)
 
 
 if __name__ == "__main__":
