@@ -40,7 +40,7 @@
 #define MAX_CAUSES    12 /* causes weighed for one finding */
 #define MAX_VECTORS   16
 #define OTHER_TASKS   "(other tasks)"
-#define OWN_THREADS   "(its own threads)"
+#define OWN_THREADS   "(own threads)" /* fits a comm: culprits hold comms */
 
 enum unit { U_SECONDS, U_PERCENT, U_RATE, U_BYTES };
 
@@ -754,8 +754,12 @@ static void add_irq_excess(struct cause *c, unsigned *n, int cpu)
  * quiet times too, so they are seldom the news) and "(other tasks)" (many
  * small ones together, which names no one).
  */
+static bool irq_first; /* judging softirq or interrupt time: that time is the cause */
+
 static int cause_rank(const struct cause *c)
 {
+	if (irq_first && (!strcmp(c->kind, "softirq") || !strcmp(c->kind, "hardirq")))
+		return -1;
 	return !strcmp(c->name, OWN_THREADS) ? 1 : !strcmp(c->name, OTHER_TASKS) ? 2 : 0;
 }
 
@@ -811,6 +815,7 @@ static unsigned attribute(const struct instance *in, struct cause *c)
 		sum += c[i].amount;
 	for (unsigned i = 0; i < n; i++)
 		c[i].share = sum > 0 ? c[i].amount / sum : 0;
+	irq_first = in->sig == S_SOFTIRQ_TIME || in->sig == S_HARDIRQ_TIME;
 	qsort(c, n, sizeof(*c), cause_cmp);
 	return n;
 }

@@ -539,7 +539,7 @@ static const struct yw_key anomaly_keys[] = {
 	  YW_FIELD(struct jd_anomaly_config, interval_ns), .min = 100 * NS_PER_MS,
 	  .max = 60 * NS_PER_S, .def = "1s" },
 	{ YW_KEY("method", SCALAR, yw_parse_enum), YW_FIELD(struct jd_anomaly_config, method),
-	  .names = anomaly_methods, .def = "mad" },
+	  .names = anomaly_methods, .def = "ewma" },
 	{ YW_KEY("window", SCALAR, yw_parse_u32), YW_FIELD(struct jd_anomaly_config, window),
 	  .min = 8, .max = 3600, .def = "120" },
 	{ YW_KEY("warmup", SCALAR, yw_parse_u32), YW_FIELD(struct jd_anomaly_config, warmup),

@@ -54,6 +54,13 @@ def start_load(*args):
     return p
 
 
+def method_of(cfg, jitterd):
+    """The configured method: the config says none, so the daemon's default."""
+    m = re.search(r"method: (\S+)", open(cfg).read())
+    return m.group(1) if m else "default (%s)" % ("ewma" if "method: ewma" in open(
+        os.path.join(HERE, "..", "..", "config", "jitterd.yaml")).read() else "mad")
+
+
 def main():
     jitterd, replay, quiet, fault, gap = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:6])
     cpu = os.cpu_count() - 1
@@ -172,7 +179,7 @@ daemon:
 
     started = [e for e in anomalies if e["state"] == "started"]
     ended = [e for e in anomalies if e["state"] == "ended"]
-    table("live detector (mad), with attribution", started, ended, True)
+    table("live detector (method %s), with attribution" % method_of(cfg, jitterd), started, ended, True)
     for method in ("mad", "ewma"):
         out = subprocess.run([replay, "--config", cfg, "--method", method, record],
                              capture_output=True, text=True, check=True).stdout
