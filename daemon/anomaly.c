@@ -132,6 +132,12 @@ struct view_list {
 
 static struct {
 	const struct jd_config *cfg;
+	/*
+	 * Its own copy of anomaly:, taken at start: a live reload that
+	 * rewrites the config in place must not resize the windows and
+	 * sessions under the baselines (changing them takes a restart).
+	 */
+	struct jd_anomaly_config conf;
 	const struct jd_anomaly_config *a;
 	int job;
 	unsigned sched_source; /* the sched collector's place: its events' header */
@@ -1045,7 +1051,8 @@ static void tick(void *arg)
 int anomaly_init(const struct jd_config *cfg)
 {
 	an.cfg = cfg;
-	an.a = &cfg->anomaly;
+	an.conf = cfg->anomaly;
+	an.a = &an.conf;
 	if (!an.a->enabled)
 		return 0;
 	an.nr_cpus = libbpf_num_possible_cpus();
