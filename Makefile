@@ -42,7 +42,7 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE
 VERSION_CFLAGS := -DJD_VERSION='"$(VERSION)"' -DJD_REVISION='"$(REVISION)"'
 # libcurl is dlopen()ed by `jitterd doctor --from` (daemon/doctor_evidence.c),
 # not linked: the daemon would carry it and what it loads (3+ MiB resident).
-LDLIBS  += $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -lelf -lz
+LDLIBS  += $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ibpf -Ibpf/vmlinux/$(ARCH)
 # Each object lists the headers it included in its .d file (next to it), so
@@ -192,7 +192,7 @@ rules: | $(BUILD)
 
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
-	       $(BUILD)/bench/bpfload $(BUILD)/bench/doctor_run
+	       $(BUILD)/bench/bpfload $(BUILD)/bench/doctor_run $(BUILD)/bench/anomaly-replay
 
 $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
@@ -204,6 +204,11 @@ $(BUILD)/bench/bpfload: scripts/bench/bpfload.c | $(BUILD)/bench
 
 # The doctor's checks in process (scripts/bench/doctor.sh runs it).
 $(BUILD)/bench/doctor_run: scripts/bench/doctor_run.c $(LIB_OBJS) | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+# The anomaly detector's baselines over a recording (scripts/bench/anomaly.sh).
+$(BUILD)/bench/anomaly-replay: scripts/bench/anomaly_replay.c $(LIB_OBJS) | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 

@@ -140,6 +140,17 @@ static int check_glob(const char *s, const char **why)
 }
 
 static const struct yw_string_check name_check = { "name", check_name };
+
+static int check_path(const char *s, const char **why)
+{
+	if (s[0] != '/') {
+		*why = "must be an absolute path";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static const struct yw_string_check path_check = { "path", check_path };
 static const struct yw_string_check listen_check = { "listen address", check_listen };
 static const struct yw_string_check address_check = { "address", check_address };
 static const struct yw_string_check cgroup_check = { "cgroup path", check_cgroup };
@@ -421,6 +432,161 @@ static const struct yw_key doctor_keys[] = {
 	{},
 };
 
+/* ---- anomaly: the detector's keys -------------------------------------- */
+
+/* "HH:MM", local time: minutes after midnight. */
+static int parse_time_of_day(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char *base)
+{
+	const char *s = yw_scalar_text(c, k->name, v);
+	unsigned h, m;
+	int end = 0;
+
+	if (!s)
+		return -EINVAL;
+	if (sscanf(s, "%2u:%2u%n", &h, &m, &end) != 2 || s[end] || h > 23 || m > 59 ||
+	    strlen(s) != 5)
+		return yw_bad_value(c, k->name, "time of day", v, "use HH:MM, 00:00 to 23:59");
+	*(uint32_t *)(base + k->off) = h * 60 + m;
+	return 0;
+}
+
+static const struct yw_key session_keys[] = {
+	{ YW_KEY("name", SCALAR, yw_parse_string), YW_FIELD(struct jd_anomaly_session, name),
+	  .check = &name_check, .required = true },
+	{ YW_KEY("start", SCALAR, parse_time_of_day),
+	  YW_FIELD(struct jd_anomaly_session, start_min), .required = true },
+	{ YW_KEY("end", SCALAR, parse_time_of_day), YW_FIELD(struct jd_anomaly_session, end_min),
+	  .required = true },
+	{},
+};
+
+static int check_session(struct yw_ctx *c, yaml_node_t *item, const char *elem)
+{
+	const struct jd_anomaly_session *s = (const struct jd_anomaly_session *)elem;
+
+	if (s->start_min == s->end_min)
+		return yw_report(c, item->start_mark, "session \"%s\" starts where it ends",
+				 s->name);
+	return 0;
+}
+
+static const struct yw_list session_list = {
+	.what = "session",
+	.item_type = YAML_MAPPING_NODE,
+	.item_size = sizeof(struct jd_anomaly_session),
+	.parse_item = yw_parse_mapping_item,
+	.keys = session_keys,
+	.unique_key = "name",
+	.check = check_session,
+};
+
+#define AN_ENABLED                                                                                 \
+	{                                                                                          \
+		YW_KEY("enabled", SCALAR, yw_parse_bool),                                          \
+			YW_FIELD(struct jd_anomaly_signal, enabled), .def = "true"                 \
+	}
+#define AN_FLOOR_NS(d, lo, hi)                                                                     \
+	{                                                                                          \
+		YW_KEY("floor", SCALAR, yw_parse_duration),                                        \
+			YW_FIELD(struct jd_anomaly_signal, floor_ns), .min = (lo), .max = (hi),    \
+								      .def = (d)                   \
+	}
+#define AN_FLOOR(d, lo, hi)                                                                        \
+	{                                                                                          \
+		YW_KEY("floor", SCALAR, yw_parse_u32), YW_FIELD(struct jd_anomaly_signal, floor),  \
+			.min = (lo), .max = (hi), .def = (d)                                       \
+	}
+
+#define AN_QUANTILE(q)                                                                             \
+	{                                                                                          \
+		YW_KEY(#q, SCALAR, yw_parse_bool), YW_FIELD(struct jd_anomaly_signal, q),          \
+			.def = "true"                                                              \
+	}
+
+static const struct yw_key an_latency_keys[] = {
+	AN_ENABLED,	   AN_FLOOR_NS("500us", NS_PER_US, 10 * NS_PER_S),
+	AN_QUANTILE(p50),  AN_QUANTILE(p99),
+	AN_QUANTILE(p999), {}
+};
+static const struct yw_key an_softirq_latency_keys[] = {
+	AN_ENABLED, AN_FLOOR_NS("200us", NS_PER_US, 10 * NS_PER_S), {}
+};
+static const struct yw_key an_wait_keys[] = { AN_ENABLED, AN_FLOOR("10", 1, 10000), {} };
+static const struct yw_key an_outlier_keys[] = { AN_ENABLED, AN_FLOOR("50", 1, 10000000), {} };
+static const struct yw_key an_ctxsw_keys[] = { AN_ENABLED, AN_FLOOR("20000", 1, 100000000), {} };
+static const struct yw_key an_share_keys[] = { AN_ENABLED, AN_FLOOR("20", 1, 100), {} };
+static const struct yw_key an_time_keys[] = { AN_ENABLED, AN_FLOOR("5", 1, 100), {} };
+static const struct yw_key an_drops_keys[] = { AN_ENABLED, AN_FLOOR("1", 1, 100000000), {} };
+static const struct yw_key an_queue_keys[] = { AN_ENABLED, AN_FLOOR("1048576", 1, 1u << 31), {} };
+
+#define AN_SIGNAL(n, fam, keys_)                                                                   \
+	{                                                                                          \
+		YW_KEY(n, MAPPING, yw_parse_mapping),                                              \
+			.off = offsetof(struct jd_anomaly_config, signals[fam]),                   \
+			.size = sizeof(struct jd_anomaly_signal), .keys = (keys_)                  \
+	}
+
+static const struct yw_key anomaly_signal_keys[] = {
+	AN_SIGNAL("runqueue_wait", JD_AN_RUNQ_WAIT, an_wait_keys),
+	AN_SIGNAL("runqueue_latency", JD_AN_RUNQ_LATENCY, an_latency_keys),
+	AN_SIGNAL("outlier_rate", JD_AN_OUTLIER_RATE, an_outlier_keys),
+	AN_SIGNAL("context_switch_rate", JD_AN_CTXSW_RATE, an_ctxsw_keys),
+	AN_SIGNAL("involuntary_share", JD_AN_INVOLUNTARY_SHARE, an_share_keys),
+	AN_SIGNAL("softirq_time", JD_AN_SOFTIRQ_TIME, an_time_keys),
+	AN_SIGNAL("softirq_latency", JD_AN_SOFTIRQ_LATENCY, an_softirq_latency_keys),
+	AN_SIGNAL("hardirq_time", JD_AN_HARDIRQ_TIME, an_time_keys),
+	AN_SIGNAL("socket_drops", JD_AN_SOCKET_DROPS, an_drops_keys),
+	AN_SIGNAL("socket_queue", JD_AN_SOCKET_QUEUE, an_queue_keys),
+	{},
+};
+
+#define AN_SUBJECT(n)                                                                              \
+	{                                                                                          \
+		YW_KEY(#n, SCALAR, yw_parse_bool), YW_FIELD(CFG_T(anomaly.subjects), n),           \
+			.def = "true"                                                              \
+	}
+
+static const struct yw_key anomaly_subject_keys[] = {
+	AN_SUBJECT(cpu_groups), AN_SUBJECT(workloads), AN_SUBJECT(cpus),
+	AN_SUBJECT(vectors),	AN_SUBJECT(sockets),   {},
+};
+
+static const struct yw_enum anomaly_methods[] = {
+	{ "mad", JD_AN_METHOD_MAD },
+	{ "ewma", JD_AN_METHOD_EWMA },
+	{},
+};
+
+static const struct yw_key anomaly_keys[] = {
+	{ YW_KEY("enabled", SCALAR, yw_parse_bool), YW_FIELD(struct jd_anomaly_config, enabled),
+	  .def = "true" },
+	{ YW_KEY("interval", SCALAR, yw_parse_duration),
+	  YW_FIELD(struct jd_anomaly_config, interval_ns), .min = 100 * NS_PER_MS,
+	  .max = 60 * NS_PER_S, .def = "1s" },
+	{ YW_KEY("method", SCALAR, yw_parse_enum), YW_FIELD(struct jd_anomaly_config, method),
+	  .names = anomaly_methods, .def = "ewma" },
+	{ YW_KEY("window", SCALAR, yw_parse_u32), YW_FIELD(struct jd_anomaly_config, window),
+	  .min = 8, .max = 3600, .def = "120" },
+	{ YW_KEY("warmup", SCALAR, yw_parse_u32), YW_FIELD(struct jd_anomaly_config, warmup),
+	  .min = 4, .max = 3600, .def = "30" },
+	{ YW_KEY("sensitivity", SCALAR, yw_parse_u32),
+	  YW_FIELD(struct jd_anomaly_config, sensitivity), .min = 2, .max = 1000, .def = "8" },
+	{ YW_KEY("raise_after", SCALAR, yw_parse_u32),
+	  YW_FIELD(struct jd_anomaly_config, raise_after), .min = 1, .max = 60, .def = "2" },
+	{ YW_KEY("clear_after", SCALAR, yw_parse_u32),
+	  YW_FIELD(struct jd_anomaly_config, clear_after), .min = 1, .max = 600, .def = "3" },
+	{ YW_KEY("min_samples", SCALAR, yw_parse_u32),
+	  YW_FIELD(struct jd_anomaly_config, min_samples), .min = 1, .max = 1000000, .def = "20" },
+	{ YW_KEY("signals", MAPPING, yw_parse_mapping), .keys = anomaly_signal_keys },
+	{ YW_KEY("subjects", MAPPING, yw_parse_mapping),
+	  YW_FIELD(struct jd_anomaly_config, subjects), .keys = anomaly_subject_keys },
+	{ YW_KEY("sessions", SEQUENCE, yw_parse_list), YW_FIELD(struct jd_anomaly_config, sessions),
+	  YW_COUNT(struct jd_anomaly_config, n_sessions), .list = &session_list },
+	{ YW_KEY("record", SCALAR, yw_parse_string), YW_FIELD(struct jd_anomaly_config, record),
+	  .check = &path_check },
+	{},
+};
+
 static const struct yw_key daemon_keys[] = {
 	{ YW_KEY("cpus", SCALAR, yw_parse_cpus), YW_FIELD(CFG_T(daemon), cpus) },
 	{},
@@ -440,6 +606,8 @@ static const struct yw_key top_keys[] = {
 	  .keys = doctor_keys },
 	{ YW_KEY("daemon", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_config, daemon),
 	  .keys = daemon_keys },
+	{ YW_KEY("anomaly", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_config, anomaly),
+	  .keys = anomaly_keys },
 	{},
 };
 

@@ -39,6 +39,8 @@ static struct {
 	struct buf line;
 	int nr_cpus;
 	uint64_t *dropped_percpu;
+	events_watch_fn *watch;
+	void *watch_arg;
 } ev = { .map_fd = -1, .dropped_fd = -1 };
 
 static int64_t clock_ns(clockid_t clk)
@@ -101,6 +103,31 @@ void events_handle(const void *data, size_t len)
 		if (!json_append(&ev.line, obj))
 			log_append(&ev.line);
 	}
+	json_decref(obj);
+	if (ev.watch)
+		ev.watch(h, data, ev.watch_arg);
+}
+
+void events_watch(events_watch_fn *fn, void *arg)
+{
+	ev.watch = fn;
+	ev.watch_arg = arg;
+}
+
+void events_log(const char *type, const json_t *members)
+{
+	json_t *obj = json_object();
+
+	if (!obj || !ev.log)
+		goto out;
+	ev.mono_to_real_ns = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	json_object_set_new(obj, "time", json_time((uint64_t)clock_ns(CLOCK_MONOTONIC)));
+	json_object_set_new(obj, "type", json_string(type));
+	json_object_update(obj, (json_t *)members);
+	buf_reset(&ev.line);
+	if (!json_append(&ev.line, obj))
+		log_append(&ev.line);
+out:
 	json_decref(obj);
 }
 

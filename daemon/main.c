@@ -4,10 +4,10 @@
  *
  *   parse arguments -> load config -> check BTF and privilege -> pin ->
  *   create the events ring -> start collectors (load + attach probes) ->
- *   listen -> drop privilege -> tell systemd READY=1 (and ping its
- *   watchdog from the loop) -> serve until SIGTERM/SIGINT (SIGHUP reloads,
- *   see below) -> STOPPING=1 -> stop in reverse order (programs detached,
- *   port released) -> exit 0.
+ *   start the anomaly detector's timer -> listen -> drop privilege ->
+ *   tell systemd READY=1 (and ping its watchdog from the loop) -> serve until SIGTERM/SIGINT
+ * (SIGHUP reloads, see below) -> STOPPING=1 -> stop in reverse order (programs detached, port
+ * released) -> exit 0.
  *
  * A reload (SIGHUP, `systemctl reload`): RELOADING=1 -> parse the file
  * into a scratch config (bad: logged, nothing changes) -> would it need
@@ -32,6 +32,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "anomaly.h"
 #include "collector.h"
 #include "config.h"
 #include "doctor.h"
@@ -417,6 +418,8 @@ int main(int argc, char **argv)
 	if (collectors_init(&cfg) == 0)
 		log_warn("no collector is running; serving self metrics only");
 	mem_settle();
+	if (anomaly_init(&cfg))
+		goto out_collectors;
 	server = listen_http(&cfg);
 	if (!server)
 		goto out_collectors;
@@ -438,6 +441,7 @@ out_http:
 	http_finish(server);
 	pages_finish();
 out_collectors:
+	anomaly_finish();
 	collectors_finish();
 	events_finish();
 out_probes:

@@ -737,6 +737,72 @@ int metrics_encode(const struct metrics *m, struct buf *out)
 	return metrics_encode_as(m, out, METRICS_TEXT);
 }
 
+int metrics_each_sample(const struct metrics *m, const char *name,
+			void (*fn)(const struct metric_sample_view *s, void *arg), void *arg)
+{
+	const struct metric_family *f = m ? family_lookup(m, name) : NULL;
+	int n = 0;
+
+	if (!f)
+		return -ENOENT;
+	for (uint32_t i = f->first; i != NO_SAMPLE; i = m->samples[i].next, n++) {
+		const struct sample *s = &m->samples[i];
+		struct metric_sample_view v = {
+			.labels = text_at(m, s->labels),
+			.labels_len = s->labels_len,
+			.type = f->type,
+		};
+
+		switch (s->kind) {
+		case SAMPLE_U64: v.value = (double)s->v.u64; break;
+		case SAMPLE_DOUBLE: v.value = s->v.dbl; break;
+		case SAMPLE_HIST:
+			v.hist = (struct metric_hist){
+				.buckets =
+					(const unsigned long long *)&m->buckets[s->v.hist.buckets],
+				.n_buckets = s->v.hist.n_buckets,
+				.first_log2 = s->v.hist.first_log2,
+				.sum = s->v.hist.sum,
+			};
+			break;
+		}
+		fn(&v, arg);
+	}
+	return n;
+}
+
+int metric_sample_label(const struct metric_sample_view *s, const char *name, char *out,
+			size_t size)
+{
+	const char *p = s->labels, *end = s->labels + s->labels_len;
+	size_t len = strlen(name), n = 0;
+
+	while (p < end) {
+		bool match = (size_t)(end - p) > len + 1 && !strncmp(p, name, len) && p[len] == '=';
+
+		p = (const char *)memchr(p, '"', (size_t)(end - p)) +
+		    1; /* encode_labels wrote name="value" */
+		for (; p < end && *p != '"'; p++) {
+			char c = *p;
+
+			if (c == '\\' && p + 1 < end) {
+				c = *++p == 'n' ? '\n' : *p;
+			}
+			if (match) {
+				if (n + 1 >= size)
+					return -ENOSPC;
+				out[n++] = c;
+			}
+		}
+		if (match) {
+			out[n] = '\0';
+			return 0;
+		}
+		p += 2; /* the closing quote and the comma */
+	}
+	return -ENOENT;
+}
+
 struct metrics *metrics_new(void)
 {
 	return calloc(1, sizeof(struct metrics));

@@ -67,6 +67,27 @@ void metric_double(struct metric_family *f, double value, ...) __attribute__((se
 void metric_hist(struct metric_family *f, const struct metric_hist *h, ...)
 	__attribute__((sentinel));
 
+/*
+ * Reading a registry back (the anomaly detector reads what a scrape would
+ * show, so that there is one source of numbers). A view is valid until the
+ * registry changes.
+ */
+struct metric_sample_view {
+	const char *labels; /* as encoded: `name="value",...`, without braces */
+	size_t labels_len;
+	enum metric_type type;
+	double value;		 /* scalars: u64 or double samples (seconds families: ns) */
+	struct metric_hist hist; /* histograms: per-bucket counts, not cumulative */
+};
+
+/* Calls fn for each sample of the family called name, in the order added.
+ * Returns how many, or -ENOENT when there is no such family. */
+int metrics_each_sample(const struct metrics *m, const char *name,
+			void (*fn)(const struct metric_sample_view *s, void *arg), void *arg);
+/* The value of label name, unescaped, into out. 0, -ENOENT or -ENOSPC. */
+int metric_sample_label(const struct metric_sample_view *s, const char *name, char *out,
+			size_t size);
+
 enum metrics_format {
 	METRICS_TEXT,	     /* text/plain; version=0.0.4 */
 	METRICS_OPENMETRICS, /* application/openmetrics-text; version=1.0.0 */

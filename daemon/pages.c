@@ -3,6 +3,7 @@
 
 #include <time.h>
 
+#include "anomaly.h"
 #include "collector.h"
 #include "doctor.h"
 #include "events.h"
@@ -38,6 +39,7 @@ static int render_metrics(void *ctx, struct buf *out)
 	metrics_clear(registry);
 	collectors_collect(registry);
 	events_collect(registry);
+	anomaly_collect(registry);
 	self_collect(registry);
 	reload_collect(registry);
 	doctor_drift_collect(registry);

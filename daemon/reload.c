@@ -94,6 +94,12 @@ int reload_config(struct jd_config *live, const char *path, void (*override)(str
 	if (override)
 		override(next);
 	last.restart_required = collectors_restart_needed(live, next, why, sizeof(why));
+	/* The detector sized its baselines from anomaly: at start (anomaly.c). */
+	if (!last.restart_required &&
+	    memcmp(&live->anomaly, &next->anomaly, sizeof(live->anomaly))) {
+		snprintf(why, sizeof(why), "anomaly: changed (the detector's keys take a restart)");
+		last.restart_required = true;
+	}
 	if (last.restart_required) {
 		log_err("reload: needs a restart, so nothing of it was applied: %s", why);
 		err = -EBUSY;

@@ -443,7 +443,7 @@ START_TEST(unknown_key_lists_the_valid_keys)
 {
 	assert_only_error("listen: \":1\"\nlisten_address: x\n", 0,
 			  "t.yaml:2:1: unknown key \"listen_address\" (valid: listen, web_config, "
-			  "cpu_groups, workloads, collectors, events, doctor, daemon)");
+			  "cpu_groups, workloads, collectors, events, doctor, daemon, anomaly)");
 	assert_only_error(
 		"collectors:\n  sockets:\n    enable: true\n", 0,
 		"t.yaml:3:5: unknown key \"enable\" (valid: enabled, peak_window, classes)");
@@ -843,6 +843,50 @@ START_TEST(file_errors_name_the_file)
 }
 END_TEST
 
+START_TEST(anomaly_sessions_floors_and_subjects_parse)
+{
+	struct jd_config cfg;
+	int rc;
+	char *err = parse("anomaly:\n"
+			  "  method: ewma\n"
+			  "  sessions:\n"
+			  "    - { name: open, start: \"09:30\", end: \"10:00\" }\n"
+			  "    - { name: night, start: \"22:00\", end: \"06:00\" }\n"
+			  "  signals:\n"
+			  "    runqueue_wait: { floor: 30 }\n"
+			  "    runqueue_latency: { floor: 2ms, p999: false }\n"
+			  "  subjects: { cpus: false }\n",
+			  4, &cfg, &rc);
+
+	ck_assert_msg(rc == 0, "%s", err);
+	free(err);
+	ck_assert_int_eq(cfg.anomaly.method, JD_AN_METHOD_EWMA);
+	ck_assert_int_eq(cfg.anomaly.n_sessions, 2);
+	ck_assert_uint_eq(cfg.anomaly.sessions[0].start_min, 9 * 60 + 30);
+	ck_assert_uint_eq(cfg.anomaly.sessions[1].end_min, 6 * 60);
+	ck_assert_uint_eq(cfg.anomaly.signals[JD_AN_RUNQ_WAIT].floor, 30);
+	ck_assert_uint_eq(cfg.anomaly.signals[JD_AN_RUNQ_LATENCY].floor_ns, 2000000);
+	ck_assert(cfg.anomaly.signals[JD_AN_RUNQ_LATENCY].p99);
+	ck_assert(!cfg.anomaly.signals[JD_AN_RUNQ_LATENCY].p999);
+	ck_assert(!cfg.anomaly.subjects.cpus && cfg.anomaly.subjects.sockets);
+}
+END_TEST
+
+START_TEST(anomaly_bad_keys_are_errors)
+{
+	assert_only_error(
+		"anomaly:\n  sessions:\n    - { name: open, start: \"9:30\", end: \"10:00\" }\n", 4,
+		"t.yaml:3:28: start: bad time of day \"9:30\": use HH:MM, 00:00 to 23:59");
+	assert_only_error(
+		"anomaly:\n  sessions:\n    - { name: x, start: \"10:00\", end: \"10:00\" }\n", 4,
+		"t.yaml:3:7: session \"x\" starts where it ends");
+	assert_only_error("anomaly:\n  signals:\n    socket_drops: { floor: 0 }\n", 4,
+			  "t.yaml:3:28: floor: 0 is out of range (1 to 100000000)");
+	assert_only_error("anomaly:\n  warmup: 2\n", 4,
+			  "t.yaml:2:11: warmup: 2 is out of range (4 to 3600)");
+}
+END_TEST
+
 static Suite *config_suite(void)
 {
 	Suite *s = suite_create("config");
@@ -918,6 +962,8 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, missing_file_is_path_and_strerror);
 	tcase_add_test(tc, directory_is_path_and_strerror);
 	tcase_add_test(tc, file_errors_name_the_file);
+	tcase_add_test(tc, anomaly_sessions_floors_and_subjects_parse);
+	tcase_add_test(tc, anomaly_bad_keys_are_errors);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <check.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -531,6 +532,78 @@ START_TEST(test_promtool_finds_nothing_to_complain_about)
 }
 END_TEST
 
+/* ---- reading a registry back ---- */
+
+struct seen {
+	char cpu[8][16], kind[8][16];
+	double value[8];
+	uint64_t first_bucket, sum;
+	int n;
+};
+
+static void remember(const struct metric_sample_view *v, void *arg)
+{
+	struct seen *s = arg;
+
+	ck_assert_int_eq(metric_sample_label(v, "cpu", s->cpu[s->n], sizeof(s->cpu[0])), 0);
+	if (metric_sample_label(v, "kind", s->kind[s->n], sizeof(s->kind[0])))
+		s->kind[s->n][0] = '\0';
+	s->value[s->n] = v->value;
+	if (v->type == METRIC_HISTOGRAM) {
+		s->first_bucket = v->hist.buckets[0];
+		s->sum = v->hist.sum;
+	}
+	s->n++;
+}
+
+START_TEST(test_samples_read_back_in_order_with_their_labels)
+{
+	struct metric_family *f =
+		metrics_family(m, "jd_test_total", "t", METRIC_COUNTER, METRIC_UNIT_NONE);
+	struct seen s = {};
+
+	metric_u64(f, 7, "cpu", "0", "kind", "a \"quoted\\ one\"", LABELS_END);
+	metric_u64(f, 9, "cpu", "1", "kind", "plain", LABELS_END);
+	ck_assert_int_eq(metrics_each_sample(m, "jd_test_total", remember, &s), 2);
+	ck_assert_str_eq(s.cpu[0], "0");
+	ck_assert_str_eq(s.kind[0], "a \"quoted\\ one\"");
+	ck_assert_str_eq(s.cpu[1], "1");
+	ck_assert_str_eq(s.kind[1], "plain");
+	ck_assert(s.value[0] == 7 && s.value[1] == 9);
+}
+END_TEST
+
+START_TEST(test_histogram_read_back_per_bucket)
+{
+	static const unsigned long long b[] = { 3, 0, 5 };
+	struct metric_hist h = { .buckets = b, .n_buckets = 3, .first_log2 = 7, .sum = 1234 };
+	struct seen s = {};
+
+	metric_hist(metrics_family(m, "jd_h_seconds", "h", METRIC_HISTOGRAM, METRIC_UNIT_SECONDS),
+		    &h, "cpu", "2", LABELS_END);
+	ck_assert_int_eq(metrics_each_sample(m, "jd_h_seconds", remember, &s), 1);
+	ck_assert_uint_eq(s.first_bucket, 3);
+	ck_assert_uint_eq(s.sum, 1234);
+}
+END_TEST
+
+START_TEST(test_missing_family_or_label_says_so)
+{
+	struct seen s = {};
+	ck_assert_int_eq(metrics_each_sample(m, "jd_nothing", remember, &s), -ENOENT);
+	metric_u64(metrics_family(m, "jd_g", "g", METRIC_GAUGE, METRIC_UNIT_NONE), 1, "cpu",
+		   "12345", LABELS_END);
+	ck_assert_int_eq(metrics_each_sample(m, "jd_g", remember, &s), 1);
+	{
+		struct metric_sample_view view = { .labels = "cpu=\"12345\"", .labels_len = 11 };
+		char v[4];
+
+		ck_assert_int_eq(metric_sample_label(&view, "cpu", v, sizeof(v)), -ENOSPC);
+		ck_assert_int_eq(metric_sample_label(&view, "cp", v, sizeof(v)), -ENOENT);
+	}
+}
+END_TEST
+
 static Suite *metrics_suite(void)
 {
 	Suite *s = suite_create("metrics");
@@ -567,6 +640,9 @@ static Suite *metrics_suite(void)
 	tcase_add_test(tc, test_openmetrics_units_from_the_name);
 	tcase_add_test(tc, test_openmetrics_empty_registry_is_just_eof);
 	tcase_add_test(tc, test_negotiate_picks_format_and_content_type);
+	tcase_add_test(tc, test_samples_read_back_in_order_with_their_labels);
+	tcase_add_test(tc, test_histogram_read_back_per_bucket);
+	tcase_add_test(tc, test_missing_family_or_label_says_so);
 	suite_add_tcase(s, tc);
 	return s;
 }
