@@ -21,7 +21,7 @@ REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS    := libbpf yaml-0.1 libmicrohttpd jansson
+PKGS    := libbpf yaml-0.1 libmicrohttpd jansson libpcap
 CFLAGS  ?= -O2 -g
 # snprintf truncation of log messages is intended, so that warning is off.
 CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE \
@@ -114,7 +114,7 @@ test: deps
 
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
-	       $(BUILD)/bench/bpfload
+	       $(BUILD)/bench/bpfload $(BUILD)/bench/pcapgen
 
 $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
@@ -123,6 +123,11 @@ $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 $(BUILD)/bench/bpfload: scripts/bench/bpfload.c | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LDLIBS) -o $@
+
+# The synthetic capture of jitterd pcap's benchmark, tests and README.
+$(BUILD)/bench/pcapgen: scripts/bench/pcapgen.c | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@
 
 # Every scripts/bench/*.sh, one after the other (never two at once: they
 # measure the same CPUs).

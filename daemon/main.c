@@ -30,6 +30,7 @@
 #include "pages.h"
 #include "parse.h"
 #include "privs.h"
+#include "pcap.h"
 #include "probe.h"
 #include "self.h"
 
@@ -181,6 +182,8 @@ int main(int argc, char **argv)
 	struct http_server *http = NULL;
 	int status = 1;
 
+	if (argc > 1 && !strcmp(argv[1], "pcap")) /* capture analysis: daemon/pcap*.c */
+		return pcap_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &opts) || load_config(&opts, &cfg))
 		return 2;
 	if (opts.check_config) {
