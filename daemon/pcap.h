@@ -108,6 +108,7 @@ struct pcap_options {
 	uint64_t match_window;	 /* match: how long a packet at A waits for B */
 	uint32_t max_flows;	 /* flows followed; more are counted apart */
 	uint32_t top;		 /* unclassified flows shown */
+	bool all_flows;		 /* --json lists every flow */
 	int n_triggers;
 	struct {
 		int trigger, response; /* class indexes */

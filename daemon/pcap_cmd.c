@@ -59,6 +59,7 @@ static void usage(FILE *out)
 		"      --window DUR         match: how long a packet at A waits for B (1s)\n"
 		"      --top N              unclassified flows shown (10)\n"
 		"      --max-flows N        flows followed (1048576); more are counted apart\n"
+		"      --all-flows          --json: list every flow (all_flows)\n"
 		"      --samples FILE       every latency sample: kind,class,frame,ts_ns,value_ns\n"
 		"  -i, --interface IF       capture live (immediate mode, ns timestamps if "
 		"offered)\n"
@@ -87,7 +88,8 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		O_MAXF,
 		O_SAMPLES,
 		O_DURATION,
-		O_WINDOW
+		O_WINDOW,
+		O_ALL
 	};
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'c' },
@@ -103,6 +105,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "top", required_argument, NULL, O_TOP },
 		{ "max-flows", required_argument, NULL, O_MAXF },
 		{ "samples", required_argument, NULL, O_SAMPLES },
+		{ "all-flows", no_argument, NULL, O_ALL },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "help", no_argument, NULL, 'h' },
@@ -122,6 +125,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		case O_OM: pa->output = OUT_OPENMETRICS; break;
 		case O_HTML: pa->html = optarg; break;
 		case O_SAMPLES: pa->samples = optarg; break;
+		case O_ALL: pa->o.all_flows = true; break;
 		case 'i': pa->interface = optarg; break;
 		case O_INTERVAL:
 		case O_TWIN:
@@ -249,11 +253,9 @@ int pcap_open_file(const char *path, pcap_t **out)
 		return -errno;
 	}
 	p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
-	if (!p) {
-		long off = ftell(f);
-
+	if (!p) { /* the file's header, which starts at 0, is what was wrong */
 		fclose(f);
-		return read_error(path, off < 0 ? 0 : off, err);
+		return read_error(path, 0, err);
 	}
 	if (!pcap_linktype_supported(pcap_datalink(p))) {
 		const char *name = pcap_datalink_val_to_name(pcap_datalink(p));

@@ -193,7 +193,7 @@ static json_t *flow_json(const struct pcap_analysis *a, const struct flow *f)
 	return o;
 }
 
-/* Every flow (all_flows) or the top unclassified ones by bytes. */
+/* Every flow (all), or the top unclassified ones, by bytes. */
 static json_t *flows_json(const struct pcap_analysis *a, bool all)
 {
 	const struct flow **v = malloc(sizeof(*v) * (a->n_flows + 1));
@@ -262,6 +262,8 @@ json_t *pcap_report_json(const struct pcap_analysis *a)
 			json_array_append_new(classes, class_json(a, i));
 	json_object_set_new(o, "classes", classes);
 	json_object_set_new(o, "top_unclassified_flows", flows_json(a, false));
+	if (a->o.all_flows)
+		json_object_set_new(o, "all_flows", flows_json(a, true));
 	for (int i = 0; i < a->n_feeds; i++)
 		json_array_append_new(feeds, feed_json(a, &a->feeds[i]));
 	json_object_set_new(o, "feeds", feeds);
