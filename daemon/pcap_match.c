@@ -59,6 +59,7 @@ struct matcher {
 	uint64_t n_slots, n_used;
 	struct match_class cls[JD_MAX_SOCKET_CLASSES + 1];
 	uint64_t matched, only_b, a_outside, b_first, b_last, a_ip, b_ip;
+	uint64_t a_first_matched, a_last_matched; /* ns at A of the first and last twins */
 	struct pending lost_list[PCAP_LIST_MAX];
 	uint64_t n_lost;
 	FILE *samples;
@@ -183,9 +184,14 @@ static struct pending *take(struct matcher *m, uint64_t hash)
 	return &m->q[(best - 1) % m->q_cap];
 }
 
+/*
+ * B's capture may start later or end sooner than A's: a packet of A is lost
+ * only between the first and the last packets of A that B saw. Those before
+ * the first are told at once; those after the last, at the end (trim()).
+ */
 static void lost(struct matcher *m, const struct pending *e)
 {
-	if (e->ts_ns < m->b_first || e->ts_ns > m->b_last) {
+	if (!m->a_first_matched || e->ts_ns < m->a_first_matched) {
 		m->a_outside++;
 		return;
 	}
@@ -193,6 +199,16 @@ static void lost(struct matcher *m, const struct pending *e)
 	if (m->n_lost < PCAP_LIST_MAX)
 		m->lost_list[m->n_lost] = *e;
 	m->n_lost++;
+}
+
+static void trim(struct matcher *m)
+{
+	while (m->n_lost && m->n_lost <= PCAP_LIST_MAX &&
+	       m->lost_list[m->n_lost - 1].ts_ns > m->a_last_matched) {
+		m->cls[m->lost_list[m->n_lost - 1].cls].lost--;
+		m->n_lost--;
+		m->a_outside++;
+	}
 }
 
 /* A's packets older than the window before ts_ns: matched or lost. */
@@ -305,6 +321,10 @@ static int run(struct matcher *m, struct side *a, struct side *b)
 		}
 		m->matched++;
 		m->cls[twin->cls].matched++;
+		if (!m->a_first_matched || twin->ts_ns < m->a_first_matched)
+			m->a_first_matched = twin->ts_ns;
+		if (twin->ts_ns > m->a_last_matched)
+			m->a_last_matched = twin->ts_ns;
 		if (e.ts_ns < twin->ts_ns) {
 			m->cls[twin->cls].negative++;
 		} else {
@@ -324,6 +344,7 @@ static int run(struct matcher *m, struct side *a, struct side *b)
 				return -ENOMEM;
 		}
 	expire(m, 0, true);
+	trim(m);
 	return 0;
 }
 

@@ -357,13 +357,15 @@ def test_tcp_request_response_matches_client_clock_and_tshark():
     for w, c, delay in zip(wire, client, delays):
         assert delay * 1e9 <= w <= c, (w, c, delay)
     # Tolerance: the client's own overhead (a wake-up and two syscalls),
-    # under 1 ms at the median and under 10 ms for any one request on a
-    # machine loaded by parallel builds.
+    # under 1 ms at the median, and under 50 ms for any one request (a
+    # client thread not run for 11 ms was seen beside parallel builds).
     diffs = sorted(c - w for w, c in zip(wire, client))
-    assert diffs[len(diffs) // 2] < 1e6 and diffs[-1] < 10e6, diffs
+    assert diffs[len(diffs) // 2] < 1e6 and diffs[-1] < 50e6, diffs
     orders = cls(r, "orders")
     assert orders["tcp"]["response_ns"]["count"] == len(delays)
-    assert orders["tcp"]["retransmissions"] == 0
+    out = subprocess.run(["tshark", "-r", path, "-Y", "tcp.analysis.retransmission", "-T", "fields",
+                          "-e", "frame.number"], check=True, capture_output=True, text=True).stdout
+    assert orders["tcp"]["retransmissions"] == len(out.split())
 
     # tshark's ack_rtt on the same frames: every sample equal, none missing.
     out = subprocess.run(["tshark", "-r", path, "-Y", "tcp.analysis.ack_rtt", "-T", "fields",
@@ -419,52 +421,110 @@ def test_paced_udp_feed_gaps_exact_and_conv_equal_tshark():
 # ---- two capture points ------------------------------------------------------
 
 def sh(*cmd):
-    subprocess.run(cmd, check=True, capture_output=True)
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 0, (cmd, r.stderr)
+
+
+def veth_pair(a, ns_a, b, ns_b):
+    sh("ip", "link", "add", a, "netns", ns_a, "type", "veth", "peer", "name", b, "netns", ns_b)
+    sh("ip", "-n", ns_a, "link", "set", a, "up")
+    sh("ip", "-n", ns_b, "link", "set", b, "up")
+
+
+def mac(ns, dev):
+    return json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show", dev], check=True,
+                                     capture_output=True, text=True).stdout)[0]["address"]
 
 
 @harness.host_only(HOST_ONLY)
 def test_match_two_capture_points_finds_netem_delay_and_drops():
+    """A -> B through 5 ms of delay and 10% loss: tc netem where the kernel
+    has it; else (this host's kernel is built without sch_netem) the same
+    done by a bridge in a third namespace that holds each frame 5 ms and
+    drops one in ten at random, frames unchanged."""
     d = tmpdir()
-    na, nb = "jdpcapA%d" % os.getpid(), "jdpcapB%d" % os.getpid()
-    sh("ip", "netns", "add", na)
-    sh("ip", "netns", "add", nb)
+    ns = ["jdpc%s%d" % (x, os.getpid()) for x in "ABR"]
+    for n in ns:
+        sh("ip", "netns", "add", n)
+    bridge = None
     try:
-        sh("ip", "link", "add", "jdva", "netns", na, "type", "veth", "peer", "name", "jdvb", "netns", nb)
-        sh("ip", "-n", na, "addr", "add", "10.77.0.1/24", "dev", "jdva")
-        sh("ip", "-n", nb, "addr", "add", "10.77.0.2/24", "dev", "jdvb")
-        sh("ip", "-n", na, "link", "set", "jdva", "up")
-        sh("ip", "-n", nb, "link", "set", "jdvb", "up")
-        # a static neighbour: no ARP in the captures, nothing delayed but the feed
-        mac = json.loads(subprocess.run(["ip", "-n", nb, "-j", "link", "show", "jdvb"], check=True,
-                                        capture_output=True, text=True).stdout)[0]["address"]
-        sh("ip", "-n", na, "neigh", "add", "10.77.0.2", "lladdr", mac, "dev", "jdva")
-        sh("ip", "netns", "exec", na, "tc", "qdisc", "add", "dev", "jdva", "root", "netem",
-           "delay", "5ms", "loss", "10%")
+        veth_pair("jdva", ns[0], "jdra", ns[2])
+        veth_pair("jdrb", ns[2], "jdvb", ns[1])
+        sh("ip", "-n", ns[0], "addr", "add", "10.77.0.1/24", "dev", "jdva")
+        sh("ip", "-n", ns[1], "addr", "add", "10.77.0.2/24", "dev", "jdvb")
+        # a static neighbour: no ARP in the captures
+        sh("ip", "-n", ns[0], "neigh", "add", "10.77.0.2", "lladdr", mac(ns[1], "jdvb"), "dev", "jdva")
+        netem = subprocess.run(["ip", "netns", "exec", ns[0], "tc", "qdisc", "add", "dev", "jdva",
+                                "root", "netem", "delay", "5ms", "loss", "10%"],
+                               capture_output=True).returncode == 0
+        if netem:  # the middle namespace just bridges
+            sh("ip", "-n", ns[2], "link", "add", "br0", "type", "bridge")
+            for dev in ("jdra", "jdrb", "br0"):
+                if dev != "br0":
+                    sh("ip", "-n", ns[2], "link", "set", dev, "master", "br0")
+                sh("ip", "-n", ns[2], "link", "set", dev, "up")
+        else:
+            # checksums filled in by A, not left to an offload the copy would lose
+            sh("ip", "netns", "exec", ns[0], "ethtool", "-K", "jdva", "tx", "off")
+            bridge = subprocess.Popen(["ip", "netns", "exec", ns[2], "/usr/bin/python3", "-c", DELAY_BRIDGE],
+                                      stdout=subprocess.PIPE, text=True)
+            assert bridge.stdout.readline().strip() == "ready"
         pa, pb = os.path.join(d, "a.pcap"), os.path.join(d, "b.pcap")
-        ca = Tcpdump(pa, iface="jdva", filt="udp", netns=na)
-        cb = Tcpdump(pb, iface="jdvb", filt="udp", netns=nb)
-        rx = subprocess.Popen(["ip", "netns", "exec", nb, "/usr/bin/python3", "-c", RECEIVER],
+        ca = Tcpdump(pa, iface="jdva", filt="udp", netns=ns[0])
+        cb = Tcpdump(pb, iface="jdvb", filt="udp", netns=ns[1])
+        rx = subprocess.Popen(["ip", "netns", "exec", ns[1], "/usr/bin/python3", "-c", RECEIVER],
                               stdout=subprocess.PIPE, text=True)
         time.sleep(0.5)
-        sh("ip", "netns", "exec", na, "/usr/bin/python3", "-c", SENDER)
+        sh("ip", "netns", "exec", ns[0], "/usr/bin/python3", "-c", SENDER)
         got = set(int(x) for x in rx.communicate(timeout=30)[0].split())
         ca.stop()
         cb.stop()
     finally:
-        subprocess.run(["ip", "netns", "del", na])
-        subprocess.run(["ip", "netns", "del", nb])
+        if bridge:
+            bridge.kill()
+            bridge.wait()
+        for n in ns:
+            subprocess.run(["ip", "netns", "del", n])
     dropped = set(range(1, 301)) - got
-    assert 5 <= len(dropped) <= 80, len(dropped)  # netem did drop, at about 10%
+    assert 5 <= len(dropped) <= 80, len(dropped)  # about 10% were dropped
     cfg = write_config(d, FEED_CONFIG % dict(port=31000, offset=0, size=4, order="big", tcp_port=1))
     r = pcap_json("--config", cfg, "match", pa, pb)
     feed = cls(r, "feed")
-    assert feed["matched"] == len(got)
-    assert sorted(x["sequence"] for x in r["lost_list"]) == sorted(dropped)
-    assert r["lost"] == len(dropped) and r["only_b"] == 0
+    assert feed["matched"] == len(got) + 1  # and the end marker
+    # lost: between the first and last packets B saw; the others were
+    # sent before or after B saw anything (they cannot be told apart).
+    inside = sorted(q for q in dropped if min(got) < q < max(got))
+    assert sorted(x["sequence"] for x in r["lost_list"]) == inside
+    assert r["lost"] == len(inside) and r["only_b"] == 0
+    assert r["a_outside_b_capture"] == len(dropped) - len(inside)
     ow = feed["one_way_ns"]
-    # netem's 5 ms, within 1 ms (the veth and the scheduler on a busy host)
-    assert 5e6 <= ow["p50"] <= 6e6 and ow["min"] >= 5e6 * 0.99, ow
+    # the 5 ms, within 2 ms at the median (the bridge is a Python process on a busy host)
+    assert 5e6 <= ow["p50"] <= 7e6 and ow["min"] >= 5e6 * 0.99, ow
 
+
+# Frames from jdra to jdrb, each held 5 ms, one in ten dropped (the end marker, an empty datagram, never).
+DELAY_BRIDGE = """
+import heapq, random, select, socket, time
+ETH_P_ALL = 3
+a = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL)); a.bind(("jdra", 0))
+b = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL)); b.bind(("jdrb", 0))
+print("ready", flush=True)
+q = []
+n = 0
+while True:
+    now = time.monotonic()
+    while q and q[0][0] <= now:
+        b.send(heapq.heappop(q)[2])
+    r, _, _ = select.select([a], [], [], max(0, q[0][0] - now) if q else 1)
+    if r:
+        frame, addr = a.recvfrom(65536)
+        if addr[2] == socket.PACKET_OUTGOING:
+            continue
+        t = time.monotonic()
+        if len(frame) <= 42 + 4 or random.random() >= 0.1:
+            n += 1
+            heapq.heappush(q, (t + 0.005, n, frame))
+"""
 
 SERVER = """
 import socket, sys, time
