@@ -274,7 +274,13 @@ static void timeline_add(struct class_stats *c, uint64_t start, uint64_t width, 
 		c->tl_start = start;
 		c->tl_width = width;
 	}
+	if (start < c->tl_start) /* frames out of time order: the first point */
+		start = c->tl_start;
 	while ((i = (start - c->tl_start) / c->tl_width) >= TIMELINE_POINTS) {
+		if (c->tl_width > UINT64_MAX / 4) { /* centuries per point: it is garbage */
+			i = TIMELINE_POINTS - 1;
+			break;
+		}
 		for (unsigned j = 0; j < TIMELINE_POINTS / 2; j++) { /* halve the resolution */
 			struct timeline_point *p = &c->timeline[2 * j], *q = p + 1, m;
 
