@@ -313,6 +313,28 @@ static void dist_line(FILE *out, const char *what, const struct llhist *h)
 		what, (unsigned long long)h->count, v[5], v[0], v[1], v[2], v[3], v[4]);
 }
 
+/* The top unclassified flows, from the same list as the JSON's. */
+static void top_flows(const struct pcap_analysis *a, FILE *out)
+{
+	json_t *flows = flows_json(a, false), *f;
+	size_t i;
+
+	json_array_foreach(flows, i, f)
+	{
+		if (!i)
+			fputs("    top flows of no class, by bytes:\n", out);
+		fprintf(out, "      %s %s <-> %s: %lld packets, %lld bytes\n",
+			json_string_value(json_object_get(f, "protocol")),
+			json_string_value(json_object_get(f, "a")),
+			json_string_value(json_object_get(f, "b")),
+			json_integer_value(json_object_get(f, "packets_a_to_b")) +
+				json_integer_value(json_object_get(f, "packets_b_to_a")),
+			json_integer_value(json_object_get(f, "bytes_a_to_b")) +
+				json_integer_value(json_object_get(f, "bytes_b_to_a")));
+	}
+	json_decref(flows);
+}
+
 void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 {
 	double secs = a->last_ns > a->first_ns ? (double)(a->last_ns - a->first_ns) / 1e9 : 0;
@@ -374,6 +396,7 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 			dist_line(out, "request->response", &c->response_ns);
 		}
 	}
+	top_flows(a, out);
 	for (int i = 0; i < a->n_feeds; i++) {
 		const struct ab_feed *f = &a->feeds[i];
 
