@@ -227,6 +227,7 @@ struct pcap_analysis *pcap_analysis_new(const struct pcap_options *o,
 	for (int i = 0; i < a->n_cls; i++) {
 		struct class_stats *c = &a->cls[i];
 
+		c->feed = -1;
 		if (i < classes->n) {
 			c->sc = &classes->at[i];
 			snprintf(c->name, sizeof(c->name), "%s", c->sc->name);
@@ -250,6 +251,7 @@ struct pcap_analysis *pcap_analysis_new(const struct pcap_options *o,
 				goto fail;
 		}
 		a->feeds[f].cls[sc->leg == JD_LEG_A ? 0 : 1] = i;
+		a->cls[i].feed = f;
 	}
 	return a;
 fail:
@@ -788,8 +790,8 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 			else
 				a->streams_over_limit++;
 			if (c->sc->leg)
-				arbitrate(&a->feeds[find_feed(a, c->sc->feed)],
-					  c->sc->leg == JD_LEG_A ? 0 : 1, seq, ts_ns);
+				arbitrate(&a->feeds[c->feed], c->sc->leg == JD_LEG_A ? 0 : 1, seq,
+					  ts_ns);
 		}
 	}
 	if (p.proto == IPPROTO_TCP && f)

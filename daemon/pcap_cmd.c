@@ -252,6 +252,8 @@ int pcap_open_file(const char *path, pcap_t **out)
 		fprintf(stderr, "jitterd pcap: %s: %s\n", path, strerror(errno));
 		return -errno;
 	}
+	/* 1 MiB reads: the default 4 KiB made read(2) a third of the time */
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
 	p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
 	if (!p) { /* the file's header, which starts at 0, is what was wrong */
 		fclose(f);

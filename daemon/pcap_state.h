@@ -31,6 +31,7 @@ struct timeline_point {
 struct class_stats {
 	char name[JD_NAME_MAX];
 	const struct jd_socket_class *sc; /* NULL for unclassified traffic */
+	int feed;			  /* the A/B feed it is a leg of, or -1 */
 	uint64_t packets, bytes, flows;
 	uint64_t first_ns, last_ns;
 	uint64_t interval_packets, interval_bytes; /* live mode lines */
