@@ -62,7 +62,8 @@ struct pcap_pkt {
 	uint32_t payload_len, payload_caplen;
 };
 
-/* Decodes one frame of a capture of link type linktype (DLT_*). */
+/* Decodes one frame of a capture of link type linktype (DLT_*) into p,
+ * all of which it sets (ts_ns to 0: the caller's to fill). */
 enum pcap_verdict pcap_decode(int linktype, const uint8_t *frame, uint32_t caplen, uint32_t len,
 			      struct pcap_pkt *p);
 bool pcap_linktype_supported(int linktype);

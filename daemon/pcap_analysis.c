@@ -734,7 +734,7 @@ static void triggers(struct pcap_analysis *a, int cls, const struct pcap_pkt *p)
 void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 			 const uint8_t *bytes, uint32_t caplen, uint32_t len)
 {
-	struct pcap_pkt p = { .ts_ns = ts_ns };
+	struct pcap_pkt p;
 	enum pcap_verdict v = pcap_decode(linktype, bytes, caplen, len, &p);
 	struct class_stats *c;
 	struct flow *f;
@@ -749,6 +749,7 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 	a->verdicts[v]++;
 	if (v != PV_OK)
 		return;
+	p.ts_ns = ts_ns;
 	f = flow_of(a, &p, &dir);
 	if (f) {
 		cls = f->cls;

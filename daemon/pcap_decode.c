@@ -220,10 +220,7 @@ static enum pcap_verdict decode_ethertype(struct pcap_pkt *p, const uint8_t *fra
 enum pcap_verdict pcap_decode(int linktype, const uint8_t *frame, uint32_t caplen, uint32_t len,
 			      struct pcap_pkt *p)
 {
-	uint64_t ts = p->ts_ns;
-
 	memset(p, 0, sizeof(*p));
-	p->ts_ns = ts;
 	p->caplen = caplen;
 	p->len = len;
 	if (caplen > len) /* libpcap checks this for files; a live buffer, too */

@@ -259,8 +259,8 @@ static bool decode(const struct matcher *m, const struct side *s, struct pcap_pk
 	enum pcap_verdict v;
 	int c;
 
-	p->ts_ns = ts_of(s);
 	v = pcap_decode(s->linktype, s->data, s->h->caplen, s->h->len, p);
+	p->ts_ns = ts_of(s);
 	if (v != PV_OK && v != PV_FRAGMENT)
 		return false;
 	memset(e, 0, sizeof(*e));
