@@ -33,6 +33,7 @@ struct pcap_args {
 	const char *interface;
 	const char *html;
 	const char *samples;
+	const char *filter; /* a capture filter (pcap-filter(7)) */
 	enum output output;
 	uint64_t duration_ns; /* live: stop after this; 0 = at SIGINT */
 	uint64_t line_ns;     /* live: a line this often */
@@ -64,6 +65,7 @@ static void usage(FILE *out)
 		"  -i, --interface IF       capture live (immediate mode, ns timestamps if "
 		"offered)\n"
 		"      --duration DUR       live: stop after DUR instead of at Ctrl-C\n"
+		"  -f, --filter EXPR        only packets that pcap-filter(7) EXPR selects\n"
 		"  -h, --help               this text\n");
 }
 
@@ -106,6 +108,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "max-flows", required_argument, NULL, O_MAXF },
 		{ "samples", required_argument, NULL, O_SAMPLES },
 		{ "all-flows", no_argument, NULL, O_ALL },
+		{ "filter", required_argument, NULL, 'f' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, O_DURATION },
 		{ "help", no_argument, NULL, 'h' },
@@ -118,7 +121,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 	pcap_options_defaults(&pa->o);
 	pa->line_ns = NS_PER_S;
 	optind = 1; /* argv[0] is "pcap" */
-	while ((c = getopt_long(argc, argv, "+c:i:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:i:f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': pa->config_path = optarg; break;
 		case O_JSON: pa->output = OUT_JSON; break;
@@ -126,6 +129,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		case O_HTML: pa->html = optarg; break;
 		case O_SAMPLES: pa->samples = optarg; break;
 		case O_ALL: pa->o.all_flows = true; break;
+		case 'f': pa->filter = optarg; break;
 		case 'i': pa->interface = optarg; break;
 		case O_INTERVAL:
 		case O_TWIN:
@@ -235,6 +239,24 @@ static int load_classes(struct pcap_args *pa, struct jd_config *cfg,
 
 /* ---- files -------------------------------------------------------------- */
 
+/* --filter, compiled by libpcap for this capture's link type. */
+static int set_filter(pcap_t *p, const char *expr, const char *what)
+{
+	struct bpf_program prog;
+	int ret;
+
+	if (!expr)
+		return 0;
+	ret = pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+	if (!ret) {
+		ret = pcap_setfilter(p, &prog);
+		pcap_freecode(&prog);
+	}
+	if (ret)
+		fprintf(stderr, "jitterd pcap: %s: --filter %s: %s\n", what, expr, pcap_geterr(p));
+	return ret ? -EINVAL : 0;
+}
+
 /* libpcap's error, with where in the file reading stopped. */
 static int read_error(const char *path, long offset, const char *msg)
 {
@@ -272,7 +294,7 @@ int pcap_open_file(const char *path, pcap_t **out)
 	return 0;
 }
 
-static int read_file(struct pcap_analysis *a, const char *path)
+static int read_file(struct pcap_analysis *a, const char *path, const char *filter)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;
@@ -285,6 +307,10 @@ static int read_file(struct pcap_analysis *a, const char *path)
 
 	if (pcap_open_file(path, &p))
 		return -EINVAL;
+	if (set_filter(p, filter, path)) {
+		pcap_close(p);
+		return -EINVAL;
+	}
 	linktype = pcap_datalink(p);
 	classic = !pcap_major_version(p) || pcap_major_version(p) == 2;
 	pcap_analysis_add_file(a, path);
@@ -346,6 +372,7 @@ static int capture_live(struct pcap_analysis *a, const struct pcap_args *pa)
 	char err[PCAP_ERRBUF_SIZE] = "";
 	struct sigaction sa = { .sa_handler = on_signal };
 	struct live_ctx lc = { .a = a };
+	struct pcap_stat st;
 	uint64_t start = now_ns(), next_line = start + pa->line_ns;
 	int r;
 
@@ -357,6 +384,7 @@ static int capture_live(struct pcap_analysis *a, const struct pcap_args *pa)
 	pcap_set_snaplen(live, 262144);
 	pcap_set_immediate_mode(live, 1);
 	pcap_set_timeout(live, 100);
+	pcap_set_buffer_size(live, 32 << 20); /* a busy host may not run us for a while */
 	pcap_set_tstamp_precision(live, PCAP_TSTAMP_PRECISION_NANO); /* where offered */
 	r = pcap_activate(live);
 	if (r < 0) {
@@ -366,6 +394,10 @@ static int capture_live(struct pcap_analysis *a, const struct pcap_args *pa)
 										     : -EIO;
 	}
 	lc.nano = pcap_get_tstamp_precision(live) == PCAP_TSTAMP_PRECISION_NANO;
+	if (set_filter(live, pa->filter, pa->interface)) {
+		pcap_close(live);
+		return -EINVAL;
+	}
 	lc.linktype = pcap_datalink(live);
 	if (!pcap_linktype_supported(lc.linktype)) {
 		fprintf(stderr, "jitterd pcap: %s: link type %d is not one this tool decodes\n",
@@ -395,6 +427,15 @@ static int capture_live(struct pcap_analysis *a, const struct pcap_args *pa)
 		if (pa->duration_ns && t - start >= pa->duration_ns)
 			break;
 	}
+	/* what came before the stop and is still in the buffer */
+	pcap_setnonblock(live, 1, err);
+	while (pcap_dispatch(live, -1, on_packet, (u_char *)&lc) > 0)
+		;
+	if (pcap_stats(live, &st) == 0)
+		fprintf(stderr,
+			"jitterd pcap: %s: %u packets received by the filter, %u dropped by "
+			"the kernel, %u by the interface\n",
+			pa->interface, st.ps_recv, st.ps_drop, st.ps_ifdrop);
 	pcap_close(live);
 	live = NULL;
 	return r == PCAP_ERROR ? -EIO : 0;
@@ -482,7 +523,7 @@ int pcap_main(int argc, char **argv)
 		}
 	}
 	for (int i = optind; i < argc; i++)
-		if (read_file(a, argv[i]))
+		if (read_file(a, argv[i], pa.filter))
 			goto out;
 	pcap_analysis_finish(a);
 	status = write_report(a, &pa) ? 1 : 0;

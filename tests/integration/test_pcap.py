@@ -463,6 +463,7 @@ def test_match_two_capture_points_finds_netem_delay_and_drops():
                 if dev != "br0":
                     sh("ip", "-n", ns[2], "link", "set", dev, "master", "br0")
                 sh("ip", "-n", ns[2], "link", "set", dev, "up")
+            held = None
         else:
             # checksums filled in by A, not left to an offload the copy would lose
             sh("ip", "netns", "exec", ns[0], "ethtool", "-K", "jdva", "tx", "off")
@@ -481,8 +482,8 @@ def test_match_two_capture_points_finds_netem_delay_and_drops():
         cb.stop()
     finally:
         if bridge:
-            bridge.kill()
-            bridge.wait()
+            bridge.terminate()
+            held = sorted(int(x) for x in bridge.communicate(timeout=10)[0].split())
         for n in ns:
             subprocess.run(["ip", "netns", "del", n])
     dropped = set(range(1, 301)) - got
@@ -498,32 +499,48 @@ def test_match_two_capture_points_finds_netem_delay_and_drops():
     assert r["lost"] == len(inside) and r["only_b"] == 0
     assert r["a_outside_b_capture"] == len(dropped) - len(inside)
     ow = feed["one_way_ns"]
-    # the 5 ms, within 2 ms at the median (the bridge is a Python process on a busy host)
-    assert 5e6 <= ow["p50"] <= 7e6 and ow["min"] >= 5e6 * 0.99, ow
+    assert ow["min"] >= 5e6 * 0.99, ow
+    if held is None:  # netem's 5 ms, within 2 ms at the median
+        assert ow["p50"] <= 7e6, ow
+    else:
+        # The bridge, a Python process on a busy host, holds frames 5 ms
+        # and more: it says how long (kernel receive timestamp to just
+        # before its send), and match must agree at the median within
+        # 0.5 ms (the send itself) and 1.6% (the histogram).
+        assert len(held) == len(got) + 1
+        want = held[len(held) // 2]
+        assert abs(ow["p50"] - want) <= 0.5e6 + want / 64, (ow["p50"], want)
 
 
 # Frames from jdra to jdrb, each held 5 ms, one in ten dropped (the end marker, an empty datagram, never).
 DELAY_BRIDGE = """
-import heapq, random, select, socket, time
-ETH_P_ALL = 3
+import heapq, random, select, signal, socket, sys, time
+ETH_P_ALL, SO_TIMESTAMPNS = 3, 35
 a = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL)); a.bind(("jdra", 0))
+a.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
 b = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(ETH_P_ALL)); b.bind(("jdrb", 0))
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 print("ready", flush=True)
 q = []
 n = 0
 while True:
     now = time.monotonic()
     while q and q[0][0] <= now:
-        b.send(heapq.heappop(q)[2])
+        _, _, rx_ns, frame = heapq.heappop(q)
+        tx_ns = time.time_ns()
+        b.send(frame)
+        if frame[12:14] == b"\\x08\\x00" and frame[23] == 17 and frame[36:38] == b"\\x79\\x18":
+            print(tx_ns - rx_ns, flush=True)  # how long the feed's frame was held (not IPv6 chatter)
     r, _, _ = select.select([a], [], [], max(0, q[0][0] - now) if q else 1)
     if r:
-        frame, addr = a.recvfrom(65536)
+        frame, anc, _, addr = a.recvmsg(65536, 64)
         if addr[2] == socket.PACKET_OUTGOING:
             continue
-        t = time.monotonic()
+        sec, nsec = __import__("struct").unpack("qq", anc[0][2][:16])
+        rx_ns = sec * 10**9 + nsec  # when the kernel had it: A's capture time
         if len(frame) <= 42 + 4 or random.random() >= 0.1:
             n += 1
-            heapq.heappush(q, (t + 0.005, n, frame))
+            heapq.heappush(q, (time.monotonic() + 0.005, n, rx_ns, frame))
 """
 
 SERVER = """
@@ -624,7 +641,8 @@ def test_live_interface_lines_and_report():
     d = tmpdir()
     port = free_port(socket.SOCK_DGRAM)
     cfg = write_config(d, FEED_CONFIG % dict(port=port, offset=0, size=4, order="big", tcp_port=1))
-    p = subprocess.Popen([JITTERD, "pcap", "--config", cfg, "--interface", "lo", "--json"],
+    p = subprocess.Popen([JITTERD, "pcap", "--config", cfg, "--interface", "lo", "--json",
+                          "--filter", "udp port %d" % port],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert "capturing on lo" in p.stderr.readline()
     time.sleep(0.3)
@@ -639,4 +657,10 @@ def test_live_interface_lines_and_report():
     assert p.returncode == 0, err
     assert re.search(r"packets, [\d.]+ Mbit/s.*feed \d+ pk", err), err
     q = cls(json.loads(out), "feed")["sequence"]
-    assert (q["received"], q["gaps"], q["missing"]) == (49, 1, 1)
+    m = re.search(r"(\d+) dropped by the kernel, (\d+) by the interface", err)
+    assert m, err
+    dropped = int(m.group(1)) + int(m.group(2))
+    # 49 sent, 25 skipped; what the kernel dropped (a loaded machine) is said
+    assert q["received"] + dropped >= 49 and q["received"] >= 40, (q, err)
+    if not dropped:
+        assert (q["received"], q["gaps"], q["missing"]) == (49, 1, 1), q
