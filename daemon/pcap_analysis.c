@@ -221,8 +221,7 @@ struct pcap_analysis *pcap_analysis_new(const struct pcap_options *o,
 	a->feeds = calloc(JD_MAX_SOCKET_CLASSES, sizeof(*a->feeds));
 	a->n_slots = 1024;
 	a->flows = calloc(a->n_slots, sizeof(*a->flows));
-	a->streams = calloc(SEQ_STREAMS_MAX, sizeof(*a->streams));
-	if (!a->cls || !a->feeds || !a->flows || !a->streams)
+	if (!a->cls || !a->feeds || !a->flows)
 		goto fail;
 	for (int i = 0; i < a->n_cls; i++) {
 		struct class_stats *c = &a->cls[i];
@@ -246,9 +245,6 @@ struct pcap_analysis *pcap_analysis_new(const struct pcap_options *o,
 			f = a->n_feeds++;
 			snprintf(a->feeds[f].name, sizeof(a->feeds[f].name), "%s", sc->feed);
 			a->feeds[f].cls[0] = a->feeds[f].cls[1] = -1;
-			a->feeds[f].ring = calloc(AB_RING, sizeof(struct ab_slot));
-			if (!a->feeds[f].ring)
-				goto fail;
 		}
 		a->feeds[f].cls[sc->leg == JD_LEG_A ? 0 : 1] = i;
 		a->cls[i].feed = f;
@@ -490,7 +486,9 @@ static int32_t stream_of(struct pcap_analysis *a, const struct pcap_pkt *p, int 
 		if (s->cls == cls && s->port == p->dport && !memcmp(s->dst, p->dst, 16))
 			return (int32_t)i;
 	}
-	if (a->n_streams == SEQ_STREAMS_MAX)
+	if (!a->streams) /* at the first sequence number: most captures have none */
+		a->streams = calloc(SEQ_STREAMS_MAX, sizeof(*a->streams));
+	if (!a->streams || a->n_streams == SEQ_STREAMS_MAX)
 		return -1;
 	a->streams[a->n_streams].cls = cls;
 	a->streams[a->n_streams].port = p->dport;
@@ -571,9 +569,14 @@ static void ab_loss(struct ab_feed *f, const struct ab_slot *e)
 
 static void arbitrate(struct ab_feed *f, int leg, uint64_t seq, uint64_t ts)
 {
-	struct ab_slot *e = &f->ring[seq % AB_RING];
+	struct ab_slot *e;
 	uint8_t bit = (uint8_t)(1u << leg);
 
+	if (!f->ring)
+		f->ring = calloc(AB_RING, sizeof(*f->ring));
+	if (!f->ring)
+		return;
+	e = &f->ring[seq % AB_RING];
 	if (e->legs && e->seq == seq) {
 		if (e->legs & bit)
 			return; /* a duplicate on this leg: the stream counts it */
@@ -815,7 +818,7 @@ void pcap_analysis_finish(struct pcap_analysis *a)
 		}
 	}
 	for (int i = 0; i < a->n_feeds; i++)
-		for (unsigned j = 0; j < AB_RING; j++)
+		for (unsigned j = 0; a->feeds[i].ring && j < AB_RING; j++)
 			if (a->feeds[i].ring[j].legs && a->feeds[i].ring[j].legs != 3)
 				ab_loss(&a->feeds[i], &a->feeds[i].ring[j]);
 }
