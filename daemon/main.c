@@ -59,7 +59,8 @@ static void usage(FILE *out)
 		"      --probes           print each probe's attach type on this kernel, exit\n"
 		"  -v, --verbose          log debug messages\n"
 		"  -V, --version          print the version and exit\n"
-		"  -h, --help             this text\n");
+		"  -h, --help             this text\n"
+		"       jitterd pcap --help   capture analysis (README, \"Capture analysis\")\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)

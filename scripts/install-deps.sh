@@ -10,6 +10,11 @@ libmicrohttpd-dev libjansson-dev"
 # iproute2 for ss and tc, util-linux for unshare, procps, curl), unit-file
 # checks (systemd), benchmarks (perf, iperf3)
 pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3"
+# jitterd pcap: libpcap to build; to test, captures (tcpdump), an independent
+# reader (tshark, editcap), crafted packets (scapy), the HTML page in a real
+# browser (chromium), offloads off for the two-point test (ethtool), the
+# metrics parser (python3-prometheus-client), libFuzzer (clang's runtime)
+pkgs="$pkgs libpcap-dev tcpdump tshark python3-scapy chromium ethtool python3-prometheus-client"
 # lint: static analysis (make lint)
 pkgs="$pkgs cppcheck"
 # vmtest: qemu boots Debian's kernels (TCG) with a busybox initramfs (cpio)
