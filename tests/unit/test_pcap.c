@@ -4,6 +4,7 @@
 #include <check.h>
 #include <netinet/in.h>
 #include <pcap/dlt.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "check_main.h"
@@ -185,6 +186,57 @@ START_TEST(the_first_class_matching_either_end_wins)
 }
 END_TEST
 
+/* ---- the class rows only jitterd pcap reads ------------------------------------ */
+
+static int parse(const char *classes, char *err, size_t size)
+{
+	static struct jd_config cfg;
+	char text[1024];
+	FILE *e = fmemopen(err, size, "w");
+	int ret;
+
+	snprintf(text, sizeof(text), "collectors:\n  sockets:\n    classes:\n%s", classes);
+	memset(err, 0, size);
+	ret = config_parse(&cfg, "t.yaml", text, strlen(text), 0, e);
+	fclose(e);
+	return ret;
+}
+
+START_TEST(sequence_feed_and_leg_rows_are_validated)
+{
+	char err[2048];
+
+	ck_assert_int_eq(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], sequence: "
+			       "{ offset: 4, size: 8, byte_order: little }, feed: md, leg: a }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_int_ne(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], sequence: "
+			       "{ offset: 4, size: 3 } }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_msg(strstr(err, "t.yaml:4:") && strstr(err, "use 2, 4 or 8"), "%s", err);
+	ck_assert_int_ne(parse("      - { name: a, protocol: tcp, local_ports: [\"1\"], sequence: "
+			       "{ offset: 0, size: 4 } }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_msg(strstr(err, "sequence is for udp classes"), "%s", err);
+	ck_assert_int_ne(
+		parse("      - { name: a, protocol: udp, local_ports: [\"1\"], feed: md }\n", err,
+		      sizeof(err)),
+		0);
+	ck_assert_msg(strstr(err, "feed and leg go together"), "%s", err);
+	ck_assert_int_ne(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], feed: md, "
+			       "leg: c }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_int_ne(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], sequence: "
+			       "{ size: 4 } }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_msg(strstr(err, "offset"), "%s", err);
+}
+END_TEST
+
 static Suite *pcap_suite(void)
 {
 	Suite *s = suite_create("pcap");
@@ -197,6 +249,7 @@ static Suite *pcap_suite(void)
 	tcase_add_test(tc, fragments_and_lying_lengths_are_told_apart);
 	tcase_add_test(tc, cooked_v2_and_ipv6_extension_headers);
 	tcase_add_test(tc, the_first_class_matching_either_end_wins);
+	tcase_add_test(tc, sequence_feed_and_leg_rows_are_validated);
 	suite_add_tcase(s, tc);
 	return s;
 }
