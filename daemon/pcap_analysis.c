@@ -651,7 +651,7 @@ static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct fl
 	else if ((p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == (PCAP_TCP_SYN | PCAP_TCP_ACK))
 		t->client = !dir;
 	if (t->client < 0) /* mid-session: the client is the end with the higher port */
-		t->client = (dir == 0) == (p->sport > p->dport) ? dir : !dir;
+		t->client = p->sport > p->dport ? dir : !dir;
 	if (p->window == 0 && !(p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_FIN | PCAP_TCP_RST)))
 		c->tcp_zero_windows++;
 	if (p->tcp_flags & PCAP_TCP_ACK)

@@ -241,6 +241,42 @@ def test_ab_legs_first_and_one_leg_only_exact():
 
 
 @harness.host_only(HOST_ONLY)
+def test_tcp_mid_session_rtt_response_retransmission_zero_window_exact():
+    """No handshake in the capture: the client is the end with the higher
+    port. Times in us from t0; every number below is by construction."""
+    from decimal import Decimal
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=1, offset=0, size=4, order="big", tcp_port=9001))
+    c, sv = dict(src="10.0.1.1", dst="10.0.2.1"), dict(src="10.0.2.1", dst="10.0.1.1")
+    up, down = dict(sport=50000, dport=9001), dict(sport=9001, dport=50000)
+    steps = [  # (us, from client?, flags, seq, ack, payload, window)
+        (0, True, "PA", 1000, 5000, b"order-1", 100),    # request 1
+        (10, False, "A", 5000, 1007, b"", 100),          # ACK: rtt 10us
+        (25, False, "PA", 5000, 1007, b"ack-1", 100),    # response 1: 25us
+        (40, True, "A", 1007, 5005, b"", 0),             # rtt 15us; a zero window
+        (100, True, "PA", 1007, 5005, b"order-2", 100),  # request 2
+        (5200, True, "PA", 1007, 5005, b"order-2", 100), # retransmitted (5.1 ms later)
+        (5230, False, "A", 5005, 1014, b"", 100),        # acks the retransmitted one: no rtt (Karn)
+        (5300, False, "PA", 5005, 1014, b"ack-2", 100),  # response 2: 5200us after request 2
+    ]
+    pkts = []
+    for us, client, flags, seq, ack, data, win in steps:
+        p = s.Ether() / s.IP(**(c if client else sv)) / \
+            s.TCP(**(up if client else down), flags=flags, seq=seq, ack=ack, window=win) / data
+        p.time = Decimal(1700000000) + Decimal(us) / 1000000
+        p.time_set = True
+        pkts.append(p)
+    path = os.path.join(d, "tcp.pcap")
+    write(path, pkts)
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    assert (t["segments"], t["retransmissions"], t["out_of_order"], t["zero_windows"]) == (8, 1, 0, 1)
+    assert (t["rtt_ns"]["count"], t["rtt_ns"]["min"], t["rtt_ns"]["max"]) == (2, 10000, 15000)
+    assert (t["response_ns"]["count"], t["response_ns"]["min"], t["response_ns"]["max"]) == \
+        (2, 25000, 5200000)
+
+
+@harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
     good = os.path.join(d, "good.pcap")
