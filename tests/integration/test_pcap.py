@@ -15,15 +15,16 @@
 These need no BPF and no daemon, but tcpdump, tshark, scapy and chromium:
 host only (the vmtest guests have none of them).
 """
+import atexit
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
 import subprocess
 import tempfile
-import threading
 import time
 
 import harness
@@ -57,8 +58,16 @@ collectors:
 """
 
 
+_dirs = []
+
+
 def tmpdir():
-    return tempfile.mkdtemp(prefix="jd-pcap-")
+    """A scratch directory, removed when the run ends (captures are big)."""
+    _dirs.append(tempfile.mkdtemp(prefix="jd-pcap-"))
+    return _dirs[-1]
+
+
+atexit.register(lambda: [shutil.rmtree(d, ignore_errors=True) for d in _dirs])
 
 
 def write_config(d, text):
@@ -656,7 +665,7 @@ def test_html_report_draws_in_headless_chromium():
     shot = os.path.join(ROOT, "build", "pcap-report.png")
     base = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
             "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--user-data-dir=" + tempfile.mkdtemp(prefix="jd-chromium-"), "--enable-logging=stderr",
+            "--user-data-dir=" + tmpdir(), "--enable-logging=stderr",
             "--virtual-time-budget=5000"]
     r = subprocess.run(base + ["--dump-dom", "file://" + html], capture_output=True, text=True, timeout=120)
     m = re.search(r'<div id="status" data-plots="(\d+)" data-points="(\d+)" data-errors="(\d+)" data-done="1"',
