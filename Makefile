@@ -30,7 +30,7 @@ REVISION := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 PREFIX  ?= /usr/local
 DESTDIR ?=
 
-PKGS    := libbpf yaml-0.1 libmicrohttpd jansson libsystemd libcap libcurl gnutls libxcrypt
+PKGS    := libbpf yaml-0.1 libmicrohttpd jansson libsystemd libcap libcurl gnutls libxcrypt libpcap
 CFLAGS  ?= -O2 -g
 CFLAGS  += $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS)
@@ -192,7 +192,8 @@ rules: | $(BUILD)
 
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
-	       $(BUILD)/bench/bpfload $(BUILD)/bench/doctor_run $(BUILD)/bench/anomaly-replay
+	       $(BUILD)/bench/bpfload $(BUILD)/bench/doctor_run $(BUILD)/bench/anomaly-replay \
+	       $(BUILD)/bench/pcapgen
 
 $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
@@ -211,6 +212,11 @@ $(BUILD)/bench/doctor_run: scripts/bench/doctor_run.c $(LIB_OBJS) | $(BUILD)/ben
 $(BUILD)/bench/anomaly-replay: scripts/bench/anomaly_replay.c $(LIB_OBJS) | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+# The synthetic capture of jitterd pcap's benchmark, tests and README.
+$(BUILD)/bench/pcapgen: scripts/bench/pcapgen.c | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@
 
 # Every scripts/bench/*.sh, one after the other (never two at once: they
 # measure the same CPUs).

@@ -255,6 +255,15 @@ static int check_socket_class(struct yw_ctx *c, yaml_node_t *item, const char *e
 			c, item->start_mark,
 			"socket class \"%s\" needs local_ports, remote_ports or local_address",
 			sc->name);
+	if (sc->sequence.size && sc->protocol != JD_PROTO_UDP)
+		return yw_report(c, item->start_mark,
+				 "socket class \"%s\": sequence is for udp classes", sc->name);
+	if (!sc->feed[0] != !sc->leg)
+		return yw_report(c, item->start_mark,
+				 "socket class \"%s\": feed and leg go together", sc->name);
+	if (sc->leg && !sc->sequence.size)
+		return yw_report(c, item->start_mark,
+				 "socket class \"%s\": a feed leg needs a sequence", sc->name);
 	return 0;
 }
 
@@ -278,6 +287,42 @@ static const struct yw_enum protocols[] = {
 	{},
 };
 
+static int parse_sequence_size(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char *base)
+{
+	uint32_t *size = (uint32_t *)(base + k->off);
+
+	if (yw_parse_u32(c, k, v, base))
+		return -EINVAL;
+	if (*size != 2 && *size != 4 && *size != 8) {
+		*size = 0;
+		return yw_bad_value(c, k->name, "size", v, "use 2, 4 or 8 (bytes)");
+	}
+	return 0;
+}
+
+static const struct yw_enum byte_orders[] = {
+	{ "big", JD_BIG_ENDIAN },
+	{ "little", JD_LITTLE_ENDIAN },
+	{},
+};
+
+static const struct yw_enum legs[] = {
+	{ "a", JD_LEG_A },
+	{ "b", JD_LEG_B },
+	{},
+};
+
+/* Read by jitterd pcap only: a sequence number in the UDP payload. */
+static const struct yw_key sequence_keys[] = {
+	{ YW_KEY("offset", SCALAR, yw_parse_u32), YW_FIELD(struct jd_sequence, offset), .min = 0,
+	  .max = 65535, .required = true },
+	{ YW_KEY("size", SCALAR, parse_sequence_size), YW_FIELD(struct jd_sequence, size), .min = 2,
+	  .max = 8, .required = true },
+	{ YW_KEY("byte_order", SCALAR, yw_parse_enum), YW_FIELD(struct jd_sequence, byte_order),
+	  .names = byte_orders, .def = "big" },
+	{},
+};
+
 static const struct yw_key socket_class_keys[] = {
 	{ YW_KEY("name", SCALAR, yw_parse_string), YW_FIELD(struct jd_socket_class, name),
 	  .check = &name_check, .required = true },
@@ -291,6 +336,12 @@ static const struct yw_key socket_class_keys[] = {
 	  YW_COUNT(struct jd_socket_class, n_remote_ports), .list = &port_list },
 	{ YW_KEY("local_address", SCALAR, yw_parse_string),
 	  YW_FIELD(struct jd_socket_class, local_address), .check = &address_check },
+	{ YW_KEY("sequence", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_socket_class, sequence),
+	  .keys = sequence_keys },
+	{ YW_KEY("feed", SCALAR, yw_parse_string), YW_FIELD(struct jd_socket_class, feed),
+	  .check = &name_check },
+	{ YW_KEY("leg", SCALAR, yw_parse_enum), YW_FIELD(struct jd_socket_class, leg),
+	  .names = legs },
 	{},
 };
 

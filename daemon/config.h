@@ -40,6 +40,18 @@ struct jd_port_range {
 
 enum jd_protocol { JD_PROTO_TCP = 1, JD_PROTO_UDP = 2 };
 
+/* Captures only (jitterd pcap): where a UDP payload holds its sequence
+ * number; size 0 = none. The sockets collector ignores these. */
+enum jd_byte_order { JD_BIG_ENDIAN = 1, JD_LITTLE_ENDIAN = 2 };
+struct jd_sequence {
+	uint32_t offset; /* bytes into the UDP payload */
+	uint32_t size;	 /* 2, 4 or 8 */
+	enum jd_byte_order byte_order;
+};
+
+/* Captures only: this class is leg A or B of feed (A/B arbitration). */
+enum jd_leg { JD_LEG_NONE = 0, JD_LEG_A = 1, JD_LEG_B = 2 };
+
 struct jd_socket_class {
 	char name[JD_NAME_MAX];
 	enum jd_protocol protocol;
@@ -48,6 +60,9 @@ struct jd_socket_class {
 	struct jd_port_range remote_ports[JD_MAX_PORT_RANGES];
 	int n_remote_ports;
 	char local_address[64]; /* textual IPv4/IPv6 address, "" = any */
+	struct jd_sequence sequence;
+	char feed[JD_NAME_MAX]; /* "" = not a leg of an A/B feed */
+	enum jd_leg leg;
 };
 
 /* A list of classes (collectors.sockets.classes: config_field() gives this). */

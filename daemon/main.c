@@ -45,6 +45,7 @@
 #include "pages.h"
 #include "parse.h"
 #include "privs.h"
+#include "pcap.h"
 #include "probe.h"
 #include "reload.h"
 #include "self.h"
@@ -93,7 +94,8 @@ static void usage(FILE *out)
 		"      --probes           print each probe's attach type on this kernel, exit\n"
 		"  -v, --verbose          log debug messages\n"
 		"  -V, --version          print the version and exit\n"
-		"  -h, --help             this text\n");
+		"  -h, --help             this text\n"
+		"       jitterd pcap --help   capture analysis (README, \"Capture analysis\")\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)
@@ -400,6 +402,8 @@ int main(int argc, char **argv)
 	mem_init();
 	if (argc > 1 && !strcmp(argv[1], "doctor")) /* a subcommand: its own file */
 		return doctor_main(argc - 1, argv + 1);
+	if (argc > 1 && !strcmp(argv[1], "pcap")) /* capture analysis: daemon/pcap*.c */
+		return pcap_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &opts) || load_config(&opts, &cfg))
 		return 2;
 	if (opts.check_config) {

@@ -16,6 +16,11 @@ pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps c
 libbpf-tools"
 # test: the web config's TLS and basic auth (certificates, bcrypt hashes)
 pkgs="$pkgs openssl apache2-utils"
+# jitterd pcap: libpcap to build; to test, captures (tcpdump), an independent
+# reader (tshark, editcap), crafted packets (scapy), the HTML page in a real
+# browser (chromium), offloads off for the two-point test (ethtool), the
+# metrics parser (python3-prometheus-client), libFuzzer (clang's runtime)
+pkgs="$pkgs libpcap-dev tcpdump tshark python3-scapy chromium ethtool python3-prometheus-client"
 # lint: static analysis (make lint)
 pkgs="$pkgs cppcheck"
 # on-call: the strict OpenMetrics parser, YAML for scripts/check-rules.py,

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# jitterd pcap's speed, beside tshark's, on the same synthetic captures.
+#
+#   For 1 M and 10 M packets (build/bench/pcapgen: a UDP feed with A/B legs
+#   and sequence numbers, 8 TCP sessions, unclassified noise), read from the
+#   page cache:
+#   - jitterd pcap with every analysis on (config/pcap-example.yaml:
+#     classes, sequence numbers, the A/B feed; microbursts; TCP RTT and
+#     request->response; trigger->response), --json to /dev/null: the best
+#     of ROUNDS runs, packets/s, peak RSS (GNU time's %M);
+#   - tshark computing the comparable statistics in one pass:
+#     conversations (conv,udp and conv,tcp), throughput per 1 ms
+#     (io,stat,0.001) and its TCP analysis (ack_rtt, retransmissions,
+#     out-of-order: on by default), the expert summary; one run, its
+#     packets/s and peak RSS, and the ratio. tshark keeps state per packet
+#     (gigabytes at 10 M): it runs at 10 M only with PCAP_BENCH_TSHARK_10M=1.
+#
+# Usage: scripts/bench/pcap.sh [ROUNDS]     (`make bench` builds pcapgen)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rounds=${1:-3}
+jitterd=build/jitterd
+gen=build/bench/pcapgen
+cfg=config/pcap-example.yaml
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+[ -x "$gen" ] || make -s "$gen"
+
+# run OUT CMD...: elapsed seconds, peak RSS (KiB) and CPU seconds into OUT
+run() {
+	local out=$1
+	shift
+	/usr/bin/time -f '%e %M %U %S' -o "$out" "$@" >/dev/null 2>"$tmp/err" || {
+		cat "$tmp/err" >&2
+		return 1
+	}
+}
+
+printf '%-8s %8s %8s %9s %9s %8s %9s %9s %10s %8s\n' packets seconds "CPU s" Mpkt/s \
+	"Mpkt/CPUs" "RSS MiB" "tshark s" "t. CPU s" "t. RSS MiB" ratio
+for n in 1000000 10000000; do
+	f=$tmp/gen-$n.pcap
+	"$gen" "$n" "$f" 2>/dev/null
+	cat "$f" >/dev/null # into the page cache
+	best=
+	for _ in $(seq "$rounds"); do
+		run "$tmp/t" "$jitterd" pcap --config "$cfg" --burst-packets 400 \
+			--trigger md-feed-a:order-entry --json "$f"
+		read -r s rss u sy <"$tmp/t"
+		if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=$s
+			best_rss=$rss
+			best_cpu=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
+		fi
+	done
+	ts=- trss=- tcpu=- ratio=-
+	if [ "$n" -le 1000000 ] || [ "${PCAP_BENCH_TSHARK_10M:-0}" = 1 ]; then
+		run "$tmp/t" tshark -r "$f" -q -z conv,udp -z conv,tcp -z io,stat,0.001 -z expert
+		read -r ts trss u sy <"$tmp/t"
+		tcpu=$(awk -v u="$u" -v s="$sy" 'BEGIN { printf "%.2f", u + s }')
+		ratio=$(awk -v a="$ts" -v b="$best" 'BEGIN { printf "%.1f", a / (b > 0 ? b : 0.001) }')
+		trss=$((trss / 1024))
+	fi
+	printf '%-8s %8s %8s %9s %9s %8s %9s %9s %10s %8s\n' "$n" "$best" "$best_cpu" \
+		"$(awk -v n="$n" -v s="$best" 'BEGIN { printf "%.2f", n / (s > 0 ? s : 0.001) / 1e6 }')" \
+		"$(awk -v n="$n" -v s="$best_cpu" 'BEGIN { printf "%.2f", n / (s > 0 ? s : 0.001) / 1e6 }')" \
+		"$((best_rss / 1024))" "$ts" "$tcpu" "$trss" "$ratio"
+	rm -f "$f"
+done
+echo "(jitterd pcap: best of $rounds by elapsed time; Mpkt/CPUs: packets per CPU second (user+sys),"
+echo " what a busy machine measures best; ratio: tshark elapsed / jitterd elapsed)"
