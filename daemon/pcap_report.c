@@ -553,8 +553,7 @@ int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out)
 		hist_sample(trig, &a->triggers[i].latency_ns, "trigger",
 			    a->cls[a->o.triggers[i].trigger].name, "response",
 			    a->cls[a->o.triggers[i].response].name);
-	ret = metrics_encode(m, out);
-	buf_puts(out, "# EOF\n");
+	ret = metrics_encode_as(m, out, METRICS_OPENMETRICS); /* ends with # EOF */
 	metrics_free(m);
 	return ret ? ret : out->oom ? -ENOMEM : 0;
 }

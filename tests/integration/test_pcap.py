@@ -647,14 +647,15 @@ def generated(n, d):
 
 @harness.host_only(HOST_ONLY)
 def test_openmetrics_equal_json():
-    from prometheus_client.parser import text_string_to_metric_families
+    # The strict OpenMetrics parser (it rejects what OpenMetrics 1.0 does).
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
     d = tmpdir()
     path = generated(20000, d)
     cfg = os.path.join(ROOT, "config/pcap-example.yaml")
     j = pcap_json("--config", cfg, path)
     text = pcap("--openmetrics", "--config", cfg, path).stdout
     assert text.endswith("# EOF\n")
-    fam = {f.name: f for f in text_string_to_metric_families(text.replace("# EOF\n", ""))}
+    fam = {f.name: f for f in text_string_to_metric_families(text)}
     got = {s.labels["class"]: s.value for s in fam["jitterd_pcap_packets"].samples}
     assert got == {c["name"]: c["packets"] for c in j["classes"]}
     gaps = {s.labels["class"]: s.value for s in fam["jitterd_pcap_sequence_gaps"].samples}
