@@ -131,7 +131,8 @@ integration: all
 
 # The unit tests plain and sanitized; the integration suite once, with the
 # sanitized daemon (the vmtest guests run the plain one), and the abuse
-# test again with the plain one, whose speed it is about; the fuzzers.
+# and memory tests again with the plain one, whose speed and footprint they
+# are about; the fuzzers.
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)$(MAKE) --no-print-directory format-check
@@ -140,7 +141,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 integration
-	$(Q)$(MAKE) --no-print-directory integration PYTEST_ARGS="-k test_abuse"
+	$(Q)$(MAKE) --no-print-directory integration PYTEST_ARGS="-k 'test_abuse or test_memory'"
 	$(Q)$(MAKE) --no-print-directory fuzz
 
 # libFuzzer: every tests/fuzz/fuzz_<name>.c is a target, built with clang
