@@ -40,9 +40,11 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Only the files that print the version get it (see VERSIONED_OBJS below).
 VERSION_CFLAGS := -DJD_VERSION='"$(VERSION)"' -DJD_REVISION='"$(REVISION)"'
-# libcurl is dlopen()ed by `jitterd doctor --from` (daemon/doctor_evidence.c),
-# not linked: the daemon would carry it and what it loads (3+ MiB resident).
-LDLIBS  += $(shell pkg-config --libs $(filter-out libcurl,$(PKGS)) 2>/dev/null) -lelf -lz -lm
+# libcurl (`jitterd doctor --from`, daemon/doctor_evidence.c) and libpcap
+# (`jitterd pcap`, daemon/pcap_lib.c) are dlopen()ed by their subcommands,
+# not linked: the daemon would carry them and what they load (3+ MiB
+# resident) and never use them.
+LDLIBS  += $(shell pkg-config --libs $(filter-out libcurl libpcap,$(PKGS)) 2>/dev/null) -lelf -lz -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
 	      -Ibpf -Ibpf/vmlinux/$(ARCH)
 # Each object lists the headers it included in its .d file (next to it), so

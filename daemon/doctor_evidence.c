@@ -195,6 +195,13 @@ static unsigned long long buffer_for(unsigned long long peak)
 	return p2;
 }
 
+/* A count or size read from an exposition (untrusted: --from may point
+ * anywhere) that no kernel counter could hold is left out. */
+static bool plausible(double v)
+{
+	return v >= 0 && v < 0x1p53; /* also false for NaN */
+}
+
 static void socket_drops(const struct doctor_host *h, const char *metrics, double uptime,
 			 struct doctor_finding **out, unsigned *n, unsigned *cap)
 {
@@ -213,7 +220,7 @@ static void socket_drops(const struct doctor_host *h, const char *metrics, doubl
 		struct doctor_finding *f;
 		const char *limit = "";
 
-		if (!found || drops < 1)
+		if (!found || drops < 1 || !plausible(drops) || !plausible(peak))
 			continue;
 		f = next(out, n, cap, EV_DROPS);
 		if (!f)

@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <pcap/pcap.h>
+#include "pcap_lib.h"
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -481,6 +481,10 @@ int pcap_main(int argc, char **argv)
 
 	if (!cfg)
 		return 1;
+	if (pcap_lib_open()) {
+		free(cfg);
+		return 1;
+	}
 	if (parse_args(argc, argv, &pa) || load_classes(&pa, cfg, &classes))
 		goto out;
 	if (pa.samples) {

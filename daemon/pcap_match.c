@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include <pcap/pcap.h>
+#include "pcap_lib.h"
 #include <stdlib.h>
 #include <string.h>
 

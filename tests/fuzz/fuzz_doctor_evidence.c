@@ -4,16 +4,7 @@
  * /events (what --from fetches over the network). The input is split at
  * its first NUL byte: the exposition before, the event log after.
  *
- *   make all   # the skeletons in build/
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
- *     -DJD_VERSION='"f"' -DJD_REVISION='"f"' -Ibuild -I. -Idaemon \
- *     $(pkg-config --cflags libbpf yaml-0.1 libmicrohttpd jansson libcurl) \
- *     tests/fuzz/fuzz_doctor_evidence.c $(ls daemon/*.c | grep -v main.c) \
- *     $(pkg-config --libs libbpf yaml-0.1 libmicrohttpd jansson libcurl) -lelf -lz -o fuzz
- *   ./fuzz -max_total_time=60 CORPUS_DIR
- *
- * (Not wired into a make target on this branch: `make fuzz` comes with the
- * web-config work.)
+ * Built and run by `make fuzz` (seeds in tests/fuzz/corpus/doctor_evidence/).
  */
 #include <stdint.h>
 #include <stdlib.h>

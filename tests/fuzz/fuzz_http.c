@@ -34,8 +34,8 @@ static int render_fail(void *ctx, struct buf *out)
 }
 
 static const struct http_route routes[] = {
-	{ "/metrics", "text/plain", render, NULL },
-	{ "/fail", "text/plain", render_fail, NULL },
+	{ .path = "/metrics", .content_type = "text/plain", .render = render },
+	{ .path = "/fail", .content_type = "text/plain", .render = render_fail },
 };
 
 static struct http_server *server(void)

@@ -12,7 +12,7 @@
  *     -lpcap -ljansson -o fuzz_pcap
  */
 #include <jansson.h>
-#include <pcap/pcap.h>
+#include "pcap_lib.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +60,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FILE *f;
 	pcap_t *p;
 
-	if (!classes.n)
+	if (!classes.n) {
 		set_classes();
+		if (pcap_lib_open())
+			abort();
+	}
 	f = fmemopen((void *)data, size, "rb");
 	if (!f)
 		return 0;
