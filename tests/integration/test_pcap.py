@@ -638,7 +638,10 @@ while True:
 # ---- outputs ----------------------------------------------------------------
 
 def generated(n, d):
-    subprocess.run(["make", "-s", "-C", ROOT, "build/bench/pcapgen"], check=True, capture_output=True)
+    # The generator lives in the plain build/ even when the suite runs
+    # under `make SANITIZE=1 integration` (whose MAKEFLAGS we inherit).
+    subprocess.run(["make", "-s", "-C", ROOT, "SANITIZE=", "build/bench/pcapgen"], check=True,
+                   capture_output=True)
     path = os.path.join(d, "gen.pcap")
     subprocess.run([os.path.join(ROOT, "build/bench/pcapgen"), str(n), path], check=True,
                    capture_output=True)
