@@ -17,13 +17,14 @@ def status_kib(pid, key):
     raise AssertionError("no %s in /proc/%d/status" % (key, pid))
 
 
-# The target was 8 MiB; libsystemd (sd-daemon) and what it loads put
-# the daemon at 8.3 MiB here (README "Memory"): held under 9 MiB so that a
-# regression shows.
-LIMIT_MIB = 9
+# The target was 8 MiB; libsystemd (sd-daemon) and what it loads, and the
+# anomaly detector's registry, put the daemon at 8.3-8.8 MiB on the 6.18
+# host and 9.0-9.2 MiB in the 6.1 guests (README "Memory"): held under 10 MiB,
+# so that a regression shows (libcurl and libpcap linked made it 11.3).
+LIMIT_MIB = 10
 
 
-def test_default_config_stays_under_9_mib_resident():
+def test_default_config_stays_under_10_mib_resident():
     if harness.SANITIZED:
         # ASan's shadow memory and quarantine: not jitterd's footprint.
         # `make test` runs this test again with the plain daemon.
