@@ -34,17 +34,12 @@ import time
 import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "tests", "integration"))
+import harness  # noqa: E402 (the tests' helpers: free_port)
+
 LOAD = [sys.executable, os.path.join(HERE, "..", "..", "tests", "integration", "anomaly_load.py")]
 INTERVAL = 1.0
 WARMUP = 30
-
-
-def free_port(kind=socket.SOCK_DGRAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def start_load(*args):
@@ -64,7 +59,7 @@ def method_of(cfg, jitterd):
 def main():
     jitterd, replay, quiet, fault, gap = sys.argv[1], sys.argv[2], *map(float, sys.argv[3:6])
     cpu = os.cpu_count() - 1
-    port = free_port()
+    port = harness.free_port(socket.SOCK_DGRAM)
     tmp = tempfile.mkdtemp(prefix="jitterd-anomaly-")
     record = os.path.join(tmp, "record.tsv")
     cfg = os.path.join(tmp, "jitterd.yaml")

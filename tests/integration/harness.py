@@ -233,6 +233,13 @@ _SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
 _LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
 
+def free_port(kind=socket.SOCK_STREAM):
+    """A port on 127.0.0.1 that nothing holds now (TCP by default)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 def parse_metrics(text):
     """{(name, frozenset(labels.items())): value} for every sample."""
     out = {}

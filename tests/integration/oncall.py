@@ -25,12 +25,6 @@ RULES = os.path.join(harness.ROOT, "config", "prometheus", "jitterd-rules.yml")
 WORKLOAD_COMM = "jd-strat"
 
 
-def free_port(kind=socket.SOCK_STREAM):
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Host:
     """The daemon's config: ports for the classes, chosen free now."""
 
@@ -40,8 +34,8 @@ class Host:
         if len(cpus) > 1:
             self.groups["isolated"] = "%d-%d" % (cpus[1], cpus[-1])
         self.isolated_cpu = cpus[-1]
-        self.feed_port = free_port(socket.SOCK_DGRAM)
-        self.order_port = free_port()
+        self.feed_port = harness.free_port(socket.SOCK_DGRAM)
+        self.order_port = harness.free_port()
         self.config = (
             "cpu_groups:\n" + "".join("  %s: \"%s\"\n" % kv for kv in self.groups.items()) +
             "workloads:\n  - { name: strategy, comm: \"%s*\" }\n" % WORKLOAD_COMM +
@@ -135,7 +129,7 @@ class Prometheus:
                 f.write("rule_files: [%s]\n" % json.dumps(RULES))
             f.write("scrape_configs:\n  - job_name: jitterd\n"
                     "    static_configs: [{targets: %s}]\n" % json.dumps(list(targets)))
-        self.port = free_port()
+        self.port = harness.free_port()
         self.log_path = os.path.join(self.tmp.name, "prometheus.log")
         self.log = open(self.log_path, "w")
         self.proc = subprocess.Popen(

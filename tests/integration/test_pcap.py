@@ -335,14 +335,6 @@ class Tcpdump:
         self.p.wait(timeout=10)
 
 
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def tshark_conv(path, proto):
     """{frozenset(endpoints): (frames, bytes)}: frames from tshark -z conv,PROTO,
     bytes summed from tshark's frame.len (the table writes "20 kB")."""
@@ -369,7 +361,7 @@ def tshark_conv(path, proto):
 @harness.host_only(HOST_ONLY)
 def test_tcp_request_response_matches_client_clock_and_tshark():
     d = tmpdir()
-    port = free_port()
+    port = harness.free_port()
     cfg = write_config(d, FEED_CONFIG % dict(port=1, offset=0, size=4, order="big", tcp_port=port))
     delays = [0.002, 0.005, 0.001, 0.010, 0.003] * 4
     # The server is its own process: no GIL between it and the client's clock.
@@ -439,7 +431,7 @@ def test_tcp_request_response_matches_client_clock_and_tshark():
 @harness.host_only(HOST_ONLY)
 def test_paced_udp_feed_gaps_exact_and_conv_equal_tshark():
     d = tmpdir()
-    port = free_port(socket.SOCK_DGRAM)
+    port = harness.free_port(socket.SOCK_DGRAM)
     cfg = write_config(d, FEED_CONFIG % dict(port=port, offset=0, size=4, order="big", tcp_port=1))
     skips = {17, 18, 19, 60, 150}
     path = os.path.join(d, "udp.pcap")
@@ -698,7 +690,7 @@ def test_html_report_draws_in_headless_chromium():
 @harness.host_only(HOST_ONLY)
 def test_live_interface_lines_and_report():
     d = tmpdir()
-    port = free_port(socket.SOCK_DGRAM)
+    port = harness.free_port(socket.SOCK_DGRAM)
     cfg = write_config(d, FEED_CONFIG % dict(port=port, offset=0, size=4, order="big", tcp_port=1))
     p = subprocess.Popen([JITTERD, "pcap", "--config", cfg, "--interface", "lo", "--json",
                           "--filter", "udp port %d" % port],

@@ -149,20 +149,12 @@ def udp_received(port, n):
         tx.close()
 
 
-def free_port(kind=socket.SOCK_DGRAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def test_reload_changes_a_socket_class():
     """md-feed moves from port A to port B and a class is added before it:
     datagrams to B are counted under md-feed, whose counts carry on."""
-    a, b = free_port(), free_port()
+    a, b = harness.free_port(socket.SOCK_DGRAM), harness.free_port(socket.SOCK_DGRAM)
     while b == a:
-        b = free_port()
+        b = harness.free_port(socket.SOCK_DGRAM)
     cls = "collectors:\n  sockets:\n    classes:\n%s"
     md = "      - { name: md-feed, protocol: udp, local_ports: [%d] }\n"
     other = "      - { name: other, protocol: tcp, remote_ports: [1] }\n"
@@ -247,7 +239,7 @@ def test_reload_moves_to_a_new_listen_address():
     """The new address serves, the old one is closed. After the privilege
     drop a port below 1024 cannot be bound: that reload fails and the old
     address keeps serving."""
-    p1, p2 = free_port(socket.SOCK_STREAM), free_port(socket.SOCK_STREAM)
+    p1, p2 = harness.free_port(), harness.free_port()
     with Daemon(config="listen: \"127.0.0.1:%d\"\n" % p1, listen=None) as d:
         assert d.port == p1
         assert "applied" in d.reload("listen: \"127.0.0.1:%d\"\n" % p2)
