@@ -144,14 +144,16 @@ def ctxt():
     return 0
 
 
-def fd_targets(pid):
-    fds = []
+def fd_counts(pid):
+    """Open fds: (sockets, the others)."""
+    targets = []
     for fd in os.listdir("/proc/%d/fd" % pid):
         try:
-            fds.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
+            targets.append(os.readlink("/proc/%d/fd/%s" % (pid, fd)))
         except FileNotFoundError:  # closed meanwhile (a scraper's connection)
             pass
-    return fds
+    sockets = sum(t.startswith("socket:") for t in targets)
+    return sockets, len(targets) - sockets
 
 
 def rss_fds(pid):
@@ -163,12 +165,9 @@ def rss_fds(pid):
     run's judge, without this, failed on one such sample of 170)."""
     with open("/proc/%d/status" % pid) as f:
         rss = int(re.search(r"^VmRSS:\s+(\d+) kB", f.read(), re.M).group(1)) * 1024
-    fds = fd_targets(pid)
+    sockets, files = fd_counts(pid)
     time.sleep(0.02)
-    again = fd_targets(pid)
-    sockets = sum(target.startswith("socket:") for target in fds)
-    files = min(len(fds) - sockets, sum(not t.startswith("socket:") for t in again))
-    return rss, (sockets, files)
+    return rss, (sockets, min(files, fd_counts(pid)[1]))
 
 
 def nice_session(pid, nice=10):
