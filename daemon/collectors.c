@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "load.h"
 #include "log.h"
 
 /* The table: one row per collector, in start order. */
@@ -94,9 +95,11 @@ static int collector_start(struct collector *c, const struct jd_config *cfg)
 	}
 	if (!err) {
 		step = "loading its BPF programs";
-		/* libbpf parses the kernel's BTF for itself: not two copies at once. */
+		/* The loading process parses the kernel's BTF for itself: not two
+		 * processes holding it at once. */
 		probe_release_btf();
-		err = bpf_object__load_skeleton(((struct skeleton_head *)c->skel)->skeleton);
+		err = load_skeleton(((struct skeleton_head *)c->skel)->skeleton, c->probes,
+				    c->n_probes);
 	}
 	if (!err && ops->loaded) {
 		step = "filling its maps";

@@ -12,16 +12,29 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "log.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 
-/* The kernel's BTF, parsed when a question needs it; probe_release_btf()
- * frees it (some 6 MB here) between the times it is needed. */
-static struct btf *vmlinux_btf_cache;
+/*
+ * The kernel's BTF is some 6 MB parsed, and libbpf holds two copies of it
+ * while it parses (11 MB). The daemon does not hold it: a child process
+ * (the "BTF child") parses it once and answers the probe layer's questions
+ * over a socket, until probe_release_btf() ends it. The next question
+ * starts another.
+ */
+enum btf_question { BTF_TRACEPOINT_ID, BTF_FUNCTION_ID, BTF_HAS_MEMBER, BTF_TRACEPOINT_NARGS };
+struct btf_ask {
+	int question;
+	char a[64], b[64];
+};
+static int btf_child_fd = -1;
+static pid_t btf_child_pid;
 static enum probe_attach best_allowed = PROBE_FIRST;
 static struct {
 	char probe[32];
@@ -111,30 +124,129 @@ static enum probe_attach best_for(const struct probe *p)
 	return best_allowed;
 }
 
-static struct btf *vmlinux_btf(void)
+/* The BTF child's answer to one question about btf; see probe.h. */
+static int btf_answer(const struct btf *btf, const struct btf_ask *q)
 {
-	if (!vmlinux_btf_cache)
-		vmlinux_btf_cache = btf__load_vmlinux_btf();
-	return vmlinux_btf_cache;
+	char name[sizeof(q->a) + 16];
+	const struct btf_type *t;
+	const struct btf_member *m;
+	int id;
+
+	switch (q->question) {
+	case BTF_TRACEPOINT_ID:
+	case BTF_TRACEPOINT_NARGS:
+		snprintf(name, sizeof(name), "btf_trace_%s", q->a);
+		id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+		if (id < 0 || q->question == BTF_TRACEPOINT_ID)
+			return id;
+		t = btf__type_by_id(btf, id); /* typedef -> pointer -> func proto */
+		t = btf__type_by_id(btf, t->type);
+		if (!t || !btf_is_ptr(t))
+			return -EINVAL;
+		t = btf__type_by_id(btf, t->type);
+		if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
+			return -EINVAL;
+		return btf_vlen(t) - 1; /* without the leading context pointer */
+	case BTF_FUNCTION_ID: return btf__find_by_name_kind(btf, q->a, BTF_KIND_FUNC);
+	case BTF_HAS_MEMBER:
+		id = btf__find_by_name_kind(btf, q->a, BTF_KIND_STRUCT);
+		t = id < 0 ? NULL : btf__type_by_id(btf, id);
+		m = t ? btf_members(t) : NULL;
+		for (unsigned i = 0; t && i < btf_vlen(t); i++, m++)
+			if (!strcmp(btf__name_by_offset(btf, m->name_off), q->b))
+				return 1;
+		return 0;
+	default: return -EINVAL;
+	}
+}
+
+/* The BTF child: parse, say whether that worked, answer until EOF. */
+static void btf_child(int fd)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	int answer = btf ? 0 : -errno;
+	struct btf_ask q;
+
+	while (send(fd, &answer, sizeof(answer), MSG_NOSIGNAL) == sizeof(answer) && btf &&
+	       recv(fd, &q, sizeof(q), 0) == sizeof(q)) {
+		q.a[sizeof(q.a) - 1] = q.b[sizeof(q.b) - 1] = '\0';
+		answer = btf_answer(btf, &q);
+	}
+	_exit(0);
+}
+
+/* 0 once the BTF child runs and has the kernel's BTF, else a negative errno. */
+static int btf_child_start(void)
+{
+	int sv[2], answer;
+
+	if (btf_child_fd >= 0)
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	fflush(NULL);
+	btf_child_pid = fork();
+	if (btf_child_pid < 0) {
+		answer = -errno;
+		close(sv[0]);
+		close(sv[1]);
+		return answer;
+	}
+	if (btf_child_pid == 0) {
+		close(sv[0]);
+		btf_child(sv[1]);
+	}
+	close(sv[1]);
+	btf_child_fd = sv[0];
+	if (recv(btf_child_fd, &answer, sizeof(answer), 0) != sizeof(answer))
+		answer = -EIO;
+	if (answer)
+		probe_release_btf();
+	return answer;
+}
+
+/* The BTF child's answer (see enum btf_question), or a negative errno. */
+static int btf_ask(enum btf_question question, const char *a, const char *b)
+{
+	struct btf_ask q = { .question = question };
+	int answer, err = btf_child_start();
+
+	if (err)
+		return err;
+	snprintf(q.a, sizeof(q.a), "%s", a);
+	snprintf(q.b, sizeof(q.b), "%s", b ? b : "");
+	if (send(btf_child_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
+	    recv(btf_child_fd, &answer, sizeof(answer), 0) != sizeof(answer)) {
+		log_warn("the BTF child process stopped answering; asking a new one");
+		probe_release_btf();
+		return -EIO;
+	}
+	return answer;
 }
 
 void probe_release_btf(void)
 {
-	btf__free(vmlinux_btf_cache);
-	vmlinux_btf_cache = NULL;
+	if (btf_child_fd < 0)
+		return;
+	close(btf_child_fd); /* EOF: it exits */
+	btf_child_fd = -1;
+	while (waitpid(btf_child_pid, NULL, 0) < 0 && errno == EINTR)
+		;
 }
 
 int probe_init(void)
 {
+	int err;
+
 	if (probe_force(getenv("JITTERD_ATTACH")))
 		return -EINVAL;
-	if (!vmlinux_btf()) {
-		int err = -errno;
+	err = btf_child_start();
+	if (err) {
 		bool missing = access("/sys/kernel/btf/vmlinux", R_OK) != 0;
 
-		log_err("no usable kernel BTF: /sys/kernel/btf/vmlinux %s; jitterd needs a kernel "
-			"built with CONFIG_DEBUG_INFO_BTF=y",
-			missing ? "is missing" : "cannot be parsed");
+		log_err("no usable kernel BTF: /sys/kernel/btf/vmlinux %s (%s); jitterd needs a "
+			"kernel built with CONFIG_DEBUG_INFO_BTF=y",
+			missing ? "is missing" : "cannot be parsed", strerror(-err));
 		return err;
 	}
 	return 0;
@@ -152,111 +264,24 @@ void probe_finish(void)
 
 int probe_tracepoint_nargs(const char *tracepoint)
 {
-	const struct btf *btf = vmlinux_btf();
-	char name[128];
-	const struct btf_type *t;
-	int id;
+	/* Remembered: reloads ask too, and should not start a BTF child. */
+	static struct {
+		char tracepoint[48];
+		int nargs;
+	} known[8];
+	static unsigned n_known;
+	int nargs;
 
-	if (!btf)
-		return -ENOENT;
-	snprintf(name, sizeof(name), "btf_trace_%s", tracepoint);
-	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
-	if (id < 0)
-		return id;
-	t = btf__type_by_id(btf, id); /* typedef -> pointer -> func proto */
-	t = btf__type_by_id(btf, t->type);
-	if (!t || !btf_is_ptr(t))
-		return -EINVAL;
-	t = btf__type_by_id(btf, t->type);
-	if (!t || !btf_is_func_proto(t) || btf_vlen(t) < 1)
-		return -EINVAL;
-	return btf_vlen(t) - 1;
-}
-
-/* An empty program ("return 0") of the given type, or a negative errno. */
-static int trial_load(enum bpf_prog_type type, enum bpf_attach_type eat, __u32 btf_id)
-{
-	const struct bpf_insn insns[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
-		{ .code = BPF_JMP | BPF_EXIT },
-	};
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = eat, .attach_btf_id = btf_id);
-	int fd = bpf_prog_load(type, "jd_trial", "GPL", insns, 2, &opts);
-
-	return fd < 0 ? -errno : fd;
-}
-
-static int trial_btf(const char *what, int kind, enum bpf_attach_type eat, const char *name,
-		     char *why, size_t len)
-{
-	char btf_name[128];
-	int id, prog, link;
-
-	snprintf(btf_name, sizeof(btf_name), kind == BTF_KIND_TYPEDEF ? "btf_trace_%s" : "%s",
-		 name);
-	id = vmlinux_btf() ? btf__find_by_name_kind(vmlinux_btf(), btf_name, kind) : -ENOENT;
-	if (id < 0) {
-		snprintf(why, len, "%s: %s not in the kernel's BTF", what, btf_name);
-		return -ENOENT;
+	for (unsigned i = 0; i < n_known; i++)
+		if (!strcmp(known[i].tracepoint, tracepoint))
+			return known[i].nargs;
+	nargs = btf_ask(BTF_TRACEPOINT_NARGS, tracepoint, NULL);
+	if (nargs != -EIO && n_known < sizeof(known) / sizeof(known[0]) &&
+	    strlen(tracepoint) < sizeof(known[0].tracepoint)) {
+		snprintf(known[n_known].tracepoint, sizeof(known[0].tracepoint), "%s", tracepoint);
+		known[n_known++].nargs = nargs;
 	}
-	prog = trial_load(BPF_PROG_TYPE_TRACING, eat, id);
-	if (prog < 0) {
-		snprintf(why, len, "%s: load: %s", what, strerror(-prog));
-		return prog;
-	}
-	link = bpf_raw_tracepoint_open(NULL, prog);
-	if (link < 0) {
-		link = -errno;
-		snprintf(why, len, "%s: attach: %s", what, strerror(-link));
-	}
-	close(prog);
-	if (link < 0)
-		return link;
-	close(link);
-	return 0;
-}
-
-static int trial_raw_tp(const char *tp, char *why, size_t len)
-{
-	int prog = trial_load(BPF_PROG_TYPE_RAW_TRACEPOINT, 0, 0), link;
-
-	if (prog < 0) {
-		snprintf(why, len, "raw_tp: load: %s", strerror(-prog));
-		return prog;
-	}
-	link = bpf_raw_tracepoint_open(tp, prog);
-	if (link < 0) {
-		link = -errno;
-		snprintf(why, len, "raw_tp: attach %s: %s", tp, strerror(-link));
-	}
-	close(prog);
-	if (link < 0)
-		return link;
-	close(link);
-	return 0;
-}
-
-/* Attach an empty program of the given type to a perf event: the
- * classic tracepoint and kprobe paths. */
-static int trial_perf(enum bpf_prog_type type, struct perf_event_attr *attr, const char *what,
-		      char *why, size_t len)
-{
-	int prog, pfd, err = 0;
-
-	prog = trial_load(type, 0, 0);
-	if (prog < 0) {
-		snprintf(why, len, "%s: load: %s", what, strerror(-prog));
-		return prog;
-	}
-	pfd = syscall(SYS_perf_event_open, attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
-	if (pfd < 0 || ioctl(pfd, PERF_EVENT_IOC_SET_BPF, prog) < 0) {
-		err = -errno;
-		snprintf(why, len, "%s: attach: %s", what, strerror(-err));
-	}
-	if (pfd >= 0)
-		close(pfd);
-	close(prog);
-	return err;
+	return nargs;
 }
 
 static int read_uint_file(const char *path, unsigned long *v)
@@ -284,58 +309,99 @@ static int tracefs_ready(void)
 	return stat(TRACEFS "/events", &st) ? -errno : 0;
 }
 
-static int trial_tracepoint(const char *system, const char *tp, char *why, size_t len)
-{
-	struct perf_event_attr attr = { .type = PERF_TYPE_TRACEPOINT,
-					.size = sizeof(attr),
-					.sample_period = 1,
-					.wakeup_events = 1 };
-	char path[256];
-	unsigned long id;
-	int err = tracefs_ready();
-
-	if (err) {
-		snprintf(why, len, "tracepoint: tracefs: %s", strerror(-err));
-		return err;
-	}
-	snprintf(path, sizeof(path), TRACEFS "/events/%s/%s/id", system, tp);
-	err = read_uint_file(path, &id);
-	if (err) {
-		snprintf(why, len, "tracepoint: %s: %s", path, strerror(-err));
-		return err;
-	}
-	attr.config = id;
-	return trial_perf(BPF_PROG_TYPE_TRACEPOINT, &attr, "tracepoint", why, len);
-}
-
-static int trial_kprobe(const char *func, char *why, size_t len)
+/* The perf event a classic tracepoint or kprobe program hangs on. */
+static int perf_event_for(const struct probe *p, enum probe_attach a, char *why, size_t len)
 {
 	struct perf_event_attr attr = { .size = sizeof(attr),
 					.sample_period = 1,
 					.wakeup_events = 1 };
-	unsigned long type;
+	unsigned long v;
+	int fd, err;
 
-	if (read_uint_file("/sys/bus/event_source/devices/kprobe/type", &type)) {
-		snprintf(why, len, "kprobe: this kernel has no kprobe PMU (CONFIG_KPROBES off?)");
-		return -ENOTSUP;
+	if (a == PROBE_TRACEPOINT) {
+		char path[256];
+
+		err = tracefs_ready();
+		if (err) {
+			snprintf(why, len, "tracefs: %s", strerror(-err));
+			return err;
+		}
+		snprintf(path, sizeof(path), TRACEFS "/events/%s/%s/id", p->system, p->name);
+		err = read_uint_file(path, &v);
+		if (err) {
+			snprintf(why, len, "%s: %s", path, strerror(-err));
+			return err;
+		}
+		attr.type = PERF_TYPE_TRACEPOINT;
+		attr.config = v;
+	} else {
+		if (read_uint_file("/sys/bus/event_source/devices/kprobe/type", &v)) {
+			snprintf(why, len, "this kernel has no kprobe PMU (CONFIG_KPROBES off?)");
+			return -ENOTSUP;
+		}
+		attr.type = v;
+		attr.config1 = (__u64)(unsigned long)p->function;
 	}
-	attr.type = type;
-	attr.config1 = (__u64)(unsigned long)func;
-	return trial_perf(BPF_PROG_TYPE_KPROBE, &attr, "kprobe", why, len);
+	/* One event, on CPU 0, for all CPUs: the program hangs on the hook itself. */
+	fd = syscall(SYS_perf_event_open, &attr, -1, 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		snprintf(why, len, "perf_event_open: %s", strerror(-err));
+		return err;
+	}
+	return fd;
+}
+
+/*
+ * Attach the loaded program prog (a variant of type a) to p's hook: *link
+ * holds it there, and *perf is the perf event it hangs on for the classic
+ * tracepoint and kprobe types (-1 for the others). Both are closed to
+ * detach. The trials and the real attach both come here.
+ */
+static int attach_fd(const struct probe *p, enum probe_attach a, int prog, int *link, int *perf,
+		     char *why, size_t len)
+{
+	int err;
+
+	*link = *perf = -1;
+	switch (a) {
+	case PROBE_SCHED_INFO:
+	case PROBE_TP_BTF:
+	case PROBE_FENTRY: /* the hook is the BTF id the program was loaded with */
+		*link = bpf_raw_tracepoint_open(NULL, prog);
+		break;
+	case PROBE_RAW_TP: *link = bpf_raw_tracepoint_open(p->name, prog); break;
+	case PROBE_TRACEPOINT:
+	case PROBE_KPROBE:
+		*perf = perf_event_for(p, a, why, len);
+		if (*perf < 0)
+			return *perf;
+		*link = bpf_link_create(prog, *perf, BPF_PERF_EVENT, NULL);
+		/* Kernels before 5.15 have no perf links: the event holds it. */
+		if (*link < 0 && errno == EINVAL && !ioctl(*perf, PERF_EVENT_IOC_SET_BPF, prog))
+			*link = dup(*perf);
+		if (*link >= 0 && ioctl(*perf, PERF_EVENT_IOC_ENABLE, 0)) {
+			close(*link);
+			*link = -1;
+		}
+		break;
+	default: errno = EINVAL; break;
+	}
+	if (*link >= 0)
+		return 0;
+	err = -errno;
+	snprintf(why, len, "attach %s: %s", a >= PROBE_FENTRY ? p->function : p->name,
+		 strerror(-err));
+	if (*perf >= 0)
+		close(*perf);
+	*perf = -1;
+	return err;
 }
 
 /* Whether the kernel's BTF has struct `type` with a member `member`. */
 static bool btf_has_member(const char *type, const char *member)
 {
-	const struct btf *btf = vmlinux_btf();
-	int id = btf ? btf__find_by_name_kind(btf, type, BTF_KIND_STRUCT) : -ENOENT;
-	const struct btf_type *t = id < 0 ? NULL : btf__type_by_id(btf, id);
-	const struct btf_member *m = t ? btf_members(t) : NULL;
-
-	for (unsigned i = 0; t && i < btf_vlen(t); i++, m++)
-		if (!strcmp(btf__name_by_offset(btf, m->name_off), member))
-			return true;
-	return false;
+	return btf_ask(BTF_HAS_MEMBER, type, member) == 1;
 }
 
 /*
@@ -345,7 +411,7 @@ static bool btf_has_member(const char *type, const char *member)
  * would need the verifier to find it in kallsyms, which needs
  * CONFIG_KALLSYMS_ALL). Then it is a tp_btf program like any other.
  */
-static int trial_sched_info(const struct probe *p, char *why, size_t len)
+static int sched_info_fields(char *why, size_t len)
 {
 	static const char *const fields[][2] = {
 		{ "task_struct", "sched_info" },
@@ -359,35 +425,77 @@ static int trial_sched_info(const struct probe *p, char *why, size_t len)
 		{ "rq", "clock_update_flags" },
 		{ "rq", "cpu" },
 	};
-	int err;
 
 	for (unsigned i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		if (!btf_has_member(fields[i][0], fields[i][1])) {
-			snprintf(why, len, "sched_info: no %s::%s in the kernel's BTF%s",
-				 fields[i][0], fields[i][1],
+			snprintf(why, len, "no %s::%s in the kernel's BTF%s", fields[i][0],
+				 fields[i][1],
 				 !strcmp(fields[i][1], "cfs_rq") ? " (CONFIG_FAIR_GROUP_SCHED off)"
 				 : !strcmp(fields[i][1], "sched_info") ? " (CONFIG_SCHED_INFO off)"
 								       : "");
 			return -ENOENT;
 		}
 	}
-	err = trial_btf("sched_info", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->name, why, len);
-	return err;
+	return 0;
 }
 
-static int trial(const struct probe *p, enum probe_attach a, char *why, size_t len)
+/* Load an empty program ("return 0") of type a for p and attach it. */
+static int trial_attach(const struct probe *p, enum probe_attach a, char *why, size_t len)
 {
+	const struct bpf_insn insns[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	LIBBPF_OPTS(bpf_prog_load_opts, opts);
+	enum bpf_prog_type type = BPF_PROG_TYPE_TRACING;
+	int prog, link, perf, err;
+
 	switch (a) {
-	case PROBE_SCHED_INFO: return trial_sched_info(p, why, len);
+	case PROBE_SCHED_INFO:
 	case PROBE_TP_BTF:
-		return trial_btf("tp_btf", BTF_KIND_TYPEDEF, BPF_TRACE_RAW_TP, p->name, why, len);
-	case PROBE_RAW_TP: return trial_raw_tp(p->name, why, len);
-	case PROBE_TRACEPOINT: return trial_tracepoint(p->system, p->name, why, len);
 	case PROBE_FENTRY:
-		return trial_btf("fentry", BTF_KIND_FUNC, BPF_TRACE_FENTRY, p->function, why, len);
-	case PROBE_KPROBE: return trial_kprobe(p->function, why, len);
+		opts.expected_attach_type = a == PROBE_FENTRY ? BPF_TRACE_FENTRY : BPF_TRACE_RAW_TP;
+		err = a == PROBE_FENTRY ? btf_ask(BTF_FUNCTION_ID, p->function, NULL)
+					: btf_ask(BTF_TRACEPOINT_ID, p->name, NULL);
+		if (err < 0) {
+			snprintf(why, len, "%s%s not in the kernel's BTF",
+				 a == PROBE_FENTRY ? "" : "btf_trace_",
+				 a == PROBE_FENTRY ? p->function : p->name);
+			return err;
+		}
+		opts.attach_btf_id = err;
+		break;
+	case PROBE_RAW_TP: type = BPF_PROG_TYPE_RAW_TRACEPOINT; break;
+	case PROBE_TRACEPOINT: type = BPF_PROG_TYPE_TRACEPOINT; break;
+	case PROBE_KPROBE: type = BPF_PROG_TYPE_KPROBE; break;
 	default: return -EINVAL;
 	}
+	prog = bpf_prog_load(type, "jd_trial", "GPL", insns, 2, &opts);
+	if (prog < 0) {
+		err = -errno;
+		snprintf(why, len, "load: %s", strerror(-err));
+		return err;
+	}
+	err = attach_fd(p, a, prog, &link, &perf, why, len);
+	close(prog);
+	if (err)
+		return err;
+	close(link);
+	if (perf >= 0)
+		close(perf);
+	return 0;
+}
+
+/* Whether variant a of p loads and attaches here; why not in why. */
+static int trial(const struct probe *p, enum probe_attach a, char *why, size_t len)
+{
+	size_t used = snprintf(why, len, "%s: ", probe_attach_name(a));
+
+	if (used >= len)
+		return -EINVAL;
+	if (a == PROBE_SCHED_INFO && sched_info_fields(why + used, len - used))
+		return -ENOENT;
+	return trial_attach(p, a, why + used, len - used);
 }
 
 int (*probe_trial)(const struct probe *p, enum probe_attach a, char *why, size_t len) = trial;
@@ -400,6 +508,7 @@ void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object
 	p->name = d->name;
 	p->system = d->system;
 	p->function = d->function;
+	p->fd = p->link = p->perf = -1;
 	for (unsigned a = PROBE_FIRST; a < PROBE_ATTACH_TYPES; a++) {
 		/* Function variants without a function would have nothing to attach to. */
 		if (a >= PROBE_FENTRY && !d->function)
@@ -472,25 +581,36 @@ void probe_attach(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
+		char why[128];
+		size_t used;
 
 		if (p->attach == PROBE_NONE || survey)
 			continue;
-		p->link = bpf_program__attach(p->prog[p->attach]);
-		if (!p->link) {
-			snprintf(p->why, sizeof(p->why), "%s: attach: %s",
-				 probe_attach_name(p->attach), strerror(errno));
-			log_warn("probe %s: %s", p->name, p->why);
-			p->attach = PROBE_NONE;
+		if (!attach_fd(p, p->attach, p->fd, &p->link, &p->perf, why, sizeof(why))) {
+			log_info("probe %s: attached (%s)", p->name, probe_attach_name(p->attach));
 			continue;
 		}
-		log_info("probe %s: attached (%s)", p->name, probe_attach_name(p->attach));
+		/* The reasons the better variants failed stay; this one's follows. */
+		used = strlen(p->why);
+		snprintf(p->why + used, sizeof(p->why) - used, "%s%s: %s", used ? "; " : "",
+			 probe_attach_name(p->attach), why);
+		log_warn("probe %s: %s", p->name, why);
+		p->attach = PROBE_NONE;
 	}
+}
+
+static void close_fd(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
 }
 
 void probe_detach(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
-		bpf_link__destroy(probes[i].link);
-		probes[i].link = NULL;
+		close_fd(&probes[i].link);
+		close_fd(&probes[i].perf);
+		close_fd(&probes[i].fd);
 	}
 }

@@ -62,16 +62,25 @@ struct probe {
 	enum probe_attach attach; /* chosen, then attached; PROBE_NONE if neither */
 	unsigned works;		  /* 1u << type for each variant whose trial passed */
 	char why[256];		  /* why the variants that were tried and failed did */
-	struct bpf_link *link;
+	int fd;			  /* the chosen variant, loaded (probe_load()), or -1 */
+	int link;		  /* what holds it on its hook once attached, or -1 */
+	int perf;		  /* the perf event it hangs on (classic tracepoint, kprobe) */
 };
 
-/* Once per process: vmlinux BTF is required (returns -ENOENT without it). */
+/*
+ * Once per process: vmlinux BTF is required (returns -ENOENT without it).
+ * The probe layer's questions about the kernel's BTF (which BTF ids the
+ * trials attach to, which fields the sched_info variant reads, how many
+ * arguments a tracepoint has) are answered by a child process that parsed
+ * it (some 6 MB, 11 MB while libbpf parses), so that the daemon never
+ * holds it.
+ */
 int probe_init(void);
 void probe_finish(void);
 /*
- * Free the kernel's BTF that the probe layer parsed (some 6 MB): before a
- * BPF object is loaded (libbpf parses its own copy then) and once the
- * collectors run. The next question that needs it parses it again.
+ * End the BTF child: before a BPF object is loaded (the loading process
+ * parses its own copy then) and once the collectors run. The next question
+ * that needs it starts another.
  */
 void probe_release_btf(void);
 

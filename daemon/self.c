@@ -160,8 +160,7 @@ static void collect_probes(struct metrics *m)
 			metric_u64(attached, p->attach != PROBE_NONE, "probe", p->name, "attach",
 				   probe_attach_name(p->attach), LABELS_END);
 			if (!runs || p->attach == PROBE_NONE ||
-			    bpf_obj_get_info_by_fd(bpf_program__fd(p->prog[p->attach]), &info,
-						   &len))
+			    bpf_obj_get_info_by_fd(p->fd, &info, &len))
 				continue;
 			metric_u64(runs, info.run_cnt, "program", p->name, LABELS_END);
 			metric_u64(run_time, info.run_time_ns, "program", p->name, LABELS_END);
