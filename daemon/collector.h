@@ -11,8 +11,9 @@
  * collector shares:
  *
  *   open the skeleton -> point its events maps at the shared ring ->
- *   choose each wanted probe's attach type -> configure() -> load ->
- *   loaded() -> register the events -> attach -> attached()
+ *   choose each wanted probe's attach type -> configure() -> load (in a
+ *   child process, load.c) -> loaded() -> register the events -> attach ->
+ *   attached()
  *
  * and tears down in reverse through one path, whatever step failed.
  *
