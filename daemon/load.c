@@ -87,6 +87,16 @@ static int recv_fds(int sock, int *err, int *fds, unsigned max)
 	return n;
 }
 
+static int add_fd(int *fds, unsigned *n, int fd)
+{
+	if (*n == LOAD_MAX_FDS)
+		return -E2BIG;
+	if (fd < 0)
+		return -EBADF; /* libbpf says it made it, yet it has no fd */
+	fds[(*n)++] = fd;
+	return 0;
+}
+
 /* In the child: load, and send what the daemon needs of it. */
 static void load_child(int sock, struct bpf_object_skeleton *s, const struct probe *probes,
 		       unsigned n)
@@ -95,28 +105,18 @@ static void load_child(int sock, struct bpf_object_skeleton *s, const struct pro
 	unsigned nfds = 0;
 	struct bpf_map *map;
 
-	bpf_object__for_each_map (map, *s->obj) {
-		if (!bpf_map__autocreate(map))
-			continue; /* not made: the daemon knows that too */
-		if (!err && nfds == LOAD_MAX_FDS)
-			err = -E2BIG;
-		if (!err)
-			fds[nfds++] = bpf_map__fd(map);
-	}
-	for (unsigned i = 0; i < n && !err; i++) {
-		if (probes[i].attach == PROBE_NONE)
-			continue;
-		if (nfds == LOAD_MAX_FDS)
-			err = -E2BIG;
-		else
-			fds[nfds++] = bpf_program__fd(probes[i].prog[probes[i].attach]);
-	}
-	for (unsigned i = 0; i < nfds && !err; i++)
-		if (fds[i] < 0)
-			err = -EBADF;
-	if (err == -E2BIG || err == -EBADF)
-		log_err("loading %s: %u maps and programs, or one not made",
-			bpf_object__name(*s->obj), nfds);
+	if (err)
+		goto out; /* libbpf logged why */
+	bpf_object__for_each_map (map, *s->obj)
+		if (!err && bpf_map__autocreate(map)) /* those not made, the daemon knows too */
+			err = add_fd(fds, &nfds, bpf_map__fd(map));
+	for (unsigned i = 0; i < n && !err; i++)
+		if (probes[i].attach != PROBE_NONE)
+			err = add_fd(fds, &nfds, bpf_program__fd(probes[i].prog[probes[i].attach]));
+	if (err)
+		log_err("loading %s: passing its maps and programs to the daemon: %s",
+			bpf_object__name(*s->obj), strerror(-err));
+out:
 	send_fds(sock, err, fds, err ? 0 : nfds);
 	_exit(0);
 }

@@ -581,8 +581,7 @@ void probe_attach(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
-		char why[128];
-		size_t used;
+		char why[128], what[160];
 
 		if (p->attach == PROBE_NONE || survey)
 			continue;
@@ -590,11 +589,9 @@ void probe_attach(struct probe *probes, unsigned n)
 			log_info("probe %s: attached (%s)", p->name, probe_attach_name(p->attach));
 			continue;
 		}
-		/* The reasons the better variants failed stay; this one's follows. */
-		used = strlen(p->why);
-		snprintf(p->why + used, sizeof(p->why) - used, "%s%s: %s", used ? "; " : "",
-			 probe_attach_name(p->attach), why);
-		log_warn("probe %s: %s", p->name, why);
+		snprintf(what, sizeof(what), "%s: %s", probe_attach_name(p->attach), why);
+		probe_why(p, what);
+		log_warn("probe %s: %s", p->name, what);
 		p->attach = PROBE_NONE;
 	}
 }
