@@ -9,9 +9,14 @@
 #include <bpf/bpf.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include "load.h"
@@ -134,6 +139,70 @@ START_TEST(a_load_that_fails_in_the_child_is_an_error_and_leaves_nothing_open)
 }
 END_TEST
 
+static atomic_bool stop_killing;
+
+/* Kills the first child of this process that shows in /proc: (void *)1 once
+ * it has, NULL if stop_killing came first. */
+static void *kill_a_child(void *arg)
+{
+	pid_t parent = getpid();
+
+	(void)arg;
+	while (!atomic_load(&stop_killing)) {
+		DIR *d = opendir("/proc");
+		struct dirent *e;
+		pid_t victim = 0;
+
+		while (d && (e = readdir(d)) && !victim) {
+			char path[64], stat[512];
+			const char *rp;
+			FILE *f;
+			int ppid;
+
+			snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+			f = e->d_name[0] >= '1' && e->d_name[0] <= '9' ? fopen(path, "re") : NULL;
+			if (!f)
+				continue;
+			if (fgets(stat, sizeof(stat), f) && (rp = strrchr(stat, ')')) &&
+			    sscanf(rp + 2, "%*c %d", &ppid) == 1 && ppid == parent)
+				victim = atoi(e->d_name);
+			fclose(f);
+		}
+		if (d)
+			closedir(d);
+		if (victim && !kill(victim, SIGKILL))
+			return (void *)1;
+	}
+	return NULL;
+}
+
+START_TEST(a_loading_child_that_dies_is_an_error_and_leaves_nothing_open)
+{
+	int before = open_fds(), tries;
+	void *killed = NULL;
+
+	/* The load takes tens of ms (the kernel's BTF is parsed first): a
+	 * thread watching /proc catches the child nearly every time. */
+	for (tries = 0; tries < 20 && !killed; tries++) {
+		struct softirq_bpf *s = open_maps_only();
+		pthread_t t;
+		int err;
+
+		atomic_store(&stop_killing, false);
+		ck_assert_int_eq(pthread_create(&t, NULL, kill_a_child, NULL), 0);
+		err = load_skeleton(s->skeleton, NULL, 0);
+		atomic_store(&stop_killing, true);
+		pthread_join(t, &killed);
+		if (killed)
+			ck_assert_int_eq(err, -EIO);
+		no_child_left();
+		softirq_bpf__destroy(s);
+	}
+	ck_assert_msg(killed, "no loading child caught in %d tries", tries);
+	ck_assert_int_eq(open_fds(), before);
+}
+END_TEST
+
 static Suite *load_suite(void)
 {
 	Suite *s = suite_create("load");
@@ -143,6 +212,7 @@ static Suite *load_suite(void)
 	tcase_add_test(tc, the_maps_and_global_data_are_the_ones_the_child_made);
 	tcase_add_test(tc, a_chosen_probes_program_comes_back_loaded);
 	tcase_add_test(tc, a_load_that_fails_in_the_child_is_an_error_and_leaves_nothing_open);
+	tcase_add_test(tc, a_loading_child_that_dies_is_an_error_and_leaves_nothing_open);
 	suite_add_tcase(s, tc);
 	return s;
 }
