@@ -62,7 +62,7 @@ struct probe {
 	enum probe_attach attach; /* chosen, then attached; PROBE_NONE if neither */
 	unsigned works;		  /* 1u << type for each variant whose trial passed */
 	char why[256];		  /* why the variants that were tried and failed did */
-	int fd;			  /* the chosen variant, loaded (probe_load()), or -1 */
+	int fd;			  /* the chosen variant, loaded (load_skeleton()), or -1 */
 	int link;		  /* what holds it on its hook once attached, or -1 */
 	int perf;		  /* the perf event it hangs on (classic tracepoint, kprobe) */
 };
