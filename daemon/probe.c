@@ -353,48 +353,45 @@ static int perf_event_for(const struct probe *p, enum probe_attach a, char *why,
 }
 
 /*
- * Attach the loaded program prog (a variant of type a) to p's hook: *link
- * holds it there, and *perf is the perf event it hangs on for the classic
- * tracepoint and kprobe types (-1 for the others). Both are closed to
- * detach. The trials and the real attach both come here.
+ * Attach the loaded program prog (a variant of type a) to p's hook: the fd
+ * that holds it there (a BPF link, or for the classic tracepoint and kprobe
+ * types the perf event it hangs on), which is closed to detach, or a
+ * negative errno. The trials and the real attach both come here.
  */
-static int attach_fd(const struct probe *p, enum probe_attach a, int prog, int *link, int *perf,
-		     char *why, size_t len)
+static int attach_fd(const struct probe *p, enum probe_attach a, int prog, char *why, size_t len)
 {
-	int err;
+	int fd, err;
 
-	*link = *perf = -1;
 	switch (a) {
 	case PROBE_SCHED_INFO:
 	case PROBE_TP_BTF:
 	case PROBE_FENTRY: /* the hook is the BTF id the program was loaded with */
-		*link = bpf_raw_tracepoint_open(NULL, prog);
+		fd = bpf_raw_tracepoint_open(NULL, prog);
 		break;
-	case PROBE_RAW_TP: *link = bpf_raw_tracepoint_open(p->name, prog); break;
+	case PROBE_RAW_TP: fd = bpf_raw_tracepoint_open(p->name, prog); break;
 	case PROBE_TRACEPOINT:
 	case PROBE_KPROBE:
-		*perf = perf_event_for(p, a, why, len);
-		if (*perf < 0)
-			return *perf;
-		*link = bpf_link_create(prog, *perf, BPF_PERF_EVENT, NULL);
-		/* Kernels before 5.15 have no perf links: the event holds it. */
-		if (*link < 0 && errno == EINVAL && !ioctl(*perf, PERF_EVENT_IOC_SET_BPF, prog))
-			*link = dup(*perf);
-		if (*link >= 0 && ioctl(*perf, PERF_EVENT_IOC_ENABLE, 0)) {
-			close(*link);
-			*link = -1;
+		fd = perf_event_for(p, a, why, len);
+		if (fd < 0)
+			return fd;
+		if (ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog) ||
+		    ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)) {
+			err = errno;
+			close(fd);
+			errno = err;
+			fd = -1;
 		}
 		break;
-	default: errno = EINVAL; break;
+	default:
+		errno = EINVAL;
+		fd = -1;
+		break;
 	}
-	if (*link >= 0)
-		return 0;
+	if (fd >= 0)
+		return fd;
 	err = -errno;
 	snprintf(why, len, "attach %s: %s", a >= PROBE_FENTRY ? p->function : p->name,
 		 strerror(-err));
-	if (*perf >= 0)
-		close(*perf);
-	*perf = -1;
 	return err;
 }
 
@@ -448,7 +445,7 @@ static int trial_attach(const struct probe *p, enum probe_attach a, char *why, s
 	};
 	LIBBPF_OPTS(bpf_prog_load_opts, opts);
 	enum bpf_prog_type type = BPF_PROG_TYPE_TRACING;
-	int prog, link, perf, err;
+	int prog, link, err;
 
 	switch (a) {
 	case PROBE_SCHED_INFO:
@@ -476,13 +473,11 @@ static int trial_attach(const struct probe *p, enum probe_attach a, char *why, s
 		snprintf(why, len, "load: %s", strerror(-err));
 		return err;
 	}
-	err = attach_fd(p, a, prog, &link, &perf, why, len);
+	link = attach_fd(p, a, prog, why, len);
 	close(prog);
-	if (err)
-		return err;
+	if (link < 0)
+		return link;
 	close(link);
-	if (perf >= 0)
-		close(perf);
 	return 0;
 }
 
@@ -508,7 +503,7 @@ void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object
 	p->name = d->name;
 	p->system = d->system;
 	p->function = d->function;
-	p->fd = p->link = p->perf = -1;
+	p->fd = p->link = -1;
 	for (unsigned a = PROBE_FIRST; a < PROBE_ATTACH_TYPES; a++) {
 		/* Function variants without a function would have nothing to attach to. */
 		if (a >= PROBE_FENTRY && !d->function)
@@ -582,10 +577,13 @@ void probe_attach(struct probe *probes, unsigned n)
 	for (unsigned i = 0; i < n; i++) {
 		struct probe *p = &probes[i];
 		char why[128], what[160];
+		int link;
 
 		if (p->attach == PROBE_NONE || survey)
 			continue;
-		if (!attach_fd(p, p->attach, p->fd, &p->link, &p->perf, why, sizeof(why))) {
+		link = attach_fd(p, p->attach, p->fd, why, sizeof(why));
+		if (link >= 0) {
+			p->link = link;
 			log_info("probe %s: attached (%s)", p->name, probe_attach_name(p->attach));
 			continue;
 		}
@@ -607,7 +605,6 @@ void probe_detach(struct probe *probes, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
 		close_fd(&probes[i].link);
-		close_fd(&probes[i].perf);
 		close_fd(&probes[i].fd);
 	}
 }

@@ -63,8 +63,8 @@ struct probe {
 	unsigned works;		  /* 1u << type for each variant whose trial passed */
 	char why[256];		  /* why the variants that were tried and failed did */
 	int fd;			  /* the chosen variant, loaded (load_skeleton()), or -1 */
-	int link;		  /* what holds it on its hook once attached, or -1 */
-	int perf;		  /* the perf event it hangs on (classic tracepoint, kprobe) */
+	int link; /* what holds it on its hook once attached (a BPF link, or the perf
+		     event of a classic tracepoint or kprobe), or -1 */
 };
 
 /*
