@@ -15,7 +15,6 @@
 #include "load.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -129,8 +128,11 @@ static size_t mmap_size(const struct bpf_map *map)
 	return (value * bpf_map__max_entries(map) + page - 1) / page * page;
 }
 
-/* The maps' fds (in object order) into the object, the rest into the probes. */
-static int adopt(struct bpf_object_skeleton *s, struct probe *probes, unsigned n, const int *fds,
+/*
+ * The maps' fds (in object order) into the object, the rest into the
+ * probes; a fd a probe takes is -1 in fds after.
+ */
+static int adopt(struct bpf_object_skeleton *s, struct probe *probes, unsigned n, int *fds,
 		 int nfds)
 {
 	struct bpf_map *map;
@@ -159,9 +161,10 @@ static int adopt(struct bpf_object_skeleton *s, struct probe *probes, unsigned n
 	for (unsigned j = 0; j < n; j++) {
 		if (probes[j].attach == PROBE_NONE)
 			continue;
-		if (!err && i < nfds)
-			probes[j].fd = fds[i++]; /* the probe's now: probe_detach() closes it */
-		else if (!err)
+		if (!err && i < nfds) {
+			probes[j].fd = fds[i]; /* the probe's now: probe_detach() closes it */
+			fds[i++] = -1;
+		} else if (!err)
 			err = -EIO;
 	}
 	return err;
@@ -195,13 +198,8 @@ int load_skeleton(struct bpf_object_skeleton *s, struct probe *probes, unsigned 
 	if (!err)
 		err = adopt(s, probes, n, fds, nfds);
 	/* The maps' fds were dup()ed by bpf_map__reuse_fd(); the probes keep theirs. */
-	for (int i = 0; i < nfds; i++) {
-		bool kept = false;
-
-		for (unsigned j = 0; j < n; j++)
-			kept |= probes[j].fd == fds[i];
-		if (!kept)
+	for (int i = 0; i < nfds; i++)
+		if (fds[i] >= 0)
 			close(fds[i]);
-	}
 	return err;
 }

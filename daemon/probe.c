@@ -205,21 +205,38 @@ static int btf_child_start(void)
 	return answer;
 }
 
-/* The BTF child's answer (see enum btf_question), or a negative errno. */
+/*
+ * The BTF child's answer (see enum btf_question), or a negative errno.
+ * Answers are remembered (the kernel's BTF does not change): a question
+ * asked again, as a reload asks, starts no child.
+ */
 static int btf_ask(enum btf_question question, const char *a, const char *b)
 {
+	static struct {
+		struct btf_ask q;
+		int answer;
+	} known[32];
+	static unsigned n_known;
 	struct btf_ask q = { .question = question };
-	int answer, err = btf_child_start();
+	int answer, err;
 
-	if (err)
-		return err;
 	snprintf(q.a, sizeof(q.a), "%s", a);
 	snprintf(q.b, sizeof(q.b), "%s", b ? b : "");
+	for (unsigned i = 0; i < n_known; i++)
+		if (!memcmp(&known[i].q, &q, sizeof(q)))
+			return known[i].answer;
+	err = btf_child_start();
+	if (err)
+		return err;
 	if (send(btf_child_fd, &q, sizeof(q), MSG_NOSIGNAL) != sizeof(q) ||
 	    recv(btf_child_fd, &answer, sizeof(answer), 0) != sizeof(answer)) {
 		log_warn("the BTF child process stopped answering; asking a new one");
 		probe_release_btf();
 		return -EIO;
+	}
+	if (n_known < sizeof(known) / sizeof(known[0])) {
+		known[n_known].q = q;
+		known[n_known++].answer = answer;
 	}
 	return answer;
 }
@@ -264,24 +281,7 @@ void probe_finish(void)
 
 int probe_tracepoint_nargs(const char *tracepoint)
 {
-	/* Remembered: reloads ask too, and should not start a BTF child. */
-	static struct {
-		char tracepoint[48];
-		int nargs;
-	} known[8];
-	static unsigned n_known;
-	int nargs;
-
-	for (unsigned i = 0; i < n_known; i++)
-		if (!strcmp(known[i].tracepoint, tracepoint))
-			return known[i].nargs;
-	nargs = btf_ask(BTF_TRACEPOINT_NARGS, tracepoint, NULL);
-	if (nargs != -EIO && n_known < sizeof(known) / sizeof(known[0]) &&
-	    strlen(tracepoint) < sizeof(known[0].tracepoint)) {
-		snprintf(known[n_known].tracepoint, sizeof(known[0].tracepoint), "%s", tracepoint);
-		known[n_known++].nargs = nargs;
-	}
-	return nargs;
+	return btf_ask(BTF_TRACEPOINT_NARGS, tracepoint, NULL);
 }
 
 static int read_uint_file(const char *path, unsigned long *v)
