@@ -40,8 +40,8 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -Wno-format-truncation -D_GNU_SOURCE
 	   $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # Only the files that print the version get it (see VERSIONED_OBJS below).
 VERSION_CFLAGS := -DJD_VERSION='"$(VERSION)"' -DJD_REVISION='"$(REVISION)"'
-# libcurl (`jitterd doctor --from`, daemon/doctor_evidence.c) and libpcap
-# (`jitterd pcap`, daemon/pcap_lib.c) are dlopen()ed by their subcommands,
+# libcurl (`jitterd doctor --from`, daemon/doctor/evidence.c) and libpcap
+# (`jitterd pcap`, daemon/pcap/libpcap.c) are dlopen()ed by their subcommands,
 # not linked: the daemon would carry them and what they load (3+ MiB
 # resident) and never use them.
 LDLIBS  += $(shell pkg-config --libs $(filter-out libcurl libpcap,$(PKGS)) 2>/dev/null) -lelf -lz -lm
@@ -55,10 +55,10 @@ DEPFLAGS = -MMD -MP -MF $(basename $@).d -MT $@
 BPF_SRCS    := $(wildcard bpf/*.bpf.c)
 BPF_OBJS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
 SKELS       := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
-DAEMON_SRCS := $(wildcard daemon/*.c)
+DAEMON_SRCS := $(wildcard daemon/*.c daemon/*/*.c)
 DAEMON_OBJS := $(patsubst daemon/%.c,$(BUILD)/daemon/%.o,$(DAEMON_SRCS))
 LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
-UNIT_SRCS   := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 .PHONY: all deps run test unit integration rules bench vmtest install clean format-check lint fuzz FORCE
@@ -86,16 +86,17 @@ $(SKELS): $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 # The skeletons are generated headers: they must exist before the first
 # compile (order-only), and the .d files then say which object includes
 # which, so a BPF change rebuilds only the daemon files of its collector.
-$(BUILD)/daemon/%.o: daemon/%.c | $(SKELS) $(BUILD)/daemon
+$(BUILD)/daemon/%.o: daemon/%.c | $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 # The live view's page is built into view.o (.incbin), which -MMD cannot see.
-$(BUILD)/daemon/view.o: daemon/view.html
+$(BUILD)/daemon/http/view.o: daemon/http/view.html
 
 # VERSION and the git revision reach only the files that print them; the
 # stamp changes when either does, so a new commit rebuilds these alone.
-VERSIONED_OBJS := $(BUILD)/daemon/main.o $(BUILD)/daemon/pages.o $(BUILD)/daemon/self.o
+VERSIONED_OBJS := $(BUILD)/daemon/main.o $(BUILD)/daemon/core/pages.o $(BUILD)/daemon/core/self.o
 $(VERSIONED_OBJS): CFLAGS += $(VERSION_CFLAGS)
 $(VERSIONED_OBJS): $(BUILD)/version.stamp
 
@@ -108,11 +109,12 @@ $(BUILD)/jitterd: $(DAEMON_OBJS)
 
 # A test may open a collector's skeleton (test_probe.c): they exist before the
 # first compile; -MMD says which test includes which after that.
-$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(BUILD)/tests $(SKELS)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $(DEPFLAGS) -Itests/unit $< $(LIB_OBJS) $(LDLIBS) $(shell pkg-config --libs check) -o $@
 
-$(BUILD) $(BUILD)/daemon $(BUILD)/tests $(BUILD)/bench:
+$(BUILD) $(BUILD)/bench:
 	$(Q)mkdir -p $@
 
 run: deps all
@@ -160,15 +162,16 @@ FUZZ_NAMES  := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS   := $(patsubst %,$(FUZZ)/fuzz_%,$(FUZZ_NAMES))
 FUZZ_OBJS   := $(patsubst daemon/%.c,$(FUZZ)/daemon/%.o,$(filter-out daemon/main.c,$(DAEMON_SRCS)))
 
-$(FUZZ_OBJS): $(FUZZ)/daemon/%.o: daemon/%.c | $(SKELS) $(FUZZ)/daemon
+$(FUZZ_OBJS): $(FUZZ)/daemon/%.o: daemon/%.c | $(SKELS)
 	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(DEPFLAGS) -c $< -o $@
 
 $(FUZZ_BINS): $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | $(FUZZ)
 	$(call msg,FUZZ,$@)
 	$(Q)$(CLANG) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(DEPFLAGS) -Itests/fuzz $< $(FUZZ_OBJS) $(LDLIBS) -o $@
 
-$(FUZZ) $(FUZZ)/daemon:
+$(FUZZ):
 	$(Q)mkdir -p $@
 
 fuzz: $(FUZZ_BINS)
@@ -239,7 +242,7 @@ install: all
 
 format-check:
 	$(call msg,FORMAT,check)
-	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*.h bpf/*.c bpf/*.h tests/unit/*.c tests/unit/*.h scripts/bench/*.c tests/fuzz/*.c tests/fuzz/*.h
+	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*/*.c daemon/*/*.h bpf/*.c bpf/*.h tests/unit/*/*.c tests/unit/*.h scripts/bench/*.c tests/fuzz/*.c tests/fuzz/*.h
 
 # cppcheck over the daemon and its tests; any finding fails. Not -I$(BUILD):
 # cppcheck would read the skeletons, whose embedded BPF objects take it

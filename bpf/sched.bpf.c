@@ -41,7 +41,7 @@
 /* Set by the daemon before load. */
 const volatile bool switch_has_prev_state = false; /* sched_switch passes it (5.18+), by BTF */
 const volatile bool task_storage_mode = false;	   /* task local storage, else tasks_by_pid */
-/* Rewritten by the daemon on a reload (daemon/sched.c), so not const. */
+/* Rewritten by the daemon on a reload (daemon/collectors/sched.c), so not const. */
 __u64 runq_threshold_ns = 100000; /* events.runqueue_latency_threshold */
 
 struct {
@@ -51,7 +51,7 @@ struct {
 	__type(value, struct jd_sched_cpu);
 } sched_cpu SEC(".maps");
 
-/* Key: the workload's slot (daemon/slots.h), stable across reloads. */
+/* Key: the workload's slot (daemon/probes/slots.h), stable across reloads. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, JD_SCHED_MAX_WORKLOADS);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What bpf/sched.bpf.c and daemon/sched.c share. */
+/* What bpf/sched.bpf.c and daemon/collectors/sched.c share. */
 #ifndef JD_SCHED_H
 #define JD_SCHED_H
 
@@ -70,7 +70,7 @@ struct jd_task {
 	 * (0 = not seen yet), so that a wait the kernel split at a migration
 	 * is still one sample. */
 	__u64 clock_ns;
-	__u32 workload; /* 1 + the workload's slot (daemon/slots.h); 0 = none */
+	__u32 workload; /* 1 + the workload's slot (daemon/probes/slots.h); 0 = none */
 	__u32 pad;
 };
 

@@ -34,7 +34,7 @@
 #define ETH_P_IP   0x0800
 #define ETH_P_IPV6 0x86DD
 
-/* Rewritten by the daemon on a reload (daemon/sockets.c), so not const. */
+/* Rewritten by the daemon on a reload (daemon/collectors/sockets.c), so not const. */
 struct jd_sock_match match = {};
 /* Set by the daemon before load. */
 const volatile __u64 peak_slot_ns = 1;
@@ -61,7 +61,8 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, JD_SOCK_MAX_CLASSES); /* key: the class's slot (daemon/slots.h) */
+	__uint(max_entries,
+	       JD_SOCK_MAX_CLASSES); /* key: the class's slot (daemon/probes/slots.h) */
 	__type(key, __u32);
 	__type(value, struct jd_sock_class_cpu);
 } class_stats SEC(".maps");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What bpf/sockets.bpf.c and daemon/sockets.c share. */
+/* What bpf/sockets.bpf.c and daemon/collectors/sockets.c share. */
 #ifndef JD_SOCKETS_H
 #define JD_SOCKETS_H
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* What bpf/softirq.bpf.c and daemon/softirq.c share. */
+/* What bpf/softirq.bpf.c and daemon/collectors/softirq.c share. */
 #ifndef JD_SOFTIRQ_H
 #define JD_SOFTIRQ_H
 

@@ -191,7 +191,7 @@ build_initramfs() {
 	cp build/jitterd "$root/usr/local/sbin/"
 	copy_libs "$root" build/jitterd
 	# What jitterd dlopen()s rather than links: libcurl for `jitterd doctor
-	# --from` (daemon/doctor_evidence.c), whose tests run in the guests.
+	# --from` (daemon/doctor/evidence.c), whose tests run in the guests.
 	copy_program "$root" "$(ldconfig -p | awk '$1 == "libcurl-gnutls.so.4" { print $NF; exit }')"
 	cp -r VERSION config "$root/src/"
 	cp -r tests/integration tests/vmtest "$root/src/tests/"

@@ -15,9 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "anomaly.h"
-#include "baseline.h"
-#include "config.h"
+#include "anomaly/anomaly.h"
+#include "anomaly/baseline.h"
+#include "core/config.h"
 
 #define MAX_SERIES 4096
 

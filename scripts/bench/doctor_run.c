@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * What the daemon pays every doctor.interval: the cheap checks, run in
- * process as doctor_drift.c runs them (no process start, no linking).
+ * process as drift.c runs them (no process start, no linking).
  * Prints the mean wall and CPU time of one run over N runs.
  *
  * Usage: build/bench/doctor_run [N]
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "doctor.h"
+#include "doctor/doctor.h"
 
 static double ms(const struct timespec *a, const struct timespec *b)
 {

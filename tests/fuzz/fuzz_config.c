@@ -3,8 +3,8 @@
  * addresses, cpu lists), through config_parse() as a file would be. */
 #include "fuzz.h"
 
-#include "config.h"
-#include "log.h"
+#include "core/config.h"
+#include "lib/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -15,9 +15,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "http.h"
-#include "log.h"
-#include "webconfig.h"
+#include "http/http.h"
+#include "lib/log.h"
+#include "http/webconfig.h"
 
 static int render(void *ctx, struct buf *out)
 {

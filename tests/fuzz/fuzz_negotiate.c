@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target for the HTTP content negotiation (daemon/negotiate.c):
+ * libFuzzer target for the HTTP content negotiation (daemon/lib/negotiate.c):
  * the Accept and Accept-Encoding headers come from any client. The input,
  * NUL-terminated, is used as both headers; gzip_compress gets it as a body
  * and must give back exactly it.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Idaemon \
- *     tests/fuzz/fuzz_negotiate.c daemon/negotiate.c daemon/buf.c -lz -o build/fuzz_negotiate
- *   build/fuzz_negotiate -max_total_time=60
+ *     tests/fuzz/fuzz_negotiate.c daemon/lib/negotiate.c daemon/lib/buf.c -lz -o
+ * build/fuzz_negotiate build/fuzz_negotiate -max_total_time=60
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,7 +15,7 @@
 
 #include <zlib.h>
 
-#include "negotiate.h"
+#include "lib/negotiate.h"
 
 static const struct media_offer offers[] = {
 	{ "text/plain", "0.0.4" },

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The small value parsers of daemon/parse.c. The first byte picks one; the
+ * The small value parsers of daemon/lib/parse.c. The first byte picks one; the
  * rest is its text. What parses must format back (cpu lists, durations)
  * and parse again to the same value.
  */
@@ -8,7 +8,7 @@
 
 #include <sched.h>
 
-#include "parse.h"
+#include "lib/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -7,17 +7,17 @@
  * SLL2, raw IPv6, fragments, snapped frames).
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -Idaemon \
- *     tests/fuzz/fuzz_pcap.c daemon/pcap_decode.c daemon/pcap_analysis.c \
- *     daemon/pcap_report.c daemon/json.c daemon/metrics.c daemon/buf.c daemon/log.c \
- *     -lpcap -ljansson -o fuzz_pcap
+ *     tests/fuzz/fuzz_pcap.c daemon/pcap/decode.c daemon/pcap/analysis.c \
+ *     daemon/pcap/report.c daemon/lib/json.c daemon/lib/metrics.c daemon/lib/buf.c daemon/lib/log.c
+ * \ -lpcap -ljansson -o fuzz_pcap
  */
 #include <jansson.h>
-#include "pcap_lib.h"
+#include "pcap/libpcap.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pcap.h"
+#include "pcap/capture.h"
 
 static struct jd_socket_classes classes;
 

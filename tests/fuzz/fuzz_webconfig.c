@@ -2,8 +2,8 @@
 /* The web config (exporter-toolkit format), without the files it names. */
 #include "fuzz.h"
 
-#include "log.h"
-#include "webconfig.h"
+#include "lib/log.h"
+#include "http/webconfig.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

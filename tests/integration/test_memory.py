@@ -25,8 +25,8 @@ def status_kib(pid, key):
 # and README "Memory" says where it goes: held under 10 MiB, so that a
 # regression shows (libcurl and libpcap linked made it 11.3).
 LIMIT_MIB = 10
-# The peak: the kernel's BTF is parsed in child processes (daemon/probe.c,
-# daemon/load.c), never in the daemon, whose VmHWM is its steady size plus
+# The peak: the kernel's BTF is parsed in child processes (daemon/probes/probe.c,
+# daemon/probes/load.c), never in the daemon, whose VmHWM is its steady size plus
 # what a scrape allocates. Before, libbpf's two copies of the BTF made it
 # 19 MiB.
 PEAK_MIB = 12

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Sockets collector: receive and send queue depths, their peaks and drops,
+ * per socket class (collectors.sockets.classes). bpf/sockets.bpf.c says
+ * what each hook sees. start() turns the classes into the tables that the
+ * BPF side matches sockets with; collect() folds the per-CPU, per-class
+ * histograms, drop counters and peak rings; drops also arrive as events.
+ */
+#include <arpa/inet.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "probes/collector.h"
+#include "lib/json.h"
+#include "lib/hist.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "probes/slots.h"
+#include "lib/yamlwalk.h"
+#include "bpf/sockets.h"
+#include "sockets.skel.h"
+
+_Static_assert(JD_MAX_SOCKET_CLASSES <= JD_SOCK_MAX_CLASSES, "a class is a bit of a __u32");
+_Static_assert(JD_SOCK_MAX_CLASSES == JD_SLOTS, "a class's bit and stats key are its slot");
+
+/* What configure() builds and loaded() writes to into the class_ports and class_addresses maps. */
+struct match_maps {
+	uint32_t *port_masks; /* JD_SOCK_PORT_INDEXES class masks */
+	struct {
+		__u32 addr[4];
+		__u32 mask;
+	} addresses[JD_MAX_SOCKET_CLASSES];
+	unsigned n_addresses;
+};
+
+struct sockets {
+	struct sockets_bpf *skel; /* the collector's, typed */
+	struct match_maps mm;
+	int n_classes;
+	char names[JD_MAX_SOCKET_CLASSES][JD_NAME_MAX];
+	enum jd_protocol protocols[JD_MAX_SOCKET_CLASSES];
+	/* A class's bit in the BPF masks and its key in class_stats: its slot. */
+	struct name_slots slots;
+	unsigned slot_of[JD_MAX_SOCKET_CLASSES];
+	uint64_t slot_ns; /* of the peak rings */
+	int nr_cpus;
+	struct jd_sock_class_cpu *percpu; /* lookup buffer: one value per possible CPU */
+};
+
+static const char *const drop_reason_names[JD_SOCK_DROP_REASONS] = {
+	[JD_SOCK_DROP_RCVBUF_FULL] = "rcvbuf_full",
+	[JD_SOCK_DROP_BACKLOG_FULL] = "backlog_full",
+	[JD_SOCK_DROP_ACCEPT_QUEUE_FULL] = "accept_queue_full",
+	[JD_SOCK_DROP_MEMORY_LIMIT] = "memory_limit",
+};
+
+static const char *const proto_names[JD_SOCK_PROTOS] = {
+	[JD_SOCK_TCP] = "tcp",
+	[JD_SOCK_UDP] = "udp",
+};
+
+struct sockets_options {
+	uint64_t peak_window_ns;
+	struct jd_socket_classes classes;
+};
+COLLECTOR_OPTIONS(struct sockets_options);
+
+static const struct yw_key sockets_config_keys[] = {
+	{ YW_KEY("peak_window", SCALAR, yw_parse_duration),
+	  YW_FIELD(struct sockets_options, peak_window_ns), .min = NS_PER_MS,
+	  .max = 3600 * NS_PER_S, .def = "10s" },
+	{ YW_KEY("classes", SEQUENCE, yw_parse_list), YW_FIELD(struct sockets_options, classes.at),
+	  YW_COUNT(struct sockets_options, classes.n), .list = &config_socket_class_list },
+	{},
+};
+
+/* No class: no socket to follow, and nothing to load. */
+static bool sockets_idle(const struct collector *c, const struct jd_config *cfg)
+{
+	return ((const struct sockets_options *)collector_options(c, cfg))->classes.n == 0;
+}
+
+static void list_ports(uint32_t *masks, int proto, int side, const struct jd_port_range *ranges,
+		       int n, uint32_t bit)
+{
+	for (int i = 0; i < n; i++)
+		for (unsigned port = ranges[i].first; port <= ranges[i].last; port++)
+			masks[JD_SOCK_PORT_INDEX(proto, side, port)] |= bit;
+}
+
+/* IPv6, or IPv4 as ::ffff:a.b.c.d, as the BPF side compares them. */
+static void parse_address(const char *s, __u32 addr[4])
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	memset(addr, 0, 16);
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		addr[2] = htonl(0xffff);
+		addr[3] = a4.s_addr;
+	} else if (inet_pton(AF_INET6, s, &a6) == 1) { /* config.c has checked it is one */
+		memcpy(addr, &a6, sizeof(a6));
+	}
+}
+
+static void add_address(struct match_maps *mm, const char *s, uint32_t bit)
+{
+	__u32 addr[4];
+	unsigned i;
+
+	parse_address(s, addr);
+	for (i = 0; i < mm->n_addresses && memcmp(mm->addresses[i].addr, addr, 16); i++)
+		;
+	if (i == mm->n_addresses)
+		memcpy(mm->addresses[mm->n_addresses++].addr, addr, 16);
+	mm->addresses[i].mask |= bit;
+}
+
+/* The BPF side's view of the classes (see struct jd_sock_match), class i as bit slot_of[i]. */
+static void build_match(const struct sockets_options *o, const unsigned *slot_of,
+			struct jd_sock_match *m, struct match_maps *mm)
+{
+	memset(m, 0, sizeof(*m));
+	for (int i = 0; i < o->classes.n; i++) {
+		const struct jd_socket_class *sc = &o->classes.at[i];
+		int proto = sc->protocol == JD_PROTO_TCP ? JD_SOCK_TCP : JD_SOCK_UDP;
+		uint32_t bit = 1u << slot_of[i];
+
+		list_ports(mm->port_masks, proto, JD_SOCK_LOCAL, sc->local_ports, sc->n_local_ports,
+			   bit);
+		list_ports(mm->port_masks, proto, JD_SOCK_REMOTE, sc->remote_ports,
+			   sc->n_remote_ports, bit);
+		if (!sc->n_local_ports)
+			m->any_local[proto] |= bit;
+		if (!sc->n_remote_ports)
+			m->any_remote[proto] |= bit;
+		if (sc->local_address[0]) {
+			m->by_address |= bit;
+			add_address(mm, sc->local_address, bit);
+		}
+	}
+}
+
+static int fill_maps(struct sockets *s, const struct match_maps *mm)
+{
+	int ports = bpf_map__fd(s->skel->maps.class_ports);
+	int addresses = bpf_map__fd(s->skel->maps.class_addresses);
+
+	/* The array starts zeroed: only the ports of some class are written. */
+	for (__u32 i = 0; i < JD_SOCK_PORT_INDEXES; i++)
+		if (mm->port_masks[i] &&
+		    bpf_map_update_elem(ports, &i, &mm->port_masks[i], BPF_ANY))
+			return -errno;
+	for (unsigned i = 0; i < mm->n_addresses; i++)
+		if (bpf_map_update_elem(addresses, mm->addresses[i].addr, &mm->addresses[i].mask,
+					BPF_NOEXIST))
+			return -errno;
+	return 0;
+}
+
+/* "127.0.0.1:80" or "[::1]:80" */
+static void json_set_endpoint(json_t *obj, const char *key, int family, const __u32 addr[4],
+			      unsigned port)
+{
+	char ip[INET6_ADDRSTRLEN], endpoint[INET6_ADDRSTRLEN + 16];
+
+	if (family == 4)
+		inet_ntop(AF_INET, &addr[3], ip, sizeof(ip));
+	else
+		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
+	snprintf(endpoint, sizeof(endpoint), family == 6 ? "[%s]:%u" : "%s:%u", ip, port);
+	json_set_str(obj, key, endpoint);
+}
+
+static bool on_drop_event(struct collector *c, const void *event, json_t *obj)
+{
+	const struct sockets *s = c->priv;
+	const struct jd_sock_drop_event *e = event;
+
+	const char *name = slots_name(&s->slots, e->class_id);
+
+	if (!name || e->reason >= JD_SOCK_DROP_REASONS || e->protocol >= JD_SOCK_PROTOS)
+		return false;
+	json_set_str(obj, "socket", name);
+	json_set_str(obj, "reason", drop_reason_names[e->reason]);
+	json_set_str(obj, "protocol", proto_names[e->protocol]);
+	if (e->family == 4 || e->family == 6) {
+		json_set_endpoint(obj, "local", e->family, e->local_addr, e->local_port);
+		json_set_endpoint(obj, "remote", e->family, e->remote_addr, e->remote_port);
+	}
+	return true;
+}
+
+static const struct event_def sockets_events[] = {
+	[JD_SOCK_EVENT_DROP] = { "socket_drop", sizeof(struct jd_sock_drop_event), on_drop_event },
+};
+
+/* The drop reason came in 5.17, the socket that dropped in 6.11. */
+static bool kfree_skb_has_reason(const struct jd_config *cfg)
+{
+	(void)cfg;
+	return probe_tracepoint_nargs("kfree_skb") >= 3;
+}
+
+static const struct probe_def sockets_probes[] = {
+	{ .name = "sk_data_ready",
+	  .system = "sock",
+	  .function = "sock_def_readable",
+	  .prog = "rq" },
+	{ .name = "sock_send_length", .system = "sock", .function = "tcp_push", .prog = "snd" },
+	PROBE_TRACEPOINT_DEF("tcp", "tcp_probe", "ack"),
+	{ .name = "kfree_skb", .system = "skb", .prog = "drop", .wanted = kfree_skb_has_reason },
+};
+
+/* Everything the object needs before load. */
+static int set_tunables(struct sockets *s, const struct sockets_options *o, struct match_maps *mm)
+{
+	struct sockets_bpf *k = s->skel;
+	int kfree_args;
+
+	build_match(o, s->slot_of, &k->bss->match, mm);
+	/* Whole slots cover the window: up to one slot more than asked. */
+	s->slot_ns =
+		(o->peak_window_ns + JD_SOCK_PEAK_WINDOW_SLOTS - 1) / JD_SOCK_PEAK_WINDOW_SLOTS;
+	k->rodata->peak_slot_ns = s->slot_ns;
+	/* BPF reads the clock once per tick (10 ms at most): not for slots that
+	 * are not longer than a tick (a peak_window under 140 ms). */
+	k->rodata->peak_clock_exact = s->slot_ns < 10 * 1000000;
+	kfree_args = probe_tracepoint_nargs("kfree_skb");
+	k->rodata->kfree_has_reason = kfree_args >= 3;
+	k->rodata->kfree_has_rx_sk = kfree_args >= 4;
+	if (kfree_args < 3)
+		log_warn("sockets: skb:kfree_skb gives no drop reason on this kernel (before "
+			 "5.17): drops are not counted");
+	/* A class names one address at most: room for a reload to add some. */
+	return bpf_map__set_max_entries(k->maps.class_addresses, JD_MAX_SOCKET_CLASSES);
+}
+
+/* The classes' names, protocols and slots, as collect() and the events use them. */
+static void take_classes(struct sockets *s, const struct sockets_options *o, uint32_t *reused)
+{
+	const char *names[JD_MAX_SOCKET_CLASSES];
+
+	s->n_classes = o->classes.n;
+	for (int i = 0; i < s->n_classes; i++) {
+		memcpy(s->names[i], o->classes.at[i].name, JD_NAME_MAX);
+		s->protocols[i] = o->classes.at[i].protocol;
+		names[i] = s->names[i];
+	}
+	slots_assign(&s->slots, names, (unsigned)s->n_classes, s->slot_of, reused);
+}
+
+static int sockets_configure(struct collector *c, const struct jd_config *cfg)
+{
+	const struct sockets_options *o = collector_options(c, cfg);
+	struct sockets *s = c->priv;
+
+	uint32_t reused;
+
+	s->skel = c->skel;
+	take_classes(s, o, &reused);
+	s->nr_cpus = c->nr_cpus;
+	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
+	s->mm.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*s->mm.port_masks));
+	if (!s->percpu || !s->mm.port_masks)
+		return -ENOMEM;
+	return set_tunables(s, o, &s->mm);
+}
+
+static int sockets_loaded(struct collector *c, const struct jd_config *cfg)
+{
+	struct sockets *s = c->priv;
+	int err = fill_maps(s, &s->mm);
+
+	(void)cfg;
+	free(s->mm.port_masks); /* 1 MiB, needed no more */
+	s->mm.port_masks = NULL;
+	return err;
+}
+
+static void sockets_finish(struct collector *c)
+{
+	struct sockets *s = c->priv;
+
+	free(s->mm.port_masks);
+	free(s->percpu);
+}
+
+/* One class, all CPUs folded. */
+struct class_total {
+	struct jd_hist_bytes receive_queue, send_queue;
+	uint64_t drops[JD_SOCK_DROP_REASONS];
+	uint64_t receive_peak, send_peak;
+};
+
+/* The largest value of the ring's slots that lie in [oldest, newest]. */
+static uint64_t ring_max(const struct jd_sock_peak *ring, uint64_t oldest, uint64_t newest)
+{
+	uint64_t max = 0;
+
+	for (int i = 0; i < JD_SOCK_PEAK_SLOTS; i++)
+		if (ring[i].slot >= oldest && ring[i].slot <= newest && ring[i].max > max)
+			max = ring[i].max;
+	return max;
+}
+
+static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest, uint64_t newest)
+{
+	memset(t, 0, sizeof(*t));
+	for (int cpu = 0; cpu < s->nr_cpus; cpu++) {
+		const struct jd_sock_class_cpu *v = &s->percpu[cpu];
+		uint64_t peak;
+
+		hist_bytes_merge(&t->receive_queue, &v->receive_queue);
+		hist_bytes_merge(&t->send_queue, &v->send_queue);
+		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++)
+			t->drops[r] += v->drops[r];
+		peak = ring_max(v->receive_peak, oldest, newest);
+		if (peak > t->receive_peak)
+			t->receive_peak = peak;
+		peak = ring_max(v->send_peak, oldest, newest);
+		if (peak > t->send_peak)
+			t->send_peak = peak;
+	}
+}
+
+static void sockets_collect(struct collector *c, struct metrics *m)
+{
+	struct sockets *s = c->priv;
+	struct metric_family *rq, *sq, *rpeak, *speak, *drops;
+	struct timespec ts;
+	uint64_t newest, oldest;
+
+	/* The BPF side stamps slots with CLOCK_MONOTONIC too. */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	newest = ((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / s->slot_ns;
+	oldest = newest >= JD_SOCK_PEAK_WINDOW_SLOTS ? newest - JD_SOCK_PEAK_WINDOW_SLOTS : 0;
+	rq = metrics_family(m, "jitterd_socket_receive_queue_bytes",
+			    "Receive queue of a socket of the class each time data was queued to "
+			    "it, as ss shows Recv-Q: TCP rcv_nxt - copied_seq, UDP memory charged.",
+			    METRIC_HISTOGRAM, METRIC_UNIT_NONE);
+	sq = metrics_family(m, "jitterd_socket_send_queue_bytes",
+			    "Send queue (TCP write_seq - snd_una, ss's Send-Q) of a socket of the "
+			    "class when the application sent and when an ACK arrived.",
+			    METRIC_HISTOGRAM, METRIC_UNIT_NONE);
+	rpeak = metrics_family(m, "jitterd_socket_receive_queue_peak_bytes",
+			       "Largest receive queue seen in the class within the last "
+			       "collectors.sockets.peak_window.",
+			       METRIC_GAUGE, METRIC_UNIT_NONE);
+	speak = metrics_family(m, "jitterd_socket_send_queue_peak_bytes",
+			       "Largest send queue seen in the class within the last "
+			       "collectors.sockets.peak_window.",
+			       METRIC_GAUGE, METRIC_UNIT_NONE);
+	drops = metrics_family(m, "jitterd_socket_drops_total",
+			       "Packets that sockets of the class dropped, by reason: rcvbuf_full "
+			       "(receive buffer full), backlog_full (TCP socket backlog full), "
+			       "accept_queue_full (listen queue overflow), memory_limit (the "
+			       "protocol's or socket's memory could not be charged).",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	for (int i = 0; i < s->n_classes; i++) {
+		__u32 key = s->slot_of[i];
+		struct class_total t;
+		struct metric_hist h;
+		const char *name = s->names[i];
+
+		if (bpf_map_lookup_elem(bpf_map__fd(s->skel->maps.class_stats), &key, s->percpu)) {
+			log_warn("sockets: reading class_stats: %s", strerror(errno));
+			return;
+		}
+		fold(s, &t, oldest, newest);
+		h = hist_bytes_metric(&t.receive_queue);
+		metric_hist(rq, &h, "socket", name, LABELS_END);
+		metric_u64(rpeak, t.receive_peak, "socket", name, LABELS_END);
+		/* UDP send queues are not measured: no series rather than zeros. */
+		if (s->protocols[i] == JD_PROTO_TCP) {
+			h = hist_bytes_metric(&t.send_queue);
+			metric_hist(sq, &h, "socket", name, LABELS_END);
+			metric_u64(speak, t.send_peak, "socket", name, LABELS_END);
+		}
+		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++)
+			metric_u64(drops, t.drops[r], "socket", name, "reason",
+				   drop_reason_names[r], LABELS_END);
+	}
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+/* The slots are the ring's time unit: new ones would misread the rings' stamps. */
+static const char *sockets_restart_needed(const struct collector *c, const struct jd_config *old,
+					  const struct jd_config *new)
+{
+	const struct sockets_options *o = collector_options(c, old), *n = collector_options(c, new);
+
+	return o->peak_window_ns != n->peak_window_ns ? "peak_window cannot change live" : NULL;
+}
+
+/* Only the entries that differ from what old wrote (both tables are built
+ * from their configs: 1 MiB each, for the time of the reload). */
+static int rewrite_maps(struct sockets *s, const struct match_maps *was,
+			const struct match_maps *will)
+{
+	int ports = bpf_map__fd(s->skel->maps.class_ports);
+	int addresses = bpf_map__fd(s->skel->maps.class_addresses);
+
+	for (__u32 i = 0; i < JD_SOCK_PORT_INDEXES; i++)
+		if (was->port_masks[i] != will->port_masks[i] &&
+		    bpf_map_update_elem(ports, &i, &will->port_masks[i], BPF_ANY))
+			return -errno;
+	for (unsigned i = 0; i < was->n_addresses; i++) {
+		unsigned j;
+
+		for (j = 0; j < will->n_addresses; j++)
+			if (!memcmp(was->addresses[i].addr, will->addresses[j].addr, 16))
+				break;
+		if (j == will->n_addresses &&
+		    bpf_map_delete_elem(addresses, was->addresses[i].addr) && errno != ENOENT)
+			return -errno;
+	}
+	for (unsigned i = 0; i < will->n_addresses; i++)
+		if (bpf_map_update_elem(addresses, will->addresses[i].addr,
+					&will->addresses[i].mask, BPF_ANY))
+			return -errno;
+	return 0;
+}
+
+/*
+ * New classes: the port and address tables rewritten where they differ,
+ * the match masks stored in one go. A packet in flight meanwhile may be
+ * matched by either config's tables.
+ */
+static int sockets_reconfigure(struct collector *c, const struct jd_config *old,
+			       const struct jd_config *new)
+{
+	const struct sockets_options *o = collector_options(c, old), *n = collector_options(c, new);
+	struct sockets *s = c->priv;
+	struct match_maps was = {}, will = {};
+	unsigned old_slot_of[JD_MAX_SOCKET_CLASSES];
+	struct jd_sock_match match;
+	uint32_t reused;
+	int err = -ENOMEM;
+
+	if (!memcmp(&o->classes, &n->classes, sizeof(o->classes)))
+		return 0;
+	memcpy(old_slot_of, s->slot_of, sizeof(old_slot_of));
+	was.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*was.port_masks));
+	will.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*will.port_masks));
+	if (!was.port_masks || !will.port_masks)
+		goto out;
+	build_match(o, old_slot_of, &match, &was);
+	take_classes(s, n, &reused);
+	build_match(n, s->slot_of, &match, &will);
+	/* Slots whose name left the config and now serve a new class start at 0. */
+	memset(s->percpu, 0, s->nr_cpus * sizeof(*s->percpu));
+	err = slots_clear_map(bpf_map__fd(s->skel->maps.class_stats), reused, s->percpu);
+	if (!err)
+		err = rewrite_maps(s, &was, &will);
+	if (err) { /* back to old's tables, as far as they were changed */
+		take_classes(s, o, &reused);
+		rewrite_maps(s, &will, &was);
+		goto out;
+	}
+	s->skel->bss->match = match;
+	log_info("sockets: %d socket classes", s->n_classes);
+out:
+	free(was.port_masks);
+	free(will.port_masks);
+	return err;
+}
+
+COLLECTOR_SKELETON(sockets)
+
+const struct collector_ops sockets_collector = {
+	.name = "sockets",
+	.open = sockets_open,
+	.priv_size = sizeof(struct sockets),
+	.probes = sockets_probes,
+	.n_probes = ARRAY_SIZE(sockets_probes),
+	.events = sockets_events,
+	.n_events = ARRAY_SIZE(sockets_events),
+	.config_keys = sockets_config_keys,
+	.idle = sockets_idle,
+	.configure = sockets_configure,
+	.loaded = sockets_loaded,
+	.restart_needed = sockets_restart_needed,
+	.reconfigure = sockets_reconfigure,
+	.collect = sockets_collect,
+	.finish = sockets_finish,
+};

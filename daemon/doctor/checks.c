@@ -1,0 +1,1422 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The doctor's host checks: kernel command line, isolation, CPU power
+ * management, IRQs, memory and scheduler sysctls. One row per check (see
+ * doctor.h); the network and NIC checks are in net.c.
+ *
+ * Every read goes through doctor_read(), under host->root. A file that is
+ * not there means the kernel or the hardware lacks the feature: the check
+ * is not applicable, not failed. A file that only root may read makes the
+ * check "needs root", and the run carries on.
+ */
+#include "doctor/doctor.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lib/parse.h"
+
+#define REF_RHEL_RT                                                                                \
+	"Red Hat Enterprise Linux for Real Time, Optimizing RHEL for Real Time for low latency "   \
+	"operation"
+#define REF_RIGTORP "Erik Rigtorp, Low latency tuning guide (rigtorp.se/low-latency-guide)"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+void doctor_set(char *field, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(field, DOCTOR_TEXT, fmt, ap);
+	va_end(ap);
+}
+
+static void path_of(const struct doctor_host *h, char *out, size_t size, const char *fmt,
+		    va_list ap)
+{
+	size_t n = (size_t)snprintf(out, size, "%s", h->root);
+
+	if (n < size)
+		vsnprintf(out + n, size - n, fmt, ap);
+}
+
+int doctor_read(const struct doctor_host *h, char *buf, size_t size, const char *fmt, ...)
+{
+	char path[512];
+	va_list ap;
+	ssize_t len;
+	int fd;
+
+	va_start(ap, fmt);
+	path_of(h, path, sizeof(path), fmt, ap);
+	va_end(ap);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	len = read(fd, buf, size - 1);
+	if (len < 0) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	close(fd);
+	buf[len] = '\0';
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == ' '))
+		buf[--len] = '\0';
+	return 0;
+}
+
+void doctor_unreadable(struct doctor_finding *f, int err, const char *path)
+{
+	doctor_set(f->where, "%s", path);
+	if (err == -EACCES || err == -EPERM) {
+		f->state = DOCTOR_NEEDS_ROOT;
+		doctor_set(f->value, "%s is readable by root only: run jitterd doctor as root",
+			   path);
+	} else {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "%s: %s (this kernel or machine does not have it)", path,
+			   strerror(-err));
+	}
+}
+
+int doctor_parse_cpumask(const char *s, cpu_set_t *set)
+{
+	size_t len = strlen(s);
+	unsigned bit = 0;
+
+	CPU_ZERO(set);
+	while (len--) {
+		int c = s[len], v;
+
+		if (c == ',' || c == '\n')
+			continue;
+		if (!isxdigit(c))
+			return -EINVAL;
+		v = isdigit(c) ? c - '0' : tolower(c) - 'a' + 10;
+		for (int i = 0; i < 4; i++, bit++)
+			if ((v >> i & 1) && bit < CPU_SETSIZE)
+				CPU_SET(bit, set);
+	}
+	return 0;
+}
+
+static const char *cpus(char *buf, size_t size, const cpu_set_t *set)
+{
+	if (!CPU_COUNT(set))
+		return "none";
+	format_cpulist(set, buf, size);
+	return buf;
+}
+
+void doctor_append(char *field, size_t size, const char *fmt, ...)
+{
+	size_t n = strlen(field);
+	va_list ap;
+
+	if (n >= size)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(field + n, size - n, fmt, ap);
+	va_end(ap);
+}
+
+/* ---- the generic judge: an integer in a file ------------------------------ */
+
+static bool int_ok(char op, long long have, long long want)
+{
+	switch (op) {
+	case '<': return have <= want;
+	case '>': return have >= want;
+	default: return have == want;
+	}
+}
+
+static const char *op_words(char op)
+{
+	return op == '<' ? "at most " : op == '>' ? "at least " : "";
+}
+
+void doctor_judge_int(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f)
+{
+	char buf[64], *end;
+	long long have;
+	int err;
+
+	err = doctor_read(h, buf, sizeof(buf), "%s", k->path);
+	if (err)
+		return doctor_unreadable(f, err, k->path);
+	have = strtoll(buf, &end, 10);
+	doctor_set(f->where, "%s", k->path);
+	doctor_set(f->value, "%s", buf);
+	if (end == buf) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "\"%s\" is not a number", buf);
+		return;
+	}
+	f->state = int_ok(k->op, have, k->want) ? DOCTOR_OK : DOCTOR_FAIL;
+	doctor_set(f->recommended, "%s%lld", op_words(k->op), k->want);
+	if (k->sysctl)
+		snprintf(f->apply, sizeof(f->apply),
+			 "sysctl -w %s=%lld; persist: '%s = %lld' in /etc/sysctl.d/90-latency.conf",
+			 k->sysctl, k->want, k->sysctl, k->want);
+	else
+		snprintf(f->apply, sizeof(f->apply), "echo %lld > %s", k->want, k->path);
+}
+
+/* ---- the kernel command line ---------------------------------------------- */
+
+/* The value of the last name= (or bare name) on the command line, before "--".
+ * Returns false when it is not there. */
+static bool cmdline_get(const char *cmdline, const char *name, char *val, size_t size)
+{
+	size_t nlen = strlen(name);
+	bool found = false;
+	const char *p = cmdline;
+
+	while (*p) {
+		size_t len;
+
+		while (*p == ' ')
+			p++;
+		len = strcspn(p, " ");
+		if (len == 2 && !strncmp(p, "--", 2))
+			break;
+		if (len >= nlen && !strncmp(p, name, nlen) && (len == nlen || p[nlen] == '=')) {
+			size_t vlen = len > nlen ? len - nlen - 1 : 0;
+
+			found = true;
+			snprintf(val, size, "%.*s", (int)vlen, p + nlen + 1);
+			if (len == nlen)
+				val[0] = '\0';
+		}
+		p += len;
+	}
+	return found;
+}
+
+static int read_cmdline(const struct doctor_host *h, struct doctor_finding *f, char *buf,
+			size_t size)
+{
+	int err = doctor_read(h, buf, size, "/proc/cmdline");
+
+	if (err)
+		doctor_unreadable(f, err, "/proc/cmdline");
+	else
+		doctor_set(f->where, "/proc/cmdline");
+	return err;
+}
+
+static void apply_cmdline(struct doctor_finding *f, const char *arg)
+{
+	snprintf(f->apply, sizeof(f->apply),
+		 "kernel command line: add %s (grubby --update-kernel=ALL --args=\"%s\", or "
+		 "GRUB_CMDLINE_LINUX in /etc/default/grub then update-grub), reboot",
+		 arg, arg);
+	doctor_set(f->recommended, "%s", arg);
+}
+
+/* isolcpus=, nohz_full=, rcu_nocbs=: a cpulist (isolcpus may start with flags). */
+static void judge_isolation_param(const struct doctor_host *h, const struct doctor_check *k,
+				  struct doctor_finding *f)
+{
+	char cmdline[4096], val[512], iso[256], arg[300];
+	const char *why;
+	cpu_set_t have, missing;
+
+	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
+		return;
+	cpus(iso, sizeof(iso), &h->isolated);
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	CPU_ZERO(&have);
+	if (!cmdline_get(cmdline, k->path, val, sizeof(val))) {
+		doctor_set(f->value, "%s= is not set", k->path);
+	} else {
+		const char *list = val;
+
+		/* isolcpus=[flag,...,]list: the flags are words */
+		while (isalpha((unsigned char)*list)) {
+			const char *comma = strchr(list, ',');
+
+			list = comma ? comma + 1 : list + strlen(list);
+		}
+		if (parse_cpulist(list, &have, &why))
+			CPU_ZERO(&have);
+		doctor_set(f->value, "%s=%s", k->path, val);
+	}
+	CPU_XOR(&missing, &h->isolated, &have);
+	CPU_AND(&missing, &missing, &h->isolated);
+	f->state = CPU_COUNT(&missing) ? DOCTOR_FAIL : DOCTOR_OK;
+	if (f->state == DOCTOR_FAIL) {
+		char missing_s[256];
+		size_t n = strlen(f->value);
+
+		snprintf(f->value + n, sizeof(f->value) - n, ": isolated CPUs %s not covered",
+			 cpus(missing_s, sizeof(missing_s), &missing));
+	}
+	snprintf(arg, sizeof(arg), "%s=%s%s", k->path,
+		 !strcmp(k->path, "isolcpus") ? "managed_irq,domain," : "", iso);
+	apply_cmdline(f, arg);
+}
+
+/* A flag that must be on the command line (with this value, if want). */
+static void judge_cmdline_flag(const struct doctor_host *h, const struct doctor_check *k,
+			       struct doctor_finding *f)
+{
+	char cmdline[4096], val[256], arg[300];
+	/* path: "name" or "name=value" */
+	const char *eq = strchr(k->path, '=');
+	char name[64];
+
+	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
+		return;
+	snprintf(name, sizeof(name), "%.*s", eq ? (int)(eq - k->path) : (int)strlen(k->path),
+		 k->path);
+	snprintf(arg, sizeof(arg), "%s", k->path);
+	if (!cmdline_get(cmdline, name, val, sizeof(val))) {
+		f->state = DOCTOR_FAIL;
+		doctor_set(f->value, "%s is not set", name);
+	} else {
+		f->state = !eq || !strcmp(val, eq + 1) ? DOCTOR_OK : DOCTOR_FAIL;
+		if (val[0])
+			doctor_set(f->value, "%s=%s", name, val);
+		else
+			doctor_set(f->value, "%s", name);
+	}
+	apply_cmdline(f, arg);
+}
+
+/* isolcpus=managed_irq,...: managed IRQs kept off the isolated CPUs. */
+static void judge_managed_irq(const struct doctor_host *h, const struct doctor_check *k,
+			      struct doctor_finding *f)
+{
+	char cmdline[4096], val[512], iso[256], arg[300];
+
+	(void)k;
+	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
+		return;
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	if (cmdline_get(cmdline, "isolcpus", val, sizeof(val)))
+		doctor_set(f->value, "isolcpus=%s", val);
+	else
+		doctor_set(f->value, "isolcpus= is not set");
+	f->state = strstr(f->value, "managed_irq") ? DOCTOR_OK : DOCTOR_FAIL;
+	snprintf(arg, sizeof(arg), "isolcpus=managed_irq,domain,%s",
+		 cpus(iso, sizeof(iso), &h->isolated));
+	apply_cmdline(f, arg);
+}
+
+/* nohz=off would undo nohz_full; the default (on) is what tuned asks. */
+static void judge_nohz(const struct doctor_host *h, const struct doctor_check *k,
+		       struct doctor_finding *f)
+{
+	char cmdline[4096], val[64];
+
+	(void)k;
+	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
+		return;
+	if (cmdline_get(cmdline, "nohz", val, sizeof(val)) && !strcmp(val, "off")) {
+		f->state = DOCTOR_FAIL;
+		doctor_set(f->value, "nohz=off");
+		doctor_set(f->recommended, "nohz=on (the default)");
+		doctor_set(f->apply, "kernel command line: remove nohz=off, reboot");
+		return;
+	}
+	f->state = DOCTOR_OK;
+	doctor_set(f->value, "nohz=%s",
+		   cmdline_get(cmdline, "nohz", val, sizeof(val)) ? val : "on (default)");
+}
+
+/* Idle states: idle=poll, or a max_cstate of the idle driver. */
+static void judge_cstate_limit(const struct doctor_host *h, const struct doctor_check *k,
+			       struct doctor_finding *f)
+{
+	char cmdline[4096], val[64];
+
+	(void)k;
+	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
+		return;
+	f->state = DOCTOR_OK;
+	if (cmdline_get(cmdline, "idle", val, sizeof(val)) && !strcmp(val, "poll"))
+		doctor_set(f->value, "idle=poll");
+	else if (cmdline_get(cmdline, "intel_idle.max_cstate", val, sizeof(val)) && atoi(val) <= 1)
+		doctor_set(f->value, "intel_idle.max_cstate=%s", val);
+	else if (cmdline_get(cmdline, "processor.max_cstate", val, sizeof(val)) && atoi(val) <= 1)
+		doctor_set(f->value, "processor.max_cstate=%s", val);
+	else {
+		f->state = DOCTOR_FAIL;
+		doctor_set(f->value, "no idle=poll, intel_idle.max_cstate or processor.max_cstate");
+	}
+	apply_cmdline(f, "intel_idle.max_cstate=1 processor.max_cstate=1");
+}
+
+/* intel_pstate=disable / amd_pstate=disable (tuned's cpu-partitioning, realtime). */
+static void judge_pstate(const struct doctor_host *h, const struct doctor_check *k,
+			 struct doctor_finding *f)
+{
+	char cmdline[4096], val[64], drv[64];
+	const char *want = "intel_pstate=disable";
+
+	(void)k;
+	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
+		return;
+	if (!doctor_read(h, drv, sizeof(drv),
+			 "/sys/devices/system/cpu/cpu0/cpufreq/scaling_driver") &&
+	    strstr(drv, "amd"))
+		want = "amd_pstate=disable";
+	if ((cmdline_get(cmdline, "intel_pstate", val, sizeof(val)) ||
+	     cmdline_get(cmdline, "amd_pstate", val, sizeof(val))) &&
+	    !strcmp(val, "disable")) {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "%s",
+			   strstr(cmdline, "intel_pstate=") ? "intel_pstate=disable"
+							    : "amd_pstate=disable");
+	} else if (doctor_read(h, drv, sizeof(drv),
+			       "/sys/devices/system/cpu/cpu0/cpufreq/scaling_driver")) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no cpufreq driver (a virtual machine, or frequency fixed)");
+		return;
+	} else {
+		f->state = DOCTOR_FAIL;
+		doctor_set(f->value, "cpufreq driver %s", drv);
+	}
+	apply_cmdline(f, want);
+}
+
+/* ---- CPUs ---------------------------------------------------------------- */
+
+/* The CPUs to judge per-CPU settings on: the isolated ones, or all. */
+static void judged_cpus(const struct doctor_host *h, cpu_set_t *set)
+{
+	if (h->have_isolated) {
+		*set = h->isolated;
+		return;
+	}
+	CPU_ZERO(set);
+	for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++)
+		CPU_SET(c, set);
+}
+
+/* A per-CPU file that must say want (a word) on every judged CPU. */
+static void judge_per_cpu_word(const struct doctor_host *h, const struct doctor_check *k,
+			       struct doctor_finding *f, const char *want, const char *apply_fmt)
+{
+	cpu_set_t set, bad;
+	char buf[64], first[64] = "", list[256];
+	int err = 0, seen = 0;
+
+	judged_cpus(h, &set);
+	CPU_ZERO(&bad);
+	for (unsigned c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		err = doctor_read(h, buf, sizeof(buf), k->path, c);
+		if (err)
+			continue;
+		seen++;
+		if (strcmp(buf, want)) {
+			CPU_SET(c, &bad);
+			if (!first[0])
+				snprintf(first, sizeof(first), "%s", buf);
+		}
+	}
+	snprintf(buf, sizeof(buf), k->path, 0);
+	if (!seen) {
+		doctor_unreadable(f, err ? err : -ENOENT, buf);
+		return;
+	}
+	doctor_set(f->where, "%s (CPUs %s)", buf, cpus(list, sizeof(list), &set));
+	doctor_set(f->recommended, "%s", want);
+	if (CPU_COUNT(&bad)) {
+		f->state = DOCTOR_FAIL;
+		doctor_set(f->value, "%s on CPUs %s", first, cpus(list, sizeof(list), &bad));
+	} else {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "%s", want);
+	}
+	doctor_set(f->apply, apply_fmt, want);
+}
+
+static void judge_governor(const struct doctor_host *h, const struct doctor_check *k,
+			   struct doctor_finding *f)
+{
+	judge_per_cpu_word(h, k, f, "performance",
+			   "cpupower frequency-set -g %s (or echo it > "
+			   "/sys/devices/system/cpu/cpu*/cpufreq/scaling_governor)");
+}
+
+static void judge_epb(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f)
+{
+	judge_per_cpu_word(h, k, f, "0",
+			   "cpupower set -b %s (or echo it > "
+			   "/sys/devices/system/cpu/cpu*/power/energy_perf_bias)");
+}
+
+/* Turbo: cpufreq/boost = 1, or intel_pstate/no_turbo = 0. */
+static void judge_boost(const struct doctor_host *h, const struct doctor_check *k,
+			struct doctor_finding *f)
+{
+	static const char boost[] = "/sys/devices/system/cpu/cpufreq/boost";
+	static const char no_turbo[] = "/sys/devices/system/cpu/intel_pstate/no_turbo";
+	char buf[32];
+	int err;
+
+	(void)k;
+	err = doctor_read(h, buf, sizeof(buf), boost);
+	if (!err) {
+		doctor_set(f->where, boost);
+		f->state = !strcmp(buf, "1") ? DOCTOR_OK : DOCTOR_FAIL;
+		doctor_set(f->value, "%s", buf);
+		doctor_set(f->recommended, "1");
+		doctor_set(f->apply, "echo 1 > %s", boost);
+	} else if (!doctor_read(h, buf, sizeof(buf), no_turbo)) {
+		doctor_set(f->where, no_turbo);
+		f->state = !strcmp(buf, "0") ? DOCTOR_OK : DOCTOR_FAIL;
+		doctor_set(f->value, "no_turbo %s", buf);
+		doctor_set(f->recommended, "no_turbo 0");
+		doctor_set(f->apply, "echo 0 > %s", no_turbo);
+	} else {
+		doctor_unreadable(f, err, boost);
+	}
+}
+
+/* A sysfs file that must hold a word (platform_profile, current_clocksource). */
+static void judge_word(const struct doctor_host *h, const struct doctor_check *k,
+		       struct doctor_finding *f)
+{
+	char buf[128];
+	int err = doctor_read(h, buf, sizeof(buf), "%s", k->path);
+
+	if (err)
+		return doctor_unreadable(f, err, k->path);
+	doctor_set(f->where, "%s", k->path);
+	doctor_set(f->value, "%s", buf);
+	doctor_set(f->recommended, "%s", k->sysctl);
+	f->state = !strcmp(buf, k->sysctl) ? DOCTOR_OK : DOCTOR_FAIL;
+	doctor_set(f->apply, "echo %s > %s", k->sysctl, k->path);
+}
+
+static void judge_clocksource(const struct doctor_host *h, const struct doctor_check *k,
+			      struct doctor_finding *f)
+{
+	judge_word(h, k, f);
+	if (f->state == DOCTOR_FAIL)
+		doctor_set(f->apply,
+			   "kernel command line: clocksource=tsc tsc=reliable (only where the TSC "
+			   "is invariant: see cpu.tsc_flags), reboot");
+}
+
+/* The "[selected]" word of a sysfs selector ("always madvise [never]"). */
+static void judge_selector(const struct doctor_host *h, const struct doctor_check *k,
+			   struct doctor_finding *f)
+{
+	char buf[256], sel[64] = "";
+	const char *open;
+	int err = doctor_read(h, buf, sizeof(buf), "%s", k->path);
+
+	if (err)
+		return doctor_unreadable(f, err, k->path);
+	open = strchr(buf, '[');
+	if (open)
+		snprintf(sel, sizeof(sel), "%.*s", (int)strcspn(open + 1, "]"), open + 1);
+	doctor_set(f->where, "%s", k->path);
+	doctor_set(f->value, "%s", sel[0] ? sel : buf);
+	doctor_set(f->recommended, "%s", k->sysctl);
+	f->state = !strcmp(sel, k->sysctl) ? DOCTOR_OK : DOCTOR_FAIL;
+	snprintf(f->apply, sizeof(f->apply),
+		 "echo %s > %s; at boot: transparent_hugepage=%s on the kernel command line",
+		 k->sysctl, k->path, k->sysctl);
+}
+
+/* cpu flags constant_tsc and nonstop_tsc: the TSC is a usable clock. */
+static void judge_tsc_flags(const struct doctor_host *h, const struct doctor_check *k,
+			    struct doctor_finding *f)
+{
+	char path[512];
+	char line[8192];
+	bool constant = false, nonstop = false, seen = false;
+	FILE *fp;
+
+	(void)k;
+	snprintf(path, sizeof(path), "%s/proc/cpuinfo", h->root);
+	fp = fopen(path, "re");
+	if (!fp)
+		return doctor_unreadable(f, -errno, "/proc/cpuinfo");
+	while (fgets(line, sizeof(line), fp))
+		if (!strncmp(line, "flags", 5)) {
+			seen = true;
+			constant = strstr(line, " constant_tsc") != NULL;
+			nonstop = strstr(line, " nonstop_tsc") != NULL;
+			break;
+		}
+	fclose(fp);
+	doctor_set(f->where, "/proc/cpuinfo flags");
+	if (!seen) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no flags line (not x86)");
+		return;
+	}
+	f->state = constant && nonstop ? DOCTOR_OK : DOCTOR_FAIL;
+	doctor_set(f->value, "constant_tsc %s, nonstop_tsc %s", constant ? "yes" : "no",
+		   nonstop ? "yes" : "no");
+	doctor_set(f->recommended, "constant_tsc and nonstop_tsc");
+	doctor_set(f->apply, "hardware/hypervisor: expose an invariant TSC (e.g. qemu -cpu "
+			     "host,+invtsc); otherwise keep the kernel's clocksource choice");
+}
+
+/* Idle states deeper than 10 us of exit latency, enabled on the judged CPUs. */
+#define CSTATE_MAX_LATENCY_US 10u
+static void judge_cstates(const struct doctor_host *h, const struct doctor_check *k,
+			  struct doctor_finding *f)
+{
+	cpu_set_t set, bad;
+	char buf[64], name[32], worst[96] = "";
+	unsigned worst_lat = 0, seen = 0;
+
+	(void)k;
+	judged_cpus(h, &set);
+	CPU_ZERO(&bad);
+	for (unsigned c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET(c, &set))
+			continue;
+		for (unsigned s = 0; s < 16; s++) {
+			unsigned lat;
+
+			if (doctor_read(h, buf, sizeof(buf),
+					"/sys/devices/system/cpu/cpu%u/cpuidle/state%u/latency", c,
+					s))
+				break;
+			seen++;
+			lat = (unsigned)strtoul(buf, NULL, 10);
+			if (lat <= CSTATE_MAX_LATENCY_US)
+				continue;
+			if (!doctor_read(h, buf, sizeof(buf),
+					 "/sys/devices/system/cpu/cpu%u/cpuidle/state%u/disable", c,
+					 s) &&
+			    !strcmp(buf, "1"))
+				continue;
+			CPU_SET(c, &bad);
+			if (lat > worst_lat) {
+				worst_lat = lat;
+				if (doctor_read(
+					    h, name, sizeof(name),
+					    "/sys/devices/system/cpu/cpu%u/cpuidle/state%u/name", c,
+					    s))
+					snprintf(name, sizeof(name), "state%u", s);
+				snprintf(worst, sizeof(worst), "%s (%u us exit latency, state%u)",
+					 name, lat, s);
+			}
+		}
+	}
+	doctor_set(f->where, "/sys/devices/system/cpu/cpu*/cpuidle/state*/{latency,disable}");
+	if (!seen) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no cpuidle states (no idle driver, or a virtual machine)");
+		return;
+	}
+	doctor_set(f->recommended, "no enabled idle state above %u us of exit latency",
+		   CSTATE_MAX_LATENCY_US);
+	if (CPU_COUNT(&bad)) {
+		char list[256];
+
+		f->state = DOCTOR_FAIL;
+		doctor_set(f->value, "%s enabled on CPUs %s", worst,
+			   cpus(list, sizeof(list), &bad));
+		snprintf(f->apply, sizeof(f->apply),
+			 "cpupower -c %s idle-set -D %u (disables states above %u us), or hold "
+			 "/dev/cpu_dma_latency at %u (tuned: force_latency)",
+			 list, CSTATE_MAX_LATENCY_US, CSTATE_MAX_LATENCY_US, CSTATE_MAX_LATENCY_US);
+	} else {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "every enabled idle state exits within %u us",
+			   CSTATE_MAX_LATENCY_US);
+	}
+}
+
+/* The PM QoS request in force: /dev/cpu_dma_latency (root only). */
+static void judge_pm_qos(const struct doctor_host *h, const struct doctor_check *k,
+			 struct doctor_finding *f)
+{
+	char path[512];
+	int32_t us;
+	int fd;
+
+	(void)k;
+	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", h->root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return doctor_unreadable(f, -errno, "/dev/cpu_dma_latency");
+	if (read(fd, &us, sizeof(us)) != sizeof(us)) {
+		close(fd);
+		return doctor_unreadable(f, -EIO, "/dev/cpu_dma_latency");
+	}
+	close(fd);
+	doctor_set(f->where, "/dev/cpu_dma_latency");
+	doctor_set(f->value, "%d us", us);
+	doctor_set(f->recommended, "at most %u us, held by a process", CSTATE_MAX_LATENCY_US);
+	f->state = us <= (int32_t)CSTATE_MAX_LATENCY_US ? DOCTOR_OK : DOCTOR_FAIL;
+	doctor_set(f->apply, "tuned's latency-performance (force_latency), or a service that "
+			     "keeps /dev/cpu_dma_latency open with a 4-byte value of 10 written");
+}
+
+/* machinecheck*: ignore_ce = 1 stops the corrected-error polling timer. */
+static void judge_mce(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f)
+{
+	char buf[32];
+	cpu_set_t bad;
+	unsigned seen = 0;
+
+	(void)k;
+	CPU_ZERO(&bad);
+	for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++) {
+		if (doctor_read(h, buf, sizeof(buf),
+				"/sys/devices/system/machinecheck/machinecheck%u/ignore_ce", c))
+			continue;
+		seen++;
+		if (strcmp(buf, "1"))
+			CPU_SET(c, &bad);
+	}
+	if (!seen)
+		return doctor_unreadable(f, -ENOENT, "/sys/devices/system/machinecheck");
+	doctor_set(f->where, "/sys/devices/system/machinecheck/machinecheck*/ignore_ce");
+	doctor_set(f->recommended, "1");
+	f->state = CPU_COUNT(&bad) ? DOCTOR_FAIL : DOCTOR_OK;
+	if (CPU_COUNT(&bad)) {
+		char list[256];
+
+		doctor_set(f->value, "0 on CPUs %s", cpus(list, sizeof(list), &bad));
+	} else
+		doctor_set(f->value, "1");
+	doctor_set(f->apply, "echo 1 | tee "
+			     "/sys/devices/system/machinecheck/machinecheck*/ignore_ce, or "
+			     "mce=ignore_ce on the kernel command line");
+}
+
+/* A cpumask file that must leave the isolated CPUs out. */
+static bool mask_hits_isolated(const struct doctor_host *h, const char *mask, cpu_set_t *hit)
+{
+	cpu_set_t set;
+
+	if (doctor_parse_cpumask(mask, &set))
+		return false;
+	CPU_AND(hit, &set, &h->isolated);
+	return CPU_COUNT(hit) > 0;
+}
+
+static void housekeeping_mask(const struct doctor_host *h, char *buf, size_t size)
+{
+	cpu_set_t hk;
+	unsigned long long m = 0;
+
+	CPU_ZERO(&hk);
+	for (unsigned c = 0; c < h->nr_cpus && c < 64; c++)
+		if (!CPU_ISSET(c, &h->isolated))
+			m |= 1ull << c;
+	snprintf(buf, size, "%llx", m);
+}
+
+static void housekeeping_list(const struct doctor_host *h, char *buf, size_t size)
+{
+	cpu_set_t hk;
+
+	CPU_ZERO(&hk);
+	for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++)
+		if (!CPU_ISSET(c, &h->isolated))
+			CPU_SET(c, &hk);
+	cpus(buf, size, &hk);
+}
+
+static void judge_workqueue(const struct doctor_host *h, const struct doctor_check *k,
+			    struct doctor_finding *f)
+{
+	static const char *const fixed[] = { "/sys/devices/virtual/workqueue/cpumask",
+					     "/sys/bus/workqueue/devices/writeback/cpumask" };
+	char buf[256], bad[DOCTOR_TEXT] = "", hk[32], path[512];
+	cpu_set_t hit;
+	unsigned seen = 0;
+	size_t n = 0;
+	DIR *d;
+	struct dirent *e;
+
+	(void)k;
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		if (doctor_read(h, buf, sizeof(buf), "%s", fixed[i]))
+			continue;
+		seen++;
+		if (mask_hits_isolated(h, buf, &hit) && n < sizeof(bad))
+			n += (size_t)snprintf(bad + n, sizeof(bad) - n, "%s%s=%s", n ? ", " : "",
+					      fixed[i], buf);
+	}
+	snprintf(path, sizeof(path), "%s/sys/devices/virtual/workqueue", h->root);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		/* writeback is the one /sys/bus/workqueue names: read above */
+		if (e->d_name[0] == '.' || !strcmp(e->d_name, "writeback") ||
+		    doctor_read(h, buf, sizeof(buf), "/sys/devices/virtual/workqueue/%s/cpumask",
+				e->d_name))
+			continue;
+		seen++;
+		if (mask_hits_isolated(h, buf, &hit) && n < sizeof(bad))
+			n += (size_t)snprintf(bad + n, sizeof(bad) - n, "%s%s=%s", n ? ", " : "",
+					      e->d_name, buf);
+	}
+	if (d)
+		closedir(d);
+	if (!seen)
+		return doctor_unreadable(f, -ENOENT, fixed[0]);
+	housekeeping_mask(h, hk, sizeof(hk));
+	doctor_set(f->where, "/sys/devices/virtual/workqueue/{,*/}cpumask, "
+			     "/sys/bus/workqueue/devices/writeback/cpumask");
+	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
+	f->state = n ? DOCTOR_FAIL : DOCTOR_OK;
+	if (n)
+		doctor_set(f->value, "unbound workqueues may run on isolated CPUs: %s", bad);
+	else
+		doctor_set(f->value, "no unbound workqueue runs on the isolated CPUs");
+	snprintf(f->apply, sizeof(f->apply),
+		 "echo %s | tee /sys/devices/virtual/workqueue/cpumask "
+		 "/sys/devices/virtual/workqueue/*/cpumask "
+		 "/sys/bus/workqueue/devices/writeback/cpumask",
+		 hk);
+}
+
+/* The affinity of PID 1 (systemd's CPUAffinity=) is every service's default. */
+static void judge_init_affinity(const struct doctor_host *h, const struct doctor_check *k,
+				struct doctor_finding *f)
+{
+	char buf[4096], list[256], hk[256];
+	const char *p, *why;
+	cpu_set_t set, hit;
+	int err;
+
+	(void)k;
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	err = doctor_read(h, buf, sizeof(buf), "/proc/1/status");
+	if (err)
+		return doctor_unreadable(f, err, "/proc/1/status");
+	p = strstr(buf, "Cpus_allowed_list:");
+	if (!p)
+		return doctor_unreadable(f, -ENOENT, "/proc/1/status Cpus_allowed_list");
+	p += strlen("Cpus_allowed_list:");
+	while (*p == ' ' || *p == '\t')
+		p++;
+	snprintf(list, sizeof(list), "%.*s", (int)strcspn(p, "\n"), p);
+	if (parse_cpulist(list, &set, &why))
+		return doctor_unreadable(f, -EINVAL, "/proc/1/status");
+	CPU_AND(&hit, &set, &h->isolated);
+	housekeeping_list(h, hk, sizeof(hk));
+	doctor_set(f->where, "/proc/1/status Cpus_allowed_list");
+	doctor_set(f->value, "%s", list);
+	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
+	f->state = CPU_COUNT(&hit) ? DOCTOR_FAIL : DOCTOR_OK;
+	snprintf(f->apply, sizeof(f->apply),
+		 "CPUAffinity=%s in /etc/systemd/system.conf (or isolcpus=), then reboot", hk);
+}
+
+/* ---- IRQs ------------------------------------------------------------------ */
+
+/* The name of IRQ irq in /proc/interrupts (its last column). */
+static void irq_name(const char *interrupts, unsigned irq, char *out, size_t size)
+{
+	char key[16];
+	const char *p = interrupts;
+	size_t klen = (size_t)snprintf(key, sizeof(key), "%u:", irq);
+
+	out[0] = '\0';
+	while (p && *p) {
+		const char *line = p, *eol = strchr(p, '\n'), *end;
+
+		while (*line == ' ')
+			line++;
+		if (!strncmp(line, key, klen)) {
+			end = eol ? eol : line + strlen(line);
+			/* the last word(s): after the last run of two spaces */
+			const char *name = end;
+			while (name > line && !(name[-1] == ' ' && name[-2] == ' '))
+				name--;
+			snprintf(out, size, "%.*s", (int)(end - name), name);
+			return;
+		}
+		p = eol ? eol + 1 : NULL;
+	}
+}
+
+/* Appends ", IRQ n (name)" (and " on CPUs x" when on) to list. */
+static void add_irq(char *list, size_t size, size_t *n, const char *interrupts, unsigned irq,
+		    const cpu_set_t *on)
+{
+	char name[64], cpu_s[256];
+
+	if (*n >= size)
+		return;
+	irq_name(interrupts, irq, name, sizeof(name));
+	*n += (size_t)snprintf(list + *n, size - *n, "%sIRQ %u%s%s%s%s%s", *n ? ", " : "", irq,
+			       name[0] ? " (" : "", name, name[0] ? ")" : "", on ? " on CPUs " : "",
+			       on ? cpus(cpu_s, sizeof(cpu_s), on) : "");
+}
+
+/*
+ * Every IRQ: where it runs (effective_affinity_list) and where the kernel
+ * may move it (smp_affinity_list), against the isolated CPUs; and the
+ * default affinity that new IRQs get.
+ */
+static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_check *k,
+			       struct doctor_finding *f)
+{
+	char path[512], buf[256], hk[256], hkmask[32];
+	static char interrupts[65536];
+	char runs[DOCTOR_TEXT] = "", may[DOCTOR_TEXT] = "", irqs[DOCTOR_TEXT] = "";
+	size_t nr = 0, nm = 0, ni = 0;
+	unsigned seen = 0, nruns = 0, nmay = 0;
+	bool default_hits = false;
+	const char *why;
+	struct dirent *e;
+	cpu_set_t hit;
+	DIR *d;
+
+	(void)k;
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	if (doctor_read(h, interrupts, sizeof(interrupts), "/proc/interrupts"))
+		interrupts[0] = '\0';
+	snprintf(path, sizeof(path), "%s/proc/irq", h->root);
+	d = opendir(path);
+	if (!d)
+		return doctor_unreadable(f, -errno, "/proc/irq");
+	while ((e = readdir(d))) {
+		cpu_set_t allowed, effective, on;
+		unsigned irq;
+		char *end;
+
+		irq = (unsigned)strtoul(e->d_name, &end, 10);
+		if (*end || end == e->d_name ||
+		    doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/smp_affinity_list", irq) ||
+		    parse_cpulist(buf, &allowed, &why))
+			continue;
+		seen++;
+		/* The chip honours one CPU of the list, or the list. */
+		if (doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/effective_affinity_list", irq) ||
+		    !buf[0] || parse_cpulist(buf, &effective, &why))
+			effective = allowed;
+		CPU_AND(&on, &effective, &h->isolated);
+		CPU_AND(&hit, &allowed, &h->isolated);
+		if (CPU_COUNT(&on)) {
+			nruns++;
+			add_irq(runs, sizeof(runs), &nr, interrupts, irq, &on);
+		} else if (CPU_COUNT(&hit)) {
+			nmay++;
+			add_irq(may, sizeof(may), &nm, interrupts, irq, NULL);
+		} else {
+			continue;
+		}
+		if (ni < sizeof(irqs))
+			ni += (size_t)snprintf(irqs + ni, sizeof(irqs) - ni, "%s%u", ni ? " " : "",
+					       irq);
+	}
+	closedir(d);
+	if (!seen)
+		return doctor_unreadable(f, -ENOENT, "/proc/irq/*/smp_affinity_list");
+	if (!doctor_read(h, buf, sizeof(buf), "/proc/irq/default_smp_affinity"))
+		default_hits = mask_hits_isolated(h, buf, &hit);
+	housekeeping_list(h, hk, sizeof(hk));
+	housekeeping_mask(h, hkmask, sizeof(hkmask));
+	doctor_set(f->where, "/proc/irq/*/{effective_affinity_list,smp_affinity_list}, "
+			     "/proc/irq/default_smp_affinity, names from /proc/interrupts");
+	doctor_set(f->recommended, "%s (the housekeeping CPUs) for every IRQ", hk);
+	if (!nruns && !nmay && !default_hits) {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "no IRQ of %u runs or may run on the isolated CPUs", seen);
+		snprintf(f->apply, sizeof(f->apply),
+			 "echo %s > /proc/irq/N/smp_affinity_list for each new IRQ", hk);
+		return;
+	}
+	f->state = DOCTOR_FAIL;
+	if (nruns)
+		doctor_append(f->value, sizeof(f->value), "%u IRQs run on isolated CPUs: %s", nruns,
+			      runs);
+	if (nmay)
+		doctor_append(f->value, sizeof(f->value),
+			      "%s%u IRQs may move there (smp_affinity_list): %s", nruns ? "; " : "",
+			      nmay, may);
+	if (default_hits)
+		doctor_append(f->value, sizeof(f->value),
+			      "%snew IRQs may go there (/proc/irq/default_smp_affinity %s)",
+			      nruns || nmay ? "; " : "", buf);
+	snprintf(f->apply, sizeof(f->apply),
+		 "for i in %s; do echo %s > /proc/irq/$i/smp_affinity_list; done; echo %s > "
+		 "/proc/irq/default_smp_affinity; managed IRQs: isolcpus=managed_irq,...; "
+		 "irqbalance: IRQBALANCE_BANNED_CPULIST",
+		 irqs, hk, hkmask);
+}
+
+/* irqbalance, when it runs, must keep off the isolated CPUs. */
+static void judge_irqbalance(const struct doctor_host *h, const struct doctor_check *k,
+			     struct doctor_finding *f)
+{
+	char path[512], buf[8192], list[256];
+	const char *p, *why;
+	long pid = 0;
+	struct dirent *e;
+	DIR *d;
+	int err, fd;
+	ssize_t got;
+	cpu_set_t banned, missing;
+
+	(void)k;
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	snprintf(path, sizeof(path), "%s/proc", h->root);
+	d = opendir(path);
+	while (d && (e = readdir(d)) && !pid) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		if (!doctor_read(h, buf, sizeof(buf), "/proc/%s/comm", e->d_name) &&
+		    !strcmp(buf, "irqbalance"))
+			pid = strtol(e->d_name, NULL, 10);
+	}
+	if (d)
+		closedir(d);
+	if (!pid) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "irqbalance is not running");
+		return;
+	}
+	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
+	/* NUL-separated: read it whole, not as a string */
+	snprintf(buf, sizeof(buf), "%s%s", h->root, path);
+	fd = open(buf, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return doctor_unreadable(f, -errno, path);
+	got = read(fd, buf, sizeof(buf) - 1);
+	err = got < 0 ? -errno : 0;
+	close(fd);
+	if (err)
+		return doctor_unreadable(f, err, path);
+	buf[got] = '\0';
+	doctor_set(f->where, "%s", path);
+	CPU_ZERO(&banned);
+	for (p = buf; p < buf + got; p += strlen(p) + 1) {
+		if (!strncmp(p, "IRQBALANCE_BANNED_CPULIST=", 26))
+			parse_cpulist(p + 26, &banned, &why);
+		else if (!strncmp(p, "IRQBALANCE_BANNED_CPUS=", 23))
+			doctor_parse_cpumask(p + 23, &banned);
+	}
+	CPU_XOR(&missing, &banned, &h->isolated);
+	CPU_AND(&missing, &missing, &h->isolated);
+	cpus(list, sizeof(list), &h->isolated);
+	doctor_set(f->recommended, "IRQBALANCE_BANNED_CPULIST=%s", list);
+	snprintf(f->apply, sizeof(f->apply),
+		 "IRQBALANCE_BANNED_CPULIST=%s in /etc/default/irqbalance (or "
+		 "/etc/sysconfig/irqbalance), systemctl restart irqbalance",
+		 list);
+	if (CPU_COUNT(&missing)) {
+		f->state = DOCTOR_FAIL;
+		doctor_set(f->value, "irqbalance (pid %ld) may move IRQs to isolated CPUs %s", pid,
+			   cpus(list, sizeof(list), &missing));
+	} else {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "irqbalance (pid %ld) bans CPUs %s", pid,
+			   cpus(list, sizeof(list), &banned));
+	}
+}
+
+/* ---- memory --------------------------------------------------------------- */
+
+static void judge_swap(const struct doctor_host *h, const struct doctor_check *k,
+		       struct doctor_finding *f)
+{
+	char buf[4096], dev[256] = "";
+	unsigned lines = 0;
+	const char *p;
+	int err = doctor_read(h, buf, sizeof(buf), "/proc/swaps");
+
+	(void)k;
+	if (err)
+		return doctor_unreadable(f, err, "/proc/swaps");
+	for (p = buf; (p = strchr(p, '\n')); p++)
+		if (p[1] && lines++ == 0)
+			snprintf(dev, sizeof(dev), "%.*s", (int)strcspn(p + 1, " \t"), p + 1);
+	doctor_set(f->where, "/proc/swaps");
+	doctor_set(f->recommended, "no swap (or vm.swappiness at most 10)");
+	f->state = lines ? DOCTOR_FAIL : DOCTOR_OK;
+	if (lines)
+		doctor_set(f->value, "%u swap areas (%s ...)", lines, dev);
+	else
+		doctor_set(f->value, "no swap");
+	doctor_set(f->apply, "swapoff -a, and remove the swap entries from /etc/fstab");
+}
+
+/* dirty_ratio (or dirty_bytes when set). */
+static void judge_dirty(const struct doctor_host *h, const struct doctor_check *k,
+			struct doctor_finding *f)
+{
+	char bytes_path[128], buf[64];
+	int len = (int)strlen(k->path) - (int)strlen("ratio");
+
+	snprintf(bytes_path, sizeof(bytes_path), "%.*sbytes", len, k->path);
+	if (!doctor_read(h, buf, sizeof(buf), "%s", bytes_path) && strtoull(buf, NULL, 10)) {
+		f->state = DOCTOR_OK;
+		doctor_set(f->where, "%s", bytes_path);
+		doctor_set(f->value, "%s bytes", buf);
+		return;
+	}
+	doctor_judge_int(h, k, f);
+}
+
+/* amdgpu eDP panels: panel_power_savings = 0 (tuned's [video] plugin). */
+static void judge_panel(const struct doctor_host *h, const struct doctor_check *k,
+			struct doctor_finding *f)
+{
+	char path[512], buf[32];
+	struct dirent *e;
+	unsigned seen = 0, bad = 0;
+	DIR *d;
+
+	(void)k;
+	snprintf(path, sizeof(path), "%s/sys/class/drm", h->root);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' ||
+		    doctor_read(h, buf, sizeof(buf), "/sys/class/drm/%s/amdgpu/panel_power_savings",
+				e->d_name))
+			continue;
+		seen++;
+		if (strcmp(buf, "0") && bad++ == 0)
+			doctor_set(f->value, "%s: %s", e->d_name, buf);
+	}
+	if (d)
+		closedir(d);
+	if (!seen)
+		return doctor_unreadable(f, -ENOENT, "/sys/class/drm/*/amdgpu/panel_power_savings");
+	doctor_set(f->where, "/sys/class/drm/*/amdgpu/panel_power_savings");
+	doctor_set(f->recommended, "0");
+	f->state = bad ? DOCTOR_FAIL : DOCTOR_OK;
+	if (!bad)
+		doctor_set(f->value, "0");
+	doctor_set(f->apply, "echo 0 | tee /sys/class/drm/*/amdgpu/panel_power_savings");
+}
+
+/* ---- the table ------------------------------------------------------------ */
+
+#define SYSCTL(id_, path_, op_, want_) .path = path_, .sysctl = id_, .op = op_, .want = want_
+
+const struct doctor_check doctor_checks[] = {
+	/* isolation: the isolated CPUs and the boot parameters that make them so */
+	{ "isolation.isolcpus", "isolation", DOCTOR_CRITICAL,
+	  "CPUs outside isolcpus take ordinary tasks, kthreads and load balancing, which preempt "
+	  "the latency-critical thread for tens of microseconds.",
+	  REF_KERNEL("admin-guide/kernel-parameters (isolcpus)") "; " REF_RHEL_RT,
+	  "cpu-partitioning (no_balance_cores), realtime", .slow = false, judge_isolation_param,
+	  .path = "isolcpus" },
+	{ "isolation.nohz_full", "isolation", DOCTOR_CRITICAL,
+	  "Without nohz_full an isolated CPU still takes the scheduler tick (every 1-4 ms), a "
+	  "few microseconds of jitter each time.",
+	  REF_KERNEL("timers/no_hz.rst") "; " REF_RIGTORP, "cpu-partitioning", .slow = false,
+	  judge_isolation_param, .path = "nohz_full" },
+	{ "isolation.rcu_nocbs", "isolation", DOCTOR_WARNING,
+	  "RCU callbacks run in softirq on the CPU that queued them unless rcu_nocbs offloads them "
+	  "to kthreads on housekeeping CPUs.",
+	  REF_KERNEL("admin-guide/kernel-per-CPU-kthreads.rst"), "cpu-partitioning", .slow = false,
+	  judge_isolation_param, .path = "rcu_nocbs" },
+	{ "isolation.workqueue_cpumask", "isolation", DOCTOR_WARNING,
+	  "Unbound workqueue work (writeback, the block layer, drivers) runs on any CPU of its "
+	  "cpumask, isolated ones included.",
+	  REF_KERNEL("core-api/workqueue.rst, admin-guide/kernel-per-CPU-kthreads.rst"),
+	  "cpu-partitioning, realtime", .slow = false, judge_workqueue },
+	{ "isolation.init_affinity", "isolation", DOCTOR_WARNING,
+	  "Every service inherits PID 1's CPU affinity: if it includes the isolated CPUs, "
+	  "daemons run there.",
+	  "systemd-system.conf(5) CPUAffinity=; " REF_RHEL_RT, "cpu-partitioning", .slow = false,
+	  judge_init_affinity },
+	{ "isolation.managed_irq", "isolation", DOCTOR_INFO,
+	  "Managed IRQs (per-queue NVMe/virtio vectors) ignore smp_affinity; isolcpus=managed_irq "
+	  "keeps them off isolated CPUs where possible.",
+	  REF_KERNEL("admin-guide/kernel-parameters (isolcpus=managed_irq)"), "realtime",
+	  .slow = false, judge_managed_irq },
+	/* the rest of the kernel command line */
+	{ "cmdline.skew_tick", "cmdline", DOCTOR_WARNING,
+	  "Without skew_tick=1 every CPU's tick fires at the same instant and they contend for "
+	  "the same jiffies and RCU locks.",
+	  REF_KERNEL("admin-guide/kernel-parameters (skew_tick)") "; " REF_RHEL_RT,
+	  "network-latency", .slow = false, judge_cmdline_flag, .path = "skew_tick=1" },
+	{ "cmdline.tsc_reliable", "cmdline", DOCTOR_INFO,
+	  "tsc=reliable stops the clocksource watchdog from checking the TSC against slower clocks "
+	  "every 0.5 s (and from switching to hpet, whose reads cost a microsecond).",
+	  REF_KERNEL("admin-guide/kernel-parameters (tsc)"), "network-latency", .slow = false,
+	  judge_cmdline_flag, .path = "tsc=reliable" },
+	{ "cmdline.nosoftlockup", "cmdline", DOCTOR_INFO,
+	  "The soft-lockup detector's per-CPU hrtimer interrupts isolated CPUs every few seconds.",
+	  REF_KERNEL("admin-guide/lockup-watchdogs.rst"), "cpu-partitioning, realtime",
+	  .slow = false, judge_cmdline_flag, .path = "nosoftlockup" },
+	{ "cmdline.nohz", "cmdline", DOCTOR_WARNING,
+	  "nohz=off keeps the tick on idle and isolated CPUs alike, undoing nohz_full.",
+	  REF_KERNEL("timers/no_hz.rst"), "cpu-partitioning (nohz=on)", .slow = false, judge_nohz },
+	{ "cmdline.rcu_normal_after_boot", "cmdline", DOCTOR_INFO,
+	  "Expedited RCU grace periods send IPIs to every CPU, isolated ones included; "
+	  "rcu_normal_after_boot stops them once booted.",
+	  REF_KERNEL("RCU/Design/Expedited-Grace-Periods"), "network-latency", .slow = false,
+	  judge_cmdline_flag, .path = "rcupdate.rcu_normal_after_boot=1" },
+	{ "cmdline.nohz_full_patience_delay", "cmdline", DOCTOR_INFO,
+	  "RCU waits this long (ms) before disturbing a nohz_full CPU that runs in the kernel for "
+	  "a grace period.",
+	  REF_KERNEL("admin-guide/kernel-parameters (rcutree.nohz_full_patience_delay)"),
+	  "network-latency", .slow = false, judge_cmdline_flag,
+	  .path = "rcutree.nohz_full_patience_delay=1000" },
+	{ "cmdline.cstate_limit", "cmdline", DOCTOR_WARNING,
+	  "A CPU that sleeps in a deep C-state takes tens to hundreds of microseconds to wake for "
+	  "the next packet.",
+	  REF_RIGTORP "; " REF_RHEL_RT, "latency-performance (force_latency at run time)",
+	  .slow = false, judge_cstate_limit },
+	{ "cmdline.pstate_disable", "cmdline", DOCTOR_INFO,
+	  "The intel_pstate/amd_pstate drivers change frequency on their own; with them disabled "
+	  "the performance governor holds the frequency.",
+	  REF_KERNEL("admin-guide/pm/intel_pstate.rst"), "cpu-partitioning, realtime",
+	  .slow = false, judge_pstate },
+	/* CPU power and clocks */
+	{ "cpu.governor", "cpu", DOCTOR_WARNING,
+	  "Any governor other than performance lowers the clock between bursts and takes time to "
+	  "raise it when the burst comes.",
+	  REF_KERNEL("admin-guide/pm/cpufreq.rst"), "latency-performance", .slow = false,
+	  judge_governor, .path = "/sys/devices/system/cpu/cpu%u/cpufreq/scaling_governor" },
+	{ "cpu.min_perf_pct", "cpu", DOCTOR_WARNING,
+	  "intel_pstate below 100% minimum performance lets the CPU run slower than its nominal "
+	  "clock.",
+	  REF_KERNEL("admin-guide/pm/intel_pstate.rst"), "latency-performance", .slow = false,
+	  doctor_judge_int, .path = "/sys/devices/system/cpu/intel_pstate/min_perf_pct", .op = '=',
+	  .want = 100 },
+	{ "cpu.energy_perf_bias", "cpu", DOCTOR_INFO,
+	  "An energy-performance bias above 0 lets the hardware favour power over speed.",
+	  REF_KERNEL("admin-guide/pm/intel_epb.rst"), "latency-performance", .slow = false,
+	  judge_epb, .path = "/sys/devices/system/cpu/cpu%u/power/energy_perf_bias" },
+	{ "cpu.boost", "cpu", DOCTOR_INFO,
+	  "tuned's latency profiles keep turbo on: a faster clock shortens every code path.",
+	  REF_KERNEL("admin-guide/pm/cpufreq.rst (boost)"), "latency-performance", .slow = false,
+	  judge_boost },
+	{ "cpu.platform_profile", "cpu", DOCTOR_INFO,
+	  "The ACPI platform profile caps power and fans below performance.",
+	  REF_KERNEL("userspace-api/sysfs-platform_profile.rst"), "latency-performance",
+	  .slow = false, judge_word, .path = "/sys/firmware/acpi/platform_profile",
+	  .sysctl = "performance" },
+	{ "cpu.cstates", "cpu", DOCTOR_WARNING,
+	  "An enabled idle state with a long exit latency delays the isolated thread's wake-up by "
+	  "that much.",
+	  REF_KERNEL("admin-guide/pm/cpuidle.rst"), "latency-performance (force_latency)",
+	  .slow = false, judge_cstates },
+	{ "cpu.pm_qos", "cpu", DOCTOR_INFO,
+	  "A PM QoS request on /dev/cpu_dma_latency is how tuned keeps every CPU out of deep "
+	  "idle states at run time.",
+	  REF_KERNEL("power/pm_qos_interface.rst"), "latency-performance (force_latency)",
+	  .slow = false, judge_pm_qos },
+	{ "cpu.clocksource", "cpu", DOCTOR_WARNING,
+	  "Timestamps and timers read the clocksource: tsc costs tens of nanoseconds, hpet or "
+	  "acpi_pm a microsecond or more.",
+	  REF_KERNEL("timers/timekeeping.rst"), "", .slow = false, judge_clocksource,
+	  .path = "/sys/devices/system/clocksource/clocksource0/current_clocksource",
+	  .sysctl = "tsc" },
+	{ "cpu.tsc_flags", "cpu", DOCTOR_INFO,
+	  "Only an invariant TSC (constant_tsc, nonstop_tsc) keeps time across frequency changes "
+	  "and idle states.",
+	  "Intel SDM vol. 3 17.17 (invariant TSC)", "", .slow = false, judge_tsc_flags },
+	{ "cpu.mce_ignore_ce", "cpu", DOCTOR_INFO,
+	  "Corrected machine-check errors are polled by a per-CPU timer unless ignore_ce is set.",
+	  REF_KERNEL("arch/x86/x86_64/machinecheck.rst"), "cpu-partitioning, realtime",
+	  .slow = false, judge_mce },
+	/* IRQs */
+	{ "irq.affinity", "irq", DOCTOR_CRITICAL,
+	  "A device interrupt on an isolated CPU preempts the thread there, with its softirq "
+	  "after it.",
+	  REF_KERNEL("core-api/irq/irq-affinity.rst") "; " REF_RHEL_RT,
+	  "cpu-partitioning (irqbalance banned_cpus)", .slow = false, judge_irq_affinity },
+	{ "irq.irqbalance_banned", "irq", DOCTOR_WARNING,
+	  "irqbalance moves IRQs every 10 s onto any CPU it is not told to ban.",
+	  "irqbalance(1) IRQBALANCE_BANNED_CPULIST", "cpu-partitioning, realtime", .slow = false,
+	  judge_irqbalance },
+	/* memory */
+	{ "vm.transparent_hugepage", "vm", DOCTOR_WARNING,
+	  "khugepaged compaction and huge-page faults stall the faulting thread for milliseconds.",
+	  REF_KERNEL("admin-guide/mm/transhuge.rst"), "network-latency", .slow = false,
+	  judge_selector, .path = "/sys/kernel/mm/transparent_hugepage/enabled",
+	  .sysctl = "never" },
+	{ "vm.swappiness", "vm", DOCTOR_WARNING,
+	  "A swapped-out page costs a disk read on the next touch; low swappiness keeps anonymous "
+	  "memory in RAM.",
+	  REF_KERNEL("admin-guide/sysctl/vm.rst"), "latency-performance", .slow = false,
+	  doctor_judge_int, SYSCTL("vm.swappiness", "/proc/sys/vm/swappiness", '<', 10) },
+	{ "vm.swap", "vm", DOCTOR_INFO, "A process whose pages are in swap waits for the disk.",
+	  REF_RIGTORP, "", .slow = false, judge_swap },
+	{ "vm.ksm", "vm", DOCTOR_INFO,
+	  "KSM scans and merges pages in a kthread and makes writes to merged pages copy-on-write "
+	  "faults.",
+	  REF_KERNEL("admin-guide/mm/ksm.rst"), "", .slow = false, doctor_judge_int,
+	  .path = "/sys/kernel/mm/ksm/run", .op = '=', .want = 0 },
+	{ "vm.stat_interval", "vm", DOCTOR_INFO,
+	  "The vmstat worker runs on every CPU each stat_interval seconds, isolated ones included.",
+	  REF_KERNEL("admin-guide/sysctl/vm.rst"), "network-latency", .slow = false,
+	  doctor_judge_int, SYSCTL("vm.stat_interval", "/proc/sys/vm/stat_interval", '>', 10) },
+	{ "vm.dirty_ratio", "vm", DOCTOR_INFO,
+	  "A large dirty limit lets writeback build up and then stall writers all at once.",
+	  REF_KERNEL("admin-guide/sysctl/vm.rst"), "latency-performance (dirty_bytes=10%)",
+	  .slow = false, judge_dirty,
+	  SYSCTL("vm.dirty_ratio", "/proc/sys/vm/dirty_ratio", '<', 10) },
+	{ "vm.dirty_background_ratio", "vm", DOCTOR_INFO,
+	  "Background writeback that starts early keeps the dirty limit from stalling writers.",
+	  REF_KERNEL("admin-guide/sysctl/vm.rst"),
+	  "latency-performance (dirty_background_bytes=3%)", .slow = false, judge_dirty,
+	  SYSCTL("vm.dirty_background_ratio", "/proc/sys/vm/dirty_background_ratio", '<', 3) },
+	/* kernel */
+	{ "kernel.numa_balancing", "kernel", DOCTOR_WARNING,
+	  "Automatic NUMA balancing unmaps pages to sample accesses: the faults and migrations "
+	  "land on the running thread.",
+	  REF_KERNEL("admin-guide/sysctl/kernel.rst"), "network-latency", .slow = false,
+	  doctor_judge_int,
+	  SYSCTL("kernel.numa_balancing", "/proc/sys/kernel/numa_balancing", '=', 0) },
+	{ "kernel.timer_migration", "kernel", DOCTOR_WARNING,
+	  "With timer migration, timers armed on busy CPUs move to idle ones, isolated CPUs among "
+	  "them.",
+	  REF_KERNEL("admin-guide/sysctl/kernel.rst"), "network-latency", .slow = false,
+	  doctor_judge_int,
+	  SYSCTL("kernel.timer_migration", "/proc/sys/kernel/timer_migration", '=', 0) },
+	{ "kernel.nmi_watchdog", "kernel", DOCTOR_INFO,
+	  "The NMI watchdog fires a perf NMI on every CPU periodically.",
+	  REF_KERNEL("admin-guide/lockup-watchdogs.rst"), "network-latency", .slow = false,
+	  doctor_judge_int,
+	  SYSCTL("kernel.nmi_watchdog", "/proc/sys/kernel/nmi_watchdog", '=', 0) },
+	{ "kernel.hung_task_timeout_secs", "kernel", DOCTOR_INFO,
+	  "The hung-task detector wakes every timeout to walk every task; tuned sets 600 s.",
+	  REF_KERNEL("admin-guide/sysctl/kernel.rst"), "network-latency", .slow = false,
+	  doctor_judge_int,
+	  SYSCTL("kernel.hung_task_timeout_secs", "/proc/sys/kernel/hung_task_timeout_secs", '=',
+		 600) },
+	{ "kernel.sched_rt_runtime_us", "kernel", DOCTOR_INFO,
+	  "RT throttling takes the CPU away from a SCHED_FIFO thread for 50 ms of every second "
+	  "(-1 turns it off; the thread must then never spin forever).",
+	  REF_KERNEL("scheduler/sched-rt-group.rst"), "realtime", .slow = false, doctor_judge_int,
+	  SYSCTL("kernel.sched_rt_runtime_us", "/proc/sys/kernel/sched_rt_runtime_us", '=', -1) },
+	{ "selinux.avc_cache_threshold", "kernel", DOCTOR_INFO,
+	  "A small SELinux access-vector cache makes permission checks miss and walk the policy.",
+	  "selinuxfs avc/cache_threshold", "network-latency", .slow = false, doctor_judge_int,
+	  .path = "/sys/fs/selinux/avc/cache_threshold", .op = '=', .want = 8192 },
+	{ "video.panel_power_savings", "cpu", DOCTOR_INFO,
+	  "amdgpu's panel power savings lower the display's refresh work at the cost of latency; "
+	  "tuned's latency profile turns it off (laptops only).",
+	  REF_KERNEL("gpu/amdgpu/module-parameters (panel_power_savings)"), "latency-performance",
+	  .slow = false, judge_panel },
+};
+const unsigned n_doctor_checks = sizeof(doctor_checks) / sizeof(doctor_checks[0]);
+
+/* ---- running them --------------------------------------------------------- */
+
+const struct doctor_check *doctor_check_by_id(const char *id)
+{
+	for (unsigned i = 0; i < n_doctor_checks; i++)
+		if (!strcmp(doctor_checks[i].id, id))
+			return &doctor_checks[i];
+	for (unsigned i = 0; i < n_doctor_net_checks; i++)
+		if (!strcmp(doctor_net_checks[i].id, id))
+			return &doctor_net_checks[i];
+	return NULL;
+}
+
+unsigned doctor_count(void)
+{
+	return n_doctor_checks + n_doctor_net_checks;
+}
+
+static unsigned run_table(const struct doctor_host *h, bool cheap_only,
+			  const struct doctor_check *t, unsigned n, struct doctor_finding *out)
+{
+	unsigned w = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		struct doctor_finding *f = &out[w];
+
+		if (cheap_only && t[i].slow)
+			continue;
+		memset(f, 0, sizeof(*f));
+		f->check = &t[i];
+		t[i].judge(h, &t[i], f);
+		w++;
+	}
+	return w;
+}
+
+unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out)
+{
+	unsigned n = run_table(h, cheap_only, doctor_checks, n_doctor_checks, out);
+
+	return n + run_table(h, cheap_only, doctor_net_checks, n_doctor_net_checks, out + n);
+}
+
+void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,
+		      const char *config_path)
+{
+	const char *group =
+		cfg && cfg->doctor.isolated_group[0] ? cfg->doctor.isolated_group : "isolated";
+	char buf[1024];
+	const char *why;
+
+	memset(h, 0, sizeof(*h));
+	h->root = root ? root : "";
+	h->ethtool = doctor_ethtool_ioctl;
+	h->nr_cpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
+	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/possible")) {
+		cpu_set_t possible;
+
+		if (!parse_cpulist(buf, &possible, &why)) {
+			h->nr_cpus = 0;
+			for (unsigned c = 0; c < CPU_SETSIZE; c++)
+				if (CPU_ISSET(c, &possible))
+					h->nr_cpus = c + 1;
+		}
+	}
+	for (int i = 0; cfg && i < cfg->n_cpu_groups; i++)
+		if (!strcmp(cfg->cpu_groups[i].name, group)) {
+			h->isolated = cfg->cpu_groups[i].cpus;
+			h->have_isolated = CPU_COUNT(&h->isolated) > 0;
+			snprintf(h->isolated_from, sizeof(h->isolated_from),
+				 "cpu group \"%s\" of %s", group,
+				 config_path ? config_path : "the config");
+			return;
+		}
+	CPU_ZERO(&h->isolated);
+	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/isolated") && buf[0] &&
+	    !parse_cpulist(buf, &h->isolated, &why))
+		h->have_isolated = CPU_COUNT(&h->isolated) > 0;
+	snprintf(h->isolated_from, sizeof(h->isolated_from), "/sys/devices/system/cpu/isolated%s",
+		 h->have_isolated ? "" : " is empty and no cpu group is named isolated");
+}

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `jitterd doctor`: the host's latency tuning, judged.
+ *
+ * A check is one row of a table (daemon/doctor/checks.c, net.c):
+ * its id, the severity of a failure, why it matters, its reference and the
+ * tuned profiles that change the same setting, and the function that
+ * judges. A judge reads /proc and /sys (under host->root, so that tests
+ * point it at a fixture tree) and fills one finding: what it read and
+ * where, the recommended value and the command that applies it.
+ *
+ * The same table serves the subcommand (every check, printed) and the
+ * daemon (the cheap ones, every doctor.interval, as jitterd_tuning_check).
+ * Evidence findings (daemon/doctor/evidence.c) come from a running
+ * jitterd's /metrics and /events and have the same shape.
+ */
+#ifndef JD_DOCTOR_H
+#define JD_DOCTOR_H
+
+#include <jansson.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "core/config.h"
+#include "lib/metrics.h"
+
+enum doctor_severity { DOCTOR_CRITICAL, DOCTOR_WARNING, DOCTOR_INFO };
+
+enum doctor_state {
+	DOCTOR_OK,
+	DOCTOR_FAIL,
+	DOCTOR_NOT_APPLICABLE, /* nothing to judge here (no cpufreq, no such NIC op) */
+	DOCTOR_NEEDS_ROOT,     /* what it reads is root's: run it as root */
+};
+
+/* The host as the checks see it. */
+struct doctor_host {
+	const char *root; /* prefixed to every /proc, /sys and /dev path; "" = the host */
+	cpu_set_t isolated;
+	bool have_isolated;
+	char isolated_from[160]; /* where the isolated CPUs come from, for the report */
+	unsigned nr_cpus;
+	/* SIOCETHTOOL on ifname with data (a struct ethtool_*); 0 or -errno.
+	 * Tests give their own. */
+	int (*ethtool)(const char *ifname, void *data);
+};
+
+struct doctor_finding;
+
+struct doctor_check {
+	const char *id;	    /* "vm.swappiness": the label value of jitterd_tuning_check */
+	const char *domain; /* isolation, cmdline, cpu, irq, vm, kernel, net, nic, evidence */
+	enum doctor_severity severity;
+	const char *why;       /* one sentence: what it costs in latency */
+	const char *reference; /* where the recommendation comes from */
+	const char *tuned;     /* tuned profiles that set it, ", "-separated; "" = none */
+	bool slow;	       /* scans every process: not in the daemon's periodic run */
+	void (*judge)(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f);
+	/* For the generic judges (sysctl and sysfs integers). */
+	const char *path;   /* "/proc/sys/vm/swappiness" */
+	const char *sysctl; /* "vm.swappiness" when it is one */
+	char op;	    /* '=', '<' (at most), '>' (at least) */
+	long long want;
+};
+
+/* References that rows of both tables cite. */
+#define REF_KERNEL(doc) "Linux kernel documentation, " doc
+#define REF_RHEL_NET	"Red Hat Enterprise Linux Network Performance Tuning Guide"
+
+#define DOCTOR_TEXT 1024
+
+struct doctor_finding {
+	const struct doctor_check *check;
+	enum doctor_state state;
+	char subject[64];	       /* evidence: the class or CPU it is about; "" for checks */
+	char value[DOCTOR_TEXT];       /* what it read */
+	char where[DOCTOR_TEXT];       /* where it read it */
+	char recommended[DOCTOR_TEXT]; /* the value to set ("" when ok) */
+	char apply[2 * DOCTOR_TEXT];   /* the command or config line */
+};
+
+/* ---- the checks (checks.c, net.c) --------------------------- */
+
+extern const struct doctor_check doctor_checks[];
+extern const unsigned n_doctor_checks;
+extern const struct doctor_check doctor_net_checks[];
+extern const unsigned n_doctor_net_checks;
+
+/* Every check of both tables, in order; cheap_only leaves out the slow ones.
+ * out has room for doctor_count(); returns how many were written. */
+unsigned doctor_count(void);
+const struct doctor_check *doctor_check_by_id(const char *id);
+unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out);
+
+/*
+ * The isolated CPUs: those of the cpu group doctor.isolated_group names
+ * (or the group called "isolated"), else /sys/devices/system/cpu/isolated.
+ * config_path names the config in isolated_from; NULL = built-in defaults.
+ */
+void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,
+		      const char *config_path);
+
+/* The real SIOCETHTOOL. */
+int doctor_ethtool_ioctl(const char *ifname, void *data);
+
+/* ---- helpers the judges share (checks.c) ----------------------------- */
+
+/* Reads root + path (a printf format) into buf, trailing newline cut.
+ * 0, or -ENOENT, -EACCES/-EPERM, ... */
+__attribute__((format(printf, 4, 5))) int doctor_read(const struct doctor_host *h, char *buf,
+						      size_t size, const char *fmt, ...);
+/* The state for a read that failed: not applicable or needs root. */
+void doctor_unreadable(struct doctor_finding *f, int err, const char *path);
+__attribute__((format(printf, 2, 3))) void doctor_set(char *field, const char *fmt, ...);
+/* Appends to a field of size bytes (what fits). */
+__attribute__((format(printf, 3, 4))) void doctor_append(char *field, size_t size, const char *fmt,
+							 ...);
+/* A hex cpumask as in /sys ("00000003", "ff,ffffffff"). */
+int doctor_parse_cpumask(const char *s, cpu_set_t *set);
+/* The generic judges of integer files (k->path, k->op, k->want). */
+void doctor_judge_int(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f);
+
+/* ---- evidence (evidence.c) ---------------------------------------- */
+
+struct doctor_http {
+	const char *url; /* "http://host:port" */
+	const char *cacert, *user;
+	bool insecure;
+};
+
+/*
+ * Reads url's /metrics and /events and appends evidence findings to
+ * *out (*n of them, *cap room, reallocated). Returns 0, or -1 after
+ * printing why to stderr (the daemon could not be read).
+ */
+int doctor_evidence(const struct doctor_host *h, const struct doctor_http *http,
+		    struct doctor_finding **out, unsigned *n, unsigned *cap);
+/* The same from the texts themselves (tests). */
+int doctor_evidence_from(const struct doctor_host *h, const char *metrics, const char *events,
+			 struct doctor_finding **out, unsigned *n, unsigned *cap);
+
+/* ---- the report (doctor.c) --------------------------------------------- */
+
+const char *doctor_severity_name(enum doctor_severity s);
+const char *doctor_state_name(enum doctor_state s);
+/* The --json document. */
+json_t *doctor_json(const struct doctor_host *h, const struct doctor_finding *f, unsigned n);
+/* The text report; colour adds ANSI colours. */
+void doctor_print(FILE *out, const struct doctor_host *h, const struct doctor_finding *f,
+		  unsigned n, bool colour);
+
+/* `jitterd doctor ...`: argv[0] is "doctor". Returns the exit status. */
+int doctor_main(int argc, char **argv);
+
+/* ---- drift, in the daemon (drift.c) -------------------------------- */
+
+/* Runs the cheap checks now and every doctor.interval (loop_every). */
+int doctor_drift_start(const struct jd_config *cfg, const char *config_path);
+/* A reload (SIGHUP), in the shape of a reload step (reload.h, main.c's
+ * reload_steps): the new interval and isolated CPUs, the checks re-run now.
+ * On failure the old interval stays. 0 or -errno. */
+int doctor_drift_reload(const struct jd_config *old, const struct jd_config *new);
+/* jitterd_tuning_check{check,severity}: the last run's results. */
+void doctor_drift_collect(struct metrics *m);
+void doctor_drift_finish(void);
+
+#endif

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Drift, in the daemon: the doctor's cheap checks at start and every
+ * doctor.interval (a loop job on the daemon's own CPU, reads only), their
+ * results kept for the scrapes, which export them as
+ * jitterd_tuning_check{check,severity} (1 = failing, 0 = ok). A check that
+ * is not applicable here, or that needs root the daemon no longer has, is
+ * not exported: a series that could only ever be 0 would say nothing.
+ */
+#include "doctor/doctor.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "lib/log.h"
+#include "core/loop.h"
+
+static struct {
+	struct doctor_host host;
+	struct doctor_finding *results;
+	unsigned n;
+	int job;
+	const char *config_path; /* names the isolated group's file in reports */
+} drift = { .job = -1 };
+
+static void run_checks(void *arg)
+{
+	(void)arg;
+	drift.n = doctor_run(&drift.host, true, drift.results);
+}
+
+int doctor_drift_start(const struct jd_config *cfg, const char *config_path)
+{
+	drift.results = calloc(doctor_count(), sizeof(*drift.results));
+	if (!drift.results)
+		return -ENOMEM;
+	drift.config_path = config_path;
+	doctor_host_init(&drift.host, "", cfg, config_path);
+	run_checks(NULL);
+	drift.job = loop_every("doctor.interval", cfg->doctor.interval_ns, run_checks, NULL);
+	if (drift.job < 0) {
+		log_warn("doctor: cannot schedule the tuning checks: %d", drift.job);
+		return drift.job;
+	}
+	return 0;
+}
+
+int doctor_drift_reload(const struct jd_config *old, const struct jd_config *new)
+{
+	int err;
+
+	(void)old;
+	if (drift.job >= 0 && (err = loop_set_interval(drift.job, new->doctor.interval_ns)))
+		return err;
+	doctor_host_init(&drift.host, "", new, drift.config_path);
+	run_checks(NULL);
+	return 0;
+}
+
+void doctor_drift_collect(struct metrics *m)
+{
+	struct metric_family *fam;
+
+	if (!drift.n)
+		return;
+	fam = metrics_family(
+		m, "jitterd_tuning_check",
+		"1 when a tuning check of jitterd doctor fails on this host, 0 when it "
+		"passes; severity is what a failure means (see README, doctor).",
+		METRIC_GAUGE, METRIC_UNIT_NONE);
+	for (unsigned i = 0; i < drift.n; i++) {
+		const struct doctor_finding *f = &drift.results[i];
+
+		if (f->state != DOCTOR_OK && f->state != DOCTOR_FAIL)
+			continue;
+		metric_u64(fam, f->state == DOCTOR_FAIL, "check", f->check->id, "severity",
+			   doctor_severity_name(f->check->severity), LABELS_END);
+	}
+}
+
+void doctor_drift_finish(void)
+{
+	free(drift.results);
+	drift.results = NULL;
+	drift.n = 0;
+	drift.job = -1;
+}

@@ -1,0 +1,504 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The doctor's network checks: net.core sysctls, the softnet backlog and
+ * budget (judged by their own drop and squeeze counters), RPS/XPS masks per
+ * queue, and each physical NIC's rings, interrupt coalescing, offloads and
+ * channels, read with the ethtool ioctl (SIOCETHTOOL: ETHTOOL_GRINGPARAM,
+ * ETHTOOL_GCOALESCE, ETHTOOL_GGRO / ETHTOOL_GFLAGS, ETHTOOL_GCHANNELS),
+ * which any user may issue for reads. A driver without an operation
+ * (EOPNOTSUPP: virtio_net has no coalescing on older kernels) makes that
+ * NIC "not supported", not failed.
+ */
+#include "doctor/doctor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "lib/parse.h"
+
+#define REF_SFC "AMD Solarflare Onload user guide, low-latency tuning"
+#define NIC_MAX 16
+
+int doctor_ethtool_ioctl(const char *ifname, void *data)
+{
+	struct ifreq ifr;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = data;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* The physical NICs (those with a device link), their drivers. */
+struct nic {
+	char name[IFNAMSIZ];
+	char driver[32];
+};
+
+static unsigned list_nics(const struct doctor_host *h, struct nic *nics)
+{
+	char path[512], link[512];
+	struct dirent *e;
+	unsigned n = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/sys/class/net", h->root);
+	d = opendir(path);
+	while (d && (e = readdir(d)) && n < NIC_MAX) {
+		ssize_t len;
+
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= IFNAMSIZ)
+			continue;
+		snprintf(path, sizeof(path), "%s/sys/class/net/%s/device", h->root, e->d_name);
+		if (access(path, F_OK))
+			continue; /* virtual: lo, bridges, veth, ifb */
+		snprintf(nics[n].name, sizeof(nics[n].name), "%s", e->d_name);
+		snprintf(path, sizeof(path), "%s/sys/class/net/%s/device/driver", h->root,
+			 e->d_name);
+		len = readlink(path, link, sizeof(link) - 1);
+		if (len > 0) {
+			link[len] = '\0';
+			snprintf(nics[n].driver, sizeof(nics[n].driver), "%s",
+				 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
+		} else {
+			snprintf(nics[n].driver, sizeof(nics[n].driver), "?");
+		}
+		n++;
+	}
+	if (d)
+		closedir(d);
+	/* readdir order is the directory's: sort for a stable report */
+	for (unsigned i = 1; i < n; i++)
+		for (unsigned j = i; j > 0 && strcmp(nics[j - 1].name, nics[j].name) > 0; j--) {
+			struct nic t = nics[j];
+
+			nics[j] = nics[j - 1];
+			nics[j - 1] = t;
+		}
+	return n;
+}
+
+/* ---- softnet: /proc/net/softnet_stat -------------------------------------- */
+
+/* Sums of the dropped (2nd) and time_squeeze (3rd) columns. */
+static int softnet(const struct doctor_host *h, unsigned long long *dropped,
+		   unsigned long long *squeezed)
+{
+	char buf[16384], *line, *save = NULL;
+	int err = doctor_read(h, buf, sizeof(buf), "/proc/net/softnet_stat");
+
+	*dropped = *squeezed = 0;
+	if (err)
+		return err;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		unsigned processed, d, s;
+
+		if (sscanf(line, "%x %x %x", &processed, &d, &s) == 3) {
+			*dropped += d;
+			*squeezed += s;
+		}
+	}
+	return 0;
+}
+
+static long long read_ll(const struct doctor_host *h, const char *path, int *err)
+{
+	char buf[64];
+
+	*err = doctor_read(h, buf, sizeof(buf), "%s", path);
+	return *err ? 0 : strtoll(buf, NULL, 10);
+}
+
+/* netdev_max_backlog, judged by the softnet backlog drops it caused. */
+static void judge_backlog(const struct doctor_host *h, const struct doctor_check *k,
+			  struct doctor_finding *f)
+{
+	unsigned long long dropped, squeezed;
+	long long backlog;
+	int err;
+
+	backlog = read_ll(h, k->path, &err);
+	if (err)
+		return doctor_unreadable(f, err, k->path);
+	err = softnet(h, &dropped, &squeezed);
+	if (err)
+		return doctor_unreadable(f, err, "/proc/net/softnet_stat");
+	doctor_set(f->where, "%s, /proc/net/softnet_stat (column 2, dropped)", k->path);
+	doctor_set(f->value, "%lld; %llu packets dropped for a full backlog since boot", backlog,
+		   dropped);
+	f->state = dropped ? DOCTOR_FAIL : DOCTOR_OK;
+	doctor_set(f->recommended, "%lld", dropped ? backlog * 2 : backlog);
+	snprintf(f->apply, sizeof(f->apply), "sysctl -w net.core.netdev_max_backlog=%lld",
+		 dropped ? backlog * 2 : backlog);
+}
+
+/* netdev_budget(_usecs), judged by time_squeeze: net_rx ran out of budget. */
+static void judge_budget(const struct doctor_host *h, const struct doctor_check *k,
+			 struct doctor_finding *f)
+{
+	static const char usecs_path[] = "/proc/sys/net/core/netdev_budget_usecs";
+	unsigned long long dropped, squeezed;
+	long long budget, usecs;
+	int err;
+
+	budget = read_ll(h, k->path, &err);
+	if (err)
+		return doctor_unreadable(f, err, k->path);
+	usecs = read_ll(h, usecs_path, &err);
+	if (err)
+		usecs = 0;
+	err = softnet(h, &dropped, &squeezed);
+	if (err)
+		return doctor_unreadable(f, err, "/proc/net/softnet_stat");
+	doctor_set(f->where, "%s, %s, /proc/net/softnet_stat (column 3, time_squeeze)", k->path,
+		   usecs_path);
+	doctor_set(f->value, "budget %lld packets, %lld us; net_rx ran out of it %llu times",
+		   budget, usecs, squeezed);
+	f->state = squeezed ? DOCTOR_FAIL : DOCTOR_OK;
+	if (squeezed) {
+		doctor_set(f->recommended, "budget %lld, %lld us", budget * 2, usecs * 2);
+		snprintf(f->apply, sizeof(f->apply),
+			 "sysctl -w net.core.netdev_budget=%lld net.core.netdev_budget_usecs=%lld",
+			 budget * 2, usecs * 2);
+	} else {
+		doctor_set(f->recommended, "budget %lld, %lld us", budget, usecs);
+	}
+}
+
+/* ---- RPS and XPS ---------------------------------------------------------- */
+
+/* Every rx queue's rps_cpus (rx) or tx queue's xps_cpus (tx) of every NIC. */
+static void judge_queue_masks(const struct doctor_host *h, const struct doctor_check *k,
+			      struct doctor_finding *f, bool rx)
+{
+	struct nic nics[NIC_MAX];
+	unsigned n = list_nics(h, nics), seen = 0;
+	char list[256], cmds[DOCTOR_TEXT] = "";
+	const char *file = rx ? "rps_cpus" : "xps_cpus";
+
+	(void)k;
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	f->state = DOCTOR_OK;
+	for (unsigned i = 0; i < n; i++) {
+		char path[512];
+		struct dirent *e;
+		DIR *d;
+
+		snprintf(path, sizeof(path), "%s/sys/class/net/%s/queues", h->root, nics[i].name);
+		d = opendir(path);
+		while (d && (e = readdir(d))) {
+			char buf[256];
+			cpu_set_t set, hit, rest;
+
+			if (strncmp(e->d_name, rx ? "rx-" : "tx-", 3) ||
+			    doctor_read(h, buf, sizeof(buf), "/sys/class/net/%s/queues/%s/%s",
+					nics[i].name, e->d_name, file))
+				continue;
+			seen++;
+			if (doctor_parse_cpumask(buf, &set))
+				continue;
+			CPU_AND(&hit, &set, &h->isolated);
+			CPU_XOR(&rest, &set, &hit);
+			/* RPS: no isolated CPU may process another CPU's packets.
+			 * XPS: an isolated CPU's queue is its own, shared with no
+			 * housekeeping CPU (whose sends would contend for it). */
+			if (!CPU_COUNT(&hit) || (!rx && !CPU_COUNT(&rest)))
+				continue;
+			f->state = DOCTOR_FAIL;
+			format_cpulist(&set, list, sizeof(list));
+			doctor_append(f->value, sizeof(f->value), "%s%s %s %s=%s",
+				      f->value[0] ? ", " : "", nics[i].name, e->d_name, file, list);
+			doctor_append(cmds, sizeof(cmds),
+				      "%secho 0 > /sys/class/net/%s/queues/%s/%s",
+				      cmds[0] ? "; " : "", nics[i].name, e->d_name, file);
+		}
+		if (d)
+			closedir(d);
+	}
+	doctor_set(f->where, "/sys/class/net/*/queues/%s-*/%s", rx ? "rx" : "tx", file);
+	if (!seen) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no NIC queue has %s (no physical NIC, or no CONFIG_%s)", file,
+			   rx ? "RPS" : "XPS");
+		return;
+	}
+	if (f->state == DOCTOR_OK) {
+		doctor_set(f->value,
+			   rx ? "no RPS mask includes an isolated CPU"
+			      : "no tx queue is shared by isolated and housekeeping CPUs");
+		doctor_set(f->recommended, "as now");
+		return;
+	}
+	doctor_set(f->recommended,
+		   rx ? "0 (or housekeeping CPUs only)" : "a tx queue of its own per isolated CPU");
+	doctor_set(f->apply, "%s", cmds);
+}
+
+static void judge_rps(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f)
+{
+	judge_queue_masks(h, k, f, true);
+}
+
+static void judge_xps(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f)
+{
+	judge_queue_masks(h, k, f, false);
+}
+
+/* ---- NICs through ethtool --------------------------------------------------- */
+
+/*
+ * One ethtool read per NIC; each NIC adds its verdict to the finding. A NIC
+ * that does not support the operation is said so; the check fails when one
+ * NIC that does fails, and is not applicable when none supports it.
+ */
+typedef int nic_judge_fn(const struct doctor_host *h, const struct nic *nic,
+			 struct doctor_finding *f);
+
+static void judge_nics(const struct doctor_host *h, struct doctor_finding *f, nic_judge_fn *fn,
+		       const char *where)
+{
+	struct nic nics[NIC_MAX];
+	unsigned n = list_nics(h, nics), supported = 0, failed = 0;
+
+	doctor_set(f->where, "%s", where);
+	if (!n) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no physical NIC in /sys/class/net");
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		int r = fn(h, &nics[i], f);
+
+		if (r == -EOPNOTSUPP || r == -EINVAL || r == -ENODEV || r == -ENOTTY) {
+			doctor_append(f->value, sizeof(f->value),
+				      "%s%s: not supported by this NIC (%s)",
+				      f->value[0] ? "; " : "", nics[i].name, nics[i].driver);
+			continue;
+		}
+		if (r == -EPERM || r == -EACCES) {
+			doctor_append(f->value, sizeof(f->value), "%s%s: needs root",
+				      f->value[0] ? "; " : "", nics[i].name);
+			continue;
+		}
+		if (r < 0) {
+			doctor_append(f->value, sizeof(f->value), "%s%s: %s",
+				      f->value[0] ? "; " : "", nics[i].name, strerror(-r));
+			continue;
+		}
+		supported++;
+		failed += r > 0;
+	}
+	f->state = !supported ? DOCTOR_NOT_APPLICABLE : failed ? DOCTOR_FAIL : DOCTOR_OK;
+}
+
+#define SEP(f) ((f)->value[0] ? "; " : "")
+
+static int nic_rings(const struct doctor_host *h, const struct nic *nic, struct doctor_finding *f)
+{
+	struct ethtool_ringparam r = { .cmd = ETHTOOL_GRINGPARAM };
+	int err = h->ethtool(nic->name, &r);
+
+	if (err)
+		return err;
+	doctor_append(f->value, sizeof(f->value), "%s%s rx %u of %u", SEP(f), nic->name,
+		      r.rx_pending, r.rx_max_pending);
+	doctor_append(f->recommended, sizeof(f->recommended), "%s%s rx %u",
+		      f->recommended[0] ? "; " : "", nic->name, r.rx_max_pending);
+	if (r.rx_pending >= r.rx_max_pending)
+		return 0;
+	doctor_append(f->apply, sizeof(f->apply), "%sethtool -G %s rx %u", f->apply[0] ? "; " : "",
+		      nic->name, r.rx_max_pending);
+	return 1;
+}
+
+static void judge_rings(const struct doctor_host *h, const struct doctor_check *k,
+			struct doctor_finding *f)
+{
+	(void)k;
+	judge_nics(h, f, nic_rings, "ethtool -g (ETHTOOL_GRINGPARAM)");
+}
+
+static int nic_coalesce(const struct doctor_host *h, const struct nic *nic,
+			struct doctor_finding *f)
+{
+	struct ethtool_coalesce c = { .cmd = ETHTOOL_GCOALESCE };
+	int err = h->ethtool(nic->name, &c);
+
+	if (err)
+		return err;
+	doctor_append(f->value, sizeof(f->value), "%s%s rx-usecs %u rx-frames %u adaptive-rx %s",
+		      SEP(f), nic->name, c.rx_coalesce_usecs, c.rx_max_coalesced_frames,
+		      c.use_adaptive_rx_coalesce ? "on" : "off");
+	if (!f->recommended[0])
+		doctor_set(f->recommended, "adaptive-rx off, rx-usecs 0, rx-frames 1");
+	if (!c.use_adaptive_rx_coalesce && c.rx_coalesce_usecs == 0)
+		return 0;
+	doctor_append(f->apply, sizeof(f->apply),
+		      "%sethtool -C %s adaptive-rx off rx-usecs 0 rx-frames 1",
+		      f->apply[0] ? "; " : "", nic->name);
+	return 1;
+}
+
+static void judge_coalesce(const struct doctor_host *h, const struct doctor_check *k,
+			   struct doctor_finding *f)
+{
+	(void)k;
+	judge_nics(h, f, nic_coalesce, "ethtool -c (ETHTOOL_GCOALESCE)");
+}
+
+static int nic_offloads(const struct doctor_host *h, const struct nic *nic,
+			struct doctor_finding *f)
+{
+	struct ethtool_value gro = { .cmd = ETHTOOL_GGRO }, flags = { .cmd = ETHTOOL_GFLAGS };
+	int err = h->ethtool(nic->name, &gro);
+	bool lro;
+
+	if (err)
+		return err;
+	err = h->ethtool(nic->name, &flags);
+	if (err)
+		return err;
+	lro = flags.data & ETH_FLAG_LRO;
+	doctor_append(f->value, sizeof(f->value), "%s%s gro %s lro %s", SEP(f), nic->name,
+		      gro.data ? "on" : "off", lro ? "on" : "off");
+	if (!f->recommended[0])
+		doctor_set(f->recommended, "gro off, lro off");
+	if (!gro.data && !lro)
+		return 0;
+	doctor_append(f->apply, sizeof(f->apply), "%sethtool -K %s gro off lro off",
+		      f->apply[0] ? "; " : "", nic->name);
+	return 1;
+}
+
+static void judge_offloads(const struct doctor_host *h, const struct doctor_check *k,
+			   struct doctor_finding *f)
+{
+	(void)k;
+	judge_nics(h, f, nic_offloads, "ethtool -k (ETHTOOL_GGRO, ETHTOOL_GFLAGS)");
+}
+
+/* Channels (queue pairs): each needs an IRQ on a housekeeping CPU. */
+static int nic_channels(const struct doctor_host *h, const struct nic *nic,
+			struct doctor_finding *f)
+{
+	struct ethtool_channels c = { .cmd = ETHTOOL_GCHANNELS };
+	int err = h->ethtool(nic->name, &c);
+	unsigned hk = 0, have;
+
+	if (err)
+		return err;
+	for (unsigned cpu = 0; cpu < h->nr_cpus && cpu < CPU_SETSIZE; cpu++)
+		hk += !CPU_ISSET(cpu, &h->isolated);
+	have = c.combined_count + c.rx_count;
+	doctor_append(f->value, sizeof(f->value), "%s%s combined %u rx %u (max combined %u)",
+		      SEP(f), nic->name, c.combined_count, c.rx_count, c.max_combined);
+	doctor_set(f->recommended, "at most one queue per housekeeping CPU (%u)", hk);
+	if (!h->have_isolated || have <= hk || !hk)
+		return 0;
+	doctor_append(f->apply, sizeof(f->apply), "%sethtool -L %s combined %u",
+		      f->apply[0] ? "; " : "", nic->name, hk);
+	return 1;
+}
+
+static void judge_channels(const struct doctor_host *h, const struct doctor_check *k,
+			   struct doctor_finding *f)
+{
+	(void)k;
+	judge_nics(h, f, nic_channels, "ethtool -l (ETHTOOL_GCHANNELS)");
+}
+
+#define SYSCTL(id_, path_, op_, want_) .path = path_, .sysctl = id_, .op = op_, .want = want_
+
+const struct doctor_check doctor_net_checks[] = {
+	{ "net.busy_read", "net", DOCTOR_WARNING,
+	  "Busy polling spins in the socket read for this many microseconds instead of sleeping "
+	  "until the softirq wakes the thread.",
+	  REF_KERNEL("networking/napi.rst (busy polling)") "; " REF_RHEL_NET, "network-latency",
+	  .slow = false, doctor_judge_int,
+	  SYSCTL("net.core.busy_read", "/proc/sys/net/core/busy_read", '>', 50) },
+	{ "net.busy_poll", "net", DOCTOR_WARNING,
+	  "The same for poll() and select(): without it every wake-up goes through the softirq "
+	  "and the scheduler.",
+	  REF_KERNEL("networking/napi.rst (busy polling)") "; " REF_RHEL_NET, "network-latency",
+	  .slow = false, doctor_judge_int,
+	  SYSCTL("net.core.busy_poll", "/proc/sys/net/core/busy_poll", '>', 50) },
+	{ "net.rmem_max", "net", DOCTOR_WARNING,
+	  "SO_RCVBUF is capped at rmem_max: a feed that bursts past it drops packets "
+	  "(rcvbuf_full) however large the application asks.",
+	  REF_RHEL_NET "; " REF_SFC, "", .slow = false, doctor_judge_int,
+	  SYSCTL("net.core.rmem_max", "/proc/sys/net/core/rmem_max", '>', 16777216) },
+	{ "net.wmem_max", "net", DOCTOR_INFO,
+	  "SO_SNDBUF is capped at wmem_max: a sender that bursts past it blocks or gets EAGAIN.",
+	  REF_RHEL_NET, "", .slow = false, doctor_judge_int,
+	  SYSCTL("net.core.wmem_max", "/proc/sys/net/core/wmem_max", '>', 16777216) },
+	{ "net.rmem_default", "net", DOCTOR_INFO,
+	  "Sockets that never set SO_RCVBUF get rmem_default; 208 KiB holds a few ms of a busy "
+	  "feed.",
+	  REF_RHEL_NET, "", .slow = false, doctor_judge_int,
+	  SYSCTL("net.core.rmem_default", "/proc/sys/net/core/rmem_default", '>', 4194304) },
+	{ "net.wmem_default", "net", DOCTOR_INFO,
+	  "Sockets that never set SO_SNDBUF get wmem_default.", REF_RHEL_NET, "", .slow = false,
+	  doctor_judge_int,
+	  SYSCTL("net.core.wmem_default", "/proc/sys/net/core/wmem_default", '>', 4194304) },
+	{ "net.netdev_max_backlog", "net", DOCTOR_WARNING,
+	  "Packets that arrive while a CPU's input backlog is full are dropped before any socket "
+	  "sees them.",
+	  REF_RHEL_NET " (softnet_stat)", "", .slow = false, judge_backlog,
+	  .path = "/proc/sys/net/core/netdev_max_backlog" },
+	{ "net.netdev_budget", "net", DOCTOR_INFO,
+	  "When net_rx runs out of its packet or time budget (time_squeeze) the rest waits for "
+	  "ksoftirqd, a scheduler round trip later.",
+	  REF_RHEL_NET " (time_squeeze)", "", .slow = false, judge_budget,
+	  .path = "/proc/sys/net/core/netdev_budget" },
+	{ "net.tcp_fastopen", "net", DOCTOR_INFO,
+	  "TCP Fast Open (3 = client and server) saves a round trip on each new connection.",
+	  REF_KERNEL("networking/ip-sysctl.rst"), "network-latency", .slow = false,
+	  doctor_judge_int,
+	  SYSCTL("net.ipv4.tcp_fastopen", "/proc/sys/net/ipv4/tcp_fastopen", '=', 3) },
+	{ "net.rps", "net", DOCTOR_WARNING,
+	  "An RPS mask that includes an isolated CPU makes it run other CPUs' receive processing "
+	  "in softirq.",
+	  REF_KERNEL("networking/scaling.rst (RPS)"), "", .slow = false, judge_rps },
+	{ "net.xps", "net", DOCTOR_INFO,
+	  "A tx queue shared by an isolated CPU and housekeeping CPUs makes their sends contend "
+	  "for its lock.",
+	  REF_KERNEL("networking/scaling.rst (XPS)"), "", .slow = false, judge_xps },
+	{ "nic.rings", "nic", DOCTOR_INFO,
+	  "A receive ring below its maximum overflows first when a burst outpaces net_rx.",
+	  REF_RHEL_NET " (ring buffers)", "", .slow = false, judge_rings },
+	{ "nic.coalesce", "nic", DOCTOR_WARNING,
+	  "Interrupt coalescing holds each packet in the NIC for up to rx-usecs before raising "
+	  "the interrupt.",
+	  REF_SFC "; " REF_RHEL_NET " (interrupt coalescence)", "", .slow = false, judge_coalesce },
+	{ "nic.offloads", "nic", DOCTOR_INFO,
+	  "GRO and LRO hold packets back to merge them: fewer interrupts, but each packet waits "
+	  "for the batch.",
+	  REF_KERNEL("networking/segmentation-offloads.rst") "; " REF_SFC, "", .slow = false,
+	  judge_offloads },
+	{ "nic.channels", "nic", DOCTOR_INFO,
+	  "Each channel has an IRQ: more channels than housekeeping CPUs puts IRQs on isolated "
+	  "CPUs or stacks them.",
+	  REF_RHEL_NET, "realtime ([net] channels)", .slow = false, judge_channels },
+};
+const unsigned n_doctor_net_checks = sizeof(doctor_net_checks) / sizeof(doctor_net_checks[0]);

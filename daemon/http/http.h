@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The HTTP endpoint: libmicrohttpd in external-epoll mode, driven from the
+ * daemon's own loop (no threads). Pages are rendered by callbacks from a
+ * route table; the server adds the method/404/limits policy around them.
+ */
+#ifndef JD_HTTP_H
+#define JD_HTTP_H
+
+#include <sys/socket.h>
+
+#include "lib/buf.h"
+#include "lib/metrics.h"
+
+struct web_config;
+
+struct http_route {
+	const char *path; /* exact match */
+	const char *content_type;
+	/* Fill out with the body. Return 0, or -1 for a 500. */
+	int (*render)(void *ctx, struct buf *out);
+	void *ctx;
+	/*
+	 * Optional, for a page with several representations: picks one from
+	 * the request's Accept header (NULL when absent) before render is
+	 * called, and returns its content type.
+	 */
+	const char *(*negotiate)(void *ctx, const char *accept);
+};
+
+/*
+ * Connections are slots that a client who never finishes a request must not
+ * be able to keep: a new connection's first request must be in (TLS
+ * handshake included) within header_timeout_s, a kept-alive one's next
+ * request within timeout_s of the last, and when the slots are all but
+ * full the connection that has waited longest for a request is closed to
+ * make room (see README, Security).
+ */
+struct http_limits {
+	unsigned max_connections; /* total open connections */
+	unsigned max_connections_per_ip;
+	unsigned timeout_s;	    /* idle connection timeout */
+	unsigned header_timeout_s;  /* accept to the end of the first request's headers */
+	unsigned max_request_bytes; /* per-connection memory for request line + headers */
+};
+
+struct http_server;
+
+/* Binds and listens. Returns NULL (and logs why) on failure. */
+struct http_server *http_init(const struct sockaddr *addr, socklen_t addrlen,
+			      const struct http_route *routes, unsigned n_routes,
+			      const struct http_limits *limits);
+/* The fd to watch for readability in the daemon's epoll set. */
+int http_epoll_fd(const struct http_server *s);
+/* Process whatever is ready; call when the fd is readable and on timeout. */
+void http_run(struct http_server *s);
+/* Milliseconds until http_run must be called again even if nothing is
+ * readable (connection timeouts), or -1 for no deadline. */
+int http_timeout_ms(struct http_server *s);
+/*
+ * Serve with a web config (TLS, basic auth, headers; webconfig.h), or
+ * without one (NULL). Users and headers apply to the next request at once;
+ * TLS settings and certificates to new connections: the listening socket
+ * passes to a new libmicrohttpd daemon, and the old one finishes the
+ * connections it has. On success the config's files (PEM text) belong to
+ * the server and wc's pointers are cleared; on failure (logged) the old
+ * config stays in force and wc is the caller's. 0 or a negative errno.
+ */
+int http_set_web_config(struct http_server *s, struct web_config *wc);
+/* The server's own counters (evictions, authentication) for a scrape. */
+void http_collect(struct metrics *m);
+/* The port actually bound (useful with port 0). */
+unsigned http_port(const struct http_server *s);
+void http_finish(struct http_server *s);
+
+#endif

@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The analyses of jitterd pcap, in one pass over the frames:
+ *
+ *   1. throughput per class: packets and bytes per window, rate
+ *      percentiles, microbursts (windows over a threshold, merged while
+ *      consecutive), a timeline of bounded size;
+ *   2. inter-arrival gaps per class;
+ *   3. sequence numbers in UDP payloads: gaps, missing, duplicates, out of
+ *      order per stream (class, destination group, port), and A/B
+ *      arbitration between the two legs of a feed;
+ *   4. TCP: RTT (data to the ACK that ends exactly at it, as tshark's
+ *      tcp.analysis.ack_rtt; never on a retransmitted segment: Karn),
+ *      retransmissions, out-of-order, zero windows, request->response;
+ *   6. trigger->response between two classes (tick-to-trade).
+ *   (5, two capture points, is match.c.)
+ *
+ * A flow belongs to the first socket class that it matches, the way the
+ * sockets collector takes the first class a socket matches; a capture does
+ * not say which end is local, so either end may be.
+ */
+#include <errno.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pcap/state.h"
+
+/* ---- log-linear histogram ----------------------------------------------- */
+
+unsigned llh_index(uint64_t v)
+{
+	uint64_t x = v ? v - 1 : 0; /* buckets hold (lo, hi] */
+	unsigned e;
+
+	if (x < LLH_LINEAR)
+		return (unsigned)x;
+	e = 63u - (unsigned)__builtin_clzll(x); /* >= 6 */
+	return LLH_LINEAR + (e - 6) * (1u << LLH_SUB_BITS) +
+	       (unsigned)((x >> (e - LLH_SUB_BITS)) & ((1u << LLH_SUB_BITS) - 1));
+}
+
+uint64_t llh_upper(unsigned i)
+{
+	unsigned e, sub;
+
+	if (i < LLH_LINEAR)
+		return i + 1;
+	e = (i - LLH_LINEAR) / (1u << LLH_SUB_BITS) + 6;
+	sub = (i - LLH_LINEAR) % (1u << LLH_SUB_BITS);
+	/* x < 2^e + (sub + 1) * 2^(e - 5), v = x + 1 */
+	return (1ull << e) + ((uint64_t)(sub + 1) << (e - LLH_SUB_BITS));
+}
+
+static uint64_t llh_lower(unsigned i)
+{
+	return i ? llh_upper(i - 1) : 0;
+}
+
+static void llh_add_n(struct llhist *h, uint64_t v, uint64_t n)
+{
+	if (!n)
+		return;
+	if (!h->b) {
+		h->b = calloc(LLH_BUCKETS, sizeof(*h->b));
+		if (!h->b)
+			return; /* counted below, but not placed: percentiles skip it */
+	}
+	if (!h->count || v < h->min)
+		h->min = v;
+	if (v > h->max)
+		h->max = v;
+	h->count += n;
+	h->sum += v * n;
+	h->b[llh_index(v)] += n;
+}
+
+void llh_add(struct llhist *h, uint64_t v)
+{
+	llh_add_n(h, v, 1);
+}
+
+void llh_merge(struct llhist *dst, const struct llhist *src)
+{
+	if (!src->count || !src->b)
+		return;
+	if (!dst->b) {
+		dst->b = calloc(LLH_BUCKETS, sizeof(*dst->b));
+		if (!dst->b)
+			return;
+	}
+	for (unsigned i = 0; i < LLH_BUCKETS; i++)
+		dst->b[i] += src->b[i];
+	if (!dst->count || src->min < dst->min)
+		dst->min = src->min;
+	if (src->max > dst->max)
+		dst->max = src->max;
+	dst->count += src->count;
+	dst->sum += src->sum;
+}
+
+/* The middle of the bucket of the q-quantile, clamped to min and max. */
+uint64_t llh_quantile(const struct llhist *h, double q)
+{
+	uint64_t rank, seen = 0, v;
+
+	if (!h->count || !h->b)
+		return 0;
+	if (q >= 1)
+		return h->max;
+	rank = (uint64_t)(q * (double)h->count) + 1;
+	if (rank > h->count)
+		rank = h->count;
+	for (unsigned i = 0; i < LLH_BUCKETS; i++) {
+		seen += h->b[i];
+		if (seen >= rank) {
+			v = i < LLH_LINEAR ? llh_upper(i)
+					   : llh_lower(i) + (llh_upper(i) - llh_lower(i)) / 2;
+			if (i == 0 && h->min == 0)
+				v = 0;
+			return v < h->min ? h->min : v > h->max ? h->max : v;
+		}
+	}
+	return h->max;
+}
+
+void llh_free(struct llhist *h)
+{
+	free(h->b);
+	h->b = NULL;
+}
+
+/* ---- classes ------------------------------------------------------------ */
+
+static bool port_in(const struct jd_port_range *r, int n, uint16_t port)
+{
+	for (int i = 0; i < n; i++)
+		if (port >= r[i].first && port <= r[i].last)
+			return true;
+	return false;
+}
+
+static void class_address(const char *s, uint8_t out[16])
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	memset(out, 0, 16);
+	if (inet_pton(AF_INET, s, &a4) == 1) {
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, &a4, 4);
+	} else if (inet_pton(AF_INET6, s, &a6) == 1) {
+		memcpy(out, &a6, 16);
+	}
+}
+
+/* The end (addr, port) as the local one, the other as the remote one. */
+static bool class_matches(const struct jd_socket_class *sc, const uint8_t *laddr, uint16_t lport,
+			  uint16_t rport)
+{
+	if (sc->n_local_ports && !port_in(sc->local_ports, sc->n_local_ports, lport))
+		return false;
+	if (sc->n_remote_ports && !port_in(sc->remote_ports, sc->n_remote_ports, rport))
+		return false;
+	if (sc->local_address[0]) {
+		uint8_t a[16];
+
+		class_address(sc->local_address, a);
+		if (memcmp(a, laddr, 16))
+			return false;
+	}
+	return true;
+}
+
+int pcap_classify(const struct jd_socket_classes *classes, const struct pcap_pkt *p)
+{
+	for (int i = 0; i < classes->n; i++) {
+		const struct jd_socket_class *sc = &classes->at[i];
+
+		if ((sc->protocol == JD_PROTO_TCP) != (p->proto == IPPROTO_TCP))
+			continue;
+		if (class_matches(sc, p->dst, p->dport, p->sport) ||
+		    class_matches(sc, p->src, p->sport, p->dport))
+			return i;
+	}
+	return -1;
+}
+
+/* ---- setup -------------------------------------------------------------- */
+
+void pcap_options_defaults(struct pcap_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->interval_ns = 1000000;
+	o->trigger_window = 10000000;
+	o->match_window = 1000000000;
+	o->max_flows = 1u << 20;
+	o->top = 10;
+}
+
+static int find_feed(struct pcap_analysis *a, const char *name)
+{
+	for (int i = 0; i < a->n_feeds; i++)
+		if (!strcmp(a->feeds[i].name, name))
+			return i;
+	return -1;
+}
+
+struct pcap_analysis *pcap_analysis_new(const struct pcap_options *o,
+					const struct jd_socket_classes *classes)
+{
+	struct pcap_analysis *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->o = *o;
+	a->classes = classes;
+	a->n_cls = classes->n + 1;
+	a->cls = calloc((size_t)a->n_cls, sizeof(*a->cls));
+	a->feeds = calloc(JD_MAX_SOCKET_CLASSES, sizeof(*a->feeds));
+	a->n_slots = 1024;
+	a->flows = calloc(a->n_slots, sizeof(*a->flows));
+	if (!a->cls || !a->feeds || !a->flows)
+		goto fail;
+	for (int i = 0; i < a->n_cls; i++) {
+		struct class_stats *c = &a->cls[i];
+
+		c->feed = -1;
+		if (i < classes->n) {
+			c->sc = &classes->at[i];
+			snprintf(c->name, sizeof(c->name), "%s", c->sc->name);
+		} else {
+			snprintf(c->name, sizeof(c->name), "unclassified");
+		}
+	}
+	for (int i = 0; i < classes->n; i++) {
+		const struct jd_socket_class *sc = &classes->at[i];
+		int f;
+
+		if (!sc->leg)
+			continue;
+		f = find_feed(a, sc->feed);
+		if (f < 0) {
+			f = a->n_feeds++;
+			snprintf(a->feeds[f].name, sizeof(a->feeds[f].name), "%s", sc->feed);
+			a->feeds[f].cls[0] = a->feeds[f].cls[1] = -1;
+		}
+		a->feeds[f].cls[sc->leg == JD_LEG_A ? 0 : 1] = i;
+		a->cls[i].feed = f;
+	}
+	return a;
+fail:
+	pcap_analysis_free(a);
+	return NULL;
+}
+
+void pcap_analysis_add_file(struct pcap_analysis *a, const char *name)
+{
+	if (a->n_files < MAX_FILES)
+		snprintf(a->files[a->n_files++], JD_PATH_MAX, "%s", name);
+}
+
+/* ---- 1. throughput ------------------------------------------------------ */
+
+static void timeline_add(struct class_stats *c, uint64_t start, uint64_t width, uint64_t packets,
+			 uint64_t bytes)
+{
+	uint64_t i;
+
+	if (!c->tl_width) {
+		c->tl_start = start;
+		c->tl_width = width;
+	}
+	if (start < c->tl_start) /* frames out of time order: the first point */
+		start = c->tl_start;
+	while ((i = (start - c->tl_start) / c->tl_width) >= TIMELINE_POINTS) {
+		if (c->tl_width > UINT64_MAX / 4) { /* centuries per point: it is garbage */
+			i = TIMELINE_POINTS - 1;
+			break;
+		}
+		for (unsigned j = 0; j < TIMELINE_POINTS / 2; j++) { /* halve the resolution */
+			struct timeline_point *p = &c->timeline[2 * j], *q = p + 1, m;
+
+			m.bytes = p->bytes + q->bytes;
+			m.packets = p->packets + q->packets;
+			m.peak_window_bytes = p->peak_window_bytes > q->peak_window_bytes
+						      ? p->peak_window_bytes
+						      : q->peak_window_bytes;
+			c->timeline[j] = m;
+		}
+		memset(&c->timeline[TIMELINE_POINTS / 2], 0, sizeof(c->timeline) / 2);
+		c->tl_width *= 2;
+	}
+	c->timeline[i].bytes += bytes;
+	c->timeline[i].packets += packets;
+	if (bytes > c->timeline[i].peak_window_bytes)
+		c->timeline[i].peak_window_bytes = bytes;
+	if (i + 1 > c->tl_used)
+		c->tl_used = (unsigned)(i + 1);
+}
+
+static void burst_end(struct class_stats *c)
+{
+	if (!c->cur_burst.duration_ns)
+		return;
+	if (c->n_bursts < PCAP_LIST_MAX)
+		c->bursts[c->n_bursts] = c->cur_burst;
+	c->n_bursts++;
+	memset(&c->cur_burst, 0, sizeof(c->cur_burst));
+}
+
+/* The window that starts at c->win_start is over. */
+static void window_close(struct pcap_analysis *a, struct class_stats *c)
+{
+	uint64_t w = a->o.interval_ns, bps = c->win_bytes * 8 * 1000000000ull / w;
+	bool over = (a->o.burst_bps && bps > a->o.burst_bps) ||
+		    (a->o.burst_packets && c->win_packets > a->o.burst_packets);
+
+	llh_add(&c->win_bps, bps);
+	llh_add(&c->win_pps, c->win_packets);
+	timeline_add(c, c->win_start, w, c->win_packets, c->win_bytes);
+	if (over) {
+		struct burst *b = &c->cur_burst;
+
+		if (!b->duration_ns)
+			b->start_ns = c->win_start;
+		b->duration_ns += w;
+		b->bytes += c->win_bytes;
+		b->packets += c->win_packets;
+		if (bps > b->peak_bps)
+			b->peak_bps = bps;
+		if (c->win_packets > b->peak_packets)
+			b->peak_packets = c->win_packets;
+	} else {
+		burst_end(c);
+	}
+	c->win_packets = c->win_bytes = 0;
+}
+
+static void throughput(struct pcap_analysis *a, struct class_stats *c, uint64_t ts, uint32_t len)
+{
+	uint64_t w = a->o.interval_ns, start = ts - ts % w;
+
+	if (!c->win_open) {
+		c->win_open = true;
+		c->win_start = start;
+	} else if (start > c->win_start) {
+		uint64_t empty = (start - c->win_start) / w - 1;
+
+		window_close(a, c);
+		if (empty) { /* idle windows are rate 0, and end a burst */
+			llh_add_n(&c->win_bps, 0, empty);
+			llh_add_n(&c->win_pps, 0, empty);
+			burst_end(c);
+		}
+		c->win_start = start;
+	}
+	/* A frame older than the open window (captures merged out of order)
+	 * is counted in it: windows are never reopened. */
+	c->win_packets++;
+	c->win_bytes += len;
+}
+
+/* ---- flows -------------------------------------------------------------- */
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
+	return h;
+}
+
+static uint64_t flow_hash(uint8_t proto, const uint8_t *a, const uint8_t *b, uint16_t pa,
+			  uint16_t pb)
+{
+	uint64_t x[4], h = proto;
+
+	memcpy(x, a, 16);
+	memcpy(x + 2, b, 16);
+	for (int i = 0; i < 4; i++)
+		h = mix(h, x[i]);
+	h = mix(h, (uint64_t)pa << 16 | pb);
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	return h;
+}
+
+static bool flow_is(const struct flow *f, uint8_t proto, const uint8_t *a, const uint8_t *b,
+		    uint16_t pa, uint16_t pb)
+{
+	return f->proto == proto && f->pa == pa && f->pb == pb && !memcmp(f->a, a, 16) &&
+	       !memcmp(f->b, b, 16);
+}
+
+static int flows_grow(struct pcap_analysis *a)
+{
+	uint32_t n = a->n_slots * 2;
+	struct flow *t = calloc(n, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < a->n_slots; i++) {
+		const struct flow *f = &a->flows[i];
+		uint32_t j;
+
+		if (!f->used)
+			continue;
+		j = (uint32_t)flow_hash(f->proto, f->a, f->b, f->pa, f->pb) & (n - 1);
+		while (t[j].used)
+			j = (j + 1) & (n - 1);
+		t[j] = *f;
+	}
+	free(a->flows);
+	a->flows = t;
+	a->n_slots = n;
+	return 0;
+}
+
+/* The flow of p, and in *dir 0 if p goes a -> b; NULL beyond max_flows. */
+static struct flow *flow_of(struct pcap_analysis *a, const struct pcap_pkt *p, int *dir)
+{
+	const uint8_t *x = p->src, *y = p->dst;
+	uint16_t px = p->sport, py = p->dport;
+	int c = memcmp(x, y, 16);
+	struct flow *f;
+	uint32_t i;
+
+	*dir = 0;
+	if (c > 0 || (c == 0 && px > py)) {
+		x = p->dst, y = p->src, px = p->dport, py = p->sport;
+		*dir = 1;
+	}
+	i = (uint32_t)flow_hash(p->proto, x, y, px, py) & (a->n_slots - 1);
+	for (f = &a->flows[i]; f->used; f = &a->flows[i]) {
+		if (flow_is(f, p->proto, x, y, px, py))
+			return f;
+		i = (i + 1) & (a->n_slots - 1);
+	}
+	if (a->n_flows >= a->o.max_flows)
+		return NULL;
+	if ((a->n_flows + 1) * 2 > a->n_slots) {
+		if (flows_grow(a))
+			return NULL;
+		return flow_of(a, p, dir); /* its slot moved */
+	}
+	memset(f, 0, sizeof(*f));
+	f->used = true;
+	f->proto = p->proto;
+	memcpy(f->a, x, 16);
+	memcpy(f->b, y, 16);
+	f->pa = px;
+	f->pb = py;
+	f->stream = -1;
+	f->first_ns = p->ts_ns;
+	c = pcap_classify(a->classes, p);
+	f->cls = (int16_t)(c < 0 ? a->n_cls - 1 : c);
+	a->cls[f->cls].flows++;
+	a->n_flows++;
+	return f;
+}
+
+/* ---- 3. sequence numbers ------------------------------------------------ */
+
+static bool read_sequence(const struct jd_sequence *sq, const struct pcap_pkt *p, uint64_t *seq)
+{
+	const uint8_t *b = p->payload + sq->offset;
+	uint64_t v = 0;
+
+	if ((uint64_t)sq->offset + sq->size > p->payload_caplen)
+		return false;
+	for (uint32_t i = 0; i < sq->size; i++) {
+		unsigned k = sq->byte_order == JD_LITTLE_ENDIAN ? sq->size - 1 - i : i;
+
+		v = v << 8 | b[k];
+	}
+	*seq = v;
+	return true;
+}
+
+static int32_t stream_of(struct pcap_analysis *a, const struct pcap_pkt *p, int cls)
+{
+	for (uint32_t i = 0; i < a->n_streams; i++) {
+		const struct seq_stream *s = &a->streams[i];
+
+		if (s->cls == cls && s->port == p->dport && !memcmp(s->dst, p->dst, 16))
+			return (int32_t)i;
+	}
+	if (!a->streams) /* at the first sequence number: most captures have none */
+		a->streams = calloc(SEQ_STREAMS_MAX, sizeof(*a->streams));
+	if (!a->streams || a->n_streams == SEQ_STREAMS_MAX)
+		return -1;
+	a->streams[a->n_streams].cls = cls;
+	a->streams[a->n_streams].port = p->dport;
+	memcpy(a->streams[a->n_streams].dst, p->dst, 16);
+	return (int32_t)a->n_streams++;
+}
+
+#define SEEN_BIT(s, q) ((s)->seen[((q) % SEQ_WINDOW) / 64] & (1ull << ((q) % 64)))
+#define SET_SEEN(s, q) ((s)->seen[((q) % SEQ_WINDOW) / 64] |= (1ull << ((q) % 64)))
+
+static void seq_restart(struct seq_stream *s, uint64_t seq)
+{
+	memset(s->seen, 0, sizeof(s->seen));
+	s->started = true;
+	s->highest = seq;
+	SET_SEEN(s, seq);
+}
+
+static void sequence(struct pcap_analysis *a, struct class_stats *c, struct seq_stream *s,
+		     uint64_t seq, uint64_t ts)
+{
+	s->received++;
+	c->seq_received++;
+	if (!s->started) {
+		seq_restart(s, seq);
+	} else if (seq > s->highest) {
+		uint64_t missing = seq - s->highest - 1;
+
+		if (missing) {
+			s->gaps++;
+			s->missing += missing;
+			c->seq_gaps++;
+			c->seq_missing += missing;
+			if (c->n_gaps_listed < PCAP_LIST_MAX)
+				c->gaps[c->n_gaps_listed] =
+					(struct seq_gap){ ts, s->highest + 1, missing,
+							  (uint32_t)(s - a->streams) };
+			c->n_gaps_listed++;
+		}
+		if (missing >= SEQ_WINDOW) {
+			memset(s->seen, 0, sizeof(s->seen));
+		} else {
+			for (uint64_t q = s->highest + 1; q < seq; q++)
+				s->seen[(q % SEQ_WINDOW) / 64] &= ~(1ull << (q % 64));
+		}
+		s->highest = seq;
+		SET_SEEN(s, seq);
+	} else if (s->highest - seq < SEQ_WINDOW) {
+		if (SEEN_BIT(s, seq)) {
+			s->duplicates++;
+			c->seq_duplicates++;
+		} else { /* a late one: it fills a gap */
+			SET_SEEN(s, seq);
+			s->out_of_order++;
+			c->seq_out_of_order++;
+			if (s->missing) {
+				s->missing--;
+				c->seq_missing--;
+			}
+		}
+	} else { /* far behind: the sender started over */
+		s->resets++;
+		c->seq_resets++;
+		seq_restart(s, seq);
+	}
+}
+
+/* A/B: which leg had seq first, by how much; what one leg never had. */
+static void ab_loss(struct ab_feed *f, const struct ab_slot *e)
+{
+	int leg = e->legs == 1 ? 0 : 1;
+
+	f->only[leg]++;
+	if (f->n_losses_listed < PCAP_LIST_MAX)
+		f->losses[f->n_losses_listed] = (struct ab_loss){ e->seq, e->ts_ns, leg };
+	f->n_losses_listed++;
+}
+
+static void arbitrate(struct ab_feed *f, int leg, uint64_t seq, uint64_t ts)
+{
+	struct ab_slot *e;
+	uint8_t bit = (uint8_t)(1u << leg);
+
+	if (!f->ring)
+		f->ring = calloc(AB_RING, sizeof(*f->ring));
+	if (!f->ring)
+		return;
+	e = &f->ring[seq % AB_RING];
+	if (e->legs && e->seq == seq) {
+		if (e->legs & bit)
+			return; /* a duplicate on this leg: the stream counts it */
+		f->first[!leg]++;
+		llh_add(&f->margin_ns[!leg], ts >= e->ts_ns ? ts - e->ts_ns : 0);
+		e->legs |= bit;
+		return;
+	}
+	if (e->legs && e->legs != 3)
+		ab_loss(f, e);
+	*e = (struct ab_slot){ seq, ts, bit };
+}
+
+/* ---- 4. TCP --------------------------------------------------------------- */
+
+#define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
+#define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
+
+static void sample(struct pcap_analysis *a, const char *kind, const struct class_stats *c,
+		   uint64_t frame, uint64_t ts, uint64_t v)
+{
+	if (a->o.samples)
+		fprintf(a->o.samples, "%s,%s,%llu,%llu,%llu\n", kind, c->name,
+			(unsigned long long)frame, (unsigned long long)ts, (unsigned long long)v);
+}
+
+static void tcp_acked(struct pcap_analysis *a, struct class_stats *c, struct tcp_dir *d,
+		      uint32_t ack, uint64_t ts)
+{
+	while (d->n) {
+		struct tcp_segment *s = &d->unacked[d->head];
+
+		if (!SEQ_LE(s->end, ack))
+			break;
+		if (s->end == ack && !s->retransmitted && ts >= s->ts_ns) {
+			llh_add(&c->rtt_ns, ts - s->ts_ns);
+			sample(a, "rtt", c, a->frames, ts, ts - s->ts_ns);
+		}
+		d->head = (d->head + 1) % TCP_UNACKED;
+		d->n--;
+	}
+}
+
+static void tcp_mark_retransmitted(struct tcp_dir *d, uint32_t seq, uint32_t end)
+{
+	for (unsigned i = 0; i < d->n; i++) {
+		struct tcp_segment *s = &d->unacked[(d->head + i) % TCP_UNACKED];
+
+		if (SEQ_LT(seq, s->end) && SEQ_LE(s->end, end))
+			s->retransmitted = true;
+	}
+}
+
+static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct flow *f, int dir,
+		       const struct pcap_pkt *p)
+{
+	struct tcp_state *t = f->tcp;
+	struct tcp_dir *d;
+	uint32_t seglen = p->payload_len;
+	bool new_data = false;
+
+	if (!t) {
+		t = f->tcp = calloc(1, sizeof(*t));
+		if (!t)
+			return;
+		t->client = -1;
+	}
+	d = &t->d[dir];
+	c->tcp_segments++;
+	if ((p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == PCAP_TCP_SYN)
+		t->client = dir;
+	else if ((p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == (PCAP_TCP_SYN | PCAP_TCP_ACK))
+		t->client = !dir;
+	if (t->client < 0) /* mid-session: the client is the end with the higher port */
+		t->client = p->sport > p->dport ? dir : !dir;
+	if (p->window == 0 && !(p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_FIN | PCAP_TCP_RST)))
+		c->tcp_zero_windows++;
+	if (p->tcp_flags & PCAP_TCP_ACK)
+		tcp_acked(a, c, &t->d[!dir], p->ack, p->ts_ns);
+	if (p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_FIN))
+		seglen++;
+	if (seglen && !(p->tcp_flags & PCAP_TCP_RST)) {
+		uint32_t end = p->seq + seglen;
+		bool retransmitted = false;
+
+		if (!d->seen || (p->tcp_flags & PCAP_TCP_SYN)) {
+			new_data = true;
+		} else if (SEQ_LT(d->next, end)) {
+			new_data = true;
+			if (SEQ_LT(p->seq, d->next)) { /* part of it was sent before */
+				retransmitted = true;
+				c->tcp_retransmissions++;
+				tcp_mark_retransmitted(d, p->seq, end);
+			}
+		} else {
+			/* Nothing new: a segment that took another path arrives
+			 * soon after the ones beyond it; a retransmission late. */
+			if (p->ts_ns - d->last_new_ns < 3000000)
+				c->tcp_out_of_order++;
+			else
+				c->tcp_retransmissions++;
+			tcp_mark_retransmitted(d, p->seq, end);
+		}
+		if (new_data) {
+			struct tcp_segment *s;
+
+			d->seen = true;
+			d->next = end;
+			d->last_new_ns = p->ts_ns;
+			if (d->n == TCP_UNACKED) { /* the oldest is given up */
+				d->head = (d->head + 1) % TCP_UNACKED;
+				d->n--;
+			}
+			s = &d->unacked[(d->head + d->n++) % TCP_UNACKED];
+			*s = (struct tcp_segment){ end, (uint32_t)a->frames, p->ts_ns,
+						   retransmitted };
+		}
+	}
+	if (!p->payload_len || !new_data)
+		return;
+	if (dir == t->client) {
+		if (!t->request_pending) {
+			t->request_pending = true;
+			t->request_ns = p->ts_ns;
+		}
+	} else if (t->request_pending) {
+		t->request_pending = false;
+		llh_add(&c->response_ns, p->ts_ns - t->request_ns);
+		sample(a, "response", c, a->frames, p->ts_ns, p->ts_ns - t->request_ns);
+	}
+}
+
+/* ---- 6. trigger -> response --------------------------------------------- */
+
+static void triggers(struct pcap_analysis *a, int cls, const struct pcap_pkt *p)
+{
+	for (int i = 0; i < a->o.n_triggers; i++) {
+		struct trigger_stats *t = &a->triggers[i];
+
+		if (a->o.triggers[i].trigger == cls)
+			t->last_trigger_ns = p->ts_ns;
+		if (a->o.triggers[i].response != cls ||
+		    (p->proto == IPPROTO_TCP && !p->payload_len))
+			continue;
+		t->responses++;
+		if (t->last_trigger_ns && p->ts_ns - t->last_trigger_ns <= a->o.trigger_window) {
+			llh_add(&t->latency_ns, p->ts_ns - t->last_trigger_ns);
+			sample(a, "trigger", &a->cls[cls], a->frames, p->ts_ns,
+			       p->ts_ns - t->last_trigger_ns);
+		} else {
+			t->without_trigger++;
+		}
+	}
+}
+
+/* ---- a frame ------------------------------------------------------------ */
+
+void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
+			 const uint8_t *bytes, uint32_t caplen, uint32_t len)
+{
+	struct pcap_pkt p;
+	enum pcap_verdict v = pcap_decode(linktype, bytes, caplen, len, &p);
+	struct class_stats *c;
+	struct flow *f;
+	int dir, cls;
+
+	a->frames++;
+	a->bytes += len;
+	if (!a->first_ns || ts_ns < a->first_ns)
+		a->first_ns = ts_ns;
+	if (ts_ns > a->last_ns)
+		a->last_ns = ts_ns;
+	a->verdicts[v]++;
+	if (v != PV_OK)
+		return;
+	p.ts_ns = ts_ns;
+	f = flow_of(a, &p, &dir);
+	if (f) {
+		cls = f->cls;
+		f->packets[dir]++;
+		f->bytes[dir] += len;
+		f->last_ns = ts_ns;
+	} else {
+		a->flows_over_limit_packets++;
+		cls = pcap_classify(a->classes, &p);
+		if (cls < 0)
+			cls = a->n_cls - 1;
+	}
+	c = &a->cls[cls];
+	if (c->packets && ts_ns >= c->last_ns)
+		llh_add(&c->gap_ns, ts_ns - c->last_ns);
+	if (!c->packets)
+		c->first_ns = ts_ns;
+	c->packets++;
+	c->bytes += len;
+	c->interval_packets++;
+	c->interval_bytes += len;
+	if (ts_ns > c->last_ns)
+		c->last_ns = ts_ns;
+	throughput(a, c, ts_ns, len);
+	if (c->sc && c->sc->sequence.size && p.proto == IPPROTO_UDP) {
+		uint64_t seq;
+		int32_t s = f ? f->stream : -1;
+
+		if (!read_sequence(&c->sc->sequence, &p, &seq)) {
+			c->seq_unreadable++;
+		} else {
+			if (s < 0) {
+				s = stream_of(a, &p, cls);
+				if (f)
+					f->stream = s;
+			}
+			if (s >= 0)
+				sequence(a, c, &a->streams[s], seq, ts_ns);
+			else
+				a->streams_over_limit++;
+			if (c->sc->leg)
+				arbitrate(&a->feeds[c->feed], c->sc->leg == JD_LEG_A ? 0 : 1, seq,
+					  ts_ns);
+		}
+	}
+	if (p.proto == IPPROTO_TCP && f)
+		tcp_packet(a, c, f, dir, &p);
+	if (a->o.n_triggers)
+		triggers(a, cls, &p);
+}
+
+void pcap_analysis_finish(struct pcap_analysis *a)
+{
+	if (a->finished)
+		return;
+	a->finished = true;
+	for (int i = 0; i < a->n_cls; i++) {
+		struct class_stats *c = &a->cls[i];
+
+		if (c->win_open) {
+			window_close(a, c);
+			burst_end(c);
+		}
+	}
+	for (int i = 0; i < a->n_feeds; i++)
+		for (unsigned j = 0; a->feeds[i].ring && j < AB_RING; j++)
+			if (a->feeds[i].ring[j].legs && a->feeds[i].ring[j].legs != 3)
+				ab_loss(&a->feeds[i], &a->feeds[i].ring[j]);
+}
+
+void pcap_analysis_interval_line(struct pcap_analysis *a, FILE *out, uint64_t now_ns)
+{
+	uint64_t dt = now_ns - a->interval_start_ns, pk = 0, by = 0;
+
+	if (!a->interval_start_ns || !dt) {
+		a->interval_start_ns = now_ns;
+		return;
+	}
+	for (int i = 0; i < a->n_cls; i++) {
+		pk += a->cls[i].interval_packets;
+		by += a->cls[i].interval_bytes;
+	}
+	fprintf(out, "%.3f s: %llu packets, %.3f Mbit/s", (double)now_ns / 1e9,
+		(unsigned long long)pk, (double)by * 8e3 / (double)dt);
+	for (int i = 0; i < a->n_cls; i++) {
+		struct class_stats *c = &a->cls[i];
+
+		if (c->interval_packets)
+			fprintf(out, "; %s %llu pk", c->name,
+				(unsigned long long)c->interval_packets);
+		c->interval_packets = c->interval_bytes = 0;
+	}
+	fputc('\n', out);
+	fflush(out);
+	a->interval_start_ns = now_ns;
+}
+
+void pcap_analysis_free(struct pcap_analysis *a)
+{
+	if (!a)
+		return;
+	for (int i = 0; a->cls && i < a->n_cls; i++) {
+		struct class_stats *c = &a->cls[i];
+
+		llh_free(&c->win_bps);
+		llh_free(&c->win_pps);
+		llh_free(&c->gap_ns);
+		llh_free(&c->rtt_ns);
+		llh_free(&c->response_ns);
+	}
+	for (uint32_t i = 0; a->flows && i < a->n_slots; i++)
+		free(a->flows[i].tcp);
+	for (int i = 0; a->feeds && i < a->n_feeds; i++) {
+		free(a->feeds[i].ring);
+		llh_free(&a->feeds[i].margin_ns[0]);
+		llh_free(&a->feeds[i].margin_ns[1]);
+	}
+	for (int i = 0; i < PCAP_MAX_TRIGGERS; i++)
+		llh_free(&a->triggers[i].latency_ns);
+	free(a->cls);
+	free(a->feeds);
+	free(a->flows);
+	free(a->streams);
+	free(a);
+}

@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: MIT
+/*
+ * `jitterd pcap`: the command line, and reading captures with libpcap.
+ *
+ *   jitterd pcap [--config FILE] [options] FILE...     files, one after the other
+ *   jitterd pcap [--config FILE] --interface IF        live, a line per second
+ *   jitterd pcap [--config FILE] match A B             two capture points
+ *
+ * Files are pcap (micro- or nanosecond) or pcapng, opened by libpcap at
+ * nanosecond precision. A file libpcap cannot read is an error naming the
+ * file and the byte offset where reading stopped, exit 2.
+ *
+ * Exit codes: 0 done, 1 runtime failure, 2 bad usage, config or input.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include "pcap/libpcap.h"
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/json.h"
+#include "lib/parse.h"
+#include "pcap/capture.h"
+
+enum output { OUT_TEXT, OUT_JSON, OUT_OPENMETRICS };
+
+struct pcap_args {
+	const char *config_path;
+	const char *interface;
+	const char *html;
+	const char *samples;
+	const char *filter; /* a capture filter (pcap-filter(7)) */
+	enum output output;
+	uint64_t duration_ns; /* live: stop after this; 0 = at SIGINT */
+	uint64_t line_ns;     /* live: a line this often */
+	struct pcap_options o;
+	const char *trigger_names[PCAP_MAX_TRIGGERS][2];
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: jitterd pcap [--config FILE] [options] FILE...\n"
+		"       jitterd pcap [--config FILE] [options] --interface IF\n"
+		"       jitterd pcap [--config FILE] [options] match A B\n"
+		"  -c, --config FILE        jitterd.yaml: collectors.sockets.classes name the "
+		"flows\n"
+		"      --json               the report as JSON (schema: README)\n"
+		"      --openmetrics        the report as metrics (jitterd_pcap_*)\n"
+		"      --html FILE          also write a self-contained HTML page with plots\n"
+		"      --interval DUR       throughput window (1ms)\n"
+		"      --burst-bps N        a window above N bits/s is a microburst\n"
+		"      --burst-packets N    a window with more than N packets is a microburst\n"
+		"      --trigger T:R        time from the latest packet of class T to each of R\n"
+		"      --trigger-window DUR how far back a trigger counts (10ms)\n"
+		"      --window DUR         match: how long a packet at A waits for B (1s)\n"
+		"      --top N              unclassified flows shown (10)\n"
+		"      --max-flows N        flows followed (1048576); more are counted apart\n"
+		"      --all-flows          --json: list every flow (all_flows)\n"
+		"      --samples FILE       every latency sample: kind,class,frame,ts_ns,value_ns\n"
+		"  -i, --interface IF       capture live (immediate mode, ns timestamps if "
+		"offered)\n"
+		"      --duration DUR       live: stop after DUR instead of at Ctrl-C\n"
+		"  -f, --filter EXPR        only packets that pcap-filter(7) EXPR selects\n"
+		"  -h, --help               this text\n");
+}
+
+static int bad(const char *opt, const char *val, const char *why)
+{
+	fprintf(stderr, "jitterd pcap: %s %s: %s\n", opt, val, why);
+	return -EINVAL;
+}
+
+static int parse_args(int argc, char **argv, struct pcap_args *pa)
+{
+	enum {
+		O_JSON = 256,
+		O_OM,
+		O_HTML,
+		O_INTERVAL,
+		O_BBPS,
+		O_BPK,
+		O_TRIG,
+		O_TWIN,
+		O_TOP,
+		O_MAXF,
+		O_SAMPLES,
+		O_DURATION,
+		O_WINDOW,
+		O_ALL
+	};
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, O_JSON },
+		{ "openmetrics", no_argument, NULL, O_OM },
+		{ "html", required_argument, NULL, O_HTML },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "burst-bps", required_argument, NULL, O_BBPS },
+		{ "burst-packets", required_argument, NULL, O_BPK },
+		{ "trigger", required_argument, NULL, O_TRIG },
+		{ "trigger-window", required_argument, NULL, O_TWIN },
+		{ "window", required_argument, NULL, O_WINDOW },
+		{ "top", required_argument, NULL, O_TOP },
+		{ "max-flows", required_argument, NULL, O_MAXF },
+		{ "samples", required_argument, NULL, O_SAMPLES },
+		{ "all-flows", no_argument, NULL, O_ALL },
+		{ "filter", required_argument, NULL, 'f' },
+		{ "interface", required_argument, NULL, 'i' },
+		{ "duration", required_argument, NULL, O_DURATION },
+		{ "help", no_argument, NULL, 'h' },
+		{},
+	};
+	const char *why;
+	uint64_t v;
+	int c;
+
+	pcap_options_defaults(&pa->o);
+	pa->line_ns = NS_PER_S;
+	optind = 1; /* argv[0] is "pcap" */
+	while ((c = getopt_long(argc, argv, "+c:i:f:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'c': pa->config_path = optarg; break;
+		case O_JSON: pa->output = OUT_JSON; break;
+		case O_OM: pa->output = OUT_OPENMETRICS; break;
+		case O_HTML: pa->html = optarg; break;
+		case O_SAMPLES: pa->samples = optarg; break;
+		case O_ALL: pa->o.all_flows = true; break;
+		case 'f': pa->filter = optarg; break;
+		case 'i': pa->interface = optarg; break;
+		case O_INTERVAL:
+		case O_TWIN:
+		case O_DURATION:
+		case O_WINDOW:
+			if (parse_duration_ns(optarg, &v, &why))
+				return bad(argv[optind - 2], optarg, why);
+			if (!v)
+				return bad(argv[optind - 2], optarg, "must be more than 0");
+			if (c == O_INTERVAL)
+				pa->o.interval_ns = v;
+			else if (c == O_TWIN)
+				pa->o.trigger_window = v;
+			else if (c == O_WINDOW)
+				pa->o.match_window = v;
+			else
+				pa->duration_ns = v;
+			break;
+		case O_BBPS:
+		case O_BPK:
+		case O_TOP:
+		case O_MAXF:
+			if (parse_uint(optarg, &v, &why))
+				return bad(argv[optind - 2], optarg, why);
+			if ((c == O_TOP || c == O_MAXF) && (v > UINT32_MAX || (c == O_MAXF && !v)))
+				return bad(argv[optind - 2], optarg, "out of range");
+			if (c == O_BBPS)
+				pa->o.burst_bps = v;
+			else if (c == O_BPK)
+				pa->o.burst_packets = v;
+			else if (c == O_TOP)
+				pa->o.top = (uint32_t)v;
+			else
+				pa->o.max_flows = (uint32_t)v;
+			break;
+		case O_TRIG: {
+			char *colon = strchr(optarg, ':');
+
+			if (!colon || colon == optarg || !colon[1])
+				return bad("--trigger", optarg, "use TRIGGER_CLASS:RESPONSE_CLASS");
+			if (pa->o.n_triggers == PCAP_MAX_TRIGGERS)
+				return bad("--trigger", optarg, "too many");
+			*colon = 0;
+			pa->trigger_names[pa->o.n_triggers][0] = optarg;
+			pa->trigger_names[pa->o.n_triggers++][1] = colon + 1;
+			break;
+		}
+		case 'h': usage(stdout); exit(0);
+		default: usage(stderr); return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int class_index(const struct jd_socket_classes *cl, const char *name)
+{
+	for (int i = 0; i < cl->n; i++)
+		if (!strcmp(cl->at[i].name, name))
+			return i;
+	return -1;
+}
+
+/* The classes, and the rules across them that one class's row cannot check. */
+static int load_classes(struct pcap_args *pa, struct jd_config *cfg,
+			struct jd_socket_classes **classes)
+{
+	static struct jd_socket_classes none;
+
+	config_defaults(cfg);
+	*classes = &none;
+	if (pa->config_path) {
+		if (config_load_file(cfg, pa->config_path, 0, stderr))
+			return -EINVAL;
+		*classes = config_field(cfg, "collectors.sockets.classes");
+	}
+	for (int i = 0; i < (*classes)->n; i++) {
+		const struct jd_socket_class *x = &(*classes)->at[i];
+		int legs = 0;
+
+		if (!x->leg)
+			continue;
+		for (int j = 0; j < (*classes)->n; j++)
+			if (!strcmp((*classes)->at[j].feed, x->feed))
+				legs |= 1 << (*classes)->at[j].leg;
+		if (legs != (1 << JD_LEG_A | 1 << JD_LEG_B)) {
+			fprintf(stderr,
+				"%s: feed \"%s\" needs one class with leg a and one with leg b\n",
+				pa->config_path, x->feed);
+			return -EINVAL;
+		}
+	}
+	for (int i = 0; i < pa->o.n_triggers; i++) {
+		for (int k = 0; k < 2; k++) {
+			int ci = class_index(*classes, pa->trigger_names[i][k]);
+
+			if (ci < 0)
+				return bad("--trigger", pa->trigger_names[i][k],
+					   "no socket class of that name in the config");
+			if (k == 0)
+				pa->o.triggers[i].trigger = ci;
+			else
+				pa->o.triggers[i].response = ci;
+		}
+	}
+	return 0;
+}
+
+/* ---- files -------------------------------------------------------------- */
+
+/* --filter, compiled by libpcap for this capture's link type. */
+static int set_filter(pcap_t *p, const char *expr, const char *what)
+{
+	struct bpf_program prog;
+	int ret;
+
+	if (!expr)
+		return 0;
+	ret = pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN);
+	if (!ret) {
+		ret = pcap_setfilter(p, &prog);
+		pcap_freecode(&prog);
+	}
+	if (ret)
+		fprintf(stderr, "jitterd pcap: %s: --filter %s: %s\n", what, expr, pcap_geterr(p));
+	return ret ? -EINVAL : 0;
+}
+
+/* libpcap's error, with where in the file reading stopped. */
+static int read_error(const char *path, long offset, const char *msg)
+{
+	fprintf(stderr, "jitterd pcap: %s: offset %ld: %s\n", path, offset, msg);
+	return -EINVAL;
+}
+
+int pcap_open_file(const char *path, pcap_t **out)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+	FILE *f = fopen(path, "rb");
+	pcap_t *p;
+
+	if (!f) {
+		fprintf(stderr, "jitterd pcap: %s: %s\n", path, strerror(errno));
+		return -errno;
+	}
+	/* 1 MiB reads: the default 4 KiB made read(2) a third of the time */
+	setvbuf(f, NULL, _IOFBF, 1 << 20);
+	p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
+	if (!p) { /* the file's header, which starts at 0, is what was wrong */
+		fclose(f);
+		return read_error(path, 0, err);
+	}
+	if (!pcap_linktype_supported(pcap_datalink(p))) {
+		const char *name = pcap_datalink_val_to_name(pcap_datalink(p));
+
+		fprintf(stderr,
+			"jitterd pcap: %s: link type %d (%s) is not one this tool decodes\n", path,
+			pcap_datalink(p), name ? name : "unknown");
+		pcap_close(p);
+		return -EINVAL;
+	}
+	*out = p;
+	return 0;
+}
+
+static int read_file(struct pcap_analysis *a, const char *path, const char *filter)
+{
+	struct pcap_pkthdr *h;
+	const u_char *data;
+	pcap_t *p;
+	int linktype, r;
+	/* Classic pcap: where the next record starts, for messages. pcapng's
+	 * blocks are not counted here: libpcap's file position is told then. */
+	long offset = 24;
+	bool classic;
+
+	if (pcap_open_file(path, &p))
+		return -EINVAL;
+	if (set_filter(p, filter, path)) {
+		pcap_close(p);
+		return -EINVAL;
+	}
+	linktype = pcap_datalink(p);
+	classic = !pcap_major_version(p) || pcap_major_version(p) == 2;
+	pcap_analysis_add_file(a, path);
+	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
+		pcap_analysis_frame(a, linktype,
+				    (uint64_t)h->ts.tv_sec * NS_PER_S + (uint64_t)h->ts.tv_usec,
+				    data, h->caplen, h->len);
+		offset += 16 + (long)h->caplen;
+	}
+	if (r == PCAP_ERROR) {
+		long at = classic ? offset : ftell(pcap_file(p));
+
+		read_error(path, at, pcap_geterr(p));
+		pcap_close(p);
+		return -EINVAL;
+	}
+	pcap_close(p);
+	return 0;
+}
+
+/* ---- live --------------------------------------------------------------- */
+
+static volatile sig_atomic_t stop;
+static pcap_t *live;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+	if (live)
+		pcap_breakloop(live);
+}
+
+struct live_ctx {
+	struct pcap_analysis *a;
+	int linktype;
+	bool nano;
+};
+
+static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *data)
+{
+	struct live_ctx *lc = (struct live_ctx *)user;
+	uint64_t frac = (uint64_t)h->ts.tv_usec * (lc->nano ? 1 : 1000);
+
+	pcap_analysis_frame(lc->a, lc->linktype, (uint64_t)h->ts.tv_sec * NS_PER_S + frac, data,
+			    h->caplen, h->len);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static int capture_live(struct pcap_analysis *a, const struct pcap_args *pa)
+{
+	char err[PCAP_ERRBUF_SIZE] = "";
+	struct sigaction sa = { .sa_handler = on_signal };
+	struct live_ctx lc = { .a = a };
+	struct pcap_stat st;
+	uint64_t start = now_ns(), next_line = start + pa->line_ns;
+	int r;
+
+	live = pcap_create(pa->interface, err);
+	if (!live) {
+		fprintf(stderr, "jitterd pcap: %s: %s\n", pa->interface, err);
+		return -EINVAL;
+	}
+	pcap_set_snaplen(live, 262144);
+	pcap_set_immediate_mode(live, 1);
+	pcap_set_timeout(live, 100);
+	pcap_set_buffer_size(live, 32 << 20); /* a busy host may not run us for a while */
+	pcap_set_tstamp_precision(live, PCAP_TSTAMP_PRECISION_NANO); /* where offered */
+	r = pcap_activate(live);
+	if (r < 0) {
+		fprintf(stderr, "jitterd pcap: %s: %s\n", pa->interface, pcap_geterr(live));
+		pcap_close(live);
+		return r == PCAP_ERROR_NO_SUCH_DEVICE || r == PCAP_ERROR_PERM_DENIED ? -EINVAL
+										     : -EIO;
+	}
+	lc.nano = pcap_get_tstamp_precision(live) == PCAP_TSTAMP_PRECISION_NANO;
+	if (set_filter(live, pa->filter, pa->interface)) {
+		pcap_close(live);
+		return -EINVAL;
+	}
+	lc.linktype = pcap_datalink(live);
+	if (!pcap_linktype_supported(lc.linktype)) {
+		fprintf(stderr, "jitterd pcap: %s: link type %d is not one this tool decodes\n",
+			pa->interface, lc.linktype);
+		pcap_close(live);
+		return -EINVAL;
+	}
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	pcap_analysis_add_file(a, pa->interface);
+	fprintf(stderr, "jitterd pcap: capturing on %s (%s timestamps); Ctrl-C ends\n",
+		pa->interface, lc.nano ? "nanosecond" : "microsecond");
+	pcap_analysis_interval_line(a, stdout, start);
+	while (!stop) {
+		uint64_t t;
+
+		r = pcap_dispatch(live, -1, on_packet, (u_char *)&lc);
+		if (r == PCAP_ERROR) {
+			fprintf(stderr, "jitterd pcap: %s: %s\n", pa->interface, pcap_geterr(live));
+			break;
+		}
+		t = now_ns();
+		if (t >= next_line) {
+			pcap_analysis_interval_line(a, pa->output == OUT_TEXT ? stdout : stderr, t);
+			next_line += pa->line_ns;
+		}
+		if (pa->duration_ns && t - start >= pa->duration_ns)
+			break;
+	}
+	/* what came before the stop and is still in the buffer */
+	pcap_setnonblock(live, 1, err);
+	while (pcap_dispatch(live, -1, on_packet, (u_char *)&lc) > 0)
+		;
+	if (pcap_stats(live, &st) == 0)
+		fprintf(stderr,
+			"jitterd pcap: %s: %u packets received by the filter, %u dropped by "
+			"the kernel, %u by the interface\n",
+			pa->interface, st.ps_recv, st.ps_drop, st.ps_ifdrop);
+	pcap_close(live);
+	live = NULL;
+	return r == PCAP_ERROR ? -EIO : 0;
+}
+
+/* ---- output ------------------------------------------------------------- */
+
+static int write_report(struct pcap_analysis *a, const struct pcap_args *pa)
+{
+	struct buf out = {};
+	json_t *j = NULL;
+	int ret = 0;
+
+	if (pa->output == OUT_JSON || pa->html)
+		j = pcap_report_json(a);
+	if (pa->output == OUT_TEXT) {
+		pcap_report_text(a, stdout);
+	} else if (pa->output == OUT_JSON) {
+		ret = json_append(&out, j);
+		buf_putc(&out, '\n');
+	} else {
+		ret = pcap_report_openmetrics(a, &out);
+	}
+	if (!ret && out.len && fwrite(out.data, 1, out.len, stdout) != out.len)
+		ret = -EIO;
+	if (!ret && pa->html) {
+		ret = pcap_report_html(j, pa->html);
+		if (ret)
+			fprintf(stderr, "jitterd pcap: %s: %s\n", pa->html, strerror(-ret));
+	}
+	json_decref(j);
+	buf_free(&out);
+	return ret;
+}
+
+int pcap_main(int argc, char **argv)
+{
+	struct pcap_args pa = {};
+	struct jd_config *cfg = malloc(sizeof(*cfg));
+	struct jd_socket_classes *classes;
+	struct pcap_analysis *a = NULL;
+	int status = 2;
+
+	if (!cfg)
+		return 1;
+	if (pcap_lib_open()) {
+		free(cfg);
+		return 1;
+	}
+	if (parse_args(argc, argv, &pa) || load_classes(&pa, cfg, &classes))
+		goto out;
+	if (pa.samples) {
+		pa.o.samples = fopen(pa.samples, "w");
+		if (!pa.o.samples) {
+			fprintf(stderr, "jitterd pcap: %s: %s\n", pa.samples, strerror(errno));
+			goto out;
+		}
+	}
+	if (optind < argc && !strcmp(argv[optind], "match")) {
+		if (argc - optind != 3) {
+			fprintf(stderr, "jitterd pcap: match takes two captures: match A B\n");
+			usage(stderr);
+			goto out;
+		}
+		status = pcap_match_main(argc - optind - 1, argv + optind + 1, classes, &pa.o,
+					 (int)pa.output, pa.html);
+		goto out;
+	}
+	if (!pa.interface && optind == argc) {
+		fprintf(stderr, "jitterd pcap: no capture file (or --interface)\n");
+		usage(stderr);
+		goto out;
+	}
+	if (pa.interface && optind < argc) {
+		fprintf(stderr, "jitterd pcap: --interface or files, not both\n");
+		goto out;
+	}
+	a = pcap_analysis_new(&pa.o, classes);
+	if (!a) {
+		status = 1;
+		goto out;
+	}
+	if (pa.interface) {
+		int r = capture_live(a, &pa);
+
+		if (r) {
+			status = r == -EINVAL ? 2 : 1;
+			goto out;
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		if (read_file(a, argv[i], pa.filter))
+			goto out;
+	pcap_analysis_finish(a);
+	status = write_report(a, &pa) ? 1 : 0;
+out:
+	if (pa.o.samples)
+		fclose(pa.o.samples);
+	pcap_analysis_free(a);
+	free(cfg);
+	return status;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Frame bytes -> struct pcap_pkt: Ethernet (802.1Q, 802.1ad/QinQ), Linux
+ * cooked captures v1 and v2, raw IP; IPv4 (options), IPv6 (extension
+ * headers); TCP and UDP.
+ *
+ * Every read of packet bytes goes through one gate, NEED(): the bytes must
+ * have been captured (caplen), whatever the headers claim. A frame whose
+ * headers end past the snap length is PV_SNAPPED, an IP fragment is
+ * PV_FRAGMENT (its ports are in the first fragment only, and this tool does
+ * not reassemble): both are counted, neither is read further. A payload cut
+ * by the snap length keeps its true length (payload_len) beside what was
+ * captured of it (payload_caplen).
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pcap/dlt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pcap/capture.h"
+
+const char *const pcap_verdict_names[PV_N] = {
+	[PV_OK] = "decoded",	     [PV_NOT_IP] = "not_ip",   [PV_OTHER_L4] = "other_l4",
+	[PV_FRAGMENT] = "fragment",  [PV_SNAPPED] = "snapped", [PV_MALFORMED] = "malformed",
+	[PV_LINKTYPE] = "link_type",
+};
+
+#define ETH_P_IPV4   0x0800
+#define ETH_P_IPV6   0x86dd
+#define ETH_P_8021Q  0x8100
+#define ETH_P_8021AD 0x88a8
+#define ETH_P_QINQ1  0x9100
+
+#ifndef DLT_LINUX_SLL2
+#define DLT_LINUX_SLL2 276
+#endif
+
+/* The gate: n bytes at off must have been captured. */
+#define NEED(off, n, have)                                                                         \
+	do {                                                                                       \
+		if ((uint64_t)(off) + (uint64_t)(n) > (uint64_t)(have))                            \
+			return PV_SNAPPED;                                                         \
+	} while (0)
+
+static inline uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+bool pcap_linktype_supported(int linktype)
+{
+	switch (linktype) {
+	case DLT_EN10MB:
+	case DLT_LINUX_SLL:
+	case DLT_LINUX_SLL2:
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6: return true;
+	}
+	return false;
+}
+
+static enum pcap_verdict decode_l4(struct pcap_pkt *p, uint8_t proto, uint32_t off)
+{
+	const uint8_t *ip = p->ip;
+	uint32_t have = p->ip_caplen, hdr;
+
+	p->proto = proto;
+	p->l4_off = off;
+	if (proto == IPPROTO_UDP) {
+		uint16_t ulen;
+
+		NEED(off, 8, have);
+		ulen = be16(ip + off + 4);
+		/* The UDP length, bounded by the IP length (a jumbogram says 0). */
+		if (ulen < 8 || ulen > p->ip_len - off)
+			return PV_MALFORMED;
+		p->sport = be16(ip + off);
+		p->dport = be16(ip + off + 2);
+		hdr = 8;
+		p->payload_len = ulen - 8;
+	} else if (proto == IPPROTO_TCP) {
+		NEED(off, 20, have);
+		hdr = (uint32_t)(ip[off + 12] >> 4) * 4;
+		if (hdr < 20 || hdr > p->ip_len - off)
+			return PV_MALFORMED;
+		NEED(off, hdr, have);
+		p->sport = be16(ip + off);
+		p->dport = be16(ip + off + 2);
+		p->seq = be32(ip + off + 4);
+		p->ack = be32(ip + off + 8);
+		p->tcp_flags = ip[off + 13];
+		p->window = be16(ip + off + 14);
+		p->payload_len = p->ip_len - off - hdr;
+	} else {
+		return PV_OTHER_L4;
+	}
+	p->payload = ip + off + hdr;
+	p->payload_caplen = have > off + hdr ? have - off - hdr : 0;
+	if (p->payload_caplen > p->payload_len)
+		p->payload_caplen = p->payload_len;
+	return PV_OK;
+}
+
+static enum pcap_verdict decode_ipv4(struct pcap_pkt *p)
+{
+	const uint8_t *ip = p->ip;
+	uint32_t ihl, total;
+	uint16_t frag;
+
+	NEED(0, 20, p->ip_caplen);
+	if (ip[0] >> 4 != 4)
+		return PV_MALFORMED;
+	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
+	total = be16(ip + 2);
+	if (ihl < 20 || total < ihl)
+		return PV_MALFORMED;
+	/* What the link layer carried beyond the IP length is padding; less
+	 * than it (on the wire) is a lie of the header. */
+	if (total > p->ip_len)
+		return PV_MALFORMED;
+	p->ip_len = total;
+	if (p->ip_caplen > total)
+		p->ip_caplen = total;
+	NEED(0, ihl, p->ip_caplen);
+	p->ip_version = 4;
+	memset(p->src, 0, 10);
+	p->src[10] = p->src[11] = 0xff;
+	memcpy(p->dst, p->src, 12);
+	memcpy(p->src + 12, ip + 12, 4);
+	memcpy(p->dst + 12, ip + 16, 4);
+	frag = be16(ip + 6);
+	if (frag & 0x3fff) /* MF or an offset */
+		return PV_FRAGMENT;
+	return decode_l4(p, ip[9], ihl);
+}
+
+static enum pcap_verdict decode_ipv6(struct pcap_pkt *p)
+{
+	const uint8_t *ip = p->ip;
+	uint32_t off = 40, total;
+	uint8_t next;
+	int hops;
+
+	NEED(0, 40, p->ip_caplen);
+	if (ip[0] >> 4 != 6)
+		return PV_MALFORMED;
+	total = 40u + be16(ip + 4);
+	if (total > p->ip_len) /* a jumbogram (payload length 0) is not expected here */
+		return PV_MALFORMED;
+	p->ip_len = total;
+	if (p->ip_caplen > total)
+		p->ip_caplen = total;
+	p->ip_version = 6;
+	memcpy(p->src, ip + 8, 16);
+	memcpy(p->dst, ip + 24, 16);
+	next = ip[6];
+	for (hops = 0; hops < 8; hops++) {
+		switch (next) {
+		case 0:	 /* hop-by-hop */
+		case 43: /* routing */
+		case 60: /* destination options */
+			NEED(off, 2, p->ip_caplen);
+			next = ip[off];
+			off += 8u + ip[off + 1] * 8u;
+			if (off > total)
+				return PV_MALFORMED;
+			continue;
+		case 44: /* fragment */ return PV_FRAGMENT;
+		default: return decode_l4(p, next, off);
+		}
+	}
+	return PV_MALFORMED;
+}
+
+static enum pcap_verdict decode_ip(struct pcap_pkt *p, uint16_t ethertype, const uint8_t *frame,
+				   uint32_t off, uint32_t caplen, uint32_t len)
+{
+	p->ip = frame + off;
+	p->ip_caplen = caplen - off; /* NEED() checked off <= caplen */
+	p->ip_len = len > off ? len - off : 0;
+	if (ethertype == ETH_P_IPV4)
+		return decode_ipv4(p);
+	if (ethertype == ETH_P_IPV6)
+		return decode_ipv6(p);
+	return PV_NOT_IP;
+}
+
+/* The ethertype at type_off, the header's end at off, then VLAN tags
+ * (two kept, up to 8 skipped). */
+static enum pcap_verdict decode_ethertype(struct pcap_pkt *p, const uint8_t *frame,
+					  uint32_t type_off, uint32_t off, uint32_t caplen,
+					  uint32_t len)
+{
+	uint16_t type;
+	int tags = 0;
+
+	NEED(off, 0, caplen);
+	NEED(type_off, 2, caplen);
+	type = be16(frame + type_off);
+	while (type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1) {
+		if (++tags > 8)
+			return PV_MALFORMED;
+		NEED(off, 4, caplen);
+		if (p->n_vlans < 2)
+			p->vlan[p->n_vlans++] = be16(frame + off) & 0x0fff;
+		type = be16(frame + off + 2);
+		off += 4;
+	}
+	NEED(off, 0, caplen);
+	return decode_ip(p, type, frame, off, caplen, len);
+}
+
+enum pcap_verdict pcap_decode(int linktype, const uint8_t *frame, uint32_t caplen, uint32_t len,
+			      struct pcap_pkt *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->caplen = caplen;
+	p->len = len;
+	if (caplen > len) /* libpcap checks this for files; a live buffer, too */
+		return PV_MALFORMED;
+	switch (linktype) {
+	case DLT_EN10MB: return decode_ethertype(p, frame, 12, 14, caplen, len);
+	case DLT_LINUX_SLL: return decode_ethertype(p, frame, 14, 16, caplen, len);
+	case DLT_LINUX_SLL2: return decode_ethertype(p, frame, 0, 20, caplen, len);
+	case DLT_RAW:
+	case DLT_IPV4:
+	case DLT_IPV6:
+		NEED(0, 1, caplen);
+		return decode_ip(p, frame[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IPV4, frame, 0, caplen,
+				 len);
+	}
+	return PV_LINKTYPE;
+}
+
+void pcap_endpoint(char *buf, size_t size, const uint8_t addr[16], uint16_t port)
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	char ip[INET6_ADDRSTRLEN];
+
+	if (!memcmp(addr, v4mapped, 12)) {
+		inet_ntop(AF_INET, addr + 12, ip, sizeof(ip));
+		snprintf(buf, size, "%s:%u", ip, port);
+	} else {
+		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
+		snprintf(buf, size, "[%s]:%u", ip, port);
+	}
+}

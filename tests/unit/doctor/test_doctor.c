@@ -1,0 +1,891 @@
+// SPDX-License-Identifier: MIT
+/*
+ * jitterd doctor: every check against a fixture tree (a fake /proc, /sys
+ * and /dev that the test lays out and passes as the root), once with a good
+ * value and once with a bad one, with the exact text of the finding; the
+ * NIC checks through a fake SIOCETHTOOL; evidence from a fixed exposition
+ * and event log; the JSON of a finding; the doctor's config keys.
+ */
+#include "check_main.h"
+#include "core/config.h"
+#include "doctor/doctor.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <linux/ethtool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/buf.h"
+#include "lib/json.h"
+
+/* ---- fixture trees ----------------------------------------------------------- */
+
+static char root[64];
+
+static void mkdirs(const char *path)
+{
+	char tmp[512];
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++)
+		if (*p == '/') {
+			*p = '\0';
+			mkdir(tmp, 0755);
+			*p = '/';
+		}
+}
+
+/* root + path holds len bytes of content; content "->X" makes a symlink to X,
+ * "/" a directory. */
+static void put_bytes(const char *path, const char *content, size_t len)
+{
+	char full[512];
+	FILE *f;
+
+	snprintf(full, sizeof(full), "%s%s", root, path);
+	mkdirs(full);
+	if (!strcmp(content, "/")) {
+		mkdir(full, 0755);
+		return;
+	}
+	if (!strncmp(content, "->", 2)) {
+		ck_assert_int_eq(symlink(content + 2, full), 0);
+		return;
+	}
+	f = fopen(full, "w");
+	ck_assert_ptr_nonnull(f);
+	fwrite(content, 1, len, f);
+	fclose(f);
+}
+
+static void put(const char *path, const char *content)
+{
+	put_bytes(path, content, strlen(content));
+}
+
+static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb, (void)flag, (void)ftw;
+	return remove(p);
+}
+
+/* A machine of two CPUs, CPU 1 isolated (isolcpus=1). */
+static void setup(void)
+{
+	snprintf(root, sizeof(root), "%s/jd-doctor-XXXXXX",
+		 access("/dev/shm", W_OK) ? "/tmp" : "/dev/shm");
+	ck_assert_ptr_nonnull(mkdtemp(root));
+	put("/sys/devices/system/cpu/possible", "0-1\n");
+	put("/sys/devices/system/cpu/isolated", "1\n");
+}
+
+static void teardown(void)
+{
+	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- a fake SIOCETHTOOL --------------------------------------------------------- */
+
+static struct {
+	int err; /* returned for every command when set */
+	struct ethtool_ringparam ring;
+	struct ethtool_coalesce coalesce;
+	__u32 gro, flags;
+	struct ethtool_channels channels;
+} nic;
+
+static int fake_ethtool(const char *ifname, void *data)
+{
+	__u32 cmd = *(__u32 *)data;
+
+	ck_assert_str_eq(ifname, "eth0");
+	if (nic.err)
+		return nic.err;
+	switch (cmd) {
+	case ETHTOOL_GRINGPARAM: *(struct ethtool_ringparam *)data = nic.ring; break;
+	case ETHTOOL_GCOALESCE: *(struct ethtool_coalesce *)data = nic.coalesce; break;
+	case ETHTOOL_GGRO: ((struct ethtool_value *)data)->data = nic.gro; break;
+	case ETHTOOL_GFLAGS: ((struct ethtool_value *)data)->data = nic.flags; break;
+	case ETHTOOL_GCHANNELS: *(struct ethtool_channels *)data = nic.channels; break;
+	default: return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+static void put_nic(void)
+{
+	put("/sys/class/net/eth0/device/vendor", "0x1af4\n");
+	put("/sys/class/net/eth0/device/driver", "->/sys/bus/virtio/drivers/virtio_net");
+	put("/sys/class/net/lo/queues/rx-0/rps_cpus", "0\n"); /* virtual: never judged */
+}
+
+/* ---- running one check --------------------------------------------------------- */
+
+static struct doctor_finding judge(const char *id)
+{
+	const struct doctor_check *k = doctor_check_by_id(id);
+	struct doctor_finding f = { .check = k };
+	struct doctor_host h;
+
+	ck_assert_msg(k != NULL, "no check %s", id);
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	k->judge(&h, k, &f);
+	return f;
+}
+
+static void expect(const char *id, enum doctor_state state, const char *value)
+{
+	struct doctor_finding f = judge(id);
+
+	ck_assert_msg(f.state == state, "%s: state %s, want %s (%s)", id,
+		      doctor_state_name(f.state), doctor_state_name(state), f.value);
+	ck_assert_msg(!strcmp(f.value, value), "%s: value \"%s\", want \"%s\"", id, f.value, value);
+}
+
+/*
+ * One case: the files of a good host and of a bad one (path, content
+ * pairs), and what the check says about each.
+ */
+struct check_case {
+	const char *id;
+	const char *good[8];
+	const char *good_value;
+	const char *bad[8];
+	const char *bad_value;
+};
+
+static const struct check_case cases[] = {
+	{ "isolation.isolcpus",
+	  { "/proc/cmdline", "ro isolcpus=managed_irq,domain,1 nohz_full=1\n" },
+	  "isolcpus=managed_irq,domain,1",
+	  { "/proc/cmdline", "ro quiet\n" },
+	  "isolcpus= is not set: isolated CPUs 1 not covered" },
+	{ "isolation.nohz_full",
+	  { "/proc/cmdline", "nohz_full=1 -- nohz_full=0\n" },
+	  "nohz_full=1",
+	  { "/proc/cmdline", "nohz_full=0\n" },
+	  "nohz_full=0: isolated CPUs 1 not covered" },
+	{ "isolation.rcu_nocbs",
+	  { "/proc/cmdline", "rcu_nocbs=0-1\n" },
+	  "rcu_nocbs=0-1",
+	  { "/proc/cmdline", "rcu_nocbs=0\n" },
+	  "rcu_nocbs=0: isolated CPUs 1 not covered" },
+	{ "isolation.workqueue_cpumask",
+	  { "/sys/devices/virtual/workqueue/cpumask", "1\n",
+	    "/sys/bus/workqueue/devices/writeback/cpumask", "1\n" },
+	  "no unbound workqueue runs on the isolated CPUs",
+	  { "/sys/devices/virtual/workqueue/cpumask", "1\n",
+	    "/sys/bus/workqueue/devices/writeback/cpumask", "3\n",
+	    "/sys/devices/virtual/workqueue/writeback/cpumask", "3\n",
+	    "/sys/devices/virtual/workqueue/nvme-wq/cpumask", "2\n" },
+	  "unbound workqueues may run on isolated CPUs: "
+	  "/sys/bus/workqueue/devices/writeback/cpumask=3, nvme-wq=2" },
+	{ "isolation.init_affinity",
+	  { "/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0\n" },
+	  "0",
+	  { "/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0-1\n" },
+	  "0-1" },
+	{ "isolation.managed_irq",
+	  { "/proc/cmdline", "isolcpus=managed_irq,1\n" },
+	  "isolcpus=managed_irq,1",
+	  { "/proc/cmdline", "isolcpus=1\n" },
+	  "isolcpus=1" },
+	{ "cmdline.skew_tick",
+	  { "/proc/cmdline", "skew_tick=1\n" },
+	  "skew_tick=1",
+	  { "/proc/cmdline", "skew_tick=0\n" },
+	  "skew_tick=0" },
+	{ "cmdline.tsc_reliable",
+	  { "/proc/cmdline", "tsc=unstable tsc=reliable\n" },
+	  "tsc=reliable",
+	  { "/proc/cmdline", "tsc=reliable tsc=unstable\n" },
+	  "tsc=unstable" },
+	{ "cmdline.nosoftlockup",
+	  { "/proc/cmdline", "quiet nosoftlockup\n" },
+	  "nosoftlockup",
+	  { "/proc/cmdline", "quiet\n" },
+	  "nosoftlockup is not set" },
+	{ "cmdline.nohz",
+	  { "/proc/cmdline", "quiet\n" },
+	  "nohz=on (default)",
+	  { "/proc/cmdline", "nohz=off\n" },
+	  "nohz=off" },
+	{ "cmdline.rcu_normal_after_boot",
+	  { "/proc/cmdline", "rcupdate.rcu_normal_after_boot=1\n" },
+	  "rcupdate.rcu_normal_after_boot=1",
+	  { "/proc/cmdline", "quiet\n" },
+	  "rcupdate.rcu_normal_after_boot is not set" },
+	{ "cmdline.nohz_full_patience_delay",
+	  { "/proc/cmdline", "rcutree.nohz_full_patience_delay=1000\n" },
+	  "rcutree.nohz_full_patience_delay=1000",
+	  { "/proc/cmdline", "rcutree.nohz_full_patience_delay=10\n" },
+	  "rcutree.nohz_full_patience_delay=10" },
+	{ "cmdline.cstate_limit",
+	  { "/proc/cmdline", "intel_idle.max_cstate=1\n" },
+	  "intel_idle.max_cstate=1",
+	  { "/proc/cmdline", "intel_idle.max_cstate=6\n" },
+	  "no idle=poll, intel_idle.max_cstate or processor.max_cstate" },
+	{ "cmdline.pstate_disable",
+	  { "/proc/cmdline", "intel_pstate=disable\n" },
+	  "intel_pstate=disable",
+	  { "/proc/cmdline", "quiet\n", "/sys/devices/system/cpu/cpu0/cpufreq/scaling_driver",
+	    "intel_pstate\n" },
+	  "cpufreq driver intel_pstate" },
+	{ "cpu.governor",
+	  { "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor", "performance\n" },
+	  "performance",
+	  { "/sys/devices/system/cpu/cpu1/cpufreq/scaling_governor", "powersave\n" },
+	  "powersave on CPUs 1" },
+	{ "cpu.min_perf_pct",
+	  { "/sys/devices/system/cpu/intel_pstate/min_perf_pct", "100\n" },
+	  "100",
+	  { "/sys/devices/system/cpu/intel_pstate/min_perf_pct", "30\n" },
+	  "30" },
+	{ "cpu.energy_perf_bias",
+	  { "/sys/devices/system/cpu/cpu1/power/energy_perf_bias", "0\n" },
+	  "0",
+	  { "/sys/devices/system/cpu/cpu1/power/energy_perf_bias", "6\n" },
+	  "6 on CPUs 1" },
+	{ "cpu.boost",
+	  { "/sys/devices/system/cpu/cpufreq/boost", "1\n" },
+	  "1",
+	  { "/sys/devices/system/cpu/intel_pstate/no_turbo", "1\n" },
+	  "no_turbo 1" },
+	{ "cpu.platform_profile",
+	  { "/sys/firmware/acpi/platform_profile", "performance\n" },
+	  "performance",
+	  { "/sys/firmware/acpi/platform_profile", "balanced\n" },
+	  "balanced" },
+	{ "cpu.cstates",
+	  { "/sys/devices/system/cpu/cpu1/cpuidle/state0/latency", "0\n",
+	    "/sys/devices/system/cpu/cpu1/cpuidle/state1/latency", "133\n",
+	    "/sys/devices/system/cpu/cpu1/cpuidle/state1/disable", "1\n" },
+	  "every enabled idle state exits within 10 us",
+	  { "/sys/devices/system/cpu/cpu1/cpuidle/state0/latency", "0\n",
+	    "/sys/devices/system/cpu/cpu1/cpuidle/state1/latency", "133\n",
+	    "/sys/devices/system/cpu/cpu1/cpuidle/state1/disable", "0\n",
+	    "/sys/devices/system/cpu/cpu1/cpuidle/state1/name", "C6\n" },
+	  "C6 (133 us exit latency, state1) enabled on CPUs 1" },
+	{ "cpu.clocksource",
+	  { "/sys/devices/system/clocksource/clocksource0/current_clocksource", "tsc\n" },
+	  "tsc",
+	  { "/sys/devices/system/clocksource/clocksource0/current_clocksource", "hpet\n" },
+	  "hpet" },
+	{ "cpu.tsc_flags",
+	  { "/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu constant_tsc nonstop_tsc\n" },
+	  "constant_tsc yes, nonstop_tsc yes",
+	  { "/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu constant_tsc\n" },
+	  "constant_tsc yes, nonstop_tsc no" },
+	{ "cpu.mce_ignore_ce",
+	  { "/sys/devices/system/machinecheck/machinecheck0/ignore_ce", "1\n",
+	    "/sys/devices/system/machinecheck/machinecheck1/ignore_ce", "1\n" },
+	  "1",
+	  { "/sys/devices/system/machinecheck/machinecheck0/ignore_ce", "1\n",
+	    "/sys/devices/system/machinecheck/machinecheck1/ignore_ce", "0\n" },
+	  "0 on CPUs 1" },
+	{ "video.panel_power_savings",
+	  { "/sys/class/drm/card0-eDP-1/amdgpu/panel_power_savings", "0\n" },
+	  "0",
+	  { "/sys/class/drm/card0-eDP-1/amdgpu/panel_power_savings", "3\n" },
+	  "card0-eDP-1: 3" },
+	{ "irq.affinity",
+	  { "/proc/interrupts",
+	    "           CPU0       CPU1\n 24:   5   0   PCI-MSIX-0000:00:03.0   1-edge      "
+	    "virtio0-input.0\n",
+	    "/proc/irq/24/smp_affinity_list", "0\n", "/proc/irq/24/effective_affinity_list",
+	    "0\n" },
+	  "no IRQ of 1 runs or may run on the isolated CPUs",
+	  { "/proc/interrupts",
+	    "           CPU0       CPU1\n 24:   5   0   PCI-MSIX-0000:00:03.0   1-edge      "
+	    "virtio0-input.0\n",
+	    "/proc/irq/24/smp_affinity_list", "0-1\n", "/proc/irq/24/effective_affinity_list",
+	    "1\n" },
+	  "1 IRQs run on isolated CPUs: IRQ 24 (virtio0-input.0) on CPUs 1" },
+	{ "vm.transparent_hugepage",
+	  { "/sys/kernel/mm/transparent_hugepage/enabled", "always madvise [never]\n" },
+	  "never",
+	  { "/sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n" },
+	  "always" },
+	{ "vm.swappiness",
+	  { "/proc/sys/vm/swappiness", "10\n" },
+	  "10",
+	  { "/proc/sys/vm/swappiness", "60\n" },
+	  "60" },
+	{ "vm.swap",
+	  { "/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n" },
+	  "no swap",
+	  { "/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n/dev/vda2 partition 9 0 -2\n" },
+	  "1 swap areas (/dev/vda2 ...)" },
+	{ "vm.ksm",
+	  { "/sys/kernel/mm/ksm/run", "0\n" },
+	  "0",
+	  { "/sys/kernel/mm/ksm/run", "1\n" },
+	  "1" },
+	{ "vm.stat_interval",
+	  { "/proc/sys/vm/stat_interval", "10\n" },
+	  "10",
+	  { "/proc/sys/vm/stat_interval", "1\n" },
+	  "1" },
+	{ "vm.dirty_ratio",
+	  { "/proc/sys/vm/dirty_ratio", "0\n", "/proc/sys/vm/dirty_bytes", "1048576\n" },
+	  "1048576 bytes",
+	  { "/proc/sys/vm/dirty_ratio", "20\n", "/proc/sys/vm/dirty_bytes", "0\n" },
+	  "20" },
+	{ "vm.dirty_background_ratio",
+	  { "/proc/sys/vm/dirty_background_ratio", "3\n" },
+	  "3",
+	  { "/proc/sys/vm/dirty_background_ratio", "10\n" },
+	  "10" },
+	{ "kernel.numa_balancing",
+	  { "/proc/sys/kernel/numa_balancing", "0\n" },
+	  "0",
+	  { "/proc/sys/kernel/numa_balancing", "1\n" },
+	  "1" },
+	{ "kernel.timer_migration",
+	  { "/proc/sys/kernel/timer_migration", "0\n" },
+	  "0",
+	  { "/proc/sys/kernel/timer_migration", "1\n" },
+	  "1" },
+	{ "kernel.nmi_watchdog",
+	  { "/proc/sys/kernel/nmi_watchdog", "0\n" },
+	  "0",
+	  { "/proc/sys/kernel/nmi_watchdog", "1\n" },
+	  "1" },
+	{ "kernel.hung_task_timeout_secs",
+	  { "/proc/sys/kernel/hung_task_timeout_secs", "600\n" },
+	  "600",
+	  { "/proc/sys/kernel/hung_task_timeout_secs", "120\n" },
+	  "120" },
+	{ "kernel.sched_rt_runtime_us",
+	  { "/proc/sys/kernel/sched_rt_runtime_us", "-1\n" },
+	  "-1",
+	  { "/proc/sys/kernel/sched_rt_runtime_us", "950000\n" },
+	  "950000" },
+	{ "selinux.avc_cache_threshold",
+	  { "/sys/fs/selinux/avc/cache_threshold", "8192\n" },
+	  "8192",
+	  { "/sys/fs/selinux/avc/cache_threshold", "512\n" },
+	  "512" },
+	{ "net.busy_read",
+	  { "/proc/sys/net/core/busy_read", "50\n" },
+	  "50",
+	  { "/proc/sys/net/core/busy_read", "0\n" },
+	  "0" },
+	{ "net.busy_poll",
+	  { "/proc/sys/net/core/busy_poll", "100\n" },
+	  "100",
+	  { "/proc/sys/net/core/busy_poll", "0\n" },
+	  "0" },
+	{ "net.rmem_max",
+	  { "/proc/sys/net/core/rmem_max", "16777216\n" },
+	  "16777216",
+	  { "/proc/sys/net/core/rmem_max", "212992\n" },
+	  "212992" },
+	{ "net.wmem_max",
+	  { "/proc/sys/net/core/wmem_max", "16777216\n" },
+	  "16777216",
+	  { "/proc/sys/net/core/wmem_max", "212992\n" },
+	  "212992" },
+	{ "net.rmem_default",
+	  { "/proc/sys/net/core/rmem_default", "4194304\n" },
+	  "4194304",
+	  { "/proc/sys/net/core/rmem_default", "212992\n" },
+	  "212992" },
+	{ "net.wmem_default",
+	  { "/proc/sys/net/core/wmem_default", "4194304\n" },
+	  "4194304",
+	  { "/proc/sys/net/core/wmem_default", "212992\n" },
+	  "212992" },
+	{ "net.netdev_max_backlog",
+	  { "/proc/sys/net/core/netdev_max_backlog", "1000\n", "/proc/net/softnet_stat",
+	    "00000010 00000000 00000000 0 0\n00000020 00000000 00000001 0 0\n" },
+	  "1000; 0 packets dropped for a full backlog since boot",
+	  { "/proc/sys/net/core/netdev_max_backlog", "1000\n", "/proc/net/softnet_stat",
+	    "00000010 0000001a 00000000 0 0\n00000020 00000001 00000001 0 0\n" },
+	  "1000; 27 packets dropped for a full backlog since boot" },
+	{ "net.netdev_budget",
+	  { "/proc/sys/net/core/netdev_budget", "300\n", "/proc/sys/net/core/netdev_budget_usecs",
+	    "8000\n", "/proc/net/softnet_stat", "00000010 00000000 00000000 0 0\n" },
+	  "budget 300 packets, 8000 us; net_rx ran out of it 0 times",
+	  { "/proc/sys/net/core/netdev_budget", "300\n", "/proc/sys/net/core/netdev_budget_usecs",
+	    "8000\n", "/proc/net/softnet_stat", "00000010 00000000 0000000b 0 0\n" },
+	  "budget 300 packets, 8000 us; net_rx ran out of it 11 times" },
+	{ "net.tcp_fastopen",
+	  { "/proc/sys/net/ipv4/tcp_fastopen", "3\n" },
+	  "3",
+	  { "/proc/sys/net/ipv4/tcp_fastopen", "1\n" },
+	  "1" },
+	{ "net.rps",
+	  { "/sys/class/net/eth0/device/vendor", "0x1af4\n",
+	    "/sys/class/net/eth0/queues/rx-0/rps_cpus", "1\n" },
+	  "no RPS mask includes an isolated CPU",
+	  { "/sys/class/net/eth0/device/vendor", "0x1af4\n",
+	    "/sys/class/net/eth0/queues/rx-0/rps_cpus", "2\n" },
+	  "eth0 rx-0 rps_cpus=1" },
+	{ "net.xps",
+	  { "/sys/class/net/eth0/device/vendor", "0x1af4\n",
+	    "/sys/class/net/eth0/queues/tx-1/xps_cpus", "2\n" },
+	  "no tx queue is shared by isolated and housekeeping CPUs",
+	  { "/sys/class/net/eth0/device/vendor", "0x1af4\n",
+	    "/sys/class/net/eth0/queues/tx-0/xps_cpus", "3\n" },
+	  "eth0 tx-0 xps_cpus=0-1" },
+};
+
+static void put_all(const char *const *files)
+{
+	for (unsigned i = 0; i < 8 && files[i]; i += 2)
+		put(files[i], files[i + 1]);
+}
+
+/* Each case in a fresh tree, in one test: a fork per case costs more than
+ * the case (the message names the check that failed). */
+START_TEST(each_check_reports_a_good_host_ok_and_a_bad_one_failing)
+{
+	for (unsigned i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const struct check_case *c = &cases[i];
+
+		teardown();
+		setup();
+		put_all(c->good);
+		expect(c->id, DOCTOR_OK, c->good_value);
+		teardown();
+		setup();
+		put_all(c->bad);
+		expect(c->id, DOCTOR_FAIL, c->bad_value);
+	}
+}
+END_TEST
+
+/* Every check has a case, or one of the tests below. */
+START_TEST(every_check_is_tested)
+{
+	static const char *const elsewhere[] = { "cpu.pm_qos",	 "irq.irqbalance_banned",
+						 "nic.rings",	 "nic.coalesce",
+						 "nic.offloads", "nic.channels" };
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	struct doctor_host h;
+
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	ck_assert_uint_eq(doctor_run(&h, false, f), n);
+	for (unsigned i = 0; i < n; i++) {
+		bool found = false;
+
+		for (unsigned j = 0; j < sizeof(cases) / sizeof(cases[0]); j++)
+			found |= !strcmp(cases[j].id, f[i].check->id);
+		for (unsigned j = 0; j < sizeof(elsewhere) / sizeof(elsewhere[0]); j++)
+			found |= !strcmp(elsewhere[j], f[i].check->id);
+		ck_assert_msg(found, "check %s has no test", f[i].check->id);
+	}
+	free(f);
+}
+END_TEST
+
+/* ---- checks with their own tests ------------------------------------------------ */
+
+START_TEST(pm_qos_reads_the_binary_request)
+{
+	int32_t us = 0;
+
+	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us));
+	expect("cpu.pm_qos", DOCTOR_OK, "0 us");
+	us = 2000000000;
+	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us));
+	expect("cpu.pm_qos", DOCTOR_FAIL, "2000000000 us");
+}
+END_TEST
+
+START_TEST(a_file_only_root_reads_needs_root)
+{
+	struct doctor_finding f;
+
+	if (geteuid() == 0) /* root reads it anyway: take the unreadable path directly */
+	{
+		f = (struct doctor_finding){ 0 };
+		doctor_unreadable(&f, -EACCES, "/dev/cpu_dma_latency");
+	} else {
+		char path[128];
+
+		put("/dev/cpu_dma_latency", "x");
+		snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", root);
+		chmod(path, 0);
+		f = judge("cpu.pm_qos");
+	}
+	ck_assert_int_eq(f.state, DOCTOR_NEEDS_ROOT);
+	ck_assert_str_eq(
+		f.value,
+		"/dev/cpu_dma_latency is readable by root only: run jitterd doctor as root");
+}
+END_TEST
+
+START_TEST(a_missing_file_is_not_applicable)
+{
+	expect("cpu.min_perf_pct", DOCTOR_NOT_APPLICABLE,
+	       "/sys/devices/system/cpu/intel_pstate/min_perf_pct: No such file or directory (this "
+	       "kernel or machine does not have it)");
+}
+END_TEST
+
+START_TEST(irqs_that_may_move_to_isolated_cpus_fail_too)
+{
+	put("/proc/interrupts", "           CPU0       CPU1\n 25:   5   0   IO-APIC   9-fasteoi   "
+				"acpi\n");
+	put("/proc/irq/25/smp_affinity_list", "0-1\n");
+	put("/proc/irq/25/effective_affinity_list", "0\n");
+	put("/proc/irq/26/smp_affinity_list", "0\n");
+	put("/proc/irq/default_smp_affinity", "3\n");
+	expect("irq.affinity", DOCTOR_FAIL,
+	       "1 IRQs may move there (smp_affinity_list): IRQ 25 (acpi); new IRQs may go there "
+	       "(/proc/irq/default_smp_affinity 3)");
+	ck_assert_str_eq(judge("irq.affinity").apply,
+			 "for i in 25; do echo 0 > /proc/irq/$i/smp_affinity_list; done; echo 1 > "
+			 "/proc/irq/default_smp_affinity; managed IRQs: isolcpus=managed_irq,...; "
+			 "irqbalance: IRQBALANCE_BANNED_CPULIST");
+}
+END_TEST
+
+START_TEST(irqbalance_banned_cpus_come_from_its_environment)
+{
+	static const char good[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=1\0";
+	static const char bad[] = "PATH=/bin\0IRQBALANCE_ONESHOT=0\0";
+
+	expect("irq.irqbalance_banned", DOCTOR_NOT_APPLICABLE, "irqbalance is not running");
+	put("/proc/77/comm", "irqbalance\n");
+	put("/proc/12/comm", "sshd\n");
+	put_bytes("/proc/77/environ", good, sizeof(good) - 1);
+	expect("irq.irqbalance_banned", DOCTOR_OK, "irqbalance (pid 77) bans CPUs 1");
+	put_bytes("/proc/77/environ", bad, sizeof(bad) - 1);
+	expect("irq.irqbalance_banned", DOCTOR_FAIL,
+	       "irqbalance (pid 77) may move IRQs to isolated CPUs 1");
+}
+END_TEST
+
+START_TEST(isolation_checks_without_isolated_cpus_are_not_applicable)
+{
+	put("/sys/devices/system/cpu/isolated", "\n");
+	put("/proc/cmdline", "quiet\n");
+	expect("isolation.nohz_full", DOCTOR_NOT_APPLICABLE,
+	       "no isolated CPUs (/sys/devices/system/cpu/isolated is empty and no cpu group is "
+	       "named isolated)");
+}
+END_TEST
+
+START_TEST(the_config_s_isolated_group_wins_over_the_kernel_s)
+{
+	struct jd_config cfg;
+	struct doctor_host h;
+	static const char yaml[] = "cpu_groups:\n  hk: \"0\"\n  fast: \"1\"\n"
+				   "doctor:\n  isolated_group: fast\n";
+
+	put("/sys/devices/system/cpu/isolated", "\n");
+	ck_assert_int_eq(config_parse(&cfg, "t.yaml", yaml, strlen(yaml), 2, stderr), 0);
+	doctor_host_init(&h, root, &cfg, "t.yaml");
+	ck_assert(h.have_isolated);
+	ck_assert(CPU_ISSET(1, &h.isolated) && CPU_COUNT(&h.isolated) == 1);
+	ck_assert_str_eq(h.isolated_from, "cpu group \"fast\" of t.yaml");
+}
+END_TEST
+
+START_TEST(isolated_group_must_name_a_cpu_group)
+{
+	struct jd_config cfg;
+	static const char yaml[] = "cpu_groups:\n  hk: \"0-1\"\ndoctor:\n  isolated_group: fast\n";
+	char *err = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&err, &len);
+
+	ck_assert_int_eq(config_parse(&cfg, "t.yaml", yaml, strlen(yaml), 2, f), -EINVAL);
+	fclose(f);
+	ck_assert_msg(!strncmp(err,
+			       "t.yaml:4:19: isolated_group: no cpu group named \"fast\" in "
+			       "cpu_groups\n",
+			       strlen("t.yaml:4:19: isolated_group: no cpu group named \"fast\" in "
+				      "cpu_groups\n")),
+		      "%s", err);
+	free(err);
+}
+END_TEST
+
+START_TEST(doctor_interval_is_validated)
+{
+	struct jd_config cfg;
+	static const char yaml[] = "doctor:\n  interval: 10ms\n";
+	char *err = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&err, &len);
+
+	config_defaults(&cfg);
+	ck_assert_uint_eq(cfg.doctor.interval_ns, 60000000000ull);
+	ck_assert_int_eq(config_parse(&cfg, "t.yaml", yaml, strlen(yaml), 2, f), -EINVAL);
+	fclose(f);
+	ck_assert_msg(strstr(err, "t.yaml:2:13: ") == err, "%s", err);
+	free(err);
+}
+END_TEST
+
+/* ---- NICs ---------------------------------------------------------------------- */
+
+START_TEST(nic_rings_below_their_maximum_fail)
+{
+	put_nic();
+	nic.ring = (struct ethtool_ringparam){ .rx_pending = 4096, .rx_max_pending = 4096 };
+	expect("nic.rings", DOCTOR_OK, "eth0 rx 4096 of 4096");
+	nic.ring.rx_pending = 256;
+	expect("nic.rings", DOCTOR_FAIL, "eth0 rx 256 of 4096");
+	ck_assert_str_eq(judge("nic.rings").apply, "ethtool -G eth0 rx 4096");
+}
+END_TEST
+
+START_TEST(nic_coalescing_fails_above_zero_or_adaptive)
+{
+	put_nic();
+	nic.coalesce = (struct ethtool_coalesce){ .rx_max_coalesced_frames = 1 };
+	expect("nic.coalesce", DOCTOR_OK, "eth0 rx-usecs 0 rx-frames 1 adaptive-rx off");
+	nic.coalesce.rx_coalesce_usecs = 50;
+	expect("nic.coalesce", DOCTOR_FAIL, "eth0 rx-usecs 50 rx-frames 1 adaptive-rx off");
+	ck_assert_str_eq(judge("nic.coalesce").apply,
+			 "ethtool -C eth0 adaptive-rx off rx-usecs 0 rx-frames 1");
+}
+END_TEST
+
+START_TEST(nic_offloads_gro_or_lro_fail)
+{
+	put_nic();
+	nic.gro = 0, nic.flags = 0;
+	expect("nic.offloads", DOCTOR_OK, "eth0 gro off lro off");
+	nic.flags = ETH_FLAG_LRO;
+	expect("nic.offloads", DOCTOR_FAIL, "eth0 gro off lro on");
+}
+END_TEST
+
+START_TEST(nic_channels_beyond_the_housekeeping_cpus_fail)
+{
+	put_nic();
+	nic.channels = (struct ethtool_channels){ .combined_count = 1, .max_combined = 2 };
+	expect("nic.channels", DOCTOR_OK, "eth0 combined 1 rx 0 (max combined 2)");
+	nic.channels.combined_count = 2;
+	expect("nic.channels", DOCTOR_FAIL, "eth0 combined 2 rx 0 (max combined 2)");
+}
+END_TEST
+
+START_TEST(a_nic_without_the_operation_is_not_supported_not_failed)
+{
+	put_nic();
+	nic.err = -EOPNOTSUPP;
+	expect("nic.coalesce", DOCTOR_NOT_APPLICABLE,
+	       "eth0: not supported by this NIC (virtio_net)");
+	nic.err = 0;
+}
+END_TEST
+
+START_TEST(no_physical_nic_is_not_applicable)
+{
+	put("/sys/class/net/lo/mtu", "65536\n");
+	expect("nic.rings", DOCTOR_NOT_APPLICABLE, "no physical NIC in /sys/class/net");
+}
+END_TEST
+
+/* ---- evidence ------------------------------------------------------------------ */
+
+static struct doctor_finding *evidence(const char *metrics, const char *events, unsigned *n)
+{
+	struct doctor_finding *f = NULL;
+	struct doctor_host h;
+	unsigned cap = 0;
+
+	*n = 0;
+	doctor_host_init(&h, root, NULL, NULL);
+	ck_assert_int_eq(doctor_evidence_from(&h, metrics, events, &f, n, &cap), 0);
+	return f;
+}
+
+START_TEST(socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set)
+{
+	char metrics[1024];
+	struct doctor_finding *f;
+	unsigned n;
+
+	put("/proc/sys/net/core/rmem_max", "212992\n");
+	put("/proc/sys/net/core/rmem_default", "212992\n");
+	snprintf(metrics, sizeof(metrics),
+		 "# TYPE process_start_time_seconds gauge\n"
+		 "process_start_time_seconds %lld\n"
+		 "jitterd_socket_drops_total{socket=\"md-feed\",reason=\"rcvbuf_full\"} 2994\n"
+		 "jitterd_socket_drops_total{socket=\"md-feed\",reason=\"memory_limit\"} 0\n"
+		 "jitterd_socket_drops_total{socket=\"quiet\",reason=\"rcvbuf_full\"} 0\n"
+		 "jitterd_socket_receive_queue_peak_bytes{socket=\"md-feed\"} 212992\n"
+		 "jitterd_socket_receive_queue_peak_bytes{socket=\"quiet\"} 100\n",
+		 (long long)time(NULL) - 600);
+	f = evidence(metrics, "", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].check->id, "evidence.socket_drops");
+	ck_assert_str_eq(f[0].subject, "md-feed");
+	ck_assert_str_eq(
+		f[0].value,
+		"md-feed dropped 2,994 packets for rcvbuf_full since jitterd started 10 min "
+		"ago; its peak receive queue was 212,992 bytes = rmem_default (the "
+		"application does not set SO_RCVBUF)");
+	ck_assert_str_eq(f[0].recommended,
+			 "SO_RCVBUF 1,048,576 bytes (4 x the measured peak, a power of two)");
+	ck_assert_str_eq(
+		f[0].apply,
+		"setsockopt(fd, SOL_SOCKET, SO_RCVBUF, 1048576) in md-feed's receiver; and "
+		"sysctl -w net.core.rmem_max=1048576 (it is 212992, which caps it)");
+	free(f);
+}
+END_TEST
+
+START_TEST(irq_time_on_an_isolated_cpu_names_the_irqs_there)
+{
+	struct doctor_finding *f;
+	unsigned n;
+
+	put("/proc/irq/24/effective_affinity_list", "1\n");
+	put("/proc/irq/25/effective_affinity_list", "0\n");
+	put("/sys/class/net/eth0/queues/rx-0/rps_cpus", "2\n");
+	put("/sys/class/net/eth0/queues/rx-1/rps_cpus", "1\n");
+	f = evidence("jitterd_softirq_seconds_total{cpu=\"0\",vector=\"net_rx\"} 9\n"
+		     "jitterd_softirq_seconds_total{cpu=\"1\",vector=\"net_rx\"} 0.25\n"
+		     "jitterd_softirq_seconds_total{cpu=\"1\",vector=\"timer\"} 0.5\n"
+		     "jitterd_hardirq_seconds_total{cpu=\"1\"} 0.125\n",
+		     "", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].subject, "cpu 1");
+	ck_assert_str_eq(f[0].value,
+			 "isolated CPU 1 spent 0.125000 s in hardirq and 0.750000 s in softirq "
+			 "(net_rx 0.250000 s, timer 0.500000 s) since jitterd started 0 s ago");
+	ck_assert_msg(
+		!strncmp(f[0].apply, "what may run there: IRQ 24, RPS of eth0 rx-0; move them", 55),
+		"%s", f[0].apply);
+	free(f);
+}
+END_TEST
+
+START_TEST(runqueue_outliers_on_isolated_cpus_name_the_task_and_the_setting)
+{
+	struct doctor_finding *f;
+	unsigned n;
+
+	f = evidence(
+		"",
+		"{\"time\":\"t\",\"cpu\":1,\"type\":\"runqueue_latency\",\"pid\":5,\"comm\":"
+		"\"strat\",\"latency_ns\":150000,\"prev_pid\":9,\"prev_comm\":\"kworker/1:1\"}\n"
+		"{\"time\":\"t\",\"cpu\":1,\"type\":\"runqueue_latency\",\"pid\":5,\"comm\":"
+		"\"strat\",\"latency_ns\":250000,\"prev_pid\":9,\"prev_comm\":\"kworker/1:1\"}\n"
+		"{\"time\":\"t\",\"cpu\":0,\"type\":\"runqueue_latency\",\"pid\":5,\"comm\":"
+		"\"strat\",\"latency_ns\":950000,\"prev_pid\":3,\"prev_comm\":\"bash\"}\n"
+		"{\"time\":\"t\",\"cpu\":1,\"type\":\"softirq\",\"vector\":\"net_rx\"}\n",
+		&n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].subject, "kworker/1:1");
+	ck_assert_str_eq(
+		f[0].value,
+		"kworker/1:1 held isolated CPU 1 before 2 of the 2 run-queue outliers there "
+		"(worst wait 250.0 us) in the event log (jitterd up 0 s)");
+	ck_assert_str_eq(f[0].apply, "workqueues: isolation.workqueue_cpumask (echo <housekeeping "
+				     "mask> > /sys/devices/virtual/workqueue/cpumask)");
+	free(f);
+}
+END_TEST
+
+/* ---- the report ---------------------------------------------------------------- */
+
+START_TEST(json_of_a_finding_is_the_documented_schema)
+{
+	struct doctor_finding f;
+	struct doctor_host h;
+	struct buf out = {};
+	json_t *doc, *check;
+
+	put("/proc/sys/vm/swappiness", "60\n");
+	f = judge("vm.swappiness");
+	doctor_host_init(&h, root, NULL, NULL);
+	doc = doctor_json(&h, &f, 1);
+	check = json_array_get(json_object_get(doc, "checks"), 0);
+	ck_assert_int_eq(json_append(&out, check), 0);
+	buf_putc(&out, '\0');
+	ck_assert_str_eq(
+		out.data,
+		"{\"check\":\"vm.swappiness\",\"domain\":\"vm\",\"state\":\"fail\",\"severity\":"
+		"\"warning\",\"value\":\"60\",\"where\":\"/proc/sys/vm/swappiness\",\"why\":\"A "
+		"swapped-out page costs a disk read on the next touch; low swappiness keeps "
+		"anonymous memory in RAM.\",\"recommended\":\"at most 10\",\"apply\":\"sysctl -w "
+		"vm.swappiness=10; persist: 'vm.swappiness = 10' in "
+		"/etc/sysctl.d/90-latency.conf\",\"reference\":\"Linux kernel documentation, "
+		"admin-guide/sysctl/vm.rst\",\"tuned\":[\"latency-performance\"]}");
+	ck_assert_int_eq(json_integer_value(json_object_get(doc, "schema")), 1);
+	ck_assert_int_eq(
+		json_integer_value(json_object_get(json_object_get(doc, "summary"), "warning")), 1);
+	ck_assert_str_eq(
+		json_string_value(json_object_get(json_object_get(doc, "host"), "isolated_cpus")),
+		"1");
+	buf_free(&out);
+	json_decref(doc);
+}
+END_TEST
+
+START_TEST(text_report_groups_by_severity_without_colour_off_a_terminal)
+{
+	struct doctor_finding f[2];
+	struct doctor_host h;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	put("/proc/sys/vm/swappiness", "60\n");
+	put("/proc/sys/kernel/nmi_watchdog", "0\n");
+	f[0] = judge("kernel.nmi_watchdog");
+	f[1] = judge("vm.swappiness");
+	doctor_host_init(&h, root, NULL, NULL);
+	doctor_print(out, &h, f, 2, false);
+	fclose(out);
+	ck_assert_ptr_nonnull(strstr(text, "\nWARNING\n  [vm.swappiness] 60\n      read:      "
+					   "/proc/sys/vm/swappiness\n"));
+	ck_assert_ptr_nonnull(strstr(text, "\nOK\n  [kernel.nmi_watchdog] 0\n"));
+	ck_assert_ptr_nonnull(
+		strstr(text, "summary: 0 critical, 1 warning, 0 info, 1 ok, 0 not checked\n"));
+	ck_assert_ptr_null(strchr(text, '\033'));
+	free(text);
+}
+END_TEST
+
+static Suite *doctor_suite(void)
+{
+	Suite *s = suite_create("doctor");
+	TCase *tc = tcase_create("checks");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, each_check_reports_a_good_host_ok_and_a_bad_one_failing);
+	tcase_add_test(tc, every_check_is_tested);
+	tcase_add_test(tc, pm_qos_reads_the_binary_request);
+	tcase_add_test(tc, a_file_only_root_reads_needs_root);
+	tcase_add_test(tc, a_missing_file_is_not_applicable);
+	tcase_add_test(tc, irqs_that_may_move_to_isolated_cpus_fail_too);
+	tcase_add_test(tc, irqbalance_banned_cpus_come_from_its_environment);
+	tcase_add_test(tc, isolation_checks_without_isolated_cpus_are_not_applicable);
+	tcase_add_test(tc, the_config_s_isolated_group_wins_over_the_kernel_s);
+	tcase_add_test(tc, isolated_group_must_name_a_cpu_group);
+	tcase_add_test(tc, doctor_interval_is_validated);
+	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
+	tcase_add_test(tc, nic_coalescing_fails_above_zero_or_adaptive);
+	tcase_add_test(tc, nic_offloads_gro_or_lro_fail);
+	tcase_add_test(tc, nic_channels_beyond_the_housekeeping_cpus_fail);
+	tcase_add_test(tc, a_nic_without_the_operation_is_not_supported_not_failed);
+	tcase_add_test(tc, no_physical_nic_is_not_applicable);
+	tcase_add_test(tc, socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set);
+	tcase_add_test(tc, irq_time_on_an_isolated_cpu_names_the_irqs_there);
+	tcase_add_test(tc, runqueue_outliers_on_isolated_cpus_name_the_task_and_the_setting);
+	tcase_add_test(tc, json_of_a_finding_is_the_documented_schema);
+	tcase_add_test(tc, text_report_groups_by_severity_without_colour_off_a_terminal);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+JD_CHECK_MAIN(doctor_suite)
