@@ -38,6 +38,7 @@
 #include "doctor/doctor.h"
 #include "probes/events.h"
 #include "http/http.h"
+#include "http/serve.h"
 #include "lib/log.h"
 #include "core/loop.h"
 #include "core/notify.h"
@@ -45,11 +46,10 @@
 #include "core/pages.h"
 #include "lib/parse.h"
 #include "core/privs.h"
-#include "pcap/capture.h"
+#include "pcap/cmd.h"
 #include "probes/probe.h"
 #include "core/reload.h"
 #include "core/self.h"
-#include "http/webconfig.h"
 
 struct options {
 	const char *config_path;
@@ -63,19 +63,6 @@ struct options {
 static struct options opts;
 static struct jd_config cfg;
 static struct http_server *server;
-
-/* Slots enough that a few addresses at the per-IP limit cannot fill them,
- * and a request deadline so that those who never finish leave (http.h). */
-static const struct http_limits http_limits = {
-	.max_connections = 512,
-	.max_connections_per_ip = 8,
-	.timeout_s = 10,
-	.header_timeout_s = 3,
-	.max_request_bytes = 16384,
-};
-
-/* The web config as read by load_config (to check it) or listen_http. */
-static struct web_config web_config;
 
 static void usage(FILE *out)
 {
@@ -141,35 +128,10 @@ static void command_line_over_file(struct jd_config *c)
 		snprintf(c->listen, sizeof(c->listen), "%s", opts.listen);
 }
 
-/* --web-config, or web_config: of c (relative to jitterd.yaml's directory);
- * "" for none. */
-static void web_config_path_of(const struct jd_config *c, char *path, size_t size)
+/* --web-config, or web_config: of c (relative to jitterd.yaml's directory). */
+static void web_config_path(const struct jd_config *c, char *path, size_t size)
 {
-	const char *slash = opts.config_path ? strrchr(opts.config_path, '/') : NULL;
-
-	if (opts.web_config)
-		snprintf(path, size, "%s", opts.web_config);
-	else if (c->web_config[0] == '/' || !slash)
-		snprintf(path, size, "%s", c->web_config);
-	else if (c->web_config[0])
-		snprintf(path, size, "%.*s/%s", (int)(slash - opts.config_path), opts.config_path,
-			 c->web_config);
-	else
-		path[0] = '\0';
-}
-
-/* The web config of c, read and checked (errors to err); none is an empty
- * one. 0 or -EINVAL. */
-static int load_web_config(const struct jd_config *c, struct web_config *wc, FILE *err)
-{
-	char path[4096];
-
-	web_config_path_of(c, path, sizeof(path));
-	if (!path[0]) {
-		*wc = (struct web_config){};
-		return 0;
-	}
-	return webconfig_load(path, wc, err);
+	serve_web_config_path(path, size, opts.web_config, opts.config_path, c->web_config);
 }
 
 static int load_config(const struct options *o, struct jd_config *cfg)
@@ -178,6 +140,7 @@ static int load_config(const struct options *o, struct jd_config *cfg)
 	struct sockaddr_storage ss;
 	socklen_t len;
 	const char *why;
+	char path[4096];
 
 	config_defaults(cfg);
 	if (o->config_path && config_load_file(cfg, o->config_path, nr_cpus, stderr))
@@ -187,11 +150,9 @@ static int load_config(const struct options *o, struct jd_config *cfg)
 		return -1;
 	}
 	command_line_over_file(cfg);
-	/* Checked now (exit 2 on an error), applied by listen_http(). */
-	if (load_web_config(cfg, &web_config, stderr))
-		return -1;
-	webconfig_free(&web_config);
-	return 0;
+	/* Checked now (exit 2 on an error), read again by listen_http(). */
+	web_config_path(cfg, path, sizeof(path));
+	return serve_check_web_config(path, stderr) ? -1 : 0;
 }
 
 static int pin_daemon(const struct jd_config *cfg)
@@ -215,45 +176,12 @@ static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list ap
 	return vfprintf(stderr, fmt, ap);
 }
 
-/* Serve wc (TLS, users, headers) on http; wc's files then belong to it. */
-static int apply_web_config(struct http_server *http, struct web_config *wc)
+static struct http_server *listen_http(const struct jd_config *c)
 {
-	if (wc->n_users && !wc->tls_enabled)
-		log_warn("web config: basic auth without TLS sends passwords in clear text");
-	return http_set_web_config(http, wc);
-}
+	char path[4096];
 
-static struct http_server *listen_http(const struct jd_config *cfg)
-{
-	bool tls;
-	struct sockaddr_storage addr;
-	struct http_server *http;
-	socklen_t len;
-	const char *why, *colon = strrchr(cfg->listen, ':');
-	int host_len = colon ? (int)(colon - cfg->listen) : 0;
-
-	if (parse_listen(cfg->listen, &addr, &len, &why))
-		return NULL; /* validated with the config already */
-	/* Read again here: at start before privilege is dropped, so a key only
-	 * root can read works; on a reload as the unprivileged user. */
-	if (load_web_config(cfg, &web_config, stderr))
-		return NULL;
-	http = http_init((struct sockaddr *)&addr, len, pages, n_pages, &http_limits);
-	tls = web_config.tls_enabled;
-	if (http && apply_web_config(http, &web_config)) {
-		http_finish(http);
-		http = NULL;
-	}
-	webconfig_free(&web_config);
-	if (http && tls) {
-		log_info("serving https://%.*s:%u/metrics (port %u)", host_len ? host_len : 9,
-			 host_len ? cfg->listen : "localhost", http_port(http), http_port(http));
-		return http;
-	}
-	if (http) /* ":PORT" listens everywhere; localhost is where to point a browser */
-		log_info("serving http://%.*s:%u/metrics (port %u)", host_len ? host_len : 9,
-			 host_len ? cfg->listen : "localhost", http_port(http), http_port(http));
-	return http;
+	web_config_path(c, path, sizeof(path));
+	return serve_start(c->listen, path, pages, n_pages);
 }
 
 /* ---- reload: its steps, in order ---------------------------------------- */
@@ -288,25 +216,11 @@ static int reload_listen(const struct jd_config *old, const struct jd_config *ne
  */
 static int reload_web_config(const struct jd_config *old, const struct jd_config *new)
 {
-	struct web_config wc;
-	char *msg = NULL;
-	size_t len = 0;
-	FILE *err = open_memstream(&msg, &len);
-	int ret;
+	char path[4096];
 
 	(void)old;
-	if (!err)
-		return -ENOMEM;
-	ret = load_web_config(new, &wc, err);
-	fclose(err);
-	if (ret)
-		log_err("web config not valid, the one in force stays:\n%s", msg);
-	free(msg);
-	if (ret)
-		return ret;
-	ret = apply_web_config(server, &wc);
-	webconfig_free(&wc);
-	return ret;
+	web_config_path(new, path, sizeof(path));
+	return serve_reload_web_config(server, path);
 }
 
 static int reload_pin(const struct jd_config *old, const struct jd_config *new)
@@ -402,7 +316,7 @@ int main(int argc, char **argv)
 	mem_init();
 	if (argc > 1 && !strcmp(argv[1], "doctor")) /* a subcommand: its own file */
 		return doctor_main(argc - 1, argv + 1);
-	if (argc > 1 && !strcmp(argv[1], "pcap")) /* capture analysis: daemon/pcap*.c */
+	if (argc > 1 && !strcmp(argv[1], "pcap")) /* capture analysis: daemon/pcap/ */
 		return pcap_main(argc - 1, argv + 1);
 	if (parse_args(argc, argv, &opts) || load_config(&opts, &cfg))
 		return 2;

@@ -152,16 +152,8 @@ struct json_t *pcap_dist_json(const struct llhist *h);
 struct jd_hist_ns;
 struct metric_hist pcap_fold(const struct llhist *h, struct jd_hist_ns *pow2);
 
-/* ---- commands ----------------------------------------------------------- */
+/* ---- what a command prints ---------------------------------------------- */
 
-/* Opens a capture file at nanosecond precision; errors (file and offset)
- * are printed. */
-struct pcap;
-int pcap_open_file(const char *path, struct pcap **out);
-
-/* `jitterd pcap ...`: argv[0] is "pcap". Returns the exit code. */
-int pcap_main(int argc, char **argv);
-int pcap_match_main(int argc, char **argv, const struct jd_socket_classes *classes,
-		    const struct pcap_options *o, int output, const char *html);
+enum pcap_output { PCAP_OUT_TEXT, PCAP_OUT_JSON, PCAP_OUT_OPENMETRICS };
 
 #endif

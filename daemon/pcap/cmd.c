@@ -15,7 +15,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
-#include "pcap/libpcap.h"
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,8 +24,10 @@
 #include "lib/json.h"
 #include "lib/parse.h"
 #include "pcap/capture.h"
-
-enum output { OUT_TEXT, OUT_JSON, OUT_OPENMETRICS };
+#include "pcap/cmd.h"
+#include "pcap/input.h"
+#include "pcap/libpcap.h"
+#include "pcap/match.h"
 
 struct pcap_args {
 	const char *config_path;
@@ -34,7 +35,7 @@ struct pcap_args {
 	const char *html;
 	const char *samples;
 	const char *filter; /* a capture filter (pcap-filter(7)) */
-	enum output output;
+	enum pcap_output output;
 	uint64_t duration_ns; /* live: stop after this; 0 = at SIGINT */
 	uint64_t line_ns;     /* live: a line this often */
 	struct pcap_options o;
@@ -124,8 +125,8 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 	while ((c = getopt_long(argc, argv, "+c:i:f:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': pa->config_path = optarg; break;
-		case O_JSON: pa->output = OUT_JSON; break;
-		case O_OM: pa->output = OUT_OPENMETRICS; break;
+		case O_JSON: pa->output = PCAP_OUT_JSON; break;
+		case O_OM: pa->output = PCAP_OUT_OPENMETRICS; break;
 		case O_HTML: pa->html = optarg; break;
 		case O_SAMPLES: pa->samples = optarg; break;
 		case O_ALL: pa->o.all_flows = true; break;
@@ -257,43 +258,6 @@ static int set_filter(pcap_t *p, const char *expr, const char *what)
 	return ret ? -EINVAL : 0;
 }
 
-/* libpcap's error, with where in the file reading stopped. */
-static int read_error(const char *path, long offset, const char *msg)
-{
-	fprintf(stderr, "jitterd pcap: %s: offset %ld: %s\n", path, offset, msg);
-	return -EINVAL;
-}
-
-int pcap_open_file(const char *path, pcap_t **out)
-{
-	char err[PCAP_ERRBUF_SIZE] = "";
-	FILE *f = fopen(path, "rb");
-	pcap_t *p;
-
-	if (!f) {
-		fprintf(stderr, "jitterd pcap: %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	/* 1 MiB reads: the default 4 KiB made read(2) a third of the time */
-	setvbuf(f, NULL, _IOFBF, 1 << 20);
-	p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
-	if (!p) { /* the file's header, which starts at 0, is what was wrong */
-		fclose(f);
-		return read_error(path, 0, err);
-	}
-	if (!pcap_linktype_supported(pcap_datalink(p))) {
-		const char *name = pcap_datalink_val_to_name(pcap_datalink(p));
-
-		fprintf(stderr,
-			"jitterd pcap: %s: link type %d (%s) is not one this tool decodes\n", path,
-			pcap_datalink(p), name ? name : "unknown");
-		pcap_close(p);
-		return -EINVAL;
-	}
-	*out = p;
-	return 0;
-}
-
 static int read_file(struct pcap_analysis *a, const char *path, const char *filter)
 {
 	struct pcap_pkthdr *h;
@@ -323,7 +287,7 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 	if (r == PCAP_ERROR) {
 		long at = classic ? offset : ftell(pcap_file(p));
 
-		read_error(path, at, pcap_geterr(p));
+		pcap_read_error(path, at, pcap_geterr(p));
 		pcap_close(p);
 		return -EINVAL;
 	}
@@ -421,7 +385,8 @@ static int capture_live(struct pcap_analysis *a, const struct pcap_args *pa)
 		}
 		t = now_ns();
 		if (t >= next_line) {
-			pcap_analysis_interval_line(a, pa->output == OUT_TEXT ? stdout : stderr, t);
+			pcap_analysis_interval_line(
+				a, pa->output == PCAP_OUT_TEXT ? stdout : stderr, t);
 			next_line += pa->line_ns;
 		}
 		if (pa->duration_ns && t - start >= pa->duration_ns)
@@ -449,11 +414,11 @@ static int write_report(struct pcap_analysis *a, const struct pcap_args *pa)
 	json_t *j = NULL;
 	int ret = 0;
 
-	if (pa->output == OUT_JSON || pa->html)
+	if (pa->output == PCAP_OUT_JSON || pa->html)
 		j = pcap_report_json(a);
-	if (pa->output == OUT_TEXT) {
+	if (pa->output == PCAP_OUT_TEXT) {
 		pcap_report_text(a, stdout);
-	} else if (pa->output == OUT_JSON) {
+	} else if (pa->output == PCAP_OUT_JSON) {
 		ret = json_append(&out, j);
 		buf_putc(&out, '\n');
 	} else {
@@ -501,7 +466,7 @@ int pcap_main(int argc, char **argv)
 			goto out;
 		}
 		status = pcap_match_main(argc - optind - 1, argv + optind + 1, classes, &pa.o,
-					 (int)pa.output, pa.html);
+					 pa.output, pa.html);
 		goto out;
 	}
 	if (!pa.interface && optind == argc) {

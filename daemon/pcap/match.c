@@ -15,14 +15,15 @@
 #include <errno.h>
 #include <jansson.h>
 #include <netinet/in.h>
-#include "pcap/libpcap.h"
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/json.h"
 #include "lib/metrics.h"
 #include "lib/hist.h"
-#include "pcap/capture.h"
+#include "pcap/input.h"
+#include "pcap/libpcap.h"
+#include "pcap/match.h"
 
 #define PAYLOAD_HASHED 64
 
@@ -476,14 +477,13 @@ static int match_metrics(const struct matcher *m, struct buf *out)
 }
 
 int pcap_match_main(int argc, char **argv, const struct jd_socket_classes *classes,
-		    const struct pcap_options *o, int output, const char *html)
+		    const struct pcap_options *o, enum pcap_output output, const char *html)
 {
 	struct matcher *m = calloc(1, sizeof(*m));
 	struct side a = { .path = argv[0] }, b = { .path = argv[1] };
 	int status = 2;
 
 	(void)argc;
-	/* pcap.h's struct pcap is libpcap's pcap_t */
 	if (!m)
 		return 1;
 	m->classes = classes;
@@ -501,9 +501,9 @@ int pcap_match_main(int argc, char **argv, const struct jd_socket_classes *class
 	if (a.error || b.error)
 		goto out; /* bad input: said, exit 2 */
 	status = 0;
-	if (output == 0) {
+	if (output == PCAP_OUT_TEXT) {
 		match_text(m, &a, &b);
-	} else if (output == 1) {
+	} else if (output == PCAP_OUT_JSON) {
 		json_t *j = match_json(m, &a, &b);
 		struct buf out = {};
 
