@@ -65,10 +65,10 @@ def test_view_plots_data_in_headless_chromium_without_console_errors():
         d.stop()
 
 
-# What the fixture's daemon exports: one socket class that has seen nothing,
-# an event of each collector with *_ns fields, and the detector's 48 signals
-# of which three are raised -- the lowest-scored first, among the normal
-# ones, one normal signal scoring above a raised one.
+# What the page reads in place of the daemon's /metrics: one socket class
+# that has seen nothing, and 48 anomaly signals of which three are raised,
+# listed in rising score among the normal ones, and one normal signal that
+# scores above a raised one (thresholds differ by signal).
 def fixture_metrics():
     lines = ['jitterd_build_info{version="test",kernel="6.1.0"} 1',
              'jitterd_socket_receive_queue_peak_bytes{socket="md-feed"} 0',
@@ -83,6 +83,7 @@ def fixture_metrics():
     return "\n".join(lines) + "\n"
 
 
+# And in place of /events: one event of each collector that has *_ns fields.
 FIXTURE_EVENTS = [
     {"time": "2026-12-07T00:00:01.123456789Z", "cpu": 3, "type": "runqueue_latency", "pid": 4242, "comm": "md-feed",
      "latency_ns": 485000, "prev_pid": 1, "prev_comm": "systemd", "prev_ran_ns": 1500},
