@@ -205,8 +205,8 @@ static void on_event(const struct jd_event_hdr *h, const void *event, void *arg)
 		return;
 	/*
 	 * prev is who held the CPU when the wait ended: the whole wait is put
-	 * down to it, as the issue's "held the CPU in 81% of the outlier
-	 * waits" does. (Its prev_ran_ns, its last stint only, undercounts a
+	 * down to it, so that a culprit reads as on-call asks: "held the CPU
+	 * in 81% of the outlier waits". (Its prev_ran_ns, its last stint only, undercounts a
 	 * hog that others preempt every millisecond.) A thread of the waiter's
 	 * own workload is named as such: contention within the workload.
 	 */

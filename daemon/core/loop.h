@@ -22,9 +22,8 @@ int loop_every(const char *name, uint64_t interval_ns, void (*run)(void *arg), v
 int loop_set_interval(int job, uint64_t interval_ns);
 
 /*
- * What SIGHUP runs, on the loop's thread (until one is set, SIGHUP is
- * logged and ignored). For now it reloads the web config only (main.c);
- * the reload of jitterd.yaml is to join it there.
+ * What SIGHUP runs (main.c's reload), on the loop's thread; set it before
+ * loop_run(). Until one is set, SIGHUP is logged and ignored.
  */
 void loop_on_sighup(void (*fn)(void *arg), void *arg);
 
@@ -36,8 +35,6 @@ void loop_on_sighup(void (*fn)(void *arg), void *arg);
  * itself fails. The jobs are gone when it returns.
  */
 int loop_run(struct http_server *http, const struct jd_config *cfg);
-/* What SIGHUP runs (a reload), on the loop's thread; before loop_run(). */
-void loop_on_sighup(void (*fn)(void *arg), void *arg);
 /* A reload that re-listened: watch this server from now on (the caller
  * finishes the old one). 0 or -errno; before loop_run() it only records it. */
 int loop_set_http(struct http_server *http);

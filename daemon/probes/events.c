@@ -17,7 +17,7 @@
  * second at the default drain_interval, far beyond any outlier rate worth
  * the name; a burst beyond it is counted (jitterd_ringbuf_dropped_events_total).
  * libbpf maps the data twice (for reads across the wrap), all of it in the
- * daemon's RSS: 1 MiB here, 2 MiB at the 1 MiB this was before.
+ * daemon's RSS: 1 MiB here, and every doubling of the ring doubles that.
  */
 #define EVENTS_RING_BYTES (1u << 19)
 

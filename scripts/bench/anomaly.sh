@@ -6,7 +6,7 @@
 # scripts/bench/anomaly_bench.py for the load and the faults.
 #
 # Usage: scripts/bench/anomaly.sh [QUIET_S] [FAULT_S] [GAP_S]   (root)
-#   defaults 600 10 30: ten minutes of quiet, as the issue asks; a short
+#   defaults 600 10 30: ten minutes of quiet, for false positives per hour; a short
 #   check is e.g. `scripts/bench/anomaly.sh 60 8 20`. ANOMALY_BENCH_RT=1:
 #   the workload and the hog at real-time priority (a shared machine).
 set -euo pipefail

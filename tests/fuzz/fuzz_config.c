@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* jitterd.yaml: the whole schema, every collector's rows and checks (globs,
  * addresses, cpu lists), through config_parse() as a file would be. */
-#include "fuzz.h"
-
 #include "core/config.h"
+#include "fuzz.h"
 #include "lib/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

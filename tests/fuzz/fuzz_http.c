@@ -5,8 +5,6 @@
  * input as the bytes of one connection, through libmicrohttpd's parser,
  * the auth check, the routing and the replies.
  */
-#include "fuzz.h"
-
 #include <arpa/inet.h>
 #include <crypt.h>
 #include <errno.h>
@@ -15,9 +13,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "fuzz.h"
 #include "http/http.h"
-#include "lib/log.h"
 #include "http/webconfig.h"
+#include "lib/log.h"
 
 static int render(void *ctx, struct buf *out)
 {

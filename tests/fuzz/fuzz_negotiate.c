@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-
 #include <zlib.h>
 
 #include "lib/negotiate.h"

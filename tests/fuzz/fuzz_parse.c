@@ -4,10 +4,9 @@
  * rest is its text. What parses must format back (cpu lists, durations)
  * and parse again to the same value.
  */
-#include "fuzz.h"
-
 #include <sched.h>
 
+#include "fuzz.h"
 #include "lib/parse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -8,16 +8,16 @@
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -I. -Idaemon \
  *     tests/fuzz/fuzz_pcap.c daemon/pcap/decode.c daemon/pcap/analysis.c \
- *     daemon/pcap/report.c daemon/lib/json.c daemon/lib/metrics.c daemon/lib/buf.c daemon/lib/log.c
- * \ -lpcap -ljansson -o fuzz_pcap
+ *     daemon/pcap/report.c daemon/lib/json.c daemon/lib/metrics.c \
+ *     daemon/lib/buf.c daemon/lib/log.c -lpcap -ljansson -o fuzz_pcap
  */
 #include <jansson.h>
-#include "pcap/libpcap.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pcap/capture.h"
+#include "pcap/libpcap.h"
 
 static struct jd_socket_classes classes;
 

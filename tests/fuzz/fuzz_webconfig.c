@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The web config (exporter-toolkit format), without the files it names. */
 #include "fuzz.h"
-
-#include "lib/log.h"
 #include "http/webconfig.h"
+#include "lib/log.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -158,7 +158,7 @@ def attack(port, ca, stop, opened):
         a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\nHost: x\r\n", None, True)
     for _ in range(10):
         a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\n", b"X", True)
-    for _ in range(2):  # half requests in clear text: the old starvation
+    for _ in range(2):  # half requests in clear text: refused at once, they hold no slot
         a.run(a.hold, next(src), b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
     for _ in range(2):  # thousands of connections
         a.run(a.churn, next(src))

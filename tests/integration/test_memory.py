@@ -19,16 +19,16 @@ def status_kib(pid, key):
     raise AssertionError("no %s in /proc/%d/status" % (key, pid))
 
 
-# The target was 8 MiB; libsystemd (sd-daemon) and what it loads, and the
+# The aim is 8 MiB; libsystemd (sd-daemon) and what it loads, and the
 # anomaly detector's registry, put the daemon at 8.9 MiB on the 6.18 host
 # (scripts/bench/memory.sh; 9.0-9.2 MiB in the 6.1 guests when last printed)
 # and README "Memory" says where it goes: held under 10 MiB, so that a
-# regression shows (libcurl and libpcap linked made it 11.3).
+# regression shows (libcurl and libpcap linked in would make it 11.3).
 LIMIT_MIB = 10
 # The peak: the kernel's BTF is parsed in child processes (daemon/probes/probe.c,
 # daemon/probes/load.c), never in the daemon, whose VmHWM is its steady size plus
-# what a scrape allocates. Before, libbpf's two copies of the BTF made it
-# 19 MiB.
+# what a scrape allocates. Parsed in the daemon, libbpf's two copies of the
+# BTF would make it 19 MiB.
 PEAK_MIB = 12
 
 

@@ -1,11 +1,17 @@
 """The live view (/view): a self-contained page that, in a real headless
 Chromium (Debian's), loads without a console error and plots run-queue
 latency, softirq time and socket peaks and drops, and lists events, from
-the daemon under load. The test leaves a screenshot in build/."""
+the daemon under load. The test leaves a screenshot in build/.
+
+It also reads right where a reader could be misled: the same page, fed
+the data of each such case (an empty socket class, an event with a
+latency_ns field, three anomalies among 45 normal signals)."""
+import functools
 import json
 import os
 import re
 import subprocess
+import tempfile
 
 import harness
 from harness import Daemon
@@ -32,13 +38,17 @@ def test_view_is_one_small_self_contained_page():
         d.stop()
 
 
-@harness.host_only("needs chromium, nodejs and tests/node/node_modules")
-def test_view_plots_data_in_headless_chromium_without_console_errors():
+def need_chromium():
     if not os.path.isdir(os.path.join(NODE_DIR, "node_modules", "playwright-core")):
         harness.skip("tests/node/node_modules missing: scripts/install-deps.sh runs npm ci there")
     if not os.path.exists("/usr/bin/chromium"):
         harness.skip("chromium not installed (scripts/install-deps.sh installs it)")
     os.makedirs(os.path.dirname(SCREENSHOT), exist_ok=True)
+
+
+@harness.host_only("needs chromium, nodejs and tests/node/node_modules")
+def test_view_plots_data_in_headless_chromium_without_console_errors():
+    need_chromium()
     host = Host()
     with Daemon(host.config) as d, Load(host, workload=False):
         r = subprocess.run(["node", os.path.join(NODE_DIR, "check-view.mjs"), d.url("/view"), SCREENSHOT, "60"],
@@ -48,6 +58,90 @@ def test_view_plots_data_in_headless_chromium_without_console_errors():
         assert r.returncode == 0, (state, r.stderr)
         assert not state["errors"], state
         assert set(state["heatmaps"]) == set(host.groups), state
+        for plot in ("softirq", "peaks", "drops"):
+            assert len(set(state[plot]["axis"])) == len(state[plot]["axis"]) >= 2, (plot, state[plot])
         assert os.path.getsize(SCREENSHOT) > 10000
         print("screenshot: %s (%s)" % (SCREENSHOT, state))
         d.stop()
+
+
+# What the page reads in place of the daemon's /metrics: one socket class
+# that has seen nothing, and 48 anomaly signals of which three are raised,
+# listed in rising score among the normal ones, and one normal signal that
+# scores above a raised one (thresholds differ by signal).
+def fixture_metrics():
+    lines = ['jitterd_build_info{version="test",kernel="6.1.0"} 1',
+             'jitterd_socket_receive_queue_peak_bytes{socket="md-feed"} 0',
+             'jitterd_socket_send_queue_peak_bytes{socket="md-feed"} 0',
+             'jitterd_socket_drops_total{socket="md-feed",reason="rcvbuf_full"} 0']
+    raised = {7: 4.5, 20: 9.25, 33: 6.0}
+    for i in range(48):
+        signal, subject = "signal_%02d" % i, "cpu%d" % (i % 4)
+        lines.append('jitterd_anomaly{signal="%s",subject="%s"} %d' % (signal, subject, i in raised))
+        score = raised.get(i, 5.0 if i == 40 else 0.5 + i / 100)
+        lines.append('jitterd_anomaly_score{signal="%s",subject="%s"} %g' % (signal, subject, score))
+    return "\n".join(lines) + "\n"
+
+
+# And in place of /events: one event of each collector that has *_ns fields.
+FIXTURE_EVENTS = [
+    {"time": "2026-12-07T00:00:01.123456789Z", "cpu": 3, "type": "runqueue_latency", "pid": 4242, "comm": "md-feed",
+     "latency_ns": 485000, "prev_pid": 1, "prev_comm": "systemd", "prev_ran_ns": 1500},
+    {"time": "2026-12-07T00:00:02.123456789Z", "cpu": 1, "type": "softirq", "vector": "NET_RX",
+     "duration_ns": 2500000, "hardirq_ns": 12000},
+]
+
+
+@functools.lru_cache(maxsize=None)
+def view_of_fixture():
+    """The page from a real daemon, shown the fixture's data: check-view.mjs's state."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as f, Daemon() as d:
+        metrics = fixture_metrics()
+        json.dump({"metrics": [metrics, metrics],
+                   "events": "".join(json.dumps(e) + "\n" for e in FIXTURE_EVENTS)}, f)
+        f.flush()
+        shot = SCREENSHOT.replace(".png", "-fixture.png")
+        r = subprocess.run(["node", os.path.join(NODE_DIR, "check-view.mjs"), d.url("/view"), shot, "30", f.name],
+                           capture_output=True, text=True, timeout=120)
+        assert r.stdout.strip(), r.stderr
+        state = json.loads(r.stdout.strip().splitlines()[-1])
+        assert r.returncode == 0 and not state["errors"], (state, r.stderr)
+        d.stop()
+        return state
+
+
+@harness.host_only("needs chromium, nodejs and tests/node/node_modules")
+def test_view_labels_an_empty_plot_axis_with_distinct_ticks_from_zero():
+    need_chromium()
+    state = view_of_fixture()
+    for plot in ("peaks", "drops"):
+        axis = state[plot]["axis"]
+        assert len(axis) >= 2 and len(set(axis)) == len(axis), (plot, axis)
+        assert re.fullmatch(r"0(\.0+)?\D*", axis[0]), (plot, axis)
+    assert state["peaks"]["axis"] == ["0 B", "1 B"], state["peaks"]
+
+
+@harness.host_only("needs chromium, nodejs and tests/node/node_modules")
+def test_view_names_event_durations_in_the_unit_it_shows():
+    need_chromium()
+    details = view_of_fixture()["event_details"]
+    assert len(details) == len(FIXTURE_EVENTS), details
+    assert not any("_ns=" in d for d in details), details
+    softirq, runq = details  # newest first
+    assert "latency=485 µs" in runq and "prev_ran=1.5 µs" in runq, runq
+    assert "duration=2.5 ms" in softirq and "hardirq=12 µs" in softirq, softirq
+
+
+@harness.host_only("needs chromium, nodejs and tests/node/node_modules")
+def test_view_lists_raised_anomalies_first_by_score_and_folds_the_normal_ones():
+    need_chromium()
+    state = view_of_fixture()
+    rows = state["anomalies"]
+    assert [r[1] for r in rows[:3]] == ["signal_20", "signal_33", "signal_07"], rows
+    assert all(r[0] == "raised" and r[3] == "ANOMALY" for r in rows[:3]), rows
+    assert len(rows) == 4 and rows[3][0] == "fold" and "45 normal signals" in rows[3][1], rows
+    unfolded = state["anomalies_unfolded"]
+    assert unfolded[:4] == rows[:3] + [[rows[3][0], rows[3][1].replace("show", "hide")]], unfolded
+    normal = unfolded[4:]
+    assert len(normal) == 45 and all(r[0] == "normal" for r in normal), unfolded
+    assert normal[0][1] == "signal_40", normal[0]

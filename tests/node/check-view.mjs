@@ -1,19 +1,27 @@
 // Loads jitterd's live view in Debian's chromium (headless, through
 // playwright-core) and waits until every plot has data:
 //
-//   node tests/node/check-view.mjs URL SCREENSHOT.png [TIMEOUT_S]
+//   node tests/node/check-view.mjs URL SCREENSHOT.png [TIMEOUT_S [FIXTURE.json]]
 //
 // "Data" is: a heatmap cell per CPU group, a line point above 0 in the
 // softirq, peaks and drops plots, an event row. Fails (exit 1) on any console error, uncaught page error or failed
 // request, or when a plot still has nothing to draw at the timeout.
-// Prints one line of JSON: what each plot held, the polls made, the
-// console errors. Saves a screenshot either way.
+// Prints one line of JSON: what each plot held, the axis labels each line
+// plot drew, the events' details, the anomaly table's rows (folded, then
+// after its toggle is clicked), the polls made, the console errors. Saves a
+// screenshot either way.
+//
+// With FIXTURE.json ({"metrics": [TEXT, ...], "events": TEXT}) the page
+// still comes from URL, but its /metrics polls get the fixture's texts in
+// turn (the last one repeats) and /events gets its events: a page shown
+// exactly the data a case needs. It is done after one poll per text (at
+// least two), whatever the plots hold.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 
-const [url, shot, timeoutArg] = process.argv.slice(2);
+const [url, shot, timeoutArg, fixtureArg] = process.argv.slice(2);
 if (!url || !shot) {
   console.error('usage: check-view.mjs URL SCREENSHOT.png [TIMEOUT_S]');
   process.exit(2);
@@ -35,6 +43,22 @@ try {
   });
   const page = browser.pages()[0] || await browser.newPage();
   timing.launch_s = (Date.now() - t0) / 1000;
+  // Canvas text cannot be read back: remember what each canvas was last drawn with.
+  await page.addInitScript(() => {
+    const P = CanvasRenderingContext2D.prototype, clear = P.clearRect, text = P.fillText;
+    P.clearRect = function (...a) { this.canvas.drawnText = []; return clear.apply(this, a); };
+    P.fillText = function (t, ...a) { (this.canvas.drawnText ||= []).push(String(t)); return text.call(this, t, ...a); };
+  });
+  let fixture = null;
+  if (fixtureArg) {
+    fixture = JSON.parse(fs.readFileSync(fixtureArg, 'utf8'));
+    let served = 0;
+    await page.route(new URL('metrics', url).href, (r) => r.fulfill({
+      contentType: 'text/plain; version=0.0.4',
+      body: fixture.metrics[Math.min(served++, fixture.metrics.length - 1)],
+    }));
+    await page.route(new URL('events', url).href, (r) => r.fulfill({ contentType: 'application/x-ndjson', body: fixture.events }));
+  }
   page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
   page.on('pageerror', (e) => errors.push('page error: ' + e.message));
   page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
@@ -43,20 +67,25 @@ try {
       errors.push('request outside the daemon: ' + r.url());
   });
   await page.goto(url, { waitUntil: 'load' });
-  const state = () => page.evaluate(() => ({
+  // The anomaly table as [class, text of each cell], without its header.
+  const anomalyRows = () => [...document.querySelectorAll('#anomalies tbody tr')].filter((r) => !r.querySelector('th'))
+    .map((r) => [r.className, ...[...r.cells].map((c) => c.textContent.trim())]);
+  const state = async () => ({ ...await page.evaluate(() => ({
     polls: Number(document.body.dataset.polls || 0),
     heatmaps: Object.fromEntries([...document.querySelectorAll('canvas.heatmap')]
       .map((c) => [c.dataset.group, Number(c.dataset.points)])),
     ...Object.fromEntries(['softirq', 'peaks', 'drops'].map((id) => {
       const c = document.getElementById(id);
-      return [id, { points: Number(c.dataset.points), max: Number(c.dataset.max) }];
+      return [id, { points: Number(c.dataset.points), max: Number(c.dataset.max), axis: c.drawnText || [] }];
     })),
     events: [...document.querySelectorAll('#events tbody tr')].filter((r) => r.cells.length === 4).length,
+    event_details: [...document.querySelectorAll('#events tbody tr')].filter((r) => r.cells.length === 4)
+      .map((r) => r.cells[3].textContent),
     status: document.getElementById('status').textContent,
-  }));
-  const full = (s) => s.polls >= 3 && Object.keys(s.heatmaps).length > 0 &&
-    Object.values(s.heatmaps).every((n) => n > 0) &&
-    ['softirq', 'peaks', 'drops'].every((id) => s[id].points > 0 && s[id].max > 0) && s.events > 0;
+  })), anomalies: await page.evaluate(anomalyRows) });
+  const full = (s) => (fixture ? s.polls >= Math.max(2, fixture.metrics.length) :
+    s.polls >= 3 && Object.keys(s.heatmaps).length > 0 && Object.values(s.heatmaps).every((n) => n > 0) &&
+    ['softirq', 'peaks', 'drops'].every((id) => s[id].points > 0 && s[id].max > 0) && s.events > 0);
   const deadline = Date.now() + timeoutMs;
   let s = await state();
   while (!full(s) && !errors.length && Date.now() < deadline) {
@@ -64,6 +93,11 @@ try {
     s = await state();
   }
   timing.data_s = (Date.now() - t0) / 1000;
+  const toggle = await page.$('#anomalies button');
+  if (toggle) {
+    await toggle.click();
+    s.anomalies_unfolded = await page.evaluate(anomalyRows);
+  }
   await page.screenshot({ path: shot, fullPage: true });
   timing.total_s = (Date.now() - t0) / 1000;
   console.log(JSON.stringify({ ...s, errors, timing }));

@@ -4,15 +4,16 @@
  * its exact "name:line:col: message". Run from the repository root (the
  * first test reads config/jitterd.yaml).
  */
-#include "check_main.h"
-#include "core/config.h"
-#include "lib/parse.h"
-#include "lib/yamlwalk.h"
-
+#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "check_main.h"
+#include "core/config.h"
+#include "lib/parse.h"
+#include "lib/yamlwalk.h"
 
 /* Parses yaml as "t.yaml"; returns what was written to err (caller frees). */
 static char *parse(const char *yaml, unsigned nr_cpus, struct jd_config *cfg, int *rc)

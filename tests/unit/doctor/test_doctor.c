@@ -6,10 +6,7 @@
  * NIC checks through a fake SIOCETHTOOL; evidence from a fixed exposition
  * and event log; the JSON of a finding; the doctor's config keys.
  */
-#include "check_main.h"
-#include "core/config.h"
-#include "doctor/doctor.h"
-
+#include <check.h>
 #include <errno.h>
 #include <ftw.h>
 #include <linux/ethtool.h>
@@ -20,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "check_main.h"
+#include "core/config.h"
+#include "doctor/doctor.h"
 #include "lib/buf.h"
 #include "lib/json.h"
 

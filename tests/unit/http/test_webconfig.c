@@ -4,6 +4,7 @@
  * string made of Go's names, errors at line:col; and basic auth's cache
  * and rate limit (http_auth_check with real bcrypt hashes of cost 4).
  */
+#include <check.h>
 #include <crypt.h>
 #include <errno.h>
 #include <stdlib.h>

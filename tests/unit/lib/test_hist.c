@@ -3,9 +3,11 @@
 #include <check.h>
 #include <linux/types.h>
 
+/* What bpf_helpers.h defines for the BPF side, which this build lacks. */
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
+
 #include "bpf/hist.bpf.h"
 #include "check_main.h"
 #include "lib/hist.h"

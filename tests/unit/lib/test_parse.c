@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 /* The value languages of the config: durations, cpulists, ports, listen. */
-#include "check_main.h"
-#include "lib/parse.h"
-
 #include <arpa/inet.h>
+#include <check.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <string.h>
+
+#include "check_main.h"
+#include "lib/parse.h"
 
 static uint64_t duration_ok(const char *s)
 {

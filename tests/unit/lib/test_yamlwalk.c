@@ -4,12 +4,13 @@
  * mappings whose rows come from several tables, each into its own struct,
  * and defaults in the rows.
  */
-#include "check_main.h"
-#include "lib/yamlwalk.h"
-
+#include <check.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "check_main.h"
+#include "lib/yamlwalk.h"
 
 struct server {
 	char address[32];

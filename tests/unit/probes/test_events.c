@@ -6,6 +6,7 @@
  * events_init() creates a real BPF ring buffer, so this needs root (or
  * CAP_BPF).
  */
+#include <check.h>
 #include <errno.h>
 #include <jansson.h>
 #include <regex.h>
@@ -16,10 +17,10 @@
 #include <unistd.h>
 
 #include "check_main.h"
-#include "probes/collector.h"
 #include "core/config.h"
-#include "probes/events.h"
 #include "lib/json.h"
+#include "probes/collector.h"
+#include "probes/events.h"
 
 #define LOG_SIZE 3
 #define NS_PER_S 1000000000LL

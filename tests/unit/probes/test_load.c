@@ -7,20 +7,21 @@
  * BPF, as the integration tests.
  */
 #include <bpf/bpf.h>
+#include <check.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
-#include <stdio.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bpf/softirq.h" /* the skeleton's types */
 #include "check_main.h"
 #include "probes/load.h"
-#include "bpf/softirq.h" /* the skeleton's types */
 #include "softirq.skel.h"
 
 static int open_fds(void)

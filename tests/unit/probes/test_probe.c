@@ -6,15 +6,16 @@
  * this kernel takes; the programs are those of the sockets collector's real
  * object, opened but never loaded. One test asks the real kernel's BTF.
  */
+#include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "bpf/sched.h"
+#include "bpf/sockets.h" /* the skeletons' types */
 #include "check_main.h"
 #include "lib/log.h"
 #include "probes/probe.h"
-#include "bpf/sched.h"
-#include "bpf/sockets.h" /* the skeletons' types */
 #include "sched.skel.h"
 #include "sockets.skel.h"
 
