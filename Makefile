@@ -219,7 +219,7 @@ $(BUILD)/bench/anomaly-replay: scripts/bench/anomaly_replay.c $(LIB_OBJS) | $(BU
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
-# The synthetic capture of jitterd pcap's benchmark, tests and README.
+# The synthetic capture of jitterd pcap's benchmark, tests and docs/pcap.md.
 $(BUILD)/bench/pcapgen: scripts/bench/pcapgen.c | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@
@@ -238,6 +238,8 @@ install: all
 	install -D -m 0755 $(BUILD)/jitterd $(DESTDIR)$(PREFIX)/sbin/jitterd
 	install -D -m 0644 config/jitterd.yaml $(DESTDIR)/etc/jitterd/jitterd.yaml
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/jitterd/README.md
+	install -d $(DESTDIR)$(PREFIX)/share/doc/jitterd/docs
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/jitterd/docs/
 	install -D -m 0644 systemd/jitterd.service $(DESTDIR)/etc/systemd/system/jitterd.service
 
 format-check:
