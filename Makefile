@@ -61,7 +61,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit integration rules bench vmtest install clean format-check lint fuzz FORCE
+.PHONY: all deps run test unit integration rules docs-check bench vmtest install clean format-check lint fuzz FORCE
 all: $(BUILD)/jitterd
 
 # Installs only what is missing; a no-op on a machine that has everything.
@@ -142,6 +142,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory rules
+	$(Q)$(MAKE) --no-print-directory docs-check
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 integration
@@ -195,6 +196,13 @@ rules: | $(BUILD)
 		|| { cat ../../$(BUILD)/promtool-test.log; exit 1; }
 	$(Q)/usr/bin/python3 scripts/check-rules.py
 	$(Q)/usr/bin/python3 scripts/gen-dashboard.py --check
+
+# Links and section references that point nowhere: between README.md and
+# docs/, and the references to them in code, comments, help texts, config,
+# scripts and the unit file (docs/<page>.md "Heading", README.md#<anchor>).
+docs-check:
+	$(call msg,DOCS,links and section references)
+	$(Q)/usr/bin/python3 scripts/check-docs.py
 
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
