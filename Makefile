@@ -61,7 +61,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit integration rules bench vmtest install clean format-check lint fuzz FORCE
+.PHONY: all deps run test unit integration rules docs-check bench vmtest install clean format-check lint fuzz FORCE
 all: $(BUILD)/jitterd
 
 # Installs only what is missing; a no-op on a machine that has everything.
@@ -142,6 +142,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory format-check
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory rules
+	$(Q)$(MAKE) --no-print-directory docs-check
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 integration
@@ -196,6 +197,13 @@ rules: | $(BUILD)
 	$(Q)/usr/bin/python3 scripts/check-rules.py
 	$(Q)/usr/bin/python3 scripts/gen-dashboard.py --check
 
+# Links and section references that point nowhere: between README.md and
+# docs/, and the references to them in code, comments, help texts, config,
+# scripts and the unit file (docs/<page>.md "Heading", README.md#<anchor>).
+docs-check:
+	$(call msg,DOCS,links and section references)
+	$(Q)/usr/bin/python3 scripts/check-docs.py
+
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
 	       $(BUILD)/bench/bpfload $(BUILD)/bench/doctor_run $(BUILD)/bench/anomaly-replay \
@@ -219,7 +227,7 @@ $(BUILD)/bench/anomaly-replay: scripts/bench/anomaly_replay.c $(LIB_OBJS) | $(BU
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< $(LIB_OBJS) $(LDLIBS) -o $@
 
-# The synthetic capture of jitterd pcap's benchmark, tests and README.
+# The synthetic capture of jitterd pcap's benchmark, tests and docs/pcap.md.
 $(BUILD)/bench/pcapgen: scripts/bench/pcapgen.c | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@
@@ -238,6 +246,8 @@ install: all
 	install -D -m 0755 $(BUILD)/jitterd $(DESTDIR)$(PREFIX)/sbin/jitterd
 	install -D -m 0644 config/jitterd.yaml $(DESTDIR)/etc/jitterd/jitterd.yaml
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/jitterd/README.md
+	install -d $(DESTDIR)$(PREFIX)/share/doc/jitterd/docs
+	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/jitterd/docs/
 	install -D -m 0644 systemd/jitterd.service $(DESTDIR)/etc/systemd/system/jitterd.service
 
 format-check:

@@ -267,11 +267,11 @@ static __always_inline void on_switch(struct jd_sched_cpu *c, const struct switc
  * (rq_clock_skip_update), so the rq clock at that switch is the one of the
  * wakeup and the kernel accounts such a wait as 0 (measured on the pinned
  * pipe benchmark: half the waits, which the stamping path sees as 0.3 to
- * 1 us, some of them milliseconds; README "Run-queue latency"). The
- * wakeup sees the request (RQCF_REQ_SKIP) and marks its CPU; that CPU's
- * next switch reads the time and puts it on the rq clock's scale with a
- * (rq clock, ktime) pair read together at most 1 ms earlier. Switches with
- * no such request read no clock.
+ * 1 us, some of them milliseconds: docs/configuration.md "Run-queue
+ * latency and workloads"). The wakeup sees the request (RQCF_REQ_SKIP)
+ * and marks its CPU; that CPU's next switch reads the time and puts it
+ * on the rq clock's scale with a (rq clock, ktime) pair read together at
+ * most 1 ms earlier. Switches with no such request read no clock.
  *
  * A wait the kernel splits at a migration (sched_info_dequeue folds the
  * part on the old CPU into run_delay and clears last_queued) is still one

@@ -82,7 +82,7 @@ static void usage(FILE *out)
 		"  -v, --verbose          log debug messages\n"
 		"  -V, --version          print the version and exit\n"
 		"  -h, --help             this text\n"
-		"       jitterd pcap --help   capture analysis (README, \"Capture analysis\")\n");
+		"       jitterd pcap --help   capture analysis (docs/pcap.md)\n");
 }
 
 static int parse_args(int argc, char **argv, struct options *o)

@@ -2,7 +2,7 @@
 /*
  * The daemon's memory: malloc tuned for a small, long-lived, single-threaded
  * process, and what start-up needed handed back once the collectors run
- * (README "Memory").
+ * (docs/memory.md).
  */
 #ifndef JD_MEM_H
 #define JD_MEM_H

@@ -4,7 +4,7 @@
  * run every check (checks.c, net.c), add the evidence of a
  * running jitterd (evidence.c) when --from names one, and print the
  * findings grouped by severity, or as one JSON document (schema below and
- * in README.md).
+ * in docs/doctor.md).
  *
  * Read-only; runs as any user. Exit status: 0 when the report was made
  * (whatever it found), 1 when --from could not be read, 2 on bad usage or
@@ -193,7 +193,7 @@ static void usage(FILE *out)
 		"                      /metrics and /events\n"
 		"      --cacert FILE   CA certificate for an https:// --from\n"
 		"      --user U:P      basic auth for --from\n"
-		"  -j, --json          one JSON document (schema in README.md)\n"
+		"  -j, --json          one JSON document (schema in docs/doctor.md)\n"
 		"  -r, --root DIR      read /proc, /sys and /dev under DIR (a fixture tree)\n"
 		"      --color WHEN    auto (a terminal), always or never\n"
 		"  -h, --help          this text\n");

@@ -66,7 +66,7 @@ void doctor_drift_collect(struct metrics *m)
 	fam = metrics_family(
 		m, "jitterd_tuning_check",
 		"1 when a tuning check of jitterd doctor fails on this host, 0 when it "
-		"passes; severity is what a failure means (see README, doctor).",
+		"passes; severity is what a failure means (see docs/doctor.md).",
 		METRIC_GAUGE, METRIC_UNIT_NONE);
 	for (unsigned i = 0; i < drift.n; i++) {
 		const struct doctor_finding *f = &drift.results[i];

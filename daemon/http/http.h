@@ -34,7 +34,7 @@ struct http_route {
  * handshake included) within header_timeout_s, a kept-alive one's next
  * request within timeout_s of the last, and when the slots are all but
  * full the connection that has waited longest for a request is closed to
- * make room (see README, Security).
+ * make room (docs/security.md "Abuse: slots that clients cannot keep").
  */
 struct http_limits {
 	unsigned max_connections; /* total open connections */

@@ -145,7 +145,7 @@ static const struct yw_list curve_list = {
 static int parse_unsupported(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char *base)
 {
 	(void)base;
-	return yw_report(c, v->start_mark, "%s: not supported by jitterd (see README, Security)",
+	return yw_report(c, v->start_mark, "%s: not supported by jitterd (see docs/security.md)",
 			 k->name);
 }
 
@@ -424,7 +424,7 @@ static char *read_pem(struct yw_ctx *c, yaml_node_t *map, const char *key, const
 		yw_report(c, key_mark(c, map, key), "%s: cannot read %s: %s%s", key, path,
 			  strerror(-ret),
 			  ret == -EACCES && geteuid() ? " (jitterd has dropped privilege: see "
-							"README, Security)"
+							"docs/security.md)"
 						      : "");
 		return NULL;
 	}

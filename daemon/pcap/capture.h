@@ -141,7 +141,7 @@ void pcap_analysis_interval_line(struct pcap_analysis *a, FILE *out, uint64_t no
 /* ---- reports ------------------------------------------------------------ */
 
 void pcap_report_text(const struct pcap_analysis *a, FILE *out);
-/* Everything as a jansson object (the --json schema, README). */
+/* Everything as a jansson object (the --json schema, docs/pcap.md). */
 struct json_t;
 struct json_t *pcap_report_json(const struct pcap_analysis *a);
 int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out);

@@ -50,7 +50,7 @@ static void usage(FILE *out)
 		"       jitterd pcap [--config FILE] [options] match A B\n"
 		"  -c, --config FILE        jitterd.yaml: collectors.sockets.classes name the "
 		"flows\n"
-		"      --json               the report as JSON (schema: README)\n"
+		"      --json               the report as JSON (schema: docs/pcap.md)\n"
 		"      --openmetrics        the report as metrics (jitterd_pcap_*)\n"
 		"      --html FILE          also write a self-contained HTML page with plots\n"
 		"      --interval DUR       throughput window (1ms)\n"

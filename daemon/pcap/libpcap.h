@@ -2,7 +2,7 @@
 /*
  * libpcap for `jitterd pcap`, opened when the subcommand runs (dlopen), not
  * linked: the daemon is this same binary, and libpcap with what it loads
- * (libdbus) would be resident memory it never uses (README "Memory").
+ * (libdbus) would be resident memory it never uses (docs/memory.md).
  * Include this instead of <pcap/pcap.h>: the calls below go through
  * pointers that pcap_lib_open() fills.
  */

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * jitterd pcap's reports: the terminal table, the JSON document (its schema
- * is in README, "jitterd pcap --json"), the metrics (daemon/lib/metrics.c's
+ * is in docs/pcap.md), the metrics (daemon/lib/metrics.c's
  * registry and encoder, jitterd_pcap_* families) and the HTML page, which
  * is the JSON document and a script that draws it (html.c).
  */

@@ -6,7 +6,7 @@
 # Private_Dirty (/proc/PID/smaps_rollup). Then, for the default config,
 # where the resident set goes: /proc/PID/smaps's Rss summed by mapping
 # (libraries, the events ring, jitterd's own pages, heap and anonymous).
-# README "Memory" has the figures.
+# docs/memory.md has the figures.
 #
 # Usage: scripts/bench/memory.sh [ROUNDS]  (root; default 5)
 set -euo pipefail

@@ -247,7 +247,7 @@ def attach_type_agrees(attach):
 
 
 def test_the_best_btf_variant_is_chosen_by_default():
-    # sched_info where the kernel has its fields (README "Run-queue latency"), else tp_btf.
+    # sched_info where the kernel has its fields (docs/configuration.md "Run-queue latency and workloads"), else tp_btf.
     best = "sched_info" if harness.sched_info_path_expected() else "tp_btf"
     with Daemon() as d:
         s = d.scrape()

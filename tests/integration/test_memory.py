@@ -1,5 +1,5 @@
 """Memory: the daemon's resident set with the default config, as the kernel
-counts it (/proc/PID/status VmRSS, VmHWM; README "Memory")."""
+counts it (/proc/PID/status VmRSS, VmHWM; docs/memory.md)."""
 import os
 
 import harness
@@ -22,7 +22,7 @@ def status_kib(pid, key):
 # The aim is 8 MiB; libsystemd (sd-daemon) and what it loads, and the
 # anomaly detector's registry, put the daemon at 8.9 MiB on the 6.18 host
 # (scripts/bench/memory.sh; 9.0-9.2 MiB in the 6.1 guests when last printed)
-# and README "Memory" says where it goes: held under 10 MiB, so that a
+# and docs/memory.md says where it goes: held under 10 MiB, so that a
 # regression shows (libcurl and libpcap linked in would make it 11.3).
 LIMIT_MIB = 10
 # The peak: the kernel's BTF is parsed in child processes (daemon/probes/probe.c,

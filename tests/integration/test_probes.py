@@ -49,7 +49,8 @@ def test_an_attach_type_can_be_forced_for_one_probe():
     table = harness.probes(env={"JITTERD_ATTACH": "sched_switch=tracepoint"}, config=ALL_COLLECTORS)
     assert table["sched_switch"]["attach"] == "tracepoint", table["sched_switch"]
     # The other two hooks of a run-queue wait measure it as sched_switch
-    # does: not from the sched_info clocks once it stamps (README).
+    # does: not from the sched_info clocks once it stamps
+    # (docs/configuration.md "Run-queue latency and workloads").
     coupled = ("sched_wakeup", "sched_wakeup_new")
     for p in coupled:
         want = "tp_btf" if default[p]["attach"] == "sched_info" else default[p]["attach"]

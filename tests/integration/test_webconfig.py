@@ -1,6 +1,6 @@
 """The web config (exporter-toolkit format): TLS, client certificates,
 basic auth and headers, against the real daemon with Python's ssl and
-Debian's openssl and htpasswd (the commands README, Security shows)."""
+Debian's openssl and htpasswd (the commands docs/security.md "TLS, basic auth and headers: the web config" shows)."""
 import base64
 import http.client
 import os
@@ -28,7 +28,7 @@ def sh(*args, cwd=None):
 
 def make_cert(d, name, cn, ca=None):
     """name.pem and name.key: self-signed, or signed by ca (a name in d).
-    The openssl commands of README, Security."""
+    The openssl commands of docs/security.md "TLS, basic auth and headers: the web config"."""
     key, pem = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
     if ca is None:
         sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
@@ -44,7 +44,7 @@ def make_cert(d, name, cn, ca=None):
 
 
 def bcrypt(user, password, cost=5):
-    """htpasswd -nbBC (apache2-utils), as README shows (cost 5 keeps tests quick)."""
+    """htpasswd -nbBC (apache2-utils), as docs/security.md shows (cost 5 keeps tests quick)."""
     out = sh("htpasswd", "-nbBC", str(cost), user, password).strip()
     name, _, h = out.partition(":")
     assert name == user and h.startswith("$2y$"), out
@@ -305,7 +305,7 @@ def wait_for(pred, timeout=10.0):
 def test_a_rotated_certificate_is_served_after_sighup_and_a_bad_one_keeps_the_old():
     c = Certs()
     try:
-        # Readable by the user jitterd drops to (see README, Security).
+        # Readable by the user jitterd drops to (see docs/security.md "Reload and privilege").
         os.chmod(c.dir, 0o755)
         for f in os.listdir(c.dir):
             os.chmod(os.path.join(c.dir, f), 0o644)

@@ -4,7 +4,7 @@
     matrix.py [--coverage] REPORT...
 
 Prints the tests passed and failed per kernel, then the matrix kernel x
-probe -> attach type as a Markdown table (the README's), and exits 1 if a
+probe -> attach type as a Markdown table (docs/kernel-support.md's), and exits 1 if a
 test failed or a report is incomplete. With
 --coverage it also exits 1 when an attach type that works for a probe on
 one of the kernels was not used by any passing test on any of them: each
