@@ -18,17 +18,21 @@ are scaled by JITTERD_LOAD_SCALE (the tolerances are not).
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 JITTERD = os.environ.get("JITTERD") or os.path.join(ROOT, "build", "jitterd")
 LOAD_SCALE = float(os.environ.get("JITTERD_LOAD_SCALE") or 1)
+RULES = os.path.join(ROOT, "config", "prometheus", "jitterd-rules.yml")
 # The daemon under test is built with ASan and UBSan (make SANITIZE=1):
 # several times slower, and its memory is held in ASan's quarantine.
 SANITIZED = os.environ.get("JITTERD_SANITIZED") == "1"
@@ -413,3 +417,115 @@ def raw_http(port, data, read_timeout=5.0):
         return buf.split(b"\r\n", 1)[0].decode(errors="replace")
     finally:
         s.close()
+
+
+def sh(*args, cwd=None):
+    """Run a command; its stdout (a failure is the test's)."""
+    r = subprocess.run(args, capture_output=True, text=True, timeout=60, cwd=cwd)
+    assert r.returncode == 0, (args, r.stdout, r.stderr)
+    return r.stdout
+
+
+def make_cert(d, name, cn, ca=None):
+    """name.pem and name.key in d: self-signed for localhost and 127.0.0.1,
+    or signed by ca (a name in d). The openssl commands of
+    docs/security.md "TLS, basic auth and headers: the web config"."""
+    key, pem = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
+    if ca is None:
+        sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+           "-nodes", "-days", "30", "-subj", "/CN=" + cn,
+           "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", pem)
+    else:
+        csr = os.path.join(d, name + ".csr")
+        sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+           "-subj", "/CN=" + cn, "-keyout", key, "-out", csr)
+        sh("openssl", "x509", "-req", "-in", csr, "-CA", os.path.join(d, ca + ".pem"),
+           "-CAkey", os.path.join(d, ca + ".key"), "-CAcreateserial", "-days", "30", "-out", pem)
+    return pem, key
+
+
+class Prometheus:
+    """Debian's Prometheus on a loopback port of its own. By default it
+    scrapes targets every second as job jitterd, with jitterd's rules
+    (evaluated every second) unless rules=False; config is instead the whole
+    prometheus.yml (its text), and args more command-line flags."""
+
+    def __init__(self, targets=(), rules=True, config=None, args=()):
+        if not shutil.which("prometheus"):
+            skip("prometheus not installed (scripts/install-deps.sh installs it)")
+        self.tmp = tempfile.TemporaryDirectory(prefix="jitterd-prom-")
+        cfg = os.path.join(self.tmp.name, "prometheus.yml")
+        if config is None:
+            config = "global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n"
+            if rules:
+                config += "rule_files: [%s]\n" % json.dumps(RULES)
+            config += ("scrape_configs:\n  - job_name: jitterd\n"
+                       "    static_configs: [{targets: %s}]\n" % json.dumps(list(targets)))
+        with open(cfg, "w") as f:
+            f.write(config)
+        self.port = free_port()
+        self.address = "127.0.0.1:%d" % self.port
+        self.log_path = os.path.join(self.tmp.name, "prometheus.log")
+        self.log = open(self.log_path, "w")
+        self.proc = subprocess.Popen(
+            ["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + self.tmp.name + "/data",
+             "--web.listen-address=" + self.address, "--log.level=warn", *args],
+            stdout=subprocess.DEVNULL, stderr=self.log)
+
+    def api(self, path, **params):
+        url = "http://%s/api/v1/%s?%s" % (self.address, path, urllib.parse.urlencode(params, doseq=True))
+        with urllib.request.urlopen(url, timeout=10) as r:
+            data = json.load(r)
+        assert data["status"] == "success", data
+        return data["data"]
+
+    def query(self, expr):
+        return self.api("query", query=expr)["result"]
+
+    def wait(self, what, fn, timeout=60, during=None):
+        """Polls fn() until it returns something true; during() runs between polls."""
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError("%s: prometheus exited with %s\n%s" % (what, self.proc.returncode, self.output()))
+            try:
+                last = fn()
+            except (OSError, ValueError, urllib.error.URLError) as e:
+                last = e
+            else:
+                if last:
+                    return last
+            if during:
+                during()
+            time.sleep(0.5)
+        raise AssertionError("%s: not within %ds (last: %r)\ntargets: %s\n%s"
+                             % (what, timeout, last, self.targets(), self.output()))
+
+    def targets(self):
+        """Each active target's URL, health and last error (for failure messages)."""
+        try:
+            return [(t["scrapeUrl"], t["health"], t["lastError"]) for t in self.api("targets")["activeTargets"]]
+        except (OSError, ValueError, urllib.error.URLError, AssertionError) as e:
+            return repr(e)
+
+    def output(self):
+        with open(self.log_path) as f:
+            return f.read()
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        self.tmp.cleanup()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

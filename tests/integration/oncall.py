@@ -1,27 +1,19 @@
 """What the on-call tests share (stdlib only): a daemon configured like a
 trading host (a housekeeping and an isolated CPU group, a workload, a UDP
 and a TCP socket class), a load that makes every panel of the dashboard and
-every plot of the live view have something to show, and a real Prometheus
-server (Debian's) scraping the daemon.
+every plot of the live view have something to show (harness.Prometheus
+scrapes such a daemon).
 
-Used by test_prometheus.py, test_dashboard.py and test_view.py.
+Used by test_exposition.py, test_dashboard.py and test_view.py.
 """
-import json
 import os
-import shutil
 import socket
-import subprocess
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import harness
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-RULES = os.path.join(harness.ROOT, "config", "prometheus", "jitterd-rules.yml")
 WORKLOAD_COMM = "jd-strat"
 
 
@@ -112,75 +104,3 @@ class Load:
 
     def __exit__(self, *exc):
         self.stop()
-
-
-class Prometheus:
-    """Debian's Prometheus scraping targets every second, with jitterd's rules
-    (evaluated every second) unless rules=False."""
-
-    def __init__(self, targets, rules=True):
-        if not shutil.which("prometheus"):
-            harness.skip("prometheus not installed (scripts/install-deps.sh installs it)")
-        self.tmp = tempfile.TemporaryDirectory(prefix="jitterd-prom-")
-        cfg = os.path.join(self.tmp.name, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global: {scrape_interval: 1s, scrape_timeout: 1s, evaluation_interval: 1s}\n")
-            if rules:
-                f.write("rule_files: [%s]\n" % json.dumps(RULES))
-            f.write("scrape_configs:\n  - job_name: jitterd\n"
-                    "    static_configs: [{targets: %s}]\n" % json.dumps(list(targets)))
-        self.port = harness.free_port()
-        self.log_path = os.path.join(self.tmp.name, "prometheus.log")
-        self.log = open(self.log_path, "w")
-        self.proc = subprocess.Popen(
-            ["prometheus", "--config.file=" + cfg, "--storage.tsdb.path=" + self.tmp.name + "/data",
-             "--web.listen-address=127.0.0.1:%d" % self.port, "--log.level=warn"],
-            stdout=subprocess.DEVNULL, stderr=self.log)
-
-    def api(self, path, **params):
-        url = "http://127.0.0.1:%d/api/v1/%s?%s" % (self.port, path, urllib.parse.urlencode(params, doseq=True))
-        with urllib.request.urlopen(url, timeout=10) as r:
-            data = json.load(r)
-        assert data["status"] == "success", data
-        return data["data"]
-
-    def query(self, expr):
-        return self.api("query", query=expr)["result"]
-
-    def wait(self, what, fn, timeout=60, during=None):
-        """Polls fn() until it returns something true; during() runs between polls."""
-        deadline = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < deadline:
-            try:
-                last = fn()
-            except (OSError, ValueError, urllib.error.URLError) as e:
-                last = e
-            else:
-                if last:
-                    return last
-            if during:
-                during()
-            time.sleep(0.5)
-        raise AssertionError("%s: not within %ds (last: %r)\n%s" % (what, timeout, last, self.output()))
-
-    def output(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def close(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        self.tmp.cleanup()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

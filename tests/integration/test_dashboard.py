@@ -11,8 +11,8 @@ import tempfile
 import time
 
 import harness
-from harness import Daemon
-from oncall import Host, Load, Prometheus
+from harness import Daemon, Prometheus
+from oncall import Host, Load
 
 PROBES = ()
 

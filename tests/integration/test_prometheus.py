@@ -3,8 +3,7 @@ import shutil
 import subprocess
 
 import harness
-from harness import Daemon
-from oncall import Prometheus
+from harness import Daemon, Prometheus
 
 # These tests check consumers of the exposition, not any probe's numbers (see conftest.py).
 PROBES = ()

@@ -14,33 +14,10 @@ import tempfile
 import time
 
 import harness
-from harness import Daemon, JITTERD, host_only, parse_metrics, total
+from harness import Daemon, JITTERD, host_only, make_cert, parse_metrics, sh, total
 
 PROBES = ()
 WHY = "HTTP/TLS behaviour, the same on every kernel (needs openssl and htpasswd)"
-
-
-def sh(*args, cwd=None):
-    r = subprocess.run(args, capture_output=True, text=True, timeout=60, cwd=cwd)
-    assert r.returncode == 0, (args, r.stdout, r.stderr)
-    return r.stdout
-
-
-def make_cert(d, name, cn, ca=None):
-    """name.pem and name.key: self-signed, or signed by ca (a name in d).
-    The openssl commands of docs/security.md "TLS, basic auth and headers: the web config"."""
-    key, pem = os.path.join(d, name + ".key"), os.path.join(d, name + ".pem")
-    if ca is None:
-        sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-           "-nodes", "-days", "30", "-subj", "/CN=" + cn,
-           "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1", "-keyout", key, "-out", pem)
-    else:
-        csr = os.path.join(d, name + ".csr")
-        sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-           "-subj", "/CN=" + cn, "-keyout", key, "-out", csr)
-        sh("openssl", "x509", "-req", "-in", csr, "-CA", os.path.join(d, ca + ".pem"),
-           "-CAkey", os.path.join(d, ca + ".key"), "-CAcreateserial", "-days", "30", "-out", pem)
-    return pem, key
 
 
 def bcrypt(user, password, cost=5):
