@@ -1126,6 +1126,15 @@ void anomaly_collect(struct metrics *m)
 		      an.cpu_seconds, LABELS_END);
 }
 
+bool anomaly_restart_needed(const struct jd_config *old, const struct jd_config *new, char *why,
+			    size_t size)
+{
+	if (!memcmp(&old->anomaly, &new->anomaly, sizeof(old->anomaly)))
+		return false;
+	snprintf(why, size, "anomaly: changed (the detector's keys take a restart)");
+	return true;
+}
+
 void anomaly_finish(void)
 {
 	events_watch(NULL, NULL);

@@ -13,6 +13,9 @@
 #ifndef JD_ANOMALY_H
 #define JD_ANOMALY_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "core/config.h"
 #include "lib/metrics.h"
 
@@ -22,6 +25,12 @@ int anomaly_init(const struct jd_config *cfg);
  * detector's own cost, for /metrics. */
 void anomaly_collect(struct metrics *m);
 void anomaly_finish(void);
+/*
+ * A reload step's restart rule: the detector sized its baselines from
+ * anomaly: at start, so any change there takes a restart.
+ */
+bool anomaly_restart_needed(const struct jd_config *old, const struct jd_config *new, char *why,
+			    size_t size);
 
 /*
  * For replaying recorded values (anomaly.record) offline through the same

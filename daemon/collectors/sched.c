@@ -24,6 +24,7 @@
 #include "lib/parse.h"
 #include "probes/slots.h"
 #include "lib/yamlwalk.h"
+#include "lib/util.h"
 #include "probes/workloads.h"
 #include "bpf/sched.h"
 #include "sched.skel.h"

@@ -22,6 +22,7 @@
 #include "lib/parse.h"
 #include "probes/slots.h"
 #include "lib/yamlwalk.h"
+#include "lib/util.h"
 #include "bpf/sockets.h"
 #include "sockets.skel.h"
 

@@ -18,6 +18,7 @@
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/yamlwalk.h"
+#include "lib/util.h"
 #include "bpf/softirq.h"
 #include "softirq.skel.h"
 

@@ -87,8 +87,6 @@ struct collector_ops {
 	void (*finish)(struct collector *c);
 };
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 /* The skeleton opener of bpf/<name>.bpf.c for collector_ops.open. */
 #define COLLECTOR_SKELETON(name)                                                                   \
 	static void *name##_open(void)                                                             \
@@ -129,15 +127,20 @@ int collectors_init(const struct jd_config *cfg);
 void collectors_collect(struct metrics *m);
 void collectors_finish(void);
 /*
- * A reload. collectors_restart_needed(): whether new needs the BPF
+ * A reload (both are main.c's reload step "collectors").
+ * collectors_restart_needed(): whether new needs the BPF
  * programs reloaded (a collector switched on or off, a probe gained or
  * lost, an option its collector cannot change live); writes why into why.
  * collectors_reconfigure(): each running collector's reconfigure(), and
- * on a failure the ones done so far back to old (a reload step, main.c).
+ * on a failure the ones done so far back to old.
  */
 bool collectors_restart_needed(const struct jd_config *old, const struct jd_config *new, char *why,
 			       size_t size);
 int collectors_reconfigure(const struct jd_config *old, const struct jd_config *new);
+/* Every probe of the running collectors, in table and attach order. */
+void collectors_each_probe(void (*fn)(const struct probe *p, void *arg), void *arg);
+/* How many of those are attached, and how many could not attach. */
+void collectors_probe_counts(unsigned *attached, unsigned *failed);
 /*
  * `jitterd --probes`: one line per probe of every collector (started in
  * probe_survey() mode) with the attach type chosen, the ones that work, and

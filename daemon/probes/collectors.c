@@ -7,6 +7,7 @@
 
 #include "probes/load.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 /* The table: one row per collector, in start order. */
 #define COLLECTORS(X) X(sched) X(softirq) X(sockets)
@@ -161,6 +162,36 @@ void collectors_finish(void)
 	for (unsigned i = n_collectors; i-- > 0;)
 		if (collectors[i].running)
 			collector_stop(&collectors[i]);
+}
+
+void collectors_each_probe(void (*fn)(const struct probe *p, void *arg), void *arg)
+{
+	for (unsigned i = 0; i < n_collectors; i++)
+		for (unsigned j = 0; collectors[i].running && j < collectors[i].n_probes; j++)
+			fn(&collectors[i].probes[j], arg);
+}
+
+struct probe_counts {
+	unsigned attached, failed;
+};
+
+static void count_probe(const struct probe *p, void *arg)
+{
+	struct probe_counts *n = arg;
+
+	if (p->attach != PROBE_NONE)
+		n->attached++;
+	else
+		n->failed++;
+}
+
+void collectors_probe_counts(unsigned *attached, unsigned *failed)
+{
+	struct probe_counts n = {};
+
+	collectors_each_probe(count_probe, &n);
+	*attached = n.attached;
+	*failed = n.failed;
 }
 
 /* One row of the --probes table; "-" stands for nothing. */
