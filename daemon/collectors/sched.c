@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "collectors/sched.h"
 #include "probes/collector.h"
 #include "lib/json.h"
 #include "lib/hist.h"
@@ -382,10 +383,10 @@ static void collect_context_switches(struct sched *s, struct metrics *m)
 	struct metric_family *f, *group;
 	char cpu[16];
 
-	group = metrics_family(m, "jitterd_cpu_group_info",
+	group = metrics_family(m, SCHED_CPU_GROUP_INFO,
 			       "Always 1: the CPU group (cpu_groups of the config) of each CPU.",
 			       METRIC_GAUGE, METRIC_UNIT_NONE);
-	f = metrics_family(m, "jitterd_context_switches_total",
+	f = metrics_family(m, SCHED_CONTEXT_SWITCHES,
 			   "Context switches by CPU and kind: voluntary (the task blocked), "
 			   "involuntary (preempted or yielded while runnable), idle (the idle "
 			   "task gave up the CPU). The kinds sum to /proc/stat ctxt.",
@@ -421,11 +422,11 @@ static void collect_cpu_groups(struct sched *s, struct metrics *m)
 {
 	struct metric_family *hist, *outliers;
 
-	hist = metrics_family(m, "jitterd_runqueue_latency_seconds",
+	hist = metrics_family(m, SCHED_RUNQUEUE_LATENCY,
 			      "Run-queue latency: from a task becoming runnable (woken, new, or "
 			      "preempted) to it getting a CPU, by the CPU group that ran it.",
 			      METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
-	outliers = metrics_family(m, "jitterd_runqueue_latency_outliers_total",
+	outliers = metrics_family(m, SCHED_RUNQUEUE_LATENCY_OUTLIERS,
 				  "Run-queue waits at or over events.runqueue_latency_threshold, "
 				  "by CPU group (each is also an event at /events unless the ring "
 				  "was full).",
@@ -448,10 +449,10 @@ static void collect_workloads(struct sched *s, struct metrics *m)
 
 	if (!s->cfg->n_workloads)
 		return;
-	hist = metrics_family(m, "jitterd_workload_runqueue_latency_seconds",
+	hist = metrics_family(m, SCHED_WORKLOAD_RUNQUEUE_LATENCY,
 			      "Run-queue latency of the threads of a workload.", METRIC_HISTOGRAM,
 			      METRIC_UNIT_SECONDS);
-	ctxsw = metrics_family(m, "jitterd_workload_context_switches_total",
+	ctxsw = metrics_family(m, SCHED_WORKLOAD_CONTEXT_SWITCHES,
 			       "Context switches of the threads of a workload: voluntary (blocked) "
 			       "or involuntary (preempted or yielded), as /proc/PID/status counts "
 			       "them.",

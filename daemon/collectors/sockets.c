@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "collectors/sockets.h"
 #include "probes/collector.h"
 #include "lib/json.h"
 #include "lib/hist.h"
@@ -341,23 +342,23 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	newest = ((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / s->slot_ns;
 	oldest = newest >= JD_SOCK_PEAK_WINDOW_SLOTS ? newest - JD_SOCK_PEAK_WINDOW_SLOTS : 0;
-	rq = metrics_family(m, "jitterd_socket_receive_queue_bytes",
+	rq = metrics_family(m, SOCKETS_RECEIVE_QUEUE,
 			    "Receive queue of a socket of the class each time data was queued to "
 			    "it, as ss shows Recv-Q: TCP rcv_nxt - copied_seq, UDP memory charged.",
 			    METRIC_HISTOGRAM, METRIC_UNIT_NONE);
-	sq = metrics_family(m, "jitterd_socket_send_queue_bytes",
+	sq = metrics_family(m, SOCKETS_SEND_QUEUE,
 			    "Send queue (TCP write_seq - snd_una, ss's Send-Q) of a socket of the "
 			    "class when the application sent and when an ACK arrived.",
 			    METRIC_HISTOGRAM, METRIC_UNIT_NONE);
-	rpeak = metrics_family(m, "jitterd_socket_receive_queue_peak_bytes",
+	rpeak = metrics_family(m, SOCKETS_RECEIVE_QUEUE_PEAK,
 			       "Largest receive queue seen in the class within the last "
 			       "collectors.sockets.peak_window.",
 			       METRIC_GAUGE, METRIC_UNIT_NONE);
-	speak = metrics_family(m, "jitterd_socket_send_queue_peak_bytes",
+	speak = metrics_family(m, SOCKETS_SEND_QUEUE_PEAK,
 			       "Largest send queue seen in the class within the last "
 			       "collectors.sockets.peak_window.",
 			       METRIC_GAUGE, METRIC_UNIT_NONE);
-	drops = metrics_family(m, "jitterd_socket_drops_total",
+	drops = metrics_family(m, SOCKETS_DROPS,
 			       "Packets that sockets of the class dropped, by reason: rcvbuf_full "
 			       "(receive buffer full), backlog_full (TCP socket backlog full), "
 			       "accept_queue_full (listen queue overflow), memory_limit (the "

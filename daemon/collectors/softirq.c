@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collectors/softirq.h"
 #include "probes/collector.h"
 #include "lib/json.h"
 #include "lib/hist.h"
@@ -113,11 +114,11 @@ static void collect_softirqs(const struct collector *c, const struct softirq *s,
 	struct metric_family *runs, *seconds, *duration, *latency;
 	char cpu[16];
 
-	runs = metrics_family(m, "jitterd_softirqs_total",
+	runs = metrics_family(m, SOFTIRQ_RUNS,
 			      "Softirq runs by CPU and vector, counted where /proc/softirqs counts "
 			      "them (softirq_entry).",
 			      METRIC_COUNTER, METRIC_UNIT_NONE);
-	seconds = metrics_family(m, "jitterd_softirq_seconds_total",
+	seconds = metrics_family(m, SOFTIRQ_SECONDS,
 				 "Time in softirq handlers by CPU and vector, without the time of "
 				 "interrupt handlers that interrupted them.",
 				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
@@ -133,11 +134,11 @@ static void collect_softirqs(const struct collector *c, const struct softirq *s,
 		}
 	}
 
-	duration = metrics_family(m, "jitterd_softirq_duration_seconds",
+	duration = metrics_family(m, SOFTIRQ_DURATION,
 				  "Duration of softirq runs by vector (softirq_entry to exit, "
 				  "without interrupt handler time), all CPUs.",
 				  METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
-	latency = metrics_family(m, "jitterd_softirq_latency_seconds",
+	latency = metrics_family(m, SOFTIRQ_LATENCY,
 				 "Time from the first raise of a softirq vector on a CPU to the "
 				 "start of its handling there, by vector, all CPUs.",
 				 METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
@@ -167,11 +168,11 @@ static void collect_hardirqs(const struct collector *c, const struct softirq *s,
 	struct metric_family *runs, *seconds;
 	char cpu[16];
 
-	runs = metrics_family(m, "jitterd_hardirqs_total",
+	runs = metrics_family(m, SOFTIRQ_HARDIRQ_RUNS,
 			      "Interrupt handler runs by CPU (irq_handler_entry): one per handler, "
 			      "so an interrupt on a shared line counts once per handler on it.",
 			      METRIC_COUNTER, METRIC_UNIT_NONE);
-	seconds = metrics_family(m, "jitterd_hardirq_seconds_total",
+	seconds = metrics_family(m, SOFTIRQ_HARDIRQ_SECONDS,
 				 "Time in interrupt handlers by CPU (irq_handler_entry to exit).",
 				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
 	for (int i = 0; i < c->nr_cpus; i++) {
