@@ -17,6 +17,7 @@
 
 #include "collectors/sockets.h"
 #include "probes/collector.h"
+#include "anomaly/signal.h"
 #include "lib/json.h"
 #include "lib/hist.h"
 #include "lib/log.h"
@@ -474,6 +475,40 @@ out:
 	return err;
 }
 
+/* ---- what the anomaly detector may judge it by ---------------------------- */
+
+static const struct signal_config drops_config = {
+	.name = "socket_drops",
+	.unit = SIGNAL_RATE,
+	.floor = "1",
+	.floor_min = 1,
+	.floor_max = 100000000,
+};
+static const struct signal_config queue_config = {
+	.name = "socket_queue",
+	.unit = SIGNAL_BYTES,
+	.floor = "1048576",
+	.floor_min = 1,
+	.floor_max = 1u << 31,
+};
+
+static const struct signal_def sockets_signals[] = {
+	{ .name = "socket_drops",
+	  .config = &drops_config,
+	  .words = "dropped packets",
+	  .judge = SIGNAL_RATE_OF,
+	  .from = { { SOCKETS_DROPS, SIGNAL_SOCKET, "socket" } },
+	  .by = "reason",
+	  .evidence_causes = "drop_reason",
+	  .cause_words = "packets dropped for" },
+	{ .name = "socket_queue_max",
+	  .config = &queue_config,
+	  .words = "largest receive queue",
+	  .judge = SIGNAL_MAX,
+	  .from = { { SOCKETS_RECEIVE_QUEUE, SIGNAL_SOCKET, "socket" } },
+	  .evidence = { "enqueues" } },
+};
+
 COLLECTOR_SKELETON(sockets)
 
 const struct collector_ops sockets_collector = {
@@ -485,6 +520,8 @@ const struct collector_ops sockets_collector = {
 	.events = sockets_events,
 	.n_events = ARRAY_SIZE(sockets_events),
 	.config_keys = sockets_config_keys,
+	.signals = sockets_signals,
+	.n_signals = ARRAY_SIZE(sockets_signals),
 	.idle = sockets_idle,
 	.configure = sockets_configure,
 	.loaded = sockets_loaded,

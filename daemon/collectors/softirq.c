@@ -14,6 +14,7 @@
 
 #include "collectors/softirq.h"
 #include "probes/collector.h"
+#include "anomaly/signal.h"
 #include "lib/json.h"
 #include "lib/hist.h"
 #include "lib/log.h"
@@ -196,6 +197,55 @@ static void softirq_collect(struct collector *c, struct metrics *m)
 	collect_hardirqs(c, s, m);
 }
 
+/* ---- what the anomaly detector may judge it by ---------------------------- */
+
+static const struct signal_config softirq_time_config = {
+	.name = "softirq_time",
+	.unit = SIGNAL_PERCENT,
+	.floor = "5",
+	.floor_min = 1,
+	.floor_max = 100,
+};
+static const struct signal_config softirq_latency_config = {
+	.name = "softirq_latency",
+	.unit = SIGNAL_SECONDS,
+	.floor = "200us",
+	.floor_min = NS_PER_US,
+	.floor_max = 10 * NS_PER_S,
+};
+static const struct signal_config hardirq_time_config = {
+	.name = "hardirq_time",
+	.unit = SIGNAL_PERCENT,
+	.floor = "5",
+	.floor_min = 1,
+	.floor_max = 100,
+};
+
+static const struct signal_def softirq_signals[] = {
+	{ .name = "softirq_time",
+	  .config = &softirq_time_config,
+	  .words = "time in softirq handlers",
+	  .judge = SIGNAL_TIME_SHARE,
+	  .from = { { SOFTIRQ_SECONDS, SIGNAL_CPU, "cpu", "vector" } },
+	  .evidence = { "softirq_seconds" },
+	  .cpu_time_cause = "softirq" },
+	{ .name = "softirq_latency_p99",
+	  .config = &softirq_latency_config,
+	  .words = "softirq raise-to-run latency p99",
+	  .judge = SIGNAL_QUANTILE,
+	  .from = { { SOFTIRQ_LATENCY, SIGNAL_VECTOR, "vector" } },
+	  .quantile = SIGNAL_P99,
+	  .evidence = { "runs" } },
+	{ .name = "hardirq_time",
+	  .config = &hardirq_time_config,
+	  .words = "time in interrupt handlers",
+	  .judge = SIGNAL_TIME_SHARE,
+	  .from = { { SOFTIRQ_HARDIRQ_SECONDS, SIGNAL_CPU, "cpu" } },
+	  .evidence = { "hardirq_seconds" },
+	  .cpu_time_cause = "hardirq",
+	  .cause_name = "interrupt handlers" },
+};
+
 COLLECTOR_SKELETON(softirq)
 
 const struct collector_ops softirq_collector = {
@@ -207,6 +257,8 @@ const struct collector_ops softirq_collector = {
 	.events = softirq_events,
 	.n_events = ARRAY_SIZE(softirq_events),
 	.event_keys = softirq_event_keys,
+	.signals = softirq_signals,
+	.n_signals = ARRAY_SIZE(softirq_signals),
 	.configure = softirq_configure,
 	.reconfigure = softirq_reconfigure,
 	.collect = softirq_collect,

@@ -35,7 +35,10 @@
 #include "probes/probe.h"
 
 struct collector;
+struct signal_config;
+struct signal_def;
 struct yw_key;
+struct yw_key_set;
 
 struct collector_ops {
 	const char *name;
@@ -56,6 +59,14 @@ struct collector_ops {
 	 */
 	const struct yw_key *config_keys;
 	const struct yw_key *event_keys;
+
+	/*
+	 * Optional. The signals the anomaly detector may judge it by, read
+	 * from its own metric families (daemon/anomaly/signal.h). Their
+	 * config rows, anomaly.signals.<name>, come from these too.
+	 */
+	const struct signal_def *signals;
+	unsigned n_signals;
 
 	/* Optional. Enabled, but nothing to watch in the config: not started. */
 	bool (*idle)(const struct collector *c, const struct jd_config *cfg);
@@ -137,6 +148,21 @@ void collectors_finish(void);
 bool collectors_restart_needed(const struct jd_config *old, const struct jd_config *new, char *why,
 			       size_t size);
 int collectors_reconfigure(const struct jd_config *old, const struct jd_config *new);
+/*
+ * The collectors' config: the rows of collectors: (for each collector
+ * collectors.<name>: enabled, and its config_keys) and their rows under
+ * events: (event_keys), as yw_key.sets of those mappings (config.c), given
+ * the base of the struct jd_config they fill.
+ */
+unsigned collectors_config_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
+				unsigned max);
+unsigned collectors_event_sets(char *cfg, struct yw_key_set *sets, unsigned max);
+/*
+ * The config rows of the anomaly signals every collector declares, each
+ * once, in table and declaration order (at most max); returns how many.
+ * A row's place in that order is its place in jd_anomaly_config.signals.
+ */
+unsigned collectors_signal_configs(const struct signal_config **rows, unsigned max);
 /* Every probe of the running collectors, in table and attach order. */
 void collectors_each_probe(void (*fn)(const struct probe *p, void *arg), void *arg);
 /* How many of those are attached, and how many could not attach. */
