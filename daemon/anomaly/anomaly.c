@@ -2,9 +2,10 @@
 /*
  * The anomaly detector (see anomaly.h). One interval:
  *
- *   drain the events ring (the outlier waits up to now, with who held the
- *   CPU) -> build a fresh registry the way /metrics does -> the difference
- *   from the last one gives each signal's value for the interval -> judge
+ *   drain the events ring (the collectors hand over the outlier waits up to
+ *   now, with who held the CPU: anomaly_note_outlier()) -> build a fresh
+ *   registry the way /metrics does -> the difference from the last one
+ *   gives the value of each signal the collectors declare -> judge
  *   every (signal, subject) against its baseline for the current session ->
  *   for each that went anomalous or back to normal: an "anomaly" event with
  *   the evidence and the likely causes -> forget the interval's waits.
