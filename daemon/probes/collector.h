@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A collector is one kernel concept end to end: bpf/<name>.bpf.c, the
- * structs it shares in bpf/<name>.h, and daemon/<name>.c, which defines one
- * `struct collector_ops` named <name>_collector and lists it in the
- * COLLECTORS row of daemon/probes/collectors.c. Nothing else needs to know it
- * exists.
+ * structs it shares in bpf/<name>.h, its metric family names in
+ * daemon/collectors/<name>.h, and daemon/collectors/<name>.c, which
+ * defines one `struct collector_ops` named <name>_collector and lists it
+ * in the COLLECTORS row of daemon/probes/collectors.c. Nothing else needs
+ * to know it exists (docs/adding-a-collector.md).
  *
- * The ops are mostly declarations: the probes, the events and the hooks
- * that set the object up. collectors.c runs the one lifecycle every
- * collector shares:
+ * The ops are mostly declarations: the probes, the events, the config
+ * rows, the anomaly signals and the hooks that set the object up. collectors.c runs the one
+ * lifecycle every collector shares:
  *
  *   open the skeleton -> point its events maps at the shared ring ->
  *   choose each wanted probe's attach type -> configure() -> load (in a
