@@ -45,6 +45,7 @@
 #include "core/mem.h"
 #include "core/pages.h"
 #include "lib/parse.h"
+#include "lib/util.h"
 #include "core/privs.h"
 #include "pcap/cmd.h"
 #include "probes/probe.h"
@@ -262,12 +263,15 @@ static int reload_events(const struct jd_config *old, const struct jd_config *ne
  * doctor:, the web config) adds its row here.
  */
 static const struct reload_step reload_steps[] = {
-	{ "listen", reload_listen },
-	{ "daemon.cpus", reload_pin },
-	{ "collectors", collectors_reconfigure },
-	{ "events", reload_events },
-	{ "doctor", doctor_drift_reload },
-	{ "web_config", reload_web_config }, /* last: see reload_web_config() */
+	{ .name = "listen", .apply = reload_listen },
+	{ .name = "daemon.cpus", .apply = reload_pin },
+	{ .name = "collectors",
+	  .apply = collectors_reconfigure,
+	  .restart_needed = collectors_restart_needed },
+	{ .name = "anomaly", .restart_needed = anomaly_restart_needed },
+	{ .name = "events", .apply = reload_events },
+	{ .name = "doctor", .apply = doctor_drift_reload },
+	{ .name = "web_config", .apply = reload_web_config }, /* last: see reload_web_config() */
 };
 
 /* SIGHUP: RELOADING=1, the reload, READY=1 with what came of it. */

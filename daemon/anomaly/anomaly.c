@@ -2,9 +2,10 @@
 /*
  * The anomaly detector (see anomaly.h). One interval:
  *
- *   drain the events ring (the outlier waits up to now, with who held the
- *   CPU) -> build a fresh registry the way /metrics does -> the difference
- *   from the last one gives each signal's value for the interval -> judge
+ *   drain the events ring (the collectors hand over the outlier waits up to
+ *   now, with who held the CPU: anomaly_note_outlier()) -> build a fresh
+ *   registry the way /metrics does -> the difference from the last one
+ *   gives the value of each signal the collectors declare -> judge
  *   every (signal, subject) against its baseline for the current session ->
  *   for each that went anomalous or back to normal: an "anomaly" event with
  *   the evidence and the likely causes -> forget the interval's waits.
@@ -25,78 +26,67 @@
 #include <time.h>
 
 #include "anomaly/baseline.h"
+#include "anomaly/signal.h"
 #include "probes/collector.h"
 #include "probes/events.h"
 #include "lib/json.h"
 #include "lib/log.h"
 #include "core/loop.h"
 #include "lib/parse.h"
-#include "bpf/sched.h"
 
 #define MAX_INSTANCES 4096
+#define MAX_SIGNALS   32 /* declared by all the collectors together */
 #define SUBJECT_MAX   96
 #define TOP_CULPRITS  8	 /* tasks remembered per CPU and workload per interval */
 #define MAX_PARTS     8	 /* evidence numbers of one interval */
 #define MAX_CAUSES    12 /* causes weighed for one finding */
 #define MAX_VECTORS   16
+#define COMM_MAX      17 /* a task's comm (the kernel's TASK_COMM_LEN) and a NUL */
 #define OTHER_TASKS   "(other tasks)"
 #define OWN_THREADS   "(own threads)" /* fits a comm: culprits hold comms */
 
-enum unit { U_SECONDS, U_PERCENT, U_RATE, U_BYTES };
+/*
+ * The signals the collectors declare (collector_ops.signals), in table
+ * order, each with its config row's place in jd_anomaly_config.signals.
+ * Built once: the table does not change.
+ */
+static struct known_signal {
+	const struct signal_def *def;
+	unsigned config;
+} known[MAX_SIGNALS];
+static unsigned n_known;
 
-enum signal {
-	S_RUNQ_WAIT,
-	S_RUNQ_P50,
-	S_RUNQ_P99,
-	S_RUNQ_P999,
-	S_OUTLIER_RATE,
-	S_CTXSW_RATE,
-	S_INVOLUNTARY_SHARE,
-	S_SOFTIRQ_TIME,
-	S_SOFTIRQ_LATENCY_P99,
-	S_HARDIRQ_TIME,
-	S_SOCKET_DROPS,
-	S_SOCKET_QUEUE,
-	N_SIGNALS
-};
+static unsigned known_signals(void)
+{
+	const struct signal_config *rows[JD_AN_MAX_SIGNALS];
+	unsigned n_rows;
 
-static const struct signal_def {
-	const char *name;
-	enum jd_anomaly_family family;
-	enum unit unit;
-	const char *words; /* "<subject>: <words> rose to ..." */
-} signals[N_SIGNALS] = {
-	[S_RUNQ_WAIT] = { "runqueue_wait", JD_AN_RUNQ_WAIT, U_PERCENT,
-			  "time spent waiting for a CPU" },
-	[S_RUNQ_P50] = { "runqueue_latency_p50", JD_AN_RUNQ_LATENCY, U_SECONDS,
-			 "run-queue latency p50" },
-	[S_RUNQ_P99] = { "runqueue_latency_p99", JD_AN_RUNQ_LATENCY, U_SECONDS,
-			 "run-queue latency p99" },
-	[S_RUNQ_P999] = { "runqueue_latency_p999", JD_AN_RUNQ_LATENCY, U_SECONDS,
-			  "run-queue latency p99.9" },
-	[S_OUTLIER_RATE] = { "runqueue_outlier_rate", JD_AN_OUTLIER_RATE, U_RATE,
-			     "run-queue waits over the outlier threshold" },
-	[S_CTXSW_RATE] = { "context_switch_rate", JD_AN_CTXSW_RATE, U_RATE, "context switches" },
-	[S_INVOLUNTARY_SHARE] = { "involuntary_share", JD_AN_INVOLUNTARY_SHARE, U_PERCENT,
-				  "share of involuntary context switches" },
-	[S_SOFTIRQ_TIME] = { "softirq_time", JD_AN_SOFTIRQ_TIME, U_PERCENT,
-			     "time in softirq handlers" },
-	[S_SOFTIRQ_LATENCY_P99] = { "softirq_latency_p99", JD_AN_SOFTIRQ_LATENCY, U_SECONDS,
-				    "softirq raise-to-run latency p99" },
-	[S_HARDIRQ_TIME] = { "hardirq_time", JD_AN_HARDIRQ_TIME, U_PERCENT,
-			     "time in interrupt handlers" },
-	[S_SOCKET_DROPS] = { "socket_drops", JD_AN_SOCKET_DROPS, U_RATE, "dropped packets" },
-	[S_SOCKET_QUEUE] = { "socket_queue_max", JD_AN_SOCKET_QUEUE, U_BYTES,
-			     "largest receive queue" },
-};
+	if (n_known)
+		return n_known;
+	n_rows = collectors_signal_configs(rows, JD_AN_MAX_SIGNALS);
+	for (unsigned i = 0; i < n_collectors; i++)
+		for (unsigned j = 0; j < collectors[i].ops->n_signals; j++) {
+			const struct signal_def *d = &collectors[i].ops->signals[j];
+			unsigned r = 0;
 
-enum subject_kind { K_CPU_GROUP, K_WORKLOAD, K_CPU, K_CPU_VECTOR, K_VECTOR, K_SOCKET };
+			while (r < n_rows && rows[r] != d->config)
+				r++;
+			if (r < n_rows && n_known < MAX_SIGNALS)
+				known[n_known++] = (struct known_signal){ d, r };
+		}
+	return n_known;
+}
+
+static enum signal_unit unit_of(unsigned sig)
+{
+	return known[sig].def->config->unit;
+}
 
 struct instance {
-	enum signal sig;
-	enum subject_kind kind;
-	int index; /* group, workload, CPU (K_CPU, K_CPU_VECTOR), vector (K_VECTOR), -1 */
-	int vector;
+	unsigned sig; /* in known[] */
+	enum signal_subject kind;
+	int index;  /* group, workload, CPU, or -1 (vectors, sockets) */
+	int vector; /* the subject's second label's value, in an.vectors, or -1 */
 	char subject[SUBJECT_MAX];
 	struct detector det;
 	struct baseline *base; /* one per session, the default first; allocated when used */
@@ -112,7 +102,7 @@ struct instance {
 };
 
 struct culprit {
-	char comm[JD_COMM_LEN + 1];
+	char comm[COMM_MAX];
 	uint64_t wait_ns;
 	uint32_t waits;
 };
@@ -140,7 +130,6 @@ static struct {
 	struct jd_anomaly_config conf;
 	const struct jd_anomaly_config *a;
 	int job;
-	unsigned sched_source; /* the sched collector's place: its events' header */
 	int nr_cpus;
 	struct metrics *cur, *prev;
 	bool have_prev;
@@ -153,9 +142,9 @@ static struct {
 	float *scratch;
 	struct culprits *by_cpu, by_workload[JD_MAX_WORKLOADS];
 	cpu_set_t workload_cpus[JD_MAX_WORKLOADS];
-	char vectors[MAX_VECTORS][16]; /* softirq vector names, as the registry has them */
+	char vectors[MAX_VECTORS][16]; /* second labels' values (softirq vectors) */
 	unsigned n_vectors;
-	uint64_t total[N_SIGNALS];
+	uint64_t total[MAX_SIGNALS];
 	uint64_t intervals;
 	double cpu_seconds; /* the detector's own */
 	FILE *record;
@@ -195,32 +184,30 @@ static void culprits_add(struct culprits *c, const char *comm, uint64_t ns)
 	c->top[i].waits++;
 }
 
-static void on_event(const struct jd_event_hdr *h, const void *event, void *arg)
+void anomaly_note_outlier(unsigned cpu, unsigned workload, const char *culprit, uint64_t wait_ns)
 {
-	const struct jd_runq_event *e = event;
-	char comm[JD_COMM_LEN + 1];
+	char comm[COMM_MAX];
 
-	(void)arg;
-	if (h->collector != an.sched_source || h->type != JD_SCHED_EVENT_RUNQ_LATENCY)
+	if (!an.inst)
 		return;
 	/*
-	 * prev is who held the CPU when the wait ended: the whole wait is put
-	 * down to it, so that a culprit reads as on-call asks: "held the CPU
-	 * in 81% of the outlier waits". (Its prev_ran_ns, its last stint only, undercounts a
-	 * hog that others preempt every millisecond.) A thread of the waiter's
-	 * own workload is named as such: contention within the workload.
+	 * The culprit is who held the CPU when the wait ended: the whole wait
+	 * is put down to it, "held the CPU in 81% of the outlier waits". (Its
+	 * last stint only would undercount a hog that others preempt every
+	 * millisecond.) A thread of the waiter's own workload is named as
+	 * such: contention within the workload.
 	 */
-	snprintf(comm, sizeof(comm), "%.*s", JD_COMM_LEN, e->prev_comm);
-	if ((int)h->cpu < an.nr_cpus)
-		culprits_add(&an.by_cpu[h->cpu], comm, e->latency_ns);
-	if (e->workload && e->workload <= (unsigned)an.cfg->n_workloads) {
-		const struct jd_workload *w = &an.cfg->workloads[e->workload - 1];
+	snprintf(comm, sizeof(comm), "%s", culprit);
+	if (cpu < (unsigned)an.nr_cpus)
+		culprits_add(&an.by_cpu[cpu], comm, wait_ns);
+	if (workload && workload <= (unsigned)an.cfg->n_workloads) {
+		const struct jd_workload *w = &an.cfg->workloads[workload - 1];
 
 		if (w->comm[0] && !fnmatch(w->comm, comm, 0))
 			snprintf(comm, sizeof(comm), "%s", OWN_THREADS);
-		culprits_add(&an.by_workload[e->workload - 1], comm, e->latency_ns);
-		if (h->cpu < CPU_SETSIZE)
-			CPU_SET(h->cpu, &an.workload_cpus[e->workload - 1]);
+		culprits_add(&an.by_workload[workload - 1], comm, wait_ns);
+		if (cpu < CPU_SETSIZE)
+			CPU_SET(cpu, &an.workload_cpus[workload - 1]);
 	}
 }
 
@@ -233,7 +220,7 @@ static void forget_interval(void)
 
 /* ---- instances ------------------------------------------------------------ */
 
-static struct instance *instance_get(enum signal sig, enum subject_kind kind, int index, int vector,
+static struct instance *instance_get(unsigned sig, enum signal_subject kind, int index, int vector,
 				     const char *subject)
 {
 	struct instance *in;
@@ -270,12 +257,12 @@ static struct instance *instance_get(enum signal sig, enum subject_kind kind, in
 }
 
 /* This interval's value of a signal (judged after every value is in). */
-static struct instance *observe(enum signal sig, enum subject_kind kind, int index, int vector,
+static struct instance *observe(unsigned sig, enum signal_subject kind, int index, int vector,
 				const char *subject, double value, bool has_value)
 {
 	struct instance *in;
 
-	if (!an.a->signals[signals[sig].family].enabled)
+	if (!an.a->signals[known[sig].config].enabled)
 		return NULL;
 	in = instance_get(sig, kind, index, vector, subject);
 	if (!in)
@@ -385,13 +372,6 @@ static double hist_quantile(const uint64_t *delta, uint64_t n, const struct metr
 	return 0;
 }
 
-static int label_int(const struct metric_sample_view *s, const char *name)
-{
-	char v[24];
-
-	return metric_sample_label(s, name, v, sizeof(v)) ? -1 : atoi(v);
-}
-
 static int vector_index(const char *name)
 {
 	for (unsigned i = 0; i < an.n_vectors; i++)
@@ -423,243 +403,259 @@ static int workload_index(const char *name)
 	return -1;
 }
 
-/* Run-queue latency quantiles of each cpu_group or workload. */
-static void runq_signals(const char *family, const char *label, enum subject_kind kind)
+static bool subject_on(enum signal_subject kind)
 {
-	static const enum signal sig[] = { S_RUNQ_P50, S_RUNQ_P99, S_RUNQ_P999 };
-	static const double q[] = { 0.5, 0.99, 0.999 };
-	const struct jd_anomaly_signal *sc = &an.a->signals[JD_AN_RUNQ_LATENCY];
-	const bool wanted[] = { sc->p50, sc->p99, sc->p999 };
-	uint64_t delta[80];
-
-	for (int i = 0; i < gather(family); i++) {
-		const struct metric_hist *h = &an.cur_v.v[i].hist;
-		char name[JD_NAME_MAX], subject[SUBJECT_MAX];
-		uint64_t n = hist_delta(i, delta, 80);
-		bool enough = n >= an.a->min_samples;
-		int index, cpus = kind == K_CPU_GROUP && !an.cfg->n_cpu_groups ? an.nr_cpus : 1;
-		double quantile[3], wait;
-		struct instance *in;
-
-		if (metric_sample_label(&an.cur_v.v[i], label, name, sizeof(name)))
-			continue;
-		index = kind == K_CPU_GROUP ? group_index(name) : workload_index(name);
-		snprintf(subject, sizeof(subject), "%s:%s",
-			 kind == K_CPU_GROUP ? "cpu_group" : "workload", name);
-		for (int k = 0; k < 3; k++)
-			quantile[k] = enough ? hist_quantile(delta, n, h, q[k]) : 0;
-		wait = before(i) ? (double)(h->sum - before(i)->hist.sum) : 0;
-		if (kind == K_CPU_GROUP && an.cfg->n_cpu_groups && index >= 0)
-			cpus = CPU_COUNT(&an.cfg->cpu_groups[index].cpus);
-		in = observe(S_RUNQ_WAIT, kind, index, -1, subject,
-			     100 * wait / (an.dt * 1e9 * (cpus > 0 ? cpus : 1)), true);
-		add_part(in, "waits", (double)n);
-		add_part(in, "wait_seconds", wait / 1e9);
-		for (int k = 0; k < 3; k++) {
-			if (!wanted[k])
-				continue;
-			in = observe(sig[k], kind, index, -1, subject, quantile[k], enough);
-
-			add_part(in, "waits", (double)n);
-			add_part(in, "p50_seconds", quantile[0] / 1e9);
-			add_part(in, "p99_seconds", quantile[1] / 1e9);
-			add_part(in, "p999_seconds", quantile[2] / 1e9);
-		}
+	switch (kind) {
+	case SIGNAL_CPU_GROUP: return an.a->subjects.cpu_groups;
+	case SIGNAL_WORKLOAD: return an.a->subjects.workloads;
+	case SIGNAL_CPU: return an.a->subjects.cpus;
+	case SIGNAL_VECTOR: return an.a->subjects.vectors;
+	case SIGNAL_SOCKET: return an.a->subjects.sockets;
+	default: return false;
 	}
 }
 
-static void outlier_signals(void)
+/* A row with quantile switches judges only the quantiles switched on. */
+static bool quantile_on(const struct signal_def *d, const struct jd_anomaly_signal *sc)
 {
-	for (int i = 0; i < gather("jitterd_runqueue_latency_outliers_total"); i++) {
-		char name[JD_NAME_MAX], subject[SUBJECT_MAX];
-		double d = counter_delta(i);
-		struct instance *in;
+	if (d->judge != SIGNAL_QUANTILE || !d->config->quantiles)
+		return true;
+	return d->quantile == SIGNAL_P50 ? sc->p50 : d->quantile == SIGNAL_P99 ? sc->p99 : sc->p999;
+}
 
-		if (metric_sample_label(&an.cur_v.v[i], "cpu_group", name, sizeof(name)))
-			continue;
-		snprintf(subject, sizeof(subject), "cpu_group:%s", name);
-		in = observe(S_OUTLIER_RATE, K_CPU_GROUP, group_index(name), -1, subject, d / an.dt,
-			     true);
-		add_part(in, "outlier_waits", d);
+static double quantile_of(enum signal_quantile q)
+{
+	return q == SIGNAL_P50 ? 0.5 : q == SIGNAL_P99 ? 0.99 : 0.999;
+}
+
+/* The samples of one subject: in a row, with the same subject labels. */
+struct subject {
+	int first, end; /* in an.cur_v */
+	enum signal_subject kind;
+	int index, vector;
+	char name[SUBJECT_MAX]; /* "<label>:<value>[/<value of label2>]" */
+};
+
+/* The subject labels of sample i, or -1 when it lacks one. */
+static int subject_labels(int i, const struct signal_source *src, char *v1, char *v2)
+{
+	v2[0] = '\0';
+	if (metric_sample_label(&an.cur_v.v[i], src->label, v1, JD_NAME_MAX))
+		return -1;
+	if (src->label2 && metric_sample_label(&an.cur_v.v[i], src->label2, v2, JD_NAME_MAX))
+		return -1;
+	return 0;
+}
+
+/* The subject that starts at sample i; false when that sample has none. */
+static bool subject_at(int i, const struct signal_source *src, struct subject *sub)
+{
+	char v1[JD_NAME_MAX], v2[JD_NAME_MAX], o1[JD_NAME_MAX], o2[JD_NAME_MAX];
+
+	sub->first = i;
+	sub->end = i + 1;
+	if (subject_labels(i, src, v1, v2))
+		return false;
+	while (sub->end < an.cur_v.n && !subject_labels(sub->end, src, o1, o2) && !strcmp(o1, v1) &&
+	       !strcmp(o2, v2))
+		sub->end++;
+	sub->kind = src->subject;
+	sub->index = src->subject == SIGNAL_CPU_GROUP  ? group_index(v1)
+		     : src->subject == SIGNAL_WORKLOAD ? workload_index(v1)
+		     : src->subject == SIGNAL_CPU      ? atoi(v1)
+						       : -1;
+	sub->vector = src->label2 ? vector_index(v2) : -1;
+	if (src->label2)
+		snprintf(sub->name, sizeof(sub->name), "%s:%s/%s", src->label, v1, v2);
+	else
+		snprintf(sub->name, sizeof(sub->name), "%s:%s", src->label, v1);
+	return true;
+}
+
+static struct instance *observe_subject(unsigned sig, const struct subject *sub, double value,
+					bool has_value)
+{
+	return observe(sig, sub->kind, sub->index, sub->vector, sub->name, value, has_value);
+}
+
+/* The increase of the counters of sub, all of them or those whose label is value. */
+static double subject_delta(const struct subject *sub, const char *label, const char *value)
+{
+	char v[JD_NAME_MAX];
+	double d = 0;
+
+	for (int i = sub->first; i < sub->end; i++)
+		if (!label || (!metric_sample_label(&an.cur_v.v[i], label, v, sizeof(v)) &&
+			       !strcmp(v, value)))
+			d += counter_delta(i);
+	return d;
+}
+
+static void rate_of(unsigned sig, const struct subject *sub)
+{
+	const struct signal_def *d = known[sig].def;
+	double total = subject_delta(sub, NULL, NULL);
+	struct instance *in = observe_subject(sig, sub, total / an.dt, true);
+	char v[JD_NAME_MAX];
+
+	if (!d->by) {
+		add_part(in, d->evidence[0], total);
+		return;
+	}
+	for (int i = sub->first; i < sub->end; i++)
+		if (!metric_sample_label(&an.cur_v.v[i], d->by, v, sizeof(v)))
+			add_part(in, v, counter_delta(i));
+}
+
+static void share_of(unsigned sig, const struct subject *sub)
+{
+	const struct signal_def *d = known[sig].def;
+	double of = subject_delta(sub, d->by, d->of), vs = subject_delta(sub, d->by, d->vs);
+	struct instance *in = observe_subject(sig, sub, of + vs > 0 ? 100 * of / (of + vs) : 0,
+					      of + vs >= an.a->min_samples);
+
+	add_part(in, d->vs, vs);
+	add_part(in, d->of, of);
+}
+
+static void time_share(unsigned sig, const struct subject *sub)
+{
+	double ns = subject_delta(sub, NULL, NULL);
+	struct instance *in = observe_subject(sig, sub, 100 * ns / (an.dt * 1e9), true);
+
+	add_part(in, known[sig].def->evidence[0], ns / 1e9);
+}
+
+/* The CPUs whose time a subject's waits share: its group's, or one. */
+static int subject_cpus(const struct subject *sub)
+{
+	int cpus = 1;
+
+	if (sub->kind == SIGNAL_CPU_GROUP && !an.cfg->n_cpu_groups)
+		cpus = an.nr_cpus;
+	else if (sub->kind == SIGNAL_CPU_GROUP && sub->index >= 0)
+		cpus = CPU_COUNT(&an.cfg->cpu_groups[sub->index].cpus);
+	return cpus > 0 ? cpus : 1;
+}
+
+static void wait_share(unsigned sig, const struct subject *sub)
+{
+	const struct signal_def *d = known[sig].def;
+	const struct metric_hist *h = &an.cur_v.v[sub->first].hist;
+	const struct metric_sample_view *p = before(sub->first);
+	uint64_t delta[80], n = hist_delta(sub->first, delta, 80);
+	double wait = p ? (double)(h->sum - p->hist.sum) : 0;
+	struct instance *in =
+		observe_subject(sig, sub, 100 * wait / (an.dt * 1e9 * subject_cpus(sub)), true);
+
+	add_part(in, d->evidence[0], (double)n);
+	add_part(in, d->evidence[1], wait / 1e9);
+}
+
+static void quantile(unsigned sig, const struct subject *sub)
+{
+	static const enum signal_quantile evidence[] = { SIGNAL_P50, SIGNAL_P99, SIGNAL_P999 };
+	static const char *const evidence_names[] = { "p50_seconds", "p99_seconds",
+						      "p999_seconds" };
+	const struct signal_def *d = known[sig].def;
+	const struct metric_hist *h = &an.cur_v.v[sub->first].hist;
+	uint64_t delta[80], n = hist_delta(sub->first, delta, 80);
+	bool enough = n >= an.a->min_samples;
+	struct instance *in = observe_subject(
+		sig, sub, enough ? hist_quantile(delta, n, h, quantile_of(d->quantile)) : 0,
+		enough);
+
+	add_part(in, d->evidence[0], (double)n);
+	for (unsigned k = 0; d->quantile_evidence && k < 3; k++)
+		add_part(in, evidence_names[k],
+			 enough ? hist_quantile(delta, n, h, quantile_of(evidence[k])) / 1e9 : 0);
+}
+
+static void max_of(unsigned sig, const struct subject *sub)
+{
+	const struct metric_hist *h = &an.cur_v.v[sub->first].hist;
+	uint64_t delta[80], count = hist_delta(sub->first, delta, 80);
+	double max = 0;
+	struct instance *in;
+
+	for (unsigned b = 0; b < h->n_buckets && count; b++)
+		if (delta[b])
+			max = ldexp(1, (int)(h->first_log2 + b));
+	in = observe_subject(sig, sub, max, true);
+	add_part(in, known[sig].def->evidence[0], (double)count);
+}
+
+static void judge_subject(unsigned sig, const struct subject *sub)
+{
+	switch (known[sig].def->judge) {
+	case SIGNAL_RATE_OF: rate_of(sig, sub); break;
+	case SIGNAL_SHARE_OF: share_of(sig, sub); break;
+	case SIGNAL_TIME_SHARE: time_share(sig, sub); break;
+	case SIGNAL_WAIT_SHARE: wait_share(sig, sub); break;
+	case SIGNAL_QUANTILE: quantile(sig, sub); break;
+	case SIGNAL_MAX: max_of(sig, sub); break;
 	}
 }
 
-/* Switches by kind, per CPU (jitterd_context_switches_total) or workload. */
-static void ctxsw_signals(bool per_cpu)
+/* Signal sig's source that reads family for kind, or NULL. */
+static const struct signal_source *source_of(unsigned sig, const char *family,
+					     enum signal_subject kind)
 {
-	const char *family = per_cpu ? "jitterd_context_switches_total"
-				     : "jitterd_workload_context_switches_total";
-	int n = gather(family);
+	const struct signal_source *from = known[sig].def->from;
 
-	/* Samples come grouped by subject, kinds in a row: sum each run. */
-	for (int i = 0; i < n;) {
-		char name[JD_NAME_MAX], kind[16], other[JD_NAME_MAX], subject[SUBJECT_MAX];
-		double vol = 0, invol = 0, idle = 0;
-		const char *label = per_cpu ? "cpu" : "workload";
-		struct instance *in;
+	for (unsigned f = 0; f < SIGNAL_MAX_SOURCES && from[f].family; f++)
+		if (from[f].subject == kind && !strcmp(from[f].family, family))
+			return &from[f];
+	return NULL;
+}
 
-		if (metric_sample_label(&an.cur_v.v[i], label, name, sizeof(name))) {
-			i++;
+/*
+ * The signals from family for subjects of one kind, from sig on: each
+ * subject's samples once, every signal of it in declaration order.
+ */
+static void read_family(unsigned sig, const struct signal_source *src)
+{
+	int n = gather(src->family);
+	struct subject sub;
+
+	for (int i = 0; i < n; i = sub.end) {
+		if (!subject_at(i, src, &sub))
 			continue;
-		}
-		for (; i < n && !metric_sample_label(&an.cur_v.v[i], label, other, sizeof(other)) &&
-		       !strcmp(other, name);
-		     i++) {
-			double d = counter_delta(i);
-
-			if (metric_sample_label(&an.cur_v.v[i], "kind", kind, sizeof(kind)))
-				continue;
-			if (!strcmp(kind, "voluntary"))
-				vol += d;
-			else if (!strcmp(kind, "involuntary"))
-				invol += d;
-			else
-				idle += d;
-		}
-		snprintf(subject, sizeof(subject), "%s:%s", label, name);
-		if (per_cpu) {
-			in = observe(S_CTXSW_RATE, K_CPU, atoi(name), -1, subject,
-				     (vol + invol + idle) / an.dt, true);
-			add_part(in, "voluntary", vol);
-			add_part(in, "involuntary", invol);
-			add_part(in, "idle", idle);
-		}
-		in = observe(S_INVOLUNTARY_SHARE, per_cpu ? K_CPU : K_WORKLOAD,
-			     per_cpu ? atoi(name) : workload_index(name), -1, subject,
-			     vol + invol > 0 ? 100 * invol / (vol + invol) : 0,
-			     vol + invol >= an.a->min_samples);
-		add_part(in, "voluntary", vol);
-		add_part(in, "involuntary", invol);
+		for (unsigned s = sig; s < n_known; s++)
+			if (source_of(s, src->family, src->subject) &&
+			    quantile_on(known[s].def, &an.a->signals[known[s].config]))
+				judge_subject(s, &sub);
 	}
 }
 
-static void softirq_time_signals(void)
-{
-	for (int i = 0; i < gather("jitterd_softirq_seconds_total"); i++) {
-		char vector[16], subject[SUBJECT_MAX];
-		int cpu = label_int(&an.cur_v.v[i], "cpu");
-		double d = counter_delta(i);
-		struct instance *in;
-
-		if (cpu < 0 ||
-		    metric_sample_label(&an.cur_v.v[i], "vector", vector, sizeof(vector)))
-			continue;
-		snprintf(subject, sizeof(subject), "cpu:%d/%s", cpu, vector);
-		in = observe(S_SOFTIRQ_TIME, K_CPU_VECTOR, cpu, vector_index(vector), subject,
-			     100 * d / (an.dt * 1e9), true);
-		add_part(in, "softirq_seconds", d / 1e9);
-	}
-}
-
-static void hardirq_signals(void)
-{
-	for (int i = 0; i < gather("jitterd_hardirq_seconds_total"); i++) {
-		char subject[SUBJECT_MAX];
-		int cpu = label_int(&an.cur_v.v[i], "cpu");
-		double d = counter_delta(i);
-		struct instance *in;
-
-		if (cpu < 0)
-			continue;
-		snprintf(subject, sizeof(subject), "cpu:%d", cpu);
-		in = observe(S_HARDIRQ_TIME, K_CPU, cpu, -1, subject, 100 * d / (an.dt * 1e9),
-			     true);
-		add_part(in, "hardirq_seconds", d / 1e9);
-	}
-}
-
-static void softirq_latency_signals(void)
-{
-	uint64_t delta[80];
-
-	for (int i = 0; i < gather("jitterd_softirq_latency_seconds"); i++) {
-		char vector[16], subject[SUBJECT_MAX];
-		uint64_t n = hist_delta(i, delta, 80);
-		bool enough = n >= an.a->min_samples;
-		struct instance *in;
-
-		if (metric_sample_label(&an.cur_v.v[i], "vector", vector, sizeof(vector)))
-			continue;
-		snprintf(subject, sizeof(subject), "vector:%s", vector);
-		in = observe(S_SOFTIRQ_LATENCY_P99, K_VECTOR, -1, vector_index(vector), subject,
-			     enough ? hist_quantile(delta, n, &an.cur_v.v[i].hist, 0.99) : 0,
-			     enough);
-		add_part(in, "runs", (double)n);
-	}
-}
-
-static void socket_signals(void)
-{
-	uint64_t delta[80];
-	int n = gather("jitterd_socket_drops_total");
-
-	for (int i = 0; i < n;) {
-		char name[JD_NAME_MAX], other[JD_NAME_MAX], reason[24], subject[SUBJECT_MAX];
-		double total = 0;
-		struct instance *in;
-		int first = i;
-
-		if (metric_sample_label(&an.cur_v.v[i], "socket", name, sizeof(name))) {
-			i++;
-			continue;
-		}
-		while (i < n &&
-		       !metric_sample_label(&an.cur_v.v[i], "socket", other, sizeof(other)) &&
-		       !strcmp(other, name))
-			total += counter_delta(i++);
-		snprintf(subject, sizeof(subject), "socket:%s", name);
-		in = observe(S_SOCKET_DROPS, K_SOCKET, -1, -1, subject, total / an.dt, true);
-		for (int j = first; j < i; j++)
-			if (!metric_sample_label(&an.cur_v.v[j], "reason", reason, sizeof(reason)))
-				add_part(in, reason, counter_delta(j));
-	}
-	for (int i = 0; i < gather("jitterd_socket_receive_queue_bytes"); i++) {
-		const struct metric_hist *h = &an.cur_v.v[i].hist;
-		char name[JD_NAME_MAX], subject[SUBJECT_MAX];
-		uint64_t count = hist_delta(i, delta, 80);
-		double max = 0;
-		struct instance *in;
-
-		if (metric_sample_label(&an.cur_v.v[i], "socket", name, sizeof(name)))
-			continue;
-		for (unsigned b = 0; b < h->n_buckets && count; b++)
-			if (delta[b])
-				max = ldexp(1, (int)(h->first_log2 + b));
-		snprintf(subject, sizeof(subject), "socket:%s", name);
-		in = observe(S_SOCKET_QUEUE, K_SOCKET, -1, -1, subject, max, true);
-		add_part(in, "enqueues", (double)count);
-	}
-}
-
+/* Subjects by kind (cpu groups, workloads, CPUs, vectors, sockets), each
+ * family once, where its first signal is. */
 static void read_signals(void)
 {
-	const struct jd_anomaly_config *a = an.a;
+	for (int kind = 0; kind < SIGNAL_SUBJECTS; kind++) {
+		if (!subject_on(kind))
+			continue;
+		for (unsigned s = 0; s < n_known; s++)
+			for (unsigned f = 0; f < SIGNAL_MAX_SOURCES; f++) {
+				const struct signal_source *src = &known[s].def->from[f];
+				bool read = false;
 
-	if (a->subjects.cpu_groups) {
-		runq_signals("jitterd_runqueue_latency_seconds", "cpu_group", K_CPU_GROUP);
-		outlier_signals();
+				if (!src->family || src->subject != (enum signal_subject)kind)
+					continue;
+				for (unsigned t = 0; t < s && !read; t++)
+					read = source_of(t, src->family, kind) != NULL;
+				if (!read)
+					read_family(s, src);
+			}
 	}
-	if (a->subjects.workloads) {
-		runq_signals("jitterd_workload_runqueue_latency_seconds", "workload", K_WORKLOAD);
-		ctxsw_signals(false);
-	}
-	if (a->subjects.cpus) {
-		ctxsw_signals(true);
-		softirq_time_signals();
-		hardirq_signals();
-	}
-	if (a->subjects.vectors)
-		softirq_latency_signals();
-	if (a->subjects.sockets)
-		socket_signals();
 }
 
 /* ---- words ----------------------------------------------------------------- */
 
-static void format_value(char *buf, size_t size, enum unit u, double v)
+static void format_value(char *buf, size_t size, enum signal_unit u, double v)
 {
 	switch (u) {
-	case U_SECONDS:
+	case SIGNAL_SECONDS:
 		if (v < 1e3)
 			snprintf(buf, size, "%.0f ns", v);
 		else if (v < 1e6)
@@ -669,19 +665,19 @@ static void format_value(char *buf, size_t size, enum unit u, double v)
 		else
 			snprintf(buf, size, "%.2f s", v / 1e9);
 		break;
-	case U_PERCENT: snprintf(buf, size, "%.1f%%", v); break;
-	case U_RATE: snprintf(buf, size, "%.0f/s", v); break;
-	case U_BYTES: snprintf(buf, size, "%.0f bytes", v); break;
+	case SIGNAL_PERCENT: snprintf(buf, size, "%.1f%%", v); break;
+	case SIGNAL_RATE: snprintf(buf, size, "%.0f/s", v); break;
+	case SIGNAL_BYTES: snprintf(buf, size, "%.0f bytes", v); break;
 	}
 }
 
 /* A value as the event carries it: seconds, not nanoseconds. */
-static double export_value(enum unit u, double v)
+static double export_value(enum signal_unit u, double v)
 {
-	return u == U_SECONDS ? v / 1e9 : v;
+	return u == SIGNAL_SECONDS ? v / 1e9 : v;
 }
 
-static const char *unit_name(enum unit u)
+static const char *unit_name(enum signal_unit u)
 {
 	static const char *const names[] = { "seconds", "percent", "per_second", "bytes" };
 
@@ -696,21 +692,23 @@ static const char *session_name(unsigned s)
 /* ---- attribution ----------------------------------------------------------- */
 
 struct cause {
-	const char *kind; /* task, softirq, hardirq, drop_reason */
+	const char *kind;	       /* task, or what the signal that names it declares */
+	const struct signal_def *from; /* that signal; NULL for a task */
 	char name[48];
 	double amount; /* ns of CPU time (tasks: outlier wait time), or packets */
 	uint32_t count;
 	double share;
 };
 
-static struct cause *cause_add(struct cause *c, unsigned *n, const char *kind, const char *name)
+static struct cause *cause_add(struct cause *c, unsigned *n, const char *kind, const char *name,
+			       const struct signal_def *from)
 {
 	for (unsigned i = 0; i < *n; i++)
 		if (!strcmp(c[i].kind, kind) && !strcmp(c[i].name, name))
 			return &c[i];
 	if (*n == MAX_CAUSES)
 		return NULL;
-	c[*n] = (struct cause){ .kind = kind };
+	c[*n] = (struct cause){ .kind = kind, .from = from };
 	snprintf(c[*n].name, sizeof(c[0].name), "%s", name);
 	return &c[(*n)++];
 }
@@ -718,7 +716,7 @@ static struct cause *cause_add(struct cause *c, unsigned *n, const char *kind, c
 static void add_culprits(struct cause *c, unsigned *n, const struct culprits *cu)
 {
 	for (unsigned i = 0; i < cu->n; i++) {
-		struct cause *k = cause_add(c, n, "task", cu->top[i].comm);
+		struct cause *k = cause_add(c, n, "task", cu->top[i].comm, NULL);
 
 		if (k) {
 			k->amount += (double)cu->top[i].wait_ns;
@@ -726,7 +724,7 @@ static void add_culprits(struct cause *c, unsigned *n, const struct culprits *cu
 		}
 	}
 	if (cu->other_waits) {
-		struct cause *k = cause_add(c, n, "task", OTHER_TASKS);
+		struct cause *k = cause_add(c, n, "task", OTHER_TASKS, NULL);
 
 		if (k) {
 			k->amount += (double)cu->other_ns;
@@ -735,21 +733,25 @@ static void add_culprits(struct cause *c, unsigned *n, const struct culprits *cu
 	}
 }
 
-/* Softirq and interrupt time on cpu over its own baseline, as ns of the interval. */
-static void add_irq_excess(struct cause *c, unsigned *n, int cpu)
+/*
+ * CPU time on cpu over its own baseline, of the signals that declare it a
+ * cause (softirq and interrupt time), as ns of the interval.
+ */
+static void add_cpu_time_excess(struct cause *c, unsigned *n, int cpu)
 {
 	for (unsigned i = 0; i < an.n_inst; i++) {
 		const struct instance *in = &an.inst[i];
+		const struct signal_def *d = known[in->sig].def;
 		double excess = in->value - in->det.center;
+		const char *name = d->cause_name;
 		struct cause *k;
 
-		if (!in->judged || in->index != cpu || excess <= 0 ||
-		    (in->sig != S_SOFTIRQ_TIME && in->sig != S_HARDIRQ_TIME))
+		if (!in->judged || in->index != cpu || excess <= 0 || !d->cpu_time_cause ||
+		    in->kind != SIGNAL_CPU)
 			continue;
-		if (in->sig == S_SOFTIRQ_TIME)
-			k = cause_add(c, n, "softirq", an.vectors[in->vector]);
-		else
-			k = cause_add(c, n, "hardirq", "interrupt handlers");
+		if (!name && in->vector < 0)
+			continue;
+		k = cause_add(c, n, d->cpu_time_cause, name ? name : an.vectors[in->vector], d);
 		if (k)
 			k->amount += excess / 100 * an.dt * 1e9;
 	}
@@ -760,11 +762,11 @@ static void add_irq_excess(struct cause *c, unsigned *n, int cpu)
  * quiet times too, so they are seldom the news) and "(other tasks)" (many
  * small ones together, which names no one).
  */
-static bool irq_first; /* judging softirq or interrupt time: that time is the cause */
+static bool cpu_time_first; /* judging a CPU time that is a cause: that time is the cause */
 
 static int cause_rank(const struct cause *c)
 {
-	if (irq_first && (!strcmp(c->kind, "softirq") || !strcmp(c->kind, "hardirq")))
+	if (cpu_time_first && c->from && c->from->cpu_time_cause)
 		return -1;
 	return !strcmp(c->name, OWN_THREADS) ? 1 : !strcmp(c->name, OTHER_TASKS) ? 2 : 0;
 }
@@ -781,47 +783,48 @@ static int cause_cmp(const void *a, const void *b)
 /* The likely causes of in's value this interval, largest share first. */
 static unsigned attribute(const struct instance *in, struct cause *c)
 {
+	const struct signal_def *d = known[in->sig].def;
 	unsigned n = 0;
 	double sum = 0;
 
-	if (in->kind == K_SOCKET) {
-		for (unsigned p = 0; in->sig == S_SOCKET_DROPS && p < in->n_parts; p++) {
+	if (in->kind == SIGNAL_SOCKET) {
+		for (unsigned p = 0; d->evidence_causes && p < in->n_parts; p++) {
 			struct cause *k;
 
 			if (in->parts[p] <= 0)
 				continue;
-			k = cause_add(c, &n, "drop_reason", in->part_names[p]);
+			k = cause_add(c, &n, d->evidence_causes, in->part_names[p], d);
 			if (k)
 				k->amount = in->parts[p];
 		}
-	} else if (in->kind == K_WORKLOAD) {
+	} else if (in->kind == SIGNAL_WORKLOAD) {
 		add_culprits(c, &n, &an.by_workload[in->index]);
 		for (int cpu = 0; cpu < an.nr_cpus && cpu < CPU_SETSIZE; cpu++)
 			if (CPU_ISSET(cpu, &an.workload_cpus[in->index]))
-				add_irq_excess(c, &n, cpu);
+				add_cpu_time_excess(c, &n, cpu);
 	} else {
 		for (int cpu = 0; cpu < an.nr_cpus; cpu++) {
 			bool in_subject;
 
-			if (in->kind == K_CPU_GROUP)
+			if (in->kind == SIGNAL_CPU_GROUP)
 				in_subject = !an.cfg->n_cpu_groups ||
 					     (cpu < CPU_SETSIZE &&
 					      CPU_ISSET(cpu, &an.cfg->cpu_groups[in->index].cpus));
-			else if (in->kind == K_VECTOR)
+			else if (in->kind == SIGNAL_VECTOR)
 				in_subject = true;
 			else
 				in_subject = cpu == in->index;
 			if (!in_subject)
 				continue;
 			add_culprits(c, &n, &an.by_cpu[cpu]);
-			add_irq_excess(c, &n, cpu);
+			add_cpu_time_excess(c, &n, cpu);
 		}
 	}
 	for (unsigned i = 0; i < n; i++)
 		sum += c[i].amount;
 	for (unsigned i = 0; i < n; i++)
 		c[i].share = sum > 0 ? c[i].amount / sum : 0;
-	irq_first = in->sig == S_SOFTIRQ_TIME || in->sig == S_HARDIRQ_TIME;
+	cpu_time_first = d->cpu_time_cause != NULL;
 	qsort(c, n, sizeof(*c), cause_cmp);
 	return n;
 }
@@ -833,15 +836,14 @@ static void describe_cause(char *buf, size_t size, const struct cause *c)
 			 "task \"%s\" had the CPU when %.0f%% of the long run-queue waits "
 			 "ended (by wait time: %u waits, %.1f ms)",
 			 c->name, 100 * c->share, c->count, c->amount / 1e6);
-	else if (!strcmp(c->kind, "softirq"))
-		snprintf(buf, size, "%s softirq took %.1f ms more CPU time than usual (%.0f%%)",
-			 c->name, c->amount / 1e6, 100 * c->share);
-	else if (!strcmp(c->kind, "hardirq"))
-		snprintf(buf, size,
-			 "interrupt handlers took %.1f ms more CPU time than usual (%.0f%%)",
+	else if (c->from->cpu_time_cause && c->from->cause_name)
+		snprintf(buf, size, "%s took %.1f ms more CPU time than usual (%.0f%%)", c->name,
 			 c->amount / 1e6, 100 * c->share);
+	else if (c->from->cpu_time_cause)
+		snprintf(buf, size, "%s %s took %.1f ms more CPU time than usual (%.0f%%)", c->name,
+			 c->kind, c->amount / 1e6, 100 * c->share);
 	else
-		snprintf(buf, size, "%.0f packets dropped for %s (%.0f%%)", c->amount, c->name,
+		snprintf(buf, size, "%.0f %s %s (%.0f%%)", c->amount, c->from->cause_words, c->name,
 			 100 * c->share);
 }
 
@@ -866,7 +868,8 @@ static json_t *evidence_json(const struct instance *in)
 
 static void report(struct instance *in, enum detector_change change)
 {
-	const struct signal_def *def = &signals[in->sig];
+	const struct signal_def *def = known[in->sig].def;
+	const enum signal_unit unit = unit_of(in->sig);
 	char observed[32], usual[32], peak[32], when[32], cause[256], text[768];
 	json_t *obj = json_object(), *causes = json_array();
 	struct cause c[MAX_CAUSES];
@@ -875,23 +878,22 @@ static void report(struct instance *in, enum detector_change change)
 
 	if (!obj || !causes)
 		goto out;
-	format_value(observed, sizeof(observed), def->unit, in->value);
-	format_value(usual, sizeof(usual), def->unit,
+	format_value(observed, sizeof(observed), unit, in->value);
+	format_value(usual, sizeof(usual), unit,
 		     change == DETECTOR_RAISED ? in->det.center : in->baseline_at_start);
 	json_set_str(obj, "state", change == DETECTOR_RAISED ? "started" : "ended");
 	json_set_str(obj, "signal", def->name);
 	json_set_str(obj, "subject", in->subject);
 	json_set_str(obj, "session", session_name(an.session));
-	json_set_str(obj, "unit", unit_name(def->unit));
-	json_object_set_new(obj, "observed", json_real(export_value(def->unit, in->value)));
+	json_set_str(obj, "unit", unit_name(unit));
+	json_object_set_new(obj, "observed", json_real(export_value(unit, in->value)));
 	if (change == DETECTOR_RAISED) {
 		in->since = now;
 		in->baseline_at_start = in->det.center;
 		in->peak_value = in->value;
 		in->peak_score = in->det.score;
 		clock_text(when, sizeof(when), now);
-		json_object_set_new(obj, "baseline",
-				    json_real(export_value(def->unit, in->det.center)));
+		json_object_set_new(obj, "baseline", json_real(export_value(unit, in->det.center)));
 		json_object_set_new(obj, "score", json_real(in->det.score));
 		json_object_set_new(obj, "threshold", json_integer(an.a->sensitivity));
 		json_object_set_new(obj, "evidence", evidence_json(in));
@@ -916,11 +918,10 @@ static void report(struct instance *in, enum detector_change change)
 			 n ? cause : " in the same interval.");
 		json_object_set(obj, "attribution", causes);
 	} else {
-		format_value(peak, sizeof(peak), def->unit, in->peak_value);
+		format_value(peak, sizeof(peak), unit, in->peak_value);
 		json_object_set_new(obj, "baseline",
-				    json_real(export_value(def->unit, in->baseline_at_start)));
-		json_object_set_new(obj, "peak",
-				    json_real(export_value(def->unit, in->peak_value)));
+				    json_real(export_value(unit, in->baseline_at_start)));
+		json_object_set_new(obj, "peak", json_real(export_value(unit, in->peak_value)));
 		json_object_set_new(obj, "peak_score", json_real(in->peak_score));
 		json_object_set_new(obj, "duration_seconds",
 				    json_integer((json_int_t)(now - in->since)));
@@ -958,10 +959,10 @@ static unsigned current_session(time_t now)
 
 int anomaly_params(const struct jd_anomaly_config *a, const char *name, struct detector_params *p)
 {
-	for (int s = 0; s < N_SIGNALS; s++) {
-		const struct jd_anomaly_signal *sc = &a->signals[signals[s].family];
+	for (unsigned s = 0; s < known_signals(); s++) {
+		const struct jd_anomaly_signal *sc = &a->signals[known[s].config];
 
-		if (strcmp(signals[s].name, name))
+		if (strcmp(known[s].def->name, name))
 			continue;
 		if (!sc->enabled)
 			return -ENOENT;
@@ -972,7 +973,7 @@ int anomaly_params(const struct jd_anomaly_config *a, const char *name, struct d
 			.raise_after = a->raise_after,
 			.clear_after = a->clear_after,
 			.sensitivity = a->sensitivity,
-			.floor = signals[s].unit == U_SECONDS ? (double)sc->floor_ns
+			.floor = unit_of(s) == SIGNAL_SECONDS ? (double)sc->floor_ns
 							      : (double)sc->floor,
 		};
 		return 0;
@@ -986,7 +987,7 @@ static void judge(struct instance *in)
 	struct baseline *b = &in->base[an.session];
 	enum detector_change change;
 
-	if (anomaly_params(an.a, signals[in->sig].name, &p) ||
+	if (anomaly_params(an.a, known[in->sig].def->name, &p) ||
 	    (!b->ring && baseline_init(b, an.a->window)))
 		return;
 	change = in->judged ? detector_step(&in->det, b, &p, in->value, an.scratch)
@@ -1003,7 +1004,7 @@ static void judge(struct instance *in)
 		report(in, change);
 	if (an.record && in->judged)
 		fprintf(an.record, "%lld\t%s\t%s\t%s\t%.9g\n", (long long)time(NULL),
-			session_name(an.session), signals[in->sig].name, in->subject, in->value);
+			session_name(an.session), known[in->sig].def->name, in->subject, in->value);
 }
 
 static double seconds_between(const struct timespec *a, const struct timespec *b)
@@ -1056,9 +1057,7 @@ int anomaly_init(const struct jd_config *cfg)
 	if (!an.a->enabled)
 		return 0;
 	an.nr_cpus = libbpf_num_possible_cpus();
-	for (unsigned i = 0; i < n_collectors; i++)
-		if (!strcmp(collectors[i].ops->name, "sched"))
-			an.sched_source = collectors[i].id;
+	known_signals();
 	an.cur = metrics_new();
 	an.prev = metrics_new();
 	an.inst = calloc(MAX_INSTANCES, sizeof(*an.inst));
@@ -1078,7 +1077,6 @@ int anomaly_init(const struct jd_config *cfg)
 		anomaly_finish();
 		return an.job;
 	}
-	events_watch(on_event, NULL);
 	log_info("anomaly: judging every %.3g s, %s baselines over %u intervals",
 		 (double)an.a->interval_ns / 1e9, an.a->method == JD_AN_METHOD_MAD ? "mad" : "ewma",
 		 an.a->window);
@@ -1107,14 +1105,14 @@ void anomaly_collect(struct metrics *m)
 	for (unsigned i = 0; i < an.n_inst; i++) {
 		const struct instance *in = &an.inst[i];
 
-		metric_u64(flag, in->det.active, "signal", signals[in->sig].name, "subject",
+		metric_u64(flag, in->det.active, "signal", known[in->sig].def->name, "subject",
 			   in->subject, LABELS_END);
-		metric_double(score, in->det.score, "signal", signals[in->sig].name, "subject",
+		metric_double(score, in->det.score, "signal", known[in->sig].def->name, "subject",
 			      in->subject, LABELS_END);
 	}
-	for (int s = 0; s < N_SIGNALS; s++)
-		if (an.a->signals[signals[s].family].enabled)
-			metric_u64(total, an.total[s], "signal", signals[s].name, LABELS_END);
+	for (unsigned s = 0; s < n_known; s++)
+		if (an.a->signals[known[s].config].enabled)
+			metric_u64(total, an.total[s], "signal", known[s].def->name, LABELS_END);
 	metric_u64(metrics_family(m, "jitterd_anomaly_intervals_total",
 				  "Intervals the anomaly detector has judged.", METRIC_COUNTER,
 				  METRIC_UNIT_NONE),
@@ -1126,9 +1124,17 @@ void anomaly_collect(struct metrics *m)
 		      an.cpu_seconds, LABELS_END);
 }
 
+bool anomaly_restart_needed(const struct jd_config *old, const struct jd_config *new, char *why,
+			    size_t size)
+{
+	if (!memcmp(&old->anomaly, &new->anomaly, sizeof(old->anomaly)))
+		return false;
+	snprintf(why, size, "anomaly: changed (the detector's keys take a restart)");
+	return true;
+}
+
 void anomaly_finish(void)
 {
-	events_watch(NULL, NULL);
 	for (unsigned i = 0; an.inst && i < an.n_inst; i++) {
 		for (int s = 0; s <= an.a->n_sessions; s++)
 			baseline_free(&an.inst[i].base[s]);

@@ -2,16 +2,20 @@
 /*
  * The anomaly detector: every anomaly.interval, on the daemon's own thread,
  * it builds the registry the way /metrics does, turns what the collectors
- * export into signals (run-queue latency quantiles, outlier and switch
- * rates, softirq and interrupt time, socket drops and queues), judges each
- * signal of each subject against its baseline (daemon/anomaly/baseline.h) and, when
- * one goes anomalous or back to normal, logs an "anomaly" event at /events
- * with the likely cause: the tasks that held the CPU during the outlier
- * waits (from the runqueue_latency events), softirq and interrupt time over
- * its own baseline on those CPUs, socket drops by reason.
+ * export into the signals they declare (daemon/anomaly/signal.h: run-queue
+ * latency quantiles, outlier and switch rates, softirq and interrupt time,
+ * socket drops and queues), judges each signal of each subject against its
+ * baseline (daemon/anomaly/baseline.h) and, when one goes anomalous or back
+ * to normal, logs an "anomaly" event at /events with the likely cause: the
+ * tasks that held the CPU during the outlier waits (anomaly_note_outlier()),
+ * CPU time over its own baseline on those CPUs (softirq, interrupt
+ * handlers), socket drops by reason.
  */
 #ifndef JD_ANOMALY_H
 #define JD_ANOMALY_H
+
+#include <stdbool.h>
+#include <stddef.h>
 
 #include "core/config.h"
 #include "lib/metrics.h"
@@ -22,6 +26,12 @@ int anomaly_init(const struct jd_config *cfg);
  * detector's own cost, for /metrics. */
 void anomaly_collect(struct metrics *m);
 void anomaly_finish(void);
+/*
+ * A reload step's restart rule: the detector sized its baselines from
+ * anomaly: at start, so any change there takes a restart.
+ */
+bool anomaly_restart_needed(const struct jd_config *old, const struct jd_config *new, char *why,
+			    size_t size);
 
 /*
  * For replaying recorded values (anomaly.record) offline through the same

@@ -17,13 +17,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "collectors/sched.h"
 #include "probes/collector.h"
+#include "anomaly/signal.h"
 #include "lib/json.h"
 #include "lib/hist.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "probes/slots.h"
 #include "lib/yamlwalk.h"
+#include "lib/util.h"
 #include "probes/workloads.h"
 #include "bpf/sched.h"
 #include "sched.skel.h"
@@ -163,11 +166,16 @@ static bool on_task_event(struct collector *c, const void *event, json_t *obj)
 	return false; /* bookkeeping, not news */
 }
 
+/* A wait over the threshold: logged, and handed to the anomaly detector. */
 static bool on_runq_event(struct collector *c, const void *event, json_t *obj)
 {
 	const struct jd_runq_event *e = event;
 	const struct sched *s = c->priv;
 	const char *workload = workload_name(s, e->workload);
+	char prev[JD_COMM_LEN + 1];
+
+	snprintf(prev, sizeof(prev), "%.*s", JD_COMM_LEN, e->prev_comm);
+	anomaly_note_outlier(e->hdr.cpu, e->workload, prev, e->latency_ns);
 
 	json_set_u64(obj, "pid", e->pid);
 	json_set_bytes(obj, "comm", e->comm, sizeof(e->comm));
@@ -381,10 +389,10 @@ static void collect_context_switches(struct sched *s, struct metrics *m)
 	struct metric_family *f, *group;
 	char cpu[16];
 
-	group = metrics_family(m, "jitterd_cpu_group_info",
+	group = metrics_family(m, SCHED_CPU_GROUP_INFO,
 			       "Always 1: the CPU group (cpu_groups of the config) of each CPU.",
 			       METRIC_GAUGE, METRIC_UNIT_NONE);
-	f = metrics_family(m, "jitterd_context_switches_total",
+	f = metrics_family(m, SCHED_CONTEXT_SWITCHES,
 			   "Context switches by CPU and kind: voluntary (the task blocked), "
 			   "involuntary (preempted or yielded while runnable), idle (the idle "
 			   "task gave up the CPU). The kinds sum to /proc/stat ctxt.",
@@ -420,11 +428,11 @@ static void collect_cpu_groups(struct sched *s, struct metrics *m)
 {
 	struct metric_family *hist, *outliers;
 
-	hist = metrics_family(m, "jitterd_runqueue_latency_seconds",
+	hist = metrics_family(m, SCHED_RUNQUEUE_LATENCY,
 			      "Run-queue latency: from a task becoming runnable (woken, new, or "
 			      "preempted) to it getting a CPU, by the CPU group that ran it.",
 			      METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
-	outliers = metrics_family(m, "jitterd_runqueue_latency_outliers_total",
+	outliers = metrics_family(m, SCHED_RUNQUEUE_LATENCY_OUTLIERS,
 				  "Run-queue waits at or over events.runqueue_latency_threshold, "
 				  "by CPU group (each is also an event at /events unless the ring "
 				  "was full).",
@@ -447,10 +455,10 @@ static void collect_workloads(struct sched *s, struct metrics *m)
 
 	if (!s->cfg->n_workloads)
 		return;
-	hist = metrics_family(m, "jitterd_workload_runqueue_latency_seconds",
+	hist = metrics_family(m, SCHED_WORKLOAD_RUNQUEUE_LATENCY,
 			      "Run-queue latency of the threads of a workload.", METRIC_HISTOGRAM,
 			      METRIC_UNIT_SECONDS);
-	ctxsw = metrics_family(m, "jitterd_workload_context_switches_total",
+	ctxsw = metrics_family(m, SCHED_WORKLOAD_CONTEXT_SWITCHES,
 			       "Context switches of the threads of a workload: voluntary (blocked) "
 			       "or involuntary (preempted or yielded), as /proc/PID/status counts "
 			       "them.",
@@ -578,6 +586,91 @@ static int sched_reconfigure(struct collector *c, const struct jd_config *old,
 	return 0;
 }
 
+/* ---- what the anomaly detector may judge it by ---------------------------- */
+
+static const struct signal_config runq_wait_config = {
+	.name = "runqueue_wait",
+	.unit = SIGNAL_PERCENT,
+	.floor = "10",
+	.floor_min = 1,
+	.floor_max = 10000,
+};
+static const struct signal_config runq_latency_config = {
+	.name = "runqueue_latency",
+	.unit = SIGNAL_SECONDS,
+	.floor = "500us",
+	.floor_min = NS_PER_US,
+	.floor_max = 10 * NS_PER_S,
+	.quantiles = true,
+};
+static const struct signal_config outlier_rate_config = {
+	.name = "outlier_rate",
+	.unit = SIGNAL_RATE,
+	.floor = "50",
+	.floor_min = 1,
+	.floor_max = 10000000,
+};
+static const struct signal_config ctxsw_rate_config = {
+	.name = "context_switch_rate",
+	.unit = SIGNAL_RATE,
+	.floor = "20000",
+	.floor_min = 1,
+	.floor_max = 100000000,
+};
+static const struct signal_config involuntary_share_config = {
+	.name = "involuntary_share",
+	.unit = SIGNAL_PERCENT,
+	.floor = "20",
+	.floor_min = 1,
+	.floor_max = 100,
+};
+
+/* Per cpu group and per workload, from the two run-queue latency histograms. */
+#define RUNQ_SOURCES                                                                               \
+	{                                                                                          \
+		{ SCHED_RUNQUEUE_LATENCY, SIGNAL_CPU_GROUP, "cpu_group" },                         \
+			{ SCHED_WORKLOAD_RUNQUEUE_LATENCY, SIGNAL_WORKLOAD, "workload" },          \
+	}
+#define RUNQ_QUANTILE(n, q, w)                                                                     \
+	{                                                                                          \
+		.name = (n), .config = &runq_latency_config, .words = (w),                         \
+		.judge = SIGNAL_QUANTILE, .from = RUNQ_SOURCES, .quantile = (q),                   \
+		.evidence = { "waits" }, .quantile_evidence = true,                                \
+	}
+
+static const struct signal_def sched_signals[] = {
+	{ .name = "runqueue_wait",
+	  .config = &runq_wait_config,
+	  .words = "time spent waiting for a CPU",
+	  .judge = SIGNAL_WAIT_SHARE,
+	  .from = RUNQ_SOURCES,
+	  .evidence = { "waits", "wait_seconds" } },
+	RUNQ_QUANTILE("runqueue_latency_p50", SIGNAL_P50, "run-queue latency p50"),
+	RUNQ_QUANTILE("runqueue_latency_p99", SIGNAL_P99, "run-queue latency p99"),
+	RUNQ_QUANTILE("runqueue_latency_p999", SIGNAL_P999, "run-queue latency p99.9"),
+	{ .name = "runqueue_outlier_rate",
+	  .config = &outlier_rate_config,
+	  .words = "run-queue waits over the outlier threshold",
+	  .judge = SIGNAL_RATE_OF,
+	  .from = { { SCHED_RUNQUEUE_LATENCY_OUTLIERS, SIGNAL_CPU_GROUP, "cpu_group" } },
+	  .evidence = { "outlier_waits" } },
+	{ .name = "context_switch_rate",
+	  .config = &ctxsw_rate_config,
+	  .words = "context switches",
+	  .judge = SIGNAL_RATE_OF,
+	  .from = { { SCHED_CONTEXT_SWITCHES, SIGNAL_CPU, "cpu" } },
+	  .by = "kind" },
+	{ .name = "involuntary_share",
+	  .config = &involuntary_share_config,
+	  .words = "share of involuntary context switches",
+	  .judge = SIGNAL_SHARE_OF,
+	  .from = { { SCHED_CONTEXT_SWITCHES, SIGNAL_CPU, "cpu" },
+		    { SCHED_WORKLOAD_CONTEXT_SWITCHES, SIGNAL_WORKLOAD, "workload" } },
+	  .by = "kind",
+	  .of = "involuntary",
+	  .vs = "voluntary" },
+};
+
 COLLECTOR_SKELETON(sched)
 
 const struct collector_ops sched_collector = {
@@ -589,6 +682,8 @@ const struct collector_ops sched_collector = {
 	.events = sched_events,
 	.n_events = ARRAY_SIZE(sched_events),
 	.event_keys = sched_event_keys,
+	.signals = sched_signals,
+	.n_signals = ARRAY_SIZE(sched_signals),
 	.configure = sched_configure,
 	.loaded = sched_loaded,
 	.attached = sched_attached,

@@ -15,13 +15,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "collectors/sockets.h"
 #include "probes/collector.h"
+#include "anomaly/signal.h"
 #include "lib/json.h"
 #include "lib/hist.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "probes/slots.h"
 #include "lib/yamlwalk.h"
+#include "lib/util.h"
 #include "bpf/sockets.h"
 #include "sockets.skel.h"
 
@@ -340,23 +343,23 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	newest = ((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / s->slot_ns;
 	oldest = newest >= JD_SOCK_PEAK_WINDOW_SLOTS ? newest - JD_SOCK_PEAK_WINDOW_SLOTS : 0;
-	rq = metrics_family(m, "jitterd_socket_receive_queue_bytes",
+	rq = metrics_family(m, SOCKETS_RECEIVE_QUEUE,
 			    "Receive queue of a socket of the class each time data was queued to "
 			    "it, as ss shows Recv-Q: TCP rcv_nxt - copied_seq, UDP memory charged.",
 			    METRIC_HISTOGRAM, METRIC_UNIT_NONE);
-	sq = metrics_family(m, "jitterd_socket_send_queue_bytes",
+	sq = metrics_family(m, SOCKETS_SEND_QUEUE,
 			    "Send queue (TCP write_seq - snd_una, ss's Send-Q) of a socket of the "
 			    "class when the application sent and when an ACK arrived.",
 			    METRIC_HISTOGRAM, METRIC_UNIT_NONE);
-	rpeak = metrics_family(m, "jitterd_socket_receive_queue_peak_bytes",
+	rpeak = metrics_family(m, SOCKETS_RECEIVE_QUEUE_PEAK,
 			       "Largest receive queue seen in the class within the last "
 			       "collectors.sockets.peak_window.",
 			       METRIC_GAUGE, METRIC_UNIT_NONE);
-	speak = metrics_family(m, "jitterd_socket_send_queue_peak_bytes",
+	speak = metrics_family(m, SOCKETS_SEND_QUEUE_PEAK,
 			       "Largest send queue seen in the class within the last "
 			       "collectors.sockets.peak_window.",
 			       METRIC_GAUGE, METRIC_UNIT_NONE);
-	drops = metrics_family(m, "jitterd_socket_drops_total",
+	drops = metrics_family(m, SOCKETS_DROPS,
 			       "Packets that sockets of the class dropped, by reason: rcvbuf_full "
 			       "(receive buffer full), backlog_full (TCP socket backlog full), "
 			       "accept_queue_full (listen queue overflow), memory_limit (the "
@@ -472,6 +475,40 @@ out:
 	return err;
 }
 
+/* ---- what the anomaly detector may judge it by ---------------------------- */
+
+static const struct signal_config drops_config = {
+	.name = "socket_drops",
+	.unit = SIGNAL_RATE,
+	.floor = "1",
+	.floor_min = 1,
+	.floor_max = 100000000,
+};
+static const struct signal_config queue_config = {
+	.name = "socket_queue",
+	.unit = SIGNAL_BYTES,
+	.floor = "1048576",
+	.floor_min = 1,
+	.floor_max = 1u << 31,
+};
+
+static const struct signal_def sockets_signals[] = {
+	{ .name = "socket_drops",
+	  .config = &drops_config,
+	  .words = "dropped packets",
+	  .judge = SIGNAL_RATE_OF,
+	  .from = { { SOCKETS_DROPS, SIGNAL_SOCKET, "socket" } },
+	  .by = "reason",
+	  .evidence_causes = "drop_reason",
+	  .cause_words = "packets dropped for" },
+	{ .name = "socket_queue_max",
+	  .config = &queue_config,
+	  .words = "largest receive queue",
+	  .judge = SIGNAL_MAX,
+	  .from = { { SOCKETS_RECEIVE_QUEUE, SIGNAL_SOCKET, "socket" } },
+	  .evidence = { "enqueues" } },
+};
+
 COLLECTOR_SKELETON(sockets)
 
 const struct collector_ops sockets_collector = {
@@ -483,6 +520,8 @@ const struct collector_ops sockets_collector = {
 	.events = sockets_events,
 	.n_events = ARRAY_SIZE(sockets_events),
 	.config_keys = sockets_config_keys,
+	.signals = sockets_signals,
+	.n_signals = ARRAY_SIZE(sockets_signals),
 	.idle = sockets_idle,
 	.configure = sockets_configure,
 	.loaded = sockets_loaded,

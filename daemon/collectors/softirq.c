@@ -12,12 +12,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collectors/softirq.h"
 #include "probes/collector.h"
+#include "anomaly/signal.h"
 #include "lib/json.h"
 #include "lib/hist.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/yamlwalk.h"
+#include "lib/util.h"
 #include "bpf/softirq.h"
 #include "softirq.skel.h"
 
@@ -112,11 +115,11 @@ static void collect_softirqs(const struct collector *c, const struct softirq *s,
 	struct metric_family *runs, *seconds, *duration, *latency;
 	char cpu[16];
 
-	runs = metrics_family(m, "jitterd_softirqs_total",
+	runs = metrics_family(m, SOFTIRQ_RUNS,
 			      "Softirq runs by CPU and vector, counted where /proc/softirqs counts "
 			      "them (softirq_entry).",
 			      METRIC_COUNTER, METRIC_UNIT_NONE);
-	seconds = metrics_family(m, "jitterd_softirq_seconds_total",
+	seconds = metrics_family(m, SOFTIRQ_SECONDS,
 				 "Time in softirq handlers by CPU and vector, without the time of "
 				 "interrupt handlers that interrupted them.",
 				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
@@ -132,11 +135,11 @@ static void collect_softirqs(const struct collector *c, const struct softirq *s,
 		}
 	}
 
-	duration = metrics_family(m, "jitterd_softirq_duration_seconds",
+	duration = metrics_family(m, SOFTIRQ_DURATION,
 				  "Duration of softirq runs by vector (softirq_entry to exit, "
 				  "without interrupt handler time), all CPUs.",
 				  METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
-	latency = metrics_family(m, "jitterd_softirq_latency_seconds",
+	latency = metrics_family(m, SOFTIRQ_LATENCY,
 				 "Time from the first raise of a softirq vector on a CPU to the "
 				 "start of its handling there, by vector, all CPUs.",
 				 METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
@@ -166,11 +169,11 @@ static void collect_hardirqs(const struct collector *c, const struct softirq *s,
 	struct metric_family *runs, *seconds;
 	char cpu[16];
 
-	runs = metrics_family(m, "jitterd_hardirqs_total",
+	runs = metrics_family(m, SOFTIRQ_HARDIRQ_RUNS,
 			      "Interrupt handler runs by CPU (irq_handler_entry): one per handler, "
 			      "so an interrupt on a shared line counts once per handler on it.",
 			      METRIC_COUNTER, METRIC_UNIT_NONE);
-	seconds = metrics_family(m, "jitterd_hardirq_seconds_total",
+	seconds = metrics_family(m, SOFTIRQ_HARDIRQ_SECONDS,
 				 "Time in interrupt handlers by CPU (irq_handler_entry to exit).",
 				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
 	for (int i = 0; i < c->nr_cpus; i++) {
@@ -194,6 +197,55 @@ static void softirq_collect(struct collector *c, struct metrics *m)
 	collect_hardirqs(c, s, m);
 }
 
+/* ---- what the anomaly detector may judge it by ---------------------------- */
+
+static const struct signal_config softirq_time_config = {
+	.name = "softirq_time",
+	.unit = SIGNAL_PERCENT,
+	.floor = "5",
+	.floor_min = 1,
+	.floor_max = 100,
+};
+static const struct signal_config softirq_latency_config = {
+	.name = "softirq_latency",
+	.unit = SIGNAL_SECONDS,
+	.floor = "200us",
+	.floor_min = NS_PER_US,
+	.floor_max = 10 * NS_PER_S,
+};
+static const struct signal_config hardirq_time_config = {
+	.name = "hardirq_time",
+	.unit = SIGNAL_PERCENT,
+	.floor = "5",
+	.floor_min = 1,
+	.floor_max = 100,
+};
+
+static const struct signal_def softirq_signals[] = {
+	{ .name = "softirq_time",
+	  .config = &softirq_time_config,
+	  .words = "time in softirq handlers",
+	  .judge = SIGNAL_TIME_SHARE,
+	  .from = { { SOFTIRQ_SECONDS, SIGNAL_CPU, "cpu", "vector" } },
+	  .evidence = { "softirq_seconds" },
+	  .cpu_time_cause = "softirq" },
+	{ .name = "softirq_latency_p99",
+	  .config = &softirq_latency_config,
+	  .words = "softirq raise-to-run latency p99",
+	  .judge = SIGNAL_QUANTILE,
+	  .from = { { SOFTIRQ_LATENCY, SIGNAL_VECTOR, "vector" } },
+	  .quantile = SIGNAL_P99,
+	  .evidence = { "runs" } },
+	{ .name = "hardirq_time",
+	  .config = &hardirq_time_config,
+	  .words = "time in interrupt handlers",
+	  .judge = SIGNAL_TIME_SHARE,
+	  .from = { { SOFTIRQ_HARDIRQ_SECONDS, SIGNAL_CPU, "cpu" } },
+	  .evidence = { "hardirq_seconds" },
+	  .cpu_time_cause = "hardirq",
+	  .cause_name = "interrupt handlers" },
+};
+
 COLLECTOR_SKELETON(softirq)
 
 const struct collector_ops softirq_collector = {
@@ -205,6 +257,8 @@ const struct collector_ops softirq_collector = {
 	.events = softirq_events,
 	.n_events = ARRAY_SIZE(softirq_events),
 	.event_keys = softirq_event_keys,
+	.signals = softirq_signals,
+	.n_signals = ARRAY_SIZE(softirq_signals),
 	.configure = softirq_configure,
 	.reconfigure = softirq_reconfigure,
 	.collect = softirq_collect,

@@ -13,6 +13,7 @@
  * holds config/jitterd.yaml to stating every one of them.
  */
 #include "core/config.h"
+#include "anomaly/signal.h"
 #include "probes/collector.h"
 #include "lib/parse.h"
 #include "lib/yamlwalk.h"
@@ -355,62 +356,6 @@ const struct yw_list config_socket_class_list = {
 	.check = check_socket_class,
 };
 
-/* ---- the collectors' rows ---------------------------------------------- */
-
-/*
- * Each collector brings its own rows (collector_ops.config_keys under
- * collectors.<name>, event_keys under events:), which fill its options
- * struct. The schema only knows the table.
- */
-
-static const struct yw_key enabled_keys[] = {
-	{ YW_KEY("enabled", SCALAR, yw_parse_bool), YW_FIELD(struct jd_collector_config, enabled),
-	  .def = "true" },
-	{},
-};
-
-static struct jd_collector_config *collector_config(char *cfg, unsigned i)
-{
-	return &((struct jd_config *)cfg)->collectors[i];
-}
-
-/* collectors.<name>: enabled, then the collector's own rows. */
-static unsigned collector_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
-			       unsigned max)
-{
-	struct jd_collector_config *cc;
-	unsigned i = 0, n = 0;
-
-	while (strcmp(collectors[i].ops->name, k->name)) /* the row is one of the table's */
-		i++;
-	cc = collector_config(cfg, i);
-	if (max < 2)
-		return 0;
-	sets[n++] = (struct yw_key_set){ enabled_keys, (char *)cc };
-	if (collectors[i].ops->config_keys)
-		sets[n++] =
-			(struct yw_key_set){ collectors[i].ops->config_keys, (char *)cc->options };
-	return n;
-}
-
-/* One mapping row per collector, in table order. */
-static struct yw_key collector_rows[JD_MAX_COLLECTORS + 1];
-
-static unsigned collectors_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
-				unsigned max)
-{
-	(void)k;
-	if (!collector_rows[0].name)
-		for (unsigned i = 0; i < n_collectors; i++)
-			collector_rows[i] = (struct yw_key){ YW_KEY(collectors[i].ops->name,
-								    MAPPING, yw_parse_mapping),
-							     .sets = collector_sets };
-	if (max < 1)
-		return 0;
-	sets[0] = (struct yw_key_set){ collector_rows, cfg };
-	return 1;
-}
-
 /* ---- the schema -------------------------------------------------------- */
 
 static const struct yw_key workload_keys[] = {
@@ -446,14 +391,12 @@ static const struct yw_key events_keys[] = {
 static unsigned events_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
 			    unsigned max)
 {
-	unsigned n = 0;
+	unsigned n;
 
 	(void)k;
-	for (unsigned i = 0; i < n_collectors && n + 1 < max; i++)
-		if (collectors[i].ops->event_keys)
-			sets[n++] =
-				(struct yw_key_set){ collectors[i].ops->event_keys,
-						     (char *)collector_config(cfg, i)->options };
+	if (max < 1)
+		return 0;
+	n = collectors_event_sets(cfg, sets, max - 1);
 	sets[n++] = (struct yw_key_set){ events_keys, (char *)&((struct jd_config *)cfg)->events };
 	return n;
 }
@@ -531,65 +474,62 @@ static const struct yw_list session_list = {
 	.check = check_session,
 };
 
-#define AN_ENABLED                                                                                 \
-	{                                                                                          \
-		YW_KEY("enabled", SCALAR, yw_parse_bool),                                          \
-			YW_FIELD(struct jd_anomaly_signal, enabled), .def = "true"                 \
-	}
-#define AN_FLOOR_NS(d, lo, hi)                                                                     \
-	{                                                                                          \
-		YW_KEY("floor", SCALAR, yw_parse_duration),                                        \
-			YW_FIELD(struct jd_anomaly_signal, floor_ns), .min = (lo), .max = (hi),    \
-								      .def = (d)                   \
-	}
-#define AN_FLOOR(d, lo, hi)                                                                        \
-	{                                                                                          \
-		YW_KEY("floor", SCALAR, yw_parse_u32), YW_FIELD(struct jd_anomaly_signal, floor),  \
-			.min = (lo), .max = (hi), .def = (d)                                       \
-	}
+/*
+ * anomaly.signals.<name>: one row per signal config the collectors declare
+ * (daemon/anomaly/signal.h), in their order, built on first use: enabled,
+ * floor (a duration for signals in seconds), and the quantile switches of
+ * a row that has them.
+ */
+static struct yw_key signal_rows[JD_AN_MAX_SIGNALS + 1];
+static struct yw_key signal_keys[JD_AN_MAX_SIGNALS][6];
 
-#define AN_QUANTILE(q)                                                                             \
-	{                                                                                          \
-		YW_KEY(#q, SCALAR, yw_parse_bool), YW_FIELD(struct jd_anomaly_signal, q),          \
-			.def = "true"                                                              \
+static void signal_row(unsigned i, const struct signal_config *sc)
+{
+	static const char *const quantiles[] = { "p50", "p99", "p999" };
+	static const size_t quantile_off[] = { offsetof(struct jd_anomaly_signal, p50),
+					       offsetof(struct jd_anomaly_signal, p99),
+					       offsetof(struct jd_anomaly_signal, p999) };
+	struct yw_key *k = signal_keys[i];
+	unsigned n = 0;
+
+	k[n++] = (struct yw_key){ YW_KEY("enabled", SCALAR, yw_parse_bool),
+				  YW_FIELD(struct jd_anomaly_signal, enabled), .def = "true" };
+	if (sc->unit == SIGNAL_SECONDS)
+		k[n++] = (struct yw_key){ YW_KEY("floor", SCALAR, yw_parse_duration),
+					  YW_FIELD(struct jd_anomaly_signal, floor_ns),
+					  .min = sc->floor_min, .max = sc->floor_max,
+					  .def = sc->floor };
+	else
+		k[n++] = (struct yw_key){ YW_KEY("floor", SCALAR, yw_parse_u32),
+					  YW_FIELD(struct jd_anomaly_signal, floor),
+					  .min = sc->floor_min, .max = sc->floor_max,
+					  .def = sc->floor };
+	for (unsigned q = 0; sc->quantiles && q < 3; q++)
+		k[n++] = (struct yw_key){ YW_KEY(quantiles[q], SCALAR, yw_parse_bool),
+					  .off = quantile_off[q], .size = sizeof(bool),
+					  .def = "true" };
+	signal_rows[i] = (struct yw_key){ YW_KEY(sc->name, MAPPING, yw_parse_mapping),
+					  .off = offsetof(struct jd_anomaly_config, signals) +
+						 i * sizeof(struct jd_anomaly_signal),
+					  .size = sizeof(struct jd_anomaly_signal), .keys = k };
+}
+
+static unsigned signals_sets(const struct yw_key *k, char *anomaly, struct yw_key_set *sets,
+			     unsigned max)
+{
+	(void)k;
+	if (!signal_rows[0].name) {
+		const struct signal_config *rows[JD_AN_MAX_SIGNALS];
+		unsigned n = collectors_signal_configs(rows, JD_AN_MAX_SIGNALS);
+
+		for (unsigned i = 0; i < n; i++)
+			signal_row(i, rows[i]);
 	}
-
-static const struct yw_key an_latency_keys[] = {
-	AN_ENABLED,	   AN_FLOOR_NS("500us", NS_PER_US, 10 * NS_PER_S),
-	AN_QUANTILE(p50),  AN_QUANTILE(p99),
-	AN_QUANTILE(p999), {}
-};
-static const struct yw_key an_softirq_latency_keys[] = {
-	AN_ENABLED, AN_FLOOR_NS("200us", NS_PER_US, 10 * NS_PER_S), {}
-};
-static const struct yw_key an_wait_keys[] = { AN_ENABLED, AN_FLOOR("10", 1, 10000), {} };
-static const struct yw_key an_outlier_keys[] = { AN_ENABLED, AN_FLOOR("50", 1, 10000000), {} };
-static const struct yw_key an_ctxsw_keys[] = { AN_ENABLED, AN_FLOOR("20000", 1, 100000000), {} };
-static const struct yw_key an_share_keys[] = { AN_ENABLED, AN_FLOOR("20", 1, 100), {} };
-static const struct yw_key an_time_keys[] = { AN_ENABLED, AN_FLOOR("5", 1, 100), {} };
-static const struct yw_key an_drops_keys[] = { AN_ENABLED, AN_FLOOR("1", 1, 100000000), {} };
-static const struct yw_key an_queue_keys[] = { AN_ENABLED, AN_FLOOR("1048576", 1, 1u << 31), {} };
-
-#define AN_SIGNAL(n, fam, keys_)                                                                   \
-	{                                                                                          \
-		YW_KEY(n, MAPPING, yw_parse_mapping),                                              \
-			.off = offsetof(struct jd_anomaly_config, signals[fam]),                   \
-			.size = sizeof(struct jd_anomaly_signal), .keys = (keys_)                  \
-	}
-
-static const struct yw_key anomaly_signal_keys[] = {
-	AN_SIGNAL("runqueue_wait", JD_AN_RUNQ_WAIT, an_wait_keys),
-	AN_SIGNAL("runqueue_latency", JD_AN_RUNQ_LATENCY, an_latency_keys),
-	AN_SIGNAL("outlier_rate", JD_AN_OUTLIER_RATE, an_outlier_keys),
-	AN_SIGNAL("context_switch_rate", JD_AN_CTXSW_RATE, an_ctxsw_keys),
-	AN_SIGNAL("involuntary_share", JD_AN_INVOLUNTARY_SHARE, an_share_keys),
-	AN_SIGNAL("softirq_time", JD_AN_SOFTIRQ_TIME, an_time_keys),
-	AN_SIGNAL("softirq_latency", JD_AN_SOFTIRQ_LATENCY, an_softirq_latency_keys),
-	AN_SIGNAL("hardirq_time", JD_AN_HARDIRQ_TIME, an_time_keys),
-	AN_SIGNAL("socket_drops", JD_AN_SOCKET_DROPS, an_drops_keys),
-	AN_SIGNAL("socket_queue", JD_AN_SOCKET_QUEUE, an_queue_keys),
-	{},
-};
+	if (max < 1)
+		return 0;
+	sets[0] = (struct yw_key_set){ signal_rows, anomaly };
+	return 1;
+}
 
 #define AN_SUBJECT(n)                                                                              \
 	{                                                                                          \
@@ -628,7 +568,7 @@ static const struct yw_key anomaly_keys[] = {
 	  YW_FIELD(struct jd_anomaly_config, clear_after), .min = 1, .max = 600, .def = "3" },
 	{ YW_KEY("min_samples", SCALAR, yw_parse_u32),
 	  YW_FIELD(struct jd_anomaly_config, min_samples), .min = 1, .max = 1000000, .def = "20" },
-	{ YW_KEY("signals", MAPPING, yw_parse_mapping), .keys = anomaly_signal_keys },
+	{ YW_KEY("signals", MAPPING, yw_parse_mapping), .sets = signals_sets },
 	{ YW_KEY("subjects", MAPPING, yw_parse_mapping),
 	  YW_FIELD(struct jd_anomaly_config, subjects), .keys = anomaly_subject_keys },
 	{ YW_KEY("sessions", SEQUENCE, yw_parse_list), YW_FIELD(struct jd_anomaly_config, sessions),
@@ -651,7 +591,7 @@ static const struct yw_key top_keys[] = {
 	  YW_COUNT(struct jd_config, n_cpu_groups) },
 	{ YW_KEY("workloads", SEQUENCE, yw_parse_list), YW_FIELD(struct jd_config, workloads),
 	  YW_COUNT(struct jd_config, n_workloads), .list = &workload_list },
-	{ YW_KEY("collectors", MAPPING, yw_parse_mapping), .sets = collectors_sets },
+	{ YW_KEY("collectors", MAPPING, yw_parse_mapping), .sets = collectors_config_sets },
 	{ YW_KEY("events", MAPPING, yw_parse_mapping), .sets = events_sets },
 	{ YW_KEY("doctor", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_config, doctor),
 	  .keys = doctor_keys },

@@ -22,6 +22,7 @@
 #define JD_MAX_COLLECTORS	 8
 #define JD_COLLECTOR_OPTIONS_MAX 12288 /* bytes of a collector's own options struct */
 #define JD_MAX_SESSIONS		 8
+#define JD_AN_MAX_SIGNALS	 16 /* anomaly.signals rows of all collectors */
 
 struct jd_cpu_group {
 	char name[JD_NAME_MAX];
@@ -71,27 +72,17 @@ struct jd_socket_classes {
 	int n;
 };
 
-/* The anomaly detector's signal families (anomaly.signals.<name>). */
-enum jd_anomaly_family {
-	JD_AN_RUNQ_WAIT,	 /* time spent waiting for a CPU, per group and workload */
-	JD_AN_RUNQ_LATENCY,	 /* run-queue latency p50/p99/p99.9 per group and workload */
-	JD_AN_OUTLIER_RATE,	 /* outlier waits per second per group */
-	JD_AN_CTXSW_RATE,	 /* context switches per second per CPU */
-	JD_AN_INVOLUNTARY_SHARE, /* involuntary share of switches per CPU and workload */
-	JD_AN_SOFTIRQ_TIME,	 /* softirq time share per CPU x vector */
-	JD_AN_SOFTIRQ_LATENCY,	 /* softirq raise-to-run p99 per vector */
-	JD_AN_HARDIRQ_TIME,	 /* interrupt handler time share per CPU */
-	JD_AN_SOCKET_DROPS,	 /* drops per second per socket class */
-	JD_AN_SOCKET_QUEUE,	 /* largest receive queue of the interval per class */
-	JD_AN_FAMILIES
-};
-
 enum jd_anomaly_method { JD_AN_METHOD_MAD, JD_AN_METHOD_EWMA };
 
+/*
+ * anomaly.signals.<name>: the rows come from the signals the collectors
+ * declare (daemon/anomaly/signal.h); signals[] holds them in the order of
+ * collectors_signal_configs().
+ */
 struct jd_anomaly_signal {
 	bool enabled;
 	/* The smallest excess over the baseline that can be an anomaly, in the
-	 * family's unit: ns for latencies, per second for rates, percent for
+	 * signals' unit: ns for latencies, per second for rates, percent for
 	 * shares, bytes for queues (the row says which field it fills). */
 	uint64_t floor_ns;
 	uint32_t floor;
@@ -108,7 +99,7 @@ struct jd_anomaly_config {
 	uint64_t interval_ns;
 	int method; /* enum jd_anomaly_method */
 	uint32_t window, warmup, sensitivity, raise_after, clear_after, min_samples;
-	struct jd_anomaly_signal signals[JD_AN_FAMILIES];
+	struct jd_anomaly_signal signals[JD_AN_MAX_SIGNALS];
 	struct {
 		bool cpu_groups, workloads, cpus, vectors, sockets;
 	} subjects;

@@ -27,16 +27,10 @@ static void send_state(const char *state)
 
 void notify_ready(unsigned port, const char *note)
 {
-	unsigned attached = 0, failed = 0;
+	unsigned attached, failed;
 	char state[256];
 
-	for (unsigned i = 0; i < n_collectors; i++)
-		for (unsigned j = 0; collectors[i].running && j < collectors[i].n_probes; j++) {
-			if (collectors[i].probes[j].attach != PROBE_NONE)
-				attached++;
-			else
-				failed++;
-		}
+	collectors_probe_counts(&attached, &failed);
 	snprintf(state, sizeof(state),
 		 "READY=1\nSTATUS=%u probes attached, %u failed; serving /metrics on port %u%s%s",
 		 attached, failed, port, note ? "; " : "", note ? note : "");

@@ -9,7 +9,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "probes/collector.h"
 #include "lib/log.h"
 
 static struct {
@@ -59,7 +58,7 @@ static int run_steps(const struct jd_config *old, const struct jd_config *new,
 	int err = 0;
 
 	for (i = 0; i < n; i++) {
-		err = steps[i].apply(old, new);
+		err = steps[i].apply ? steps[i].apply(old, new) : 0;
 		if (err)
 			break;
 	}
@@ -68,9 +67,19 @@ static int run_steps(const struct jd_config *old, const struct jd_config *new,
 	/* The step said why. */
 	log_err("reload: applying %s failed; the old config stays in force", steps[i].name);
 	while (i-- > 0)
-		if (steps[i].apply(new, old))
+		if (steps[i].apply && steps[i].apply(new, old))
 			log_err("reload: %s: cannot put the old config back", steps[i].name);
 	return err;
+}
+
+/* The first step that can only take new by a restart says why. */
+static bool restart_needed(const struct jd_config *old, const struct jd_config *new,
+			   const struct reload_step *steps, unsigned n, char *why, size_t size)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (steps[i].restart_needed && steps[i].restart_needed(old, new, why, size))
+			return true;
+	return false;
 }
 
 int reload_config(struct jd_config *live, const char *path, void (*override)(struct jd_config *cfg),
@@ -93,13 +102,7 @@ int reload_config(struct jd_config *live, const char *path, void (*override)(str
 	}
 	if (override)
 		override(next);
-	last.restart_required = collectors_restart_needed(live, next, why, sizeof(why));
-	/* The detector sized its baselines from anomaly: at start (anomaly.c). */
-	if (!last.restart_required &&
-	    memcmp(&live->anomaly, &next->anomaly, sizeof(live->anomaly))) {
-		snprintf(why, sizeof(why), "anomaly: changed (the detector's keys take a restart)");
-		last.restart_required = true;
-	}
+	last.restart_required = restart_needed(live, next, steps, n_steps, why, sizeof(why));
 	if (last.restart_required) {
 		log_err("reload: needs a restart, so nothing of it was applied: %s", why);
 		err = -EBUSY;

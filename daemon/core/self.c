@@ -131,41 +131,44 @@ static bool bpf_stats_enabled(void)
 	return on;
 }
 
+struct probe_families {
+	struct metric_family *attached, *runs, *run_time; /* runs, run_time: NULL without stats */
+};
+
+static void collect_probe(const struct probe *p, void *arg)
+{
+	const struct probe_families *f = arg;
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	metric_u64(f->attached, p->attach != PROBE_NONE, "probe", p->name, "attach",
+		   probe_attach_name(p->attach), LABELS_END);
+	if (!f->runs || p->attach == PROBE_NONE || bpf_obj_get_info_by_fd(p->fd, &info, &len))
+		return;
+	metric_u64(f->runs, info.run_cnt, "program", p->name, LABELS_END);
+	metric_u64(f->run_time, info.run_time_ns, "program", p->name, LABELS_END);
+}
+
 static void collect_probes(struct metrics *m)
 {
-	struct metric_family *attached, *runs = NULL, *run_time = NULL;
+	struct probe_families f = {};
 
-	attached = metrics_family(m, "jitterd_probe_attached",
-				  "1 when the probe is attached, with the attach type used; 0 with "
-				  "attach=\"none\" when nothing could attach on this kernel.",
-				  METRIC_GAUGE, METRIC_UNIT_NONE);
+	f.attached =
+		metrics_family(m, "jitterd_probe_attached",
+			       "1 when the probe is attached, with the attach type used; 0 with "
+			       "attach=\"none\" when nothing could attach on this kernel.",
+			       METRIC_GAUGE, METRIC_UNIT_NONE);
 	if (bpf_stats_enabled()) {
-		runs = metrics_family(
+		f.runs = metrics_family(
 			m, "jitterd_bpf_program_runs_total",
 			"Runs of the probe's BPF program (kernel.bpf_stats_enabled=1).",
 			METRIC_COUNTER, METRIC_UNIT_NONE);
-		run_time = metrics_family(m, "jitterd_bpf_program_run_seconds_total",
-					  "Time spent in the probe's BPF program, as the kernel "
-					  "measures it (kernel.bpf_stats_enabled=1).",
-					  METRIC_COUNTER, METRIC_UNIT_SECONDS);
+		f.run_time = metrics_family(m, "jitterd_bpf_program_run_seconds_total",
+					    "Time spent in the probe's BPF program, as the kernel "
+					    "measures it (kernel.bpf_stats_enabled=1).",
+					    METRIC_COUNTER, METRIC_UNIT_SECONDS);
 	}
-	for (unsigned i = 0; i < n_collectors; i++) {
-		const struct collector *c = &collectors[i];
-
-		for (unsigned j = 0; c->running && j < c->n_probes; j++) {
-			const struct probe *p = &c->probes[j];
-			struct bpf_prog_info info = {};
-			__u32 len = sizeof(info);
-
-			metric_u64(attached, p->attach != PROBE_NONE, "probe", p->name, "attach",
-				   probe_attach_name(p->attach), LABELS_END);
-			if (!runs || p->attach == PROBE_NONE ||
-			    bpf_obj_get_info_by_fd(p->fd, &info, &len))
-				continue;
-			metric_u64(runs, info.run_cnt, "program", p->name, LABELS_END);
-			metric_u64(run_time, info.run_time_ns, "program", p->name, LABELS_END);
-		}
-	}
+	collectors_each_probe(collect_probe, &f);
 }
 
 void self_collect(struct metrics *m)

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * A collector is one kernel concept end to end: bpf/<name>.bpf.c, the
- * structs it shares in bpf/<name>.h, and daemon/<name>.c, which defines one
- * `struct collector_ops` named <name>_collector and lists it in the
- * COLLECTORS row of daemon/probes/collectors.c. Nothing else needs to know it
- * exists.
+ * structs it shares in bpf/<name>.h, its metric family names in
+ * daemon/collectors/<name>.h, and daemon/collectors/<name>.c, which
+ * defines one `struct collector_ops` named <name>_collector and lists it
+ * in the COLLECTORS row of daemon/probes/collectors.c. Nothing else needs
+ * to know it exists (docs/adding-a-collector.md).
  *
- * The ops are mostly declarations: the probes, the events and the hooks
- * that set the object up. collectors.c runs the one lifecycle every
- * collector shares:
+ * The ops are mostly declarations: the probes, the events, the config
+ * rows, the anomaly signals and the hooks that set the object up. collectors.c runs the one
+ * lifecycle every collector shares:
  *
  *   open the skeleton -> point its events maps at the shared ring ->
  *   choose each wanted probe's attach type -> configure() -> load (in a
@@ -35,7 +36,10 @@
 #include "probes/probe.h"
 
 struct collector;
+struct signal_config;
+struct signal_def;
 struct yw_key;
+struct yw_key_set;
 
 struct collector_ops {
 	const char *name;
@@ -56,6 +60,14 @@ struct collector_ops {
 	 */
 	const struct yw_key *config_keys;
 	const struct yw_key *event_keys;
+
+	/*
+	 * Optional. The signals the anomaly detector may judge it by, read
+	 * from its own metric families (daemon/anomaly/signal.h). Their
+	 * config rows, anomaly.signals.<name>, come from these too.
+	 */
+	const struct signal_def *signals;
+	unsigned n_signals;
 
 	/* Optional. Enabled, but nothing to watch in the config: not started. */
 	bool (*idle)(const struct collector *c, const struct jd_config *cfg);
@@ -86,8 +98,6 @@ struct collector_ops {
 	/* Optional. Free what the hooks allocated in priv (not priv itself). */
 	void (*finish)(struct collector *c);
 };
-
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The skeleton opener of bpf/<name>.bpf.c for collector_ops.open. */
 #define COLLECTOR_SKELETON(name)                                                                   \
@@ -129,15 +139,35 @@ int collectors_init(const struct jd_config *cfg);
 void collectors_collect(struct metrics *m);
 void collectors_finish(void);
 /*
- * A reload. collectors_restart_needed(): whether new needs the BPF
+ * A reload (both are main.c's reload step "collectors").
+ * collectors_restart_needed(): whether new needs the BPF
  * programs reloaded (a collector switched on or off, a probe gained or
  * lost, an option its collector cannot change live); writes why into why.
  * collectors_reconfigure(): each running collector's reconfigure(), and
- * on a failure the ones done so far back to old (a reload step, main.c).
+ * on a failure the ones done so far back to old.
  */
 bool collectors_restart_needed(const struct jd_config *old, const struct jd_config *new, char *why,
 			       size_t size);
 int collectors_reconfigure(const struct jd_config *old, const struct jd_config *new);
+/*
+ * The collectors' config: the rows of collectors: (for each collector
+ * collectors.<name>: enabled, and its config_keys) and their rows under
+ * events: (event_keys), as yw_key.sets of those mappings (config.c), given
+ * the base of the struct jd_config they fill.
+ */
+unsigned collectors_config_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
+				unsigned max);
+unsigned collectors_event_sets(char *cfg, struct yw_key_set *sets, unsigned max);
+/*
+ * The config rows of the anomaly signals every collector declares, each
+ * once, in table and declaration order (at most max); returns how many.
+ * A row's place in that order is its place in jd_anomaly_config.signals.
+ */
+unsigned collectors_signal_configs(const struct signal_config **rows, unsigned max);
+/* Every probe of the running collectors, in table and attach order. */
+void collectors_each_probe(void (*fn)(const struct probe *p, void *arg), void *arg);
+/* How many of those are attached, and how many could not attach. */
+void collectors_probe_counts(unsigned *attached, unsigned *failed);
 /*
  * `jitterd --probes`: one line per probe of every collector (started in
  * probe_survey() mode) with the attach type chosen, the ones that work, and

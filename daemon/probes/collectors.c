@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "anomaly/signal.h"
 #include "probes/load.h"
+#include "lib/yamlwalk.h"
 #include "lib/log.h"
+#include "lib/util.h"
 
 /* The table: one row per collector, in start order. */
 #define COLLECTORS(X) X(sched) X(softirq) X(sockets)
@@ -18,6 +21,93 @@ struct collector collectors[] = { COLLECTORS(ROW) };
 const unsigned n_collectors = ARRAY_SIZE(collectors);
 _Static_assert(ARRAY_SIZE(collectors) <= JD_MAX_COLLECTORS,
 	       "struct jd_config has a place for every collector");
+
+/* ---- their config ------------------------------------------------------ */
+
+/*
+ * Each collector brings its own rows (collector_ops.config_keys under
+ * collectors.<name>, event_keys under events:), which fill its options
+ * struct. The schema (config.c) only asks for them here.
+ */
+
+static const struct yw_key enabled_keys[] = {
+	{ YW_KEY("enabled", SCALAR, yw_parse_bool), YW_FIELD(struct jd_collector_config, enabled),
+	  .def = "true" },
+	{},
+};
+
+static struct jd_collector_config *collector_config(char *cfg, unsigned i)
+{
+	return &((struct jd_config *)cfg)->collectors[i];
+}
+
+/* collectors.<name>: enabled, then the collector's own rows. */
+static unsigned collector_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
+			       unsigned max)
+{
+	struct jd_collector_config *cc;
+	unsigned i = 0, n = 0;
+
+	while (strcmp(collectors[i].ops->name, k->name)) /* the row is one of the table's */
+		i++;
+	cc = collector_config(cfg, i);
+	if (max < 2)
+		return 0;
+	sets[n++] = (struct yw_key_set){ enabled_keys, (char *)cc };
+	if (collectors[i].ops->config_keys)
+		sets[n++] =
+			(struct yw_key_set){ collectors[i].ops->config_keys, (char *)cc->options };
+	return n;
+}
+
+/* One mapping row per collector, in table order. */
+static struct yw_key collector_rows[JD_MAX_COLLECTORS + 1];
+
+unsigned collectors_config_sets(const struct yw_key *k, char *cfg, struct yw_key_set *sets,
+				unsigned max)
+{
+	(void)k;
+	if (!collector_rows[0].name)
+		for (unsigned i = 0; i < n_collectors; i++)
+			collector_rows[i] = (struct yw_key){ YW_KEY(collectors[i].ops->name,
+								    MAPPING, yw_parse_mapping),
+							     .sets = collector_sets };
+	if (max < 1)
+		return 0;
+	sets[0] = (struct yw_key_set){ collector_rows, cfg };
+	return 1;
+}
+
+unsigned collectors_event_sets(char *cfg, struct yw_key_set *sets, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_collectors && n < max; i++)
+		if (collectors[i].ops->event_keys)
+			sets[n++] =
+				(struct yw_key_set){ collectors[i].ops->event_keys,
+						     (char *)collector_config(cfg, i)->options };
+	return n;
+}
+
+unsigned collectors_signal_configs(const struct signal_config **rows, unsigned max)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_collectors; i++)
+		for (unsigned j = 0; j < collectors[i].ops->n_signals; j++) {
+			const struct signal_config *sc = collectors[i].ops->signals[j].config;
+			unsigned k = 0;
+
+			while (k < n && rows[k] != sc)
+				k++;
+			if (k == n && n < max)
+				rows[n++] = sc;
+		}
+	return n;
+}
+
+/* ---- the lifecycle ------------------------------------------------------ */
 
 /* Every bpftool skeleton starts with these two members. */
 struct skeleton_head {
@@ -161,6 +251,36 @@ void collectors_finish(void)
 	for (unsigned i = n_collectors; i-- > 0;)
 		if (collectors[i].running)
 			collector_stop(&collectors[i]);
+}
+
+void collectors_each_probe(void (*fn)(const struct probe *p, void *arg), void *arg)
+{
+	for (unsigned i = 0; i < n_collectors; i++)
+		for (unsigned j = 0; collectors[i].running && j < collectors[i].n_probes; j++)
+			fn(&collectors[i].probes[j], arg);
+}
+
+struct probe_counts {
+	unsigned attached, failed;
+};
+
+static void count_probe(const struct probe *p, void *arg)
+{
+	struct probe_counts *n = arg;
+
+	if (p->attach != PROBE_NONE)
+		n->attached++;
+	else
+		n->failed++;
+}
+
+void collectors_probe_counts(unsigned *attached, unsigned *failed)
+{
+	struct probe_counts n = {};
+
+	collectors_each_probe(count_probe, &n);
+	*attached = n.attached;
+	*failed = n.failed;
 }
 
 /* One row of the --probes table; "-" stands for nothing. */

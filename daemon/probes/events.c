@@ -39,8 +39,6 @@ static struct {
 	struct buf line;
 	int nr_cpus;
 	uint64_t *dropped_percpu;
-	events_watch_fn *watch;
-	void *watch_arg;
 } ev = { .map_fd = -1, .dropped_fd = -1 };
 
 static int64_t clock_ns(clockid_t clk)
@@ -104,14 +102,6 @@ void events_handle(const void *data, size_t len)
 			log_append(&ev.line);
 	}
 	json_decref(obj);
-	if (ev.watch)
-		ev.watch(h, data, ev.watch_arg);
-}
-
-void events_watch(events_watch_fn *fn, void *arg)
-{
-	ev.watch = fn;
-	ev.watch_arg = arg;
 }
 
 void events_log(const char *type, const json_t *members)

@@ -60,13 +60,6 @@ void events_drain(void);
  */
 void events_handle(const void *data, size_t len);
 void events_collect(struct metrics *m);
-/*
- * One watcher of every well-formed event after its collector had it (the
- * anomaly detector's attribution): called on the daemon's thread, it must
- * do bounded work. NULL removes it.
- */
-typedef void events_watch_fn(const struct jd_event_hdr *h, const void *event, void *arg);
-void events_watch(events_watch_fn *fn, void *arg);
 /* Log an event of the daemon's own: "time" (now) and "type", then the
  * members of obj, in its order. */
 void events_log(const char *type, const json_t *obj);

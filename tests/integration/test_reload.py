@@ -226,6 +226,18 @@ def test_switching_a_collector_off_needs_a_restart_and_it_keeps_running():
         assert d.stop() == 0
 
 
+@harness.host_only("the same on every kernel (config, HTTP, the event log): no need to repeat it in each vmtest guest")
+def test_changing_the_anomaly_detector_needs_a_restart():
+    with Daemon(config="anomaly:\n  window: 60\n") as d:
+        out = d.reload("anomaly:\n  window: 61\n")
+        assert "anomaly: changed (the detector's keys take a restart)" in out, out
+        assert gauge(d, "jitterd_config_restart_required") == 1
+        assert gauge(d, "jitterd_config_last_reload_successful") == 0
+        assert "applied" in d.reload("anomaly:\n  window: 60\n")
+        assert gauge(d, "jitterd_config_restart_required") == 0
+        assert d.stop() == 0
+
+
 def refused(port):
     try:
         harness.raw_http(port, b"GET /healthz HTTP/1.0\r\n\r\n", read_timeout=2)

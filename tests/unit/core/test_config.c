@@ -10,10 +10,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "anomaly/signal.h"
 #include "check_main.h"
 #include "core/config.h"
 #include "lib/parse.h"
 #include "lib/yamlwalk.h"
+#include "probes/collector.h"
 
 /* Parses yaml as "t.yaml"; returns what was written to err (caller frees). */
 static char *parse(const char *yaml, unsigned nr_cpus, struct jd_config *cfg, int *rc)
@@ -865,10 +867,10 @@ START_TEST(anomaly_sessions_floors_and_subjects_parse)
 	ck_assert_int_eq(cfg.anomaly.n_sessions, 2);
 	ck_assert_uint_eq(cfg.anomaly.sessions[0].start_min, 9 * 60 + 30);
 	ck_assert_uint_eq(cfg.anomaly.sessions[1].end_min, 6 * 60);
-	ck_assert_uint_eq(cfg.anomaly.signals[JD_AN_RUNQ_WAIT].floor, 30);
-	ck_assert_uint_eq(cfg.anomaly.signals[JD_AN_RUNQ_LATENCY].floor_ns, 2000000);
-	ck_assert(cfg.anomaly.signals[JD_AN_RUNQ_LATENCY].p99);
-	ck_assert(!cfg.anomaly.signals[JD_AN_RUNQ_LATENCY].p999);
+	ck_assert_uint_eq(AT(cfg, "anomaly.signals.runqueue_wait.floor", uint32_t), 30);
+	ck_assert_uint_eq(AT(cfg, "anomaly.signals.runqueue_latency.floor", uint64_t), 2000000);
+	ck_assert(AT(cfg, "anomaly.signals.runqueue_latency.p99", bool));
+	ck_assert(!AT(cfg, "anomaly.signals.runqueue_latency.p999", bool));
 	ck_assert(!cfg.anomaly.subjects.cpus && cfg.anomaly.subjects.sockets);
 }
 END_TEST
@@ -885,6 +887,56 @@ START_TEST(anomaly_bad_keys_are_errors)
 			  "t.yaml:3:28: floor: 0 is out of range (1 to 100000000)");
 	assert_only_error("anomaly:\n  warmup: 2\n", 4,
 			  "t.yaml:2:11: warmup: 2 is out of range (4 to 3600)");
+}
+END_TEST
+
+/* Each signal the collectors declare has its anomaly.signals.<name> row,
+ * which fills the place the detector reads it from. */
+START_TEST(every_declared_signal_has_a_config_row)
+{
+	const struct signal_config *rows[JD_AN_MAX_SIGNALS];
+	unsigned n = collectors_signal_configs(rows, JD_AN_MAX_SIGNALS), declared = 0;
+	struct jd_config cfg;
+	char path[128];
+
+	config_defaults(&cfg);
+	for (unsigned i = 0; i < n_collectors; i++)
+		for (unsigned j = 0; j < collectors[i].ops->n_signals; j++) {
+			const struct signal_config *sc = collectors[i].ops->signals[j].config;
+			unsigned r = 0;
+
+			declared++;
+			while (r < n && rows[r] != sc)
+				r++;
+			ck_assert_msg(r < n, "signal %s: no config row",
+				      collectors[i].ops->signals[j].name);
+			snprintf(path, sizeof(path), "anomaly.signals.%s.enabled", sc->name);
+			ck_assert_ptr_eq(field_at(&cfg, path), &cfg.anomaly.signals[r].enabled);
+			ck_assert(cfg.anomaly.signals[r].enabled);
+		}
+	ck_assert_uint_ge(declared, 1);
+	ck_assert_uint_lt(n, JD_AN_MAX_SIGNALS); /* room left: none was cut off */
+}
+END_TEST
+
+START_TEST(unknown_anomaly_signal_is_an_error)
+{
+	const struct signal_config *rows[JD_AN_MAX_SIGNALS];
+	unsigned n = collectors_signal_configs(rows, JD_AN_MAX_SIGNALS);
+	char expected[1024];
+	size_t used;
+
+	/* The valid ones are the rows the collectors declare, in their order. */
+	used = snprintf(expected, sizeof(expected),
+			"t.yaml:3:5: unknown key \"runqueue_latncy\" (valid: ");
+	for (unsigned i = 0; i < n; i++)
+		used += snprintf(expected + used, sizeof(expected) - used, "%s%s", i ? ", " : "",
+				 rows[i]->name);
+	snprintf(expected + used, sizeof(expected) - used, ")");
+	assert_only_error("anomaly:\n  signals:\n    runqueue_latncy: { floor: 1ms }\n", 4,
+			  expected);
+	assert_only_error("anomaly:\n  signals:\n    softirq_latency: { p99: false }\n", 4,
+			  "t.yaml:3:24: unknown key \"p99\" (valid: enabled, floor)");
 }
 END_TEST
 
@@ -906,6 +958,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, daemon_cpus_sets_cpus_set);
 	tcase_add_test(tc, name_of_63_characters_is_allowed);
 	tcase_add_test(tc, glob_counts_brackets_and_stars_as_a_comm_does);
+	tcase_add_test(tc, every_declared_signal_has_a_config_row);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reporting");
@@ -922,6 +975,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, top_level_must_be_a_mapping);
 	tcase_add_test(tc, second_document_is_an_error);
 	tcase_add_test(tc, unknown_key_lists_the_valid_keys);
+	tcase_add_test(tc, unknown_anomaly_signal_is_an_error);
 	tcase_add_test(tc, wrong_node_type_is_an_error);
 	tcase_add_test(tc, null_is_not_a_scalar_value);
 	tcase_add_test(tc, key_must_be_a_scalar);

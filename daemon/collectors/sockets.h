@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The sockets collector's metric families, named once: sockets.c
+ * describes them by these names, and whoever reads them (its anomaly
+ * signals) uses the same.
+ */
+#ifndef JD_COLLECTOR_SOCKETS_H
+#define JD_COLLECTOR_SOCKETS_H
+
+#define SOCKETS_RECEIVE_QUEUE	   "jitterd_socket_receive_queue_bytes"
+#define SOCKETS_SEND_QUEUE	   "jitterd_socket_send_queue_bytes"
+#define SOCKETS_RECEIVE_QUEUE_PEAK "jitterd_socket_receive_queue_peak_bytes"
+#define SOCKETS_SEND_QUEUE_PEAK	   "jitterd_socket_send_queue_peak_bytes"
+#define SOCKETS_DROPS		   "jitterd_socket_drops_total"
+
+#endif

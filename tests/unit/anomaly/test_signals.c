@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The signals the collectors declare (daemon/anomaly/signal.h) and what the
+ * detector makes of them: each is judged by its config row's parameters,
+ * and each declaration says all its judgement needs.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "anomaly/anomaly.h"
+#include "anomaly/baseline.h"
+#include "anomaly/signal.h"
+#include "check_main.h"
+#include "core/config.h"
+#include "probes/collector.h"
+
+/* Calls fn with every declared signal, in table order; returns how many. */
+static unsigned each_signal(void (*fn)(const struct signal_def *d, void *arg), void *arg)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < n_collectors; i++)
+		for (unsigned j = 0; j < collectors[i].ops->n_signals; j++, n++)
+			if (fn)
+				fn(&collectors[i].ops->signals[j], arg);
+	return n;
+}
+
+static void has_its_rows_parameters(const struct signal_def *d, void *arg)
+{
+	const struct jd_config *cfg = arg;
+	struct detector_params p;
+	double floor;
+	char *end;
+
+	ck_assert_msg(!anomaly_params(&cfg->anomaly, d->name, &p), "%s: no parameters", d->name);
+	floor = strtod(d->config->floor, &end);
+	if (!strcmp(end, "us"))
+		floor *= 1e3;
+	ck_assert_msg(floor == p.floor, "%s: floor %g, its row says %s", d->name, p.floor,
+		      d->config->floor);
+	ck_assert_uint_eq(p.sensitivity, cfg->anomaly.sensitivity);
+}
+
+START_TEST(every_declared_signal_is_judged_with_its_rows_default_floor)
+{
+	struct jd_config cfg;
+
+	config_defaults(&cfg);
+	ck_assert_uint_ge(each_signal(has_its_rows_parameters, &cfg), 1);
+}
+END_TEST
+
+START_TEST(a_signal_whose_row_is_off_is_not_judged)
+{
+	static const char yaml[] =
+		"anomaly:\n  signals:\n    runqueue_latency: { enabled: false }\n";
+	struct jd_config cfg;
+	struct detector_params p;
+
+	ck_assert_int_eq(config_parse(&cfg, "t.yaml", yaml, sizeof(yaml) - 1, 0, stderr), 0);
+	ck_assert_int_eq(anomaly_params(&cfg.anomaly, "runqueue_latency_p99", &p), -ENOENT);
+	ck_assert_int_eq(anomaly_params(&cfg.anomaly, "runqueue_wait", &p), 0);
+	ck_assert_int_eq(anomaly_params(&cfg.anomaly, "no_such_signal", &p), -ENOENT);
+}
+END_TEST
+
+static void names_are_unique(const struct signal_def *d, void *arg)
+{
+	const char **seen = arg;
+	unsigned i = 0;
+
+	while (seen[i] && strcmp(seen[i], d->name))
+		i++;
+	ck_assert_msg(!seen[i], "signal %s declared twice", d->name);
+	seen[i] = d->name;
+}
+
+START_TEST(signal_names_are_unique)
+{
+	const char *seen[64] = {};
+
+	ck_assert_uint_lt(each_signal(NULL, NULL), 64);
+	each_signal(names_are_unique, seen);
+}
+END_TEST
+
+/* What each judgement reads from its declaration is there. */
+static void is_complete(const struct signal_def *d, void *arg)
+{
+	(void)arg;
+	ck_assert_msg(d->name && d->config && d->words, "a signal without name, row or words");
+	ck_assert_msg(d->from[0].family && d->from[0].label, "%s: no source", d->name);
+	for (unsigned f = 0; f < SIGNAL_MAX_SOURCES && d->from[f].family; f++)
+		ck_assert_msg(!strncmp(d->from[f].family, "jitterd_", 8), "%s: family %s", d->name,
+			      d->from[f].family);
+	switch (d->judge) {
+	case SIGNAL_RATE_OF:
+		ck_assert_msg(d->by || d->evidence[0], "%s: no evidence", d->name);
+		break;
+	case SIGNAL_SHARE_OF:
+		ck_assert_msg(d->by && d->of && d->vs, "%s: share of what", d->name);
+		break;
+	case SIGNAL_WAIT_SHARE:
+		ck_assert_msg(d->evidence[0] && d->evidence[1], "%s: no evidence", d->name);
+		break;
+	case SIGNAL_QUANTILE:
+		ck_assert_msg(d->quantile, "%s: which quantile", d->name);
+		ck_assert_msg(d->evidence[0], "%s: no evidence", d->name);
+		break;
+	case SIGNAL_TIME_SHARE:
+	case SIGNAL_MAX: ck_assert_msg(d->evidence[0], "%s: no evidence", d->name); break;
+	}
+	ck_assert_msg(!d->evidence_causes || (d->by && d->cause_words),
+		      "%s: evidence causes need by and words", d->name);
+	ck_assert_msg(!d->cpu_time_cause || d->cause_name || d->from[0].label2,
+		      "%s: a CPU-time cause needs a name", d->name);
+}
+
+START_TEST(every_declaration_has_what_its_judgement_reads)
+{
+	each_signal(is_complete, NULL);
+}
+END_TEST
+
+static Suite *signals_suite(void)
+{
+	Suite *s = suite_create("signals");
+	TCase *tc = tcase_create("declared");
+
+	tcase_add_test(tc, every_declared_signal_is_judged_with_its_rows_default_floor);
+	tcase_add_test(tc, a_signal_whose_row_is_off_is_not_judged);
+	tcase_add_test(tc, signal_names_are_unique);
+	tcase_add_test(tc, every_declaration_has_what_its_judgement_reads);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+JD_CHECK_MAIN(signals_suite)
