@@ -61,7 +61,7 @@ LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
-.PHONY: all deps run test unit integration rules docs-check bench vmtest install clean format-check lint fuzz FORCE
+.PHONY: all deps run test unit integration rules docs-check layers bench vmtest install clean format-check lint fuzz FORCE
 all: $(BUILD)/jitterd
 
 # Installs only what is missing; a no-op on a machine that has everything.
@@ -143,6 +143,7 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory lint
 	$(Q)$(MAKE) --no-print-directory rules
 	$(Q)$(MAKE) --no-print-directory docs-check
+	$(Q)$(MAKE) --no-print-directory layers
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 unit
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 integration
@@ -203,6 +204,12 @@ rules: | $(BUILD)
 docs-check:
 	$(call msg,DOCS,links and section references)
 	$(Q)/usr/bin/python3 scripts/check-docs.py
+
+# The floor plan: which folder of daemon/ may include which
+# (docs/architecture.md "What each folder may include").
+layers:
+	$(call msg,LAYERS,daemon/ includes)
+	$(Q)/usr/bin/python3 scripts/check-layers.py
 
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
