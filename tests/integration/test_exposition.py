@@ -18,7 +18,7 @@ TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 def fetch(d, **headers):
     req = urllib.request.Request(d.url("/metrics"), headers=headers)
-    with urllib.request.urlopen(req, timeout=10) as r:
+    with urllib.request.urlopen(req, timeout=harness.SCRAPE_TIMEOUT) as r:
         return dict(r.headers), r.read()
 
 
