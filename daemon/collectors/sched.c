@@ -628,8 +628,12 @@ static const struct signal_config involuntary_share_config = {
 /* Per cpu group and per workload, from the two run-queue latency histograms. */
 #define RUNQ_SOURCES                                                                               \
 	{                                                                                          \
-		{ SCHED_RUNQUEUE_LATENCY, SIGNAL_CPU_GROUP, "cpu_group" },                         \
-			{ SCHED_WORKLOAD_RUNQUEUE_LATENCY, SIGNAL_WORKLOAD, "workload" },          \
+		{ .family = SCHED_RUNQUEUE_LATENCY,                                                \
+		  .subject = SIGNAL_CPU_GROUP,                                                     \
+		  .label = "cpu_group" },                                                          \
+			{ .family = SCHED_WORKLOAD_RUNQUEUE_LATENCY,                               \
+			  .subject = SIGNAL_WORKLOAD,                                              \
+			  .label = "workload" },                                                   \
 	}
 #define RUNQ_QUANTILE(n, q, w)                                                                     \
 	{                                                                                          \
@@ -652,20 +656,24 @@ static const struct signal_def sched_signals[] = {
 	  .config = &outlier_rate_config,
 	  .words = "run-queue waits over the outlier threshold",
 	  .judge = SIGNAL_RATE_OF,
-	  .from = { { SCHED_RUNQUEUE_LATENCY_OUTLIERS, SIGNAL_CPU_GROUP, "cpu_group" } },
+	  .from = { { .family = SCHED_RUNQUEUE_LATENCY_OUTLIERS,
+		      .subject = SIGNAL_CPU_GROUP,
+		      .label = "cpu_group" } },
 	  .evidence = { "outlier_waits" } },
 	{ .name = "context_switch_rate",
 	  .config = &ctxsw_rate_config,
 	  .words = "context switches",
 	  .judge = SIGNAL_RATE_OF,
-	  .from = { { SCHED_CONTEXT_SWITCHES, SIGNAL_CPU, "cpu" } },
+	  .from = { { .family = SCHED_CONTEXT_SWITCHES, .subject = SIGNAL_CPU, .label = "cpu" } },
 	  .by = "kind" },
 	{ .name = "involuntary_share",
 	  .config = &involuntary_share_config,
 	  .words = "share of involuntary context switches",
 	  .judge = SIGNAL_SHARE_OF,
-	  .from = { { SCHED_CONTEXT_SWITCHES, SIGNAL_CPU, "cpu" },
-		    { SCHED_WORKLOAD_CONTEXT_SWITCHES, SIGNAL_WORKLOAD, "workload" } },
+	  .from = { { .family = SCHED_CONTEXT_SWITCHES, .subject = SIGNAL_CPU, .label = "cpu" },
+		    { .family = SCHED_WORKLOAD_CONTEXT_SWITCHES,
+		      .subject = SIGNAL_WORKLOAD,
+		      .label = "workload" } },
 	  .by = "kind",
 	  .of = "involuntary",
 	  .vs = "voluntary" },

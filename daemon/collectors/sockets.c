@@ -497,7 +497,7 @@ static const struct signal_def sockets_signals[] = {
 	  .config = &drops_config,
 	  .words = "dropped packets",
 	  .judge = SIGNAL_RATE_OF,
-	  .from = { { SOCKETS_DROPS, SIGNAL_SOCKET, "socket" } },
+	  .from = { { .family = SOCKETS_DROPS, .subject = SIGNAL_SOCKET, .label = "socket" } },
 	  .by = "reason",
 	  .evidence_causes = "drop_reason",
 	  .cause_words = "packets dropped for" },
@@ -505,7 +505,9 @@ static const struct signal_def sockets_signals[] = {
 	  .config = &queue_config,
 	  .words = "largest receive queue",
 	  .judge = SIGNAL_MAX,
-	  .from = { { SOCKETS_RECEIVE_QUEUE, SIGNAL_SOCKET, "socket" } },
+	  .from = { { .family = SOCKETS_RECEIVE_QUEUE,
+		      .subject = SIGNAL_SOCKET,
+		      .label = "socket" } },
 	  .evidence = { "enqueues" } },
 };
 
