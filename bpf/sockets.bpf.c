@@ -7,7 +7,8 @@
  *                     UDP rmem_alloc (less the part already read)
  *   sock_send_length  the application sent: TCP write_seq - snd_una
  *   tcp_probe         a segment (an ACK) arrived: TCP write_seq - snd_una,
- *                     before the ACK frees what it acknowledges
+ *                     before the ACK frees what it acknowledges; and, for
+ *                     the peak only, rcv_nxt - copied_seq
  *   kfree_skb         a packet was dropped, for a reason we count
  *
  * Each hook comes in the flavours the probe layer may choose from: tp_btf,
@@ -270,16 +271,32 @@ static __always_inline __u64 peak_slot(struct jd_sock_class_cpu *c)
 		return bpf_ktime_get_ns() / peak_slot_ns;
 	j = jiffies();
 	if (c->clock_jiffies != j) {
+		__u64 slot = bpf_ktime_get_ns() / peak_slot_ns;
+
+		/* The slot first, then the tick it is for: a program of this
+		 * class that interrupts this one between the two (the send
+		 * hook runs in process context, the ACK hook in softirq)
+		 * finds the old tick and reads the clock itself, rather
+		 * than an old slot under the new tick. */
+		c->clock_slot = slot;
+		barrier();
 		c->clock_jiffies = j;
-		c->clock_slot = bpf_ktime_get_ns() / peak_slot_ns;
+		return slot;
 	}
 	return c->clock_slot;
 }
 
-static __always_inline void observe(int cls, bool send, __u64 bytes)
+static __always_inline struct jd_sock_class_cpu *class_cpu(int cls)
 {
 	__u32 key = cls;
-	struct jd_sock_class_cpu *c = bpf_map_lookup_elem(&class_stats, &key);
+
+	return bpf_map_lookup_elem(&class_stats, &key);
+}
+
+/* An observation of a queue: into its histogram and its peak. */
+static __always_inline void observe(int cls, bool send, __u64 bytes)
+{
+	struct jd_sock_class_cpu *c = class_cpu(cls);
 	__u64 slot;
 
 	if (!c)
@@ -370,15 +387,35 @@ static __always_inline void on_send(struct sock *sk, bool direct)
 		observe(cls, true, bytes);
 }
 
-/* tcp_probe runs for TCP sockets only. Most segments that a receiver gets
- * find its send queue empty: those say nothing about sending. */
+/*
+ * tcp_probe runs for TCP sockets only, for every segment a socket receives,
+ * before it is processed. Most segments that a receiver gets find its send
+ * queue empty: those say nothing about sending.
+ *
+ * The receive queue is read here too, for its peak only (the histogram
+ * counts what sk_data_ready sees, once per enqueue). sk_data_ready is the
+ * only hook that sees the queue grow, and one of its runs can record
+ * nothing: the kernel does not re-enter a BPF program on a CPU where it is
+ * running (a softirq that interrupts it there is skipped and counted as a
+ * recursion miss). When that run is the last enqueue (the window has
+ * closed), no other run of it sees the top; the next segment to arrive (a
+ * window probe, the sender's next data) sees the queue as it was left.
+ */
 static __always_inline void on_ack(struct sock *sk, bool direct)
 {
 	int cls = sock_class(sk, JD_SOCK_TCP, direct);
-	__u64 bytes;
+	struct jd_sock_class_cpu *c;
+	__u64 sent = 0, queued = 0;
 
-	if (cls >= 0 && tcp_send_queue(sk, direct, &bytes) && bytes)
-		observe(cls, true, bytes);
+	if (cls < 0)
+		return;
+	if (tcp_send_queue(sk, direct, &sent) && sent)
+		observe(cls, true, sent);
+	if (!tcp_receive_queue(sk, direct, &queued) || !queued)
+		return;
+	c = class_cpu(cls);
+	if (c)
+		peak_add(c->receive_peak, peak_slot(c), queued);
 }
 
 /* The drop reasons we count; -1 for the others, which is nearly every call.
