@@ -226,13 +226,70 @@ static void apply_cmdline(struct doctor_finding *f, const char *arg)
 	doctor_set(f->recommended, "%s", arg);
 }
 
+/*
+ * The CPUs a cpulist parameter gives, read as its kernel __setup handler
+ * reads it, with the host's nr_cpu_ids for "N" and "all". isolcpus= starts
+ * with flags: words ending in ','; a flag with a character other than a
+ * letter or '_' makes the kernel ignore the whole parameter, and a list
+ * that starts with a letter ("all", "N") is taken for a flag. *nohz is set
+ * when isolcpus has the nohz flag (the same as nohz_full=). Returns 0, or
+ * -EINVAL with *why when the kernel rejects it (nothing isolated).
+ */
+static int cmdline_cpus(const struct doctor_host *h, const char *name, const char *val,
+			cpu_set_t *set, bool *nohz, const char **why)
+{
+	const char *list = val;
+
+	*nohz = false;
+	CPU_ZERO(set);
+	if (!strcmp(name, "isolcpus")) {
+		while (isalpha((unsigned char)*list)) {
+			size_t len = strcspn(list, ",");
+
+			*nohz |= len == 4 && !strncmp(list, "nohz", 4);
+			for (size_t i = 0; i < len; i++)
+				if (!isalpha((unsigned char)list[i]) && list[i] != '_') {
+					*why = "an invalid flag makes the kernel ignore isolcpus=";
+					return -EINVAL;
+				}
+			list += len;
+			if (*list)
+				list++;
+		}
+	}
+	if (parse_kernel_cpulist(list, h->nr_cpus, set, why)) {
+		if (strcmp(name, "rcu_nocbs"))
+			return -EINVAL;
+		/* rcu_nocbs= with a bad range offloads every CPU (tree_nocb.h) */
+		for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++)
+			CPU_SET(c, set);
+	}
+	return 0;
+}
+
+/* The CPUs name= isolates (none when absent or rejected); *nohz as above. */
+static bool cmdline_isolates(const struct doctor_host *h, const char *cmdline, const char *name,
+			     cpu_set_t *set, bool *nohz)
+{
+	char val[512];
+	const char *why;
+
+	CPU_ZERO(set);
+	*nohz = false;
+	if (!cmdline_get(cmdline, name, val, sizeof(val)) ||
+	    cmdline_cpus(h, name, val, set, nohz, &why))
+		return false;
+	return true;
+}
+
 /* isolcpus=, nohz_full=, rcu_nocbs=: a cpulist (isolcpus may start with flags). */
 static void judge_isolation_param(const struct doctor_host *h, const struct doctor_check *k,
 				  struct doctor_finding *f)
 {
 	char cmdline[4096], val[512], iso[256], arg[300];
-	const char *why;
-	cpu_set_t have, missing;
+	const char *why = NULL, *implied = NULL;
+	cpu_set_t have, missing, extra;
+	bool nohz, given;
 
 	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
 		return;
@@ -243,30 +300,40 @@ static void judge_isolation_param(const struct doctor_host *h, const struct doct
 		return;
 	}
 	CPU_ZERO(&have);
-	if (!cmdline_get(cmdline, k->path, val, sizeof(val))) {
+	given = cmdline_get(cmdline, k->path, val, sizeof(val));
+	if (!given) {
 		doctor_set(f->value, "%s= is not set", k->path);
 	} else {
-		const char *list = val;
-
-		/* isolcpus=[flag,...,]list: the flags are words */
-		while (isalpha((unsigned char)*list)) {
-			const char *comma = strchr(list, ',');
-
-			list = comma ? comma + 1 : list + strlen(list);
-		}
-		if (parse_cpulist(list, &have, &why))
+		if (cmdline_cpus(h, k->path, val, &have, &nohz, &why))
 			CPU_ZERO(&have);
 		doctor_set(f->value, "%s=%s", k->path, val);
+		if (why && !CPU_COUNT(&have))
+			doctor_append(f->value, sizeof(f->value), " (rejected by the kernel: %s)",
+				      why);
+	}
+	/* What the kernel derives: isolcpus=nohz,... is nohz_full=; nohz_full=
+	 * offloads RCU callbacks as rcu_nocbs= does (rcu_init_nohz()). */
+	if (!strcmp(k->path, "nohz_full") || !strcmp(k->path, "rcu_nocbs")) {
+		if (cmdline_isolates(h, cmdline, "isolcpus", &extra, &nohz) && nohz) {
+			CPU_OR(&have, &have, &extra);
+			implied = "isolcpus=nohz";
+		}
+	}
+	if (!strcmp(k->path, "rcu_nocbs") &&
+	    cmdline_isolates(h, cmdline, "nohz_full", &extra, &nohz)) {
+		CPU_OR(&have, &have, &extra);
+		implied = "nohz_full=";
 	}
 	CPU_XOR(&missing, &h->isolated, &have);
 	CPU_AND(&missing, &missing, &h->isolated);
 	f->state = CPU_COUNT(&missing) ? DOCTOR_FAIL : DOCTOR_OK;
+	if (implied && f->state == DOCTOR_OK && !given)
+		doctor_append(f->value, sizeof(f->value), " (%s implies it)", implied);
 	if (f->state == DOCTOR_FAIL) {
 		char missing_s[256];
-		size_t n = strlen(f->value);
 
-		snprintf(f->value + n, sizeof(f->value) - n, ": isolated CPUs %s not covered",
-			 cpus(missing_s, sizeof(missing_s), &missing));
+		doctor_append(f->value, sizeof(f->value), ": isolated CPUs %s not covered",
+			      cpus(missing_s, sizeof(missing_s), &missing));
 	}
 	snprintf(arg, sizeof(arg), "%s=%s%s", k->path,
 		 !strcmp(k->path, "isolcpus") ? "managed_irq,domain," : "", iso);
@@ -345,26 +412,76 @@ static void judge_nohz(const struct doctor_host *h, const struct doctor_check *k
 		   cmdline_get(cmdline, "nohz", val, sizeof(val)) ? val : "on (default)");
 }
 
+/*
+ * A module's uint parameter as the kernel takes it (param_set_uint():
+ * kstrtouint base 0: an optional '+', then decimal, 0x hex or 0 octal, a
+ * trailing newline). Anything else is rejected and the default stays.
+ */
+static bool kernel_uint(const char *s, unsigned *v)
+{
+	unsigned long long n = 0;
+	unsigned base = 10;
+	const char *p = s;
+
+	if (*p == '+')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit((unsigned char)p[2])) {
+		base = 16;
+		p += 2;
+	} else if (p[0] == '0') {
+		base = 8;
+	}
+	if (!*p)
+		return false;
+	for (; *p && *p != '\n'; p++) {
+		unsigned d = isdigit((unsigned char)*p)	   ? (unsigned)(*p - '0')
+			     : isxdigit((unsigned char)*p) ? (unsigned)(tolower(*p) - 'a' + 10)
+							   : 99;
+
+		if (d >= base)
+			return false;
+		n = n * base + d;
+		if (n > 0xffffffffull)
+			return false;
+	}
+	if (p[0] == '\n' && p[1])
+		return false;
+	*v = (unsigned)n;
+	return true;
+}
+
 /* Idle states: idle=poll, or a max_cstate of the idle driver. */
 static void judge_cstate_limit(const struct doctor_host *h, const struct doctor_check *k,
 			       struct doctor_finding *f)
 {
-	char cmdline[4096], val[64];
+	static const char *const params[] = { "intel_idle.max_cstate", "processor.max_cstate" };
+	char cmdline[4096], val[64], bad[256] = "";
+	unsigned n;
 
 	(void)k;
 	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
 		return;
-	f->state = DOCTOR_OK;
-	if (cmdline_get(cmdline, "idle", val, sizeof(val)) && !strcmp(val, "poll"))
+	f->state = DOCTOR_FAIL;
+	if (cmdline_get(cmdline, "idle", val, sizeof(val)) && !strcmp(val, "poll")) {
+		f->state = DOCTOR_OK;
 		doctor_set(f->value, "idle=poll");
-	else if (cmdline_get(cmdline, "intel_idle.max_cstate", val, sizeof(val)) && atoi(val) <= 1)
-		doctor_set(f->value, "intel_idle.max_cstate=%s", val);
-	else if (cmdline_get(cmdline, "processor.max_cstate", val, sizeof(val)) && atoi(val) <= 1)
-		doctor_set(f->value, "processor.max_cstate=%s", val);
-	else {
-		f->state = DOCTOR_FAIL;
-		doctor_set(f->value, "no idle=poll, intel_idle.max_cstate or processor.max_cstate");
 	}
+	for (unsigned i = 0; i < 2 && f->state == DOCTOR_FAIL; i++) {
+		if (!cmdline_get(cmdline, params[i], val, sizeof(val)))
+			continue;
+		if (!kernel_uint(val, &n)) {
+			doctor_append(bad, sizeof(bad),
+				      "%s%s=%s is not a number (the kernel ignores it)",
+				      bad[0] ? "; " : "", params[i], val);
+		} else if (n <= 1) {
+			f->state = DOCTOR_OK;
+			doctor_set(f->value, "%s=%s", params[i], val);
+		}
+	}
+	if (f->state == DOCTOR_FAIL)
+		doctor_set(f->value, "%s",
+			   bad[0] ? bad
+				  : "no idle=poll, intel_idle.max_cstate or processor.max_cstate");
 	apply_cmdline(f, "intel_idle.max_cstate=1 processor.max_cstate=1");
 }
 
@@ -830,7 +947,7 @@ static void judge_init_affinity(const struct doctor_host *h, const struct doctor
 	while (*p == ' ' || *p == '\t')
 		p++;
 	snprintf(list, sizeof(list), "%.*s", (int)strcspn(p, "\n"), p);
-	if (parse_cpulist(list, &set, &why))
+	if (parse_kernel_cpulist(list, h->nr_cpus, &set, &why))
 		return doctor_unreadable(f, -EINVAL, "/proc/1/status");
 	CPU_AND(&hit, &set, &h->isolated);
 	housekeeping_list(h, hk, sizeof(hk));
@@ -923,12 +1040,12 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 		irq = (unsigned)strtoul(e->d_name, &end, 10);
 		if (*end || end == e->d_name ||
 		    doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/smp_affinity_list", irq) ||
-		    parse_cpulist(buf, &allowed, &why))
+		    parse_kernel_cpulist(buf, h->nr_cpus, &allowed, &why))
 			continue;
 		seen++;
 		/* The chip honours one CPU of the list, or the list. */
 		if (doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/effective_affinity_list", irq) ||
-		    !buf[0] || parse_cpulist(buf, &effective, &why))
+		    !buf[0] || parse_kernel_cpulist(buf, h->nr_cpus, &effective, &why))
 			effective = allowed;
 		CPU_AND(&on, &effective, &h->isolated);
 		CPU_AND(&hit, &allowed, &h->isolated);
@@ -1032,7 +1149,7 @@ static void judge_irqbalance(const struct doctor_host *h, const struct doctor_ch
 	CPU_ZERO(&banned);
 	for (p = buf; p < buf + got; p += strlen(p) + 1) {
 		if (!strncmp(p, "IRQBALANCE_BANNED_CPULIST=", 26))
-			parse_cpulist(p + 26, &banned, &why);
+			parse_kernel_cpulist(p + 26, h->nr_cpus, &banned, &why);
 		else if (!strncmp(p, "IRQBALANCE_BANNED_CPUS=", 23))
 			doctor_parse_cpumask(p + 23, &banned);
 	}
@@ -1397,7 +1514,7 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/possible")) {
 		cpu_set_t possible;
 
-		if (!parse_cpulist(buf, &possible, &why)) {
+		if (!parse_kernel_cpulist(buf, CPU_SETSIZE, &possible, &why)) {
 			h->nr_cpus = 0;
 			for (unsigned c = 0; c < CPU_SETSIZE; c++)
 				if (CPU_ISSET(c, &possible))
@@ -1415,7 +1532,7 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 		}
 	CPU_ZERO(&h->isolated);
 	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/isolated") && buf[0] &&
-	    !parse_cpulist(buf, &h->isolated, &why))
+	    !parse_kernel_cpulist(buf, h->nr_cpus, &h->isolated, &why))
 		h->have_isolated = CPU_COUNT(&h->isolated) > 0;
 	snprintf(h->isolated_from, sizeof(h->isolated_from), "/sys/devices/system/cpu/isolated%s",
 		 h->have_isolated ? "" : " is empty and no cpu group is named isolated");

@@ -295,7 +295,7 @@ static void irq_sources(const struct doctor_host *h, unsigned cpu, char *out, si
 				 e->d_name) &&
 		     doctor_read(h, buf, sizeof(buf), "/proc/irq/%s/smp_affinity_list",
 				 e->d_name)) ||
-		    parse_cpulist(buf, &set, &why) || !CPU_ISSET(cpu, &set))
+		    parse_kernel_cpulist(buf, h->nr_cpus, &set, &why) || !CPU_ISSET(cpu, &set))
 			continue;
 		doctor_append(out, size, "%sIRQ %s", out[0] ? ", " : "", e->d_name);
 	}

@@ -630,6 +630,63 @@ START_TEST(doctor_interval_is_validated)
 }
 END_TEST
 
+/* ---- the kernel's own syntax (issue 24) --------------------------------------- */
+
+/* A host of ncpus CPUs with isolated (a cpulist) isolated. */
+static void host_of(unsigned ncpus, const char *isolated)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "0-%u\n", ncpus - 1);
+	put("/sys/devices/system/cpu/possible", buf);
+	snprintf(buf, sizeof(buf), "%s\n", isolated);
+	put("/sys/devices/system/cpu/isolated", buf);
+}
+
+START_TEST(cmdline_cpulists_take_the_kernel_s_last_cpu_all_and_strides)
+{
+	host_of(96, "2-95");
+	put("/proc/cmdline", "ro isolcpus=managed_irq,domain,2-N nohz_full=2-N rcu_nocbs=2-N\n");
+	expect("isolation.isolcpus", DOCTOR_OK, "isolcpus=managed_irq,domain,2-N");
+	expect("isolation.nohz_full", DOCTOR_OK, "nohz_full=2-N");
+	expect("isolation.rcu_nocbs", DOCTOR_OK, "rcu_nocbs=2-N");
+	host_of(8, "1,3,5,7");
+	put("/proc/cmdline", "nohz_full=1-N:1/2 rcu_nocbs=all\n");
+	expect("isolation.nohz_full", DOCTOR_OK, "nohz_full=1-N:1/2");
+	expect("isolation.rcu_nocbs", DOCTOR_OK, "rcu_nocbs=all");
+	/* what the kernel rejects isolates nothing */
+	put("/proc/cmdline", "nohz_full=1-8 isolcpus=domain,N\n");
+	expect("isolation.nohz_full", DOCTOR_FAIL,
+	       "nohz_full=1-8 (rejected by the kernel: CPU number beyond the last CPU): isolated "
+	       "CPUs 1,3,5,7 not covered");
+	/* isolcpus takes a list that starts with a letter for a flag */
+	expect("isolation.isolcpus", DOCTOR_FAIL,
+	       "isolcpus=domain,N: isolated CPUs 1,3,5,7 not covered");
+	put("/proc/cmdline", "isolcpus=domain,1-7:1/2 nohz_full=1-3:1/2,5-7:1/2\n");
+	expect("isolation.isolcpus", DOCTOR_OK, "isolcpus=domain,1-7:1/2");
+	expect("isolation.nohz_full", DOCTOR_OK, "nohz_full=1-3:1/2,5-7:1/2");
+	put("/proc/cmdline", "isolcpus=dom-ain,1-7\n");
+	expect("isolation.isolcpus", DOCTOR_FAIL,
+	       "isolcpus=dom-ain,1-7 (rejected by the kernel: an invalid flag makes the kernel "
+	       "ignore isolcpus=): isolated CPUs 1,3,5,7 not covered");
+}
+END_TEST
+
+START_TEST(a_max_cstate_the_kernel_rejects_limits_nothing)
+{
+	put("/proc/cmdline", "intel_idle.max_cstate=abc\n");
+	expect("cmdline.cstate_limit", DOCTOR_FAIL,
+	       "intel_idle.max_cstate=abc is not a number (the kernel ignores it)");
+	put("/proc/cmdline", "processor.max_cstate=1x\n");
+	expect("cmdline.cstate_limit", DOCTOR_FAIL,
+	       "processor.max_cstate=1x is not a number (the kernel ignores it)");
+	put("/proc/cmdline", "intel_idle.max_cstate=0x1\n");
+	expect("cmdline.cstate_limit", DOCTOR_OK, "intel_idle.max_cstate=0x1");
+	put("/proc/cmdline", "intel_idle.max_cstate=09 processor.max_cstate=+1\n");
+	expect("cmdline.cstate_limit", DOCTOR_OK, "processor.max_cstate=+1");
+}
+END_TEST
+
 /* ---- NICs ---------------------------------------------------------------------- */
 
 START_TEST(nic_rings_below_their_maximum_fail)
@@ -873,6 +930,8 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, the_config_s_isolated_group_wins_over_the_kernel_s);
 	tcase_add_test(tc, isolated_group_must_name_a_cpu_group);
 	tcase_add_test(tc, doctor_interval_is_validated);
+	tcase_add_test(tc, cmdline_cpulists_take_the_kernel_s_last_cpu_all_and_strides);
+	tcase_add_test(tc, a_max_cstate_the_kernel_rejects_limits_nothing);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
 	tcase_add_test(tc, nic_coalescing_fails_above_zero_or_adaptive);
 	tcase_add_test(tc, nic_offloads_gro_or_lro_fail);
