@@ -450,12 +450,36 @@ static bool kernel_uint(const char *s, unsigned *v)
 	return true;
 }
 
+/*
+ * The CPU latency PM QoS request in force (/dev/cpu_dma_latency, root
+ * only): 0 and *us, or -errno. PM_QOS_CPU_LATENCY_DEFAULT_VALUE,
+ * 2000000000 us, is what it says when no process holds a request. The
+ * cpuidle governors skip every state whose exit latency is above it.
+ */
+#define PM_QOS_NO_REQUEST     2000000000
+#define CSTATE_MAX_LATENCY_US 10u
+static int pm_qos_us(const struct doctor_host *h, int32_t *us)
+{
+	char path[512];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", h->root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (read(fd, us, sizeof(*us)) != sizeof(*us))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
 /* Idle states: idle=poll, or a max_cstate of the idle driver. */
 static void judge_cstate_limit(const struct doctor_host *h, const struct doctor_check *k,
 			       struct doctor_finding *f)
 {
 	static const char *const params[] = { "intel_idle.max_cstate", "processor.max_cstate" };
 	char cmdline[4096], val[64], bad[256] = "";
+	int32_t qos;
 	unsigned n;
 
 	(void)k;
@@ -483,6 +507,14 @@ static void judge_cstate_limit(const struct doctor_host *h, const struct doctor_
 			   bad[0] ? bad
 				  : "no idle=poll, intel_idle.max_cstate or processor.max_cstate");
 	apply_cmdline(f, "intel_idle.max_cstate=1 processor.max_cstate=1");
+	/* A PM QoS request (tuned's force_latency) limits C-states at run time. */
+	if (f->state == DOCTOR_FAIL && !pm_qos_us(h, &qos) &&
+	    qos <= (int32_t)CSTATE_MAX_LATENCY_US) {
+		f->state = DOCTOR_OK;
+		doctor_append(f->value, sizeof(f->value),
+			      "; a PM QoS request of %d us on /dev/cpu_dma_latency limits C-states",
+			      qos);
+	}
 }
 
 /* intel_pstate=disable / amd_pstate=disable (tuned's cpu-partitioning, realtime). */
@@ -701,15 +733,17 @@ static void judge_tsc_flags(const struct doctor_host *h, const struct doctor_che
 }
 
 /* Idle states deeper than 10 us of exit latency, enabled on the judged CPUs. */
-#define CSTATE_MAX_LATENCY_US 10u
 static void judge_cstates(const struct doctor_host *h, const struct doctor_check *k,
 			  struct doctor_finding *f)
 {
 	cpu_set_t set, bad;
 	char buf[64], name[32], worst[96] = "";
 	unsigned worst_lat = 0, seen = 0;
+	int32_t qos = PM_QOS_NO_REQUEST;
 
 	(void)k;
+	if (pm_qos_us(h, &qos))
+		qos = PM_QOS_NO_REQUEST;
 	judged_cpus(h, &set);
 	CPU_ZERO(&bad);
 	for (unsigned c = 0; c < CPU_SETSIZE; c++) {
@@ -724,7 +758,8 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 				break;
 			seen++;
 			lat = (unsigned)strtoul(buf, NULL, 10);
-			if (lat <= CSTATE_MAX_LATENCY_US)
+			/* above the PM QoS request: cpuidle never enters it */
+			if (lat <= CSTATE_MAX_LATENCY_US || (qos >= 0 && lat > (unsigned)qos))
 				continue;
 			if (!doctor_read(h, buf, sizeof(buf),
 					 "/sys/devices/system/cpu/cpu%u/cpuidle/state%u/disable", c,
@@ -766,6 +801,9 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 		f->state = DOCTOR_OK;
 		doctor_set(f->value, "every enabled idle state exits within %u us",
 			   CSTATE_MAX_LATENCY_US);
+		if (qos < PM_QOS_NO_REQUEST)
+			doctor_append(f->value, sizeof(f->value),
+				      " or is above the PM QoS request (%d us)", qos);
 	}
 }
 
@@ -773,22 +811,18 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 static void judge_pm_qos(const struct doctor_host *h, const struct doctor_check *k,
 			 struct doctor_finding *f)
 {
-	char path[512];
 	int32_t us;
-	int fd;
+	int err;
 
 	(void)k;
-	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", h->root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return doctor_unreadable(f, -errno, "/dev/cpu_dma_latency");
-	if (read(fd, &us, sizeof(us)) != sizeof(us)) {
-		close(fd);
-		return doctor_unreadable(f, -EIO, "/dev/cpu_dma_latency");
-	}
-	close(fd);
+	err = pm_qos_us(h, &us);
+	if (err)
+		return doctor_unreadable(f, err, "/dev/cpu_dma_latency");
 	doctor_set(f->where, "/dev/cpu_dma_latency");
-	doctor_set(f->value, "%d us", us);
+	if (us >= PM_QOS_NO_REQUEST)
+		doctor_set(f->value, "no request (%d us is the kernel's default)", us);
+	else
+		doctor_set(f->value, "%d us", us);
 	doctor_set(f->recommended, "at most %u us, held by a process", CSTATE_MAX_LATENCY_US);
 	f->state = us <= (int32_t)CSTATE_MAX_LATENCY_US ? DOCTOR_OK : DOCTOR_FAIL;
 	doctor_set(f->apply, "tuned's latency-performance (force_latency), or a service that "
@@ -1102,8 +1136,9 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 static void judge_irqbalance(const struct doctor_host *h, const struct doctor_check *k,
 			     struct doctor_finding *f)
 {
-	char path[512], buf[8192], list[256];
-	const char *p, *why;
+	char path[512], buf[8192], list[1024];
+	const char *p, *why, *mask = NULL, *cpulist = NULL;
+	bool by_default = false;
 	long pid = 0;
 	struct dirent *e;
 	DIR *d;
@@ -1146,12 +1181,31 @@ static void judge_irqbalance(const struct doctor_host *h, const struct doctor_ch
 		return doctor_unreadable(f, err, path);
 	buf[got] = '\0';
 	doctor_set(f->where, "%s", path);
+	/* irqbalance (setup_banned_cpus()): a non-empty IRQBALANCE_BANNED_CPUS,
+	 * else a non-empty IRQBALANCE_BANNED_CPULIST, else by default the
+	 * isolated and nohz_full CPUs of /sys. */
 	CPU_ZERO(&banned);
 	for (p = buf; p < buf + got; p += strlen(p) + 1) {
-		if (!strncmp(p, "IRQBALANCE_BANNED_CPULIST=", 26))
-			parse_kernel_cpulist(p + 26, h->nr_cpus, &banned, &why);
-		else if (!strncmp(p, "IRQBALANCE_BANNED_CPUS=", 23))
-			doctor_parse_cpumask(p + 23, &banned);
+		if (!strncmp(p, "IRQBALANCE_BANNED_CPUS=", 23) && p[23])
+			mask = p + 23;
+		else if (!strncmp(p, "IRQBALANCE_BANNED_CPULIST=", 26) && p[26])
+			cpulist = p + 26;
+	}
+	if (mask)
+		doctor_parse_cpumask(mask, &banned);
+	else if (cpulist)
+		parse_kernel_cpulist(cpulist, h->nr_cpus, &banned, &why);
+	else {
+		static const char *const files[] = { "/sys/devices/system/cpu/isolated",
+						     "/sys/devices/system/cpu/nohz_full" };
+		for (unsigned i = 0; i < 2; i++) {
+			cpu_set_t set;
+
+			if (!doctor_read(h, list, sizeof(list), "%s", files[i]) &&
+			    !parse_kernel_cpulist(list, h->nr_cpus, &set, &why))
+				CPU_OR(&banned, &banned, &set);
+		}
+		by_default = true;
 	}
 	CPU_XOR(&missing, &banned, &h->isolated);
 	CPU_AND(&missing, &missing, &h->isolated);
@@ -1167,8 +1221,10 @@ static void judge_irqbalance(const struct doctor_host *h, const struct doctor_ch
 			   cpus(list, sizeof(list), &missing));
 	} else {
 		f->state = DOCTOR_OK;
-		doctor_set(f->value, "irqbalance (pid %ld) bans CPUs %s", pid,
-			   cpus(list, sizeof(list), &banned));
+		doctor_set(f->value, "irqbalance (pid %ld) bans CPUs %s%s", pid,
+			   cpus(list, sizeof(list), &banned),
+			   by_default ? " (by default: the isolated and nohz_full CPUs of /sys)"
+				      : "");
 	}
 }
 
@@ -1248,6 +1304,77 @@ static void judge_panel(const struct doctor_host *h, const struct doctor_check *
 	doctor_set(f->apply, "echo 0 | tee /sys/class/drm/*/amdgpu/panel_power_savings");
 }
 
+/* ksm/run: 0 stops ksmd, 2 stops it and unmerges every page (tuned's
+ * disable_ksm writes 2); only 1 runs it. */
+static void judge_ksm(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f)
+{
+	doctor_judge_int(h, k, f);
+	if (f->state == DOCTOR_FAIL && !strcmp(f->value, "2"))
+		f->state = DOCTOR_OK;
+}
+
+/* hung_task_timeout_secs: 0 turns the detector off, better than 600. */
+static void judge_hung_task(const struct doctor_host *h, const struct doctor_check *k,
+			    struct doctor_finding *f)
+{
+	doctor_judge_int(h, k, f);
+	if (f->state == DOCTOR_FAIL && !strcmp(f->value, "0"))
+		f->state = DOCTOR_OK;
+}
+
+/*
+ * The soft-lockup detector: nosoftlockup, or soft_watchdog/watchdog 0, or
+ * a watchdog_cpumask that leaves the isolated CPUs out, which it does by
+ * default on nohz_full CPUs (lockup_detector_init() starts from the
+ * housekeeping CPUs).
+ */
+static void judge_softlockup(const struct doctor_host *h, const struct doctor_check *k,
+			     struct doctor_finding *f)
+{
+	static const char *const off[] = { "/proc/sys/kernel/soft_watchdog",
+					   "/proc/sys/kernel/watchdog" };
+	char buf[1024];
+	const char *why;
+	cpu_set_t set, hit;
+
+	judge_cmdline_flag(h, k, f);
+	if (f->state != DOCTOR_FAIL)
+		return;
+	for (unsigned i = 0; i < 2; i++)
+		if (!doctor_read(h, buf, sizeof(buf), "%s", off[i]) && !strcmp(buf, "0")) {
+			f->state = DOCTOR_OK;
+			doctor_append(f->value, sizeof(f->value), "; %s is 0", off[i]);
+			return;
+		}
+	if (!h->have_isolated)
+		return;
+	if (!doctor_read(h, buf, sizeof(buf), "/proc/sys/kernel/watchdog_cpumask")) {
+		if (parse_kernel_cpulist(buf, h->nr_cpus, &set, &why))
+			return;
+		CPU_AND(&hit, &set, &h->isolated);
+		if (!CPU_COUNT(&hit)) {
+			f->state = DOCTOR_OK;
+			doctor_append(f->value, sizeof(f->value),
+				      "; the watchdog runs on CPUs %s only "
+				      "(/proc/sys/kernel/watchdog_cpumask)",
+				      buf);
+		}
+		return;
+	}
+	/* no sysctl to read: nohz_full CPUs are left out by default */
+	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/nohz_full") &&
+	    !parse_kernel_cpulist(buf, h->nr_cpus, &set, &why)) {
+		CPU_AND(&hit, &set, &h->isolated);
+		if (CPU_EQUAL(&hit, &h->isolated)) {
+			f->state = DOCTOR_OK;
+			doctor_append(f->value, sizeof(f->value),
+				      "; the watchdog leaves nohz_full CPUs %s out by default",
+				      buf);
+		}
+	}
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 #define SYSCTL(id_, path_, op_, want_) .path = path_, .sysctl = id_, .op = op_, .want = want_
@@ -1299,7 +1426,7 @@ const struct doctor_check doctor_checks[] = {
 	{ "cmdline.nosoftlockup", "cmdline", DOCTOR_INFO,
 	  "The soft-lockup detector's per-CPU hrtimer interrupts isolated CPUs every few seconds.",
 	  REF_KERNEL("admin-guide/lockup-watchdogs.rst"), "cpu-partitioning, realtime",
-	  .slow = false, judge_cmdline_flag, .path = "nosoftlockup" },
+	  .slow = false, judge_softlockup, .path = "nosoftlockup" },
 	{ "cmdline.nohz", "cmdline", DOCTOR_WARNING,
 	  "nohz=off keeps the tick on idle and isolated CPUs alike, undoing nohz_full.",
 	  REF_KERNEL("timers/no_hz.rst"), "cpu-partitioning (nohz=on)", .slow = false, judge_nohz },
@@ -1399,8 +1526,8 @@ const struct doctor_check doctor_checks[] = {
 	{ "vm.ksm", "vm", DOCTOR_INFO,
 	  "KSM scans and merges pages in a kthread and makes writes to merged pages copy-on-write "
 	  "faults.",
-	  REF_KERNEL("admin-guide/mm/ksm.rst"), "", .slow = false, doctor_judge_int,
-	  .path = "/sys/kernel/mm/ksm/run", .op = '=', .want = 0 },
+	  REF_KERNEL("admin-guide/mm/ksm.rst"), "cpu-partitioning (disable_ksm: run=2)",
+	  .slow = false, judge_ksm, .path = "/sys/kernel/mm/ksm/run", .op = '=', .want = 0 },
 	{ "vm.stat_interval", "vm", DOCTOR_INFO,
 	  "The vmstat worker runs on every CPU each stat_interval seconds, isolated ones included.",
 	  REF_KERNEL("admin-guide/sysctl/vm.rst"), "network-latency", .slow = false,
@@ -1436,7 +1563,7 @@ const struct doctor_check doctor_checks[] = {
 	{ "kernel.hung_task_timeout_secs", "kernel", DOCTOR_INFO,
 	  "The hung-task detector wakes every timeout to walk every task; tuned sets 600 s.",
 	  REF_KERNEL("admin-guide/sysctl/kernel.rst"), "network-latency", .slow = false,
-	  doctor_judge_int,
+	  judge_hung_task,
 	  SYSCTL("kernel.hung_task_timeout_secs", "/proc/sys/kernel/hung_task_timeout_secs", '=',
 		 600) },
 	{ "kernel.sched_rt_runtime_us", "kernel", DOCTOR_INFO,

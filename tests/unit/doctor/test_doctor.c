@@ -498,7 +498,7 @@ START_TEST(pm_qos_reads_the_binary_request)
 	expect("cpu.pm_qos", DOCTOR_OK, "0 us");
 	us = 2000000000;
 	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us));
-	expect("cpu.pm_qos", DOCTOR_FAIL, "2000000000 us");
+	expect("cpu.pm_qos", DOCTOR_FAIL, "no request (2000000000 us is the kernel's default)");
 }
 END_TEST
 
@@ -554,7 +554,7 @@ END_TEST
 START_TEST(irqbalance_banned_cpus_come_from_its_environment)
 {
 	static const char good[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=1\0";
-	static const char bad[] = "PATH=/bin\0IRQBALANCE_ONESHOT=0\0";
+	static const char bad[] = "PATH=/bin\0IRQBALANCE_BANNED_CPUS=1\0"; /* CPU 0 */
 
 	expect("irq.irqbalance_banned", DOCTOR_NOT_APPLICABLE, "irqbalance is not running");
 	put("/proc/77/comm", "irqbalance\n");
@@ -684,6 +684,90 @@ START_TEST(a_max_cstate_the_kernel_rejects_limits_nothing)
 	expect("cmdline.cstate_limit", DOCTOR_OK, "intel_idle.max_cstate=0x1");
 	put("/proc/cmdline", "intel_idle.max_cstate=09 processor.max_cstate=+1\n");
 	expect("cmdline.cstate_limit", DOCTOR_OK, "processor.max_cstate=+1");
+}
+END_TEST
+
+/* ---- what the kernel, irqbalance or tuned already handle (issue 24) ------------ */
+
+START_TEST(nohz_full_offloads_rcu_callbacks_without_rcu_nocbs)
+{
+	put("/proc/cmdline", "nohz_full=1\n");
+	expect("isolation.rcu_nocbs", DOCTOR_OK, "rcu_nocbs= is not set (nohz_full= implies it)");
+	put("/proc/cmdline", "isolcpus=nohz,domain,1\n");
+	expect("isolation.rcu_nocbs", DOCTOR_OK,
+	       "rcu_nocbs= is not set (isolcpus=nohz implies it)");
+	expect("isolation.nohz_full", DOCTOR_OK,
+	       "nohz_full= is not set (isolcpus=nohz implies it)");
+	put("/proc/cmdline", "nohz_full=0\n");
+	expect("isolation.rcu_nocbs", DOCTOR_FAIL,
+	       "rcu_nocbs= is not set: isolated CPUs 1 not covered");
+}
+END_TEST
+
+START_TEST(ksm_run_2_and_hung_task_0_are_off)
+{
+	put("/sys/kernel/mm/ksm/run", "2\n"); /* tuned's disable_ksm */
+	expect("vm.ksm", DOCTOR_OK, "2");
+	put("/proc/sys/kernel/hung_task_timeout_secs", "0\n");
+	expect("kernel.hung_task_timeout_secs", DOCTOR_OK, "0");
+}
+END_TEST
+
+START_TEST(irqbalance_bans_isolated_and_nohz_full_cpus_by_default)
+{
+	static const char none[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=\0";
+	static const char other[] = "IRQBALANCE_BANNED_CPULIST=0\0";
+
+	host_of(4, "2");
+	put("/sys/devices/system/cpu/nohz_full", "3\n");
+	put("/proc/77/comm", "irqbalance\n");
+	put_bytes("/proc/77/environ", none, sizeof(none) - 1);
+	expect("irq.irqbalance_banned", DOCTOR_OK,
+	       "irqbalance (pid 77) bans CPUs 2-3 (by default: the isolated and nohz_full CPUs "
+	       "of /sys)");
+	/* a list of its own replaces the default */
+	put_bytes("/proc/77/environ", other, sizeof(other) - 1);
+	expect("irq.irqbalance_banned", DOCTOR_FAIL,
+	       "irqbalance (pid 77) may move IRQs to isolated CPUs 2");
+}
+END_TEST
+
+START_TEST(the_soft_lockup_watchdog_skips_nohz_full_cpus)
+{
+	put("/proc/cmdline", "quiet\n");
+	put("/proc/sys/kernel/watchdog_cpumask", "0\n");
+	expect("cmdline.nosoftlockup", DOCTOR_OK,
+	       "nosoftlockup is not set; the watchdog runs on CPUs 0 only "
+	       "(/proc/sys/kernel/watchdog_cpumask)");
+	put("/proc/sys/kernel/watchdog_cpumask", "0-1\n");
+	expect("cmdline.nosoftlockup", DOCTOR_FAIL, "nosoftlockup is not set");
+	put("/proc/sys/kernel/soft_watchdog", "0\n");
+	expect("cmdline.nosoftlockup", DOCTOR_OK,
+	       "nosoftlockup is not set; /proc/sys/kernel/soft_watchdog is 0");
+}
+END_TEST
+
+START_TEST(a_pm_qos_request_limits_c_states)
+{
+	int32_t us = 2;
+
+	put("/proc/cmdline", "quiet\n");
+	put("/sys/devices/system/cpu/cpu1/cpuidle/state0/latency", "0\n");
+	put("/sys/devices/system/cpu/cpu1/cpuidle/state1/latency", "2\n");
+	put("/sys/devices/system/cpu/cpu1/cpuidle/state2/latency", "133\n");
+	put("/sys/devices/system/cpu/cpu1/cpuidle/state2/disable", "0\n");
+	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us)); /* force_latency */
+	expect("cpu.cstates", DOCTOR_OK,
+	       "every enabled idle state exits within 10 us or is above the PM QoS request (2 us)");
+	expect("cmdline.cstate_limit", DOCTOR_OK,
+	       "no idle=poll, intel_idle.max_cstate or processor.max_cstate; a PM QoS request of "
+	       "2 us on /dev/cpu_dma_latency limits C-states");
+	us = 2000000000;
+	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us));
+	expect("cpu.cstates", DOCTOR_FAIL,
+	       "state2 (133 us exit latency, state2) enabled on CPUs 1");
+	expect("cmdline.cstate_limit", DOCTOR_FAIL,
+	       "no idle=poll, intel_idle.max_cstate or processor.max_cstate");
 }
 END_TEST
 
@@ -932,6 +1016,11 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, doctor_interval_is_validated);
 	tcase_add_test(tc, cmdline_cpulists_take_the_kernel_s_last_cpu_all_and_strides);
 	tcase_add_test(tc, a_max_cstate_the_kernel_rejects_limits_nothing);
+	tcase_add_test(tc, nohz_full_offloads_rcu_callbacks_without_rcu_nocbs);
+	tcase_add_test(tc, ksm_run_2_and_hung_task_0_are_off);
+	tcase_add_test(tc, irqbalance_bans_isolated_and_nohz_full_cpus_by_default);
+	tcase_add_test(tc, the_soft_lockup_watchdog_skips_nohz_full_cpus);
+	tcase_add_test(tc, a_pm_qos_request_limits_c_states);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
 	tcase_add_test(tc, nic_coalescing_fails_above_zero_or_adaptive);
 	tcase_add_test(tc, nic_offloads_gro_or_lro_fail);
