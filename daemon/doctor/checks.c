@@ -286,7 +286,7 @@ static bool cmdline_isolates(const struct doctor_host *h, const char *cmdline, c
 static void judge_isolation_param(const struct doctor_host *h, const struct doctor_check *k,
 				  struct doctor_finding *f)
 {
-	char cmdline[4096], val[512], iso[256], arg[300];
+	char cmdline[4096], val[512], iso[1024], arg[1100];
 	const char *why = NULL, *implied = NULL;
 	cpu_set_t have, missing, extra;
 	bool nohz, given;
@@ -371,7 +371,7 @@ static void judge_cmdline_flag(const struct doctor_host *h, const struct doctor_
 static void judge_managed_irq(const struct doctor_host *h, const struct doctor_check *k,
 			      struct doctor_finding *f)
 {
-	char cmdline[4096], val[512], iso[256], arg[300];
+	char cmdline[4096], val[512], iso[1024], arg[1100];
 
 	(void)k;
 	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
@@ -788,7 +788,7 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 	doctor_set(f->recommended, "no enabled idle state above %u us of exit latency",
 		   CSTATE_MAX_LATENCY_US);
 	if (CPU_COUNT(&bad)) {
-		char list[256];
+		char list[1024];
 
 		f->state = DOCTOR_FAIL;
 		doctor_set(f->value, "%s enabled on CPUs %s", worst,
@@ -874,19 +874,13 @@ static bool mask_hits_isolated(const struct doctor_host *h, const char *mask, cp
 	return CPU_COUNT(hit) > 0;
 }
 
-static void housekeeping_mask(const struct doctor_host *h, char *buf, size_t size)
-{
-	cpu_set_t hk;
-	unsigned long long m = 0;
-
-	CPU_ZERO(&hk);
-	for (unsigned c = 0; c < h->nr_cpus && c < 64; c++)
-		if (!CPU_ISSET(c, &h->isolated))
-			m |= 1ull << c;
-	snprintf(buf, size, "%llx", m);
-}
-
-static void housekeeping_list(const struct doctor_host *h, char *buf, size_t size)
+/*
+ * The housekeeping CPUs (every CPU not isolated) as a mask for bitmap_parse()
+ * and as a list: false when there is none (every CPU isolated), and then
+ * no fix may be written with them: the kernel refuses an empty affinity.
+ */
+#define HK_TEXT 4096 /* a mask or any list of CPU_SETSIZE CPUs */
+static bool housekeeping(const struct doctor_host *h, char *mask, char *list)
 {
 	cpu_set_t hk;
 
@@ -894,7 +888,17 @@ static void housekeeping_list(const struct doctor_host *h, char *buf, size_t siz
 	for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++)
 		if (!CPU_ISSET(c, &h->isolated))
 			CPU_SET(c, &hk);
-	cpus(buf, size, &hk);
+	format_cpumask(&hk, h->nr_cpus, mask, HK_TEXT);
+	format_cpulist(&hk, list, HK_TEXT);
+	return CPU_COUNT(&hk) > 0;
+}
+
+/* The finding when every CPU is isolated: nothing to move work to. */
+static void no_housekeeping(struct doctor_finding *f)
+{
+	doctor_set(f->recommended, "at least one housekeeping (not isolated) CPU");
+	doctor_set(f->apply, "every CPU is isolated: leave at least one CPU out of the isolated "
+			     "set first (the kernel needs one for housekeeping)");
 }
 
 static void judge_workqueue(const struct doctor_host *h, const struct doctor_check *k,
@@ -902,7 +906,8 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 {
 	static const char *const fixed[] = { "/sys/devices/virtual/workqueue/cpumask",
 					     "/sys/bus/workqueue/devices/writeback/cpumask" };
-	char buf[256], bad[DOCTOR_TEXT] = "", hk[32], path[512];
+	char buf[512], bad[DOCTOR_TEXT] = "", hk[HK_TEXT], hk_list[HK_TEXT], path[512];
+	bool have_hk;
 	cpu_set_t hit;
 	unsigned seen = 0;
 	size_t n = 0;
@@ -940,7 +945,7 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 		closedir(d);
 	if (!seen)
 		return doctor_unreadable(f, -ENOENT, fixed[0]);
-	housekeeping_mask(h, hk, sizeof(hk));
+	have_hk = housekeeping(h, hk, hk_list);
 	doctor_set(f->where, "/sys/devices/virtual/workqueue/{,*/}cpumask, "
 			     "/sys/bus/workqueue/devices/writeback/cpumask");
 	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
@@ -954,15 +959,18 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 		 "/sys/devices/virtual/workqueue/*/cpumask "
 		 "/sys/bus/workqueue/devices/writeback/cpumask",
 		 hk);
+	if (!have_hk)
+		no_housekeeping(f);
 }
 
 /* The affinity of PID 1 (systemd's CPUAffinity=) is every service's default. */
 static void judge_init_affinity(const struct doctor_host *h, const struct doctor_check *k,
 				struct doctor_finding *f)
 {
-	char buf[4096], list[256], hk[256];
+	char buf[4096], list[1024], hk[HK_TEXT], hk_mask[HK_TEXT];
 	const char *p, *why;
 	cpu_set_t set, hit;
+	bool have_hk;
 	int err;
 
 	(void)k;
@@ -984,13 +992,15 @@ static void judge_init_affinity(const struct doctor_host *h, const struct doctor
 	if (parse_kernel_cpulist(list, h->nr_cpus, &set, &why))
 		return doctor_unreadable(f, -EINVAL, "/proc/1/status");
 	CPU_AND(&hit, &set, &h->isolated);
-	housekeeping_list(h, hk, sizeof(hk));
+	have_hk = housekeeping(h, hk_mask, hk);
 	doctor_set(f->where, "/proc/1/status Cpus_allowed_list");
 	doctor_set(f->value, "%s", list);
 	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
 	f->state = CPU_COUNT(&hit) ? DOCTOR_FAIL : DOCTOR_OK;
 	snprintf(f->apply, sizeof(f->apply),
 		 "CPUAffinity=%s in /etc/systemd/system.conf (or isolcpus=), then reboot", hk);
+	if (!have_hk)
+		no_housekeeping(f);
 }
 
 /* ---- IRQs ------------------------------------------------------------------ */
@@ -1021,38 +1031,128 @@ static void irq_name(const char *interrupts, unsigned irq, char *out, size_t siz
 	}
 }
 
-/* Appends ", IRQ n (name)" (and " on CPUs x" when on) to list. */
-static void add_irq(char *list, size_t size, size_t *n, const char *interrupts, unsigned irq,
+/* The whole of root + path, NUL-terminated (malloc'd), or NULL: /proc/interrupts
+ * of a large host is megabytes (a column per CPU, a line per IRQ). */
+static char *read_all(const struct doctor_host *h, const char *path)
+{
+	char full[512];
+	size_t len = 0, cap = 65536;
+	char *buf = NULL;
+	ssize_t got;
+	int fd;
+
+	snprintf(full, sizeof(full), "%s%s", h->root, path);
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		if (!buf || len + 1 >= cap) {
+			char *more = realloc(buf, buf ? cap *= 2 : cap);
+
+			if (!more)
+				break;
+			buf = more;
+		}
+		got = read(fd, buf + len, cap - len - 1);
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * Appends ", IRQ n (name)" (and " on CPUs x" when on) to list, whole or not
+ * at all: an item that does not fit is counted in *left, never cut.
+ */
+static void add_irq(char *list, size_t size, unsigned *left, const char *interrupts, unsigned irq,
 		    const cpu_set_t *on)
 {
-	char name[64], cpu_s[256];
+	char name[64], cpu_s[256], item[400];
+	size_t n = strlen(list);
 
-	if (*n >= size)
+	if (interrupts)
+		irq_name(interrupts, irq, name, sizeof(name));
+	else
+		name[0] = '\0';
+	snprintf(item, sizeof(item), "%sIRQ %u%s%s%s%s%s", n ? ", " : "", irq, name[0] ? " (" : "",
+		 name, name[0] ? ")" : "", on ? " on CPUs " : "",
+		 on ? cpus(cpu_s, sizeof(cpu_s), on) : "");
+	/* room for the item and for " and 99999 more" after it */
+	if (*left || n + strlen(item) + 16 >= size) {
+		(*left)++;
 		return;
-	irq_name(interrupts, irq, name, sizeof(name));
-	*n += (size_t)snprintf(list + *n, size - *n, "%sIRQ %u%s%s%s%s%s", *n ? ", " : "", irq,
-			       name[0] ? " (" : "", name, name[0] ? ")" : "", on ? " on CPUs " : "",
-			       on ? cpus(cpu_s, sizeof(cpu_s), on) : "");
+	}
+	memcpy(list + n, item, strlen(item) + 1);
+}
+
+static int cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The IRQ numbers of /proc/irq, sorted; *n of them (malloc'd, or NULL). */
+static unsigned *list_irqs(const struct doctor_host *h, unsigned *n, int *err)
+{
+	char path[512];
+	unsigned *irqs = NULL, cap = 0;
+	struct dirent *e;
+	DIR *d;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/proc/irq", h->root);
+	d = opendir(path);
+	if (!d) {
+		*err = -errno;
+		return NULL;
+	}
+	*err = 0;
+	while ((e = readdir(d))) {
+		char *end;
+		unsigned long irq = strtoul(e->d_name, &end, 10);
+
+		if (*end || end == e->d_name || irq > 0xffffffffUL)
+			continue;
+		if (*n == cap) {
+			unsigned *more = realloc(irqs, (cap = cap ? cap * 2 : 256) * sizeof(*irqs));
+
+			if (!more)
+				break;
+			irqs = more;
+		}
+		irqs[(*n)++] = (unsigned)irq;
+	}
+	closedir(d);
+	if (*n)
+		qsort(irqs, *n, sizeof(*irqs), cmp_unsigned);
+	return irqs;
 }
 
 /*
  * Every IRQ: where it runs (effective_affinity_list) and where the kernel
  * may move it (smp_affinity_list), against the isolated CPUs; and the
- * default affinity that new IRQs get.
+ * default affinity that new IRQs get. The fix names every IRQ it moves,
+ * or, when they do not all fit, moves every IRQ: never some of them.
  */
 static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_check *k,
 			       struct doctor_finding *f)
 {
-	char path[512], buf[256], hk[256], hkmask[32];
-	static char interrupts[65536];
-	char runs[DOCTOR_TEXT] = "", may[DOCTOR_TEXT] = "", irqs[DOCTOR_TEXT] = "";
-	size_t nr = 0, nm = 0, ni = 0;
-	unsigned seen = 0, nruns = 0, nmay = 0;
-	bool default_hits = false;
+	char buf[1024], hk[HK_TEXT], hkmask[HK_TEXT], loop[2 * DOCTOR_TEXT] = "";
+	/* sized so that both, their counts and a 1024-CPU default mask fit in value */
+	char runs[320] = "", may[200] = "";
+	unsigned seen = 0, nruns = 0, nmay = 0, left_runs = 0, left_may = 0, nirqs, nmove = 0;
+	unsigned *irqs;
+	bool default_hits = false, have_hk, all_fit;
+	size_t budget;
+	char *interrupts;
 	const char *why;
-	struct dirent *e;
 	cpu_set_t hit;
-	DIR *d;
+	int err;
 
 	(void)k;
 	if (!h->have_isolated) {
@@ -1060,20 +1160,19 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
 		return;
 	}
-	if (doctor_read(h, interrupts, sizeof(interrupts), "/proc/interrupts"))
-		interrupts[0] = '\0';
-	snprintf(path, sizeof(path), "%s/proc/irq", h->root);
-	d = opendir(path);
-	if (!d)
-		return doctor_unreadable(f, -errno, "/proc/irq");
-	while ((e = readdir(d))) {
+	irqs = list_irqs(h, &nirqs, &err);
+	if (err)
+		return doctor_unreadable(f, err, "/proc/irq");
+	interrupts = read_all(h, "/proc/interrupts");
+	have_hk = housekeeping(h, hkmask, hk);
+	/* what the command has room for besides the IRQ numbers */
+	budget = sizeof(f->apply) - strlen(hk) - strlen(hkmask) - 256;
+	all_fit = strlen(hk) + strlen(hkmask) + 256 < sizeof(f->apply);
+	for (unsigned i = 0; i < nirqs; i++) {
 		cpu_set_t allowed, effective, on;
-		unsigned irq;
-		char *end;
+		unsigned irq = irqs[i];
 
-		irq = (unsigned)strtoul(e->d_name, &end, 10);
-		if (*end || end == e->d_name ||
-		    doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/smp_affinity_list", irq) ||
+		if (doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/smp_affinity_list", irq) ||
 		    parse_kernel_cpulist(buf, h->nr_cpus, &allowed, &why))
 			continue;
 		seen++;
@@ -1085,24 +1184,31 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 		CPU_AND(&hit, &allowed, &h->isolated);
 		if (CPU_COUNT(&on)) {
 			nruns++;
-			add_irq(runs, sizeof(runs), &nr, interrupts, irq, &on);
+			add_irq(runs, sizeof(runs), &left_runs, interrupts, irq, &on);
 		} else if (CPU_COUNT(&hit)) {
 			nmay++;
-			add_irq(may, sizeof(may), &nm, interrupts, irq, NULL);
+			add_irq(may, sizeof(may), &left_may, interrupts, irq, NULL);
 		} else {
 			continue;
 		}
-		if (ni < sizeof(irqs))
-			ni += (size_t)snprintf(irqs + ni, sizeof(irqs) - ni, "%s%u", ni ? " " : "",
-					       irq);
+		/* the loop's list: whole numbers, and only while all of them fit */
+		if (all_fit) {
+			size_t n = strlen(loop);
+			int w = snprintf(loop + n, sizeof(loop) - n, "%s%u", n ? " " : "", irq);
+
+			if (w < 0 || n + (size_t)w >= budget) {
+				all_fit = false;
+				loop[n] = '\0';
+			}
+		}
+		nmove++;
 	}
-	closedir(d);
+	free(irqs);
+	free(interrupts);
 	if (!seen)
 		return doctor_unreadable(f, -ENOENT, "/proc/irq/*/smp_affinity_list");
 	if (!doctor_read(h, buf, sizeof(buf), "/proc/irq/default_smp_affinity"))
 		default_hits = mask_hits_isolated(h, buf, &hit);
-	housekeeping_list(h, hk, sizeof(hk));
-	housekeeping_mask(h, hkmask, sizeof(hkmask));
 	doctor_set(f->where, "/proc/irq/*/{effective_affinity_list,smp_affinity_list}, "
 			     "/proc/irq/default_smp_affinity, names from /proc/interrupts");
 	doctor_set(f->recommended, "%s (the housekeeping CPUs) for every IRQ", hk);
@@ -1111,25 +1217,40 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 		doctor_set(f->value, "no IRQ of %u runs or may run on the isolated CPUs", seen);
 		snprintf(f->apply, sizeof(f->apply),
 			 "echo %s > /proc/irq/N/smp_affinity_list for each new IRQ", hk);
+		if (!have_hk)
+			no_housekeeping(f);
 		return;
 	}
 	f->state = DOCTOR_FAIL;
 	if (nruns)
 		doctor_append(f->value, sizeof(f->value), "%u IRQs run on isolated CPUs: %s", nruns,
 			      runs);
+	if (left_runs)
+		doctor_append(f->value, sizeof(f->value), " and %u more", left_runs);
 	if (nmay)
 		doctor_append(f->value, sizeof(f->value),
 			      "%s%u IRQs may move there (smp_affinity_list): %s", nruns ? "; " : "",
 			      nmay, may);
+	if (left_may)
+		doctor_append(f->value, sizeof(f->value), " and %u more", left_may);
 	if (default_hits)
 		doctor_append(f->value, sizeof(f->value),
 			      "%snew IRQs may go there (/proc/irq/default_smp_affinity %s)",
 			      nruns || nmay ? "; " : "", buf);
-	snprintf(f->apply, sizeof(f->apply),
-		 "for i in %s; do echo %s > /proc/irq/$i/smp_affinity_list; done; echo %s > "
-		 "/proc/irq/default_smp_affinity; managed IRQs: isolcpus=managed_irq,...; "
-		 "irqbalance: IRQBALANCE_BANNED_CPULIST",
-		 irqs, hk, hkmask);
+	if (!have_hk)
+		return no_housekeeping(f);
+	if (nmove && all_fit)
+		doctor_append(f->apply, sizeof(f->apply),
+			      "for i in %s; do echo %s > /proc/irq/$i/smp_affinity_list; done; ",
+			      loop, hk);
+	else if (nmove) /* too many to name: every IRQ, the right ones among them */
+		doctor_append(f->apply, sizeof(f->apply),
+			      "for i in /proc/irq/[0-9]*; do echo %s > $i/smp_affinity; done; ",
+			      hkmask);
+	doctor_append(f->apply, sizeof(f->apply),
+		      "echo %s > /proc/irq/default_smp_affinity; managed IRQs: "
+		      "isolcpus=managed_irq,...; irqbalance: IRQBALANCE_BANNED_CPULIST",
+		      hkmask);
 }
 
 /* irqbalance, when it runs, must keep off the isolated CPUs. */

@@ -182,14 +182,81 @@ static void judge_budget(const struct doctor_host *h, const struct doctor_check 
 
 /* ---- RPS and XPS ---------------------------------------------------------- */
 
-/* Every rx queue's rps_cpus (rx) or tx queue's xps_cpus (tx) of every NIC. */
+/* A queue of a NIC and its mask. */
+struct queue {
+	unsigned index;
+	cpu_set_t set;
+};
+
+static int cmp_queue(const void *a, const void *b)
+{
+	unsigned x = ((const struct queue *)a)->index, y = ((const struct queue *)b)->index;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The rx-N (rps_cpus) or tx-N (xps_cpus) queues of a NIC that have the
+ * file, by index (malloc'd; *n of them). */
+static struct queue *read_queues(const struct doctor_host *h, const char *nic, bool rx, unsigned *n)
+{
+	const char *file = rx ? "rps_cpus" : "xps_cpus";
+	struct queue *q = NULL;
+	unsigned cap = 0;
+	char path[512];
+	struct dirent *e;
+	DIR *d;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/sys/class/net/%s/queues", h->root, nic);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		char buf[1024], *end;
+		unsigned long index;
+
+		if (strncmp(e->d_name, rx ? "rx-" : "tx-", 3))
+			continue;
+		index = strtoul(e->d_name + 3, &end, 10);
+		if (*end || end == e->d_name + 3 ||
+		    doctor_read(h, buf, sizeof(buf), "/sys/class/net/%s/queues/%s/%s", nic,
+				e->d_name, file))
+			continue;
+		if (*n == cap) {
+			struct queue *more = realloc(q, (cap = cap ? 2 * cap : 64) * sizeof(*q));
+
+			if (!more)
+				break;
+			q = more;
+		}
+		q[*n].index = (unsigned)index;
+		if (doctor_parse_cpumask(buf, &q[*n].set))
+			continue;
+		(*n)++;
+	}
+	if (d)
+		closedir(d);
+	if (*n)
+		qsort(q, *n, sizeof(*q), cmp_queue);
+	return q;
+}
+
+/*
+ * Every rx queue's rps_cpus (rx) or tx queue's xps_cpus (tx) of every NIC.
+ * RPS: no isolated CPU may process another CPU's packets; the fix is 0 (no
+ * RPS) on that queue. XPS: an isolated CPU's tx queue is its own, shared
+ * with no housekeeping CPU (whose sends would contend for it); the fix
+ * gives the shared queue to its housekeeping CPUs and each isolated CPU a
+ * queue that no other CPU sends on (one with an empty mask), in masks
+ * that the kernel's bitmap_parse() takes for nr_cpu_ids CPUs.
+ */
 static void judge_queue_masks(const struct doctor_host *h, const struct doctor_check *k,
 			      struct doctor_finding *f, bool rx)
 {
 	struct nic nics[NIC_MAX];
 	unsigned n = list_nics(h, nics), seen = 0;
-	char list[256], cmds[DOCTOR_TEXT] = "";
+	char list[1024], mask[1024], cmds[2 * DOCTOR_TEXT] = "", lack[256] = "";
 	const char *file = rx ? "rps_cpus" : "xps_cpus";
+	cpu_set_t homeless;
+	bool cut = false;
 
 	(void)k;
 	if (!h->have_isolated) {
@@ -197,42 +264,70 @@ static void judge_queue_masks(const struct doctor_host *h, const struct doctor_c
 		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
 		return;
 	}
+	CPU_ZERO(&homeless);
 	f->state = DOCTOR_OK;
 	for (unsigned i = 0; i < n; i++) {
-		char path[512];
-		struct dirent *e;
-		DIR *d;
+		unsigned nq;
+		struct queue *q = read_queues(h, nics[i].name, rx, &nq);
+		cpu_set_t need;
 
-		snprintf(path, sizeof(path), "%s/sys/class/net/%s/queues", h->root, nics[i].name);
-		d = opendir(path);
-		while (d && (e = readdir(d))) {
-			char buf[256];
-			cpu_set_t set, hit, rest;
+		seen += nq;
+		CPU_ZERO(&need);
+		for (unsigned j = 0; j < nq; j++) {
+			cpu_set_t hit, rest;
 
-			if (strncmp(e->d_name, rx ? "rx-" : "tx-", 3) ||
-			    doctor_read(h, buf, sizeof(buf), "/sys/class/net/%s/queues/%s/%s",
-					nics[i].name, e->d_name, file))
-				continue;
-			seen++;
-			if (doctor_parse_cpumask(buf, &set))
-				continue;
-			CPU_AND(&hit, &set, &h->isolated);
-			CPU_XOR(&rest, &set, &hit);
-			/* RPS: no isolated CPU may process another CPU's packets.
-			 * XPS: an isolated CPU's queue is its own, shared with no
-			 * housekeeping CPU (whose sends would contend for it). */
+			CPU_AND(&hit, &q[j].set, &h->isolated);
+			CPU_XOR(&rest, &q[j].set, &hit);
 			if (!CPU_COUNT(&hit) || (!rx && !CPU_COUNT(&rest)))
 				continue;
 			f->state = DOCTOR_FAIL;
-			format_cpulist(&set, list, sizeof(list));
-			doctor_append(f->value, sizeof(f->value), "%s%s %s %s=%s",
-				      f->value[0] ? ", " : "", nics[i].name, e->d_name, file, list);
-			doctor_append(cmds, sizeof(cmds),
-				      "%secho 0 > /sys/class/net/%s/queues/%s/%s",
-				      cmds[0] ? "; " : "", nics[i].name, e->d_name, file);
+			format_cpulist(&q[j].set, list, sizeof(list));
+			doctor_append(f->value, sizeof(f->value), "%s%s %s-%u %s=%s",
+				      f->value[0] ? ", " : "", nics[i].name, rx ? "rx" : "tx",
+				      q[j].index, file, list);
+			if (rx) {
+				CPU_ZERO(&rest);
+			} else {
+				CPU_OR(&need, &need, &hit);
+				q[j].set = rest;
+			}
+			format_cpumask(&rest, h->nr_cpus, mask, sizeof(mask));
+			cut |= snprintf(list, sizeof(list),
+					"%secho %s > /sys/class/net/%s/queues/%s-%u/%s",
+					cmds[0] ? "; " : "", mask, nics[i].name, rx ? "rx" : "tx",
+					q[j].index, file) >= (int)sizeof(list);
+			if (strlen(cmds) + strlen(list) + 1 < sizeof(cmds))
+				strcat(cmds, list);
+			else
+				cut = true;
 		}
-		if (d)
-			closedir(d);
+		/* each isolated CPU that sent on a shared queue: a free queue of its own */
+		for (unsigned c = 0; c < CPU_SETSIZE && CPU_COUNT(&need); c++) {
+			cpu_set_t own;
+			unsigned j;
+
+			if (!CPU_ISSET(c, &need))
+				continue;
+			CPU_CLR(c, &need);
+			for (j = 0; j < nq && CPU_COUNT(&q[j].set); j++)
+				;
+			if (j == nq) {
+				CPU_SET(c, &homeless);
+				continue;
+			}
+			CPU_ZERO(&own);
+			CPU_SET(c, &own);
+			q[j].set = own;
+			format_cpumask(&own, h->nr_cpus, mask, sizeof(mask));
+			snprintf(list, sizeof(list),
+				 "%secho %s > /sys/class/net/%s/queues/tx-%u/xps_cpus",
+				 cmds[0] ? "; " : "", mask, nics[i].name, q[j].index);
+			if (strlen(cmds) + strlen(list) + 1 < sizeof(cmds))
+				strcat(cmds, list);
+			else
+				cut = true;
+		}
+		free(q);
 	}
 	doctor_set(f->where, "/sys/class/net/*/queues/%s-*/%s", rx ? "rx" : "tx", file);
 	if (!seen) {
@@ -250,7 +345,17 @@ static void judge_queue_masks(const struct doctor_host *h, const struct doctor_c
 	}
 	doctor_set(f->recommended,
 		   rx ? "0 (or housekeeping CPUs only)" : "a tx queue of its own per isolated CPU");
-	doctor_set(f->apply, "%s", cmds);
+	if (CPU_COUNT(&homeless))
+		doctor_append(f->recommended, sizeof(f->recommended),
+			      "; no free tx queue for CPUs %s: add channels (ethtool -L)",
+			      (format_cpulist(&homeless, lack, sizeof(lack)), lack));
+	if (cut) /* never a part of the commands: the queues are said above */
+		doctor_set(f->apply,
+			   "too many queues to list here: write %s of the queues named "
+			   "above as recommended",
+			   file);
+	else
+		snprintf(f->apply, sizeof(f->apply), "%s", cmds);
 }
 
 static void judge_rps(const struct doctor_host *h, const struct doctor_check *k,

@@ -7,6 +7,7 @@
  * and event log; the JSON of a finding; the doctor's config keys.
  */
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
 #include <linux/ethtool.h>
@@ -22,6 +23,7 @@
 #include "doctor/doctor.h"
 #include "lib/buf.h"
 #include "lib/json.h"
+#include "lib/parse.h"
 
 /* ---- fixture trees ----------------------------------------------------------- */
 
@@ -687,6 +689,245 @@ START_TEST(a_max_cstate_the_kernel_rejects_limits_nothing)
 }
 END_TEST
 
+/* ---- fixes the kernel takes (issue 24) ----------------------------------------- */
+
+/*
+ * The kernel's bitmap_parse() (lib/bitmap-str.c), which reads what is
+ * written to smp_affinity, default_smp_affinity, rps_cpus, xps_cpus and the
+ * workqueue cpumasks, for a mask of nbits CPUs, written here from its rules
+ * (not from the doctor's code): up to the first newline; from the end,
+ * words of at most 8 hex digits split by commas or white space (empty words
+ * allowed); at most (nbits + 31) / 32 words; no bit at or above nbits.
+ * After 8 digits a further hex digit is -EOVERFLOW and any other character
+ * is skipped; a non-hex character inside a word is -EINVAL.
+ */
+static int kernel_bitmap_parse(const char *s, unsigned nbits, cpu_set_t *set)
+{
+	const char *start = s, *end = s + strcspn(s, "\n") - 1;
+	unsigned words = (nbits + 31) / 32, parsed = 0;
+
+	CPU_ZERO(set);
+	for (;;) {
+		unsigned long word = 0;
+
+		while (end >= start && (isspace((unsigned char)*end) || *end == ','))
+			end--;
+		if (end < start)
+			break;
+		if (parsed == words)
+			return -EOVERFLOW;
+		for (int i = 0;; i += 4) {
+			if (i == 32) {
+				if (isxdigit((unsigned char)*end))
+					return -EOVERFLOW;
+				end--;
+				break;
+			}
+			if (!isxdigit((unsigned char)*end))
+				return -EINVAL;
+			word |= (unsigned long)(isdigit((unsigned char)*end)
+							? *end - '0'
+							: tolower((unsigned char)*end) - 'a' + 10)
+				<< i;
+			end--;
+			if (end < start || isspace((unsigned char)*end) || *end == ',')
+				break;
+		}
+		for (unsigned b = 0; b < 32; b++)
+			if (word >> b & 1) {
+				if (parsed * 32 + b >= nbits)
+					return -EOVERFLOW;
+				CPU_SET(parsed * 32 + b, set);
+			}
+		parsed++;
+	}
+	return 0;
+}
+
+START_TEST(the_test_s_bitmap_parse_is_the_kernel_s)
+{
+	cpu_set_t set;
+
+	ck_assert_int_eq(kernel_bitmap_parse("ffffffff,fffffff3", 64, &set), 0);
+	ck_assert_int_eq(CPU_COUNT(&set), 62);
+	ck_assert_int_eq(kernel_bitmap_parse("fffffffffffffff3", 96, &set), -EOVERFLOW);
+	ck_assert_int_eq(kernel_bitmap_parse("1,,5", 64, &set), 0);
+	ck_assert_int_eq(kernel_bitmap_parse("", 8, &set), 0);
+	ck_assert_int_eq(kernel_bitmap_parse("1,0,0", 64, &set), -EOVERFLOW);
+	ck_assert_int_eq(kernel_bitmap_parse("ff", 4, &set), -EOVERFLOW);
+	ck_assert_int_eq(kernel_bitmap_parse("f", 4, &set), 0);
+	ck_assert_int_eq(kernel_bitmap_parse("0x3", 8, &set), -EINVAL);
+	ck_assert_int_eq(kernel_bitmap_parse("3\n", 8, &set), 0);
+	ck_assert(CPU_ISSET(1, &set) && CPU_COUNT(&set) == 2);
+}
+END_TEST
+
+/*
+ * Every "echo VALUE > PATH" and "echo VALUE | tee PATH" of a fix: a mask the
+ * kernel's bitmap_parse() takes for nbits CPUs, or a cpulist its
+ * bitmap_parselist() takes, and not empty where the kernel refuses an
+ * empty affinity; no control character; no loop over nothing.
+ */
+static void check_fix(const struct doctor_finding *f, unsigned nbits)
+{
+	const char *p = f->apply;
+
+	for (const char *c = f->apply; *c; c++)
+		ck_assert_msg((unsigned char)*c >= ' ', "%s: control character in \"%s\"",
+			      f->check->id, f->apply);
+	ck_assert_msg(!strstr(f->apply, "for i in ;"), "%s: empty loop: %s", f->check->id,
+		      f->apply);
+	while ((p = strstr(p, "echo "))) {
+		char value[4096], path[512];
+		const char *why;
+		cpu_set_t set;
+		int n = 0;
+
+		if (sscanf(p, "echo %4095s > %511[^; ]%n", value, path, &n) != 2 &&
+		    sscanf(p, "echo %4095s | tee %511[^; ]%n", value, path, &n) != 2) {
+			p += 5;
+			continue;
+		}
+		p += n;
+		if (strstr(path, "smp_affinity_list")) {
+			ck_assert_msg(!parse_kernel_cpulist(value, nbits, &set, &why),
+				      "%s: the kernel rejects %s > %s", f->check->id, value, path);
+			ck_assert_msg(CPU_COUNT(&set), "%s: empty %s", f->check->id, path);
+		} else if (strstr(path, "smp_affinity") || strstr(path, "rps_cpus") ||
+			   strstr(path, "xps_cpus") || strstr(path, "cpumask")) {
+			ck_assert_msg(!kernel_bitmap_parse(value, nbits, &set),
+				      "%s: the kernel rejects %s > %s", f->check->id, value, path);
+			ck_assert_msg(CPU_COUNT(&set) || strstr(path, "rps_cpus"), "%s: empty %s",
+				      f->check->id, path);
+		}
+	}
+}
+
+static struct doctor_finding judged(const char *id, unsigned nbits)
+{
+	struct doctor_finding f = judge(id);
+
+	check_fix(&f, nbits);
+	return f;
+}
+
+START_TEST(masks_for_more_than_32_cpus_are_32_bit_words)
+{
+	host_of(96, "2-3");
+	put("/sys/devices/virtual/workqueue/cpumask", "ffffffff,ffffffff,ffffffff\n");
+	put("/proc/irq/24/smp_affinity_list", "0-95\n");
+	put("/proc/irq/24/effective_affinity_list", "2\n");
+	put("/proc/irq/default_smp_affinity", "ffffffff,ffffffff,ffffffff\n");
+	ck_assert_str_eq(judged("isolation.workqueue_cpumask", 96).recommended,
+			 "ffffffff,ffffffff,fffffff3 (the housekeeping CPUs)");
+	ck_assert_str_eq(
+		judged("irq.affinity", 96).apply,
+		"for i in 24; do echo 0-1,4-95 > /proc/irq/$i/smp_affinity_list; done; "
+		"echo ffffffff,ffffffff,fffffff3 > /proc/irq/default_smp_affinity; managed "
+		"IRQs: isolcpus=managed_irq,...; irqbalance: IRQBALANCE_BANNED_CPULIST");
+}
+END_TEST
+
+/* n IRQs from 24 on, all allowed everywhere and running on CPU 5. */
+static void put_irqs(unsigned n, unsigned ncpus)
+{
+	char path[64], list[32];
+
+	snprintf(list, sizeof(list), "0-%u\n", ncpus - 1);
+	for (unsigned i = 24; i < 24 + n; i++) {
+		snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", i);
+		put(path, list);
+		snprintf(path, sizeof(path), "/proc/irq/%u/effective_affinity_list", i);
+		put(path, "5\n");
+	}
+}
+
+START_TEST(a_list_of_irqs_is_never_cut)
+{
+	struct doctor_finding f;
+	char *loop, *p;
+	unsigned want = 24;
+
+	host_of(96, "2-95");
+	put_irqs(400, 96);
+	f = judged("irq.affinity", 96);
+	ck_assert_msg(!strncmp(f.value, "400 IRQs run on isolated CPUs: IRQ 24 on CPUs 5, ", 48),
+		      "%s", f.value);
+	/* the description ends on a whole item and says how many it leaves out */
+	ck_assert_msg(strstr(f.value, " on CPUs 5 and ") && strstr(f.value, " more"), "%s",
+		      f.value);
+	loop = strdup(f.apply);
+	ck_assert_msg(!strncmp(loop, "for i in ", 9), "%s", loop);
+	*strchr(loop, ';') = '\0';
+	for (p = strtok(loop + 9, " "); p; p = strtok(NULL, " "))
+		ck_assert_uint_eq(strtoul(p, NULL, 10), want++);
+	ck_assert_uint_eq(want, 24 + 400);
+	free(loop);
+	/* too many to name: every IRQ */
+	put_irqs(1000, 96);
+	f = judged("irq.affinity", 96);
+	ck_assert_msg(!strncmp(f.value, "1000 IRQs run on isolated CPUs: ", 32), "%s", f.value);
+	ck_assert_str_eq(
+		f.apply,
+		"for i in /proc/irq/[0-9]*; do echo 0,00000000,00000003 > $i/smp_affinity; "
+		"done; echo 0,00000000,00000003 > /proc/irq/default_smp_affinity; managed IRQs: "
+		"isolcpus=managed_irq,...; irqbalance: IRQBALANCE_BANNED_CPULIST");
+}
+END_TEST
+
+START_TEST(the_xps_fix_gives_each_isolated_cpu_a_queue)
+{
+	host_of(4, "2-3");
+	put("/sys/class/net/eth0/device/vendor", "0x1af4\n");
+	put("/sys/class/net/eth0/queues/tx-0/xps_cpus", "f\n");
+	put("/sys/class/net/eth0/queues/tx-1/xps_cpus", "0\n");
+	put("/sys/class/net/eth0/queues/tx-2/xps_cpus", "0\n");
+	expect("net.xps", DOCTOR_FAIL, "eth0 tx-0 xps_cpus=0-3");
+	ck_assert_str_eq(judged("net.xps", 4).apply,
+			 "echo 3 > /sys/class/net/eth0/queues/tx-0/xps_cpus; "
+			 "echo 4 > /sys/class/net/eth0/queues/tx-1/xps_cpus; "
+			 "echo 8 > /sys/class/net/eth0/queues/tx-2/xps_cpus");
+	ck_assert_str_eq(judge("net.xps").recommended, "a tx queue of its own per isolated CPU");
+	/* one free queue for two CPUs: the other is said */
+	put("/sys/class/net/eth0/queues/tx-2/xps_cpus", "1\n");
+	ck_assert_str_eq(judged("net.xps", 4).recommended,
+			 "a tx queue of its own per isolated CPU; no free tx queue for CPUs 3: add "
+			 "channels (ethtool -L)");
+}
+END_TEST
+
+START_TEST(no_loop_over_no_irq)
+{
+	put("/proc/irq/24/smp_affinity_list", "0\n");
+	put("/proc/irq/default_smp_affinity", "3\n");
+	ck_assert_str_eq(judged("irq.affinity", 2).apply,
+			 "echo 1 > /proc/irq/default_smp_affinity; managed IRQs: "
+			 "isolcpus=managed_irq,...; irqbalance: IRQBALANCE_BANNED_CPULIST");
+}
+END_TEST
+
+START_TEST(no_fix_moves_work_to_no_cpu)
+{
+	static const char *const ids[] = { "isolation.workqueue_cpumask", "isolation.init_affinity",
+					   "irq.affinity" };
+
+	host_of(2, "0-1");
+	put("/sys/devices/virtual/workqueue/cpumask", "3\n");
+	put("/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0-1\n");
+	put("/proc/irq/24/smp_affinity_list", "0-1\n");
+	for (unsigned i = 0; i < 3; i++) {
+		struct doctor_finding f = judged(ids[i], 2);
+
+		ck_assert_int_eq(f.state, DOCTOR_FAIL);
+		ck_assert_str_eq(f.recommended, "at least one housekeeping (not isolated) CPU");
+		ck_assert_str_eq(f.apply,
+				 "every CPU is isolated: leave at least one CPU out of the "
+				 "isolated set first (the kernel needs one for "
+				 "housekeeping)");
+	}
+}
+END_TEST
+
 /* ---- what the kernel, irqbalance or tuned already handle (issue 24) ------------ */
 
 START_TEST(nohz_full_offloads_rcu_callbacks_without_rcu_nocbs)
@@ -1016,6 +1257,12 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, doctor_interval_is_validated);
 	tcase_add_test(tc, cmdline_cpulists_take_the_kernel_s_last_cpu_all_and_strides);
 	tcase_add_test(tc, a_max_cstate_the_kernel_rejects_limits_nothing);
+	tcase_add_test(tc, the_test_s_bitmap_parse_is_the_kernel_s);
+	tcase_add_test(tc, masks_for_more_than_32_cpus_are_32_bit_words);
+	tcase_add_test(tc, a_list_of_irqs_is_never_cut);
+	tcase_add_test(tc, the_xps_fix_gives_each_isolated_cpu_a_queue);
+	tcase_add_test(tc, no_loop_over_no_irq);
+	tcase_add_test(tc, no_fix_moves_work_to_no_cpu);
 	tcase_add_test(tc, nohz_full_offloads_rcu_callbacks_without_rcu_nocbs);
 	tcase_add_test(tc, ksm_run_2_and_hung_task_0_are_off);
 	tcase_add_test(tc, irqbalance_bans_isolated_and_nohz_full_cpus_by_default);
