@@ -1114,12 +1114,43 @@ START_TEST(socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set)
 		"md-feed dropped 2,994 packets for rcvbuf_full since jitterd started 10 min "
 		"ago; its peak receive queue was 212,992 bytes = rmem_default (the "
 		"application does not set SO_RCVBUF)");
-	ck_assert_str_eq(f[0].recommended,
-			 "SO_RCVBUF 1,048,576 bytes (4 x the measured peak, a power of two)");
+	ck_assert_str_eq(
+		f[0].recommended,
+		"SO_RCVBUF at least 1,048,576 bytes (4 x the peak, a power of two; this "
+		"jitterd does not count the bytes dropped, so the burst's size is unknown)");
 	ck_assert_str_eq(
 		f[0].apply,
 		"setsockopt(fd, SOL_SOCKET, SO_RCVBUF, 1048576) in md-feed's receiver; and "
 		"sysctl -w net.core.rmem_max=1048576 (it is 212992, which caps it)");
+	free(f);
+}
+END_TEST
+
+/* A burst of 2,994 datagrams of 500 bytes (1,280 bytes of truesize each on
+ * loopback) into a buffer of a few KiB: the peak is the buffer's own size,
+ * the burst needed the peak and what was dropped. */
+START_TEST(socket_drops_are_sized_from_what_was_dropped)
+{
+	struct doctor_finding *f;
+	unsigned n;
+
+	put("/proc/sys/net/core/rmem_max", "212992\n");
+	put("/proc/sys/net/core/rmem_default", "212992\n");
+	f = evidence(
+		"jitterd_socket_drops_total{socket=\"md-feed\",reason=\"rcvbuf_full\"} 2994\n"
+		"jitterd_socket_dropped_bytes_total{socket=\"md-feed\",reason=\"rcvbuf_full\"} "
+		"3832320\n"
+		"jitterd_socket_dropped_bytes_total{socket=\"md-feed\",reason=\"memory_limit\"} "
+		"9e9\n"
+		"jitterd_socket_receive_queue_peak_bytes{socket=\"md-feed\"} 4608\n",
+		"", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].recommended, "SO_RCVBUF at least 4,194,304 bytes (the peak queue and "
+					   "the 3,832,320 bytes dropped, to a power of two)");
+	ck_assert_str_eq(
+		f[0].apply,
+		"setsockopt(fd, SOL_SOCKET, SO_RCVBUF, 4194304) in md-feed's receiver; and "
+		"sysctl -w net.core.rmem_max=4194304 (it is 212992, which caps it)");
 	free(f);
 }
 END_TEST
@@ -1275,6 +1306,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_nic_without_the_operation_is_not_supported_not_failed);
 	tcase_add_test(tc, no_physical_nic_is_not_applicable);
 	tcase_add_test(tc, socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set);
+	tcase_add_test(tc, socket_drops_are_sized_from_what_was_dropped);
 	tcase_add_test(tc, irq_time_on_an_isolated_cpu_names_the_irqs_there);
 	tcase_add_test(tc, runqueue_outliers_on_isolated_cpus_name_the_task_and_the_setting);
 	tcase_add_test(tc, json_of_a_finding_is_the_documented_schema);
