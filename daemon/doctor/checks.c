@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/parse.h"
@@ -1740,8 +1741,18 @@ static unsigned run_table(const struct doctor_host *h, bool cheap_only,
 	return w;
 }
 
+void doctor_wait_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out)
 {
+	if (h->softnet)
+		h->softnet->run++; /* a new window for this run */
 	unsigned n = run_table(h, cheap_only, doctor_checks, n_doctor_checks, out);
 
 	return n + run_table(h, cheap_only, doctor_net_checks, n_doctor_net_checks, out + n);
@@ -1758,6 +1769,9 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 	memset(h, 0, sizeof(*h));
 	h->root = root ? root : "";
 	h->ethtool = doctor_ethtool_ioctl;
+	h->window_ms = 1000;
+	h->wait = doctor_wait_ms;
+	h->softnet = &h->softnet_state;
 	h->nr_cpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
 	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/possible")) {
 		cpu_set_t possible;

@@ -34,6 +34,23 @@ enum doctor_state {
 	DOCTOR_NEEDS_ROOT,     /* what it reads is root's: run it as root */
 };
 
+/*
+ * /proc/net/softnet_stat's drop and time_squeeze counts count since boot: a
+ * host that dropped once a month ago would fail forever. They are judged
+ * over a window: two reads window_ms apart (the subcommand), or, with
+ * window_ms 0 (the daemon), the read of the previous run and this one. The
+ * judges of one run share one window (net.c).
+ */
+struct doctor_softnet {
+	unsigned run; /* doctor_run()'s count; the window below is of run taken */
+	unsigned taken;
+	bool have_last, have_window;
+	unsigned long long dropped, squeezed; /* the last read */
+	double at;			      /* its CLOCK_MONOTONIC time, s */
+	unsigned long long window_dropped, window_squeezed;
+	double window_s;
+};
+
 /* The host as the checks see it. */
 struct doctor_host {
 	const char *root; /* prefixed to every /proc, /sys and /dev path; "" = the host */
@@ -44,6 +61,10 @@ struct doctor_host {
 	/* SIOCETHTOOL on ifname with data (a struct ethtool_*); 0 or -errno.
 	 * Tests give their own. */
 	int (*ethtool)(const char *ifname, void *data);
+	unsigned window_ms;		/* 1000 by doctor_host_init; 0 = since the last run */
+	void (*wait)(unsigned ms);	/* between a window's two reads; tests give their own */
+	struct doctor_softnet *softnet; /* &softnet_state after doctor_host_init */
+	struct doctor_softnet softnet_state;
 };
 
 struct doctor_finding;
@@ -101,6 +122,9 @@ unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_
  */
 void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,
 		      const char *config_path);
+
+/* nanosleep(): the default wait of a softnet window. */
+void doctor_wait_ms(unsigned ms);
 
 /* The real SIOCETHTOOL. */
 int doctor_ethtool_ioctl(const char *ifname, void *data);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/parse.h"
@@ -124,27 +125,106 @@ static long long read_ll(const struct doctor_host *h, const char *path, int *err
 	return *err ? 0 : strtoll(buf, NULL, 10);
 }
 
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned long long since(unsigned long long now, unsigned long long then)
+{
+	return now >= then ? now - then : 0; /* a CPU gone, or a counter wrapped */
+}
+
+/*
+ * The drops and squeezes of the window (doctor.h, struct doctor_softnet):
+ * 0, 1 when there is no window yet (the daemon's first run), or -errno.
+ */
+static int softnet_window(const struct doctor_host *h, struct doctor_softnet **out)
+{
+	struct doctor_softnet *s = h->softnet;
+	unsigned long long d, q, d2, q2;
+	int err;
+
+	*out = s;
+	if (s->have_window && s->taken == s->run)
+		return 0;
+	err = softnet(h, &d, &q);
+	if (err)
+		return err;
+	if (h->window_ms) {
+		h->wait(h->window_ms);
+		err = softnet(h, &d2, &q2);
+		if (err)
+			return err;
+		s->window_dropped = since(d2, d);
+		s->window_squeezed = since(q2, q);
+		s->window_s = h->window_ms / 1000.0;
+		d = d2, q = q2;
+	} else if (s->have_last) {
+		double now = monotonic_s();
+
+		s->window_dropped = since(d, s->dropped);
+		s->window_squeezed = since(q, s->squeezed);
+		s->window_s = now - s->at;
+	} else {
+		s->dropped = d, s->squeezed = q, s->at = monotonic_s();
+		s->have_last = true;
+		return 1;
+	}
+	s->dropped = d, s->squeezed = q, s->at = monotonic_s();
+	s->have_last = s->have_window = true;
+	s->taken = s->run;
+	return 0;
+}
+
+/* The finding for a read that failed or has no window yet. */
+static bool no_window(struct doctor_finding *f, int err)
+{
+	if (err < 0) {
+		doctor_unreadable(f, err, "/proc/net/softnet_stat");
+		return true;
+	}
+	if (err > 0) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->where, "/proc/net/softnet_stat");
+		doctor_set(f->value, "judged from the next run on, over the time between runs");
+		return true;
+	}
+	return false;
+}
+
+static const char *window(char *buf, size_t size, double s)
+{
+	snprintf(buf, size, s < 10 ? "%.1f s" : "%.0f s", s);
+	return buf;
+}
+
 /* netdev_max_backlog, judged by the softnet backlog drops it caused. */
 static void judge_backlog(const struct doctor_host *h, const struct doctor_check *k,
 			  struct doctor_finding *f)
 {
-	unsigned long long dropped, squeezed;
+	struct doctor_softnet *s;
 	long long backlog;
+	char w[32];
 	int err;
 
 	backlog = read_ll(h, k->path, &err);
 	if (err)
 		return doctor_unreadable(f, err, k->path);
-	err = softnet(h, &dropped, &squeezed);
-	if (err)
-		return doctor_unreadable(f, err, "/proc/net/softnet_stat");
-	doctor_set(f->where, "%s, /proc/net/softnet_stat (column 2, dropped)", k->path);
-	doctor_set(f->value, "%lld; %llu packets dropped for a full backlog since boot", backlog,
-		   dropped);
-	f->state = dropped ? DOCTOR_FAIL : DOCTOR_OK;
-	doctor_set(f->recommended, "%lld", dropped ? backlog * 2 : backlog);
+	if (no_window(f, softnet_window(h, &s)))
+		return;
+	doctor_set(f->where, "%s, /proc/net/softnet_stat (column 2, dropped) twice, %s apart",
+		   k->path, window(w, sizeof(w), s->window_s));
+	doctor_set(f->value,
+		   "%lld; %llu packets dropped for a full backlog in %s (%llu since boot)", backlog,
+		   s->window_dropped, w, s->dropped);
+	f->state = s->window_dropped ? DOCTOR_FAIL : DOCTOR_OK;
+	doctor_set(f->recommended, "%lld", s->window_dropped ? backlog * 2 : backlog);
 	snprintf(f->apply, sizeof(f->apply), "sysctl -w net.core.netdev_max_backlog=%lld",
-		 dropped ? backlog * 2 : backlog);
+		 s->window_dropped ? backlog * 2 : backlog);
 }
 
 /* netdev_budget(_usecs), judged by time_squeeze: net_rx ran out of budget. */
@@ -152,8 +232,9 @@ static void judge_budget(const struct doctor_host *h, const struct doctor_check 
 			 struct doctor_finding *f)
 {
 	static const char usecs_path[] = "/proc/sys/net/core/netdev_budget_usecs";
-	unsigned long long dropped, squeezed;
+	struct doctor_softnet *s;
 	long long budget, usecs;
+	char w[32];
 	int err;
 
 	budget = read_ll(h, k->path, &err);
@@ -162,15 +243,18 @@ static void judge_budget(const struct doctor_host *h, const struct doctor_check 
 	usecs = read_ll(h, usecs_path, &err);
 	if (err)
 		usecs = 0;
-	err = softnet(h, &dropped, &squeezed);
-	if (err)
-		return doctor_unreadable(f, err, "/proc/net/softnet_stat");
-	doctor_set(f->where, "%s, %s, /proc/net/softnet_stat (column 3, time_squeeze)", k->path,
-		   usecs_path);
-	doctor_set(f->value, "budget %lld packets, %lld us; net_rx ran out of it %llu times",
-		   budget, usecs, squeezed);
-	f->state = squeezed ? DOCTOR_FAIL : DOCTOR_OK;
-	if (squeezed) {
+	if (no_window(f, softnet_window(h, &s)))
+		return;
+	doctor_set(f->where,
+		   "%s, %s, /proc/net/softnet_stat (column 3, time_squeeze) twice, %s apart",
+		   k->path, usecs_path, window(w, sizeof(w), s->window_s));
+	doctor_set(
+		f->value,
+		"budget %lld packets, %lld us; net_rx ran out of it %llu times in %s (%llu since "
+		"boot)",
+		budget, usecs, s->window_squeezed, w, s->squeezed);
+	f->state = s->window_squeezed ? DOCTOR_FAIL : DOCTOR_OK;
+	if (s->window_squeezed) {
 		doctor_set(f->recommended, "budget %lld, %lld us", budget * 2, usecs * 2);
 		snprintf(f->apply, sizeof(f->apply),
 			 "sysctl -w net.core.netdev_budget=%lld net.core.netdev_budget_usecs=%lld",

@@ -128,6 +128,18 @@ static void put_nic(void)
 
 /* ---- running one check --------------------------------------------------------- */
 
+/* What /proc/net/softnet_stat says at the end of a softnet window (NULL: as
+ * at its start); the window takes no time in the tests. */
+static const char *softnet_after;
+static unsigned waited_ms;
+
+static void fake_wait(unsigned ms)
+{
+	waited_ms += ms;
+	if (softnet_after)
+		put("/proc/net/softnet_stat", softnet_after);
+}
+
 static struct doctor_finding judge(const char *id)
 {
 	const struct doctor_check *k = doctor_check_by_id(id);
@@ -137,6 +149,7 @@ static struct doctor_finding judge(const char *id)
 	ck_assert_msg(k != NULL, "no check %s", id);
 	doctor_host_init(&h, root, NULL, NULL);
 	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
 	k->judge(&h, k, &f);
 	return f;
 }
@@ -404,20 +417,6 @@ static const struct check_case cases[] = {
 	  "4194304",
 	  { "/proc/sys/net/core/wmem_default", "212992\n" },
 	  "212992" },
-	{ "net.netdev_max_backlog",
-	  { "/proc/sys/net/core/netdev_max_backlog", "1000\n", "/proc/net/softnet_stat",
-	    "00000010 00000000 00000000 0 0\n00000020 00000000 00000001 0 0\n" },
-	  "1000; 0 packets dropped for a full backlog since boot",
-	  { "/proc/sys/net/core/netdev_max_backlog", "1000\n", "/proc/net/softnet_stat",
-	    "00000010 0000001a 00000000 0 0\n00000020 00000001 00000001 0 0\n" },
-	  "1000; 27 packets dropped for a full backlog since boot" },
-	{ "net.netdev_budget",
-	  { "/proc/sys/net/core/netdev_budget", "300\n", "/proc/sys/net/core/netdev_budget_usecs",
-	    "8000\n", "/proc/net/softnet_stat", "00000010 00000000 00000000 0 0\n" },
-	  "budget 300 packets, 8000 us; net_rx ran out of it 0 times",
-	  { "/proc/sys/net/core/netdev_budget", "300\n", "/proc/sys/net/core/netdev_budget_usecs",
-	    "8000\n", "/proc/net/softnet_stat", "00000010 00000000 0000000b 0 0\n" },
-	  "budget 300 packets, 8000 us; net_rx ran out of it 11 times" },
 	{ "net.tcp_fastopen",
 	  { "/proc/sys/net/ipv4/tcp_fastopen", "3\n" },
 	  "3",
@@ -467,15 +466,18 @@ END_TEST
 /* Every check has a case, or one of the tests below. */
 START_TEST(every_check_is_tested)
 {
-	static const char *const elsewhere[] = { "cpu.pm_qos",	 "irq.irqbalance_banned",
-						 "nic.rings",	 "nic.coalesce",
-						 "nic.offloads", "nic.channels" };
+	static const char *const elsewhere[] = {
+		"net.netdev_max_backlog", "net.netdev_budget", "cpu.pm_qos",
+		"irq.irqbalance_banned",  "nic.rings",	       "nic.coalesce",
+		"nic.offloads",		  "nic.channels"
+	};
 	unsigned n = doctor_count();
 	struct doctor_finding *f = calloc(n, sizeof(*f));
 	struct doctor_host h;
 
 	doctor_host_init(&h, root, NULL, NULL);
 	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
 	ck_assert_uint_eq(doctor_run(&h, false, f), n);
 	for (unsigned i = 0; i < n; i++) {
 		bool found = false;
@@ -1012,6 +1014,71 @@ START_TEST(a_pm_qos_request_limits_c_states)
 }
 END_TEST
 
+/* ---- softnet counters judged over a window (issue 24) ------------------------- */
+
+START_TEST(softnet_drops_since_boot_alone_are_no_finding)
+{
+	put("/proc/sys/net/core/netdev_max_backlog", "1000\n");
+	put("/proc/sys/net/core/netdev_budget", "300\n");
+	put("/proc/sys/net/core/netdev_budget_usecs", "8000\n");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n00000020 00000001 0 0 0\n");
+	softnet_after = NULL;
+	waited_ms = 0;
+	expect("net.netdev_max_backlog", DOCTOR_OK,
+	       "1000; 0 packets dropped for a full backlog in 1.0 s (27 since boot)");
+	expect("net.netdev_budget", DOCTOR_OK,
+	       "budget 300 packets, 8000 us; net_rx ran out of it 0 times in 1.0 s (11 since "
+	       "boot)");
+	ck_assert_uint_eq(waited_ms, 2000);
+	/* drops and squeezes while the doctor watched */
+	softnet_after = "00000010 0000001c 0000000b 0 0\n00000020 00000002 00000003 0 0\n";
+	expect("net.netdev_max_backlog", DOCTOR_FAIL,
+	       "1000; 3 packets dropped for a full backlog in 1.0 s (30 since boot)");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n00000020 00000001 0 0 0\n");
+	ck_assert_str_eq(judge("net.netdev_max_backlog").apply,
+			 "sysctl -w net.core.netdev_max_backlog=2000");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n00000020 00000001 0 0 0\n");
+	expect("net.netdev_budget", DOCTOR_FAIL,
+	       "budget 300 packets, 8000 us; net_rx ran out of it 3 times in 1.0 s (14 since "
+	       "boot)");
+	softnet_after = NULL;
+}
+END_TEST
+
+/* The daemon: no sleep, the window is the time between two runs, shared by
+ * the judges of a run. */
+START_TEST(softnet_in_the_daemon_is_judged_between_runs)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	const struct doctor_finding *backlog = NULL;
+	struct doctor_host h;
+
+	put("/proc/sys/net/core/netdev_max_backlog", "1000\n");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0 0 0\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	h.window_ms = 0;
+	waited_ms = 0;
+	doctor_run(&h, true, f);
+	for (unsigned i = 0; i < n; i++)
+		if (f[i].check && !strcmp(f[i].check->id, "net.netdev_max_backlog"))
+			backlog = &f[i];
+	ck_assert_ptr_nonnull(backlog);
+	ck_assert_int_eq(backlog->state, DOCTOR_NOT_APPLICABLE);
+	put("/proc/net/softnet_stat", "00000010 0000001b 0 0 0\n");
+	doctor_run(&h, true, f);
+	ck_assert_int_eq(backlog->state, DOCTOR_FAIL);
+	ck_assert_msg(strstr(backlog->value, "1 packets dropped for a full backlog in "), "%s",
+		      backlog->value);
+	doctor_run(&h, true, f);
+	ck_assert_int_eq(backlog->state, DOCTOR_OK);
+	ck_assert_uint_eq(waited_ms, 0);
+	free(f);
+}
+END_TEST
+
 /* ---- NICs ---------------------------------------------------------------------- */
 
 START_TEST(nic_rings_below_their_maximum_fail)
@@ -1299,6 +1366,8 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, irqbalance_bans_isolated_and_nohz_full_cpus_by_default);
 	tcase_add_test(tc, the_soft_lockup_watchdog_skips_nohz_full_cpus);
 	tcase_add_test(tc, a_pm_qos_request_limits_c_states);
+	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
+	tcase_add_test(tc, softnet_in_the_daemon_is_judged_between_runs);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
 	tcase_add_test(tc, nic_coalescing_fails_above_zero_or_adaptive);
 	tcase_add_test(tc, nic_offloads_gro_or_lro_fail);
