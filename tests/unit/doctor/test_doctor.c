@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <linux/ethtool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1014,6 +1015,227 @@ START_TEST(a_pm_qos_request_limits_c_states)
 }
 END_TEST
 
+/* ---- hosts larger than ours, tuned as tuned and the doctor ask (issue 24) ------- */
+
+__attribute__((format(printf, 2, 3))) static void putf(const char *path, const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	put(path, buf);
+}
+
+/* A mask of CPUs first..last of ncpus as the kernel prints it. */
+static const char *mask_of(unsigned ncpus, unsigned first, unsigned last)
+{
+	static char buf[4][512];
+	static unsigned turn;
+	char *out = buf[turn++ % 4];
+	size_t n = 0;
+
+	for (unsigned w = (ncpus + 31) / 32; w-- > 0;) {
+		unsigned v = 0;
+
+		for (unsigned b = 0; b < 32; b++)
+			if (w * 32 + b >= first && w * 32 + b <= last && w * 32 + b < ncpus)
+				v |= 1u << b;
+		n += (size_t)snprintf(out + n, 512 - n, "%s%08x", n ? "," : "", v);
+	}
+	return out;
+}
+
+/*
+ * A host of ncpus CPUs and nirqs IRQs, CPUs 0-1 housekeeping and 2-N
+ * isolated, with what tuned's cpu-partitioning and realtime profiles
+ * (2.20 and later, and network-latency and latency-performance that they
+ * include) set, and the rest of what the doctor asks: the kernel command
+ * line in the kernel's own syntax (N), force_latency's PM QoS request
+ * (C-states left enabled), disable_ksm's run=2, irqbalance banning by its
+ * defaults. good = false: the same host with its isolation undone at run
+ * time (IRQs, workqueues, RPS and XPS on the isolated CPUs).
+ */
+static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
+{
+	static const char *const sysctls[][2] = {
+		{ "vm/swappiness", "10" },
+		{ "vm/stat_interval", "10" },
+		{ "vm/dirty_ratio", "10" },
+		{ "vm/dirty_background_ratio", "3" },
+		{ "kernel/numa_balancing", "0" },
+		{ "kernel/timer_migration", "0" },
+		{ "kernel/nmi_watchdog", "0" },
+		{ "kernel/hung_task_timeout_secs", "600" },
+		{ "kernel/sched_rt_runtime_us", "-1" },
+		{ "net/core/busy_read", "50" },
+		{ "net/core/busy_poll", "50" },
+		{ "net/core/rmem_max", "16777216" },
+		{ "net/core/wmem_max", "16777216" },
+		{ "net/core/rmem_default", "4194304" },
+		{ "net/core/wmem_default", "4194304" },
+		{ "net/core/netdev_max_backlog", "1000" },
+		{ "net/core/netdev_budget", "300" },
+		{ "net/core/netdev_budget_usecs", "8000" },
+		{ "net/ipv4/tcp_fastopen", "3" },
+	};
+	static const char env[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=\0";
+	const unsigned last = ncpus - 1;
+	int32_t qos = 2; /* force_latency=cstate.id_no_zero:1 */
+	char *interrupts, path[128], *p;
+	size_t cap = (size_t)(nirqs + 1) * (ncpus * 11 + 128);
+
+	putf("/sys/devices/system/cpu/possible", "0-%u\n", last);
+	putf("/sys/devices/system/cpu/isolated", "2-%u\n", last);
+	putf("/sys/devices/system/cpu/nohz_full", "2-%u\n", last);
+	put("/proc/cmdline",
+	    "BOOT_IMAGE=/vmlinuz ro isolcpus=managed_irq,domain,2-N nohz=on nohz_full=2-N "
+	    "rcu_nocbs=2-N tuned.non_isolcpus=00000003 intel_pstate=disable nosoftlockup "
+	    "skew_tick=1 tsc=reliable rcupdate.rcu_normal_after_boot=1 "
+	    "rcutree.nohz_full_patience_delay=1000\n");
+	for (unsigned c = 0; c < ncpus; c++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%u/cpufreq/scaling_governor", c);
+		put(path, "performance\n");
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/power/energy_perf_bias",
+			 c);
+		put(path, "0\n");
+		for (unsigned st = 0; st < 3; st++) {
+			snprintf(path, sizeof(path),
+				 "/sys/devices/system/cpu/cpu%u/cpuidle/state%u/latency", c, st);
+			put(path, st == 0 ? "0\n" : st == 1 ? "2\n" : "133\n");
+		}
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/machinecheck/machinecheck%u/ignore_ce", c);
+		put(path, "1\n");
+	}
+	put("/sys/devices/system/cpu/cpu0/cpufreq/scaling_driver", "acpi-cpufreq\n");
+	put("/sys/devices/system/cpu/cpufreq/boost", "1\n");
+	put("/sys/firmware/acpi/platform_profile", "performance\n");
+	put("/sys/devices/system/clocksource/clocksource0/current_clocksource", "tsc\n");
+	put("/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu tsc constant_tsc nonstop_tsc\n");
+	put_bytes("/dev/cpu_dma_latency", (const char *)&qos, sizeof(qos));
+	/* tuned's [sysfs]: workqueues on not_isolated_cpumask */
+	putf("/sys/devices/virtual/workqueue/cpumask", "%s\n", mask_of(ncpus, 0, good ? 1 : last));
+	putf("/sys/bus/workqueue/devices/writeback/cpumask", "%s\n", mask_of(ncpus, 0, 1));
+	putf("/sys/devices/virtual/workqueue/writeback/cpumask", "%s\n", mask_of(ncpus, 0, 1));
+	putf("/sys/devices/virtual/workqueue/nvme-wq/cpumask", "%s\n",
+	     mask_of(ncpus, 0, good ? 1 : last));
+	put("/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0-1\n");
+	put("/proc/sys/kernel/watchdog_cpumask", "0-1\n");
+	/* IRQs: on the housekeeping CPUs; /proc/interrupts with a column per CPU */
+	interrupts = malloc(cap);
+	p = interrupts + sprintf(interrupts, "     ");
+	for (unsigned c = 0; c < ncpus; c++)
+		p += sprintf(p, " CPU%-7u", c);
+	*p++ = '\n';
+	for (unsigned i = 0; i < nirqs; i++) {
+		unsigned irq = 24 + i;
+
+		snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", irq);
+		if (good)
+			put(path, "0-1\n");
+		else
+			putf(path, "0-%u\n", last);
+		snprintf(path, sizeof(path), "/proc/irq/%u/effective_affinity_list", irq);
+		putf(path, "%u\n", good ? i % 2 : 2 + i % (ncpus - 2));
+		p += sprintf(p, "%4u:", irq);
+		for (unsigned c = 0; c < ncpus; c++)
+			p += sprintf(p, " %10u", c < 2 ? i : 0);
+		p += sprintf(p,
+			     "  PCI-MSIX-0000:3b:00.0 %u-edge      mlx5_comp%u@pci:0000:3b:00.0\n",
+			     i, i);
+	}
+	put("/proc/interrupts", interrupts);
+	free(interrupts);
+	putf("/proc/irq/default_smp_affinity", "%s\n", mask_of(ncpus, 0, 1));
+	put("/proc/77/comm", "irqbalance\n");
+	put_bytes("/proc/77/environ", env, sizeof(env) - 1);
+	put("/sys/kernel/mm/transparent_hugepage/enabled", "always madvise [never]\n");
+	put("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+	put("/sys/kernel/mm/ksm/run", "2\n");
+	put("/sys/fs/selinux/avc/cache_threshold", "8192\n");
+	for (unsigned i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", sysctls[i][0]);
+		putf(path, "%s\n", sysctls[i][1]);
+	}
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n"); /* old drops only */
+	/* one NIC: rx queues without RPS, tx-0 for the housekeeping CPUs and one
+	 * tx queue per isolated CPU */
+	put_nic();
+	for (unsigned q = 0; q < ncpus - 1; q++) {
+		snprintf(path, sizeof(path), "/sys/class/net/eth0/queues/rx-%u/rps_cpus", q);
+		putf(path, "%s\n", mask_of(ncpus, good ? 1 : 0, good ? 0 : last));
+		snprintf(path, sizeof(path), "/sys/class/net/eth0/queues/tx-%u/xps_cpus", q);
+		putf(path, "%s\n",
+		     q == 0 ? mask_of(ncpus, 0, good ? 1 : 2) : mask_of(ncpus, q + 1, q + 1));
+	}
+	nic.err = 0;
+	nic.ring = (struct ethtool_ringparam){ .rx_pending = 8192, .rx_max_pending = 8192 };
+	nic.coalesce = (struct ethtool_coalesce){ .rx_max_coalesced_frames = 1 };
+	nic.gro = 0, nic.flags = 0;
+	nic.channels = (struct ethtool_channels){ .combined_count = 2, .max_combined = 63 };
+}
+
+/* Every check on the host: what fails (and every fix parses as the kernel's). */
+static unsigned run_all(unsigned ncpus, char *failed, size_t size)
+{
+	unsigned n = doctor_count(), bad = 0;
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	struct doctor_host h;
+
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	ck_assert_uint_eq(h.nr_cpus, ncpus);
+	n = doctor_run(&h, false, f);
+	failed[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		check_fix(&f[i], ncpus);
+		if (f[i].state == DOCTOR_FAIL || f[i].state == DOCTOR_NEEDS_ROOT) {
+			bad++;
+			snprintf(failed + strlen(failed), size - strlen(failed), "%s%s (%.200s)",
+				 failed[0] ? "; " : "", f[i].check->id, f[i].value);
+		}
+	}
+	free(f);
+	return bad;
+}
+
+START_TEST(a_correctly_tuned_large_host_has_no_finding)
+{
+	static const unsigned sizes[][2] = { { 96, 300 }, { 256, 400 } };
+	char failed[16384];
+
+	for (unsigned i = 0; i < 2; i++) {
+		teardown();
+		setup();
+		put_tuned_host(sizes[i][0], sizes[i][1], true);
+		ck_assert_msg(run_all(sizes[i][0], failed, sizeof(failed)) == 0,
+			      "%u CPUs, %u IRQs: %s", sizes[i][0], sizes[i][1], failed);
+	}
+}
+END_TEST
+
+START_TEST(an_undone_large_host_gets_fixes_the_kernel_takes)
+{
+	static const unsigned sizes[][2] = { { 96, 300 }, { 256, 400 } };
+	static const char *const want[] = { "isolation.workqueue_cpumask", "irq.affinity",
+					    "net.rps", "net.xps" };
+	char failed[16384];
+
+	for (unsigned i = 0; i < 2; i++) {
+		teardown();
+		setup();
+		put_tuned_host(sizes[i][0], sizes[i][1], false);
+		ck_assert_uint_eq(run_all(sizes[i][0], failed, sizeof(failed)), 4);
+		for (unsigned j = 0; j < 4; j++)
+			ck_assert_msg(strstr(failed, want[j]), "%s", failed);
+	}
+}
+END_TEST
+
 /* ---- softnet counters judged over a window (issue 24) ------------------------- */
 
 START_TEST(softnet_drops_since_boot_alone_are_no_finding)
@@ -1366,6 +1588,8 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, irqbalance_bans_isolated_and_nohz_full_cpus_by_default);
 	tcase_add_test(tc, the_soft_lockup_watchdog_skips_nohz_full_cpus);
 	tcase_add_test(tc, a_pm_qos_request_limits_c_states);
+	tcase_add_test(tc, a_correctly_tuned_large_host_has_no_finding);
+	tcase_add_test(tc, an_undone_large_host_gets_fixes_the_kernel_takes);
 	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
 	tcase_add_test(tc, softnet_in_the_daemon_is_judged_between_runs);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
