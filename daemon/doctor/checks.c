@@ -227,6 +227,64 @@ static void apply_cmdline(struct doctor_finding *f, const char *arg)
 	doctor_set(f->recommended, "%s", arg);
 }
 
+/* A cpulist file of /proc or /sys (root + path): true when read and parsed. */
+static bool read_cpus(const struct doctor_host *h, const char *path, cpu_set_t *set)
+{
+	char buf[4096];
+	const char *why;
+
+	CPU_ZERO(set);
+	return !doctor_read(h, buf, sizeof(buf), "%s", path) &&
+	       !parse_kernel_cpulist(buf, h->nr_cpus, set, &why);
+}
+
+/* The cpuset partitions under dir (relative to /sys/fs/cgroup) that are in
+ * effect isolated, depth levels down. */
+static void isolated_partitions(const struct doctor_host *h, const char *dir, int depth,
+				cpu_set_t *set)
+{
+	char path[512], buf[128];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/sys/fs/cgroup%s", h->root, dir);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		char sub[400];
+		cpu_set_t eff;
+
+		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		/* "isolated invalid (...)" is a partition the kernel refused */
+		if (!doctor_read(h, buf, sizeof(buf), "/sys/fs/cgroup%s/cpuset.cpus.partition",
+				 sub) &&
+		    !strcmp(buf, "isolated")) {
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpuset.cpus.effective", sub);
+			if (read_cpus(h, path, &eff))
+				CPU_OR(set, set, &eff);
+		}
+		if (depth > 1)
+			isolated_partitions(h, sub, depth - 1, set);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * The CPUs of isolated cgroup v2 cpuset partitions, which the kernel's
+ * cpu-isolation documentation prefers to isolcpus=: the root's
+ * cpuset.cpus.isolated (6.7+), else each cpuset.cpus.partition that reads
+ * "isolated" (its cpuset.cpus.effective), three levels down.
+ */
+static void cpuset_isolated(const struct doctor_host *h, cpu_set_t *set)
+{
+	if (read_cpus(h, "/sys/fs/cgroup/cpuset.cpus.isolated", set))
+		return;
+	CPU_ZERO(set);
+	isolated_partitions(h, "", 3, set);
+}
+
 /*
  * The CPUs a cpulist parameter gives, read as its kernel __setup handler
  * reads it, with the host's nr_cpu_ids for "N" and "all". isolcpus= starts
@@ -324,6 +382,44 @@ static void judge_isolation_param(const struct doctor_host *h, const struct doct
 	    cmdline_isolates(h, cmdline, "nohz_full", &extra, &nohz)) {
 		CPU_OR(&have, &have, &extra);
 		implied = "nohz_full=";
+	}
+	/* As it took effect: what /sys says the kernel did with the request. */
+	if (strcmp(k->path, "rcu_nocbs")) {
+		char sys[80];
+		cpu_set_t effect, lost;
+
+		snprintf(sys, sizeof(sys), "/sys/devices/system/cpu/%s",
+			 !strcmp(k->path, "isolcpus") ? "isolated" : "nohz_full");
+		if (read_cpus(h, sys, &effect)) {
+			CPU_XOR(&lost, &have, &effect);
+			CPU_AND(&lost, &lost, &have);
+			CPU_AND(&lost, &lost, &h->isolated);
+			if (CPU_COUNT(&lost)) {
+				char lost_s[1024];
+
+				doctor_append(f->value, sizeof(f->value),
+					      " (but CPUs %s are not in %s: not in effect)",
+					      cpus(lost_s, sizeof(lost_s), &lost), sys);
+				CPU_AND(&have, &have, &effect);
+			}
+		}
+	}
+	/* isolcpus=domain's effect, from cgroup v2 cpuset partitions */
+	if (!strcmp(k->path, "isolcpus")) {
+		cpu_set_t part, gain;
+
+		cpuset_isolated(h, &part);
+		CPU_AND(&gain, &part, &h->isolated);
+		CPU_XOR(&extra, &gain, &have);
+		CPU_AND(&gain, &gain, &extra);
+		if (CPU_COUNT(&gain)) {
+			char gain_s[1024];
+
+			CPU_OR(&have, &have, &gain);
+			doctor_append(f->value, sizeof(f->value),
+				      "; CPUs %s are in isolated cpuset partitions",
+				      cpus(gain_s, sizeof(gain_s), &gain));
+		}
 	}
 	CPU_XOR(&missing, &h->isolated, &have);
 	CPU_AND(&missing, &missing, &h->isolated);
@@ -1792,10 +1888,29 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 				 config_path ? config_path : "the config");
 			return;
 		}
+	/* as it took effect: isolcpus=, nohz_full=, isolated cpuset partitions */
 	CPU_ZERO(&h->isolated);
-	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/isolated") && buf[0] &&
-	    !parse_kernel_cpulist(buf, h->nr_cpus, &h->isolated, &why))
-		h->have_isolated = CPU_COUNT(&h->isolated) > 0;
-	snprintf(h->isolated_from, sizeof(h->isolated_from), "/sys/devices/system/cpu/isolated%s",
-		 h->have_isolated ? "" : " is empty and no cpu group is named isolated");
+	{
+		static const char *const names[] = { "/sys/devices/system/cpu/isolated",
+						     "/sys/devices/system/cpu/nohz_full",
+						     "isolated cgroup cpuset partitions" };
+		cpu_set_t set;
+
+		for (int i = 0; i < 3; i++) {
+			if (i < 2)
+				read_cpus(h, names[i], &set);
+			else
+				cpuset_isolated(h, &set);
+			if (!CPU_COUNT(&set))
+				continue;
+			CPU_OR(&h->isolated, &h->isolated, &set);
+			doctor_append(h->isolated_from, sizeof(h->isolated_from), "%s%s",
+				      h->isolated_from[0] ? " + " : "", names[i]);
+		}
+	}
+	h->have_isolated = CPU_COUNT(&h->isolated) > 0;
+	if (!h->have_isolated)
+		snprintf(h->isolated_from, sizeof(h->isolated_from),
+			 "/sys/devices/system/cpu/isolated and nohz_full are empty, no cpuset "
+			 "partition is isolated and no cpu group is named isolated");
 }

@@ -56,7 +56,7 @@ struct doctor_host {
 	const char *root; /* prefixed to every /proc, /sys and /dev path; "" = the host */
 	cpu_set_t isolated;
 	bool have_isolated;
-	char isolated_from[160]; /* where the isolated CPUs come from, for the report */
+	char isolated_from[256]; /* where the isolated CPUs come from, for the report */
 	unsigned nr_cpus;
 	/* SIOCETHTOOL on ifname with data (a struct ethtool_*); 0 or -errno.
 	 * Tests give their own. */
@@ -117,7 +117,9 @@ unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_
 
 /*
  * The isolated CPUs: those of the cpu group doctor.isolated_group names
- * (or the group called "isolated"), else /sys/devices/system/cpu/isolated.
+ * (or the group called "isolated"), else the CPUs the kernel isolates as it
+ * took effect: /sys/devices/system/cpu/isolated (isolcpus=), nohz_full,
+ * and the isolated cgroup v2 cpuset partitions.
  * config_path names the config in isolated_from; NULL = built-in defaults.
  */
 void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,

@@ -577,8 +577,8 @@ START_TEST(isolation_checks_without_isolated_cpus_are_not_applicable)
 	put("/sys/devices/system/cpu/isolated", "\n");
 	put("/proc/cmdline", "quiet\n");
 	expect("isolation.nohz_full", DOCTOR_NOT_APPLICABLE,
-	       "no isolated CPUs (/sys/devices/system/cpu/isolated is empty and no cpu group is "
-	       "named isolated)");
+	       "no isolated CPUs (/sys/devices/system/cpu/isolated and nohz_full are empty, no "
+	       "cpuset partition is isolated and no cpu group is named isolated)");
 }
 END_TEST
 
@@ -972,7 +972,7 @@ START_TEST(irqbalance_bans_isolated_and_nohz_full_cpus_by_default)
 	/* a list of its own replaces the default */
 	put_bytes("/proc/77/environ", other, sizeof(other) - 1);
 	expect("irq.irqbalance_banned", DOCTOR_FAIL,
-	       "irqbalance (pid 77) may move IRQs to isolated CPUs 2");
+	       "irqbalance (pid 77) may move IRQs to isolated CPUs 2-3");
 }
 END_TEST
 
@@ -1233,6 +1233,79 @@ START_TEST(an_undone_large_host_gets_fixes_the_kernel_takes)
 		for (unsigned j = 0; j < 4; j++)
 			ck_assert_msg(strstr(failed, want[j]), "%s", failed);
 	}
+}
+END_TEST
+
+/* ---- isolation as it took effect (issue 24, missing 3) ------------------------- */
+
+START_TEST(isolated_cpus_are_what_the_kernel_isolates)
+{
+	struct doctor_host h;
+
+	host_of(8, "");
+	put("/sys/devices/system/cpu/nohz_full", "4-5\n");
+	put("/sys/fs/cgroup/cpuset.cpus.isolated", "6-7\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	ck_assert(h.have_isolated && CPU_COUNT(&h.isolated) == 4);
+	ck_assert(CPU_ISSET(4, &h.isolated) && CPU_ISSET(7, &h.isolated));
+	ck_assert_str_eq(h.isolated_from, "/sys/devices/system/cpu/nohz_full + isolated cgroup "
+					  "cpuset partitions");
+}
+END_TEST
+
+/* A host isolated the way the kernel's documentation now prefers: nohz_full
+ * on the command line and an isolated cgroup v2 cpuset partition, no
+ * isolcpus=. No CRITICAL: isolcpus= is what the partition does. */
+START_TEST(a_host_isolated_by_cpuset_partitions_gets_no_critical)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	struct doctor_host h;
+
+	host_of(96, "");
+	put("/sys/devices/system/cpu/nohz_full", "2-95\n");
+	put("/proc/cmdline", "ro nohz_full=2-N rcu_nocbs=2-N\n");
+	/* before 6.7 there is no cpuset.cpus.isolated: the partitions themselves */
+	put("/sys/fs/cgroup/rt.slice/cpuset.cpus.partition", "isolated\n");
+	put("/sys/fs/cgroup/rt.slice/cpuset.cpus.effective", "2-47\n");
+	put("/sys/fs/cgroup/rt.slice/feed/cpuset.cpus.partition", "isolated\n");
+	put("/sys/fs/cgroup/rt.slice/feed/cpuset.cpus.effective", "48-95\n");
+	put("/sys/fs/cgroup/other/cpuset.cpus.partition", "isolated invalid (Cpu list is empty)\n");
+	put("/sys/fs/cgroup/other/cpuset.cpus.effective", "0-1\n");
+	expect("isolation.isolcpus", DOCTOR_OK,
+	       "isolcpus= is not set; CPUs 2-95 are in isolated cpuset partitions");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	n = doctor_run(&h, false, f);
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_msg(f[i].state != DOCTOR_FAIL || f[i].check->severity != DOCTOR_CRITICAL,
+			      "%s: %s", f[i].check->id, f[i].value);
+	free(f);
+	/* 6.7+: the root's cpuset.cpus.isolated */
+	put("/sys/fs/cgroup/cpuset.cpus.isolated", "2-95\n");
+	put("/sys/fs/cgroup/rt.slice/cpuset.cpus.partition", "member\n");
+	expect("isolation.isolcpus", DOCTOR_OK,
+	       "isolcpus= is not set; CPUs 2-95 are in isolated cpuset partitions");
+	put("/sys/fs/cgroup/cpuset.cpus.isolated", "2-47\n");
+	put("/sys/devices/system/cpu/isolated", "2-47\n");
+	expect("isolation.isolcpus", DOCTOR_FAIL,
+	       "isolcpus= is not set; CPUs 2-47 are in isolated cpuset partitions: isolated CPUs "
+	       "48-95 not covered");
+}
+END_TEST
+
+/* Asked on the command line, refused by the kernel (a range beyond the last
+ * CPU, a kernel without CONFIG_NO_HZ_FULL): what /sys says counts. */
+START_TEST(isolation_asked_for_but_not_in_effect_fails)
+{
+	host_of(8, "2-7");
+	put("/sys/devices/system/cpu/nohz_full", "2-3\n");
+	put("/proc/cmdline", "isolcpus=2-7 nohz_full=2-7\n");
+	expect("isolation.isolcpus", DOCTOR_OK, "isolcpus=2-7");
+	expect("isolation.nohz_full", DOCTOR_FAIL,
+	       "nohz_full=2-7 (but CPUs 4-7 are not in /sys/devices/system/cpu/nohz_full: not in "
+	       "effect): isolated CPUs 4-7 not covered");
 }
 END_TEST
 
@@ -1590,6 +1663,9 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_pm_qos_request_limits_c_states);
 	tcase_add_test(tc, a_correctly_tuned_large_host_has_no_finding);
 	tcase_add_test(tc, an_undone_large_host_gets_fixes_the_kernel_takes);
+	tcase_add_test(tc, isolated_cpus_are_what_the_kernel_isolates);
+	tcase_add_test(tc, a_host_isolated_by_cpuset_partitions_gets_no_critical);
+	tcase_add_test(tc, isolation_asked_for_but_not_in_effect_fails);
 	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
 	tcase_add_test(tc, softnet_in_the_daemon_is_judged_between_runs);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
