@@ -1100,6 +1100,74 @@ static void judge_init_affinity(const struct doctor_host *h, const struct doctor
 		no_housekeeping(f);
 }
 
+/*
+ * The SMT siblings of the isolated CPUs (topology/thread_siblings_list, which
+ * lists online siblings only): a sibling that is not isolated runs ordinary
+ * work on the same core, sharing its execution units, L1 and L2 with the
+ * isolated thread.
+ */
+static void judge_smt_siblings(const struct doctor_host *h, const struct doctor_check *k,
+			       struct doctor_finding *f)
+{
+	char path[128], iso_s[1024], hk_s[1024], list[4096] = "";
+	cpu_set_t shared, busy;
+	unsigned seen = 0;
+
+	(void)k;
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	CPU_ZERO(&shared);
+	CPU_ZERO(&busy);
+	for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++) {
+		cpu_set_t sib;
+
+		if (!CPU_ISSET(c, &h->isolated))
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", c);
+		if (!read_cpus(h, path, &sib))
+			continue;
+		seen++;
+		for (unsigned s = 0; s < h->nr_cpus && s < CPU_SETSIZE; s++)
+			if (s != c && CPU_ISSET(s, &sib) && !CPU_ISSET(s, &h->isolated)) {
+				CPU_SET(c, &shared);
+				CPU_SET(s, &busy);
+			}
+	}
+	if (!seen)
+		return doctor_unreadable(
+			f, -ENOENT, "/sys/devices/system/cpu/cpu*/topology/thread_siblings_list");
+	doctor_set(f->where, "/sys/devices/system/cpu/cpu*/topology/thread_siblings_list");
+	doctor_set(f->recommended, "no isolated CPU shares its core with a housekeeping CPU");
+	if (!CPU_COUNT(&shared)) {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "no isolated CPU shares its core with a housekeeping CPU");
+		return;
+	}
+	f->state = DOCTOR_FAIL;
+	doctor_set(f->value, "isolated CPUs %s share their cores with housekeeping CPUs %s",
+		   cpus(iso_s, sizeof(iso_s), &shared), cpus(hk_s, sizeof(hk_s), &busy));
+	/* CPU 0 cannot go offline on most machines: never in the loop */
+	for (unsigned s = 1; s < CPU_SETSIZE; s++)
+		if (CPU_ISSET(s, &busy))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u",
+				 list[0] ? " " : "", s);
+	snprintf(f->apply, sizeof(f->apply),
+		 "isolate whole cores: give CPUs %s to housekeeping (the isolated set on the "
+		 "command line and in the config), or echo off > "
+		 "/sys/devices/system/cpu/smt/control "
+		 "(nosmt on the kernel command line)",
+		 iso_s);
+	if (list[0] && strlen(list) + strlen(f->apply) + 100 < sizeof(f->apply))
+		doctor_append(
+			f->apply, sizeof(f->apply),
+			", or for i in %s; do echo 0 > /sys/devices/system/cpu/cpu$i/online; done",
+			list);
+}
+
 /* ---- IRQs ------------------------------------------------------------------ */
 
 /* The name of IRQ irq in /proc/interrupts (its last column). */
@@ -1625,6 +1693,11 @@ const struct doctor_check doctor_checks[] = {
 	  "daemons run there.",
 	  "systemd-system.conf(5) CPUAffinity=; " REF_RHEL_RT, "cpu-partitioning", .slow = false,
 	  judge_init_affinity },
+	{ "isolation.smt_siblings", "isolation", DOCTOR_WARNING,
+	  "An isolated CPU's hyperthread sibling shares its core: work on a housekeeping sibling "
+	  "takes execution units and L1/L2 from the isolated thread.",
+	  REF_KERNEL("admin-guide/cputopology.rst (thread_siblings_list)") "; " REF_RIGTORP, "",
+	  .slow = false, judge_smt_siblings },
 	{ "isolation.managed_irq", "isolation", DOCTOR_INFO,
 	  "Managed IRQs (per-queue NVMe/virtio vectors) ignore smp_affinity; isolcpus=managed_irq "
 	  "keeps them off isolated CPUs where possible.",

@@ -207,6 +207,11 @@ static const struct check_case cases[] = {
 	  "0",
 	  { "/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0-1\n" },
 	  "0-1" },
+	{ "isolation.smt_siblings",
+	  { "/sys/devices/system/cpu/cpu1/topology/thread_siblings_list", "1\n" },
+	  "no isolated CPU shares its core with a housekeeping CPU",
+	  { "/sys/devices/system/cpu/cpu1/topology/thread_siblings_list", "0-1\n" },
+	  "isolated CPUs 1 share their cores with housekeeping CPUs 0" },
 	{ "isolation.managed_irq",
 	  { "/proc/cmdline", "isolcpus=managed_irq,1\n" },
 	  "isolcpus=managed_irq,1",
@@ -1236,6 +1241,42 @@ START_TEST(an_undone_large_host_gets_fixes_the_kernel_takes)
 }
 END_TEST
 
+/* ---- SMT siblings (issue 24, missing 1) ------------------------------------------ */
+
+/* 96 CPUs, 48 cores: CPU c and c + 48 are siblings. */
+static void put_siblings(void)
+{
+	char path[96];
+
+	for (unsigned c = 0; c < 96; c++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", c);
+		putf(path, "%u,%u\n", c % 48, c % 48 + 48);
+	}
+}
+
+START_TEST(an_isolated_cpu_s_sibling_must_not_be_housekeeping)
+{
+	struct doctor_finding f;
+
+	put_siblings();
+	host_of(96, "2-47,50-95"); /* whole cores */
+	expect("isolation.smt_siblings", DOCTOR_OK,
+	       "no isolated CPU shares its core with a housekeeping CPU");
+	host_of(96, "2-95"); /* 48 and 49 share cores 0 and 1 with housekeeping */
+	f = judged("isolation.smt_siblings", 96);
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value,
+			 "isolated CPUs 48-49 share their cores with housekeeping CPUs 0-1");
+	ck_assert_str_eq(
+		f.apply,
+		"isolate whole cores: give CPUs 48-49 to housekeeping (the isolated set on "
+		"the command line and in the config), or echo off > "
+		"/sys/devices/system/cpu/smt/control (nosmt on the kernel command line), or "
+		"for i in 1; do echo 0 > /sys/devices/system/cpu/cpu$i/online; done");
+}
+END_TEST
+
 /* ---- isolation as it took effect (issue 24, missing 3) ------------------------- */
 
 START_TEST(isolated_cpus_are_what_the_kernel_isolates)
@@ -1663,6 +1704,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_pm_qos_request_limits_c_states);
 	tcase_add_test(tc, a_correctly_tuned_large_host_has_no_finding);
 	tcase_add_test(tc, an_undone_large_host_gets_fixes_the_kernel_takes);
+	tcase_add_test(tc, an_isolated_cpu_s_sibling_must_not_be_housekeeping);
 	tcase_add_test(tc, isolated_cpus_are_what_the_kernel_isolates);
 	tcase_add_test(tc, a_host_isolated_by_cpuset_partitions_gets_no_critical);
 	tcase_add_test(tc, isolation_asked_for_but_not_in_effect_fails);
