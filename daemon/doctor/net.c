@@ -625,13 +625,15 @@ const struct doctor_check doctor_net_checks[] = {
 	  "until the softirq wakes the thread.",
 	  REF_KERNEL("networking/napi.rst (busy polling)") "; " REF_RHEL_NET, "network-latency",
 	  .slow = false, doctor_judge_int,
-	  SYSCTL("net.core.busy_read", "/proc/sys/net/core/busy_read", '>', 50) },
+	  SYSCTL("net.core.busy_read", "/proc/sys/net/core/busy_read", '>', 50),
+	  .tuned_key = "net.core.busy_read" },
 	{ "net.busy_poll", "net", DOCTOR_WARNING,
 	  "The same for poll() and select(): without it every wake-up goes through the softirq "
 	  "and the scheduler.",
 	  REF_KERNEL("networking/napi.rst (busy polling)") "; " REF_RHEL_NET, "network-latency",
 	  .slow = false, doctor_judge_int,
-	  SYSCTL("net.core.busy_poll", "/proc/sys/net/core/busy_poll", '>', 50) },
+	  SYSCTL("net.core.busy_poll", "/proc/sys/net/core/busy_poll", '>', 50),
+	  .tuned_key = "net.core.busy_poll" },
 	{ "net.rmem_max", "net", DOCTOR_WARNING,
 	  "SO_RCVBUF is capped at rmem_max: a feed that bursts past it drops packets "
 	  "(rcvbuf_full) however large the application asks.",
@@ -664,7 +666,8 @@ const struct doctor_check doctor_net_checks[] = {
 	  "TCP Fast Open (3 = client and server) saves a round trip on each new connection.",
 	  REF_KERNEL("networking/ip-sysctl.rst"), "network-latency", .slow = false,
 	  doctor_judge_int,
-	  SYSCTL("net.ipv4.tcp_fastopen", "/proc/sys/net/ipv4/tcp_fastopen", '=', 3) },
+	  SYSCTL("net.ipv4.tcp_fastopen", "/proc/sys/net/ipv4/tcp_fastopen", '=', 3),
+	  .tuned_key = "net.ipv4.tcp_fastopen" },
 	{ "net.rps", "net", DOCTOR_WARNING,
 	  "An RPS mask that includes an isolated CPU makes it run other CPUs' receive processing "
 	  "in softirq.",
@@ -688,6 +691,7 @@ const struct doctor_check doctor_net_checks[] = {
 	{ "nic.channels", "nic", DOCTOR_INFO,
 	  "Each channel has an IRQ: more channels than housekeeping CPUs puts IRQs on isolated "
 	  "CPUs or stacks them.",
-	  REF_RHEL_NET, "realtime ([net] channels)", .slow = false, judge_channels },
+	  REF_RHEL_NET, "realtime ([net] channels)", .slow = false, judge_channels,
+	  .tuned_key = "channels" },
 };
 const unsigned n_doctor_net_checks = sizeof(doctor_net_checks) / sizeof(doctor_net_checks[0]);

@@ -1350,6 +1350,60 @@ START_TEST(isolation_asked_for_but_not_in_effect_fails)
 }
 END_TEST
 
+/* ---- the host's own tuned (issue 24) ---------------------------------------------- */
+
+/* tuned 2.20's split: the sysctls network-latency has from 2.21 on were
+ * cpu-partitioning's; an /etc/tuned profile overrides /usr/lib/tuned's. */
+START_TEST(the_host_s_tuned_profiles_say_what_they_set)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	static const char *const want[][2] = {
+		{ "kernel.hung_task_timeout_secs",
+		  "cpu-partitioning (/usr/lib/tuned/cpu-partitioning)" },
+		{ "vm.ksm", "cpu-partitioning (/usr/lib/tuned/cpu-partitioning)" },
+		{ "isolation.nohz_full", "cpu-partitioning (/usr/lib/tuned/cpu-partitioning)" },
+		{ "net.busy_read", "network-latency (/usr/lib/tuned/network-latency)" },
+		{ "vm.swappiness", "latency-performance (/etc/tuned/latency-performance)" },
+		{ "cpu.boost", "" },		/* a comment */
+		{ "vm.dirty_ratio", "" },	/* in the /usr/lib profile that /etc replaces */
+		{ "cmdline.tsc_reliable", "" }, /* realtime's in 2.20 */
+	};
+	struct doctor_host h;
+
+	put("/etc/tuned/active_profile", "cpu-partitioning\n");
+	put("/usr/lib/tuned/cpu-partitioning/tuned.conf",
+	    "[main]\nsummary=Optimize for CPU partitioning\ninclude=network-latency\n"
+	    "[variables]\ninclude=/etc/tuned/cpu-partitioning-variables.conf\n"
+	    "[sysctl]\nkernel.hung_task_timeout_secs = 600\n"
+	    "[bootloader]\ncmdline_cpu_part=+nohz=on nohz_full=${isolated_cores}\n");
+	put("/usr/lib/tuned/cpu-partitioning/script.sh", "start() {\n    disable_ksm\n}\n");
+	put("/usr/lib/tuned/network-latency/tuned.conf",
+	    "[main]\ninclude=latency-performance\n[sysctl]\nnet.core.busy_read=50\n"
+	    "[bootloader]\ncmdline_network_latency=skew_tick=1\n");
+	put("/usr/lib/tuned/latency-performance/tuned.conf",
+	    "[cpu]\n# boost=1\nforce_latency=cstate.id_no_zero:1|3\n[sysctl]\nvm.dirty_ratio=10\n");
+	put("/etc/tuned/latency-performance/tuned.conf", "[sysctl]\nvm.swappiness=5\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	ck_assert_str_eq(h.tuned.active, "cpu-partitioning");
+	ck_assert_uint_eq(h.tuned.n, 3);
+	ck_assert_str_eq(h.tuned.dir[2], "/etc/tuned/latency-performance");
+	n = doctor_run(&h, false, f);
+	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		unsigned i;
+
+		for (i = 0; i < n && strcmp(f[i].check->id, want[w][0]); i++)
+			;
+		ck_assert_uint_lt(i, n);
+		ck_assert_msg(!strcmp(f[i].tuned_here, want[w][1]), "%s: \"%s\", want \"%s\"",
+			      want[w][0], f[i].tuned_here, want[w][1]);
+	}
+	free(f);
+}
+END_TEST
+
 /* ---- softnet counters judged over a window (issue 24) ------------------------- */
 
 START_TEST(softnet_drops_since_boot_alone_are_no_finding)
@@ -1708,6 +1762,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, isolated_cpus_are_what_the_kernel_isolates);
 	tcase_add_test(tc, a_host_isolated_by_cpuset_partitions_gets_no_critical);
 	tcase_add_test(tc, isolation_asked_for_but_not_in_effect_fails);
+	tcase_add_test(tc, the_host_s_tuned_profiles_say_what_they_set);
 	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
 	tcase_add_test(tc, softnet_in_the_daemon_is_judged_between_runs);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
