@@ -1203,7 +1203,6 @@ static char *read_all(const struct doctor_host *h, const char *path)
 	char full[512];
 	size_t len = 0, cap = 65536;
 	char *buf = NULL;
-	ssize_t got;
 	int fd;
 
 	snprintf(full, sizeof(full), "%s%s", h->root, path);
@@ -1218,7 +1217,8 @@ static char *read_all(const struct doctor_host *h, const char *path)
 				break;
 			buf = more;
 		}
-		got = read(fd, buf + len, cap - len - 1);
+		ssize_t got = read(fd, buf + len, cap - len - 1);
+
 		if (got <= 0)
 			break;
 		len += (size_t)got;

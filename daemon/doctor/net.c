@@ -337,7 +337,7 @@ static void judge_queue_masks(const struct doctor_host *h, const struct doctor_c
 {
 	struct nic nics[NIC_MAX];
 	unsigned n = list_nics(h, nics), seen = 0;
-	char list[1024], mask[1024], cmds[2 * DOCTOR_TEXT] = "", lack[256] = "";
+	char list[1024], mask[1024], cmds[2 * DOCTOR_TEXT] = "";
 	const char *file = rx ? "rps_cpus" : "xps_cpus";
 	cpu_set_t homeless;
 	bool cut = false;
@@ -429,10 +429,13 @@ static void judge_queue_masks(const struct doctor_host *h, const struct doctor_c
 	}
 	doctor_set(f->recommended,
 		   rx ? "0 (or housekeeping CPUs only)" : "a tx queue of its own per isolated CPU");
-	if (CPU_COUNT(&homeless))
+	if (CPU_COUNT(&homeless)) {
+		char lack[1024];
+
+		format_cpulist(&homeless, lack, sizeof(lack));
 		doctor_append(f->recommended, sizeof(f->recommended),
-			      "; no free tx queue for CPUs %s: add channels (ethtool -L)",
-			      (format_cpulist(&homeless, lack, sizeof(lack)), lack));
+			      "; no free tx queue for CPUs %s: add channels (ethtool -L)", lack);
+	}
 	if (cut) /* never a part of the commands: the queues are said above */
 		doctor_set(f->apply,
 			   "too many queues to list here: write %s of the queues named "
