@@ -141,6 +141,10 @@ static void fake_wait(unsigned ms)
 		put("/proc/net/softnet_stat", softnet_after);
 }
 
+static void check_fix(const struct doctor_finding *f, unsigned nbits);
+
+/* One check on the fixture; every fix it writes is checked as the kernel
+ * would take it (check_fix). */
 static struct doctor_finding judge(const char *id)
 {
 	const struct doctor_check *k = doctor_check_by_id(id);
@@ -152,6 +156,7 @@ static struct doctor_finding judge(const char *id)
 	h.ethtool = fake_ethtool;
 	h.wait = fake_wait;
 	k->judge(&h, k, &f);
+	check_fix(&f, h.nr_cpus);
 	return f;
 }
 
@@ -785,6 +790,30 @@ static void check_fix(const struct doctor_finding *f, unsigned nbits)
 			      f->check->id, f->apply);
 	ck_assert_msg(!strstr(f->apply, "for i in ;"), "%s: empty loop: %s", f->check->id,
 		      f->apply);
+	/* kernel command line cpulists: what housekeeping_setup() and
+	 * rcu_nocb_setup() take (isolcpus= after its flags) */
+	for (const char *const *name =
+		     (const char *const[]){ "isolcpus=", "nohz_full=", "rcu_nocbs=", NULL };
+	     *name; name++)
+		for (const char *q = f->apply; (q = strstr(q, *name)); q += strlen(*name)) {
+			char list[1024];
+			const char *why, *v = q + strlen(*name);
+			cpu_set_t set;
+
+			if (q > f->apply && (isalnum((unsigned char)q[-1]) || q[-1] == '_'))
+				continue; /* "..._isolcpus=" */
+			/* the flags: words with a ',' inside this argument */
+			while (!strcmp(*name, "isolcpus=") && isalpha((unsigned char)*v) &&
+			       strcspn(v, ",") < strcspn(v, " \"'"))
+				v += strcspn(v, ",") + 1;
+			snprintf(list, sizeof(list), "%.*s", (int)strcspn(v, " \"'"), v);
+			if (!list[0] || strchr(".)", list[0]))
+				continue; /* prose: "(or isolcpus=)", "isolcpus=managed_irq,..." */
+			ck_assert_msg(!parse_kernel_cpulist(list, nbits, &set, &why) &&
+					      CPU_COUNT(&set),
+				      "%s: the kernel rejects %s%s (%s)", f->check->id, *name, list,
+				      f->apply);
+		}
 	while ((p = strstr(p, "echo "))) {
 		char value[4096], path[512];
 		const char *why;
