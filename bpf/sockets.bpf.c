@@ -500,6 +500,7 @@ static __always_inline void on_drop(struct sk_buff *skb, __u32 code, struct sock
 	if (!c)
 		return;
 	c->drops[reason]++;
+	c->drop_bytes[reason] += BPF_CORE_READ(skb, truesize);
 	drop_event(c, cls, reason, proto, skb, &f, have_flow);
 }
 

@@ -74,6 +74,9 @@ struct jd_sock_class_cpu {
 	struct jd_hist_bytes receive_queue;
 	struct jd_hist_bytes send_queue;
 	__u64 drops[JD_SOCK_DROP_REASONS];
+	/* the memory (truesize) of the packets dropped: what the queue would
+	 * have needed on top of its peak to take them */
+	__u64 drop_bytes[JD_SOCK_DROP_REASONS];
 	struct jd_sock_peak receive_peak[JD_SOCK_PEAK_SLOTS];
 	struct jd_sock_peak send_peak[JD_SOCK_PEAK_SLOTS];
 	/* Reading the clock costs more than the rest of an observation: it is

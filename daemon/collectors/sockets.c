@@ -298,6 +298,7 @@ static void sockets_finish(struct collector *c)
 struct class_total {
 	struct jd_hist_bytes receive_queue, send_queue;
 	uint64_t drops[JD_SOCK_DROP_REASONS];
+	uint64_t drop_bytes[JD_SOCK_DROP_REASONS];
 	uint64_t receive_peak, send_peak;
 };
 
@@ -321,8 +322,10 @@ static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest
 
 		hist_bytes_merge(&t->receive_queue, &v->receive_queue);
 		hist_bytes_merge(&t->send_queue, &v->send_queue);
-		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++)
+		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			t->drops[r] += v->drops[r];
+			t->drop_bytes[r] += v->drop_bytes[r];
+		}
 		peak = ring_max(v->receive_peak, oldest, newest);
 		if (peak > t->receive_peak)
 			t->receive_peak = peak;
@@ -335,7 +338,7 @@ static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest
 static void sockets_collect(struct collector *c, struct metrics *m)
 {
 	struct sockets *s = c->priv;
-	struct metric_family *rq, *sq, *rpeak, *speak, *drops;
+	struct metric_family *rq, *sq, *rpeak, *speak, *drops, *drop_bytes;
 	struct timespec ts;
 	uint64_t newest, oldest;
 
@@ -365,6 +368,12 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			       "accept_queue_full (listen queue overflow), memory_limit (the "
 			       "protocol's or socket's memory could not be charged).",
 			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	drop_bytes =
+		metrics_family(m, SOCKETS_DROPPED_BYTES,
+			       "Memory (skb truesize, the unit of the receive queue) of the "
+			       "packets that sockets of the class dropped, by reason: what the "
+			       "queue lacked to take them.",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
 	for (int i = 0; i < s->n_classes; i++) {
 		__u32 key = s->slot_of[i];
 		struct class_total t;
@@ -385,9 +394,12 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			metric_hist(sq, &h, "socket", name, LABELS_END);
 			metric_u64(speak, t.send_peak, "socket", name, LABELS_END);
 		}
-		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++)
+		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			metric_u64(drops, t.drops[r], "socket", name, "reason",
 				   drop_reason_names[r], LABELS_END);
+			metric_u64(drop_bytes, t.drop_bytes[r], "socket", name, "reason",
+				   drop_reason_names[r], LABELS_END);
+		}
 	}
 }
 

@@ -12,5 +12,6 @@
 #define SOCKETS_RECEIVE_QUEUE_PEAK "jitterd_socket_receive_queue_peak_bytes"
 #define SOCKETS_SEND_QUEUE_PEAK	   "jitterd_socket_send_queue_peak_bytes"
 #define SOCKETS_DROPS		   "jitterd_socket_drops_total"
+#define SOCKETS_DROPPED_BYTES	   "jitterd_socket_dropped_bytes_total"
 
 #endif

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/parse.h"
@@ -226,13 +227,128 @@ static void apply_cmdline(struct doctor_finding *f, const char *arg)
 	doctor_set(f->recommended, "%s", arg);
 }
 
+/* A cpulist file of /proc or /sys (root + path): true when read and parsed. */
+static bool read_cpus(const struct doctor_host *h, const char *path, cpu_set_t *set)
+{
+	char buf[4096];
+	const char *why;
+
+	CPU_ZERO(set);
+	return !doctor_read(h, buf, sizeof(buf), "%s", path) &&
+	       !parse_kernel_cpulist(buf, h->nr_cpus, set, &why);
+}
+
+/* The cpuset partitions under dir (relative to /sys/fs/cgroup) that are in
+ * effect isolated, depth levels down. */
+static void isolated_partitions(const struct doctor_host *h, const char *dir, int depth,
+				cpu_set_t *set)
+{
+	char path[512], buf[128];
+	struct dirent *e;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/sys/fs/cgroup%s", h->root, dir);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		char sub[400];
+		cpu_set_t eff;
+
+		if (e->d_name[0] == '.' || e->d_type != DT_DIR)
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, e->d_name);
+		/* "isolated invalid (...)" is a partition the kernel refused */
+		if (!doctor_read(h, buf, sizeof(buf), "/sys/fs/cgroup%s/cpuset.cpus.partition",
+				 sub) &&
+		    !strcmp(buf, "isolated")) {
+			snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpuset.cpus.effective", sub);
+			if (read_cpus(h, path, &eff))
+				CPU_OR(set, set, &eff);
+		}
+		if (depth > 1)
+			isolated_partitions(h, sub, depth - 1, set);
+	}
+	if (d)
+		closedir(d);
+}
+
+/*
+ * The CPUs of isolated cgroup v2 cpuset partitions, which the kernel's
+ * cpu-isolation documentation prefers to isolcpus=: the root's
+ * cpuset.cpus.isolated (6.7+), else each cpuset.cpus.partition that reads
+ * "isolated" (its cpuset.cpus.effective), three levels down.
+ */
+static void cpuset_isolated(const struct doctor_host *h, cpu_set_t *set)
+{
+	if (read_cpus(h, "/sys/fs/cgroup/cpuset.cpus.isolated", set))
+		return;
+	CPU_ZERO(set);
+	isolated_partitions(h, "", 3, set);
+}
+
+/*
+ * The CPUs a cpulist parameter gives, read as its kernel __setup handler
+ * reads it, with the host's nr_cpu_ids for "N" and "all". isolcpus= starts
+ * with flags: words ending in ','; a flag with a character other than a
+ * letter or '_' makes the kernel ignore the whole parameter, and a list
+ * that starts with a letter ("all", "N") is taken for a flag. *nohz is set
+ * when isolcpus has the nohz flag (the same as nohz_full=). Returns 0, or
+ * -EINVAL with *why when the kernel rejects it (nothing isolated).
+ */
+static int cmdline_cpus(const struct doctor_host *h, const char *name, const char *val,
+			cpu_set_t *set, bool *nohz, const char **why)
+{
+	const char *list = val;
+
+	*nohz = false;
+	CPU_ZERO(set);
+	if (!strcmp(name, "isolcpus")) {
+		while (isalpha((unsigned char)*list)) {
+			size_t len = strcspn(list, ",");
+
+			*nohz |= len == 4 && !strncmp(list, "nohz", 4);
+			for (size_t i = 0; i < len; i++)
+				if (!isalpha((unsigned char)list[i]) && list[i] != '_') {
+					*why = "an invalid flag makes the kernel ignore isolcpus=";
+					return -EINVAL;
+				}
+			list += len;
+			if (*list)
+				list++;
+		}
+	}
+	if (parse_kernel_cpulist(list, h->nr_cpus, set, why)) {
+		if (strcmp(name, "rcu_nocbs"))
+			return -EINVAL;
+		/* rcu_nocbs= with a bad range offloads every CPU (tree_nocb.h) */
+		for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++)
+			CPU_SET(c, set);
+	}
+	return 0;
+}
+
+/* The CPUs name= isolates (none when absent or rejected); *nohz as above. */
+static bool cmdline_isolates(const struct doctor_host *h, const char *cmdline, const char *name,
+			     cpu_set_t *set, bool *nohz)
+{
+	char val[512];
+	const char *why;
+
+	CPU_ZERO(set);
+	*nohz = false;
+	if (!cmdline_get(cmdline, name, val, sizeof(val)) ||
+	    cmdline_cpus(h, name, val, set, nohz, &why))
+		return false;
+	return true;
+}
+
 /* isolcpus=, nohz_full=, rcu_nocbs=: a cpulist (isolcpus may start with flags). */
 static void judge_isolation_param(const struct doctor_host *h, const struct doctor_check *k,
 				  struct doctor_finding *f)
 {
-	char cmdline[4096], val[512], iso[256], arg[300];
-	const char *why;
-	cpu_set_t have, missing;
+	char cmdline[4096], val[512], iso[1024], arg[1100];
+	const char *why = NULL, *implied = NULL;
+	cpu_set_t have, missing, extra;
+	bool nohz, given;
 
 	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
 		return;
@@ -243,30 +359,78 @@ static void judge_isolation_param(const struct doctor_host *h, const struct doct
 		return;
 	}
 	CPU_ZERO(&have);
-	if (!cmdline_get(cmdline, k->path, val, sizeof(val))) {
+	given = cmdline_get(cmdline, k->path, val, sizeof(val));
+	if (!given) {
 		doctor_set(f->value, "%s= is not set", k->path);
 	} else {
-		const char *list = val;
-
-		/* isolcpus=[flag,...,]list: the flags are words */
-		while (isalpha((unsigned char)*list)) {
-			const char *comma = strchr(list, ',');
-
-			list = comma ? comma + 1 : list + strlen(list);
-		}
-		if (parse_cpulist(list, &have, &why))
+		if (cmdline_cpus(h, k->path, val, &have, &nohz, &why))
 			CPU_ZERO(&have);
 		doctor_set(f->value, "%s=%s", k->path, val);
+		if (why && !CPU_COUNT(&have))
+			doctor_append(f->value, sizeof(f->value), " (rejected by the kernel: %s)",
+				      why);
+	}
+	/* What the kernel derives: isolcpus=nohz,... is nohz_full=; nohz_full=
+	 * offloads RCU callbacks as rcu_nocbs= does (rcu_init_nohz()). */
+	if (!strcmp(k->path, "nohz_full") || !strcmp(k->path, "rcu_nocbs")) {
+		if (cmdline_isolates(h, cmdline, "isolcpus", &extra, &nohz) && nohz) {
+			CPU_OR(&have, &have, &extra);
+			implied = "isolcpus=nohz";
+		}
+	}
+	if (!strcmp(k->path, "rcu_nocbs") &&
+	    cmdline_isolates(h, cmdline, "nohz_full", &extra, &nohz)) {
+		CPU_OR(&have, &have, &extra);
+		implied = "nohz_full=";
+	}
+	/* As it took effect: what /sys says the kernel did with the request. */
+	if (strcmp(k->path, "rcu_nocbs")) {
+		char sys[80];
+		cpu_set_t effect, lost;
+
+		snprintf(sys, sizeof(sys), "/sys/devices/system/cpu/%s",
+			 !strcmp(k->path, "isolcpus") ? "isolated" : "nohz_full");
+		if (read_cpus(h, sys, &effect)) {
+			CPU_XOR(&lost, &have, &effect);
+			CPU_AND(&lost, &lost, &have);
+			CPU_AND(&lost, &lost, &h->isolated);
+			if (CPU_COUNT(&lost)) {
+				char lost_s[1024];
+
+				doctor_append(f->value, sizeof(f->value),
+					      " (but CPUs %s are not in %s: not in effect)",
+					      cpus(lost_s, sizeof(lost_s), &lost), sys);
+				CPU_AND(&have, &have, &effect);
+			}
+		}
+	}
+	/* isolcpus=domain's effect, from cgroup v2 cpuset partitions */
+	if (!strcmp(k->path, "isolcpus")) {
+		cpu_set_t part, gain;
+
+		cpuset_isolated(h, &part);
+		CPU_AND(&gain, &part, &h->isolated);
+		CPU_XOR(&extra, &gain, &have);
+		CPU_AND(&gain, &gain, &extra);
+		if (CPU_COUNT(&gain)) {
+			char gain_s[1024];
+
+			CPU_OR(&have, &have, &gain);
+			doctor_append(f->value, sizeof(f->value),
+				      "; CPUs %s are in isolated cpuset partitions",
+				      cpus(gain_s, sizeof(gain_s), &gain));
+		}
 	}
 	CPU_XOR(&missing, &h->isolated, &have);
 	CPU_AND(&missing, &missing, &h->isolated);
 	f->state = CPU_COUNT(&missing) ? DOCTOR_FAIL : DOCTOR_OK;
+	if (implied && f->state == DOCTOR_OK && !given)
+		doctor_append(f->value, sizeof(f->value), " (%s implies it)", implied);
 	if (f->state == DOCTOR_FAIL) {
 		char missing_s[256];
-		size_t n = strlen(f->value);
 
-		snprintf(f->value + n, sizeof(f->value) - n, ": isolated CPUs %s not covered",
-			 cpus(missing_s, sizeof(missing_s), &missing));
+		doctor_append(f->value, sizeof(f->value), ": isolated CPUs %s not covered",
+			      cpus(missing_s, sizeof(missing_s), &missing));
 	}
 	snprintf(arg, sizeof(arg), "%s=%s%s", k->path,
 		 !strcmp(k->path, "isolcpus") ? "managed_irq,domain," : "", iso);
@@ -304,7 +468,7 @@ static void judge_cmdline_flag(const struct doctor_host *h, const struct doctor_
 static void judge_managed_irq(const struct doctor_host *h, const struct doctor_check *k,
 			      struct doctor_finding *f)
 {
-	char cmdline[4096], val[512], iso[256], arg[300];
+	char cmdline[4096], val[512], iso[1024], arg[1100];
 
 	(void)k;
 	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
@@ -345,27 +509,109 @@ static void judge_nohz(const struct doctor_host *h, const struct doctor_check *k
 		   cmdline_get(cmdline, "nohz", val, sizeof(val)) ? val : "on (default)");
 }
 
+/*
+ * A module's uint parameter as the kernel takes it (param_set_uint():
+ * kstrtouint base 0: an optional '+', then decimal, 0x hex or 0 octal, a
+ * trailing newline). Anything else is rejected and the default stays.
+ */
+static bool kernel_uint(const char *s, unsigned *v)
+{
+	unsigned long long n = 0;
+	unsigned base = 10;
+	const char *p = s;
+
+	if (*p == '+')
+		p++;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit((unsigned char)p[2])) {
+		base = 16;
+		p += 2;
+	} else if (p[0] == '0') {
+		base = 8;
+	}
+	if (!*p)
+		return false;
+	for (; *p && *p != '\n'; p++) {
+		unsigned d = isdigit((unsigned char)*p)	   ? (unsigned)(*p - '0')
+			     : isxdigit((unsigned char)*p) ? (unsigned)(tolower(*p) - 'a' + 10)
+							   : 99;
+
+		if (d >= base)
+			return false;
+		n = n * base + d;
+		if (n > 0xffffffffull)
+			return false;
+	}
+	if (p[0] == '\n' && p[1])
+		return false;
+	*v = (unsigned)n;
+	return true;
+}
+
+/*
+ * The CPU latency PM QoS request in force (/dev/cpu_dma_latency, root
+ * only): 0 and *us, or -errno. PM_QOS_CPU_LATENCY_DEFAULT_VALUE,
+ * 2000000000 us, is what it says when no process holds a request. The
+ * cpuidle governors skip every state whose exit latency is above it.
+ */
+#define PM_QOS_NO_REQUEST     2000000000
+#define CSTATE_MAX_LATENCY_US 10u
+static int pm_qos_us(const struct doctor_host *h, int32_t *us)
+{
+	char path[512];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", h->root);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (read(fd, us, sizeof(*us)) != sizeof(*us))
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
 /* Idle states: idle=poll, or a max_cstate of the idle driver. */
 static void judge_cstate_limit(const struct doctor_host *h, const struct doctor_check *k,
 			       struct doctor_finding *f)
 {
-	char cmdline[4096], val[64];
+	static const char *const params[] = { "intel_idle.max_cstate", "processor.max_cstate" };
+	char cmdline[4096], val[64], bad[256] = "";
+	int32_t qos;
+	unsigned n;
 
 	(void)k;
 	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
 		return;
-	f->state = DOCTOR_OK;
-	if (cmdline_get(cmdline, "idle", val, sizeof(val)) && !strcmp(val, "poll"))
+	f->state = DOCTOR_FAIL;
+	if (cmdline_get(cmdline, "idle", val, sizeof(val)) && !strcmp(val, "poll")) {
+		f->state = DOCTOR_OK;
 		doctor_set(f->value, "idle=poll");
-	else if (cmdline_get(cmdline, "intel_idle.max_cstate", val, sizeof(val)) && atoi(val) <= 1)
-		doctor_set(f->value, "intel_idle.max_cstate=%s", val);
-	else if (cmdline_get(cmdline, "processor.max_cstate", val, sizeof(val)) && atoi(val) <= 1)
-		doctor_set(f->value, "processor.max_cstate=%s", val);
-	else {
-		f->state = DOCTOR_FAIL;
-		doctor_set(f->value, "no idle=poll, intel_idle.max_cstate or processor.max_cstate");
 	}
+	for (unsigned i = 0; i < 2 && f->state == DOCTOR_FAIL; i++) {
+		if (!cmdline_get(cmdline, params[i], val, sizeof(val)))
+			continue;
+		if (!kernel_uint(val, &n)) {
+			doctor_append(bad, sizeof(bad),
+				      "%s%s=%s is not a number (the kernel ignores it)",
+				      bad[0] ? "; " : "", params[i], val);
+		} else if (n <= 1) {
+			f->state = DOCTOR_OK;
+			doctor_set(f->value, "%s=%s", params[i], val);
+		}
+	}
+	if (f->state == DOCTOR_FAIL)
+		doctor_set(f->value, "%s",
+			   bad[0] ? bad
+				  : "no idle=poll, intel_idle.max_cstate or processor.max_cstate");
 	apply_cmdline(f, "intel_idle.max_cstate=1 processor.max_cstate=1");
+	/* A PM QoS request (tuned's force_latency) limits C-states at run time. */
+	if (f->state == DOCTOR_FAIL && !pm_qos_us(h, &qos) &&
+	    qos <= (int32_t)CSTATE_MAX_LATENCY_US) {
+		f->state = DOCTOR_OK;
+		doctor_append(f->value, sizeof(f->value),
+			      "; a PM QoS request of %d us on /dev/cpu_dma_latency limits C-states",
+			      qos);
+	}
 }
 
 /* intel_pstate=disable / amd_pstate=disable (tuned's cpu-partitioning, realtime). */
@@ -584,15 +830,17 @@ static void judge_tsc_flags(const struct doctor_host *h, const struct doctor_che
 }
 
 /* Idle states deeper than 10 us of exit latency, enabled on the judged CPUs. */
-#define CSTATE_MAX_LATENCY_US 10u
 static void judge_cstates(const struct doctor_host *h, const struct doctor_check *k,
 			  struct doctor_finding *f)
 {
 	cpu_set_t set, bad;
 	char buf[64], name[32], worst[96] = "";
 	unsigned worst_lat = 0, seen = 0;
+	int32_t qos = PM_QOS_NO_REQUEST;
 
 	(void)k;
+	if (pm_qos_us(h, &qos))
+		qos = PM_QOS_NO_REQUEST;
 	judged_cpus(h, &set);
 	CPU_ZERO(&bad);
 	for (unsigned c = 0; c < CPU_SETSIZE; c++) {
@@ -607,7 +855,8 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 				break;
 			seen++;
 			lat = (unsigned)strtoul(buf, NULL, 10);
-			if (lat <= CSTATE_MAX_LATENCY_US)
+			/* above the PM QoS request: cpuidle never enters it */
+			if (lat <= CSTATE_MAX_LATENCY_US || (qos >= 0 && lat > (unsigned)qos))
 				continue;
 			if (!doctor_read(h, buf, sizeof(buf),
 					 "/sys/devices/system/cpu/cpu%u/cpuidle/state%u/disable", c,
@@ -636,7 +885,7 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 	doctor_set(f->recommended, "no enabled idle state above %u us of exit latency",
 		   CSTATE_MAX_LATENCY_US);
 	if (CPU_COUNT(&bad)) {
-		char list[256];
+		char list[1024];
 
 		f->state = DOCTOR_FAIL;
 		doctor_set(f->value, "%s enabled on CPUs %s", worst,
@@ -649,6 +898,9 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 		f->state = DOCTOR_OK;
 		doctor_set(f->value, "every enabled idle state exits within %u us",
 			   CSTATE_MAX_LATENCY_US);
+		if (qos < PM_QOS_NO_REQUEST)
+			doctor_append(f->value, sizeof(f->value),
+				      " or is above the PM QoS request (%d us)", qos);
 	}
 }
 
@@ -656,22 +908,18 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 static void judge_pm_qos(const struct doctor_host *h, const struct doctor_check *k,
 			 struct doctor_finding *f)
 {
-	char path[512];
 	int32_t us;
-	int fd;
+	int err;
 
 	(void)k;
-	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", h->root);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return doctor_unreadable(f, -errno, "/dev/cpu_dma_latency");
-	if (read(fd, &us, sizeof(us)) != sizeof(us)) {
-		close(fd);
-		return doctor_unreadable(f, -EIO, "/dev/cpu_dma_latency");
-	}
-	close(fd);
+	err = pm_qos_us(h, &us);
+	if (err)
+		return doctor_unreadable(f, err, "/dev/cpu_dma_latency");
 	doctor_set(f->where, "/dev/cpu_dma_latency");
-	doctor_set(f->value, "%d us", us);
+	if (us >= PM_QOS_NO_REQUEST)
+		doctor_set(f->value, "no request (%d us is the kernel's default)", us);
+	else
+		doctor_set(f->value, "%d us", us);
 	doctor_set(f->recommended, "at most %u us, held by a process", CSTATE_MAX_LATENCY_US);
 	f->state = us <= (int32_t)CSTATE_MAX_LATENCY_US ? DOCTOR_OK : DOCTOR_FAIL;
 	doctor_set(f->apply, "tuned's latency-performance (force_latency), or a service that "
@@ -723,19 +971,13 @@ static bool mask_hits_isolated(const struct doctor_host *h, const char *mask, cp
 	return CPU_COUNT(hit) > 0;
 }
 
-static void housekeeping_mask(const struct doctor_host *h, char *buf, size_t size)
-{
-	cpu_set_t hk;
-	unsigned long long m = 0;
-
-	CPU_ZERO(&hk);
-	for (unsigned c = 0; c < h->nr_cpus && c < 64; c++)
-		if (!CPU_ISSET(c, &h->isolated))
-			m |= 1ull << c;
-	snprintf(buf, size, "%llx", m);
-}
-
-static void housekeeping_list(const struct doctor_host *h, char *buf, size_t size)
+/*
+ * The housekeeping CPUs (every CPU not isolated) as a mask for bitmap_parse()
+ * and as a list: false when there is none (every CPU isolated), and then
+ * no fix may be written with them: the kernel refuses an empty affinity.
+ */
+#define HK_TEXT 4096 /* a mask or any list of CPU_SETSIZE CPUs */
+static bool housekeeping(const struct doctor_host *h, char *mask, char *list)
 {
 	cpu_set_t hk;
 
@@ -743,7 +985,17 @@ static void housekeeping_list(const struct doctor_host *h, char *buf, size_t siz
 	for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++)
 		if (!CPU_ISSET(c, &h->isolated))
 			CPU_SET(c, &hk);
-	cpus(buf, size, &hk);
+	format_cpumask(&hk, h->nr_cpus, mask, HK_TEXT);
+	format_cpulist(&hk, list, HK_TEXT);
+	return CPU_COUNT(&hk) > 0;
+}
+
+/* The finding when every CPU is isolated: nothing to move work to. */
+static void no_housekeeping(struct doctor_finding *f)
+{
+	doctor_set(f->recommended, "at least one housekeeping (not isolated) CPU");
+	doctor_set(f->apply, "every CPU is isolated: leave at least one CPU out of the isolated "
+			     "set first (the kernel needs one for housekeeping)");
 }
 
 static void judge_workqueue(const struct doctor_host *h, const struct doctor_check *k,
@@ -751,7 +1003,8 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 {
 	static const char *const fixed[] = { "/sys/devices/virtual/workqueue/cpumask",
 					     "/sys/bus/workqueue/devices/writeback/cpumask" };
-	char buf[256], bad[DOCTOR_TEXT] = "", hk[32], path[512];
+	char buf[512], bad[DOCTOR_TEXT] = "", hk[HK_TEXT], hk_list[HK_TEXT], path[512];
+	bool have_hk;
 	cpu_set_t hit;
 	unsigned seen = 0;
 	size_t n = 0;
@@ -789,7 +1042,7 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 		closedir(d);
 	if (!seen)
 		return doctor_unreadable(f, -ENOENT, fixed[0]);
-	housekeeping_mask(h, hk, sizeof(hk));
+	have_hk = housekeeping(h, hk, hk_list);
 	doctor_set(f->where, "/sys/devices/virtual/workqueue/{,*/}cpumask, "
 			     "/sys/bus/workqueue/devices/writeback/cpumask");
 	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
@@ -803,15 +1056,18 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 		 "/sys/devices/virtual/workqueue/*/cpumask "
 		 "/sys/bus/workqueue/devices/writeback/cpumask",
 		 hk);
+	if (!have_hk)
+		no_housekeeping(f);
 }
 
 /* The affinity of PID 1 (systemd's CPUAffinity=) is every service's default. */
 static void judge_init_affinity(const struct doctor_host *h, const struct doctor_check *k,
 				struct doctor_finding *f)
 {
-	char buf[4096], list[256], hk[256];
+	char buf[4096], list[1024], hk[HK_TEXT], hk_mask[HK_TEXT];
 	const char *p, *why;
 	cpu_set_t set, hit;
+	bool have_hk;
 	int err;
 
 	(void)k;
@@ -830,16 +1086,86 @@ static void judge_init_affinity(const struct doctor_host *h, const struct doctor
 	while (*p == ' ' || *p == '\t')
 		p++;
 	snprintf(list, sizeof(list), "%.*s", (int)strcspn(p, "\n"), p);
-	if (parse_cpulist(list, &set, &why))
+	if (parse_kernel_cpulist(list, h->nr_cpus, &set, &why))
 		return doctor_unreadable(f, -EINVAL, "/proc/1/status");
 	CPU_AND(&hit, &set, &h->isolated);
-	housekeeping_list(h, hk, sizeof(hk));
+	have_hk = housekeeping(h, hk_mask, hk);
 	doctor_set(f->where, "/proc/1/status Cpus_allowed_list");
 	doctor_set(f->value, "%s", list);
 	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
 	f->state = CPU_COUNT(&hit) ? DOCTOR_FAIL : DOCTOR_OK;
 	snprintf(f->apply, sizeof(f->apply),
 		 "CPUAffinity=%s in /etc/systemd/system.conf (or isolcpus=), then reboot", hk);
+	if (!have_hk)
+		no_housekeeping(f);
+}
+
+/*
+ * The SMT siblings of the isolated CPUs (topology/thread_siblings_list, which
+ * lists online siblings only): a sibling that is not isolated runs ordinary
+ * work on the same core, sharing its execution units, L1 and L2 with the
+ * isolated thread.
+ */
+static void judge_smt_siblings(const struct doctor_host *h, const struct doctor_check *k,
+			       struct doctor_finding *f)
+{
+	char path[128], iso_s[1024], hk_s[1024], list[4096] = "";
+	cpu_set_t shared, busy;
+	unsigned seen = 0;
+
+	(void)k;
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	CPU_ZERO(&shared);
+	CPU_ZERO(&busy);
+	for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++) {
+		cpu_set_t sib;
+
+		if (!CPU_ISSET(c, &h->isolated))
+			continue;
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", c);
+		if (!read_cpus(h, path, &sib))
+			continue;
+		seen++;
+		for (unsigned s = 0; s < h->nr_cpus && s < CPU_SETSIZE; s++)
+			if (s != c && CPU_ISSET(s, &sib) && !CPU_ISSET(s, &h->isolated)) {
+				CPU_SET(c, &shared);
+				CPU_SET(s, &busy);
+			}
+	}
+	if (!seen)
+		return doctor_unreadable(
+			f, -ENOENT, "/sys/devices/system/cpu/cpu*/topology/thread_siblings_list");
+	doctor_set(f->where, "/sys/devices/system/cpu/cpu*/topology/thread_siblings_list");
+	doctor_set(f->recommended, "no isolated CPU shares its core with a housekeeping CPU");
+	if (!CPU_COUNT(&shared)) {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "no isolated CPU shares its core with a housekeeping CPU");
+		return;
+	}
+	f->state = DOCTOR_FAIL;
+	doctor_set(f->value, "isolated CPUs %s share their cores with housekeeping CPUs %s",
+		   cpus(iso_s, sizeof(iso_s), &shared), cpus(hk_s, sizeof(hk_s), &busy));
+	/* CPU 0 cannot go offline on most machines: never in the loop */
+	for (unsigned s = 1; s < CPU_SETSIZE; s++)
+		if (CPU_ISSET(s, &busy))
+			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%u",
+				 list[0] ? " " : "", s);
+	snprintf(f->apply, sizeof(f->apply),
+		 "isolate whole cores: give CPUs %s to housekeeping (the isolated set on the "
+		 "command line and in the config), or echo off > "
+		 "/sys/devices/system/cpu/smt/control "
+		 "(nosmt on the kernel command line)",
+		 iso_s);
+	if (list[0] && strlen(list) + strlen(f->apply) + 100 < sizeof(f->apply))
+		doctor_append(
+			f->apply, sizeof(f->apply),
+			", or for i in %s; do echo 0 > /sys/devices/system/cpu/cpu$i/online; done",
+			list);
 }
 
 /* ---- IRQs ------------------------------------------------------------------ */
@@ -870,38 +1196,128 @@ static void irq_name(const char *interrupts, unsigned irq, char *out, size_t siz
 	}
 }
 
-/* Appends ", IRQ n (name)" (and " on CPUs x" when on) to list. */
-static void add_irq(char *list, size_t size, size_t *n, const char *interrupts, unsigned irq,
+/* The whole of root + path, NUL-terminated (malloc'd), or NULL: /proc/interrupts
+ * of a large host is megabytes (a column per CPU, a line per IRQ). */
+static char *read_all(const struct doctor_host *h, const char *path)
+{
+	char full[512];
+	size_t len = 0, cap = 65536;
+	char *buf = NULL;
+	int fd;
+
+	snprintf(full, sizeof(full), "%s%s", h->root, path);
+	fd = open(full, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		if (!buf || len + 1 >= cap) {
+			char *more = realloc(buf, buf ? cap *= 2 : cap);
+
+			if (!more)
+				break;
+			buf = more;
+		}
+		ssize_t got = read(fd, buf + len, cap - len - 1);
+
+		if (got <= 0)
+			break;
+		len += (size_t)got;
+	}
+	close(fd);
+	if (buf)
+		buf[len] = '\0';
+	return buf;
+}
+
+/*
+ * Appends ", IRQ n (name)" (and " on CPUs x" when on) to list, whole or not
+ * at all: an item that does not fit is counted in *left, never cut.
+ */
+static void add_irq(char *list, size_t size, unsigned *left, const char *interrupts, unsigned irq,
 		    const cpu_set_t *on)
 {
-	char name[64], cpu_s[256];
+	char name[64], cpu_s[256], item[400];
+	size_t n = strlen(list);
 
-	if (*n >= size)
+	if (interrupts)
+		irq_name(interrupts, irq, name, sizeof(name));
+	else
+		name[0] = '\0';
+	snprintf(item, sizeof(item), "%sIRQ %u%s%s%s%s%s", n ? ", " : "", irq, name[0] ? " (" : "",
+		 name, name[0] ? ")" : "", on ? " on CPUs " : "",
+		 on ? cpus(cpu_s, sizeof(cpu_s), on) : "");
+	/* room for the item and for " and 99999 more" after it */
+	if (*left || n + strlen(item) + 16 >= size) {
+		(*left)++;
 		return;
-	irq_name(interrupts, irq, name, sizeof(name));
-	*n += (size_t)snprintf(list + *n, size - *n, "%sIRQ %u%s%s%s%s%s", *n ? ", " : "", irq,
-			       name[0] ? " (" : "", name, name[0] ? ")" : "", on ? " on CPUs " : "",
-			       on ? cpus(cpu_s, sizeof(cpu_s), on) : "");
+	}
+	memcpy(list + n, item, strlen(item) + 1);
+}
+
+static int cmp_unsigned(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The IRQ numbers of /proc/irq, sorted; *n of them (malloc'd, or NULL). */
+static unsigned *list_irqs(const struct doctor_host *h, unsigned *n, int *err)
+{
+	char path[512];
+	unsigned *irqs = NULL, cap = 0;
+	struct dirent *e;
+	DIR *d;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/proc/irq", h->root);
+	d = opendir(path);
+	if (!d) {
+		*err = -errno;
+		return NULL;
+	}
+	*err = 0;
+	while ((e = readdir(d))) {
+		char *end;
+		unsigned long irq = strtoul(e->d_name, &end, 10);
+
+		if (*end || end == e->d_name || irq > 0xffffffffUL)
+			continue;
+		if (*n == cap) {
+			unsigned *more = realloc(irqs, (cap = cap ? cap * 2 : 256) * sizeof(*irqs));
+
+			if (!more)
+				break;
+			irqs = more;
+		}
+		irqs[(*n)++] = (unsigned)irq;
+	}
+	closedir(d);
+	if (*n)
+		qsort(irqs, *n, sizeof(*irqs), cmp_unsigned);
+	return irqs;
 }
 
 /*
  * Every IRQ: where it runs (effective_affinity_list) and where the kernel
  * may move it (smp_affinity_list), against the isolated CPUs; and the
- * default affinity that new IRQs get.
+ * default affinity that new IRQs get. The fix names every IRQ it moves,
+ * or, when they do not all fit, moves every IRQ: never some of them.
  */
 static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_check *k,
 			       struct doctor_finding *f)
 {
-	char path[512], buf[256], hk[256], hkmask[32];
-	static char interrupts[65536];
-	char runs[DOCTOR_TEXT] = "", may[DOCTOR_TEXT] = "", irqs[DOCTOR_TEXT] = "";
-	size_t nr = 0, nm = 0, ni = 0;
-	unsigned seen = 0, nruns = 0, nmay = 0;
-	bool default_hits = false;
+	char buf[1024], hk[HK_TEXT], hkmask[HK_TEXT], loop[2 * DOCTOR_TEXT] = "";
+	/* sized so that both, their counts and a 1024-CPU default mask fit in value */
+	char runs[320] = "", may[200] = "";
+	unsigned seen = 0, nruns = 0, nmay = 0, left_runs = 0, left_may = 0, nirqs, nmove = 0;
+	unsigned *irqs;
+	bool default_hits = false, have_hk, all_fit;
+	size_t budget;
+	char *interrupts;
 	const char *why;
-	struct dirent *e;
 	cpu_set_t hit;
-	DIR *d;
+	int err;
 
 	(void)k;
 	if (!h->have_isolated) {
@@ -909,49 +1325,55 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
 		return;
 	}
-	if (doctor_read(h, interrupts, sizeof(interrupts), "/proc/interrupts"))
-		interrupts[0] = '\0';
-	snprintf(path, sizeof(path), "%s/proc/irq", h->root);
-	d = opendir(path);
-	if (!d)
-		return doctor_unreadable(f, -errno, "/proc/irq");
-	while ((e = readdir(d))) {
+	irqs = list_irqs(h, &nirqs, &err);
+	if (err)
+		return doctor_unreadable(f, err, "/proc/irq");
+	interrupts = read_all(h, "/proc/interrupts");
+	have_hk = housekeeping(h, hkmask, hk);
+	/* what the command has room for besides the IRQ numbers */
+	budget = sizeof(f->apply) - strlen(hk) - strlen(hkmask) - 256;
+	all_fit = strlen(hk) + strlen(hkmask) + 256 < sizeof(f->apply);
+	for (unsigned i = 0; i < nirqs; i++) {
 		cpu_set_t allowed, effective, on;
-		unsigned irq;
-		char *end;
+		unsigned irq = irqs[i];
 
-		irq = (unsigned)strtoul(e->d_name, &end, 10);
-		if (*end || end == e->d_name ||
-		    doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/smp_affinity_list", irq) ||
-		    parse_cpulist(buf, &allowed, &why))
+		if (doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/smp_affinity_list", irq) ||
+		    parse_kernel_cpulist(buf, h->nr_cpus, &allowed, &why))
 			continue;
 		seen++;
 		/* The chip honours one CPU of the list, or the list. */
 		if (doctor_read(h, buf, sizeof(buf), "/proc/irq/%u/effective_affinity_list", irq) ||
-		    !buf[0] || parse_cpulist(buf, &effective, &why))
+		    !buf[0] || parse_kernel_cpulist(buf, h->nr_cpus, &effective, &why))
 			effective = allowed;
 		CPU_AND(&on, &effective, &h->isolated);
 		CPU_AND(&hit, &allowed, &h->isolated);
 		if (CPU_COUNT(&on)) {
 			nruns++;
-			add_irq(runs, sizeof(runs), &nr, interrupts, irq, &on);
+			add_irq(runs, sizeof(runs), &left_runs, interrupts, irq, &on);
 		} else if (CPU_COUNT(&hit)) {
 			nmay++;
-			add_irq(may, sizeof(may), &nm, interrupts, irq, NULL);
+			add_irq(may, sizeof(may), &left_may, interrupts, irq, NULL);
 		} else {
 			continue;
 		}
-		if (ni < sizeof(irqs))
-			ni += (size_t)snprintf(irqs + ni, sizeof(irqs) - ni, "%s%u", ni ? " " : "",
-					       irq);
+		/* the loop's list: whole numbers, and only while all of them fit */
+		if (all_fit) {
+			size_t n = strlen(loop);
+			int w = snprintf(loop + n, sizeof(loop) - n, "%s%u", n ? " " : "", irq);
+
+			if (w < 0 || n + (size_t)w >= budget) {
+				all_fit = false;
+				loop[n] = '\0';
+			}
+		}
+		nmove++;
 	}
-	closedir(d);
+	free(irqs);
+	free(interrupts);
 	if (!seen)
 		return doctor_unreadable(f, -ENOENT, "/proc/irq/*/smp_affinity_list");
 	if (!doctor_read(h, buf, sizeof(buf), "/proc/irq/default_smp_affinity"))
 		default_hits = mask_hits_isolated(h, buf, &hit);
-	housekeeping_list(h, hk, sizeof(hk));
-	housekeeping_mask(h, hkmask, sizeof(hkmask));
 	doctor_set(f->where, "/proc/irq/*/{effective_affinity_list,smp_affinity_list}, "
 			     "/proc/irq/default_smp_affinity, names from /proc/interrupts");
 	doctor_set(f->recommended, "%s (the housekeeping CPUs) for every IRQ", hk);
@@ -960,33 +1382,49 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 		doctor_set(f->value, "no IRQ of %u runs or may run on the isolated CPUs", seen);
 		snprintf(f->apply, sizeof(f->apply),
 			 "echo %s > /proc/irq/N/smp_affinity_list for each new IRQ", hk);
+		if (!have_hk)
+			no_housekeeping(f);
 		return;
 	}
 	f->state = DOCTOR_FAIL;
 	if (nruns)
 		doctor_append(f->value, sizeof(f->value), "%u IRQs run on isolated CPUs: %s", nruns,
 			      runs);
+	if (left_runs)
+		doctor_append(f->value, sizeof(f->value), " and %u more", left_runs);
 	if (nmay)
 		doctor_append(f->value, sizeof(f->value),
 			      "%s%u IRQs may move there (smp_affinity_list): %s", nruns ? "; " : "",
 			      nmay, may);
+	if (left_may)
+		doctor_append(f->value, sizeof(f->value), " and %u more", left_may);
 	if (default_hits)
 		doctor_append(f->value, sizeof(f->value),
 			      "%snew IRQs may go there (/proc/irq/default_smp_affinity %s)",
 			      nruns || nmay ? "; " : "", buf);
-	snprintf(f->apply, sizeof(f->apply),
-		 "for i in %s; do echo %s > /proc/irq/$i/smp_affinity_list; done; echo %s > "
-		 "/proc/irq/default_smp_affinity; managed IRQs: isolcpus=managed_irq,...; "
-		 "irqbalance: IRQBALANCE_BANNED_CPULIST",
-		 irqs, hk, hkmask);
+	if (!have_hk)
+		return no_housekeeping(f);
+	if (nmove && all_fit)
+		doctor_append(f->apply, sizeof(f->apply),
+			      "for i in %s; do echo %s > /proc/irq/$i/smp_affinity_list; done; ",
+			      loop, hk);
+	else if (nmove) /* too many to name: every IRQ, the right ones among them */
+		doctor_append(f->apply, sizeof(f->apply),
+			      "for i in /proc/irq/[0-9]*; do echo %s > $i/smp_affinity; done; ",
+			      hkmask);
+	doctor_append(f->apply, sizeof(f->apply),
+		      "echo %s > /proc/irq/default_smp_affinity; managed IRQs: "
+		      "isolcpus=managed_irq,...; irqbalance: IRQBALANCE_BANNED_CPULIST",
+		      hkmask);
 }
 
 /* irqbalance, when it runs, must keep off the isolated CPUs. */
 static void judge_irqbalance(const struct doctor_host *h, const struct doctor_check *k,
 			     struct doctor_finding *f)
 {
-	char path[512], buf[8192], list[256];
-	const char *p, *why;
+	char path[512], buf[8192], list[1024];
+	const char *p, *why, *mask = NULL, *cpulist = NULL;
+	bool by_default = false;
 	long pid = 0;
 	struct dirent *e;
 	DIR *d;
@@ -1029,12 +1467,31 @@ static void judge_irqbalance(const struct doctor_host *h, const struct doctor_ch
 		return doctor_unreadable(f, err, path);
 	buf[got] = '\0';
 	doctor_set(f->where, "%s", path);
+	/* irqbalance (setup_banned_cpus()): a non-empty IRQBALANCE_BANNED_CPUS,
+	 * else a non-empty IRQBALANCE_BANNED_CPULIST, else by default the
+	 * isolated and nohz_full CPUs of /sys. */
 	CPU_ZERO(&banned);
 	for (p = buf; p < buf + got; p += strlen(p) + 1) {
-		if (!strncmp(p, "IRQBALANCE_BANNED_CPULIST=", 26))
-			parse_cpulist(p + 26, &banned, &why);
-		else if (!strncmp(p, "IRQBALANCE_BANNED_CPUS=", 23))
-			doctor_parse_cpumask(p + 23, &banned);
+		if (!strncmp(p, "IRQBALANCE_BANNED_CPUS=", 23) && p[23])
+			mask = p + 23;
+		else if (!strncmp(p, "IRQBALANCE_BANNED_CPULIST=", 26) && p[26])
+			cpulist = p + 26;
+	}
+	if (mask)
+		doctor_parse_cpumask(mask, &banned);
+	else if (cpulist)
+		parse_kernel_cpulist(cpulist, h->nr_cpus, &banned, &why);
+	else {
+		static const char *const files[] = { "/sys/devices/system/cpu/isolated",
+						     "/sys/devices/system/cpu/nohz_full" };
+		for (unsigned i = 0; i < 2; i++) {
+			cpu_set_t set;
+
+			if (!doctor_read(h, list, sizeof(list), "%s", files[i]) &&
+			    !parse_kernel_cpulist(list, h->nr_cpus, &set, &why))
+				CPU_OR(&banned, &banned, &set);
+		}
+		by_default = true;
 	}
 	CPU_XOR(&missing, &banned, &h->isolated);
 	CPU_AND(&missing, &missing, &h->isolated);
@@ -1050,8 +1507,10 @@ static void judge_irqbalance(const struct doctor_host *h, const struct doctor_ch
 			   cpus(list, sizeof(list), &missing));
 	} else {
 		f->state = DOCTOR_OK;
-		doctor_set(f->value, "irqbalance (pid %ld) bans CPUs %s", pid,
-			   cpus(list, sizeof(list), &banned));
+		doctor_set(f->value, "irqbalance (pid %ld) bans CPUs %s%s", pid,
+			   cpus(list, sizeof(list), &banned),
+			   by_default ? " (by default: the isolated and nohz_full CPUs of /sys)"
+				      : "");
 	}
 }
 
@@ -1131,6 +1590,77 @@ static void judge_panel(const struct doctor_host *h, const struct doctor_check *
 	doctor_set(f->apply, "echo 0 | tee /sys/class/drm/*/amdgpu/panel_power_savings");
 }
 
+/* ksm/run: 0 stops ksmd, 2 stops it and unmerges every page (tuned's
+ * disable_ksm writes 2); only 1 runs it. */
+static void judge_ksm(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f)
+{
+	doctor_judge_int(h, k, f);
+	if (f->state == DOCTOR_FAIL && !strcmp(f->value, "2"))
+		f->state = DOCTOR_OK;
+}
+
+/* hung_task_timeout_secs: 0 turns the detector off, better than 600. */
+static void judge_hung_task(const struct doctor_host *h, const struct doctor_check *k,
+			    struct doctor_finding *f)
+{
+	doctor_judge_int(h, k, f);
+	if (f->state == DOCTOR_FAIL && !strcmp(f->value, "0"))
+		f->state = DOCTOR_OK;
+}
+
+/*
+ * The soft-lockup detector: nosoftlockup, or soft_watchdog/watchdog 0, or
+ * a watchdog_cpumask that leaves the isolated CPUs out, which it does by
+ * default on nohz_full CPUs (lockup_detector_init() starts from the
+ * housekeeping CPUs).
+ */
+static void judge_softlockup(const struct doctor_host *h, const struct doctor_check *k,
+			     struct doctor_finding *f)
+{
+	static const char *const off[] = { "/proc/sys/kernel/soft_watchdog",
+					   "/proc/sys/kernel/watchdog" };
+	char buf[1024];
+	const char *why;
+	cpu_set_t set, hit;
+
+	judge_cmdline_flag(h, k, f);
+	if (f->state != DOCTOR_FAIL)
+		return;
+	for (unsigned i = 0; i < 2; i++)
+		if (!doctor_read(h, buf, sizeof(buf), "%s", off[i]) && !strcmp(buf, "0")) {
+			f->state = DOCTOR_OK;
+			doctor_append(f->value, sizeof(f->value), "; %s is 0", off[i]);
+			return;
+		}
+	if (!h->have_isolated)
+		return;
+	if (!doctor_read(h, buf, sizeof(buf), "/proc/sys/kernel/watchdog_cpumask")) {
+		if (parse_kernel_cpulist(buf, h->nr_cpus, &set, &why))
+			return;
+		CPU_AND(&hit, &set, &h->isolated);
+		if (!CPU_COUNT(&hit)) {
+			f->state = DOCTOR_OK;
+			doctor_append(f->value, sizeof(f->value),
+				      "; the watchdog runs on CPUs %s only "
+				      "(/proc/sys/kernel/watchdog_cpumask)",
+				      buf);
+		}
+		return;
+	}
+	/* no sysctl to read: nohz_full CPUs are left out by default */
+	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/nohz_full") &&
+	    !parse_kernel_cpulist(buf, h->nr_cpus, &set, &why)) {
+		CPU_AND(&hit, &set, &h->isolated);
+		if (CPU_EQUAL(&hit, &h->isolated)) {
+			f->state = DOCTOR_OK;
+			doctor_append(f->value, sizeof(f->value),
+				      "; the watchdog leaves nohz_full CPUs %s out by default",
+				      buf);
+		}
+	}
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 #define SYSCTL(id_, path_, op_, want_) .path = path_, .sysctl = id_, .op = op_, .want = want_
@@ -1142,106 +1672,120 @@ const struct doctor_check doctor_checks[] = {
 	  "the latency-critical thread for tens of microseconds.",
 	  REF_KERNEL("admin-guide/kernel-parameters (isolcpus)") "; " REF_RHEL_RT,
 	  "cpu-partitioning (no_balance_cores), realtime", .slow = false, judge_isolation_param,
-	  .path = "isolcpus" },
+	  .path = "isolcpus", .tuned_key = "isolcpus" },
 	{ "isolation.nohz_full", "isolation", DOCTOR_CRITICAL,
 	  "Without nohz_full an isolated CPU still takes the scheduler tick (every 1-4 ms), a "
 	  "few microseconds of jitter each time.",
 	  REF_KERNEL("timers/no_hz.rst") "; " REF_RIGTORP, "cpu-partitioning", .slow = false,
-	  judge_isolation_param, .path = "nohz_full" },
+	  judge_isolation_param, .path = "nohz_full", .tuned_key = "nohz_full=" },
 	{ "isolation.rcu_nocbs", "isolation", DOCTOR_WARNING,
 	  "RCU callbacks run in softirq on the CPU that queued them unless rcu_nocbs offloads them "
 	  "to kthreads on housekeeping CPUs.",
 	  REF_KERNEL("admin-guide/kernel-per-CPU-kthreads.rst"), "cpu-partitioning", .slow = false,
-	  judge_isolation_param, .path = "rcu_nocbs" },
+	  judge_isolation_param, .path = "rcu_nocbs", .tuned_key = "rcu_nocbs=" },
 	{ "isolation.workqueue_cpumask", "isolation", DOCTOR_WARNING,
 	  "Unbound workqueue work (writeback, the block layer, drivers) runs on any CPU of its "
 	  "cpumask, isolated ones included.",
 	  REF_KERNEL("core-api/workqueue.rst, admin-guide/kernel-per-CPU-kthreads.rst"),
-	  "cpu-partitioning, realtime", .slow = false, judge_workqueue },
+	  "cpu-partitioning, realtime", .slow = false, judge_workqueue, .tuned_key = "workqueue" },
 	{ "isolation.init_affinity", "isolation", DOCTOR_WARNING,
 	  "Every service inherits PID 1's CPU affinity: if it includes the isolated CPUs, "
 	  "daemons run there.",
 	  "systemd-system.conf(5) CPUAffinity=; " REF_RHEL_RT, "cpu-partitioning", .slow = false,
-	  judge_init_affinity },
+	  judge_init_affinity, .tuned_key = "cpu_affinity" },
+	{ "isolation.smt_siblings", "isolation", DOCTOR_WARNING,
+	  "An isolated CPU's hyperthread sibling shares its core: work on a housekeeping sibling "
+	  "takes execution units and L1/L2 from the isolated thread.",
+	  REF_KERNEL("admin-guide/cputopology.rst (thread_siblings_list)") "; " REF_RIGTORP, "",
+	  .slow = false, judge_smt_siblings },
 	{ "isolation.managed_irq", "isolation", DOCTOR_INFO,
 	  "Managed IRQs (per-queue NVMe/virtio vectors) ignore smp_affinity; isolcpus=managed_irq "
 	  "keeps them off isolated CPUs where possible.",
 	  REF_KERNEL("admin-guide/kernel-parameters (isolcpus=managed_irq)"), "realtime",
-	  .slow = false, judge_managed_irq },
+	  .slow = false, judge_managed_irq, .tuned_key = "managed_irq" },
 	/* the rest of the kernel command line */
 	{ "cmdline.skew_tick", "cmdline", DOCTOR_WARNING,
 	  "Without skew_tick=1 every CPU's tick fires at the same instant and they contend for "
 	  "the same jiffies and RCU locks.",
 	  REF_KERNEL("admin-guide/kernel-parameters (skew_tick)") "; " REF_RHEL_RT,
-	  "network-latency", .slow = false, judge_cmdline_flag, .path = "skew_tick=1" },
+	  "network-latency", .slow = false, judge_cmdline_flag, .path = "skew_tick=1",
+	  .tuned_key = "skew_tick" },
 	{ "cmdline.tsc_reliable", "cmdline", DOCTOR_INFO,
 	  "tsc=reliable stops the clocksource watchdog from checking the TSC against slower clocks "
 	  "every 0.5 s (and from switching to hpet, whose reads cost a microsecond).",
-	  REF_KERNEL("admin-guide/kernel-parameters (tsc)"), "network-latency", .slow = false,
-	  judge_cmdline_flag, .path = "tsc=reliable" },
+	  REF_KERNEL("admin-guide/kernel-parameters (tsc)"),
+	  "network-latency (tuned 2.21+; realtime in 2.20)", .slow = false, judge_cmdline_flag,
+	  .path = "tsc=reliable", .tuned_key = "tsc=reliable" },
 	{ "cmdline.nosoftlockup", "cmdline", DOCTOR_INFO,
 	  "The soft-lockup detector's per-CPU hrtimer interrupts isolated CPUs every few seconds.",
 	  REF_KERNEL("admin-guide/lockup-watchdogs.rst"), "cpu-partitioning, realtime",
-	  .slow = false, judge_cmdline_flag, .path = "nosoftlockup" },
+	  .slow = false, judge_softlockup, .path = "nosoftlockup", .tuned_key = "nosoftlockup" },
 	{ "cmdline.nohz", "cmdline", DOCTOR_WARNING,
 	  "nohz=off keeps the tick on idle and isolated CPUs alike, undoing nohz_full.",
-	  REF_KERNEL("timers/no_hz.rst"), "cpu-partitioning (nohz=on)", .slow = false, judge_nohz },
+	  REF_KERNEL("timers/no_hz.rst"), "cpu-partitioning (nohz=on)", .slow = false, judge_nohz,
+	  .tuned_key = "nohz=on" },
 	{ "cmdline.rcu_normal_after_boot", "cmdline", DOCTOR_INFO,
 	  "Expedited RCU grace periods send IPIs to every CPU, isolated ones included; "
 	  "rcu_normal_after_boot stops them once booted.",
-	  REF_KERNEL("RCU/Design/Expedited-Grace-Periods"), "network-latency", .slow = false,
-	  judge_cmdline_flag, .path = "rcupdate.rcu_normal_after_boot=1" },
+	  REF_KERNEL("RCU/Design/Expedited-Grace-Periods"), "network-latency (tuned 2.21+)",
+	  .slow = false, judge_cmdline_flag, .path = "rcupdate.rcu_normal_after_boot=1",
+	  .tuned_key = "rcu_normal_after_boot" },
 	{ "cmdline.nohz_full_patience_delay", "cmdline", DOCTOR_INFO,
 	  "RCU waits this long (ms) before disturbing a nohz_full CPU that runs in the kernel for "
 	  "a grace period.",
 	  REF_KERNEL("admin-guide/kernel-parameters (rcutree.nohz_full_patience_delay)"),
-	  "network-latency", .slow = false, judge_cmdline_flag,
-	  .path = "rcutree.nohz_full_patience_delay=1000" },
+	  "network-latency (tuned 2.26+)", .slow = false, judge_cmdline_flag,
+	  .path = "rcutree.nohz_full_patience_delay=1000",
+	  .tuned_key = "nohz_full_patience_delay" },
 	{ "cmdline.cstate_limit", "cmdline", DOCTOR_WARNING,
 	  "A CPU that sleeps in a deep C-state takes tens to hundreds of microseconds to wake for "
 	  "the next packet.",
 	  REF_RIGTORP "; " REF_RHEL_RT, "latency-performance (force_latency at run time)",
-	  .slow = false, judge_cstate_limit },
+	  .slow = false, judge_cstate_limit, .tuned_key = "force_latency" },
 	{ "cmdline.pstate_disable", "cmdline", DOCTOR_INFO,
 	  "The intel_pstate/amd_pstate drivers change frequency on their own; with them disabled "
 	  "the performance governor holds the frequency.",
-	  REF_KERNEL("admin-guide/pm/intel_pstate.rst"), "cpu-partitioning, realtime",
-	  .slow = false, judge_pstate },
+	  REF_KERNEL("admin-guide/pm/intel_pstate.rst"),
+	  "cpu-partitioning, realtime (amd_pstate=disable in realtime from tuned 2.26)",
+	  .slow = false, judge_pstate, .tuned_key = "pstate=disable" },
 	/* CPU power and clocks */
 	{ "cpu.governor", "cpu", DOCTOR_WARNING,
 	  "Any governor other than performance lowers the clock between bursts and takes time to "
 	  "raise it when the burst comes.",
 	  REF_KERNEL("admin-guide/pm/cpufreq.rst"), "latency-performance", .slow = false,
-	  judge_governor, .path = "/sys/devices/system/cpu/cpu%u/cpufreq/scaling_governor" },
+	  judge_governor, .path = "/sys/devices/system/cpu/cpu%u/cpufreq/scaling_governor",
+	  .tuned_key = "governor" },
 	{ "cpu.min_perf_pct", "cpu", DOCTOR_WARNING,
 	  "intel_pstate below 100% minimum performance lets the CPU run slower than its nominal "
 	  "clock.",
 	  REF_KERNEL("admin-guide/pm/intel_pstate.rst"), "latency-performance", .slow = false,
 	  doctor_judge_int, .path = "/sys/devices/system/cpu/intel_pstate/min_perf_pct", .op = '=',
-	  .want = 100 },
+	  .want = 100, .tuned_key = "min_perf_pct" },
 	{ "cpu.energy_perf_bias", "cpu", DOCTOR_INFO,
 	  "An energy-performance bias above 0 lets the hardware favour power over speed.",
 	  REF_KERNEL("admin-guide/pm/intel_epb.rst"), "latency-performance", .slow = false,
-	  judge_epb, .path = "/sys/devices/system/cpu/cpu%u/power/energy_perf_bias" },
+	  judge_epb, .path = "/sys/devices/system/cpu/cpu%u/power/energy_perf_bias",
+	  .tuned_key = "energy_perf_bias" },
 	{ "cpu.boost", "cpu", DOCTOR_INFO,
 	  "tuned's latency profiles keep turbo on: a faster clock shortens every code path.",
-	  REF_KERNEL("admin-guide/pm/cpufreq.rst (boost)"), "latency-performance", .slow = false,
-	  judge_boost },
+	  REF_KERNEL("admin-guide/pm/cpufreq.rst (boost)"), "latency-performance (tuned 2.27+)",
+	  .slow = false, judge_boost, .tuned_key = "boost" },
 	{ "cpu.platform_profile", "cpu", DOCTOR_INFO,
 	  "The ACPI platform profile caps power and fans below performance.",
-	  REF_KERNEL("userspace-api/sysfs-platform_profile.rst"), "latency-performance",
-	  .slow = false, judge_word, .path = "/sys/firmware/acpi/platform_profile",
-	  .sysctl = "performance" },
+	  REF_KERNEL("userspace-api/sysfs-platform_profile.rst"),
+	  "latency-performance (tuned 2.22+)", .slow = false, judge_word,
+	  .path = "/sys/firmware/acpi/platform_profile", .sysctl = "performance",
+	  .tuned_key = "platform_profile" },
 	{ "cpu.cstates", "cpu", DOCTOR_WARNING,
 	  "An enabled idle state with a long exit latency delays the isolated thread's wake-up by "
 	  "that much.",
 	  REF_KERNEL("admin-guide/pm/cpuidle.rst"), "latency-performance (force_latency)",
-	  .slow = false, judge_cstates },
+	  .slow = false, judge_cstates, .tuned_key = "force_latency" },
 	{ "cpu.pm_qos", "cpu", DOCTOR_INFO,
 	  "A PM QoS request on /dev/cpu_dma_latency is how tuned keeps every CPU out of deep "
 	  "idle states at run time.",
 	  REF_KERNEL("power/pm_qos_interface.rst"), "latency-performance (force_latency)",
-	  .slow = false, judge_pm_qos },
+	  .slow = false, judge_pm_qos, .tuned_key = "force_latency" },
 	{ "cpu.clocksource", "cpu", DOCTOR_WARNING,
 	  "Timestamps and timers read the clocksource: tsc costs tens of nanoseconds, hpet or "
 	  "acpi_pm a microsecond or more.",
@@ -1255,87 +1799,105 @@ const struct doctor_check doctor_checks[] = {
 	{ "cpu.mce_ignore_ce", "cpu", DOCTOR_INFO,
 	  "Corrected machine-check errors are polled by a per-CPU timer unless ignore_ce is set.",
 	  REF_KERNEL("arch/x86/x86_64/machinecheck.rst"), "cpu-partitioning, realtime",
-	  .slow = false, judge_mce },
+	  .slow = false, judge_mce, .tuned_key = "ignore_ce" },
 	/* IRQs */
 	{ "irq.affinity", "irq", DOCTOR_CRITICAL,
 	  "A device interrupt on an isolated CPU preempts the thread there, with its softirq "
 	  "after it.",
 	  REF_KERNEL("core-api/irq/irq-affinity.rst") "; " REF_RHEL_RT,
-	  "cpu-partitioning (irqbalance banned_cpus)", .slow = false, judge_irq_affinity },
+	  "cpu-partitioning (irqbalance banned_cpus)", .slow = false, judge_irq_affinity,
+	  .tuned_key = "banned_cpus" },
 	{ "irq.irqbalance_banned", "irq", DOCTOR_WARNING,
 	  "irqbalance moves IRQs every 10 s onto any CPU it is not told to ban.",
 	  "irqbalance(1) IRQBALANCE_BANNED_CPULIST", "cpu-partitioning, realtime", .slow = false,
-	  judge_irqbalance },
+	  judge_irqbalance, .tuned_key = "banned_cpus" },
 	/* memory */
 	{ "vm.transparent_hugepage", "vm", DOCTOR_WARNING,
 	  "khugepaged compaction and huge-page faults stall the faulting thread for milliseconds.",
 	  REF_KERNEL("admin-guide/mm/transhuge.rst"), "network-latency", .slow = false,
-	  judge_selector, .path = "/sys/kernel/mm/transparent_hugepage/enabled",
-	  .sysctl = "never" },
+	  judge_selector, .path = "/sys/kernel/mm/transparent_hugepage/enabled", .sysctl = "never",
+	  .tuned_key = "transparent_hugepages" },
 	{ "vm.swappiness", "vm", DOCTOR_WARNING,
 	  "A swapped-out page costs a disk read on the next touch; low swappiness keeps anonymous "
 	  "memory in RAM.",
 	  REF_KERNEL("admin-guide/sysctl/vm.rst"), "latency-performance", .slow = false,
-	  doctor_judge_int, SYSCTL("vm.swappiness", "/proc/sys/vm/swappiness", '<', 10) },
+	  doctor_judge_int, SYSCTL("vm.swappiness", "/proc/sys/vm/swappiness", '<', 10),
+	  .tuned_key = "vm.swappiness" },
 	{ "vm.swap", "vm", DOCTOR_INFO, "A process whose pages are in swap waits for the disk.",
 	  REF_RIGTORP, "", .slow = false, judge_swap },
 	{ "vm.ksm", "vm", DOCTOR_INFO,
 	  "KSM scans and merges pages in a kthread and makes writes to merged pages copy-on-write "
 	  "faults.",
-	  REF_KERNEL("admin-guide/mm/ksm.rst"), "", .slow = false, doctor_judge_int,
-	  .path = "/sys/kernel/mm/ksm/run", .op = '=', .want = 0 },
+	  REF_KERNEL("admin-guide/mm/ksm.rst"), "cpu-partitioning (disable_ksm: run=2)",
+	  .slow = false, judge_ksm, .path = "/sys/kernel/mm/ksm/run", .op = '=', .want = 0,
+	  .tuned_key = "disable_ksm|ksm/run" },
 	{ "vm.stat_interval", "vm", DOCTOR_INFO,
 	  "The vmstat worker runs on every CPU each stat_interval seconds, isolated ones included.",
-	  REF_KERNEL("admin-guide/sysctl/vm.rst"), "network-latency", .slow = false,
-	  doctor_judge_int, SYSCTL("vm.stat_interval", "/proc/sys/vm/stat_interval", '>', 10) },
+	  REF_KERNEL("admin-guide/sysctl/vm.rst"),
+	  "network-latency (tuned 2.21+; cpu-partitioning and realtime in 2.20)", .slow = false,
+	  doctor_judge_int, SYSCTL("vm.stat_interval", "/proc/sys/vm/stat_interval", '>', 10),
+	  .tuned_key = "vm.stat_interval" },
 	{ "vm.dirty_ratio", "vm", DOCTOR_INFO,
 	  "A large dirty limit lets writeback build up and then stall writers all at once.",
-	  REF_KERNEL("admin-guide/sysctl/vm.rst"), "latency-performance (dirty_bytes=10%)",
-	  .slow = false, judge_dirty,
-	  SYSCTL("vm.dirty_ratio", "/proc/sys/vm/dirty_ratio", '<', 10) },
+	  REF_KERNEL("admin-guide/sysctl/vm.rst"),
+	  "latency-performance (vm.dirty_ratio=10 up to tuned 2.25, dirty_bytes=10% from 2.26)",
+	  .slow = false, judge_dirty, SYSCTL("vm.dirty_ratio", "/proc/sys/vm/dirty_ratio", '<', 10),
+	  .tuned_key = "vm.dirty_ratio|dirty_bytes" },
 	{ "vm.dirty_background_ratio", "vm", DOCTOR_INFO,
 	  "Background writeback that starts early keeps the dirty limit from stalling writers.",
 	  REF_KERNEL("admin-guide/sysctl/vm.rst"),
-	  "latency-performance (dirty_background_bytes=3%)", .slow = false, judge_dirty,
-	  SYSCTL("vm.dirty_background_ratio", "/proc/sys/vm/dirty_background_ratio", '<', 3) },
+	  "latency-performance (vm.dirty_background_ratio=3 up to tuned 2.25, "
+	  "dirty_background_bytes=3% from 2.26)",
+	  .slow = false, judge_dirty,
+	  SYSCTL("vm.dirty_background_ratio", "/proc/sys/vm/dirty_background_ratio", '<', 3),
+	  .tuned_key = "vm.dirty_background_ratio|dirty_background_bytes" },
 	/* kernel */
 	{ "kernel.numa_balancing", "kernel", DOCTOR_WARNING,
 	  "Automatic NUMA balancing unmaps pages to sample accesses: the faults and migrations "
 	  "land on the running thread.",
 	  REF_KERNEL("admin-guide/sysctl/kernel.rst"), "network-latency", .slow = false,
 	  doctor_judge_int,
-	  SYSCTL("kernel.numa_balancing", "/proc/sys/kernel/numa_balancing", '=', 0) },
+	  SYSCTL("kernel.numa_balancing", "/proc/sys/kernel/numa_balancing", '=', 0),
+	  .tuned_key = "kernel.numa_balancing" },
 	{ "kernel.timer_migration", "kernel", DOCTOR_WARNING,
 	  "With timer migration, timers armed on busy CPUs move to idle ones, isolated CPUs among "
 	  "them.",
-	  REF_KERNEL("admin-guide/sysctl/kernel.rst"), "network-latency", .slow = false,
+	  REF_KERNEL("admin-guide/sysctl/kernel.rst"),
+	  "network-latency (tuned 2.21+; cpu-partitioning and realtime in 2.20)", .slow = false,
 	  doctor_judge_int,
-	  SYSCTL("kernel.timer_migration", "/proc/sys/kernel/timer_migration", '=', 0) },
+	  SYSCTL("kernel.timer_migration", "/proc/sys/kernel/timer_migration", '=', 0),
+	  .tuned_key = "kernel.timer_migration" },
 	{ "kernel.nmi_watchdog", "kernel", DOCTOR_INFO,
 	  "The NMI watchdog fires a perf NMI on every CPU periodically.",
-	  REF_KERNEL("admin-guide/lockup-watchdogs.rst"), "network-latency", .slow = false,
-	  doctor_judge_int,
-	  SYSCTL("kernel.nmi_watchdog", "/proc/sys/kernel/nmi_watchdog", '=', 0) },
+	  REF_KERNEL("admin-guide/lockup-watchdogs.rst"),
+	  "network-latency (tuned 2.21+; cpu-partitioning and realtime in 2.20)", .slow = false,
+	  doctor_judge_int, SYSCTL("kernel.nmi_watchdog", "/proc/sys/kernel/nmi_watchdog", '=', 0),
+	  .tuned_key = "kernel.nmi_watchdog" },
 	{ "kernel.hung_task_timeout_secs", "kernel", DOCTOR_INFO,
 	  "The hung-task detector wakes every timeout to walk every task; tuned sets 600 s.",
-	  REF_KERNEL("admin-guide/sysctl/kernel.rst"), "network-latency", .slow = false,
-	  doctor_judge_int,
+	  REF_KERNEL("admin-guide/sysctl/kernel.rst"),
+	  "network-latency (tuned 2.21+; cpu-partitioning and realtime in 2.20)", .slow = false,
+	  judge_hung_task,
 	  SYSCTL("kernel.hung_task_timeout_secs", "/proc/sys/kernel/hung_task_timeout_secs", '=',
-		 600) },
+		 600),
+	  .tuned_key = "kernel.hung_task_timeout_secs" },
 	{ "kernel.sched_rt_runtime_us", "kernel", DOCTOR_INFO,
 	  "RT throttling takes the CPU away from a SCHED_FIFO thread for 50 ms of every second "
 	  "(-1 turns it off; the thread must then never spin forever).",
 	  REF_KERNEL("scheduler/sched-rt-group.rst"), "realtime", .slow = false, doctor_judge_int,
-	  SYSCTL("kernel.sched_rt_runtime_us", "/proc/sys/kernel/sched_rt_runtime_us", '=', -1) },
+	  SYSCTL("kernel.sched_rt_runtime_us", "/proc/sys/kernel/sched_rt_runtime_us", '=', -1),
+	  .tuned_key = "kernel.sched_rt_runtime_us" },
 	{ "selinux.avc_cache_threshold", "kernel", DOCTOR_INFO,
 	  "A small SELinux access-vector cache makes permission checks miss and walk the policy.",
-	  "selinuxfs avc/cache_threshold", "network-latency", .slow = false, doctor_judge_int,
-	  .path = "/sys/fs/selinux/avc/cache_threshold", .op = '=', .want = 8192 },
+	  "selinuxfs avc/cache_threshold", "network-latency (tuned 2.28+)", .slow = false,
+	  doctor_judge_int, .path = "/sys/fs/selinux/avc/cache_threshold", .op = '=', .want = 8192,
+	  .tuned_key = "avc_cache_threshold" },
 	{ "video.panel_power_savings", "cpu", DOCTOR_INFO,
 	  "amdgpu's panel power savings lower the display's refresh work at the cost of latency; "
 	  "tuned's latency profile turns it off (laptops only).",
-	  REF_KERNEL("gpu/amdgpu/module-parameters (panel_power_savings)"), "latency-performance",
-	  .slow = false, judge_panel },
+	  REF_KERNEL("gpu/amdgpu/module-parameters (panel_power_savings)"),
+	  "latency-performance (tuned 2.23+)", .slow = false, judge_panel,
+	  .tuned_key = "panel_power_savings" },
 };
 const unsigned n_doctor_checks = sizeof(doctor_checks) / sizeof(doctor_checks[0]);
 
@@ -1367,16 +1929,34 @@ static unsigned run_table(const struct doctor_host *h, bool cheap_only,
 
 		if (cheap_only && t[i].slow)
 			continue;
+		const char *profile;
+		unsigned which;
+
 		memset(f, 0, sizeof(*f));
 		f->check = &t[i];
 		t[i].judge(h, &t[i], f);
+		/* what the host's own tuned profiles do about it */
+		if (t[i].tuned_key &&
+		    (profile = doctor_tuned_sets(&h->tuned, t[i].tuned_key, &which)))
+			snprintf(f->tuned_here, sizeof(f->tuned_here), "%s (%s)", profile,
+				 h->tuned.dir[which]);
 		w++;
 	}
 	return w;
 }
 
+void doctor_wait_ms(unsigned ms)
+{
+	struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
 unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out)
 {
+	if (h->softnet)
+		h->softnet->run++; /* a new window for this run */
 	unsigned n = run_table(h, cheap_only, doctor_checks, n_doctor_checks, out);
 
 	return n + run_table(h, cheap_only, doctor_net_checks, n_doctor_net_checks, out + n);
@@ -1393,11 +1973,15 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 	memset(h, 0, sizeof(*h));
 	h->root = root ? root : "";
 	h->ethtool = doctor_ethtool_ioctl;
+	h->window_ms = 1000;
+	h->wait = doctor_wait_ms;
+	h->softnet = &h->softnet_state;
+	doctor_tuned_read(h, &h->tuned);
 	h->nr_cpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
 	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/possible")) {
 		cpu_set_t possible;
 
-		if (!parse_cpulist(buf, &possible, &why)) {
+		if (!parse_kernel_cpulist(buf, CPU_SETSIZE, &possible, &why)) {
 			h->nr_cpus = 0;
 			for (unsigned c = 0; c < CPU_SETSIZE; c++)
 				if (CPU_ISSET(c, &possible))
@@ -1413,10 +1997,29 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 				 config_path ? config_path : "the config");
 			return;
 		}
+	/* as it took effect: isolcpus=, nohz_full=, isolated cpuset partitions */
 	CPU_ZERO(&h->isolated);
-	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/isolated") && buf[0] &&
-	    !parse_cpulist(buf, &h->isolated, &why))
-		h->have_isolated = CPU_COUNT(&h->isolated) > 0;
-	snprintf(h->isolated_from, sizeof(h->isolated_from), "/sys/devices/system/cpu/isolated%s",
-		 h->have_isolated ? "" : " is empty and no cpu group is named isolated");
+	{
+		static const char *const names[] = { "/sys/devices/system/cpu/isolated",
+						     "/sys/devices/system/cpu/nohz_full",
+						     "isolated cgroup cpuset partitions" };
+		cpu_set_t set;
+
+		for (int i = 0; i < 3; i++) {
+			if (i < 2)
+				read_cpus(h, names[i], &set);
+			else
+				cpuset_isolated(h, &set);
+			if (!CPU_COUNT(&set))
+				continue;
+			CPU_OR(&h->isolated, &h->isolated, &set);
+			doctor_append(h->isolated_from, sizeof(h->isolated_from), "%s%s",
+				      h->isolated_from[0] ? " + " : "", names[i]);
+		}
+	}
+	h->have_isolated = CPU_COUNT(&h->isolated) > 0;
+	if (!h->have_isolated)
+		snprintf(h->isolated_from, sizeof(h->isolated_from),
+			 "/sys/devices/system/cpu/isolated and nohz_full are empty, no cpuset "
+			 "partition is isolated and no cpu group is named isolated");
 }

@@ -59,6 +59,8 @@ static json_t *finding_json(const struct doctor_finding *f)
 	json_set_str(o, "recommended", f->recommended);
 	json_set_str(o, "apply", f->apply);
 	json_set_str(o, "reference", k->reference);
+	if (f->tuned_here[0])
+		json_set_str(o, "tuned_here", f->tuned_here);
 	/* "cpu-partitioning (nohz=on), realtime" -> ["cpu-partitioning", "realtime"] */
 	while (p && *p) {
 		size_t len = strcspn(p, " ,(");
@@ -89,6 +91,7 @@ json_t *doctor_json(const struct doctor_host *h, const struct doctor_finding *f,
 	json_set_str(host, "isolated_cpus", list);
 	json_set_str(host, "isolated_from", h->isolated_from);
 	json_set_str(host, "root", h->root[0] ? h->root : "/");
+	json_set_str(host, "tuned_active", h->tuned.active);
 	json_object_set_new(doc, "host", host);
 	for (unsigned i = 0; i < n; i++) {
 		bool is_evidence = !strcmp(f[i].check->domain, "evidence");
@@ -138,6 +141,8 @@ static void print_finding(FILE *out, const struct doctor_finding *f, const struc
 		fprintf(out, "      apply:     %s\n", f->apply);
 	fprintf(out, "      reference: %s%s%s\n", k->reference, k->tuned[0] ? "; tuned: " : "",
 		k->tuned);
+	if (f->tuned_here[0])
+		fprintf(out, "      tuned here: in the active profiles, %s\n", f->tuned_here);
 }
 
 void doctor_print(FILE *out, const struct doctor_host *h, const struct doctor_finding *f,
@@ -153,6 +158,12 @@ void doctor_print(FILE *out, const struct doctor_host *h, const struct doctor_fi
 		format_cpulist(&h->isolated, list, sizeof(list));
 	fprintf(out, "jitterd doctor: kernel %s, isolated CPUs %s (%s)\n",
 		uname(&u) ? "?" : u.release, h->have_isolated ? list : "none", h->isolated_from);
+	if (h->tuned.active[0]) {
+		fprintf(out, "tuned: active profile %s", h->tuned.active);
+		for (unsigned i = 0; i < h->tuned.n; i++)
+			fprintf(out, "%s%s", i ? ", " : " (read: ", h->tuned.dir[i]);
+		fprintf(out, "%s\n", h->tuned.n ? ")" : " (no profile file found)");
+	}
 	for (unsigned g = 0; g < 5; g++) {
 		const struct style *st = colour ? &colours[g] : &plain;
 		bool header = false;

@@ -34,16 +34,53 @@ enum doctor_state {
 	DOCTOR_NEEDS_ROOT,     /* what it reads is root's: run it as root */
 };
 
+/*
+ * /proc/net/softnet_stat's drop and time_squeeze counts count since boot: a
+ * host that dropped once a month ago would fail forever. They are judged
+ * over a window: two reads window_ms apart (the subcommand), or, with
+ * window_ms 0 (the daemon), the read of the previous run and this one. The
+ * judges of one run share one window (net.c).
+ */
+struct doctor_softnet {
+	unsigned run; /* doctor_run()'s count; the window below is of run taken */
+	unsigned taken;
+	bool have_last, have_window;
+	unsigned long long dropped, squeezed; /* the last read */
+	double at;			      /* its CLOCK_MONOTONIC time, s */
+	unsigned long long window_dropped, window_squeezed;
+	double window_s;
+};
+
+/*
+ * The host's tuned (tuned.c): the active profiles and those they include,
+ * with their settings as the host's own files have them.
+ */
+#define DOCTOR_TUNED_PROFILES 8
+#define DOCTOR_TUNED_TEXT     6144
+struct doctor_tuned {
+	char active[128]; /* /etc/tuned/active_profile; "" without one */
+	unsigned n;
+	char name[DOCTOR_TUNED_PROFILES][64];
+	char dir[DOCTOR_TUNED_PROFILES][160];
+	char text[DOCTOR_TUNED_PROFILES]
+		 [DOCTOR_TUNED_TEXT]; /* tuned.conf + script.sh, settings only */
+};
+
 /* The host as the checks see it. */
 struct doctor_host {
 	const char *root; /* prefixed to every /proc, /sys and /dev path; "" = the host */
 	cpu_set_t isolated;
 	bool have_isolated;
-	char isolated_from[160]; /* where the isolated CPUs come from, for the report */
+	char isolated_from[256]; /* where the isolated CPUs come from, for the report */
 	unsigned nr_cpus;
 	/* SIOCETHTOOL on ifname with data (a struct ethtool_*); 0 or -errno.
 	 * Tests give their own. */
 	int (*ethtool)(const char *ifname, void *data);
+	unsigned window_ms;		/* 1000 by doctor_host_init; 0 = since the last run */
+	void (*wait)(unsigned ms);	/* between a window's two reads; tests give their own */
+	struct doctor_softnet *softnet; /* &softnet_state after doctor_host_init */
+	struct doctor_softnet softnet_state;
+	struct doctor_tuned tuned;
 };
 
 struct doctor_finding;
@@ -54,8 +91,11 @@ struct doctor_check {
 	enum doctor_severity severity;
 	const char *why;       /* one sentence: what it costs in latency */
 	const char *reference; /* where the recommendation comes from */
-	const char *tuned;     /* tuned profiles that set it, ", "-separated; "" = none */
-	bool slow;	       /* scans every process: not in the daemon's periodic run */
+	/* tuned profiles that set it, ", "-separated, and in parentheses the
+	 * tuned versions where that differs (read in tuned 2.20 to 2.28-rc1:
+	 * settings moved between profiles); "" = none */
+	const char *tuned;
+	bool slow; /* scans every process: not in the daemon's periodic run */
 	void (*judge)(const struct doctor_host *h, const struct doctor_check *k,
 		      struct doctor_finding *f);
 	/* For the generic judges (sysctl and sysfs integers). */
@@ -63,6 +103,10 @@ struct doctor_check {
 	const char *sysctl; /* "vm.swappiness" when it is one */
 	char op;	    /* '=', '<' (at most), '>' (at least) */
 	long long want;
+	/* What a tuned profile's line has when it sets the same thing
+	 * ("vm.swappiness", "skew_tick"; "|" between alternatives): the host's
+	 * own profiles are searched for it. NULL: tuned does not set it. */
+	const char *tuned_key;
 };
 
 /* References that rows of both tables cite. */
@@ -79,6 +123,7 @@ struct doctor_finding {
 	char where[DOCTOR_TEXT];       /* where it read it */
 	char recommended[DOCTOR_TEXT]; /* the value to set ("" when ok) */
 	char apply[2 * DOCTOR_TEXT];   /* the command or config line */
+	char tuned_here[256];	       /* "network-latency (/usr/lib/tuned/network-latency)" */
 };
 
 /* ---- the checks (checks.c, net.c) --------------------------- */
@@ -96,11 +141,22 @@ unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_
 
 /*
  * The isolated CPUs: those of the cpu group doctor.isolated_group names
- * (or the group called "isolated"), else /sys/devices/system/cpu/isolated.
+ * (or the group called "isolated"), else the CPUs the kernel isolates as it
+ * took effect: /sys/devices/system/cpu/isolated (isolcpus=), nohz_full,
+ * and the isolated cgroup v2 cpuset partitions.
  * config_path names the config in isolated_from; NULL = built-in defaults.
  */
 void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,
 		      const char *config_path);
+
+/* nanosleep(): the default wait of a softnet window. */
+void doctor_wait_ms(unsigned ms);
+
+/* The host's tuned profiles (tuned.c): read by doctor_host_init. */
+void doctor_tuned_read(const struct doctor_host *h, struct doctor_tuned *t);
+/* The first profile of t with a setting's line that has one of keys ("a|b"):
+ * its name (*which its index), or NULL. */
+const char *doctor_tuned_sets(const struct doctor_tuned *t, const char *keys, unsigned *which);
 
 /* The real SIOCETHTOOL. */
 int doctor_ethtool_ioctl(const char *ifname, void *data);

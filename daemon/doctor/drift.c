@@ -36,6 +36,7 @@ int doctor_drift_start(const struct jd_config *cfg, const char *config_path)
 		return -ENOMEM;
 	drift.config_path = config_path;
 	doctor_host_init(&drift.host, "", cfg, config_path);
+	drift.host.window_ms = 0; /* softnet: over the time between runs, no sleep */
 	run_checks(NULL);
 	drift.job = loop_every("doctor.interval", cfg->doctor.interval_ns, run_checks, NULL);
 	if (drift.job < 0) {
@@ -53,6 +54,7 @@ int doctor_drift_reload(const struct jd_config *old, const struct jd_config *new
 	if (drift.job >= 0 && (err = loop_set_interval(drift.job, new->doctor.interval_ns)))
 		return err;
 	doctor_host_init(&drift.host, "", new, drift.config_path);
+	drift.host.window_ms = 0;
 	run_checks(NULL);
 	return 0;
 }

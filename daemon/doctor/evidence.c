@@ -3,7 +3,7 @@
  * Evidence: what a running jitterd measured, turned into findings.
  *
  *   - a socket class that dropped packets for rcvbuf_full: the receive
- *     buffer to set, sized from the class's measured peak queue;
+ *     buffer to set, sized from its peak queue and what it dropped;
  *   - softirq and hardirq time on isolated CPUs: the IRQs and RPS masks
  *     that put it there;
  *   - run-queue outliers on isolated CPUs (/events): the tasks that held
@@ -32,8 +32,8 @@ static const struct doctor_check evidence_checks[] = {
 	{ "evidence.socket_drops", "evidence", DOCTOR_CRITICAL,
 	  "A datagram that finds the receive buffer full is dropped: a gap in the feed, and a "
 	  "recovery round trip.",
-	  "jitterd_socket_drops_total, jitterd_socket_receive_queue_peak_bytes; "
-	  "socket(7) SO_RCVBUF",
+	  "jitterd_socket_drops_total, jitterd_socket_receive_queue_peak_bytes, "
+	  "jitterd_socket_dropped_bytes_total; socket(7) SO_RCVBUF",
 	  "", .slow = false, NULL },
 	{ "evidence.isolated_irq_time", "evidence", DOCTOR_WARNING,
 	  "Interrupt and softirq time on an isolated CPU is time the latency-critical thread did "
@@ -181,16 +181,19 @@ static long long host_ll(const struct doctor_host *h, const char *path)
 /* ---- socket drops ---------------------------------------------------------- */
 
 /*
- * The buffer to set: the queue hit its limit (that is what rcvbuf_full
- * means), so the peak is a floor, not the need; four times it, rounded up
- * to a power of two, leaves room for a burst the size of the one that
- * overflowed. A peak that has left the window counts as rmem_default.
+ * The buffer to set. A class that drops for rcvbuf_full had its queue at
+ * the buffer's size: the peak is the buffer, not the burst. What the burst
+ * needed is the peak and the memory of what was dropped
+ * (jitterd_socket_dropped_bytes_total, in the queue's unit, skb truesize),
+ * at least; since jitterd started, so more than one burst counts them all.
+ * A jitterd without that counter leaves only the peak: four times it, a
+ * floor and said so. Rounded up to a power of two, at least 64 KiB.
  */
-static unsigned long long buffer_for(unsigned long long peak)
+static unsigned long long power_of_two(unsigned long long want)
 {
-	unsigned long long want = 4 * peak, p2 = 65536;
+	unsigned long long p2 = 65536;
 
-	while (p2 < want)
+	while (p2 < want && p2 < (1ull << 62))
 		p2 <<= 1;
 	return p2;
 }
@@ -205,28 +208,34 @@ static bool plausible(double v)
 static void socket_drops(const struct doctor_host *h, const char *metrics, double uptime,
 			 struct doctor_finding **out, unsigned *n, unsigned *cap)
 {
-	char classes[32][64], a[32], b[32], c[32], when[32];
+	char classes[32][64], a[32], b[32], c[32], d[32], when[32];
 	unsigned nc = label_values(metrics, "jitterd_socket_drops_total", "socket", classes, 32);
 	long long rmem_max = host_ll(h, "/proc/sys/net/core/rmem_max"),
 		  rmem_default = host_ll(h, "/proc/sys/net/core/rmem_default");
 
 	for (unsigned i = 0; i < nc; i++) {
-		bool found, have_peak;
+		bool found, have_peak, have_dropped;
 		double drops = sample_sum(metrics, "jitterd_socket_drops_total", &found, "socket",
 					  classes[i], "reason", "rcvbuf_full", LABELS_END);
 		double peak = sample_sum(metrics, "jitterd_socket_receive_queue_peak_bytes",
 					 &have_peak, "socket", classes[i], LABELS_END);
+		double dropped =
+			sample_sum(metrics, "jitterd_socket_dropped_bytes_total", &have_dropped,
+				   "socket", classes[i], "reason", "rcvbuf_full", LABELS_END);
 		unsigned long long want, base;
 		struct doctor_finding *f;
 		const char *limit = "";
 
-		if (!found || drops < 1 || !plausible(drops) || !plausible(peak))
+		if (!found || drops < 1 || !plausible(drops) || !plausible(peak) ||
+		    !plausible(dropped))
 			continue;
 		f = next(out, n, cap, EV_DROPS);
 		if (!f)
 			return;
 		base = peak > 0 ? (unsigned long long)peak : (unsigned long long)rmem_default;
-		want = buffer_for(base);
+		want = have_dropped && dropped > 0
+			       ? power_of_two(base + (unsigned long long)dropped)
+			       : power_of_two(4 * base);
 		/* sk_rcvbuf is rmem_default for a socket that never set SO_RCVBUF, and
 		 * twice what it asked (at most 2 x rmem_max) otherwise; a queue may
 		 * pass it by one packet's truesize. */
@@ -255,11 +264,21 @@ static void socket_drops(const struct doctor_host *h, const char *metrics, doubl
 		doctor_set(f->where,
 			   "jitterd_socket_drops_total{socket=\"%s\",reason=\"rcvbuf_full\"}, "
 			   "jitterd_socket_receive_queue_peak_bytes, "
+			   "jitterd_socket_dropped_bytes_total, "
 			   "/proc/sys/net/core/rmem_{max,default}",
 			   classes[i]);
-		doctor_set(f->recommended,
-			   "SO_RCVBUF %s bytes (4 x the measured peak, a power of two)",
-			   thousands(c, sizeof(c), want));
+		if (have_dropped && dropped > 0)
+			doctor_set(f->recommended,
+				   "SO_RCVBUF at least %s bytes (the peak queue and the %s bytes "
+				   "dropped, to a power of two)",
+				   thousands(c, sizeof(c), want),
+				   thousands(d, sizeof(d), (unsigned long long)dropped));
+		else
+			doctor_set(f->recommended,
+				   "SO_RCVBUF at least %s bytes (4 x the peak, a power of two; "
+				   "this jitterd does not count the bytes dropped, so the burst's "
+				   "size is unknown)",
+				   thousands(c, sizeof(c), want));
 		if ((long long)want > rmem_max)
 			snprintf(
 				f->apply, sizeof(f->apply),
@@ -295,7 +314,7 @@ static void irq_sources(const struct doctor_host *h, unsigned cpu, char *out, si
 				 e->d_name) &&
 		     doctor_read(h, buf, sizeof(buf), "/proc/irq/%s/smp_affinity_list",
 				 e->d_name)) ||
-		    parse_cpulist(buf, &set, &why) || !CPU_ISSET(cpu, &set))
+		    parse_kernel_cpulist(buf, h->nr_cpus, &set, &why) || !CPU_ISSET(cpu, &set))
 			continue;
 		doctor_append(out, size, "%sIRQ %s", out[0] ? ", " : "", e->d_name);
 	}

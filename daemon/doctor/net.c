@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/parse.h"
@@ -124,27 +125,106 @@ static long long read_ll(const struct doctor_host *h, const char *path, int *err
 	return *err ? 0 : strtoll(buf, NULL, 10);
 }
 
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static unsigned long long since(unsigned long long now, unsigned long long then)
+{
+	return now >= then ? now - then : 0; /* a CPU gone, or a counter wrapped */
+}
+
+/*
+ * The drops and squeezes of the window (doctor.h, struct doctor_softnet):
+ * 0, 1 when there is no window yet (the daemon's first run), or -errno.
+ */
+static int softnet_window(const struct doctor_host *h, struct doctor_softnet **out)
+{
+	struct doctor_softnet *s = h->softnet;
+	unsigned long long d, q, d2, q2;
+	int err;
+
+	*out = s;
+	if (s->have_window && s->taken == s->run)
+		return 0;
+	err = softnet(h, &d, &q);
+	if (err)
+		return err;
+	if (h->window_ms) {
+		h->wait(h->window_ms);
+		err = softnet(h, &d2, &q2);
+		if (err)
+			return err;
+		s->window_dropped = since(d2, d);
+		s->window_squeezed = since(q2, q);
+		s->window_s = h->window_ms / 1000.0;
+		d = d2, q = q2;
+	} else if (s->have_last) {
+		double now = monotonic_s();
+
+		s->window_dropped = since(d, s->dropped);
+		s->window_squeezed = since(q, s->squeezed);
+		s->window_s = now - s->at;
+	} else {
+		s->dropped = d, s->squeezed = q, s->at = monotonic_s();
+		s->have_last = true;
+		return 1;
+	}
+	s->dropped = d, s->squeezed = q, s->at = monotonic_s();
+	s->have_last = s->have_window = true;
+	s->taken = s->run;
+	return 0;
+}
+
+/* The finding for a read that failed or has no window yet. */
+static bool no_window(struct doctor_finding *f, int err)
+{
+	if (err < 0) {
+		doctor_unreadable(f, err, "/proc/net/softnet_stat");
+		return true;
+	}
+	if (err > 0) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->where, "/proc/net/softnet_stat");
+		doctor_set(f->value, "judged from the next run on, over the time between runs");
+		return true;
+	}
+	return false;
+}
+
+static const char *window(char *buf, size_t size, double s)
+{
+	snprintf(buf, size, s < 10 ? "%.1f s" : "%.0f s", s);
+	return buf;
+}
+
 /* netdev_max_backlog, judged by the softnet backlog drops it caused. */
 static void judge_backlog(const struct doctor_host *h, const struct doctor_check *k,
 			  struct doctor_finding *f)
 {
-	unsigned long long dropped, squeezed;
+	struct doctor_softnet *s;
 	long long backlog;
+	char w[32];
 	int err;
 
 	backlog = read_ll(h, k->path, &err);
 	if (err)
 		return doctor_unreadable(f, err, k->path);
-	err = softnet(h, &dropped, &squeezed);
-	if (err)
-		return doctor_unreadable(f, err, "/proc/net/softnet_stat");
-	doctor_set(f->where, "%s, /proc/net/softnet_stat (column 2, dropped)", k->path);
-	doctor_set(f->value, "%lld; %llu packets dropped for a full backlog since boot", backlog,
-		   dropped);
-	f->state = dropped ? DOCTOR_FAIL : DOCTOR_OK;
-	doctor_set(f->recommended, "%lld", dropped ? backlog * 2 : backlog);
+	if (no_window(f, softnet_window(h, &s)))
+		return;
+	doctor_set(f->where, "%s, /proc/net/softnet_stat (column 2, dropped) twice, %s apart",
+		   k->path, window(w, sizeof(w), s->window_s));
+	doctor_set(f->value,
+		   "%lld; %llu packets dropped for a full backlog in %s (%llu since boot)", backlog,
+		   s->window_dropped, w, s->dropped);
+	f->state = s->window_dropped ? DOCTOR_FAIL : DOCTOR_OK;
+	doctor_set(f->recommended, "%lld", s->window_dropped ? backlog * 2 : backlog);
 	snprintf(f->apply, sizeof(f->apply), "sysctl -w net.core.netdev_max_backlog=%lld",
-		 dropped ? backlog * 2 : backlog);
+		 s->window_dropped ? backlog * 2 : backlog);
 }
 
 /* netdev_budget(_usecs), judged by time_squeeze: net_rx ran out of budget. */
@@ -152,8 +232,9 @@ static void judge_budget(const struct doctor_host *h, const struct doctor_check 
 			 struct doctor_finding *f)
 {
 	static const char usecs_path[] = "/proc/sys/net/core/netdev_budget_usecs";
-	unsigned long long dropped, squeezed;
+	struct doctor_softnet *s;
 	long long budget, usecs;
+	char w[32];
 	int err;
 
 	budget = read_ll(h, k->path, &err);
@@ -162,15 +243,18 @@ static void judge_budget(const struct doctor_host *h, const struct doctor_check 
 	usecs = read_ll(h, usecs_path, &err);
 	if (err)
 		usecs = 0;
-	err = softnet(h, &dropped, &squeezed);
-	if (err)
-		return doctor_unreadable(f, err, "/proc/net/softnet_stat");
-	doctor_set(f->where, "%s, %s, /proc/net/softnet_stat (column 3, time_squeeze)", k->path,
-		   usecs_path);
-	doctor_set(f->value, "budget %lld packets, %lld us; net_rx ran out of it %llu times",
-		   budget, usecs, squeezed);
-	f->state = squeezed ? DOCTOR_FAIL : DOCTOR_OK;
-	if (squeezed) {
+	if (no_window(f, softnet_window(h, &s)))
+		return;
+	doctor_set(f->where,
+		   "%s, %s, /proc/net/softnet_stat (column 3, time_squeeze) twice, %s apart",
+		   k->path, usecs_path, window(w, sizeof(w), s->window_s));
+	doctor_set(
+		f->value,
+		"budget %lld packets, %lld us; net_rx ran out of it %llu times in %s (%llu since "
+		"boot)",
+		budget, usecs, s->window_squeezed, w, s->squeezed);
+	f->state = s->window_squeezed ? DOCTOR_FAIL : DOCTOR_OK;
+	if (s->window_squeezed) {
 		doctor_set(f->recommended, "budget %lld, %lld us", budget * 2, usecs * 2);
 		snprintf(f->apply, sizeof(f->apply),
 			 "sysctl -w net.core.netdev_budget=%lld net.core.netdev_budget_usecs=%lld",
@@ -182,14 +266,81 @@ static void judge_budget(const struct doctor_host *h, const struct doctor_check 
 
 /* ---- RPS and XPS ---------------------------------------------------------- */
 
-/* Every rx queue's rps_cpus (rx) or tx queue's xps_cpus (tx) of every NIC. */
+/* A queue of a NIC and its mask. */
+struct queue {
+	unsigned index;
+	cpu_set_t set;
+};
+
+static int cmp_queue(const void *a, const void *b)
+{
+	unsigned x = ((const struct queue *)a)->index, y = ((const struct queue *)b)->index;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The rx-N (rps_cpus) or tx-N (xps_cpus) queues of a NIC that have the
+ * file, by index (malloc'd; *n of them). */
+static struct queue *read_queues(const struct doctor_host *h, const char *nic, bool rx, unsigned *n)
+{
+	const char *file = rx ? "rps_cpus" : "xps_cpus";
+	struct queue *q = NULL;
+	unsigned cap = 0;
+	char path[512];
+	struct dirent *e;
+	DIR *d;
+
+	*n = 0;
+	snprintf(path, sizeof(path), "%s/sys/class/net/%s/queues", h->root, nic);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		char buf[1024], *end;
+		unsigned long index;
+
+		if (strncmp(e->d_name, rx ? "rx-" : "tx-", 3))
+			continue;
+		index = strtoul(e->d_name + 3, &end, 10);
+		if (*end || end == e->d_name + 3 ||
+		    doctor_read(h, buf, sizeof(buf), "/sys/class/net/%s/queues/%s/%s", nic,
+				e->d_name, file))
+			continue;
+		if (*n == cap) {
+			struct queue *more = realloc(q, (cap = cap ? 2 * cap : 64) * sizeof(*q));
+
+			if (!more)
+				break;
+			q = more;
+		}
+		q[*n].index = (unsigned)index;
+		if (doctor_parse_cpumask(buf, &q[*n].set))
+			continue;
+		(*n)++;
+	}
+	if (d)
+		closedir(d);
+	if (*n)
+		qsort(q, *n, sizeof(*q), cmp_queue);
+	return q;
+}
+
+/*
+ * Every rx queue's rps_cpus (rx) or tx queue's xps_cpus (tx) of every NIC.
+ * RPS: no isolated CPU may process another CPU's packets; the fix is 0 (no
+ * RPS) on that queue. XPS: an isolated CPU's tx queue is its own, shared
+ * with no housekeeping CPU (whose sends would contend for it); the fix
+ * gives the shared queue to its housekeeping CPUs and each isolated CPU a
+ * queue that no other CPU sends on (one with an empty mask), in masks
+ * that the kernel's bitmap_parse() takes for nr_cpu_ids CPUs.
+ */
 static void judge_queue_masks(const struct doctor_host *h, const struct doctor_check *k,
 			      struct doctor_finding *f, bool rx)
 {
 	struct nic nics[NIC_MAX];
 	unsigned n = list_nics(h, nics), seen = 0;
-	char list[256], cmds[DOCTOR_TEXT] = "";
+	char list[1024], mask[1024], cmds[2 * DOCTOR_TEXT] = "";
 	const char *file = rx ? "rps_cpus" : "xps_cpus";
+	cpu_set_t homeless;
+	bool cut = false;
 
 	(void)k;
 	if (!h->have_isolated) {
@@ -197,42 +348,70 @@ static void judge_queue_masks(const struct doctor_host *h, const struct doctor_c
 		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
 		return;
 	}
+	CPU_ZERO(&homeless);
 	f->state = DOCTOR_OK;
 	for (unsigned i = 0; i < n; i++) {
-		char path[512];
-		struct dirent *e;
-		DIR *d;
+		unsigned nq;
+		struct queue *q = read_queues(h, nics[i].name, rx, &nq);
+		cpu_set_t need;
 
-		snprintf(path, sizeof(path), "%s/sys/class/net/%s/queues", h->root, nics[i].name);
-		d = opendir(path);
-		while (d && (e = readdir(d))) {
-			char buf[256];
-			cpu_set_t set, hit, rest;
+		seen += nq;
+		CPU_ZERO(&need);
+		for (unsigned j = 0; j < nq; j++) {
+			cpu_set_t hit, rest;
 
-			if (strncmp(e->d_name, rx ? "rx-" : "tx-", 3) ||
-			    doctor_read(h, buf, sizeof(buf), "/sys/class/net/%s/queues/%s/%s",
-					nics[i].name, e->d_name, file))
-				continue;
-			seen++;
-			if (doctor_parse_cpumask(buf, &set))
-				continue;
-			CPU_AND(&hit, &set, &h->isolated);
-			CPU_XOR(&rest, &set, &hit);
-			/* RPS: no isolated CPU may process another CPU's packets.
-			 * XPS: an isolated CPU's queue is its own, shared with no
-			 * housekeeping CPU (whose sends would contend for it). */
+			CPU_AND(&hit, &q[j].set, &h->isolated);
+			CPU_XOR(&rest, &q[j].set, &hit);
 			if (!CPU_COUNT(&hit) || (!rx && !CPU_COUNT(&rest)))
 				continue;
 			f->state = DOCTOR_FAIL;
-			format_cpulist(&set, list, sizeof(list));
-			doctor_append(f->value, sizeof(f->value), "%s%s %s %s=%s",
-				      f->value[0] ? ", " : "", nics[i].name, e->d_name, file, list);
-			doctor_append(cmds, sizeof(cmds),
-				      "%secho 0 > /sys/class/net/%s/queues/%s/%s",
-				      cmds[0] ? "; " : "", nics[i].name, e->d_name, file);
+			format_cpulist(&q[j].set, list, sizeof(list));
+			doctor_append(f->value, sizeof(f->value), "%s%s %s-%u %s=%s",
+				      f->value[0] ? ", " : "", nics[i].name, rx ? "rx" : "tx",
+				      q[j].index, file, list);
+			if (rx) {
+				CPU_ZERO(&rest);
+			} else {
+				CPU_OR(&need, &need, &hit);
+				q[j].set = rest;
+			}
+			format_cpumask(&rest, h->nr_cpus, mask, sizeof(mask));
+			cut |= snprintf(list, sizeof(list),
+					"%secho %s > /sys/class/net/%s/queues/%s-%u/%s",
+					cmds[0] ? "; " : "", mask, nics[i].name, rx ? "rx" : "tx",
+					q[j].index, file) >= (int)sizeof(list);
+			if (strlen(cmds) + strlen(list) + 1 < sizeof(cmds))
+				strcat(cmds, list);
+			else
+				cut = true;
 		}
-		if (d)
-			closedir(d);
+		/* each isolated CPU that sent on a shared queue: a free queue of its own */
+		for (unsigned c = 0; c < CPU_SETSIZE && CPU_COUNT(&need); c++) {
+			cpu_set_t own;
+			unsigned j;
+
+			if (!CPU_ISSET(c, &need))
+				continue;
+			CPU_CLR(c, &need);
+			for (j = 0; j < nq && CPU_COUNT(&q[j].set); j++)
+				;
+			if (j == nq) {
+				CPU_SET(c, &homeless);
+				continue;
+			}
+			CPU_ZERO(&own);
+			CPU_SET(c, &own);
+			q[j].set = own;
+			format_cpumask(&own, h->nr_cpus, mask, sizeof(mask));
+			snprintf(list, sizeof(list),
+				 "%secho %s > /sys/class/net/%s/queues/tx-%u/xps_cpus",
+				 cmds[0] ? "; " : "", mask, nics[i].name, q[j].index);
+			if (strlen(cmds) + strlen(list) + 1 < sizeof(cmds))
+				strcat(cmds, list);
+			else
+				cut = true;
+		}
+		free(q);
 	}
 	doctor_set(f->where, "/sys/class/net/*/queues/%s-*/%s", rx ? "rx" : "tx", file);
 	if (!seen) {
@@ -250,7 +429,20 @@ static void judge_queue_masks(const struct doctor_host *h, const struct doctor_c
 	}
 	doctor_set(f->recommended,
 		   rx ? "0 (or housekeeping CPUs only)" : "a tx queue of its own per isolated CPU");
-	doctor_set(f->apply, "%s", cmds);
+	if (CPU_COUNT(&homeless)) {
+		char lack[1024];
+
+		format_cpulist(&homeless, lack, sizeof(lack));
+		doctor_append(f->recommended, sizeof(f->recommended),
+			      "; no free tx queue for CPUs %s: add channels (ethtool -L)", lack);
+	}
+	if (cut) /* never a part of the commands: the queues are said above */
+		doctor_set(f->apply,
+			   "too many queues to list here: write %s of the queues named "
+			   "above as recommended",
+			   file);
+	else
+		snprintf(f->apply, sizeof(f->apply), "%s", cmds);
 }
 
 static void judge_rps(const struct doctor_host *h, const struct doctor_check *k,
@@ -436,13 +628,15 @@ const struct doctor_check doctor_net_checks[] = {
 	  "until the softirq wakes the thread.",
 	  REF_KERNEL("networking/napi.rst (busy polling)") "; " REF_RHEL_NET, "network-latency",
 	  .slow = false, doctor_judge_int,
-	  SYSCTL("net.core.busy_read", "/proc/sys/net/core/busy_read", '>', 50) },
+	  SYSCTL("net.core.busy_read", "/proc/sys/net/core/busy_read", '>', 50),
+	  .tuned_key = "net.core.busy_read" },
 	{ "net.busy_poll", "net", DOCTOR_WARNING,
 	  "The same for poll() and select(): without it every wake-up goes through the softirq "
 	  "and the scheduler.",
 	  REF_KERNEL("networking/napi.rst (busy polling)") "; " REF_RHEL_NET, "network-latency",
 	  .slow = false, doctor_judge_int,
-	  SYSCTL("net.core.busy_poll", "/proc/sys/net/core/busy_poll", '>', 50) },
+	  SYSCTL("net.core.busy_poll", "/proc/sys/net/core/busy_poll", '>', 50),
+	  .tuned_key = "net.core.busy_poll" },
 	{ "net.rmem_max", "net", DOCTOR_WARNING,
 	  "SO_RCVBUF is capped at rmem_max: a feed that bursts past it drops packets "
 	  "(rcvbuf_full) however large the application asks.",
@@ -475,7 +669,8 @@ const struct doctor_check doctor_net_checks[] = {
 	  "TCP Fast Open (3 = client and server) saves a round trip on each new connection.",
 	  REF_KERNEL("networking/ip-sysctl.rst"), "network-latency", .slow = false,
 	  doctor_judge_int,
-	  SYSCTL("net.ipv4.tcp_fastopen", "/proc/sys/net/ipv4/tcp_fastopen", '=', 3) },
+	  SYSCTL("net.ipv4.tcp_fastopen", "/proc/sys/net/ipv4/tcp_fastopen", '=', 3),
+	  .tuned_key = "net.ipv4.tcp_fastopen" },
 	{ "net.rps", "net", DOCTOR_WARNING,
 	  "An RPS mask that includes an isolated CPU makes it run other CPUs' receive processing "
 	  "in softirq.",
@@ -499,6 +694,7 @@ const struct doctor_check doctor_net_checks[] = {
 	{ "nic.channels", "nic", DOCTOR_INFO,
 	  "Each channel has an IRQ: more channels than housekeeping CPUs puts IRQs on isolated "
 	  "CPUs or stacks them.",
-	  REF_RHEL_NET, "realtime ([net] channels)", .slow = false, judge_channels },
+	  REF_RHEL_NET, "realtime ([net] channels)", .slow = false, judge_channels,
+	  .tuned_key = "channels" },
 };
 const unsigned n_doctor_net_checks = sizeof(doctor_net_checks) / sizeof(doctor_net_checks[0]);

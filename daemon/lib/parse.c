@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #define STR(x)	#x
 #define XSTR(x) STR(x)
@@ -191,6 +192,132 @@ int parse_cpulist(const char *s, cpu_set_t *set, const char **why)
 		p++;
 	}
 	*set = cpus;
+	return 0;
+}
+
+/* The kernel's isspace(): \t \n \v \f \r, space and Latin-1 NBSP. */
+static bool kernel_space(char c)
+{
+	return (c >= '\t' && c <= '\r') || c == ' ' || (unsigned char)c == 0xa0;
+}
+
+/* A number of a kernel cpulist: "N" (last) or decimal digits up to UINT_MAX. */
+static int kernel_cpulist_num(const char **p, unsigned last, unsigned *v)
+{
+	uint64_t n;
+	int err;
+
+	if (**p == 'N') {
+		(*p)++;
+		*v = last;
+		return 0;
+	}
+	err = read_uint(p, UINT32_MAX, &n);
+	if (err == -ERANGE)
+		return -EOVERFLOW;
+	if (!err)
+		*v = (unsigned)n;
+	return err;
+}
+
+static bool kernel_region_end(char c)
+{
+	return kernel_space(c) || c == ',' || c == '\0';
+}
+
+int parse_kernel_cpulist(const char *s, unsigned nbits, cpu_set_t *set, const char **why)
+{
+	const char *p = s;
+	cpu_set_t cpus;
+
+	if (nbits == 0 || nbits > CPU_SETSIZE)
+		nbits = CPU_SETSIZE;
+	CPU_ZERO(&cpus);
+	for (;;) {
+		unsigned first, last, used, group;
+		bool pattern = false;
+		int err = 0;
+
+		while (kernel_space(*p) || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		if (!strncasecmp(p, "all", 3)) {
+			first = 0;
+			last = nbits - 1;
+			p += 3;
+		} else {
+			err = kernel_cpulist_num(&p, nbits - 1, &first);
+			last = first;
+			if (!err && *p == '-') {
+				p++;
+				err = kernel_cpulist_num(&p, nbits - 1, &last);
+			} else if (!err && !kernel_region_end(*p)) {
+				err = -EINVAL; /* "5:1/2", "5x" */
+			}
+		}
+		if (!err && !kernel_region_end(*p)) {
+			pattern = true;
+			if (*p != ':')
+				err = -EINVAL;
+			else {
+				p++;
+				err = kernel_cpulist_num(&p, nbits - 1, &used);
+			}
+			if (!err && *p != '/')
+				err = -EINVAL;
+			else if (!err) {
+				p++;
+				err = kernel_cpulist_num(&p, nbits - 1, &group);
+			}
+		}
+		if (!pattern)
+			used = group = last + 1;
+		if (!err && (first > last || group == 0 || used > group))
+			err = -EINVAL;
+		if (!err && last >= nbits)
+			err = -ERANGE;
+		if (err) {
+			*why = err == -ERANGE ? "CPU number beyond the last CPU"
+			       : err == -EOVERFLOW
+				       ? "number too large"
+				       : "not a kernel cpulist (like 0-3,8,10-N,all:1/2)";
+			return err;
+		}
+		for (unsigned start = first; start <= last; start += group)
+			for (unsigned c = start; c - start < used && c <= last; c++)
+				CPU_SET(c, &cpus);
+		/* The kernel stops at a newline after a plain region; a pattern
+		 * region goes on to the next one whatever follows it. */
+		if (!pattern && *p == '\n')
+			break;
+	}
+	*set = cpus;
+	return 0;
+}
+
+int format_cpumask(const cpu_set_t *set, unsigned nbits, char *buf, size_t size)
+{
+	unsigned words, used = 0;
+
+	if (nbits == 0 || nbits > CPU_SETSIZE)
+		nbits = CPU_SETSIZE;
+	words = (nbits + 31) / 32;
+	if (size)
+		buf[0] = '\0';
+	for (unsigned w = words; w-- > 0;) {
+		uint32_t v = 0;
+		int n;
+
+		for (unsigned b = 0; b < 32 && w * 32 + b < nbits; b++)
+			if (CPU_ISSET(w * 32 + b, set))
+				v |= (uint32_t)1 << b;
+		n = snprintf(buf + used, size > used ? size - used : 0,
+			     w == words - 1 ? "%" PRIx32 : ",%08" PRIx32, v);
+		if (n < 0 || used + (unsigned)n >= size)
+			return -ENOSPC;
+		used += (unsigned)n;
+	}
 	return 0;
 }
 

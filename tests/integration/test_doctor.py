@@ -270,7 +270,7 @@ def test_evidence_sizes_the_buffer_that_stops_the_drops():
         assert ("its peak receive queue was %s bytes" % format(int(peak), ",")) in e["value"], (peak, e)
         size = int(e["apply"].split("SO_RCVBUF, ")[1].split(")")[0])
         assert size >= peak, (size, peak)
-        assert e["recommended"].startswith("SO_RCVBUF %s bytes" % format(size, ",")), e
+        assert e["recommended"].startswith("SO_RCVBUF at least %s bytes" % format(size, ",")), e
 
         # The same burst into a socket with the recommended buffer drops nothing.
         rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -283,6 +283,50 @@ def test_evidence_sizes_the_buffer_that_stops_the_drops():
         after = total(d.scrape(), "jitterd_socket_drops_total", socket="it-feed",
                       reason="rcvbuf_full")
         assert after == drops, (after, drops)
+        assert d.stop() == 0
+
+
+def test_a_burst_into_a_tiny_buffer_is_sized_from_what_it_dropped():
+    """Issue 24: 2,994 datagrams of 500 bytes into a buffer of a few KiB. The
+    peak is the buffer's own size; the recommendation must hold the burst:
+    the same burst into the recommended buffer drops nothing."""
+    port_holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    port_holder.bind(("127.0.0.1", 0))
+    port = port_holder.getsockname()[1]
+    port_holder.close()
+    config = "collectors:\n  sched: {enabled: false}\n  softirq: {enabled: false}\n" \
+             "  sockets:\n    classes:\n" \
+             "      - {name: it-burst, protocol: udp, local_ports: [%d]}\n" % port
+    datagrams, size = 2994, 500
+    with Daemon(config) as d:
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 2048)  # the kernel's minimum, 4,608
+        rx.bind(("127.0.0.1", port))
+        try:
+            kernel = burst(rx, datagrams, size)
+        finally:
+            rx.close()
+        assert kernel > datagrams // 2, kernel
+        s = d.scrape()
+        peak = total(s, "jitterd_socket_receive_queue_peak_bytes", socket="it-burst")
+        dropped = total(s, "jitterd_socket_dropped_bytes_total", socket="it-burst",
+                        reason="rcvbuf_full")
+        assert dropped >= kernel * size, (dropped, kernel)
+        doc = doctor_json("--from", d.url(""))
+        e = [e for e in doc["evidence"] if e["check"] == "evidence.socket_drops"][0]
+        print("  doctor: peak %d, dropped %d bytes: %s | %s" % (peak, dropped, e["recommended"],
+                                                               e["apply"]))
+        want = int(e["apply"].split("SO_RCVBUF, ")[1].split(")")[0])
+        assert e["recommended"].startswith("SO_RCVBUF at least %s bytes" % format(want, ",")), e
+        assert want >= peak + dropped, (want, peak, dropped)
+
+        rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, want)
+        rx.bind(("127.0.0.1", port))
+        try:
+            assert burst(rx, datagrams, size) == 0
+        finally:
+            rx.close()
         assert d.stop() == 0
 
 

@@ -7,8 +7,10 @@
  * and event log; the JSON of a finding; the doctor's config keys.
  */
 #include <check.h>
+#include <ctype.h>
 #include <errno.h>
 #include <ftw.h>
+#include <stdarg.h>
 #include <linux/ethtool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 #include "doctor/doctor.h"
 #include "lib/buf.h"
 #include "lib/json.h"
+#include "lib/parse.h"
 
 /* ---- fixture trees ----------------------------------------------------------- */
 
@@ -126,6 +129,22 @@ static void put_nic(void)
 
 /* ---- running one check --------------------------------------------------------- */
 
+/* What /proc/net/softnet_stat says at the end of a softnet window (NULL: as
+ * at its start); the window takes no time in the tests. */
+static const char *softnet_after;
+static unsigned waited_ms;
+
+static void fake_wait(unsigned ms)
+{
+	waited_ms += ms;
+	if (softnet_after)
+		put("/proc/net/softnet_stat", softnet_after);
+}
+
+static void check_fix(const struct doctor_finding *f, unsigned nbits);
+
+/* One check on the fixture; every fix it writes is checked as the kernel
+ * would take it (check_fix). */
 static struct doctor_finding judge(const char *id)
 {
 	const struct doctor_check *k = doctor_check_by_id(id);
@@ -135,7 +154,9 @@ static struct doctor_finding judge(const char *id)
 	ck_assert_msg(k != NULL, "no check %s", id);
 	doctor_host_init(&h, root, NULL, NULL);
 	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
 	k->judge(&h, k, &f);
+	check_fix(&f, h.nr_cpus);
 	return f;
 }
 
@@ -191,6 +212,11 @@ static const struct check_case cases[] = {
 	  "0",
 	  { "/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0-1\n" },
 	  "0-1" },
+	{ "isolation.smt_siblings",
+	  { "/sys/devices/system/cpu/cpu1/topology/thread_siblings_list", "1\n" },
+	  "no isolated CPU shares its core with a housekeeping CPU",
+	  { "/sys/devices/system/cpu/cpu1/topology/thread_siblings_list", "0-1\n" },
+	  "isolated CPUs 1 share their cores with housekeeping CPUs 0" },
 	{ "isolation.managed_irq",
 	  { "/proc/cmdline", "isolcpus=managed_irq,1\n" },
 	  "isolcpus=managed_irq,1",
@@ -402,20 +428,6 @@ static const struct check_case cases[] = {
 	  "4194304",
 	  { "/proc/sys/net/core/wmem_default", "212992\n" },
 	  "212992" },
-	{ "net.netdev_max_backlog",
-	  { "/proc/sys/net/core/netdev_max_backlog", "1000\n", "/proc/net/softnet_stat",
-	    "00000010 00000000 00000000 0 0\n00000020 00000000 00000001 0 0\n" },
-	  "1000; 0 packets dropped for a full backlog since boot",
-	  { "/proc/sys/net/core/netdev_max_backlog", "1000\n", "/proc/net/softnet_stat",
-	    "00000010 0000001a 00000000 0 0\n00000020 00000001 00000001 0 0\n" },
-	  "1000; 27 packets dropped for a full backlog since boot" },
-	{ "net.netdev_budget",
-	  { "/proc/sys/net/core/netdev_budget", "300\n", "/proc/sys/net/core/netdev_budget_usecs",
-	    "8000\n", "/proc/net/softnet_stat", "00000010 00000000 00000000 0 0\n" },
-	  "budget 300 packets, 8000 us; net_rx ran out of it 0 times",
-	  { "/proc/sys/net/core/netdev_budget", "300\n", "/proc/sys/net/core/netdev_budget_usecs",
-	    "8000\n", "/proc/net/softnet_stat", "00000010 00000000 0000000b 0 0\n" },
-	  "budget 300 packets, 8000 us; net_rx ran out of it 11 times" },
 	{ "net.tcp_fastopen",
 	  { "/proc/sys/net/ipv4/tcp_fastopen", "3\n" },
 	  "3",
@@ -465,15 +477,18 @@ END_TEST
 /* Every check has a case, or one of the tests below. */
 START_TEST(every_check_is_tested)
 {
-	static const char *const elsewhere[] = { "cpu.pm_qos",	 "irq.irqbalance_banned",
-						 "nic.rings",	 "nic.coalesce",
-						 "nic.offloads", "nic.channels" };
+	static const char *const elsewhere[] = {
+		"net.netdev_max_backlog", "net.netdev_budget", "cpu.pm_qos",
+		"irq.irqbalance_banned",  "nic.rings",	       "nic.coalesce",
+		"nic.offloads",		  "nic.channels"
+	};
 	unsigned n = doctor_count();
 	struct doctor_finding *f = calloc(n, sizeof(*f));
 	struct doctor_host h;
 
 	doctor_host_init(&h, root, NULL, NULL);
 	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
 	ck_assert_uint_eq(doctor_run(&h, false, f), n);
 	for (unsigned i = 0; i < n; i++) {
 		bool found = false;
@@ -498,7 +513,7 @@ START_TEST(pm_qos_reads_the_binary_request)
 	expect("cpu.pm_qos", DOCTOR_OK, "0 us");
 	us = 2000000000;
 	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us));
-	expect("cpu.pm_qos", DOCTOR_FAIL, "2000000000 us");
+	expect("cpu.pm_qos", DOCTOR_FAIL, "no request (2000000000 us is the kernel's default)");
 }
 END_TEST
 
@@ -554,7 +569,7 @@ END_TEST
 START_TEST(irqbalance_banned_cpus_come_from_its_environment)
 {
 	static const char good[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=1\0";
-	static const char bad[] = "PATH=/bin\0IRQBALANCE_ONESHOT=0\0";
+	static const char bad[] = "PATH=/bin\0IRQBALANCE_BANNED_CPUS=1\0"; /* CPU 0 */
 
 	expect("irq.irqbalance_banned", DOCTOR_NOT_APPLICABLE, "irqbalance is not running");
 	put("/proc/77/comm", "irqbalance\n");
@@ -572,8 +587,8 @@ START_TEST(isolation_checks_without_isolated_cpus_are_not_applicable)
 	put("/sys/devices/system/cpu/isolated", "\n");
 	put("/proc/cmdline", "quiet\n");
 	expect("isolation.nohz_full", DOCTOR_NOT_APPLICABLE,
-	       "no isolated CPUs (/sys/devices/system/cpu/isolated is empty and no cpu group is "
-	       "named isolated)");
+	       "no isolated CPUs (/sys/devices/system/cpu/isolated and nohz_full are empty, no "
+	       "cpuset partition is isolated and no cpu group is named isolated)");
 }
 END_TEST
 
@@ -627,6 +642,859 @@ START_TEST(doctor_interval_is_validated)
 	fclose(f);
 	ck_assert_msg(strstr(err, "t.yaml:2:13: ") == err, "%s", err);
 	free(err);
+}
+END_TEST
+
+/* ---- the kernel's own syntax (issue 24) --------------------------------------- */
+
+/* A host of ncpus CPUs with isolated (a cpulist) isolated. */
+static void host_of(unsigned ncpus, const char *isolated)
+{
+	char buf[64];
+
+	snprintf(buf, sizeof(buf), "0-%u\n", ncpus - 1);
+	put("/sys/devices/system/cpu/possible", buf);
+	snprintf(buf, sizeof(buf), "%s\n", isolated);
+	put("/sys/devices/system/cpu/isolated", buf);
+}
+
+START_TEST(cmdline_cpulists_take_the_kernel_s_last_cpu_all_and_strides)
+{
+	host_of(96, "2-95");
+	put("/proc/cmdline", "ro isolcpus=managed_irq,domain,2-N nohz_full=2-N rcu_nocbs=2-N\n");
+	expect("isolation.isolcpus", DOCTOR_OK, "isolcpus=managed_irq,domain,2-N");
+	expect("isolation.nohz_full", DOCTOR_OK, "nohz_full=2-N");
+	expect("isolation.rcu_nocbs", DOCTOR_OK, "rcu_nocbs=2-N");
+	host_of(8, "1,3,5,7");
+	put("/proc/cmdline", "nohz_full=1-N:1/2 rcu_nocbs=all\n");
+	expect("isolation.nohz_full", DOCTOR_OK, "nohz_full=1-N:1/2");
+	expect("isolation.rcu_nocbs", DOCTOR_OK, "rcu_nocbs=all");
+	/* what the kernel rejects isolates nothing */
+	put("/proc/cmdline", "nohz_full=1-8 isolcpus=domain,N\n");
+	expect("isolation.nohz_full", DOCTOR_FAIL,
+	       "nohz_full=1-8 (rejected by the kernel: CPU number beyond the last CPU): isolated "
+	       "CPUs 1,3,5,7 not covered");
+	/* isolcpus takes a list that starts with a letter for a flag */
+	expect("isolation.isolcpus", DOCTOR_FAIL,
+	       "isolcpus=domain,N: isolated CPUs 1,3,5,7 not covered");
+	put("/proc/cmdline", "isolcpus=domain,1-7:1/2 nohz_full=1-3:1/2,5-7:1/2\n");
+	expect("isolation.isolcpus", DOCTOR_OK, "isolcpus=domain,1-7:1/2");
+	expect("isolation.nohz_full", DOCTOR_OK, "nohz_full=1-3:1/2,5-7:1/2");
+	put("/proc/cmdline", "isolcpus=dom-ain,1-7\n");
+	expect("isolation.isolcpus", DOCTOR_FAIL,
+	       "isolcpus=dom-ain,1-7 (rejected by the kernel: an invalid flag makes the kernel "
+	       "ignore isolcpus=): isolated CPUs 1,3,5,7 not covered");
+}
+END_TEST
+
+START_TEST(a_max_cstate_the_kernel_rejects_limits_nothing)
+{
+	put("/proc/cmdline", "intel_idle.max_cstate=abc\n");
+	expect("cmdline.cstate_limit", DOCTOR_FAIL,
+	       "intel_idle.max_cstate=abc is not a number (the kernel ignores it)");
+	put("/proc/cmdline", "processor.max_cstate=1x\n");
+	expect("cmdline.cstate_limit", DOCTOR_FAIL,
+	       "processor.max_cstate=1x is not a number (the kernel ignores it)");
+	put("/proc/cmdline", "intel_idle.max_cstate=0x1\n");
+	expect("cmdline.cstate_limit", DOCTOR_OK, "intel_idle.max_cstate=0x1");
+	put("/proc/cmdline", "intel_idle.max_cstate=09 processor.max_cstate=+1\n");
+	expect("cmdline.cstate_limit", DOCTOR_OK, "processor.max_cstate=+1");
+}
+END_TEST
+
+/* ---- fixes the kernel takes (issue 24) ----------------------------------------- */
+
+/*
+ * The kernel's bitmap_parse() (lib/bitmap-str.c), which reads what is
+ * written to smp_affinity, default_smp_affinity, rps_cpus, xps_cpus and the
+ * workqueue cpumasks, for a mask of nbits CPUs, written here from its rules
+ * (not from the doctor's code): up to the first newline; from the end,
+ * words of at most 8 hex digits split by commas or white space (empty words
+ * allowed); at most (nbits + 31) / 32 words; no bit at or above nbits.
+ * After 8 digits a further hex digit is -EOVERFLOW and any other character
+ * is skipped; a non-hex character inside a word is -EINVAL.
+ */
+static int kernel_bitmap_parse(const char *s, unsigned nbits, cpu_set_t *set)
+{
+	const char *start = s, *end = s + strcspn(s, "\n") - 1;
+	unsigned words = (nbits + 31) / 32, parsed = 0;
+
+	CPU_ZERO(set);
+	for (;;) {
+		unsigned long word = 0;
+
+		while (end >= start && (isspace((unsigned char)*end) || *end == ','))
+			end--;
+		if (end < start)
+			break;
+		if (parsed == words)
+			return -EOVERFLOW;
+		for (int i = 0;; i += 4) {
+			if (i == 32) {
+				if (isxdigit((unsigned char)*end))
+					return -EOVERFLOW;
+				end--;
+				break;
+			}
+			if (!isxdigit((unsigned char)*end))
+				return -EINVAL;
+			word |= (unsigned long)(isdigit((unsigned char)*end)
+							? *end - '0'
+							: tolower((unsigned char)*end) - 'a' + 10)
+				<< i;
+			end--;
+			if (end < start || isspace((unsigned char)*end) || *end == ',')
+				break;
+		}
+		for (unsigned b = 0; b < 32; b++)
+			if (word >> b & 1) {
+				if (parsed * 32 + b >= nbits)
+					return -EOVERFLOW;
+				CPU_SET(parsed * 32 + b, set);
+			}
+		parsed++;
+	}
+	return 0;
+}
+
+START_TEST(the_test_s_bitmap_parse_is_the_kernel_s)
+{
+	cpu_set_t set;
+
+	ck_assert_int_eq(kernel_bitmap_parse("ffffffff,fffffff3", 64, &set), 0);
+	ck_assert_int_eq(CPU_COUNT(&set), 62);
+	ck_assert_int_eq(kernel_bitmap_parse("fffffffffffffff3", 96, &set), -EOVERFLOW);
+	ck_assert_int_eq(kernel_bitmap_parse("1,,5", 64, &set), 0);
+	ck_assert_int_eq(kernel_bitmap_parse("", 8, &set), 0);
+	ck_assert_int_eq(kernel_bitmap_parse("1,0,0", 64, &set), -EOVERFLOW);
+	ck_assert_int_eq(kernel_bitmap_parse("ff", 4, &set), -EOVERFLOW);
+	ck_assert_int_eq(kernel_bitmap_parse("f", 4, &set), 0);
+	ck_assert_int_eq(kernel_bitmap_parse("0x3", 8, &set), -EINVAL);
+	ck_assert_int_eq(kernel_bitmap_parse("3\n", 8, &set), 0);
+	ck_assert(CPU_ISSET(1, &set) && CPU_COUNT(&set) == 2);
+}
+END_TEST
+
+/*
+ * Every "echo VALUE > PATH" and "echo VALUE | tee PATH" of a fix: a mask the
+ * kernel's bitmap_parse() takes for nbits CPUs, or a cpulist its
+ * bitmap_parselist() takes, and not empty where the kernel refuses an
+ * empty affinity; no control character; no loop over nothing.
+ */
+static void check_fix(const struct doctor_finding *f, unsigned nbits)
+{
+	const char *p = f->apply;
+
+	for (const char *c = f->apply; *c; c++)
+		ck_assert_msg((unsigned char)*c >= ' ', "%s: control character in \"%s\"",
+			      f->check->id, f->apply);
+	ck_assert_msg(!strstr(f->apply, "for i in ;"), "%s: empty loop: %s", f->check->id,
+		      f->apply);
+	/* kernel command line cpulists: what housekeeping_setup() and
+	 * rcu_nocb_setup() take (isolcpus= after its flags) */
+	for (const char *const *name =
+		     (const char *const[]){ "isolcpus=", "nohz_full=", "rcu_nocbs=", NULL };
+	     *name; name++)
+		for (const char *q = f->apply; (q = strstr(q, *name)); q += strlen(*name)) {
+			char list[1024];
+			const char *why, *v = q + strlen(*name);
+			cpu_set_t set;
+
+			if (q > f->apply && (isalnum((unsigned char)q[-1]) || q[-1] == '_'))
+				continue; /* "..._isolcpus=" */
+			/* the flags: words with a ',' inside this argument */
+			while (!strcmp(*name, "isolcpus=") && isalpha((unsigned char)*v) &&
+			       strcspn(v, ",") < strcspn(v, " \"'"))
+				v += strcspn(v, ",") + 1;
+			snprintf(list, sizeof(list), "%.*s", (int)strcspn(v, " \"'"), v);
+			if (!list[0] || strchr(".)", list[0]))
+				continue; /* prose: "(or isolcpus=)", "isolcpus=managed_irq,..." */
+			ck_assert_msg(!parse_kernel_cpulist(list, nbits, &set, &why) &&
+					      CPU_COUNT(&set),
+				      "%s: the kernel rejects %s%s (%s)", f->check->id, *name, list,
+				      f->apply);
+		}
+	while ((p = strstr(p, "echo "))) {
+		char value[4096], path[512];
+		const char *why;
+		cpu_set_t set;
+		int n = 0;
+
+		if (sscanf(p, "echo %4095s > %511[^; ]%n", value, path, &n) != 2 &&
+		    sscanf(p, "echo %4095s | tee %511[^; ]%n", value, path, &n) != 2) {
+			p += 5;
+			continue;
+		}
+		p += n;
+		if (strstr(path, "smp_affinity_list")) {
+			ck_assert_msg(!parse_kernel_cpulist(value, nbits, &set, &why),
+				      "%s: the kernel rejects %s > %s", f->check->id, value, path);
+			ck_assert_msg(CPU_COUNT(&set), "%s: empty %s", f->check->id, path);
+		} else if (strstr(path, "smp_affinity") || strstr(path, "rps_cpus") ||
+			   strstr(path, "xps_cpus") || strstr(path, "cpumask")) {
+			ck_assert_msg(!kernel_bitmap_parse(value, nbits, &set),
+				      "%s: the kernel rejects %s > %s", f->check->id, value, path);
+			ck_assert_msg(CPU_COUNT(&set) || strstr(path, "rps_cpus"), "%s: empty %s",
+				      f->check->id, path);
+		}
+	}
+}
+
+static struct doctor_finding judged(const char *id, unsigned nbits)
+{
+	struct doctor_finding f = judge(id);
+
+	check_fix(&f, nbits);
+	return f;
+}
+
+START_TEST(masks_for_more_than_32_cpus_are_32_bit_words)
+{
+	host_of(96, "2-3");
+	put("/sys/devices/virtual/workqueue/cpumask", "ffffffff,ffffffff,ffffffff\n");
+	put("/proc/irq/24/smp_affinity_list", "0-95\n");
+	put("/proc/irq/24/effective_affinity_list", "2\n");
+	put("/proc/irq/default_smp_affinity", "ffffffff,ffffffff,ffffffff\n");
+	ck_assert_str_eq(judged("isolation.workqueue_cpumask", 96).recommended,
+			 "ffffffff,ffffffff,fffffff3 (the housekeeping CPUs)");
+	ck_assert_str_eq(
+		judged("irq.affinity", 96).apply,
+		"for i in 24; do echo 0-1,4-95 > /proc/irq/$i/smp_affinity_list; done; "
+		"echo ffffffff,ffffffff,fffffff3 > /proc/irq/default_smp_affinity; managed "
+		"IRQs: isolcpus=managed_irq,...; irqbalance: IRQBALANCE_BANNED_CPULIST");
+}
+END_TEST
+
+/* n IRQs from 24 on, all allowed everywhere and running on CPU 5. */
+static void put_irqs(unsigned n, unsigned ncpus)
+{
+	char path[64], list[32];
+
+	snprintf(list, sizeof(list), "0-%u\n", ncpus - 1);
+	for (unsigned i = 24; i < 24 + n; i++) {
+		snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", i);
+		put(path, list);
+		snprintf(path, sizeof(path), "/proc/irq/%u/effective_affinity_list", i);
+		put(path, "5\n");
+	}
+}
+
+START_TEST(a_list_of_irqs_is_never_cut)
+{
+	struct doctor_finding f;
+	char *loop, *p;
+	unsigned want = 24;
+
+	host_of(96, "2-95");
+	put_irqs(400, 96);
+	f = judged("irq.affinity", 96);
+	ck_assert_msg(!strncmp(f.value, "400 IRQs run on isolated CPUs: IRQ 24 on CPUs 5, ", 48),
+		      "%s", f.value);
+	/* the description ends on a whole item and says how many it leaves out */
+	ck_assert_msg(strstr(f.value, " on CPUs 5 and ") && strstr(f.value, " more"), "%s",
+		      f.value);
+	loop = strdup(f.apply);
+	ck_assert_msg(!strncmp(loop, "for i in ", 9), "%s", loop);
+	*strchr(loop, ';') = '\0';
+	for (p = strtok(loop + 9, " "); p; p = strtok(NULL, " "))
+		ck_assert_uint_eq(strtoul(p, NULL, 10), want++);
+	ck_assert_uint_eq(want, 24 + 400);
+	free(loop);
+	/* too many to name: every IRQ */
+	put_irqs(1000, 96);
+	f = judged("irq.affinity", 96);
+	ck_assert_msg(!strncmp(f.value, "1000 IRQs run on isolated CPUs: ", 32), "%s", f.value);
+	ck_assert_str_eq(
+		f.apply,
+		"for i in /proc/irq/[0-9]*; do echo 0,00000000,00000003 > $i/smp_affinity; "
+		"done; echo 0,00000000,00000003 > /proc/irq/default_smp_affinity; managed IRQs: "
+		"isolcpus=managed_irq,...; irqbalance: IRQBALANCE_BANNED_CPULIST");
+}
+END_TEST
+
+START_TEST(the_xps_fix_gives_each_isolated_cpu_a_queue)
+{
+	host_of(4, "2-3");
+	put("/sys/class/net/eth0/device/vendor", "0x1af4\n");
+	put("/sys/class/net/eth0/queues/tx-0/xps_cpus", "f\n");
+	put("/sys/class/net/eth0/queues/tx-1/xps_cpus", "0\n");
+	put("/sys/class/net/eth0/queues/tx-2/xps_cpus", "0\n");
+	expect("net.xps", DOCTOR_FAIL, "eth0 tx-0 xps_cpus=0-3");
+	ck_assert_str_eq(judged("net.xps", 4).apply,
+			 "echo 3 > /sys/class/net/eth0/queues/tx-0/xps_cpus; "
+			 "echo 4 > /sys/class/net/eth0/queues/tx-1/xps_cpus; "
+			 "echo 8 > /sys/class/net/eth0/queues/tx-2/xps_cpus");
+	ck_assert_str_eq(judge("net.xps").recommended, "a tx queue of its own per isolated CPU");
+	/* one free queue for two CPUs: the other is said */
+	put("/sys/class/net/eth0/queues/tx-2/xps_cpus", "1\n");
+	ck_assert_str_eq(judged("net.xps", 4).recommended,
+			 "a tx queue of its own per isolated CPU; no free tx queue for CPUs 3: add "
+			 "channels (ethtool -L)");
+}
+END_TEST
+
+START_TEST(no_loop_over_no_irq)
+{
+	put("/proc/irq/24/smp_affinity_list", "0\n");
+	put("/proc/irq/default_smp_affinity", "3\n");
+	ck_assert_str_eq(judged("irq.affinity", 2).apply,
+			 "echo 1 > /proc/irq/default_smp_affinity; managed IRQs: "
+			 "isolcpus=managed_irq,...; irqbalance: IRQBALANCE_BANNED_CPULIST");
+}
+END_TEST
+
+START_TEST(no_fix_moves_work_to_no_cpu)
+{
+	static const char *const ids[] = { "isolation.workqueue_cpumask", "isolation.init_affinity",
+					   "irq.affinity" };
+
+	host_of(2, "0-1");
+	put("/sys/devices/virtual/workqueue/cpumask", "3\n");
+	put("/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0-1\n");
+	put("/proc/irq/24/smp_affinity_list", "0-1\n");
+	for (unsigned i = 0; i < 3; i++) {
+		struct doctor_finding f = judged(ids[i], 2);
+
+		ck_assert_int_eq(f.state, DOCTOR_FAIL);
+		ck_assert_str_eq(f.recommended, "at least one housekeeping (not isolated) CPU");
+		ck_assert_str_eq(f.apply,
+				 "every CPU is isolated: leave at least one CPU out of the "
+				 "isolated set first (the kernel needs one for "
+				 "housekeeping)");
+	}
+}
+END_TEST
+
+/* ---- what the kernel, irqbalance or tuned already handle (issue 24) ------------ */
+
+START_TEST(nohz_full_offloads_rcu_callbacks_without_rcu_nocbs)
+{
+	put("/proc/cmdline", "nohz_full=1\n");
+	expect("isolation.rcu_nocbs", DOCTOR_OK, "rcu_nocbs= is not set (nohz_full= implies it)");
+	put("/proc/cmdline", "isolcpus=nohz,domain,1\n");
+	expect("isolation.rcu_nocbs", DOCTOR_OK,
+	       "rcu_nocbs= is not set (isolcpus=nohz implies it)");
+	expect("isolation.nohz_full", DOCTOR_OK,
+	       "nohz_full= is not set (isolcpus=nohz implies it)");
+	put("/proc/cmdline", "nohz_full=0\n");
+	expect("isolation.rcu_nocbs", DOCTOR_FAIL,
+	       "rcu_nocbs= is not set: isolated CPUs 1 not covered");
+}
+END_TEST
+
+START_TEST(ksm_run_2_and_hung_task_0_are_off)
+{
+	put("/sys/kernel/mm/ksm/run", "2\n"); /* tuned's disable_ksm */
+	expect("vm.ksm", DOCTOR_OK, "2");
+	put("/proc/sys/kernel/hung_task_timeout_secs", "0\n");
+	expect("kernel.hung_task_timeout_secs", DOCTOR_OK, "0");
+}
+END_TEST
+
+START_TEST(irqbalance_bans_isolated_and_nohz_full_cpus_by_default)
+{
+	static const char none[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=\0";
+	static const char other[] = "IRQBALANCE_BANNED_CPULIST=0\0";
+
+	host_of(4, "2");
+	put("/sys/devices/system/cpu/nohz_full", "3\n");
+	put("/proc/77/comm", "irqbalance\n");
+	put_bytes("/proc/77/environ", none, sizeof(none) - 1);
+	expect("irq.irqbalance_banned", DOCTOR_OK,
+	       "irqbalance (pid 77) bans CPUs 2-3 (by default: the isolated and nohz_full CPUs "
+	       "of /sys)");
+	/* a list of its own replaces the default */
+	put_bytes("/proc/77/environ", other, sizeof(other) - 1);
+	expect("irq.irqbalance_banned", DOCTOR_FAIL,
+	       "irqbalance (pid 77) may move IRQs to isolated CPUs 2-3");
+}
+END_TEST
+
+START_TEST(the_soft_lockup_watchdog_skips_nohz_full_cpus)
+{
+	put("/proc/cmdline", "quiet\n");
+	put("/proc/sys/kernel/watchdog_cpumask", "0\n");
+	expect("cmdline.nosoftlockup", DOCTOR_OK,
+	       "nosoftlockup is not set; the watchdog runs on CPUs 0 only "
+	       "(/proc/sys/kernel/watchdog_cpumask)");
+	put("/proc/sys/kernel/watchdog_cpumask", "0-1\n");
+	expect("cmdline.nosoftlockup", DOCTOR_FAIL, "nosoftlockup is not set");
+	put("/proc/sys/kernel/soft_watchdog", "0\n");
+	expect("cmdline.nosoftlockup", DOCTOR_OK,
+	       "nosoftlockup is not set; /proc/sys/kernel/soft_watchdog is 0");
+}
+END_TEST
+
+START_TEST(a_pm_qos_request_limits_c_states)
+{
+	int32_t us = 2;
+
+	put("/proc/cmdline", "quiet\n");
+	put("/sys/devices/system/cpu/cpu1/cpuidle/state0/latency", "0\n");
+	put("/sys/devices/system/cpu/cpu1/cpuidle/state1/latency", "2\n");
+	put("/sys/devices/system/cpu/cpu1/cpuidle/state2/latency", "133\n");
+	put("/sys/devices/system/cpu/cpu1/cpuidle/state2/disable", "0\n");
+	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us)); /* force_latency */
+	expect("cpu.cstates", DOCTOR_OK,
+	       "every enabled idle state exits within 10 us or is above the PM QoS request (2 us)");
+	expect("cmdline.cstate_limit", DOCTOR_OK,
+	       "no idle=poll, intel_idle.max_cstate or processor.max_cstate; a PM QoS request of "
+	       "2 us on /dev/cpu_dma_latency limits C-states");
+	us = 2000000000;
+	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us));
+	expect("cpu.cstates", DOCTOR_FAIL,
+	       "state2 (133 us exit latency, state2) enabled on CPUs 1");
+	expect("cmdline.cstate_limit", DOCTOR_FAIL,
+	       "no idle=poll, intel_idle.max_cstate or processor.max_cstate");
+}
+END_TEST
+
+/* ---- hosts larger than ours, tuned as tuned and the doctor ask (issue 24) ------- */
+
+__attribute__((format(printf, 2, 3))) static void putf(const char *path, const char *fmt, ...)
+{
+	char buf[8192];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	put(path, buf);
+}
+
+/* A mask of CPUs first..last of ncpus as the kernel prints it. */
+static const char *mask_of(unsigned ncpus, unsigned first, unsigned last)
+{
+	static char buf[4][512];
+	static unsigned turn;
+	char *out = buf[turn++ % 4];
+	size_t n = 0;
+
+	for (unsigned w = (ncpus + 31) / 32; w-- > 0;) {
+		unsigned v = 0;
+
+		for (unsigned b = 0; b < 32; b++)
+			if (w * 32 + b >= first && w * 32 + b <= last && w * 32 + b < ncpus)
+				v |= 1u << b;
+		n += (size_t)snprintf(out + n, 512 - n, "%s%08x", n ? "," : "", v);
+	}
+	return out;
+}
+
+/*
+ * A host of ncpus CPUs and nirqs IRQs, CPUs 0-1 housekeeping and 2-N
+ * isolated, with what tuned's cpu-partitioning and realtime profiles
+ * (2.20 and later, and network-latency and latency-performance that they
+ * include) set, and the rest of what the doctor asks: the kernel command
+ * line in the kernel's own syntax (N), force_latency's PM QoS request
+ * (C-states left enabled), disable_ksm's run=2, irqbalance banning by its
+ * defaults. good = false: the same host with its isolation undone at run
+ * time (IRQs, workqueues, RPS and XPS on the isolated CPUs).
+ */
+static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
+{
+	static const char *const sysctls[][2] = {
+		{ "vm/swappiness", "10" },
+		{ "vm/stat_interval", "10" },
+		{ "vm/dirty_ratio", "10" },
+		{ "vm/dirty_background_ratio", "3" },
+		{ "kernel/numa_balancing", "0" },
+		{ "kernel/timer_migration", "0" },
+		{ "kernel/nmi_watchdog", "0" },
+		{ "kernel/hung_task_timeout_secs", "600" },
+		{ "kernel/sched_rt_runtime_us", "-1" },
+		{ "net/core/busy_read", "50" },
+		{ "net/core/busy_poll", "50" },
+		{ "net/core/rmem_max", "16777216" },
+		{ "net/core/wmem_max", "16777216" },
+		{ "net/core/rmem_default", "4194304" },
+		{ "net/core/wmem_default", "4194304" },
+		{ "net/core/netdev_max_backlog", "1000" },
+		{ "net/core/netdev_budget", "300" },
+		{ "net/core/netdev_budget_usecs", "8000" },
+		{ "net/ipv4/tcp_fastopen", "3" },
+	};
+	static const char env[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=\0";
+	const unsigned last = ncpus - 1;
+	int32_t qos = 2; /* force_latency=cstate.id_no_zero:1 */
+	char *interrupts, path[128], *p;
+	size_t cap = (size_t)(nirqs + 1) * (ncpus * 11 + 128);
+
+	putf("/sys/devices/system/cpu/possible", "0-%u\n", last);
+	putf("/sys/devices/system/cpu/isolated", "2-%u\n", last);
+	putf("/sys/devices/system/cpu/nohz_full", "2-%u\n", last);
+	put("/proc/cmdline",
+	    "BOOT_IMAGE=/vmlinuz ro isolcpus=managed_irq,domain,2-N nohz=on nohz_full=2-N "
+	    "rcu_nocbs=2-N tuned.non_isolcpus=00000003 intel_pstate=disable nosoftlockup "
+	    "skew_tick=1 tsc=reliable rcupdate.rcu_normal_after_boot=1 "
+	    "rcutree.nohz_full_patience_delay=1000\n");
+	for (unsigned c = 0; c < ncpus; c++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%u/cpufreq/scaling_governor", c);
+		put(path, "performance\n");
+		snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/power/energy_perf_bias",
+			 c);
+		put(path, "0\n");
+		for (unsigned st = 0; st < 3; st++) {
+			snprintf(path, sizeof(path),
+				 "/sys/devices/system/cpu/cpu%u/cpuidle/state%u/latency", c, st);
+			put(path, st == 0 ? "0\n" : st == 1 ? "2\n" : "133\n");
+		}
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/machinecheck/machinecheck%u/ignore_ce", c);
+		put(path, "1\n");
+	}
+	put("/sys/devices/system/cpu/cpu0/cpufreq/scaling_driver", "acpi-cpufreq\n");
+	put("/sys/devices/system/cpu/cpufreq/boost", "1\n");
+	put("/sys/firmware/acpi/platform_profile", "performance\n");
+	put("/sys/devices/system/clocksource/clocksource0/current_clocksource", "tsc\n");
+	put("/proc/cpuinfo", "processor\t: 0\nflags\t\t: fpu tsc constant_tsc nonstop_tsc\n");
+	put_bytes("/dev/cpu_dma_latency", (const char *)&qos, sizeof(qos));
+	/* tuned's [sysfs]: workqueues on not_isolated_cpumask */
+	putf("/sys/devices/virtual/workqueue/cpumask", "%s\n", mask_of(ncpus, 0, good ? 1 : last));
+	putf("/sys/bus/workqueue/devices/writeback/cpumask", "%s\n", mask_of(ncpus, 0, 1));
+	putf("/sys/devices/virtual/workqueue/writeback/cpumask", "%s\n", mask_of(ncpus, 0, 1));
+	putf("/sys/devices/virtual/workqueue/nvme-wq/cpumask", "%s\n",
+	     mask_of(ncpus, 0, good ? 1 : last));
+	put("/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0-1\n");
+	put("/proc/sys/kernel/watchdog_cpumask", "0-1\n");
+	/* IRQs: on the housekeeping CPUs; /proc/interrupts with a column per CPU */
+	interrupts = malloc(cap);
+	p = interrupts + sprintf(interrupts, "     ");
+	for (unsigned c = 0; c < ncpus; c++)
+		p += sprintf(p, " CPU%-7u", c);
+	*p++ = '\n';
+	for (unsigned i = 0; i < nirqs; i++) {
+		unsigned irq = 24 + i;
+
+		snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", irq);
+		if (good)
+			put(path, "0-1\n");
+		else
+			putf(path, "0-%u\n", last);
+		snprintf(path, sizeof(path), "/proc/irq/%u/effective_affinity_list", irq);
+		putf(path, "%u\n", good ? i % 2 : 2 + i % (ncpus - 2));
+		p += sprintf(p, "%4u:", irq);
+		for (unsigned c = 0; c < ncpus; c++)
+			p += sprintf(p, " %10u", c < 2 ? i : 0);
+		p += sprintf(p,
+			     "  PCI-MSIX-0000:3b:00.0 %u-edge      mlx5_comp%u@pci:0000:3b:00.0\n",
+			     i, i);
+	}
+	put("/proc/interrupts", interrupts);
+	free(interrupts);
+	putf("/proc/irq/default_smp_affinity", "%s\n", mask_of(ncpus, 0, 1));
+	put("/proc/77/comm", "irqbalance\n");
+	put_bytes("/proc/77/environ", env, sizeof(env) - 1);
+	put("/sys/kernel/mm/transparent_hugepage/enabled", "always madvise [never]\n");
+	put("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
+	put("/sys/kernel/mm/ksm/run", "2\n");
+	put("/sys/fs/selinux/avc/cache_threshold", "8192\n");
+	for (unsigned i = 0; i < sizeof(sysctls) / sizeof(sysctls[0]); i++) {
+		snprintf(path, sizeof(path), "/proc/sys/%s", sysctls[i][0]);
+		putf(path, "%s\n", sysctls[i][1]);
+	}
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n"); /* old drops only */
+	/* one NIC: rx queues without RPS, tx-0 for the housekeeping CPUs and one
+	 * tx queue per isolated CPU */
+	put_nic();
+	for (unsigned q = 0; q < ncpus - 1; q++) {
+		snprintf(path, sizeof(path), "/sys/class/net/eth0/queues/rx-%u/rps_cpus", q);
+		putf(path, "%s\n", mask_of(ncpus, good ? 1 : 0, good ? 0 : last));
+		snprintf(path, sizeof(path), "/sys/class/net/eth0/queues/tx-%u/xps_cpus", q);
+		putf(path, "%s\n",
+		     q == 0 ? mask_of(ncpus, 0, good ? 1 : 2) : mask_of(ncpus, q + 1, q + 1));
+	}
+	nic.err = 0;
+	nic.ring = (struct ethtool_ringparam){ .rx_pending = 8192, .rx_max_pending = 8192 };
+	nic.coalesce = (struct ethtool_coalesce){ .rx_max_coalesced_frames = 1 };
+	nic.gro = 0, nic.flags = 0;
+	nic.channels = (struct ethtool_channels){ .combined_count = 2, .max_combined = 63 };
+}
+
+/* Every check on the host: what fails (and every fix parses as the kernel's). */
+static unsigned run_all(unsigned ncpus, char *failed, size_t size)
+{
+	unsigned n = doctor_count(), bad = 0;
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	struct doctor_host h;
+
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	ck_assert_uint_eq(h.nr_cpus, ncpus);
+	n = doctor_run(&h, false, f);
+	failed[0] = '\0';
+	for (unsigned i = 0; i < n; i++) {
+		check_fix(&f[i], ncpus);
+		if (f[i].state == DOCTOR_FAIL || f[i].state == DOCTOR_NEEDS_ROOT) {
+			bad++;
+			snprintf(failed + strlen(failed), size - strlen(failed), "%s%s (%.200s)",
+				 failed[0] ? "; " : "", f[i].check->id, f[i].value);
+		}
+	}
+	free(f);
+	return bad;
+}
+
+START_TEST(a_correctly_tuned_large_host_has_no_finding)
+{
+	static const unsigned sizes[][2] = { { 96, 300 }, { 256, 400 } };
+	char failed[16384];
+
+	for (unsigned i = 0; i < 2; i++) {
+		teardown();
+		setup();
+		put_tuned_host(sizes[i][0], sizes[i][1], true);
+		ck_assert_msg(run_all(sizes[i][0], failed, sizeof(failed)) == 0,
+			      "%u CPUs, %u IRQs: %s", sizes[i][0], sizes[i][1], failed);
+	}
+}
+END_TEST
+
+START_TEST(an_undone_large_host_gets_fixes_the_kernel_takes)
+{
+	static const unsigned sizes[][2] = { { 96, 300 }, { 256, 400 } };
+	static const char *const want[] = { "isolation.workqueue_cpumask", "irq.affinity",
+					    "net.rps", "net.xps" };
+	char failed[16384];
+
+	for (unsigned i = 0; i < 2; i++) {
+		teardown();
+		setup();
+		put_tuned_host(sizes[i][0], sizes[i][1], false);
+		ck_assert_uint_eq(run_all(sizes[i][0], failed, sizeof(failed)), 4);
+		for (unsigned j = 0; j < 4; j++)
+			ck_assert_msg(strstr(failed, want[j]), "%s", failed);
+	}
+}
+END_TEST
+
+/* ---- SMT siblings (issue 24, missing 1) ------------------------------------------ */
+
+/* 96 CPUs, 48 cores: CPU c and c + 48 are siblings. */
+static void put_siblings(void)
+{
+	char path[96];
+
+	for (unsigned c = 0; c < 96; c++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/cpu/cpu%u/topology/thread_siblings_list", c);
+		putf(path, "%u,%u\n", c % 48, c % 48 + 48);
+	}
+}
+
+START_TEST(an_isolated_cpu_s_sibling_must_not_be_housekeeping)
+{
+	struct doctor_finding f;
+
+	put_siblings();
+	host_of(96, "2-47,50-95"); /* whole cores */
+	expect("isolation.smt_siblings", DOCTOR_OK,
+	       "no isolated CPU shares its core with a housekeeping CPU");
+	host_of(96, "2-95"); /* 48 and 49 share cores 0 and 1 with housekeeping */
+	f = judged("isolation.smt_siblings", 96);
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value,
+			 "isolated CPUs 48-49 share their cores with housekeeping CPUs 0-1");
+	ck_assert_str_eq(
+		f.apply,
+		"isolate whole cores: give CPUs 48-49 to housekeeping (the isolated set on "
+		"the command line and in the config), or echo off > "
+		"/sys/devices/system/cpu/smt/control (nosmt on the kernel command line), or "
+		"for i in 1; do echo 0 > /sys/devices/system/cpu/cpu$i/online; done");
+}
+END_TEST
+
+/* ---- isolation as it took effect (issue 24, missing 3) ------------------------- */
+
+START_TEST(isolated_cpus_are_what_the_kernel_isolates)
+{
+	struct doctor_host h;
+
+	host_of(8, "");
+	put("/sys/devices/system/cpu/nohz_full", "4-5\n");
+	put("/sys/fs/cgroup/cpuset.cpus.isolated", "6-7\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	ck_assert(h.have_isolated && CPU_COUNT(&h.isolated) == 4);
+	ck_assert(CPU_ISSET(4, &h.isolated) && CPU_ISSET(7, &h.isolated));
+	ck_assert_str_eq(h.isolated_from, "/sys/devices/system/cpu/nohz_full + isolated cgroup "
+					  "cpuset partitions");
+}
+END_TEST
+
+/* A host isolated the way the kernel's documentation now prefers: nohz_full
+ * on the command line and an isolated cgroup v2 cpuset partition, no
+ * isolcpus=. No CRITICAL: isolcpus= is what the partition does. */
+START_TEST(a_host_isolated_by_cpuset_partitions_gets_no_critical)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	struct doctor_host h;
+
+	host_of(96, "");
+	put("/sys/devices/system/cpu/nohz_full", "2-95\n");
+	put("/proc/cmdline", "ro nohz_full=2-N rcu_nocbs=2-N\n");
+	/* before 6.7 there is no cpuset.cpus.isolated: the partitions themselves */
+	put("/sys/fs/cgroup/rt.slice/cpuset.cpus.partition", "isolated\n");
+	put("/sys/fs/cgroup/rt.slice/cpuset.cpus.effective", "2-47\n");
+	put("/sys/fs/cgroup/rt.slice/feed/cpuset.cpus.partition", "isolated\n");
+	put("/sys/fs/cgroup/rt.slice/feed/cpuset.cpus.effective", "48-95\n");
+	put("/sys/fs/cgroup/other/cpuset.cpus.partition", "isolated invalid (Cpu list is empty)\n");
+	put("/sys/fs/cgroup/other/cpuset.cpus.effective", "0-1\n");
+	expect("isolation.isolcpus", DOCTOR_OK,
+	       "isolcpus= is not set; CPUs 2-95 are in isolated cpuset partitions");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	n = doctor_run(&h, false, f);
+	for (unsigned i = 0; i < n; i++)
+		ck_assert_msg(f[i].state != DOCTOR_FAIL || f[i].check->severity != DOCTOR_CRITICAL,
+			      "%s: %s", f[i].check->id, f[i].value);
+	free(f);
+	/* 6.7+: the root's cpuset.cpus.isolated */
+	put("/sys/fs/cgroup/cpuset.cpus.isolated", "2-95\n");
+	put("/sys/fs/cgroup/rt.slice/cpuset.cpus.partition", "member\n");
+	expect("isolation.isolcpus", DOCTOR_OK,
+	       "isolcpus= is not set; CPUs 2-95 are in isolated cpuset partitions");
+	put("/sys/fs/cgroup/cpuset.cpus.isolated", "2-47\n");
+	put("/sys/devices/system/cpu/isolated", "2-47\n");
+	expect("isolation.isolcpus", DOCTOR_FAIL,
+	       "isolcpus= is not set; CPUs 2-47 are in isolated cpuset partitions: isolated CPUs "
+	       "48-95 not covered");
+}
+END_TEST
+
+/* Asked on the command line, refused by the kernel (a range beyond the last
+ * CPU, a kernel without CONFIG_NO_HZ_FULL): what /sys says counts. */
+START_TEST(isolation_asked_for_but_not_in_effect_fails)
+{
+	host_of(8, "2-7");
+	put("/sys/devices/system/cpu/nohz_full", "2-3\n");
+	put("/proc/cmdline", "isolcpus=2-7 nohz_full=2-7\n");
+	expect("isolation.isolcpus", DOCTOR_OK, "isolcpus=2-7");
+	expect("isolation.nohz_full", DOCTOR_FAIL,
+	       "nohz_full=2-7 (but CPUs 4-7 are not in /sys/devices/system/cpu/nohz_full: not in "
+	       "effect): isolated CPUs 4-7 not covered");
+}
+END_TEST
+
+/* ---- the host's own tuned (issue 24) ---------------------------------------------- */
+
+/* tuned 2.20's split: the sysctls network-latency has from 2.21 on were
+ * cpu-partitioning's; an /etc/tuned profile overrides /usr/lib/tuned's. */
+START_TEST(the_host_s_tuned_profiles_say_what_they_set)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	static const char *const want[][2] = {
+		{ "kernel.hung_task_timeout_secs",
+		  "cpu-partitioning (/usr/lib/tuned/cpu-partitioning)" },
+		{ "vm.ksm", "cpu-partitioning (/usr/lib/tuned/cpu-partitioning)" },
+		{ "isolation.nohz_full", "cpu-partitioning (/usr/lib/tuned/cpu-partitioning)" },
+		{ "net.busy_read", "network-latency (/usr/lib/tuned/network-latency)" },
+		{ "vm.swappiness", "latency-performance (/etc/tuned/latency-performance)" },
+		{ "cpu.boost", "" },		/* a comment */
+		{ "vm.dirty_ratio", "" },	/* in the /usr/lib profile that /etc replaces */
+		{ "cmdline.tsc_reliable", "" }, /* realtime's in 2.20 */
+	};
+	struct doctor_host h;
+
+	put("/etc/tuned/active_profile", "cpu-partitioning\n");
+	put("/usr/lib/tuned/cpu-partitioning/tuned.conf",
+	    "[main]\nsummary=Optimize for CPU partitioning\ninclude=network-latency\n"
+	    "[variables]\ninclude=/etc/tuned/cpu-partitioning-variables.conf\n"
+	    "[sysctl]\nkernel.hung_task_timeout_secs = 600\n"
+	    "[bootloader]\ncmdline_cpu_part=+nohz=on nohz_full=${isolated_cores}\n");
+	put("/usr/lib/tuned/cpu-partitioning/script.sh", "start() {\n    disable_ksm\n}\n");
+	put("/usr/lib/tuned/network-latency/tuned.conf",
+	    "[main]\ninclude=latency-performance\n[sysctl]\nnet.core.busy_read=50\n"
+	    "[bootloader]\ncmdline_network_latency=skew_tick=1\n");
+	put("/usr/lib/tuned/latency-performance/tuned.conf",
+	    "[cpu]\n# boost=1\nforce_latency=cstate.id_no_zero:1|3\n[sysctl]\nvm.dirty_ratio=10\n");
+	put("/etc/tuned/latency-performance/tuned.conf", "[sysctl]\nvm.swappiness=5\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	ck_assert_str_eq(h.tuned.active, "cpu-partitioning");
+	ck_assert_uint_eq(h.tuned.n, 3);
+	ck_assert_str_eq(h.tuned.dir[2], "/etc/tuned/latency-performance");
+	n = doctor_run(&h, false, f);
+	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		unsigned i;
+
+		for (i = 0; i < n && strcmp(f[i].check->id, want[w][0]); i++)
+			;
+		ck_assert_uint_lt(i, n);
+		ck_assert_msg(!strcmp(f[i].tuned_here, want[w][1]), "%s: \"%s\", want \"%s\"",
+			      want[w][0], f[i].tuned_here, want[w][1]);
+	}
+	free(f);
+}
+END_TEST
+
+/* ---- softnet counters judged over a window (issue 24) ------------------------- */
+
+START_TEST(softnet_drops_since_boot_alone_are_no_finding)
+{
+	put("/proc/sys/net/core/netdev_max_backlog", "1000\n");
+	put("/proc/sys/net/core/netdev_budget", "300\n");
+	put("/proc/sys/net/core/netdev_budget_usecs", "8000\n");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n00000020 00000001 0 0 0\n");
+	softnet_after = NULL;
+	waited_ms = 0;
+	expect("net.netdev_max_backlog", DOCTOR_OK,
+	       "1000; 0 packets dropped for a full backlog in 1.0 s (27 since boot)");
+	expect("net.netdev_budget", DOCTOR_OK,
+	       "budget 300 packets, 8000 us; net_rx ran out of it 0 times in 1.0 s (11 since "
+	       "boot)");
+	ck_assert_uint_eq(waited_ms, 2000);
+	/* drops and squeezes while the doctor watched */
+	softnet_after = "00000010 0000001c 0000000b 0 0\n00000020 00000002 00000003 0 0\n";
+	expect("net.netdev_max_backlog", DOCTOR_FAIL,
+	       "1000; 3 packets dropped for a full backlog in 1.0 s (30 since boot)");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n00000020 00000001 0 0 0\n");
+	ck_assert_str_eq(judge("net.netdev_max_backlog").apply,
+			 "sysctl -w net.core.netdev_max_backlog=2000");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n00000020 00000001 0 0 0\n");
+	expect("net.netdev_budget", DOCTOR_FAIL,
+	       "budget 300 packets, 8000 us; net_rx ran out of it 3 times in 1.0 s (14 since "
+	       "boot)");
+	softnet_after = NULL;
+}
+END_TEST
+
+/* The daemon: no sleep, the window is the time between two runs, shared by
+ * the judges of a run. */
+START_TEST(softnet_in_the_daemon_is_judged_between_runs)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	const struct doctor_finding *backlog = NULL;
+	struct doctor_host h;
+
+	put("/proc/sys/net/core/netdev_max_backlog", "1000\n");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0 0 0\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	h.window_ms = 0;
+	waited_ms = 0;
+	doctor_run(&h, true, f);
+	for (unsigned i = 0; i < n; i++)
+		if (f[i].check && !strcmp(f[i].check->id, "net.netdev_max_backlog"))
+			backlog = &f[i];
+	ck_assert_ptr_nonnull(backlog);
+	ck_assert_int_eq(backlog->state, DOCTOR_NOT_APPLICABLE);
+	put("/proc/net/softnet_stat", "00000010 0000001b 0 0 0\n");
+	doctor_run(&h, true, f);
+	ck_assert_int_eq(backlog->state, DOCTOR_FAIL);
+	ck_assert_msg(strstr(backlog->value, "1 packets dropped for a full backlog in "), "%s",
+		      backlog->value);
+	doctor_run(&h, true, f);
+	ck_assert_int_eq(backlog->state, DOCTOR_OK);
+	ck_assert_uint_eq(waited_ms, 0);
+	free(f);
 }
 END_TEST
 
@@ -732,12 +1600,43 @@ START_TEST(socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set)
 		"md-feed dropped 2,994 packets for rcvbuf_full since jitterd started 10 min "
 		"ago; its peak receive queue was 212,992 bytes = rmem_default (the "
 		"application does not set SO_RCVBUF)");
-	ck_assert_str_eq(f[0].recommended,
-			 "SO_RCVBUF 1,048,576 bytes (4 x the measured peak, a power of two)");
+	ck_assert_str_eq(
+		f[0].recommended,
+		"SO_RCVBUF at least 1,048,576 bytes (4 x the peak, a power of two; this "
+		"jitterd does not count the bytes dropped, so the burst's size is unknown)");
 	ck_assert_str_eq(
 		f[0].apply,
 		"setsockopt(fd, SOL_SOCKET, SO_RCVBUF, 1048576) in md-feed's receiver; and "
 		"sysctl -w net.core.rmem_max=1048576 (it is 212992, which caps it)");
+	free(f);
+}
+END_TEST
+
+/* A burst of 2,994 datagrams of 500 bytes (1,280 bytes of truesize each on
+ * loopback) into a buffer of a few KiB: the peak is the buffer's own size,
+ * the burst needed the peak and what was dropped. */
+START_TEST(socket_drops_are_sized_from_what_was_dropped)
+{
+	struct doctor_finding *f;
+	unsigned n;
+
+	put("/proc/sys/net/core/rmem_max", "212992\n");
+	put("/proc/sys/net/core/rmem_default", "212992\n");
+	f = evidence(
+		"jitterd_socket_drops_total{socket=\"md-feed\",reason=\"rcvbuf_full\"} 2994\n"
+		"jitterd_socket_dropped_bytes_total{socket=\"md-feed\",reason=\"rcvbuf_full\"} "
+		"3832320\n"
+		"jitterd_socket_dropped_bytes_total{socket=\"md-feed\",reason=\"memory_limit\"} "
+		"9e9\n"
+		"jitterd_socket_receive_queue_peak_bytes{socket=\"md-feed\"} 4608\n",
+		"", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].recommended, "SO_RCVBUF at least 4,194,304 bytes (the peak queue and "
+					   "the 3,832,320 bytes dropped, to a power of two)");
+	ck_assert_str_eq(
+		f[0].apply,
+		"setsockopt(fd, SOL_SOCKET, SO_RCVBUF, 4194304) in md-feed's receiver; and "
+		"sysctl -w net.core.rmem_max=4194304 (it is 212992, which caps it)");
 	free(f);
 }
 END_TEST
@@ -859,9 +1758,10 @@ END_TEST
 static Suite *doctor_suite(void)
 {
 	Suite *s = suite_create("doctor");
-	TCase *tc = tcase_create("checks");
+	TCase *tc = tcase_create("checks"), *large;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60); /* a_list_of_irqs_is_never_cut lays out 1,000 IRQs */
 	tcase_add_test(tc, each_check_reports_a_good_host_ok_and_a_bad_one_failing);
 	tcase_add_test(tc, every_check_is_tested);
 	tcase_add_test(tc, pm_qos_reads_the_binary_request);
@@ -873,6 +1773,26 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, the_config_s_isolated_group_wins_over_the_kernel_s);
 	tcase_add_test(tc, isolated_group_must_name_a_cpu_group);
 	tcase_add_test(tc, doctor_interval_is_validated);
+	tcase_add_test(tc, cmdline_cpulists_take_the_kernel_s_last_cpu_all_and_strides);
+	tcase_add_test(tc, a_max_cstate_the_kernel_rejects_limits_nothing);
+	tcase_add_test(tc, the_test_s_bitmap_parse_is_the_kernel_s);
+	tcase_add_test(tc, masks_for_more_than_32_cpus_are_32_bit_words);
+	tcase_add_test(tc, a_list_of_irqs_is_never_cut);
+	tcase_add_test(tc, the_xps_fix_gives_each_isolated_cpu_a_queue);
+	tcase_add_test(tc, no_loop_over_no_irq);
+	tcase_add_test(tc, no_fix_moves_work_to_no_cpu);
+	tcase_add_test(tc, nohz_full_offloads_rcu_callbacks_without_rcu_nocbs);
+	tcase_add_test(tc, ksm_run_2_and_hung_task_0_are_off);
+	tcase_add_test(tc, irqbalance_bans_isolated_and_nohz_full_cpus_by_default);
+	tcase_add_test(tc, the_soft_lockup_watchdog_skips_nohz_full_cpus);
+	tcase_add_test(tc, a_pm_qos_request_limits_c_states);
+	tcase_add_test(tc, an_isolated_cpu_s_sibling_must_not_be_housekeeping);
+	tcase_add_test(tc, isolated_cpus_are_what_the_kernel_isolates);
+	tcase_add_test(tc, a_host_isolated_by_cpuset_partitions_gets_no_critical);
+	tcase_add_test(tc, isolation_asked_for_but_not_in_effect_fails);
+	tcase_add_test(tc, the_host_s_tuned_profiles_say_what_they_set);
+	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
+	tcase_add_test(tc, softnet_in_the_daemon_is_judged_between_runs);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
 	tcase_add_test(tc, nic_coalescing_fails_above_zero_or_adaptive);
 	tcase_add_test(tc, nic_offloads_gro_or_lro_fail);
@@ -880,11 +1800,20 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_nic_without_the_operation_is_not_supported_not_failed);
 	tcase_add_test(tc, no_physical_nic_is_not_applicable);
 	tcase_add_test(tc, socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set);
+	tcase_add_test(tc, socket_drops_are_sized_from_what_was_dropped);
 	tcase_add_test(tc, irq_time_on_an_isolated_cpu_names_the_irqs_there);
 	tcase_add_test(tc, runqueue_outliers_on_isolated_cpus_name_the_task_and_the_setting);
 	tcase_add_test(tc, json_of_a_finding_is_the_documented_schema);
 	tcase_add_test(tc, text_report_groups_by_severity_without_colour_off_a_terminal);
 	suite_add_tcase(s, tc);
+	/* Thousands of fixture files each: more than check's 4 s under ASan on
+	 * a shared machine. */
+	large = tcase_create("large hosts");
+	tcase_add_checked_fixture(large, setup, teardown);
+	tcase_set_timeout(large, 120);
+	tcase_add_test(large, a_correctly_tuned_large_host_has_no_finding);
+	tcase_add_test(large, an_undone_large_host_gets_fixes_the_kernel_takes);
+	suite_add_tcase(s, large);
 	return s;
 }
 

@@ -349,6 +349,85 @@ START_TEST(uint_is_digits_only)
 }
 END_TEST
 
+/* The kernel's bitmap_parselist() on a mask of nbits CPUs: what it takes. */
+static const char *kcpus(const char *s, unsigned nbits)
+{
+	static char out[256];
+	const char *why = NULL;
+	cpu_set_t set;
+
+	ck_assert_msg(parse_kernel_cpulist(s, nbits, &set, &why) == 0, "%s: %s", s, why);
+	format_cpulist(&set, out, sizeof(out));
+	return out;
+}
+
+static int kerr(const char *s, unsigned nbits)
+{
+	const char *why = NULL;
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(7, &set);
+	return parse_kernel_cpulist(s, nbits, &set, &why);
+}
+
+START_TEST(kernel_cpulist_takes_what_bitmap_parselist_takes)
+{
+	ck_assert_str_eq(kcpus("2-N", 96), "2-95");
+	ck_assert_str_eq(kcpus("N", 256), "255");
+	ck_assert_str_eq(kcpus("all", 8), "0-7");
+	ck_assert_str_eq(kcpus("ALL", 8), "0-7");
+	ck_assert_str_eq(kcpus("0-1023:2/256", 1024), "0-1,256-257,512-513,768-769");
+	ck_assert_str_eq(kcpus("all:1/2", 8), "0,2,4,6");
+	ck_assert_str_eq(kcpus("1-N:1/4", 16), "1,5,9,13");
+	ck_assert_str_eq(kcpus("0-3:0/2", 8), "");
+	ck_assert_str_eq(kcpus("", 8), "");
+	ck_assert_str_eq(kcpus(",1,,3 5\t6,", 8), "1,3,5-6");
+	ck_assert_str_eq(kcpus("1\n", 8), "1");
+	ck_assert_str_eq(kcpus("1\n3", 8), "1");	 /* a newline ends a plain region's list */
+	ck_assert_str_eq(kcpus("0-3:1/2N", 8), "0,2,7"); /* no separator after a pattern */
+}
+END_TEST
+
+START_TEST(kernel_cpulist_rejects_what_bitmap_parselist_rejects)
+{
+	ck_assert_int_eq(kerr("3-1", 8), -EINVAL);
+	ck_assert_int_eq(kerr("5:1/2", 8), -EINVAL);
+	ck_assert_int_eq(kerr("0-3:3/2", 8), -EINVAL);
+	ck_assert_int_eq(kerr("0-3:1/0", 8), -EINVAL);
+	ck_assert_int_eq(kerr("0-3:1", 8), -EINVAL);
+	ck_assert_int_eq(kerr("1 - 3", 8), -EINVAL);
+	ck_assert_int_eq(kerr("abc", 8), -EINVAL);
+	ck_assert_int_eq(kerr("-1", 8), -EINVAL);
+	ck_assert_int_eq(kerr("+1", 8), -EINVAL);
+	ck_assert_int_eq(kerr("0x1", 8), -EINVAL);
+	ck_assert_int_eq(kerr("1-3x", 8), -EINVAL);
+	ck_assert_int_eq(kerr("allx", 8), -EINVAL);
+	ck_assert_int_eq(kerr("8", 8), -ERANGE);
+	ck_assert_int_eq(kerr("0-8", 8), -ERANGE);
+	ck_assert_int_eq(kerr("4294967296", 8), -EOVERFLOW);
+}
+END_TEST
+
+START_TEST(cpumask_is_32_bit_words_covering_every_cpu)
+{
+	char buf[64];
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int c = 0; c < 64; c++)
+		if (c != 2 && c != 3)
+			CPU_SET(c, &set);
+	ck_assert_int_eq(format_cpumask(&set, 64, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "ffffffff,fffffff3");
+	ck_assert_int_eq(format_cpumask(&set, 96, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "0,ffffffff,fffffff3");
+	ck_assert_int_eq(format_cpumask(&set, 4, buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "3");
+	ck_assert_int_eq(format_cpumask(&set, 64, buf, 17), -ENOSPC);
+}
+END_TEST
+
 START_TEST(format_cpulist_joins_runs)
 {
 	cpu_set_t set;
@@ -444,6 +523,9 @@ static Suite *parse_suite(void)
 
 	tc = tcase_create("misc");
 	tcase_add_test(tc, uint_is_digits_only);
+	tcase_add_test(tc, kernel_cpulist_takes_what_bitmap_parselist_takes);
+	tcase_add_test(tc, kernel_cpulist_rejects_what_bitmap_parselist_rejects);
+	tcase_add_test(tc, cpumask_is_32_bit_words_covering_every_cpu);
 	tcase_add_test(tc, format_cpulist_joins_runs);
 	tcase_add_test(tc, format_cpulist_too_long_ends_in_dots);
 	tcase_add_test(tc, format_duration_uses_the_largest_whole_unit);
