@@ -428,9 +428,25 @@ static void judge_isolation_param(const struct doctor_host *h, const struct doct
 		doctor_append(f->value, sizeof(f->value), " (%s implies it)", implied);
 	if (f->state == DOCTOR_FAIL) {
 		char missing_s[256];
+		cpu_set_t nohz_cpus, uncovered;
 
 		doctor_append(f->value, sizeof(f->value), ": isolated CPUs %s not covered",
 			      cpus(missing_s, sizeof(missing_s), &missing));
+		/* tuned's cpu-partitioning without no_balance_cores: nohz_full in
+		 * effect and every task's affinity kept off the CPUs, so only the
+		 * load balancer's own work still runs there. A gap, not a hole. */
+		if (!strcmp(k->path, "isolcpus") &&
+		    read_cpus(h, "/sys/devices/system/cpu/nohz_full", &nohz_cpus)) {
+			CPU_XOR(&uncovered, &missing, &nohz_cpus);
+			CPU_AND(&uncovered, &uncovered, &missing);
+			if (!CPU_COUNT(&uncovered)) {
+				f->milder = true;
+				doctor_append(f->value, sizeof(f->value),
+					      " (they are nohz_full: isolated by affinity, as "
+					      "tuned's cpu-partitioning does without "
+					      "no_balance_cores; the load balancer still visits)");
+			}
+		}
 	}
 	snprintf(arg, sizeof(arg), "%s=%s%s", k->path,
 		 !strcmp(k->path, "isolcpus") ? "managed_irq,domain," : "", iso);

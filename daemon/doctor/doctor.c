@@ -32,6 +32,13 @@ const char *doctor_severity_name(enum doctor_severity s)
 	return names[s];
 }
 
+enum doctor_severity doctor_finding_severity(const struct doctor_finding *f)
+{
+	enum doctor_severity s = f->check->severity;
+
+	return f->milder && s < DOCTOR_INFO ? s + 1 : s;
+}
+
 const char *doctor_state_name(enum doctor_state s)
 {
 	static const char *const names[] = { "ok", "fail", "not_applicable", "needs_root" };
@@ -52,7 +59,7 @@ static json_t *finding_json(const struct doctor_finding *f)
 		json_set_str(o, "subject", f->subject);
 	json_set_str(o, "domain", k->domain);
 	json_set_str(o, "state", doctor_state_name(f->state));
-	json_set_str(o, "severity", doctor_severity_name(k->severity));
+	json_set_str(o, "severity", doctor_severity_name(doctor_finding_severity(f)));
 	json_set_str(o, "value", f->value);
 	json_set_str(o, "where", f->where);
 	json_set_str(o, "why", k->why);
@@ -98,7 +105,7 @@ json_t *doctor_json(const struct doctor_host *h, const struct doctor_finding *f,
 
 		json_array_append_new(is_evidence ? evidence : checks, finding_json(&f[i]));
 		if (f[i].state == DOCTOR_FAIL)
-			counts[f[i].check->severity]++;
+			counts[doctor_finding_severity(&f[i])]++;
 		else
 			counts[3 + (f[i].state == DOCTOR_OK ? 0 : 1)]++;
 	}
@@ -169,7 +176,8 @@ void doctor_print(FILE *out, const struct doctor_host *h, const struct doctor_fi
 		bool header = false;
 
 		for (unsigned i = 0; i < n; i++) {
-			unsigned group = f[i].state == DOCTOR_FAIL ? (unsigned)f[i].check->severity
+			unsigned group = f[i].state == DOCTOR_FAIL
+						 ? (unsigned)doctor_finding_severity(&f[i])
 					 : f[i].state == DOCTOR_OK ? 3
 								   : 4;
 

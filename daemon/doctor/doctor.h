@@ -124,7 +124,13 @@ struct doctor_finding {
 	char recommended[DOCTOR_TEXT]; /* the value to set ("" when ok) */
 	char apply[2 * DOCTOR_TEXT];   /* the command or config line */
 	char tuned_here[256];	       /* "network-latency (/usr/lib/tuned/network-latency)" */
+	/* The judge found the risk partly met another way (isolcpus missing
+	 * on CPUs that nohz_full and affinity isolate): one severity milder. */
+	bool milder;
 };
+
+/* A failed finding's severity: its check's, or one milder. */
+enum doctor_severity doctor_finding_severity(const struct doctor_finding *f);
 
 /* ---- the checks (checks.c, net.c) --------------------------- */
 

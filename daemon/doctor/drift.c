@@ -76,7 +76,7 @@ void doctor_drift_collect(struct metrics *m)
 		if (f->state != DOCTOR_OK && f->state != DOCTOR_FAIL)
 			continue;
 		metric_u64(fam, f->state == DOCTOR_FAIL, "check", f->check->id, "severity",
-			   doctor_severity_name(f->check->severity), LABELS_END);
+			   doctor_severity_name(doctor_finding_severity(f)), LABELS_END);
 	}
 }
 

@@ -1361,7 +1361,30 @@ START_TEST(a_host_isolated_by_cpuset_partitions_gets_no_critical)
 	put("/sys/devices/system/cpu/isolated", "2-47\n");
 	expect("isolation.isolcpus", DOCTOR_FAIL,
 	       "isolcpus= is not set; CPUs 2-47 are in isolated cpuset partitions: isolated CPUs "
-	       "48-95 not covered");
+	       "48-95 not covered (they are nohz_full: isolated by affinity, as tuned's "
+	       "cpu-partitioning does without no_balance_cores; the load balancer still visits)");
+}
+END_TEST
+
+/* tuned's cpu-partitioning as it ships (no_balance_cores empty): nohz_full
+ * and affinities, no isolcpus=. The scheduler domains still reach the
+ * CPUs, a warning; a CPU neither nohz_full nor isolcpus is critical. */
+START_TEST(cpu_partitioning_without_no_balance_cores_is_a_warning_not_a_critical)
+{
+	struct doctor_finding f;
+
+	host_of(8, "");
+	put("/sys/devices/system/cpu/nohz_full", "2-7\n");
+	put("/proc/cmdline", "ro nohz_full=2-7 rcu_nocbs=2-7 tuned.non_isolcpus=00000003\n");
+	f = judge("isolation.isolcpus");
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_int_eq(doctor_finding_severity(&f), DOCTOR_WARNING);
+	host_of(8, "2-7");
+	put("/sys/devices/system/cpu/nohz_full", "2-5\n");
+	put("/proc/cmdline", "ro nohz_full=2-5\n");
+	f = judge("isolation.isolcpus");
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_int_eq(doctor_finding_severity(&f), DOCTOR_CRITICAL);
 }
 END_TEST
 
@@ -1789,6 +1812,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, an_isolated_cpu_s_sibling_must_not_be_housekeeping);
 	tcase_add_test(tc, isolated_cpus_are_what_the_kernel_isolates);
 	tcase_add_test(tc, a_host_isolated_by_cpuset_partitions_gets_no_critical);
+	tcase_add_test(tc, cpu_partitioning_without_no_balance_cores_is_a_warning_not_a_critical);
 	tcase_add_test(tc, isolation_asked_for_but_not_in_effect_fails);
 	tcase_add_test(tc, the_host_s_tuned_profiles_say_what_they_set);
 	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
