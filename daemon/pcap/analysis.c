@@ -603,6 +603,38 @@ static void sample(struct pcap_analysis *a, const char *kind, const struct class
 			(unsigned long long)frame, (unsigned long long)ts, (unsigned long long)v);
 }
 
+/* The oldest segment awaiting its ACK is done with. */
+static void unacked_pop(struct tcp_dir *d)
+{
+	d->head = (d->head + 1) & (d->cap - 1);
+	d->n--;
+}
+
+/* A place for a segment sent: the ring doubles while under TCP_UNACKED_MAX;
+ * beyond, (or out of memory) the oldest gives its place and goes untimed. */
+static struct tcp_segment *unacked_push(struct class_stats *c, struct tcp_dir *d)
+{
+	if (d->n == d->cap) {
+		uint32_t cap = d->cap ? d->cap * 2 : 4;
+		struct tcp_segment *u = cap <= TCP_UNACKED_MAX ? malloc(cap * sizeof(*u)) : NULL;
+
+		if (u) {
+			for (uint32_t i = 0; i < d->n; i++)
+				u[i] = d->unacked[(d->head + i) & (d->cap - 1)];
+			free(d->unacked);
+			d->unacked = u;
+			d->cap = cap;
+			d->head = 0;
+		} else if (d->cap) {
+			unacked_pop(d);
+			c->tcp_untimed++;
+		} else {
+			return NULL;
+		}
+	}
+	return &d->unacked[(d->head + d->n++) & (d->cap - 1)];
+}
+
 static void tcp_acked(struct pcap_analysis *a, struct class_stats *c, struct tcp_dir *d,
 		      uint32_t ack, uint64_t ts)
 {
@@ -615,15 +647,14 @@ static void tcp_acked(struct pcap_analysis *a, struct class_stats *c, struct tcp
 			llh_add(&c->rtt_ns, ts - s->ts_ns);
 			sample(a, "rtt", c, a->frames, ts, ts - s->ts_ns);
 		}
-		d->head = (d->head + 1) % TCP_UNACKED;
-		d->n--;
+		unacked_pop(d);
 	}
 }
 
 static void tcp_mark_retransmitted(struct tcp_dir *d, uint32_t seq, uint32_t end)
 {
 	for (unsigned i = 0; i < d->n; i++) {
-		struct tcp_segment *s = &d->unacked[(d->head + i) % TCP_UNACKED];
+		struct tcp_segment *s = &d->unacked[(d->head + i) & (d->cap - 1)];
 
 		if (SEQ_LT(seq, s->end) && SEQ_LE(s->end, end))
 			s->retransmitted = true;
@@ -674,7 +705,7 @@ static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct fl
 		} else {
 			/* Nothing new: a segment that took another path arrives
 			 * soon after the ones beyond it; a retransmission late. */
-			if (p->ts_ns - d->last_new_ns < 3000000)
+			if (p->ts_ns - d->next_ns < 3000000)
 				c->tcp_out_of_order++;
 			else
 				c->tcp_retransmissions++;
@@ -685,14 +716,10 @@ static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct fl
 
 			d->seen = true;
 			d->next = end;
-			d->last_new_ns = p->ts_ns;
-			if (d->n == TCP_UNACKED) { /* the oldest is given up */
-				d->head = (d->head + 1) % TCP_UNACKED;
-				d->n--;
-			}
-			s = &d->unacked[(d->head + d->n++) % TCP_UNACKED];
-			*s = (struct tcp_segment){ end, (uint32_t)a->frames, p->ts_ns,
-						   retransmitted };
+			d->next_ns = p->ts_ns;
+			s = unacked_push(c, d);
+			if (s)
+				*s = (struct tcp_segment){ p->ts_ns, end, retransmitted };
 		}
 	}
 	if (!p->payload_len || !new_data)
@@ -863,8 +890,13 @@ void pcap_analysis_free(struct pcap_analysis *a)
 		llh_free(&c->rtt_ns);
 		llh_free(&c->response_ns);
 	}
-	for (uint32_t i = 0; a->flows && i < a->n_slots; i++)
+	for (uint32_t i = 0; a->flows && i < a->n_slots; i++) {
+		if (!a->flows[i].tcp)
+			continue;
+		free(a->flows[i].tcp->d[0].unacked);
+		free(a->flows[i].tcp->d[1].unacked);
 		free(a->flows[i].tcp);
+	}
 	for (int i = 0; a->feeds && i < a->n_feeds; i++) {
 		free(a->feeds[i].ring);
 		llh_free(&a->feeds[i].margin_ns[0]);

@@ -8,10 +8,10 @@
 
 #include "pcap/capture.h"
 
-#define TIMELINE_POINTS 1024 /* throughput points per class, at any capture length */
-#define SEQ_WINDOW	4096 /* sequence numbers behind the highest still told apart */
-#define SEQ_STREAMS_MAX 1024 /* sequence streams (class, group, port) followed */
-#define TCP_UNACKED	256  /* segments per direction awaiting their ACK */
+#define TIMELINE_POINTS 1024  /* throughput points per class, at any capture length */
+#define SEQ_WINDOW	4096  /* sequence numbers behind the highest still told apart */
+#define SEQ_STREAMS_MAX 1024  /* sequence streams (class, group, port) followed */
+#define TCP_UNACKED_MAX 65536 /* segments per direction awaiting their ACK, at most */
 #define AB_RING		65536
 #define MAX_FILES	64
 
@@ -59,6 +59,8 @@ struct class_stats {
 
 	/* 4. TCP */
 	uint64_t tcp_segments, tcp_retransmissions, tcp_out_of_order, tcp_zero_windows;
+	uint64_t tcp_fast_retransmissions, tcp_spurious_retransmissions, tcp_keepalives;
+	uint64_t tcp_untimed; /* segments past TCP_UNACKED_MAX in flight: no RTT sample */
 	struct llhist rtt_ns, response_ns;
 };
 
@@ -72,18 +74,28 @@ struct seq_stream {
 };
 
 struct tcp_segment {
-	uint32_t end;
-	uint32_t frame;
 	uint64_t ts_ns;
+	uint32_t end;
 	bool retransmitted;
 };
 
 struct tcp_dir {
-	bool seen;
-	uint32_t next; /* highest sequence number sent + 1 */
-	uint64_t last_new_ns;
-	struct tcp_segment unacked[TCP_UNACKED];
-	unsigned head, n;
+	/* Segments awaiting their ACK: a ring that grows (powers of two) up to
+	 * TCP_UNACKED_MAX, so an idle or SYN-only flow costs a few bytes. */
+	struct tcp_segment *unacked;
+	uint32_t cap, head, n;
+	uint32_t next;	   /* highest sequence number sent + 1 */
+	uint32_t last_ack; /* this direction's latest ACK number and window */
+	uint32_t window;
+	uint32_t syn_seq;    /* the ISN of this direction's SYN */
+	uint16_t dupacks;    /* pure ACKs in a row repeating last_ack */
+	bool seen;	     /* next is known */
+	bool acked;	     /* last_ack is known */
+	bool syn;	     /* a SYN went this way */
+	bool keepalive;	     /* the latest segment was a keep-alive */
+	uint64_t next_ns;    /* when next last moved */
+	uint64_t ack_ns;     /* when last_ack went */
+	uint64_t min_rtt_ns; /* smallest data->ACK time of this direction's data; UINT64_MAX none */
 };
 
 struct tcp_state {
@@ -91,6 +103,8 @@ struct tcp_state {
 	int client; /* the direction the SYN went, or -1 */
 	bool request_pending;
 	uint64_t request_ns;
+	uint64_t syn_ns;	   /* the latest SYN (no ACK) */
+	uint64_t handshake_rtt_ns; /* SYN to the ACK that ends the handshake; 0 unknown */
 };
 
 struct flow {

@@ -285,6 +285,111 @@ def test_tcp_mid_session_rtt_response_retransmission_zero_window_exact():
         (2, 25000, 5200000)
 
 
+# ---- TCP analysis as real LANs need it ---------------------------------------
+
+TCP_CONFIG = """
+collectors:
+  sockets:
+    classes:
+      - { name: orders, protocol: tcp, local_ports: ["9001"] }
+"""
+
+
+def tcp_capture(path, flows):
+    """flows: [(client port, [(us, from client?, flags, seq, ack, payload, window), ...])];
+    client 10.0.1.1:port <-> server 10.0.2.1:9001, times in us from t0."""
+    from decimal import Decimal
+    s = scapy()
+    pkts = []
+    for cport, steps in flows:
+        for us, client, flags, seq, ack, data, win in steps:
+            ip = s.IP(src="10.0.1.1", dst="10.0.2.1") if client else s.IP(src="10.0.2.1", dst="10.0.1.1")
+            ports = dict(sport=cport, dport=9001) if client else dict(sport=9001, dport=cport)
+            p = s.Ether() / ip / s.TCP(**ports, flags=flags, seq=seq, ack=ack, window=win) / data
+            p.time = Decimal(1700000000) + Decimal(us) / 1000000
+            p.time_set = True
+            pkts.append(p)
+    pkts.sort(key=lambda p: p.time)
+    write(path, pkts)
+
+
+def tshark_frames(path, filt):
+    """The frame numbers tshark's display filter selects."""
+    out = subprocess.run(["tshark", "-r", path, "-Y", filt, "-T", "fields", "-e", "frame.number"],
+                         check=True, capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def handshake(c_isn, s_isn, syn_us=0, rtt_us=40):
+    """SYN, SYN-ACK at half the RTT, ACK at the RTT: the connection's own RTT."""
+    return [(syn_us, True, "S", c_isn, 0, b"", 100),
+            (syn_us + rtt_us // 2, False, "SA", s_isn, c_isn + 1, b"", 100),
+            (syn_us + rtt_us, True, "A", c_isn + 1, s_isn + 1, b"", 100)]
+
+
+def raw_tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", win=100, ipid=0):
+    """An Ethernet/IPv4/TCP frame without scapy (fast for many frames)."""
+    tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff, 5 << 4,
+                      flags, win, 0, 0) + payload
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ipid, 0x4000, 64, 6, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + tcp
+
+
+def write_raw(path, frames, snaplen=262144):
+    """frames: [(ts_ns, bytes[, wire length])] -> a classic pcap, ns timestamps."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, snaplen, 1))
+        for ts, fr, *wire in frames:
+            f.write(struct.pack("<IIII", ts // 10**9, ts % 10**9, len(fr), wire[0] if wire else len(fr)) + fr)
+
+
+@harness.host_only(HOST_ONLY)
+def test_tcp_thousands_in_flight_each_timed_and_beyond_the_bound_counted():
+    """3000 segments sent before the first ACK: each ACK times its segment
+    (the old fixed 256-slot buffer lost the 2744 oldest samples). Past the
+    bound (65536 in flight) the oldest go untimed, and are counted."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    t0 = 1700000000 * 10**9
+
+    def flight(port, n):
+        frames = [(t0 + i * 100, raw_tcp("10.0.1.1", "10.0.2.1", port, 9001, 1000 + 10 * i, 1,
+                                         0x18, b"z" * 10)) for i in range(n)]
+        return frames + [(t0 + 10**8 + i * 100, raw_tcp("10.0.2.1", "10.0.1.1", 9001, port, 1,
+                                                        1000 + 10 * (i + 1), 0x10)) for i in range(n)]
+    path = os.path.join(d, "flight.pcap")
+    write_raw(path, flight(50007, 3000))
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    assert t["rtt_ns"]["count"] == 3000, t
+    assert t["untimed_segments"] == 0
+    assert t["rtt_ns"]["min"] == t["rtt_ns"]["max"] == 10**8
+    write_raw(path, flight(50008, 65536 + 100))
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    assert (t["rtt_ns"]["count"], t["untimed_segments"]) == (65536, 100), t
+
+
+@harness.host_only(HOST_ONLY)
+def test_50k_syn_only_flows_take_little_memory():
+    """A SYN scan or a capture of failed connects: 50k flows of one SYN.
+    A fixed 12 KB per TCP flow took 625 MB; now the flow's own size."""
+    d = tmpdir()
+    t0 = 1700000000 * 10**9
+    path = os.path.join(d, "syn.pcap")
+    write_raw(path, [(t0 + i * 1000, raw_tcp("10.1.%d.%d" % (i >> 8 & 255, i & 255), "10.2.0.1",
+                                             1024 + i % 60000, 9001, i * 7919, 0, 0x02))
+                     for i in range(50000)])
+    out = os.path.join(d, "out.json")
+    with open(out, "w") as o:  # wait4: this child's own peak, not the suite's
+        p = subprocess.Popen([JITTERD, "pcap", "--json", path], stdout=o, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+    assert p.returncode == 0
+    assert json.load(open(out))["flows"] == 50000
+    if not harness.SANITIZED:  # ASan's shadow and quarantine are not ours
+        assert usage.ru_maxrss < 150 * 1024, usage.ru_maxrss  # KiB; 625 MB before
+
+
 @harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
