@@ -595,6 +595,9 @@ static void arbitrate(struct ab_feed *f, int leg, uint64_t seq, uint64_t ts)
 #define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
 #define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
 
+#define TCP_REORDER_DEFAULT_NS 3000000	/* tshark's, when the connection says nothing */
+#define TCP_FAST_RETRANSMIT_NS 20000000 /* tshark's: the resend within 20 ms of a dup ACK */
+
 static void sample(struct pcap_analysis *a, const char *kind, const struct class_stats *c,
 		   uint64_t frame, uint64_t ts, uint64_t v)
 {
@@ -646,6 +649,8 @@ static void tcp_acked(struct pcap_analysis *a, struct class_stats *c, struct tcp
 		if (s->end == ack && !s->retransmitted && ts >= s->ts_ns) {
 			llh_add(&c->rtt_ns, ts - s->ts_ns);
 			sample(a, "rtt", c, a->frames, ts, ts - s->ts_ns);
+			if (ts - s->ts_ns < d->min_rtt_ns)
+				d->min_rtt_ns = ts - s->ts_ns;
 		}
 		unacked_pop(d);
 	}
@@ -661,79 +666,183 @@ static void tcp_mark_retransmitted(struct tcp_dir *d, uint32_t seq, uint32_t end
 	}
 }
 
+static struct tcp_state *tcp_state_new(void)
+{
+	struct tcp_state *t = calloc(1, sizeof(*t));
+
+	if (t) {
+		t->client = -1;
+		t->d[0].min_rtt_ns = t->d[1].min_rtt_ns = UINT64_MAX;
+	}
+	return t;
+}
+
+static void tcp_state_free(struct tcp_state *t)
+{
+	if (!t)
+		return;
+	free(t->d[0].unacked);
+	free(t->d[1].unacked);
+	free(t);
+}
+
+static uint64_t since(uint64_t ts, uint64_t then)
+{
+	return ts > then ? ts - then : 0;
+}
+
+/*
+ * How long after the highest data a segment below it may come and be
+ * reordering rather than loss: the connection's round trip, which a
+ * retransmission cannot beat. tshark takes the handshake's (SYN to the
+ * ACK that ends it), else 3 ms. With no handshake in the capture (a
+ * session opened hours before), jitterd takes the smallest data->ACK time
+ * of each direction, summed: the two halves of the path as seen from the
+ * capture point, which is what the handshake measures. Not both known: 3 ms.
+ */
+static uint64_t tcp_reorder_window(const struct tcp_state *t)
+{
+	if (t->handshake_rtt_ns)
+		return t->handshake_rtt_ns;
+	if (t->d[0].min_rtt_ns != UINT64_MAX && t->d[1].min_rtt_ns != UINT64_MAX)
+		return t->d[0].min_rtt_ns + t->d[1].min_rtt_ns;
+	return TCP_REORDER_DEFAULT_NS;
+}
+
+enum tcp_kind { TCP_NEW, TCP_RETRANSMISSION, TCP_FAST, TCP_SPURIOUS, TCP_OUT_OF_ORDER };
+
+/*
+ * A segment that starts below the highest sequence number sent, as
+ * tshark's rules order them: all of it acknowledged already (spurious);
+ * at the ACK number that two or more duplicate ACKs repeat, within 20 ms
+ * of the last (fast); soon after the highest data and ending below it
+ * (out of order); else a retransmission. One that also carries new bytes
+ * is a retransmission at least (tshark may call it out of order).
+ */
+static enum tcp_kind tcp_resent(const struct tcp_state *t, const struct tcp_dir *d,
+				const struct tcp_dir *r, const struct pcap_pkt *p, uint32_t end)
+{
+	if (p->payload_len && r->acked && SEQ_LE(end, r->last_ack))
+		return TCP_SPURIOUS;
+	if (r->dupacks >= 2 && r->last_ack == p->seq &&
+	    since(p->ts_ns, r->ack_ns) < TCP_FAST_RETRANSMIT_NS)
+		return TCP_FAST;
+	if (SEQ_LT(end, d->next) && since(p->ts_ns, d->next_ns) < tcp_reorder_window(t))
+		return TCP_OUT_OF_ORDER;
+	return TCP_RETRANSMISSION;
+}
+
+static void tcp_count(struct class_stats *c, enum tcp_kind k)
+{
+	if (k == TCP_OUT_OF_ORDER) {
+		c->tcp_out_of_order++;
+		return;
+	}
+	c->tcp_retransmissions++;
+	c->tcp_fast_retransmissions += k == TCP_FAST;
+	c->tcp_spurious_retransmissions += k == TCP_SPURIOUS;
+}
+
+/* ACKs: RTT samples of the other direction's data, and duplicate ACKs (a
+ * pure ACK repeating the ACK number and window, at the next sequence
+ * number, not answering a keep-alive) for the fast retransmission rule. */
+static void tcp_ack(struct pcap_analysis *a, struct class_stats *c, struct tcp_dir *d,
+		    struct tcp_dir *r, const struct pcap_pkt *p, uint32_t seglen)
+{
+	if (d->acked && p->ack == d->last_ack) {
+		if (!seglen && !(p->tcp_flags & PCAP_TCP_RST) && p->window &&
+		    p->window == d->window && d->seen && p->seq == d->next && !r->keepalive)
+			d->dupacks++;
+	} else {
+		d->dupacks = 0;
+	}
+	tcp_acked(a, c, r, p->ack, p->ts_ns);
+}
+
 static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct flow *f, int dir,
 		       const struct pcap_pkt *p)
 {
 	struct tcp_state *t = f->tcp;
-	struct tcp_dir *d;
-	uint32_t seglen = p->payload_len;
-	bool new_data = false;
+	struct tcp_dir *d, *r;
+	uint8_t fl = p->tcp_flags;
+	uint32_t seglen = p->payload_len + !!(fl & PCAP_TCP_SYN) + !!(fl & PCAP_TCP_FIN);
+	uint32_t end = p->seq + seglen;
+	enum tcp_kind kind = TCP_NEW;
+	bool advanced = false;
 
 	if (!t) {
-		t = f->tcp = calloc(1, sizeof(*t));
+		t = f->tcp = tcp_state_new();
 		if (!t)
 			return;
-		t->client = -1;
 	}
 	d = &t->d[dir];
+	r = &t->d[!dir];
 	c->tcp_segments++;
-	if ((p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == PCAP_TCP_SYN)
+	if ((fl & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == PCAP_TCP_SYN) {
 		t->client = dir;
-	else if ((p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == (PCAP_TCP_SYN | PCAP_TCP_ACK))
+		t->syn_seen = true;
+		t->syn_ns = p->ts_ns;
+	} else if ((fl & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == (PCAP_TCP_SYN | PCAP_TCP_ACK)) {
 		t->client = !dir;
+	} else if ((fl & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == PCAP_TCP_ACK && t->syn_seen &&
+		   !t->handshake_rtt_ns) {
+		t->handshake_rtt_ns = since(p->ts_ns, t->syn_ns);
+	}
 	if (t->client < 0) /* mid-session: the client is the end with the higher port */
 		t->client = p->sport > p->dport ? dir : !dir;
-	if (p->window == 0 && !(p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_FIN | PCAP_TCP_RST)))
+	if (p->window == 0 && !(fl & (PCAP_TCP_SYN | PCAP_TCP_FIN | PCAP_TCP_RST)))
 		c->tcp_zero_windows++;
-	if (p->tcp_flags & PCAP_TCP_ACK)
-		tcp_acked(a, c, &t->d[!dir], p->ack, p->ts_ns);
-	if (p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_FIN))
-		seglen++;
-	if (seglen && !(p->tcp_flags & PCAP_TCP_RST)) {
-		uint32_t end = p->seq + seglen;
-		bool retransmitted = false;
-
-		if (!d->seen || (p->tcp_flags & PCAP_TCP_SYN)) {
-			new_data = true;
-		} else if (SEQ_LT(d->next, end)) {
-			new_data = true;
-			if (SEQ_LT(p->seq, d->next)) { /* part of it was sent before */
-				retransmitted = true;
-				c->tcp_retransmissions++;
-				tcp_mark_retransmitted(d, p->seq, end);
-			}
-		} else {
-			/* Nothing new: a segment that took another path arrives
-			 * soon after the ones beyond it; a retransmission late. */
-			if (p->ts_ns - d->next_ns < 3000000)
-				c->tcp_out_of_order++;
-			else
-				c->tcp_retransmissions++;
-			tcp_mark_retransmitted(d, p->seq, end);
-		}
-		if (new_data) {
-			struct tcp_segment *s;
-
+	if (fl & PCAP_TCP_ACK)
+		tcp_ack(a, c, d, r, p, seglen);
+	d->keepalive = false;
+	if (fl & PCAP_TCP_RST)
+		goto done;
+	if (!seglen) { /* its sequence number is the next one expected (as tshark) */
+		if (!d->seen || SEQ_LT(d->next, p->seq)) {
 			d->seen = true;
-			d->next = end;
+			d->next = p->seq;
 			d->next_ns = p->ts_ns;
-			s = unacked_push(c, d);
-			if (s)
-				*s = (struct tcp_segment){ p->ts_ns, end, retransmitted };
+		}
+		goto done;
+	}
+	/* A zero window probe: the next byte, that the peer may not take. */
+	if (p->payload_len == 1 && d->seen && p->seq == d->next && r->acked && !r->window)
+		goto done;
+	if (d->seen && !(fl & PCAP_TCP_SYN) && SEQ_LT(p->seq, d->next) &&
+	    !(p->payload_len > 1 && p->seq == d->next - 1)) { /* after a zero window probe */
+		kind = tcp_resent(t, d, r, p, end);
+		tcp_count(c, kind);
+		tcp_mark_retransmitted(d, p->seq, end);
+	}
+	if (!d->seen || (fl & PCAP_TCP_SYN) || SEQ_LT(d->next, end)) {
+		struct tcp_segment *s = unacked_push(c, d);
+
+		if (s)
+			*s = (struct tcp_segment){ p->ts_ns, end, kind != TCP_NEW };
+		d->seen = true;
+		d->next = end;
+		d->next_ns = p->ts_ns;
+		advanced = true;
+	}
+	if (p->payload_len && advanced) {
+		if (dir == t->client) {
+			if (!t->request_pending) {
+				t->request_pending = true;
+				t->request_ns = p->ts_ns;
+			}
+		} else if (t->request_pending) {
+			t->request_pending = false;
+			llh_add(&c->response_ns, p->ts_ns - t->request_ns);
+			sample(a, "response", c, a->frames, p->ts_ns, p->ts_ns - t->request_ns);
 		}
 	}
-	if (!p->payload_len || !new_data)
-		return;
-	if (dir == t->client) {
-		if (!t->request_pending) {
-			t->request_pending = true;
-			t->request_ns = p->ts_ns;
-		}
-	} else if (t->request_pending) {
-		t->request_pending = false;
-		llh_add(&c->response_ns, p->ts_ns - t->request_ns);
-		sample(a, "response", c, a->frames, p->ts_ns, p->ts_ns - t->request_ns);
+done:
+	if (fl & PCAP_TCP_ACK) {
+		d->acked = true;
+		d->last_ack = p->ack;
+		d->ack_ns = p->ts_ns;
 	}
+	d->window = p->window;
 }
 
 /* ---- 6. trigger -> response --------------------------------------------- */
@@ -890,13 +999,8 @@ void pcap_analysis_free(struct pcap_analysis *a)
 		llh_free(&c->rtt_ns);
 		llh_free(&c->response_ns);
 	}
-	for (uint32_t i = 0; a->flows && i < a->n_slots; i++) {
-		if (!a->flows[i].tcp)
-			continue;
-		free(a->flows[i].tcp->d[0].unacked);
-		free(a->flows[i].tcp->d[1].unacked);
-		free(a->flows[i].tcp);
-	}
+	for (uint32_t i = 0; a->flows && i < a->n_slots; i++)
+		tcp_state_free(a->flows[i].tcp);
 	for (int i = 0; a->feeds && i < a->n_feeds; i++) {
 		free(a->feeds[i].ring);
 		llh_free(&a->feeds[i].margin_ns[0]);

@@ -156,6 +156,8 @@ static json_t *class_json(const struct pcap_analysis *a, int ci)
 
 		json_set_u64(t, "segments", c->tcp_segments);
 		json_set_u64(t, "retransmissions", c->tcp_retransmissions);
+		json_set_u64(t, "fast_retransmissions", c->tcp_fast_retransmissions);
+		json_set_u64(t, "spurious_retransmissions", c->tcp_spurious_retransmissions);
 		json_set_u64(t, "out_of_order", c->tcp_out_of_order);
 		json_set_u64(t, "zero_windows", c->tcp_zero_windows);
 		json_set_u64(t, "untimed_segments", c->tcp_untimed);

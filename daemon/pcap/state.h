@@ -101,7 +101,7 @@ struct tcp_dir {
 struct tcp_state {
 	struct tcp_dir d[2];
 	int client; /* the direction the SYN went, or -1 */
-	bool request_pending;
+	bool request_pending, syn_seen;
 	uint64_t request_ns;
 	uint64_t syn_ns;	   /* the latest SYN (no ACK) */
 	uint64_t handshake_rtt_ns; /* SYN to the ACK that ends the handshake; 0 unknown */

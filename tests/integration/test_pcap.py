@@ -327,6 +327,78 @@ def handshake(c_isn, s_isn, syn_us=0, rtt_us=40):
             (syn_us + rtt_us, True, "A", c_isn + 1, s_isn + 1, b"", 100)]
 
 
+@harness.host_only(HOST_ONLY)
+def test_tcp_lan_fast_retransmit_and_late_resend_are_retransmissions_as_tshark():
+    """A 40 us handshake: a resend 35 us after the newest data that three
+    duplicate ACKs asked for is a fast retransmission, one 185 us after it
+    (over the connection's RTT) a retransmission, a segment ending at the
+    highest one sent a retransmission whenever it comes; one late by 5 us,
+    out of order. The old fixed 3 ms window called all of them out of order."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    x = b"x" * 100
+    lan = handshake(100, 500) + [
+        (100, True, "PA", 101, 501, x, 100),
+        (105, True, "PA", 201, 501, x, 100),
+        (110, True, "PA", 301, 501, x, 100),
+        (115, True, "PA", 401, 501, x, 100),
+        (130, False, "A", 501, 101, b"", 100),   # three duplicate ACKs: 101 lost
+        (135, False, "A", 501, 101, b"", 100),
+        (140, False, "A", 501, 101, b"", 100),
+        (150, True, "PA", 101, 501, x, 100),     # fast retransmission, 35 us after 401
+        (170, False, "A", 501, 501, b"", 100),
+        (200, True, "PA", 501, 501, x, 100),
+        (205, True, "PA", 601, 501, x, 100),
+        (390, True, "PA", 501, 501, x, 100),     # 185 us after 601: a retransmission
+        (400, False, "A", 501, 701, b"", 100),
+        (500, True, "PA", 801, 501, x, 100),     # 701 comes 5 us after 801: out of order
+        (505, True, "PA", 701, 501, x, 100),
+        (520, False, "A", 501, 901, b"", 100),
+    ]
+    # No handshake (3 ms, as tshark): the last segment again, 500 us later,
+    # ends at the highest sequence sent: a retransmission, never out of order.
+    tail = [
+        (1000, True, "PA", 7000, 9000, b"y" * 10, 100),
+        (1010, True, "PA", 7010, 9000, b"y" * 10, 100),
+        (1510, True, "PA", 7010, 9000, b"y" * 10, 100),
+    ]
+    path = os.path.join(d, "lan.pcap")
+    tcp_capture(path, [(50001, lan), (50002, tail)])
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    retr = tshark_frames(path, "tcp.analysis.retransmission")
+    fast = tshark_frames(path, "tcp.analysis.fast_retransmission")
+    ooo = tshark_frames(path, "tcp.analysis.out_of_order")
+    assert (len(retr), len(fast), len(ooo)) == (3, 1, 1), (retr, fast, ooo)
+    assert (t["retransmissions"], t["fast_retransmissions"], t["out_of_order"]) == \
+        (len(retr), len(fast), len(ooo)), t
+
+
+@harness.host_only(HOST_ONLY)
+def test_tcp_mid_session_out_of_order_window_is_the_connections_rtt_not_3ms():
+    """Deliberately not tshark: with no handshake in the capture tshark
+    takes 3 ms; jitterd takes the connection's RTT from its own ACKs (the
+    smallest data->ACK time each way, summed: what a handshake would say),
+    so a resend 500 us after the newest data on a 40 us path is loss."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    x = b"x" * 100
+    steps = [
+        (0, True, "PA", 1000, 5000, x, 100),
+        (20, False, "PA", 5000, 1100, x, 100),   # ACK 20 us after the client's data
+        (40, True, "A", 1100, 5100, b"", 100),   # and 20 us the other way
+        (100, True, "PA", 1100, 5100, x, 100),
+        (110, True, "PA", 1200, 5100, x, 100),
+        (610, True, "PA", 1100, 5100, x, 100),   # 1100 again, 500 us after 1200
+        (640, False, "A", 5100, 1300, b"", 100),
+    ]
+    path = os.path.join(d, "mid.pcap")
+    tcp_capture(path, [(50003, steps)])
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    assert (t["retransmissions"], t["out_of_order"]) == (1, 0), t
+    assert (tshark_frames(path, "tcp.analysis.retransmission"),
+            tshark_frames(path, "tcp.analysis.out_of_order")) == ([], [6])
+
+
 def raw_tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", win=100, ipid=0):
     """An Ethernet/IPv4/TCP frame without scapy (fast for many frames)."""
     tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff, 5 << 4,
