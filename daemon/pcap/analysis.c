@@ -686,6 +686,23 @@ static void tcp_state_free(struct tcp_state *t)
 	free(t);
 }
 
+static void tcp_dir_reset(struct tcp_dir *d)
+{
+	free(d->unacked);
+	memset(d, 0, sizeof(*d));
+	d->min_rtt_ns = UINT64_MAX;
+}
+
+/* A SYN with another ISN: a new connection on the same ports. */
+static void tcp_restart(struct tcp_state *t)
+{
+	tcp_dir_reset(&t->d[0]);
+	tcp_dir_reset(&t->d[1]);
+	t->client = -1;
+	t->request_pending = t->syn_seen = false;
+	t->handshake_rtt_ns = 0;
+}
+
 static uint64_t since(uint64_t ts, uint64_t then)
 {
 	return ts > then ? ts - then : 0;
@@ -778,6 +795,16 @@ static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct fl
 	d = &t->d[dir];
 	r = &t->d[!dir];
 	c->tcp_segments++;
+	if ((fl & PCAP_TCP_SYN) && d->syn && p->seq != d->syn_seq) {
+		if (fl & PCAP_TCP_ACK)
+			tcp_dir_reset(d);
+		else
+			tcp_restart(t);
+	}
+	if (fl & PCAP_TCP_SYN) { /* sent again, it is a retransmission below */
+		d->syn = true;
+		d->syn_seq = p->seq;
+	}
 	if ((fl & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == PCAP_TCP_SYN) {
 		t->client = dir;
 		t->syn_seen = true;
@@ -808,13 +835,13 @@ static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct fl
 	/* A zero window probe: the next byte, that the peer may not take. */
 	if (p->payload_len == 1 && d->seen && p->seq == d->next && r->acked && !r->window)
 		goto done;
-	if (d->seen && !(fl & PCAP_TCP_SYN) && SEQ_LT(p->seq, d->next) &&
+	if (d->seen && SEQ_LT(p->seq, d->next) &&
 	    !(p->payload_len > 1 && p->seq == d->next - 1)) { /* after a zero window probe */
 		kind = tcp_resent(t, d, r, p, end);
 		tcp_count(c, kind);
 		tcp_mark_retransmitted(d, p->seq, end);
 	}
-	if (!d->seen || (fl & PCAP_TCP_SYN) || SEQ_LT(d->next, end)) {
+	if (!d->seen || SEQ_LT(d->next, end)) {
 		struct tcp_segment *s = unacked_push(c, d);
 
 		if (s)

@@ -399,6 +399,40 @@ def test_tcp_mid_session_out_of_order_window_is_the_connections_rtt_not_3ms():
             tshark_frames(path, "tcp.analysis.out_of_order")) == ([], [6])
 
 
+@harness.host_only(HOST_ONLY)
+def test_tcp_syn_and_syn_ack_retries_are_retransmissions_without_rtt_samples():
+    """SYN tried three times, one SYN-ACK: two retransmissions as tshark
+    says, no SYN RTT sample (Karn; tshark times the SYN-ACK from the first
+    SYN: 3 s), the SYN-ACK's own sample kept. A SYN-ACK sent twice: one
+    retransmission, the SYN's sample kept, none for the SYN-ACK."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    retried_syn = [
+        (0, True, "S", 100, 0, b"", 100),
+        (1000000, True, "S", 100, 0, b"", 100),
+        (3000000, True, "S", 100, 0, b"", 100),
+        (3000030, False, "SA", 500, 101, b"", 100),
+        (3000070, True, "A", 101, 501, b"", 100),     # the SYN-ACK's RTT: 40 us
+    ]
+    retried_synack = [
+        (0, True, "S", 900, 0, b"", 100),
+        (10, False, "SA", 300, 901, b"", 100),        # the SYN's RTT: 10 us
+        (1000010, False, "SA", 300, 901, b"", 100),
+        (1000060, True, "A", 901, 301, b"", 100),
+    ]
+    path = os.path.join(d, "syn.pcap")
+    sfile = os.path.join(d, "samples.csv")
+    tcp_capture(path, [(50004, retried_syn), (50005, retried_synack)])
+    t = cls(pcap_json("--config", cfg, "--samples", sfile, path), "orders")["tcp"]
+    assert t["retransmissions"] == len(tshark_frames(path, "tcp.analysis.retransmission")) == 3
+    assert sorted(v for _, _, _, v in samples(sfile, "rtt")) == [10000, 40000]
+    # tshark's SYN-ACK ack_rtt is the 3 s since the first SYN; Karn leaves it out
+    out = subprocess.run(["tshark", "-r", path, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 1",
+                          "-T", "fields", "-e", "tcp.analysis.ack_rtt"],
+                         check=True, capture_output=True, text=True).stdout.split()
+    assert sorted(out) == ["0.000010000", "3.000030000"], out
+
+
 def raw_tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", win=100, ipid=0):
     """An Ethernet/IPv4/TCP frame without scapy (fast for many frames)."""
     tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff, 5 << 4,
