@@ -824,6 +824,14 @@ static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct fl
 	d->keepalive = false;
 	if (fl & PCAP_TCP_RST)
 		goto done;
+	/* A keep-alive: the byte before the next one (Windows), or no byte
+	 * (Linux), to see that the peer lives; nothing is resent. */
+	if (d->seen && p->payload_len <= 1 && !(fl & (PCAP_TCP_SYN | PCAP_TCP_FIN)) &&
+	    p->seq == d->next - 1) {
+		d->keepalive = true;
+		c->tcp_keepalives++;
+		goto done;
+	}
 	if (!seglen) { /* its sequence number is the next one expected (as tshark) */
 		if (!d->seen || SEQ_LT(d->next, p->seq)) {
 			d->seen = true;

@@ -160,6 +160,7 @@ static json_t *class_json(const struct pcap_analysis *a, int ci)
 		json_set_u64(t, "spurious_retransmissions", c->tcp_spurious_retransmissions);
 		json_set_u64(t, "out_of_order", c->tcp_out_of_order);
 		json_set_u64(t, "zero_windows", c->tcp_zero_windows);
+		json_set_u64(t, "keep_alives", c->tcp_keepalives);
 		json_set_u64(t, "untimed_segments", c->tcp_untimed);
 		json_object_set_new(t, "rtt_ns", pcap_dist_json(&c->rtt_ns));
 		json_object_set_new(t, "response_ns", pcap_dist_json(&c->response_ns));

@@ -433,6 +433,33 @@ def test_tcp_syn_and_syn_ack_retries_are_retransmissions_without_rtt_samples():
     assert sorted(out) == ["0.000010000", "3.000030000"], out
 
 
+@harness.host_only(HOST_ONLY)
+def test_tcp_keep_alives_are_not_retransmissions():
+    """Keep-alives one byte below the next sequence number, with one byte
+    (Windows) or none (Linux), and their ACKs: counted as keep-alives, as
+    tshark's tcp.analysis.keep_alive; no retransmission, no duplicate ACK."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    steps = handshake(100, 500) + [
+        (100, True, "PA", 101, 501, b"x" * 50, 100),
+        (120, False, "A", 501, 151, b"", 100),
+        (5000000, True, "A", 150, 501, b"\x00", 100),    # Windows: the last byte again
+        (5000020, False, "A", 501, 151, b"", 100),
+        (10000000, True, "A", 150, 501, b"", 100),       # Linux: no byte
+        (10000020, False, "A", 501, 151, b"", 100),
+        (15000000, True, "A", 150, 501, b"\x00", 100),
+        (15000020, False, "A", 501, 151, b"", 100),
+        (15000100, True, "PA", 151, 501, b"y" * 50, 100),
+    ]
+    path = os.path.join(d, "ka.pcap")
+    tcp_capture(path, [(50006, steps)])
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    assert len(tshark_frames(path, "tcp.analysis.keep_alive")) == 3
+    assert tshark_frames(path, "tcp.analysis.retransmission || tcp.analysis.out_of_order") == []
+    assert (t["retransmissions"], t["out_of_order"]) == (0, 0), t
+    assert t["keep_alives"] == 3
+
+
 def raw_tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", win=100, ipid=0):
     """An Ethernet/IPv4/TCP frame without scapy (fast for many frames)."""
     tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff, 5 << 4,
