@@ -197,6 +197,7 @@ void pcap_options_defaults(struct pcap_options *o)
 	o->match_window = 1000000000;
 	o->max_flows = 1u << 20;
 	o->top = 10;
+	o->dup_window = 100000;
 }
 
 static int find_feed(struct pcap_analysis *a, const char *name)
@@ -903,6 +904,57 @@ static void triggers(struct pcap_analysis *a, int cls, const struct pcap_pkt *p)
 	}
 }
 
+/* ---- tap and SPAN duplicates --------------------------------------------- */
+
+/*
+ * A SPAN port or a tap may deliver the same frame twice (both directions of
+ * a port mirrored, two taps merged) microseconds apart. A copy has the IPv4
+ * ID, the IP length and the TCP header with its options (ports, sequence
+ * numbers, SACK blocks, timestamps, the checksum: the payload's
+ * fingerprint) or the UDP header and 24 bytes of payload, of one of its
+ * flow's last two frames, within dup_window; TTL and MAC addresses may
+ * differ (a copy from each side of a router). A resend cannot be one: the
+ * sender waits for duplicate ACKs or a timer, and its IP ID moves on; nor
+ * can duplicate ACKs (their IP IDs or SACK blocks differ).
+ */
+static uint64_t frame_signature(const struct pcap_pkt *p)
+{
+	const uint8_t *l4 = p->ip + p->l4_off;
+	uint32_t have = p->ip_caplen - p->l4_off,
+		 n = p->proto == IPPROTO_TCP ? (uint32_t)(p->payload - l4) : 32;
+	uint64_t h = (uint64_t)(p->ip_version == 4 ? (uint16_t)(p->ip[4] << 8 | p->ip[5]) : 0)
+			     << 32 |
+		     (p->ip_len - p->l4_off);
+
+	if (n > have)
+		n = have;
+	for (uint32_t i = 0; i < n; i += 8) {
+		uint64_t w = 0;
+
+		memcpy(&w, l4 + i, n - i < 8 ? n - i : 8);
+		h = mix(h, w);
+	}
+	return h ^ h >> 29;
+}
+
+static bool tap_duplicate(const struct pcap_analysis *a, struct flow *f, const struct pcap_pkt *p)
+{
+	uint64_t sig;
+
+	if (!a->o.dup_window)
+		return false;
+	sig = frame_signature(p);
+	for (int i = 0; i < 2; i++)
+		if (f->recent_sig[i] == sig && f->packets[0] + f->packets[1] > (uint64_t)i &&
+		    since(p->ts_ns, f->recent_ns[i]) <= a->o.dup_window)
+			return true;
+	f->recent_sig[1] = f->recent_sig[0];
+	f->recent_ns[1] = f->recent_ns[0];
+	f->recent_sig[0] = sig;
+	f->recent_ns[0] = p->ts_ns;
+	return false;
+}
+
 /* ---- a frame ------------------------------------------------------------ */
 
 void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
@@ -925,6 +977,12 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 		return;
 	p.ts_ns = ts_ns;
 	f = flow_of(a, &p, &dir);
+	if (f && tap_duplicate(a, f, &p)) {
+		f->tap_duplicates++;
+		a->cls[f->cls].tap_duplicates++;
+		a->tap_duplicates++;
+		return;
+	}
 	if (f) {
 		cls = f->cls;
 		f->packets[dir]++;

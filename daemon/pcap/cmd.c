@@ -59,6 +59,9 @@ static void usage(FILE *out)
 		"      --trigger T:R        time from the latest packet of class T to each of R\n"
 		"      --trigger-window DUR how far back a trigger counts (10ms)\n"
 		"      --window DUR         match: how long a packet at A waits for B (1s)\n"
+		"      --dup-window DUR     a frame equal to one of its flow's last two within "
+		"DUR\n"
+		"                           is a tap's copy, left out (100us; 0s: keep them)\n"
 		"      --top N              unclassified flows shown (10)\n"
 		"      --max-flows N        flows followed (1048576); more are counted apart\n"
 		"      --all-flows          --json: list every flow (all_flows)\n"
@@ -92,6 +95,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		O_SAMPLES,
 		O_DURATION,
 		O_WINDOW,
+		O_DUPWIN,
 		O_ALL
 	};
 	static const struct option longopts[] = {
@@ -105,6 +109,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "trigger", required_argument, NULL, O_TRIG },
 		{ "trigger-window", required_argument, NULL, O_TWIN },
 		{ "window", required_argument, NULL, O_WINDOW },
+		{ "dup-window", required_argument, NULL, O_DUPWIN },
 		{ "top", required_argument, NULL, O_TOP },
 		{ "max-flows", required_argument, NULL, O_MAXF },
 		{ "samples", required_argument, NULL, O_SAMPLES },
@@ -132,6 +137,10 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		case O_ALL: pa->o.all_flows = true; break;
 		case 'f': pa->filter = optarg; break;
 		case 'i': pa->interface = optarg; break;
+		case O_DUPWIN:
+			if (parse_duration_ns(optarg, &pa->o.dup_window, &why))
+				return bad("--dup-window", optarg, why);
+			break;
 		case O_INTERVAL:
 		case O_TWIN:
 		case O_DURATION:

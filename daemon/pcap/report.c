@@ -113,6 +113,7 @@ static json_t *class_json(const struct pcap_analysis *a, int ci)
 	json_set_u64(o, "packets", c->packets);
 	json_set_u64(o, "bytes", c->bytes);
 	json_set_u64(o, "flows", c->flows);
+	json_set_u64(o, "tap_duplicates", c->tap_duplicates);
 	json_set_u64(o, "first_ns", c->first_ns);
 	json_set_u64(o, "last_ns", c->last_ns);
 
@@ -192,6 +193,7 @@ static json_t *flow_json(const struct pcap_analysis *a, const struct flow *f)
 	json_set_u64(o, "packets_b_to_a", f->packets[1]);
 	json_set_u64(o, "bytes_a_to_b", f->bytes[0]);
 	json_set_u64(o, "bytes_b_to_a", f->bytes[1]);
+	json_set_u64(o, "tap_duplicates", f->tap_duplicates);
 	json_set_u64(o, "first_ns", f->first_ns);
 	json_set_u64(o, "last_ns", f->last_ns);
 	return o;
@@ -259,6 +261,8 @@ json_t *pcap_report_json(const struct pcap_analysis *a)
 		json_set_u64(dec, pcap_verdict_names[v], a->verdicts[v]);
 	json_object_set_new(o, "decode", dec);
 	json_set_u64(o, "flows", a->n_flows);
+	json_set_u64(o, "tap_duplicates", a->tap_duplicates);
+	json_set_u64(o, "dup_window_ns", a->o.dup_window);
 	json_set_u64(o, "packets_beyond_max_flows", a->flows_over_limit_packets);
 	json_set_u64(o, "packets_beyond_max_streams", a->streams_over_limit);
 	for (int i = 0; i < a->n_cls; i++)
@@ -351,6 +355,9 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 				(unsigned long long)a->verdicts[v]);
 	fprintf(out, "\n%u flows (percentiles within 1.6%%; window %.3f ms)\n", a->n_flows,
 		(double)a->o.interval_ns / 1e6);
+	if (a->tap_duplicates)
+		fprintf(out, "%llu frames were a tap's or SPAN port's copies, left out below\n",
+			(unsigned long long)a->tap_duplicates);
 	for (int i = 0; i < a->n_cls; i++) {
 		const struct class_stats *c = &a->cls[i];
 
@@ -458,7 +465,7 @@ int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out)
 {
 	struct metrics *m = metrics_new();
 	struct metric_family *frames, *packets, *bytes, *peak, *bursts, *iat, *gaps, *missing,
-		*dups, *ooo, *rtt, *resp, *retr, *tooo, *zw, *first, *margin, *only, *trig;
+		*dups, *ooo, *rtt, *resp, *retr, *tooo, *zw, *first, *margin, *only, *trig, *tapdup;
 	int ret;
 
 	if (!m)
@@ -470,6 +477,9 @@ int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out)
 				 METRIC_COUNTER, METRIC_UNIT_NONE);
 	bytes = metrics_family(m, "jitterd_pcap_bytes_total", "Frame bytes of the class.",
 			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	tapdup = metrics_family(m, "jitterd_pcap_tap_duplicates_total",
+				"Copies of a frame a tap or SPAN port made, left out of the rest.",
+				METRIC_COUNTER, METRIC_UNIT_NONE);
 	peak = metrics_family(m, "jitterd_pcap_peak_bits_per_second",
 			      "The highest rate of one throughput window.", METRIC_GAUGE,
 			      METRIC_UNIT_NONE);
@@ -498,8 +508,8 @@ int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out)
 	retr = metrics_family(m, "jitterd_pcap_tcp_retransmissions_total",
 			      "Segments that resent data.", METRIC_COUNTER, METRIC_UNIT_NONE);
 	tooo = metrics_family(m, "jitterd_pcap_tcp_out_of_order_total",
-			      "Segments that came after later data, within 3 ms.", METRIC_COUNTER,
-			      METRIC_UNIT_NONE);
+			      "Segments that came after later data, within the connection's RTT.",
+			      METRIC_COUNTER, METRIC_UNIT_NONE);
 	zw = metrics_family(m, "jitterd_pcap_tcp_zero_windows_total",
 			    "Segments that advertised a zero window.", METRIC_COUNTER,
 			    METRIC_UNIT_NONE);
@@ -526,6 +536,7 @@ int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out)
 			continue;
 		metric_u64(packets, c->packets, "class", n, LABELS_END);
 		metric_u64(bytes, c->bytes, "class", n, LABELS_END);
+		metric_u64(tapdup, c->tap_duplicates, "class", n, LABELS_END);
 		metric_u64(peak, c->win_bps.max, "class", n, LABELS_END);
 		metric_u64(bursts, c->n_bursts, "class", n, LABELS_END);
 		hist_sample(iat, &c->gap_ns, "class", n, LABELS_END, NULL);

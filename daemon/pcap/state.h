@@ -33,6 +33,7 @@ struct class_stats {
 	const struct jd_socket_class *sc; /* NULL for unclassified traffic */
 	int feed;			  /* the A/B feed it is a leg of, or -1 */
 	uint64_t packets, bytes, flows;
+	uint64_t tap_duplicates; /* left out of every other figure */
 	uint64_t first_ns, last_ns;
 	uint64_t interval_packets, interval_bytes; /* live mode lines */
 
@@ -116,6 +117,8 @@ struct flow {
 	uint16_t pa, pb;
 	uint64_t packets[2], bytes[2];
 	uint64_t first_ns, last_ns;
+	uint64_t tap_duplicates;
+	uint64_t recent_sig[2], recent_ns[2]; /* the last two frames, for tap duplicates */
 	struct tcp_state *tcp;
 };
 
@@ -154,6 +157,7 @@ struct pcap_analysis {
 
 	uint64_t frames, bytes, verdicts[PV_N], first_ns, last_ns;
 	uint64_t flows_over_limit_packets;
+	uint64_t tap_duplicates;
 	char files[MAX_FILES][JD_PATH_MAX];
 	int n_files;
 

@@ -301,9 +301,12 @@ def tcp_capture(path, flows):
     from decimal import Decimal
     s = scapy()
     pkts = []
+    ipid = {True: 1000, False: 5000}  # each sender's IP ID moves on, as stacks do
     for cport, steps in flows:
         for us, client, flags, seq, ack, data, win in steps:
-            ip = s.IP(src="10.0.1.1", dst="10.0.2.1") if client else s.IP(src="10.0.2.1", dst="10.0.1.1")
+            ipid[client] += 1
+            ip = s.IP(src="10.0.1.1", dst="10.0.2.1", id=ipid[client]) if client else \
+                s.IP(src="10.0.2.1", dst="10.0.1.1", id=ipid[client])
             ports = dict(sport=cport, dport=9001) if client else dict(sport=9001, dport=cport)
             p = s.Ether() / ip / s.TCP(**ports, flags=flags, seq=seq, ack=ack, window=win) / data
             p.time = Decimal(1700000000) + Decimal(us) / 1000000
@@ -521,6 +524,66 @@ def test_50k_syn_only_flows_take_little_memory():
     assert json.load(open(out))["flows"] == 50000
     if not harness.SANITIZED:  # ASan's shadow and quarantine are not ours
         assert usage.ru_maxrss < 150 * 1024, usage.ru_maxrss  # KiB; 625 MB before
+
+
+@harness.host_only(HOST_ONLY)
+def test_tap_duplicates_counted_per_flow_and_left_out_of_every_figure():
+    """A SPAN port that mirrors both directions: every frame twice, 2 us
+    apart (editcap -t, mergecap). The report equals the clean capture's,
+    with each copy counted as a tap duplicate, as many as editcap -D finds;
+    tshark on the doubled capture sees retransmissions and duplicate ACKs
+    that never were. A real resend (5 ms later) stays a retransmission."""
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    s = scapy()
+    from decimal import Decimal
+    x = b"x" * 100
+    steps = handshake(100, 500) + [
+        (100, True, "PA", 101, 501, x, 100),
+        (130, False, "PA", 501, 201, b"r" * 50, 100),
+        (160, True, "A", 201, 551, b"", 100),
+        (300, True, "PA", 201, 551, x, 100),
+        (5300, True, "PA", 201, 551, x, 100),  # resent 5 ms later: a retransmission
+        (5330, False, "A", 551, 301, b"", 100),
+    ]
+    clean = os.path.join(d, "clean.pcap")
+    tcp_capture(clean, [(50009, steps)])
+    feed = []
+    for q in range(1, 21):
+        p = s.Ether() / udp(seq=q)
+        p.time = Decimal(1700000000) + Decimal(q) / 100000
+        p.time_set = True
+        feed.append(p)
+    fpath = os.path.join(d, "feed.pcap")
+    write(fpath, feed)
+    both = os.path.join(d, "both.pcap")
+    subprocess.run(["mergecap", "-F", "pcap", "-w", both, clean, fpath], check=True, capture_output=True)
+    later = os.path.join(d, "later.pcap")
+    subprocess.run(["editcap", "-t", "0.000002", both, later], check=True, capture_output=True)
+    doubled = os.path.join(d, "doubled.pcap")
+    subprocess.run(["mergecap", "-F", "pcap", "-w", doubled, both, later], check=True, capture_output=True)
+
+    ref, r = pcap_json("--config", cfg, "--all-flows", both), pcap_json("--config", cfg, "--all-flows", doubled)
+    n = ref["frames"]
+    assert r["frames"] == 2 * n and r["tap_duplicates"] == n
+    e = subprocess.run(["editcap", "-w", "0.00001", doubled, os.path.join(d, "dedup.pcap")],
+                       check=True, capture_output=True, text=True)
+    out = e.stdout + e.stderr
+    assert re.search(r"%d packets? skipped" % n, out), out
+    for name in ("feed", "orders"):
+        a, b = cls(ref, name), cls(r, name)
+        assert b["tap_duplicates"] == a["packets"] and a["tap_duplicates"] == 0
+        b["tap_duplicates"] = 0
+        assert a == b, name
+    assert [f["tap_duplicates"] for f in r["all_flows"]] == [f["packets_a_to_b"] + f["packets_b_to_a"]
+                                                           for f in r["all_flows"]]
+    t = cls(r, "orders")["tcp"]
+    assert (t["retransmissions"], t["out_of_order"], t["rtt_ns"]["count"]) == (1, 0, 4), t
+    assert cls(r, "feed")["sequence"]["duplicates"] == 0
+    assert len(tshark_frames(doubled, "tcp.analysis.retransmission || tcp.analysis.duplicate_ack")) > 1
+    # Kept (0s): every copy is a packet again, and TCP sees them resent.
+    k = pcap_json("--config", cfg, "--dup-window", "0s", doubled)
+    assert k["tap_duplicates"] == 0 and cls(k, "feed")["sequence"]["duplicates"] == 20
 
 
 @harness.host_only(HOST_ONLY)
