@@ -262,6 +262,23 @@ void pcap_analysis_add_file(struct pcap_analysis *a, const char *name)
 		snprintf(a->files[a->n_files++], JD_PATH_MAX, "%s", name);
 }
 
+void pcap_analysis_damage(struct pcap_analysis *a, long offset, const char *why)
+{
+	struct damage *d;
+
+	if (a->n_damage == MAX_FILES || !a->n_files)
+		return;
+	d = &a->damage[a->n_damage++];
+	d->file = a->n_files - 1;
+	d->offset = offset;
+	snprintf(d->why, sizeof(d->why), "%s", why);
+}
+
+uint64_t pcap_analysis_frames(const struct pcap_analysis *a)
+{
+	return a->frames;
+}
+
 /* ---- 1. throughput ------------------------------------------------------ */
 
 static void timeline_add(struct class_stats *c, uint64_t start, uint64_t width, uint64_t packets,

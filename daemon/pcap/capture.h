@@ -131,8 +131,12 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 /* The end of the input: close open windows, gaps, pending requests. */
 void pcap_analysis_finish(struct pcap_analysis *a);
 void pcap_analysis_free(struct pcap_analysis *a);
-/* A file read whole, for the report. */
+/* A file being read, for the report. */
 void pcap_analysis_add_file(struct pcap_analysis *a, const char *name);
+/* The file last added could not be read past offset: the report says so. */
+void pcap_analysis_damage(struct pcap_analysis *a, long offset, const char *why);
+/* Frames read so far. */
+uint64_t pcap_analysis_frames(const struct pcap_analysis *a);
 
 /* A class index of the packet (first class that matches), or -1. */
 int pcap_classify(const struct jd_socket_classes *classes, const struct pcap_pkt *p);

@@ -7,8 +7,12 @@
  *   jitterd pcap [--config FILE] match A B             two capture points
  *
  * Files are pcap (micro- or nanosecond) or pcapng, opened by libpcap at
- * nanosecond precision. A file libpcap cannot read is an error naming the
- * file and the byte offset where reading stopped, exit 2.
+ * nanosecond precision. A file libpcap cannot open is an error naming it,
+ * exit 2. A damaged record (a file cut short, a record length no capture
+ * has) ends the reading of its file: a warning names the file and the
+ * byte offset of the record, the report has what came before (and says
+ * where the damage is), and only when no frame at all could be read is
+ * the exit 2, as tshark.
  *
  * Exit codes: 0 done, 1 runtime failure, 2 bad usage, config or input.
  */
@@ -297,8 +301,7 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 		long at = classic ? offset : ftell(pcap_file(p));
 
 		pcap_read_error(path, at, pcap_geterr(p));
-		pcap_close(p);
-		return -EINVAL;
+		pcap_analysis_damage(a, at, pcap_geterr(p));
 	}
 	pcap_close(p);
 	return 0;
@@ -503,6 +506,8 @@ int pcap_main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (read_file(a, argv[i], pa.filter))
 			goto out;
+	if (!pa.interface && !pcap_analysis_frames(a) && optind < argc)
+		goto out; /* nothing could be read (said on stderr) */
 	pcap_analysis_finish(a);
 	status = write_report(a, &pa) ? 1 : 0;
 out:

@@ -243,14 +243,21 @@ static json_t *feed_json(const struct pcap_analysis *a, const struct ab_feed *f)
 
 json_t *pcap_report_json(const struct pcap_analysis *a)
 {
-	json_t *o = json_object(), *files = json_array(), *dec = json_object(),
-	       *classes = json_array(), *feeds = json_array(), *trig = json_array();
+	json_t *o = json_object(), *files = json_array(), *damage = json_array(),
+	       *dec = json_object(), *classes = json_array(), *feeds = json_array(),
+	       *trig = json_array();
 
 	json_set_u64(o, "version", 1);
 	json_set_str(o, "kind", "capture");
 	for (int i = 0; i < a->n_files; i++)
 		json_array_append_new(files, json_string(a->files[i]));
 	json_object_set_new(o, "files", files);
+	for (int i = 0; i < a->n_damage; i++)
+		json_array_append_new(damage,
+				      json_pack("{sssIss}", "file", a->files[a->damage[i].file],
+						"offset", (json_int_t)a->damage[i].offset, "error",
+						a->damage[i].why));
+	json_object_set_new(o, "damage", damage);
 	json_set_u64(o, "frames", a->frames);
 	json_set_u64(o, "bytes", a->bytes);
 	json_set_u64(o, "first_ns", a->first_ns);
@@ -353,6 +360,9 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 		if (a->verdicts[v])
 			fprintf(out, "; %s %llu", pcap_verdict_names[v],
 				(unsigned long long)a->verdicts[v]);
+	for (int i = 0; i < a->n_damage; i++)
+		fprintf(out, "\n%s: damaged at offset %ld (%s): only the frames before it are here",
+			a->files[a->damage[i].file], a->damage[i].offset, a->damage[i].why);
 	fprintf(out, "\n%u flows (percentiles within 1.6%%; window %.3f ms)\n", a->n_flows,
 		(double)a->o.interval_ns / 1e6);
 	if (a->tap_duplicates)

@@ -149,6 +149,12 @@ struct trigger_stats {
 	struct llhist latency_ns;
 };
 
+struct damage {
+	int file; /* index in files */
+	long offset;
+	char why[160];
+};
+
 struct pcap_analysis {
 	struct pcap_options o;
 	const struct jd_socket_classes *classes;
@@ -160,6 +166,8 @@ struct pcap_analysis {
 	uint64_t tap_duplicates;
 	char files[MAX_FILES][JD_PATH_MAX];
 	int n_files;
+	struct damage damage[MAX_FILES]; /* files read only up to a damaged record */
+	int n_damage;
 
 	struct flow *flows; /* open addressing, n_slots a power of two */
 	uint32_t n_slots, n_flows;

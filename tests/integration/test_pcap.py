@@ -599,8 +599,8 @@ def test_bad_input_exit_2_naming_file_and_offset():
     cases = {
         "empty.pcap": (b"", 0),
         "magic.pcap": (b"\x00\x01\x02\x03" + data[4:], 0),
-        # the third record's data cut short: the error is at that record
-        "truncated.pcap": (data[:-5], starts[2]),
+        # the first record's data cut short: nothing could be read
+        "truncated.pcap": (data[:starts[1] - 5], starts[0]),
         # a record that claims 4 GiB
         "absurd.pcap": (data[:24] + data[24:32] + struct.pack("<II", 0xfffffff0, 0xfffffff0) + data[40:], 24),
     }
@@ -614,6 +614,40 @@ def test_bad_input_exit_2_naming_file_and_offset():
         assert "Sanitizer" not in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
     r = pcap(os.path.join(d, "missing.pcap"), check=False)
     assert r.returncode == 2 and "missing.pcap: No such file" in r.stderr
+
+
+@harness.host_only(HOST_ONLY)
+def test_damaged_file_reports_the_frames_before_the_damage_as_tshark():
+    """A capture cut short in its last record (a tcpdump killed, a copy
+    that ran out of disk): the report has the frames before it, as many as
+    tshark reads, and says where the damage is; a warning names the file
+    and the offset; the next file is read too; exit 0. pcapng as well."""
+    d = tmpdir()
+    good = os.path.join(d, "good.pcap")
+    write(good, [scapy().Ether() / udp(seq=i) for i in range(5)])
+    data = open(good, "rb").read()
+    last = len(data) - (16 + len(scapy().Ether() / udp(seq=0)))
+    cut = os.path.join(d, "cut.pcap")
+    with open(cut, "wb") as f:
+        f.write(data[:-5])
+    ng = os.path.join(d, "good.pcapng")
+    subprocess.run(["editcap", "-F", "pcapng", good, ng], check=True, capture_output=True)
+    cutng = os.path.join(d, "cut.pcapng")
+    with open(cutng, "wb") as f:
+        f.write(open(ng, "rb").read()[:-5])
+    for path, offset in ((cut, last), (cutng, None)):
+        t = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "frame.number"],
+                           capture_output=True, text=True)
+        assert "cut short" in t.stderr, t.stderr
+        theirs = len(t.stdout.split())
+        r = pcap("--json", path, good)
+        j = json.loads(r.stdout)
+        assert j["frames"] == theirs + 5 == 9, (path, j["frames"], theirs)
+        assert [x["file"] for x in j["damage"]] == [path] and j["files"] == [path, good]
+        if offset is not None:
+            assert j["damage"][0]["offset"] == offset
+        assert "%s: offset %d:" % (path, j["damage"][0]["offset"]) in r.stderr, r.stderr
+        assert "damaged at offset" in pcap(path).stdout
 
 
 # ---- real captures ----------------------------------------------------------
