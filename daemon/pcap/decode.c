@@ -6,7 +6,8 @@
  *
  * Every read of packet bytes goes through one gate, NEED(): the bytes must
  * have been captured (caplen), whatever the headers claim. A frame whose
- * headers end past the snap length is PV_SNAPPED, an IP fragment is
+ * headers end past the snap length is PV_SNAPPED (TCP options excepted:
+ * the 20 fixed bytes have ports, sequence and ACK numbers), an IP fragment is
  * PV_FRAGMENT (its ports are in the first fragment only, and this tool does
  * not reassemble): both are counted, neither is read further. A payload cut
  * by the snap length keeps its true length (payload_len) beside what was
@@ -90,7 +91,6 @@ static enum pcap_verdict decode_l4(struct pcap_pkt *p, uint8_t proto, uint32_t o
 		hdr = (uint32_t)(ip[off + 12] >> 4) * 4;
 		if (hdr < 20 || hdr > p->ip_len - off)
 			return PV_MALFORMED;
-		NEED(off, hdr, have);
 		p->sport = be16(ip + off);
 		p->dport = be16(ip + off + 2);
 		p->seq = be32(ip + off + 4);
@@ -101,7 +101,7 @@ static enum pcap_verdict decode_l4(struct pcap_pkt *p, uint8_t proto, uint32_t o
 	} else {
 		return PV_OTHER_L4;
 	}
-	p->payload = ip + off + hdr;
+	p->payload = ip + (have > off + hdr ? off + hdr : have); /* options may be cut */
 	p->payload_caplen = have > off + hdr ? have - off - hdr : 0;
 	if (p->payload_caplen > p->payload_len)
 		p->payload_caplen = p->payload_len;
@@ -119,6 +119,8 @@ static enum pcap_verdict decode_ipv4(struct pcap_pkt *p)
 		return PV_MALFORMED;
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 	total = be16(ip + 2);
+	if (!total) /* TSO: the sending host's capture of a segment not cut yet */
+		total = p->ip_len;
 	if (ihl < 20 || total < ihl)
 		return PV_MALFORMED;
 	/* What the link layer carried beyond the IP length is padding; less
@@ -152,7 +154,9 @@ static enum pcap_verdict decode_ipv6(struct pcap_pkt *p)
 	if (ip[0] >> 4 != 6)
 		return PV_MALFORMED;
 	total = 40u + be16(ip + 4);
-	if (total > p->ip_len) /* a jumbogram (payload length 0) is not expected here */
+	if (total == 40 && p->ip_len > 40) /* BIG TCP or a jumbogram: the link's length */
+		total = p->ip_len;
+	if (total > p->ip_len)
 		return PV_MALFORMED;
 	p->ip_len = total;
 	if (p->ip_caplen > total)

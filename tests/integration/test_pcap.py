@@ -587,6 +587,54 @@ def test_tap_duplicates_counted_per_flow_and_left_out_of_every_figure():
 
 
 @harness.host_only(HOST_ONLY)
+def test_tso_length_zero_and_snap_inside_tcp_options_are_decoded():
+    """The sending host's capture of TSO segments says IPv4 total length 0
+    (tshark: "may be caused by TSO"), and a 60-byte snap length ends inside
+    the TCP options: both were refused (malformed, snapped) and the flow lost
+    its segments. Now every segment counts, with the RTT samples tshark has
+    for the whole capture."""
+    from decimal import Decimal
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    opts = [("NOP", None), ("NOP", None), ("Timestamp", (1, 0))]
+    pkts = []
+    for i, (us, client, flags, seq, ack, n) in enumerate([
+            (0, True, "S", 100, 0, 0), (20, False, "SA", 500, 101, 0), (40, True, "A", 101, 501, 0),
+            (100, True, "PA", 101, 501, 3000), (130, False, "A", 501, 3101, 0),
+            (200, True, "PA", 3101, 501, 3000), (230, False, "A", 501, 6101, 0)]):
+        ip = s.IP(src="10.0.1.1", dst="10.0.2.1", id=i) if client else s.IP(src="10.0.2.1", dst="10.0.1.1", id=i)
+        ports = dict(sport=50010, dport=9001) if client else dict(sport=9001, dport=50010)
+        p = s.Ether() / ip / s.TCP(**ports, flags=flags, seq=seq, ack=ack, window=100, options=opts) / (b"t" * n)
+        if n:  # what the sending host's tcpdump sees of a TSO segment
+            p = s.Ether(bytes(p))
+            p[s.IP].len = 0
+            p[s.IP].chksum = None
+            p = s.Ether(bytes(p))
+            p[s.IP].len = 0
+        p.time = Decimal(1700000000) + Decimal(us) / 1000000
+        p.time_set = True
+        pkts.append(p)
+    tso = os.path.join(d, "tso.pcap")
+    write(tso, pkts)
+    snapped = os.path.join(d, "snap60.pcap")
+    subprocess.run(["editcap", "-s", "60", tso, snapped], check=True, capture_output=True)
+    assert [p[s.IP].len for p in s.rdpcap(tso)] == [52, 52, 52, 0, 52, 0, 52]
+    # tshark takes the frame's length for the IP's, as we do
+    assert len(tshark_frames(tso, "tcp.len == 3000")) == 2
+    rtts = len(tshark_frames(tso, "tcp.analysis.ack_rtt"))
+    assert rtts == 4
+    # Deliberately not tshark: its TCP analysis stops at options cut short
+    # (no ack_rtt at all); the fixed 20 bytes are all the analysis needs.
+    assert tshark_frames(snapped, "tcp.analysis.ack_rtt") == []
+    for path in (tso, snapped):
+        r = pcap_json("--config", cfg, path)
+        assert r["decode"]["decoded"] == 7, (path, r["decode"])
+        t = cls(r, "orders")["tcp"]
+        assert (t["segments"], t["rtt_ns"]["count"], t["retransmissions"]) == (7, rtts, 0), (path, t)
+
+
+@harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
     good = os.path.join(d, "good.pcap")
