@@ -905,13 +905,15 @@ static void triggers(struct pcap_analysis *a, int cls, const struct pcap_pkt *p)
 	for (int i = 0; i < a->o.n_triggers; i++) {
 		struct trigger_stats *t = &a->triggers[i];
 
-		if (a->o.triggers[i].trigger == cls)
+		if (a->o.triggers[i].trigger == cls) {
 			t->last_trigger_ns = p->ts_ns;
+			t->triggered = true;
+		}
 		if (a->o.triggers[i].response != cls ||
 		    (p->proto == IPPROTO_TCP && !p->payload_len))
 			continue;
 		t->responses++;
-		if (t->last_trigger_ns && p->ts_ns - t->last_trigger_ns <= a->o.trigger_window) {
+		if (t->triggered && p->ts_ns - t->last_trigger_ns <= a->o.trigger_window) {
 			llh_add(&t->latency_ns, p->ts_ns - t->last_trigger_ns);
 			sample(a, "trigger", &a->cls[cls], a->frames, p->ts_ns,
 			       p->ts_ns - t->last_trigger_ns);
@@ -985,7 +987,7 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 
 	a->frames++;
 	a->bytes += len;
-	if (!a->first_ns || ts_ns < a->first_ns)
+	if (a->frames == 1 || ts_ns < a->first_ns) /* a frame at 0 is a time too */
 		a->first_ns = ts_ns;
 	if (ts_ns > a->last_ns)
 		a->last_ns = ts_ns;

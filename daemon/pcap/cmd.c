@@ -292,9 +292,7 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 	classic = !pcap_major_version(p) || pcap_major_version(p) == 2;
 	pcap_analysis_add_file(a, path);
 	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
-		pcap_analysis_frame(a, linktype,
-				    (uint64_t)h->ts.tv_sec * NS_PER_S + (uint64_t)h->ts.tv_usec,
-				    data, h->caplen, h->len);
+		pcap_analysis_frame(a, linktype, pcap_record_ns(&h->ts), data, h->caplen, h->len);
 		offset += 16 + (long)h->caplen;
 	}
 	if (r == PCAP_ERROR) {

@@ -144,7 +144,8 @@ struct ab_feed {
 };
 
 struct trigger_stats {
-	uint64_t last_trigger_ns; /* 0: none yet */
+	uint64_t last_trigger_ns;
+	bool triggered; /* last_trigger_ns is one */
 	uint64_t responses, without_trigger;
 	struct llhist latency_ns;
 };

@@ -634,6 +634,31 @@ def test_tso_length_zero_and_snap_inside_tcp_options_are_decoded():
         assert (t["segments"], t["rtt_ns"]["count"], t["retransmissions"]) == (7, rtts, 0), (path, t)
 
 
+def tshark_epochs_ns(path):
+    out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "frame.time_epoch"],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return [int(x.replace(".", "")) for x in out]  # 9 decimals: ns
+
+
+@harness.host_only(HOST_ONLY)
+def test_times_at_zero_and_past_2038_are_tsharks():
+    """A frame at t = 0 (a NIC with no clock set) is the capture's first,
+    not unset; seconds past 2^31 (pcap's are unsigned 32 bits: to 2106)
+    are not negative."""
+    d = tmpdir()
+    for name, times in (("zero", [0, 10**9, 2 * 10**9]),
+                        ("y2046", [0x90000000 * 10**9 + k * 1000 for k in range(3)])):
+        path = os.path.join(d, name + ".pcap")
+        write_raw(path, [(t, raw_tcp("10.0.1.1", "10.0.2.1", 50011, 9001, 1000, k, 0x10))
+                         for k, t in enumerate(times)])
+        r = pcap_json("--all-flows", path)
+        theirs = tshark_epochs_ns(path)
+        assert theirs == times
+        assert (r["first_ns"], r["last_ns"]) == (min(theirs), max(theirs)), (name, r)
+        f = r["all_flows"][0]
+        assert (f["first_ns"], f["last_ns"]) == (min(theirs), max(theirs))
+
+
 @harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
