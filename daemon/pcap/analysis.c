@@ -274,11 +274,6 @@ void pcap_analysis_damage(struct pcap_analysis *a, long offset, const char *why)
 	snprintf(d->why, sizeof(d->why), "%s", why);
 }
 
-uint64_t pcap_analysis_frames(const struct pcap_analysis *a)
-{
-	return a->frames;
-}
-
 /* ---- 1. throughput ------------------------------------------------------ */
 
 static void timeline_add(struct class_stats *c, uint64_t start, uint64_t width, uint64_t packets,
@@ -666,7 +661,7 @@ static void tcp_acked(struct pcap_analysis *a, struct class_stats *c, struct tcp
 			break;
 		if (s->end == ack && !s->retransmitted && ts >= s->ts_ns) {
 			llh_add(&c->rtt_ns, ts - s->ts_ns);
-			sample(a, "rtt", c, a->frames, ts, ts - s->ts_ns);
+			sample(a, "rtt", c, a->frame_no, ts, ts - s->ts_ns);
 			if (ts - s->ts_ns < d->min_rtt_ns)
 				d->min_rtt_ns = ts - s->ts_ns;
 		}
@@ -886,7 +881,7 @@ static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct fl
 		} else if (t->request_pending) {
 			t->request_pending = false;
 			llh_add(&c->response_ns, p->ts_ns - t->request_ns);
-			sample(a, "response", c, a->frames, p->ts_ns, p->ts_ns - t->request_ns);
+			sample(a, "response", c, a->frame_no, p->ts_ns, p->ts_ns - t->request_ns);
 		}
 	}
 done:
@@ -915,7 +910,7 @@ static void triggers(struct pcap_analysis *a, int cls, const struct pcap_pkt *p)
 		t->responses++;
 		if (t->triggered && p->ts_ns - t->last_trigger_ns <= a->o.trigger_window) {
 			llh_add(&t->latency_ns, p->ts_ns - t->last_trigger_ns);
-			sample(a, "trigger", &a->cls[cls], a->frames, p->ts_ns,
+			sample(a, "trigger", &a->cls[cls], a->frame_no, p->ts_ns,
 			       p->ts_ns - t->last_trigger_ns);
 		} else {
 			t->without_trigger++;
@@ -976,8 +971,8 @@ static bool tap_duplicate(const struct pcap_analysis *a, struct flow *f, const s
 
 /* ---- a frame ------------------------------------------------------------ */
 
-void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
-			 const uint8_t *bytes, uint32_t caplen, uint32_t len)
+static void analyse(struct pcap_analysis *a, uint64_t frame, int linktype, uint64_t ts_ns,
+		    const uint8_t *bytes, uint32_t caplen, uint32_t len)
 {
 	struct pcap_pkt p;
 	enum pcap_verdict v = pcap_decode(linktype, bytes, caplen, len, &p);
@@ -985,9 +980,14 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 	struct flow *f;
 	int dir, cls;
 
-	a->frames++;
-	a->bytes += len;
-	if (a->frames == 1 || ts_ns < a->first_ns) /* a frame at 0 is a time too */
+	if (frame > 1 && ts_ns < a->prev_ns) {
+		a->ts_backwards++;
+		if (a->prev_ns - ts_ns > a->ts_backward_max_ns)
+			a->ts_backward_max_ns = a->prev_ns - ts_ns;
+	}
+	a->frame_no = frame;
+	a->prev_ns = ts_ns;
+	if (frame == 1 || ts_ns < a->first_ns) /* a frame at 0 is a time too */
 		a->first_ns = ts_ns;
 	if (ts_ns > a->last_ns)
 		a->last_ns = ts_ns;
@@ -1052,11 +1052,89 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 		triggers(a, cls, &p);
 }
 
+/* ---- timestamps ------------------------------------------------------------- */
+
+#define TS_ALONE_NS 1000000000ull /* this far from the time before: wait for the next */
+
+static uint64_t ts_distance(uint64_t x, uint64_t y)
+{
+	return x > y ? x - y : y - x;
+}
+
+static bool hold(struct pcap_analysis *a, int linktype, uint64_t ts_ns, const uint8_t *bytes,
+		 uint32_t caplen, uint32_t len)
+{
+	struct held_frame *h = &a->held;
+
+	if (caplen > h->size) {
+		uint8_t *b = realloc(h->bytes, caplen);
+
+		if (!b)
+			return false;
+		h->bytes = b;
+		h->size = caplen;
+	}
+	memcpy(h->bytes, bytes, caplen);
+	h->on = true;
+	h->linktype = linktype;
+	h->ts_ns = ts_ns;
+	h->frame = a->frames;
+	h->caplen = caplen;
+	h->len = len;
+	return true;
+}
+
+/* The held frame, judged by the time of the frame after it, ts_ns: closer
+ * to the time before the held one, the held time was wrong (a clock
+ * stepped, a bit flipped): the frame counts in everything, at the time of
+ * the frame before it, and is listed. Else the capture did jump. */
+static void release(struct pcap_analysis *a, uint64_t ts_ns, bool judge)
+{
+	struct held_frame *h = &a->held;
+	uint64_t ts = h->ts_ns;
+
+	h->on = false;
+	if (judge && ts_distance(ts_ns, a->prev_ns) < ts_distance(ts_ns, h->ts_ns)) {
+		if (a->ts_outliers < PCAP_LIST_MAX)
+			a->outliers[a->ts_outliers] = (struct ts_outlier){ h->frame, h->ts_ns };
+		a->ts_outliers++;
+		ts = a->prev_ns;
+	}
+	analyse(a, h->frame, h->linktype, ts, h->bytes, h->caplen, h->len);
+}
+
+/*
+ * Frames in capture order. One whose time is over a second away from the
+ * frame before it waits for the next frame (a copy: rare), which tells an
+ * idle gap or a merge (it continues from the new time) from a wild time
+ * (it continues from the old one). A wild time would otherwise open a
+ * throughput window years away and pile every later frame into it.
+ */
+void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
+			 const uint8_t *bytes, uint32_t caplen, uint32_t len)
+{
+	a->frames++;
+	a->bytes += len;
+	if (a->held.on)
+		release(a, ts_ns, true);
+	if (a->frames > 1 && ts_distance(ts_ns, a->prev_ns) > TS_ALONE_NS &&
+	    hold(a, linktype, ts_ns, bytes, caplen, len))
+		return;
+	analyse(a, a->frames, linktype, ts_ns, bytes, caplen, len);
+}
+
+uint64_t pcap_analysis_frames(const struct pcap_analysis *a)
+{
+	return a->frames;
+}
+
 void pcap_analysis_finish(struct pcap_analysis *a)
 {
 	if (a->finished)
 		return;
 	a->finished = true;
+	if (a->held.on) /* the last frame: nothing after it to judge it by */
+		release(a, 0, false);
 	for (int i = 0; i < a->n_cls; i++) {
 		struct class_stats *c = &a->cls[i];
 
@@ -1120,6 +1198,7 @@ void pcap_analysis_free(struct pcap_analysis *a)
 	}
 	for (int i = 0; i < PCAP_MAX_TRIGGERS; i++)
 		llh_free(&a->triggers[i].latency_ns);
+	free(a->held.bytes);
 	free(a->cls);
 	free(a->feeds);
 	free(a->flows);

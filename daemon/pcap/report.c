@@ -241,6 +241,21 @@ static json_t *feed_json(const struct pcap_analysis *a, const struct ab_feed *f)
 	return o;
 }
 
+static json_t *timestamps_json(const struct pcap_analysis *a)
+{
+	json_t *o = json_object(), *list = json_array();
+
+	json_set_u64(o, "backwards", a->ts_backwards);
+	json_set_u64(o, "largest_backward_step_ns", a->ts_backward_max_ns);
+	json_set_u64(o, "outliers", a->ts_outliers);
+	for (uint64_t i = 0; i < a->ts_outliers && i < PCAP_LIST_MAX; i++)
+		json_array_append_new(list,
+				      json_pack("{sIsI}", "frame", (json_int_t)a->outliers[i].frame,
+						"ts_ns", (json_int_t)a->outliers[i].ts_ns));
+	json_object_set_new(o, "outlier_list", list);
+	return o;
+}
+
 json_t *pcap_report_json(const struct pcap_analysis *a)
 {
 	json_t *o = json_object(), *files = json_array(), *damage = json_array(),
@@ -263,6 +278,7 @@ json_t *pcap_report_json(const struct pcap_analysis *a)
 	json_set_u64(o, "first_ns", a->first_ns);
 	json_set_u64(o, "last_ns", a->last_ns);
 	json_set_u64(o, "interval_ns", a->o.interval_ns);
+	json_object_set_new(o, "timestamps", timestamps_json(a));
 	json_object_set_new(o, "percentile_relative_error", json_real(1.0 / 64));
 	for (int v = 0; v < PV_N; v++)
 		json_set_u64(dec, pcap_verdict_names[v], a->verdicts[v]);
@@ -365,6 +381,12 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 			a->files[a->damage[i].file], a->damage[i].offset, a->damage[i].why);
 	fprintf(out, "\n%u flows (percentiles within 1.6%%; window %.3f ms)\n", a->n_flows,
 		(double)a->o.interval_ns / 1e6);
+	if (a->ts_backwards || a->ts_outliers)
+		fprintf(out,
+			"timestamps out of order: %llu frames earlier than the one before (by up "
+			"to %.6f s), %llu outliers taken at the time before them\n",
+			(unsigned long long)a->ts_backwards, (double)a->ts_backward_max_ns / 1e9,
+			(unsigned long long)a->ts_outliers);
 	if (a->tap_duplicates)
 		fprintf(out, "%llu frames were a tap's or SPAN port's copies, left out below\n",
 			(unsigned long long)a->tap_duplicates);

@@ -156,6 +156,20 @@ struct damage {
 	char why[160];
 };
 
+/* A frame whose time is far from the one before it, kept until the next
+ * frame says which of the two times is wrong. */
+struct held_frame {
+	bool on;
+	int linktype;
+	uint64_t ts_ns, frame;
+	uint32_t caplen, len, size;
+	uint8_t *bytes;
+};
+
+struct ts_outlier {
+	uint64_t frame, ts_ns;
+};
+
 struct pcap_analysis {
 	struct pcap_options o;
 	const struct jd_socket_classes *classes;
@@ -163,6 +177,14 @@ struct pcap_analysis {
 	struct class_stats *cls;
 
 	uint64_t frames, bytes, verdicts[PV_N], first_ns, last_ns;
+	uint64_t frame_no; /* the frame being analysed, 1-based */
+	uint64_t prev_ns;  /* the time of the frame analysed before it */
+
+	/* timestamp disorder: frames earlier than the one before them, and
+	 * outliers (a time far from both neighbours': taken as the one before's) */
+	uint64_t ts_backwards, ts_backward_max_ns, ts_outliers;
+	struct ts_outlier outliers[PCAP_LIST_MAX];
+	struct held_frame held;
 	uint64_t flows_over_limit_packets;
 	uint64_t tap_duplicates;
 	char files[MAX_FILES][JD_PATH_MAX];

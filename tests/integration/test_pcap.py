@@ -660,6 +660,44 @@ def test_times_at_zero_and_past_2038_are_tsharks():
 
 
 @harness.host_only(HOST_ONLY)
+def test_a_wild_timestamp_is_reported_and_kept_out_of_the_windows():
+    """A feed at 1 packet/ms for 100 ms, one frame of it stamped 10 years
+    ahead: it is reported (frame, time) and counted at the time of the
+    frame before it; the windows are the capture's 100, not 10 years of
+    them, and nothing piles into one. Two captures concatenated out of
+    order (mergecap -a): the step back is counted, as many as tshark's
+    negative frame.time_delta."""
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    t0 = 1700000000 * 10**9
+    ten_years = 10 * 365 * 86400 * 10**9
+
+    def feed(path, first, start, wild=None):
+        frames = []
+        for q in range(first, first + 100):
+            p = bytes(scapy().Ether() / udp(seq=q))
+            frames.append((start + (q - first) * 10**6 + (ten_years if q == wild else 0), p))
+        write_raw(path, frames)
+    wild = os.path.join(d, "wild.pcap")
+    feed(wild, 1, t0, wild=50)
+    r = pcap_json("--config", cfg, wild)
+    f = cls(r, "feed")
+    assert f["throughput"]["windows"] == 100 and f["throughput"]["packets_per_window"]["max"] == 2
+    assert r["last_ns"] == f["last_ns"] == t0 + 99 * 10**6
+    assert r["timestamps"]["outlier_list"] == [{"frame": 50, "ts_ns": t0 + 49 * 10**6 + ten_years}]
+    assert (f["packets"], f["sequence"]["gaps"], f["sequence"]["received"]) == (100, 0, 100)
+    assert f["inter_arrival_ns"]["max"] <= 10**6 * 2
+    a, b = os.path.join(d, "a.pcap"), os.path.join(d, "b.pcap")
+    feed(a, 1, t0 + 10**9)
+    feed(b, 101, t0)
+    cat = os.path.join(d, "cat.pcap")
+    subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", cat, a, b], check=True, capture_output=True)
+    r = pcap_json("--config", cfg, cat)
+    back = tshark_frames(cat, "frame.time_delta < 0")
+    assert r["timestamps"]["backwards"] == len(back) == 1 and r["timestamps"]["outliers"] == 0, (r["timestamps"], back)
+
+
+@harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
     good = os.path.join(d, "good.pcap")
