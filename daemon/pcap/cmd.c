@@ -3,6 +3,7 @@
  * `jitterd pcap`: the command line, and reading captures with libpcap.
  *
  *   jitterd pcap [--config FILE] [options] FILE...     files, one after the other
+ *                                                      ("-": standard input)
  *   jitterd pcap [--config FILE] --interface IF        live, a line per second
  *   jitterd pcap [--config FILE] match A B             two capture points
  *
@@ -49,7 +50,7 @@ struct pcap_args {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: jitterd pcap [--config FILE] [options] FILE...\n"
+		"usage: jitterd pcap [--config FILE] [options] FILE...   (- : standard input)\n"
 		"       jitterd pcap [--config FILE] [options] --interface IF\n"
 		"       jitterd pcap [--config FILE] [options] match A B\n"
 		"  -c, --config FILE        jitterd.yaml: collectors.sockets.classes name the "
@@ -254,6 +255,15 @@ static int load_classes(struct pcap_args *pa, struct jd_config *cfg,
 /* ---- files -------------------------------------------------------------- */
 
 /* --filter, compiled by libpcap for this capture's link type. */
+static int compile_filter(pcap_t *p, const char *expr, const char *what, struct bpf_program *prog)
+{
+	if (!pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN))
+		return 0;
+	fprintf(stderr, "jitterd pcap: %s: --filter %s: %s\n", what, expr, pcap_geterr(p));
+	return -EINVAL;
+}
+
+/* Live: the kernel filters. */
 static int set_filter(pcap_t *p, const char *expr, const char *what)
 {
 	struct bpf_program prog;
@@ -261,18 +271,20 @@ static int set_filter(pcap_t *p, const char *expr, const char *what)
 
 	if (!expr)
 		return 0;
-	ret = pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN);
-	if (!ret) {
-		ret = pcap_setfilter(p, &prog);
-		pcap_freecode(&prog);
-	}
+	if (compile_filter(p, expr, what, &prog))
+		return -EINVAL;
+	ret = pcap_setfilter(p, &prog);
+	pcap_freecode(&prog);
 	if (ret)
 		fprintf(stderr, "jitterd pcap: %s: --filter %s: %s\n", what, expr, pcap_geterr(p));
 	return ret ? -EINVAL : 0;
 }
 
+/* A file, or standard input ("-"). Files are filtered here, record by
+ * record, so that a damaged record's offset counts every record before it. */
 static int read_file(struct pcap_analysis *a, const char *path, const char *filter)
 {
+	struct bpf_program prog;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	pcap_t *p;
@@ -284,7 +296,7 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 
 	if (pcap_open_file(path, &p))
 		return -EINVAL;
-	if (set_filter(p, filter, path)) {
+	if (filter && compile_filter(p, filter, path, &prog)) {
 		pcap_close(p);
 		return -EINVAL;
 	}
@@ -292,8 +304,10 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 	classic = !pcap_major_version(p) || pcap_major_version(p) == 2;
 	pcap_analysis_add_file(a, path);
 	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
-		pcap_analysis_frame(a, linktype, pcap_record_ns(&h->ts), data, h->caplen, h->len);
 		offset += 16 + (long)h->caplen;
+		if (filter && !pcap_offline_filter(&prog, h, data))
+			continue;
+		pcap_analysis_frame(a, linktype, pcap_record_ns(&h->ts), data, h->caplen, h->len);
 	}
 	if (r == PCAP_ERROR) {
 		long at = classic ? offset : ftell(pcap_file(p));
@@ -301,6 +315,8 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 		pcap_read_error(path, at, pcap_geterr(p));
 		pcap_analysis_damage(a, at, pcap_geterr(p));
 	}
+	if (filter)
+		pcap_freecode(&prog);
 	pcap_close(p);
 	return 0;
 }

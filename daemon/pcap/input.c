@@ -26,7 +26,7 @@ int pcap_read_error(const char *path, long offset, const char *msg)
 int pcap_open_file(const char *path, pcap_t **out)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
-	FILE *f = fopen(path, "rb");
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	pcap_t *p;
 
 	if (!f) {

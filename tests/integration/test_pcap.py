@@ -761,6 +761,40 @@ def test_damaged_file_reports_the_frames_before_the_damage_as_tshark():
         assert "damaged at offset" in pcap(path).stdout
 
 
+@harness.host_only(HOST_ONLY)
+def test_filter_keeps_damage_offsets_and_standard_input_is_read():
+    """--filter: a damaged record's offset counts every record before it,
+    not only those the filter took. "-" reads the capture from standard
+    input, as tshark -r -."""
+    d = tmpdir()
+    s = scapy()
+    pkts = [s.Ether() / udp(seq=i) if i % 2 else
+            s.Ether() / s.IP(src="10.0.1.1", dst="10.0.2.1") / s.TCP(sport=50012, dport=9001, seq=i)
+            for i in range(6)]
+    good = os.path.join(d, "good.pcap")
+    write(good, pkts)
+    data = open(good, "rb").read()
+    cut = os.path.join(d, "cut.pcap")
+    with open(cut, "wb") as f:
+        f.write(data[:-5])
+    last = len(data) - 16 - len(pkts[-1])
+    for filt in ([], ["--filter", "udp"], ["--filter", "tcp"]):
+        r = pcap(*(filt + ["--json", cut]))
+        assert json.loads(r.stdout)["damage"][0]["offset"] == last, (filt, r.stdout)
+        assert "%s: offset %d:" % (cut, last) in r.stderr
+    assert pcap_json("--filter", "udp", good)["frames"] == 3
+    r = subprocess.run([JITTERD, "pcap", "--json", "-"], stdin=open(good, "rb"), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    j, ref = json.loads(r.stdout), pcap_json(good)
+    assert j["files"] == ["-"] and ref["files"] == [good]
+    j["files"] = ref["files"]
+    assert j == ref
+    t = subprocess.run(["tshark", "-r", "-", "-T", "fields", "-e", "frame.number"], stdin=open(good, "rb"),
+                       check=True, capture_output=True, text=True).stdout.split()
+    assert len(t) == j["frames"] == 6
+
+
 # ---- real captures ----------------------------------------------------------
 
 class Tcpdump:
