@@ -1066,8 +1066,8 @@ static bool hold(struct pcap_analysis *a, int linktype, uint64_t ts_ns, const ui
 {
 	struct held_frame *h = &a->held;
 
-	if (caplen > h->size) {
-		uint8_t *b = realloc(h->bytes, caplen);
+	if (caplen > h->size || !h->bytes) {
+		uint8_t *b = realloc(h->bytes, caplen ? caplen : 1);
 
 		if (!b)
 			return false;
