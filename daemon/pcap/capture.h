@@ -47,6 +47,7 @@ struct pcap_pkt {
 	uint8_t ip_version;   /* 4 or 6 */
 	uint8_t proto;	      /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t n_vlans;
+	uint8_t tunnels; /* VXLAN, GRE, MPLS pseudowire: the inner packet is this one */
 	uint8_t tcp_flags;
 	uint8_t src[16], dst[16]; /* IPv4 as ::ffff:a.b.c.d */
 	uint16_t sport, dport;

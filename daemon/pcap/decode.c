@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Frame bytes -> struct pcap_pkt: Ethernet (802.1Q, 802.1ad/QinQ), Linux
- * cooked captures v1 and v2, raw IP; IPv4 (options), IPv6 (extension
- * headers); TCP and UDP.
+ * Frame bytes -> struct pcap_pkt: Ethernet (802.1Q, 802.1ad/QinQ, MPLS),
+ * Linux cooked captures v1 and v2, raw IP, BSD loopback (NULL, LOOP),
+ * NFLOG; IPv4 (options), IPv6 (extension headers); TCP and UDP; tunnels
+ * (VXLAN, GRE with IP or Ethernet inside), of which the inner packet is
+ * the one decoded: its flow is the one that matters. The frame's lengths
+ * (caplen, len) stay the outer ones: the bytes the wire carried.
  *
  * Every read of packet bytes goes through one gate, NEED(): the bytes must
  * have been captured (caplen), whatever the headers claim. A frame whose
@@ -32,9 +35,17 @@ const char *const pcap_verdict_names[PV_N] = {
 #define ETH_P_8021Q  0x8100
 #define ETH_P_8021AD 0x88a8
 #define ETH_P_QINQ1  0x9100
+#define ETH_P_MPLS   0x8847
+#define ETH_P_MPLS_M 0x8848
+#define ETH_P_TEB    0x6558 /* GRE: transparent Ethernet bridging */
+#define VXLAN_PORT   4789
+#define TUNNELS_MAX  4 /* tunnels within tunnels decoded */
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_NFLOG
+#define DLT_NFLOG 239
 #endif
 
 /* The gate: n bytes at off must have been captured. */
@@ -62,9 +73,54 @@ bool pcap_linktype_supported(int linktype)
 	case DLT_LINUX_SLL2:
 	case DLT_RAW:
 	case DLT_IPV4:
-	case DLT_IPV6: return true;
+	case DLT_IPV6:
+	case DLT_NULL:
+	case DLT_LOOP:
+	case DLT_NFLOG: return true;
 	}
 	return false;
+}
+
+static enum pcap_verdict decode_ethertype(struct pcap_pkt *p, const uint8_t *frame,
+					  uint32_t type_off, uint32_t off, uint32_t caplen,
+					  uint32_t len);
+static enum pcap_verdict decode_ip(struct pcap_pkt *p, uint16_t ethertype, const uint8_t *frame,
+				   uint32_t off, uint32_t caplen, uint32_t len);
+
+/* A tunnel's inner Ethernet frame or IP packet at off in b (have bytes of
+ * it captured, len on the wire); ethertype 0: Ethernet. */
+static enum pcap_verdict decode_inner(struct pcap_pkt *p, uint16_t ethertype, const uint8_t *b,
+				      uint32_t off, uint32_t have, uint32_t len)
+{
+	if (++p->tunnels > TUNNELS_MAX)
+		return PV_MALFORMED;
+	NEED(off, 0, have);
+	if (off > len)
+		return PV_MALFORMED;
+	if (!ethertype)
+		return decode_ethertype(p, b + off, 12, 14, have - off, len - off);
+	return decode_ip(p, ethertype, b, off, have, len);
+}
+
+/* GRE (RFC 2784/2890), version 0: checksum, key and sequence number are
+ * optional words; inside, IP or Ethernet. */
+static enum pcap_verdict decode_gre(struct pcap_pkt *p, uint32_t off)
+{
+	const uint8_t *ip = p->ip;
+	uint32_t have = p->ip_caplen, hdr = 4;
+	uint16_t flags, type;
+
+	NEED(off, 4, have);
+	flags = be16(ip + off);
+	type = be16(ip + off + 2);
+	if (flags & 0x0007) /* version 1 is PPTP's */
+		return PV_OTHER_L4;
+	hdr += (flags & 0x8000 ? 4u : 0) + (flags & 0x2000 ? 4u : 0) + (flags & 0x1000 ? 4u : 0);
+	if (type == ETH_P_TEB)
+		type = 0;
+	else if (type != ETH_P_IPV4 && type != ETH_P_IPV6)
+		return PV_OTHER_L4;
+	return decode_inner(p, type, ip, off + hdr, have, p->ip_len);
 }
 
 static enum pcap_verdict decode_l4(struct pcap_pkt *p, uint8_t proto, uint32_t off)
@@ -86,6 +142,9 @@ static enum pcap_verdict decode_l4(struct pcap_pkt *p, uint8_t proto, uint32_t o
 		p->dport = be16(ip + off + 2);
 		hdr = 8;
 		p->payload_len = ulen - 8;
+		/* VXLAN: the I flag, then the inner Ethernet frame */
+		if (p->dport == VXLAN_PORT && have >= off + 16 && (ip[off + 8] & 0x08))
+			return decode_inner(p, 0, ip, off + 16, have, off + ulen);
 	} else if (proto == IPPROTO_TCP) {
 		NEED(off, 20, have);
 		hdr = (uint32_t)(ip[off + 12] >> 4) * 4;
@@ -98,6 +157,8 @@ static enum pcap_verdict decode_l4(struct pcap_pkt *p, uint8_t proto, uint32_t o
 		p->tcp_flags = ip[off + 13];
 		p->window = be16(ip + off + 14);
 		p->payload_len = p->ip_len - off - hdr;
+	} else if (proto == IPPROTO_GRE) {
+		return decode_gre(p, off);
 	} else {
 		return PV_OTHER_L4;
 	}
@@ -217,8 +278,78 @@ static enum pcap_verdict decode_ethertype(struct pcap_pkt *p, const uint8_t *fra
 		type = be16(frame + off + 2);
 		off += 4;
 	}
+	if (type == ETH_P_MPLS || type == ETH_P_MPLS_M) {
+		do { /* labels to the bottom of the stack (bit 8) */
+			if (++tags > 8)
+				return PV_MALFORMED;
+			NEED(off, 4, caplen);
+			off += 4;
+		} while (!(frame[off - 2] & 0x01));
+		NEED(off, 1, caplen);
+		switch (frame[off] >> 4) { /* what is under the labels, by its first nibble */
+		case 4: type = ETH_P_IPV4; break;
+		case 6: type = ETH_P_IPV6; break;
+		case 0: return decode_inner(p, 0, frame, off + 4, caplen, len); /* control word */
+		default: return PV_NOT_IP;
+		}
+	}
 	NEED(off, 0, caplen);
 	return decode_ip(p, type, frame, off, caplen, len);
+}
+
+/* BSD loopback: the address family in 4 bytes, the capturing host's byte
+ * order (NULL) or network order (LOOP); IPv6 is 24, 28 or 30 by BSD. */
+static enum pcap_verdict decode_loopback(struct pcap_pkt *p, int linktype, const uint8_t *frame,
+					 uint32_t caplen, uint32_t len)
+{
+	uint32_t af;
+
+	NEED(0, 4, caplen);
+	af = be32(frame);
+	if (linktype == DLT_NULL && !(af & 0xffff)) /* a little-endian host's */
+		af = (uint32_t)frame[0] | (uint32_t)frame[1] << 8 | (uint32_t)frame[2] << 16 |
+		     (uint32_t)frame[3] << 24;
+	if (af == 2)
+		return decode_ip(p, ETH_P_IPV4, frame, 4, caplen, len);
+	if (af == 24 || af == 28 || af == 30 || af == 10) /* 10: Linux's AF_INET6 */
+		return decode_ip(p, ETH_P_IPV6, frame, 4, caplen, len);
+	return PV_NOT_IP;
+}
+
+/* NFLOG (Linux's iptables/nftables log target): family, version, group,
+ * then TLVs (length and type in the capturing host's byte order, padded to
+ * 4 bytes); type 9 is the packet, from its IP header. */
+static enum pcap_verdict decode_nflog(struct pcap_pkt *p, const uint8_t *frame, uint32_t caplen,
+				      uint32_t len)
+{
+	uint32_t off = 4;
+	bool le;
+
+	NEED(0, 8, caplen);
+	/* The first TLV (the packet header, 8 bytes) is short: where its
+	 * length's non-zero byte is says the byte order. */
+	le = frame[4] != 0 || frame[5] == 0;
+	for (int n = 0; n < 64; n++) {
+		uint32_t tl, type;
+
+		NEED(off, 4, caplen);
+		tl = le ? (uint32_t)(frame[off] | frame[off + 1] << 8) : be16(frame + off);
+		type = le ? (uint32_t)(frame[off + 2] | frame[off + 3] << 8)
+			  : be16(frame + off + 2);
+		if (tl < 4)
+			return PV_MALFORMED;
+		if ((type & 0x7fff) == 9) { /* NFULA_PAYLOAD */
+			uint32_t end = off + tl, have = caplen < end ? caplen : end;
+
+			if (end > len)
+				return PV_MALFORMED;
+			NEED(off, 5, caplen);
+			return decode_ip(p, frame[off + 4] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IPV4,
+					 frame, off + 4, have, end);
+		}
+		off += (tl + 3) & ~3u;
+	}
+	return PV_MALFORMED;
 }
 
 enum pcap_verdict pcap_decode(int linktype, const uint8_t *frame, uint32_t caplen, uint32_t len,
@@ -239,6 +370,9 @@ enum pcap_verdict pcap_decode(int linktype, const uint8_t *frame, uint32_t caple
 		NEED(0, 1, caplen);
 		return decode_ip(p, frame[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IPV4, frame, 0, caplen,
 				 len);
+	case DLT_NULL:
+	case DLT_LOOP: return decode_loopback(p, linktype, frame, caplen, len);
+	case DLT_NFLOG: return decode_nflog(p, frame, caplen, len);
 	}
 	return PV_LINKTYPE;
 }

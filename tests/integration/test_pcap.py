@@ -152,6 +152,85 @@ def test_link_layers_vlan_qinq_sll_sll2_ipv6_decode_alike():
             {"received": 5, "gaps": 0, "missing": 0, "duplicates": 0}, name
 
 
+def tshark_inner(path):
+    """Per frame, tshark's innermost IP source and destination and UDP/TCP ports."""
+    out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-E", "separator=;", "-e", "ip.src",
+                          "-e", "ip.dst", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "tcp.srcport",
+                          "-e", "tcp.dstport"], check=True, capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        f = [x.split(",")[-1] for x in line.split(";")]
+        rows.append((f[0], f[1], f[3] or f[5]))
+    return rows
+
+
+@harness.host_only(HOST_ONLY)
+def test_null_loop_and_nflog_link_types_decode_as_tshark():
+    """BSD loopback (NULL: the host's byte order; LOOP: network order) and
+    NFLOG (iptables' log target: TLVs, the packet in type 9): the feed
+    decodes as on Ethernet, tshark sees the same packets."""
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+
+    def nflog(ip):
+        ip = bytes(ip)
+        hdr = struct.pack("<HH", 8, 1) + struct.pack(">HBB", 0x0800, 3, 0)
+        tlv = struct.pack("<HH", 4 + len(ip), 9) + ip + b"\0" * (-len(ip) % 4)
+        return bytes([2, 0, 0, 5]) + hdr + tlv
+    cases = {
+        "null": (0, lambda ip: struct.pack("<I", 2) + bytes(ip)),
+        "loop": (108, lambda ip: struct.pack(">I", 2) + bytes(ip)),
+        "nflog": (239, nflog),
+    }
+    t0 = 1700000000 * 10**9
+    for name, (lt, frame) in cases.items():
+        path = os.path.join(d, name + ".pcap")
+        frames = [(t0 + i * 1000, frame(udp(seq=i))) for i in range(5)]
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 262144, lt))
+            for ts, fr in frames:
+                f.write(struct.pack("<IIII", ts // 10**9, ts % 10**9, len(fr), len(fr)) + fr)
+        r = pcap_json("--config", cfg, "--all-flows", path)
+        assert r["decode"]["decoded"] == 5, (name, r["decode"])
+        q = cls(r, "feed")["sequence"]
+        assert (q["received"], q["gaps"]) == (5, 0), name
+        assert set(tshark_inner(path)) == {("10.0.0.1", "239.1.1.1", "30001")}, name
+        assert [(f["a"], f["b"]) for f in r["all_flows"]] == [("10.0.0.1:40000", "239.1.1.1:30001")]
+
+
+@harness.host_only(HOST_ONLY)
+def test_mpls_vxlan_and_gre_are_decoded_to_the_inner_flow_as_tshark():
+    """The packet inside the tunnel is the flow: MPLS (two labels; an
+    Ethernet pseudowire behind a control word), VXLAN, GRE with IP, with a
+    key and Ethernet inside. Each inner feed packet counts in the feed's
+    sequence; the flows are tshark's innermost addresses and ports; the
+    bytes are the outer frame's (what the wire carried)."""
+    s = scapy()
+    from scapy.contrib.mpls import MPLS
+    from scapy.layers.vxlan import VXLAN
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    outer = s.IP(src="192.168.0.1", dst="192.168.0.2")
+    wrap = [
+        lambda p: s.Ether(type=0x8847) / MPLS(label=100, s=0) / MPLS(label=200, s=1) / p,
+        lambda p: s.Ether(type=0x8847) / MPLS(label=300, s=1) / b"\0\0\0\0" / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.UDP(sport=55555, dport=4789) / VXLAN(vni=42) / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.GRE(proto=0x0800) / p,
+        lambda p: s.Ether() / outer / s.GRE(key_present=1, key=7, proto=0x6558) / s.Ether() / p,
+    ]
+    pkts = [w(udp(seq=i * len(wrap) + k + 1)) for i in range(2) for k, w in enumerate(wrap)]
+    path = os.path.join(d, "tunnels.pcap")
+    write(path, pkts)
+    r = pcap_json("--config", cfg, "--all-flows", path)
+    assert r["decode"]["decoded"] == len(pkts), r["decode"]
+    f = cls(r, "feed")
+    assert (f["packets"], f["bytes"]) == (len(pkts), sum(len(p) for p in pkts))
+    q = f["sequence"]
+    assert (q["received"], q["gaps"], q["duplicates"]) == (len(pkts), 0, 0), q
+    assert set(tshark_inner(path)) == {("10.0.0.1", "239.1.1.1", "30001")}
+    assert [(x["a"], x["b"]) for x in r["all_flows"]] == [("10.0.0.1:40000", "239.1.1.1:30001")]
+
+
 @harness.host_only(HOST_ONLY)
 def test_fragments_and_snaplen_cuts_are_counted_never_read():
     s = scapy()
