@@ -428,13 +428,23 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 				(unsigned long long)c->seq_unreadable);
 		if (c->tcp_segments) {
 			fprintf(out,
-				"    tcp                   %llu segments, %llu retransmissions, "
-				"%llu "
-				"out of order, %llu zero windows\n",
+				"    tcp                   %llu segments, %llu retransmissions "
+				"(%llu "
+				"fast, %llu spurious), %llu out of order, %llu zero windows, %llu "
+				"keep-alives\n",
 				(unsigned long long)c->tcp_segments,
 				(unsigned long long)c->tcp_retransmissions,
+				(unsigned long long)c->tcp_fast_retransmissions,
+				(unsigned long long)c->tcp_spurious_retransmissions,
 				(unsigned long long)c->tcp_out_of_order,
-				(unsigned long long)c->tcp_zero_windows);
+				(unsigned long long)c->tcp_zero_windows,
+				(unsigned long long)c->tcp_keepalives);
+			if (c->tcp_untimed)
+				fprintf(out,
+					"    tcp                   %llu segments beyond 65536 in "
+					"flight "
+					"went untimed\n",
+					(unsigned long long)c->tcp_untimed);
 			dist_line(out, "rtt", &c->rtt_ns);
 			dist_line(out, "request->response", &c->response_ns);
 		}

@@ -482,6 +482,32 @@ def test_tcp_mid_session_out_of_order_window_is_the_connections_rtt_not_3ms():
 
 
 @harness.host_only(HOST_ONLY)
+def test_tcp_zero_ns_rtt_and_a_resend_with_new_bytes_differ_from_tshark_deliberately():
+    """Deliberately not tshark: an ACK stamped the same nanosecond as its
+    data is an RTT sample of 0 (tshark prints no ack_rtt of 0); a resend
+    that also carries new bytes, soon after, is a retransmission (tshark:
+    out of order, as its start is below the highest sent)."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    steps = handshake(100, 500) + [
+        (100, True, "PA", 101, 501, b"a" * 100, 100),
+        (100, False, "A", 501, 201, b"", 100),           # same ns: RTT 0
+        (200, True, "PA", 201, 501, b"b" * 100, 100),
+        (210, True, "PA", 201, 501, b"b" * 200, 100),    # 201..301 again, and 301..401 new
+        (300, False, "A", 501, 401, b"", 100),
+    ]
+    path = os.path.join(d, "diff.pcap")
+    tcp_capture(path, [(50013, steps)])
+    sfile = os.path.join(d, "samples.csv")
+    t = cls(pcap_json("--config", cfg, "--samples", sfile, path), "orders")["tcp"]
+    assert 0 in [v for _, _, _, v in samples(sfile, "rtt")]
+    assert tshark_frames(path, "tcp.analysis.ack_rtt == 0") == []
+    assert (t["retransmissions"], t["out_of_order"]) == (1, 0), t
+    assert (tshark_frames(path, "tcp.analysis.retransmission"),
+            tshark_frames(path, "tcp.analysis.out_of_order")) == ([], [7])
+
+
+@harness.host_only(HOST_ONLY)
 def test_tcp_syn_and_syn_ack_retries_are_retransmissions_without_rtt_samples():
     """SYN tried three times, one SYN-ACK: two retransmissions as tshark
     says, no SYN RTT sample (Karn; tshark times the SYN-ACK from the first
