@@ -2,8 +2,9 @@
 /*
  * Frame bytes -> struct pcap_pkt: Ethernet (802.1Q, 802.1ad/QinQ, MPLS),
  * Linux cooked captures v1 and v2, raw IP, BSD loopback (NULL, LOOP),
- * NFLOG; IPv4 (options), IPv6 (extension headers); TCP and UDP; tunnels
- * (VXLAN, GRE with IP or Ethernet inside), of which the inner packet is
+ * NFLOG; VNTag, PPPoE sessions; IPv4 (options), IPv6 (extension headers);
+ * TCP and UDP; tunnels (VXLAN, GRE with IP or Ethernet inside, ERSPAN
+ * I/II/III: a switch's mirror sent over GRE), of which the inner packet is
  * the one decoded: its flow is the one that matters. The frame's lengths
  * (caplen, len) stay the outer ones: the bytes the wire carried.
  *
@@ -30,16 +31,20 @@ const char *const pcap_verdict_names[PV_N] = {
 	[PV_LINKTYPE] = "link_type",
 };
 
-#define ETH_P_IPV4   0x0800
-#define ETH_P_IPV6   0x86dd
-#define ETH_P_8021Q  0x8100
-#define ETH_P_8021AD 0x88a8
-#define ETH_P_QINQ1  0x9100
-#define ETH_P_MPLS   0x8847
-#define ETH_P_MPLS_M 0x8848
-#define ETH_P_TEB    0x6558 /* GRE: transparent Ethernet bridging */
-#define VXLAN_PORT   4789
-#define TUNNELS_MAX  4 /* tunnels within tunnels decoded */
+#define ETH_P_IPV4    0x0800
+#define ETH_P_IPV6    0x86dd
+#define ETH_P_8021Q   0x8100
+#define ETH_P_8021AD  0x88a8
+#define ETH_P_QINQ1   0x9100
+#define ETH_P_MPLS    0x8847
+#define ETH_P_MPLS_M  0x8848
+#define ETH_P_TEB     0x6558 /* GRE: transparent Ethernet bridging */
+#define ETH_P_ERSPAN  0x88be /* GRE: ERSPAN type I (no sequence number) or II */
+#define ETH_P_ERSPAN3 0x22eb
+#define ETH_P_VNTAG   0x8926
+#define ETH_P_PPPOE   0x8864 /* session stage */
+#define VXLAN_PORT    4789
+#define TUNNELS_MAX   4 /* tunnels within tunnels decoded */
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
@@ -103,7 +108,9 @@ static enum pcap_verdict decode_inner(struct pcap_pkt *p, uint16_t ethertype, co
 }
 
 /* GRE (RFC 2784/2890), version 0: checksum, key and sequence number are
- * optional words; inside, IP or Ethernet. */
+ * optional words; inside, IP or Ethernet; or ERSPAN's mirrored Ethernet
+ * frame: type I with no header (GRE without a sequence number), II with 8
+ * bytes, III with 12 and an optional 8 more (its O bit). */
 static enum pcap_verdict decode_gre(struct pcap_pkt *p, uint32_t off)
 {
 	const uint8_t *ip = p->ip;
@@ -116,9 +123,16 @@ static enum pcap_verdict decode_gre(struct pcap_pkt *p, uint32_t off)
 	if (flags & 0x0007) /* version 1 is PPTP's */
 		return PV_OTHER_L4;
 	hdr += (flags & 0x8000 ? 4u : 0) + (flags & 0x2000 ? 4u : 0) + (flags & 0x1000 ? 4u : 0);
-	if (type == ETH_P_TEB)
+	if (type == ETH_P_ERSPAN) {
+		hdr += flags & 0x1000 ? 8u : 0;
 		type = 0;
-	else if (type != ETH_P_IPV4 && type != ETH_P_IPV6)
+	} else if (type == ETH_P_ERSPAN3) {
+		NEED(off + hdr, 12, have);
+		hdr += ip[off + hdr + 11] & 0x01 ? 20u : 12u;
+		type = 0;
+	} else if (type == ETH_P_TEB) {
+		type = 0;
+	} else if (type != ETH_P_IPV4 && type != ETH_P_IPV6)
 		return PV_OTHER_L4;
 	return decode_inner(p, type, ip, off + hdr, have, p->ip_len);
 }
@@ -269,14 +283,36 @@ static enum pcap_verdict decode_ethertype(struct pcap_pkt *p, const uint8_t *fra
 	NEED(off, 0, caplen);
 	NEED(type_off, 2, caplen);
 	type = be16(frame + type_off);
-	while (type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1) {
+	while (type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1 ||
+	       type == ETH_P_VNTAG) {
 		if (++tags > 8)
 			return PV_MALFORMED;
+		if (type == ETH_P_VNTAG) { /* Cisco's 4-byte port tag */
+			NEED(off, 6, caplen);
+			type = be16(frame + off + 4);
+			off += 6;
+			continue;
+		}
 		NEED(off, 4, caplen);
 		if (p->n_vlans < 2)
 			p->vlan[p->n_vlans++] = be16(frame + off) & 0x0fff;
 		type = be16(frame + off + 2);
 		off += 4;
+	}
+	if (type == ETH_P_PPPOE) { /* version/type, code, session, length; PPP protocol */
+		uint32_t end, ppp;
+
+		NEED(off, 8, caplen);
+		end = off + 6 + be16(frame + off + 4);
+		ppp = frame[off + 6] & 1 ? frame[off + 6]
+					 : be16(frame + off + 6); /* 1 byte: compressed */
+		off += frame[off + 6] & 1 ? 7 : 8;
+		type = ppp == 0x0021 ? ETH_P_IPV4 : ppp == 0x0057 ? ETH_P_IPV6 : 0;
+		if (!type)
+			return PV_NOT_IP;
+		if (end < off || end > len)
+			return PV_MALFORMED;
+		return decode_ip(p, type, frame, off, caplen < end ? caplen : end, end);
 	}
 	if (type == ETH_P_MPLS || type == ETH_P_MPLS_M) {
 		do { /* labels to the bottom of the stack (bit 8) */

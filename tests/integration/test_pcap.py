@@ -199,15 +199,18 @@ def test_null_loop_and_nflog_link_types_decode_as_tshark():
 
 
 @harness.host_only(HOST_ONLY)
-def test_mpls_vxlan_and_gre_are_decoded_to_the_inner_flow_as_tshark():
+def test_mpls_vxlan_gre_erspan_vntag_pppoe_are_decoded_to_the_inner_flow_as_tshark():
     """The packet inside the tunnel is the flow: MPLS (two labels; an
     Ethernet pseudowire behind a control word), VXLAN, GRE with IP, with a
-    key and Ethernet inside. Each inner feed packet counts in the feed's
+    key and Ethernet inside, ERSPAN II and III (with its platform
+    subheader); VNTag and PPPoE. Each inner feed packet counts in the feed's
     sequence; the flows are tshark's innermost addresses and ports; the
     bytes are the outer frame's (what the wire carried)."""
     s = scapy()
     from scapy.contrib.mpls import MPLS
     from scapy.layers.vxlan import VXLAN
+    from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III, ERSPAN_PlatformSpecific
+    from scapy.layers.ppp import PPPoE, PPP
     d = tmpdir()
     cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
     outer = s.IP(src="192.168.0.1", dst="192.168.0.2")
@@ -217,6 +220,13 @@ def test_mpls_vxlan_and_gre_are_decoded_to_the_inner_flow_as_tshark():
         lambda p: s.Ether() / outer / s.UDP(sport=55555, dport=4789) / VXLAN(vni=42) / s.Ether() / p,
         lambda p: s.Ether() / outer / s.GRE(proto=0x0800) / p,
         lambda p: s.Ether() / outer / s.GRE(key_present=1, key=7, proto=0x6558) / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.GRE(seqnum_present=1, seqence_number=5, proto=0x88be) /
+        ERSPAN_II(ver=1, session_id=3) / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.GRE(proto=0x22eb) / ERSPAN_III(session_id=4) / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.GRE(proto=0x22eb) / ERSPAN_III(o=1) / ERSPAN_PlatformSpecific() /
+        s.Ether() / p,
+        lambda p: s.Ether(type=0x8926) / b"\x80\x01\x00\x02\x08\x00" / p,  # VNTag
+        lambda p: s.Ether() / PPPoE(sessionid=9) / PPP(proto=0x0021) / p,
     ]
     pkts = [w(udp(seq=i * len(wrap) + k + 1)) for i in range(2) for k, w in enumerate(wrap)]
     path = os.path.join(d, "tunnels.pcap")
