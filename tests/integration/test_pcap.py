@@ -384,10 +384,17 @@ collectors:
 """
 
 
+def stamp(p, us):
+    """p at t0 + us microseconds (exact: Decimal), kept by write()."""
+    from decimal import Decimal
+    p.time = Decimal(1700000000) + Decimal(us) / 1000000
+    p.time_set = True
+    return p
+
+
 def tcp_capture(path, flows):
     """flows: [(client port, [(us, from client?, flags, seq, ack, payload, window), ...])];
     client 10.0.1.1:port <-> server 10.0.2.1:9001, times in us from t0."""
-    from decimal import Decimal
     s = scapy()
     pkts = []
     ipid = {True: 1000, False: 5000}  # each sender's IP ID moves on, as stacks do
@@ -397,10 +404,8 @@ def tcp_capture(path, flows):
             ip = s.IP(src="10.0.1.1", dst="10.0.2.1", id=ipid[client]) if client else \
                 s.IP(src="10.0.2.1", dst="10.0.1.1", id=ipid[client])
             ports = dict(sport=cport, dport=9001) if client else dict(sport=9001, dport=cport)
-            p = s.Ether() / ip / s.TCP(**ports, flags=flags, seq=seq, ack=ack, window=win) / data
-            p.time = Decimal(1700000000) + Decimal(us) / 1000000
-            p.time_set = True
-            pkts.append(p)
+            pkts.append(stamp(s.Ether() / ip / s.TCP(**ports, flags=flags, seq=seq, ack=ack, window=win) / data,
+                              us))
     pkts.sort(key=lambda p: p.time)
     write(path, pkts)
 
@@ -651,7 +656,6 @@ def test_tap_duplicates_counted_per_flow_and_left_out_of_every_figure():
     d = tmpdir()
     cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
     s = scapy()
-    from decimal import Decimal
     x = b"x" * 100
     steps = handshake(100, 500) + [
         (100, True, "PA", 101, 501, x, 100),
@@ -663,12 +667,7 @@ def test_tap_duplicates_counted_per_flow_and_left_out_of_every_figure():
     ]
     clean = os.path.join(d, "clean.pcap")
     tcp_capture(clean, [(50009, steps)])
-    feed = []
-    for q in range(1, 21):
-        p = s.Ether() / udp(seq=q)
-        p.time = Decimal(1700000000) + Decimal(q) / 100000
-        p.time_set = True
-        feed.append(p)
+    feed = [stamp(s.Ether() / udp(seq=q), q * 10) for q in range(1, 21)]
     fpath = os.path.join(d, "feed.pcap")
     write(fpath, feed)
     both = os.path.join(d, "both.pcap")
@@ -704,11 +703,10 @@ def test_tap_duplicates_counted_per_flow_and_left_out_of_every_figure():
 @harness.host_only(HOST_ONLY)
 def test_tso_length_zero_and_snap_inside_tcp_options_are_decoded():
     """The sending host's capture of TSO segments says IPv4 total length 0
-    (tshark: "may be caused by TSO"), and a 60-byte snap length ends inside
+    (tshark takes the frame's length), and a 60-byte snap length ends inside
     the TCP options: both were refused (malformed, snapped) and the flow lost
     its segments. Now every segment counts, with the RTT samples tshark has
     for the whole capture."""
-    from decimal import Decimal
     s = scapy()
     d = tmpdir()
     cfg = write_config(d, TCP_CONFIG)
@@ -724,12 +722,7 @@ def test_tso_length_zero_and_snap_inside_tcp_options_are_decoded():
         if n:  # what the sending host's tcpdump sees of a TSO segment
             p = s.Ether(bytes(p))
             p[s.IP].len = 0
-            p[s.IP].chksum = None
-            p = s.Ether(bytes(p))
-            p[s.IP].len = 0
-        p.time = Decimal(1700000000) + Decimal(us) / 1000000
-        p.time_set = True
-        pkts.append(p)
+        pkts.append(stamp(p, us))
     tso = os.path.join(d, "tso.pcap")
     write(tso, pkts)
     snapped = os.path.join(d, "snap60.pcap")
