@@ -220,7 +220,7 @@ def test_mpls_vxlan_gre_erspan_vntag_pppoe_are_decoded_to_the_inner_flow_as_tsha
         lambda p: s.Ether() / outer / s.UDP(sport=55555, dport=4789) / VXLAN(vni=42) / s.Ether() / p,
         lambda p: s.Ether() / outer / s.GRE(proto=0x0800) / p,
         lambda p: s.Ether() / outer / s.GRE(key_present=1, key=7, proto=0x6558) / s.Ether() / p,
-        lambda p: s.Ether() / outer / s.GRE(seqnum_present=1, seqence_number=5, proto=0x88be) /
+        lambda p: s.Ether() / outer / s.GRE(seqnum_present=1, sequence_number=5, proto=0x88be) /
         ERSPAN_II(ver=1, session_id=3) / s.Ether() / p,
         lambda p: s.Ether() / outer / s.GRE(proto=0x22eb) / ERSPAN_III(session_id=4) / s.Ether() / p,
         lambda p: s.Ether() / outer / s.GRE(proto=0x22eb) / ERSPAN_III(o=1) / ERSPAN_PlatformSpecific() /
