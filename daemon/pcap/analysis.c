@@ -197,6 +197,7 @@ void pcap_options_defaults(struct pcap_options *o)
 	o->match_window = 1000000000;
 	o->max_flows = 1u << 20;
 	o->top = 10;
+	o->dup_window = 100000;
 }
 
 static int find_feed(struct pcap_analysis *a, const char *name)
@@ -259,6 +260,18 @@ void pcap_analysis_add_file(struct pcap_analysis *a, const char *name)
 {
 	if (a->n_files < MAX_FILES)
 		snprintf(a->files[a->n_files++], JD_PATH_MAX, "%s", name);
+}
+
+void pcap_analysis_damage(struct pcap_analysis *a, long offset, const char *why)
+{
+	struct damage *d;
+
+	if (a->n_damage == MAX_FILES || !a->n_files)
+		return;
+	d = &a->damage[a->n_damage++];
+	d->file = a->n_files - 1;
+	d->offset = offset;
+	snprintf(d->why, sizeof(d->why), "%s", why);
 }
 
 /* ---- 1. throughput ------------------------------------------------------ */
@@ -595,12 +608,47 @@ static void arbitrate(struct ab_feed *f, int leg, uint64_t seq, uint64_t ts)
 #define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
 #define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
 
+#define TCP_REORDER_DEFAULT_NS 3000000	/* tshark's, when the connection says nothing */
+#define TCP_FAST_RETRANSMIT_NS 20000000 /* tshark's: the resend within 20 ms of a dup ACK */
+
 static void sample(struct pcap_analysis *a, const char *kind, const struct class_stats *c,
 		   uint64_t frame, uint64_t ts, uint64_t v)
 {
 	if (a->o.samples)
 		fprintf(a->o.samples, "%s,%s,%llu,%llu,%llu\n", kind, c->name,
 			(unsigned long long)frame, (unsigned long long)ts, (unsigned long long)v);
+}
+
+/* The oldest segment awaiting its ACK is done with. */
+static void unacked_pop(struct tcp_dir *d)
+{
+	d->head = (d->head + 1) & (d->cap - 1);
+	d->n--;
+}
+
+/* A place for a segment sent: the ring doubles while under TCP_UNACKED_MAX;
+ * beyond, (or out of memory) the oldest gives its place and goes untimed. */
+static struct tcp_segment *unacked_push(struct class_stats *c, struct tcp_dir *d)
+{
+	if (d->n == d->cap) {
+		uint32_t cap = d->cap ? d->cap * 2 : 4;
+		struct tcp_segment *u = cap <= TCP_UNACKED_MAX ? malloc(cap * sizeof(*u)) : NULL;
+
+		if (u) {
+			for (uint32_t i = 0; i < d->n; i++)
+				u[i] = d->unacked[(d->head + i) & (d->cap - 1)];
+			free(d->unacked);
+			d->unacked = u;
+			d->cap = cap;
+			d->head = 0;
+		} else if (d->cap) {
+			unacked_pop(d);
+			c->tcp_untimed++;
+		} else {
+			return NULL;
+		}
+	}
+	return &d->unacked[(d->head + d->n++) & (d->cap - 1)];
 }
 
 static void tcp_acked(struct pcap_analysis *a, struct class_stats *c, struct tcp_dir *d,
@@ -613,100 +661,236 @@ static void tcp_acked(struct pcap_analysis *a, struct class_stats *c, struct tcp
 			break;
 		if (s->end == ack && !s->retransmitted && ts >= s->ts_ns) {
 			llh_add(&c->rtt_ns, ts - s->ts_ns);
-			sample(a, "rtt", c, a->frames, ts, ts - s->ts_ns);
+			sample(a, "rtt", c, a->frame_no, ts, ts - s->ts_ns);
+			if (ts - s->ts_ns < d->min_rtt_ns)
+				d->min_rtt_ns = ts - s->ts_ns;
 		}
-		d->head = (d->head + 1) % TCP_UNACKED;
-		d->n--;
+		unacked_pop(d);
 	}
 }
 
 static void tcp_mark_retransmitted(struct tcp_dir *d, uint32_t seq, uint32_t end)
 {
 	for (unsigned i = 0; i < d->n; i++) {
-		struct tcp_segment *s = &d->unacked[(d->head + i) % TCP_UNACKED];
+		struct tcp_segment *s = &d->unacked[(d->head + i) & (d->cap - 1)];
 
 		if (SEQ_LT(seq, s->end) && SEQ_LE(s->end, end))
 			s->retransmitted = true;
 	}
 }
 
+static struct tcp_state *tcp_state_new(void)
+{
+	struct tcp_state *t = calloc(1, sizeof(*t));
+
+	if (t) {
+		t->client = -1;
+		t->d[0].min_rtt_ns = t->d[1].min_rtt_ns = UINT64_MAX;
+	}
+	return t;
+}
+
+static void tcp_state_free(struct tcp_state *t)
+{
+	if (!t)
+		return;
+	free(t->d[0].unacked);
+	free(t->d[1].unacked);
+	free(t);
+}
+
+static void tcp_dir_reset(struct tcp_dir *d)
+{
+	free(d->unacked);
+	memset(d, 0, sizeof(*d));
+	d->min_rtt_ns = UINT64_MAX;
+}
+
+/* A SYN with another ISN: a new connection on the same ports. */
+static void tcp_restart(struct tcp_state *t)
+{
+	tcp_dir_reset(&t->d[0]);
+	tcp_dir_reset(&t->d[1]);
+	t->client = -1;
+	t->request_pending = t->syn_seen = false;
+	t->handshake_rtt_ns = 0;
+}
+
+static uint64_t since(uint64_t ts, uint64_t then)
+{
+	return ts > then ? ts - then : 0;
+}
+
+/*
+ * How long after the highest data a segment below it may come and be
+ * reordering rather than loss: the connection's round trip, which a
+ * retransmission cannot beat. tshark takes the handshake's (SYN to the
+ * ACK that ends it), else 3 ms. With no handshake in the capture (a
+ * session opened hours before), jitterd takes the smallest data->ACK time
+ * of each direction, summed: the two halves of the path as seen from the
+ * capture point, which is what the handshake measures. Not both known: 3 ms.
+ */
+static uint64_t tcp_reorder_window(const struct tcp_state *t)
+{
+	if (t->handshake_rtt_ns)
+		return t->handshake_rtt_ns;
+	if (t->d[0].min_rtt_ns != UINT64_MAX && t->d[1].min_rtt_ns != UINT64_MAX)
+		return t->d[0].min_rtt_ns + t->d[1].min_rtt_ns;
+	return TCP_REORDER_DEFAULT_NS;
+}
+
+enum tcp_kind { TCP_NEW, TCP_RETRANSMISSION, TCP_FAST, TCP_SPURIOUS, TCP_OUT_OF_ORDER };
+
+/*
+ * A segment that starts below the highest sequence number sent, as
+ * tshark's rules order them: all of it acknowledged already (spurious);
+ * at the ACK number that two or more duplicate ACKs repeat, within 20 ms
+ * of the last (fast); soon after the highest data and ending below it
+ * (out of order); else a retransmission. One that also carries new bytes
+ * is a retransmission at least (tshark may call it out of order).
+ */
+static enum tcp_kind tcp_resent(const struct tcp_state *t, const struct tcp_dir *d,
+				const struct tcp_dir *r, const struct pcap_pkt *p, uint32_t end)
+{
+	if (p->payload_len && r->acked && SEQ_LE(end, r->last_ack))
+		return TCP_SPURIOUS;
+	if (r->dupacks >= 2 && r->last_ack == p->seq &&
+	    since(p->ts_ns, r->ack_ns) < TCP_FAST_RETRANSMIT_NS)
+		return TCP_FAST;
+	if (SEQ_LT(end, d->next) && since(p->ts_ns, d->next_ns) < tcp_reorder_window(t))
+		return TCP_OUT_OF_ORDER;
+	return TCP_RETRANSMISSION;
+}
+
+static void tcp_count(struct class_stats *c, enum tcp_kind k)
+{
+	if (k == TCP_OUT_OF_ORDER) {
+		c->tcp_out_of_order++;
+		return;
+	}
+	c->tcp_retransmissions++;
+	c->tcp_fast_retransmissions += k == TCP_FAST;
+	c->tcp_spurious_retransmissions += k == TCP_SPURIOUS;
+}
+
+/* ACKs: RTT samples of the other direction's data, and duplicate ACKs (a
+ * pure ACK repeating the ACK number and window, at the next sequence
+ * number, not answering a keep-alive) for the fast retransmission rule. */
+static void tcp_ack(struct pcap_analysis *a, struct class_stats *c, struct tcp_dir *d,
+		    struct tcp_dir *r, const struct pcap_pkt *p, uint32_t seglen)
+{
+	if (d->acked && p->ack == d->last_ack) {
+		if (!seglen && !(p->tcp_flags & PCAP_TCP_RST) && p->window &&
+		    p->window == d->window && d->seen && p->seq == d->next && !r->keepalive)
+			d->dupacks++;
+	} else {
+		d->dupacks = 0;
+	}
+	tcp_acked(a, c, r, p->ack, p->ts_ns);
+}
+
 static void tcp_packet(struct pcap_analysis *a, struct class_stats *c, struct flow *f, int dir,
 		       const struct pcap_pkt *p)
 {
 	struct tcp_state *t = f->tcp;
-	struct tcp_dir *d;
-	uint32_t seglen = p->payload_len;
-	bool new_data = false;
+	struct tcp_dir *d, *r;
+	uint8_t fl = p->tcp_flags;
+	uint32_t seglen = p->payload_len + !!(fl & PCAP_TCP_SYN) + !!(fl & PCAP_TCP_FIN);
+	uint32_t end = p->seq + seglen;
+	enum tcp_kind kind = TCP_NEW;
+	bool advanced = false;
 
 	if (!t) {
-		t = f->tcp = calloc(1, sizeof(*t));
+		t = f->tcp = tcp_state_new();
 		if (!t)
 			return;
-		t->client = -1;
 	}
 	d = &t->d[dir];
+	r = &t->d[!dir];
 	c->tcp_segments++;
-	if ((p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == PCAP_TCP_SYN)
+	if ((fl & PCAP_TCP_SYN) && d->syn && p->seq != d->syn_seq) {
+		if (fl & PCAP_TCP_ACK)
+			tcp_dir_reset(d);
+		else
+			tcp_restart(t);
+	}
+	if (fl & PCAP_TCP_SYN) { /* sent again, it is a retransmission below */
+		d->syn = true;
+		d->syn_seq = p->seq;
+	}
+	if ((fl & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == PCAP_TCP_SYN) {
 		t->client = dir;
-	else if ((p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == (PCAP_TCP_SYN | PCAP_TCP_ACK))
+		t->syn_seen = true;
+		t->syn_ns = p->ts_ns;
+	} else if ((fl & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == (PCAP_TCP_SYN | PCAP_TCP_ACK)) {
 		t->client = !dir;
+	} else if ((fl & (PCAP_TCP_SYN | PCAP_TCP_ACK)) == PCAP_TCP_ACK && t->syn_seen &&
+		   !t->handshake_rtt_ns) {
+		t->handshake_rtt_ns = since(p->ts_ns, t->syn_ns);
+	}
 	if (t->client < 0) /* mid-session: the client is the end with the higher port */
 		t->client = p->sport > p->dport ? dir : !dir;
-	if (p->window == 0 && !(p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_FIN | PCAP_TCP_RST)))
+	if (p->window == 0 && !(fl & (PCAP_TCP_SYN | PCAP_TCP_FIN | PCAP_TCP_RST)))
 		c->tcp_zero_windows++;
-	if (p->tcp_flags & PCAP_TCP_ACK)
-		tcp_acked(a, c, &t->d[!dir], p->ack, p->ts_ns);
-	if (p->tcp_flags & (PCAP_TCP_SYN | PCAP_TCP_FIN))
-		seglen++;
-	if (seglen && !(p->tcp_flags & PCAP_TCP_RST)) {
-		uint32_t end = p->seq + seglen;
-		bool retransmitted = false;
-
-		if (!d->seen || (p->tcp_flags & PCAP_TCP_SYN)) {
-			new_data = true;
-		} else if (SEQ_LT(d->next, end)) {
-			new_data = true;
-			if (SEQ_LT(p->seq, d->next)) { /* part of it was sent before */
-				retransmitted = true;
-				c->tcp_retransmissions++;
-				tcp_mark_retransmitted(d, p->seq, end);
-			}
-		} else {
-			/* Nothing new: a segment that took another path arrives
-			 * soon after the ones beyond it; a retransmission late. */
-			if (p->ts_ns - d->last_new_ns < 3000000)
-				c->tcp_out_of_order++;
-			else
-				c->tcp_retransmissions++;
-			tcp_mark_retransmitted(d, p->seq, end);
-		}
-		if (new_data) {
-			struct tcp_segment *s;
-
+	if (fl & PCAP_TCP_ACK)
+		tcp_ack(a, c, d, r, p, seglen);
+	d->keepalive = false;
+	if (fl & PCAP_TCP_RST)
+		goto done;
+	/* A keep-alive: the byte before the next one (Windows), or no byte
+	 * (Linux), to see that the peer lives; nothing is resent. */
+	if (d->seen && p->payload_len <= 1 && !(fl & (PCAP_TCP_SYN | PCAP_TCP_FIN)) &&
+	    p->seq == d->next - 1) {
+		d->keepalive = true;
+		c->tcp_keepalives++;
+		goto done;
+	}
+	if (!seglen) { /* its sequence number is the next one expected (as tshark) */
+		if (!d->seen || SEQ_LT(d->next, p->seq)) {
 			d->seen = true;
-			d->next = end;
-			d->last_new_ns = p->ts_ns;
-			if (d->n == TCP_UNACKED) { /* the oldest is given up */
-				d->head = (d->head + 1) % TCP_UNACKED;
-				d->n--;
+			d->next = p->seq;
+			d->next_ns = p->ts_ns;
+		}
+		goto done;
+	}
+	/* A zero window probe: the next byte, that the peer may not take. */
+	if (p->payload_len == 1 && d->seen && p->seq == d->next && r->acked && !r->window)
+		goto done;
+	if (d->seen && SEQ_LT(p->seq, d->next) &&
+	    !(p->payload_len > 1 && p->seq == d->next - 1)) { /* after a zero window probe */
+		kind = tcp_resent(t, d, r, p, end);
+		tcp_count(c, kind);
+		tcp_mark_retransmitted(d, p->seq, end);
+	}
+	if (!d->seen || SEQ_LT(d->next, end)) {
+		struct tcp_segment *s = unacked_push(c, d);
+
+		if (s)
+			*s = (struct tcp_segment){ p->ts_ns, end, kind != TCP_NEW };
+		d->seen = true;
+		d->next = end;
+		d->next_ns = p->ts_ns;
+		advanced = true;
+	}
+	if (p->payload_len && advanced) {
+		if (dir == t->client) {
+			if (!t->request_pending) {
+				t->request_pending = true;
+				t->request_ns = p->ts_ns;
 			}
-			s = &d->unacked[(d->head + d->n++) % TCP_UNACKED];
-			*s = (struct tcp_segment){ end, (uint32_t)a->frames, p->ts_ns,
-						   retransmitted };
+		} else if (t->request_pending) {
+			t->request_pending = false;
+			llh_add(&c->response_ns, p->ts_ns - t->request_ns);
+			sample(a, "response", c, a->frame_no, p->ts_ns, p->ts_ns - t->request_ns);
 		}
 	}
-	if (!p->payload_len || !new_data)
-		return;
-	if (dir == t->client) {
-		if (!t->request_pending) {
-			t->request_pending = true;
-			t->request_ns = p->ts_ns;
-		}
-	} else if (t->request_pending) {
-		t->request_pending = false;
-		llh_add(&c->response_ns, p->ts_ns - t->request_ns);
-		sample(a, "response", c, a->frames, p->ts_ns, p->ts_ns - t->request_ns);
+done:
+	if (fl & PCAP_TCP_ACK) {
+		d->acked = true;
+		d->last_ack = p->ack;
+		d->ack_ns = p->ts_ns;
 	}
+	d->window = p->window;
 }
 
 /* ---- 6. trigger -> response --------------------------------------------- */
@@ -716,15 +900,17 @@ static void triggers(struct pcap_analysis *a, int cls, const struct pcap_pkt *p)
 	for (int i = 0; i < a->o.n_triggers; i++) {
 		struct trigger_stats *t = &a->triggers[i];
 
-		if (a->o.triggers[i].trigger == cls)
+		if (a->o.triggers[i].trigger == cls) {
 			t->last_trigger_ns = p->ts_ns;
+			t->triggered = true;
+		}
 		if (a->o.triggers[i].response != cls ||
 		    (p->proto == IPPROTO_TCP && !p->payload_len))
 			continue;
 		t->responses++;
-		if (t->last_trigger_ns && p->ts_ns - t->last_trigger_ns <= a->o.trigger_window) {
+		if (t->triggered && p->ts_ns - t->last_trigger_ns <= a->o.trigger_window) {
 			llh_add(&t->latency_ns, p->ts_ns - t->last_trigger_ns);
-			sample(a, "trigger", &a->cls[cls], a->frames, p->ts_ns,
+			sample(a, "trigger", &a->cls[cls], a->frame_no, p->ts_ns,
 			       p->ts_ns - t->last_trigger_ns);
 		} else {
 			t->without_trigger++;
@@ -732,10 +918,61 @@ static void triggers(struct pcap_analysis *a, int cls, const struct pcap_pkt *p)
 	}
 }
 
+/* ---- tap and SPAN duplicates --------------------------------------------- */
+
+/*
+ * A SPAN port or a tap may deliver the same frame twice (both directions of
+ * a port mirrored, two taps merged) microseconds apart. A copy has the IPv4
+ * ID, the IP length and the TCP header with its options (ports, sequence
+ * numbers, SACK blocks, timestamps, the checksum: the payload's
+ * fingerprint) or the UDP header and 24 bytes of payload, of one of its
+ * flow's last two frames, within dup_window; TTL and MAC addresses may
+ * differ (a copy from each side of a router). A resend cannot be one: the
+ * sender waits for duplicate ACKs or a timer, and its IP ID moves on; nor
+ * can duplicate ACKs (their IP IDs or SACK blocks differ).
+ */
+static uint64_t frame_signature(const struct pcap_pkt *p)
+{
+	const uint8_t *l4 = p->ip + p->l4_off;
+	uint32_t have = p->ip_caplen - p->l4_off,
+		 n = p->proto == IPPROTO_TCP ? (uint32_t)(p->payload - l4) : 32;
+	uint64_t h = (uint64_t)(p->ip_version == 4 ? (uint16_t)(p->ip[4] << 8 | p->ip[5]) : 0)
+			     << 32 |
+		     (p->ip_len - p->l4_off);
+
+	if (n > have)
+		n = have;
+	for (uint32_t i = 0; i < n; i += 8) {
+		uint64_t w = 0;
+
+		memcpy(&w, l4 + i, n - i < 8 ? n - i : 8);
+		h = mix(h, w);
+	}
+	return h ^ h >> 29;
+}
+
+static bool tap_duplicate(const struct pcap_analysis *a, struct flow *f, const struct pcap_pkt *p)
+{
+	uint64_t sig;
+
+	if (!a->o.dup_window)
+		return false;
+	sig = frame_signature(p);
+	for (int i = 0; i < 2; i++)
+		if (f->recent_sig[i] == sig && f->packets[0] + f->packets[1] > (uint64_t)i &&
+		    since(p->ts_ns, f->recent_ns[i]) <= a->o.dup_window)
+			return true;
+	f->recent_sig[1] = f->recent_sig[0];
+	f->recent_ns[1] = f->recent_ns[0];
+	f->recent_sig[0] = sig;
+	f->recent_ns[0] = p->ts_ns;
+	return false;
+}
+
 /* ---- a frame ------------------------------------------------------------ */
 
-void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
-			 const uint8_t *bytes, uint32_t caplen, uint32_t len)
+static void analyse(struct pcap_analysis *a, uint64_t frame, int linktype, uint64_t ts_ns,
+		    const uint8_t *bytes, uint32_t caplen, uint32_t len)
 {
 	struct pcap_pkt p;
 	enum pcap_verdict v = pcap_decode(linktype, bytes, caplen, len, &p);
@@ -743,9 +980,14 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 	struct flow *f;
 	int dir, cls;
 
-	a->frames++;
-	a->bytes += len;
-	if (!a->first_ns || ts_ns < a->first_ns)
+	if (frame > 1 && ts_ns < a->prev_ns) {
+		a->ts_backwards++;
+		if (a->prev_ns - ts_ns > a->ts_backward_max_ns)
+			a->ts_backward_max_ns = a->prev_ns - ts_ns;
+	}
+	a->frame_no = frame;
+	a->prev_ns = ts_ns;
+	if (frame == 1 || ts_ns < a->first_ns) /* a frame at 0 is a time too */
 		a->first_ns = ts_ns;
 	if (ts_ns > a->last_ns)
 		a->last_ns = ts_ns;
@@ -754,6 +996,12 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 		return;
 	p.ts_ns = ts_ns;
 	f = flow_of(a, &p, &dir);
+	if (f && tap_duplicate(a, f, &p)) {
+		f->tap_duplicates++;
+		a->cls[f->cls].tap_duplicates++;
+		a->tap_duplicates++;
+		return;
+	}
 	if (f) {
 		cls = f->cls;
 		f->packets[dir]++;
@@ -804,11 +1052,89 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 		triggers(a, cls, &p);
 }
 
+/* ---- timestamps ------------------------------------------------------------- */
+
+#define TS_ALONE_NS 1000000000ull /* this far from the time before: wait for the next */
+
+static uint64_t ts_distance(uint64_t x, uint64_t y)
+{
+	return x > y ? x - y : y - x;
+}
+
+static bool hold(struct pcap_analysis *a, int linktype, uint64_t ts_ns, const uint8_t *bytes,
+		 uint32_t caplen, uint32_t len)
+{
+	struct held_frame *h = &a->held;
+
+	if (caplen > h->size || !h->bytes) {
+		uint8_t *b = realloc(h->bytes, caplen ? caplen : 1);
+
+		if (!b)
+			return false;
+		h->bytes = b;
+		h->size = caplen;
+	}
+	memcpy(h->bytes, bytes, caplen);
+	h->on = true;
+	h->linktype = linktype;
+	h->ts_ns = ts_ns;
+	h->frame = a->frames;
+	h->caplen = caplen;
+	h->len = len;
+	return true;
+}
+
+/* The held frame, judged by the time of the frame after it, ts_ns: closer
+ * to the time before the held one, the held time was wrong (a clock
+ * stepped, a bit flipped): the frame counts in everything, at the time of
+ * the frame before it, and is listed. Else the capture did jump. */
+static void release(struct pcap_analysis *a, uint64_t ts_ns, bool judge)
+{
+	struct held_frame *h = &a->held;
+	uint64_t ts = h->ts_ns;
+
+	h->on = false;
+	if (judge && ts_distance(ts_ns, a->prev_ns) < ts_distance(ts_ns, h->ts_ns)) {
+		if (a->ts_outliers < PCAP_LIST_MAX)
+			a->outliers[a->ts_outliers] = (struct ts_outlier){ h->frame, h->ts_ns };
+		a->ts_outliers++;
+		ts = a->prev_ns;
+	}
+	analyse(a, h->frame, h->linktype, ts, h->bytes, h->caplen, h->len);
+}
+
+/*
+ * Frames in capture order. One whose time is over a second away from the
+ * frame before it waits for the next frame (a copy: rare), which tells an
+ * idle gap or a merge (it continues from the new time) from a wild time
+ * (it continues from the old one). A wild time would otherwise open a
+ * throughput window years away and pile every later frame into it.
+ */
+void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
+			 const uint8_t *bytes, uint32_t caplen, uint32_t len)
+{
+	a->frames++;
+	a->bytes += len;
+	if (a->held.on)
+		release(a, ts_ns, true);
+	if (a->frames > 1 && ts_distance(ts_ns, a->prev_ns) > TS_ALONE_NS &&
+	    hold(a, linktype, ts_ns, bytes, caplen, len))
+		return;
+	analyse(a, a->frames, linktype, ts_ns, bytes, caplen, len);
+}
+
+uint64_t pcap_analysis_frames(const struct pcap_analysis *a)
+{
+	return a->frames;
+}
+
 void pcap_analysis_finish(struct pcap_analysis *a)
 {
 	if (a->finished)
 		return;
 	a->finished = true;
+	if (a->held.on) /* the last frame: nothing after it to judge it by */
+		release(a, 0, false);
 	for (int i = 0; i < a->n_cls; i++) {
 		struct class_stats *c = &a->cls[i];
 
@@ -864,7 +1190,7 @@ void pcap_analysis_free(struct pcap_analysis *a)
 		llh_free(&c->response_ns);
 	}
 	for (uint32_t i = 0; a->flows && i < a->n_slots; i++)
-		free(a->flows[i].tcp);
+		tcp_state_free(a->flows[i].tcp);
 	for (int i = 0; a->feeds && i < a->n_feeds; i++) {
 		free(a->feeds[i].ring);
 		llh_free(&a->feeds[i].margin_ns[0]);
@@ -872,6 +1198,7 @@ void pcap_analysis_free(struct pcap_analysis *a)
 	}
 	for (int i = 0; i < PCAP_MAX_TRIGGERS; i++)
 		llh_free(&a->triggers[i].latency_ns);
+	free(a->held.bytes);
 	free(a->cls);
 	free(a->feeds);
 	free(a->flows);

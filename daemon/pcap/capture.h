@@ -47,6 +47,7 @@ struct pcap_pkt {
 	uint8_t ip_version;   /* 4 or 6 */
 	uint8_t proto;	      /* IPPROTO_TCP or IPPROTO_UDP */
 	uint8_t n_vlans;
+	uint8_t tunnels; /* VXLAN, GRE, MPLS pseudowire: the inner packet is this one */
 	uint8_t tcp_flags;
 	uint8_t src[16], dst[16]; /* IPv4 as ::ffff:a.b.c.d */
 	uint16_t sport, dport;
@@ -107,6 +108,7 @@ struct pcap_options {
 	uint64_t burst_packets;	 /* or above this many packets; 0 = off */
 	uint64_t trigger_window; /* tick-to-trade: how far back a trigger counts */
 	uint64_t match_window;	 /* match: how long a packet at A waits for B */
+	uint64_t dup_window;	 /* a frame equal to a recent one of its flow: a tap's copy */
 	uint32_t max_flows;	 /* flows followed; more are counted apart */
 	uint32_t top;		 /* unclassified flows shown */
 	bool all_flows;		 /* --json lists every flow */
@@ -130,8 +132,12 @@ void pcap_analysis_frame(struct pcap_analysis *a, int linktype, uint64_t ts_ns,
 /* The end of the input: close open windows, gaps, pending requests. */
 void pcap_analysis_finish(struct pcap_analysis *a);
 void pcap_analysis_free(struct pcap_analysis *a);
-/* A file read whole, for the report. */
+/* A file being read, for the report. */
 void pcap_analysis_add_file(struct pcap_analysis *a, const char *name);
+/* The file last added could not be read past offset: the report says so. */
+void pcap_analysis_damage(struct pcap_analysis *a, long offset, const char *why);
+/* Frames read so far. */
+uint64_t pcap_analysis_frames(const struct pcap_analysis *a);
 
 /* A class index of the packet (first class that matches), or -1. */
 int pcap_classify(const struct jd_socket_classes *classes, const struct pcap_pkt *p);

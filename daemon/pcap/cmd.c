@@ -3,12 +3,17 @@
  * `jitterd pcap`: the command line, and reading captures with libpcap.
  *
  *   jitterd pcap [--config FILE] [options] FILE...     files, one after the other
+ *                                                      ("-": standard input)
  *   jitterd pcap [--config FILE] --interface IF        live, a line per second
  *   jitterd pcap [--config FILE] match A B             two capture points
  *
  * Files are pcap (micro- or nanosecond) or pcapng, opened by libpcap at
- * nanosecond precision. A file libpcap cannot read is an error naming the
- * file and the byte offset where reading stopped, exit 2.
+ * nanosecond precision. A file libpcap cannot open is an error naming it,
+ * exit 2. A damaged record (a file cut short, a record length no capture
+ * has) ends the reading of its file: a warning names the file and the
+ * byte offset of the record, the report has what came before (and says
+ * where the damage is), and only when no frame at all could be read is
+ * the exit 2, as tshark.
  *
  * Exit codes: 0 done, 1 runtime failure, 2 bad usage, config or input.
  */
@@ -45,7 +50,7 @@ struct pcap_args {
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: jitterd pcap [--config FILE] [options] FILE...\n"
+		"usage: jitterd pcap [--config FILE] [options] FILE...   (- : standard input)\n"
 		"       jitterd pcap [--config FILE] [options] --interface IF\n"
 		"       jitterd pcap [--config FILE] [options] match A B\n"
 		"  -c, --config FILE        jitterd.yaml: collectors.sockets.classes name the "
@@ -59,6 +64,9 @@ static void usage(FILE *out)
 		"      --trigger T:R        time from the latest packet of class T to each of R\n"
 		"      --trigger-window DUR how far back a trigger counts (10ms)\n"
 		"      --window DUR         match: how long a packet at A waits for B (1s)\n"
+		"      --dup-window DUR     a frame equal to one of its flow's last two within "
+		"DUR\n"
+		"                           is a tap's copy, left out (100us; 0s: keep them)\n"
 		"      --top N              unclassified flows shown (10)\n"
 		"      --max-flows N        flows followed (1048576); more are counted apart\n"
 		"      --all-flows          --json: list every flow (all_flows)\n"
@@ -92,6 +100,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		O_SAMPLES,
 		O_DURATION,
 		O_WINDOW,
+		O_DUPWIN,
 		O_ALL
 	};
 	static const struct option longopts[] = {
@@ -105,6 +114,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "trigger", required_argument, NULL, O_TRIG },
 		{ "trigger-window", required_argument, NULL, O_TWIN },
 		{ "window", required_argument, NULL, O_WINDOW },
+		{ "dup-window", required_argument, NULL, O_DUPWIN },
 		{ "top", required_argument, NULL, O_TOP },
 		{ "max-flows", required_argument, NULL, O_MAXF },
 		{ "samples", required_argument, NULL, O_SAMPLES },
@@ -132,6 +142,10 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		case O_ALL: pa->o.all_flows = true; break;
 		case 'f': pa->filter = optarg; break;
 		case 'i': pa->interface = optarg; break;
+		case O_DUPWIN:
+			if (parse_duration_ns(optarg, &pa->o.dup_window, &why))
+				return bad("--dup-window", optarg, why);
+			break;
 		case O_INTERVAL:
 		case O_TWIN:
 		case O_DURATION:
@@ -241,6 +255,15 @@ static int load_classes(struct pcap_args *pa, struct jd_config *cfg,
 /* ---- files -------------------------------------------------------------- */
 
 /* --filter, compiled by libpcap for this capture's link type. */
+static int compile_filter(pcap_t *p, const char *expr, const char *what, struct bpf_program *prog)
+{
+	if (!pcap_compile(p, prog, expr, 1, PCAP_NETMASK_UNKNOWN))
+		return 0;
+	fprintf(stderr, "jitterd pcap: %s: --filter %s: %s\n", what, expr, pcap_geterr(p));
+	return -EINVAL;
+}
+
+/* Live: the kernel filters. */
 static int set_filter(pcap_t *p, const char *expr, const char *what)
 {
 	struct bpf_program prog;
@@ -248,18 +271,20 @@ static int set_filter(pcap_t *p, const char *expr, const char *what)
 
 	if (!expr)
 		return 0;
-	ret = pcap_compile(p, &prog, expr, 1, PCAP_NETMASK_UNKNOWN);
-	if (!ret) {
-		ret = pcap_setfilter(p, &prog);
-		pcap_freecode(&prog);
-	}
+	if (compile_filter(p, expr, what, &prog))
+		return -EINVAL;
+	ret = pcap_setfilter(p, &prog);
+	pcap_freecode(&prog);
 	if (ret)
 		fprintf(stderr, "jitterd pcap: %s: --filter %s: %s\n", what, expr, pcap_geterr(p));
 	return ret ? -EINVAL : 0;
 }
 
+/* A file, or standard input ("-"). Files are filtered here, record by
+ * record, so that a damaged record's offset counts every record before it. */
 static int read_file(struct pcap_analysis *a, const char *path, const char *filter)
 {
+	struct bpf_program prog;
 	struct pcap_pkthdr *h;
 	const u_char *data;
 	pcap_t *p;
@@ -271,7 +296,7 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 
 	if (pcap_open_file(path, &p))
 		return -EINVAL;
-	if (set_filter(p, filter, path)) {
+	if (filter && compile_filter(p, filter, path, &prog)) {
 		pcap_close(p);
 		return -EINVAL;
 	}
@@ -279,18 +304,19 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 	classic = !pcap_major_version(p) || pcap_major_version(p) == 2;
 	pcap_analysis_add_file(a, path);
 	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
-		pcap_analysis_frame(a, linktype,
-				    (uint64_t)h->ts.tv_sec * NS_PER_S + (uint64_t)h->ts.tv_usec,
-				    data, h->caplen, h->len);
 		offset += 16 + (long)h->caplen;
+		if (filter && !pcap_offline_filter(&prog, h, data))
+			continue;
+		pcap_analysis_frame(a, linktype, pcap_record_ns(&h->ts), data, h->caplen, h->len);
 	}
 	if (r == PCAP_ERROR) {
 		long at = classic ? offset : ftell(pcap_file(p));
 
 		pcap_read_error(path, at, pcap_geterr(p));
-		pcap_close(p);
-		return -EINVAL;
+		pcap_analysis_damage(a, at, pcap_geterr(p));
 	}
+	if (filter)
+		pcap_freecode(&prog);
 	pcap_close(p);
 	return 0;
 }
@@ -494,6 +520,8 @@ int pcap_main(int argc, char **argv)
 	for (int i = optind; i < argc; i++)
 		if (read_file(a, argv[i], pa.filter))
 			goto out;
+	if (!pa.interface && !pcap_analysis_frames(a) && optind < argc)
+		goto out; /* nothing could be read (said on stderr) */
 	pcap_analysis_finish(a);
 	status = write_report(a, &pa) ? 1 : 0;
 out:

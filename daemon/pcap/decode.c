@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: MIT
 /*
- * Frame bytes -> struct pcap_pkt: Ethernet (802.1Q, 802.1ad/QinQ), Linux
- * cooked captures v1 and v2, raw IP; IPv4 (options), IPv6 (extension
- * headers); TCP and UDP.
+ * Frame bytes -> struct pcap_pkt: Ethernet (802.1Q, 802.1ad/QinQ, MPLS),
+ * Linux cooked captures v1 and v2, raw IP, BSD loopback (NULL, LOOP),
+ * NFLOG; VNTag, PPPoE sessions; IPv4 (options), IPv6 (extension headers);
+ * TCP and UDP; tunnels (VXLAN, GRE with IP or Ethernet inside, ERSPAN
+ * I/II/III: a switch's mirror sent over GRE), of which the inner packet is
+ * the one decoded: its flow is the one that matters. The frame's lengths
+ * (caplen, len) stay the outer ones: the bytes the wire carried.
  *
  * Every read of packet bytes goes through one gate, NEED(): the bytes must
  * have been captured (caplen), whatever the headers claim. A frame whose
- * headers end past the snap length is PV_SNAPPED, an IP fragment is
+ * headers end past the snap length is PV_SNAPPED (TCP options excepted:
+ * the 20 fixed bytes have ports, sequence and ACK numbers), an IP fragment is
  * PV_FRAGMENT (its ports are in the first fragment only, and this tool does
  * not reassemble): both are counted, neither is read further. A payload cut
  * by the snap length keeps its true length (payload_len) beside what was
@@ -26,14 +31,26 @@ const char *const pcap_verdict_names[PV_N] = {
 	[PV_LINKTYPE] = "link_type",
 };
 
-#define ETH_P_IPV4   0x0800
-#define ETH_P_IPV6   0x86dd
-#define ETH_P_8021Q  0x8100
-#define ETH_P_8021AD 0x88a8
-#define ETH_P_QINQ1  0x9100
+#define ETH_P_IPV4    0x0800
+#define ETH_P_IPV6    0x86dd
+#define ETH_P_8021Q   0x8100
+#define ETH_P_8021AD  0x88a8
+#define ETH_P_QINQ1   0x9100
+#define ETH_P_MPLS    0x8847
+#define ETH_P_MPLS_M  0x8848
+#define ETH_P_TEB     0x6558 /* GRE: transparent Ethernet bridging */
+#define ETH_P_ERSPAN  0x88be /* GRE: ERSPAN type I (no sequence number) or II */
+#define ETH_P_ERSPAN3 0x22eb
+#define ETH_P_VNTAG   0x8926
+#define ETH_P_PPPOE   0x8864 /* session stage */
+#define VXLAN_PORT    4789
+#define TUNNELS_MAX   4 /* tunnels within tunnels decoded */
 
 #ifndef DLT_LINUX_SLL2
 #define DLT_LINUX_SLL2 276
+#endif
+#ifndef DLT_NFLOG
+#define DLT_NFLOG 239
 #endif
 
 /* The gate: n bytes at off must have been captured. */
@@ -61,9 +78,63 @@ bool pcap_linktype_supported(int linktype)
 	case DLT_LINUX_SLL2:
 	case DLT_RAW:
 	case DLT_IPV4:
-	case DLT_IPV6: return true;
+	case DLT_IPV6:
+	case DLT_NULL:
+	case DLT_LOOP:
+	case DLT_NFLOG: return true;
 	}
 	return false;
+}
+
+static enum pcap_verdict decode_ethertype(struct pcap_pkt *p, const uint8_t *frame,
+					  uint32_t type_off, uint32_t off, uint32_t caplen,
+					  uint32_t len);
+static enum pcap_verdict decode_ip(struct pcap_pkt *p, uint16_t ethertype, const uint8_t *frame,
+				   uint32_t off, uint32_t caplen, uint32_t len);
+
+/* A tunnel's inner Ethernet frame or IP packet at off in b (have bytes of
+ * it captured, len on the wire); ethertype 0: Ethernet. */
+static enum pcap_verdict decode_inner(struct pcap_pkt *p, uint16_t ethertype, const uint8_t *b,
+				      uint32_t off, uint32_t have, uint32_t len)
+{
+	if (++p->tunnels > TUNNELS_MAX)
+		return PV_MALFORMED;
+	NEED(off, 0, have);
+	if (off > len)
+		return PV_MALFORMED;
+	if (!ethertype)
+		return decode_ethertype(p, b + off, 12, 14, have - off, len - off);
+	return decode_ip(p, ethertype, b, off, have, len);
+}
+
+/* GRE (RFC 2784/2890), version 0: checksum, key and sequence number are
+ * optional words; inside, IP or Ethernet; or ERSPAN's mirrored Ethernet
+ * frame: type I with no header (GRE without a sequence number), II with 8
+ * bytes, III with 12 and an optional 8 more (its O bit). */
+static enum pcap_verdict decode_gre(struct pcap_pkt *p, uint32_t off)
+{
+	const uint8_t *ip = p->ip;
+	uint32_t have = p->ip_caplen, hdr = 4;
+	uint16_t flags, type;
+
+	NEED(off, 4, have);
+	flags = be16(ip + off);
+	type = be16(ip + off + 2);
+	if (flags & 0x0007) /* version 1 is PPTP's */
+		return PV_OTHER_L4;
+	hdr += (flags & 0x8000 ? 4u : 0) + (flags & 0x2000 ? 4u : 0) + (flags & 0x1000 ? 4u : 0);
+	if (type == ETH_P_ERSPAN) {
+		hdr += flags & 0x1000 ? 8u : 0;
+		type = 0;
+	} else if (type == ETH_P_ERSPAN3) {
+		NEED(off + hdr, 12, have);
+		hdr += ip[off + hdr + 11] & 0x01 ? 20u : 12u;
+		type = 0;
+	} else if (type == ETH_P_TEB) {
+		type = 0;
+	} else if (type != ETH_P_IPV4 && type != ETH_P_IPV6)
+		return PV_OTHER_L4;
+	return decode_inner(p, type, ip, off + hdr, have, p->ip_len);
 }
 
 static enum pcap_verdict decode_l4(struct pcap_pkt *p, uint8_t proto, uint32_t off)
@@ -85,12 +156,14 @@ static enum pcap_verdict decode_l4(struct pcap_pkt *p, uint8_t proto, uint32_t o
 		p->dport = be16(ip + off + 2);
 		hdr = 8;
 		p->payload_len = ulen - 8;
+		/* VXLAN: the I flag, then the inner Ethernet frame */
+		if (p->dport == VXLAN_PORT && have >= off + 16 && (ip[off + 8] & 0x08))
+			return decode_inner(p, 0, ip, off + 16, have, off + ulen);
 	} else if (proto == IPPROTO_TCP) {
 		NEED(off, 20, have);
 		hdr = (uint32_t)(ip[off + 12] >> 4) * 4;
 		if (hdr < 20 || hdr > p->ip_len - off)
 			return PV_MALFORMED;
-		NEED(off, hdr, have);
 		p->sport = be16(ip + off);
 		p->dport = be16(ip + off + 2);
 		p->seq = be32(ip + off + 4);
@@ -98,10 +171,12 @@ static enum pcap_verdict decode_l4(struct pcap_pkt *p, uint8_t proto, uint32_t o
 		p->tcp_flags = ip[off + 13];
 		p->window = be16(ip + off + 14);
 		p->payload_len = p->ip_len - off - hdr;
+	} else if (proto == IPPROTO_GRE) {
+		return decode_gre(p, off);
 	} else {
 		return PV_OTHER_L4;
 	}
-	p->payload = ip + off + hdr;
+	p->payload = ip + (have > off + hdr ? off + hdr : have); /* options may be cut */
 	p->payload_caplen = have > off + hdr ? have - off - hdr : 0;
 	if (p->payload_caplen > p->payload_len)
 		p->payload_caplen = p->payload_len;
@@ -119,6 +194,8 @@ static enum pcap_verdict decode_ipv4(struct pcap_pkt *p)
 		return PV_MALFORMED;
 	ihl = (uint32_t)(ip[0] & 0x0f) * 4;
 	total = be16(ip + 2);
+	if (!total) /* TSO: the sending host's capture of a segment not cut yet */
+		total = p->ip_len;
 	if (ihl < 20 || total < ihl)
 		return PV_MALFORMED;
 	/* What the link layer carried beyond the IP length is padding; less
@@ -152,7 +229,9 @@ static enum pcap_verdict decode_ipv6(struct pcap_pkt *p)
 	if (ip[0] >> 4 != 6)
 		return PV_MALFORMED;
 	total = 40u + be16(ip + 4);
-	if (total > p->ip_len) /* a jumbogram (payload length 0) is not expected here */
+	if (total == 40 && p->ip_len > 40) /* BIG TCP or a jumbogram: the link's length */
+		total = p->ip_len;
+	if (total > p->ip_len)
 		return PV_MALFORMED;
 	p->ip_len = total;
 	if (p->ip_caplen > total)
@@ -204,17 +283,109 @@ static enum pcap_verdict decode_ethertype(struct pcap_pkt *p, const uint8_t *fra
 	NEED(off, 0, caplen);
 	NEED(type_off, 2, caplen);
 	type = be16(frame + type_off);
-	while (type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1) {
+	while (type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1 ||
+	       type == ETH_P_VNTAG) {
 		if (++tags > 8)
 			return PV_MALFORMED;
+		if (type == ETH_P_VNTAG) { /* Cisco's 4-byte port tag */
+			NEED(off, 6, caplen);
+			type = be16(frame + off + 4);
+			off += 6;
+			continue;
+		}
 		NEED(off, 4, caplen);
 		if (p->n_vlans < 2)
 			p->vlan[p->n_vlans++] = be16(frame + off) & 0x0fff;
 		type = be16(frame + off + 2);
 		off += 4;
 	}
+	if (type == ETH_P_PPPOE) { /* version/type, code, session, length; PPP protocol */
+		uint32_t end, ppp;
+
+		NEED(off, 8, caplen);
+		end = off + 6 + be16(frame + off + 4);
+		ppp = frame[off + 6] & 1 ? frame[off + 6]
+					 : be16(frame + off + 6); /* 1 byte: compressed */
+		off += frame[off + 6] & 1 ? 7 : 8;
+		type = ppp == 0x0021 ? ETH_P_IPV4 : ppp == 0x0057 ? ETH_P_IPV6 : 0;
+		if (!type)
+			return PV_NOT_IP;
+		if (end < off || end > len)
+			return PV_MALFORMED;
+		return decode_ip(p, type, frame, off, caplen < end ? caplen : end, end);
+	}
+	if (type == ETH_P_MPLS || type == ETH_P_MPLS_M) {
+		do { /* labels to the bottom of the stack (bit 8) */
+			if (++tags > 8)
+				return PV_MALFORMED;
+			NEED(off, 4, caplen);
+			off += 4;
+		} while (!(frame[off - 2] & 0x01));
+		NEED(off, 1, caplen);
+		switch (frame[off] >> 4) { /* what is under the labels, by its first nibble */
+		case 4: type = ETH_P_IPV4; break;
+		case 6: type = ETH_P_IPV6; break;
+		case 0: return decode_inner(p, 0, frame, off + 4, caplen, len); /* control word */
+		default: return PV_NOT_IP;
+		}
+	}
 	NEED(off, 0, caplen);
 	return decode_ip(p, type, frame, off, caplen, len);
+}
+
+/* BSD loopback: the address family in 4 bytes, the capturing host's byte
+ * order (NULL) or network order (LOOP); IPv6 is 24, 28 or 30 by BSD. */
+static enum pcap_verdict decode_loopback(struct pcap_pkt *p, int linktype, const uint8_t *frame,
+					 uint32_t caplen, uint32_t len)
+{
+	uint32_t af;
+
+	NEED(0, 4, caplen);
+	af = be32(frame);
+	if (linktype == DLT_NULL && !(af & 0xffff)) /* a little-endian host's */
+		af = (uint32_t)frame[0] | (uint32_t)frame[1] << 8 | (uint32_t)frame[2] << 16 |
+		     (uint32_t)frame[3] << 24;
+	if (af == 2)
+		return decode_ip(p, ETH_P_IPV4, frame, 4, caplen, len);
+	if (af == 24 || af == 28 || af == 30 || af == 10) /* 10: Linux's AF_INET6 */
+		return decode_ip(p, ETH_P_IPV6, frame, 4, caplen, len);
+	return PV_NOT_IP;
+}
+
+/* NFLOG (Linux's iptables/nftables log target): family, version, group,
+ * then TLVs (length and type in the capturing host's byte order, padded to
+ * 4 bytes); type 9 is the packet, from its IP header. */
+static enum pcap_verdict decode_nflog(struct pcap_pkt *p, const uint8_t *frame, uint32_t caplen,
+				      uint32_t len)
+{
+	uint32_t off = 4;
+	bool le;
+
+	NEED(0, 8, caplen);
+	/* The first TLV (the packet header, 8 bytes) is short: where its
+	 * length's non-zero byte is says the byte order. */
+	le = frame[4] != 0 || frame[5] == 0;
+	for (int n = 0; n < 64; n++) {
+		uint32_t tl, type;
+
+		NEED(off, 4, caplen);
+		tl = le ? (uint32_t)(frame[off] | frame[off + 1] << 8) : be16(frame + off);
+		type = le ? (uint32_t)(frame[off + 2] | frame[off + 3] << 8)
+			  : be16(frame + off + 2);
+		if (tl < 4)
+			return PV_MALFORMED;
+		if ((type & 0x7fff) == 9) { /* NFULA_PAYLOAD */
+			uint32_t end = off + tl, have = caplen < end ? caplen : end;
+
+			if (end > len)
+				return PV_MALFORMED;
+			NEED(off, 5, caplen);
+			return decode_ip(p, frame[off + 4] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IPV4,
+					 frame, off + 4, have, end);
+		}
+		off += (tl + 3) & ~3u;
+	}
+	return PV_MALFORMED;
 }
 
 enum pcap_verdict pcap_decode(int linktype, const uint8_t *frame, uint32_t caplen, uint32_t len,
@@ -235,6 +406,9 @@ enum pcap_verdict pcap_decode(int linktype, const uint8_t *frame, uint32_t caple
 		NEED(0, 1, caplen);
 		return decode_ip(p, frame[0] >> 4 == 6 ? ETH_P_IPV6 : ETH_P_IPV4, frame, 0, caplen,
 				 len);
+	case DLT_NULL:
+	case DLT_LOOP: return decode_loopback(p, linktype, frame, caplen, len);
+	case DLT_NFLOG: return decode_nflog(p, frame, caplen, len);
 	}
 	return PV_LINKTYPE;
 }

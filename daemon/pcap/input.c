@@ -5,8 +5,16 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/parse.h"
 #include "pcap/capture.h"
 #include "pcap/libpcap.h"
+
+uint64_t pcap_record_ns(const struct timeval *ts)
+{
+	uint64_t sec = ts->tv_sec < 0 ? (uint32_t)ts->tv_sec : (uint64_t)ts->tv_sec;
+
+	return sec * NS_PER_S + (uint64_t)ts->tv_usec; /* tv_usec: ns, as opened */
+}
 
 /* libpcap's error, with where in the file reading stopped. */
 int pcap_read_error(const char *path, long offset, const char *msg)
@@ -18,7 +26,7 @@ int pcap_read_error(const char *path, long offset, const char *msg)
 int pcap_open_file(const char *path, pcap_t **out)
 {
 	char err[PCAP_ERRBUF_SIZE] = "";
-	FILE *f = fopen(path, "rb");
+	FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
 	pcap_t *p;
 
 	if (!f) {

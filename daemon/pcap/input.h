@@ -3,6 +3,8 @@
 #ifndef JD_PCAP_INPUT_H
 #define JD_PCAP_INPUT_H
 
+#include <stdint.h>
+
 struct pcap; /* libpcap's pcap_t */
 
 /*
@@ -11,6 +13,12 @@ struct pcap; /* libpcap's pcap_t */
  * stderr. 0 or -errno.
  */
 int pcap_open_file(const char *path, struct pcap **out);
+
+/* A record's time in ns since 1970. Classic pcap's seconds are unsigned 32
+ * bits (to 2106), which libpcap hands over as a signed int: past 2^31
+ * (2038) they come negative. */
+struct timeval;
+uint64_t pcap_record_ns(const struct timeval *ts);
 
 /* Says on stderr that reading path stopped at offset, and why. -EINVAL. */
 int pcap_read_error(const char *path, long offset, const char *msg);

@@ -250,7 +250,7 @@ static bool next_frame(struct side *s)
 
 static uint64_t ts_of(const struct side *s)
 {
-	return (uint64_t)s->h->ts.tv_sec * 1000000000ull + (uint64_t)s->h->ts.tv_usec;
+	return pcap_record_ns(&s->h->ts);
 }
 
 /* Decodes the current frame of s: false when it is not an IP packet. */

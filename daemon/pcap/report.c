@@ -113,6 +113,7 @@ static json_t *class_json(const struct pcap_analysis *a, int ci)
 	json_set_u64(o, "packets", c->packets);
 	json_set_u64(o, "bytes", c->bytes);
 	json_set_u64(o, "flows", c->flows);
+	json_set_u64(o, "tap_duplicates", c->tap_duplicates);
 	json_set_u64(o, "first_ns", c->first_ns);
 	json_set_u64(o, "last_ns", c->last_ns);
 
@@ -156,8 +157,12 @@ static json_t *class_json(const struct pcap_analysis *a, int ci)
 
 		json_set_u64(t, "segments", c->tcp_segments);
 		json_set_u64(t, "retransmissions", c->tcp_retransmissions);
+		json_set_u64(t, "fast_retransmissions", c->tcp_fast_retransmissions);
+		json_set_u64(t, "spurious_retransmissions", c->tcp_spurious_retransmissions);
 		json_set_u64(t, "out_of_order", c->tcp_out_of_order);
 		json_set_u64(t, "zero_windows", c->tcp_zero_windows);
+		json_set_u64(t, "keep_alives", c->tcp_keepalives);
+		json_set_u64(t, "untimed_segments", c->tcp_untimed);
 		json_object_set_new(t, "rtt_ns", pcap_dist_json(&c->rtt_ns));
 		json_object_set_new(t, "response_ns", pcap_dist_json(&c->response_ns));
 		json_object_set_new(o, "tcp", t);
@@ -188,6 +193,7 @@ static json_t *flow_json(const struct pcap_analysis *a, const struct flow *f)
 	json_set_u64(o, "packets_b_to_a", f->packets[1]);
 	json_set_u64(o, "bytes_a_to_b", f->bytes[0]);
 	json_set_u64(o, "bytes_b_to_a", f->bytes[1]);
+	json_set_u64(o, "tap_duplicates", f->tap_duplicates);
 	json_set_u64(o, "first_ns", f->first_ns);
 	json_set_u64(o, "last_ns", f->last_ns);
 	return o;
@@ -235,26 +241,51 @@ static json_t *feed_json(const struct pcap_analysis *a, const struct ab_feed *f)
 	return o;
 }
 
+static json_t *timestamps_json(const struct pcap_analysis *a)
+{
+	json_t *o = json_object(), *list = json_array();
+
+	json_set_u64(o, "backwards", a->ts_backwards);
+	json_set_u64(o, "largest_backward_step_ns", a->ts_backward_max_ns);
+	json_set_u64(o, "outliers", a->ts_outliers);
+	for (uint64_t i = 0; i < a->ts_outliers && i < PCAP_LIST_MAX; i++)
+		json_array_append_new(list,
+				      json_pack("{sIsI}", "frame", (json_int_t)a->outliers[i].frame,
+						"ts_ns", (json_int_t)a->outliers[i].ts_ns));
+	json_object_set_new(o, "outlier_list", list);
+	return o;
+}
+
 json_t *pcap_report_json(const struct pcap_analysis *a)
 {
-	json_t *o = json_object(), *files = json_array(), *dec = json_object(),
-	       *classes = json_array(), *feeds = json_array(), *trig = json_array();
+	json_t *o = json_object(), *files = json_array(), *damage = json_array(),
+	       *dec = json_object(), *classes = json_array(), *feeds = json_array(),
+	       *trig = json_array();
 
 	json_set_u64(o, "version", 1);
 	json_set_str(o, "kind", "capture");
 	for (int i = 0; i < a->n_files; i++)
 		json_array_append_new(files, json_string(a->files[i]));
 	json_object_set_new(o, "files", files);
+	for (int i = 0; i < a->n_damage; i++)
+		json_array_append_new(damage,
+				      json_pack("{sssIss}", "file", a->files[a->damage[i].file],
+						"offset", (json_int_t)a->damage[i].offset, "error",
+						a->damage[i].why));
+	json_object_set_new(o, "damage", damage);
 	json_set_u64(o, "frames", a->frames);
 	json_set_u64(o, "bytes", a->bytes);
 	json_set_u64(o, "first_ns", a->first_ns);
 	json_set_u64(o, "last_ns", a->last_ns);
 	json_set_u64(o, "interval_ns", a->o.interval_ns);
+	json_object_set_new(o, "timestamps", timestamps_json(a));
 	json_object_set_new(o, "percentile_relative_error", json_real(1.0 / 64));
 	for (int v = 0; v < PV_N; v++)
 		json_set_u64(dec, pcap_verdict_names[v], a->verdicts[v]);
 	json_object_set_new(o, "decode", dec);
 	json_set_u64(o, "flows", a->n_flows);
+	json_set_u64(o, "tap_duplicates", a->tap_duplicates);
+	json_set_u64(o, "dup_window_ns", a->o.dup_window);
 	json_set_u64(o, "packets_beyond_max_flows", a->flows_over_limit_packets);
 	json_set_u64(o, "packets_beyond_max_streams", a->streams_over_limit);
 	for (int i = 0; i < a->n_cls; i++)
@@ -345,8 +376,20 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 		if (a->verdicts[v])
 			fprintf(out, "; %s %llu", pcap_verdict_names[v],
 				(unsigned long long)a->verdicts[v]);
+	for (int i = 0; i < a->n_damage; i++)
+		fprintf(out, "\n%s: damaged at offset %ld (%s): only the frames before it are here",
+			a->files[a->damage[i].file], a->damage[i].offset, a->damage[i].why);
 	fprintf(out, "\n%u flows (percentiles within 1.6%%; window %.3f ms)\n", a->n_flows,
 		(double)a->o.interval_ns / 1e6);
+	if (a->ts_backwards || a->ts_outliers)
+		fprintf(out,
+			"timestamps out of order: %llu frames earlier than the one before (by up "
+			"to %.6f s), %llu outliers taken at the time before them\n",
+			(unsigned long long)a->ts_backwards, (double)a->ts_backward_max_ns / 1e9,
+			(unsigned long long)a->ts_outliers);
+	if (a->tap_duplicates)
+		fprintf(out, "%llu frames were a tap's or SPAN port's copies, left out below\n",
+			(unsigned long long)a->tap_duplicates);
 	for (int i = 0; i < a->n_cls; i++) {
 		const struct class_stats *c = &a->cls[i];
 
@@ -385,13 +428,23 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 				(unsigned long long)c->seq_unreadable);
 		if (c->tcp_segments) {
 			fprintf(out,
-				"    tcp                   %llu segments, %llu retransmissions, "
-				"%llu "
-				"out of order, %llu zero windows\n",
+				"    tcp                   %llu segments, %llu retransmissions "
+				"(%llu "
+				"fast, %llu spurious), %llu out of order, %llu zero windows, %llu "
+				"keep-alives\n",
 				(unsigned long long)c->tcp_segments,
 				(unsigned long long)c->tcp_retransmissions,
+				(unsigned long long)c->tcp_fast_retransmissions,
+				(unsigned long long)c->tcp_spurious_retransmissions,
 				(unsigned long long)c->tcp_out_of_order,
-				(unsigned long long)c->tcp_zero_windows);
+				(unsigned long long)c->tcp_zero_windows,
+				(unsigned long long)c->tcp_keepalives);
+			if (c->tcp_untimed)
+				fprintf(out,
+					"    tcp                   %llu segments beyond 65536 in "
+					"flight "
+					"went untimed\n",
+					(unsigned long long)c->tcp_untimed);
 			dist_line(out, "rtt", &c->rtt_ns);
 			dist_line(out, "request->response", &c->response_ns);
 		}
@@ -454,7 +507,7 @@ int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out)
 {
 	struct metrics *m = metrics_new();
 	struct metric_family *frames, *packets, *bytes, *peak, *bursts, *iat, *gaps, *missing,
-		*dups, *ooo, *rtt, *resp, *retr, *tooo, *zw, *first, *margin, *only, *trig;
+		*dups, *ooo, *rtt, *resp, *retr, *tooo, *zw, *first, *margin, *only, *trig, *tapdup;
 	int ret;
 
 	if (!m)
@@ -466,6 +519,9 @@ int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out)
 				 METRIC_COUNTER, METRIC_UNIT_NONE);
 	bytes = metrics_family(m, "jitterd_pcap_bytes_total", "Frame bytes of the class.",
 			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	tapdup = metrics_family(m, "jitterd_pcap_tap_duplicates_total",
+				"Copies of a frame a tap or SPAN port made, left out of the rest.",
+				METRIC_COUNTER, METRIC_UNIT_NONE);
 	peak = metrics_family(m, "jitterd_pcap_peak_bits_per_second",
 			      "The highest rate of one throughput window.", METRIC_GAUGE,
 			      METRIC_UNIT_NONE);
@@ -494,8 +550,8 @@ int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out)
 	retr = metrics_family(m, "jitterd_pcap_tcp_retransmissions_total",
 			      "Segments that resent data.", METRIC_COUNTER, METRIC_UNIT_NONE);
 	tooo = metrics_family(m, "jitterd_pcap_tcp_out_of_order_total",
-			      "Segments that came after later data, within 3 ms.", METRIC_COUNTER,
-			      METRIC_UNIT_NONE);
+			      "Segments that came after later data, within the connection's RTT.",
+			      METRIC_COUNTER, METRIC_UNIT_NONE);
 	zw = metrics_family(m, "jitterd_pcap_tcp_zero_windows_total",
 			    "Segments that advertised a zero window.", METRIC_COUNTER,
 			    METRIC_UNIT_NONE);
@@ -522,6 +578,7 @@ int pcap_report_openmetrics(const struct pcap_analysis *a, struct buf *out)
 			continue;
 		metric_u64(packets, c->packets, "class", n, LABELS_END);
 		metric_u64(bytes, c->bytes, "class", n, LABELS_END);
+		metric_u64(tapdup, c->tap_duplicates, "class", n, LABELS_END);
 		metric_u64(peak, c->win_bps.max, "class", n, LABELS_END);
 		metric_u64(bursts, c->n_bursts, "class", n, LABELS_END);
 		hist_sample(iat, &c->gap_ns, "class", n, LABELS_END, NULL);

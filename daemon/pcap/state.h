@@ -8,10 +8,10 @@
 
 #include "pcap/capture.h"
 
-#define TIMELINE_POINTS 1024 /* throughput points per class, at any capture length */
-#define SEQ_WINDOW	4096 /* sequence numbers behind the highest still told apart */
-#define SEQ_STREAMS_MAX 1024 /* sequence streams (class, group, port) followed */
-#define TCP_UNACKED	256  /* segments per direction awaiting their ACK */
+#define TIMELINE_POINTS 1024  /* throughput points per class, at any capture length */
+#define SEQ_WINDOW	4096  /* sequence numbers behind the highest still told apart */
+#define SEQ_STREAMS_MAX 1024  /* sequence streams (class, group, port) followed */
+#define TCP_UNACKED_MAX 65536 /* segments per direction awaiting their ACK, at most */
 #define AB_RING		65536
 #define MAX_FILES	64
 
@@ -33,6 +33,7 @@ struct class_stats {
 	const struct jd_socket_class *sc; /* NULL for unclassified traffic */
 	int feed;			  /* the A/B feed it is a leg of, or -1 */
 	uint64_t packets, bytes, flows;
+	uint64_t tap_duplicates; /* left out of every other figure */
 	uint64_t first_ns, last_ns;
 	uint64_t interval_packets, interval_bytes; /* live mode lines */
 
@@ -59,6 +60,8 @@ struct class_stats {
 
 	/* 4. TCP */
 	uint64_t tcp_segments, tcp_retransmissions, tcp_out_of_order, tcp_zero_windows;
+	uint64_t tcp_fast_retransmissions, tcp_spurious_retransmissions, tcp_keepalives;
+	uint64_t tcp_untimed; /* segments past TCP_UNACKED_MAX in flight: no RTT sample */
 	struct llhist rtt_ns, response_ns;
 };
 
@@ -72,25 +75,37 @@ struct seq_stream {
 };
 
 struct tcp_segment {
-	uint32_t end;
-	uint32_t frame;
 	uint64_t ts_ns;
+	uint32_t end;
 	bool retransmitted;
 };
 
 struct tcp_dir {
-	bool seen;
-	uint32_t next; /* highest sequence number sent + 1 */
-	uint64_t last_new_ns;
-	struct tcp_segment unacked[TCP_UNACKED];
-	unsigned head, n;
+	/* Segments awaiting their ACK: a ring that grows (powers of two) up to
+	 * TCP_UNACKED_MAX, so an idle or SYN-only flow costs a few bytes. */
+	struct tcp_segment *unacked;
+	uint32_t cap, head, n;
+	uint32_t next;	   /* highest sequence number sent + 1 */
+	uint32_t last_ack; /* this direction's latest ACK number and window */
+	uint32_t window;
+	uint32_t syn_seq;    /* the ISN of this direction's SYN */
+	uint16_t dupacks;    /* pure ACKs in a row repeating last_ack */
+	bool seen;	     /* next is known */
+	bool acked;	     /* last_ack is known */
+	bool syn;	     /* a SYN went this way */
+	bool keepalive;	     /* the latest segment was a keep-alive */
+	uint64_t next_ns;    /* when next last moved */
+	uint64_t ack_ns;     /* when last_ack went */
+	uint64_t min_rtt_ns; /* smallest data->ACK time of this direction's data; UINT64_MAX none */
 };
 
 struct tcp_state {
 	struct tcp_dir d[2];
 	int client; /* the direction the SYN went, or -1 */
-	bool request_pending;
+	bool request_pending, syn_seen;
 	uint64_t request_ns;
+	uint64_t syn_ns;	   /* the latest SYN (no ACK) */
+	uint64_t handshake_rtt_ns; /* SYN to the ACK that ends the handshake; 0 unknown */
 };
 
 struct flow {
@@ -102,6 +117,8 @@ struct flow {
 	uint16_t pa, pb;
 	uint64_t packets[2], bytes[2];
 	uint64_t first_ns, last_ns;
+	uint64_t tap_duplicates;
+	uint64_t recent_sig[2], recent_ns[2]; /* the last two frames, for tap duplicates */
 	struct tcp_state *tcp;
 };
 
@@ -127,9 +144,30 @@ struct ab_feed {
 };
 
 struct trigger_stats {
-	uint64_t last_trigger_ns; /* 0: none yet */
+	uint64_t last_trigger_ns;
+	bool triggered; /* last_trigger_ns is one */
 	uint64_t responses, without_trigger;
 	struct llhist latency_ns;
+};
+
+struct damage {
+	int file; /* index in files */
+	long offset;
+	char why[160];
+};
+
+/* A frame whose time is far from the one before it, kept until the next
+ * frame says which of the two times is wrong. */
+struct held_frame {
+	bool on;
+	int linktype;
+	uint64_t ts_ns, frame;
+	uint32_t caplen, len, size;
+	uint8_t *bytes;
+};
+
+struct ts_outlier {
+	uint64_t frame, ts_ns;
 };
 
 struct pcap_analysis {
@@ -139,9 +177,20 @@ struct pcap_analysis {
 	struct class_stats *cls;
 
 	uint64_t frames, bytes, verdicts[PV_N], first_ns, last_ns;
+	uint64_t frame_no; /* the frame being analysed, 1-based */
+	uint64_t prev_ns;  /* the time of the frame analysed before it */
+
+	/* timestamp disorder: frames earlier than the one before them, and
+	 * outliers (a time far from both neighbours': taken as the one before's) */
+	uint64_t ts_backwards, ts_backward_max_ns, ts_outliers;
+	struct ts_outlier outliers[PCAP_LIST_MAX];
+	struct held_frame held;
 	uint64_t flows_over_limit_packets;
+	uint64_t tap_duplicates;
 	char files[MAX_FILES][JD_PATH_MAX];
 	int n_files;
+	struct damage damage[MAX_FILES]; /* files read only up to a damaged record */
+	int n_damage;
 
 	struct flow *flows; /* open addressing, n_slots a power of two */
 	uint32_t n_slots, n_flows;

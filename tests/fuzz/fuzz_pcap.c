@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "pcap/capture.h"
+#include "pcap/input.h"
 #include "pcap/libpcap.h"
 
 static struct jd_socket_classes classes;
@@ -86,10 +87,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int linktype = pcap_datalink(p);
 
 		while (pcap_next_ex(p, &h, &bytes) == 1)
-			pcap_analysis_frame(a, linktype,
-					    (uint64_t)h->ts.tv_sec * 1000000000ull +
-						    (uint64_t)h->ts.tv_usec,
-					    bytes, h->caplen, h->len);
+			pcap_analysis_frame(a, linktype, pcap_record_ns(&h->ts), bytes, h->caplen,
+					    h->len);
 		pcap_analysis_finish(a);
 		json_decref(pcap_report_json(a));
 		pcap_report_openmetrics(a, &out);

@@ -152,6 +152,95 @@ def test_link_layers_vlan_qinq_sll_sll2_ipv6_decode_alike():
             {"received": 5, "gaps": 0, "missing": 0, "duplicates": 0}, name
 
 
+def tshark_inner(path):
+    """Per frame, tshark's innermost IP source and destination and UDP/TCP ports."""
+    out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-E", "separator=;", "-e", "ip.src",
+                          "-e", "ip.dst", "-e", "udp.srcport", "-e", "udp.dstport", "-e", "tcp.srcport",
+                          "-e", "tcp.dstport"], check=True, capture_output=True, text=True).stdout
+    rows = []
+    for line in out.splitlines():
+        f = [x.split(",")[-1] for x in line.split(";")]
+        rows.append((f[0], f[1], f[3] or f[5]))
+    return rows
+
+
+@harness.host_only(HOST_ONLY)
+def test_null_loop_and_nflog_link_types_decode_as_tshark():
+    """BSD loopback (NULL: the host's byte order; LOOP: network order) and
+    NFLOG (iptables' log target: TLVs, the packet in type 9): the feed
+    decodes as on Ethernet, tshark sees the same packets."""
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+
+    def nflog(ip):
+        ip = bytes(ip)
+        hdr = struct.pack("<HH", 8, 1) + struct.pack(">HBB", 0x0800, 3, 0)
+        tlv = struct.pack("<HH", 4 + len(ip), 9) + ip + b"\0" * (-len(ip) % 4)
+        return bytes([2, 0, 0, 5]) + hdr + tlv
+    cases = {
+        "null": (0, lambda ip: struct.pack("<I", 2) + bytes(ip)),
+        "loop": (108, lambda ip: struct.pack(">I", 2) + bytes(ip)),
+        "nflog": (239, nflog),
+    }
+    t0 = 1700000000 * 10**9
+    for name, (lt, frame) in cases.items():
+        path = os.path.join(d, name + ".pcap")
+        frames = [(t0 + i * 1000, frame(udp(seq=i))) for i in range(5)]
+        with open(path, "wb") as f:
+            f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 262144, lt))
+            for ts, fr in frames:
+                f.write(struct.pack("<IIII", ts // 10**9, ts % 10**9, len(fr), len(fr)) + fr)
+        r = pcap_json("--config", cfg, "--all-flows", path)
+        assert r["decode"]["decoded"] == 5, (name, r["decode"])
+        q = cls(r, "feed")["sequence"]
+        assert (q["received"], q["gaps"]) == (5, 0), name
+        assert set(tshark_inner(path)) == {("10.0.0.1", "239.1.1.1", "30001")}, name
+        assert [(f["a"], f["b"]) for f in r["all_flows"]] == [("10.0.0.1:40000", "239.1.1.1:30001")]
+
+
+@harness.host_only(HOST_ONLY)
+def test_mpls_vxlan_gre_erspan_vntag_pppoe_are_decoded_to_the_inner_flow_as_tshark():
+    """The packet inside the tunnel is the flow: MPLS (two labels; an
+    Ethernet pseudowire behind a control word), VXLAN, GRE with IP, with a
+    key and Ethernet inside, ERSPAN II and III (with its platform
+    subheader); VNTag and PPPoE. Each inner feed packet counts in the feed's
+    sequence; the flows are tshark's innermost addresses and ports; the
+    bytes are the outer frame's (what the wire carried)."""
+    s = scapy()
+    from scapy.contrib.mpls import MPLS
+    from scapy.layers.vxlan import VXLAN
+    from scapy.contrib.erspan import ERSPAN_II, ERSPAN_III, ERSPAN_PlatformSpecific
+    from scapy.layers.ppp import PPPoE, PPP
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    outer = s.IP(src="192.168.0.1", dst="192.168.0.2")
+    wrap = [
+        lambda p: s.Ether(type=0x8847) / MPLS(label=100, s=0) / MPLS(label=200, s=1) / p,
+        lambda p: s.Ether(type=0x8847) / MPLS(label=300, s=1) / b"\0\0\0\0" / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.UDP(sport=55555, dport=4789) / VXLAN(vni=42) / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.GRE(proto=0x0800) / p,
+        lambda p: s.Ether() / outer / s.GRE(key_present=1, key=7, proto=0x6558) / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.GRE(seqnum_present=1, sequence_number=5, proto=0x88be) /
+        ERSPAN_II(ver=1, session_id=3) / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.GRE(proto=0x22eb) / ERSPAN_III(session_id=4) / s.Ether() / p,
+        lambda p: s.Ether() / outer / s.GRE(proto=0x22eb) / ERSPAN_III(o=1) / ERSPAN_PlatformSpecific() /
+        s.Ether() / p,
+        lambda p: s.Ether(type=0x8926) / b"\x80\x01\x00\x02\x08\x00" / p,  # VNTag
+        lambda p: s.Ether() / PPPoE(sessionid=9) / PPP(proto=0x0021) / p,
+    ]
+    pkts = [w(udp(seq=i * len(wrap) + k + 1)) for i in range(2) for k, w in enumerate(wrap)]
+    path = os.path.join(d, "tunnels.pcap")
+    write(path, pkts)
+    r = pcap_json("--config", cfg, "--all-flows", path)
+    assert r["decode"]["decoded"] == len(pkts), r["decode"]
+    f = cls(r, "feed")
+    assert (f["packets"], f["bytes"]) == (len(pkts), sum(len(p) for p in pkts))
+    q = f["sequence"]
+    assert (q["received"], q["gaps"], q["duplicates"]) == (len(pkts), 0, 0), q
+    assert set(tshark_inner(path)) == {("10.0.0.1", "239.1.1.1", "30001")}
+    assert [(x["a"], x["b"]) for x in r["all_flows"]] == [("10.0.0.1:40000", "239.1.1.1:30001")]
+
+
 @harness.host_only(HOST_ONLY)
 def test_fragments_and_snaplen_cuts_are_counted_never_read():
     s = scapy()
@@ -285,6 +374,437 @@ def test_tcp_mid_session_rtt_response_retransmission_zero_window_exact():
         (2, 25000, 5200000)
 
 
+# ---- TCP analysis as real LANs need it ---------------------------------------
+
+TCP_CONFIG = """
+collectors:
+  sockets:
+    classes:
+      - { name: orders, protocol: tcp, local_ports: ["9001"] }
+"""
+
+
+def stamp(p, us):
+    """p at t0 + us microseconds (exact: Decimal), kept by write()."""
+    from decimal import Decimal
+    p.time = Decimal(1700000000) + Decimal(us) / 1000000
+    p.time_set = True
+    return p
+
+
+def tcp_capture(path, flows):
+    """flows: [(client port, [(us, from client?, flags, seq, ack, payload, window), ...])];
+    client 10.0.1.1:port <-> server 10.0.2.1:9001, times in us from t0."""
+    s = scapy()
+    pkts = []
+    ipid = {True: 1000, False: 5000}  # each sender's IP ID moves on, as stacks do
+    for cport, steps in flows:
+        for us, client, flags, seq, ack, data, win in steps:
+            ipid[client] += 1
+            ip = s.IP(src="10.0.1.1", dst="10.0.2.1", id=ipid[client]) if client else \
+                s.IP(src="10.0.2.1", dst="10.0.1.1", id=ipid[client])
+            ports = dict(sport=cport, dport=9001) if client else dict(sport=9001, dport=cport)
+            pkts.append(stamp(s.Ether() / ip / s.TCP(**ports, flags=flags, seq=seq, ack=ack, window=win) / data,
+                              us))
+    pkts.sort(key=lambda p: p.time)
+    write(path, pkts)
+
+
+def tshark_frames(path, filt):
+    """The frame numbers tshark's display filter selects."""
+    out = subprocess.run(["tshark", "-r", path, "-Y", filt, "-T", "fields", "-e", "frame.number"],
+                         check=True, capture_output=True, text=True).stdout
+    return [int(x) for x in out.split()]
+
+
+def handshake(c_isn, s_isn, syn_us=0, rtt_us=40):
+    """SYN, SYN-ACK at half the RTT, ACK at the RTT: the connection's own RTT."""
+    return [(syn_us, True, "S", c_isn, 0, b"", 100),
+            (syn_us + rtt_us // 2, False, "SA", s_isn, c_isn + 1, b"", 100),
+            (syn_us + rtt_us, True, "A", c_isn + 1, s_isn + 1, b"", 100)]
+
+
+@harness.host_only(HOST_ONLY)
+def test_tcp_lan_fast_retransmit_and_late_resend_are_retransmissions_as_tshark():
+    """A 40 us handshake: a resend 35 us after the newest data that three
+    duplicate ACKs asked for is a fast retransmission, one 185 us after it
+    (over the connection's RTT) a retransmission, a segment ending at the
+    highest one sent a retransmission whenever it comes; one late by 5 us,
+    out of order. The old fixed 3 ms window called all of them out of order."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    x = b"x" * 100
+    lan = handshake(100, 500) + [
+        (100, True, "PA", 101, 501, x, 100),
+        (105, True, "PA", 201, 501, x, 100),
+        (110, True, "PA", 301, 501, x, 100),
+        (115, True, "PA", 401, 501, x, 100),
+        (130, False, "A", 501, 101, b"", 100),   # three duplicate ACKs: 101 lost
+        (135, False, "A", 501, 101, b"", 100),
+        (140, False, "A", 501, 101, b"", 100),
+        (150, True, "PA", 101, 501, x, 100),     # fast retransmission, 35 us after 401
+        (170, False, "A", 501, 501, b"", 100),
+        (200, True, "PA", 501, 501, x, 100),
+        (205, True, "PA", 601, 501, x, 100),
+        (390, True, "PA", 501, 501, x, 100),     # 185 us after 601: a retransmission
+        (400, False, "A", 501, 701, b"", 100),
+        (500, True, "PA", 801, 501, x, 100),     # 701 comes 5 us after 801: out of order
+        (505, True, "PA", 701, 501, x, 100),
+        (520, False, "A", 501, 901, b"", 100),
+    ]
+    # No handshake (3 ms, as tshark): the last segment again, 500 us later,
+    # ends at the highest sequence sent: a retransmission, never out of order.
+    tail = [
+        (1000, True, "PA", 7000, 9000, b"y" * 10, 100),
+        (1010, True, "PA", 7010, 9000, b"y" * 10, 100),
+        (1510, True, "PA", 7010, 9000, b"y" * 10, 100),
+    ]
+    path = os.path.join(d, "lan.pcap")
+    tcp_capture(path, [(50001, lan), (50002, tail)])
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    retr = tshark_frames(path, "tcp.analysis.retransmission")
+    fast = tshark_frames(path, "tcp.analysis.fast_retransmission")
+    ooo = tshark_frames(path, "tcp.analysis.out_of_order")
+    assert (len(retr), len(fast), len(ooo)) == (3, 1, 1), (retr, fast, ooo)
+    assert (t["retransmissions"], t["fast_retransmissions"], t["out_of_order"]) == \
+        (len(retr), len(fast), len(ooo)), t
+
+
+@harness.host_only(HOST_ONLY)
+def test_tcp_mid_session_out_of_order_window_is_the_connections_rtt_not_3ms():
+    """Deliberately not tshark: with no handshake in the capture tshark
+    takes 3 ms; jitterd takes the connection's RTT from its own ACKs (the
+    smallest data->ACK time each way, summed: what a handshake would say),
+    so a resend 500 us after the newest data on a 40 us path is loss."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    x = b"x" * 100
+    steps = [
+        (0, True, "PA", 1000, 5000, x, 100),
+        (20, False, "PA", 5000, 1100, x, 100),   # ACK 20 us after the client's data
+        (40, True, "A", 1100, 5100, b"", 100),   # and 20 us the other way
+        (100, True, "PA", 1100, 5100, x, 100),
+        (110, True, "PA", 1200, 5100, x, 100),
+        (610, True, "PA", 1100, 5100, x, 100),   # 1100 again, 500 us after 1200
+        (640, False, "A", 5100, 1300, b"", 100),
+    ]
+    path = os.path.join(d, "mid.pcap")
+    tcp_capture(path, [(50003, steps)])
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    assert (t["retransmissions"], t["out_of_order"]) == (1, 0), t
+    assert (tshark_frames(path, "tcp.analysis.retransmission"),
+            tshark_frames(path, "tcp.analysis.out_of_order")) == ([], [6])
+
+
+@harness.host_only(HOST_ONLY)
+def test_tcp_zero_ns_rtt_and_a_resend_with_new_bytes_differ_from_tshark_deliberately():
+    """Deliberately not tshark: an ACK stamped the same nanosecond as its
+    data is an RTT sample of 0 (tshark prints no ack_rtt of 0); a resend
+    that also carries new bytes, soon after, is a retransmission (tshark:
+    out of order, as its start is below the highest sent)."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    steps = handshake(100, 500) + [
+        (100, True, "PA", 101, 501, b"a" * 100, 100),
+        (100, False, "A", 501, 201, b"", 100),           # same ns: RTT 0
+        (200, True, "PA", 201, 501, b"b" * 100, 100),
+        (210, True, "PA", 201, 501, b"b" * 200, 100),    # 201..301 again, and 301..401 new
+        (300, False, "A", 501, 401, b"", 100),
+    ]
+    path = os.path.join(d, "diff.pcap")
+    tcp_capture(path, [(50013, steps)])
+    sfile = os.path.join(d, "samples.csv")
+    t = cls(pcap_json("--config", cfg, "--samples", sfile, path), "orders")["tcp"]
+    assert 0 in [v for _, _, _, v in samples(sfile, "rtt")]
+    assert tshark_frames(path, "tcp.analysis.ack_rtt == 0") == []
+    assert (t["retransmissions"], t["out_of_order"]) == (1, 0), t
+    assert (tshark_frames(path, "tcp.analysis.retransmission"),
+            tshark_frames(path, "tcp.analysis.out_of_order")) == ([], [7])
+
+
+@harness.host_only(HOST_ONLY)
+def test_tcp_syn_and_syn_ack_retries_are_retransmissions_without_rtt_samples():
+    """SYN tried three times, one SYN-ACK: two retransmissions as tshark
+    says, no SYN RTT sample (Karn; tshark times the SYN-ACK from the first
+    SYN: 3 s), the SYN-ACK's own sample kept. A SYN-ACK sent twice: one
+    retransmission, the SYN's sample kept, none for the SYN-ACK."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    retried_syn = [
+        (0, True, "S", 100, 0, b"", 100),
+        (1000000, True, "S", 100, 0, b"", 100),
+        (3000000, True, "S", 100, 0, b"", 100),
+        (3000030, False, "SA", 500, 101, b"", 100),
+        (3000070, True, "A", 101, 501, b"", 100),     # the SYN-ACK's RTT: 40 us
+    ]
+    retried_synack = [
+        (0, True, "S", 900, 0, b"", 100),
+        (10, False, "SA", 300, 901, b"", 100),        # the SYN's RTT: 10 us
+        (1000010, False, "SA", 300, 901, b"", 100),
+        (1000060, True, "A", 901, 301, b"", 100),
+    ]
+    path = os.path.join(d, "syn.pcap")
+    sfile = os.path.join(d, "samples.csv")
+    tcp_capture(path, [(50004, retried_syn), (50005, retried_synack)])
+    t = cls(pcap_json("--config", cfg, "--samples", sfile, path), "orders")["tcp"]
+    assert t["retransmissions"] == len(tshark_frames(path, "tcp.analysis.retransmission")) == 3
+    assert sorted(v for _, _, _, v in samples(sfile, "rtt")) == [10000, 40000]
+    # tshark's SYN-ACK ack_rtt is the 3 s since the first SYN; Karn leaves it out
+    out = subprocess.run(["tshark", "-r", path, "-Y", "tcp.flags.syn == 1 && tcp.flags.ack == 1",
+                          "-T", "fields", "-e", "tcp.analysis.ack_rtt"],
+                         check=True, capture_output=True, text=True).stdout.split()
+    assert sorted(out) == ["0.000010000", "3.000030000"], out
+
+
+@harness.host_only(HOST_ONLY)
+def test_tcp_keep_alives_are_not_retransmissions():
+    """Keep-alives one byte below the next sequence number, with one byte
+    (Windows) or none (Linux), and their ACKs: counted as keep-alives, as
+    tshark's tcp.analysis.keep_alive; no retransmission, no duplicate ACK."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    steps = handshake(100, 500) + [
+        (100, True, "PA", 101, 501, b"x" * 50, 100),
+        (120, False, "A", 501, 151, b"", 100),
+        (5000000, True, "A", 150, 501, b"\x00", 100),    # Windows: the last byte again
+        (5000020, False, "A", 501, 151, b"", 100),
+        (10000000, True, "A", 150, 501, b"", 100),       # Linux: no byte
+        (10000020, False, "A", 501, 151, b"", 100),
+        (15000000, True, "A", 150, 501, b"\x00", 100),
+        (15000020, False, "A", 501, 151, b"", 100),
+        (15000100, True, "PA", 151, 501, b"y" * 50, 100),
+    ]
+    path = os.path.join(d, "ka.pcap")
+    tcp_capture(path, [(50006, steps)])
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    assert len(tshark_frames(path, "tcp.analysis.keep_alive")) == 3
+    assert tshark_frames(path, "tcp.analysis.retransmission || tcp.analysis.out_of_order") == []
+    assert (t["retransmissions"], t["out_of_order"]) == (0, 0), t
+    assert t["keep_alives"] == 3
+
+
+def raw_tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", win=100, ipid=0):
+    """An Ethernet/IPv4/TCP frame without scapy (fast for many frames)."""
+    tcp = struct.pack(">HHIIBBHHH", sport, dport, seq & 0xffffffff, ack & 0xffffffff, 5 << 4,
+                      flags, win, 0, 0) + payload
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), ipid, 0x4000, 64, 6, 0,
+                     socket.inet_aton(src), socket.inet_aton(dst))
+    return b"\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00" + ip + tcp
+
+
+def write_raw(path, frames, snaplen=262144):
+    """frames: [(ts_ns, bytes[, wire length])] -> a classic pcap, ns timestamps."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, snaplen, 1))
+        for ts, fr, *wire in frames:
+            f.write(struct.pack("<IIII", ts // 10**9, ts % 10**9, len(fr), wire[0] if wire else len(fr)) + fr)
+
+
+@harness.host_only(HOST_ONLY)
+def test_tcp_thousands_in_flight_each_timed_and_beyond_the_bound_counted():
+    """3000 segments sent before the first ACK: each ACK times its segment
+    (the old fixed 256-slot buffer lost the 2744 oldest samples). Past the
+    bound (65536 in flight) the oldest go untimed, and are counted."""
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    t0 = 1700000000 * 10**9
+
+    def flight(port, n):
+        frames = [(t0 + i * 100, raw_tcp("10.0.1.1", "10.0.2.1", port, 9001, 1000 + 10 * i, 1,
+                                         0x18, b"z" * 10)) for i in range(n)]
+        return frames + [(t0 + 10**8 + i * 100, raw_tcp("10.0.2.1", "10.0.1.1", 9001, port, 1,
+                                                        1000 + 10 * (i + 1), 0x10)) for i in range(n)]
+    path = os.path.join(d, "flight.pcap")
+    write_raw(path, flight(50007, 3000))
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    assert t["rtt_ns"]["count"] == 3000, t
+    assert t["untimed_segments"] == 0
+    assert t["rtt_ns"]["min"] == t["rtt_ns"]["max"] == 10**8
+    write_raw(path, flight(50008, 65536 + 100))
+    t = cls(pcap_json("--config", cfg, path), "orders")["tcp"]
+    assert (t["rtt_ns"]["count"], t["untimed_segments"]) == (65536, 100), t
+
+
+@harness.host_only(HOST_ONLY)
+def test_50k_syn_only_flows_take_little_memory():
+    """A SYN scan or a capture of failed connects: 50k flows of one SYN.
+    A fixed 12 KB per TCP flow took 625 MB; now the flow's own size."""
+    d = tmpdir()
+    t0 = 1700000000 * 10**9
+    path = os.path.join(d, "syn.pcap")
+    write_raw(path, [(t0 + i * 1000, raw_tcp("10.1.%d.%d" % (i >> 8 & 255, i & 255), "10.2.0.1",
+                                             1024 + i % 60000, 9001, i * 7919, 0, 0x02))
+                     for i in range(50000)])
+    out = os.path.join(d, "out.json")
+    with open(out, "w") as o:  # wait4: this child's own peak, not the suite's
+        p = subprocess.Popen([JITTERD, "pcap", "--json", path], stdout=o, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(p.pid, 0)
+        p.returncode = os.waitstatus_to_exitcode(status)
+    assert p.returncode == 0
+    assert json.load(open(out))["flows"] == 50000
+    if not harness.SANITIZED:  # ASan's shadow and quarantine are not ours
+        assert usage.ru_maxrss < 150 * 1024, usage.ru_maxrss  # KiB; 625 MB before
+
+
+@harness.host_only(HOST_ONLY)
+def test_tap_duplicates_counted_per_flow_and_left_out_of_every_figure():
+    """A SPAN port that mirrors both directions: every frame twice, 2 us
+    apart (editcap -t, mergecap). The report equals the clean capture's,
+    with each copy counted as a tap duplicate, as many as editcap -D finds;
+    tshark on the doubled capture sees retransmissions and duplicate ACKs
+    that never were. A real resend (5 ms later) stays a retransmission."""
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    s = scapy()
+    x = b"x" * 100
+    steps = handshake(100, 500) + [
+        (100, True, "PA", 101, 501, x, 100),
+        (130, False, "PA", 501, 201, b"r" * 50, 100),
+        (160, True, "A", 201, 551, b"", 100),
+        (300, True, "PA", 201, 551, x, 100),
+        (5300, True, "PA", 201, 551, x, 100),  # resent 5 ms later: a retransmission
+        (5330, False, "A", 551, 301, b"", 100),
+    ]
+    clean = os.path.join(d, "clean.pcap")
+    tcp_capture(clean, [(50009, steps)])
+    feed = [stamp(s.Ether() / udp(seq=q), q * 10) for q in range(1, 21)]
+    fpath = os.path.join(d, "feed.pcap")
+    write(fpath, feed)
+    both = os.path.join(d, "both.pcap")
+    subprocess.run(["mergecap", "-F", "pcap", "-w", both, clean, fpath], check=True, capture_output=True)
+    later = os.path.join(d, "later.pcap")
+    subprocess.run(["editcap", "-t", "0.000002", both, later], check=True, capture_output=True)
+    doubled = os.path.join(d, "doubled.pcap")
+    subprocess.run(["mergecap", "-F", "pcap", "-w", doubled, both, later], check=True, capture_output=True)
+
+    ref, r = pcap_json("--config", cfg, "--all-flows", both), pcap_json("--config", cfg, "--all-flows", doubled)
+    n = ref["frames"]
+    assert r["frames"] == 2 * n and r["tap_duplicates"] == n
+    e = subprocess.run(["editcap", "-w", "0.00001", doubled, os.path.join(d, "dedup.pcap")],
+                       check=True, capture_output=True, text=True)
+    out = e.stdout + e.stderr
+    assert re.search(r"%d packets? skipped" % n, out), out
+    for name in ("feed", "orders"):
+        a, b = cls(ref, name), cls(r, name)
+        assert b["tap_duplicates"] == a["packets"] and a["tap_duplicates"] == 0
+        b["tap_duplicates"] = 0
+        assert a == b, name
+    assert [f["tap_duplicates"] for f in r["all_flows"]] == [f["packets_a_to_b"] + f["packets_b_to_a"]
+                                                           for f in r["all_flows"]]
+    t = cls(r, "orders")["tcp"]
+    assert (t["retransmissions"], t["out_of_order"], t["rtt_ns"]["count"]) == (1, 0, 4), t
+    assert cls(r, "feed")["sequence"]["duplicates"] == 0
+    assert len(tshark_frames(doubled, "tcp.analysis.retransmission || tcp.analysis.duplicate_ack")) > 1
+    # Kept (0s): every copy is a packet again, and TCP sees them resent.
+    k = pcap_json("--config", cfg, "--dup-window", "0s", doubled)
+    assert k["tap_duplicates"] == 0 and cls(k, "feed")["sequence"]["duplicates"] == 20
+
+
+@harness.host_only(HOST_ONLY)
+def test_tso_length_zero_and_snap_inside_tcp_options_are_decoded():
+    """The sending host's capture of TSO segments says IPv4 total length 0
+    (tshark takes the frame's length), and a 60-byte snap length ends inside
+    the TCP options: both were refused (malformed, snapped) and the flow lost
+    its segments. Now every segment counts, with the RTT samples tshark has
+    for the whole capture."""
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, TCP_CONFIG)
+    opts = [("NOP", None), ("NOP", None), ("Timestamp", (1, 0))]
+    pkts = []
+    for i, (us, client, flags, seq, ack, n) in enumerate([
+            (0, True, "S", 100, 0, 0), (20, False, "SA", 500, 101, 0), (40, True, "A", 101, 501, 0),
+            (100, True, "PA", 101, 501, 3000), (130, False, "A", 501, 3101, 0),
+            (200, True, "PA", 3101, 501, 3000), (230, False, "A", 501, 6101, 0)]):
+        ip = s.IP(src="10.0.1.1", dst="10.0.2.1", id=i) if client else s.IP(src="10.0.2.1", dst="10.0.1.1", id=i)
+        ports = dict(sport=50010, dport=9001) if client else dict(sport=9001, dport=50010)
+        p = s.Ether() / ip / s.TCP(**ports, flags=flags, seq=seq, ack=ack, window=100, options=opts) / (b"t" * n)
+        if n:  # what the sending host's tcpdump sees of a TSO segment
+            p = s.Ether(bytes(p))
+            p[s.IP].len = 0
+        pkts.append(stamp(p, us))
+    tso = os.path.join(d, "tso.pcap")
+    write(tso, pkts)
+    snapped = os.path.join(d, "snap60.pcap")
+    subprocess.run(["editcap", "-s", "60", tso, snapped], check=True, capture_output=True)
+    assert [p[s.IP].len for p in s.rdpcap(tso)] == [52, 52, 52, 0, 52, 0, 52]
+    # tshark takes the frame's length for the IP's, as we do
+    assert len(tshark_frames(tso, "tcp.len == 3000")) == 2
+    rtts = len(tshark_frames(tso, "tcp.analysis.ack_rtt"))
+    assert rtts == 4
+    # Deliberately not tshark: its TCP analysis stops at options cut short
+    # (no ack_rtt at all); the fixed 20 bytes are all the analysis needs.
+    assert tshark_frames(snapped, "tcp.analysis.ack_rtt") == []
+    for path in (tso, snapped):
+        r = pcap_json("--config", cfg, path)
+        assert r["decode"]["decoded"] == 7, (path, r["decode"])
+        t = cls(r, "orders")["tcp"]
+        assert (t["segments"], t["rtt_ns"]["count"], t["retransmissions"]) == (7, rtts, 0), (path, t)
+
+
+def tshark_epochs_ns(path):
+    out = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "frame.time_epoch"],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return [int(x.replace(".", "")) for x in out]  # 9 decimals: ns
+
+
+@harness.host_only(HOST_ONLY)
+def test_times_at_zero_and_past_2038_are_tsharks():
+    """A frame at t = 0 (a NIC with no clock set) is the capture's first,
+    not unset; seconds past 2^31 (pcap's are unsigned 32 bits: to 2106)
+    are not negative."""
+    d = tmpdir()
+    for name, times in (("zero", [0, 10**9, 2 * 10**9]),
+                        ("y2046", [0x90000000 * 10**9 + k * 1000 for k in range(3)])):
+        path = os.path.join(d, name + ".pcap")
+        write_raw(path, [(t, raw_tcp("10.0.1.1", "10.0.2.1", 50011, 9001, 1000, k, 0x10))
+                         for k, t in enumerate(times)])
+        r = pcap_json("--all-flows", path)
+        theirs = tshark_epochs_ns(path)
+        assert theirs == times
+        assert (r["first_ns"], r["last_ns"]) == (min(theirs), max(theirs)), (name, r)
+        f = r["all_flows"][0]
+        assert (f["first_ns"], f["last_ns"]) == (min(theirs), max(theirs))
+
+
+@harness.host_only(HOST_ONLY)
+def test_a_wild_timestamp_is_reported_and_kept_out_of_the_windows():
+    """A feed at 1 packet/ms for 100 ms, one frame of it stamped 10 years
+    ahead: it is reported (frame, time) and counted at the time of the
+    frame before it; the windows are the capture's 100, not 10 years of
+    them, and nothing piles into one. Two captures concatenated out of
+    order (mergecap -a): the step back is counted, as many as tshark's
+    negative frame.time_delta."""
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    t0 = 1700000000 * 10**9
+    ten_years = 10 * 365 * 86400 * 10**9
+
+    def feed(path, first, start, wild=None):
+        frames = []
+        for q in range(first, first + 100):
+            p = bytes(scapy().Ether() / udp(seq=q))
+            frames.append((start + (q - first) * 10**6 + (ten_years if q == wild else 0), p))
+        write_raw(path, frames)
+    wild = os.path.join(d, "wild.pcap")
+    feed(wild, 1, t0, wild=50)
+    r = pcap_json("--config", cfg, wild)
+    f = cls(r, "feed")
+    assert f["throughput"]["windows"] == 100 and f["throughput"]["packets_per_window"]["max"] == 2
+    assert r["last_ns"] == f["last_ns"] == t0 + 99 * 10**6
+    assert r["timestamps"]["outlier_list"] == [{"frame": 50, "ts_ns": t0 + 49 * 10**6 + ten_years}]
+    assert (f["packets"], f["sequence"]["gaps"], f["sequence"]["received"]) == (100, 0, 100)
+    assert f["inter_arrival_ns"]["max"] <= 10**6 * 2
+    a, b = os.path.join(d, "a.pcap"), os.path.join(d, "b.pcap")
+    feed(a, 1, t0 + 10**9)
+    feed(b, 101, t0)
+    cat = os.path.join(d, "cat.pcap")
+    subprocess.run(["mergecap", "-a", "-F", "pcap", "-w", cat, a, b], check=True, capture_output=True)
+    r = pcap_json("--config", cfg, cat)
+    back = tshark_frames(cat, "frame.time_delta < 0")
+    assert r["timestamps"]["backwards"] == len(back) == 1 and r["timestamps"]["outliers"] == 0, (r["timestamps"], back)
+
+
 @harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
@@ -298,8 +818,8 @@ def test_bad_input_exit_2_naming_file_and_offset():
     cases = {
         "empty.pcap": (b"", 0),
         "magic.pcap": (b"\x00\x01\x02\x03" + data[4:], 0),
-        # the third record's data cut short: the error is at that record
-        "truncated.pcap": (data[:-5], starts[2]),
+        # the first record's data cut short: nothing could be read
+        "truncated.pcap": (data[:starts[1] - 5], starts[0]),
         # a record that claims 4 GiB
         "absurd.pcap": (data[:24] + data[24:32] + struct.pack("<II", 0xfffffff0, 0xfffffff0) + data[40:], 24),
     }
@@ -313,6 +833,74 @@ def test_bad_input_exit_2_naming_file_and_offset():
         assert "Sanitizer" not in r.stderr and len(r.stderr.splitlines()) == 1, r.stderr
     r = pcap(os.path.join(d, "missing.pcap"), check=False)
     assert r.returncode == 2 and "missing.pcap: No such file" in r.stderr
+
+
+@harness.host_only(HOST_ONLY)
+def test_damaged_file_reports_the_frames_before_the_damage_as_tshark():
+    """A capture cut short in its last record (a tcpdump killed, a copy
+    that ran out of disk): the report has the frames before it, as many as
+    tshark reads, and says where the damage is; a warning names the file
+    and the offset; the next file is read too; exit 0. pcapng as well."""
+    d = tmpdir()
+    good = os.path.join(d, "good.pcap")
+    write(good, [scapy().Ether() / udp(seq=i) for i in range(5)])
+    data = open(good, "rb").read()
+    last = len(data) - (16 + len(scapy().Ether() / udp(seq=0)))
+    cut = os.path.join(d, "cut.pcap")
+    with open(cut, "wb") as f:
+        f.write(data[:-5])
+    ng = os.path.join(d, "good.pcapng")
+    subprocess.run(["editcap", "-F", "pcapng", good, ng], check=True, capture_output=True)
+    cutng = os.path.join(d, "cut.pcapng")
+    with open(cutng, "wb") as f:
+        f.write(open(ng, "rb").read()[:-5])
+    for path, offset in ((cut, last), (cutng, None)):
+        t = subprocess.run(["tshark", "-r", path, "-T", "fields", "-e", "frame.number"],
+                           capture_output=True, text=True)
+        assert "cut short" in t.stderr, t.stderr
+        theirs = len(t.stdout.split())
+        r = pcap("--json", path, good)
+        j = json.loads(r.stdout)
+        assert j["frames"] == theirs + 5 == 9, (path, j["frames"], theirs)
+        assert [x["file"] for x in j["damage"]] == [path] and j["files"] == [path, good]
+        if offset is not None:
+            assert j["damage"][0]["offset"] == offset
+        assert "%s: offset %d:" % (path, j["damage"][0]["offset"]) in r.stderr, r.stderr
+        assert "damaged at offset" in pcap(path).stdout
+
+
+@harness.host_only(HOST_ONLY)
+def test_filter_keeps_damage_offsets_and_standard_input_is_read():
+    """--filter: a damaged record's offset counts every record before it,
+    not only those the filter took. "-" reads the capture from standard
+    input, as tshark -r -."""
+    d = tmpdir()
+    s = scapy()
+    pkts = [s.Ether() / udp(seq=i) if i % 2 else
+            s.Ether() / s.IP(src="10.0.1.1", dst="10.0.2.1") / s.TCP(sport=50012, dport=9001, seq=i)
+            for i in range(6)]
+    good = os.path.join(d, "good.pcap")
+    write(good, pkts)
+    data = open(good, "rb").read()
+    cut = os.path.join(d, "cut.pcap")
+    with open(cut, "wb") as f:
+        f.write(data[:-5])
+    last = len(data) - 16 - len(pkts[-1])
+    for filt in ([], ["--filter", "udp"], ["--filter", "tcp"]):
+        r = pcap(*(filt + ["--json", cut]))
+        assert json.loads(r.stdout)["damage"][0]["offset"] == last, (filt, r.stdout)
+        assert "%s: offset %d:" % (cut, last) in r.stderr
+    assert pcap_json("--filter", "udp", good)["frames"] == 3
+    r = subprocess.run([JITTERD, "pcap", "--json", "-"], stdin=open(good, "rb"), capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    j, ref = json.loads(r.stdout), pcap_json(good)
+    assert j["files"] == ["-"] and ref["files"] == [good]
+    j["files"] = ref["files"]
+    assert j == ref
+    t = subprocess.run(["tshark", "-r", "-", "-T", "fields", "-e", "frame.number"], stdin=open(good, "rb"),
+                       check=True, capture_output=True, text=True).stdout.split()
+    assert len(t) == j["frames"] == 6
 
 
 # ---- real captures ----------------------------------------------------------

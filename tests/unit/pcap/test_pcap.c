@@ -108,6 +108,60 @@ START_TEST(every_cut_inside_the_headers_is_snapped_never_read)
 }
 END_TEST
 
+/* Ethernet, IPv4 (total length as given), TCP with 20 bytes of options
+ * (data offset 10), seq 1000, ack 2000, and payload bytes. */
+static unsigned tcp_frame(uint8_t *f, uint16_t total, unsigned payload)
+{
+	memset(f, 0, 256);
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[14 + 2] = (uint8_t)(total >> 8), f[14 + 3] = (uint8_t)total;
+	f[14 + 9] = IPPROTO_TCP;
+	f[14 + 12] = 10, f[14 + 15] = 1;
+	f[14 + 16] = 10, f[14 + 19] = 2;
+	f[34 + 1] = 50, f[34 + 3] = 80;	      /* 50 -> 80 */
+	f[34 + 6] = 0x03, f[34 + 7] = 0xe8;   /* seq 1000 */
+	f[34 + 10] = 0x07, f[34 + 11] = 0xd0; /* ack 2000 */
+	f[34 + 12] = 10 << 4;
+	f[34 + 13] = PCAP_TCP_ACK;
+	return 14 + 20 + 40 + payload;
+}
+
+START_TEST(a_snap_length_inside_tcp_options_keeps_ports_sequence_and_ack)
+{
+	uint8_t f[256];
+	unsigned len = tcp_frame(f, 20 + 40 + 100, 100);
+	struct pcap_pkt p;
+
+	for (unsigned cut = 14 + 20 + 20; cut <= 14 + 20 + 40; cut++) {
+		ck_assert_int_eq(pcap_decode(DLT_EN10MB, f, cut, len, &p), PV_OK);
+		ck_assert_uint_eq(p.dport, 80);
+		ck_assert_uint_eq(p.seq, 1000);
+		ck_assert_uint_eq(p.ack, 2000);
+		ck_assert_uint_eq(p.payload_len, 100);
+		ck_assert_uint_eq(p.payload_caplen, 0);
+	}
+	ck_assert_int_eq(pcap_decode(DLT_EN10MB, f, 14 + 20 + 19, len, &p), PV_SNAPPED);
+}
+END_TEST
+
+START_TEST(ipv4_total_length_zero_is_tso_and_takes_the_frames_length)
+{
+	uint8_t f[256];
+	unsigned len = tcp_frame(f, 0, 100);
+	struct pcap_pkt p;
+
+	ck_assert_int_eq(pcap_decode(DLT_EN10MB, f, len, len, &p), PV_OK);
+	ck_assert_uint_eq(p.ip_len, 160);
+	ck_assert_uint_eq(p.payload_len, 100);
+	ck_assert_uint_eq(p.payload_caplen, 100);
+	/* cut by the snap length: the wire length still says how much */
+	ck_assert_int_eq(pcap_decode(DLT_EN10MB, f, 14 + 60 + 10, len, &p), PV_OK);
+	ck_assert_uint_eq(p.payload_len, 100);
+	ck_assert_uint_eq(p.payload_caplen, 10);
+}
+END_TEST
+
 START_TEST(fragments_and_lying_lengths_are_told_apart)
 {
 	uint8_t f[256];
@@ -246,6 +300,8 @@ static Suite *pcap_suite(void)
 	tcase_add_test(tc, percentiles_are_within_one_sixty_fourth);
 	tcase_add_test(tc, vlan_and_qinq_frames_decode_to_the_same_udp_packet);
 	tcase_add_test(tc, every_cut_inside_the_headers_is_snapped_never_read);
+	tcase_add_test(tc, a_snap_length_inside_tcp_options_keeps_ports_sequence_and_ack);
+	tcase_add_test(tc, ipv4_total_length_zero_is_tso_and_takes_the_frames_length);
 	tcase_add_test(tc, fragments_and_lying_lengths_are_told_apart);
 	tcase_add_test(tc, cooked_v2_and_ipv6_extension_headers);
 	tcase_add_test(tc, the_first_class_matching_either_end_wins);
