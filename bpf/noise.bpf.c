@@ -56,16 +56,23 @@ static __always_inline void add_duration(struct jd_noise_count *k, __u32 kind, _
 		report_long(kind, d);
 }
 
-/* Counted at entry, as the kernel counts /proc/interrupts (inc_irq_stat after the tracepoint). */
+/*
+ * Counted at entry, as the kernel counts /proc/interrupts (inc_irq_stat
+ * after the tracepoint). Both ends read the clock first: the lookup that
+ * follows misses the cache on a CPU that was busy with something else
+ * (~1-3 us in a VM), which would otherwise come off the start of the run
+ * and not off its end.
+ */
 static __always_inline void on_vector_entry(__u32 kind)
 {
+	__u64 now = bpf_ktime_get_ns();
 	struct jd_noise_cpu *c = this_cpu();
 
 	if (!c || kind >= JD_NOISE_KINDS)
 		return;
 	c->kind[kind].count++;
 	c->entry_kind = kind;
-	c->entry_ns = bpf_ktime_get_ns();
+	c->entry_ns = now;
 }
 
 /*
@@ -75,6 +82,7 @@ static __always_inline void on_vector_entry(__u32 kind)
  */
 static __always_inline void on_vector_exit(__u32 kind)
 {
+	__u64 now = bpf_ktime_get_ns();
 	struct jd_noise_cpu *c = this_cpu();
 	__u64 start;
 
@@ -82,9 +90,9 @@ static __always_inline void on_vector_exit(__u32 kind)
 		return;
 	start = c->entry_ns;
 	c->entry_ns = 0;
-	if (!start || c->entry_kind != kind)
+	if (!start || c->entry_kind != kind || now < start)
 		return;
-	add_duration(&c->kind[kind], kind, bpf_ktime_get_ns() - start);
+	add_duration(&c->kind[kind], kind, now - start);
 }
 
 /*
