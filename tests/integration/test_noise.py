@@ -18,8 +18,10 @@ ticks and reschedule IPIs come with any load.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import harness
@@ -414,3 +416,50 @@ def test_probes_lists_every_kind_and_what_attaches():
             assert info["attach"] == "none" and not info["works"], (p, info)
         assert s.get(("jitterd_probe_attached",
                       frozenset({("probe", p), ("attach", info["attach"])}))) == 1, p
+
+
+# ---- NMIs ---------------------------------------------------------------------
+
+def test_nmi_handler_runs_and_time_match_ftrace_delta_ns():
+    """NMI handler runs per CPU and their time against ftrace's record of
+    nmi_handler: its count, and the sum of its own delta_ns. The NMIs come
+    from perf sampling on a hardware counter, which needs a PMU: this VM
+    has none (no NMI at all), vmtest guests under KVM may."""
+    if not os.path.isdir("/sys/bus/event_source/devices/cpu"):
+        raise harness.NotApplicable("no hardware PMU (/sys/bus/event_source/devices/cpu): "
+                                    "nothing here makes NMIs")
+    if not shutil.which("perf"):
+        raise harness.NotApplicable("no perf to make NMIs with")
+    with Daemon() as d:
+        with tracefs.Trace({"nmi/nmi_handler": None}) as trace:
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+            with tempfile.TemporaryDirectory(prefix="jitterd-it-") as tmp:
+                subprocess.run(["perf", "record", "-q", "-o", os.path.join(tmp, "perf.data"),
+                                "-e", "cycles", "-c", "2000000", "-a", "--", "sleep", "2"],
+                               check=True, timeout=60, capture_output=True)
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+            trace.stop()
+            bad = []
+            total = 0
+            for cpu in trace.cpus():
+                evs = [e for e in trace.events(cpu) if e.name == "nmi_handler"]
+                inner = [int(e.fields["delta_ns"]) for e in evs if s0.after <= e.ns <= s1.before]
+                outer = [int(e.fields["delta_ns"]) for e in evs if s0.before <= e.ns <= s1.after]
+                got = delta(s0.scrape, s1.scrape, "jitterd_interruptions_total", cpu=str(cpu),
+                            kind="nmi")
+                ns = 1e9 * delta(s0.scrape, s1.scrape, "jitterd_interruption_seconds_total",
+                                 cpu=str(cpu), kind="nmi")
+                print("  cpu %d nmi: jitterd %d runs %.0f ns, ftrace %d..%d runs %d..%d ns" % (
+                    cpu, got, ns, len(inner), len(outer), sum(inner), sum(outer)))
+                if not agrees(got, len(inner), len(outer)):
+                    bad.append("cpu %d: jitterd %d runs, ftrace %d..%d" % (
+                        cpu, got, len(inner), len(outer)))
+                # The same delta_ns both: exact but for runs at the edges.
+                if not (scaled_lo(sum(inner), got, len(inner)) * 0.99 - 1000 <= ns <=
+                        scaled_hi(sum(outer), got, len(outer)) * 1.01 + 1000):
+                    bad.append("cpu %d: jitterd %.0f ns, ftrace %d..%d ns" % (
+                        cpu, ns, sum(inner), sum(outer)))
+                total += len(inner)
+            assert not bad, "NMI handlers disagree with ftrace:\n  " + "\n  ".join(bad)
+            assert total >= 100, "perf made only %d NMI handler runs" % total
+        assert d.stop() == 0
