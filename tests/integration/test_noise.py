@@ -463,3 +463,32 @@ def test_nmi_handler_runs_and_time_match_ftrace_delta_ns():
             assert not bad, "NMI handlers disagree with ftrace:\n  " + "\n  ".join(bad)
             assert total >= 100, "perf made only %d NMI handler runs" % total
         assert d.stop() == 0
+
+
+# ---- config ---------------------------------------------------------------------
+
+def check_config(text):
+    with tempfile.TemporaryDirectory(prefix="jitterd-it-") as tmp:
+        path = os.path.join(tmp, "jitterd.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return subprocess.run([harness.JITTERD, "--config", path, "--check-config"],
+                              capture_output=True, text=True, timeout=30)
+
+
+def test_config_rows_of_the_collector_its_event_and_its_signals():
+    ok = check_config("collectors:\n  noise:\n    enabled: false\n"
+                      "events:\n  interruption_duration_threshold: 20us\n"
+                      "anomaly:\n  signals:\n    interruption_rate: { floor: 500 }\n"
+                      "    interruption_time: { enabled: false, floor: 10 }\n")
+    assert ok.returncode == 0 and ok.stdout.strip() == "ok", (ok.stdout, ok.stderr)
+    for bad, words in (("events:\n  interruption_duration_threshold: 0us\n", "out of range"),
+                       ("anomaly:\n  signals:\n    interruption_rate: { floor: 0 }\n",
+                        "out of range"),
+                       ("anomaly:\n  signals:\n    interruption_time: { floor: 101 }\n",
+                        "out of range"),
+                       ("collectors:\n  noise:\n    kinds: [timer]\n", "kinds")):
+        r = check_config(bad)
+        print("  %r -> %d %s" % (bad, r.returncode, (r.stdout + r.stderr).strip()))
+        assert r.returncode == 2 and words in r.stdout + r.stderr, (bad, r.stdout, r.stderr)
+        assert "jitterd.yaml:" in r.stdout + r.stderr, (r.stdout, r.stderr)
