@@ -323,9 +323,9 @@ static int noise_reconfigure(struct collector *c, const struct jd_config *old,
 	struct noise *s = c->priv;
 	int err;
 
+	/* s->cfg stays the live config, which becomes new once the reload succeeds. */
 	if (groups_differ(old, new) && (err = regroup(c, s, old, new)))
 		return err;
-	s->cfg = new;
 	skel->data->noise_threshold_ns = o->threshold_ns;
 	return 0;
 }

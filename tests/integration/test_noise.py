@@ -492,3 +492,49 @@ def test_config_rows_of_the_collector_its_event_and_its_signals():
         print("  %r -> %d %s" % (bad, r.returncode, (r.stdout + r.stderr).strip()))
         assert r.returncode == 2 and words in r.stdout + r.stderr, (bad, r.stdout, r.stderr)
         assert "jitterd.yaml:" in r.stdout + r.stderr, (r.stdout, r.stderr)
+
+
+# ---- reload ---------------------------------------------------------------------
+
+def test_reload_moves_cpus_between_groups_without_a_count_going_back():
+    """A reload that changes cpu_groups: a group that keeps its name keeps
+    its counts and adds what its CPUs count from then on; a new group
+    starts from what its CPUs counted since jitterd started. No histogram
+    count goes back; the programs are not reloaded (the threshold applies
+    live too)."""
+    last = max(harness.possible_cpus())
+    if last < 1:
+        raise harness.NotApplicable("needs two CPUs")
+    before = "cpu_groups:\n  a: \"0\"\n  b: \"1-%d\"\n" % last
+    after = ("cpu_groups:\n  a: \"0-%d\"\nevents:\n  interruption_duration_threshold: 1us\n"
+             % last)
+    with Daemon(config=before) as d:
+        ipi_load(1.0)
+        s0 = d.scrape()
+        out = d.reload(after)
+        assert "applied" in out and "restart" not in out, out
+        s1 = d.scrape()
+        ipi_load(1.0)
+        time.sleep(0.3)
+        s2 = d.scrape()
+        for k in ("timer", "reschedule", "call_function_single"):
+            a0 = s0[("jitterd_interruption_duration_seconds_count",
+                     frozenset({("cpu_group", "a"), ("kind", k)}))]
+            a1, a2 = (s[("jitterd_interruption_duration_seconds_count",
+                         frozenset({("cpu_group", "a"), ("kind", k)}))] for s in (s1, s2))
+            b0 = s0[("jitterd_interruption_duration_seconds_count",
+                     frozenset({("cpu_group", "b"), ("kind", k)}))]
+            runs0, runs1, runs2 = (harness.total(s, "jitterd_interruptions_total", kind=k)
+                                   for s in (s0, s1, s2))
+            print("  %-20s group a: %d -> %d -> %d, b %d (all runs %d, %d, %d)" % (
+                k, a0, a1, a2, b0, runs0, runs1, runs2))
+            assert a0 <= a1 <= a2, (k, a0, a1, a2)
+            # a now holds every CPU: all runs but what b had counted at the
+            # reload (b0 at s0, and at most the runs between s0 and s1
+            # more), and the runs in progress.
+            assert runs2 - b0 - (runs1 - runs0) - len(harness.possible_cpus()) <= a2 <= \
+                runs2 - b0, (k, a2, runs2, b0)
+        assert not select(s2, "jitterd_interruption_duration_seconds_count", cpu_group="b")
+        status, _, body = d.get("/events")
+        assert any(json.loads(line)["type"] == "interruption" for line in body.splitlines())
+        assert d.stop() == 0
