@@ -62,8 +62,12 @@ static __always_inline void add_duration(struct jd_noise_count *k, __u32 kind, _
  * follows misses the cache on a CPU that was busy with something else
  * (~1-3 us in a VM), which would otherwise come off the start of the run
  * and not off its end.
+ *
+ * The two ends are subprograms, not inlined: 27 programs (9 vectors x 3
+ * flavours) share one copy of each, which keeps the object the daemon
+ * holds open 90 KB smaller, for a BPF-to-BPF call per hit.
  */
-static __always_inline void on_vector_entry(__u32 kind)
+static __noinline void on_vector_entry(__u32 kind)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct jd_noise_cpu *c = this_cpu();
@@ -80,7 +84,7 @@ static __always_inline void on_vector_entry(__u32 kind)
  * entry that a missed hit lost) gives no sample; the stamp is cleared in any
  * case, so nothing is timed twice.
  */
-static __always_inline void on_vector_exit(__u32 kind)
+static __noinline void on_vector_exit(__u32 kind)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct jd_noise_cpu *c = this_cpu();
