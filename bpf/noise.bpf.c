@@ -13,6 +13,7 @@
  * needs, and nothing is shared between CPUs.
  */
 #include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 
 #include "noise.h"
@@ -121,11 +122,20 @@ static __always_inline void on_nmi_handler(__s64 delta_ns)
  * run by a shootdown IPI, inside a call_function(_single) vector, which
  * has its time); a CPU's own flushes are no interruption.
  */
+static __always_inline bool remote_flush(int reason)
+{
+	/* The kernel's own values (CO-RE): 6.1 has no TLB_REMOTE_WRONG_CPU. */
+	if (reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_REMOTE_SHOOTDOWN))
+		return true;
+	return bpf_core_enum_value_exists(enum tlb_flush_reason, TLB_REMOTE_WRONG_CPU) &&
+	       reason == bpf_core_enum_value(enum tlb_flush_reason, TLB_REMOTE_WRONG_CPU);
+}
+
 static __always_inline void on_tlb_flush(int reason)
 {
 	struct jd_noise_cpu *c;
 
-	if (reason != TLB_REMOTE_SHOOTDOWN && reason != TLB_REMOTE_WRONG_CPU)
+	if (!remote_flush(reason))
 		return;
 	c = this_cpu();
 	if (c)
