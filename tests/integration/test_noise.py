@@ -323,10 +323,11 @@ def test_interruption_time_matches_ftrace_entry_exit_stamps_per_cpu_and_kind():
                     if not outer and not got:
                         continue
                     lo, hi = sum(inner), sum(outer)
-                    print("  cpu %d %-20s: jitterd %10.0f ns in %d runs, ftrace %10d..%d ns in "
-                          "%d..%d runs (%+.0f ns a run)" % (
-                              cpu, k, got, n, lo, hi, len(inner), len(outer),
-                              (got - lo) / len(inner) if inner else 0))
+                    print("  cpu %d %-20s: jitterd %10.0f ns in %d runs (%.0f ns a run), ftrace "
+                          "%10d..%d ns in %d..%d runs (%.0f..%.0f ns a run)" % (
+                              cpu, k, got, n, got / n if n else 0, lo, hi, len(inner),
+                              len(outer), lo / len(inner) if inner else 0,
+                              hi / len(outer) if outer else 0))
                     if not time_agrees(got, n, lo, hi, len(inner), len(outer)):
                         bad.append("cpu %d %s: jitterd %.0f ns, ftrace %d..%d ns" % (
                             cpu, k, got, lo, hi))
