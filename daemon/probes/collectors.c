@@ -12,7 +12,7 @@
 #include "lib/util.h"
 
 /* The table: one row per collector, in start order. */
-#define COLLECTORS(X) X(sched) X(softirq) X(sockets)
+#define COLLECTORS(X) X(sched) X(softirq) X(sockets) X(noise)
 
 #define DECLARE(name) extern const struct collector_ops name##_collector;
 #define ROW(name)     { .ops = &name##_collector },

@@ -1,0 +1,395 @@
+// SPDX-License-Identifier: MIT
+/*
+ * OS noise collector: what interrupts a CPU besides device interrupts and
+ * softirqs (the softirq collector's): the local timer, each kind of IPI,
+ * the APIC's other vectors, NMIs and TLB shootdowns received. Counts and
+ * time per CPU and kind, a duration histogram per CPU group and kind, and
+ * interruptions longer than events.interruption_duration_threshold as
+ * events. The programs write one per-CPU value (bpf/noise.h); a scrape
+ * reads it once.
+ */
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "collectors/noise.h"
+#include "probes/collector.h"
+#include "anomaly/signal.h"
+#include "lib/json.h"
+#include "lib/hist.h"
+#include "lib/log.h"
+#include "lib/parse.h"
+#include "lib/yamlwalk.h"
+#include "lib/util.h"
+#include "bpf/noise.h"
+#include "noise.skel.h"
+
+/* The kind="" label values; docs/noise.md says what each is and where it comes from. */
+static const char *const kind_names[JD_NOISE_KINDS] = {
+	[JD_NOISE_TIMER] = "timer",
+	[JD_NOISE_RESCHEDULE] = "reschedule",
+	[JD_NOISE_CALL_FUNCTION] = "call_function",
+	[JD_NOISE_CALL_SINGLE] = "call_function_single",
+	[JD_NOISE_IRQ_WORK] = "irq_work",
+	[JD_NOISE_PLATFORM] = "platform_ipi",
+	[JD_NOISE_THERMAL] = "thermal",
+	[JD_NOISE_SPURIOUS] = "spurious",
+	[JD_NOISE_ERROR] = "apic_error",
+	[JD_NOISE_NMI] = "nmi",
+	[JD_NOISE_TLB] = "tlb_shootdown",
+};
+
+/* Kinds with a duration (a TLB shootdown's time is its IPI's). */
+static bool timed(int kind)
+{
+	return kind != JD_NOISE_TLB;
+}
+
+struct noise {
+	const struct jd_config *cfg;
+	bool seen[JD_NOISE_KINDS]; /* its tracepoint attached: its series are exported */
+	int *cpu_group;		   /* per possible CPU: index of its group, -1 for none */
+	/*
+	 * A group's histograms are base + what its CPUs counted since the
+	 * last change of cpu_groups (their counts then are snap), so that a
+	 * reload that moves a CPU makes no group's counter go back.
+	 */
+	struct jd_hist_ns base[JD_MAX_CPU_GROUPS][JD_NOISE_KINDS];
+	struct jd_noise_cpu *snap;
+	struct jd_noise_cpu *percpu; /* lookup buffer: one value per possible CPU */
+};
+
+struct noise_options {
+	uint64_t threshold_ns;
+};
+COLLECTOR_OPTIONS(struct noise_options);
+
+static const struct yw_key noise_event_keys[] = {
+	{ YW_KEY("interruption_duration_threshold", SCALAR, yw_parse_duration),
+	  YW_FIELD(struct noise_options, threshold_ns), .min = 1, .max = 10 * NS_PER_S,
+	  .def = "50us" },
+	{},
+};
+
+static bool on_long_interruption(struct collector *c, const void *event, json_t *obj)
+{
+	const struct jd_noise_event *e = event;
+
+	(void)c;
+	if (e->kind >= JD_NOISE_KINDS)
+		return false;
+	json_set_str(obj, "kind", kind_names[e->kind]);
+	json_set_u64(obj, "duration_ns", e->duration_ns);
+	return true;
+}
+
+static const struct event_def noise_events[] = {
+	[JD_NOISE_EVENT_LONG] = { "interruption", sizeof(struct jd_noise_event),
+				  on_long_interruption },
+};
+
+#define VECTOR_PROBES(name, prefix)                                                                \
+	PROBE_TRACEPOINT_DEF("irq_vectors", name "_exit", prefix "_out"),                          \
+		PROBE_TRACEPOINT_DEF("irq_vectors", name "_entry", prefix "_in")
+
+/*
+ * Attached in this order: each vector's exit before its entry, so that no
+ * run is seen starting without its end being watched. A kernel without one
+ * (another architecture, an older kernel) leaves that kind at 0 and says so
+ * in jitterd_probe_attached.
+ */
+static const struct probe_def noise_probes[] = {
+	VECTOR_PROBES("local_timer", "local_timer"),
+	VECTOR_PROBES("reschedule", "reschedule"),
+	VECTOR_PROBES("call_function", "call_function"),
+	VECTOR_PROBES("call_function_single", "call_function_single"),
+	VECTOR_PROBES("irq_work", "irq_work"),
+	VECTOR_PROBES("x86_platform_ipi", "x86_platform_ipi"),
+	VECTOR_PROBES("thermal_apic", "thermal_apic"),
+	VECTOR_PROBES("spurious_apic", "spurious_apic"),
+	VECTOR_PROBES("error_apic", "error_apic"),
+	PROBE_TRACEPOINT_DEF("nmi", "nmi_handler", "nmi"),
+	PROBE_TRACEPOINT_DEF("tlb", "tlb_flush", "tlb"),
+};
+_Static_assert(ARRAY_SIZE(noise_probes) == 2 * JD_NOISE_NMI + 2, "counting_probe() knows the rows");
+
+/* The probe (in noise_probes) whose hits count a kind: a vector's entry. */
+static unsigned counting_probe(int kind)
+{
+	if (kind < JD_NOISE_NMI)
+		return 2 * (unsigned)kind + 1;
+	return kind == JD_NOISE_NMI ? 18 : 19;
+}
+
+static int n_groups(const struct jd_config *cfg)
+{
+	return cfg->n_cpu_groups ? cfg->n_cpu_groups : 1;
+}
+
+static const char *group_name(const struct jd_config *cfg, int g)
+{
+	return cfg->n_cpu_groups ? cfg->cpu_groups[g].name : "all";
+}
+
+static void map_cpus_to_groups(struct noise *s, int nr_cpus, const struct jd_config *cfg)
+{
+	for (int cpu = 0; cpu < nr_cpus; cpu++) {
+		s->cpu_group[cpu] = cfg->n_cpu_groups ? -1 : 0;
+		for (int g = 0; g < cfg->n_cpu_groups && cpu < CPU_SETSIZE; g++)
+			if (CPU_ISSET(cpu, &cfg->cpu_groups[g].cpus))
+				s->cpu_group[cpu] = g;
+	}
+}
+
+static int noise_configure(struct collector *c, const struct jd_config *cfg)
+{
+	const struct noise_options *o = collector_options(c, cfg);
+	struct noise_bpf *skel = c->skel;
+	struct noise *s = c->priv;
+
+	s->cfg = cfg;
+	s->percpu = calloc(c->nr_cpus, sizeof(*s->percpu));
+	s->snap = calloc(c->nr_cpus, sizeof(*s->snap));
+	s->cpu_group = malloc(c->nr_cpus * sizeof(*s->cpu_group));
+	if (!s->percpu || !s->snap || !s->cpu_group)
+		return -ENOMEM;
+	map_cpus_to_groups(s, c->nr_cpus, cfg);
+	skel->data->noise_threshold_ns = o->threshold_ns;
+	return 0;
+}
+
+/* A kind whose tracepoint this kernel lacks has no series: absent, not 0. */
+static void noise_attached(struct collector *c, const struct jd_config *cfg)
+{
+	struct noise *s = c->priv;
+
+	(void)cfg;
+	for (int k = 0; k < JD_NOISE_KINDS; k++)
+		s->seen[k] = counting_probe(k) < c->n_probes &&
+			     c->probes[counting_probe(k)].attach != PROBE_NONE;
+}
+
+static void noise_finish(struct collector *c)
+{
+	struct noise *s = c->priv;
+
+	free(s->percpu);
+	free(s->snap);
+	free(s->cpu_group);
+}
+
+static int read_noise_cpu(const struct collector *c, struct noise *s)
+{
+	const struct noise_bpf *skel = c->skel;
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.noise_cpu), &zero, s->percpu)) {
+		int err = -errno;
+
+		log_warn("noise: reading noise_cpu: %s", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static void add_counts(struct jd_hist_ns *h, const struct jd_noise_count *k)
+{
+	for (int b = 0; b < JD_HIST_NS_SLOTS; b++)
+		h->slots[b] += k->duration[b];
+	h->sum += k->ns;
+}
+
+/* Group g's histogram of kind from s->percpu: its base + its CPUs' counts since snap. */
+static void group_hist(const struct collector *c, const struct noise *s, int g, int kind,
+		       struct jd_hist_ns *h)
+{
+	*h = s->base[g][kind];
+	for (int cpu = 0; cpu < c->nr_cpus; cpu++) {
+		const struct jd_noise_count *now = &s->percpu[cpu].kind[kind],
+					    *then = &s->snap[cpu].kind[kind];
+
+		if (s->cpu_group[cpu] != g)
+			continue;
+		for (int b = 0; b < JD_HIST_NS_SLOTS; b++)
+			h->slots[b] += now->duration[b] - then->duration[b];
+		h->sum += now->ns - then->ns;
+	}
+}
+
+static void noise_collect(struct collector *c, struct metrics *m)
+{
+	struct metric_family *count, *seconds, *duration;
+	struct noise *s = c->priv;
+	char cpu[16];
+
+	if (read_noise_cpu(c, s))
+		return;
+	count = metrics_family(m, NOISE_INTERRUPTIONS,
+			       "Interruptions of a CPU by kind: the local timer, IPIs, the APIC's "
+			       "other vectors (counted at entry, as /proc/interrupts counts them), "
+			       "NMI handler runs and TLB shootdowns received.",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	seconds = metrics_family(m, NOISE_INTERRUPTION_SECONDS,
+				 "Time a CPU spent in interruptions by kind (entry to exit; for "
+				 "NMIs the handlers' own time). A TLB shootdown's time is in its "
+				 "call_function IPI's.",
+				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
+	for (int i = 0; i < c->nr_cpus; i++) {
+		snprintf(cpu, sizeof(cpu), "%d", i);
+		for (int k = 0; k < JD_NOISE_KINDS; k++) {
+			const struct jd_noise_count *n = &s->percpu[i].kind[k];
+
+			if (!s->seen[k])
+				continue;
+			metric_u64(count, n->count, "cpu", cpu, "kind", kind_names[k], LABELS_END);
+			if (timed(k))
+				metric_u64(seconds, n->ns, "cpu", cpu, "kind", kind_names[k],
+					   LABELS_END);
+		}
+	}
+	duration = metrics_family(m, NOISE_INTERRUPTION_DURATION,
+				  "Duration of single interruptions by kind, by the CPU group "
+				  "of the CPU they interrupted.",
+				  METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+	for (int g = 0; g < n_groups(s->cfg); g++)
+		for (int k = 0; k < JD_NOISE_KINDS; k++) {
+			struct jd_hist_ns h;
+			struct metric_hist view;
+
+			if (!timed(k) || !s->seen[k])
+				continue;
+			group_hist(c, s, g, k, &h);
+			view = hist_ns_metric(&h);
+			metric_hist(duration, &view, "cpu_group", group_name(s->cfg, g), "kind",
+				    kind_names[k], LABELS_END);
+		}
+}
+
+/* ---- reload ------------------------------------------------------------ */
+
+static bool groups_differ(const struct jd_config *old, const struct jd_config *new)
+{
+	return old->n_cpu_groups != new->n_cpu_groups ||
+	       memcmp(old->cpu_groups, new->cpu_groups, sizeof(old->cpu_groups));
+}
+
+/*
+ * New groups: each starts from what the old group of its name counted (a
+ * group new by name, from what its CPUs counted since jitterd started),
+ * and adds what its CPUs count from now on.
+ */
+static int regroup(struct collector *c, struct noise *s, const struct jd_config *old,
+		   const struct jd_config *new)
+{
+	static struct jd_hist_ns base[JD_MAX_CPU_GROUPS][JD_NOISE_KINDS];
+	int err = read_noise_cpu(c, s);
+
+	if (err)
+		return err;
+	memset(base, 0, sizeof(base));
+	for (int g = 0; g < n_groups(new); g++) {
+		int og;
+
+		for (og = 0; og < n_groups(old); og++)
+			if (!strcmp(group_name(old, og), group_name(new, g)))
+				break;
+		for (int k = 0; k < JD_NOISE_KINDS; k++) {
+			if (og < n_groups(old)) {
+				group_hist(c, s, og, k, &base[g][k]);
+				continue;
+			}
+			for (int cpu = 0; cpu < c->nr_cpus; cpu++)
+				if (cpu < CPU_SETSIZE && (!new->n_cpu_groups ||
+							  CPU_ISSET(cpu, &new->cpu_groups[g].cpus)))
+					add_counts(&base[g][k], &s->percpu[cpu].kind[k]);
+		}
+	}
+	memcpy(s->base, base, sizeof(base));
+	memcpy(s->snap, s->percpu, c->nr_cpus * sizeof(*s->snap));
+	map_cpus_to_groups(s, c->nr_cpus, new);
+	return 0;
+}
+
+/* The threshold is a global the programs read (mapped: a plain store). */
+static int noise_reconfigure(struct collector *c, const struct jd_config *old,
+			     const struct jd_config *new)
+{
+	const struct noise_options *o = collector_options(c, new);
+	struct noise_bpf *skel = c->skel;
+	struct noise *s = c->priv;
+	int err;
+
+	/* s->cfg stays the live config, which becomes new once the reload succeeds. */
+	if (groups_differ(old, new) && (err = regroup(c, s, old, new)))
+		return err;
+	skel->data->noise_threshold_ns = o->threshold_ns;
+	return 0;
+}
+
+/* ---- what the anomaly detector may judge it by ---------------------------- */
+
+static const struct signal_config interruption_rate_config = {
+	.name = "interruption_rate",
+	.unit = SIGNAL_RATE,
+	.floor = "200",
+	.floor_min = 1,
+	.floor_max = 100000000,
+};
+static const struct signal_config interruption_time_config = {
+	.name = "interruption_time",
+	.unit = SIGNAL_PERCENT,
+	.floor = "2",
+	.floor_min = 1,
+	.floor_max = 100,
+};
+
+/*
+ * Per CPU, all kinds together, with the kinds as the evidence: "cpu:5:
+ * interruptions rose to 250/s (...; 249 interruptions of kind timer)" is
+ * a tick that no longer stops, call_function a storm of IPIs. One subject
+ * per CPU, not one per CPU and kind: the detector keeps a baseline per
+ * subject, and 21 of them per CPU cost more memory (~7 KiB each) and
+ * series than the per-kind view is worth; the evidence names the kind.
+ */
+static const struct signal_def noise_signals[] = {
+	{ .name = "interruption_rate",
+	  .config = &interruption_rate_config,
+	  .words = "interruptions",
+	  .judge = SIGNAL_RATE_OF,
+	  .from = { { NOISE_INTERRUPTIONS, SIGNAL_CPU, "cpu" } },
+	  .by = "kind",
+	  .evidence_causes = "interruption",
+	  .cause_words = "interruptions of kind" },
+	{ .name = "interruption_time",
+	  .config = &interruption_time_config,
+	  .words = "time in interruptions",
+	  .judge = SIGNAL_TIME_SHARE,
+	  .from = { { NOISE_INTERRUPTION_SECONDS, SIGNAL_CPU, "cpu" } },
+	  .evidence = { "interruption_seconds" },
+	  .cpu_time_cause = "interruption",
+	  .cause_name = "interruptions" },
+};
+
+COLLECTOR_SKELETON(noise)
+
+const struct collector_ops noise_collector = {
+	.name = "noise",
+	.open = noise_open,
+	.priv_size = sizeof(struct noise),
+	.probes = noise_probes,
+	.n_probes = ARRAY_SIZE(noise_probes),
+	.events = noise_events,
+	.n_events = ARRAY_SIZE(noise_events),
+	.event_keys = noise_event_keys,
+	.signals = noise_signals,
+	.n_signals = ARRAY_SIZE(noise_signals),
+	.configure = noise_configure,
+	.attached = noise_attached,
+	.reconfigure = noise_reconfigure,
+	.collect = noise_collect,
+	.finish = noise_finish,
+};

@@ -1,0 +1,541 @@
+"""OS noise: jitterd's interruption counts against /proc/interrupts, its
+times against ftrace, its events and its probes.
+
+Counts: every comparison brackets each scrape between two reads of
+/proc/interrupts (read, scrape, read), as test_softirq.py does: the kernel
+counts a vector (inc_irq_stat) right after its entry tracepoint fires, so
+over the interval between two scrapes jitterd's delta lies between the
+kernel's delta over the inner interval and over the outer one. On top of
+that range: 1% of the kernel's count (the contract) + 1 above; the same
+and test_softirq.MISSED_HITS below (this VM's tracing programs silently
+miss a few hits of any tracepoint; seen here too, e.g. 10 of 1004 local
+timer hits of one CPU in 2 s, with ftrace and /proc/interrupts agreeing
+with each other exactly).
+
+The load (ipi_load.py) makes call_function_single IPIs (membarrier) and
+TLB shootdowns (mprotect) between two threads on two CPUs; the timer
+ticks and reschedule IPIs come with any load.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import harness
+import tracefs
+from harness import Daemon, select
+from test_softirq import MISSED_HITS
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VECTORS = {  # tracepoint prefix (irq_vectors:<prefix>_entry/exit) -> kind
+    "local_timer": "timer",
+    "reschedule": "reschedule",
+    "call_function": "call_function",
+    "call_function_single": "call_function_single",
+    "irq_work": "irq_work",
+    "x86_platform_ipi": "platform_ipi",
+    "thermal_apic": "thermal",
+    "spurious_apic": "spurious",
+    "error_apic": "apic_error",
+}
+KINDS = list(VECTORS.values()) + ["nmi", "tlb_shootdown"]
+# The probes whose numbers these tests check (conftest.py reports their attach types).
+PROBES = tuple("%s_%s" % (v, end) for v in VECTORS for end in ("exit", "entry")) + \
+    ("nmi_handler", "tlb_flush")
+# /proc/interrupts rows and the kinds that make them. NMI is not here:
+# jitterd counts NMI handler runs, several per NMI when several handlers
+# are registered (docs/noise.md); it is checked against ftrace instead.
+ROWS = {"LOC": ("timer",), "RES": ("reschedule",),
+        "CAL": ("call_function", "call_function_single"), "IWI": ("irq_work",),
+        "PLT": ("platform_ipi",), "TRM": ("thermal",), "SPU": ("spurious",)}
+
+LOAD_SECONDS = 2.0
+LOAD_MAX_SECONDS = 20.0
+# What the load makes at least in LOAD_SECONDS, summed over CPUs (seen here
+# on the busy 2-CPU VM: LOC ~2000, RES ~200, CAL ~1000-5000).
+MIN_ACTIVITY = {"LOC": 200, "RES": 20, "CAL": 200}
+# TLB shootdowns received, summed over CPUs (seen here: 10-30 in 2 s).
+MIN_SHOOTDOWNS = 30
+
+
+def read_interrupts():
+    """{(cpu, row): count} of the per-CPU named rows of /proc/interrupts."""
+    out = {}
+    with open("/proc/interrupts") as f:
+        cpus = [c[3:] for c in f.readline().split()]
+        for line in f:
+            name, _, rest = line.partition(":")
+            name = name.strip()
+            if name.isdigit():
+                continue
+            counts = rest.split()[:len(cpus)]
+            if len(counts) < len(cpus) or not all(c.isdigit() for c in counts):
+                continue  # ERR, MIS: one total
+            for cpu, n in zip(cpus, counts):
+                out[(cpu, name)] = int(n)
+    return out
+
+
+def agrees(got, inner, outer, attach="tp_btf"):
+    missed_share, missed = MISSED_HITS[attach]
+    return (inner - (0.01 + missed_share) * inner - 1 - missed <= got <=
+            outer + 0.01 * outer + 1)
+
+
+def delta(s0, s1, name, **labels):
+    return harness.total(s1, name, **labels) - harness.total(s0, name, **labels)
+
+
+def ipi_load(seconds=LOAD_SECONDS):
+    out = subprocess.run([sys.executable, os.path.join(HERE, "ipi_load.py"), str(seconds)],
+                         check=True, capture_output=True, text=True, timeout=seconds + 30)
+    return json.loads(out.stdout)["rounds"]
+
+
+def made_enough(since, now):
+    made = {}
+    for (cpu, row), n in now.items():
+        made[row] = made.get(row, 0) + n - since.get((cpu, row), 0)
+    return all(made.get(r, 0) >= least for r, least in MIN_ACTIVITY.items())
+
+
+def in_btf(probe):
+    """Whether this kernel has the tracepoint (its btf_trace_ type), read
+    from the kernel's BTF: the names are in its string section."""
+    with open("/sys/kernel/btf/vmlinux", "rb") as f:
+        return b"\0btf_trace_" + probe.encode() + b"\0" in f.read()
+
+
+def assert_attached(s, attach):
+    """Each probe in use with attach where this kernel takes it; a probe
+    without any variant that works, as none."""
+    bad = []
+    for p in PROBES:
+        info = harness.probes().get(p)
+        assert info is not None, "jitterd --probes has no %s" % p
+        want = attach if attach in info["works"] else None
+        if want is None and not info["works"]:
+            want = "none"
+        if want and s.get(("jitterd_probe_attached",
+                           frozenset({("probe", p), ("attach", want)}))) != 1:
+            bad.append("%s: want %s" % (p, want))
+    assert not bad, (bad, select(s, "jitterd_probe_attached"))
+
+
+def measure(d):
+    b0 = harness.Bracket(read_interrupts, d.scrape)
+    start = time.monotonic()
+    ipi_load()
+    while not made_enough(b0.after, read_interrupts()) and \
+            time.monotonic() - start < LOAD_MAX_SECONDS:
+        ipi_load()
+    b1 = harness.Bracket(read_interrupts, d.scrape)
+    return b0, b1
+
+
+def assert_counts_agree(b0, b1, attach="tp_btf"):
+    bad, made = [], {}
+    for cpu in sorted({c for c, _ in b1.after}):
+        for row, kinds in ROWS.items():
+            if (cpu, row) not in b1.after:
+                continue  # not on this kernel
+            inner, outer = harness.kernel_range(b0, b1, (cpu, row))
+            if not all(("jitterd_interruptions_total", frozenset({("cpu", cpu), ("kind", k)}))
+                       in b1.scrape for k in kinds):
+                bad.append("cpu %s %s: no series for %s" % (cpu, row, kinds))
+                continue
+            got = sum(delta(b0.scrape, b1.scrape, "jitterd_interruptions_total", cpu=cpu, kind=k)
+                      for k in kinds)
+            made[row] = made.get(row, 0) + inner
+            print("  cpu %s %s (%s): jitterd %6d, /proc/interrupts %6d..%d" % (
+                cpu, row, "+".join(kinds), got, inner, outer))
+            if not agrees(got, inner, outer, attach):
+                bad.append("cpu %s %s: jitterd %d, /proc/interrupts %d..%d" % (
+                    cpu, row, got, inner, outer))
+    assert not bad, "interruption counts disagree with /proc/interrupts:\n  " + "\n  ".join(bad)
+    for row, least in MIN_ACTIVITY.items():
+        assert made.get(row, 0) >= least, \
+            "load made only %d %s (want >= %d)" % (made.get(row, 0), row, least)
+
+
+def test_interruption_counts_match_proc_interrupts_per_cpu_and_kind():
+    with Daemon() as d:
+        assert_attached(d.scrape(), "tp_btf")
+        assert_counts_agree(*measure(d))
+        assert d.stop() == 0
+
+
+def attach_type_agrees(attach):
+    # irq_work_exit takes no classic tracepoint program (the kernel refuses
+    # perf sampling on it): it falls back, its entry still counts.
+    harness.need_attach("local_timer_entry", attach)
+    with Daemon(env={"JITTERD_ATTACH": attach}) as d:
+        assert_attached(d.scrape(), attach)
+        assert_counts_agree(*measure(d), attach)
+        assert d.stop() == 0
+
+
+def test_raw_tp_fallback_counts_the_same():
+    attach_type_agrees("raw_tp")
+
+
+def test_classic_tracepoint_fallback_counts_the_same():
+    attach_type_agrees("tracepoint")
+
+
+# ---- TLB shootdowns -------------------------------------------------------
+
+def remote_flushes(trace, cpu, t0, t1):
+    """tlb_flush events (the trace's filter keeps the remote reasons) on cpu
+    between two stamps."""
+    return sum(1 for e in trace.events(cpu) if e.name == "tlb_flush" and t0 <= e.ns <= t1)
+
+
+def test_tlb_shootdowns_match_the_kernel():
+    """Against /proc/interrupts TLB where the kernel counts it; where TLB
+    stays 0 while shootdowns happen (the 6.18 guest this was written on),
+    against ftrace's own record of the same tracepoint, with the reasons
+    as the kernel prints them."""
+    with Daemon() as d:
+        with tracefs.Trace({"tlb/tlb_flush": "reason == 1 || reason == 5"}) as trace:
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+            p0 = read_interrupts()
+            # Shootdowns of a vCPU that its host has preempted are done by
+            # the host, without an IPI (KVM's PV TLB flush): on a busy host
+            # few mprotect()s make one. Load until enough did.
+            start = time.monotonic()
+            ipi_load()
+            while harness.total(d.scrape(), "jitterd_interruptions_total",
+                                kind="tlb_shootdown") - harness.total(
+                    s0.scrape, "jitterd_interruptions_total", kind="tlb_shootdown") < \
+                    MIN_SHOOTDOWNS and time.monotonic() - start < LOAD_MAX_SECONDS:
+                ipi_load()
+            p1 = read_interrupts()
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+            trace.stop()
+            total = 0
+            bad = []
+            for cpu in trace.cpus():
+                got = delta(s0.scrape, s1.scrape, "jitterd_interruptions_total", cpu=str(cpu),
+                            kind="tlb_shootdown")
+                inner = remote_flushes(trace, cpu, s0.after, s1.before)
+                outer = remote_flushes(trace, cpu, s0.before, s1.after)
+                proc = p1.get((str(cpu), "TLB"), 0) - p0.get((str(cpu), "TLB"), 0)
+                print("  cpu %d tlb_shootdown: jitterd %d, ftrace %d..%d, /proc/interrupts TLB "
+                      "%d (inside)" % (cpu, got, inner, outer, proc))
+                if not agrees(got, inner, outer):
+                    bad.append("cpu %d: jitterd %d, ftrace %d..%d" % (cpu, got, inner, outer))
+                # TLB also counts shootdowns that found the CPU lazy (no
+                # tlb_flush): never fewer than jitterd saw inside its reads.
+                if proc:
+                    assert proc + 1 >= got - (outer - inner) - 1, (cpu, proc, got)
+                total += inner
+            assert not bad, "TLB shootdowns disagree with ftrace:\n  " + "\n  ".join(bad)
+            assert total >= MIN_SHOOTDOWNS, "the load made only %d TLB shootdowns" % total
+        assert d.stop() == 0
+
+
+# ---- time against ftrace ----------------------------------------------------------
+
+def traced_runs(events):
+    """[(exit_ns, kind, ns)] of one CPU's vector runs, from ftrace's
+    irq_vectors entry/exit stamps. A run whose entry the trace lacks is
+    left out."""
+    runs = []
+    entry = None
+    for e in events:
+        if e.name.endswith("_entry") and e.name[:-6] in VECTORS:
+            entry = (e.name[:-6], e.ns)
+        elif e.name.endswith("_exit") and e.name[:-5] in VECTORS:
+            if entry is not None and entry[0] == e.name[:-5]:
+                runs.append((e.ns, VECTORS[entry[0]], e.ns - entry[1]))
+            entry = None
+    return runs
+
+
+# How far jitterd's time may stray from ftrace's, per CPU and kind:
+#  - runs one of them did not see: the bounds scale by the share of runs
+#    jitterd counted (its counts are checked against /proc/interrupts above);
+#  - TIME_SHARE: the trace prints microseconds (each stamp truncated; the
+#    sums are unbiased) and the rest of the noise;
+#  - TIME_PER_RUN_NS: two observers of one tracepoint run one after the
+#    other, and the second one's stamps include the first one's callback.
+#    At a vector's entry that callback misses the cache (the CPU was busy
+#    elsewhere), at its exit it does not: the second observer's runs come
+#    out longer or shorter by that difference. The daemon starts first, so
+#    its programs run first and ftrace's runs are the shorter ones; measured
+#    here (2 CPUs, busy host, 6 runs): jitterd longer by 0.2-1.8 us a run
+#    (timer, cold, the most), and with the order reversed, shorter by as
+#    much. Only above, then;
+#  - TIME_ABS_NS: single runs on which the two disagree by tens of us (a
+#    burst of events ftrace lost inside the run).
+TIME_SHARE = 0.05
+TIME_PER_RUN_NS = 2500
+TIME_ABS_NS = 50000
+
+
+def scaled_lo(lo, runs, runs_lo):
+    return lo * min(1.0, runs / runs_lo) if runs_lo else 0
+
+
+def scaled_hi(hi, runs, runs_hi):
+    return hi * max(1.0, runs / runs_hi) if runs_hi else 0
+
+
+def time_agrees(got, runs, lo, hi, runs_lo, runs_hi):
+    lo, hi = scaled_lo(lo, runs, runs_lo), scaled_hi(hi, runs, runs_hi)
+    return ((1 - TIME_SHARE) * lo - TIME_ABS_NS <= got <=
+            (1 + TIME_SHARE) * hi + TIME_PER_RUN_NS * max(runs, runs_hi) + TIME_ABS_NS)
+
+
+@harness.host_only("under TCG the two observers of one tracepoint stamp microseconds apart; "
+                   "the BPF side is the same on every kernel")
+def test_interruption_time_matches_ftrace_entry_exit_stamps_per_cpu_and_kind():
+    """jitterd_interruption_seconds_total per CPU and kind is the time
+    between each vector's entry and exit tracepoints, as ftrace stamps them
+    between the same two scrapes. jitterd adds a run at its exit: the runs
+    that exit between the scrapes' inner stamps, and those between their
+    outer ones, bound what it may show."""
+    events = {}
+    for v in VECTORS:
+        events["irq_vectors/%s_entry" % v] = None
+        events["irq_vectors/%s_exit" % v] = None
+    with Daemon() as d:
+        with tracefs.Trace(events, buffer_kb=32768) as trace:
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+            ipi_load()
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+            trace.stop()
+            bad = []
+            timer_ns = 0
+            for cpu in trace.cpus():
+                runs = traced_runs(trace.events(cpu))
+                for k in VECTORS.values():
+                    inner = [ns for t, kk, ns in runs if kk == k and s0.after <= t <= s1.before]
+                    outer = [ns for t, kk, ns in runs if kk == k and s0.before <= t <= s1.after]
+                    got = 1e9 * delta(s0.scrape, s1.scrape, "jitterd_interruption_seconds_total",
+                                      cpu=str(cpu), kind=k)
+                    n = delta(s0.scrape, s1.scrape, "jitterd_interruptions_total", cpu=str(cpu),
+                              kind=k)
+                    if not outer and not got:
+                        continue
+                    lo, hi = sum(inner), sum(outer)
+                    print("  cpu %d %-20s: jitterd %10.0f ns in %d runs (%.0f ns a run), ftrace "
+                          "%10d..%d ns in %d..%d runs (%.0f..%.0f ns a run)" % (
+                              cpu, k, got, n, got / n if n else 0, lo, hi, len(inner),
+                              len(outer), lo / len(inner) if inner else 0,
+                              hi / len(outer) if outer else 0))
+                    if not time_agrees(got, n, lo, hi, len(inner), len(outer)):
+                        bad.append("cpu %d %s: jitterd %.0f ns, ftrace %d..%d ns" % (
+                            cpu, k, got, lo, hi))
+                    if k == "timer":
+                        timer_ns += lo
+            assert not bad, "interruption time disagrees with ftrace:\n  " + "\n  ".join(bad)
+            assert timer_ns >= 1e6, "only %.0f ns of timer interrupts traced" % timer_ns
+        assert d.stop() == 0
+
+
+def test_durations_histogram_holds_the_runs_and_their_time():
+    """In one scrape: each kind's histogram over the CPU groups holds one
+    sample per counted run but the runs in progress (one per CPU at most),
+    and its _sum is the kind's seconds summed over CPUs."""
+    config = "cpu_groups:\n  first: \"0\"\n  rest: \"1-%d\"\n" % max(harness.possible_cpus())
+    with Daemon(config=config) as d:
+        ipi_load(1.0)
+        s = d.scrape()
+        ncpus = len(harness.possible_cpus())
+        for k in VECTORS.values():
+            runs = harness.total(s, "jitterd_interruptions_total", kind=k)
+            count = harness.total(s, "jitterd_interruption_duration_seconds_count", kind=k)
+            hsum = harness.total(s, "jitterd_interruption_duration_seconds_sum", kind=k)
+            secs = harness.total(s, "jitterd_interruption_seconds_total", kind=k)
+            print("  %-20s runs %6d, durations %6d, time %.6fs" % (k, runs, count, secs))
+            assert runs - ncpus <= count <= runs, (k, runs, count)
+            assert abs(hsum - secs) <= 1e-9 * ncpus + 1e-6 * secs, (k, hsum, secs)
+        for g in ("first", "rest"):
+            assert harness.total(s, "jitterd_interruption_duration_seconds_count",
+                                 cpu_group=g, kind="timer") > 0, g
+        assert not select(s, "jitterd_interruption_seconds_total", kind="tlb_shootdown")
+        assert d.stop() == 0
+
+
+# ---- events -----------------------------------------------------------------
+
+def long_interruptions(threshold):
+    config = "events:\n  interruption_duration_threshold: %s\n" % threshold
+    with Daemon(config=config) as d:
+        ipi_load(1.0)
+        time.sleep(0.3)  # events are drained on the daemon's timer
+        status, _, body = d.get("/events")
+        assert status == 200
+        events = [json.loads(line) for line in body.splitlines()]
+        s = d.scrape()
+        assert d.stop() == 0
+    return [e for e in events if e["type"] == "interruption"], s
+
+
+def test_long_interruption_is_an_event_above_a_low_threshold():
+    events, s = long_interruptions("1us")
+    print("  interruption events at 1us: %d" % len(events))
+    assert events, "no interruption event with a 1us threshold"
+    cpus = {str(c) for c in harness.possible_cpus()}
+    kinds = set()
+    for e in events:
+        assert set(e) == {"time", "cpu", "type", "kind", "duration_ns"}, e
+        assert e["kind"] in KINDS and e["kind"] != "tlb_shootdown", e
+        assert str(e["cpu"]) in cpus and e["duration_ns"] > 1000, e
+        kinds.add(e["kind"])
+    # Every tick in a VM takes longer than 1 us.
+    assert "timer" in kinds, kinds
+
+
+def test_no_interruption_event_below_a_high_threshold():
+    events, _ = long_interruptions("10s")
+    print("  interruption events at 10s: %d" % len(events))
+    assert not events, events[:3]
+
+
+# ---- probes -----------------------------------------------------------------
+
+def test_probes_lists_every_kind_and_what_attaches():
+    """jitterd --probes has a row for every hook; each one this kernel has
+    (its btf_trace_ type in the kernel's BTF) attaches, each one it lacks
+    is none, and a running daemon says the same in jitterd_probe_attached."""
+    rows = {p: i for p, i in harness.probes().items() if i["collector"] == "noise"}
+    assert set(rows) == set(PROBES), sorted(rows)
+    with Daemon() as d:
+        s = d.scrape()
+        assert d.stop() == 0
+    for p, info in rows.items():
+        print("  %-28s %-10s works %s" % (p, info["attach"], ",".join(info["works"]) or "-"))
+        if in_btf(p):
+            assert info["attach"] != "none" and info["works"], (p, info)
+        else:
+            assert info["attach"] == "none" and not info["works"], (p, info)
+        assert s.get(("jitterd_probe_attached",
+                      frozenset({("probe", p), ("attach", info["attach"])}))) == 1, p
+
+
+# ---- NMIs ---------------------------------------------------------------------
+
+def test_nmi_handler_runs_and_time_match_ftrace_delta_ns():
+    """NMI handler runs per CPU and their time against ftrace's record of
+    nmi_handler: its count, and the sum of its own delta_ns. The NMIs come
+    from perf sampling on a hardware counter, which needs a PMU: this VM
+    has none (no NMI at all), vmtest guests under KVM may."""
+    if not os.path.isdir("/sys/bus/event_source/devices/cpu"):
+        raise harness.NotApplicable("no hardware PMU (/sys/bus/event_source/devices/cpu): "
+                                    "nothing here makes NMIs")
+    if not shutil.which("perf"):
+        raise harness.NotApplicable("no perf to make NMIs with")
+    with Daemon() as d:
+        with tracefs.Trace({"nmi/nmi_handler": None}) as trace:
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+            with tempfile.TemporaryDirectory(prefix="jitterd-it-") as tmp:
+                subprocess.run(["perf", "record", "-q", "-o", os.path.join(tmp, "perf.data"),
+                                "-e", "cycles", "-c", "2000000", "-a", "--", "sleep", "2"],
+                               check=True, timeout=60, capture_output=True)
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+            trace.stop()
+            bad = []
+            total = 0
+            for cpu in trace.cpus():
+                evs = [e for e in trace.events(cpu) if e.name == "nmi_handler"]
+                inner = [int(e.fields["delta_ns"]) for e in evs if s0.after <= e.ns <= s1.before]
+                outer = [int(e.fields["delta_ns"]) for e in evs if s0.before <= e.ns <= s1.after]
+                got = delta(s0.scrape, s1.scrape, "jitterd_interruptions_total", cpu=str(cpu),
+                            kind="nmi")
+                ns = 1e9 * delta(s0.scrape, s1.scrape, "jitterd_interruption_seconds_total",
+                                 cpu=str(cpu), kind="nmi")
+                print("  cpu %d nmi: jitterd %d runs %.0f ns, ftrace %d..%d runs %d..%d ns" % (
+                    cpu, got, ns, len(inner), len(outer), sum(inner), sum(outer)))
+                if not agrees(got, len(inner), len(outer)):
+                    bad.append("cpu %d: jitterd %d runs, ftrace %d..%d" % (
+                        cpu, got, len(inner), len(outer)))
+                # The same delta_ns both: exact but for runs at the edges.
+                if not (scaled_lo(sum(inner), got, len(inner)) * 0.99 - 1000 <= ns <=
+                        scaled_hi(sum(outer), got, len(outer)) * 1.01 + 1000):
+                    bad.append("cpu %d: jitterd %.0f ns, ftrace %d..%d ns" % (
+                        cpu, ns, sum(inner), sum(outer)))
+                total += len(inner)
+            assert not bad, "NMI handlers disagree with ftrace:\n  " + "\n  ".join(bad)
+            assert total >= 100, "perf made only %d NMI handler runs" % total
+        assert d.stop() == 0
+
+
+# ---- config ---------------------------------------------------------------------
+
+def check_config(text):
+    with tempfile.TemporaryDirectory(prefix="jitterd-it-") as tmp:
+        path = os.path.join(tmp, "jitterd.yaml")
+        with open(path, "w") as f:
+            f.write(text)
+        return subprocess.run([harness.JITTERD, "--config", path, "--check-config"],
+                              capture_output=True, text=True, timeout=30)
+
+
+def test_config_rows_of_the_collector_its_event_and_its_signals():
+    ok = check_config("collectors:\n  noise:\n    enabled: false\n"
+                      "events:\n  interruption_duration_threshold: 20us\n"
+                      "anomaly:\n  signals:\n    interruption_rate: { floor: 500 }\n"
+                      "    interruption_time: { enabled: false, floor: 10 }\n")
+    assert ok.returncode == 0 and ok.stdout.strip() == "ok", (ok.stdout, ok.stderr)
+    for bad, words in (("events:\n  interruption_duration_threshold: 0us\n", "out of range"),
+                       ("anomaly:\n  signals:\n    interruption_rate: { floor: 0 }\n",
+                        "out of range"),
+                       ("anomaly:\n  signals:\n    interruption_time: { floor: 101 }\n",
+                        "out of range"),
+                       ("collectors:\n  noise:\n    kinds: [timer]\n", "kinds")):
+        r = check_config(bad)
+        print("  %r -> %d %s" % (bad, r.returncode, (r.stdout + r.stderr).strip()))
+        assert r.returncode == 2 and words in r.stdout + r.stderr, (bad, r.stdout, r.stderr)
+        assert "jitterd.yaml:" in r.stdout + r.stderr, (r.stdout, r.stderr)
+
+
+# ---- reload ---------------------------------------------------------------------
+
+def test_reload_moves_cpus_between_groups_without_a_count_going_back():
+    """A reload that changes cpu_groups: a group that keeps its name keeps
+    its counts and adds what its CPUs count from then on; a new group
+    starts from what its CPUs counted since jitterd started. No histogram
+    count goes back; the programs are not reloaded (the threshold applies
+    live too)."""
+    last = max(harness.possible_cpus())
+    if last < 1:
+        raise harness.NotApplicable("needs two CPUs")
+    before = "cpu_groups:\n  a: \"0\"\n  b: \"1-%d\"\n" % last
+    after = ("cpu_groups:\n  a: \"0-%d\"\nevents:\n  interruption_duration_threshold: 1us\n"
+             % last)
+    with Daemon(config=before) as d:
+        ipi_load(1.0)
+        s0 = d.scrape()
+        out = d.reload(after)
+        assert "applied" in out and "restart" not in out, out
+        s1 = d.scrape()
+        ipi_load(1.0)
+        time.sleep(0.3)
+        s2 = d.scrape()
+        for k in ("timer", "reschedule", "call_function_single"):
+            a0 = s0[("jitterd_interruption_duration_seconds_count",
+                     frozenset({("cpu_group", "a"), ("kind", k)}))]
+            a1, a2 = (s[("jitterd_interruption_duration_seconds_count",
+                         frozenset({("cpu_group", "a"), ("kind", k)}))] for s in (s1, s2))
+            b0 = s0[("jitterd_interruption_duration_seconds_count",
+                     frozenset({("cpu_group", "b"), ("kind", k)}))]
+            runs0, runs1, runs2 = (harness.total(s, "jitterd_interruptions_total", kind=k)
+                                   for s in (s0, s1, s2))
+            print("  %-20s group a: %d -> %d -> %d, b %d (all runs %d, %d, %d)" % (
+                k, a0, a1, a2, b0, runs0, runs1, runs2))
+            assert a0 <= a1 <= a2, (k, a0, a1, a2)
+            # a now holds every CPU: all runs but what b had counted at the
+            # reload (b0 at s0, and at most the runs between s0 and s1
+            # more), and the runs in progress.
+            assert runs2 - b0 - (runs1 - runs0) - len(harness.possible_cpus()) <= a2 <= \
+                runs2 - b0, (k, a2, runs2, b0)
+        assert not select(s2, "jitterd_interruption_duration_seconds_count", cpu_group="b")
+        status, _, body = d.get("/events")
+        assert any(json.loads(line)["type"] == "interruption" for line in body.splitlines())
+        assert d.stop() == 0
