@@ -34,7 +34,12 @@ void event_sinks_finish(void);
  */
 int event_journal_fields(const char *kind, const char *line, struct buf *store, struct iovec *iov,
 			 int max);
-/* sd_journal_sendv(): 0 or a negative errno. */
+#define EVENT_JOURNAL_SOCKET "/run/systemd/journal/socket"
+/*
+ * The entry to journald's socket, as sd_journal_sendv() would send it but
+ * never waiting (event_journal.c says why): 0, or a negative errno (-EAGAIN:
+ * journald's queue is full).
+ */
 int event_journal_send(const struct iovec *iov, int n);
 
 #endif

@@ -365,3 +365,95 @@ def test_the_file_sink_holds_the_events_of_its_kinds_field_by_field_across_rotat
     finally:
         sink.close()
         tmp.cleanup()
+
+
+def journal_fields(datagram):
+    """One entry in the journal's native protocol: KEY=value lines, or KEY,
+    a 64-bit little-endian length, the bytes and a newline (for values with
+    newlines), as systemd-journald reads it."""
+    fields, at = {}, 0
+    while at < len(datagram):
+        nl = datagram.index(b"\n", at)
+        line = datagram[at:nl]
+        if b"=" in line:
+            key, value = line.split(b"=", 1)
+            at = nl + 1
+        else:
+            key, size = line, int.from_bytes(datagram[nl + 1:nl + 9], "little")
+            value = datagram[nl + 9:nl + 9 + size]
+            assert datagram[nl + 9 + size:nl + 10 + size] == b"\n", datagram
+            at = nl + 10 + size
+        fields[key.decode()] = value.decode()
+    return fields
+
+
+def test_the_journal_sink_sends_a_field_per_member():
+    """No systemd-journald runs here: the daemon runs in a mount namespace
+    whose /run/systemd/journal/socket is this test's own datagram socket,
+    where the sink sends what journald would get. Left unread, that socket
+    fills: the sink must count failures, never stop the daemon's loop."""
+    import threading
+    sink = Sink()
+    tmp = tempfile.TemporaryDirectory(prefix="jitterd-journal-")
+    os.makedirs(os.path.join(tmp.name, "journal"))
+    for d in (tmp.name, os.path.join(tmp.name, "journal")):
+        os.chmod(d, 0o755)
+    path = os.path.join(tmp.name, "journal", "socket")
+    journal = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    journal.bind(path)
+    os.chmod(path, 0o666)  # the daemon sends as nobody once privileges are dropped
+    journal.settimeout(0.2)
+    received, reading = [], threading.Event()
+    reading.set()
+
+    def reader():  # journald's part: read as entries come, while asked to
+        while reading.is_set():
+            try:
+                received.append(journal.recv(1 << 16))
+            except socket.timeout:
+                pass
+    thread = threading.Thread(target=reader)
+    thread.start()
+    prefix = ("unshare", "--mount", "--propagation", "private", "sh", "-c",
+              'mount --bind "$0" /run/systemd && exec "$@"', tmp.name)
+    try:
+        with Daemon(config([("ev-feed", sink)], "  journal_kinds: socket_drop\n",
+                           log_size=100000, threshold="10s"), prefix=prefix) as d:
+            b = before(d, {"ev-feed": sink})
+            sink.burst(200)
+            want = drop_events(d, b)
+            poll("the journal sink's count", lambda: total(
+                d.scrape(), "jitterd_events_shipped_total", sink="journal") == len(want))
+            assert total(d.scrape(), "jitterd_events_ship_failures_total", sink="journal") == 0
+            poll("every entry read", lambda: len(received) >= len(want), timeout=10)
+            got = [journal_fields(x) for x in received]
+            assert len(got) == len(want)
+            for fields, event in zip(got, want):
+                assert json.loads(fields["JITTERD_JSON"]) == event
+                assert json.loads(fields["MESSAGE"]) == event, fields["MESSAGE"]
+                assert fields["PRIORITY"] == "5"
+                assert fields["SYSLOG_IDENTIFIER"] == "jitterd"
+                assert fields["JITTERD_KIND"] == "socket_drop"
+                for key, value in event.items():
+                    if key != "type":
+                        assert fields["JITTERD_" + key.upper()] == str(value), (key, fields)
+            # Nobody reads the journal now: its queue fills, the daemon goes on.
+            reading.clear()
+            thread.join()
+            deadline = time.monotonic() + 30
+            while True:
+                sink.burst(200)
+                t = time.monotonic()
+                s = d.scrape()
+                assert time.monotonic() - t < 5, "a scrape took %.1fs" % (time.monotonic() - t)
+                if total(s, "jitterd_events_ship_failures_total", sink="journal"):
+                    break
+                assert time.monotonic() < deadline, "the journal's queue never filled"
+            assert d.get("/healthz")[0] == 200
+            assert d.stop() == 0
+    finally:
+        reading.clear()
+        thread.join()
+        journal.close()
+        sink.close()
+        tmp.cleanup()

@@ -2,9 +2,9 @@
 /*
  * Events shipped to the fleet: the JSON-lines file and its rotation, read
  * back line by line, and the journal's fields, read back field by field
- * from what would go to sd_journal_sendv() (no systemd-journald runs where
- * these tests do; the integration test reads the file sink of a running
- * daemon).
+ * from the fields the entry is made of (no systemd-journald runs where
+ * these tests do; tests/integration/test_events.py reads both sinks of a
+ * running daemon, the journal's through a socket of its own).
  */
 #include <check.h>
 #include <jansson.h>
