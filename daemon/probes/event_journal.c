@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
  * The journal's half of the sinks. Not sd_journal_sendv(): its socket
- * blocks, and a journald that falls behind (its queue of datagrams full)
- * would stop the daemon's loop, scrapes and all, until it caught up (the
- * integration test shows it stuck in unix_wait_for_peer). The entry goes
- * out in journald's native protocol, as libsystemd writes it, on a
- * non-blocking socket: when journald cannot take it, it is counted as a
- * failure and the loop goes on.
+ * blocks without end, and a journald that falls behind (its queue of
+ * datagrams full: net.unix.max_dgram_qlen, 10 on Debian) would stop the
+ * daemon's loop, scrapes and all, until it caught up (the integration test
+ * saw it stuck in unix_wait_for_peer). The entry goes out in journald's
+ * native protocol, as libsystemd writes it, on a socket that waits at most
+ * JOURNAL_WAIT_US for room (a batch of events from one drain is more than
+ * the queue holds; journald empties it in microseconds) and, once such a
+ * wait has failed, not at all for JOURNAL_BEHIND_NS: what journald cannot
+ * take then is counted as a failure and the loop goes on.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -14,9 +17,13 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "lib/json.h"
+
+#define JOURNAL_WAIT_US	  2000
+#define JOURNAL_BEHIND_NS (100 * 1000000LL)
 #include "probes/event_sinks.h"
 
 /* JITTERD_ and the member's name in upper case, other than A-Z 0-9 as _. */
@@ -112,24 +119,50 @@ static void native_field(struct buf *out, const struct iovec *f)
 	buf_putc(out, '\n');
 }
 
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int event_journal_send(const struct iovec *iov, int n)
 {
 	static const struct sockaddr_un journal = { .sun_family = AF_UNIX,
 						    .sun_path = EVENT_JOURNAL_SOCKET };
+	static const struct timeval wait = { .tv_usec = JOURNAL_WAIT_US };
 	static int fd = -1;
+	static int64_t behind_since = INT64_MIN / 2;
 	static struct buf datagram;
+	int flags = MSG_NOSIGNAL;
 
-	if (fd < 0)
-		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		if (setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait))) {
+			int err = -errno;
+
+			close(fd);
+			fd = -1;
+			return err;
+		}
+	}
 	buf_reset(&datagram);
 	for (int i = 0; i < n; i++)
 		native_field(&datagram, &iov[i]);
 	if (datagram.oom)
 		return -ENOMEM;
-	if (sendto(fd, datagram.data, datagram.len, MSG_NOSIGNAL, (const struct sockaddr *)&journal,
-		   sizeof(journal)) < 0)
-		return -errno;
+	if (now_ns() - behind_since < JOURNAL_BEHIND_NS)
+		flags |= MSG_DONTWAIT;
+	if (sendto(fd, datagram.data, datagram.len, flags, (const struct sockaddr *)&journal,
+		   sizeof(journal)) < 0) {
+		int err = -errno;
+
+		if (err == -EAGAIN && !(flags & MSG_DONTWAIT))
+			behind_since = now_ns();
+		return err;
+	}
 	return 0;
 }

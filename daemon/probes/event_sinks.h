@@ -37,8 +37,8 @@ int event_journal_fields(const char *kind, const char *line, struct buf *store, 
 #define EVENT_JOURNAL_SOCKET "/run/systemd/journal/socket"
 /*
  * The entry to journald's socket, as sd_journal_sendv() would send it but
- * never waiting (event_journal.c says why): 0, or a negative errno (-EAGAIN:
- * journald's queue is full).
+ * waiting at most 2 ms for room (event_journal.c says why): 0, or a
+ * negative errno (-EAGAIN: journald's queue stayed full).
  */
 int event_journal_send(const struct iovec *iov, int n);
 

@@ -281,7 +281,7 @@ static const struct entry *next_after(uint32_t mask, uint64_t seq)
 int events_query(const struct event_query *q, struct buf *out, char *why, size_t why_size)
 {
 	const struct entry **picked = NULL, *e;
-	size_t n = 0, cap = 0;
+	size_t n = 0, cap = 0, first;
 	uint32_t mask;
 	uint64_t seq = 0;
 	int err;
@@ -290,33 +290,25 @@ int events_query(const struct event_query *q, struct buf *out, char *why, size_t
 		return err;
 	/* Drain first, so that /events is as fresh as the timer allows. */
 	events_drain();
-	/* Oldest first; with a limit, the newest of them: a window slid along. */
-	while ((e = next_after(mask, seq))) {
+	for (unsigned i = 0; i < ev.n_kinds; i++)
+		if (mask & (1u << i))
+			cap += ev.kinds[i].count;
+	if (q->limit && cap > q->limit)
+		cap = q->limit;
+	if (cap && !(picked = malloc(cap * sizeof(*picked))))
+		return -ENOMEM;
+	/* Oldest first; with a limit, the newest of them: a window slid along
+	 * (a circle of cap places, the oldest at n % cap once it went round). */
+	while (cap && (e = next_after(mask, seq))) {
 		seq = e->seq;
-		if (!matches(q, e))
-			continue;
-		if (n == cap) {
-			const struct entry **more;
-
-			if (q->limit && n == q->limit) {
-				memmove(picked, picked + 1, (n - 1) * sizeof(*picked));
-				picked[n - 1] = e;
-				continue;
-			}
-			cap = cap ? 2 * cap : 256;
-			if (q->limit && cap > q->limit)
-				cap = q->limit;
-			more = realloc(picked, cap * sizeof(*picked));
-			if (!more) {
-				free(picked);
-				return -ENOMEM;
-			}
-			picked = more;
-		}
-		picked[n++] = e;
+		if (matches(q, e))
+			picked[n++ % cap] = e;
 	}
-	for (size_t i = 0; i < n; i++) {
-		buf_append(out, picked[i]->line, picked[i]->len);
+	first = n > cap ? n % cap : 0;
+	for (size_t i = 0; i < n && i < cap; i++) {
+		const struct entry *p = picked[(first + i) % cap];
+
+		buf_append(out, p->line, p->len);
 		buf_putc(out, '\n');
 	}
 	free(picked);
