@@ -208,6 +208,19 @@ static enum MHD_Result reply_canned(struct http_server *s, struct MHD_Connection
 	return MHD_queue_response(conn, canned_replies[c].status, s->canned[c]);
 }
 
+/* A reply whose own headers went on (ret says whether they did): the web
+ * config's headers too, queued, and let go (libmicrohttpd holds it). */
+static enum MHD_Result queue_reply(struct http_server *s, struct MHD_Connection *conn,
+				   unsigned status, struct MHD_Response *resp, enum MHD_Result ret)
+{
+	if (ret == MHD_YES)
+		ret = add_headers(s, resp);
+	if (ret == MHD_YES)
+		ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* The rendered page, or its gzip form when Accept-Encoding takes gzip (*gzip says which). */
 static const struct buf *compress_if_asked(struct http_server *s, struct MHD_Connection *conn,
 					   const struct http_route *r, bool *gzip)
@@ -250,12 +263,7 @@ static enum MHD_Result reply_body(struct http_server *s, struct MHD_Connection *
 							   : "Accept-Encoding");
 	if (ret == MHD_YES && gzip)
 		ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-	if (ret == MHD_YES)
-		ret = add_headers(s, resp);
-	if (ret == MHD_YES)
-		ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return queue_reply(s, conn, MHD_HTTP_OK, resp, ret);
 }
 
 static enum MHD_Result reply_page(struct http_server *s, struct MHD_Connection *conn,
@@ -285,12 +293,7 @@ static enum MHD_Result reply_text(struct http_server *s, struct MHD_Connection *
 	if (!resp)
 		return MHD_NO;
 	ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
-	if (ret == MHD_YES)
-		ret = add_headers(s, resp);
-	if (ret == MHD_YES)
-		ret = MHD_queue_response(conn, status, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return queue_reply(s, conn, status, resp, ret);
 }
 
 static struct conn *conn_of(struct MHD_Connection *conn)
@@ -370,12 +373,7 @@ static enum MHD_Result reply_stream(struct http_server *s, struct MHD_Connection
 				      req->content_type ? req->content_type : r->content_type);
 	if (ret == MHD_YES)
 		ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-	if (ret == MHD_YES)
-		ret = add_headers(s, resp);
-	if (ret == MHD_YES)
-		ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+	return queue_reply(s, conn, MHD_HTTP_OK, resp, ret);
 }
 
 struct args {

@@ -21,23 +21,13 @@ import time
 
 import harness
 from harness import Daemon, total
+from test_sockets import udp_drops
 
 PROBES = ("sched_switch", "kfree_skb")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LOAD = os.path.join(HERE, "runq_load.py")
 LOAD_CPU = max(os.sched_getaffinity(0))
-
-
-def udp_drops(sock):
-    """The drops column of /proc/net/udp for this socket (found by inode)."""
-    inode = str(os.fstat(sock.fileno()).st_ino)
-    with open("/proc/net/udp") as f:
-        for line in f:
-            fields = line.split()
-            if len(fields) > 12 and fields[9] == inode:
-                return int(fields[12])
-    raise AssertionError("socket inode %s not in /proc/net/udp" % inode)
 
 
 class Sink:
