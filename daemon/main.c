@@ -36,6 +36,7 @@
 #include "probes/collector.h"
 #include "core/config.h"
 #include "doctor/doctor.h"
+#include "probes/event_sinks.h"
 #include "probes/events.h"
 #include "http/http.h"
 #include "http/serve.h"
@@ -250,8 +251,14 @@ static int reload_events(const struct jd_config *old, const struct jd_config *ne
 
 	if (old->events.drain_interval_ns != new->events.drain_interval_ns)
 		err = loop_set_drain_interval(new->events.drain_interval_ns);
-	if (!err && old->events.log_size != new->events.log_size)
-		err = events_set_log_size(new->events.log_size);
+	if (!err &&
+	    (old->events.log_size != new->events.log_size ||
+	     old->events.n_log_sizes != new->events.n_log_sizes ||
+	     memcmp(old->events.log_sizes, new->events.log_sizes, sizeof(new->events.log_sizes))))
+		err = events_set_log_sizes(new);
+	/* A file that cannot be opened is logged and counted, not a bad config. */
+	if (!err)
+		event_sinks_set(new);
 	if (err)
 		log_err("events: %s", strerror(-err));
 	return err;
@@ -345,6 +352,7 @@ int main(int argc, char **argv)
 	server = listen_http(&cfg);
 	if (!server)
 		goto out_collectors;
+	events_on_news(http_streams_wake); /* followers of /events */
 	if (privs_drop() == 0 && opts.config_path && access(opts.config_path, R_OK))
 		log_warn("%s: %s now that privileges are dropped: a reload (SIGHUP) cannot "
 			 "read it; make it readable by uid %u",

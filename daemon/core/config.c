@@ -15,6 +15,7 @@
 #include "core/config.h"
 #include "anomaly/signal.h"
 #include "probes/collector.h"
+#include "probes/events.h"
 #include "lib/parse.h"
 #include "lib/yamlwalk.h"
 
@@ -378,9 +379,85 @@ static const struct yw_list workload_list = {
 	.check = check_workload,
 };
 
+/* events.log_sizes: kind: size, for the kinds whose log is not log_size long. */
+static int parse_log_sizes(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *map, char *base)
+{
+	struct jd_event_log_size *sizes = (struct jd_event_log_size *)(base + k->off);
+	int *n = (int *)(base + k->count_off);
+	const struct yw_key size_key = { YW_KEY("size", SCALAR, yw_parse_u32),
+					 YW_FIELD(struct jd_event_log_size, size), .min = 1,
+					 .max = 1000000 };
+	yaml_node_pair_t *pair;
+
+	*n = 0;
+	for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+		const char *name = yw_pair_key(c, map, pair);
+		yaml_node_t *key = yw_node(c, pair->key), *v = yw_node(c, pair->value);
+		struct jd_event_log_size *s = &sizes[*n];
+
+		if (!name)
+			continue;
+		if (strlen(name) >= JD_NAME_MAX || !events_kind_known(name)) {
+			yw_report(c, key->start_mark, "%s: no kind of event \"%.63s\" (%s)",
+				  k->name, name, events_kinds_known());
+			continue;
+		}
+		memset(s, 0, sizeof(*s));
+		if (yw_parse_u32(c,
+				 &(struct yw_key){ .name = name,
+						   .type = size_key.type,
+						   .off = size_key.off,
+						   .min = size_key.min,
+						   .max = size_key.max },
+				 v, (char *)s))
+			continue;
+		memcpy(s->kind, name, strlen(name));
+		(*n)++; /* yw_pair_key() has refused a key given twice */
+	}
+	return 0;
+}
+
+/* Comma-separated kinds of event, each one this build logs. */
+static int check_kinds(const char *s, const char **why)
+{
+	static char msg[160];
+
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		char kind[JD_NAME_MAX];
+
+		if (!len || len >= sizeof(kind)) {
+			*why = "expected kinds separated by commas";
+			return -EINVAL;
+		}
+		memcpy(kind, s, len);
+		kind[len] = '\0';
+		if (!events_kind_known(kind)) {
+			snprintf(msg, sizeof(msg), "no kind of event \"%s\"", kind);
+			*why = msg;
+			return -EINVAL;
+		}
+		s += len + !!s[len];
+	}
+	return 0;
+}
+
+static const struct yw_string_check kinds_check = { "kinds", check_kinds };
+
 static const struct yw_key events_keys[] = {
 	{ YW_KEY("log_size", SCALAR, yw_parse_u32), YW_FIELD(CFG_T(events), log_size), .min = 1,
 	  .max = 1000000, .def = "1000" },
+	{ YW_KEY("log_sizes", MAPPING, parse_log_sizes), YW_FIELD(CFG_T(events), log_sizes),
+	  YW_COUNT(CFG_T(events), n_log_sizes) },
+	{ YW_KEY("file", SCALAR, yw_parse_string), YW_FIELD(CFG_T(events), file), .def = "" },
+	{ YW_KEY("file_kinds", SCALAR, yw_parse_string), YW_FIELD(CFG_T(events), file_kinds),
+	  .check = &kinds_check, .def = "anomaly,socket_drop" },
+	{ YW_KEY("file_max_bytes", SCALAR, yw_parse_u32), YW_FIELD(CFG_T(events), file_max_bytes),
+	  .min = 4096, .max = 1u << 30, .def = "10485760" },
+	{ YW_KEY("file_keep", SCALAR, yw_parse_u32), YW_FIELD(CFG_T(events), file_keep), .min = 1,
+	  .max = 100, .def = "5" },
+	{ YW_KEY("journal_kinds", SCALAR, yw_parse_string), YW_FIELD(CFG_T(events), journal_kinds),
+	  .check = &kinds_check, .def = "" },
 	{ YW_KEY("drain_interval", SCALAR, yw_parse_duration),
 	  YW_FIELD(CFG_T(events), drain_interval_ns), .min = NS_PER_MS, .max = 10 * NS_PER_S,
 	  .def = "100ms" },

@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #define JD_NAME_MAX		 64 /* names used as label values, incl. NUL */
+#define JD_MAX_EVENT_KINDS	 32 /* kinds of event, all collectors' and the daemon's */
 #define JD_MAX_CPU_GROUPS	 16
 #define JD_MAX_WORKLOADS	 32
 #define JD_MAX_SOCKET_CLASSES	 32
@@ -131,8 +132,20 @@ struct jd_config {
 	} collectors[JD_MAX_COLLECTORS];
 
 	struct {
-		uint32_t log_size;	    /* recent notable events kept for /events */
+		uint32_t log_size;	    /* recent events kept for /events, per kind */
 		uint64_t drain_interval_ns; /* how often the daemon drains ring buffers */
+		/* Kinds whose log is not log_size long. */
+		struct jd_event_log_size {
+			char kind[JD_NAME_MAX];
+			uint32_t size;
+		} log_sizes[JD_MAX_EVENT_KINDS];
+		int n_log_sizes;
+		/* Shipped to the fleet's log pipeline (event_sinks.h). */
+		char file[JD_PATH_MAX];		 /* JSON lines appended here; "" = none */
+		char file_kinds[JD_PATH_MAX];	 /* comma-separated kinds; "" = every kind */
+		uint32_t file_max_bytes;	 /* rotate before the file would outgrow this */
+		uint32_t file_keep;		 /* rotated files kept: file.1 ... file.N */
+		char journal_kinds[JD_PATH_MAX]; /* to the systemd journal; "" = none */
 	} events;
 
 	struct {

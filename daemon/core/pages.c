@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "core/pages.h"
 
+#include <errno.h>
+#include <string.h>
 #include <time.h>
 
 #include "anomaly/anomaly.h"
@@ -52,6 +54,59 @@ static int render_metrics(void *ctx, struct buf *out)
 	return metrics_encode_as(registry, out, metrics_format) ? -1 : 0;
 }
 
+/* /events?kind=...&since=...: a 400 says what is wrong with the query. */
+static int query_events(void *ctx, struct http_request *req, struct buf *out)
+{
+	struct event_query_arg args[HTTP_MAX_ARGS];
+	struct event_query q;
+	struct events_follower *f;
+	char why[600];
+	int err;
+
+	(void)ctx;
+	for (unsigned i = 0; i < req->n_args && i < HTTP_MAX_ARGS; i++)
+		args[i] = (struct event_query_arg){ req->args[i].key, req->args[i].value };
+	if (event_query_parse(&q, args, req->n_args, why, sizeof(why))) {
+		buf_puts(out, why);
+		return 400;
+	}
+	if (q.follow) {
+		bool sse = req->accept && strstr(req->accept, "text/event-stream");
+
+		f = events_follow(&q, sse, why, sizeof(why));
+		if (!f) {
+			buf_puts(out, why);
+			return 400;
+		}
+		req->stream = f;
+		if (sse)
+			req->content_type = "text/event-stream; charset=utf-8";
+		return 200;
+	}
+	err = events_query(&q, out, why, sizeof(why));
+	if (err == -EINVAL) {
+		buf_reset(out);
+		buf_puts(out, why);
+		return 400;
+	}
+	return err ? -1 : 200;
+}
+
+static long follow_read(void *stream, char *buf, size_t max)
+{
+	return events_follow_read(stream, buf, max);
+}
+
+static bool follow_cut(void *stream)
+{
+	return events_follow_cut(stream);
+}
+
+static void follow_free(void *stream)
+{
+	events_follow_free(stream);
+}
+
 static int render_landing(void *ctx, struct buf *out)
 {
 	(void)ctx;
@@ -60,7 +115,8 @@ static int render_landing(void *ctx, struct buf *out)
 		      "<p>Scheduler, softirq and socket latency telemetry from eBPF.</p>\n"
 		      "<ul>\n<li><a href=\"/metrics\">/metrics</a>: Prometheus metrics</li>\n"
 		      "<li><a href=\"/events\">/events</a>: recent notable events, "
-		      "JSON lines, newest last</li>\n"
+		      "JSON lines, newest last (?kind=, since=, limit=, cpu=, workload=, "
+		      "socket=, follow=1: docs/events.md)</li>\n"
 		      "<li><a href=\"/view\">/view</a>: live view (run-queue latency, "
 		      "softirqs, sockets, events; refreshes every 2 s)</li>\n"
 		      "<li><a href=\"/healthz\">/healthz</a>: liveness</li>\n</ul>\n"
@@ -87,7 +143,10 @@ const struct http_route pages[] = {
 	{ .path = "/view", .content_type = "text/html; charset=utf-8", .render = view_render },
 	{ .path = "/events",
 	  .content_type = "application/x-ndjson; charset=utf-8",
-	  .render = events_render },
+	  .query = query_events,
+	  .stream_read = follow_read,
+	  .stream_cut = follow_cut,
+	  .stream_free = follow_free },
 };
 const unsigned n_pages = sizeof(pages) / sizeof(pages[0]);
 

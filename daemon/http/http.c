@@ -61,7 +61,32 @@ struct conn {
 	uint64_t since_ms; /* accepted, or its last request's headers came in */
 	bool served;	   /* a request has come in on it */
 	bool closing;	   /* shut down by us; libmicrohttpd closes it next */
+	bool streaming;	   /* its reply is a stream: no request is overdue */
 };
+
+/*
+ * A reply given out as it comes (a follower of /events). Its connection
+ * is suspended while there is nothing to send, and resumed by
+ * http_streams_wake(); libmicrohttpd frees it with the reply.
+ */
+struct stream {
+	struct stream *prev, *next;
+	struct http_server *s;
+	struct MHD_Connection *conn;
+	const struct http_route *r;
+	void *stream;
+	bool suspended;
+};
+
+/* Slots for streams: a quarter of all, so that scrapes always find room. */
+#define STREAMS_SHARE	   4
+#define STREAMS_UNLIMITED  16 /* when max_connections is 0 (libmicrohttpd's default) */
+#define STREAM_BLOCK_BYTES (16 * 1024)
+
+static struct stream *streams;
+static unsigned n_streams;
+
+static void conn_close(struct http_server *s, struct conn *c, uint64_t *counter);
 
 /* A libmicrohttpd daemon and the web config it was started with. */
 struct mhd {
@@ -71,6 +96,7 @@ struct mhd {
 
 static struct http_stats {
 	uint64_t evicted_header_timeout, evicted_request_timeout, evicted_slots;
+	uint64_t evicted_stream_cut, streams_refused;
 } stats;
 
 struct http_server {
@@ -182,6 +208,19 @@ static enum MHD_Result reply_canned(struct http_server *s, struct MHD_Connection
 	return MHD_queue_response(conn, canned_replies[c].status, s->canned[c]);
 }
 
+/* A reply whose own headers went on (ret says whether they did): the web
+ * config's headers too, queued, and let go (libmicrohttpd holds it). */
+static enum MHD_Result queue_reply(struct http_server *s, struct MHD_Connection *conn,
+				   unsigned status, struct MHD_Response *resp, enum MHD_Result ret)
+{
+	if (ret == MHD_YES)
+		ret = add_headers(s, resp);
+	if (ret == MHD_YES)
+		ret = MHD_queue_response(conn, status, resp);
+	MHD_destroy_response(resp);
+	return ret;
+}
+
 /* The rendered page, or its gzip form when Accept-Encoding takes gzip (*gzip says which). */
 static const struct buf *compress_if_asked(struct http_server *s, struct MHD_Connection *conn,
 					   const struct http_route *r, bool *gzip)
@@ -201,23 +240,15 @@ static const struct buf *compress_if_asked(struct http_server *s, struct MHD_Con
 	return &s->gzipped;
 }
 
-static enum MHD_Result reply_page(struct http_server *s, struct MHD_Connection *conn,
-				  const struct http_route *r)
+/* s->page, rendered, as the reply (gzipped if asked). */
+static enum MHD_Result reply_body(struct http_server *s, struct MHD_Connection *conn,
+				  const struct http_route *r, const char *type)
 {
-	const char *type = r->content_type;
 	const struct buf *body;
 	struct MHD_Response *resp;
 	enum MHD_Result ret;
 	bool gzip;
 
-	if (r->negotiate)
-		type = r->negotiate(r->ctx, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-									MHD_HTTP_HEADER_ACCEPT));
-	buf_reset(&s->page);
-	if (r->render(r->ctx, &s->page) || s->page.oom) {
-		log_warn("http: rendering %s failed", r->path);
-		return reply_canned(s, conn, CANNED_500);
-	}
 	body = compress_if_asked(s, conn, r, &gzip);
 	/* Copied: the page buffer is rewritten by the next request before this one is sent. */
 	resp = MHD_create_response_from_buffer(body->len, body->data ? body->data : "",
@@ -232,12 +263,207 @@ static enum MHD_Result reply_page(struct http_server *s, struct MHD_Connection *
 							   : "Accept-Encoding");
 	if (ret == MHD_YES && gzip)
 		ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+	return queue_reply(s, conn, MHD_HTTP_OK, resp, ret);
+}
+
+static enum MHD_Result reply_page(struct http_server *s, struct MHD_Connection *conn,
+				  const struct http_route *r)
+{
+	const char *type = r->content_type;
+
+	if (r->negotiate)
+		type = r->negotiate(r->ctx, MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+									MHD_HTTP_HEADER_ACCEPT));
+	buf_reset(&s->page);
+	if (r->render(r->ctx, &s->page) || s->page.oom) {
+		log_warn("http: rendering %s failed", r->path);
+		return reply_canned(s, conn, CANNED_500);
+	}
+	return reply_body(s, conn, r, type);
+}
+
+static enum MHD_Result reply_text(struct http_server *s, struct MHD_Connection *conn,
+				  unsigned status, const struct buf *text)
+{
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	resp = MHD_create_response_from_buffer(text->len, text->data ? text->data : "",
+					       MHD_RESPMEM_MUST_COPY);
+	if (!resp)
+		return MHD_NO;
+	ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, TEXT_PLAIN);
+	return queue_reply(s, conn, status, resp, ret);
+}
+
+static struct conn *conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *info =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return info ? info->socket_context : NULL;
+}
+
+static ssize_t stream_reader(void *cls, uint64_t pos, char *buf, size_t max)
+{
+	struct stream *st = cls;
+	long n = st->r->stream_read(st->stream, buf, max);
+
+	(void)pos;
+	if (n < 0)
+		return MHD_CONTENT_READER_END_WITH_ERROR;
+	if (!n) {
+		/* Nothing yet: wait, out of libmicrohttpd's loop, for http_streams_wake(). */
+		st->suspended = true;
+		MHD_suspend_connection(st->conn);
+	}
+	return n;
+}
+
+static void stream_free(void *cls)
+{
+	struct stream *st = cls;
+
+	*(st->prev ? &st->prev->next : &streams) = st->next;
+	if (st->next)
+		st->next->prev = st->prev;
+	n_streams--;
+	st->r->stream_free(st->stream);
+	free(st);
+}
+
+static unsigned streams_max(const struct http_server *s)
+{
+	unsigned max = s->limits.max_connections / STREAMS_SHARE;
+
+	if (!s->limits.max_connections)
+		return STREAMS_UNLIMITED;
+	return max ? max : 1;
+}
+
+static enum MHD_Result reply_stream(struct http_server *s, struct MHD_Connection *conn,
+				    const struct http_route *r, struct http_request *req)
+{
+	struct stream *st = calloc(1, sizeof(*st));
+	struct MHD_Response *resp = NULL;
+	enum MHD_Result ret;
+	struct conn *c = conn_of(conn);
+
+	if (!st) {
+		r->stream_free(req->stream);
+		return reply_canned(s, conn, CANNED_500);
+	}
+	*st = (struct stream){ .s = s, .conn = conn, .r = r, .stream = req->stream };
+	resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, STREAM_BLOCK_BYTES,
+						 stream_reader, st, stream_free);
+	if (!resp) {
+		r->stream_free(req->stream);
+		free(st);
+		return MHD_NO;
+	}
+	/* From here on the response owns st (stream_free). */
+	st->next = streams;
+	if (streams)
+		streams->prev = st;
+	streams = st;
+	n_streams++;
+	if (c)
+		c->streaming = true;
+	ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+				      req->content_type ? req->content_type : r->content_type);
 	if (ret == MHD_YES)
-		ret = add_headers(s, resp);
-	if (ret == MHD_YES)
-		ret = MHD_queue_response(conn, MHD_HTTP_OK, resp);
-	MHD_destroy_response(resp);
-	return ret;
+		ret = MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+	return queue_reply(s, conn, MHD_HTTP_OK, resp, ret);
+}
+
+struct args {
+	struct http_arg arg[HTTP_MAX_ARGS];
+	unsigned n;
+};
+
+static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+				   const char *value)
+{
+	struct args *a = cls;
+
+	(void)kind;
+	if (a->n < HTTP_MAX_ARGS)
+		a->arg[a->n] = (struct http_arg){ key, value };
+	/* One past the end says "too many" without holding them. */
+	if (a->n <= HTTP_MAX_ARGS)
+		a->n++;
+	return MHD_YES;
+}
+
+static enum MHD_Result reply_query(struct http_server *s, struct MHD_Connection *conn,
+				   const struct http_route *r)
+{
+	struct args a = { .n = 0 };
+	struct http_request req = { 0 };
+	int status;
+
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
+	req.args = a.arg;
+	req.n_args = a.n;
+	req.accept = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
+	buf_reset(&s->page);
+	status = r->query(r->ctx, &req, &s->page);
+	if (status == MHD_HTTP_OK && req.stream) {
+		if (n_streams >= streams_max(s)) {
+			r->stream_free(req.stream);
+			stats.streams_refused++;
+			buf_reset(&s->page);
+			buf_printf(&s->page, "503 too many followers (%u); try again later\n",
+				   streams_max(s));
+			return reply_text(s, conn, MHD_HTTP_SERVICE_UNAVAILABLE, &s->page);
+		}
+		return reply_stream(s, conn, r, &req);
+	}
+	if (status == MHD_HTTP_BAD_REQUEST || status == MHD_HTTP_SERVICE_UNAVAILABLE) {
+		char head[8];
+		struct buf line = { 0 };
+		enum MHD_Result ret;
+
+		snprintf(head, sizeof(head), "%d ", status);
+		buf_puts(&line, head);
+		buf_append(&line, s->page.data ? s->page.data : "", s->page.len);
+		buf_putc(&line, '\n');
+		ret = line.oom ? MHD_NO : reply_text(s, conn, (unsigned)status, &line);
+		buf_free(&line);
+		return ret;
+	}
+	if (status != MHD_HTTP_OK || s->page.oom) {
+		log_warn("http: rendering %s failed", r->path);
+		return reply_canned(s, conn, CANNED_500);
+	}
+	return reply_body(s, conn, r, req.content_type ? req.content_type : r->content_type);
+}
+
+void http_streams_wake(void)
+{
+	for (struct stream *st = streams; st; st = st->next) {
+		if (st->r->stream_cut && st->r->stream_cut(st->stream)) {
+			struct conn *c = conn_of(st->conn);
+
+			/* Unread or not: its socket is shut, libmicrohttpd closes it. */
+			if (c)
+				conn_close(st->s, c, &stats.evicted_stream_cut);
+		}
+		if (st->suspended) {
+			st->suspended = false;
+			MHD_resume_connection(st->conn);
+		}
+	}
+}
+
+/* Before a daemon stops: it must have no suspended connection. */
+static void streams_resume(const struct http_server *s)
+{
+	for (struct stream *st = streams; st; st = st->next)
+		if (st->s == s && st->suspended) {
+			st->suspended = false;
+			MHD_resume_connection(st->conn);
+		}
 }
 
 static bool has_body(struct MHD_Connection *conn)
@@ -320,7 +546,7 @@ static void sweep(struct http_server *s)
 			(c->served ? s->limits.timeout_s : s->limits.header_timeout_s) * 1000ull;
 
 		next = c->next;
-		if (limit && now - c->since_ms > limit)
+		if (limit && !c->streaming && now - c->since_ms > limit)
 			conn_close(s, c,
 				   c->served ? &stats.evicted_request_timeout
 					     : &stats.evicted_header_timeout);
@@ -486,7 +712,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	r = route_find(s, url);
 	if (!r)
 		return reply_canned(s, conn, CANNED_404);
-	return reply_page(s, conn, r);
+	return r->query ? reply_query(s, conn, r) : reply_page(s, conn, r);
 }
 
 /* Error replies never change until the web config does: built once each. */
@@ -570,7 +796,7 @@ static struct MHD_Daemon *mhd_start(struct http_server *s, const struct web_conf
 				    const char *where)
 {
 	const struct sockaddr *addr = (const struct sockaddr *)&s->addr;
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	struct MHD_OptionItem opts[12];
 	struct MHD_Daemon *d;
 	unsigned n = 0;
@@ -630,6 +856,7 @@ static int watch_mhd(struct http_server *s, struct MHD_Daemon *d, int op)
 
 static void mhd_stop(struct http_server *s, struct mhd *m)
 {
+	streams_resume(s);
 	if (m->d) {
 		watch_mhd(s, m->d, EPOLL_CTL_DEL);
 		MHD_stop_daemon(m->d);
@@ -845,12 +1072,23 @@ void http_collect(struct metrics *m)
 		m, "jitterd_http_connections_closed_total",
 		"HTTP connections jitterd closed itself: header_timeout (no request within "
 		"the header timeout of the accept), request_timeout (none within the idle "
-		"timeout of the last), slots (the oldest waiting one, to make room).",
+		"timeout of the last), slots (the oldest waiting one, to make room), "
+		"stream_cut (a stream whose reader fell behind).",
 		METRIC_COUNTER, METRIC_UNIT_NONE);
 
 	metric_u64(f, stats.evicted_header_timeout, "reason", "header_timeout", LABELS_END);
 	metric_u64(f, stats.evicted_request_timeout, "reason", "request_timeout", LABELS_END);
 	metric_u64(f, stats.evicted_slots, "reason", "slots", LABELS_END);
+	metric_u64(f, stats.evicted_stream_cut, "reason", "stream_cut", LABELS_END);
+	metric_u64(metrics_family(m, "jitterd_http_streams",
+				  "Replies being streamed now (followers of /events).",
+				  METRIC_GAUGE, METRIC_UNIT_NONE),
+		   n_streams, LABELS_END);
+	metric_u64(metrics_family(m, "jitterd_http_streams_refused_total",
+				  "Streams refused (503) because a quarter of the connection "
+				  "slots already stream.",
+				  METRIC_COUNTER, METRIC_UNIT_NONE),
+		   stats.streams_refused, LABELS_END);
 	http_auth_collect(m);
 }
 

@@ -7,6 +7,8 @@
 #ifndef JD_HTTP_H
 #define JD_HTTP_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <sys/socket.h>
 
 #include "lib/buf.h"
@@ -14,12 +16,43 @@
 
 struct web_config;
 
+#define HTTP_MAX_ARGS 16
+
+/* A query string's argument, URL-decoded; value NULL: no '=' came. */
+struct http_arg {
+	const char *key, *value;
+};
+
+/* What a route with a query callback is handed, and hands back. */
+struct http_request {
+	const struct http_arg *args;
+	unsigned n_args;    /* HTTP_MAX_ARGS + 1: more came than args holds */
+	const char *accept; /* the Accept header, or NULL */
+	/* Out: the reply's type when not the route's; a stream to follow. */
+	const char *content_type;
+	void *stream;
+};
+
 struct http_route {
 	const char *path; /* exact match */
 	const char *content_type;
 	/* Fill out with the body. Return 0, or -1 for a 500. */
 	int (*render)(void *ctx, struct buf *out);
 	void *ctx;
+	/*
+	 * Instead of render, for a page that reads its query string: fill out
+	 * and return 200, or return 400 or 503 with the reason in out (one
+	 * line), or -1 for a 500. With req->stream set (and 200), the reply is
+	 * a stream: stream_read() gives it out piece by piece as it comes
+	 * (slots and limits as for any connection; the idle timeouts do not
+	 * apply to it), until it ends or stream_cut() says it must.
+	 */
+	int (*query)(void *ctx, struct http_request *req, struct buf *out);
+	/* Bytes into buf (at most max), 0 for none yet (wait for
+	 * http_streams_wake()), -1 to end it. */
+	long (*stream_read)(void *stream, char *buf, size_t max);
+	bool (*stream_cut)(void *stream); /* closed at once, unread or not */
+	void (*stream_free)(void *stream);
 	/*
 	 * Optional, for a page with several representations: picks one from
 	 * the request's Accept header (NULL when absent) before render is
@@ -67,6 +100,8 @@ int http_timeout_ms(struct http_server *s);
  * config stays in force and wc is the caller's. 0 or a negative errno.
  */
 int http_set_web_config(struct http_server *s, struct web_config *wc);
+/* Something new for streams to read (or for stream_cut() to say). */
+void http_streams_wake(void);
 /* The server's own counters (evictions, authentication) for a scrape. */
 void http_collect(struct metrics *m);
 /* The port actually bound (useful with port 0). */

@@ -57,7 +57,7 @@ try {
       contentType: 'text/plain; version=0.0.4',
       body: fixture.metrics[Math.min(served++, fixture.metrics.length - 1)],
     }));
-    await page.route(new URL('events', url).href, (r) => r.fulfill({ contentType: 'application/x-ndjson', body: fixture.events }));
+    await page.route((u) => u.pathname === new URL('events', url).pathname, (r) => r.fulfill({ contentType: 'application/x-ndjson', body: fixture.events }));
   }
   page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
   page.on('pageerror', (e) => errors.push('page error: ' + e.message));

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -20,13 +21,16 @@
 #include "core/config.h"
 #include "lib/json.h"
 #include "probes/collector.h"
+#include "probes/event_query.h"
 #include "probes/events.h"
+#include "lib/metrics.h"
 
 #define LOG_SIZE 3
 #define NS_PER_S 1000000000LL
 
 enum { SOURCE = 7, UNREGISTERED_SOURCE = 8 };
-enum { EV_NEWS, EV_BOOKKEEPING, N_EVENT_TYPES };
+enum { EV_NEWS, EV_BOOKKEEPING, EV_RARE, N_EVENT_TYPES };
+#define RARE_LOG_SIZE 5
 
 struct test_event {
 	struct jd_event_hdr hdr;
@@ -59,9 +63,24 @@ static bool handle_bookkeeping(struct collector *c, const void *event, json_t *o
 	return handle(c, event, obj, false);
 }
 
+/* A rare kind, whose events name a socket (even/odd) and a workload (w0-w2). */
+static bool handle_rare(struct collector *c, const void *event, json_t *obj)
+{
+	const struct test_event *e = event;
+	char w[4];
+
+	handle(c, event, obj, true);
+	json_set_str(obj, "socket", e->value % 2 ? "odd" : "even");
+	snprintf(w, sizeof(w), "w%u", (unsigned)(e->value % 3));
+	json_set_str(obj, "workload", w);
+	return true;
+}
+
 static const struct event_def defs[N_EVENT_TYPES] = {
 	[EV_NEWS] = { "news", sizeof(struct test_event), handle_news },
-	[EV_BOOKKEEPING] = { "bookkeeping", sizeof(struct test_event), handle_bookkeeping },
+	[EV_BOOKKEEPING] = { "bookkeeping", sizeof(struct test_event), handle_bookkeeping,
+			     .bookkeeping = true },
+	[EV_RARE] = { "rare", sizeof(struct test_event), handle_rare },
 };
 
 static void setup(void)
@@ -70,6 +89,10 @@ static void setup(void)
 
 	config_defaults(&cfg);
 	cfg.events.log_size = LOG_SIZE;
+	/* The table's kinds are checked by the config; the test's own by the log. */
+	strcpy(cfg.events.log_sizes[0].kind, "rare");
+	cfg.events.log_sizes[0].size = RARE_LOG_SIZE;
+	cfg.events.n_log_sizes = 1;
 	ck_assert_int_eq(events_init(&cfg), 0);
 	ck_assert_int_eq(events_register(SOURCE, defs, N_EVENT_TYPES, &the_collector), 0);
 	handled = 0;
@@ -377,6 +400,290 @@ START_TEST(json_bytes_stops_at_the_first_nul)
 }
 END_TEST
 
+/* ---- kinds, queries, followers --------------------------------------------------- */
+
+static void send_at(unsigned type, __u64 value, __u64 time_ns, __u8 cpu)
+{
+	struct test_event e = {
+		.hdr = { .time_ns = time_ns, .cpu = cpu, .collector = SOURCE, .type = type },
+		.value = value,
+	};
+
+	e.hdr.len = sizeof(e);
+	events_handle(&e, sizeof(e));
+}
+
+/* /events?<query>, as the page's handler reads it ("k=v&k=v", no decoding). */
+static int query(const char *qs, const char **page, char *why, size_t size)
+{
+	static struct buf out;
+	struct event_query_arg args[EVENT_QUERY_MAX_ARGS];
+	static char copy[512];
+	struct event_query q;
+	unsigned n = 0;
+	int err;
+
+	snprintf(copy, sizeof(copy), "%s", qs);
+	for (char *save = NULL, *kv = strtok_r(copy, "&", &save); kv && n < EVENT_QUERY_MAX_ARGS;
+	     kv = strtok_r(NULL, "&", &save)) {
+		char *eq = strchr(kv, '=');
+
+		if (eq)
+			*eq = '\0';
+		args[n++] = (struct event_query_arg){ kv, eq ? eq + 1 : NULL };
+	}
+	err = event_query_parse(&q, args, n, why, size);
+	ck_assert_msg(!err, "%s: %s", qs, why);
+	buf_reset(&out);
+	err = events_query(&q, &out, why, size);
+	*page = out.len ? out.data : "";
+	return err;
+}
+
+static const char *query_ok(const char *qs)
+{
+	const char *page;
+	char why[600];
+
+	ck_assert_msg(!query(qs, &page, why, sizeof(why)), "%s: %s", qs, why);
+	return page;
+}
+
+/* The value of `name`{kind="kind"} in a scrape of the events' metrics. */
+static uint64_t kind_metric(const char *name, const char *kind)
+{
+	struct metrics *m = metrics_new();
+	struct buf out = { 0 };
+	char want[160];
+	const char *at;
+	uint64_t v;
+
+	ck_assert_ptr_nonnull(m);
+	events_collect(m);
+	ck_assert_int_eq(metrics_encode(m, &out), 0);
+	snprintf(want, sizeof(want), "\n%s{kind=\"%s\"} ", name, kind);
+	at = strstr(out.data, want);
+	ck_assert_msg(at != NULL, "no %s for %s", name, kind);
+	v = strtoull(at + strlen(want), NULL, 10);
+	buf_free(&out);
+	metrics_free(m);
+	return v;
+}
+
+START_TEST(a_flood_of_one_kind_leaves_the_others_logs_alone)
+{
+	__u64 v[RARE_LOG_SIZE + 1];
+
+	send(EV_RARE, 1);
+	send(EV_RARE, 2);
+	for (unsigned i = 0; i < 1000; i++)
+		send(EV_NEWS, 100 + i);
+	ck_assert_uint_eq(values(query_ok("kind=rare"), v, RARE_LOG_SIZE + 1), 2);
+	ck_assert_uint_eq(v[0], 1);
+	ck_assert_uint_eq(v[1], 2);
+	ck_assert_uint_eq(count_lines(query_ok("kind=news")), LOG_SIZE);
+}
+END_TEST
+
+START_TEST(evictions_are_counted_per_kind_exactly)
+{
+	for (unsigned i = 0; i < 1000; i++)
+		send(EV_NEWS, i);
+	for (unsigned i = 0; i < RARE_LOG_SIZE + 2; i++)
+		send(EV_RARE, i);
+	ck_assert_uint_eq(kind_metric("jitterd_events_total", "news"), 1000);
+	ck_assert_uint_eq(kind_metric("jitterd_events_evicted_total", "news"), 1000 - LOG_SIZE);
+	ck_assert_uint_eq(kind_metric("jitterd_events_retained", "news"), LOG_SIZE);
+	ck_assert_uint_eq(kind_metric("jitterd_events_evicted_total", "rare"), 2);
+	ck_assert_uint_eq(kind_metric("jitterd_events_retained", "rare"), RARE_LOG_SIZE);
+	/* Known kinds that logged nothing are there, at 0. */
+	ck_assert_uint_eq(kind_metric("jitterd_events_evicted_total", "anomaly"), 0);
+}
+END_TEST
+
+START_TEST(the_page_merges_the_kinds_in_the_order_they_were_logged)
+{
+	__u64 v[4];
+
+	send(EV_RARE, 1);
+	send(EV_NEWS, 2);
+	send(EV_RARE, 3);
+	send(EV_NEWS, 4);
+	ck_assert_uint_eq(values(render(), v, 4), 4);
+	for (unsigned i = 0; i < 4; i++)
+		ck_assert_uint_eq(v[i], i + 1);
+}
+END_TEST
+
+START_TEST(filters_return_exactly_the_matching_events)
+{
+	__u64 v[RARE_LOG_SIZE];
+
+	for (unsigned i = 0; i < RARE_LOG_SIZE; i++)
+		send_at(EV_RARE, i, (__u64)now_ns(CLOCK_MONOTONIC), (__u8)(i % 2 ? 1 : 2));
+	send(EV_NEWS, 99);
+	ck_assert_uint_eq(values(query_ok("socket=odd"), v, RARE_LOG_SIZE), 2);
+	ck_assert_uint_eq(v[0], 1);
+	ck_assert_uint_eq(v[1], 3);
+	ck_assert_uint_eq(values(query_ok("workload=w0"), v, RARE_LOG_SIZE), 2);
+	ck_assert_uint_eq(v[0], 0);
+	ck_assert_uint_eq(v[1], 3);
+	ck_assert_uint_eq(values(query_ok("cpu=2&kind=rare"), v, RARE_LOG_SIZE), 3);
+	ck_assert_uint_eq(v[2], 4);
+	ck_assert_uint_eq(values(query_ok("cpu=3"), v, RARE_LOG_SIZE), 1);
+	ck_assert_uint_eq(v[0], 99);
+	ck_assert_uint_eq(values(query_ok("kind=rare&limit=2"), v, RARE_LOG_SIZE), 2);
+	ck_assert_uint_eq(v[0], 3);
+	ck_assert_uint_eq(v[1], 4);
+	ck_assert_uint_eq(values(query_ok("kind=news,rare&socket=even&limit=1"), v, 2), 1);
+	ck_assert_uint_eq(v[0], 4);
+}
+END_TEST
+
+START_TEST(since_returns_the_events_at_or_after_it)
+{
+	int64_t offset, base = now_ns(CLOCK_MONOTONIC);
+	char qs[64];
+	__u64 v[4];
+
+	events_drain(); /* the clocks' offset is taken at each drain */
+	offset = now_ns(CLOCK_REALTIME) - now_ns(CLOCK_MONOTONIC);
+	for (unsigned i = 0; i < 4; i++)
+		send_at(EV_RARE, i, (__u64)(base + i * NS_PER_S), 1);
+	/* Half a second before the third: the clocks' offset is known to far better. */
+	snprintf(qs, sizeof(qs), "since=%lld", (long long)(offset + base + 3 * NS_PER_S / 2));
+	ck_assert_uint_eq(values(query_ok(qs), v, 4), 2);
+	ck_assert_uint_eq(v[0], 2);
+	ck_assert_uint_eq(v[1], 3);
+	ck_assert_str_eq(query_ok("since=2262-01-01T00:00:00Z"), "");
+	ck_assert_uint_eq(count_lines(query_ok("since=1970-01-01T00:00:00Z")), 4);
+}
+END_TEST
+
+START_TEST(an_unknown_kind_is_refused_with_the_known_ones)
+{
+	const char *page;
+	char why[600];
+
+	ck_assert_int_eq(query("kind=news,nosuch", &page, why, sizeof(why)), -EINVAL);
+	ck_assert_msg(strstr(why, "\"nosuch\"") && strstr(why, "runqueue_latency"), "%s", why);
+}
+END_TEST
+
+static struct events_follower *follow(const char *kinds, bool sse)
+{
+	struct event_query_arg arg = { "kind", kinds };
+	struct event_query q;
+	char why[600];
+	struct events_follower *f;
+
+	ck_assert_int_eq(event_query_parse(&q, &arg, kinds ? 1 : 0, why, sizeof(why)), 0);
+	f = events_follow(&q, sse, why, sizeof(why));
+	ck_assert_msg(f != NULL, "%s", why);
+	return f;
+}
+
+static const char *follow_read(struct events_follower *f, size_t max)
+{
+	static char buf[4096];
+	long n;
+
+	ck_assert_uint_le(max, sizeof(buf) - 1);
+	n = events_follow_read(f, buf, max);
+	ck_assert_int_ge(n, 0);
+	buf[n] = '\0';
+	return buf;
+}
+
+START_TEST(a_follower_gets_its_kinds_new_events_in_order)
+{
+	struct events_follower *f;
+	__u64 v[8];
+
+	send(EV_RARE, 1); /* before it came: not sent */
+	f = follow("rare,news", false);
+	ck_assert_str_eq(follow_read(f, 4000), "");
+	send(EV_RARE, 2);
+	send(EV_NEWS, 3);
+	send(EV_RARE, 4);
+	ck_assert_uint_eq(values(follow_read(f, 4000), v, 8), 3);
+	for (unsigned i = 0; i < 3; i++)
+		ck_assert_uint_eq(v[i], i + 2);
+	ck_assert_str_eq(follow_read(f, 4000), "");
+	ck_assert(!events_follow_cut(f));
+	events_follow_free(f);
+}
+END_TEST
+
+START_TEST(a_follower_is_given_whole_events_only)
+{
+	struct events_follower *f = follow("rare", false);
+	const char *got;
+	size_t one;
+	__u64 v[2];
+
+	send(EV_RARE, 1);
+	send(EV_RARE, 2);
+	got = query_ok("kind=rare");
+	one = (size_t)(strchr(got, '\n') - got) + 1; /* the first event's line */
+	got = follow_read(f, one + one / 2);
+	ck_assert_uint_eq(strlen(got), one);
+	ck_assert_uint_eq(values(got, v, 2), 1);
+	ck_assert_uint_eq(v[0], 1);
+	ck_assert_uint_eq(values(follow_read(f, 4000), v, 2), 1);
+	ck_assert_uint_eq(v[0], 2);
+	events_follow_free(f);
+}
+END_TEST
+
+START_TEST(a_server_sent_events_follower_gets_id_and_data_lines)
+{
+	struct events_follower *f = follow("rare", true);
+
+	send(EV_NEWS, 1);
+	send(EV_RARE, 2);
+	assert_matches(follow_read(f, 4000), "^id: 2\ndata: \\{[^\n]*\"value\":2[^\n]*\\}\n\n$");
+	events_follow_free(f);
+}
+END_TEST
+
+START_TEST(a_follower_that_falls_behind_its_kinds_log_is_cut_and_counted)
+{
+	struct events_follower *slow = follow("rare", false), *other = follow("news", false);
+	char buf[16];
+
+	for (unsigned i = 0; i < RARE_LOG_SIZE; i++)
+		send(EV_RARE, i);
+	ck_assert(!events_follow_cut(slow)); /* the log still holds all it was to get */
+	send(EV_RARE, 99);
+	ck_assert(events_follow_cut(slow));
+	ck_assert_int_eq(events_follow_read(slow, buf, sizeof(buf)), -1);
+	ck_assert(!events_follow_cut(other)); /* it follows another kind */
+	events_follow_free(slow);
+	events_follow_free(other);
+}
+END_TEST
+
+START_TEST(a_smaller_log_size_keeps_each_kinds_newest_and_counts_the_rest)
+{
+	struct jd_config cfg;
+	__u64 v[RARE_LOG_SIZE];
+
+	for (unsigned i = 0; i < RARE_LOG_SIZE; i++)
+		send(EV_RARE, i);
+	config_defaults(&cfg);
+	cfg.events.log_size = LOG_SIZE;
+	strcpy(cfg.events.log_sizes[0].kind, "rare");
+	cfg.events.log_sizes[0].size = 2;
+	cfg.events.n_log_sizes = 1;
+	ck_assert_int_eq(events_set_log_sizes(&cfg), 0);
+	ck_assert_uint_eq(values(query_ok("kind=rare"), v, RARE_LOG_SIZE), 2);
+	ck_assert_uint_eq(v[0], RARE_LOG_SIZE - 2);
+	ck_assert_uint_eq(v[1], RARE_LOG_SIZE - 1);
+	ck_assert_uint_eq(kind_metric("jitterd_events_evicted_total", "rare"), RARE_LOG_SIZE - 2);
+}
+END_TEST
+
 static Suite *events_suite(void)
 {
 	Suite *s = suite_create("events");
@@ -396,6 +703,17 @@ static Suite *events_suite(void)
 	tcase_add_test(log, each_line_starts_with_time_cpu_and_type_in_that_order);
 	tcase_add_test(log, the_time_is_rfc3339_utc_with_nine_fraction_digits);
 	tcase_add_test(log, the_time_is_the_events_monotonic_stamp_on_the_wall_clock);
+	tcase_add_test(log, a_flood_of_one_kind_leaves_the_others_logs_alone);
+	tcase_add_test(log, evictions_are_counted_per_kind_exactly);
+	tcase_add_test(log, the_page_merges_the_kinds_in_the_order_they_were_logged);
+	tcase_add_test(log, filters_return_exactly_the_matching_events);
+	tcase_add_test(log, since_returns_the_events_at_or_after_it);
+	tcase_add_test(log, an_unknown_kind_is_refused_with_the_known_ones);
+	tcase_add_test(log, a_follower_gets_its_kinds_new_events_in_order);
+	tcase_add_test(log, a_follower_is_given_whole_events_only);
+	tcase_add_test(log, a_server_sent_events_follower_gets_id_and_data_lines);
+	tcase_add_test(log, a_follower_that_falls_behind_its_kinds_log_is_cut_and_counted);
+	tcase_add_test(log, a_smaller_log_size_keeps_each_kinds_newest_and_counts_the_rest);
 	suite_add_tcase(s, log);
 	tcase_add_test(json, json_bytes_escapes_quotes_backslashes_and_control_characters_to_ascii);
 	tcase_add_test(json, json_bytes_reads_back_as_the_latin1_characters_of_the_bytes);
