@@ -88,8 +88,9 @@ static bool on_long_interruption(struct collector *c, const void *event, json_t 
 }
 
 static const struct event_def noise_events[] = {
-	[JD_NOISE_EVENT_LONG] = { "interruption", sizeof(struct jd_noise_event),
-				  on_long_interruption },
+	[JD_NOISE_EVENT_LONG] = { .name = "interruption",
+				  .size = sizeof(struct jd_noise_event),
+				  .handle = on_long_interruption },
 };
 
 #define VECTOR_PROBES(name, prefix)                                                                \

@@ -189,9 +189,12 @@ static bool on_runq_event(struct collector *c, const void *event, json_t *obj)
 }
 
 static const struct event_def sched_events[] = {
-	[JD_SCHED_EVENT_RUNQ_LATENCY] = { "runqueue_latency", sizeof(struct jd_runq_event),
-					  on_runq_event },
-	[JD_SCHED_EVENT_TASK] = { "task", sizeof(struct jd_task_event), on_task_event,
+	[JD_SCHED_EVENT_RUNQ_LATENCY] = { .name = "runqueue_latency",
+					  .size = sizeof(struct jd_runq_event),
+					  .handle = on_runq_event },
+	[JD_SCHED_EVENT_TASK] = { .name = "task",
+				  .size = sizeof(struct jd_task_event),
+				  .handle = on_task_event,
 				  .bookkeeping = true },
 };
 

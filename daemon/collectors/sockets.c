@@ -200,7 +200,9 @@ static bool on_drop_event(struct collector *c, const void *event, json_t *obj)
 }
 
 static const struct event_def sockets_events[] = {
-	[JD_SOCK_EVENT_DROP] = { "socket_drop", sizeof(struct jd_sock_drop_event), on_drop_event },
+	[JD_SOCK_EVENT_DROP] = { .name = "socket_drop",
+				 .size = sizeof(struct jd_sock_drop_event),
+				 .handle = on_drop_event },
 };
 
 /* The drop reason came in 5.17, the socket that dropped in 6.11. */

@@ -61,8 +61,9 @@ static bool on_long_softirq(struct collector *c, const void *event, json_t *obj)
 }
 
 static const struct event_def softirq_events[] = {
-	[JD_SOFTIRQ_EVENT_LONG_RUN] = { "softirq", sizeof(struct jd_softirq_event),
-					on_long_softirq },
+	[JD_SOFTIRQ_EVENT_LONG_RUN] = { .name = "softirq",
+					.size = sizeof(struct jd_softirq_event),
+					.handle = on_long_softirq },
 };
 
 /*
