@@ -57,8 +57,13 @@ LOAD_MAX_SECONDS = 20.0
 # What the load makes at least in LOAD_SECONDS, summed over CPUs (seen here
 # on the busy 2-CPU VM: LOC ~2000, RES ~200, CAL ~1000-5000).
 MIN_ACTIVITY = {"LOC": 200, "RES": 20, "CAL": 200}
-# TLB shootdowns received, summed over CPUs (seen here: 10-30 in 2 s).
-MIN_SHOOTDOWNS = 30
+# TLB shootdowns received, summed over CPUs (seen here: 10-30 in 2 s on a
+# quiet machine, 12 in 20 s beside a CI run: a preempted vCPU is flushed by
+# its host without an IPI). Each is compared exactly, per CPU, with ftrace:
+# ten make the comparison mean something; the load goes on for up to a
+# minute to get them.
+MIN_SHOOTDOWNS = 10
+SHOOTDOWN_MAX_SECONDS = 60.0
 
 
 def read_interrupts():
@@ -211,7 +216,7 @@ def test_tlb_shootdowns_match_the_kernel():
             while harness.total(d.scrape(), "jitterd_interruptions_total",
                                 kind="tlb_shootdown") - harness.total(
                     s0.scrape, "jitterd_interruptions_total", kind="tlb_shootdown") < \
-                    MIN_SHOOTDOWNS and time.monotonic() - start < LOAD_MAX_SECONDS:
+                    MIN_SHOOTDOWNS and time.monotonic() - start < SHOOTDOWN_MAX_SECONDS:
                 ipi_load()
             p1 = read_interrupts()
             s1 = harness.Bracket(time.monotonic_ns, d.scrape)
