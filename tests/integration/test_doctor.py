@@ -239,10 +239,7 @@ def burst(rx, count, size=1000):
 
 
 def test_evidence_sizes_the_buffer_that_stops_the_drops():
-    port_holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    port_holder.bind(("127.0.0.1", 0))
-    port = port_holder.getsockname()[1]
-    port_holder.close()
+    port = harness.free_port(socket.SOCK_DGRAM)
     config = "collectors:\n  sched: {enabled: false}\n  softirq: {enabled: false}\n" \
              "  sockets:\n    classes:\n" \
              "      - {name: it-feed, protocol: udp, local_ports: [%d]}\n" % port
@@ -287,13 +284,10 @@ def test_evidence_sizes_the_buffer_that_stops_the_drops():
 
 
 def test_a_burst_into_a_tiny_buffer_is_sized_from_what_it_dropped():
-    """Issue 24: 2,994 datagrams of 500 bytes into a buffer of a few KiB. The
+    """2,994 datagrams of 500 bytes into a buffer of a few KiB. The
     peak is the buffer's own size; the recommendation must hold the burst:
     the same burst into the recommended buffer drops nothing."""
-    port_holder = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    port_holder.bind(("127.0.0.1", 0))
-    port = port_holder.getsockname()[1]
-    port_holder.close()
+    port = harness.free_port(socket.SOCK_DGRAM)
     config = "collectors:\n  sched: {enabled: false}\n  softirq: {enabled: false}\n" \
              "  sockets:\n    classes:\n" \
              "      - {name: it-burst, protocol: udp, local_ports: [%d]}\n" % port

@@ -26,7 +26,7 @@
 #include "lib/json.h"
 #include "lib/parse.h"
 
-/* ---- fixture trees ----------------------------------------------------------- */
+/* ---- fixture trees ------------------------------------------------------------- */
 
 static char root[64];
 
@@ -92,7 +92,7 @@ static void teardown(void)
 	nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* ---- a fake SIOCETHTOOL --------------------------------------------------------- */
+/* ---- a fake SIOCETHTOOL -------------------------------------------------------- */
 
 static struct {
 	int err; /* returned for every command when set */
@@ -503,7 +503,7 @@ START_TEST(every_check_is_tested)
 }
 END_TEST
 
-/* ---- checks with their own tests ------------------------------------------------ */
+/* ---- checks with their own tests ----------------------------------------------- */
 
 START_TEST(pm_qos_reads_the_binary_request)
 {
@@ -645,7 +645,7 @@ START_TEST(doctor_interval_is_validated)
 }
 END_TEST
 
-/* ---- the kernel's own syntax (issue 24) --------------------------------------- */
+/* ---- the kernel's own syntax --------------------------------------------------- */
 
 /* A host of ncpus CPUs with isolated (a cpulist) isolated. */
 static void host_of(unsigned ncpus, const char *isolated)
@@ -702,7 +702,7 @@ START_TEST(a_max_cstate_the_kernel_rejects_limits_nothing)
 }
 END_TEST
 
-/* ---- fixes the kernel takes (issue 24) ----------------------------------------- */
+/* ---- fixes the kernel takes ---------------------------------------------------- */
 
 /*
  * The kernel's bitmap_parse() (lib/bitmap-str.c), which reads what is
@@ -965,7 +965,7 @@ START_TEST(no_fix_moves_work_to_no_cpu)
 }
 END_TEST
 
-/* ---- what the kernel, irqbalance or tuned already handle (issue 24) ------------ */
+/* ---- what the kernel, irqbalance or tuned already handle ----------------------- */
 
 START_TEST(nohz_full_offloads_rcu_callbacks_without_rcu_nocbs)
 {
@@ -1049,7 +1049,7 @@ START_TEST(a_pm_qos_request_limits_c_states)
 }
 END_TEST
 
-/* ---- hosts larger than ours, tuned as tuned and the doctor ask (issue 24) ------- */
+/* ---- hosts larger than ours, tuned as tuned and the doctor ask ----------------- */
 
 __attribute__((format(printf, 2, 3))) static void putf(const char *path, const char *fmt, ...)
 {
@@ -1270,7 +1270,7 @@ START_TEST(an_undone_large_host_gets_fixes_the_kernel_takes)
 }
 END_TEST
 
-/* ---- SMT siblings (issue 24, missing 1) ------------------------------------------ */
+/* ---- SMT siblings -------------------------------------------------------------- */
 
 /* 96 CPUs, 48 cores: CPU c and c + 48 are siblings. */
 static void put_siblings(void)
@@ -1306,7 +1306,7 @@ START_TEST(an_isolated_cpu_s_sibling_must_not_be_housekeeping)
 }
 END_TEST
 
-/* ---- isolation as it took effect (issue 24, missing 3) ------------------------- */
+/* ---- isolation as it took effect ----------------------------------------------- */
 
 START_TEST(isolated_cpus_are_what_the_kernel_isolates)
 {
@@ -1402,7 +1402,7 @@ START_TEST(isolation_asked_for_but_not_in_effect_fails)
 }
 END_TEST
 
-/* ---- the host's own tuned (issue 24) ---------------------------------------------- */
+/* ---- the host's own tuned ------------------------------------------------------ */
 
 /* tuned 2.20's split: the sysctls network-latency has from 2.21 on were
  * cpu-partitioning's; an /etc/tuned profile overrides /usr/lib/tuned's. */
@@ -1456,7 +1456,7 @@ START_TEST(the_host_s_tuned_profiles_say_what_they_set)
 }
 END_TEST
 
-/* ---- softnet counters judged over a window (issue 24) ------------------------- */
+/* ---- softnet counters judged over a window ------------------------------------- */
 
 START_TEST(softnet_drops_since_boot_alone_are_no_finding)
 {
