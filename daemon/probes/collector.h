@@ -43,6 +43,9 @@ struct yw_key_set;
 
 struct collector_ops {
 	const char *name;
+	/* Off unless collectors.<name>.enabled says true (a collector whose
+	 * start-up or series cost not every host should pay). */
+	bool opt_in;
 	/* Opens the bpftool skeleton: COLLECTOR_SKELETON(name) defines it. */
 	void *(*open)(void);
 	size_t priv_size; /* c->priv: zeroed state of this size, freed after finish() */

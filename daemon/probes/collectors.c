@@ -35,6 +35,11 @@ static const struct yw_key enabled_keys[] = {
 	  .def = "true" },
 	{},
 };
+static const struct yw_key opt_in_keys[] = {
+	{ YW_KEY("enabled", SCALAR, yw_parse_bool), YW_FIELD(struct jd_collector_config, enabled),
+	  .def = "false" },
+	{},
+};
 
 static struct jd_collector_config *collector_config(char *cfg, unsigned i)
 {
@@ -53,7 +58,8 @@ static unsigned collector_sets(const struct yw_key *k, char *cfg, struct yw_key_
 	cc = collector_config(cfg, i);
 	if (max < 2)
 		return 0;
-	sets[n++] = (struct yw_key_set){ enabled_keys, (char *)cc };
+	sets[n++] = (struct yw_key_set){ collectors[i].ops->opt_in ? opt_in_keys : enabled_keys,
+					 (char *)cc };
 	if (collectors[i].ops->config_keys)
 		sets[n++] =
 			(struct yw_key_set){ collectors[i].ops->config_keys, (char *)cc->options };

@@ -63,6 +63,8 @@ MIN_ACTIVITY = {"LOC": 200, "RES": 20, "CAL": 200}
 # ten make the comparison mean something; the load goes on for up to a
 # minute to get them.
 MIN_SHOOTDOWNS = 10
+# The collector is opt-in (config/jitterd.yaml): every daemon here turns it on.
+NOISE = "collectors:\n  noise:\n    enabled: true\n"
 SHOOTDOWN_MAX_SECONDS = 60.0
 
 
@@ -119,7 +121,7 @@ def assert_attached(s, attach):
     without any variant that works, as none."""
     bad = []
     for p in PROBES:
-        info = harness.probes().get(p)
+        info = harness.probes(config=NOISE).get(p)
         assert info is not None, "jitterd --probes has no %s" % p
         want = attach if attach in info["works"] else None
         if want is None and not info["works"]:
@@ -167,7 +169,7 @@ def assert_counts_agree(b0, b1, attach="tp_btf"):
 
 
 def test_interruption_counts_match_proc_interrupts_per_cpu_and_kind():
-    with Daemon() as d:
+    with Daemon(config=NOISE) as d:
         assert_attached(d.scrape(), "tp_btf")
         assert_counts_agree(*measure(d))
         assert d.stop() == 0
@@ -176,8 +178,11 @@ def test_interruption_counts_match_proc_interrupts_per_cpu_and_kind():
 def attach_type_agrees(attach):
     # irq_work_exit takes no classic tracepoint program (the kernel refuses
     # perf sampling on it): it falls back, its entry still counts.
-    harness.need_attach("local_timer_entry", attach)
-    with Daemon(env={"JITTERD_ATTACH": attach}) as d:
+    harness.need_attach("local_timer_entry", attach, config=NOISE)
+    # The noise collector alone: every probe of the others forced to the
+    # same type would only make the start longer (seconds in a TCG guest).
+    alone = NOISE + "  sched: { enabled: false }\n  softirq: { enabled: false }\n"
+    with Daemon(config=alone, env={"JITTERD_ATTACH": attach}) as d:
         assert_attached(d.scrape(), attach)
         assert_counts_agree(*measure(d), attach)
         assert d.stop() == 0
@@ -204,7 +209,7 @@ def test_tlb_shootdowns_match_the_kernel():
     stays 0 while shootdowns happen (the 6.18 guest this was written on),
     against ftrace's own record of the same tracepoint, with the reasons
     as the kernel prints them."""
-    with Daemon() as d:
+    with Daemon(config=NOISE) as d:
         with tracefs.Trace({"tlb/tlb_flush": "reason == 1 || reason == 5"}) as trace:
             s0 = harness.Bracket(time.monotonic_ns, d.scrape)
             p0 = read_interrupts()
@@ -308,7 +313,7 @@ def test_interruption_time_matches_ftrace_entry_exit_stamps_per_cpu_and_kind():
     for v in VECTORS:
         events["irq_vectors/%s_entry" % v] = None
         events["irq_vectors/%s_exit" % v] = None
-    with Daemon() as d:
+    with Daemon(config=NOISE) as d:
         with tracefs.Trace(events, buffer_kb=32768) as trace:
             s0 = harness.Bracket(time.monotonic_ns, d.scrape)
             ipi_load()
@@ -347,7 +352,7 @@ def test_durations_histogram_holds_the_runs_and_their_time():
     """In one scrape: each kind's histogram over the CPU groups holds one
     sample per counted run but the runs in progress (one per CPU at most),
     and its _sum is the kind's seconds summed over CPUs."""
-    config = "cpu_groups:\n  first: \"0\"\n  rest: \"1-%d\"\n" % max(harness.possible_cpus())
+    config = NOISE + "cpu_groups:\n  first: \"0\"\n  rest: \"1-%d\"\n" % max(harness.possible_cpus())
     with Daemon(config=config) as d:
         ipi_load(1.0)
         s = d.scrape()
@@ -370,7 +375,7 @@ def test_durations_histogram_holds_the_runs_and_their_time():
 # ---- events -----------------------------------------------------------------
 
 def long_interruptions(threshold):
-    config = "events:\n  interruption_duration_threshold: %s\n" % threshold
+    config = NOISE + "events:\n  interruption_duration_threshold: %s\n" % threshold
     with Daemon(config=config) as d:
         ipi_load(1.0)
         time.sleep(0.3)  # events are drained on the daemon's timer
@@ -409,9 +414,9 @@ def test_probes_lists_every_kind_and_what_attaches():
     """jitterd --probes has a row for every hook; each one this kernel has
     (its btf_trace_ type in the kernel's BTF) attaches, each one it lacks
     is none, and a running daemon says the same in jitterd_probe_attached."""
-    rows = {p: i for p, i in harness.probes().items() if i["collector"] == "noise"}
+    rows = {p: i for p, i in harness.probes(config=NOISE).items() if i["collector"] == "noise"}
     assert set(rows) == set(PROBES), sorted(rows)
-    with Daemon() as d:
+    with Daemon(config=NOISE) as d:
         s = d.scrape()
         assert d.stop() == 0
     for p, info in rows.items():
@@ -436,7 +441,7 @@ def test_nmi_handler_runs_and_time_match_ftrace_delta_ns():
                                     "nothing here makes NMIs")
     if not shutil.which("perf"):
         raise harness.NotApplicable("no perf to make NMIs with")
-    with Daemon() as d:
+    with Daemon(config=NOISE) as d:
         with tracefs.Trace({"nmi/nmi_handler": None}) as trace:
             s0 = harness.Bracket(time.monotonic_ns, d.scrape)
             with tempfile.TemporaryDirectory(prefix="jitterd-it-") as tmp:
@@ -511,8 +516,8 @@ def test_reload_moves_cpus_between_groups_without_a_count_going_back():
     last = max(harness.possible_cpus())
     if last < 1:
         raise harness.NotApplicable("needs two CPUs")
-    before = "cpu_groups:\n  a: \"0\"\n  b: \"1-%d\"\n" % last
-    after = ("cpu_groups:\n  a: \"0-%d\"\nevents:\n  interruption_duration_threshold: 1us\n"
+    before = NOISE + "cpu_groups:\n  a: \"0\"\n  b: \"1-%d\"\n" % last
+    after = (NOISE + "cpu_groups:\n  a: \"0-%d\"\nevents:\n  interruption_duration_threshold: 1us\n"
              % last)
     with Daemon(config=before) as d:
         ipi_load(1.0)
