@@ -379,7 +379,8 @@ def journal_fields(datagram):
 
 def test_the_journal_sink_sends_a_field_per_member():
     """No systemd-journald runs here: the daemon runs in a mount namespace
-    whose /run/systemd/journal/socket is this test's own datagram socket,
+    whose /run/systemd/journal/socket is this test's own datagram socket
+    (/run/systemd made first: the vmtest guests have none),
     where the sink sends what journald would get. Left unread, that socket
     fills: the sink must count failures, never stop the daemon's loop."""
     import threading
@@ -405,7 +406,7 @@ def test_the_journal_sink_sends_a_field_per_member():
     thread = threading.Thread(target=reader)
     thread.start()
     prefix = ("unshare", "--mount", "--propagation", "private", "sh", "-c",
-              'mount --bind "$0" /run/systemd && exec "$@"', tmp.name)
+              'mkdir -p /run/systemd && mount --bind "$0" /run/systemd && exec "$@"', tmp.name)
     try:
         with Daemon(config([("ev-feed", sink)], "  journal_kinds: socket_drop\n",
                            log_size=100000, threshold="10s"), prefix=prefix) as d:
