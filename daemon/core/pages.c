@@ -118,7 +118,7 @@ static int render_landing(void *ctx, struct buf *out)
 		      "JSON lines, newest last (?kind=, since=, limit=, cpu=, workload=, "
 		      "socket=, follow=1: docs/events.md)</li>\n"
 		      "<li><a href=\"/view\">/view</a>: live view (run-queue latency, "
-		      "softirqs, sockets, events; refreshes every 2 s)</li>\n"
+		      "softirqs, sockets; metrics every 2 s, events followed)</li>\n"
 		      "<li><a href=\"/healthz\">/healthz</a>: liveness</li>\n</ul>\n"
 		      "</body></html>\n");
 	return 0;

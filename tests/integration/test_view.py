@@ -60,6 +60,15 @@ def test_view_plots_data_in_headless_chromium_without_console_errors():
         assert set(state["heatmaps"]) == set(host.groups), state
         for plot in ("softirq", "peaks", "drops"):
             assert len(set(state[plot]["axis"])) == len(state[plot]["axis"]) >= 2, (plot, state[plot])
+        # The events came by a stream after one fetch of the newest. Under this load (thousands of
+        # outliers a second) the daemon may cut the page's stream: each cut the page saw is one
+        # the daemon counted, and after one the page fetches events at each poll.
+        cut = harness.total(d.scrape(), "jitterd_events_followers_cut_total")
+        limits = [q for q in state["event_requests"] if "limit=" in q]
+        assert state["streamed"] > 0 and state["follows"] >= 1, state
+        assert state["streams_cut"] == cut, (cut, state)
+        if not cut:
+            assert len(limits) == 1 < state["polls"], state
         assert os.path.getsize(SCREENSHOT) > 10000
         print("screenshot: %s (%s)" % (SCREENSHOT, state))
         d.stop()
@@ -93,14 +102,14 @@ FIXTURE_EVENTS = [
 
 
 @functools.lru_cache(maxsize=None)
-def view_of_fixture():
+def view_of_fixture(follow_status=0, polls=2):
     """The page from a real daemon, shown the fixture's data: check-view.mjs's state."""
     with tempfile.NamedTemporaryFile("w", suffix=".json") as f, Daemon() as d:
         metrics = fixture_metrics()
-        json.dump({"metrics": [metrics, metrics],
+        json.dump({"metrics": [metrics] * polls, "follow_status": follow_status,
                    "events": "".join(json.dumps(e) + "\n" for e in FIXTURE_EVENTS)}, f)
         f.flush()
-        shot = SCREENSHOT.replace(".png", "-fixture.png")
+        shot = SCREENSHOT.replace(".png", "-fixture%s.png" % ("-%d" % follow_status if follow_status else ""))
         r = subprocess.run(["node", os.path.join(NODE_DIR, "check-view.mjs"), d.url("/view"), shot, "30", f.name],
                            capture_output=True, text=True, timeout=120)
         assert r.stdout.strip(), r.stderr
@@ -145,3 +154,26 @@ def test_view_lists_raised_anomalies_first_by_score_and_folds_the_normal_ones():
     normal = unfolded[4:]
     assert len(normal) == 45 and all(r[0] == "normal" for r in normal), unfolded
     assert normal[0][1] == "signal_40", normal[0]
+
+
+@harness.host_only("needs chromium, nodejs and tests/node/node_modules")
+def test_view_shows_each_event_once_across_streams_that_repeat_them():
+    need_chromium()
+    # Each stream of the fixture repeats its events and ends: the page follows again at the
+    # next poll, from the newest event shown, and shows each event once.
+    state = view_of_fixture(polls=4)
+    assert state["follows"] >= 3 and state["event_details"] == view_of_fixture()["event_details"], state
+    assert len(state["event_details"]) == len(FIXTURE_EVENTS), state
+    since = [q for q in state["event_requests"] if "follow=1" in q][-1]
+    assert "since=" + FIXTURE_EVENTS[-1]["time"].replace(":", "%3A") in since, state
+
+
+@harness.host_only("needs chromium, nodejs and tests/node/node_modules")
+def test_view_fetches_events_at_each_poll_while_the_daemon_refuses_it_a_stream():
+    need_chromium()
+    # 503 is what the daemon answers a follower beyond its share of the connections.
+    state = view_of_fixture(follow_status=503, polls=4)
+    limits = [q for q in state["event_requests"] if "limit=" in q]
+    assert state["follows"] == 0 and len(limits) >= state["polls"] >= 4, state
+    assert state["streams_refused"] >= state["polls"] - 1, state
+    assert len(state["event_details"]) == len(FIXTURE_EVENTS), state

@@ -8,14 +8,17 @@
 // request, or when a plot still has nothing to draw at the timeout.
 // Prints one line of JSON: what each plot held, the axis labels each line
 // plot drew, the events' details, the anomaly table's rows (folded, then
-// after its toggle is clicked), the polls made, the console errors. Saves a
+// after its toggle is clicked), the polls made, the streams of events
+// followed and the events they brought, the queries made to /events, the
+// streams the daemon cut, the console errors. Saves a
 // screenshot either way.
 //
 // With FIXTURE.json ({"metrics": [TEXT, ...], "events": TEXT}) the page
 // still comes from URL, but its /metrics polls get the fixture's texts in
 // turn (the last one repeats) and /events gets its events: a page shown
 // exactly the data a case needs. It is done after one poll per text (at
-// least two), whatever the plots hold.
+// least two), whatever the plots hold. A stream (/events?follow=1) gets the
+// fixture's events and ends, or the status "follow_status" when it has one.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,12 +60,34 @@ try {
       contentType: 'text/plain; version=0.0.4',
       body: fixture.metrics[Math.min(served++, fixture.metrics.length - 1)],
     }));
-    await page.route((u) => u.pathname === new URL('events', url).pathname, (r) => r.fulfill({ contentType: 'application/x-ndjson', body: fixture.events }));
+    // A stream is the fixture's events, ended; or refused with fixture.follow_status.
+    await page.route((u) => u.pathname === new URL('events', url).pathname, (r) => r.fulfill(
+      new URL(r.request().url()).searchParams.has('follow') && fixture.follow_status
+        ? { status: fixture.follow_status, contentType: 'text/plain', body: 'too many followers\n' }
+        : { contentType: 'application/x-ndjson', body: fixture.events }));
   }
-  page.on('console', (m) => { if (m.type() === 'error') errors.push('console: ' + m.text()); });
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    if (m.text() in logged) logged[m.text()]++;
+    else errors.push('console: ' + m.text());
+  });
   page.on('pageerror', (e) => errors.push('page error: ' + e.message));
-  page.on('requestfailed', (r) => errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  // A stream of events the daemon cut (the page fell behind) ends in an incomplete chunked
+  // reply, and one it refused is a 503; chromium logs each to the console as well. They are
+  // what the page is made to live with: counted, each with its console line, not errors.
+  const CUT = 'Failed to load resource: net::ERR_INCOMPLETE_CHUNKED_ENCODING';
+  const REFUSED = 'Failed to load resource: the server responded with a status of 503 (Service Unavailable)';
+  const expected = { [CUT]: 0, [REFUSED]: 0 }, logged = { [CUT]: 0, [REFUSED]: 0 };
+  const isFollow = (u) => new URL(u).searchParams.has('follow');
+  page.on('requestfailed', (r) => {
+    if (isFollow(r.url()) && r.failure()?.errorText === 'net::ERR_INCOMPLETE_CHUNKED_ENCODING') expected[CUT]++;
+    else errors.push(`request failed: ${r.url()} ${r.failure()?.errorText}`);
+  });
+  page.on('response', (r) => { if (isFollow(r.url()) && r.status() === 503) expected[REFUSED]++; });
+  const eventRequests = [];
   page.on('request', (r) => {
+    const u = new URL(r.url());
+    if (u.pathname === new URL('events', url).pathname) eventRequests.push(u.search);
     if (!r.url().startsWith(new URL(url).origin) && !r.url().startsWith('data:'))
       errors.push('request outside the daemon: ' + r.url());
   });
@@ -72,6 +97,8 @@ try {
     .map((r) => [r.className, ...[...r.cells].map((c) => c.textContent.trim())]);
   const state = async () => ({ ...await page.evaluate(() => ({
     polls: Number(document.body.dataset.polls || 0),
+    follows: Number(document.body.dataset.follows || 0),
+    streamed: Number(document.body.dataset.streamed || 0),
     heatmaps: Object.fromEntries([...document.querySelectorAll('canvas.heatmap')]
       .map((c) => [c.dataset.group, Number(c.dataset.points)])),
     ...Object.fromEntries(['softirq', 'peaks', 'drops'].map((id) => {
@@ -85,7 +112,7 @@ try {
   })), anomalies: await page.evaluate(anomalyRows) });
   const full = (s) => (fixture ? s.polls >= Math.max(2, fixture.metrics.length) :
     s.polls >= 3 && Object.keys(s.heatmaps).length > 0 && Object.values(s.heatmaps).every((n) => n > 0) &&
-    ['softirq', 'peaks', 'drops'].every((id) => s[id].points > 0 && s[id].max > 0) && s.events > 0);
+    ['softirq', 'peaks', 'drops'].every((id) => s[id].points > 0 && s[id].max > 0) && s.events > 0 && s.streamed > 0);
   const deadline = Date.now() + timeoutMs;
   let s = await state();
   while (!full(s) && !errors.length && Date.now() < deadline) {
@@ -100,7 +127,10 @@ try {
   }
   await page.screenshot({ path: shot, fullPage: true });
   timing.total_s = (Date.now() - t0) / 1000;
-  console.log(JSON.stringify({ ...s, errors, timing }));
+  for (const text of [CUT, REFUSED])
+    if (logged[text] !== expected[text]) errors.push(`console: ${logged[text]} times "${text}" for ${expected[text]} streams`);
+  console.log(JSON.stringify({ ...s, event_requests: eventRequests, streams_cut: expected[CUT],
+    streams_refused: expected[REFUSED], errors, timing }));
   process.exitCode = full(s) && !errors.length ? 0 : 1;
 } finally {
   if (browser) await browser.close();
