@@ -14,8 +14,10 @@ pkgs="$pkgs libclang-rt-14-dev"
 # checks (systemd), benchmarks (perf, iperf3, libbpf-tools for runqlat; stress-ng for scripts/soak.sh)
 pkgs="$pkgs check python3 python3-pytest prometheus iproute2 util-linux procps curl systemd linux-perf iperf3 stress-ng
 libbpf-tools"
-# test: the web config's TLS and basic auth (certificates, bcrypt hashes)
-pkgs="$pkgs openssl apache2-utils"
+# test: the web config's TLS and basic auth (certificates, bcrypt hashes); the fleet
+# guide's rsyslog recipe for events (Debian does not start it on install without systemd;
+# where systemd runs, the package's rsyslog is what such hosts run anyway)
+pkgs="$pkgs openssl apache2-utils rsyslog"
 # jitterd pcap: libpcap to build; to test, captures (tcpdump), an independent
 # reader (tshark, editcap), crafted packets (scapy), the HTML page in a real
 # browser (chromium), offloads off for the two-point test (ethtool), the
