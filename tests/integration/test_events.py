@@ -3,9 +3,9 @@ flood of run-queue outliers leaves every socket drop and anomaly in place
 and counts what it pushes out; queries that return exactly what matches;
 followers that see every event of their kinds in order, and a stalled one
 cut without the daemon noticing; the JSON-lines file sink, read back field
-by field. (The journal sink needs a running systemd-journald, which these
-machines do not have: its fields are unit-tested, tests/unit/probes/
-test_event_sinks.c.)
+by field; the journal sink, into a socket of the test's (what journald
+gets, and a queue that fills) and into Debian's systemd-journald run as a
+plain process, read back with journalctl.
 
 The flood: runq_load.py's hogs on one CPU and a run-queue threshold of
 20us, thousands of outliers a second on this machine (the tests check the
@@ -15,7 +15,9 @@ nobody reads; /proc/net/udp says how many there were.
 import calendar
 import json
 import os
+import signal
 import socket
+import subprocess
 import tempfile
 import time
 
@@ -458,5 +460,79 @@ def test_the_journal_sink_sends_a_field_per_member():
         reading.clear()
         thread.join()
         journal.close()
+        sink.close()
+        tmp.cleanup()
+
+
+JOURNALD = "/lib/systemd/systemd-journald"
+
+
+@harness.host_only("the guests have no systemd-journald; the socket test above runs there")
+def test_the_journal_sink_under_a_real_journald_reads_back_with_journalctl():
+    """Debian's systemd-journald, run as a plain process (no systemd as PID
+    1 here) in the daemon's mount namespace: /run/systemd (its sockets) and
+    /run/log (its volatile journal) are this test's directories, and a
+    journald.conf of the test's keeps it volatile (the host's
+    /var/log/journal untouched) and without rate limits. jitterd sends it
+    entries; journalctl, systemd's own reader, reads them back field by
+    field from the files journald wrote."""
+    sink = Sink()
+    tmp = tempfile.TemporaryDirectory(prefix="jitterd-journald-")
+    run_systemd, run_log = os.path.join(tmp.name, "systemd"), os.path.join(tmp.name, "log")
+    for d in (tmp.name, run_systemd, run_log):
+        os.makedirs(d, exist_ok=True)
+        os.chmod(d, 0o755)
+    conf = os.path.join(tmp.name, "journald.conf")
+    with open(conf, "w") as f:
+        f.write("[Journal]\nStorage=volatile\nRateLimitIntervalSec=0\nRuntimeMaxUse=64M\n")
+    pidfile = os.path.join(tmp.name, "journald.pid")
+    script = ('mkdir -p /run/systemd /run/log && mount --bind "$0" /run/systemd && mount --bind "$1" /run/log && '
+              'mount --bind "$2" /etc/systemd/journald.conf && { %s & echo $! > "$3"; } && '
+              'for i in $(seq 100); do [ -S /run/systemd/journal/socket ] && break; sleep 0.1; done && '
+              'shift 4 && exec "$@"' % JOURNALD)
+    prefix = ("unshare", "--mount", "--propagation", "private", "sh", "-c", script,
+              run_systemd, run_log, conf, pidfile, "--")
+    try:
+        with Daemon(config([("ev-feed", sink)], "  journal_kinds: socket_drop\n",
+                           log_size=100000, threshold="10s"), prefix=prefix) as d:
+            b = before(d, {"ev-feed": sink})
+            sink.burst(200)
+            want = drop_events(d, b)
+
+            def accounted():
+                s = d.scrape()
+                shipped = total(s, "jitterd_events_shipped_total", sink="journal")
+                failed = total(s, "jitterd_events_ship_failures_total", sink="journal")
+                return (shipped, failed) if shipped + failed == len(want) else None
+            shipped, failed = poll("every event shipped or counted as failed", accounted)
+            assert d.stop() == 0
+
+        def journal():
+            r = subprocess.run(["journalctl", "--directory", os.path.join(run_log, "journal"), "-o", "json",
+                                "--no-pager", "JITTERD_KIND=socket_drop"], capture_output=True, text=True)
+            assert r.returncode == 0, r.stderr
+            entries = [json.loads(line) for line in r.stdout.splitlines()]
+            return entries if len(entries) >= shipped else None
+        got = poll("every shipped entry in the journal", journal, timeout=20)
+        print("  %d drop events: %d in journald's files, %d refused" % (len(want), len(got), failed))
+        # journald drains its socket as fast as this burst comes: refusals are rare; most arrive.
+        assert len(got) == shipped >= len(want) // 2, (len(got), shipped, len(want))
+        lines_of = [json.dumps(e, sort_keys=True) for e in want]
+        at = [lines_of.index(json.dumps(json.loads(e["JITTERD_JSON"]), sort_keys=True)) for e in got]
+        assert at == sorted(at), at
+        for entry, event in zip(got, [want[i] for i in at]):
+            assert json.loads(entry["MESSAGE"]) == event, entry["MESSAGE"]
+            assert (entry["PRIORITY"], entry["SYSLOG_IDENTIFIER"], entry["_TRANSPORT"]) == ("5", "jitterd", "journal")
+            for key, value in event.items():
+                if key != "type":
+                    assert entry["JITTERD_" + key.upper()] == str(value), (key, entry)
+    finally:
+        if os.path.exists(pidfile):
+            with open(pidfile) as f:
+                pid = int(f.read())
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
         sink.close()
         tmp.cleanup()
