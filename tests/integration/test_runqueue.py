@@ -69,13 +69,18 @@ def jitterd_view(s, workload="rqload"):
     }
 
 
-def wait_followed(d, load, within_s=1.0):
-    """Until the workload's first switch shows; it must within 1 s of the start
-    (ten drain intervals: the daemon follows it at the first drain after the
-    exec, rename or move)."""
+def wait_followed(d, load, within_s=10.0):
+    """Until the workload's first switch shows, and how long that took. The
+    daemon follows it at the first drain after the exec, rename or move
+    (100 ms here, printed); nothing walks /proc again later, so a missed
+    event is never followed, and the bound only tells followed from not: it
+    is 10 s because a loaded TCG guest has stretched drains and scrapes past
+    1 s (seen in CI), which a bound of one second read as a failure."""
     while time.monotonic() - load.started < within_s:
         if jitterd_view(d.scrape())["switches"] > 0:
-            return time.monotonic() - load.started
+            took = time.monotonic() - load.started
+            print("  followed %.2f s after the start" % took)
+            return took
         time.sleep(0.02)
     raise AssertionError("the workload was not followed within %.1f s of its start" % within_s)
 
