@@ -1135,16 +1135,40 @@ def test_match_two_capture_points_finds_netem_delay_and_drops():
     assert r["a_outside_b_capture"] == len(dropped) - len(inside)
     ow = feed["one_way_ns"]
     assert ow["min"] >= 5e6 * 0.99, ow
+    # The one-way times the two captures hold, read here frame by frame: match's median is
+    # theirs within its histogram's resolution (1/64), however late a busy host made them.
+    a_ns, b_ns = feed_stamps(pa), feed_stamps(pb)
+    one_way = sorted(b_ns[q] - a_ns[q] for q in b_ns if q in a_ns)
+    assert len(one_way) == len(got) + 1, (len(one_way), len(got))
+    want = one_way[(len(one_way) - 1) // 2]
+    assert abs(ow["p50"] - want) <= want / 64 + 1000, (ow["p50"], want)
     if held is None:  # netem's 5 ms, within 2 ms at the median
         assert ow["p50"] <= 7e6, ow
     else:
-        # The bridge, a Python process on a busy host, holds frames 5 ms
-        # and more: it says how long (kernel receive timestamp to just
-        # before its send), and match must agree at the median within
-        # 0.5 ms (the send itself) and 1.6% (the histogram).
+        # The bridge, a Python process on a busy host, holds frames 5 ms and more, and says how
+        # long (kernel receive timestamp to just before its send): B captured each after that.
         assert len(held) == len(got) + 1
-        want = held[len(held) // 2]
-        assert abs(ow["p50"] - want) <= 0.5e6 + want / 64, (ow["p50"], want)
+        assert ow["p50"] >= held[len(held) // 2] * (1 - 1 / 64), (ow["p50"], held[len(held) // 2])
+
+
+def feed_stamps(path):
+    """{feed sequence (the first 4 bytes of UDP to port 31000; the empty end marker is 0):
+    capture time in ns} of a tcpdump capture (nanosecond pcap, Ethernet, IPv4)."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert struct.unpack("<I", data[:4])[0] == 0xa1b23c4d, "not a nanosecond pcap"
+    stamps, at = {}, 24
+    while at + 16 <= len(data):
+        sec, nsec, incl, _ = struct.unpack("<IIII", data[at:at + 16])
+        frame = data[at + 16:at + 16 + incl]
+        at += 16 + incl
+        if frame[12:14] != b"\x08\x00" or frame[23] != 17:
+            continue
+        udp = 14 + (frame[14] & 0xf) * 4
+        if struct.unpack(">H", frame[udp + 2:udp + 4])[0] == 31000:
+            payload = frame[udp + 8:]
+            stamps[struct.unpack(">I", payload[:4])[0] if payload else 0] = sec * 10**9 + nsec
+    return stamps
 
 
 # Frames from jdra to jdrb, each held 5 ms, one in ten dropped (the end marker, an empty datagram, never).
