@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,12 +168,39 @@ void doctor_judge_int(const struct doctor_host *h, const struct doctor_check *k,
 	}
 	f->state = int_ok(k->op, have, k->want) ? DOCTOR_OK : DOCTOR_FAIL;
 	doctor_set(f->recommended, "%s%lld", op_words(k->op), k->want);
-	if (k->sysctl)
-		snprintf(f->apply, sizeof(f->apply),
-			 "sysctl -w %s=%lld; persist: '%s = %lld' in /etc/sysctl.d/90-latency.conf",
-			 k->sysctl, k->want, k->sysctl, k->want);
-	else
+	if (k->sysctl) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "%lld", k->want);
+		doctor_fix_sysctl(f, k->sysctl, want);
+		doctor_set(f->recommended, "%s%lld", op_words(k->op), k->want);
+	} else {
 		snprintf(f->apply, sizeof(f->apply), "echo %lld > %s", k->want, k->path);
+		snprintf(f->emit_script, sizeof(f->emit_script), "%s", f->apply);
+	}
+}
+
+void doctor_fix_sysctl(struct doctor_finding *f, const char *key, const char *value)
+{
+	doctor_set(f->recommended, "%s", value);
+	snprintf(f->apply, sizeof(f->apply),
+		 "sysctl -w %s=%s; persist: '%s = %s' in /etc/sysctl.d/90-latency.conf", key, value,
+		 key, value);
+	doctor_set(f->persist,
+		   "'%s = %s' in /etc/sysctl.d/90-latency.conf (or [sysctl] %s=%s "
+		   "in a tuned profile)",
+		   key, value, key, value);
+	doctor_set(f->emit_sysctl, "%s = %s", key, value);
+	doctor_set(f->emit_tuned, "[sysctl] %s=%s", key, value);
+	snprintf(f->emit_script, sizeof(f->emit_script), "sysctl -w %s=%s", key, value);
+}
+
+bool doctor_is_workload(const struct doctor_host *h, const char *comm)
+{
+	for (unsigned i = 0; i < h->n_workloads; i++)
+		if (!h->workloads[i][0] || !fnmatch(h->workloads[i], comm, 0))
+			return true;
+	return false;
 }
 
 /* ---- the kernel command line ---------------------------------------------- */
@@ -225,6 +253,10 @@ static void apply_cmdline(struct doctor_finding *f, const char *arg)
 		 "GRUB_CMDLINE_LINUX in /etc/default/grub then update-grub), reboot",
 		 arg, arg);
 	doctor_set(f->recommended, "%s", arg);
+	doctor_set(f->persist,
+		   "the boot loader's kernel command line (grubby, /etc/default/grub, or "
+		   "[bootloader] cmdline in a tuned profile)");
+	doctor_set(f->emit_cmdline, "%s", arg);
 }
 
 /* A cpulist file of /proc or /sys (root + path): true when read and parsed. */
@@ -992,8 +1024,8 @@ static bool mask_hits_isolated(const struct doctor_host *h, const char *mask, cp
  * and as a list: false when there is none (every CPU isolated), and then
  * no fix may be written with them: the kernel refuses an empty affinity.
  */
-#define HK_TEXT 4096 /* a mask or any list of CPU_SETSIZE CPUs */
-static bool housekeeping(const struct doctor_host *h, char *mask, char *list)
+
+bool doctor_housekeeping(const struct doctor_host *h, char *mask, char *list)
 {
 	cpu_set_t hk;
 
@@ -1001,13 +1033,13 @@ static bool housekeeping(const struct doctor_host *h, char *mask, char *list)
 	for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++)
 		if (!CPU_ISSET(c, &h->isolated))
 			CPU_SET(c, &hk);
-	format_cpumask(&hk, h->nr_cpus, mask, HK_TEXT);
-	format_cpulist(&hk, list, HK_TEXT);
+	format_cpumask(&hk, h->nr_cpus, mask, DOCTOR_HK_TEXT);
+	format_cpulist(&hk, list, DOCTOR_HK_TEXT);
 	return CPU_COUNT(&hk) > 0;
 }
 
 /* The finding when every CPU is isolated: nothing to move work to. */
-static void no_housekeeping(struct doctor_finding *f)
+void doctor_no_housekeeping(struct doctor_finding *f)
 {
 	doctor_set(f->recommended, "at least one housekeeping (not isolated) CPU");
 	doctor_set(f->apply, "every CPU is isolated: leave at least one CPU out of the isolated "
@@ -1019,7 +1051,8 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 {
 	static const char *const fixed[] = { "/sys/devices/virtual/workqueue/cpumask",
 					     "/sys/bus/workqueue/devices/writeback/cpumask" };
-	char buf[512], bad[DOCTOR_TEXT] = "", hk[HK_TEXT], hk_list[HK_TEXT], path[512];
+	char buf[512], bad[DOCTOR_TEXT] = "", hk[DOCTOR_HK_TEXT], hk_list[DOCTOR_HK_TEXT],
+		       path[512];
 	bool have_hk;
 	cpu_set_t hit;
 	unsigned seen = 0;
@@ -1058,7 +1091,7 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 		closedir(d);
 	if (!seen)
 		return doctor_unreadable(f, -ENOENT, fixed[0]);
-	have_hk = housekeeping(h, hk, hk_list);
+	have_hk = doctor_housekeeping(h, hk, hk_list);
 	doctor_set(f->where, "/sys/devices/virtual/workqueue/{,*/}cpumask, "
 			     "/sys/bus/workqueue/devices/writeback/cpumask");
 	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
@@ -1073,14 +1106,14 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 		 "/sys/bus/workqueue/devices/writeback/cpumask",
 		 hk);
 	if (!have_hk)
-		no_housekeeping(f);
+		doctor_no_housekeeping(f);
 }
 
 /* The affinity of PID 1 (systemd's CPUAffinity=) is every service's default. */
 static void judge_init_affinity(const struct doctor_host *h, const struct doctor_check *k,
 				struct doctor_finding *f)
 {
-	char buf[4096], list[1024], hk[HK_TEXT], hk_mask[HK_TEXT];
+	char buf[4096], list[1024], hk[DOCTOR_HK_TEXT], hk_mask[DOCTOR_HK_TEXT];
 	const char *p, *why;
 	cpu_set_t set, hit;
 	bool have_hk;
@@ -1105,7 +1138,7 @@ static void judge_init_affinity(const struct doctor_host *h, const struct doctor
 	if (parse_kernel_cpulist(list, h->nr_cpus, &set, &why))
 		return doctor_unreadable(f, -EINVAL, "/proc/1/status");
 	CPU_AND(&hit, &set, &h->isolated);
-	have_hk = housekeeping(h, hk_mask, hk);
+	have_hk = doctor_housekeeping(h, hk_mask, hk);
 	doctor_set(f->where, "/proc/1/status Cpus_allowed_list");
 	doctor_set(f->value, "%s", list);
 	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
@@ -1113,7 +1146,7 @@ static void judge_init_affinity(const struct doctor_host *h, const struct doctor
 	snprintf(f->apply, sizeof(f->apply),
 		 "CPUAffinity=%s in /etc/systemd/system.conf (or isolcpus=), then reboot", hk);
 	if (!have_hk)
-		no_housekeeping(f);
+		doctor_no_housekeeping(f);
 }
 
 /*
@@ -1214,7 +1247,7 @@ static void irq_name(const char *interrupts, unsigned irq, char *out, size_t siz
 
 /* The whole of root + path, NUL-terminated (malloc'd), or NULL: /proc/interrupts
  * of a large host is megabytes (a column per CPU, a line per IRQ). */
-static char *read_all(const struct doctor_host *h, const char *path)
+char *doctor_read_all(const struct doctor_host *h, const char *path)
 {
 	char full[512];
 	size_t len = 0, cap = 65536;
@@ -1323,7 +1356,7 @@ static unsigned *list_irqs(const struct doctor_host *h, unsigned *n, int *err)
 static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_check *k,
 			       struct doctor_finding *f)
 {
-	char buf[1024], hk[HK_TEXT], hkmask[HK_TEXT], loop[2 * DOCTOR_TEXT] = "";
+	char buf[1024], hk[DOCTOR_HK_TEXT], hkmask[DOCTOR_HK_TEXT], loop[2 * DOCTOR_TEXT] = "";
 	/* sized so that both, their counts and a 1024-CPU default mask fit in value */
 	char runs[320] = "", may[200] = "";
 	unsigned seen = 0, nruns = 0, nmay = 0, left_runs = 0, left_may = 0, nirqs, nmove = 0;
@@ -1344,8 +1377,8 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 	irqs = list_irqs(h, &nirqs, &err);
 	if (err)
 		return doctor_unreadable(f, err, "/proc/irq");
-	interrupts = read_all(h, "/proc/interrupts");
-	have_hk = housekeeping(h, hkmask, hk);
+	interrupts = doctor_read_all(h, "/proc/interrupts");
+	have_hk = doctor_housekeeping(h, hkmask, hk);
 	/* what the command has room for besides the IRQ numbers */
 	budget = sizeof(f->apply) - strlen(hk) - strlen(hkmask) - 256;
 	all_fit = strlen(hk) + strlen(hkmask) + 256 < sizeof(f->apply);
@@ -1399,7 +1432,7 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 		snprintf(f->apply, sizeof(f->apply),
 			 "echo %s > /proc/irq/N/smp_affinity_list for each new IRQ", hk);
 		if (!have_hk)
-			no_housekeeping(f);
+			doctor_no_housekeeping(f);
 		return;
 	}
 	f->state = DOCTOR_FAIL;
@@ -1419,7 +1452,7 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 			      "%snew IRQs may go there (/proc/irq/default_smp_affinity %s)",
 			      nruns || nmay ? "; " : "", buf);
 	if (!have_hk)
-		return no_housekeeping(f);
+		return doctor_no_housekeeping(f);
 	if (nmove && all_fit)
 		doctor_append(f->apply, sizeof(f->apply),
 			      "for i in %s; do echo %s > /proc/irq/$i/smp_affinity_list; done; ",
@@ -1919,20 +1952,76 @@ const unsigned n_doctor_checks = sizeof(doctor_checks) / sizeof(doctor_checks[0]
 
 /* ---- running them --------------------------------------------------------- */
 
+/* The tables, by domain file, in the order of the report. */
+static const struct {
+	const struct doctor_check *checks;
+	const unsigned *n;
+} tables[] = {
+	{ doctor_checks, &n_doctor_checks },
+	{ doctor_task_checks, &n_doctor_task_checks },
+	{ doctor_net_checks, &n_doctor_net_checks },
+	{ doctor_effect_checks, &n_doctor_effect_checks },
+};
+#define N_TABLES (sizeof(tables) / sizeof(tables[0]))
+
 const struct doctor_check *doctor_check_by_id(const char *id)
 {
-	for (unsigned i = 0; i < n_doctor_checks; i++)
-		if (!strcmp(doctor_checks[i].id, id))
-			return &doctor_checks[i];
-	for (unsigned i = 0; i < n_doctor_net_checks; i++)
-		if (!strcmp(doctor_net_checks[i].id, id))
-			return &doctor_net_checks[i];
+	for (unsigned t = 0; t < N_TABLES; t++)
+		for (unsigned i = 0; i < *tables[t].n; i++)
+			if (!strcmp(tables[t].checks[i].id, id))
+				return &tables[t].checks[i];
 	return NULL;
 }
 
 unsigned doctor_count(void)
 {
-	return n_doctor_checks + n_doctor_net_checks;
+	unsigned n = 0;
+
+	for (unsigned t = 0; t < N_TABLES; t++)
+		n += *tables[t].n;
+	return n;
+}
+
+/*
+ * What a judge did not say of a failed finding's fix: the run-time command
+ * a script may hold (the apply text when it is one, up to its first
+ * alternative), and how such a fix is made to last, by domain.
+ */
+static void default_fix(struct doctor_finding *f)
+{
+	static const char *const commands[] = { "echo ",     "sysctl -w ", "ethtool ",
+						"for i in ", "taskset ",   "prlimit " };
+	static const struct {
+		const char *domain, *persist;
+	} lasting[] = {
+		{ "irq", "tuned's cpu-partitioning (isolated_cores=, which bans the isolated CPUs "
+			 "in irqbalance and sets default_smp_affinity), or "
+			 "IRQBALANCE_BANNED_CPULIST in /etc/sysconfig/irqbalance" },
+		{ "nic", "a udev rule that runs the same ethtool command when the NIC appears "
+			 "(ACTION==\"add\", SUBSYSTEM==\"net\", KERNEL==\"<nic>\", "
+			 "RUN+=\"/usr/sbin/ethtool ...\"), or the NetworkManager connection's "
+			 "ethtool settings" },
+		{ "net", "a udev rule writing the same sysfs attribute when the NIC appears "
+			 "(ATTR{...}=\"...\"), or [sysfs] in a tuned profile" },
+		{ "isolation", "tuned's cpu-partitioning with isolated_cores= (it sets the "
+			       "workqueue masks and moves threads at boot)" },
+		{ "cpu", "[sysfs] or [cpu] in a tuned profile (latency-performance sets them)" },
+		{ "vm", "[sysfs] or [vm] in a tuned profile, or a systemd-tmpfiles line (w "
+			"/sys/... - - - - value)" },
+	};
+	const char *a = f->apply;
+	size_t len;
+
+	for (unsigned i = 0; !f->emit_script[0] && i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strncmp(a, commands[i], strlen(commands[i]))) {
+			const char * or = strstr(a, ", or ");
+
+			len = or ? (size_t)(or -a) : strlen(a);
+			snprintf(f->emit_script, sizeof(f->emit_script), "%.*s", (int)len, a);
+		}
+	for (unsigned i = 0; !f->persist[0] && i < sizeof(lasting) / sizeof(lasting[0]); i++)
+		if (!strcmp(f->check->domain, lasting[i].domain))
+			doctor_set(f->persist, "%s", lasting[i].persist);
 }
 
 static unsigned run_table(const struct doctor_host *h, bool cheap_only,
@@ -1951,6 +2040,8 @@ static unsigned run_table(const struct doctor_host *h, bool cheap_only,
 		memset(f, 0, sizeof(*f));
 		f->check = &t[i];
 		t[i].judge(h, &t[i], f);
+		if (f->state == DOCTOR_FAIL)
+			default_fix(f);
 		/* what the host's own tuned profiles do about it */
 		if (t[i].tuned_key &&
 		    (profile = doctor_tuned_sets(&h->tuned, t[i].tuned_key, &which)))
@@ -1973,9 +2064,11 @@ unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_
 {
 	if (h->softnet)
 		h->softnet->run++; /* a new window for this run */
-	unsigned n = run_table(h, cheap_only, doctor_checks, n_doctor_checks, out);
+	unsigned n = 0;
 
-	return n + run_table(h, cheap_only, doctor_net_checks, n_doctor_net_checks, out + n);
+	for (unsigned t = 0; t < N_TABLES; t++)
+		n += run_table(h, cheap_only, tables[t].checks, *tables[t].n, out + n);
+	return n;
 }
 
 void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,
@@ -1993,6 +2086,10 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 	h->wait = doctor_wait_ms;
 	h->softnet = &h->softnet_state;
 	doctor_tuned_read(h, &h->tuned);
+	for (int i = 0; cfg && i < cfg->n_workloads && i < JD_MAX_WORKLOADS; i++)
+		if (cfg->workloads[i].comm[0])
+			snprintf(h->workloads[h->n_workloads++], JD_COMM_GLOB_MAX, "%s",
+				 cfg->workloads[i].comm);
 	h->nr_cpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
 	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/possible")) {
 		cpu_set_t possible;

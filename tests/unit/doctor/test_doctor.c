@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <linux/ethtool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -477,11 +478,19 @@ END_TEST
 /* Every check has a case, or one of the tests below. */
 START_TEST(every_check_is_tested)
 {
-	static const char *const elsewhere[] = {
-		"net.netdev_max_backlog", "net.netdev_budget", "cpu.pm_qos",
-		"irq.irqbalance_banned",  "nic.rings",	       "nic.coalesce",
-		"nic.offloads",		  "nic.channels"
-	};
+	static const char *const elsewhere[] = { "net.netdev_max_backlog",
+						 "net.netdev_budget",
+						 "cpu.pm_qos",
+						 "irq.irqbalance_banned",
+						 "nic.rings",
+						 "nic.coalesce",
+						 "nic.offloads",
+						 "nic.channels",
+						 "isolation.threads",
+						 "sched.rt_throttling",
+						 "workload.mlock_limit",
+						 "isolation.interrupts",
+						 "cpu.smi" };
 	unsigned n = doctor_count();
 	struct doctor_finding *f = calloc(n, sizeof(*f));
 	struct doctor_host h;
@@ -788,8 +797,20 @@ static void check_fix(const struct doctor_finding *f, unsigned nbits)
 	for (const char *c = f->apply; *c; c++)
 		ck_assert_msg((unsigned char)*c >= ' ', "%s: control character in \"%s\"",
 			      f->check->id, f->apply);
-	ck_assert_msg(!strstr(f->apply, "for i in ;"), "%s: empty loop: %s", f->check->id,
-		      f->apply);
+	ck_assert_msg(!strstr(f->apply, "for i in ;") && !strstr(f->apply, "for p in ;"),
+		      "%s: empty loop: %s", f->check->id, f->apply);
+	/* taskset takes a cpulist (-c): one sched_setaffinity() would take */
+	for (const char *q = f->apply; (q = strstr(q, "taskset -")); q += 9) {
+		char list[4096];
+		const char *why;
+		cpu_set_t set;
+
+		ck_assert_msg(sscanf(q, "taskset -%*[a]pc %4095s", list) == 1 ||
+				      sscanf(q, "taskset -pc %4095s", list) == 1,
+			      "%s: taskset without a cpulist: %s", f->check->id, q);
+		ck_assert_msg(!parse_kernel_cpulist(list, nbits, &set, &why) && CPU_COUNT(&set),
+			      "%s: taskset -c %s is not a cpulist of CPUs", f->check->id, list);
+	}
 	/* kernel command line cpulists: what housekeeping_setup() and
 	 * rcu_nocb_setup() take (isolcpus= after its flags) */
 	for (const char *const *name =
@@ -1062,6 +1083,42 @@ __attribute__((format(printf, 2, 3))) static void putf(const char *path, const c
 	put(path, buf);
 }
 
+/*
+ * A thread in /proc/<pid>/task/<tid>/: status (Name, Pid, PPid 2 for a
+ * kthread, Cpus_allowed_list) and stat (its 41st field the policy:
+ * 0 other, 1 FIFO).
+ */
+static void put_thread(unsigned pid, unsigned tid, const char *name, bool kthread,
+		       const char *allowed, int policy)
+{
+	char path[128], stat[512];
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/status", pid, tid);
+	putf(path, "Name:\t%s\nPid:\t%u\nPPid:\t%u\nCpus_allowed_list:\t%s\n", name, tid,
+	     kthread ? 2 : 1, allowed);
+	n = (size_t)snprintf(stat, sizeof(stat), "%u (%s) S %u", tid, name, kthread ? 2u : 1u);
+	for (unsigned field = 5; field <= 40; field++) /* fields 5-40, then the policy */
+		n += (size_t)snprintf(stat + n, sizeof(stat) - n, " 0");
+	snprintf(stat + n, sizeof(stat) - n, " %d 0 0\n", policy);
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	put(path, stat);
+}
+
+/* A process's limits and sizes: memlock "unlimited" or a number of bytes. */
+static void put_limits(unsigned pid, const char *memlock, unsigned rss_kb, unsigned lck_kb)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/limits", pid);
+	putf(path,
+	     "Limit                     Soft Limit           Hard Limit           Units     \n"
+	     "Max locked memory         %-20s %-20s bytes     \n",
+	     memlock, memlock);
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	putf(path, "Name:\tx\nVmLck:\t%8u kB\nVmRSS:\t%8u kB\n", lck_kb, rss_kb);
+}
+
 /* A mask of CPUs first..last of ncpus as the kernel prints it. */
 static const char *mask_of(unsigned ncpus, unsigned first, unsigned last)
 {
@@ -1117,7 +1174,7 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 	static const char env[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=\0";
 	const unsigned last = ncpus - 1;
 	int32_t qos = 2; /* force_latency=cstate.id_no_zero:1 */
-	char *interrupts, path[128], *p;
+	char *interrupts, path[128];
 	size_t cap = (size_t)(nirqs + 1) * (ncpus * 11 + 128);
 
 	putf("/sys/devices/system/cpu/possible", "0-%u\n", last);
@@ -1158,31 +1215,69 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 	     mask_of(ncpus, 0, good ? 1 : last));
 	put("/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0-1\n");
 	put("/proc/sys/kernel/watchdog_cpumask", "0-1\n");
-	/* IRQs: on the housekeeping CPUs; /proc/interrupts with a column per CPU */
-	interrupts = malloc(cap);
-	p = interrupts + sprintf(interrupts, "     ");
-	for (unsigned c = 0; c < ncpus; c++)
-		p += sprintf(p, " CPU%-7u", c);
-	*p++ = '\n';
-	for (unsigned i = 0; i < nirqs; i++) {
-		unsigned irq = 24 + i;
+	/* IRQs: on the housekeeping CPUs; /proc/interrupts with a column per CPU,
+	 * and a second later (.1s): the housekeeping CPUs took their IRQs and
+	 * 250 ticks, each isolated CPU 1 tick (nohz_full, one task); undone,
+	 * each IRQ fired 5 times on the isolated CPU it runs on */
+	for (unsigned later = 0; later < 2; later++) {
+		char *p;
 
-		snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", irq);
-		if (good)
-			put(path, "0-1\n");
-		else
-			putf(path, "0-%u\n", last);
-		snprintf(path, sizeof(path), "/proc/irq/%u/effective_affinity_list", irq);
-		putf(path, "%u\n", good ? i % 2 : 2 + i % (ncpus - 2));
-		p += sprintf(p, "%4u:", irq);
+		interrupts = malloc(cap);
+		p = interrupts + sprintf(interrupts, "     ");
 		for (unsigned c = 0; c < ncpus; c++)
-			p += sprintf(p, " %10u", c < 2 ? i : 0);
-		p += sprintf(p,
-			     "  PCI-MSIX-0000:3b:00.0 %u-edge      mlx5_comp%u@pci:0000:3b:00.0\n",
-			     i, i);
+			p += sprintf(p, " CPU%-7u", c);
+		*p++ = '\n';
+		for (unsigned i = 0; i < nirqs; i++) {
+			unsigned irq = 24 + i, runs_on = good ? i % 2 : 2 + i % (ncpus - 2);
+
+			if (!later) {
+				snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", irq);
+				if (good)
+					put(path, "0-1\n");
+				else
+					putf(path, "0-%u\n", last);
+				snprintf(path, sizeof(path), "/proc/irq/%u/effective_affinity_list",
+					 irq);
+				putf(path, "%u\n", runs_on);
+			}
+			p += sprintf(p, "%4u:", irq);
+			for (unsigned c = 0; c < ncpus; c++)
+				p += sprintf(p, " %10u",
+					     (c < 2 ? i : 0) + (later && c == runs_on ? 5 : 0));
+			p += sprintf(p,
+				     "  PCI-MSIX-0000:3b:00.0 %u-edge      "
+				     "mlx5_comp%u@pci:0000:3b:00.0\n",
+				     i, i);
+		}
+		p += sprintf(p, "%4s:", "LOC");
+		for (unsigned c = 0; c < ncpus; c++)
+			p += sprintf(p, " %10u", 100000u + (later ? (c < 2 ? 250u : 1u) : 0u));
+		sprintf(p, "   Local timer interrupts\n");
+		put(later ? "/proc/interrupts.1s" : "/proc/interrupts", interrupts);
+		free(interrupts);
 	}
-	put("/proc/interrupts", interrupts);
-	free(interrupts);
+	/* threads: kthreads per CPU and on the housekeeping CPUs; the workload on
+	 * the isolated ones, SCHED_FIFO, memory locked; undone: the kthreads
+	 * and a daemon may run anywhere, the workload's memlock limit is 64 KiB */
+	snprintf(path, sizeof(path), "0-%u", good ? 1 : last);
+	put_thread(2, 2, "kthreadd", true, path, 0);
+	put_thread(10, 10, "rcuop/2", true, path, 0);
+	put_thread(11, 11, "kworker/u512:0", true, path, 0);
+	put_thread(12, 12, "ksoftirqd/2", true, "2", 0);
+	put_thread(13, 13, "migration/2", true, "2", 1);
+	put_thread(600, 600, "sshd", false, path, 0);
+	snprintf(path, sizeof(path), "2-%u", last);
+	put_thread(500, 500, "strategy", false, path, 0);
+	put_thread(500, 501, "md-feed", false, "3", 1);
+	put_limits(500, good ? "unlimited" : "65536", 1048576, good ? 1048576 : 0);
+	for (unsigned c = 0; c < ncpus; c++) {
+		uint64_t smis = 7;
+		char msr[0x34 + 8] = { 0 };
+
+		memcpy(msr + 0x34, &smis, sizeof(smis));
+		snprintf(path, sizeof(path), "/dev/cpu/%u/msr", c);
+		put_bytes(path, msr, sizeof(msr));
+	}
 	putf("/proc/irq/default_smp_affinity", "%s\n", mask_of(ncpus, 0, 1));
 	put("/proc/77/comm", "irqbalance\n");
 	put_bytes("/proc/77/environ", env, sizeof(env) - 1);
@@ -1255,18 +1350,154 @@ END_TEST
 START_TEST(an_undone_large_host_gets_fixes_the_kernel_takes)
 {
 	static const unsigned sizes[][2] = { { 96, 300 }, { 256, 400 } };
-	static const char *const want[] = { "isolation.workqueue_cpumask", "irq.affinity",
-					    "net.rps", "net.xps" };
+	static const char *const want[] = { "isolation.workqueue_cpumask",
+					    "irq.affinity",
+					    "net.rps",
+					    "net.xps",
+					    "isolation.threads",
+					    "isolation.interrupts",
+					    "workload.mlock_limit" };
+	const unsigned nwant = sizeof(want) / sizeof(want[0]);
 	char failed[16384];
 
 	for (unsigned i = 0; i < 2; i++) {
 		teardown();
 		setup();
 		put_tuned_host(sizes[i][0], sizes[i][1], false);
-		ck_assert_uint_eq(run_all(sizes[i][0], failed, sizeof(failed)), 4);
-		for (unsigned j = 0; j < 4; j++)
+		ck_assert_msg(run_all(sizes[i][0], failed, sizeof(failed)) == nwant, "%s", failed);
+		for (unsigned j = 0; j < nwant; j++)
 			ck_assert_msg(strstr(failed, want[j]), "%s", failed);
 	}
+}
+END_TEST
+
+/* ---- what runs on the isolated CPUs -------------------------------------------- */
+
+START_TEST(threads_on_isolated_cpus_are_named_by_kind_with_their_fix)
+{
+	put_thread(10, 10, "rcuop/1", true, "0-1", 0);
+	put_thread(11, 11, "kworker/u4:0", true, "0-1", 0);
+	put_thread(12, 12, "ksoftirqd/1", true, "1", 0);
+	put_thread(13, 13, "kthreadd", true, "0", 0);
+	put_thread(20, 20, "sshd", false, "0-1", 0);
+	put_thread(20, 21, "sshd", false, "0-1", 0);
+	put_thread(30, 30, "strategy", false, "1", 1);
+	struct doctor_finding f = judge("isolation.threads");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value, "4 threads may run on isolated CPUs 1: RCU callback kthreads 1 "
+				  "(rcuop/1[10]); unbound kworkers 1 (kworker/u4:0[11]); user "
+				  "threads 2 (sshd[20] sshd[21])");
+	ck_assert_str_eq(f.apply, "echo 1 > /sys/devices/virtual/workqueue/cpumask; "
+				  "for p in 10; do taskset -pc 0 $p; done; "
+				  "for p in 20; do taskset -apc 0 $p; done");
+	ck_assert_str_eq(f.emit_script, f.apply);
+	ck_assert_str_eq(f.emit_tuned, "[variables] isolated_cores=1");
+	/* the same threads kept on the housekeeping CPU */
+	put_thread(10, 10, "rcuop/1", true, "0", 0);
+	put_thread(11, 11, "kworker/u4:0", true, "0", 0);
+	put_thread(20, 20, "sshd", false, "0", 0);
+	put_thread(20, 21, "sshd", false, "0", 0);
+	expect("isolation.threads", DOCTOR_OK,
+	       "no thread but per-CPU kthreads and the workloads may run on the isolated CPUs");
+}
+END_TEST
+
+START_TEST(rt_throttling_is_critical_under_a_fifo_thread_on_an_isolated_cpu)
+{
+	put("/proc/sys/kernel/sched_rt_runtime_us", "950000\n");
+	put_thread(13, 13, "migration/1", true, "1", 1); /* the kernel's: not throttled work */
+	put_thread(30, 30, "strategy", false, "0-1", 0);
+	expect("sched.rt_throttling", DOCTOR_OK,
+	       "950000; no SCHED_FIFO or SCHED_RR thread runs on an isolated CPU");
+	put_thread(30, 31, "md-feed", false, "1", 1);
+	struct doctor_finding f = judge("sched.rt_throttling");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_int_eq(doctor_finding_severity(&f), DOCTOR_CRITICAL);
+	ck_assert_str_eq(f.value, "950000: 1 SCHED_FIFO/RR threads on isolated CPUs (md-feed[31]) "
+				  "are stopped for the rest of each period once they have run "
+				  "this long");
+	ck_assert_str_eq(f.emit_sysctl, "kernel.sched_rt_runtime_us = -1");
+	put("/proc/sys/kernel/sched_rt_runtime_us", "-1\n");
+	expect("sched.rt_throttling", DOCTOR_OK, "-1 (RT throttling off)");
+}
+END_TEST
+
+START_TEST(a_workload_that_cannot_lock_its_memory_fails)
+{
+	expect("workload.mlock_limit", DOCTOR_NOT_APPLICABLE,
+	       "no workload runs (config workloads, or user threads confined to isolated CPUs)");
+	put_thread(30, 30, "strategy", false, "1", 0);
+	put_limits(30, "65536", 1048576, 0);
+	struct doctor_finding f = judge("workload.mlock_limit");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value, "strategy[30] may lock 64 KiB of its 1048576 KiB");
+	ck_assert_str_eq(f.apply,
+			 "for p in 30; do prlimit --pid $p --memlock=unlimited:unlimited; done");
+	put_limits(30, "65536", 1048576, 1048576); /* locked already (CAP_IPC_LOCK) */
+	expect("workload.mlock_limit", DOCTOR_OK, "1 workload processes may lock all their memory");
+	put_limits(30, "unlimited", 1048576, 0);
+	expect("workload.mlock_limit", DOCTOR_OK, "1 workload processes may lock all their memory");
+}
+END_TEST
+
+/* ---- effects ------------------------------------------------------------------- */
+
+START_TEST(a_nohz_full_cpu_with_1000_ticks_a_second_is_not_isolated)
+{
+	put("/proc/interrupts", "           CPU0       CPU1\n"
+				" 24:         10          0   PCI-MSI 1-edge   eth0\n"
+				"LOC:        100        100   Local timer interrupts\n"
+				"RES:          1          1   Rescheduling interrupts\n"
+				"ERR:          0\n");
+	/* a second later, as the test says: */
+	put("/proc/interrupts.1s", "           CPU0       CPU1\n"
+				   " 24:         10          3   PCI-MSI 1-edge   eth0\n"
+				   "LOC:        350       1100   Local timer interrupts\n"
+				   "RES:          1          2   Rescheduling interrupts\n"
+				   "ERR:          0\n");
+	waited_ms = 0;
+	struct doctor_finding f = judge("isolation.interrupts");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value, "CPU 1: 1000 timer, 3 device, 1 other interrupts (in 1.0 s)");
+	ck_assert_str_eq(f.emit_cmdline, "nohz_full=1");
+	ck_assert_uint_eq(waited_ms, 1000);
+	put("/proc/interrupts.1s", "           CPU0       CPU1\n"
+				   " 24:         10          0   PCI-MSI 1-edge   eth0\n"
+				   "LOC:        350        101   Local timer interrupts\n"
+				   "ERR:          0\n");
+	expect("isolation.interrupts", DOCTOR_OK,
+	       "isolated CPUs 1: at most 1 timer interrupts and no device IRQ in 1.0 s");
+}
+END_TEST
+
+START_TEST(smis_are_counted_over_the_window_where_the_msr_is_readable)
+{
+	char msr[0x34 + 8] = { 0 };
+	uint64_t count = 5;
+
+	expect("cpu.smi", DOCTOR_NOT_APPLICABLE, "unreadable: no /dev/cpu/*/msr (modprobe msr)");
+	put_bytes("/dev/cpu/0/msr", msr, 0x30); /* no such MSR: the read fails */
+	put_bytes("/dev/cpu/1/msr", msr, 0x30);
+	expect("cpu.smi", DOCTOR_NOT_APPLICABLE,
+	       "unreadable: this CPU has no MSR_SMI_COUNT (Intel only)");
+	for (unsigned c = 0; c < 2; c++) {
+		char path[64];
+
+		memcpy(msr + 0x34, &count, sizeof(count));
+		snprintf(path, sizeof(path), "/dev/cpu/%u/msr", c);
+		put_bytes(path, msr, sizeof(msr));
+	}
+	expect("cpu.smi", DOCTOR_OK, "no SMI in 1.0 s (5 since boot)");
+	count = 8;
+	memcpy(msr + 0x34, &count, sizeof(count));
+	put_bytes("/dev/cpu/0/msr.1s", msr, sizeof(msr));
+	expect("cpu.smi", DOCTOR_FAIL,
+	       "3 SMIs in 1.0 s (8 since boot): each stops every CPU for tens to hundreds of "
+	       "microseconds");
 }
 END_TEST
 
@@ -1829,6 +2060,11 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, runqueue_outliers_on_isolated_cpus_name_the_task_and_the_setting);
 	tcase_add_test(tc, json_of_a_finding_is_the_documented_schema);
 	tcase_add_test(tc, text_report_groups_by_severity_without_colour_off_a_terminal);
+	tcase_add_test(tc, threads_on_isolated_cpus_are_named_by_kind_with_their_fix);
+	tcase_add_test(tc, rt_throttling_is_critical_under_a_fifo_thread_on_an_isolated_cpu);
+	tcase_add_test(tc, a_workload_that_cannot_lock_its_memory_fails);
+	tcase_add_test(tc, a_nohz_full_cpu_with_1000_ticks_a_second_is_not_isolated);
+	tcase_add_test(tc, smis_are_counted_over_the_window_where_the_msr_is_readable);
 	suite_add_tcase(s, tc);
 	/* Thousands of fixture files each: more than check's 4 s under ASan on
 	 * a shared machine. */
