@@ -1710,6 +1710,162 @@ static void judge_softlockup(const struct doctor_host *h, const struct doctor_ch
 	}
 }
 
+/* A selector file's chosen word ("always defer [madvise] never" -> madvise). */
+static int read_selector(const struct doctor_host *h, const char *path, char *sel, size_t size)
+{
+	char buf[256];
+	const char *open;
+	int err = doctor_read(h, buf, sizeof(buf), "%s", path);
+
+	if (err)
+		return err;
+	open = strchr(buf, '[');
+	snprintf(sel, size, "%.*s", open ? (int)strcspn(open + 1, "]") : (int)strlen(buf),
+		 open ? open + 1 : buf);
+	return 0;
+}
+
+/*
+ * THP defrag: with THP on, a fault that finds no free huge page compacts
+ * memory in the faulting thread unless defrag is never, defer or madvise
+ * (then only regions that asked for it), and khugepaged compacts when its
+ * defrag is 1. With THP off neither matters.
+ */
+static void judge_thp_defrag(const struct doctor_host *h, const struct doctor_check *k,
+			     struct doctor_finding *f)
+{
+	static const char thp[] = "/sys/kernel/mm/transparent_hugepage";
+	char enabled[64], defrag[64], path[128], kd[32] = "";
+	bool defrag_ok, kd_ok;
+	int err;
+
+	(void)k;
+	snprintf(path, sizeof(path), "%s/enabled", thp);
+	err = read_selector(h, path, enabled, sizeof(enabled));
+	if (err)
+		return doctor_unreadable(f, err, path);
+	snprintf(path, sizeof(path), "%s/defrag", thp);
+	err = read_selector(h, path, defrag, sizeof(defrag));
+	if (err)
+		return doctor_unreadable(f, err, path);
+	doctor_read(h, kd, sizeof(kd), "%s/khugepaged/defrag", thp);
+	doctor_set(f->where, "%s/{enabled,defrag,khugepaged/defrag}", thp);
+	doctor_set(f->value, "enabled %s, defrag %s, khugepaged/defrag %s", enabled, defrag,
+		   kd[0] ? kd : "-");
+	doctor_set(f->recommended, "defrag never (or defer, madvise), khugepaged/defrag 0; or "
+				   "THP never");
+	defrag_ok =
+		!strcmp(defrag, "never") || !strcmp(defrag, "defer") || !strcmp(defrag, "madvise");
+	kd_ok = !kd[0] || !strcmp(kd, "0");
+	f->state = !strcmp(enabled, "never") || (defrag_ok && kd_ok) ? DOCTOR_OK : DOCTOR_FAIL;
+	snprintf(f->apply, sizeof(f->apply),
+		 "echo never > %s/defrag; echo 0 > %s/khugepaged/defrag", thp, thp);
+	snprintf(f->emit_script, sizeof(f->emit_script), "%s", f->apply);
+	doctor_set(f->emit_tuned, "[sysfs] %s/defrag=never\n[sysfs] %s/khugepaged/defrag=0", thp,
+		   thp);
+	doctor_set(f->persist,
+		   "[sysfs] in a tuned profile, or a systemd-tmpfiles line "
+		   "(w %s/defrag - - - - never)",
+		   thp);
+}
+
+/*
+ * CPU vulnerability mitigations that cost on every kernel entry or exit
+ * (page-table isolation, IBRS on entry, return thunks, buffer clearing);
+ * mitigations=off is a security decision for hosts that run trusted code
+ * only: an info finding, with the mitigations it would remove named.
+ */
+static void judge_mitigations(const struct doctor_host *h, const struct doctor_check *k,
+			      struct doctor_finding *f)
+{
+	static const char dir[] = "/sys/devices/system/cpu/vulnerabilities";
+	static const char *const costly[] = {
+		"PTI",		 "IBRS",    "return thunk", "Safe RET", "Clear CPU buffers",
+		"IBPB on entry", "Stuffing"
+	};
+	char cmdline[4096], val[64], path[512], buf[256];
+	struct dirent *e;
+	unsigned seen = 0;
+	DIR *d;
+
+	(void)k;
+	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
+		return;
+	if (cmdline_get(cmdline, "mitigations", val, sizeof(val)) && !strcmp(val, "off")) {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "mitigations=off");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s%s", h->root, dir);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' ||
+		    doctor_read(h, buf, sizeof(buf), "%s/%s", dir, e->d_name))
+			continue;
+		seen++;
+		for (unsigned i = 0; i < sizeof(costly) / sizeof(costly[0]); i++) {
+			const char *hit = strstr(buf, costly[i]);
+
+			/* Enhanced / automatic IBRS is set once, not on each entry */
+			if (!hit || strncmp(buf, "Mitigation:", 11) ||
+			    (!strcmp(costly[i], "IBRS") &&
+			     (strstr(buf, "Enhanced") || strstr(buf, "Automatic") ||
+			      strstr(buf, "AutoIBRS") || strstr(buf, "eIBRS"))))
+				continue;
+			doctor_append(f->value, sizeof(f->value), "%s%s (%.80s)",
+				      f->value[0] ? ", " : "", e->d_name, buf);
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	doctor_set(f->where, "/proc/cmdline, %s/*", dir);
+	if (!seen) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no %s (this kernel or architecture does not report them)",
+			   dir);
+		return;
+	}
+	f->state = f->value[0] ? DOCTOR_FAIL : DOCTOR_OK;
+	if (!f->value[0])
+		doctor_set(f->value, "no mitigation that costs on every kernel entry is in force");
+	apply_cmdline(f, "mitigations=off");
+	doctor_set(f->recommended,
+		   "mitigations=off, only on a host that runs trusted code only (a security "
+		   "decision, not a tuning default)");
+}
+
+/*
+ * tcp_timestamps where the host's own tuned profile sets it: the value the
+ * profile asks for. Without such a line it is no finding (timestamps cost
+ * 12 bytes a segment, and PAWS needs them on fast links).
+ */
+static void judge_tcp_timestamps(const struct doctor_host *h, const struct doctor_check *k,
+				 struct doctor_finding *f)
+{
+	char buf[64], want[32] = "";
+	unsigned which;
+	const char *profile = doctor_tuned_sets(&h->tuned, k->tuned_key, &which), *line;
+	int err = doctor_read(h, buf, sizeof(buf), "%s", k->path);
+
+	if (err)
+		return doctor_unreadable(f, err, k->path);
+	doctor_set(f->where, "%s", k->path);
+	if (profile && (line = strstr(h->tuned.text[which], k->tuned_key)) &&
+	    (line = strchr(line, '=')))
+		snprintf(want, sizeof(want), "%.*s",
+			 (int)strcspn(line + 1 + strspn(line + 1, " "), " \n"),
+			 line + 1 + strspn(line + 1, " "));
+	if (!want[0]) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "%s; no tuned profile of this host sets it", buf);
+		return;
+	}
+	doctor_set(f->value, "%s (tuned profile %s sets %s)", buf, profile, want);
+	f->state = !strcmp(buf, want) ? DOCTOR_OK : DOCTOR_FAIL;
+	doctor_fix_sysctl(f, "net.ipv4.tcp_timestamps", want);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 #define SYSCTL(id_, path_, op_, want_) .path = path_, .sysctl = id_, .op = op_, .want = want_
@@ -1936,6 +2092,39 @@ const struct doctor_check doctor_checks[] = {
 	  REF_KERNEL("scheduler/sched-rt-group.rst"), "realtime", .slow = false, doctor_judge_int,
 	  SYSCTL("kernel.sched_rt_runtime_us", "/proc/sys/kernel/sched_rt_runtime_us", '=', -1),
 	  .tuned_key = "kernel.sched_rt_runtime_us" },
+	{ "vm.zone_reclaim_mode", "vm", DOCTOR_WARNING,
+	  "Zone reclaim makes an allocation reclaim pages on its own NUMA node before it takes "
+	  "free memory from another: the allocating thread stalls.",
+	  REF_KERNEL("admin-guide/sysctl/vm.rst (zone_reclaim_mode)"), "", .slow = false,
+	  doctor_judge_int,
+	  SYSCTL("vm.zone_reclaim_mode", "/proc/sys/vm/zone_reclaim_mode", '=', 0),
+	  .tuned_key = "vm.zone_reclaim_mode" },
+	{ "vm.thp_defrag", "vm", DOCTOR_WARNING,
+	  "With THP on, a page fault that finds no free huge page compacts memory in the faulting "
+	  "thread, and khugepaged with defrag compacts in the background.",
+	  REF_KERNEL("admin-guide/mm/transhuge.rst (defrag, khugepaged/defrag)"),
+	  "network-latency (transparent_hugepages=never makes it moot)", .slow = false,
+	  judge_thp_defrag, .tuned_key = "transparent_hugepage.defrag|khugepaged/defrag" },
+	{ "kernel.sched_autogroup_enabled", "kernel", DOCTOR_INFO,
+	  "With autogroup, CFS shares the CPU between sessions first: nice values across "
+	  "sessions are ignored, so a niced batch job is not kept behind the workload.",
+	  REF_KERNEL("admin-guide/sysctl/kernel.rst (sched_autogroup_enabled)") "; sched(7)", "",
+	  .slow = false, doctor_judge_int,
+	  SYSCTL("kernel.sched_autogroup_enabled", "/proc/sys/kernel/sched_autogroup_enabled", '=',
+		 0),
+	  .tuned_key = "kernel.sched_autogroup_enabled" },
+	{ "cmdline.mitigations", "cmdline", DOCTOR_INFO,
+	  "Page-table isolation, IBRS on entry, return thunks and buffer clearing cost on every "
+	  "system call and interrupt: hundreds of nanoseconds each.",
+	  REF_KERNEL("admin-guide/hw-vuln/index.rst, admin-guide/kernel-parameters (mitigations)"),
+	  "", .slow = false, judge_mitigations, .tuned_key = "mitigations=" },
+	{ "net.tcp_timestamps", "net", DOCTOR_INFO,
+	  "TCP timestamps add 12 bytes and a clock read to every segment; some latency profiles "
+	  "turn them off, which PAWS on fast links does not allow: judged only where the host's "
+	  "own tuned profile sets them.",
+	  REF_KERNEL("networking/ip-sysctl.rst (tcp_timestamps)") "; RFC 7323", "", .slow = false,
+	  judge_tcp_timestamps, .path = "/proc/sys/net/ipv4/tcp_timestamps",
+	  .tuned_key = "net.ipv4.tcp_timestamps" },
 	{ "selinux.avc_cache_threshold", "kernel", DOCTOR_INFO,
 	  "A small SELinux access-vector cache makes permission checks miss and walk the policy.",
 	  "selinuxfs avc/cache_threshold", "network-latency (tuned 2.28+)", .slow = false,

@@ -101,6 +101,8 @@ static struct {
 	struct ethtool_coalesce coalesce;
 	__u32 gro, flags;
 	struct ethtool_channels channels;
+	struct ethtool_pauseparam pause;
+	bool have_pause;
 } nic;
 
 static int fake_ethtool(const char *ifname, void *data)
@@ -116,6 +118,11 @@ static int fake_ethtool(const char *ifname, void *data)
 	case ETHTOOL_GGRO: ((struct ethtool_value *)data)->data = nic.gro; break;
 	case ETHTOOL_GFLAGS: ((struct ethtool_value *)data)->data = nic.flags; break;
 	case ETHTOOL_GCHANNELS: *(struct ethtool_channels *)data = nic.channels; break;
+	case ETHTOOL_GPAUSEPARAM:
+		if (!nic.have_pause)
+			return -EOPNOTSUPP;
+		*(struct ethtool_pauseparam *)data = nic.pause;
+		break;
 	default: return -EOPNOTSUPP;
 	}
 	return 0;
@@ -339,6 +346,42 @@ static const struct check_case cases[] = {
 	  "never",
 	  { "/sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n" },
 	  "always" },
+	{ "vm.zone_reclaim_mode",
+	  { "/proc/sys/vm/zone_reclaim_mode", "0\n" },
+	  "0",
+	  { "/proc/sys/vm/zone_reclaim_mode", "1\n" },
+	  "1" },
+	{ "vm.thp_defrag",
+	  { "/sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n",
+	    "/sys/kernel/mm/transparent_hugepage/defrag",
+	    "always defer defer+madvise [madvise] never\n",
+	    "/sys/kernel/mm/transparent_hugepage/khugepaged/defrag", "0\n" },
+	  "enabled madvise, defrag madvise, khugepaged/defrag 0",
+	  { "/sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n",
+	    "/sys/kernel/mm/transparent_hugepage/defrag",
+	    "always defer defer+madvise [madvise] never\n",
+	    "/sys/kernel/mm/transparent_hugepage/khugepaged/defrag", "1\n" },
+	  "enabled always, defrag madvise, khugepaged/defrag 1" },
+	{ "kernel.sched_autogroup_enabled",
+	  { "/proc/sys/kernel/sched_autogroup_enabled", "0\n" },
+	  "0",
+	  { "/proc/sys/kernel/sched_autogroup_enabled", "1\n" },
+	  "1" },
+	{ "cmdline.mitigations",
+	  { "/proc/cmdline", "ro quiet\n", "/sys/devices/system/cpu/vulnerabilities/spectre_v2",
+	    "Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; RSB filling\n",
+	    "/sys/devices/system/cpu/vulnerabilities/meltdown", "Not affected\n" },
+	  "no mitigation that costs on every kernel entry is in force",
+	  { "/proc/cmdline", "ro quiet\n", "/sys/devices/system/cpu/vulnerabilities/meltdown",
+	    "Mitigation: PTI\n" },
+	  "meltdown (Mitigation: PTI)" },
+	{ "net.tcp_timestamps",
+	  { "/proc/sys/net/ipv4/tcp_timestamps", "0\n", "/etc/tuned/active_profile", "trading\n",
+	    "/etc/tuned/trading/tuned.conf", "[sysctl]\nnet.ipv4.tcp_timestamps = 0\n" },
+	  "0 (tuned profile trading sets 0)",
+	  { "/proc/sys/net/ipv4/tcp_timestamps", "1\n", "/etc/tuned/active_profile", "trading\n",
+	    "/etc/tuned/trading/tuned.conf", "[sysctl]\nnet.ipv4.tcp_timestamps = 0\n" },
+	  "1 (tuned profile trading sets 0)" },
 	{ "vm.swappiness",
 	  { "/proc/sys/vm/swappiness", "10\n" },
 	  "10",
@@ -490,7 +533,11 @@ START_TEST(every_check_is_tested)
 						 "sched.rt_throttling",
 						 "workload.mlock_limit",
 						 "isolation.interrupts",
-						 "cpu.smi" };
+						 "cpu.smi",
+						 "nic.coalesce_tx",
+						 "nic.pause",
+						 "net.gro_flush_timeout",
+						 "nic.numa" };
 	unsigned n = doctor_count();
 	struct doctor_finding *f = calloc(n, sizeof(*f));
 	struct doctor_host h;
@@ -1152,6 +1199,9 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 {
 	static const char *const sysctls[][2] = {
 		{ "vm/swappiness", "10" },
+		{ "vm/zone_reclaim_mode", "0" },
+		{ "kernel/sched_autogroup_enabled", "0" },
+		{ "net/ipv4/tcp_timestamps", "1" },
 		{ "vm/stat_interval", "10" },
 		{ "vm/dirty_ratio", "10" },
 		{ "vm/dirty_background_ratio", "3" },
@@ -1282,6 +1332,15 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 	put("/proc/77/comm", "irqbalance\n");
 	put_bytes("/proc/77/environ", env, sizeof(env) - 1);
 	put("/sys/kernel/mm/transparent_hugepage/enabled", "always madvise [never]\n");
+	put("/sys/kernel/mm/transparent_hugepage/defrag", "always defer defer+madvise [madvise] "
+							  "never\n");
+	put("/sys/kernel/mm/transparent_hugepage/khugepaged/defrag", "1\n");
+	put("/sys/devices/system/cpu/vulnerabilities/spectre_v2",
+	    "Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; RSB filling; PBRSB-eIBRS: "
+	    "SW sequence; BHI: BHI_DIS_S\n");
+	put("/sys/devices/system/cpu/vulnerabilities/meltdown", "Not affected\n");
+	put("/sys/devices/system/cpu/vulnerabilities/spec_store_bypass",
+	    "Mitigation: Speculative Store Bypass disabled via prctl\n");
 	put("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
 	put("/sys/kernel/mm/ksm/run", "2\n");
 	put("/sys/fs/selinux/avc/cache_threshold", "8192\n");
@@ -1305,6 +1364,12 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 	nic.coalesce = (struct ethtool_coalesce){ .rx_max_coalesced_frames = 1 };
 	nic.gro = 0, nic.flags = 0;
 	nic.channels = (struct ethtool_channels){ .combined_count = 2, .max_combined = 63 };
+	nic.have_pause = true;
+	nic.pause = (struct ethtool_pauseparam){ .autoneg = 0 };
+	put("/sys/class/net/eth0/device/numa_node", "0\n");
+	putf("/sys/class/net/eth0/device/local_cpulist", "0-%u\n", last);
+	put("/sys/class/net/eth0/gro_flush_timeout", "0\n");
+	put("/sys/class/net/eth0/napi_defer_hard_irqs", "0\n");
 }
 
 /* Every check on the host: what fails (and every fix parses as the kernel's). */
@@ -1777,6 +1842,70 @@ START_TEST(nic_coalescing_fails_above_zero_or_adaptive)
 }
 END_TEST
 
+START_TEST(nic_tx_coalescing_fails_above_zero_or_adaptive)
+{
+	put_nic();
+	nic.coalesce = (struct ethtool_coalesce){ .tx_max_coalesced_frames = 1 };
+	expect("nic.coalesce_tx", DOCTOR_OK, "eth0 tx-usecs 0 tx-frames 1 adaptive-tx off");
+	nic.coalesce.use_adaptive_tx_coalesce = 1;
+	expect("nic.coalesce_tx", DOCTOR_FAIL, "eth0 tx-usecs 0 tx-frames 1 adaptive-tx on");
+	ck_assert_str_eq(judge("nic.coalesce_tx").apply,
+			 "ethtool -C eth0 adaptive-tx off tx-usecs 0 tx-frames 1");
+}
+END_TEST
+
+START_TEST(nic_pause_frames_fail_either_way)
+{
+	put_nic();
+	expect("nic.pause", DOCTOR_NOT_APPLICABLE, "eth0: not supported by this NIC (virtio_net)");
+	nic.have_pause = true;
+	nic.pause = (struct ethtool_pauseparam){ .autoneg = 0 };
+	expect("nic.pause", DOCTOR_OK, "eth0 autoneg off rx off tx off");
+	nic.pause.rx_pause = 1;
+	expect("nic.pause", DOCTOR_FAIL, "eth0 autoneg off rx on tx off");
+	ck_assert_str_eq(judge("nic.pause").apply, "ethtool -A eth0 autoneg off rx off tx off");
+}
+END_TEST
+
+START_TEST(gro_flush_timeout_and_deferred_irqs_fail)
+{
+	put_nic();
+	put("/sys/class/net/eth0/gro_flush_timeout", "0\n");
+	put("/sys/class/net/eth0/napi_defer_hard_irqs", "0\n");
+	expect("net.gro_flush_timeout", DOCTOR_OK,
+	       "eth0 gro_flush_timeout 0 napi_defer_hard_irqs 0");
+	put("/sys/class/net/eth0/gro_flush_timeout", "20000\n");
+	put("/sys/class/net/eth0/napi_defer_hard_irqs", "2\n");
+	struct doctor_finding f = judge("net.gro_flush_timeout");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value, "eth0 gro_flush_timeout 20000 napi_defer_hard_irqs 2");
+	ck_assert_str_eq(f.apply, "echo 0 > /sys/class/net/eth0/gro_flush_timeout; echo 0 > "
+				  "/sys/class/net/eth0/napi_defer_hard_irqs");
+	ck_assert_str_eq(f.persist, "ACTION==\"add\", SUBSYSTEM==\"net\", KERNEL==\"eth0\", "
+				    "ATTR{gro_flush_timeout}=\"0\", "
+				    "ATTR{napi_defer_hard_irqs}=\"0\" in "
+				    "/etc/udev/rules.d/90-latency.rules");
+}
+END_TEST
+
+START_TEST(isolated_cpus_or_the_workload_far_from_every_nic_fail)
+{
+	host_of(96, "2-3,48-95");
+	put_nic();
+	put("/sys/class/net/eth0/device/numa_node", "0\n");
+	put("/sys/class/net/eth0/device/local_cpulist", "0-47\n");
+	expect("nic.numa", DOCTOR_FAIL,
+	       "eth0 node 0 (CPUs 0-47); isolated CPUs 48-95 are local to no NIC");
+	/* the feed handler runs on 2-3: the isolated CPUs it does not use are no matter */
+	put_thread(500, 500, "feed", false, "2-3", 0);
+	expect("nic.numa", DOCTOR_OK, "eth0 node 0 (CPUs 0-47); the workloads' CPUs 2-3 are local");
+	put_thread(500, 501, "feed", false, "50", 0);
+	expect("nic.numa", DOCTOR_FAIL,
+	       "eth0 node 0 (CPUs 0-47); the workloads' CPUs 50 are local to no NIC");
+}
+END_TEST
+
 START_TEST(nic_offloads_gro_or_lro_fail)
 {
 	put_nic();
@@ -2051,6 +2180,10 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
 	tcase_add_test(tc, nic_coalescing_fails_above_zero_or_adaptive);
 	tcase_add_test(tc, nic_offloads_gro_or_lro_fail);
+	tcase_add_test(tc, nic_tx_coalescing_fails_above_zero_or_adaptive);
+	tcase_add_test(tc, nic_pause_frames_fail_either_way);
+	tcase_add_test(tc, gro_flush_timeout_and_deferred_irqs_fail);
+	tcase_add_test(tc, isolated_cpus_or_the_workload_far_from_every_nic_fail);
 	tcase_add_test(tc, nic_channels_beyond_the_housekeeping_cpus_fail);
 	tcase_add_test(tc, a_nic_without_the_operation_is_not_supported_not_failed);
 	tcase_add_test(tc, no_physical_nic_is_not_applicable);
