@@ -1830,6 +1830,7 @@ static void judge_mitigations(const struct doctor_host *h, const struct doctor_c
 	if (!f->value[0])
 		doctor_set(f->value, "no mitigation that costs on every kernel entry is in force");
 	apply_cmdline(f, "mitigations=off");
+	f->emit_cmdline[0] = '\0'; /* a security decision: never in an emitted profile */
 	doctor_set(f->recommended,
 		   "mitigations=off, only on a host that runs trusted code only (a security "
 		   "decision, not a tuning default)");
@@ -2122,8 +2123,10 @@ const struct doctor_check doctor_checks[] = {
 	  "TCP timestamps add 12 bytes and a clock read to every segment; some latency profiles "
 	  "turn them off, which PAWS on fast links does not allow: judged only where the host's "
 	  "own tuned profile sets them.",
-	  REF_KERNEL("networking/ip-sysctl.rst (tcp_timestamps)") "; RFC 7323", "", .slow = false,
-	  judge_tcp_timestamps, .path = "/proc/sys/net/ipv4/tcp_timestamps",
+	  REF_KERNEL(
+		  "networking/ip-sysctl.rst (tcp_timestamps)") "; RFC 7323; " REF_RHEL_RT
+							       " (reduce TCP performance spikes)",
+	  "", .slow = false, judge_tcp_timestamps, .path = "/proc/sys/net/ipv4/tcp_timestamps",
 	  .tuned_key = "net.ipv4.tcp_timestamps" },
 	{ "selinux.avc_cache_threshold", "kernel", DOCTOR_INFO,
 	  "A small SELinux access-vector cache makes permission checks miss and walk the policy.",
@@ -2176,10 +2179,68 @@ unsigned doctor_count(void)
  * a script may hold (the apply text when it is one, up to its first
  * alternative), and how such a fix is made to last, by domain.
  */
+static bool is_command(const char *part, size_t len)
+{
+	static const char *const commands[] = { "echo ",     "sysctl -w ", "ethtool ", "for i in ",
+						"for p in ", "taskset ",   "prlimit " };
+
+	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (len > strlen(commands[i]) && !strncmp(part, commands[i], strlen(commands[i])))
+			return true;
+	return false;
+}
+
+/*
+ * The shell of an apply text: its "; "-separated parts that are commands
+ * (a for loop with its do and done), one a line, up to the first ", or "
+ * alternative; the prose parts become comments ("# then: ...").
+ */
+static void script_of(const char *apply, char *out, size_t size)
+{
+	const char *end = strstr(apply, ", or ");
+	size_t n = 0, total = end ? (size_t)(end - apply) : strlen(apply);
+	bool any = false;
+
+	out[0] = '\0';
+	for (const char *p = apply; p < apply + total;) {
+		size_t len = 0;
+
+		/* a part, or a whole loop: up to "; done" */
+		if (!strncmp(p, "for ", 4)) {
+			const char *done = strstr(p, "; done");
+
+			len = done && done + 6 <= apply + total ? (size_t)(done + 6 - p) : 0;
+		}
+		if (!len) {
+			const char *semi = strstr(p, "; ");
+
+			len = semi && semi < apply + total ? (size_t)(semi - p)
+							   : (size_t)(apply + total - p);
+		}
+		if (is_command(p, len)) {
+			n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%.*s\n", (int)len,
+					      p);
+			any = true;
+		} else if (len) {
+			n += (size_t)snprintf(out + n, n < size ? size - n : 0, "# then: %.*s\n",
+					      (int)len, p);
+		}
+		p += len;
+		p += strspn(p, "; ");
+	}
+	if (!any || n >= size)
+		out[0] = '\0'; /* no command, or not all of it: none */
+	else if (n && out[n - 1] == '\n')
+		out[n - 1] = '\0';
+}
+
+/*
+ * What a judge did not say of a failed finding's fix: the run-time commands
+ * a script may hold (script_of its apply text), and how such a fix is made
+ * to last, by domain.
+ */
 static void default_fix(struct doctor_finding *f)
 {
-	static const char *const commands[] = { "echo ",     "sysctl -w ", "ethtool ",
-						"for i in ", "taskset ",   "prlimit " };
 	static const struct {
 		const char *domain, *persist;
 	} lasting[] = {
@@ -2198,16 +2259,9 @@ static void default_fix(struct doctor_finding *f)
 		{ "vm", "[sysfs] or [vm] in a tuned profile, or a systemd-tmpfiles line (w "
 			"/sys/... - - - - value)" },
 	};
-	const char *a = f->apply;
-	size_t len;
 
-	for (unsigned i = 0; !f->emit_script[0] && i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strncmp(a, commands[i], strlen(commands[i]))) {
-			const char * or = strstr(a, ", or ");
-
-			len = or ? (size_t)(or -a) : strlen(a);
-			snprintf(f->emit_script, sizeof(f->emit_script), "%.*s", (int)len, a);
-		}
+	if (!f->emit_script[0])
+		script_of(f->apply, f->emit_script, sizeof(f->emit_script));
 	for (unsigned i = 0; !f->persist[0] && i < sizeof(lasting) / sizeof(lasting[0]); i++)
 		if (!strcmp(f->check->domain, lasting[i].domain))
 			doctor_set(f->persist, "%s", lasting[i].persist);

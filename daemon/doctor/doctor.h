@@ -248,6 +248,12 @@ json_t *doctor_json(const struct doctor_host *h, const struct doctor_finding *f,
 void doctor_print(FILE *out, const struct doctor_host *h, const struct doctor_finding *f,
 		  unsigned n, bool colour);
 
+/* --emit kind ("tuned", "sysctl", "script"): the failed findings' fixes as
+ * a tuned child profile, a sysctl.d fragment or a shell script, printed
+ * (emit.c). 0, or -1 for an unknown kind. */
+int doctor_emit(FILE *out, const struct doctor_host *h, const struct doctor_finding *f, unsigned n,
+		const char *kind);
+
 /* `jitterd doctor ...`: argv[0] is "doctor". Returns the exit status. */
 int doctor_main(int argc, char **argv);
 

@@ -334,3 +334,54 @@ def test_bad_usage_and_bad_config_exit_2():
     assert rc == 2 and "usage: jitterd doctor" in err
     rc, _, err = doctor(config="doctor:\n  isolated_group: nosuch\n")
     assert rc == 2 and 'isolated_group: no cpu group named "nosuch"' in err, err
+
+
+def test_emitted_fixes_parse_and_nothing_is_applied():
+    """--emit writes a sysctl.d fragment, a tuned child profile and a bash
+    script that their readers take; the host's settings are as before."""
+    import configparser
+    import shutil
+
+    config = two_group_config()
+    keys = {}
+    rc, frag, err = doctor("--emit", "sysctl", config=config)
+    assert rc == 0, err
+    for line in frag.splitlines():
+        if not line.strip() or line[0] in "#;":
+            continue
+        key, sep, value = line.partition(" = ")
+        assert sep and value and re.fullmatch(r"[a-z0-9_.]+", key), line
+        path = "/proc/sys/" + key.replace(".", "/")
+        assert os.path.exists(path), line
+        keys[path] = read(path)
+    rc, profile, err = doctor("--emit", "tuned", config=config)
+    assert rc == 0, err
+    ini = configparser.ConfigParser(interpolation=None, strict=True)
+    ini.optionxform = str
+    ini.read_string(profile)
+    assert ini["main"]["include"], profile
+    assert ini["variables"]["isolated_cores"] == "1", profile
+    for key in ini["sysctl"] if ini.has_section("sysctl") else ():
+        assert os.path.exists("/proc/sys/" + key.replace(".", "/")), key
+    for path in ini["sysfs"] if ini.has_section("sysfs") else ():
+        assert os.path.exists(path), path
+    rc, script, err = doctor("--emit", "script", config=config)
+    assert rc == 0, err
+    assert script.startswith("#!/bin/bash\n"), script[:100]
+    with tempfile.NamedTemporaryFile("w", suffix=".sh") as f:
+        f.write(script)
+        f.flush()
+        r = subprocess.run(["bash", "-n", f.name], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        if shutil.which("shellcheck"):
+            # SC2043: a loop over one IRQ or PID is the fixes' shape whatever the count
+            r = subprocess.run(["shellcheck", "-S", "warning", "-e", "SC2043", f.name],
+                               capture_output=True, text=True)
+            assert r.returncode == 0, r.stdout
+    # nothing was applied
+    for path, value in keys.items():
+        assert read(path) == value, path
+    rc, _, err = doctor("--emit", "yaml")
+    assert rc == 2 and "--emit yaml" in err, err
+    rc, _, err = doctor("--emit", "tuned", "--json")
+    assert rc == 2, err

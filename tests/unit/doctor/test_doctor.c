@@ -1566,6 +1566,136 @@ START_TEST(smis_are_counted_over_the_window_where_the_msr_is_readable)
 }
 END_TEST
 
+/* ---- --emit ---------------------------------------------------------------------- */
+
+/* What doctor_emit() writes of the findings on the fixture (malloc'd). */
+static char *emitted(const struct doctor_host *h, const struct doctor_finding *f, unsigned n,
+		     const char *kind)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	ck_assert_int_eq(doctor_emit(out, h, f, n, kind), 0);
+	fclose(out);
+	return text;
+}
+
+/* root + /proc/sys/ + key with its dots as slashes exists. */
+static bool sysctl_exists(const char *key, size_t len)
+{
+	char path[512];
+	size_t n = (size_t)snprintf(path, sizeof(path), "%s/proc/sys/", root);
+
+	for (size_t i = 0; i < len && n + 1 < sizeof(path); i++)
+		path[n++] = key[i] == '.' ? '/' : key[i];
+	path[n] = '\0';
+	return access(path, F_OK) == 0;
+}
+
+START_TEST(emitted_fixes_parse_as_sysctl_tuned_and_bash_take_them)
+{
+	unsigned n = doctor_count(), sysctls = 0, sections = 0;
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	struct doctor_host h;
+	char *text, path[600], cmd[1400], section[32] = "";
+	bool include = false, isolated_cores = false;
+	FILE *file;
+
+	put_tuned_host(96, 300, false);
+	put("/proc/sys/vm/swappiness", "60\n");
+	put("/proc/sys/kernel/sched_rt_runtime_us", "950000\n");
+	put("/sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n");
+	put("/proc/cmdline", "BOOT_IMAGE=/vmlinuz ro\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	n = doctor_run(&h, false, f);
+
+	/* sysctl.d: comments, blank lines, "key = value" of a sysctl the host has */
+	text = emitted(&h, f, n, "sysctl");
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		size_t key = strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789_.");
+
+		if (line[0] == '#' || line[0] == ';')
+			continue;
+		ck_assert_msg(key && !strncmp(line + key, " = ", 3) && line[key + 3],
+			      "not a sysctl.d line: %s", line);
+		ck_assert_msg(sysctl_exists(line, key), "no such sysctl: %s", line);
+		sysctls++;
+	}
+	ck_assert_uint_eq(sysctls, 2); /* vm.swappiness, kernel.sched_rt_runtime_us */
+	free(text);
+
+	/* tuned: an ini of [sections] and key=value, [main] include=; each sysctl
+	 * and sysfs key the host has; the kernel takes the cmdline's lists */
+	text = emitted(&h, f, n, "tuned");
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		const char *eq = strchr(line, '=');
+
+		if (line[0] == '#')
+			continue;
+		if (line[0] == '[') {
+			ck_assert_msg(line[strlen(line) - 1] == ']', "%s", line);
+			snprintf(section, sizeof(section), "%s", line);
+			sections++;
+			continue;
+		}
+		ck_assert_msg(section[0] && eq && eq > line, "not an ini line: %s", line);
+		include |= !strcmp(section, "[main]") && !strncmp(line, "include=", 8) &&
+			   !strcmp(eq + 1, "cpu-partitioning");
+		isolated_cores |=
+			!strcmp(section, "[variables]") && !strcmp(line, "isolated_cores=2-95");
+		if (!strcmp(section, "[sysctl]"))
+			ck_assert_msg(sysctl_exists(line, (size_t)(eq - line)), "%s", line);
+		if (!strcmp(section, "[sysfs]")) {
+			snprintf(path, sizeof(path), "%s%.*s", root, (int)(eq - line), line);
+			ck_assert_msg(access(path, F_OK) == 0, "no such file: %s", line);
+		}
+		if (!strcmp(section, "[bootloader]")) {
+			struct doctor_finding boot = { .check = f[0].check };
+
+			ck_assert_msg(!strncmp(line, "cmdline_jitterd=+", 17), "%s", line);
+			snprintf(boot.apply, sizeof(boot.apply), "%s", eq + 2);
+			check_fix(&boot, 96);
+			ck_assert_msg(strstr(line, "nohz_full=2-95"), "%s", line);
+		}
+	}
+	ck_assert_msg(include && isolated_cores && sections >= 4, "sections %u", sections);
+	free(text);
+
+	/* the script: every line a comment or a command bash takes, each fix as
+	 * the kernel takes it; shellcheck where installed (SC2043, a loop over
+	 * one item, is the fixes' shape whatever the count) */
+	text = emitted(&h, f, n, "script");
+	ck_assert_msg(!strncmp(text, "#!/bin/bash\n", 12), "%s", text);
+	snprintf(path, sizeof(path), "%s/fix.sh", root);
+	file = fopen(path, "w");
+	fputs(text, file);
+	fclose(file);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		struct doctor_finding cmd_f = { .check = f[0].check };
+
+		if (line[0] == '#')
+			continue;
+		ck_assert_msg(!strncmp(line, "echo ", 5) || !strncmp(line, "sysctl -w ", 10) ||
+				      !strncmp(line, "for ", 4) || !strncmp(line, "ethtool ", 8) ||
+				      !strncmp(line, "prlimit ", 8),
+			      "not a command: %s", line);
+		snprintf(cmd_f.apply, sizeof(cmd_f.apply), "%s", line);
+		check_fix(&cmd_f, 96);
+	}
+	free(text);
+	snprintf(cmd, sizeof(cmd), "bash -n %s", path);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "! command -v shellcheck >/dev/null || shellcheck -S warning -e SC2043 %s >&2",
+		 path);
+	ck_assert_int_eq(system(cmd), 0);
+	free(f);
+}
+END_TEST
+
 /* ---- SMT siblings -------------------------------------------------------------- */
 
 /* 96 CPUs, 48 cores: CPU c and c + 48 are siblings. */
@@ -2101,7 +2231,9 @@ START_TEST(json_of_a_finding_is_the_documented_schema)
 		"anonymous memory in RAM.\",\"recommended\":\"at most 10\",\"apply\":\"sysctl -w "
 		"vm.swappiness=10; persist: 'vm.swappiness = 10' in "
 		"/etc/sysctl.d/90-latency.conf\",\"reference\":\"Linux kernel documentation, "
-		"admin-guide/sysctl/vm.rst\",\"tuned\":[\"latency-performance\"]}");
+		"admin-guide/sysctl/vm.rst\",\"persist\":\"'vm.swappiness = 10' in "
+		"/etc/sysctl.d/90-latency.conf (or [sysctl] vm.swappiness=10 in a tuned "
+		"profile)\",\"tuned\":[\"latency-performance\"]}");
 	ck_assert_int_eq(json_integer_value(json_object_get(doc, "schema")), 1);
 	ck_assert_int_eq(
 		json_integer_value(json_object_get(json_object_get(doc, "summary"), "warning")), 1);
@@ -2206,6 +2338,7 @@ static Suite *doctor_suite(void)
 	tcase_set_timeout(large, 120);
 	tcase_add_test(large, a_correctly_tuned_large_host_has_no_finding);
 	tcase_add_test(large, an_undone_large_host_gets_fixes_the_kernel_takes);
+	tcase_add_test(large, emitted_fixes_parse_as_sysctl_tuned_and_bash_take_them);
 	suite_add_tcase(s, large);
 	return s;
 }
