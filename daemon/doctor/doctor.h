@@ -219,6 +219,11 @@ bool doctor_workload_cpus(const struct doctor_host *h, cpu_set_t *set);
 void doctor_judge_int(const struct doctor_host *h, const struct doctor_check *k,
 		      struct doctor_finding *f);
 
+/* An isolated CPU that takes more local timer interrupts a second than this
+ * has a tick: HZ is 100 to 1000; nohz_full with one task keeps 1 a second
+ * (effects.c over a window, evidence.c from the noise collector). */
+#define DOCTOR_TICKS_PER_S_MAX 10
+
 /* ---- evidence (evidence.c) ---------------------------------------- */
 
 struct doctor_http {

@@ -26,10 +26,6 @@
 
 #include "lib/parse.h"
 
-/* More local timer interrupts a second than this is a tick: HZ is 100 to
- * 1000, a nohz_full CPU running one task keeps 1 a second. */
-#define TICKS_PER_S_MAX 10
-
 /* ---- /proc/interrupts ------------------------------------------------------ */
 
 struct cpu_irqs {
@@ -150,9 +146,9 @@ static void judge_interrupts(const struct doctor_host *h, const struct doctor_ch
 			continue;
 		if (timer > max_timer)
 			max_timer = timer;
-		if (timer <= TICKS_PER_S_MAX * s && !device)
+		if (timer <= DOCTOR_TICKS_PER_S_MAX * s && !device)
 			continue;
-		if (timer > TICKS_PER_S_MAX * s)
+		if (timer > DOCTOR_TICKS_PER_S_MAX * s)
 			CPU_SET(c, &ticking);
 		if (device)
 			CPU_SET(c, &irqs);
@@ -165,7 +161,7 @@ static void judge_interrupts(const struct doctor_host *h, const struct doctor_ch
 	doctor_set(f->recommended,
 		   "at most %u timer interrupts a second (nohz_full with one task: 1) and no "
 		   "device IRQ on an isolated CPU",
-		   TICKS_PER_S_MAX);
+		   DOCTOR_TICKS_PER_S_MAX);
 	if (!bad) {
 		f->state = DOCTOR_OK;
 		doctor_set(f->value,

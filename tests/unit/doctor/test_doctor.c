@@ -2154,6 +2154,50 @@ START_TEST(socket_drops_are_sized_from_what_was_dropped)
 }
 END_TEST
 
+START_TEST(interruptions_of_isolated_cpus_come_from_the_noise_collector)
+{
+	char metrics[1024];
+	struct doctor_finding *f;
+	unsigned n;
+
+	/* up 100 s: CPU 1 took 1,000 ticks a second; CPU 0 is housekeeping */
+	snprintf(metrics, sizeof(metrics),
+		 "process_start_time_seconds %lld\n"
+		 "jitterd_interruptions_total{cpu=\"0\",kind=\"timer\"} 100000\n"
+		 "jitterd_interruptions_total{cpu=\"1\",kind=\"timer\"} 100000\n"
+		 "jitterd_interruptions_total{cpu=\"1\",kind=\"reschedule\"} 7\n"
+		 "jitterd_hardirqs_total{cpu=\"1\"} 0\n",
+		 (long long)time(NULL) - 100);
+	f = evidence(metrics, "", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].check->id, "evidence.isolated_interruptions");
+	ck_assert_str_eq(f[0].subject, "cpu 1");
+	ck_assert_int_eq(f[0].state, DOCTOR_FAIL);
+	ck_assert_msg(!strncmp(f[0].value,
+			       "isolated CPU 1 took 1000.0 timer interrupts a second, 7 other "
+			       "interruptions and 0 device IRQs since jitterd started 10",
+			       100),
+		      "%s", f[0].value);
+	free(f);
+	/* one tick a second: isolated as it should be */
+	snprintf(metrics, sizeof(metrics),
+		 "process_start_time_seconds %lld\n"
+		 "jitterd_interruptions_total{cpu=\"1\",kind=\"timer\"} 100\n"
+		 "jitterd_hardirqs_total{cpu=\"1\"} 0\n",
+		 (long long)time(NULL) - 100);
+	f = evidence(metrics, "", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(f[0].state, DOCTOR_OK);
+	ck_assert_msg(!strncmp(f[0].value, "isolated CPUs 1: at most 1.0 timer interrupts", 45),
+		      "%s", f[0].value);
+	free(f);
+	/* the noise collector off: nothing said */
+	f = evidence("process_start_time_seconds 1\n", "", &n);
+	ck_assert_uint_eq(n, 0);
+	free(f);
+}
+END_TEST
+
 START_TEST(irq_time_on_an_isolated_cpu_names_the_irqs_there)
 {
 	struct doctor_finding *f;
@@ -2322,6 +2366,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set);
 	tcase_add_test(tc, socket_drops_are_sized_from_what_was_dropped);
 	tcase_add_test(tc, irq_time_on_an_isolated_cpu_names_the_irqs_there);
+	tcase_add_test(tc, interruptions_of_isolated_cpus_come_from_the_noise_collector);
 	tcase_add_test(tc, runqueue_outliers_on_isolated_cpus_name_the_task_and_the_setting);
 	tcase_add_test(tc, json_of_a_finding_is_the_documented_schema);
 	tcase_add_test(tc, text_report_groups_by_severity_without_colour_off_a_terminal);
