@@ -385,3 +385,82 @@ def test_emitted_fixes_parse_and_nothing_is_applied():
     assert rc == 2 and "--emit yaml" in err, err
     rc, _, err = doctor("--emit", "tuned", "--json")
     assert rc == 2, err
+
+
+def interrupts_per_cpu():
+    """/proc/interrupts summed per CPU: {cpu: [timer (LOC), device (numbered)]}."""
+    with open("/proc/interrupts") as f:
+        lines = f.read().splitlines()
+    cpus = [int(c[3:]) for c in lines[0].split()]
+    out = {c: [0, 0] for c in cpus}
+    for line in lines[1:]:
+        name, _, rest = line.partition(":")
+        name = name.strip()
+        if name != "LOC" and not name.isdigit():
+            continue
+        for cpu, word in zip(cpus, rest.split()):
+            if not word.isdigit():
+                break
+            out[cpu][0 if name == "LOC" else 1] += int(word)
+    return out
+
+
+def isolation_interrupts(config):
+    """Runs the doctor between two reads of /proc/interrupts: its finding
+    isolation.interrupts, its per-CPU counts {cpu: (timer, device)} and
+    what the two reads saw per CPU over the whole run."""
+    before = interrupts_per_cpu()
+    doc = doctor_json(config=config)
+    after = interrupts_per_cpu()
+    f = finding(doc, "isolation.interrupts")
+    counts = {int(m[0]): (int(m[1]), int(m[2])) for m in re.findall(
+        r"CPU (\d+): (\d+) timer, (\d+) device", f["value"])}
+    bracket = {c: (after[c][0] - before[c][0], after[c][1] - before[c][1]) for c in before}
+    return f, counts, bracket
+
+
+def isolated_config():
+    """None where the kernel isolates CPU 1 (the 6.12-isolated guest: the
+    doctor finds it in /sys), else a config that names CPU 1 isolated."""
+    for path in ("/sys/devices/system/cpu/isolated", "/sys/devices/system/cpu/nohz_full"):
+        text = read(path) if os.path.exists(path) else ""
+        if text and text != "(null)" and 1 in harness.parse_cpulist(text):
+            return None
+    return two_group_config()
+
+
+def test_interrupts_of_the_isolated_cpu_agree_with_proc_interrupts():
+    """The doctor's window lies inside the test's two reads: what it counts
+    on CPU 1 is at most what they saw, and where they saw no tick (10 or
+    fewer) and no device IRQ, it finds none either."""
+    f, counts, bracket = isolation_interrupts(isolated_config())
+    assert f["state"] in ("ok", "fail"), f
+    assert "twice, 1.0 s apart" in f["where"], f
+    timer, device = counts.get(1, (None, None))
+    if f["state"] == "fail" and timer is not None:
+        assert timer <= bracket[1][0] and device <= bracket[1][1], (f, bracket[1])
+        assert timer > 10 or device > 0, f
+    if bracket[1][0] <= 10 and bracket[1][1] == 0:
+        assert f["state"] == "ok", (f, bracket[1])
+
+
+def test_a_timer_loop_on_the_isolated_cpu_is_seen_as_ticks():
+    """A task on CPU 1 that sleeps 1 ms at a time arms a timer there 1,000
+    times a second: the doctor says CPU 1 takes timer interrupts, as many
+    as /proc/interrupts showed over its run at most."""
+    loop = subprocess.Popen([
+        "python3", "-c",
+        "import os, time\nos.sched_setaffinity(0, {1})\n"
+        "while True:\n    time.sleep(0.001)\n"])
+    try:
+        time.sleep(0.5)  # on CPU 1 and sleeping
+        f, counts, bracket = isolation_interrupts(isolated_config())
+    finally:
+        loop.kill()
+        loop.wait()
+    # the load did what it is for: more than 3 x the threshold a second
+    # over the run (the run is longer than the doctor's 1 s window)
+    assert bracket[1][0] > 30, bracket[1]
+    assert f["state"] == "fail" and 1 in counts, f
+    timer, device = counts[1]
+    assert 10 < timer <= bracket[1][0], (f, bracket[1])
