@@ -206,7 +206,7 @@ enum thread_kind { KIND_RCUO, KIND_KWORKER, KIND_KTHREAD, KIND_DAEMON, KINDS };
 
 static const char *const kind_names[KINDS] = {
 	[KIND_RCUO] = "RCU callback kthreads",
-	[KIND_KWORKER] = "unbound kworkers",
+	[KIND_KWORKER] = "unbound kworkers and rescuers",
 	[KIND_KTHREAD] = "other kthreads",
 	[KIND_DAEMON] = "user threads",
 };
@@ -233,10 +233,12 @@ static void add_stray(const struct doctor_host *h, const struct task *t, void *c
 	 * cpuhp/N, migration/N); or put there on purpose */
 	if (!CPU_COUNT(&hit) || CPU_COUNT(&t->allowed) == 1 || is_workload(h, t))
 		return;
-	kind = !t->kthread			   ? KIND_DAEMON
-	       : !strncmp(t->name, "rcuo", 4)	   ? KIND_RCUO
-	       : !strncmp(t->name, "kworker/u", 9) ? KIND_KWORKER
-						   : KIND_KTHREAD;
+	kind = !t->kthread		      ? KIND_DAEMON
+	       : !strncmp(t->name, "rcuo", 4) ? KIND_RCUO
+	       /* kworker/uN:M and the rescuers kworker/R-*: the workqueue
+		* mask places them, the kernel refuses their affinity */
+	       : !strncmp(t->name, "kworker/", 8) ? KIND_KWORKER
+						  : KIND_KTHREAD;
 	CPU_OR(&s->hit, &s->hit, &hit);
 	s->count[kind]++;
 	if (s->count[kind] <= 8)

@@ -1450,9 +1450,10 @@ START_TEST(threads_on_isolated_cpus_are_named_by_kind_with_their_fix)
 	struct doctor_finding f = judge("isolation.threads");
 
 	ck_assert_int_eq(f.state, DOCTOR_FAIL);
-	ck_assert_str_eq(f.value, "4 threads may run on isolated CPUs 1: RCU callback kthreads 1 "
-				  "(rcuop/1[10]); unbound kworkers 1 (kworker/u4:0[11]); user "
-				  "threads 2 (sshd[20] sshd[21])");
+	ck_assert_str_eq(f.value,
+			 "4 threads may run on isolated CPUs 1: RCU callback kthreads 1 "
+			 "(rcuop/1[10]); unbound kworkers and rescuers 1 (kworker/u4:0[11]); user "
+			 "threads 2 (sshd[20] sshd[21])");
 	ck_assert_str_eq(f.apply, "echo 1 > /sys/devices/virtual/workqueue/cpumask; "
 				  "for p in 10; do taskset -pc 0 $p; done; "
 				  "for p in 20; do taskset -apc 0 $p; done");
