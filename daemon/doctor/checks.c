@@ -2258,6 +2258,10 @@ static void default_fix(struct doctor_finding *f)
 		{ "cpu", "[sysfs] or [cpu] in a tuned profile (latency-performance sets them)" },
 		{ "vm", "[sysfs] or [vm] in a tuned profile, or a systemd-tmpfiles line (w "
 			"/sys/... - - - - value)" },
+		{ "kernel", "[sysfs] in a tuned profile, or a systemd-tmpfiles line (w /sys/... "
+			    "- - - - value)" },
+		{ "cmdline", "the boot loader's kernel command line (grubby, /etc/default/grub, or "
+			     "[bootloader] cmdline in a tuned profile)" },
 	};
 
 	if (!f->emit_script[0])

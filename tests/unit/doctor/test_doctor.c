@@ -1387,6 +1387,9 @@ static unsigned run_all(unsigned ncpus, char *failed, size_t size)
 	failed[0] = '\0';
 	for (unsigned i = 0; i < n; i++) {
 		check_fix(&f[i], ncpus);
+		/* every fix says how it lasts */
+		ck_assert_msg(f[i].state != DOCTOR_FAIL || f[i].persist[0], "%s: no persist",
+			      f[i].check->id);
 		if (f[i].state == DOCTOR_FAIL || f[i].state == DOCTOR_NEEDS_ROOT) {
 			bad++;
 			snprintf(failed + strlen(failed), size - strlen(failed), "%s%s (%.200s)",
