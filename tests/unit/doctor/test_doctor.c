@@ -1373,6 +1373,24 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 }
 
 /* Every check on the host: what fails (and every fix parses as the kernel's). */
+/* The checks this session added judge the tuned hosts, not pass by being
+ * not applicable there. */
+static const char *const judged_here[] = {
+	"isolation.threads",
+	"sched.rt_throttling",
+	"workload.mlock_limit",
+	"isolation.interrupts",
+	"cpu.smi",
+	"nic.numa",
+	"nic.pause",
+	"net.gro_flush_timeout",
+	"nic.coalesce_tx",
+	"vm.thp_defrag",
+	"cmdline.mitigations",
+	"vm.zone_reclaim_mode",
+	"kernel.sched_autogroup_enabled",
+};
+
 static unsigned run_all(unsigned ncpus, char *failed, size_t size)
 {
 	unsigned n = doctor_count(), bad = 0;
@@ -1390,6 +1408,10 @@ static unsigned run_all(unsigned ncpus, char *failed, size_t size)
 		/* every fix says how it lasts */
 		ck_assert_msg(f[i].state != DOCTOR_FAIL || f[i].persist[0], "%s: no persist",
 			      f[i].check->id);
+		for (unsigned j = 0; j < sizeof(judged_here) / sizeof(judged_here[0]); j++)
+			ck_assert_msg(strcmp(f[i].check->id, judged_here[j]) ||
+					      f[i].state == DOCTOR_OK || f[i].state == DOCTOR_FAIL,
+				      "%s: %s", f[i].check->id, f[i].value);
 		if (f[i].state == DOCTOR_FAIL || f[i].state == DOCTOR_NEEDS_ROOT) {
 			bad++;
 			snprintf(failed + strlen(failed), size - strlen(failed), "%s%s (%.200s)",
