@@ -22,6 +22,8 @@
 
 #include "lib/parse.h"
 
+#define PF_NO_SETAFFINITY 0x04000000 /* include/linux/sched.h */
+
 /* A thread as the checks see it. */
 struct task {
 	unsigned pid, tid;
@@ -29,6 +31,7 @@ struct task {
 	cpu_set_t allowed;
 	int policy; /* SCHED_OTHER 0, FIFO 1, RR 2, ...; -1 unknown */
 	bool kthread;
+	bool kernel_placed; /* PF_NO_SETAFFINITY: sched_setaffinity() refuses it */
 };
 
 typedef void task_fn(const struct doctor_host *h, const struct task *t, void *ctx);
@@ -72,13 +75,17 @@ static bool read_task(const struct doctor_host *h, const char *dir, unsigned pid
 	t->kthread = (status_field(status, "Kthread", val, sizeof(val)) && !strcmp(val, "1")) ||
 		     (status_field(status, "PPid", val, sizeof(val)) && !strcmp(val, "2")) ||
 		     pid == 2;
-	/* stat's 41st field, counted after the ")" that ends the comm */
+	/* stat's 9th (flags) and 41st (policy) fields, counted after the ")"
+	 * that ends the comm */
 	if (!doctor_read(h, stat, sizeof(stat), "%s/stat", dir) && (p = strrchr(stat, ')'))) {
 		unsigned field = 2;
 
-		for (p++; *p && field < 41; p++)
-			if (*p == ' ')
-				field++;
+		for (p++; *p && field < 41; p++) {
+			if (*p != ' ')
+				continue;
+			if (++field == 9)
+				t->kernel_placed = strtoul(p + 1, NULL, 10) & PF_NO_SETAFFINITY;
+		}
 		if (field == 41 && *p)
 			t->policy = (int)strtol(p, NULL, 10);
 	}
@@ -202,11 +209,12 @@ bool doctor_workload_cpus(const struct doctor_host *h, cpu_set_t *set)
 
 /* ---- what runs on the isolated CPUs ----------------------------------------- */
 
-enum thread_kind { KIND_RCUO, KIND_KWORKER, KIND_KTHREAD, KIND_DAEMON, KINDS };
+enum thread_kind { KIND_RCUO, KIND_KWORKER, KIND_PLACED, KIND_KTHREAD, KIND_DAEMON, KINDS };
 
 static const char *const kind_names[KINDS] = {
 	[KIND_RCUO] = "RCU callback kthreads",
 	[KIND_KWORKER] = "unbound kworkers and rescuers",
+	[KIND_PLACED] = "kthreads whose affinity the kernel keeps",
 	[KIND_KTHREAD] = "other kthreads",
 	[KIND_DAEMON] = "user threads",
 };
@@ -238,6 +246,7 @@ static void add_stray(const struct doctor_host *h, const struct task *t, void *c
 	       /* kworker/uN:M and the rescuers kworker/R-*: the workqueue
 		* mask places them, the kernel refuses their affinity */
 	       : !strncmp(t->name, "kworker/", 8) ? KIND_KWORKER
+	       : t->kernel_placed		  ? KIND_PLACED
 						  : KIND_KTHREAD;
 	CPU_OR(&s->hit, &s->hit, &hit);
 	s->count[kind]++;
@@ -303,15 +312,16 @@ static void judge_threads(const struct doctor_host *h, const struct doctor_check
 	if (!have_hk)
 		return doctor_no_housekeeping(f);
 	/* the fix per kind: unbound kworkers follow the workqueue mask (the
-	 * kernel refuses their affinity); other kthreads and rcuo* take
-	 * taskset; a process takes it for all its threads (-a) */
+	 * kernel refuses their affinity); other kthreads the kernel refuses
+	 * (PF_NO_SETAFFINITY) follow isolcpus=domain at boot; the rest and
+	 * rcuo* take taskset; a process takes it for all its threads (-a) */
 	if (s.count[KIND_KWORKER])
 		snprintf(cmds, sizeof(cmds), "echo %s > /sys/devices/virtual/workqueue/cpumask",
 			 hk_mask);
 	for (unsigned i = 0; i < KINDS; i++) {
 		size_t len = strlen(cmds);
 
-		if (i == KIND_KWORKER || !s.count[i])
+		if (i == KIND_KWORKER || i == KIND_PLACED || !s.count[i])
 			continue;
 		if (snprintf(cmds + len, sizeof(cmds) - len,
 			     "%sfor p in %s; do taskset -%spc %s $p; done", len ? "; " : "",
@@ -325,10 +335,17 @@ static void judge_threads(const struct doctor_host *h, const struct doctor_check
 			   "/proc/*/task/*/status whose Cpus_allowed_list has isolated CPUs "
 			   "(-apc for a process)",
 			   hk);
-	else {
+	else if (cmds[0]) {
 		snprintf(f->apply, sizeof(f->apply), "%s", cmds);
 		snprintf(f->emit_script, sizeof(f->emit_script), "%s", cmds);
 	}
+	if (s.count[KIND_PLACED])
+		doctor_append(
+			f->apply, sizeof(f->apply),
+			"%skthreads whose affinity the kernel keeps: the domain flag of isolcpus "
+			"at boot starts them on housekeeping CPUs; an irq/N thread follows its IRQ "
+			"(irq.affinity)",
+			f->apply[0] ? "; " : "");
 	doctor_set(f->persist,
 		   "isolcpus=domain,managed_irq,<isolated> (new kthreads start on housekeeping "
 		   "CPUs); tuned's cpu-partitioning with isolated_cores= moves threads off "

@@ -1135,8 +1135,8 @@ __attribute__((format(printf, 2, 3))) static void putf(const char *path, const c
  * kthread, Cpus_allowed_list) and stat (its 41st field the policy:
  * 0 other, 1 FIFO).
  */
-static void put_thread(unsigned pid, unsigned tid, const char *name, bool kthread,
-		       const char *allowed, int policy)
+static void put_thread_flags(unsigned pid, unsigned tid, const char *name, bool kthread,
+			     const char *allowed, int policy, unsigned flags)
 {
 	char path[128], stat[512];
 	size_t n;
@@ -1146,10 +1146,16 @@ static void put_thread(unsigned pid, unsigned tid, const char *name, bool kthrea
 	     kthread ? 2 : 1, allowed);
 	n = (size_t)snprintf(stat, sizeof(stat), "%u (%s) S %u", tid, name, kthread ? 2u : 1u);
 	for (unsigned field = 5; field <= 40; field++) /* fields 5-40, then the policy */
-		n += (size_t)snprintf(stat + n, sizeof(stat) - n, " 0");
+		n += (size_t)snprintf(stat + n, sizeof(stat) - n, " %u", field == 9 ? flags : 0);
 	snprintf(stat + n, sizeof(stat) - n, " %d 0 0\n", policy);
 	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
 	put(path, stat);
+}
+
+static void put_thread(unsigned pid, unsigned tid, const char *name, bool kthread,
+		       const char *allowed, int policy)
+{
+	put_thread_flags(pid, tid, name, kthread, allowed, policy, 0);
 }
 
 /* A process's limits and sizes: memlock "unlimited" or a number of bytes. */
@@ -1469,6 +1475,7 @@ START_TEST(threads_on_isolated_cpus_are_named_by_kind_with_their_fix)
 	put_thread(11, 11, "kworker/u4:0", true, "0-1", 0);
 	put_thread(12, 12, "ksoftirqd/1", true, "1", 0);
 	put_thread(13, 13, "kthreadd", true, "0", 0);
+	put_thread_flags(14, 14, "irq/24-eth0", true, "0-1", 1, 0x04000000); /* PF_NO_SETAFFINITY */
 	put_thread(20, 20, "sshd", false, "0-1", 0);
 	put_thread(20, 21, "sshd", false, "0-1", 0);
 	put_thread(30, 30, "strategy", false, "1", 1);
@@ -1476,17 +1483,25 @@ START_TEST(threads_on_isolated_cpus_are_named_by_kind_with_their_fix)
 
 	ck_assert_int_eq(f.state, DOCTOR_FAIL);
 	ck_assert_str_eq(f.value,
-			 "4 threads may run on isolated CPUs 1: RCU callback kthreads 1 "
-			 "(rcuop/1[10]); unbound kworkers and rescuers 1 (kworker/u4:0[11]); user "
+			 "5 threads may run on isolated CPUs 1: RCU callback kthreads 1 "
+			 "(rcuop/1[10]); unbound kworkers and rescuers 1 (kworker/u4:0[11]); "
+			 "kthreads whose affinity the kernel keeps 1 (irq/24-eth0[14]); user "
 			 "threads 2 (sshd[20] sshd[21])");
-	ck_assert_str_eq(f.apply, "echo 1 > /sys/devices/virtual/workqueue/cpumask; "
-				  "for p in 10; do taskset -pc 0 $p; done; "
-				  "for p in 20; do taskset -apc 0 $p; done");
-	ck_assert_str_eq(f.emit_script, f.apply);
+	ck_assert_str_eq(f.emit_script, "echo 1 > /sys/devices/virtual/workqueue/cpumask; "
+					"for p in 10; do taskset -pc 0 $p; done; "
+					"for p in 20; do taskset -apc 0 $p; done");
+	ck_assert_str_eq(f.apply,
+			 "echo 1 > /sys/devices/virtual/workqueue/cpumask; "
+			 "for p in 10; do taskset -pc 0 $p; done; "
+			 "for p in 20; do taskset -apc 0 $p; done; kthreads whose affinity "
+			 "the kernel keeps: the domain flag of isolcpus at boot starts them "
+			 "on housekeeping CPUs; an irq/N thread follows its IRQ "
+			 "(irq.affinity)");
 	ck_assert_str_eq(f.emit_tuned, "[variables] isolated_cores=1");
 	/* the same threads kept on the housekeeping CPU */
 	put_thread(10, 10, "rcuop/1", true, "0", 0);
 	put_thread(11, 11, "kworker/u4:0", true, "0", 0);
+	put_thread_flags(14, 14, "irq/24-eth0", true, "0", 1, 0x04000000);
 	put_thread(20, 20, "sshd", false, "0", 0);
 	put_thread(20, 21, "sshd", false, "0", 0);
 	expect("isolation.threads", DOCTOR_OK,
