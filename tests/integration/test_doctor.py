@@ -464,3 +464,38 @@ def test_a_timer_loop_on_the_isolated_cpu_is_seen_as_ticks():
     assert f["state"] == "fail" and 1 in counts, f
     timer, device = counts[1]
     assert 10 < timer <= bracket[1][0], (f, bracket[1])
+
+
+def test_from_the_daemon_a_ticking_isolated_cpu_is_evidence():
+    """With the noise collector on, a task that sleeps 1 ms at a time on the
+    isolated CPU 1 shows in jitterd_interruptions_total, and the doctor
+    --from says CPU 1 takes timer interrupts: the same rate the daemon
+    counted, over its uptime."""
+    config = two_group_config() + "collectors:\n  noise:\n    enabled: true\n"
+    with Daemon(config) as d:
+        loop = subprocess.Popen([
+            "python3", "-c",
+            "import os, time\nos.sched_setaffinity(0, {1})\n"
+            "while True:\n    time.sleep(0.001)\n"])
+        try:
+            before = total(d.scrape(), "jitterd_interruptions_total", cpu="1", kind="timer")
+            time.sleep(2)
+            asked = time.time()
+            doc = doctor_json("--from", d.url(""), config=config)
+            after = total(d.scrape(), "jitterd_interruptions_total", cpu="1", kind="timer")
+        finally:
+            loop.kill()
+            loop.wait()
+        # the load did what it is for: more than 3 x the threshold a second
+        assert after - before > 60, (before, after)
+        ev = [e for e in doc["evidence"] if e["check"] == "evidence.isolated_interruptions"]
+        assert len(ev) == 1 and ev[0]["subject"] == "cpu 1", doc["evidence"]
+        e = ev[0]
+        assert e["state"] == "fail" and e["severity"] == "critical", e
+        rate = float(re.search(r"took ([0-9.]+) timer interrupts a second", e["value"]).group(1))
+        start = total(d.scrape(), "process_start_time_seconds")
+        # at most what the daemon had counted by then, over the uptime the
+        # doctor saw at least (it reads time(NULL), whole seconds, after
+        # `asked`), plus the rounding of its one decimal
+        assert 10 < rate <= after / (int(asked) - start) + 0.05, (rate, after, asked - start)
+        assert d.stop() == 0
