@@ -819,21 +819,32 @@ static void judge_clocksource(const struct doctor_host *h, const struct doctor_c
 			   "is invariant: see cpu.tsc_flags), reboot");
 }
 
+/* A selector file's chosen word ("always defer [madvise] never" -> madvise). */
+static int read_selector(const struct doctor_host *h, const char *path, char *sel, size_t size)
+{
+	char buf[256];
+	const char *open;
+	int err = doctor_read(h, buf, sizeof(buf), "%s", path);
+
+	if (err)
+		return err;
+	open = strchr(buf, '[');
+	snprintf(sel, size, "%.*s", open ? (int)strcspn(open + 1, "]") : (int)strlen(buf),
+		 open ? open + 1 : buf);
+	return 0;
+}
+
 /* The "[selected]" word of a sysfs selector ("always madvise [never]"). */
 static void judge_selector(const struct doctor_host *h, const struct doctor_check *k,
 			   struct doctor_finding *f)
 {
-	char buf[256], sel[64] = "";
-	const char *open;
-	int err = doctor_read(h, buf, sizeof(buf), "%s", k->path);
+	char sel[64];
+	int err = read_selector(h, k->path, sel, sizeof(sel));
 
 	if (err)
 		return doctor_unreadable(f, err, k->path);
-	open = strchr(buf, '[');
-	if (open)
-		snprintf(sel, sizeof(sel), "%.*s", (int)strcspn(open + 1, "]"), open + 1);
 	doctor_set(f->where, "%s", k->path);
-	doctor_set(f->value, "%s", sel[0] ? sel : buf);
+	doctor_set(f->value, "%s", sel);
 	doctor_set(f->recommended, "%s", k->sysctl);
 	f->state = !strcmp(sel, k->sysctl) ? DOCTOR_OK : DOCTOR_FAIL;
 	snprintf(f->apply, sizeof(f->apply),
@@ -1708,21 +1719,6 @@ static void judge_softlockup(const struct doctor_host *h, const struct doctor_ch
 				      buf);
 		}
 	}
-}
-
-/* A selector file's chosen word ("always defer [madvise] never" -> madvise). */
-static int read_selector(const struct doctor_host *h, const char *path, char *sel, size_t size)
-{
-	char buf[256];
-	const char *open;
-	int err = doctor_read(h, buf, sizeof(buf), "%s", path);
-
-	if (err)
-		return err;
-	open = strchr(buf, '[');
-	snprintf(sel, size, "%.*s", open ? (int)strcspn(open + 1, "]") : (int)strlen(buf),
-		 open ? open + 1 : buf);
-	return 0;
 }
 
 /*
