@@ -15,6 +15,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -167,12 +168,39 @@ void doctor_judge_int(const struct doctor_host *h, const struct doctor_check *k,
 	}
 	f->state = int_ok(k->op, have, k->want) ? DOCTOR_OK : DOCTOR_FAIL;
 	doctor_set(f->recommended, "%s%lld", op_words(k->op), k->want);
-	if (k->sysctl)
-		snprintf(f->apply, sizeof(f->apply),
-			 "sysctl -w %s=%lld; persist: '%s = %lld' in /etc/sysctl.d/90-latency.conf",
-			 k->sysctl, k->want, k->sysctl, k->want);
-	else
+	if (k->sysctl) {
+		char want[32];
+
+		snprintf(want, sizeof(want), "%lld", k->want);
+		doctor_fix_sysctl(f, k->sysctl, want);
+		doctor_set(f->recommended, "%s%lld", op_words(k->op), k->want);
+	} else {
 		snprintf(f->apply, sizeof(f->apply), "echo %lld > %s", k->want, k->path);
+		snprintf(f->emit_script, sizeof(f->emit_script), "%s", f->apply);
+	}
+}
+
+void doctor_fix_sysctl(struct doctor_finding *f, const char *key, const char *value)
+{
+	doctor_set(f->recommended, "%s", value);
+	snprintf(f->apply, sizeof(f->apply),
+		 "sysctl -w %s=%s; persist: '%s = %s' in /etc/sysctl.d/90-latency.conf", key, value,
+		 key, value);
+	doctor_set(f->persist,
+		   "'%s = %s' in /etc/sysctl.d/90-latency.conf (or [sysctl] %s=%s "
+		   "in a tuned profile)",
+		   key, value, key, value);
+	doctor_set(f->emit_sysctl, "%s = %s", key, value);
+	doctor_set(f->emit_tuned, "[sysctl] %s=%s", key, value);
+	snprintf(f->emit_script, sizeof(f->emit_script), "sysctl -w %s=%s", key, value);
+}
+
+bool doctor_is_workload(const struct doctor_host *h, const char *comm)
+{
+	for (unsigned i = 0; i < h->n_workloads; i++)
+		if (!h->workloads[i][0] || !fnmatch(h->workloads[i], comm, 0))
+			return true;
+	return false;
 }
 
 /* ---- the kernel command line ---------------------------------------------- */
@@ -225,6 +253,10 @@ static void apply_cmdline(struct doctor_finding *f, const char *arg)
 		 "GRUB_CMDLINE_LINUX in /etc/default/grub then update-grub), reboot",
 		 arg, arg);
 	doctor_set(f->recommended, "%s", arg);
+	doctor_set(f->persist,
+		   "the boot loader's kernel command line (grubby, /etc/default/grub, or "
+		   "[bootloader] cmdline in a tuned profile)");
+	doctor_set(f->emit_cmdline, "%s", arg);
 }
 
 /* A cpulist file of /proc or /sys (root + path): true when read and parsed. */
@@ -787,21 +819,32 @@ static void judge_clocksource(const struct doctor_host *h, const struct doctor_c
 			   "is invariant: see cpu.tsc_flags), reboot");
 }
 
+/* A selector file's chosen word ("always defer [madvise] never" -> madvise). */
+static int read_selector(const struct doctor_host *h, const char *path, char *sel, size_t size)
+{
+	char buf[256];
+	const char *open;
+	int err = doctor_read(h, buf, sizeof(buf), "%s", path);
+
+	if (err)
+		return err;
+	open = strchr(buf, '[');
+	snprintf(sel, size, "%.*s", open ? (int)strcspn(open + 1, "]") : (int)strlen(buf),
+		 open ? open + 1 : buf);
+	return 0;
+}
+
 /* The "[selected]" word of a sysfs selector ("always madvise [never]"). */
 static void judge_selector(const struct doctor_host *h, const struct doctor_check *k,
 			   struct doctor_finding *f)
 {
-	char buf[256], sel[64] = "";
-	const char *open;
-	int err = doctor_read(h, buf, sizeof(buf), "%s", k->path);
+	char sel[64];
+	int err = read_selector(h, k->path, sel, sizeof(sel));
 
 	if (err)
 		return doctor_unreadable(f, err, k->path);
-	open = strchr(buf, '[');
-	if (open)
-		snprintf(sel, sizeof(sel), "%.*s", (int)strcspn(open + 1, "]"), open + 1);
 	doctor_set(f->where, "%s", k->path);
-	doctor_set(f->value, "%s", sel[0] ? sel : buf);
+	doctor_set(f->value, "%s", sel);
 	doctor_set(f->recommended, "%s", k->sysctl);
 	f->state = !strcmp(sel, k->sysctl) ? DOCTOR_OK : DOCTOR_FAIL;
 	snprintf(f->apply, sizeof(f->apply),
@@ -992,8 +1035,8 @@ static bool mask_hits_isolated(const struct doctor_host *h, const char *mask, cp
  * and as a list: false when there is none (every CPU isolated), and then
  * no fix may be written with them: the kernel refuses an empty affinity.
  */
-#define HK_TEXT 4096 /* a mask or any list of CPU_SETSIZE CPUs */
-static bool housekeeping(const struct doctor_host *h, char *mask, char *list)
+
+bool doctor_housekeeping(const struct doctor_host *h, char *mask, char *list)
 {
 	cpu_set_t hk;
 
@@ -1001,13 +1044,13 @@ static bool housekeeping(const struct doctor_host *h, char *mask, char *list)
 	for (unsigned c = 0; c < h->nr_cpus && c < CPU_SETSIZE; c++)
 		if (!CPU_ISSET(c, &h->isolated))
 			CPU_SET(c, &hk);
-	format_cpumask(&hk, h->nr_cpus, mask, HK_TEXT);
-	format_cpulist(&hk, list, HK_TEXT);
+	format_cpumask(&hk, h->nr_cpus, mask, DOCTOR_HK_TEXT);
+	format_cpulist(&hk, list, DOCTOR_HK_TEXT);
 	return CPU_COUNT(&hk) > 0;
 }
 
 /* The finding when every CPU is isolated: nothing to move work to. */
-static void no_housekeeping(struct doctor_finding *f)
+void doctor_no_housekeeping(struct doctor_finding *f)
 {
 	doctor_set(f->recommended, "at least one housekeeping (not isolated) CPU");
 	doctor_set(f->apply, "every CPU is isolated: leave at least one CPU out of the isolated "
@@ -1019,7 +1062,8 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 {
 	static const char *const fixed[] = { "/sys/devices/virtual/workqueue/cpumask",
 					     "/sys/bus/workqueue/devices/writeback/cpumask" };
-	char buf[512], bad[DOCTOR_TEXT] = "", hk[HK_TEXT], hk_list[HK_TEXT], path[512];
+	char buf[512], bad[DOCTOR_TEXT] = "", hk[DOCTOR_HK_TEXT], hk_list[DOCTOR_HK_TEXT],
+		       path[512];
 	bool have_hk;
 	cpu_set_t hit;
 	unsigned seen = 0;
@@ -1058,7 +1102,7 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 		closedir(d);
 	if (!seen)
 		return doctor_unreadable(f, -ENOENT, fixed[0]);
-	have_hk = housekeeping(h, hk, hk_list);
+	have_hk = doctor_housekeeping(h, hk, hk_list);
 	doctor_set(f->where, "/sys/devices/virtual/workqueue/{,*/}cpumask, "
 			     "/sys/bus/workqueue/devices/writeback/cpumask");
 	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
@@ -1073,14 +1117,14 @@ static void judge_workqueue(const struct doctor_host *h, const struct doctor_che
 		 "/sys/bus/workqueue/devices/writeback/cpumask",
 		 hk);
 	if (!have_hk)
-		no_housekeeping(f);
+		doctor_no_housekeeping(f);
 }
 
 /* The affinity of PID 1 (systemd's CPUAffinity=) is every service's default. */
 static void judge_init_affinity(const struct doctor_host *h, const struct doctor_check *k,
 				struct doctor_finding *f)
 {
-	char buf[4096], list[1024], hk[HK_TEXT], hk_mask[HK_TEXT];
+	char buf[4096], list[1024], hk[DOCTOR_HK_TEXT], hk_mask[DOCTOR_HK_TEXT];
 	const char *p, *why;
 	cpu_set_t set, hit;
 	bool have_hk;
@@ -1105,7 +1149,7 @@ static void judge_init_affinity(const struct doctor_host *h, const struct doctor
 	if (parse_kernel_cpulist(list, h->nr_cpus, &set, &why))
 		return doctor_unreadable(f, -EINVAL, "/proc/1/status");
 	CPU_AND(&hit, &set, &h->isolated);
-	have_hk = housekeeping(h, hk_mask, hk);
+	have_hk = doctor_housekeeping(h, hk_mask, hk);
 	doctor_set(f->where, "/proc/1/status Cpus_allowed_list");
 	doctor_set(f->value, "%s", list);
 	doctor_set(f->recommended, "%s (the housekeeping CPUs)", hk);
@@ -1113,7 +1157,7 @@ static void judge_init_affinity(const struct doctor_host *h, const struct doctor
 	snprintf(f->apply, sizeof(f->apply),
 		 "CPUAffinity=%s in /etc/systemd/system.conf (or isolcpus=), then reboot", hk);
 	if (!have_hk)
-		no_housekeeping(f);
+		doctor_no_housekeeping(f);
 }
 
 /*
@@ -1214,7 +1258,7 @@ static void irq_name(const char *interrupts, unsigned irq, char *out, size_t siz
 
 /* The whole of root + path, NUL-terminated (malloc'd), or NULL: /proc/interrupts
  * of a large host is megabytes (a column per CPU, a line per IRQ). */
-static char *read_all(const struct doctor_host *h, const char *path)
+char *doctor_read_all(const struct doctor_host *h, const char *path)
 {
 	char full[512];
 	size_t len = 0, cap = 65536;
@@ -1323,7 +1367,7 @@ static unsigned *list_irqs(const struct doctor_host *h, unsigned *n, int *err)
 static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_check *k,
 			       struct doctor_finding *f)
 {
-	char buf[1024], hk[HK_TEXT], hkmask[HK_TEXT], loop[2 * DOCTOR_TEXT] = "";
+	char buf[1024], hk[DOCTOR_HK_TEXT], hkmask[DOCTOR_HK_TEXT], loop[2 * DOCTOR_TEXT] = "";
 	/* sized so that both, their counts and a 1024-CPU default mask fit in value */
 	char runs[320] = "", may[200] = "";
 	unsigned seen = 0, nruns = 0, nmay = 0, left_runs = 0, left_may = 0, nirqs, nmove = 0;
@@ -1344,8 +1388,8 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 	irqs = list_irqs(h, &nirqs, &err);
 	if (err)
 		return doctor_unreadable(f, err, "/proc/irq");
-	interrupts = read_all(h, "/proc/interrupts");
-	have_hk = housekeeping(h, hkmask, hk);
+	interrupts = doctor_read_all(h, "/proc/interrupts");
+	have_hk = doctor_housekeeping(h, hkmask, hk);
 	/* what the command has room for besides the IRQ numbers */
 	budget = sizeof(f->apply) - strlen(hk) - strlen(hkmask) - 256;
 	all_fit = strlen(hk) + strlen(hkmask) + 256 < sizeof(f->apply);
@@ -1399,7 +1443,7 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 		snprintf(f->apply, sizeof(f->apply),
 			 "echo %s > /proc/irq/N/smp_affinity_list for each new IRQ", hk);
 		if (!have_hk)
-			no_housekeeping(f);
+			doctor_no_housekeeping(f);
 		return;
 	}
 	f->state = DOCTOR_FAIL;
@@ -1419,7 +1463,7 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 			      "%snew IRQs may go there (/proc/irq/default_smp_affinity %s)",
 			      nruns || nmay ? "; " : "", buf);
 	if (!have_hk)
-		return no_housekeeping(f);
+		return doctor_no_housekeeping(f);
 	if (nmove && all_fit)
 		doctor_append(f->apply, sizeof(f->apply),
 			      "for i in %s; do echo %s > /proc/irq/$i/smp_affinity_list; done; ",
@@ -1677,6 +1721,148 @@ static void judge_softlockup(const struct doctor_host *h, const struct doctor_ch
 	}
 }
 
+/*
+ * THP defrag: with THP on, a fault that finds no free huge page compacts
+ * memory in the faulting thread unless defrag is never, defer or madvise
+ * (then only regions that asked for it), and khugepaged compacts when its
+ * defrag is 1. With THP off neither matters.
+ */
+static void judge_thp_defrag(const struct doctor_host *h, const struct doctor_check *k,
+			     struct doctor_finding *f)
+{
+	static const char thp[] = "/sys/kernel/mm/transparent_hugepage";
+	char enabled[64], defrag[64], path[128], kd[32] = "";
+	bool defrag_ok, kd_ok;
+	int err;
+
+	(void)k;
+	snprintf(path, sizeof(path), "%s/enabled", thp);
+	err = read_selector(h, path, enabled, sizeof(enabled));
+	if (err)
+		return doctor_unreadable(f, err, path);
+	snprintf(path, sizeof(path), "%s/defrag", thp);
+	err = read_selector(h, path, defrag, sizeof(defrag));
+	if (err)
+		return doctor_unreadable(f, err, path);
+	doctor_read(h, kd, sizeof(kd), "%s/khugepaged/defrag", thp);
+	doctor_set(f->where, "%s/{enabled,defrag,khugepaged/defrag}", thp);
+	doctor_set(f->value, "enabled %s, defrag %s, khugepaged/defrag %s", enabled, defrag,
+		   kd[0] ? kd : "-");
+	doctor_set(f->recommended, "defrag never (or defer, madvise), khugepaged/defrag 0; or "
+				   "THP never");
+	defrag_ok =
+		!strcmp(defrag, "never") || !strcmp(defrag, "defer") || !strcmp(defrag, "madvise");
+	kd_ok = !kd[0] || !strcmp(kd, "0");
+	f->state = !strcmp(enabled, "never") || (defrag_ok && kd_ok) ? DOCTOR_OK : DOCTOR_FAIL;
+	snprintf(f->apply, sizeof(f->apply),
+		 "echo never > %s/defrag; echo 0 > %s/khugepaged/defrag", thp, thp);
+	snprintf(f->emit_script, sizeof(f->emit_script), "%s", f->apply);
+	doctor_set(f->emit_tuned, "[sysfs] %s/defrag=never\n[sysfs] %s/khugepaged/defrag=0", thp,
+		   thp);
+	doctor_set(f->persist,
+		   "[sysfs] in a tuned profile, or a systemd-tmpfiles line "
+		   "(w %s/defrag - - - - never)",
+		   thp);
+}
+
+/*
+ * CPU vulnerability mitigations that cost on every kernel entry or exit
+ * (page-table isolation, IBRS on entry, return thunks, buffer clearing);
+ * mitigations=off is a security decision for hosts that run trusted code
+ * only: an info finding, with the mitigations it would remove named.
+ */
+static void judge_mitigations(const struct doctor_host *h, const struct doctor_check *k,
+			      struct doctor_finding *f)
+{
+	static const char dir[] = "/sys/devices/system/cpu/vulnerabilities";
+	static const char *const costly[] = {
+		"PTI",		 "IBRS",    "return thunk", "Safe RET", "Clear CPU buffers",
+		"IBPB on entry", "Stuffing"
+	};
+	char cmdline[4096], val[64], path[512], buf[256];
+	struct dirent *e;
+	unsigned seen = 0;
+	DIR *d;
+
+	(void)k;
+	if (read_cmdline(h, f, cmdline, sizeof(cmdline)))
+		return;
+	if (cmdline_get(cmdline, "mitigations", val, sizeof(val)) && !strcmp(val, "off")) {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "mitigations=off");
+		return;
+	}
+	snprintf(path, sizeof(path), "%s%s", h->root, dir);
+	d = opendir(path);
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.' ||
+		    doctor_read(h, buf, sizeof(buf), "%s/%s", dir, e->d_name))
+			continue;
+		seen++;
+		for (unsigned i = 0; i < sizeof(costly) / sizeof(costly[0]); i++) {
+			const char *hit = strstr(buf, costly[i]);
+
+			/* Enhanced / automatic IBRS is set once, not on each entry */
+			if (!hit || strncmp(buf, "Mitigation:", 11) ||
+			    (!strcmp(costly[i], "IBRS") &&
+			     (strstr(buf, "Enhanced") || strstr(buf, "Automatic") ||
+			      strstr(buf, "AutoIBRS") || strstr(buf, "eIBRS"))))
+				continue;
+			doctor_append(f->value, sizeof(f->value), "%s%s (%.80s)",
+				      f->value[0] ? ", " : "", e->d_name, buf);
+			break;
+		}
+	}
+	if (d)
+		closedir(d);
+	doctor_set(f->where, "/proc/cmdline, %s/*", dir);
+	if (!seen) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no %s (this kernel or architecture does not report them)",
+			   dir);
+		return;
+	}
+	f->state = f->value[0] ? DOCTOR_FAIL : DOCTOR_OK;
+	if (!f->value[0])
+		doctor_set(f->value, "no mitigation that costs on every kernel entry is in force");
+	apply_cmdline(f, "mitigations=off");
+	f->emit_cmdline[0] = '\0'; /* a security decision: never in an emitted profile */
+	doctor_set(f->recommended,
+		   "mitigations=off, only on a host that runs trusted code only (a security "
+		   "decision, not a tuning default)");
+}
+
+/*
+ * tcp_timestamps where the host's own tuned profile sets it: the value the
+ * profile asks for. Without such a line it is no finding (timestamps cost
+ * 12 bytes a segment, and PAWS needs them on fast links).
+ */
+static void judge_tcp_timestamps(const struct doctor_host *h, const struct doctor_check *k,
+				 struct doctor_finding *f)
+{
+	char buf[64], want[32] = "";
+	unsigned which;
+	const char *profile = doctor_tuned_sets(&h->tuned, k->tuned_key, &which), *line;
+	int err = doctor_read(h, buf, sizeof(buf), "%s", k->path);
+
+	if (err)
+		return doctor_unreadable(f, err, k->path);
+	doctor_set(f->where, "%s", k->path);
+	if (profile && (line = strstr(h->tuned.text[which], k->tuned_key)) &&
+	    (line = strchr(line, '=')))
+		snprintf(want, sizeof(want), "%.*s",
+			 (int)strcspn(line + 1 + strspn(line + 1, " "), " \n"),
+			 line + 1 + strspn(line + 1, " "));
+	if (!want[0]) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "%s; no tuned profile of this host sets it", buf);
+		return;
+	}
+	doctor_set(f->value, "%s (tuned profile %s sets %s)", buf, profile, want);
+	f->state = !strcmp(buf, want) ? DOCTOR_OK : DOCTOR_FAIL;
+	doctor_fix_sysctl(f, "net.ipv4.tcp_timestamps", want);
+}
+
 /* ---- the table ------------------------------------------------------------ */
 
 #define SYSCTL(id_, path_, op_, want_) .path = path_, .sysctl = id_, .op = op_, .want = want_
@@ -1903,6 +2089,41 @@ const struct doctor_check doctor_checks[] = {
 	  REF_KERNEL("scheduler/sched-rt-group.rst"), "realtime", .slow = false, doctor_judge_int,
 	  SYSCTL("kernel.sched_rt_runtime_us", "/proc/sys/kernel/sched_rt_runtime_us", '=', -1),
 	  .tuned_key = "kernel.sched_rt_runtime_us" },
+	{ "vm.zone_reclaim_mode", "vm", DOCTOR_WARNING,
+	  "Zone reclaim makes an allocation reclaim pages on its own NUMA node before it takes "
+	  "free memory from another: the allocating thread stalls.",
+	  REF_KERNEL("admin-guide/sysctl/vm.rst (zone_reclaim_mode)"), "", .slow = false,
+	  doctor_judge_int,
+	  SYSCTL("vm.zone_reclaim_mode", "/proc/sys/vm/zone_reclaim_mode", '=', 0),
+	  .tuned_key = "vm.zone_reclaim_mode" },
+	{ "vm.thp_defrag", "vm", DOCTOR_WARNING,
+	  "With THP on, a page fault that finds no free huge page compacts memory in the faulting "
+	  "thread, and khugepaged with defrag compacts in the background.",
+	  REF_KERNEL("admin-guide/mm/transhuge.rst (defrag, khugepaged/defrag)"),
+	  "network-latency (transparent_hugepages=never makes it moot)", .slow = false,
+	  judge_thp_defrag, .tuned_key = "transparent_hugepage.defrag|khugepaged/defrag" },
+	{ "kernel.sched_autogroup_enabled", "kernel", DOCTOR_INFO,
+	  "With autogroup, CFS shares the CPU between sessions first: nice values across "
+	  "sessions are ignored, so a niced batch job is not kept behind the workload.",
+	  REF_KERNEL("admin-guide/sysctl/kernel.rst (sched_autogroup_enabled)") "; sched(7)", "",
+	  .slow = false, doctor_judge_int,
+	  SYSCTL("kernel.sched_autogroup_enabled", "/proc/sys/kernel/sched_autogroup_enabled", '=',
+		 0),
+	  .tuned_key = "kernel.sched_autogroup_enabled" },
+	{ "cmdline.mitigations", "cmdline", DOCTOR_INFO,
+	  "Page-table isolation, IBRS on entry, return thunks and buffer clearing cost on every "
+	  "system call and interrupt: hundreds of nanoseconds each.",
+	  REF_KERNEL("admin-guide/hw-vuln/index.rst, admin-guide/kernel-parameters (mitigations)"),
+	  "", .slow = false, judge_mitigations, .tuned_key = "mitigations=" },
+	{ "net.tcp_timestamps", "net", DOCTOR_INFO,
+	  "TCP timestamps add 12 bytes and a clock read to every segment; some latency profiles "
+	  "turn them off, which PAWS on fast links does not allow: judged only where the host's "
+	  "own tuned profile sets them.",
+	  REF_KERNEL(
+		  "networking/ip-sysctl.rst (tcp_timestamps)") "; RFC 7323; " REF_RHEL_RT
+							       " (reduce TCP performance spikes)",
+	  "", .slow = false, judge_tcp_timestamps, .path = "/proc/sys/net/ipv4/tcp_timestamps",
+	  .tuned_key = "net.ipv4.tcp_timestamps" },
 	{ "selinux.avc_cache_threshold", "kernel", DOCTOR_INFO,
 	  "A small SELinux access-vector cache makes permission checks miss and walk the policy.",
 	  "selinuxfs avc/cache_threshold", "network-latency (tuned 2.28+)", .slow = false,
@@ -1919,20 +2140,131 @@ const unsigned n_doctor_checks = sizeof(doctor_checks) / sizeof(doctor_checks[0]
 
 /* ---- running them --------------------------------------------------------- */
 
+/* The tables, by domain file, in the order of the report. */
+static const struct {
+	const struct doctor_check *checks;
+	const unsigned *n;
+} tables[] = {
+	{ doctor_checks, &n_doctor_checks },
+	{ doctor_task_checks, &n_doctor_task_checks },
+	{ doctor_net_checks, &n_doctor_net_checks },
+	{ doctor_effect_checks, &n_doctor_effect_checks },
+};
+#define N_TABLES (sizeof(tables) / sizeof(tables[0]))
+
 const struct doctor_check *doctor_check_by_id(const char *id)
 {
-	for (unsigned i = 0; i < n_doctor_checks; i++)
-		if (!strcmp(doctor_checks[i].id, id))
-			return &doctor_checks[i];
-	for (unsigned i = 0; i < n_doctor_net_checks; i++)
-		if (!strcmp(doctor_net_checks[i].id, id))
-			return &doctor_net_checks[i];
+	for (unsigned t = 0; t < N_TABLES; t++)
+		for (unsigned i = 0; i < *tables[t].n; i++)
+			if (!strcmp(tables[t].checks[i].id, id))
+				return &tables[t].checks[i];
 	return NULL;
 }
 
 unsigned doctor_count(void)
 {
-	return n_doctor_checks + n_doctor_net_checks;
+	unsigned n = 0;
+
+	for (unsigned t = 0; t < N_TABLES; t++)
+		n += *tables[t].n;
+	return n;
+}
+
+/*
+ * What a judge did not say of a failed finding's fix: the run-time command
+ * a script may hold (the apply text when it is one, up to its first
+ * alternative), and how such a fix is made to last, by domain.
+ */
+static bool is_command(const char *part, size_t len)
+{
+	static const char *const commands[] = { "echo ",     "sysctl -w ", "ethtool ", "for i in ",
+						"for p in ", "taskset ",   "prlimit " };
+
+	for (unsigned i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (len > strlen(commands[i]) && !strncmp(part, commands[i], strlen(commands[i])))
+			return true;
+	return false;
+}
+
+/*
+ * The shell of an apply text: its "; "-separated parts that are commands
+ * (a for loop with its do and done), one a line, up to the first ", or "
+ * alternative; the prose parts become comments ("# then: ...").
+ */
+static void script_of(const char *apply, char *out, size_t size)
+{
+	const char *end = strstr(apply, ", or ");
+	size_t n = 0, total = end ? (size_t)(end - apply) : strlen(apply);
+	bool any = false;
+
+	out[0] = '\0';
+	for (const char *p = apply; p < apply + total;) {
+		size_t len = 0;
+
+		/* a part, or a whole loop: up to "; done" */
+		if (!strncmp(p, "for ", 4)) {
+			const char *done = strstr(p, "; done");
+
+			len = done && done + 6 <= apply + total ? (size_t)(done + 6 - p) : 0;
+		}
+		if (!len) {
+			const char *semi = strstr(p, "; ");
+
+			len = semi && semi < apply + total ? (size_t)(semi - p)
+							   : (size_t)(apply + total - p);
+		}
+		if (is_command(p, len)) {
+			n += (size_t)snprintf(out + n, n < size ? size - n : 0, "%.*s\n", (int)len,
+					      p);
+			any = true;
+		} else if (len) {
+			n += (size_t)snprintf(out + n, n < size ? size - n : 0, "# then: %.*s\n",
+					      (int)len, p);
+		}
+		p += len;
+		p += strspn(p, "; ");
+	}
+	if (!any || n >= size)
+		out[0] = '\0'; /* no command, or not all of it: none */
+	else if (n && out[n - 1] == '\n')
+		out[n - 1] = '\0';
+}
+
+/*
+ * What a judge did not say of a failed finding's fix: the run-time commands
+ * a script may hold (script_of its apply text), and how such a fix is made
+ * to last, by domain.
+ */
+static void default_fix(struct doctor_finding *f)
+{
+	static const struct {
+		const char *domain, *persist;
+	} lasting[] = {
+		{ "irq", "tuned's cpu-partitioning (isolated_cores=, which bans the isolated CPUs "
+			 "in irqbalance and sets default_smp_affinity), or "
+			 "IRQBALANCE_BANNED_CPULIST in /etc/sysconfig/irqbalance" },
+		{ "nic", "a udev rule that runs the same ethtool command when the NIC appears "
+			 "(ACTION==\"add\", SUBSYSTEM==\"net\", KERNEL==\"<nic>\", "
+			 "RUN+=\"/usr/sbin/ethtool ...\"), or the NetworkManager connection's "
+			 "ethtool settings" },
+		{ "net", "a udev rule writing the same sysfs attribute when the NIC appears "
+			 "(ATTR{...}=\"...\"), or [sysfs] in a tuned profile" },
+		{ "isolation", "tuned's cpu-partitioning with isolated_cores= (it sets the "
+			       "workqueue masks and moves threads at boot)" },
+		{ "cpu", "[sysfs] or [cpu] in a tuned profile (latency-performance sets them)" },
+		{ "vm", "[sysfs] or [vm] in a tuned profile, or a systemd-tmpfiles line (w "
+			"/sys/... - - - - value)" },
+		{ "kernel", "[sysfs] in a tuned profile, or a systemd-tmpfiles line (w /sys/... "
+			    "- - - - value)" },
+		{ "cmdline", "the boot loader's kernel command line (grubby, /etc/default/grub, or "
+			     "[bootloader] cmdline in a tuned profile)" },
+	};
+
+	if (!f->emit_script[0])
+		script_of(f->apply, f->emit_script, sizeof(f->emit_script));
+	for (unsigned i = 0; !f->persist[0] && i < sizeof(lasting) / sizeof(lasting[0]); i++)
+		if (!strcmp(f->check->domain, lasting[i].domain))
+			doctor_set(f->persist, "%s", lasting[i].persist);
 }
 
 static unsigned run_table(const struct doctor_host *h, bool cheap_only,
@@ -1951,6 +2283,8 @@ static unsigned run_table(const struct doctor_host *h, bool cheap_only,
 		memset(f, 0, sizeof(*f));
 		f->check = &t[i];
 		t[i].judge(h, &t[i], f);
+		if (f->state == DOCTOR_FAIL)
+			default_fix(f);
 		/* what the host's own tuned profiles do about it */
 		if (t[i].tuned_key &&
 		    (profile = doctor_tuned_sets(&h->tuned, t[i].tuned_key, &which)))
@@ -1973,9 +2307,11 @@ unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_
 {
 	if (h->softnet)
 		h->softnet->run++; /* a new window for this run */
-	unsigned n = run_table(h, cheap_only, doctor_checks, n_doctor_checks, out);
+	unsigned n = 0;
 
-	return n + run_table(h, cheap_only, doctor_net_checks, n_doctor_net_checks, out + n);
+	for (unsigned t = 0; t < N_TABLES; t++)
+		n += run_table(h, cheap_only, tables[t].checks, *tables[t].n, out + n);
+	return n;
 }
 
 void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,
@@ -1993,6 +2329,10 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 	h->wait = doctor_wait_ms;
 	h->softnet = &h->softnet_state;
 	doctor_tuned_read(h, &h->tuned);
+	for (int i = 0; cfg && i < cfg->n_workloads && i < JD_MAX_WORKLOADS; i++)
+		if (cfg->workloads[i].comm[0])
+			snprintf(h->workloads[h->n_workloads++], JD_COMM_GLOB_MAX, "%s",
+				 cfg->workloads[i].comm);
 	h->nr_cpus = (unsigned)sysconf(_SC_NPROCESSORS_CONF);
 	if (!doctor_read(h, buf, sizeof(buf), "/sys/devices/system/cpu/possible")) {
 		cpu_set_t possible;

@@ -68,6 +68,8 @@ static json_t *finding_json(const struct doctor_finding *f)
 	json_set_str(o, "reference", k->reference);
 	if (f->tuned_here[0])
 		json_set_str(o, "tuned_here", f->tuned_here);
+	if (f->state == DOCTOR_FAIL && f->persist[0])
+		json_set_str(o, "persist", f->persist);
 	/* "cpu-partitioning (nohz=on), realtime" -> ["cpu-partitioning", "realtime"] */
 	while (p && *p) {
 		size_t len = strcspn(p, " ,(");
@@ -146,6 +148,8 @@ static void print_finding(FILE *out, const struct doctor_finding *f, const struc
 		fprintf(out, "      recommend: %s\n", f->recommended);
 	if (f->apply[0])
 		fprintf(out, "      apply:     %s\n", f->apply);
+	if (f->state == DOCTOR_FAIL && f->persist[0])
+		fprintf(out, "      lasts:     %s\n", f->persist);
 	fprintf(out, "      reference: %s%s%s\n", k->reference, k->tuned[0] ? "; tuned: " : "",
 		k->tuned);
 	if (f->tuned_here[0])
@@ -206,13 +210,17 @@ void doctor_print(FILE *out, const struct doctor_host *h, const struct doctor_fi
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: jitterd doctor [--config FILE] [--from URL] [--json] [--root DIR]\n"
+		"usage: jitterd doctor [--config FILE] [--from URL] [--json | --emit KIND] "
+		"[--root DIR]\n"
 		"  -c, --config FILE   jitterd.yaml: cpu_groups (the isolated CPUs) and doctor.*\n"
 		"  -f, --from URL      a running jitterd (http://host:port): evidence from its\n"
 		"                      /metrics and /events\n"
 		"      --cacert FILE   CA certificate for an https:// --from\n"
 		"      --user U:P      basic auth for --from\n"
 		"  -j, --json          one JSON document (schema in docs/doctor.md)\n"
+		"  -e, --emit KIND     print the failed checks' fixes, applying nothing: tuned\n"
+		"                      (a child profile), sysctl (a sysctl.d fragment) or\n"
+		"                      script (a shell script to review)\n"
 		"  -r, --root DIR      read /proc, /sys and /dev under DIR (a fixture tree)\n"
 		"      --color WHEN    auto (a terminal), always or never\n"
 		"  -h, --help          this text\n");
@@ -226,12 +234,13 @@ int doctor_main(int argc, char **argv)
 		{ "cacert", required_argument, NULL, 'A' },
 		{ "user", required_argument, NULL, 'u' },
 		{ "json", no_argument, NULL, 'j' },
+		{ "emit", required_argument, NULL, 'e' },
 		{ "root", required_argument, NULL, 'r' },
 		{ "color", required_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{},
 	};
-	const char *config_path = NULL, *root = "", *colour_when = "auto";
+	const char *config_path = NULL, *root = "", *colour_when = "auto", *emit = NULL;
 	struct doctor_http http = {};
 	struct doctor_finding *f;
 	struct doctor_host h;
@@ -241,13 +250,14 @@ int doctor_main(int argc, char **argv)
 	int c, status = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:f:jr:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:f:je:r:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': config_path = optarg; break;
 		case 'f': http.url = optarg; break;
 		case 'A': http.cacert = optarg; break;
 		case 'u': http.user = optarg; break;
 		case 'j': json = true; break;
+		case 'e': emit = optarg; break;
 		case 'r': root = optarg; break;
 		case 'C': colour_when = optarg; break;
 		case 'h': usage(stdout); return 0;
@@ -263,6 +273,14 @@ int doctor_main(int argc, char **argv)
 	    strcmp(colour_when, "never")) {
 		fprintf(stderr, "jitterd doctor: --color %s: use auto, always or never\n",
 			colour_when);
+		return 2;
+	}
+	if (emit &&
+	    (json || (strcmp(emit, "tuned") && strcmp(emit, "sysctl") && strcmp(emit, "script")))) {
+		fprintf(stderr,
+			"jitterd doctor: --emit %s: use tuned, sysctl or script (not with "
+			"--json)\n",
+			emit);
 		return 2;
 	}
 	/* Root "/" and "" are the host; a trailing slash would double up. */
@@ -286,7 +304,9 @@ int doctor_main(int argc, char **argv)
 	n = doctor_run(&h, false, f);
 	if (http.url && doctor_evidence(&h, &http, &f, &n, &cap))
 		status = 1;
-	if (json) {
+	if (emit) {
+		doctor_emit(stdout, &h, f, n, emit);
+	} else if (json) {
 		json_t *doc = doctor_json(&h, f, n);
 		struct buf out = {};
 

@@ -81,6 +81,10 @@ struct doctor_host {
 	struct doctor_softnet *softnet; /* &softnet_state after doctor_host_init */
 	struct doctor_softnet softnet_state;
 	struct doctor_tuned tuned;
+	/* the config's workloads (comm globs): the threads meant to be on the
+	 * isolated CPUs */
+	char workloads[JD_MAX_WORKLOADS][JD_COMM_GLOB_MAX];
+	unsigned n_workloads;
 };
 
 struct doctor_finding;
@@ -127,6 +131,16 @@ struct doctor_finding {
 	/* The judge found the risk partly met another way (isolcpus missing
 	 * on CPUs that nohz_full and affinity isolate): one severity milder. */
 	bool milder;
+	/* Fixes that last: how to make the fix survive a reboot (words), and
+	 * what `jitterd doctor --emit` writes of it: sysctl.d lines
+	 * ("key = value", one a line), kernel command-line arguments, a tuned
+	 * profile's lines ("[section] key=value", one a line) and a shell
+	 * command that applies it now ("" = none that a script may run). */
+	char persist[DOCTOR_TEXT];
+	char emit_sysctl[256];
+	char emit_cmdline[1100];
+	char emit_tuned[DOCTOR_TEXT];
+	char emit_script[2 * DOCTOR_TEXT];
 };
 
 /* A failed finding's severity: its check's, or one milder. */
@@ -138,6 +152,10 @@ extern const struct doctor_check doctor_checks[];
 extern const unsigned n_doctor_checks;
 extern const struct doctor_check doctor_net_checks[];
 extern const unsigned n_doctor_net_checks;
+extern const struct doctor_check doctor_task_checks[];
+extern const unsigned n_doctor_task_checks;
+extern const struct doctor_check doctor_effect_checks[];
+extern const unsigned n_doctor_effect_checks;
 
 /* Every check of both tables, in order; cheap_only leaves out the slow ones.
  * out has room for doctor_count(); returns how many were written. */
@@ -181,9 +199,30 @@ __attribute__((format(printf, 3, 4))) void doctor_append(char *field, size_t siz
 							 ...);
 /* A hex cpumask as in /sys ("00000003", "ff,ffffffff"). */
 int doctor_parse_cpumask(const char *s, cpu_set_t *set);
+/* The whole of root + path, NUL-terminated (malloc'd), or NULL (errno). */
+char *doctor_read_all(const struct doctor_host *h, const char *path);
+/* The housekeeping CPUs (every CPU not isolated) as a mask for
+ * bitmap_parse() and as a list, each of DOCTOR_HK_TEXT bytes: false when
+ * there is none (every CPU isolated), and then no fix may use them. */
+#define DOCTOR_HK_TEXT 4096
+bool doctor_housekeeping(const struct doctor_host *h, char *mask, char *list);
+/* The recommendation when every CPU is isolated: nothing to move work to. */
+void doctor_no_housekeeping(struct doctor_finding *f);
+/* A sysctl fix: sets recommended, apply, persist and the emitted lines. */
+void doctor_fix_sysctl(struct doctor_finding *f, const char *key, const char *value);
+/* A task's comm matches one of the config's workloads. */
+bool doctor_is_workload(const struct doctor_host *h, const char *comm);
+/* The CPUs the workloads may run on: the config's workloads, and every
+ * user thread confined to isolated CPUs; false when none runs. */
+bool doctor_workload_cpus(const struct doctor_host *h, cpu_set_t *set);
 /* The generic judges of integer files (k->path, k->op, k->want). */
 void doctor_judge_int(const struct doctor_host *h, const struct doctor_check *k,
 		      struct doctor_finding *f);
+
+/* An isolated CPU that takes more local timer interrupts a second than this
+ * has a tick: HZ is 100 to 1000; nohz_full with one task keeps 1 a second
+ * (effects.c over a window, evidence.c from the noise collector). */
+#define DOCTOR_TICKS_PER_S_MAX 10
 
 /* ---- evidence (evidence.c) ---------------------------------------- */
 
@@ -213,6 +252,12 @@ json_t *doctor_json(const struct doctor_host *h, const struct doctor_finding *f,
 /* The text report; colour adds ANSI colours. */
 void doctor_print(FILE *out, const struct doctor_host *h, const struct doctor_finding *f,
 		  unsigned n, bool colour);
+
+/* --emit kind ("tuned", "sysctl", "script"): the failed findings' fixes as
+ * a tuned child profile, a sysctl.d fragment or a shell script, printed
+ * (emit.c). 0, or -1 for an unknown kind. */
+int doctor_emit(FILE *out, const struct doctor_host *h, const struct doctor_finding *f, unsigned n,
+		const char *kind);
 
 /* `jitterd doctor ...`: argv[0] is "doctor". Returns the exit status. */
 int doctor_main(int argc, char **argv);

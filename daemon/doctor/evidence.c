@@ -7,7 +7,10 @@
  *   - softirq and hardirq time on isolated CPUs: the IRQs and RPS masks
  *     that put it there;
  *   - run-queue outliers on isolated CPUs (/events): the tasks that held
- *     the CPU, and the setting that would keep them off.
+ *     the CPU, and the setting that would keep them off;
+ *   - the interruptions of each isolated CPU as the noise collector counted
+ *     them (local timer, IPIs) and device IRQs: the effect of the
+ *     isolation, a rate since the daemon started.
  *
  * /metrics and /events are read with libcurl (--cacert and --user are
  * passed to it as they are); the exposition is parsed just enough to find
@@ -46,9 +49,19 @@ static const struct doctor_check evidence_checks[] = {
 	  "jitterd /events runqueue_latency; Linux kernel documentation, "
 	  "admin-guide/kernel-per-CPU-kthreads.rst",
 	  "cpu-partitioning", .slow = false, NULL },
+	{ "evidence.isolated_interruptions", "evidence", DOCTOR_CRITICAL,
+	  "A tick or a device IRQ on an isolated CPU preempts the workload whatever the settings "
+	  "say: measured by the running daemon since it started.",
+	  "jitterd_interruptions_total (the noise collector), jitterd_hardirqs_total; "
+	  "Linux kernel documentation, timers/no_hz.rst",
+	  "", .slow = false, NULL },
 };
 
-enum { EV_DROPS, EV_IRQ_TIME, EV_RUNQ };
+enum { EV_DROPS, EV_IRQ_TIME, EV_RUNQ, EV_INTERRUPTIONS };
+
+/* The families read here, as the collectors that serve them name them. */
+#define INTERRUPTIONS "jitterd_interruptions_total"
+#define HARDIRQS      "jitterd_hardirqs_total"
 
 /* ---- the exposition, minimally ------------------------------------------- */
 
@@ -495,6 +508,73 @@ static void runqueue(const struct doctor_host *h, const char *events, double upt
 
 /* ---- entry points ------------------------------------------------------------ */
 
+/* ---- interruptions of isolated CPUs (the noise collector) ------------------- */
+
+static void interruptions(const struct doctor_host *h, const char *metrics, double uptime,
+			  struct doctor_finding **out, unsigned *n, unsigned *cap)
+{
+	char cpu_s[16], when[32], list[1024];
+	unsigned seen = 0, bad = 0;
+	double worst = 0;
+	struct doctor_finding *f;
+	bool found;
+
+	if (!h->have_isolated)
+		return;
+	for (unsigned cpu = 0; cpu < CPU_SETSIZE && uptime > 0; cpu++) {
+		double timer, all, hard;
+
+		if (!CPU_ISSET(cpu, &h->isolated))
+			continue;
+		snprintf(cpu_s, sizeof(cpu_s), "%u", cpu);
+		timer = sample_sum(metrics, INTERRUPTIONS, &found, "cpu", cpu_s, "kind", "timer",
+				   LABELS_END);
+		if (!found)
+			continue;
+		seen++;
+		all = sample_sum(metrics, INTERRUPTIONS, &found, "cpu", cpu_s, LABELS_END);
+		hard = sample_sum(metrics, HARDIRQS, &found, "cpu", cpu_s, LABELS_END);
+		if (timer / uptime > worst)
+			worst = timer / uptime;
+		if (timer / uptime <= DOCTOR_TICKS_PER_S_MAX && hard <= 0)
+			continue;
+		f = next(out, n, cap, EV_INTERRUPTIONS);
+		if (!f)
+			return;
+		bad++;
+		snprintf(f->subject, sizeof(f->subject), "cpu %u", cpu);
+		f->state = DOCTOR_FAIL;
+		doctor_set(f->value,
+			   "isolated CPU %u took %.1f timer interrupts a second, %.0f other "
+			   "interruptions and %.0f device IRQs since jitterd started %s ago",
+			   cpu, timer / uptime, all - timer, hard, ago(when, sizeof(when), uptime));
+		doctor_set(f->where, INTERRUPTIONS "{cpu=\"%u\"}, " HARDIRQS "{cpu=\"%u\"}", cpu,
+			   cpu);
+		doctor_set(f->recommended,
+			   "at most %u timer interrupts a second and no device IRQ on CPU %u",
+			   DOCTOR_TICKS_PER_S_MAX, cpu);
+		snprintf(f->apply, sizeof(f->apply),
+			 "the tick: nohz_full=%u and one runnable task on it (isolation.nohz_full, "
+			 "isolation.threads); device IRQs: irq.affinity",
+			 cpu);
+	}
+	/* no series (the noise collector is off, an older daemon): no finding,
+	 * as for the other evidence; the measured isolation.interrupts stands */
+	if (bad || !seen)
+		return;
+	f = next(out, n, cap, EV_INTERRUPTIONS);
+	if (!f)
+		return;
+	format_cpulist(&h->isolated, list, sizeof(list));
+	snprintf(f->subject, sizeof(f->subject), "cpus %.58s", list);
+	doctor_set(f->where, INTERRUPTIONS ", " HARDIRQS);
+	f->state = DOCTOR_OK;
+	doctor_set(f->value,
+		   "isolated CPUs %s: at most %.1f timer interrupts a second and no device IRQ "
+		   "since jitterd started %s ago",
+		   list, worst, ago(when, sizeof(when), uptime));
+}
+
 int doctor_evidence_from(const struct doctor_host *h, const char *metrics, const char *events,
 			 struct doctor_finding **out, unsigned *n, unsigned *cap)
 {
@@ -507,6 +587,7 @@ int doctor_evidence_from(const struct doctor_host *h, const char *metrics, const
 	socket_drops(h, metrics, uptime, out, n, cap);
 	irq_time(h, metrics, uptime, out, n, cap);
 	runqueue(h, events, uptime, out, n, cap);
+	interruptions(h, metrics, uptime, out, n, cap);
 	return 0;
 }
 

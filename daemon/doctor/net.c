@@ -620,6 +620,186 @@ static void judge_channels(const struct doctor_host *h, const struct doctor_chec
 	judge_nics(h, f, nic_channels, "ethtool -l (ETHTOOL_GCHANNELS)");
 }
 
+/* Transmit coalescing: completions held back delay the freeing of sent
+ * buffers (and BQL's view of the queue), and adaptive-tx moves the delay. */
+static int nic_coalesce_tx(const struct doctor_host *h, const struct nic *nic,
+			   struct doctor_finding *f)
+{
+	struct ethtool_coalesce c = { .cmd = ETHTOOL_GCOALESCE };
+	int err = h->ethtool(nic->name, &c);
+
+	if (err)
+		return err;
+	doctor_append(f->value, sizeof(f->value), "%s%s tx-usecs %u tx-frames %u adaptive-tx %s",
+		      SEP(f), nic->name, c.tx_coalesce_usecs, c.tx_max_coalesced_frames,
+		      c.use_adaptive_tx_coalesce ? "on" : "off");
+	if (!f->recommended[0])
+		doctor_set(f->recommended, "adaptive-tx off, tx-usecs 0, tx-frames 1");
+	if (!c.use_adaptive_tx_coalesce && c.tx_coalesce_usecs == 0)
+		return 0;
+	doctor_append(f->apply, sizeof(f->apply),
+		      "%sethtool -C %s adaptive-tx off tx-usecs 0 tx-frames 1",
+		      f->apply[0] ? "; " : "", nic->name);
+	return 1;
+}
+
+static void judge_coalesce_tx(const struct doctor_host *h, const struct doctor_check *k,
+			      struct doctor_finding *f)
+{
+	(void)k;
+	judge_nics(h, f, nic_coalesce_tx, "ethtool -c (ETHTOOL_GCOALESCE)");
+}
+
+/* Pause frames: a peer (or this NIC) that sends XOFF stops the link for up
+ * to 65535 quanta (3.4 ms at 10 Gb/s) per frame. */
+static int nic_pause(const struct doctor_host *h, const struct nic *nic, struct doctor_finding *f)
+{
+	struct ethtool_pauseparam p = { .cmd = ETHTOOL_GPAUSEPARAM };
+	int err = h->ethtool(nic->name, &p);
+
+	if (err)
+		return err;
+	doctor_append(f->value, sizeof(f->value), "%s%s autoneg %s rx %s tx %s", SEP(f), nic->name,
+		      p.autoneg ? "on" : "off", p.rx_pause ? "on" : "off",
+		      p.tx_pause ? "on" : "off");
+	if (!f->recommended[0])
+		doctor_set(f->recommended, "rx off, tx off (drops show as drops, not as stalls)");
+	if (!p.rx_pause && !p.tx_pause)
+		return 0;
+	doctor_append(f->apply, sizeof(f->apply), "%sethtool -A %s autoneg off rx off tx off",
+		      f->apply[0] ? "; " : "", nic->name);
+	return 1;
+}
+
+static void judge_pause(const struct doctor_host *h, const struct doctor_check *k,
+			struct doctor_finding *f)
+{
+	(void)k;
+	judge_nics(h, f, nic_pause, "ethtool -a (ETHTOOL_GPAUSEPARAM)");
+}
+
+/*
+ * gro_flush_timeout and napi_defer_hard_irqs (/sys/class/net/<nic>/): a
+ * timeout holds GRO's packets until a timer flushes them, and deferred IRQs
+ * leave the queue to that timer: both trade latency for fewer interrupts.
+ */
+static void judge_gro_flush(const struct doctor_host *h, const struct doctor_check *k,
+			    struct doctor_finding *f)
+{
+	struct nic nics[NIC_MAX];
+	unsigned n = list_nics(h, nics), seen = 0, bad = 0;
+
+	(void)k;
+	doctor_set(f->where, "/sys/class/net/*/gro_flush_timeout, napi_defer_hard_irqs");
+	doctor_set(f->recommended, "0 and 0");
+	for (unsigned i = 0; i < n; i++) {
+		char t[32], d[32] = "0";
+
+		if (doctor_read(h, t, sizeof(t), "/sys/class/net/%s/gro_flush_timeout",
+				nics[i].name))
+			continue;
+		doctor_read(h, d, sizeof(d), "/sys/class/net/%s/napi_defer_hard_irqs",
+			    nics[i].name);
+		seen++;
+		doctor_append(f->value, sizeof(f->value),
+			      "%s%s gro_flush_timeout %s napi_defer_hard_irqs %s", SEP(f),
+			      nics[i].name, t, d);
+		if (!strcmp(t, "0") && !strcmp(d, "0"))
+			continue;
+		bad++;
+		doctor_append(f->apply, sizeof(f->apply),
+			      "%secho 0 > /sys/class/net/%s/gro_flush_timeout; echo 0 > "
+			      "/sys/class/net/%s/napi_defer_hard_irqs",
+			      f->apply[0] ? "; " : "", nics[i].name, nics[i].name);
+		doctor_append(f->persist, sizeof(f->persist),
+			      "%sACTION==\"add\", SUBSYSTEM==\"net\", KERNEL==\"%s\", "
+			      "ATTR{gro_flush_timeout}=\"0\", ATTR{napi_defer_hard_irqs}=\"0\" in "
+			      "/etc/udev/rules.d/90-latency.rules",
+			      f->persist[0] ? "; " : "", nics[i].name);
+	}
+	if (!seen) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no physical NIC has gro_flush_timeout");
+		return;
+	}
+	f->state = bad ? DOCTOR_FAIL : DOCTOR_OK;
+}
+
+/*
+ * NIC locality: every packet is DMA'd into the NIC's NUMA node; a workload
+ * on another node reads each one across the interconnect. The CPUs judged
+ * are the workloads' (doctor_workload_cpus), else the isolated ones.
+ */
+static void judge_nic_numa(const struct doctor_host *h, const struct doctor_check *k,
+			   struct doctor_finding *f)
+{
+	struct nic nics[NIC_MAX];
+	unsigned n = list_nics(h, nics), seen = 0;
+	char list[1024], far_s[1024];
+	cpu_set_t local, target, far;
+	bool workload;
+
+	(void)k;
+	if (!h->have_isolated) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
+		return;
+	}
+	workload = doctor_workload_cpus(h, &target);
+	if (workload)
+		CPU_AND(&target, &target, &h->isolated);
+	if (!workload || !CPU_COUNT(&target))
+		target = h->isolated, workload = false;
+	CPU_ZERO(&local);
+	doctor_set(f->where, "/sys/class/net/*/device/{numa_node,local_cpulist}%s",
+		   workload ? ", the workloads' Cpus_allowed_list" : "");
+	for (unsigned i = 0; i < n; i++) {
+		char node[16], buf[4096];
+		const char *why;
+		cpu_set_t set;
+
+		if (doctor_read(h, node, sizeof(node), "/sys/class/net/%s/device/numa_node",
+				nics[i].name) ||
+		    doctor_read(h, buf, sizeof(buf), "/sys/class/net/%s/device/local_cpulist",
+				nics[i].name) ||
+		    parse_kernel_cpulist(buf, h->nr_cpus, &set, &why))
+			continue;
+		seen++;
+		CPU_OR(&local, &local, &set);
+		doctor_append(f->value, sizeof(f->value), "%s%s node %s (CPUs %s)", SEP(f),
+			      nics[i].name, node, buf);
+	}
+	if (!seen) {
+		f->state = DOCTOR_NOT_APPLICABLE;
+		doctor_set(f->value, "no physical NIC with a NUMA node in /sys/class/net");
+		return;
+	}
+	CPU_XOR(&far, &target, &local);
+	CPU_AND(&far, &far, &target);
+	format_cpulist(&target, list, sizeof(list));
+	doctor_set(f->recommended, "the %s CPUs (%s) on a NIC's node",
+		   workload ? "workloads'" : "isolated", list);
+	if (!CPU_COUNT(&far)) {
+		f->state = DOCTOR_OK;
+		doctor_append(f->value, sizeof(f->value), "; the %s CPUs %s are local",
+			      workload ? "workloads'" : "isolated", list);
+		return;
+	}
+	f->state = DOCTOR_FAIL;
+	format_cpulist(&far, far_s, sizeof(far_s));
+	doctor_append(f->value, sizeof(f->value), "; %s CPUs %s are local to no NIC",
+		      workload ? "the workloads'" : "isolated", far_s);
+	format_cpulist(&local, list, sizeof(list));
+	doctor_set(f->apply,
+		   "run the feed handler on CPUs of its NIC's node (%s): isolate CPUs there "
+		   "(tuned's isolated_cores, the isolcpus list, the cpu group), or move the NIC to "
+		   "a slot of the "
+		   "workload's node",
+		   list);
+	doctor_set(f->persist, "tuned's isolated_cores= and the boot loader's isolcpus= on "
+			       "the NIC's node");
+}
+
 #define SYSCTL(id_, path_, op_, want_) .path = path_, .sysctl = id_, .op = op_, .want = want_
 
 const struct doctor_check doctor_net_checks[] = {
@@ -686,6 +866,24 @@ const struct doctor_check doctor_net_checks[] = {
 	  "Interrupt coalescing holds each packet in the NIC for up to rx-usecs before raising "
 	  "the interrupt.",
 	  REF_SFC "; " REF_RHEL_NET " (interrupt coalescence)", "", .slow = false, judge_coalesce },
+	{ "nic.coalesce_tx", "nic", DOCTOR_INFO,
+	  "Transmit coalescing holds completions back: sent buffers are freed late and the "
+	  "queue looks full to BQL; adaptive-tx changes the delay under load.",
+	  REF_SFC "; " REF_RHEL_NET " (interrupt coalescence)", "", .slow = false,
+	  judge_coalesce_tx },
+	{ "nic.pause", "nic", DOCTOR_INFO,
+	  "A pause frame stops the link for up to 65535 quanta (3.4 ms at 10 Gb/s): a stall "
+	  "instead of a drop.",
+	  "IEEE 802.3 annex 31B; " REF_SFC, "", .slow = false, judge_pause },
+	{ "net.gro_flush_timeout", "nic", DOCTOR_WARNING,
+	  "gro_flush_timeout holds GRO's packets until a timer flushes them, and "
+	  "napi_defer_hard_irqs leaves the queue to that timer instead of the interrupt.",
+	  REF_KERNEL("networking/napi.rst (IRQ mitigation)"), "", .slow = false, judge_gro_flush },
+	{ "nic.numa", "nic", DOCTOR_WARNING,
+	  "Packets are written into the NIC's NUMA node: a feed handler on another node reads "
+	  "each one across the interconnect.",
+	  REF_KERNEL("ABI/testing/sysfs-bus-pci (numa_node, local_cpulist)") "; " REF_RHEL_NET, "",
+	  .slow = true, judge_nic_numa },
 	{ "nic.offloads", "nic", DOCTOR_INFO,
 	  "GRO and LRO hold packets back to merge them: fewer interrupts, but each packet waits "
 	  "for the batch.",

@@ -334,3 +334,168 @@ def test_bad_usage_and_bad_config_exit_2():
     assert rc == 2 and "usage: jitterd doctor" in err
     rc, _, err = doctor(config="doctor:\n  isolated_group: nosuch\n")
     assert rc == 2 and 'isolated_group: no cpu group named "nosuch"' in err, err
+
+
+def test_emitted_fixes_parse_and_nothing_is_applied():
+    """--emit writes a sysctl.d fragment, a tuned child profile and a bash
+    script that their readers take; the host's settings are as before."""
+    import configparser
+    import shutil
+
+    config = two_group_config()
+    keys = {}
+    rc, frag, err = doctor("--emit", "sysctl", config=config)
+    assert rc == 0, err
+    for line in frag.splitlines():
+        if not line.strip() or line[0] in "#;":
+            continue
+        key, sep, value = line.partition(" = ")
+        assert sep and value and re.fullmatch(r"[a-z0-9_.]+", key), line
+        path = "/proc/sys/" + key.replace(".", "/")
+        assert os.path.exists(path), line
+        keys[path] = read(path)
+    rc, profile, err = doctor("--emit", "tuned", config=config)
+    assert rc == 0, err
+    ini = configparser.ConfigParser(interpolation=None, strict=True)
+    ini.optionxform = str
+    ini.read_string(profile)
+    assert ini["main"]["include"], profile
+    assert ini["variables"]["isolated_cores"] == "1", profile
+    for key in ini["sysctl"] if ini.has_section("sysctl") else ():
+        assert os.path.exists("/proc/sys/" + key.replace(".", "/")), key
+    for path in ini["sysfs"] if ini.has_section("sysfs") else ():
+        assert os.path.exists(path), path
+    rc, script, err = doctor("--emit", "script", config=config)
+    assert rc == 0, err
+    assert script.startswith("#!/bin/bash\n"), script[:100]
+    with tempfile.NamedTemporaryFile("w", suffix=".sh") as f:
+        f.write(script)
+        f.flush()
+        r = subprocess.run(["bash", "-n", f.name], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        if shutil.which("shellcheck"):
+            # SC2043: a loop over one IRQ or PID is the fixes' shape whatever the count
+            r = subprocess.run(["shellcheck", "-S", "warning", "-e", "SC2043", f.name],
+                               capture_output=True, text=True)
+            assert r.returncode == 0, r.stdout
+    # nothing was applied
+    for path, value in keys.items():
+        assert read(path) == value, path
+    rc, _, err = doctor("--emit", "yaml")
+    assert rc == 2 and "--emit yaml" in err, err
+    rc, _, err = doctor("--emit", "tuned", "--json")
+    assert rc == 2, err
+
+
+def interrupts_per_cpu():
+    """/proc/interrupts summed per CPU: {cpu: [timer (LOC), device (numbered)]}."""
+    with open("/proc/interrupts") as f:
+        lines = f.read().splitlines()
+    cpus = [int(c[3:]) for c in lines[0].split()]
+    out = {c: [0, 0] for c in cpus}
+    for line in lines[1:]:
+        name, _, rest = line.partition(":")
+        name = name.strip()
+        if name != "LOC" and not name.isdigit():
+            continue
+        for cpu, word in zip(cpus, rest.split()):
+            if not word.isdigit():
+                break
+            out[cpu][0 if name == "LOC" else 1] += int(word)
+    return out
+
+
+def isolation_interrupts(config):
+    """Runs the doctor between two reads of /proc/interrupts: its finding
+    isolation.interrupts, its per-CPU counts {cpu: (timer, device)} and
+    what the two reads saw per CPU over the whole run."""
+    before = interrupts_per_cpu()
+    doc = doctor_json(config=config)
+    after = interrupts_per_cpu()
+    f = finding(doc, "isolation.interrupts")
+    counts = {int(m[0]): (int(m[1]), int(m[2])) for m in re.findall(
+        r"CPU (\d+): (\d+) timer, (\d+) device", f["value"])}
+    bracket = {c: (after[c][0] - before[c][0], after[c][1] - before[c][1]) for c in before}
+    return f, counts, bracket
+
+
+def isolated_config():
+    """None where the kernel isolates CPU 1 (the 6.12-isolated guest: the
+    doctor finds it in /sys), else a config that names CPU 1 isolated."""
+    for path in ("/sys/devices/system/cpu/isolated", "/sys/devices/system/cpu/nohz_full"):
+        text = read(path) if os.path.exists(path) else ""
+        if text and text != "(null)" and 1 in harness.parse_cpulist(text):
+            return None
+    return two_group_config()
+
+
+def test_interrupts_of_the_isolated_cpu_agree_with_proc_interrupts():
+    """The doctor's window lies inside the test's two reads: what it counts
+    on CPU 1 is at most what they saw, and where they saw no tick (10 or
+    fewer) and no device IRQ, it finds none either."""
+    f, counts, bracket = isolation_interrupts(isolated_config())
+    assert f["state"] in ("ok", "fail"), f
+    assert "twice, 1.0 s apart" in f["where"], f
+    timer, device = counts.get(1, (None, None))
+    if f["state"] == "fail" and timer is not None:
+        assert timer <= bracket[1][0] and device <= bracket[1][1], (f, bracket[1])
+        assert timer > 10 or device > 0, f
+    if bracket[1][0] <= 10 and bracket[1][1] == 0:
+        assert f["state"] == "ok", (f, bracket[1])
+
+
+def test_a_timer_loop_on_the_isolated_cpu_is_seen_as_ticks():
+    """A task on CPU 1 that sleeps 1 ms at a time arms a timer there 1,000
+    times a second: the doctor says CPU 1 takes timer interrupts, as many
+    as /proc/interrupts showed over its run at most."""
+    loop = subprocess.Popen([
+        "python3", "-c",
+        "import os, time\nos.sched_setaffinity(0, {1})\n"
+        "while True:\n    time.sleep(0.001)\n"])
+    try:
+        time.sleep(0.5)  # on CPU 1 and sleeping
+        f, counts, bracket = isolation_interrupts(isolated_config())
+    finally:
+        loop.kill()
+        loop.wait()
+    # the load did what it is for: more than 3 x the threshold a second
+    # over the run (the run is longer than the doctor's 1 s window)
+    assert bracket[1][0] > 30, bracket[1]
+    assert f["state"] == "fail" and 1 in counts, f
+    timer, device = counts[1]
+    assert 10 < timer <= bracket[1][0], (f, bracket[1])
+
+
+def test_from_the_daemon_a_ticking_isolated_cpu_is_evidence():
+    """With the noise collector on, a task that sleeps 1 ms at a time on the
+    isolated CPU 1 shows in jitterd_interruptions_total, and the doctor
+    --from says CPU 1 takes timer interrupts: the same rate the daemon
+    counted, over its uptime."""
+    config = two_group_config() + "collectors:\n  noise:\n    enabled: true\n"
+    with Daemon(config) as d:
+        loop = subprocess.Popen([
+            "python3", "-c",
+            "import os, time\nos.sched_setaffinity(0, {1})\n"
+            "while True:\n    time.sleep(0.001)\n"])
+        try:
+            before = total(d.scrape(), "jitterd_interruptions_total", cpu="1", kind="timer")
+            time.sleep(2)
+            asked = time.time()
+            doc = doctor_json("--from", d.url(""), config=config)
+            after = total(d.scrape(), "jitterd_interruptions_total", cpu="1", kind="timer")
+        finally:
+            loop.kill()
+            loop.wait()
+        # the load did what it is for: more than 3 x the threshold a second
+        assert after - before > 60, (before, after)
+        ev = [e for e in doc["evidence"] if e["check"] == "evidence.isolated_interruptions"]
+        assert len(ev) == 1 and ev[0]["subject"] == "cpu 1", doc["evidence"]
+        e = ev[0]
+        assert e["state"] == "fail" and e["severity"] == "critical", e
+        rate = float(re.search(r"took ([0-9.]+) timer interrupts a second", e["value"]).group(1))
+        start = total(d.scrape(), "process_start_time_seconds")
+        # at most what the daemon had counted by then, over the uptime the
+        # doctor saw at least (it reads time(NULL), whole seconds, after
+        # `asked`), plus the rounding of its one decimal
+        assert 10 < rate <= after / (int(asked) - start) + 0.05, (rate, after, asked - start)
+        assert d.stop() == 0

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <ftw.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <linux/ethtool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -100,6 +101,8 @@ static struct {
 	struct ethtool_coalesce coalesce;
 	__u32 gro, flags;
 	struct ethtool_channels channels;
+	struct ethtool_pauseparam pause;
+	bool have_pause;
 } nic;
 
 static int fake_ethtool(const char *ifname, void *data)
@@ -115,6 +118,11 @@ static int fake_ethtool(const char *ifname, void *data)
 	case ETHTOOL_GGRO: ((struct ethtool_value *)data)->data = nic.gro; break;
 	case ETHTOOL_GFLAGS: ((struct ethtool_value *)data)->data = nic.flags; break;
 	case ETHTOOL_GCHANNELS: *(struct ethtool_channels *)data = nic.channels; break;
+	case ETHTOOL_GPAUSEPARAM:
+		if (!nic.have_pause)
+			return -EOPNOTSUPP;
+		*(struct ethtool_pauseparam *)data = nic.pause;
+		break;
 	default: return -EOPNOTSUPP;
 	}
 	return 0;
@@ -338,6 +346,42 @@ static const struct check_case cases[] = {
 	  "never",
 	  { "/sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n" },
 	  "always" },
+	{ "vm.zone_reclaim_mode",
+	  { "/proc/sys/vm/zone_reclaim_mode", "0\n" },
+	  "0",
+	  { "/proc/sys/vm/zone_reclaim_mode", "1\n" },
+	  "1" },
+	{ "vm.thp_defrag",
+	  { "/sys/kernel/mm/transparent_hugepage/enabled", "always [madvise] never\n",
+	    "/sys/kernel/mm/transparent_hugepage/defrag",
+	    "always defer defer+madvise [madvise] never\n",
+	    "/sys/kernel/mm/transparent_hugepage/khugepaged/defrag", "0\n" },
+	  "enabled madvise, defrag madvise, khugepaged/defrag 0",
+	  { "/sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n",
+	    "/sys/kernel/mm/transparent_hugepage/defrag",
+	    "always defer defer+madvise [madvise] never\n",
+	    "/sys/kernel/mm/transparent_hugepage/khugepaged/defrag", "1\n" },
+	  "enabled always, defrag madvise, khugepaged/defrag 1" },
+	{ "kernel.sched_autogroup_enabled",
+	  { "/proc/sys/kernel/sched_autogroup_enabled", "0\n" },
+	  "0",
+	  { "/proc/sys/kernel/sched_autogroup_enabled", "1\n" },
+	  "1" },
+	{ "cmdline.mitigations",
+	  { "/proc/cmdline", "ro quiet\n", "/sys/devices/system/cpu/vulnerabilities/spectre_v2",
+	    "Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; RSB filling\n",
+	    "/sys/devices/system/cpu/vulnerabilities/meltdown", "Not affected\n" },
+	  "no mitigation that costs on every kernel entry is in force",
+	  { "/proc/cmdline", "ro quiet\n", "/sys/devices/system/cpu/vulnerabilities/meltdown",
+	    "Mitigation: PTI\n" },
+	  "meltdown (Mitigation: PTI)" },
+	{ "net.tcp_timestamps",
+	  { "/proc/sys/net/ipv4/tcp_timestamps", "0\n", "/etc/tuned/active_profile", "trading\n",
+	    "/etc/tuned/trading/tuned.conf", "[sysctl]\nnet.ipv4.tcp_timestamps = 0\n" },
+	  "0 (tuned profile trading sets 0)",
+	  { "/proc/sys/net/ipv4/tcp_timestamps", "1\n", "/etc/tuned/active_profile", "trading\n",
+	    "/etc/tuned/trading/tuned.conf", "[sysctl]\nnet.ipv4.tcp_timestamps = 0\n" },
+	  "1 (tuned profile trading sets 0)" },
 	{ "vm.swappiness",
 	  { "/proc/sys/vm/swappiness", "10\n" },
 	  "10",
@@ -477,11 +521,23 @@ END_TEST
 /* Every check has a case, or one of the tests below. */
 START_TEST(every_check_is_tested)
 {
-	static const char *const elsewhere[] = {
-		"net.netdev_max_backlog", "net.netdev_budget", "cpu.pm_qos",
-		"irq.irqbalance_banned",  "nic.rings",	       "nic.coalesce",
-		"nic.offloads",		  "nic.channels"
-	};
+	static const char *const elsewhere[] = { "net.netdev_max_backlog",
+						 "net.netdev_budget",
+						 "cpu.pm_qos",
+						 "irq.irqbalance_banned",
+						 "nic.rings",
+						 "nic.coalesce",
+						 "nic.offloads",
+						 "nic.channels",
+						 "isolation.threads",
+						 "sched.rt_throttling",
+						 "workload.mlock_limit",
+						 "isolation.interrupts",
+						 "cpu.smi",
+						 "nic.coalesce_tx",
+						 "nic.pause",
+						 "net.gro_flush_timeout",
+						 "nic.numa" };
 	unsigned n = doctor_count();
 	struct doctor_finding *f = calloc(n, sizeof(*f));
 	struct doctor_host h;
@@ -788,8 +844,20 @@ static void check_fix(const struct doctor_finding *f, unsigned nbits)
 	for (const char *c = f->apply; *c; c++)
 		ck_assert_msg((unsigned char)*c >= ' ', "%s: control character in \"%s\"",
 			      f->check->id, f->apply);
-	ck_assert_msg(!strstr(f->apply, "for i in ;"), "%s: empty loop: %s", f->check->id,
-		      f->apply);
+	ck_assert_msg(!strstr(f->apply, "for i in ;") && !strstr(f->apply, "for p in ;"),
+		      "%s: empty loop: %s", f->check->id, f->apply);
+	/* taskset takes a cpulist (-c): one sched_setaffinity() would take */
+	for (const char *q = f->apply; (q = strstr(q, "taskset -")); q += 9) {
+		char list[4096];
+		const char *why;
+		cpu_set_t set;
+
+		ck_assert_msg(sscanf(q, "taskset -%*[a]pc %4095s", list) == 1 ||
+				      sscanf(q, "taskset -pc %4095s", list) == 1,
+			      "%s: taskset without a cpulist: %s", f->check->id, q);
+		ck_assert_msg(!parse_kernel_cpulist(list, nbits, &set, &why) && CPU_COUNT(&set),
+			      "%s: taskset -c %s is not a cpulist of CPUs", f->check->id, list);
+	}
 	/* kernel command line cpulists: what housekeeping_setup() and
 	 * rcu_nocb_setup() take (isolcpus= after its flags) */
 	for (const char *const *name =
@@ -1062,6 +1130,48 @@ __attribute__((format(printf, 2, 3))) static void putf(const char *path, const c
 	put(path, buf);
 }
 
+/*
+ * A thread in /proc/<pid>/task/<tid>/: status (Name, Pid, PPid 2 for a
+ * kthread, Cpus_allowed_list) and stat (its 41st field the policy:
+ * 0 other, 1 FIFO).
+ */
+static void put_thread_flags(unsigned pid, unsigned tid, const char *name, bool kthread,
+			     const char *allowed, int policy, unsigned flags)
+{
+	char path[128], stat[512];
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/status", pid, tid);
+	putf(path, "Name:\t%s\nPid:\t%u\nPPid:\t%u\nCpus_allowed_list:\t%s\n", name, tid,
+	     kthread ? 2 : 1, allowed);
+	n = (size_t)snprintf(stat, sizeof(stat), "%u (%s) S %u", tid, name, kthread ? 2u : 1u);
+	for (unsigned field = 5; field <= 40; field++) /* fields 5-40, then the policy */
+		n += (size_t)snprintf(stat + n, sizeof(stat) - n, " %u", field == 9 ? flags : 0);
+	snprintf(stat + n, sizeof(stat) - n, " %d 0 0\n", policy);
+	snprintf(path, sizeof(path), "/proc/%u/task/%u/stat", pid, tid);
+	put(path, stat);
+}
+
+static void put_thread(unsigned pid, unsigned tid, const char *name, bool kthread,
+		       const char *allowed, int policy)
+{
+	put_thread_flags(pid, tid, name, kthread, allowed, policy, 0);
+}
+
+/* A process's limits and sizes: memlock "unlimited" or a number of bytes. */
+static void put_limits(unsigned pid, const char *memlock, unsigned rss_kb, unsigned lck_kb)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%u/limits", pid);
+	putf(path,
+	     "Limit                     Soft Limit           Hard Limit           Units     \n"
+	     "Max locked memory         %-20s %-20s bytes     \n",
+	     memlock, memlock);
+	snprintf(path, sizeof(path), "/proc/%u/status", pid);
+	putf(path, "Name:\tx\nVmLck:\t%8u kB\nVmRSS:\t%8u kB\n", lck_kb, rss_kb);
+}
+
 /* A mask of CPUs first..last of ncpus as the kernel prints it. */
 static const char *mask_of(unsigned ncpus, unsigned first, unsigned last)
 {
@@ -1095,6 +1205,9 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 {
 	static const char *const sysctls[][2] = {
 		{ "vm/swappiness", "10" },
+		{ "vm/zone_reclaim_mode", "0" },
+		{ "kernel/sched_autogroup_enabled", "0" },
+		{ "net/ipv4/tcp_timestamps", "1" },
 		{ "vm/stat_interval", "10" },
 		{ "vm/dirty_ratio", "10" },
 		{ "vm/dirty_background_ratio", "3" },
@@ -1117,7 +1230,7 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 	static const char env[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=\0";
 	const unsigned last = ncpus - 1;
 	int32_t qos = 2; /* force_latency=cstate.id_no_zero:1 */
-	char *interrupts, path[128], *p;
+	char *interrupts, path[128];
 	size_t cap = (size_t)(nirqs + 1) * (ncpus * 11 + 128);
 
 	putf("/sys/devices/system/cpu/possible", "0-%u\n", last);
@@ -1158,35 +1271,82 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 	     mask_of(ncpus, 0, good ? 1 : last));
 	put("/proc/1/status", "Name:\tsystemd\nCpus_allowed_list:\t0-1\n");
 	put("/proc/sys/kernel/watchdog_cpumask", "0-1\n");
-	/* IRQs: on the housekeeping CPUs; /proc/interrupts with a column per CPU */
-	interrupts = malloc(cap);
-	p = interrupts + sprintf(interrupts, "     ");
-	for (unsigned c = 0; c < ncpus; c++)
-		p += sprintf(p, " CPU%-7u", c);
-	*p++ = '\n';
-	for (unsigned i = 0; i < nirqs; i++) {
-		unsigned irq = 24 + i;
+	/* IRQs: on the housekeeping CPUs; /proc/interrupts with a column per CPU,
+	 * and a second later (.1s): the housekeeping CPUs took their IRQs and
+	 * 250 ticks, each isolated CPU 1 tick (nohz_full, one task); undone,
+	 * each IRQ fired 5 times on the isolated CPU it runs on */
+	for (unsigned later = 0; later < 2; later++) {
+		char *p;
 
-		snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", irq);
-		if (good)
-			put(path, "0-1\n");
-		else
-			putf(path, "0-%u\n", last);
-		snprintf(path, sizeof(path), "/proc/irq/%u/effective_affinity_list", irq);
-		putf(path, "%u\n", good ? i % 2 : 2 + i % (ncpus - 2));
-		p += sprintf(p, "%4u:", irq);
+		interrupts = malloc(cap);
+		p = interrupts + sprintf(interrupts, "     ");
 		for (unsigned c = 0; c < ncpus; c++)
-			p += sprintf(p, " %10u", c < 2 ? i : 0);
-		p += sprintf(p,
-			     "  PCI-MSIX-0000:3b:00.0 %u-edge      mlx5_comp%u@pci:0000:3b:00.0\n",
-			     i, i);
+			p += sprintf(p, " CPU%-7u", c);
+		*p++ = '\n';
+		for (unsigned i = 0; i < nirqs; i++) {
+			unsigned irq = 24 + i, runs_on = good ? i % 2 : 2 + i % (ncpus - 2);
+
+			if (!later) {
+				snprintf(path, sizeof(path), "/proc/irq/%u/smp_affinity_list", irq);
+				if (good)
+					put(path, "0-1\n");
+				else
+					putf(path, "0-%u\n", last);
+				snprintf(path, sizeof(path), "/proc/irq/%u/effective_affinity_list",
+					 irq);
+				putf(path, "%u\n", runs_on);
+			}
+			p += sprintf(p, "%4u:", irq);
+			for (unsigned c = 0; c < ncpus; c++)
+				p += sprintf(p, " %10u",
+					     (c < 2 ? i : 0) + (later && c == runs_on ? 5 : 0));
+			p += sprintf(p,
+				     "  PCI-MSIX-0000:3b:00.0 %u-edge      "
+				     "mlx5_comp%u@pci:0000:3b:00.0\n",
+				     i, i);
+		}
+		p += sprintf(p, "%4s:", "LOC");
+		for (unsigned c = 0; c < ncpus; c++)
+			p += sprintf(p, " %10u", 100000u + (later ? (c < 2 ? 250u : 1u) : 0u));
+		sprintf(p, "   Local timer interrupts\n");
+		put(later ? "/proc/interrupts.1s" : "/proc/interrupts", interrupts);
+		free(interrupts);
 	}
-	put("/proc/interrupts", interrupts);
-	free(interrupts);
+	/* threads: kthreads per CPU and on the housekeeping CPUs; the workload on
+	 * the isolated ones, SCHED_FIFO, memory locked; undone: the kthreads
+	 * and a daemon may run anywhere, the workload's memlock limit is 64 KiB */
+	snprintf(path, sizeof(path), "0-%u", good ? 1 : last);
+	put_thread(2, 2, "kthreadd", true, path, 0);
+	put_thread(10, 10, "rcuop/2", true, path, 0);
+	put_thread(11, 11, "kworker/u512:0", true, path, 0);
+	put_thread(12, 12, "ksoftirqd/2", true, "2", 0);
+	put_thread(13, 13, "migration/2", true, "2", 1);
+	put_thread(600, 600, "sshd", false, path, 0);
+	snprintf(path, sizeof(path), "2-%u", last);
+	put_thread(500, 500, "strategy", false, path, 0);
+	put_thread(500, 501, "md-feed", false, "3", 1);
+	put_limits(500, good ? "unlimited" : "65536", 1048576, good ? 1048576 : 0);
+	for (unsigned c = 0; c < ncpus; c++) {
+		uint64_t smis = 7;
+		char msr[0x34 + 8] = { 0 };
+
+		memcpy(msr + 0x34, &smis, sizeof(smis));
+		snprintf(path, sizeof(path), "/dev/cpu/%u/msr", c);
+		put_bytes(path, msr, sizeof(msr));
+	}
 	putf("/proc/irq/default_smp_affinity", "%s\n", mask_of(ncpus, 0, 1));
 	put("/proc/77/comm", "irqbalance\n");
 	put_bytes("/proc/77/environ", env, sizeof(env) - 1);
 	put("/sys/kernel/mm/transparent_hugepage/enabled", "always madvise [never]\n");
+	put("/sys/kernel/mm/transparent_hugepage/defrag", "always defer defer+madvise [madvise] "
+							  "never\n");
+	put("/sys/kernel/mm/transparent_hugepage/khugepaged/defrag", "1\n");
+	put("/sys/devices/system/cpu/vulnerabilities/spectre_v2",
+	    "Mitigation: Enhanced / Automatic IBRS; IBPB: conditional; RSB filling; PBRSB-eIBRS: "
+	    "SW sequence; BHI: BHI_DIS_S\n");
+	put("/sys/devices/system/cpu/vulnerabilities/meltdown", "Not affected\n");
+	put("/sys/devices/system/cpu/vulnerabilities/spec_store_bypass",
+	    "Mitigation: Speculative Store Bypass disabled via prctl\n");
 	put("/proc/swaps", "Filename\tType\tSize\tUsed\tPriority\n");
 	put("/sys/kernel/mm/ksm/run", "2\n");
 	put("/sys/fs/selinux/avc/cache_threshold", "8192\n");
@@ -1210,9 +1370,33 @@ static void put_tuned_host(unsigned ncpus, unsigned nirqs, bool good)
 	nic.coalesce = (struct ethtool_coalesce){ .rx_max_coalesced_frames = 1 };
 	nic.gro = 0, nic.flags = 0;
 	nic.channels = (struct ethtool_channels){ .combined_count = 2, .max_combined = 63 };
+	nic.have_pause = true;
+	nic.pause = (struct ethtool_pauseparam){ .autoneg = 0 };
+	put("/sys/class/net/eth0/device/numa_node", "0\n");
+	putf("/sys/class/net/eth0/device/local_cpulist", "0-%u\n", last);
+	put("/sys/class/net/eth0/gro_flush_timeout", "0\n");
+	put("/sys/class/net/eth0/napi_defer_hard_irqs", "0\n");
 }
 
 /* Every check on the host: what fails (and every fix parses as the kernel's). */
+/* The checks this session added judge the tuned hosts, not pass by being
+ * not applicable there. */
+static const char *const judged_here[] = {
+	"isolation.threads",
+	"sched.rt_throttling",
+	"workload.mlock_limit",
+	"isolation.interrupts",
+	"cpu.smi",
+	"nic.numa",
+	"nic.pause",
+	"net.gro_flush_timeout",
+	"nic.coalesce_tx",
+	"vm.thp_defrag",
+	"cmdline.mitigations",
+	"vm.zone_reclaim_mode",
+	"kernel.sched_autogroup_enabled",
+};
+
 static unsigned run_all(unsigned ncpus, char *failed, size_t size)
 {
 	unsigned n = doctor_count(), bad = 0;
@@ -1227,6 +1411,13 @@ static unsigned run_all(unsigned ncpus, char *failed, size_t size)
 	failed[0] = '\0';
 	for (unsigned i = 0; i < n; i++) {
 		check_fix(&f[i], ncpus);
+		/* every fix says how it lasts */
+		ck_assert_msg(f[i].state != DOCTOR_FAIL || f[i].persist[0], "%s: no persist",
+			      f[i].check->id);
+		for (unsigned j = 0; j < sizeof(judged_here) / sizeof(judged_here[0]); j++)
+			ck_assert_msg(strcmp(f[i].check->id, judged_here[j]) ||
+					      f[i].state == DOCTOR_OK || f[i].state == DOCTOR_FAIL,
+				      "%s: %s", f[i].check->id, f[i].value);
 		if (f[i].state == DOCTOR_FAIL || f[i].state == DOCTOR_NEEDS_ROOT) {
 			bad++;
 			snprintf(failed + strlen(failed), size - strlen(failed), "%s%s (%.200s)",
@@ -1255,18 +1446,294 @@ END_TEST
 START_TEST(an_undone_large_host_gets_fixes_the_kernel_takes)
 {
 	static const unsigned sizes[][2] = { { 96, 300 }, { 256, 400 } };
-	static const char *const want[] = { "isolation.workqueue_cpumask", "irq.affinity",
-					    "net.rps", "net.xps" };
+	static const char *const want[] = { "isolation.workqueue_cpumask",
+					    "irq.affinity",
+					    "net.rps",
+					    "net.xps",
+					    "isolation.threads",
+					    "isolation.interrupts",
+					    "workload.mlock_limit" };
+	const unsigned nwant = sizeof(want) / sizeof(want[0]);
 	char failed[16384];
 
 	for (unsigned i = 0; i < 2; i++) {
 		teardown();
 		setup();
 		put_tuned_host(sizes[i][0], sizes[i][1], false);
-		ck_assert_uint_eq(run_all(sizes[i][0], failed, sizeof(failed)), 4);
-		for (unsigned j = 0; j < 4; j++)
+		ck_assert_msg(run_all(sizes[i][0], failed, sizeof(failed)) == nwant, "%s", failed);
+		for (unsigned j = 0; j < nwant; j++)
 			ck_assert_msg(strstr(failed, want[j]), "%s", failed);
 	}
+}
+END_TEST
+
+/* ---- what runs on the isolated CPUs -------------------------------------------- */
+
+START_TEST(threads_on_isolated_cpus_are_named_by_kind_with_their_fix)
+{
+	put_thread(10, 10, "rcuop/1", true, "0-1", 0);
+	put_thread(11, 11, "kworker/u4:0", true, "0-1", 0);
+	put_thread(12, 12, "ksoftirqd/1", true, "1", 0);
+	put_thread(13, 13, "kthreadd", true, "0", 0);
+	put_thread_flags(14, 14, "irq/24-eth0", true, "0-1", 1, 0x04000000); /* PF_NO_SETAFFINITY */
+	put_thread(20, 20, "sshd", false, "0-1", 0);
+	put_thread(20, 21, "sshd", false, "0-1", 0);
+	put_thread(30, 30, "strategy", false, "1", 1);
+	struct doctor_finding f = judge("isolation.threads");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value,
+			 "5 threads may run on isolated CPUs 1: RCU callback kthreads 1 "
+			 "(rcuop/1[10]); unbound kworkers and rescuers 1 (kworker/u4:0[11]); "
+			 "kthreads whose affinity the kernel keeps 1 (irq/24-eth0[14]); user "
+			 "threads 2 (sshd[20] sshd[21])");
+	ck_assert_str_eq(f.emit_script, "echo 1 > /sys/devices/virtual/workqueue/cpumask; "
+					"for p in 10; do taskset -pc 0 $p; done; "
+					"for p in 20; do taskset -apc 0 $p; done");
+	ck_assert_str_eq(f.apply,
+			 "echo 1 > /sys/devices/virtual/workqueue/cpumask; "
+			 "for p in 10; do taskset -pc 0 $p; done; "
+			 "for p in 20; do taskset -apc 0 $p; done; kthreads whose affinity "
+			 "the kernel keeps: the domain flag of isolcpus at boot starts them "
+			 "on housekeeping CPUs; an irq/N thread follows its IRQ "
+			 "(irq.affinity)");
+	ck_assert_str_eq(f.emit_tuned, "[variables] isolated_cores=1");
+	/* the same threads kept on the housekeeping CPU */
+	put_thread(10, 10, "rcuop/1", true, "0", 0);
+	put_thread(11, 11, "kworker/u4:0", true, "0", 0);
+	put_thread_flags(14, 14, "irq/24-eth0", true, "0", 1, 0x04000000);
+	put_thread(20, 20, "sshd", false, "0", 0);
+	put_thread(20, 21, "sshd", false, "0", 0);
+	expect("isolation.threads", DOCTOR_OK,
+	       "no thread but per-CPU kthreads and the workloads may run on the isolated CPUs");
+}
+END_TEST
+
+START_TEST(rt_throttling_is_critical_under_a_fifo_thread_on_an_isolated_cpu)
+{
+	put("/proc/sys/kernel/sched_rt_runtime_us", "950000\n");
+	put_thread(13, 13, "migration/1", true, "1", 1); /* the kernel's: not throttled work */
+	put_thread(30, 30, "strategy", false, "0-1", 0);
+	expect("sched.rt_throttling", DOCTOR_OK,
+	       "950000; no SCHED_FIFO or SCHED_RR thread runs on an isolated CPU");
+	put_thread(30, 31, "md-feed", false, "1", 1);
+	struct doctor_finding f = judge("sched.rt_throttling");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_int_eq(doctor_finding_severity(&f), DOCTOR_CRITICAL);
+	ck_assert_str_eq(f.value, "950000: 1 SCHED_FIFO/RR threads on isolated CPUs (md-feed[31]) "
+				  "are stopped for the rest of each period once they have run "
+				  "this long");
+	ck_assert_str_eq(f.emit_sysctl, "kernel.sched_rt_runtime_us = -1");
+	put("/proc/sys/kernel/sched_rt_runtime_us", "-1\n");
+	expect("sched.rt_throttling", DOCTOR_OK, "-1 (RT throttling off)");
+}
+END_TEST
+
+START_TEST(a_workload_that_cannot_lock_its_memory_fails)
+{
+	expect("workload.mlock_limit", DOCTOR_NOT_APPLICABLE,
+	       "no workload runs (config workloads, or user threads confined to isolated CPUs)");
+	put_thread(30, 30, "strategy", false, "1", 0);
+	put_limits(30, "65536", 1048576, 0);
+	struct doctor_finding f = judge("workload.mlock_limit");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value, "strategy[30] may lock 64 KiB of its 1048576 KiB");
+	ck_assert_str_eq(f.apply,
+			 "for p in 30; do prlimit --pid $p --memlock=unlimited:unlimited; done");
+	put_limits(30, "65536", 1048576, 1048576); /* locked already (CAP_IPC_LOCK) */
+	expect("workload.mlock_limit", DOCTOR_OK, "1 workload processes may lock all their memory");
+	put_limits(30, "unlimited", 1048576, 0);
+	expect("workload.mlock_limit", DOCTOR_OK, "1 workload processes may lock all their memory");
+}
+END_TEST
+
+/* ---- effects ------------------------------------------------------------------- */
+
+START_TEST(a_nohz_full_cpu_with_1000_ticks_a_second_is_not_isolated)
+{
+	put("/proc/interrupts", "           CPU0       CPU1\n"
+				" 24:         10          0   PCI-MSI 1-edge   eth0\n"
+				"LOC:        100        100   Local timer interrupts\n"
+				"RES:          1          1   Rescheduling interrupts\n"
+				"ERR:          0\n");
+	/* a second later, as the test says: */
+	put("/proc/interrupts.1s", "           CPU0       CPU1\n"
+				   " 24:         10          3   PCI-MSI 1-edge   eth0\n"
+				   "LOC:        350       1100   Local timer interrupts\n"
+				   "RES:          1          2   Rescheduling interrupts\n"
+				   "ERR:          0\n");
+	waited_ms = 0;
+	struct doctor_finding f = judge("isolation.interrupts");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value, "CPU 1: 1000 timer, 3 device, 1 other interrupts (in 1.0 s)");
+	ck_assert_str_eq(f.emit_cmdline, "nohz_full=1");
+	ck_assert_uint_eq(waited_ms, 1000);
+	put("/proc/interrupts.1s", "           CPU0       CPU1\n"
+				   " 24:         10          0   PCI-MSI 1-edge   eth0\n"
+				   "LOC:        350        101   Local timer interrupts\n"
+				   "ERR:          0\n");
+	expect("isolation.interrupts", DOCTOR_OK,
+	       "isolated CPUs 1: at most 1 timer interrupts and no device IRQ in 1.0 s");
+}
+END_TEST
+
+START_TEST(smis_are_counted_over_the_window_where_the_msr_is_readable)
+{
+	char msr[0x34 + 8] = { 0 };
+	uint64_t count = 5;
+
+	expect("cpu.smi", DOCTOR_NOT_APPLICABLE, "unreadable: no /dev/cpu/*/msr (modprobe msr)");
+	put_bytes("/dev/cpu/0/msr", msr, 0x30); /* no such MSR: the read fails */
+	put_bytes("/dev/cpu/1/msr", msr, 0x30);
+	expect("cpu.smi", DOCTOR_NOT_APPLICABLE,
+	       "unreadable: this CPU has no MSR_SMI_COUNT (Intel only)");
+	for (unsigned c = 0; c < 2; c++) {
+		char path[64];
+
+		memcpy(msr + 0x34, &count, sizeof(count));
+		snprintf(path, sizeof(path), "/dev/cpu/%u/msr", c);
+		put_bytes(path, msr, sizeof(msr));
+	}
+	expect("cpu.smi", DOCTOR_OK, "no SMI in 1.0 s (5 since boot)");
+	count = 8;
+	memcpy(msr + 0x34, &count, sizeof(count));
+	put_bytes("/dev/cpu/0/msr.1s", msr, sizeof(msr));
+	expect("cpu.smi", DOCTOR_FAIL,
+	       "3 SMIs in 1.0 s (8 since boot): each stops every CPU for tens to hundreds of "
+	       "microseconds");
+}
+END_TEST
+
+/* ---- --emit ---------------------------------------------------------------------- */
+
+/* What doctor_emit() writes of the findings on the fixture (malloc'd). */
+static char *emitted(const struct doctor_host *h, const struct doctor_finding *f, unsigned n,
+		     const char *kind)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&text, &len);
+
+	ck_assert_int_eq(doctor_emit(out, h, f, n, kind), 0);
+	fclose(out);
+	return text;
+}
+
+/* root + /proc/sys/ + key with its dots as slashes exists. */
+static bool sysctl_exists(const char *key, size_t len)
+{
+	char path[512];
+	size_t n = (size_t)snprintf(path, sizeof(path), "%s/proc/sys/", root);
+
+	for (size_t i = 0; i < len && n + 1 < sizeof(path); i++)
+		path[n++] = key[i] == '.' ? '/' : key[i];
+	path[n] = '\0';
+	return access(path, F_OK) == 0;
+}
+
+START_TEST(emitted_fixes_parse_as_sysctl_tuned_and_bash_take_them)
+{
+	unsigned n = doctor_count(), sysctls = 0, sections = 0;
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	struct doctor_host h;
+	char *text, path[600], cmd[1400], section[32] = "";
+	bool include = false, isolated_cores = false;
+	FILE *file;
+
+	put_tuned_host(96, 300, false);
+	put("/proc/sys/vm/swappiness", "60\n");
+	put("/proc/sys/kernel/sched_rt_runtime_us", "950000\n");
+	put("/sys/kernel/mm/transparent_hugepage/enabled", "[always] madvise never\n");
+	put("/proc/cmdline", "BOOT_IMAGE=/vmlinuz ro\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	n = doctor_run(&h, false, f);
+
+	/* sysctl.d: comments, blank lines, "key = value" of a sysctl the host has */
+	text = emitted(&h, f, n, "sysctl");
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		size_t key = strspn(line, "abcdefghijklmnopqrstuvwxyz0123456789_.");
+
+		if (line[0] == '#' || line[0] == ';')
+			continue;
+		ck_assert_msg(key && !strncmp(line + key, " = ", 3) && line[key + 3],
+			      "not a sysctl.d line: %s", line);
+		ck_assert_msg(sysctl_exists(line, key), "no such sysctl: %s", line);
+		sysctls++;
+	}
+	ck_assert_uint_eq(sysctls, 2); /* vm.swappiness, kernel.sched_rt_runtime_us */
+	free(text);
+
+	/* tuned: an ini of [sections] and key=value, [main] include=; each sysctl
+	 * and sysfs key the host has; the kernel takes the cmdline's lists */
+	text = emitted(&h, f, n, "tuned");
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		const char *eq = strchr(line, '=');
+
+		if (line[0] == '#')
+			continue;
+		if (line[0] == '[') {
+			ck_assert_msg(line[strlen(line) - 1] == ']', "%s", line);
+			snprintf(section, sizeof(section), "%s", line);
+			sections++;
+			continue;
+		}
+		ck_assert_msg(section[0] && eq && eq > line, "not an ini line: %s", line);
+		include |= !strcmp(section, "[main]") && !strncmp(line, "include=", 8) &&
+			   !strcmp(eq + 1, "cpu-partitioning");
+		isolated_cores |=
+			!strcmp(section, "[variables]") && !strcmp(line, "isolated_cores=2-95");
+		if (!strcmp(section, "[sysctl]"))
+			ck_assert_msg(sysctl_exists(line, (size_t)(eq - line)), "%s", line);
+		if (!strcmp(section, "[sysfs]")) {
+			snprintf(path, sizeof(path), "%s%.*s", root, (int)(eq - line), line);
+			ck_assert_msg(access(path, F_OK) == 0, "no such file: %s", line);
+		}
+		if (!strcmp(section, "[bootloader]")) {
+			struct doctor_finding boot = { .check = f[0].check };
+
+			ck_assert_msg(!strncmp(line, "cmdline_jitterd=+", 17), "%s", line);
+			snprintf(boot.apply, sizeof(boot.apply), "%s", eq + 2);
+			check_fix(&boot, 96);
+			ck_assert_msg(strstr(line, "nohz_full=2-95"), "%s", line);
+		}
+	}
+	ck_assert_msg(include && isolated_cores && sections >= 4, "sections %u", sections);
+	free(text);
+
+	/* the script: every line a comment or a command bash takes, each fix as
+	 * the kernel takes it; shellcheck where installed (SC2043, a loop over
+	 * one item, is the fixes' shape whatever the count) */
+	text = emitted(&h, f, n, "script");
+	ck_assert_msg(!strncmp(text, "#!/bin/bash\n", 12), "%s", text);
+	snprintf(path, sizeof(path), "%s/fix.sh", root);
+	file = fopen(path, "w");
+	fputs(text, file);
+	fclose(file);
+	for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+		struct doctor_finding cmd_f = { .check = f[0].check };
+
+		if (line[0] == '#')
+			continue;
+		ck_assert_msg(!strncmp(line, "echo ", 5) || !strncmp(line, "sysctl -w ", 10) ||
+				      !strncmp(line, "for ", 4) || !strncmp(line, "ethtool ", 8) ||
+				      !strncmp(line, "prlimit ", 8),
+			      "not a command: %s", line);
+		snprintf(cmd_f.apply, sizeof(cmd_f.apply), "%s", line);
+		check_fix(&cmd_f, 96);
+	}
+	free(text);
+	snprintf(cmd, sizeof(cmd), "bash -n %s", path);
+	ck_assert_int_eq(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd),
+		 "! command -v shellcheck >/dev/null || shellcheck -S warning -e SC2043 %s >&2",
+		 path);
+	ck_assert_int_eq(system(cmd), 0);
+	free(f);
 }
 END_TEST
 
@@ -1546,6 +2013,70 @@ START_TEST(nic_coalescing_fails_above_zero_or_adaptive)
 }
 END_TEST
 
+START_TEST(nic_tx_coalescing_fails_above_zero_or_adaptive)
+{
+	put_nic();
+	nic.coalesce = (struct ethtool_coalesce){ .tx_max_coalesced_frames = 1 };
+	expect("nic.coalesce_tx", DOCTOR_OK, "eth0 tx-usecs 0 tx-frames 1 adaptive-tx off");
+	nic.coalesce.use_adaptive_tx_coalesce = 1;
+	expect("nic.coalesce_tx", DOCTOR_FAIL, "eth0 tx-usecs 0 tx-frames 1 adaptive-tx on");
+	ck_assert_str_eq(judge("nic.coalesce_tx").apply,
+			 "ethtool -C eth0 adaptive-tx off tx-usecs 0 tx-frames 1");
+}
+END_TEST
+
+START_TEST(nic_pause_frames_fail_either_way)
+{
+	put_nic();
+	expect("nic.pause", DOCTOR_NOT_APPLICABLE, "eth0: not supported by this NIC (virtio_net)");
+	nic.have_pause = true;
+	nic.pause = (struct ethtool_pauseparam){ .autoneg = 0 };
+	expect("nic.pause", DOCTOR_OK, "eth0 autoneg off rx off tx off");
+	nic.pause.rx_pause = 1;
+	expect("nic.pause", DOCTOR_FAIL, "eth0 autoneg off rx on tx off");
+	ck_assert_str_eq(judge("nic.pause").apply, "ethtool -A eth0 autoneg off rx off tx off");
+}
+END_TEST
+
+START_TEST(gro_flush_timeout_and_deferred_irqs_fail)
+{
+	put_nic();
+	put("/sys/class/net/eth0/gro_flush_timeout", "0\n");
+	put("/sys/class/net/eth0/napi_defer_hard_irqs", "0\n");
+	expect("net.gro_flush_timeout", DOCTOR_OK,
+	       "eth0 gro_flush_timeout 0 napi_defer_hard_irqs 0");
+	put("/sys/class/net/eth0/gro_flush_timeout", "20000\n");
+	put("/sys/class/net/eth0/napi_defer_hard_irqs", "2\n");
+	struct doctor_finding f = judge("net.gro_flush_timeout");
+
+	ck_assert_int_eq(f.state, DOCTOR_FAIL);
+	ck_assert_str_eq(f.value, "eth0 gro_flush_timeout 20000 napi_defer_hard_irqs 2");
+	ck_assert_str_eq(f.apply, "echo 0 > /sys/class/net/eth0/gro_flush_timeout; echo 0 > "
+				  "/sys/class/net/eth0/napi_defer_hard_irqs");
+	ck_assert_str_eq(f.persist, "ACTION==\"add\", SUBSYSTEM==\"net\", KERNEL==\"eth0\", "
+				    "ATTR{gro_flush_timeout}=\"0\", "
+				    "ATTR{napi_defer_hard_irqs}=\"0\" in "
+				    "/etc/udev/rules.d/90-latency.rules");
+}
+END_TEST
+
+START_TEST(isolated_cpus_or_the_workload_far_from_every_nic_fail)
+{
+	host_of(96, "2-3,48-95");
+	put_nic();
+	put("/sys/class/net/eth0/device/numa_node", "0\n");
+	put("/sys/class/net/eth0/device/local_cpulist", "0-47\n");
+	expect("nic.numa", DOCTOR_FAIL,
+	       "eth0 node 0 (CPUs 0-47); isolated CPUs 48-95 are local to no NIC");
+	/* the feed handler runs on 2-3: the isolated CPUs it does not use are no matter */
+	put_thread(500, 500, "feed", false, "2-3", 0);
+	expect("nic.numa", DOCTOR_OK, "eth0 node 0 (CPUs 0-47); the workloads' CPUs 2-3 are local");
+	put_thread(500, 501, "feed", false, "50", 0);
+	expect("nic.numa", DOCTOR_FAIL,
+	       "eth0 node 0 (CPUs 0-47); the workloads' CPUs 50 are local to no NIC");
+}
+END_TEST
+
 START_TEST(nic_offloads_gro_or_lro_fail)
 {
 	put_nic();
@@ -1664,6 +2195,50 @@ START_TEST(socket_drops_are_sized_from_what_was_dropped)
 }
 END_TEST
 
+START_TEST(interruptions_of_isolated_cpus_come_from_the_noise_collector)
+{
+	char metrics[1024];
+	struct doctor_finding *f;
+	unsigned n;
+
+	/* up 100 s: CPU 1 took 1,000 ticks a second; CPU 0 is housekeeping */
+	snprintf(metrics, sizeof(metrics),
+		 "process_start_time_seconds %lld\n"
+		 "jitterd_interruptions_total{cpu=\"0\",kind=\"timer\"} 100000\n"
+		 "jitterd_interruptions_total{cpu=\"1\",kind=\"timer\"} 100000\n"
+		 "jitterd_interruptions_total{cpu=\"1\",kind=\"reschedule\"} 7\n"
+		 "jitterd_hardirqs_total{cpu=\"1\"} 0\n",
+		 (long long)time(NULL) - 100);
+	f = evidence(metrics, "", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].check->id, "evidence.isolated_interruptions");
+	ck_assert_str_eq(f[0].subject, "cpu 1");
+	ck_assert_int_eq(f[0].state, DOCTOR_FAIL);
+	ck_assert_msg(!strncmp(f[0].value,
+			       "isolated CPU 1 took 1000.0 timer interrupts a second, 7 other "
+			       "interruptions and 0 device IRQs since jitterd started 10",
+			       100),
+		      "%s", f[0].value);
+	free(f);
+	/* one tick a second: isolated as it should be */
+	snprintf(metrics, sizeof(metrics),
+		 "process_start_time_seconds %lld\n"
+		 "jitterd_interruptions_total{cpu=\"1\",kind=\"timer\"} 100\n"
+		 "jitterd_hardirqs_total{cpu=\"1\"} 0\n",
+		 (long long)time(NULL) - 100);
+	f = evidence(metrics, "", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(f[0].state, DOCTOR_OK);
+	ck_assert_msg(!strncmp(f[0].value, "isolated CPUs 1: at most 1.0 timer interrupts", 45),
+		      "%s", f[0].value);
+	free(f);
+	/* the noise collector off: nothing said */
+	f = evidence("process_start_time_seconds 1\n", "", &n);
+	ck_assert_uint_eq(n, 0);
+	free(f);
+}
+END_TEST
+
 START_TEST(irq_time_on_an_isolated_cpu_names_the_irqs_there)
 {
 	struct doctor_finding *f;
@@ -1741,7 +2316,9 @@ START_TEST(json_of_a_finding_is_the_documented_schema)
 		"anonymous memory in RAM.\",\"recommended\":\"at most 10\",\"apply\":\"sysctl -w "
 		"vm.swappiness=10; persist: 'vm.swappiness = 10' in "
 		"/etc/sysctl.d/90-latency.conf\",\"reference\":\"Linux kernel documentation, "
-		"admin-guide/sysctl/vm.rst\",\"tuned\":[\"latency-performance\"]}");
+		"admin-guide/sysctl/vm.rst\",\"persist\":\"'vm.swappiness = 10' in "
+		"/etc/sysctl.d/90-latency.conf (or [sysctl] vm.swappiness=10 in a tuned "
+		"profile)\",\"tuned\":[\"latency-performance\"]}");
 	ck_assert_int_eq(json_integer_value(json_object_get(doc, "schema")), 1);
 	ck_assert_int_eq(
 		json_integer_value(json_object_get(json_object_get(doc, "summary"), "warning")), 1);
@@ -1820,15 +2397,25 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
 	tcase_add_test(tc, nic_coalescing_fails_above_zero_or_adaptive);
 	tcase_add_test(tc, nic_offloads_gro_or_lro_fail);
+	tcase_add_test(tc, nic_tx_coalescing_fails_above_zero_or_adaptive);
+	tcase_add_test(tc, nic_pause_frames_fail_either_way);
+	tcase_add_test(tc, gro_flush_timeout_and_deferred_irqs_fail);
+	tcase_add_test(tc, isolated_cpus_or_the_workload_far_from_every_nic_fail);
 	tcase_add_test(tc, nic_channels_beyond_the_housekeeping_cpus_fail);
 	tcase_add_test(tc, a_nic_without_the_operation_is_not_supported_not_failed);
 	tcase_add_test(tc, no_physical_nic_is_not_applicable);
 	tcase_add_test(tc, socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set);
 	tcase_add_test(tc, socket_drops_are_sized_from_what_was_dropped);
 	tcase_add_test(tc, irq_time_on_an_isolated_cpu_names_the_irqs_there);
+	tcase_add_test(tc, interruptions_of_isolated_cpus_come_from_the_noise_collector);
 	tcase_add_test(tc, runqueue_outliers_on_isolated_cpus_name_the_task_and_the_setting);
 	tcase_add_test(tc, json_of_a_finding_is_the_documented_schema);
 	tcase_add_test(tc, text_report_groups_by_severity_without_colour_off_a_terminal);
+	tcase_add_test(tc, threads_on_isolated_cpus_are_named_by_kind_with_their_fix);
+	tcase_add_test(tc, rt_throttling_is_critical_under_a_fifo_thread_on_an_isolated_cpu);
+	tcase_add_test(tc, a_workload_that_cannot_lock_its_memory_fails);
+	tcase_add_test(tc, a_nohz_full_cpu_with_1000_ticks_a_second_is_not_isolated);
+	tcase_add_test(tc, smis_are_counted_over_the_window_where_the_msr_is_readable);
 	suite_add_tcase(s, tc);
 	/* Thousands of fixture files each: more than check's 4 s under ASan on
 	 * a shared machine. */
@@ -1837,6 +2424,7 @@ static Suite *doctor_suite(void)
 	tcase_set_timeout(large, 120);
 	tcase_add_test(large, a_correctly_tuned_large_host_has_no_finding);
 	tcase_add_test(large, an_undone_large_host_gets_fixes_the_kernel_takes);
+	tcase_add_test(large, emitted_fixes_parse_as_sysctl_tuned_and_bash_take_them);
 	suite_add_tcase(s, large);
 	return s;
 }
