@@ -48,8 +48,34 @@ int doctor_ethtool_ioctl(const char *ifname, void *data)
 /* The physical NICs (those with a device link), their drivers. */
 struct nic {
 	char name[IFNAMSIZ];
+	char arg[4 * IFNAMSIZ + 3]; /* name as a shell word: commands say this */
 	char driver[32];
 };
+
+/* name as one shell word: as it is when it is made of the characters real
+ * interfaces use, else in single quotes (the kernel allows `$`, `;`, quotes
+ * and more in a name, and the fixes are pasted into a shell). */
+static void shell_word(char *out, size_t size, const char *name)
+{
+	size_t at = 0;
+
+	if (strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.@+-") ==
+	    strlen(name)) {
+		snprintf(out, size, "%s", name);
+		return;
+	}
+	out[at++] = '\'';
+	for (const char *c = name; *c && at + 5 < size; c++) {
+		if (*c == '\'') {
+			memcpy(out + at, "'\\''", 4);
+			at += 4;
+		} else {
+			out[at++] = *c;
+		}
+	}
+	out[at++] = '\'';
+	out[at] = '\0';
+}
 
 static unsigned list_nics(const struct doctor_host *h, struct nic *nics)
 {
@@ -69,6 +95,7 @@ static unsigned list_nics(const struct doctor_host *h, struct nic *nics)
 		if (access(path, F_OK))
 			continue; /* virtual: lo, bridges, veth, ifb */
 		snprintf(nics[n].name, sizeof(nics[n].name), "%s", e->d_name);
+		shell_word(nics[n].arg, sizeof(nics[n].arg), e->d_name);
 		snprintf(path, sizeof(path), "%s/sys/class/net/%s/device/driver", h->root,
 			 e->d_name);
 		len = readlink(path, link, sizeof(link) - 1);
@@ -378,7 +405,7 @@ static void judge_queue_masks(const struct doctor_host *h, const struct doctor_c
 			format_cpumask(&rest, h->nr_cpus, mask, sizeof(mask));
 			cut |= snprintf(list, sizeof(list),
 					"%secho %s > /sys/class/net/%s/queues/%s-%u/%s",
-					cmds[0] ? "; " : "", mask, nics[i].name, rx ? "rx" : "tx",
+					cmds[0] ? "; " : "", mask, nics[i].arg, rx ? "rx" : "tx",
 					q[j].index, file) >= (int)sizeof(list);
 			if (strlen(cmds) + strlen(list) + 1 < sizeof(cmds))
 				strcat(cmds, list);
@@ -405,7 +432,7 @@ static void judge_queue_masks(const struct doctor_host *h, const struct doctor_c
 			format_cpumask(&own, h->nr_cpus, mask, sizeof(mask));
 			snprintf(list, sizeof(list),
 				 "%secho %s > /sys/class/net/%s/queues/tx-%u/xps_cpus",
-				 cmds[0] ? "; " : "", mask, nics[i].name, q[j].index);
+				 cmds[0] ? "; " : "", mask, nics[i].arg, q[j].index);
 			if (strlen(cmds) + strlen(list) + 1 < sizeof(cmds))
 				strcat(cmds, list);
 			else
@@ -520,7 +547,7 @@ static int nic_rings(const struct doctor_host *h, const struct nic *nic, struct 
 	if (r.rx_pending >= r.rx_max_pending)
 		return 0;
 	doctor_append(f->apply, sizeof(f->apply), "%sethtool -G %s rx %u", f->apply[0] ? "; " : "",
-		      nic->name, r.rx_max_pending);
+		      nic->arg, r.rx_max_pending);
 	return 1;
 }
 
@@ -548,7 +575,7 @@ static int nic_coalesce(const struct doctor_host *h, const struct nic *nic,
 		return 0;
 	doctor_append(f->apply, sizeof(f->apply),
 		      "%sethtool -C %s adaptive-rx off rx-usecs 0 rx-frames 1",
-		      f->apply[0] ? "; " : "", nic->name);
+		      f->apply[0] ? "; " : "", nic->arg);
 	return 1;
 }
 
@@ -579,7 +606,7 @@ static int nic_offloads(const struct doctor_host *h, const struct nic *nic,
 	if (!gro.data && !lro)
 		return 0;
 	doctor_append(f->apply, sizeof(f->apply), "%sethtool -K %s gro off lro off",
-		      f->apply[0] ? "; " : "", nic->name);
+		      f->apply[0] ? "; " : "", nic->arg);
 	return 1;
 }
 
@@ -609,7 +636,7 @@ static int nic_channels(const struct doctor_host *h, const struct nic *nic,
 	if (!h->have_isolated || have <= hk || !hk)
 		return 0;
 	doctor_append(f->apply, sizeof(f->apply), "%sethtool -L %s combined %u",
-		      f->apply[0] ? "; " : "", nic->name, hk);
+		      f->apply[0] ? "; " : "", nic->arg, hk);
 	return 1;
 }
 
@@ -639,7 +666,7 @@ static int nic_coalesce_tx(const struct doctor_host *h, const struct nic *nic,
 		return 0;
 	doctor_append(f->apply, sizeof(f->apply),
 		      "%sethtool -C %s adaptive-tx off tx-usecs 0 tx-frames 1",
-		      f->apply[0] ? "; " : "", nic->name);
+		      f->apply[0] ? "; " : "", nic->arg);
 	return 1;
 }
 
@@ -667,7 +694,7 @@ static int nic_pause(const struct doctor_host *h, const struct nic *nic, struct 
 	if (!p.rx_pause && !p.tx_pause)
 		return 0;
 	doctor_append(f->apply, sizeof(f->apply), "%sethtool -A %s autoneg off rx off tx off",
-		      f->apply[0] ? "; " : "", nic->name);
+		      f->apply[0] ? "; " : "", nic->arg);
 	return 1;
 }
 
@@ -710,7 +737,7 @@ static void judge_gro_flush(const struct doctor_host *h, const struct doctor_che
 		doctor_append(f->apply, sizeof(f->apply),
 			      "%secho 0 > /sys/class/net/%s/gro_flush_timeout; echo 0 > "
 			      "/sys/class/net/%s/napi_defer_hard_irqs",
-			      f->apply[0] ? "; " : "", nics[i].name, nics[i].name);
+			      f->apply[0] ? "; " : "", nics[i].arg, nics[i].arg);
 		doctor_append(f->persist, sizeof(f->persist),
 			      "%sACTION==\"add\", SUBSYSTEM==\"net\", KERNEL==\"%s\", "
 			      "ATTR{gro_flush_timeout}=\"0\", ATTR{napi_defer_hard_irqs}=\"0\" in "

@@ -105,11 +105,14 @@ static struct {
 	bool have_pause;
 } nic;
 
+/* The one NIC the tests give (Check forks each test: set it in a test alone). */
+static const char *nic_ifname = "eth0";
+
 static int fake_ethtool(const char *ifname, void *data)
 {
 	__u32 cmd = *(__u32 *)data;
 
-	ck_assert_str_eq(ifname, "eth0");
+	ck_assert_str_eq(ifname, nic_ifname);
 	if (nic.err)
 		return nic.err;
 	switch (cmd) {
@@ -2001,6 +2004,17 @@ START_TEST(nic_rings_below_their_maximum_fail)
 }
 END_TEST
 
+/* The kernel takes `$`, `;` and quotes in an interface's name: the fixes are pasted into a
+ * shell, so such a name is one single-quoted word there (and a plain one stays bare). */
+START_TEST(nic_names_with_shell_characters_are_quoted_in_fixes)
+{
+	nic_ifname = "a$(x);'b";
+	put("/sys/class/net/a$(x);'b/device/vendor", "0x1af4\n");
+	nic.ring = (struct ethtool_ringparam){ .rx_pending = 256, .rx_max_pending = 4096 };
+	ck_assert_str_eq(judge("nic.rings").apply, "ethtool -G 'a$(x);'\\''b' rx 4096");
+}
+END_TEST
+
 START_TEST(nic_coalescing_fails_above_zero_or_adaptive)
 {
 	put_nic();
@@ -2395,6 +2409,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
 	tcase_add_test(tc, softnet_in_the_daemon_is_judged_between_runs);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
+	tcase_add_test(tc, nic_names_with_shell_characters_are_quoted_in_fixes);
 	tcase_add_test(tc, nic_coalescing_fails_above_zero_or_adaptive);
 	tcase_add_test(tc, nic_offloads_gro_or_lro_fail);
 	tcase_add_test(tc, nic_tx_coalescing_fails_above_zero_or_adaptive);
