@@ -61,8 +61,14 @@ LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
+# libjitterd-span (client/, docs/spans.md): what a trading component links
+# to publish spans; static and shared (the Python binding loads the .so).
+CLIENT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC $(SAN_FLAGS) -Iclient
+CLIENT_LIBS   := $(BUILD)/client/libjitterd-span.a $(BUILD)/client/libjitterd-span.so \
+		 $(BUILD)/client/jitterd-span.pc
+
 .PHONY: all deps run test unit integration rules docs-check layers bench vmtest install clean format-check lint fuzz FORCE
-all: $(BUILD)/jitterd
+all: $(BUILD)/jitterd $(CLIENT_LIBS)
 
 # Installs only what is missing; a no-op on a machine that has everything.
 deps:
@@ -116,6 +122,23 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(SKELS)
 
 $(BUILD) $(BUILD)/bench:
 	$(Q)mkdir -p $@
+
+$(BUILD)/client/span.o: client/span.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CLIENT_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/client/libjitterd-span.a: $(BUILD)/client/span.o
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/client/libjitterd-span.so: $(BUILD)/client/span.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libjitterd-span.so.1 $^ -lpthread -o $@
+
+$(BUILD)/client/jitterd-span.pc: client/jitterd-span.pc.in VERSION | $(BUILD)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 run: deps all
 	@echo "make run: jitterd in the foreground with config/jitterd.yaml; Ctrl-C stops it"
@@ -256,10 +279,17 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/doc/jitterd/docs
 	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/jitterd/docs/
 	install -D -m 0644 systemd/jitterd.service $(DESTDIR)/etc/systemd/system/jitterd.service
+	install -D -m 0644 client/jitterd_span.h $(DESTDIR)$(PREFIX)/include/jitterd_span.h
+	install -D -m 0644 client/jitterd_span_ring.h $(DESTDIR)$(PREFIX)/include/jitterd_span_ring.h
+	install -D -m 0644 $(BUILD)/client/libjitterd-span.a $(DESTDIR)$(PREFIX)/lib/libjitterd-span.a
+	install -D -m 0755 $(BUILD)/client/libjitterd-span.so $(DESTDIR)$(PREFIX)/lib/libjitterd-span.so.1
+	ln -sf libjitterd-span.so.1 $(DESTDIR)$(PREFIX)/lib/libjitterd-span.so
+	install -D -m 0644 $(BUILD)/client/jitterd-span.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/jitterd-span.pc
+	install -D -m 0644 client/python/jitterd_span.py $(DESTDIR)$(PREFIX)/share/jitterd/python/jitterd_span.py
 
 format-check:
 	$(call msg,FORMAT,check)
-	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*/*.c daemon/*/*.h bpf/*.c bpf/*.h tests/unit/*/*.c tests/unit/*.h scripts/bench/*.c tests/fuzz/*.c tests/fuzz/*.h
+	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*/*.c daemon/*/*.h bpf/*.c bpf/*.h tests/unit/*/*.c tests/unit/*.h scripts/bench/*.c tests/fuzz/*.c tests/fuzz/*.h client/*.c client/*.h
 
 # cppcheck over the daemon and its tests; any finding fails. Not -I$(BUILD):
 # cppcheck would read the skeletons, whose embedded BPF objects take it
@@ -277,5 +307,5 @@ clean:
 FORCE:
 
 # What the compiler wrote about which headers each object included.
--include $(DAEMON_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d) \
+-include $(BUILD)/client/span.d $(DAEMON_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d) \
 	 $(patsubst %.o,%.d,$(filter %.o,$(BENCH_TOOLS))) $(BUILD)/bench/bpfload.d
