@@ -669,11 +669,10 @@ static void take_hello(struct spans *s, const struct jd_config *cfg, struct publ
 	log_info("spans: publisher %d registered (workload %s, %u spans, %u rings of %u)", p->pid,
 		 s->wl[p->wl].name, p->n_spans, p->n_rings, p->slots);
 	return;
-refuse_quiet:
+refuse_quiet: /* closed, or silent: not a registration */
 	if (fd >= 0)
 		close(fd);
 	free(h);
-	s->refused++;
 	close(p->sock);
 	*p = (struct publisher){ .state = FREE, .sock = -1 };
 }
@@ -764,13 +763,25 @@ static int bind_socket(struct spans *s, const struct spans_options *o)
 		if (mkdir(dir, 0755) && errno != EEXIST)
 			return -errno;
 	}
-	/* A socket left by a daemon that could not remove it (it runs as nobody then). */
-	if (!lstat(o->socket, &st) && S_ISSOCK(st.st_mode))
-		unlink(o->socket);
 	memcpy(sa.sun_path, o->socket, strlen(o->socket) + 1);
 	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	/*
+	 * A socket left by a daemon that could not remove it (it runs as
+	 * nobody then) is replaced; one that another jitterd serves is not.
+	 */
+	if (!lstat(o->socket, &st) && S_ISSOCK(st.st_mode)) {
+		if (!connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || errno == EAGAIN) {
+			close(fd);
+			return -EADDRINUSE;
+		}
+		close(fd);
+		unlink(o->socket);
+		fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+	}
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64) ||
 	    chown(o->socket, 0, gid) || chmod(o->socket, o->socket_group[0] ? 0660 : 0600)) {
 		int err = -errno;
