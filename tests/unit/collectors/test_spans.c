@@ -94,10 +94,10 @@ END_TEST
 START_TEST(bad_records_are_counted_not_passed)
 {
 	publish(0, 5, 9);
-	publish(7, 5, 9);		 /* span id out of range */
-	publish(0, 9, 5);		 /* ends before it starts */
-	publish(0 | JD_SPAN_MARK, 5, 6); /* a mark with a length */
-	publish(0 | JD_SPAN_MARK, 6, 6);
+	publish(7, 5, 9);	     /* span id out of range */
+	publish(0, 9, 5);	     /* ends before it starts */
+	publish(JD_SPAN_MARK, 5, 6); /* a mark with a length */
+	publish(JD_SPAN_MARK, 6, 6);
 	publish(1, 1, 2);
 	ring->records[5].seq = 99; /* torn: not the record of index 5 */
 	drain(2);
