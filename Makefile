@@ -237,7 +237,7 @@ layers:
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
 	       $(BUILD)/bench/bpfload $(BUILD)/bench/doctor_run $(BUILD)/bench/anomaly-replay \
-	       $(BUILD)/bench/pcapgen
+	       $(BUILD)/bench/pcapgen $(BUILD)/bench/span_bench
 
 $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
@@ -261,6 +261,11 @@ $(BUILD)/bench/anomaly-replay: scripts/bench/anomaly_replay.c $(LIB_OBJS) | $(BU
 $(BUILD)/bench/pcapgen: scripts/bench/pcapgen.c | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@
+
+# The cost table of libjitterd-span (scripts/bench/spans.sh).
+$(BUILD)/bench/span_bench: scripts/bench/span_bench.c $(BUILD)/client/libjitterd-span.a | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iclient $(DEPFLAGS) $< $(BUILD)/client/libjitterd-span.a -lpthread -o $@
 
 # Every scripts/bench/*.sh, one after the other (never two at once: they
 # measure the same CPUs).

@@ -742,7 +742,7 @@ static int bind_socket(struct spans *s, const struct spans_options *o)
 	char dir[JD_PATH_MAX];
 	struct stat st;
 	char *slash;
-	gid_t gid = 0;
+	gid_t gid = (gid_t)-1;
 	int fd;
 
 	if (strlen(o->socket) >= sizeof(sa.sun_path))
@@ -782,8 +782,11 @@ static int bind_socket(struct spans *s, const struct spans_options *o)
 		if (fd < 0)
 			return -errno;
 	}
+	/* The group's members may connect too: chown() needs the daemon to be
+	 * one of them (the unit's SupplementaryGroups=) or CAP_CHOWN. */
 	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 64) ||
-	    chown(o->socket, 0, gid) || chmod(o->socket, o->socket_group[0] ? 0660 : 0600)) {
+	    (o->socket_group[0] && chown(o->socket, (uid_t)-1, gid)) ||
+	    chmod(o->socket, o->socket_group[0] ? 0660 : 0600)) {
 		int err = -errno;
 
 		close(fd);
@@ -953,12 +956,6 @@ static const struct event_def spans_events[] = {
 			       .handle = on_slow },
 };
 
-static bool no_workloads(const struct collector *c, const struct jd_config *cfg)
-{
-	(void)c;
-	return cfg->n_workloads == 0;
-}
-
 static int check_socket_path(const char *s, const char **why)
 {
 	if (s[0] != '/') {
@@ -1004,7 +1001,6 @@ const struct collector_ops spans_collector = {
 	.n_events = ARRAY_SIZE(spans_events),
 	.config_keys = spans_config_keys,
 	.event_keys = spans_event_keys,
-	.idle = no_workloads,
 	.configure = spans_configure,
 	.drain = spans_drain,
 	.collect = spans_collect,
