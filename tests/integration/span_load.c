@@ -18,6 +18,8 @@
  *   span_load fill SOCKET N               N records into a 16-slot ring as
  *                                         fast as it can; prints drops and
  *                                         the slowest record in ns
+ *   span_load join SOCKET MS              one CLOCK_MONOTONIC span of MS ms
+ *                                         of busy loop (threshold 1 ms)
  *   span_load forever SOCKET COUNTFILE    records until killed; COUNTFILE
  *                                         (8 bytes, mapped) counts them
  *
@@ -154,6 +156,22 @@ static int stamp(const char *sock, const char *out)
 	return 0;
 }
 
+static int join(const char *sock, unsigned ms)
+{
+	uint64_t t0;
+
+	reg(sock, JD_SPAN_CLOCK_MONOTONIC, 1, 64, 1000000);
+	t0 = ns(CLOCK_MONOTONIC);
+	jd_span_begin(0);
+	while (ns(CLOCK_MONOTONIC) - t0 < ms * 1000000ull)
+		;
+	jd_span_end(0);
+	printf("done\n");
+	fflush(stdout);
+	wait_stdin();
+	return 0;
+}
+
 static unsigned per_thread;
 
 static void *publish(void *arg)
@@ -244,6 +262,8 @@ int main(int argc, char **argv)
 		return threads(argv[2], (unsigned)atoi(argv[3]), (unsigned)atoi(argv[4]));
 	if (argc == 4 && !strcmp(argv[1], "fill"))
 		return fill(argv[2], (unsigned)atoi(argv[3]));
+	if (argc == 4 && !strcmp(argv[1], "join"))
+		return join(argv[2], (unsigned)atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "forever"))
 		return forever(argv[2], argv[3]);
 	fprintf(stderr, "usage: see the comment at the top of span_load.c\n");

@@ -34,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
 BUILD = os.path.dirname(harness.JITTERD)
 LIB = os.path.join(BUILD, "client", "libjitterd-span.a")
-PROBES = []
+PROBES = ["sched_switch"]
 # Two estimates of the TSC's rate (ours: over the publisher's run; the
 # daemon's: over its own life) agree far better than this; 1e-3 covers a
 # loaded TCG guest whose clock reads take tens of microseconds.
@@ -356,3 +356,39 @@ def test_spans_who_may_publish():
             s = d.scrape()
             assert harness.total(s, "jitterd_span_registrations_total", result="refused") == 1
             assert harness.total(s, "jitterd_span_registrations_total", result="accepted") == 0
+
+
+def test_spans_slow_span_says_what_its_cpu_did():
+    """A 300 ms span on a CPU shared with a CPU hog: its span_slow event
+    lists the run-queue waits jitterd logged on that CPU during it."""
+    cpu = sorted(harness.possible_cpus())[-1]
+    with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
+        exe = build_load(tmp)
+        cfg = config(tmp).replace("  sched: { enabled: false }\n", "") + \
+            "events:\n  runqueue_latency_threshold: 100us\n"
+        with Daemon(cfg) as d:
+            hog = subprocess.Popen(["taskset", "-c", str(cpu), sys.executable, "-c", "while True: pass"])
+            try:
+                time.sleep(0.2)
+                pub = Publisher(["taskset", "-c", str(cpu), exe, "join", tmp + "/spans.sock", "300"])
+                assert pub.line().strip() == "done"
+                ev = None
+                for _ in range(100):
+                    _, _, body = d.get("/events?kind=span_slow")
+                    if body.strip():
+                        ev = json.loads(body.splitlines()[-1])
+                        break
+                    time.sleep(0.1)
+                pub.finish()
+            finally:
+                hog.kill()
+                hog.wait()
+            assert ev, "no span_slow event"
+            assert ev["cpu"] == cpu and ev["span"] == "busy" and ev["workload"] == "spanners", ev
+            assert ev["duration_ns"] >= 300000000, ev
+            kinds = [e["type"] for e in ev["on_cpu"]]
+            assert "runqueue_latency" in kinds, ev
+            waits = [e for e in ev["on_cpu"] if e["type"] == "runqueue_latency"]
+            # the span's own thread or the hog, each waiting behind the other
+            assert {w["pid"] for w in waits} & {pub.p.pid, hog.pid}, (waits, pub.p.pid, hog.pid)
+            print("span_slow on_cpu: %s" % json.dumps(ev["on_cpu"][:2]))
