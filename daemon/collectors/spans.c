@@ -994,6 +994,35 @@ static const struct yw_key spans_event_keys[] = {
 	{},
 };
 
+/* ---- what the anomaly detector may judge it by ---------------------------------------- */
+
+static const struct signal_config span_latency_config = {
+	.name = "span_latency",
+	.unit = SIGNAL_SECONDS,
+	.floor = "50us",
+	.floor_min = 1,
+	.floor_max = 10 * NS_PER_S,
+	.quantiles = true,
+};
+
+/* Per workload and span: "workload:strategy/tick_to_order". */
+#define SPAN_QUANTILE(n, q, w)                                                                     \
+	{                                                                                          \
+		.name = (n), .config = &span_latency_config, .words = (w),                         \
+		.judge = SIGNAL_QUANTILE,                                                          \
+		.from = { { .family = SPANS_DURATION,                                              \
+			    .subject = SIGNAL_WORKLOAD,                                            \
+			    .label = "workload",                                                   \
+			    .label2 = "span" } },                                                  \
+		.quantile = (q), .evidence = { "spans" }, .quantile_evidence = true,               \
+	}
+
+static const struct signal_def spans_signals[] = {
+	SPAN_QUANTILE("span_latency_p50", SIGNAL_P50, "span latency p50"),
+	SPAN_QUANTILE("span_latency_p99", SIGNAL_P99, "span latency p99"),
+	SPAN_QUANTILE("span_latency_p999", SIGNAL_P999, "span latency p99.9"),
+};
+
 const struct collector_ops spans_collector = {
 	.name = "spans",
 	.priv_size = sizeof(struct spans),
@@ -1001,6 +1030,8 @@ const struct collector_ops spans_collector = {
 	.n_events = ARRAY_SIZE(spans_events),
 	.config_keys = spans_config_keys,
 	.event_keys = spans_event_keys,
+	.signals = spans_signals,
+	.n_signals = ARRAY_SIZE(spans_signals),
 	.configure = spans_configure,
 	.drain = spans_drain,
 	.collect = spans_collect,
