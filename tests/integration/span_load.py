@@ -2,6 +2,7 @@
 (client/python/jitterd_span.py), for test_spans.py:
 
     span_load.py SOCKET OUT
+    span_load.py SOCKET --forever NAME
 
 renames itself pyspan (the test's workload matches it), registers four
 spans with CLOCK_MONOTONIC, and publishes: spans of known lengths
@@ -9,6 +10,9 @@ spans with CLOCK_MONOTONIC, and publishes: spans of known lengths
 begin()/end() around sleeps, and marks. OUT gets one "span length" line per
 record whose length it knows, and "marks N", "begins N", "dropped N".
 Prints "done", then waits for a line on stdin (the test scrapes meanwhile).
+With --forever it is NAME, and publishes spans of a few lengths (some
+over the 1 ms threshold) every 10 ms until killed (the on-call tests'
+load, oncall.py).
 """
 import ctypes
 import os
@@ -25,7 +29,21 @@ def rename(name):
     libc.prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME
 
 
+def forever(sock, name):
+    rename(name)
+    js.register(["tick_to_order", "decode"], socket=sock, clock=js.CLOCK_MONOTONIC, timeout_ms=10000)
+    i = 0
+    while True:
+        t0 = js.now()
+        js.record(0, t0, t0 + 5000 * (1 + i % 9) + (2000000 if i % 50 == 0 else 0))
+        js.record(1, t0, t0 + 700 + 100 * (i % 13))
+        i += 1
+        time.sleep(0.01)
+
+
 def main():
+    if sys.argv[2] == "--forever":
+        forever(sys.argv[1], sys.argv[3])
     sock, out = sys.argv[1], sys.argv[2]
     rename("pyspan")
     js.register(["known", "busy", ("slept", 3600 * 10**9), "marked"], socket=sock,
