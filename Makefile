@@ -63,7 +63,8 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
 # libjitterd-span (client/, docs/spans.md): what a trading component links
 # to publish spans; static and shared (the Python binding loads the .so).
-CLIENT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC $(SAN_FLAGS) -Iclient
+# Never sanitized: it goes into the components (and Python), not the daemon.
+CLIENT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -Iclient
 CLIENT_LIBS   := $(BUILD)/client/libjitterd-span.a $(BUILD)/client/libjitterd-span.so \
 		 $(BUILD)/client/jitterd-span.pc
 
@@ -134,7 +135,7 @@ $(BUILD)/client/libjitterd-span.a: $(BUILD)/client/span.o
 
 $(BUILD)/client/libjitterd-span.so: $(BUILD)/client/span.o
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libjitterd-span.so.1 $^ -lpthread -o $@
+	$(Q)$(CC) -shared -Wl,-soname,libjitterd-span.so.1 $^ -lpthread -o $@
 
 $(BUILD)/client/jitterd-span.pc: client/jitterd-span.pc.in VERSION | $(BUILD)
 	$(Q)mkdir -p $(@D)
