@@ -67,9 +67,12 @@ UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 CLIENT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -Iclient
 CLIENT_LIBS   := $(BUILD)/client/libjitterd-span.a $(BUILD)/client/libjitterd-span.so \
 		 $(BUILD)/client/jitterd-span.pc
+# The span publisher of tests/integration/test_spans.py, built here: the
+# vmtest guests have no compiler.
+SPAN_LOAD     := $(BUILD)/tests/span_load
 
 .PHONY: all deps run test unit integration rules docs-check layers bench vmtest install clean format-check lint fuzz FORCE
-all: $(BUILD)/jitterd $(CLIENT_LIBS)
+all: $(BUILD)/jitterd $(CLIENT_LIBS) $(SPAN_LOAD)
 
 # Installs only what is missing; a no-op on a machine that has everything.
 deps:
@@ -136,6 +139,11 @@ $(BUILD)/client/libjitterd-span.a: $(BUILD)/client/span.o
 $(BUILD)/client/libjitterd-span.so: $(BUILD)/client/span.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -shared -Wl,-soname,libjitterd-span.so.1 $^ -lpthread -o $@
+
+$(SPAN_LOAD): tests/integration/span_load.c $(BUILD)/client/libjitterd-span.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CLIENT_CFLAGS) $(DEPFLAGS) $< $(BUILD)/client/libjitterd-span.a -lpthread -o $@
 
 $(BUILD)/client/jitterd-span.pc: client/jitterd-span.pc.in VERSION | $(BUILD)
 	$(Q)mkdir -p $(@D)
@@ -313,5 +321,5 @@ clean:
 FORCE:
 
 # What the compiler wrote about which headers each object included.
--include $(BUILD)/client/span.d $(DAEMON_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d) \
+-include $(BUILD)/client/span.d $(SPAN_LOAD).d $(DAEMON_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d) \
 	 $(patsubst %.o,%.d,$(filter %.o,$(BENCH_TOOLS))) $(BUILD)/bench/bpfload.d

@@ -47,8 +47,9 @@ struct jd_span_options {
  * Register this process with jitterd: the spans (ids are their indexes,
  * at most 64), the memfd. 0, or a negative errno; jd_span_error() then
  * says why (jitterd's own words when it refused). Calling it again
- * replaces the registration (the old rings are jitterd's until it sees
- * them closed).
+ * replaces the registration: threads move to the new rings at their next
+ * record; the old rings stay mapped (their memory is not given back), so
+ * that a thread writing one meanwhile writes nothing it should not.
  */
 int jd_span_register(const struct jd_span_def *spans, unsigned n_spans,
 		     const struct jd_span_options *options);
@@ -56,7 +57,8 @@ const char *jd_span_error(void);
 
 /* The clock the records use (ticks or ns), as the hot path reads it. */
 uint64_t jd_span_now(void);
-/* A span of this thread: its start (per id), then its end, recorded. */
+/* A span of this thread: its start (per id), then its end, recorded (an
+ * end without a begin since the last end records nothing). */
 void jd_span_begin(unsigned id);
 void jd_span_end(unsigned id);
 /* A span whose ends the caller took with jd_span_now(). */

@@ -247,10 +247,11 @@ void jd_span_end(unsigned id)
 	uint32_t cpu;
 	uint64_t t1;
 
-	if (id >= reg.n_spans)
+	if (id >= reg.n_spans || !me.t0[id]) /* no begin: nothing to record */
 		return;
 	t1 = now_cpu(reg.clock, &cpu);
 	put(id, me.t0[id], t1, cpu);
+	me.t0[id] = 0;
 }
 
 void jd_span_mark(unsigned id)
@@ -297,11 +298,14 @@ static bool name_ok(const char *s)
 	return true;
 }
 
+/*
+ * The old registration's rings stay mapped (a thread may be writing one
+ * now, without a lock to wait for); jitterd lets them go when the old
+ * socket closes. Replacing a registration leaks its rings' memory.
+ */
 static void forget(void)
 {
 	atomic_fetch_add(&generation, 1);
-	if (reg.shm)
-		munmap(reg.shm, reg.size);
 	if (reg.fd >= 0)
 		close(reg.fd);
 	reg.shm = NULL;
