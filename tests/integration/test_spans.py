@@ -395,3 +395,25 @@ def test_spans_slow_span_says_what_its_cpu_did():
             assert {w["pid"] for w in waits} & {pub.p.pid, hog.pid}, (waits, pub.p.pid, hog.pid)
             shown = dict(ev, on_cpu=ev["on_cpu"][:1])
             print("span_slow: %s" % json.dumps(shown, separators=(",", ":")))
+
+
+def test_spans_are_judged_by_the_anomaly_detector():
+    """span_latency_p50/p99/p999 per workload and span: the detector reads them."""
+    with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
+        with Daemon(config(tmp)) as d:
+            pub = subprocess.Popen([sys.executable, os.path.join(HERE, "span_load.py"), tmp + "/spans.sock",
+                                    "--forever", "pyspan-forever"], env={**os.environ, "JITTERD_SPAN_LIB": LIB})
+            try:
+                want = {"span_latency_p50", "span_latency_p99", "span_latency_p999"}
+                deadline = time.monotonic() + 30
+                while True:
+                    s = d.scrape()
+                    seen = {dict(k[1])["signal"] for k in select(s, "jitterd_anomaly_score",
+                                                                 subject="workload:pyspans/tick_to_order")}
+                    if want <= seen or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.5)
+                assert want <= seen, (seen, d.output()[-2000:])
+            finally:
+                pub.kill()
+                pub.wait()
