@@ -61,8 +61,18 @@ LIB_OBJS    := $(filter-out $(BUILD)/daemon/main.o,$(DAEMON_OBJS))
 UNIT_SRCS   := $(wildcard tests/unit/*/test_*.c)
 UNIT_BINS   := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 
+# libjitterd-span (client/, docs/spans.md): what a trading component links
+# to publish spans; static and shared (the Python binding loads the .so).
+# Never sanitized: it goes into the components (and Python), not the daemon.
+CLIENT_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -Iclient
+CLIENT_LIBS   := $(BUILD)/client/libjitterd-span.a $(BUILD)/client/libjitterd-span.so \
+		 $(BUILD)/client/jitterd-span.pc
+# The span publisher of tests/integration/test_spans.py, built here: the
+# vmtest guests have no compiler.
+SPAN_LOAD     := $(BUILD)/tests/span_load
+
 .PHONY: all deps run test unit integration rules docs-check layers bench vmtest install clean format-check lint fuzz FORCE
-all: $(BUILD)/jitterd
+all: $(BUILD)/jitterd $(CLIENT_LIBS) $(SPAN_LOAD)
 
 # Installs only what is missing; a no-op on a machine that has everything.
 deps:
@@ -116,6 +126,28 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJS) | $(SKELS)
 
 $(BUILD) $(BUILD)/bench:
 	$(Q)mkdir -p $@
+
+$(BUILD)/client/span.o: client/span.c | $(BUILD)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CLIENT_CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(BUILD)/client/libjitterd-span.a: $(BUILD)/client/span.o
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/client/libjitterd-span.so: $(BUILD)/client/span.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -shared -Wl,-soname,libjitterd-span.so.1 $^ -lpthread -o $@
+
+$(SPAN_LOAD): tests/integration/span_load.c $(BUILD)/client/libjitterd-span.a
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CLIENT_CFLAGS) $(DEPFLAGS) $< $(BUILD)/client/libjitterd-span.a -lpthread -o $@
+
+$(BUILD)/client/jitterd-span.pc: client/jitterd-span.pc.in VERSION | $(BUILD)
+	$(Q)mkdir -p $(@D)
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
 
 run: deps all
 	@echo "make run: jitterd in the foreground with config/jitterd.yaml; Ctrl-C stops it"
@@ -214,7 +246,7 @@ layers:
 # Calibration programs (scripts/bench/*.bpf.c) and the loader that holds them.
 BENCH_TOOLS := $(patsubst scripts/bench/%.bpf.c,$(BUILD)/bench/%.bpf.o,$(wildcard scripts/bench/*.bpf.c)) \
 	       $(BUILD)/bench/bpfload $(BUILD)/bench/doctor_run $(BUILD)/bench/anomaly-replay \
-	       $(BUILD)/bench/pcapgen
+	       $(BUILD)/bench/pcapgen $(BUILD)/bench/span_bench
 
 $(BUILD)/bench/%.bpf.o: scripts/bench/%.bpf.c | $(BUILD)/bench
 	$(call msg,BPF,$@)
@@ -239,6 +271,11 @@ $(BUILD)/bench/pcapgen: scripts/bench/pcapgen.c | $(BUILD)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) $< -o $@
 
+# The cost table of libjitterd-span (scripts/bench/spans.sh).
+$(BUILD)/bench/span_bench: scripts/bench/span_bench.c $(BUILD)/client/libjitterd-span.a | $(BUILD)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iclient $(DEPFLAGS) $< $(BUILD)/client/libjitterd-span.a -lpthread -o $@
+
 # Every scripts/bench/*.sh, one after the other (never two at once: they
 # measure the same CPUs).
 bench: deps all $(BENCH_TOOLS)
@@ -256,10 +293,17 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/share/doc/jitterd/docs
 	install -m 0644 docs/*.md $(DESTDIR)$(PREFIX)/share/doc/jitterd/docs/
 	install -D -m 0644 systemd/jitterd.service $(DESTDIR)/etc/systemd/system/jitterd.service
+	install -D -m 0644 client/jitterd_span.h $(DESTDIR)$(PREFIX)/include/jitterd_span.h
+	install -D -m 0644 client/jitterd_span_ring.h $(DESTDIR)$(PREFIX)/include/jitterd_span_ring.h
+	install -D -m 0644 $(BUILD)/client/libjitterd-span.a $(DESTDIR)$(PREFIX)/lib/libjitterd-span.a
+	install -D -m 0755 $(BUILD)/client/libjitterd-span.so $(DESTDIR)$(PREFIX)/lib/libjitterd-span.so.1
+	ln -sf libjitterd-span.so.1 $(DESTDIR)$(PREFIX)/lib/libjitterd-span.so
+	install -D -m 0644 $(BUILD)/client/jitterd-span.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/jitterd-span.pc
+	install -D -m 0644 client/python/jitterd_span.py $(DESTDIR)$(PREFIX)/share/jitterd/python/jitterd_span.py
 
 format-check:
 	$(call msg,FORMAT,check)
-	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*/*.c daemon/*/*.h bpf/*.c bpf/*.h tests/unit/*/*.c tests/unit/*.h scripts/bench/*.c tests/fuzz/*.c tests/fuzz/*.h
+	$(Q)clang-format --dry-run --Werror daemon/*.c daemon/*/*.c daemon/*/*.h bpf/*.c bpf/*.h tests/unit/*/*.c tests/unit/*.h scripts/bench/*.c tests/fuzz/*.c tests/fuzz/*.h client/*.c client/*.h
 
 # cppcheck over the daemon and its tests; any finding fails. Not -I$(BUILD):
 # cppcheck would read the skeletons, whose embedded BPF objects take it
@@ -277,5 +321,5 @@ clean:
 FORCE:
 
 # What the compiler wrote about which headers each object included.
--include $(DAEMON_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d) \
+-include $(BUILD)/client/span.d $(SPAN_LOAD).d $(DAEMON_OBJS:.o=.d) $(BPF_OBJS:.o=.d) $(UNIT_BINS:=.d) $(FUZZ_OBJS:.o=.d) $(FUZZ_BINS:=.d) \
 	 $(patsubst %.o,%.d,$(filter %.o,$(BENCH_TOOLS))) $(BUILD)/bench/bpfload.d

@@ -24,6 +24,9 @@ MAY = {
     'main': {'lib', 'http', 'probes', 'anomaly', 'doctor', 'pcap', 'core'},
 }
 OPEN = {'core/config.h'}
+# The layout of the rings that span publishers share with the daemon
+# (client/, libjitterd-span): only the spans collector reads it.
+CLIENT_SHARED = {'collectors/spans.h': 'client/jitterd_span_ring.h'}
 # The headers shared with the BPF programs: a collector's own (bpf/<name>.h)
 # is its own business; besides those, only these are read in user space.
 BPF_SHARED = {'lib': {'bpf/hist_slots.h'}, 'probes': {'bpf/event.h'}}
@@ -57,6 +60,11 @@ def main():
                         if not own and inc not in BPF_SHARED.get(src, ()):
                             errors.append('daemon/%s:%d: %s/ may not include "%s": a collector\'s BPF '
                                           'structs are its own (docs/architecture.md)' % (rel, lineno, src, inc))
+                        continue
+                    if inc.startswith('client/'):
+                        if CLIENT_SHARED.get(rel) != inc:
+                            errors.append('daemon/%s:%d: "%s" is the spans collector\'s (docs/architecture.md)'
+                                          % (rel, lineno, inc))
                         continue
                     if inc.endswith('.skel.h'):
                         continue

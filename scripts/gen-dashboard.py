@@ -101,6 +101,15 @@ ROWS = [
         timeseries("Socket drops per class and reason", "Packets dropped per second by the sockets of each class, by reason (rcvbuf_full: the application did not read in time; backlog_full, accept_queue_full, memory_limit). Any drop on a market-data class is lost data: the JitterdSocketDrops alert fires after a minute.",
                    "pps", [target('sum by (socket, reason) (instance_socket_reason:jitterd_socket_drops:rate1m{%s, socket=~"$socket"})' % I, "{{socket}} {{reason}}")]),
     ]),
+    ("Application spans", [
+        heatmap("Span latency: $workload", "Durations of the spans the trading components publish themselves (libjitterd-span: tick received to order sent, or whatever they declared), all spans of the chosen workloads, as a heatmap of the same buckets as run-queue latency. A band moving up is the component getting slower; /events?kind=span_slow says what the OS did on the span's CPU during each slow one.",
+                "s", 'sum by (le) (rate(jitterd_span_duration_seconds_bucket{%s, workload=~"$workload"}[$__rate_interval]))' % I),
+        timeseries("Span latency p99 by workload and span", "p99 of each published span over the panel's rate interval. Compare with run-queue latency of the same workload above: a span p99 that rises with it is the scheduler; one that rises alone is the component (or what it waits on).",
+                   "s", [target('histogram_quantile(0.99, sum by (workload, span, le) (rate(jitterd_span_duration_seconds_bucket{%s, workload=~"$workload"}[$__rate_interval])))' % I, "{{workload}} {{span}} p99")], fill=0),
+        timeseries("Slow spans and dropped records", "Spans over their threshold per second (each a span_slow event), and records lost per second by reason: ring_full (the component published faster than jitterd drains: a bigger ring, or a shorter events.drain_interval), no_ring (more publishing threads than rings), invalid (records that failed jitterd's checks: a bug or a hostile publisher).",
+                   "ops", [target('sum by (workload, span) (rate(jitterd_span_slow_total{%s, workload=~"$workload"}[$__rate_interval]))' % I, "{{workload}} {{span}} slow"),
+                           target('sum by (workload, reason) (rate(jitterd_span_dropped_records_total{%s, workload=~"$workload"}[$__rate_interval]))' % I, "{{workload}} dropped {{reason}}")]),
+    ]),
     ("Anomalies and tuning", [
         timeseries("Anomaly score by signal and subject", "How far each signal (run-queue latency, softirq time, drops, ...) is from its own recent baseline on this host, per subject; jitterd_anomaly turns 1 when it is too far. A score rising on one subject points at what changed.",
                    "short", [target('jitterd_anomaly_score{%s}' % I, "{{signal}} {{subject}}")], fill=0, min0=False),

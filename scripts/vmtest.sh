@@ -193,8 +193,12 @@ build_initramfs() {
 	# What jitterd dlopen()s rather than links: libcurl for `jitterd doctor
 	# --from` (daemon/doctor/evidence.c), whose tests run in the guests.
 	copy_program "$root" "$(ldconfig -p | awk '$1 == "libcurl-gnutls.so.4" { print $NF; exit }')"
-	cp -r VERSION config "$root/src/"
+	cp -r VERSION config client "$root/src/"
 	cp -r tests/integration tests/vmtest "$root/src/tests/"
+	# test_spans.py's publishers: built on the host (no compiler here).
+	mkdir -p "$root/usr/local/lib/jitterd"
+	cp build/tests/span_load build/client/libjitterd-span.so "$root/usr/local/lib/jitterd/"
+	copy_libs "$root" build/tests/span_load
 	find "$root/src" -name __pycache__ -prune -exec rm -rf {} +
 
 	# Debian's programs, not whatever else is first in PATH (pyenv shims...).

@@ -9,6 +9,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "probes/collector.h"
 #include "probes/events.h"
 #include "lib/log.h"
 #include "lib/parse.h"
@@ -158,6 +159,7 @@ static void drain(void *arg)
 {
 	(void)arg;
 	events_drain();
+	collectors_drain(); /* rings of their own (the spans collector's) */
 }
 
 int loop_run(struct http_server *http, const struct jd_config *cfg)

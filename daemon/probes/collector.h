@@ -46,7 +46,12 @@ struct collector_ops {
 	/* Off unless collectors.<name>.enabled says true (a collector whose
 	 * start-up or series cost not every host should pay). */
 	bool opt_in;
-	/* Opens the bpftool skeleton: COLLECTOR_SKELETON(name) defines it. */
+	/*
+	 * Opens the bpftool skeleton: COLLECTOR_SKELETON(name) defines it.
+	 * NULL: a collector without BPF programs (its data comes from user
+	 * space, as the spans collector's rings): no object, probes or load;
+	 * configure(), loaded(), its events and attached() as for any other.
+	 */
 	void *(*open)(void);
 	size_t priv_size; /* c->priv: zeroed state of this size, freed after finish() */
 
@@ -80,6 +85,12 @@ struct collector_ops {
 	int (*loaded)(struct collector *c, const struct jd_config *cfg);
 	/* Optional. After attach. */
 	void (*attached)(struct collector *c, const struct jd_config *cfg);
+	/*
+	 * Optional. On the loop's drain timer (events.drain_interval), after
+	 * the events ring: a collector that reads memory of its own (rings
+	 * shared with user space) drains it here.
+	 */
+	void (*drain)(struct collector *c);
 	/* Read the BPF maps and describe metrics; runs at scrape time. */
 	void (*collect)(struct collector *c, struct metrics *m);
 	/*
@@ -140,6 +151,8 @@ extern const unsigned n_collectors;
 /* Start the enabled collectors; returns how many run. */
 int collectors_init(const struct jd_config *cfg);
 void collectors_collect(struct metrics *m);
+/* Each running collector's drain() (the loop's drain job, after events_drain()). */
+void collectors_drain(void);
 void collectors_finish(void);
 /*
  * A reload (both are main.c's reload step "collectors").

@@ -12,7 +12,7 @@
 #include "lib/util.h"
 
 /* The table: one row per collector, in start order. */
-#define COLLECTORS(X) X(sched) X(softirq) X(sockets) X(noise)
+#define COLLECTORS(X) X(sched) X(softirq) X(sockets) X(noise) X(spans)
 
 #define DECLARE(name) extern const struct collector_ops name##_collector;
 #define ROW(name)     { .ops = &name##_collector },
@@ -131,7 +131,7 @@ static void collector_stop(struct collector *c)
 	probe_detach(c->probes, c->n_probes);
 	if (c->priv && c->ops->finish)
 		c->ops->finish(c);
-	if (c->skel) {
+	if (c->skel && c->ops->open) {
 		bpf_object__destroy_skeleton(((struct skeleton_head *)c->skel)->skeleton);
 		free(c->skel);
 	}
@@ -164,6 +164,37 @@ static int collector_probes(struct collector *c, const struct jd_config *cfg)
 	return 0;
 }
 
+/* A collector without BPF programs: its hooks and events, nothing to load. */
+static int collector_start_user(struct collector *c, const struct jd_config *cfg)
+{
+	const struct collector_ops *ops = c->ops;
+	const char *step = "configuring it";
+	int err = c->priv ? 0 : -ENOMEM;
+
+	c->probes = calloc(1, sizeof(*c->probes));
+	if (!err && !c->probes)
+		err = -ENOMEM;
+	if (!err)
+		err = ops->configure(c, cfg);
+	if (!err && ops->loaded) {
+		step = "starting it";
+		err = ops->loaded(c, cfg);
+	}
+	if (!err) {
+		step = "registering its events";
+		err = events_register(c->id, ops->events, ops->n_events, c);
+	}
+	if (err) {
+		log_err("collector %s: %s: %s", ops->name, step, strerror(-err));
+		collector_stop(c);
+		return err;
+	}
+	if (ops->attached)
+		ops->attached(c, cfg);
+	c->running = true;
+	return 0;
+}
+
 static int collector_start(struct collector *c, const struct jd_config *cfg)
 {
 	const struct collector_ops *ops = c->ops;
@@ -173,6 +204,8 @@ static int collector_start(struct collector *c, const struct jd_config *cfg)
 	step = "opening its BPF object";
 	c->nr_cpus = libbpf_num_possible_cpus();
 	c->priv = calloc(1, ops->priv_size ? ops->priv_size : 1);
+	if (!ops->open)
+		return collector_start_user(c, cfg);
 	c->skel = ops->open();
 	if (c->nr_cpus <= 0 || !c->priv || !c->skel) {
 		err = c->nr_cpus < 0 ? c->nr_cpus : -ENOMEM;
@@ -250,6 +283,13 @@ void collectors_collect(struct metrics *m)
 	for (unsigned i = 0; i < n_collectors; i++)
 		if (collectors[i].running)
 			collectors[i].ops->collect(&collectors[i], m);
+}
+
+void collectors_drain(void)
+{
+	for (unsigned i = 0; i < n_collectors; i++)
+		if (collectors[i].running && collectors[i].ops->drain)
+			collectors[i].ops->drain(&collectors[i]);
 }
 
 void collectors_finish(void)

@@ -315,6 +315,34 @@ int events_query(const struct event_query *q, struct buf *out, char *why, size_t
 	return out->oom ? -ENOMEM : 0;
 }
 
+void events_each_on_cpu(int cpu, int64_t from_ns, int64_t to_ns, const char *skip,
+			bool (*fn)(const char *kind, const char *line, void *arg), void *arg)
+{
+	for (unsigned i = 0; i < ev.n_kinds; i++) {
+		const struct kind *k = &ev.kinds[i];
+
+		if (skip && !strcmp(k->name, skip))
+			continue;
+		/* Newest first; a kind's log is in the order it was drained, which
+		 * is time order but for CPUs whose events came late (a second). */
+		for (uint32_t j = k->count; j-- > 0;) {
+			const struct entry *e = kind_at(k, j);
+
+			if (e->time_ns < from_ns - 1000000000)
+				break;
+			if (e->cpu == cpu && e->time_ns >= from_ns && e->time_ns <= to_ns &&
+			    !fn(k->name, e->line, arg))
+				return;
+		}
+	}
+}
+
+int64_t events_mono_to_real(void)
+{
+	return ev.mono_to_real_ns ? ev.mono_to_real_ns
+				  : clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+}
+
 int events_render(void *ctx, struct buf *out)
 {
 	struct event_query all;

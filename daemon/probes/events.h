@@ -84,6 +84,15 @@ int events_render(void *ctx, struct buf *out);
  * (why says which kind is unknown) or -ENOMEM.
  */
 int events_query(const struct event_query *q, struct buf *out, char *why, size_t why_size);
+/*
+ * The logged events on cpu whose time (Unix ns) is within [from_ns, to_ns],
+ * of any kind but skip, newest first: fn(kind, its JSON line, arg) until it
+ * returns false. For a joiner of what the logs hold (the spans collector).
+ */
+void events_each_on_cpu(int cpu, int64_t from_ns, int64_t to_ns, const char *skip,
+			bool (*fn)(const char *kind, const char *line, void *arg), void *arg);
+/* CLOCK_REALTIME - CLOCK_MONOTONIC, as of the last drain (ns). */
+int64_t events_mono_to_real(void);
 
 /*
  * A follower: q's events from now on (from q->since_ns with since), in the

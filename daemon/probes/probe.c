@@ -269,6 +269,11 @@ int probe_init(void)
 	return 0;
 }
 
+bool probe_surveying(void)
+{
+	return survey;
+}
+
 void probe_survey(void)
 {
 	survey = true;

@@ -90,6 +90,8 @@ void probe_release_btf(void);
  * collectors can be started and stopped just to see what this kernel takes.
  */
 void probe_survey(void);
+/* Whether this is such a survey (a collector then serves nothing). */
+bool probe_surveying(void);
 
 /* p from its declaration, with the variants that obj has. Before load. */
 void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object *obj);

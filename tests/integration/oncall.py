@@ -8,6 +8,9 @@ Used by test_exposition.py, test_dashboard.py and test_view.py.
 """
 import os
 import socket
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 
@@ -28,14 +31,18 @@ class Host:
         self.isolated_cpu = cpus[-1]
         self.feed_port = harness.free_port(socket.SOCK_DGRAM)
         self.order_port = harness.free_port()
+        # its own, so that no other daemon holds it (collectors.spans.socket)
+        self.span_socket = os.path.join(tempfile.gettempdir(), "jd-oncall-%d-%d.sock"
+                                        % (os.getpid(), self.order_port))
         self.config = (
             "cpu_groups:\n" + "".join("  %s: \"%s\"\n" % kv for kv in self.groups.items()) +
             "workloads:\n  - { name: strategy, comm: \"%s*\" }\n" % WORKLOAD_COMM +
             "collectors:\n  sockets:\n    enabled: true\n    classes:\n"
             "      - { name: md-feed, protocol: udp, local_ports: [%d] }\n"
             "      - { name: order-entry, protocol: tcp, remote_ports: [%d] }\n"
+            "  spans: { socket: \"%s\" }\n"
             "events:\n  runqueue_latency_threshold: 20us\n  softirq_duration_threshold: 5us\n"
-            % (self.feed_port, self.order_port))
+            % (self.feed_port, self.order_port, self.span_socket))
 
 
 class Load:
@@ -44,7 +51,8 @@ class Load:
     bursts (receive peaks and drops, NET_RX), TCP sends to an order-entry peer (send and
     receive queues), and a workload process with a hog and a sleeper on the
     isolated CPU (workload latency, outliers; not with workload=False: its
-    hog would take a CPU from a browser under test)."""
+    hog would take a CPU from a browser under test), and a process of the
+    workload that publishes application spans (span_load.py --forever)."""
 
     def __init__(self, host, workload=True):
         self.host = host
@@ -60,6 +68,8 @@ class Load:
         if workload:
             self.strat = harness.NamedLoad(WORKLOAD_COMM, os.path.join(HERE, "runq_load.py"),
                                            host.isolated_cpu, 1, 500, 600)
+        self.spans = subprocess.Popen([sys.executable, os.path.join(HERE, "span_load.py"), host.span_socket,
+                                       "--forever", WORKLOAD_COMM + "-spans"])
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -96,6 +106,8 @@ class Load:
         self.thread.join(10)
         if self.strat:
             self.strat.stop()
+        self.spans.kill()
+        self.spans.wait()
         self.rx.close()
         self.listener.close()
 

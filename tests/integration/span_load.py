@@ -1,0 +1,80 @@
+"""A span publisher in Python, through the ctypes binding
+(client/python/jitterd_span.py), for test_spans.py:
+
+    span_load.py SOCKET OUT
+    span_load.py SOCKET --forever NAME
+
+renames itself pyspan (the test's workload matches it), registers four
+spans with CLOCK_MONOTONIC, and publishes: spans of known lengths
+(record() with the ends it chose), busy spans it times itself with now(),
+begin()/end() around sleeps, and marks. OUT gets one "span length" line per
+record whose length it knows, and "marks N", "begins N", "dropped N".
+Prints "done", then waits for a line on stdin (the test scrapes meanwhile).
+With --forever it is NAME, and publishes spans of a few lengths (some
+over the 1 ms threshold) every 10 ms until killed (the on-call tests'
+load, oncall.py).
+"""
+import ctypes
+import os
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "client", "python"))
+import jitterd_span as js  # noqa: E402
+
+
+def rename(name):
+    libc = ctypes.CDLL(None)
+    libc.prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME
+
+
+def forever(sock, name):
+    rename(name)
+    js.register(["tick_to_order", "decode"], socket=sock, clock=js.CLOCK_MONOTONIC, timeout_ms=10000)
+    i = 0
+    while True:
+        t0 = js.now()
+        js.record(0, t0, t0 + 5000 * (1 + i % 9) + (2000000 if i % 50 == 0 else 0))
+        js.record(1, t0, t0 + 700 + 100 * (i % 13))
+        i += 1
+        time.sleep(0.01)
+
+
+def main():
+    if sys.argv[2] == "--forever":
+        forever(sys.argv[1], sys.argv[3])
+    sock, out = sys.argv[1], sys.argv[2]
+    rename("pyspan")
+    js.register(["known", "busy", ("slept", 3600 * 10**9), "marked"], socket=sock,
+                clock=js.CLOCK_MONOTONIC, timeout_ms=10000)
+    print("registered", flush=True)
+    lines = []
+    # on and beside buckets' bounds too (2^k ns is in bucket k)
+    lengths = [200, 1000, 3000, 20000, 100000, 700000, 5000000, 127, 128, 129, 4096, 4097, 65535]
+    for i in range(1300):
+        t0 = js.now()
+        d = lengths[i % len(lengths)]
+        js.record(0, t0, t0 + d)
+        lines.append("0 %d" % d)
+    for i in range(300):
+        t0 = js.now()
+        while js.now() - t0 < 2000 * (1 + i % 4):
+            pass
+        t1 = js.now()
+        js.record(1, t0, t1)
+        lines.append("1 %d" % (t1 - t0))
+    for i in range(20):
+        with js.span(2):
+            time.sleep(0.001)
+    for i in range(50):
+        js.mark(3)
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+        f.write("begins 20\nmarks 50\ndropped %d\n" % js.dropped())
+    print("done", flush=True)
+    sys.stdin.readline()
+
+
+if __name__ == "__main__":
+    main()
