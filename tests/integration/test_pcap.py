@@ -301,6 +301,187 @@ def test_sequence_gaps_duplicates_reordering_exact():
         [("239.1.1.1:30001", 11, 2), ("239.1.1.9:30001", 2, 0)]
 
 
+MOLD_CONFIG = """
+collectors:
+  sockets:
+    classes:
+      - { name: mold, protocol: udp, local_ports: ["26400"], sequence: { format: moldudp64 } }
+      - { name: general, protocol: udp, local_ports: ["26401"],
+          sequence: { offset: 3, size: 4, byte_order: little, count: { offset: 0, size: 1 },
+                      session: { offset: 1, size: 2 } } }
+      - { name: mold-a, protocol: udp, local_ports: ["26500"], local_address: 239.2.2.1,
+          sequence: { format: moldudp64 }, feed: mold, leg: a }
+      - { name: mold-b, protocol: udp, local_ports: ["26500"], local_address: 239.2.2.2,
+          sequence: { format: moldudp64 }, feed: mold, leg: b }
+"""
+
+
+def mold_packet(session, seq, msgs, count=None):
+    """A MoldUDP64 packet: 10-byte session, 64-bit sequence number of the
+    first message, 16-bit count, then each message behind its 16-bit length."""
+    body = b"".join(len(m).to_bytes(2, "big") + m for m in msgs)
+    n = len(msgs) if count is None else count
+    return session + seq.to_bytes(8, "big") + n.to_bytes(2, "big") + body
+
+
+def general_packet(session, seq, msgs, count=None):
+    """The general form: count (1 byte), session (2), sequence (4, little-endian)."""
+    n = len(msgs) if count is None else count
+    return bytes([n]) + session[:2] + seq.to_bytes(4, "little") + b"".join(msgs)
+
+
+def framed_feed(rng, make, session, first, packets=150, end=True):
+    """Packets of 1..5 messages from sequence number first, with heartbeats,
+    drops, duplicates and swapped pairs, then a run of drops only a
+    heartbeat reveals and the end of the session. Returns the payloads in
+    capture order and what the test expects, from what it sent and dropped."""
+    sent = []  # (seq, n, kind): the sender's packets in order
+    q = first
+    for i in range(packets):
+        if i and rng.random() < 0.1:
+            sent.append((q, 0, "heartbeat"))
+        n = rng.randint(1, 5)
+        sent.append((q, n, "data"))
+        q += n
+    tail = rng.randint(2, 4)  # dropped at the end: only the heartbeat after says so
+    for _ in range(tail):
+        n = rng.randint(1, 5)
+        sent.append((q, n, "data"))
+        q += n
+    sent.append((q, 0, "heartbeat"))
+    if end:
+        sent.append((q, 0xffff, "end"))
+    last = len(sent) - 2 - end
+    drop = set()
+    for i in range(2, len(sent) - 2 - tail):
+        if sent[i][2] == "data" and rng.random() < 0.06:
+            drop.add(i)
+    drop |= set(range(last - tail + 1, last + 1))
+    # Swap a data pair whose neighbours all arrive (one gap, filled late).
+    swaps = []
+    i = 3
+    while i < len(sent) - 4 - tail:
+        if all(j not in drop and sent[j][2] == "data" for j in range(i - 1, i + 3)) and \
+                rng.random() < 0.05:
+            swaps.append(i)
+            i += 4
+        else:
+            i += 1
+    order = list(range(len(sent)))
+    for i in swaps:
+        order[i], order[i + 1] = order[i + 1], order[i]
+    out, dups = [], 0
+    for j in order:
+        if j in drop:
+            continue
+        seq, n, kind = sent[j]
+        p = make(session, seq, [b"m%d" % (seq + k) for k in range(n if kind == "data" else 0)],
+                 count=n)
+        out.append(p)
+        if kind == "data" and j not in swaps and j - 1 not in swaps and rng.random() < 0.03:
+            out.append(p)  # the sender's (or a rebroadcast's) copy
+            dups += n
+    runs = sum(1 for i in sorted(drop) if i - 1 not in drop)
+    want = {
+        "received": sum(sent[j][1] for j in range(len(sent))
+                        if j not in drop and sent[j][2] == "data") + dups,
+        "missing": sum(sent[j][1] for j in drop),
+        "gaps": runs + len(swaps),
+        "duplicates": dups,
+        "out_of_order": sum(sent[i][1] for i in swaps),
+        "heartbeats": sum(1 for j, x in enumerate(sent) if x[2] == "heartbeat" and j not in drop),
+        "end_of_session": int(end),
+        "packets": len(out),
+    }
+    assert want["missing"] and want["out_of_order"] and want["duplicates"], "a scenario without one"
+    return out, want
+
+
+def add_up(wants):
+    return {k: sum(w[k] for w in wants) for k in wants[0]}
+
+
+@harness.host_only(HOST_ONLY)
+def test_moldudp64_and_general_framing_count_messages_per_session_and_group():
+    """Gaps in messages, not packets: MoldUDP64 (format: moldudp64) and the
+    general form (count and session anywhere, little-endian), two sessions
+    on one group and one session on another group: each its own sequence
+    space. Expected figures are computed from what the test sent and dropped."""
+    import random
+    rng = random.Random(25)
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, MOLD_CONFIG)
+    pkts = []
+    expect = {}
+    for make, port, name in ((mold_packet, 26400, "mold"), (general_packet, 26401, "general")):
+        feeds = []
+        for session, group, first in ((b"SESSION001", "239.1.1.1", 1), (b"SESSION002", "239.1.1.1", 900),
+                                      (b"SESSION001", "239.1.1.2", 77)):
+            if make is general_packet:
+                session = session[-2:]
+            out, want = framed_feed(rng, make, session, first, end=make is mold_packet)
+            feeds.append([s.Ether() / s.IP(src="10.0.0.1", dst=group) / s.UDP(sport=5000, dport=port) / p
+                          for p in out])
+            expect[(name, group, session.decode())] = want
+        # interleave the three streams as a capture would see them
+        while any(feeds):
+            f = rng.choice([f for f in feeds if f])
+            pkts.append(f.pop(0))
+    path = os.path.join(d, "framed.pcap")
+    write(path, pkts)
+    r = pcap_json("--config", cfg, path)
+    keys = ("received", "missing", "gaps", "duplicates", "out_of_order", "heartbeats",
+            "end_of_session", "packets")
+    for name in ("mold", "general"):
+        q = cls(r, name)["sequence"]
+        got = {(name, x["destination"].split(":")[0], x["session"]): {k: x[k] for k in keys}
+               for x in q["streams"]}
+        want = {k: v for k, v in expect.items() if k[0] == name}
+        assert got == want
+        assert {k: q[k] for k in keys} == add_up(list(want.values()))
+        assert q["resets"] == 0 and q["unreadable"] == 0
+    assert len(cls(r, "mold")["sequence"]["streams"]) == 3
+
+
+@harness.host_only(HOST_ONLY)
+def test_moldudp64_ab_legs_are_arbitrated_per_message():
+    """Leg A batches 3 messages a packet, leg B sends one a packet 1us
+    later and misses two; A misses one packet (3 messages): the legs are
+    compared message by message, whatever their batching."""
+    from decimal import Decimal
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, MOLD_CONFIG)
+    t0, us = Decimal(1700000000), Decimal("0.000001")
+    pkts = []
+
+    def add(t, group, seq, n):
+        p = s.Ether() / s.IP(src="10.0.0.1", dst=group) / s.UDP(sport=1, dport=26500) / \
+            mold_packet(b"SESS000001", seq, [b"x"] * n)
+        p.time = t0 + t
+        p.time_set = True
+        pkts.append(p)
+
+    a_lost, b_lost = {4}, {5, 20}  # A's packet k=4 (messages 13-15); B's messages 5 and 20
+    for k in range(10):
+        if k not in a_lost:
+            add(k * 100 * us, "239.2.2.1", 1 + 3 * k, 3)
+    for q in range(1, 31):
+        if q not in b_lost:
+            add((q - 1) // 3 * 100 * us + us, "239.2.2.2", q, 1)
+    pkts.sort(key=lambda p: p.time)
+    path = os.path.join(d, "ab-mold.pcap")
+    write(path, pkts)
+    r = pcap_json("--config", cfg, path)
+    f = next(x for x in r["feeds"] if x["name"] == "mold")
+    both = 30 - 3 - len(b_lost)
+    assert (f["a_first"], f["b_first"], f["only_a"], f["only_b"]) == (both, 0, len(b_lost), 3)
+    assert sorted(x["sequence"] for x in f["one_leg_list"]) == [5, 13, 14, 15, 20]
+    assert cls(r, "mold-a")["sequence"]["received"] == 27
+    assert cls(r, "mold-b")["sequence"]["received"] == 28
+
+
 @harness.host_only(HOST_ONLY)
 def test_ab_legs_first_and_one_leg_only_exact():
     s = scapy()
