@@ -108,6 +108,8 @@ struct pcap_options {
 	uint64_t burst_packets;	 /* or above this many packets; 0 = off */
 	uint64_t trigger_window; /* tick-to-trade: how far back a trigger counts */
 	uint64_t match_window;	 /* match: how long a packet at A waits for B */
+	int64_t clock_offset;	 /* match: B's clock minus A's, taken off B's times */
+	bool clock_offset_auto;	 /* match: estimate it (both ways), then take it off */
 	uint64_t dup_window;	 /* a frame equal to a recent one of its flow: a tap's copy */
 	uint32_t max_flows;	 /* flows followed; more are counted apart */
 	uint32_t top;		 /* unclassified flows shown */

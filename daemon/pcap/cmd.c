@@ -64,6 +64,9 @@ static void usage(FILE *out)
 		"      --trigger T:R        time from the latest packet of class T to each of R\n"
 		"      --trigger-window DUR how far back a trigger counts (10ms)\n"
 		"      --window DUR         match: how long a packet at A waits for B (1s)\n"
+		"      --clock-offset auto|DUR  match: B's clock minus A's, taken off B's times;\n"
+		"                           auto: estimated from flows seen both ways (the\n"
+		"                           captures are read twice)\n"
 		"      --dup-window DUR     a frame equal to one of its flow's last two within "
 		"DUR\n"
 		"                           is a tap's copy, left out (100us; 0s: keep them)\n"
@@ -101,6 +104,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		O_DURATION,
 		O_WINDOW,
 		O_DUPWIN,
+		O_CLOCK,
 		O_ALL
 	};
 	static const struct option longopts[] = {
@@ -115,6 +119,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "trigger-window", required_argument, NULL, O_TWIN },
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ "dup-window", required_argument, NULL, O_DUPWIN },
+		{ "clock-offset", required_argument, NULL, O_CLOCK },
 		{ "top", required_argument, NULL, O_TOP },
 		{ "max-flows", required_argument, NULL, O_MAXF },
 		{ "samples", required_argument, NULL, O_SAMPLES },
@@ -146,6 +151,21 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 			if (parse_duration_ns(optarg, &pa->o.dup_window, &why))
 				return bad("--dup-window", optarg, why);
 			break;
+		case O_CLOCK: {
+			bool minus = optarg[0] == '-';
+
+			if (!strcmp(optarg, "auto")) {
+				pa->o.clock_offset_auto = true;
+				break;
+			}
+			if (parse_duration_ns(optarg + minus, &v, &why))
+				return bad("--clock-offset", optarg, why);
+			if (v > INT64_MAX)
+				return bad("--clock-offset", optarg, "out of range");
+			pa->o.clock_offset = minus ? -(int64_t)v : (int64_t)v;
+			pa->o.clock_offset_auto = false;
+			break;
+		}
 		case O_INTERVAL:
 		case O_TWIN:
 		case O_DURATION:

@@ -1250,6 +1250,86 @@ def mac(ns, dev):
                                      capture_output=True, text=True).stdout)[0]["address"]
 
 
+def clock_offset_captures(d, theta, rng):
+    """A (client side) and B (server side) captures of two request/response
+    flows and a one-way multicast feed, B's clock theta ns ahead of A's.
+    Delays A->B 40-60 us, B->A 55-75 us (integer ns). Returns the paths and
+    the delays sent each way."""
+    from decimal import Decimal
+    s = scapy()
+    a, b, d_ab, d_ba = [], [], [], []
+
+    def stamp(p, ns):
+        p = p.copy()
+        p.time = Decimal(1700000000) + Decimal(ns) / Decimal(10**9)
+        p.time_set = True
+        return p
+
+    t = 0
+    for i in range(200):
+        t += 100000
+        flow = i % 2
+        req = s.Ether() / s.IP(src="10.9.0.1", dst="10.9.0.2", id=i) / \
+            s.UDP(sport=5000 + flow, dport=6000) / (b"req%d" % i)
+        dab = rng.randint(40000, 60000)
+        d_ab.append(dab)
+        a.append(stamp(req, t))
+        b.append(stamp(req, t + dab + theta))
+        t1 = t + dab + 20000  # the server answers 20 us later
+        rsp = s.Ether() / s.IP(src="10.9.0.2", dst="10.9.0.1", id=1000 + i) / \
+            s.UDP(sport=6000, dport=5000 + flow) / (b"rsp%d" % i)
+        dba = rng.randint(55000, 75000)
+        d_ba.append(dba)
+        b.append(stamp(rsp, t1 + theta))
+        a.append(stamp(rsp, t1 + dba))
+        if i % 4 == 0:  # a feed one way only: no say in the estimate
+            md = s.Ether() / s.IP(src="10.9.0.1", dst="239.9.9.9", id=5000 + i) / \
+                s.UDP(sport=7000, dport=7001) / (b"md%d" % i)
+            a.append(stamp(md, t + 1000))
+            b.append(stamp(md, t + 1000 + 30000 + theta))
+    pa, pb = os.path.join(d, "a%d.pcap" % theta), os.path.join(d, "b%d.pcap" % theta)
+    for path, pkts in ((pa, a), (pb, b)):
+        pkts.sort(key=lambda p: p.time)
+        write(path, pkts)
+    return pa, pb, d_ab, d_ba
+
+
+@harness.host_only(HOST_ONLY)
+def test_match_estimates_and_removes_a_clock_offset_from_flows_seen_both_ways():
+    """B's clock 3.2 ms ahead (then 2.5 ms behind): the offset is the middle
+    of the least A->B difference and the largest B->A one, exact to the
+    nanosecond from the delays the test put in; auto takes it off B's times
+    (the one-way figures then carry half the path's asymmetry, said by the
+    uncertainty), a given offset is taken off as given."""
+    import random
+    d = tmpdir()
+    for theta in (3200000, -2500000):
+        pa, pb, d_ab, d_ba = clock_offset_captures(d, theta, random.Random(theta))
+        lo, hi = min(d_ab) + theta, theta - min(d_ba)
+        est = hi + (lo - hi) // 2
+        r = pcap_json("match", pa, pb)
+        c = r["clock_offset"]
+        assert (c["estimated_ns"], c["uncertainty_ns"], c["flows_both_ways"], c["applied_ns"]) == \
+            (est, (lo - hi) // 2, 2, 0)
+        assert abs(c["estimated_ns"] - theta) <= c["uncertainty_ns"]
+        u = cls(r, "unclassified")
+        assert u["matched"] == 200 + 200 + 50
+        r = pcap_json("--clock-offset", "auto", "match", pa, pb)
+        c = r["clock_offset"]
+        assert (c["estimated_ns"], c["applied_ns"], c["residual_ns"]) == (est, est, 0)
+        u = cls(r, "unclassified")
+        assert u["matched"] == 450
+        # A->B (and the feed) ahead of B's clock less the estimate; B->A behind
+        assert u["negative"] == 200
+        assert u["reverse_one_way_ns"]["min"] == min(d_ba) - (theta - est)
+        assert u["one_way_ns"]["min"] == min(min(d_ab), 30000) + theta - est
+        assert u["one_way_ns"]["max"] == max(max(d_ab), 30000) + theta - est
+        r = pcap_json("--clock-offset", "%dns" % theta, "match", pa, pb)
+        c = r["clock_offset"]
+        assert (c["estimated_ns"], c["applied_ns"], c["residual_ns"]) == (est, theta, est - theta)
+        assert cls(r, "unclassified")["one_way_ns"]["min"] == min(min(d_ab), 30000)
+
+
 @harness.host_only(HOST_ONLY)
 def test_match_two_capture_points_finds_netem_delay_and_drops():
     """A -> B through 5 ms of delay and 10% loss: tc netem where the kernel
