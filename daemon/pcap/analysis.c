@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pcap/dlt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1060,6 +1061,29 @@ static bool tap_duplicate(const struct pcap_analysis *a, struct flow *f, const s
 
 /* ---- a frame ------------------------------------------------------------ */
 
+/* A fragment that made its datagram whole: p becomes the datagram, *len
+ * the wire bytes of all its fragments (as tshark, at the last fragment's
+ * time). */
+static bool reassembled(struct pcap_analysis *a, struct pcap_pkt *p, uint64_t ts_ns, uint32_t *len)
+{
+	const uint8_t *ip;
+	uint32_t ip_len;
+	uint64_t wire;
+
+	if (a->o.no_reassembly)
+		return false;
+	if (!a->reasm && !(a->reasm = reasm_new()))
+		return false;
+	if (!reasm_add(a->reasm, p, ts_ns, *len, &ip, &ip_len, &wire))
+		return false;
+	if (pcap_decode(DLT_RAW, ip, ip_len, ip_len, p) != PV_OK) {
+		a->reasm_undecodable++;
+		return false;
+	}
+	*len = wire > UINT32_MAX ? UINT32_MAX : (uint32_t)wire;
+	return true;
+}
+
 static void analyse(struct pcap_analysis *a, uint64_t frame, int linktype, uint64_t ts_ns,
 		    const uint8_t *bytes, uint32_t caplen, uint32_t len)
 {
@@ -1081,7 +1105,7 @@ static void analyse(struct pcap_analysis *a, uint64_t frame, int linktype, uint6
 	if (ts_ns > a->last_ns)
 		a->last_ns = ts_ns;
 	a->verdicts[v]++;
-	if (v != PV_OK)
+	if (v != PV_OK && (v != PV_FRAGMENT || !reassembled(a, &p, ts_ns, &len)))
 		return;
 	p.ts_ns = ts_ns;
 	f = flow_of(a, &p, &dir);
@@ -1227,6 +1251,8 @@ void pcap_analysis_finish(struct pcap_analysis *a)
 	a->finished = true;
 	if (a->held.on) /* the last frame: nothing after it to judge it by */
 		release(a, 0, false);
+	if (a->reasm)
+		reasm_finish(a->reasm);
 	for (int i = 0; i < a->n_cls; i++) {
 		struct class_stats *c = &a->cls[i];
 
@@ -1295,5 +1321,6 @@ void pcap_analysis_free(struct pcap_analysis *a)
 	free(a->feeds);
 	free(a->flows);
 	free(a->streams);
+	reasm_free(a->reasm);
 	free(a);
 }

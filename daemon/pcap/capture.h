@@ -57,7 +57,7 @@ struct pcap_pkt {
 	/* The IP packet (header on), bytes captured of it and its own length. */
 	const uint8_t *ip;
 	uint32_t ip_caplen, ip_len;
-	uint32_t l4_off; /* where TCP/UDP starts in ip */
+	uint32_t l4_off; /* where TCP/UDP starts in ip (a fragment: its fragment part) */
 	/* The L4 payload: its length by the headers, and what of it was captured. */
 	const uint8_t *payload;
 	uint32_t payload_len, payload_caplen;
@@ -114,6 +114,7 @@ struct pcap_options {
 	uint32_t max_flows;	 /* flows followed; more are counted apart */
 	uint32_t top;		 /* unclassified flows shown */
 	bool all_flows;		 /* --json lists every flow */
+	bool no_reassembly;	 /* IP fragments counted only, as before reasm.c */
 	int n_triggers;
 	struct {
 		int trigger, response; /* class indexes */

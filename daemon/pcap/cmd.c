@@ -73,6 +73,7 @@ static void usage(FILE *out)
 		"      --top N              unclassified flows shown (10)\n"
 		"      --max-flows N        flows followed (1048576); more are counted apart\n"
 		"      --all-flows          --json: list every flow (all_flows)\n"
+		"      --no-reassembly      IP fragments counted only, not reassembled\n"
 		"      --samples FILE       every latency sample: kind,class,frame,ts_ns,value_ns\n"
 		"  -i, --interface IF       capture live (immediate mode, ns timestamps if "
 		"offered)\n"
@@ -105,6 +106,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		O_WINDOW,
 		O_DUPWIN,
 		O_CLOCK,
+		O_NOREASM,
 		O_ALL
 	};
 	static const struct option longopts[] = {
@@ -124,6 +126,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "max-flows", required_argument, NULL, O_MAXF },
 		{ "samples", required_argument, NULL, O_SAMPLES },
 		{ "all-flows", no_argument, NULL, O_ALL },
+		{ "no-reassembly", no_argument, NULL, O_NOREASM },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, O_DURATION },
@@ -145,6 +148,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		case O_HTML: pa->html = optarg; break;
 		case O_SAMPLES: pa->samples = optarg; break;
 		case O_ALL: pa->o.all_flows = true; break;
+		case O_NOREASM: pa->o.no_reassembly = true; break;
 		case 'f': pa->filter = optarg; break;
 		case 'i': pa->interface = optarg; break;
 		case O_DUPWIN:

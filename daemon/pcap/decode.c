@@ -12,8 +12,9 @@
  * have been captured (caplen), whatever the headers claim. A frame whose
  * headers end past the snap length is PV_SNAPPED (TCP options excepted:
  * the 20 fixed bytes have ports, sequence and ACK numbers), an IP fragment is
- * PV_FRAGMENT (its ports are in the first fragment only, and this tool does
- * not reassemble): both are counted, neither is read further. A payload cut
+ * PV_FRAGMENT (its ports are in the first fragment only: analysis.c hands
+ * it to reasm.c, l4_off saying where its fragment part starts): both are
+ * counted, neither is read further here. A payload cut
  * by the snap length keeps its true length (payload_len) beside what was
  * captured of it (payload_caplen).
  */
@@ -213,8 +214,10 @@ static enum pcap_verdict decode_ipv4(struct pcap_pkt *p)
 	memcpy(p->src + 12, ip + 12, 4);
 	memcpy(p->dst + 12, ip + 16, 4);
 	frag = be16(ip + 6);
-	if (frag & 0x3fff) /* MF or an offset */
+	if (frag & 0x3fff) { /* MF or an offset: reasm.c takes it from here */
+		p->l4_off = ihl;
 		return PV_FRAGMENT;
+	}
 	return decode_l4(p, ip[9], ihl);
 }
 
@@ -251,7 +254,9 @@ static enum pcap_verdict decode_ipv6(struct pcap_pkt *p)
 			if (off > total)
 				return PV_MALFORMED;
 			continue;
-		case 44: /* fragment */ return PV_FRAGMENT;
+		case 44: /* fragment: reasm.c takes it from here */
+			p->l4_off = off;
+			return PV_FRAGMENT;
 		default: return decode_l4(p, next, off);
 		}
 	}

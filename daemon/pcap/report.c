@@ -139,6 +139,21 @@ static json_t *sequence_json(const struct pcap_analysis *a, const struct class_s
 	return o;
 }
 
+/* IP reassembly: datagrams made whole, and those given up by why. */
+static json_t *reassembly_json(const struct pcap_analysis *a)
+{
+	json_t *o = json_object(), *fail = json_object();
+	const struct reasm_stats *st = a->reasm ? reasm_stats(a->reasm) : NULL;
+
+	json_object_set_new(o, "enabled", json_boolean(!a->o.no_reassembly));
+	json_set_u64(o, "datagrams", st ? st->datagrams : 0);
+	json_set_u64(o, "not_tcp_udp", a->reasm_undecodable);
+	for (int i = 0; i < RF_N; i++)
+		json_set_u64(fail, reasm_failure_names[i], st ? st->failures[i] : 0);
+	json_object_set_new(o, "failures", fail);
+	return o;
+}
+
 static json_t *class_json(const struct pcap_analysis *a, int ci)
 {
 	const struct class_stats *c = &a->cls[ci];
@@ -321,6 +336,7 @@ json_t *pcap_report_json(const struct pcap_analysis *a)
 	for (int v = 0; v < PV_N; v++)
 		json_set_u64(dec, pcap_verdict_names[v], a->verdicts[v]);
 	json_object_set_new(o, "decode", dec);
+	json_object_set_new(o, "reassembly", reassembly_json(a));
 	json_set_u64(o, "flows", a->n_flows);
 	json_set_u64(o, "tap_duplicates", a->tap_duplicates);
 	json_set_u64(o, "dup_window_ns", a->o.dup_window);
@@ -423,6 +439,16 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 		if (a->verdicts[v])
 			fprintf(out, "; %s %llu", pcap_verdict_names[v],
 				(unsigned long long)a->verdicts[v]);
+	if (a->reasm) {
+		const struct reasm_stats *st = reasm_stats(a->reasm);
+
+		fprintf(out, "; %llu datagrams reassembled", (unsigned long long)st->datagrams);
+		for (int i = 0; i < RF_N; i++)
+			if (st->failures[i])
+				fprintf(out, ", %llu given up (%s)",
+					(unsigned long long)st->failures[i],
+					reasm_failure_names[i]);
+	}
 	for (int i = 0; i < a->n_damage; i++)
 		fprintf(out, "\n%s: damaged at offset %ld (%s): only the frames before it are here",
 			a->files[a->damage[i].file], a->damage[i].offset, a->damage[i].why);

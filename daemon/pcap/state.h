@@ -7,6 +7,7 @@
 #define JD_PCAP_STATE_H
 
 #include "pcap/capture.h"
+#include "pcap/reasm.h"
 
 #define TIMELINE_POINTS 1024  /* throughput points per class, at any capture length */
 #define SEQ_WINDOW	4096  /* sequence numbers behind the highest still told apart */
@@ -192,6 +193,8 @@ struct pcap_analysis {
 	struct held_frame held;
 	uint64_t flows_over_limit_packets;
 	uint64_t tap_duplicates;
+	struct reasm *reasm;	    /* at the first fragment */
+	uint64_t reasm_undecodable; /* whole datagrams that were not TCP/UDP */
 	char files[MAX_FILES][JD_PATH_MAX];
 	int n_files;
 	struct damage damage[MAX_FILES]; /* files read only up to a damaged record */

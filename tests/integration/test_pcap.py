@@ -242,7 +242,7 @@ def test_mpls_vxlan_gre_erspan_vntag_pppoe_are_decoded_to_the_inner_flow_as_tsha
 
 
 @harness.host_only(HOST_ONLY)
-def test_fragments_and_snaplen_cuts_are_counted_never_read():
+def test_fragments_and_snaplen_cuts_are_counted_never_read_but_reassembled():
     s = scapy()
     d = tmpdir()
     cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=100, size=4, order="big", tcp_port=9001))
@@ -265,6 +265,9 @@ def test_fragments_and_snaplen_cuts_are_counted_never_read():
     nf = len(frags) + len(frags6)
     assert r["decode"]["fragment"] == nf
     assert r["decode"]["decoded"] == 1
+    # the two fragmented datagrams are whole again (reassembly)
+    assert cls(r, "feed")["sequence"]["received"] == 3
+    r = pcap_json("--config", cfg, "--no-reassembly", path)
     assert cls(r, "feed")["sequence"]["received"] == 1
 
     r = pcap_json("--config", cfg, cut)
@@ -276,6 +279,65 @@ def test_fragments_and_snaplen_cuts_are_counted_never_read():
     r = pcap_json("--config", cfg, cut30)
     assert r["decode"]["snapped"] == nf + 1
     assert r["decode"]["decoded"] == 0
+
+
+@harness.host_only(HOST_ONLY)
+def test_ip_fragments_are_reassembled_as_tshark_and_failures_counted():
+    """UDP datagrams of 3000 bytes in IPv4 and IPv6 fragments, some in
+    reverse order, the sequence number in the second fragment: every one is
+    whole again (the datagrams tshark shows as UDP), its sequence number
+    read; then a missing fragment, a conflicting overlap and a snap length
+    are given up and counted."""
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=1500, size=4, order="big", tcp_port=9001))
+
+    def datagram(q, v6=False):
+        body = bytearray(b"%06d" % q * 500)
+        body[1500:1504] = q.to_bytes(4, "big")
+        if v6:
+            return s.fragment6(s.IPv6(src="fd00::1", dst="fd00::2") / s.IPv6ExtHdrFragment(id=q) /
+                               s.UDP(sport=40000, dport=30001) / bytes(body), 1200)
+        return s.fragment(s.IP(src="10.0.0.1", dst="239.1.1.1", id=q) /
+                          s.UDP(sport=40000, dport=30001) / bytes(body), fragsize=1000)
+
+    pkts = []
+    for q in range(1, 11):
+        f = datagram(q, v6=q > 8)
+        pkts += [s.Ether() / x for x in (f[::-1] if q % 3 == 0 else f)]
+    pkts.append(s.Ether() / udp(seq=0, extra=b"w" * 200))  # a whole one: not a fragment
+    clean = os.path.join(d, "frags.pcap")
+    write(clean, pkts)
+    r = pcap_json("--config", cfg, clean)
+    nfrag = len(pkts) - 1
+    assert r["decode"]["fragment"] == nfrag and r["decode"]["decoded"] == 1
+    ra = r["reassembly"]
+    assert ra["datagrams"] == 10 and sum(ra["failures"].values()) == 0
+    tshark_udp = subprocess.run(["tshark", "-r", clean, "-Y", "udp", "-T", "fields", "-e", "frame.number"],
+                                capture_output=True, text=True, check=True).stdout.split()
+    assert len(tshark_udp) == ra["datagrams"] + r["decode"]["decoded"]
+    q = cls(r, "feed")["sequence"]
+    assert (q["received"], q["gaps"], q["unreadable"]) == (10, 0, 1)  # the whole one is short
+    feed = cls(r, "feed")
+    assert feed["packets"] == 11 and feed["bytes"] == sum(len(p) for p in pkts)
+    r = pcap_json("--config", cfg, "--no-reassembly", clean)
+    assert r["reassembly"]["datagrams"] == 0 and cls(r, "feed")["packets"] == 1
+
+    # give-ups: 11 misses its middle fragment; 12 has a copy of its second
+    # fragment with other bytes; 13 is whole
+    f11, f12, f13 = datagram(11), datagram(12), datagram(13)
+    bad = f12[1].copy()
+    bad.load = b"X" * len(bad.load)
+    bad_pkts = [s.Ether() / x for x in [f11[0], f11[2]] + [f12[0], f12[1], bad, f12[2]] + list(f13)]
+    path = os.path.join(d, "bad.pcap")
+    write(path, bad_pkts)
+    ra = pcap_json("--config", cfg, path)["reassembly"]
+    assert ra["datagrams"] == 1
+    assert ra["failures"]["incomplete_at_end"] == 1 and ra["failures"]["conflict"] == 1
+    cut = os.path.join(d, "cut.pcap")
+    subprocess.run(["editcap", "-s", "200", clean, cut], check=True, capture_output=True)
+    ra = pcap_json("--config", cfg, cut)["reassembly"]
+    assert ra["datagrams"] == 0 and ra["failures"]["snapped"] == 10
 
 
 @harness.host_only(HOST_ONLY)
