@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -40,6 +41,7 @@ struct pcap_args {
 	const char *html;
 	const char *samples;
 	const char *filter; /* a capture filter (pcap-filter(7)) */
+	bool quiet;	    /* no progress line on a terminal */
 	enum pcap_output output;
 	uint64_t duration_ns; /* live: stop after this; 0 = at SIGINT */
 	uint64_t line_ns;     /* live: a line this often */
@@ -79,6 +81,7 @@ static void usage(FILE *out)
 		"offered)\n"
 		"      --duration DUR       live: stop after DUR instead of at Ctrl-C\n"
 		"  -f, --filter EXPR        only packets that pcap-filter(7) EXPR selects\n"
+		"  -q, --quiet              no progress line on a terminal (stderr)\n"
 		"  -h, --help               this text\n");
 }
 
@@ -127,6 +130,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "samples", required_argument, NULL, O_SAMPLES },
 		{ "all-flows", no_argument, NULL, O_ALL },
 		{ "no-reassembly", no_argument, NULL, O_NOREASM },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, O_DURATION },
@@ -140,7 +144,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 	pcap_options_defaults(&pa->o);
 	pa->line_ns = NS_PER_S;
 	optind = 1; /* argv[0] is "pcap" */
-	while ((c = getopt_long(argc, argv, "+c:i:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:i:f:hq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': pa->config_path = optarg; break;
 		case O_JSON: pa->output = PCAP_OUT_JSON; break;
@@ -149,6 +153,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		case O_SAMPLES: pa->samples = optarg; break;
 		case O_ALL: pa->o.all_flows = true; break;
 		case O_NOREASM: pa->o.no_reassembly = true; break;
+		case 'q': pa->quiet = true; break;
 		case 'f': pa->filter = optarg; break;
 		case 'i': pa->interface = optarg; break;
 		case O_DUPWIN:
@@ -304,45 +309,175 @@ static int set_filter(pcap_t *p, const char *expr, const char *what)
 	return ret ? -EINVAL : 0;
 }
 
-/* A file, or standard input ("-"). Files are filtered here, record by
- * record, so that a damaged record's offset counts every record before it. */
+/* ---- progress on a terminal ------------------------------------------------- */
+
+/*
+ * On a terminal (stderr), a line that says how far reading has come: the
+ * bytes of the file read (compressed bytes for a compressed one) of its
+ * size, packets, the rate and the time left; looked at every 65536
+ * packets, drawn at the first look and then at most 4 times a second;
+ * erased when the file is read.
+ * Nothing when stderr is not a terminal or with --quiet.
+ */
+#define PROGRESS_EVERY 65536
+
+static struct {
+	bool on;
+	bool drawn;
+	const char *path;
+	uint64_t size; /* 0: unknown (standard input) */
+	uint64_t start_ns, last_ns, packets, next_check;
+} prog;
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static void progress_file(const char *path, const struct cap_reader *r)
+{
+	struct stat st;
+
+	(void)r;
+	if (!prog.on)
+		return;
+	prog.path = path;
+	prog.size = strcmp(path, "-") && !stat(path, &st) && S_ISREG(st.st_mode)
+			    ? (uint64_t)st.st_size
+			    : 0;
+	prog.start_ns = mono_ns();
+	prog.last_ns = 0; /* the first look draws */
+	prog.next_check = PROGRESS_EVERY;
+	prog.packets = 0;
+}
+
+static void progress_draw(const struct cap_reader *r, uint64_t packets, uint64_t now)
+{
+	double secs = (double)(now - prog.start_ns) / 1e9, bytes = (double)cap_bytes_read(r);
+	double rate = secs > 0 ? (double)packets / secs : 0, brate = secs > 0 ? bytes / secs : 0;
+
+	fprintf(stderr, "\r\033[K%s: %.1f MB", prog.path, bytes / 1e6);
+	if (prog.size)
+		fprintf(stderr, " of %.1f MB (%.0f%%)", (double)prog.size / 1e6,
+			100.0 * bytes / (double)prog.size);
+	fprintf(stderr, ", %llu packets, %.2f M packets/s, %.1f MB/s", (unsigned long long)packets,
+		rate / 1e6, brate / 1e6);
+	if (prog.size && brate > 0 && bytes <= (double)prog.size) {
+		unsigned left = (unsigned)(((double)prog.size - bytes) / brate + 0.5);
+
+		fprintf(stderr, ", %u:%02u left", left / 60, left % 60);
+	}
+	prog.drawn = true;
+}
+
+/* A record read: all it costs is a count and a compare, when on. */
+static inline void progress_tick(const struct cap_reader *r)
+{
+	uint64_t now;
+
+	if (!prog.on || ++prog.packets < prog.next_check)
+		return;
+	prog.next_check += PROGRESS_EVERY;
+	now = mono_ns();
+	if (now - prog.last_ns < NS_PER_S / 4)
+		return;
+	prog.last_ns = now;
+	progress_draw(r, prog.packets, now);
+}
+
+static void progress_done(void)
+{
+	if (prog.on && prog.drawn)
+		fputs("\r\033[K", stderr);
+	prog.drawn = false;
+}
+
+/* --filter for each link type a file has (pcapng: one per interface). */
+#define FILTER_TYPES 8
+struct file_filter {
+	const char *expr;
+	int n;
+	int linktype[FILTER_TYPES];
+	bool ok[FILTER_TYPES];
+	struct bpf_program prog[FILTER_TYPES];
+};
+
+/* Whether the filter takes the record: -1 when it cannot be compiled. */
+static int filter_takes(struct file_filter *ff, const char *path, const struct cap_rec *rec)
+{
+	struct pcap_pkthdr h = { .caplen = rec->caplen, .len = rec->len };
+	int i;
+
+	for (i = 0; i < ff->n && ff->linktype[i] != rec->linktype; i++)
+		;
+	if (i == ff->n) {
+		pcap_t *dead;
+
+		if (ff->n == FILTER_TYPES)
+			return -1;
+		dead = pcap_open_dead(rec->linktype, 262144);
+		if (!dead)
+			return -1;
+		ff->linktype[i] = rec->linktype;
+		ff->ok[i] = !compile_filter(dead, ff->expr, path, &ff->prog[i]);
+		pcap_close(dead);
+		ff->n++;
+	}
+	if (!ff->ok[i])
+		return -1;
+	return pcap_offline_filter(&ff->prog[i], &h, rec->data) != 0;
+}
+
+/* A file, or standard input ("-"), compressed or not. Files are filtered
+ * here, record by record, so that a damaged record's offset counts every
+ * record before it. */
 static int read_file(struct pcap_analysis *a, const char *path, const char *filter)
 {
-	struct bpf_program prog;
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	pcap_t *p;
-	int linktype, r;
-	/* Classic pcap: where the next record starts, for messages. pcapng's
-	 * blocks are not counted here: libpcap's file position is told then. */
-	long offset = 24;
-	bool classic;
+	struct file_filter ff = { .expr = filter };
+	struct cap_reader *r;
+	struct cap_rec rec;
+	int k, ret = 0;
 
-	if (pcap_open_file(path, &p))
+	if (cap_open(path, &r))
 		return -EINVAL;
-	if (filter && compile_filter(p, filter, path, &prog)) {
-		pcap_close(p);
-		return -EINVAL;
+	if (filter) { /* compiled now for the first link type: a bad one is said before reading */
+		rec = (struct cap_rec){ .linktype = cap_linktype(r), .data = (const uint8_t *)"" };
+		if (filter_takes(&ff, path, &rec) < 0) {
+			cap_close(r);
+			ret = -EINVAL;
+			goto out;
+		}
 	}
-	linktype = pcap_datalink(p);
-	classic = !pcap_major_version(p) || pcap_major_version(p) == 2;
 	pcap_analysis_add_file(a, path);
-	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
-		offset += 16 + (long)h->caplen;
-		if (filter && !pcap_offline_filter(&prog, h, data))
-			continue;
-		pcap_analysis_frame(a, linktype, pcap_record_ns(&h->ts), data, h->caplen, h->len);
-	}
-	if (r == PCAP_ERROR) {
-		long at = classic ? offset : ftell(pcap_file(p));
+	progress_file(path, r);
+	while ((k = cap_next(r, &rec)) == 1) {
+		progress_tick(r);
+		if (filter) {
+			int t = filter_takes(&ff, path, &rec);
 
-		pcap_read_error(path, at, pcap_geterr(p));
-		pcap_analysis_damage(a, at, pcap_geterr(p));
+			if (t < 0) {
+				ret = -EINVAL;
+				break;
+			}
+			if (!t)
+				continue;
+		}
+		pcap_analysis_frame(a, rec.linktype, rec.ts_ns, rec.data, rec.caplen, rec.len);
 	}
-	if (filter)
-		pcap_freecode(&prog);
-	pcap_close(p);
-	return 0;
+	progress_done();
+	if (k < 0) {
+		pcap_read_error(path, cap_offset(r), cap_error(r));
+		pcap_analysis_damage(a, cap_offset(r), cap_error(r));
+	}
+	cap_close(r);
+out:
+	for (int i = 0; i < ff.n; i++)
+		if (ff.ok[i])
+			pcap_freecode(&ff.prog[i]);
+	return ret;
 }
 
 /* ---- live --------------------------------------------------------------- */
@@ -541,6 +676,7 @@ int pcap_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	prog.on = !pa.quiet && isatty(STDERR_FILENO);
 	for (int i = optind; i < argc; i++)
 		if (read_file(a, argv[i], pa.filter))
 			goto out;

@@ -72,12 +72,10 @@ struct clock_estimate {
 
 struct side {
 	const char *path;
-	pcap_t *p;
-	int linktype;
+	struct cap_reader *p;
 	uint64_t frames;
 	bool done, error;
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	struct cap_rec rec;
 	int64_t shift; /* taken off this side's times */
 };
 
@@ -269,22 +267,22 @@ static bool next_frame(struct side *s)
 
 	if (s->done)
 		return false;
-	r = pcap_next_ex(s->p, &s->h, &s->data);
+	r = cap_next(s->p, &s->rec);
 	if (r == 1) {
 		s->frames++;
 		return true;
 	}
 	s->done = true;
-	s->error = r == PCAP_ERROR;
+	s->error = r < 0;
 	if (s->error)
 		fprintf(stderr, "jitterd pcap: %s: after frame %llu: %s\n", s->path,
-			(unsigned long long)s->frames, pcap_geterr(s->p));
+			(unsigned long long)s->frames, cap_error(s->p));
 	return false;
 }
 
 static uint64_t ts_of(const struct side *s)
 {
-	uint64_t t = pcap_record_ns(&s->h->ts);
+	uint64_t t = s->rec.ts_ns;
 
 	if (s->shift > 0)
 		return t > (uint64_t)s->shift ? t - (uint64_t)s->shift : 0;
@@ -387,7 +385,7 @@ static bool decode(const struct matcher *m, const struct side *s, struct pcap_pk
 	enum pcap_verdict v;
 	int c;
 
-	v = pcap_decode(s->linktype, s->data, s->h->caplen, s->h->len, p);
+	v = pcap_decode(s->rec.linktype, s->rec.data, s->rec.caplen, s->rec.len, p);
 	p->ts_ns = ts_of(s);
 	if (v != PV_OK && v != PV_FRAGMENT)
 		return false;
@@ -650,10 +648,8 @@ static void matcher_reset(struct matcher *m, struct side *a, struct side *b)
 	int64_t applied = m->applied_ns;
 	struct clock_estimate first = m->first, now = m->now;
 
-	if (a->p)
-		pcap_close(a->p);
-	if (b->p)
-		pcap_close(b->p);
+	cap_close(a->p);
+	cap_close(b->p);
 	*a = (struct side){ .path = a->path };
 	*b = (struct side){ .path = b->path };
 	for (int c = 0; c <= JD_MAX_SOCKET_CLASSES; c++) {
@@ -698,10 +694,8 @@ int pcap_match_main(int argc, char **argv, const struct jd_socket_classes *class
 		if (pass == 0) /* the estimate only */
 			m->samples = NULL;
 		b.shift = m->applied_ns;
-		if (pcap_open_file(a.path, &a.p) || pcap_open_file(b.path, &b.p))
+		if (cap_open(a.path, &a.p) || cap_open(b.path, &b.p))
 			goto out;
-		a.linktype = pcap_datalink(a.p);
-		b.linktype = pcap_datalink(b.p);
 		if (run(m, &a, &b)) {
 			status = 1;
 			goto out;

@@ -1048,6 +1048,139 @@ def test_a_wild_timestamp_is_reported_and_kept_out_of_the_windows():
     assert r["timestamps"]["backwards"] == len(back) == 1 and r["timestamps"]["outliers"] == 0, (r["timestamps"], back)
 
 
+def without_files(report):
+    return {k: v for k, v in report.items() if k not in ("files", "damage")}
+
+
+@harness.host_only(HOST_ONLY)
+def test_pcapng_with_interfaces_of_different_link_types_and_snap_lengths_as_tshark():
+    """mergecap of an Ethernet capture, a raw IP one (pcap's LINKTYPE_RAW),
+    a Linux cooked one cut at 70 bytes and a microsecond Ethernet one:
+    libpcap refuses such a pcapng; here each interface's frames are decoded
+    by its own link type and time resolution, and the flows are tshark's."""
+    s = scapy()
+    d = tmpdir()
+    eth = os.path.join(d, "eth.pcap")
+    raw = os.path.join(d, "raw.pcap")
+    sll = os.path.join(d, "sll.pcap")
+    sll70 = os.path.join(d, "sll70.pcap")
+    usec = os.path.join(d, "usec.pcap")
+    write(eth, [s.Ether() / udp(seq=i) for i in range(20)])
+    write(raw, [s.IP(src="10.0.0.3", dst="10.0.0.4") / s.UDP(sport=3, dport=4) / (b"r" * 40)
+                for _ in range(7)], linktype=101)
+    write(sll, [s.CookedLinux(proto=0x0800) / s.IP(src="10.0.0.5", dst="10.0.0.6") /
+                s.UDP(sport=5, dport=6) / (b"s" * 300) for _ in range(5)], linktype=113)
+    subprocess.run(["editcap", "-s", "70", sll, sll70], check=True, capture_output=True)
+    write(usec, [s.Ether() / udp(src="10.0.0.7", seq=i) for i in range(3)], nano=False)
+    merged = os.path.join(d, "merged.pcapng")
+    subprocess.run(["mergecap", "-w", merged, eth, raw, sll70, usec], check=True, capture_output=True)
+    r = pcap_json("--all-flows", merged)
+    assert r["frames"] == 35 and r["decode"]["decoded"] == 35
+    conv = subprocess.run(["tshark", "-r", merged, "-q", "-z", "conv,udp"], capture_output=True,
+                          text=True, check=True).stdout
+    theirs = {}
+    for line in conv.splitlines():
+        m = re.match(r"(\S+)\s+<->\s+(\S+)\s+(\d+)\s+(\d+) bytes\s+(\d+)\s+(\d+) bytes", line)
+        if m:
+            theirs[frozenset((m[1], m[2]))] = (int(m[3]) + int(m[5]), int(m[4]) + int(m[6]))
+    ours = {frozenset((f["a"], f["b"])): (f["packets_a_to_b"] + f["packets_b_to_a"],
+                                          f["bytes_a_to_b"] + f["bytes_b_to_a"])
+            for f in r["all_flows"]}
+    assert ours == theirs and len(ours) == 4
+    # the same frames and times as the parts read one by one
+    parts = [pcap_json(x) for x in (eth, raw, sll70, usec)]
+    assert r["bytes"] == sum(p["bytes"] for p in parts)
+    assert (r["first_ns"], r["last_ns"]) == (min(p["first_ns"] for p in parts),
+                                             max(p["last_ns"] for p in parts))
+
+
+@harness.host_only(HOST_ONLY)
+def test_gzip_and_zstd_captures_read_as_the_plain_ones_from_files_and_stdin():
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    plain = os.path.join(d, "feed.pcap")
+    write(plain, [s.Ether() / udp(seq=i) for i in range(3000) if i % 97])
+    ng = os.path.join(d, "feed.pcapng")
+    subprocess.run(["editcap", "-F", "pcapng", plain, ng], check=True, capture_output=True)
+    for src in (plain, ng):
+        want = without_files(pcap_json("--config", cfg, src))
+        assert cls(want, "feed")["sequence"]["gaps"] == 30
+        for tool, ext in (("gzip", ".gz"), ("zstd", ".zst")):
+            z = src + ext
+            subprocess.run([tool, "-q", "-k", "-f", src], check=True)
+            assert without_files(pcap_json("--config", cfg, z)) == want, (tool, src)
+            with open(z, "rb") as f:
+                r = subprocess.run([JITTERD, "pcap", "--json", "--config", cfg, "-"], stdin=f,
+                                   capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0 and without_files(json.loads(r.stdout)) == want, (tool, r.stderr)
+            # cut short: the frames before, and the damage
+            cut = z + ".cut"
+            data = open(z, "rb").read()
+            with open(cut, "wb") as f:
+                f.write(data[:len(data) * 2 // 3])
+            r = pcap("--json", cut, check=False)
+            j = json.loads(r.stdout)
+            assert r.returncode == 0 and 0 < j["frames"] < want["frames"], (tool, r.stderr)
+            assert [x["file"] for x in j["damage"]] == [cut]
+    # gzip members one after the other (as `cat a.gz b.gz` makes) are one stream
+    import gzip
+    data = open(plain, "rb").read()
+    two = os.path.join(d, "two.pcap.gz")
+    with open(two, "wb") as f:
+        f.write(gzip.compress(data[:len(data) // 2]) + gzip.compress(data[len(data) // 2:]))
+    assert without_files(pcap_json("--config", cfg, two)) == without_files(pcap_json("--config", cfg, plain))
+
+
+def progress_run(args, tty=True):
+    """jitterd pcap with stderr on a pseudo-terminal (or a pipe): what it
+    wrote there, and its stdout."""
+    import pty
+    if not tty:
+        r = subprocess.run([JITTERD, "pcap"] + args, capture_output=True, text=True, timeout=120)
+        return r.stderr, r.stdout
+    master, slave = pty.openpty()
+    p = subprocess.Popen([JITTERD, "pcap"] + args, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out = p.communicate(timeout=120)[0]
+    os.close(master)
+    return seen.decode(errors="replace"), out.decode()
+
+
+@harness.host_only(HOST_ONLY)
+def test_progress_on_a_terminal_only_and_not_with_quiet():
+    """A progress line (bytes of the size, packets, rate, time left) on a
+    terminal, erased at the end; nothing through a pipe or with --quiet;
+    the report is the same."""
+    d = tmpdir()
+    path = os.path.join(d, "many.pcap")
+    frame = bytes(scapy().Ether() / udp(seq=1))
+    with open(path, "wb") as f:  # 140000 frames, written directly (scapy is slow)
+        f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 65535, 1))
+        for i in range(140000):
+            f.write(struct.pack("<IIII", 1700000000 + i // 1000000, i % 1000000 * 1000,
+                                len(frame), len(frame)) + frame)
+    size_mb = os.path.getsize(path) / 1e6
+    err, out = progress_run([path])
+    assert re.search(r"many\.pcap: [\d.]+ MB of %.1f MB \(\d+%%\), \d+ packets, [\d.]+ M packets/s, "
+                     r"[\d.]+ MB/s, \d+:\d\d left" % size_mb, err), repr(err)
+    assert err.endswith("\r\033[K"), repr(err[-20:])
+    assert out.startswith("140000 frames")
+    err, out2 = progress_run(["--quiet", path])
+    assert err == "" and out2 == out
+    err, out3 = progress_run([path], tty=False)
+    assert err == "" and out3 == out
+
+
 @harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
