@@ -327,7 +327,7 @@ static struct {
 	const char *path;
 	uint64_t size; /* 0: unknown (standard input) */
 	uint64_t start_ns, last_ns, packets, next_check;
-} prog;
+} progress;
 
 static uint64_t mono_ns(void)
 {
@@ -342,35 +342,35 @@ static void progress_file(const char *path, const struct cap_reader *r)
 	struct stat st;
 
 	(void)r;
-	if (!prog.on)
+	if (!progress.on)
 		return;
-	prog.path = path;
-	prog.size = strcmp(path, "-") && !stat(path, &st) && S_ISREG(st.st_mode)
-			    ? (uint64_t)st.st_size
-			    : 0;
-	prog.start_ns = mono_ns();
-	prog.last_ns = 0; /* the first look draws */
-	prog.next_check = PROGRESS_EVERY;
-	prog.packets = 0;
+	progress.path = path;
+	progress.size = strcmp(path, "-") && !stat(path, &st) && S_ISREG(st.st_mode)
+				? (uint64_t)st.st_size
+				: 0;
+	progress.start_ns = mono_ns();
+	progress.last_ns = 0; /* the first look draws */
+	progress.next_check = PROGRESS_EVERY;
+	progress.packets = 0;
 }
 
 static void progress_draw(const struct cap_reader *r, uint64_t packets, uint64_t now)
 {
-	double secs = (double)(now - prog.start_ns) / 1e9, bytes = (double)cap_bytes_read(r);
+	double secs = (double)(now - progress.start_ns) / 1e9, bytes = (double)cap_bytes_read(r);
 	double rate = secs > 0 ? (double)packets / secs : 0, brate = secs > 0 ? bytes / secs : 0;
 
-	fprintf(stderr, "\r\033[K%s: %.1f MB", prog.path, bytes / 1e6);
-	if (prog.size)
-		fprintf(stderr, " of %.1f MB (%.0f%%)", (double)prog.size / 1e6,
-			100.0 * bytes / (double)prog.size);
+	fprintf(stderr, "\r\033[K%s: %.1f MB", progress.path, bytes / 1e6);
+	if (progress.size)
+		fprintf(stderr, " of %.1f MB (%.0f%%)", (double)progress.size / 1e6,
+			100.0 * bytes / (double)progress.size);
 	fprintf(stderr, ", %llu packets, %.2f M packets/s, %.1f MB/s", (unsigned long long)packets,
 		rate / 1e6, brate / 1e6);
-	if (prog.size && brate > 0 && bytes <= (double)prog.size) {
-		unsigned left = (unsigned)(((double)prog.size - bytes) / brate + 0.5);
+	if (progress.size && brate > 0 && bytes <= (double)progress.size) {
+		unsigned left = (unsigned)(((double)progress.size - bytes) / brate + 0.5);
 
 		fprintf(stderr, ", %u:%02u left", left / 60, left % 60);
 	}
-	prog.drawn = true;
+	progress.drawn = true;
 }
 
 /* A record read: all it costs is a count and a compare, when on. */
@@ -378,21 +378,21 @@ static inline void progress_tick(const struct cap_reader *r)
 {
 	uint64_t now;
 
-	if (!prog.on || ++prog.packets < prog.next_check)
+	if (!progress.on || ++progress.packets < progress.next_check)
 		return;
-	prog.next_check += PROGRESS_EVERY;
+	progress.next_check += PROGRESS_EVERY;
 	now = mono_ns();
-	if (now - prog.last_ns < NS_PER_S / 4)
+	if (now - progress.last_ns < NS_PER_S / 4)
 		return;
-	prog.last_ns = now;
-	progress_draw(r, prog.packets, now);
+	progress.last_ns = now;
+	progress_draw(r, progress.packets, now);
 }
 
 static void progress_done(void)
 {
-	if (prog.on && prog.drawn)
+	if (progress.on && progress.drawn)
 		fputs("\r\033[K", stderr);
-	prog.drawn = false;
+	progress.drawn = false;
 }
 
 /* --filter for each link type a file has (pcapng: one per interface). */
@@ -676,7 +676,7 @@ int pcap_main(int argc, char **argv)
 			goto out;
 		}
 	}
-	prog.on = !pa.quiet && isatty(STDERR_FILENO);
+	progress.on = !pa.quiet && isatty(STDERR_FILENO);
 	for (int i = optind; i < argc; i++)
 		if (read_file(a, argv[i], pa.filter))
 			goto out;

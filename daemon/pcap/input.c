@@ -64,13 +64,16 @@ int pcap_open_file(const char *path, pcap_t **out)
  * API and structs are stable since zstd 1.0 (zstd.h), declared here so
  * that building needs no libzstd-dev.
  */
+/* Read by libzstd, not by this file (cppcheck sees no use). */
 struct zstd_in {
-	const void *src;
-	size_t size, pos;
+	const void *src; // cppcheck-suppress unusedStructMember
+	size_t size;	 // cppcheck-suppress unusedStructMember
+	size_t pos;
 };
 struct zstd_out {
-	void *dst;
-	size_t size, pos;
+	void *dst;   // cppcheck-suppress unusedStructMember
+	size_t size; // cppcheck-suppress unusedStructMember
+	size_t pos;
 };
 static struct {
 	void *(*create)(void);
@@ -174,8 +177,8 @@ static ssize_t st_read(void *cookie, char *buf, size_t size)
 				break;
 			}
 		} else {
-			struct zstd_in zi = { s->in, s->in_len, s->in_pos };
-			struct zstd_out zo = { buf, size, done };
+			struct zstd_in zi = { .src = s->in, .size = s->in_len, .pos = s->in_pos };
+			struct zstd_out zo = { .dst = buf, .size = size, .pos = done };
 			size_t r = zstd.decompress(s->zs, &zo, &zi);
 
 			done = zo.pos;
@@ -252,15 +255,14 @@ struct cap_reader {
  * as needed. false at the end of the file (or the stream's failure). */
 static bool classic_have(struct cap_reader *r, uint32_t need)
 {
-	size_t n;
-
 	if (r->len - r->pos >= need)
 		return true;
 	memmove(r->buf, r->buf + r->pos, r->len - r->pos);
 	r->len -= r->pos;
 	r->pos = 0;
 	while (r->len < need && !r->eof) {
-		n = fread(r->buf + r->len, 1, CLASSIC_BUF - r->len, r->f);
+		size_t n = fread(r->buf + r->len, 1, CLASSIC_BUF - r->len, r->f);
+
 		r->len += (uint32_t)n;
 		if (!n)
 			r->eof = true;
@@ -610,8 +612,6 @@ int cap_open(const char *path, struct cap_reader **out)
 		r->st = s;
 	}
 	if (!memcmp(m, "\x0a\x0d\x0d\x0a", 4)) { /* pcapng: to its first interface */
-		struct cap_rec rec;
-
 		r->ng = true;
 		while (!r->n_ifs) {
 			uint32_t type, len;
@@ -627,7 +627,6 @@ int cap_open(const char *path, struct cap_reader **out)
 				pcap_read_error(path, r->offset, r->err);
 				goto fail_f;
 			}
-			(void)rec;
 		}
 		if (!pcap_linktype_supported(r->first_linktype)) {
 			fprintf(stderr,
