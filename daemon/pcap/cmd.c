@@ -34,6 +34,7 @@
 #include "pcap/input.h"
 #include "pcap/libpcap.h"
 #include "pcap/match.h"
+#include "pcap/merge.h"
 
 struct pcap_args {
 	const char *config_path;
@@ -55,6 +56,7 @@ static void usage(FILE *out)
 		"usage: jitterd pcap [--config FILE] [options] FILE...   (- : standard input)\n"
 		"       jitterd pcap [--config FILE] [options] --interface IF\n"
 		"       jitterd pcap [--config FILE] [options] match A B\n"
+		"       jitterd pcap merge A.json B.json ...   (reports of --json, made one)\n"
 		"  -c, --config FILE        jitterd.yaml: collectors.sockets.classes name the "
 		"flows\n"
 		"      --json               the report as JSON (schema: docs/pcap.md)\n"
@@ -643,6 +645,15 @@ int pcap_main(int argc, char **argv)
 			fprintf(stderr, "jitterd pcap: %s: %s\n", pa.samples, strerror(errno));
 			goto out;
 		}
+	}
+	if (optind < argc && !strcmp(argv[optind], "merge")) {
+		if (argc - optind < 2) {
+			fprintf(stderr,
+				"jitterd pcap: merge takes reports: merge A.json B.json ...\n");
+			goto out;
+		}
+		status = pcap_merge_main(argc - optind - 1, argv + optind + 1);
+		goto out;
 	}
 	if (optind < argc && !strcmp(argv[optind], "match")) {
 		if (argc - optind != 3) {

@@ -31,6 +31,7 @@ json_t *pcap_dist_json(const struct llhist *h)
 		json_set_u64(o, quantile_names[i], llh_quantile(h, quantiles[i]));
 	json_set_u64(o, "max", h->max);
 	json_set_u64(o, "mean", h->count ? h->sum / h->count : 0);
+	json_set_u64(o, "sum", h->sum); /* for jitterd pcap merge */
 	for (unsigned i = 0; h->b && i < LLH_BUCKETS; i++) {
 		if (!h->b[i])
 			continue;

@@ -1181,6 +1181,85 @@ def test_progress_on_a_terminal_only_and_not_with_quiet():
     assert err == "" and out3 == out
 
 
+MERGE_EXACT_SKIP = ("files", "merge", "timeline", "flows", "throughput", "top_unclassified_flows", "damage")
+
+
+def exact_part(report):
+    """What merging must give exactly: all but what a cut splits."""
+    if isinstance(report, dict):
+        return {k: exact_part(v) for k, v in report.items() if k not in MERGE_EXACT_SKIP}
+    if isinstance(report, list):
+        return [exact_part(v) for v in report]
+    return report
+
+
+@harness.host_only(HOST_ONLY)
+def test_merged_reports_of_a_cut_capture_equal_the_whole_where_they_must():
+    """A feed with gaps, duplicates and reordering, TCP-less UDP flows and
+    noise, cut in 2 and in 3 by editcap: `merge` of the parts' reports has
+    the whole's frames, bytes, decode, classes (packets, bytes, times,
+    inter-arrival to the bucket, sequence figures away from the cuts,
+    streams), feeds and percentiles; flows seen on both sides of a cut are
+    counted in each, as merge.inexact says."""
+    import random
+    rng = random.Random(5)
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    from decimal import Decimal
+    pkts, t = [], Decimal(1700000000)
+    seqs = [q for q in range(1, 2400) if q % 211]  # gaps (none at a cut: the test says so)
+    for i, q in enumerate(seqs):
+        t += Decimal(rng.randint(1000, 90000)) / Decimal(10**9)
+        p = s.Ether() / udp(seq=q // 2, dst="239.1.1.%d" % (1 + q % 2))  # two streams
+        p.time, p.time_set = t, True
+        pkts.append(p)
+        if i % 7 == 0:  # noise: unclassified flows
+            n = s.Ether() / s.IP(src="10.5.0.%d" % (i % 13), dst="10.6.0.1") / s.UDP(sport=7, dport=8) / b"n"
+            n.time, n.time_set = t + Decimal("0.000000500"), True
+            pkts.append(n)
+    path = os.path.join(d, "whole.pcap")
+    write(path, pkts)
+    whole = pcap_json("--config", cfg, path)
+    for parts in (2, 3):
+        sub = os.path.join(d, "cut%d" % parts)
+        os.mkdir(sub)
+        subprocess.run(["editcap", "-c", str(len(pkts) // parts + 1), path, os.path.join(sub, "p.pcap")],
+                       check=True, capture_output=True)
+        files = sorted(os.listdir(sub))
+        assert len(files) == parts
+        reports = []
+        for f in files:
+            rp = os.path.join(sub, f + ".json")
+            with open(rp, "w") as out:
+                out.write(pcap("--json", "--config", cfg, os.path.join(sub, f)).stdout)
+            reports.append(rp)
+        merged = json.loads(pcap("merge", *reversed(reports)).stdout)  # any order
+        diffs = []
+
+        def walk(path, x, y):
+            if isinstance(x, dict) and isinstance(y, dict):
+                for k in set(x) | set(y):
+                    walk(path + "." + k, x.get(k), y.get(k))
+            elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+                for i, (u, v) in enumerate(zip(x, y)):
+                    walk("%s[%d]" % (path, i), u, v)
+            elif x != y:
+                diffs.append((path, str(x)[:80], str(y)[:80]))
+        walk("", exact_part(merged), exact_part(whole))
+        assert not diffs, diffs
+        assert merged["merge"]["reports"] == parts and merged["merge"]["inexact"]
+        # the flows on both sides of a cut, counted in each
+        both = 0
+        for cut in range(parts - 1):
+            a = {tuple(sorted((f["a"], f["b"]))) for f in pcap_json("--all-flows", os.path.join(sub, files[cut]))["all_flows"]}
+            b = {tuple(sorted((f["a"], f["b"]))) for f in pcap_json("--all-flows", os.path.join(sub, files[cut + 1]))["all_flows"]}
+            both += len(a & b)
+        assert merged["flows"] == whole["flows"] + both
+    r = pcap("merge", path, check=False)
+    assert r.returncode == 2 and "not the report" in r.stderr or "line" in r.stderr
+
+
 @harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
