@@ -1168,6 +1168,12 @@ static void analyse(struct pcap_analysis *a, uint64_t frame, int linktype, uint6
 		triggers(a, cls, &p);
 }
 
+void pcap_analysis_hw_counts(struct pcap_analysis *a, uint64_t with, uint64_t without)
+{
+	a->hw_with += with;
+	a->hw_without += without;
+}
+
 /* ---- timestamps ------------------------------------------------------------- */
 
 #define TS_ALONE_NS 1000000000ull /* this far from the time before: wait for the next */

@@ -69,6 +69,16 @@ enum pcap_verdict pcap_decode(int linktype, const uint8_t *frame, uint32_t caple
 			      struct pcap_pkt *p);
 bool pcap_linktype_supported(int linktype);
 
+/* Capture gear's own timestamps (docs/pcap.md, --timestamp):
+ * Arista's EtherType header (0xd28b), Arista 7130/Metamako and
+ * ExaBlaze/Cisco Nexus 3550 trailers. */
+enum pcap_hwts { HWTS_NONE, HWTS_ARISTA, HWTS_METAMAKO, HWTS_EXABLAZE, HWTS_N };
+extern const char *const pcap_hwts_names[HWTS_N];
+/* The gear's time of an Ethernet frame in ns (UTC), or false when the
+ * frame has none: the capture host's host_ns stays. */
+bool pcap_hw_timestamp(enum pcap_hwts kind, int linktype, const uint8_t *frame, uint32_t caplen,
+		       uint32_t len, uint64_t host_ns, uint64_t *ns);
+
 /* "10.0.0.1:80" or "[::1]:80" */
 void pcap_endpoint(char *buf, size_t size, const uint8_t addr[16], uint16_t port);
 
@@ -115,6 +125,7 @@ struct pcap_options {
 	uint32_t top;		 /* unclassified flows shown */
 	bool all_flows;		 /* --json lists every flow */
 	bool no_reassembly;	 /* IP fragments counted only, as before reasm.c */
+	enum pcap_hwts hw_ts;	 /* --timestamp: whose time a frame has */
 	int n_triggers;
 	struct {
 		int trigger, response; /* class indexes */
@@ -141,6 +152,8 @@ void pcap_analysis_add_file(struct pcap_analysis *a, const char *name);
 void pcap_analysis_damage(struct pcap_analysis *a, long offset, const char *why);
 /* Frames read so far. */
 uint64_t pcap_analysis_frames(const struct pcap_analysis *a);
+/* --timestamp: frames of a file that had the gear's time, and not. */
+void pcap_analysis_hw_counts(struct pcap_analysis *a, uint64_t with, uint64_t without);
 
 /* A class index of the packet (first class that matches), or -1. */
 int pcap_classify(const struct jd_socket_classes *classes, const struct pcap_pkt *p);

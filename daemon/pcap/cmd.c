@@ -78,6 +78,9 @@ static void usage(FILE *out)
 		"      --max-flows N        flows followed (1048576); more are counted apart\n"
 		"      --all-flows          --json: list every flow (all_flows)\n"
 		"      --no-reassembly      IP fragments counted only, not reassembled\n"
+		"      --timestamp SRC      whose time a frame has: capture (the host's), or the\n"
+		"                           gear's: arista (0xd28b header), metamako (7130\n"
+		"                           trailer), exablaze (Nexus 3550 trailer)\n"
 		"      --samples FILE       every latency sample: kind,class,frame,ts_ns,value_ns\n"
 		"  -i, --interface IF       capture live (immediate mode, ns timestamps if "
 		"offered)\n"
@@ -112,6 +115,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		O_DUPWIN,
 		O_CLOCK,
 		O_NOREASM,
+		O_HWTS,
 		O_ALL
 	};
 	static const struct option longopts[] = {
@@ -132,6 +136,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "samples", required_argument, NULL, O_SAMPLES },
 		{ "all-flows", no_argument, NULL, O_ALL },
 		{ "no-reassembly", no_argument, NULL, O_NOREASM },
+		{ "timestamp", required_argument, NULL, O_HWTS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -155,6 +160,17 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		case O_SAMPLES: pa->samples = optarg; break;
 		case O_ALL: pa->o.all_flows = true; break;
 		case O_NOREASM: pa->o.no_reassembly = true; break;
+		case O_HWTS: {
+			int k;
+
+			for (k = 0; k < HWTS_N && strcmp(optarg, pcap_hwts_names[k]); k++)
+				;
+			if (k == HWTS_N)
+				return bad("--timestamp", optarg,
+					   "use capture, arista, metamako or exablaze");
+			pa->o.hw_ts = (enum pcap_hwts)k;
+			break;
+		}
 		case 'q': pa->quiet = true; break;
 		case 'f': pa->filter = optarg; break;
 		case 'i': pa->interface = optarg; break;
@@ -436,7 +452,8 @@ static int filter_takes(struct file_filter *ff, const char *path, const struct c
 /* A file, or standard input ("-"), compressed or not. Files are filtered
  * here, record by record, so that a damaged record's offset counts every
  * record before it. */
-static int read_file(struct pcap_analysis *a, const char *path, const char *filter)
+static int read_file(struct pcap_analysis *a, const char *path, const char *filter,
+		     enum pcap_hwts hw_ts)
 {
 	struct file_filter ff = { .expr = filter };
 	struct cap_reader *r;
@@ -455,6 +472,7 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 	}
 	pcap_analysis_add_file(a, path);
 	progress_file(path, r);
+	cap_set_hw_timestamp(r, hw_ts);
 	while ((k = cap_next(r, &rec)) == 1) {
 		progress_tick(r);
 		if (filter) {
@@ -470,6 +488,12 @@ static int read_file(struct pcap_analysis *a, const char *path, const char *filt
 		pcap_analysis_frame(a, rec.linktype, rec.ts_ns, rec.data, rec.caplen, rec.len);
 	}
 	progress_done();
+	if (hw_ts) {
+		uint64_t with, without;
+
+		cap_hw_counts(r, &with, &without);
+		pcap_analysis_hw_counts(a, with, without);
+	}
 	if (k < 0) {
 		pcap_read_error(path, cap_offset(r), cap_error(r));
 		pcap_analysis_damage(a, cap_offset(r), cap_error(r));
@@ -689,7 +713,7 @@ int pcap_main(int argc, char **argv)
 	}
 	progress.on = !pa.quiet && isatty(STDERR_FILENO);
 	for (int i = optind; i < argc; i++)
-		if (read_file(a, argv[i], pa.filter))
+		if (read_file(a, argv[i], pa.filter, pa.o.hw_ts))
 			goto out;
 	if (!pa.interface && !pcap_analysis_frames(a) && optind < argc)
 		goto out; /* nothing could be read (said on stderr) */

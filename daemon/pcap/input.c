@@ -242,6 +242,8 @@ struct cap_reader {
 	const char *compression;
 	/* classic pcap, read here (the four usual magics; libpcap for the rest):
 	 * a buffer of whole reads, records handed out of it without a copy */
+	int hw; /* enum pcap_hwts */
+	uint64_t hw_with, hw_without;
 	bool classic, nano;
 	uint32_t snaplen;
 	uint32_t pos, len; /* in buf */
@@ -696,7 +698,37 @@ fail:
 	return -EINVAL;
 }
 
+static int cap_next_rec(struct cap_reader *r, struct cap_rec *rec);
+
 int cap_next(struct cap_reader *r, struct cap_rec *rec)
+{
+	int k = cap_next_rec(r, rec);
+	uint64_t t;
+
+	if (k != 1 || !r->hw)
+		return k;
+	if (pcap_hw_timestamp((enum pcap_hwts)r->hw, rec->linktype, rec->data, rec->caplen,
+			      rec->len, rec->ts_ns, &t)) {
+		rec->ts_ns = t;
+		r->hw_with++;
+	} else {
+		r->hw_without++;
+	}
+	return k;
+}
+
+void cap_set_hw_timestamp(struct cap_reader *r, int kind)
+{
+	r->hw = kind;
+}
+
+void cap_hw_counts(const struct cap_reader *r, uint64_t *with, uint64_t *without)
+{
+	*with = r->hw_with;
+	*without = r->hw_without;
+}
+
+static int cap_next_rec(struct cap_reader *r, struct cap_rec *rec)
 {
 	struct pcap_pkthdr *h;
 	const u_char *data;

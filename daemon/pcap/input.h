@@ -52,6 +52,10 @@ int cap_linktype(const struct cap_reader *r);
 /* "gzip", "zstd" or NULL. */
 const char *cap_compression(const struct cap_reader *r);
 void cap_close(struct cap_reader *r);
+/* Take the frames' times from capture gear (enum pcap_hwts) where a frame
+ * has one; with, without: frames so far that had one and that did not. */
+void cap_set_hw_timestamp(struct cap_reader *r, int kind);
+void cap_hw_counts(const struct cap_reader *r, uint64_t *with, uint64_t *without);
 /* Compressed bytes read so far from the file (for progress). */
 uint64_t cap_bytes_read(const struct cap_reader *r);
 

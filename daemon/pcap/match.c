@@ -696,6 +696,8 @@ int pcap_match_main(int argc, char **argv, const struct jd_socket_classes *class
 		b.shift = m->applied_ns;
 		if (cap_open(a.path, &a.p) || cap_open(b.path, &b.p))
 			goto out;
+		cap_set_hw_timestamp(a.p, o->hw_ts);
+		cap_set_hw_timestamp(b.p, o->hw_ts);
 		if (run(m, &a, &b)) {
 			status = 1;
 			goto out;

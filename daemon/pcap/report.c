@@ -307,6 +307,11 @@ static json_t *timestamps_json(const struct pcap_analysis *a)
 				      json_pack("{sIsI}", "frame", (json_int_t)a->outliers[i].frame,
 						"ts_ns", (json_int_t)a->outliers[i].ts_ns));
 	json_object_set_new(o, "outlier_list", list);
+	if (a->o.hw_ts)
+		json_object_set_new(o, "hardware",
+				    json_pack("{sssIsI}", "source", pcap_hwts_names[a->o.hw_ts],
+					      "frames", (json_int_t)a->hw_with, "without",
+					      (json_int_t)a->hw_without));
 	return o;
 }
 
@@ -450,6 +455,10 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 					(unsigned long long)st->failures[i],
 					reasm_failure_names[i]);
 	}
+	if (a->o.hw_ts)
+		fprintf(out, "\ntimes: %s's on %llu frames, the capture host's on %llu without one",
+			pcap_hwts_names[a->o.hw_ts], (unsigned long long)a->hw_with,
+			(unsigned long long)a->hw_without);
 	for (int i = 0; i < a->n_damage; i++)
 		fprintf(out, "\n%s: damaged at offset %ld (%s): only the frames before it are here",
 			a->files[a->damage[i].file], a->damage[i].offset, a->damage[i].why);

@@ -189,6 +189,7 @@ struct pcap_analysis {
 	/* timestamp disorder: frames earlier than the one before them, and
 	 * outliers (a time far from both neighbours': taken as the one before's) */
 	uint64_t ts_backwards, ts_backward_max_ns, ts_outliers;
+	uint64_t hw_with, hw_without; /* --timestamp: frames with the gear's time, without */
 	struct ts_outlier outliers[PCAP_LIST_MAX];
 	struct held_frame held;
 	uint64_t flows_over_limit_packets;

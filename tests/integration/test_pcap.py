@@ -1260,6 +1260,110 @@ def test_merged_reports_of_a_cut_capture_equal_the_whole_where_they_must():
     assert r.returncode == 2 and "not the report" in r.stderr or "line" in r.stderr
 
 
+def gear_frame(kind, payload_ip, hw_ns, v48=False, tai=True):
+    """An Ethernet frame with capture gear's time: Arista's 0xd28b header
+    (64-bit or 48-bit, TAI or UTC), a Metamako (Arista 7130) trailer or an
+    ExaBlaze (Cisco Nexus 3550) trailer, as their dissectors read them."""
+    eth = bytes.fromhex("01005e010101" "001122334455")
+    sec, ns = divmod(hw_ns, 10**9)
+    ip = bytes(payload_ip)
+    if kind == "arista":
+        s_ = sec + (37 if tai else 0)
+        ver = (0x20 if v48 else 0x10) | (0 if tai else 0x100)
+        ts = struct.pack(">HI", s_ & 0xffff, ns) if v48 else struct.pack(">II", s_, ns)
+        return eth + struct.pack(">HHH", 0xd28b, 1, ver) + ts + b"\x08\x00" + ip
+    if kind == "metamako":  # original FCS, seconds, ns, flags, device, port
+        return eth + b"\x08\x00" + ip + struct.pack(">IIIBHB", 0x12345678, sec, ns, 1, 7, 3)
+    frac = -(-(ns << 40) // 10**9)  # 40-bit fraction of a second, rounded up
+    return eth + b"\x08\x00" + ip + struct.pack(">IBBI", 0x12345678, 2, 5, sec) + \
+        frac.to_bytes(5, "big") + b"\x00"
+
+
+def tshark_gear_ns(path):
+    """Each frame's gear time as tshark's dissectors (avsp, metamako, exablaze) read it."""
+    out = subprocess.run(["tshark", "-r", path, "--enable-heuristic", "metamako_eth",
+                          "--enable-heuristic", "exablaze_eth", "-T", "fields", "-E", "separator=/t",
+                          "-e", "frame.time_epoch", "-e", "avsp.ver", "-e", "avsp.64sec", "-e", "avsp.64ns",
+                          "-e", "avsp.48sec", "-e", "avsp.48ns", "-e", "metamako.time",
+                          "-e", "exablaze.timestamp.seconds", "-e", "exablaze.timestamp.fractional_seconds"],
+                         capture_output=True, text=True, check=True).stdout
+    res = []
+    for line in out.splitlines():
+        host, ver, s64, n64, s48, n48, mm, exs, exf = line.split("\t")
+        host_s = int(host.split(".")[0])
+        if s64:
+            sec, ns = int(s64), int(n64)
+        elif s48:
+            full = host_s + 37  # TAI near the capture's time: the 16 bits put back
+            sec = (full & ~0xffff) | int(s48)
+            ns = int(n48)
+        elif mm:  # "Nov 14, 2023 22:13:25.123456789 UTC"
+            import calendar
+            import datetime
+            whole, frac = mm.rsplit(" ", 1)[0].split(".")
+            dt = datetime.datetime.strptime(whole, "%b %d, %Y %H:%M:%S")
+            res.append(calendar.timegm(dt.timetuple()) * 10**9 + int(frac.ljust(9, "0")))
+            continue
+        elif exs:
+            res.append(int(exs) * 10**9 + int(float(exf) * 10**9))
+            continue
+        else:
+            res.append(None)
+            continue
+        if not int(ver, 0) & 0x100:  # TAI
+            sec -= 37
+        res.append(sec * 10**9 + ns)
+    return res
+
+
+@harness.host_only(HOST_ONLY)
+def test_capture_gear_timestamps_arista_metamako_exablaze_as_tshark_reads_them():
+    """--timestamp arista|metamako|exablaze: each frame's time is the gear's
+    (as tshark's avsp, metamako and exablaze dissectors read it; TAI less
+    37 s), not the capture host's, which is 2.5 s off and coarse here;
+    frames without one keep the host's and are counted."""
+    import random
+    rng = random.Random(3)
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    from decimal import Decimal
+    t0 = 1700000000 * 10**9
+    for kind, v48, tai in (("arista", False, True), ("arista", False, False), ("arista", True, True),
+                           ("metamako", False, True), ("exablaze", False, True)):
+        pkts, hw = [], []
+        for i in range(40):
+            h = t0 + 2500000000 + i * 1000000 + rng.randint(0, 999)
+            ip = s.IP(src="10.0.0.1", dst="239.1.1.1") / s.UDP(sport=1, dport=30001) / (struct.pack(">I", i) + b"p" * 30)
+            p = s.Ether(gear_frame(kind, ip, h, v48=v48, tai=tai))
+            p.time = Decimal(t0 + i * 1000000 - (i % 3) * 1000) / Decimal(10**9)  # the host's: coarse
+            p.time_set = True
+            pkts.append(p)
+            hw.append(h)
+        plain = s.Ether() / s.IP(src="10.0.0.1", dst="239.1.1.1") / s.UDP(sport=1, dport=30001) / (struct.pack(">I", 40) + b"q" * 30)
+        plain.time, plain.time_set = Decimal(t0 - 1000000) / Decimal(10**9), True
+        path = os.path.join(d, "%s-%d-%d.pcap" % (kind, v48, tai))
+        write(path, pkts)
+        assert tshark_gear_ns(path) == hw, kind  # tshark reads the gear's time we wrote
+        r = pcap_json("--config", cfg, "--timestamp", kind, path)
+        feed = cls(r, "feed")
+        assert r["timestamps"]["hardware"] == {"source": kind, "frames": 40, "without": 0}
+        assert (feed["first_ns"], feed["last_ns"]) == (min(hw), max(hw)), kind
+        gaps = [b - a for a, b in zip(hw, hw[1:])]
+        ia = feed["inter_arrival_ns"]
+        assert (ia["count"], ia["min"], ia["max"], ia["sum"]) == (39, min(gaps), max(gaps), sum(gaps))
+        assert feed["sequence"]["received"] == 40 and r["decode"]["decoded"] == 40
+        # without the flag: the host's times (and Arista's header still decoded)
+        r = pcap_json("--config", cfg, path)
+        assert cls(r, "feed")["first_ns"] == t0 and r["decode"]["decoded"] == 40
+    # a frame without the gear's time keeps the host's, and is counted
+    write(path, [plain] + pkts[1:])
+    r = pcap_json("--config", cfg, "--timestamp", "exablaze", path)
+    assert r["timestamps"]["hardware"] == {"source": "exablaze", "frames": 39, "without": 1}
+    assert cls(r, "feed")["first_ns"] == t0 - 1000000  # the host's: 2.5 s before the gear's
+    assert pcap("--timestamp", "ptp", path, check=False).returncode == 2
+
+
 @harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
