@@ -249,6 +249,7 @@ static int check_workload(struct yw_ctx *c, yaml_node_t *item, const char *elem)
 static int check_socket_class(struct yw_ctx *c, yaml_node_t *item, const char *elem)
 {
 	const struct jd_socket_class *sc = (const struct jd_socket_class *)elem;
+	yaml_node_t *seq = yw_mapping_value(c, item, "sequence");
 
 	/* A class that matches every socket of a protocol is a costly way to
 	 * say nothing; the BPF side only follows sockets that a class selects. */
@@ -257,6 +258,25 @@ static int check_socket_class(struct yw_ctx *c, yaml_node_t *item, const char *e
 			c, item->start_mark,
 			"socket class \"%s\" needs local_ports, remote_ports or local_address",
 			sc->name);
+	if (seq && seq->type == YAML_MAPPING_NODE) {
+		static const char *const framing[] = { "offset", "size", "byte_order", "count",
+						       "session" };
+
+		for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]); i++) {
+			yaml_node_t *v = yw_mapping_value(c, seq, framing[i]);
+
+			if (sc->sequence.format && v)
+				return yw_report(c, v->start_mark,
+						 "socket class \"%s\": sequence: format says where "
+						 "everything is: no %s with it",
+						 sc->name, framing[i]);
+			if (!sc->sequence.format && i < 2 && !v)
+				return yw_report(c, seq->start_mark,
+						 "socket class \"%s\": sequence: missing required "
+						 "key \"%s\" (or a format)",
+						 sc->name, framing[i]);
+		}
+	}
 	if (sc->sequence.size && sc->protocol != JD_PROTO_UDP)
 		return yw_report(c, item->start_mark,
 				 "socket class \"%s\": sequence is for udp classes", sc->name);
@@ -314,14 +334,74 @@ static const struct yw_enum legs[] = {
 	{},
 };
 
-/* Read by jitterd pcap only: a sequence number in the UDP payload. */
+static int parse_count_size(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char *base)
+{
+	uint32_t *size = (uint32_t *)(base + k->off);
+
+	if (yw_parse_u32(c, k, v, base))
+		return -EINVAL;
+	if (*size != 1 && *size != 2 && *size != 4) {
+		*size = 0;
+		return yw_bad_value(c, k->name, "size", v, "use 1, 2 or 4 (bytes)");
+	}
+	return 0;
+}
+
+static const struct yw_enum seq_formats[] = {
+	{ "moldudp64", JD_SEQ_MOLDUDP64 },
+	{},
+};
+
+/* format: moldudp64 says where everything is: a 10-byte session, the
+ * 64-bit sequence number of the first message and a 16-bit message count,
+ * big-endian (count 0 a heartbeat, 0xffff the end of the session). */
+static int parse_seq_format(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *v, char *base)
+{
+	struct jd_sequence *sq = (struct jd_sequence *)base;
+
+	if (yw_parse_enum(c, k, v, base))
+		return -EINVAL;
+	if (sq->format == JD_SEQ_MOLDUDP64) {
+		sq->offset = 10;
+		sq->size = 8;
+		sq->byte_order = JD_BIG_ENDIAN;
+		sq->count = (struct jd_seq_field){ .offset = 18, .size = 2 };
+		sq->session = (struct jd_seq_field){ .offset = 0, .size = 10 };
+	}
+	return 0;
+}
+
+static const struct yw_key seq_count_keys[] = {
+	{ YW_KEY("offset", SCALAR, yw_parse_u32), YW_FIELD(struct jd_seq_field, offset), .min = 0,
+	  .max = 65535, .required = true },
+	{ YW_KEY("size", SCALAR, parse_count_size), YW_FIELD(struct jd_seq_field, size), .min = 1,
+	  .max = 4, .required = true },
+	{},
+};
+
+static const struct yw_key seq_session_keys[] = {
+	{ YW_KEY("offset", SCALAR, yw_parse_u32), YW_FIELD(struct jd_seq_field, offset), .min = 0,
+	  .max = 65535, .required = true },
+	{ YW_KEY("size", SCALAR, yw_parse_u32), YW_FIELD(struct jd_seq_field, size), .min = 1,
+	  .max = JD_SESSION_MAX, .required = true },
+	{},
+};
+
+/* Read by jitterd pcap only: a sequence number in the UDP payload. offset
+ * and size are required but with format (check_socket_class says so). */
 static const struct yw_key sequence_keys[] = {
 	{ YW_KEY("offset", SCALAR, yw_parse_u32), YW_FIELD(struct jd_sequence, offset), .min = 0,
-	  .max = 65535, .required = true },
+	  .max = 65535 },
 	{ YW_KEY("size", SCALAR, parse_sequence_size), YW_FIELD(struct jd_sequence, size), .min = 2,
-	  .max = 8, .required = true },
+	  .max = 8 },
 	{ YW_KEY("byte_order", SCALAR, yw_parse_enum), YW_FIELD(struct jd_sequence, byte_order),
 	  .names = byte_orders, .def = "big" },
+	{ YW_KEY("count", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_sequence, count),
+	  .keys = seq_count_keys },
+	{ YW_KEY("session", MAPPING, yw_parse_mapping), YW_FIELD(struct jd_sequence, session),
+	  .keys = seq_session_keys },
+	{ YW_KEY("format", SCALAR, parse_seq_format), YW_FIELD(struct jd_sequence, format),
+	  .names = seq_formats },
 	{},
 };
 

@@ -45,10 +45,25 @@ enum jd_protocol { JD_PROTO_TCP = 1, JD_PROTO_UDP = 2 };
 /* Captures only (jitterd pcap): where a UDP payload holds its sequence
  * number; size 0 = none. The sockets collector ignores these. */
 enum jd_byte_order { JD_BIG_ENDIAN = 1, JD_LITTLE_ENDIAN = 2 };
+/* A known framing that says where everything is (format: moldudp64). */
+enum jd_seq_format { JD_SEQ_PLAIN = 0, JD_SEQ_MOLDUDP64 = 1 };
+#define JD_SESSION_MAX 16
+struct jd_seq_field {
+	uint32_t offset; /* bytes into the UDP payload */
+	uint32_t size;	 /* 0 = none */
+};
 struct jd_sequence {
 	uint32_t offset; /* bytes into the UDP payload */
 	uint32_t size;	 /* 2, 4 or 8 */
 	enum jd_byte_order byte_order;
+	/* Messages in the packet (1, 2 or 4 bytes, the same byte order): the
+	 * sequence number is the first one's, the next packet's is this plus
+	 * count. Size 0: one message a packet. */
+	struct jd_seq_field count;
+	/* Bytes naming the sequence space (a session, 1 to JD_SESSION_MAX):
+	 * each value is a stream of its own. Size 0: none. */
+	struct jd_seq_field session;
+	enum jd_seq_format format;
 };
 
 /* Captures only: this class is leg A or B of feed (A/B arbitration). */

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pcap/dlt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -475,60 +476,125 @@ static struct flow *flow_of(struct pcap_analysis *a, const struct pcap_pkt *p, i
 
 /* ---- 3. sequence numbers ------------------------------------------------ */
 
-static bool read_sequence(const struct jd_sequence *sq, const struct pcap_pkt *p, uint64_t *seq)
+static uint64_t read_be_le(const uint8_t *b, uint32_t size, enum jd_byte_order order)
 {
-	const uint8_t *b = p->payload + sq->offset;
 	uint64_t v = 0;
 
-	if ((uint64_t)sq->offset + sq->size > p->payload_caplen)
-		return false;
-	for (uint32_t i = 0; i < sq->size; i++) {
-		unsigned k = sq->byte_order == JD_LITTLE_ENDIAN ? sq->size - 1 - i : i;
+	for (uint32_t i = 0; i < size; i++) {
+		unsigned k = order == JD_LITTLE_ENDIAN ? size - 1 - i : i;
 
 		v = v << 8 | b[k];
 	}
-	*seq = v;
+	return v;
+}
+
+/* A packet's place in its sequence space: the first sequence number, how
+ * many messages (1 without a count) and the session bytes. */
+struct seq_read {
+	uint64_t seq, n;
+	bool end; /* MoldUDP64's end of session (count 0xffff): no messages */
+	uint8_t session[JD_SESSION_MAX];
+};
+
+static bool read_sequence(const struct jd_sequence *sq, const struct pcap_pkt *p,
+			  struct seq_read *r)
+{
+	if ((uint64_t)sq->offset + sq->size > p->payload_caplen)
+		return false;
+	r->seq = read_be_le(p->payload + sq->offset, sq->size, sq->byte_order);
+	r->n = 1;
+	r->end = false;
+	if (sq->count.size) {
+		if ((uint64_t)sq->count.offset + sq->count.size > p->payload_caplen)
+			return false;
+		r->n = read_be_le(p->payload + sq->count.offset, sq->count.size, sq->byte_order);
+		if (sq->format == JD_SEQ_MOLDUDP64 && r->n == 0xffff) {
+			r->n = 0;
+			r->end = true;
+		}
+	}
+	if (sq->session.size) {
+		if ((uint64_t)sq->session.offset + sq->session.size > p->payload_caplen)
+			return false;
+		memset(r->session, 0, sizeof(r->session));
+		memcpy(r->session, p->payload + sq->session.offset, sq->session.size);
+	}
 	return true;
 }
 
-static int32_t stream_of(struct pcap_analysis *a, const struct pcap_pkt *p, int cls)
+static bool stream_is(const struct seq_stream *s, const struct pcap_pkt *p, int cls,
+		      const struct jd_sequence *sq, const struct seq_read *r)
 {
-	for (uint32_t i = 0; i < a->n_streams; i++) {
-		const struct seq_stream *s = &a->streams[i];
+	return s->cls == cls && s->port == p->dport && !memcmp(s->dst, p->dst, 16) &&
+	       (!sq->session.size || !memcmp(s->session, r->session, sizeof(s->session)));
+}
 
-		if (s->cls == cls && s->port == p->dport && !memcmp(s->dst, p->dst, 16))
+static int32_t stream_of(struct pcap_analysis *a, const struct pcap_pkt *p, int cls,
+			 const struct jd_sequence *sq, const struct seq_read *r)
+{
+	struct seq_stream *s;
+
+	for (uint32_t i = 0; i < a->n_streams; i++)
+		if (stream_is(&a->streams[i], p, cls, sq, r))
 			return (int32_t)i;
-	}
 	if (!a->streams) /* at the first sequence number: most captures have none */
 		a->streams = calloc(SEQ_STREAMS_MAX, sizeof(*a->streams));
 	if (!a->streams || a->n_streams == SEQ_STREAMS_MAX)
 		return -1;
-	a->streams[a->n_streams].cls = cls;
-	a->streams[a->n_streams].port = p->dport;
-	memcpy(a->streams[a->n_streams].dst, p->dst, 16);
+	s = &a->streams[a->n_streams];
+	s->cls = cls;
+	s->port = p->dport;
+	memcpy(s->dst, p->dst, 16);
+	if (sq->session.size)
+		memcpy(s->session, r->session, sizeof(s->session));
 	return (int32_t)a->n_streams++;
 }
 
 #define SEEN_BIT(s, q) ((s)->seen[((q) % SEQ_WINDOW) / 64] & (1ull << ((q) % 64)))
 #define SET_SEEN(s, q) ((s)->seen[((q) % SEQ_WINDOW) / 64] |= (1ull << ((q) % 64)))
+#define CLR_SEEN(s, q) ((s)->seen[((q) % SEQ_WINDOW) / 64] &= ~(1ull << ((q) % 64)))
 
-static void seq_restart(struct seq_stream *s, uint64_t seq)
+/* Marks [from, to) seen (the last SEQ_WINDOW of it: the rest is behind). */
+static void seq_mark(struct seq_stream *s, uint64_t from, uint64_t to)
+{
+	if (to - from > SEQ_WINDOW)
+		from = to - SEQ_WINDOW;
+	for (uint64_t q = from; q < to; q++)
+		SET_SEEN(s, q);
+}
+
+static void seq_restart(struct seq_stream *s, uint64_t seq, uint64_t end)
 {
 	memset(s->seen, 0, sizeof(s->seen));
 	s->started = true;
-	s->highest = seq;
-	SET_SEEN(s, seq);
+	s->next = end;
+	seq_mark(s, seq, end);
 }
 
+/*
+ * A packet of n messages numbered from seq (n = 1 without a count; 0 for a
+ * heartbeat, which still says that everything below seq was sent). Every
+ * figure counts sequence numbers (messages), never packets.
+ */
 static void sequence(struct pcap_analysis *a, struct class_stats *c, struct seq_stream *s,
-		     uint64_t seq, uint64_t ts)
+		     const struct seq_read *r, uint64_t ts)
 {
-	s->received++;
-	c->seq_received++;
+	uint64_t seq = r->seq, end = seq + r->n < seq ? UINT64_MAX : seq + r->n;
+
+	s->packets++;
+	c->seq_packets++;
+	if (!r->n) {
+		s->heartbeats += !r->end;
+		c->seq_heartbeats += !r->end;
+		s->ends += r->end;
+		c->seq_ends += r->end;
+	}
+	s->received += end - seq;
+	c->seq_received += end - seq;
 	if (!s->started) {
-		seq_restart(s, seq);
-	} else if (seq > s->highest) {
-		uint64_t missing = seq - s->highest - 1;
+		seq_restart(s, seq, end);
+	} else if (seq >= s->next) {
+		uint64_t missing = seq - s->next;
 
 		if (missing) {
 			s->gaps++;
@@ -537,35 +603,43 @@ static void sequence(struct pcap_analysis *a, struct class_stats *c, struct seq_
 			c->seq_missing += missing;
 			if (c->n_gaps_listed < PCAP_LIST_MAX)
 				c->gaps[c->n_gaps_listed] =
-					(struct seq_gap){ ts, s->highest + 1, missing,
+					(struct seq_gap){ ts, s->next, missing,
 							  (uint32_t)(s - a->streams) };
 			c->n_gaps_listed++;
 		}
 		if (missing >= SEQ_WINDOW) {
 			memset(s->seen, 0, sizeof(s->seen));
 		} else {
-			for (uint64_t q = s->highest + 1; q < seq; q++)
-				s->seen[(q % SEQ_WINDOW) / 64] &= ~(1ull << (q % 64));
+			for (uint64_t q = s->next; q < seq; q++)
+				CLR_SEEN(s, q);
 		}
-		s->highest = seq;
-		SET_SEEN(s, seq);
-	} else if (s->highest - seq < SEQ_WINDOW) {
-		if (SEEN_BIT(s, seq)) {
-			s->duplicates++;
-			c->seq_duplicates++;
-		} else { /* a late one: it fills a gap */
-			SET_SEEN(s, seq);
-			s->out_of_order++;
-			c->seq_out_of_order++;
-			if (s->missing) {
-				s->missing--;
-				c->seq_missing--;
+		seq_mark(s, seq, end);
+		s->next = end > seq ? end : seq;
+	} else if (s->next - seq <= SEQ_WINDOW) {
+		uint64_t upto = end < s->next ? end : s->next;
+
+		for (uint64_t q = seq; q < upto; q++) {
+			if (SEEN_BIT(s, q)) {
+				s->duplicates++;
+				c->seq_duplicates++;
+			} else { /* a late one: it fills a gap */
+				SET_SEEN(s, q);
+				s->out_of_order++;
+				c->seq_out_of_order++;
+				if (s->missing) {
+					s->missing--;
+					c->seq_missing--;
+				}
 			}
+		}
+		if (end > s->next) { /* and goes on past the highest: no gap */
+			seq_mark(s, s->next, end);
+			s->next = end;
 		}
 	} else { /* far behind: the sender started over */
 		s->resets++;
 		c->seq_resets++;
-		seq_restart(s, seq);
+		seq_restart(s, seq, end);
 	}
 }
 
@@ -580,17 +654,13 @@ static void ab_loss(struct ab_feed *f, const struct ab_slot *e)
 	f->n_losses_listed++;
 }
 
-static void arbitrate(struct ab_feed *f, int leg, uint64_t seq, uint64_t ts)
+static void arbitrate_one(struct ab_feed *f, int leg, uint64_t seq, uint32_t session, uint64_t ts)
 {
 	struct ab_slot *e;
 	uint8_t bit = (uint8_t)(1u << leg);
 
-	if (!f->ring)
-		f->ring = calloc(AB_RING, sizeof(*f->ring));
-	if (!f->ring)
-		return;
-	e = &f->ring[seq % AB_RING];
-	if (e->legs && e->seq == seq) {
+	e = &f->ring[(seq ^ session) % AB_RING];
+	if (e->legs && e->seq == seq && e->session == session) {
 		if (e->legs & bit)
 			return; /* a duplicate on this leg: the stream counts it */
 		f->first[!leg]++;
@@ -600,7 +670,27 @@ static void arbitrate(struct ab_feed *f, int leg, uint64_t seq, uint64_t ts)
 	}
 	if (e->legs && e->legs != 3)
 		ab_loss(f, e);
-	*e = (struct ab_slot){ seq, ts, bit };
+	*e = (struct ab_slot){ .seq = seq, .ts_ns = ts, .session = session, .legs = bit };
+}
+
+/* Every message of the packet (the legs may batch them differently). */
+static void arbitrate(struct ab_feed *f, int leg, const struct jd_sequence *sq,
+		      const struct seq_read *r, uint64_t ts)
+{
+	uint32_t session = 0;
+	uint64_t n = r->n > AB_RING ? AB_RING : r->n;
+
+	if (!f->ring)
+		f->ring = calloc(AB_RING, sizeof(*f->ring));
+	if (!f->ring)
+		return;
+	if (sq->session.size) { /* FNV-1a */
+		session = 2166136261u;
+		for (uint32_t i = 0; i < sq->session.size; i++)
+			session = (session ^ r->session[i]) * 16777619u;
+	}
+	for (uint64_t i = r->n - n; i < r->n; i++)
+		arbitrate_one(f, leg, r->seq + i, session, ts);
 }
 
 /* ---- 4. TCP --------------------------------------------------------------- */
@@ -971,6 +1061,29 @@ static bool tap_duplicate(const struct pcap_analysis *a, struct flow *f, const s
 
 /* ---- a frame ------------------------------------------------------------ */
 
+/* A fragment that made its datagram whole: p becomes the datagram, *len
+ * the wire bytes of all its fragments (as tshark, at the last fragment's
+ * time). */
+static bool reassembled(struct pcap_analysis *a, struct pcap_pkt *p, uint64_t ts_ns, uint32_t *len)
+{
+	const uint8_t *ip;
+	uint32_t ip_len;
+	uint64_t wire;
+
+	if (a->o.no_reassembly)
+		return false;
+	if (!a->reasm && !(a->reasm = reasm_new()))
+		return false;
+	if (!reasm_add(a->reasm, p, ts_ns, *len, &ip, &ip_len, &wire))
+		return false;
+	if (pcap_decode(DLT_RAW, ip, ip_len, ip_len, p) != PV_OK) {
+		a->reasm_undecodable++;
+		return false;
+	}
+	*len = wire > UINT32_MAX ? UINT32_MAX : (uint32_t)wire;
+	return true;
+}
+
 static void analyse(struct pcap_analysis *a, uint64_t frame, int linktype, uint64_t ts_ns,
 		    const uint8_t *bytes, uint32_t caplen, uint32_t len)
 {
@@ -992,7 +1105,7 @@ static void analyse(struct pcap_analysis *a, uint64_t frame, int linktype, uint6
 	if (ts_ns > a->last_ns)
 		a->last_ns = ts_ns;
 	a->verdicts[v]++;
-	if (v != PV_OK)
+	if (v != PV_OK && (v != PV_FRAGMENT || !reassembled(a, &p, ts_ns, &len)))
 		return;
 	p.ts_ns = ts_ns;
 	f = flow_of(a, &p, &dir);
@@ -1026,30 +1139,39 @@ static void analyse(struct pcap_analysis *a, uint64_t frame, int linktype, uint6
 		c->last_ns = ts_ns;
 	throughput(a, c, ts_ns, len);
 	if (c->sc && c->sc->sequence.size && p.proto == IPPROTO_UDP) {
-		uint64_t seq;
+		const struct jd_sequence *sq = &c->sc->sequence;
+		struct seq_read r;
 		int32_t s = f ? f->stream : -1;
 
-		if (!read_sequence(&c->sc->sequence, &p, &seq)) {
+		if (!read_sequence(sq, &p, &r)) {
 			c->seq_unreadable++;
 		} else {
-			if (s < 0) {
-				s = stream_of(a, &p, cls);
+			/* a flow carries one stream, or one per session */
+			if (s < 0 ||
+			    (sq->session.size && !stream_is(&a->streams[s], &p, cls, sq, &r))) {
+				s = stream_of(a, &p, cls, sq, &r);
 				if (f)
 					f->stream = s;
 			}
 			if (s >= 0)
-				sequence(a, c, &a->streams[s], seq, ts_ns);
+				sequence(a, c, &a->streams[s], &r, ts_ns);
 			else
 				a->streams_over_limit++;
 			if (c->sc->leg)
-				arbitrate(&a->feeds[c->feed], c->sc->leg == JD_LEG_A ? 0 : 1, seq,
-					  ts_ns);
+				arbitrate(&a->feeds[c->feed], c->sc->leg == JD_LEG_A ? 0 : 1, sq,
+					  &r, ts_ns);
 		}
 	}
 	if (p.proto == IPPROTO_TCP && f)
 		tcp_packet(a, c, f, dir, &p);
 	if (a->o.n_triggers)
 		triggers(a, cls, &p);
+}
+
+void pcap_analysis_hw_counts(struct pcap_analysis *a, uint64_t with, uint64_t without)
+{
+	a->hw_with += with;
+	a->hw_without += without;
 }
 
 /* ---- timestamps ------------------------------------------------------------- */
@@ -1135,6 +1257,8 @@ void pcap_analysis_finish(struct pcap_analysis *a)
 	a->finished = true;
 	if (a->held.on) /* the last frame: nothing after it to judge it by */
 		release(a, 0, false);
+	if (a->reasm)
+		reasm_finish(a->reasm);
 	for (int i = 0; i < a->n_cls; i++) {
 		struct class_stats *c = &a->cls[i];
 
@@ -1203,5 +1327,6 @@ void pcap_analysis_free(struct pcap_analysis *a)
 	free(a->feeds);
 	free(a->flows);
 	free(a->streams);
+	reasm_free(a->reasm);
 	free(a);
 }

@@ -57,7 +57,7 @@ struct pcap_pkt {
 	/* The IP packet (header on), bytes captured of it and its own length. */
 	const uint8_t *ip;
 	uint32_t ip_caplen, ip_len;
-	uint32_t l4_off; /* where TCP/UDP starts in ip */
+	uint32_t l4_off; /* where TCP/UDP starts in ip (a fragment: its fragment part) */
 	/* The L4 payload: its length by the headers, and what of it was captured. */
 	const uint8_t *payload;
 	uint32_t payload_len, payload_caplen;
@@ -68,6 +68,16 @@ struct pcap_pkt {
 enum pcap_verdict pcap_decode(int linktype, const uint8_t *frame, uint32_t caplen, uint32_t len,
 			      struct pcap_pkt *p);
 bool pcap_linktype_supported(int linktype);
+
+/* Capture gear's own timestamps (docs/pcap.md, --timestamp):
+ * Arista's EtherType header (0xd28b), Arista 7130/Metamako and
+ * ExaBlaze/Cisco Nexus 3550 trailers. */
+enum pcap_hwts { HWTS_NONE, HWTS_ARISTA, HWTS_METAMAKO, HWTS_EXABLAZE, HWTS_N };
+extern const char *const pcap_hwts_names[HWTS_N];
+/* The gear's time of an Ethernet frame in ns (UTC), or false when the
+ * frame has none: the capture host's host_ns stays. */
+bool pcap_hw_timestamp(enum pcap_hwts kind, int linktype, const uint8_t *frame, uint32_t caplen,
+		       uint32_t len, uint64_t host_ns, uint64_t *ns);
 
 /* "10.0.0.1:80" or "[::1]:80" */
 void pcap_endpoint(char *buf, size_t size, const uint8_t addr[16], uint16_t port);
@@ -108,10 +118,14 @@ struct pcap_options {
 	uint64_t burst_packets;	 /* or above this many packets; 0 = off */
 	uint64_t trigger_window; /* tick-to-trade: how far back a trigger counts */
 	uint64_t match_window;	 /* match: how long a packet at A waits for B */
+	int64_t clock_offset;	 /* match: B's clock minus A's, taken off B's times */
+	bool clock_offset_auto;	 /* match: estimate it (both ways), then take it off */
 	uint64_t dup_window;	 /* a frame equal to a recent one of its flow: a tap's copy */
 	uint32_t max_flows;	 /* flows followed; more are counted apart */
 	uint32_t top;		 /* unclassified flows shown */
 	bool all_flows;		 /* --json lists every flow */
+	bool no_reassembly;	 /* IP fragments counted only, as before reasm.c */
+	enum pcap_hwts hw_ts;	 /* --timestamp: whose time a frame has */
 	int n_triggers;
 	struct {
 		int trigger, response; /* class indexes */
@@ -138,6 +152,8 @@ void pcap_analysis_add_file(struct pcap_analysis *a, const char *name);
 void pcap_analysis_damage(struct pcap_analysis *a, long offset, const char *why);
 /* Frames read so far. */
 uint64_t pcap_analysis_frames(const struct pcap_analysis *a);
+/* --timestamp: frames of a file that had the gear's time, and not. */
+void pcap_analysis_hw_counts(struct pcap_analysis *a, uint64_t with, uint64_t without);
 
 /* A class index of the packet (first class that matches), or -1. */
 int pcap_classify(const struct jd_socket_classes *classes, const struct pcap_pkt *p);

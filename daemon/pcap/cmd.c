@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@
 #include "pcap/input.h"
 #include "pcap/libpcap.h"
 #include "pcap/match.h"
+#include "pcap/merge.h"
 
 struct pcap_args {
 	const char *config_path;
@@ -40,6 +42,7 @@ struct pcap_args {
 	const char *html;
 	const char *samples;
 	const char *filter; /* a capture filter (pcap-filter(7)) */
+	bool quiet;	    /* no progress line on a terminal */
 	enum pcap_output output;
 	uint64_t duration_ns; /* live: stop after this; 0 = at SIGINT */
 	uint64_t line_ns;     /* live: a line this often */
@@ -53,6 +56,7 @@ static void usage(FILE *out)
 		"usage: jitterd pcap [--config FILE] [options] FILE...   (- : standard input)\n"
 		"       jitterd pcap [--config FILE] [options] --interface IF\n"
 		"       jitterd pcap [--config FILE] [options] match A B\n"
+		"       jitterd pcap merge A.json B.json ...   (reports of --json, made one)\n"
 		"  -c, --config FILE        jitterd.yaml: collectors.sockets.classes name the "
 		"flows\n"
 		"      --json               the report as JSON (schema: docs/pcap.md)\n"
@@ -64,17 +68,25 @@ static void usage(FILE *out)
 		"      --trigger T:R        time from the latest packet of class T to each of R\n"
 		"      --trigger-window DUR how far back a trigger counts (10ms)\n"
 		"      --window DUR         match: how long a packet at A waits for B (1s)\n"
+		"      --clock-offset auto|DUR  match: B's clock minus A's, taken off B's times;\n"
+		"                           auto: estimated from flows seen both ways (the\n"
+		"                           captures are read twice)\n"
 		"      --dup-window DUR     a frame equal to one of its flow's last two within "
 		"DUR\n"
 		"                           is a tap's copy, left out (100us; 0s: keep them)\n"
 		"      --top N              unclassified flows shown (10)\n"
 		"      --max-flows N        flows followed (1048576); more are counted apart\n"
 		"      --all-flows          --json: list every flow (all_flows)\n"
+		"      --no-reassembly      IP fragments counted only, not reassembled\n"
+		"      --timestamp SRC      whose time a frame has: capture (the host's), or the\n"
+		"                           gear's: arista (0xd28b header), metamako (7130\n"
+		"                           trailer), exablaze (Nexus 3550 trailer)\n"
 		"      --samples FILE       every latency sample: kind,class,frame,ts_ns,value_ns\n"
 		"  -i, --interface IF       capture live (immediate mode, ns timestamps if "
 		"offered)\n"
 		"      --duration DUR       live: stop after DUR instead of at Ctrl-C\n"
 		"  -f, --filter EXPR        only packets that pcap-filter(7) EXPR selects\n"
+		"  -q, --quiet              no progress line on a terminal (stderr)\n"
 		"  -h, --help               this text\n");
 }
 
@@ -101,6 +113,9 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		O_DURATION,
 		O_WINDOW,
 		O_DUPWIN,
+		O_CLOCK,
+		O_NOREASM,
+		O_HWTS,
 		O_ALL
 	};
 	static const struct option longopts[] = {
@@ -115,10 +130,14 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "trigger-window", required_argument, NULL, O_TWIN },
 		{ "window", required_argument, NULL, O_WINDOW },
 		{ "dup-window", required_argument, NULL, O_DUPWIN },
+		{ "clock-offset", required_argument, NULL, O_CLOCK },
 		{ "top", required_argument, NULL, O_TOP },
 		{ "max-flows", required_argument, NULL, O_MAXF },
 		{ "samples", required_argument, NULL, O_SAMPLES },
 		{ "all-flows", no_argument, NULL, O_ALL },
+		{ "no-reassembly", no_argument, NULL, O_NOREASM },
+		{ "timestamp", required_argument, NULL, O_HWTS },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "interface", required_argument, NULL, 'i' },
 		{ "duration", required_argument, NULL, O_DURATION },
@@ -132,7 +151,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 	pcap_options_defaults(&pa->o);
 	pa->line_ns = NS_PER_S;
 	optind = 1; /* argv[0] is "pcap" */
-	while ((c = getopt_long(argc, argv, "+c:i:f:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+c:i:f:hq", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c': pa->config_path = optarg; break;
 		case O_JSON: pa->output = PCAP_OUT_JSON; break;
@@ -140,12 +159,40 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		case O_HTML: pa->html = optarg; break;
 		case O_SAMPLES: pa->samples = optarg; break;
 		case O_ALL: pa->o.all_flows = true; break;
+		case O_NOREASM: pa->o.no_reassembly = true; break;
+		case O_HWTS: {
+			int k;
+
+			for (k = 0; k < HWTS_N && strcmp(optarg, pcap_hwts_names[k]); k++)
+				;
+			if (k == HWTS_N)
+				return bad("--timestamp", optarg,
+					   "use capture, arista, metamako or exablaze");
+			pa->o.hw_ts = (enum pcap_hwts)k;
+			break;
+		}
+		case 'q': pa->quiet = true; break;
 		case 'f': pa->filter = optarg; break;
 		case 'i': pa->interface = optarg; break;
 		case O_DUPWIN:
 			if (parse_duration_ns(optarg, &pa->o.dup_window, &why))
 				return bad("--dup-window", optarg, why);
 			break;
+		case O_CLOCK: {
+			bool minus = optarg[0] == '-';
+
+			if (!strcmp(optarg, "auto")) {
+				pa->o.clock_offset_auto = true;
+				break;
+			}
+			if (parse_duration_ns(optarg + minus, &v, &why))
+				return bad("--clock-offset", optarg, why);
+			if (v > INT64_MAX)
+				return bad("--clock-offset", optarg, "out of range");
+			pa->o.clock_offset = minus ? -(int64_t)v : (int64_t)v;
+			pa->o.clock_offset_auto = false;
+			break;
+		}
 		case O_INTERVAL:
 		case O_TWIN:
 		case O_DURATION:
@@ -280,45 +327,183 @@ static int set_filter(pcap_t *p, const char *expr, const char *what)
 	return ret ? -EINVAL : 0;
 }
 
-/* A file, or standard input ("-"). Files are filtered here, record by
- * record, so that a damaged record's offset counts every record before it. */
-static int read_file(struct pcap_analysis *a, const char *path, const char *filter)
+/* ---- progress on a terminal ------------------------------------------------- */
+
+/*
+ * On a terminal (stderr), a line that says how far reading has come: the
+ * bytes of the file read (compressed bytes for a compressed one) of its
+ * size, packets, the rate and the time left; looked at every 65536
+ * packets, drawn at the first look and then at most 4 times a second;
+ * erased when the file is read.
+ * Nothing when stderr is not a terminal or with --quiet.
+ */
+#define PROGRESS_EVERY 65536
+
+static struct {
+	bool on;
+	bool drawn;
+	const char *path;
+	uint64_t size; /* 0: unknown (standard input) */
+	uint64_t start_ns, last_ns, packets, next_check;
+} progress;
+
+static uint64_t mono_ns(void)
 {
-	struct bpf_program prog;
-	struct pcap_pkthdr *h;
-	const u_char *data;
-	pcap_t *p;
-	int linktype, r;
-	/* Classic pcap: where the next record starts, for messages. pcapng's
-	 * blocks are not counted here: libpcap's file position is told then. */
-	long offset = 24;
-	bool classic;
+	struct timespec ts;
 
-	if (pcap_open_file(path, &p))
-		return -EINVAL;
-	if (filter && compile_filter(p, filter, path, &prog)) {
-		pcap_close(p);
-		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static void progress_file(const char *path, const struct cap_reader *r)
+{
+	struct stat st;
+
+	(void)r;
+	if (!progress.on)
+		return;
+	progress.path = path;
+	progress.size = strcmp(path, "-") && !stat(path, &st) && S_ISREG(st.st_mode)
+				? (uint64_t)st.st_size
+				: 0;
+	progress.start_ns = mono_ns();
+	progress.last_ns = 0; /* the first look draws */
+	progress.next_check = PROGRESS_EVERY;
+	progress.packets = 0;
+}
+
+static void progress_draw(const struct cap_reader *r, uint64_t packets, uint64_t now)
+{
+	double secs = (double)(now - progress.start_ns) / 1e9, bytes = (double)cap_bytes_read(r);
+	double rate = secs > 0 ? (double)packets / secs : 0, brate = secs > 0 ? bytes / secs : 0;
+
+	fprintf(stderr, "\r\033[K%s: %.1f MB", progress.path, bytes / 1e6);
+	if (progress.size)
+		fprintf(stderr, " of %.1f MB (%.0f%%)", (double)progress.size / 1e6,
+			100.0 * bytes / (double)progress.size);
+	fprintf(stderr, ", %llu packets, %.2f M packets/s, %.1f MB/s", (unsigned long long)packets,
+		rate / 1e6, brate / 1e6);
+	if (progress.size && brate > 0 && bytes <= (double)progress.size) {
+		unsigned left = (unsigned)(((double)progress.size - bytes) / brate + 0.5);
+
+		fprintf(stderr, ", %u:%02u left", left / 60, left % 60);
 	}
-	linktype = pcap_datalink(p);
-	classic = !pcap_major_version(p) || pcap_major_version(p) == 2;
+	progress.drawn = true;
+}
+
+/* A record read: all it costs is a count and a compare, when on. */
+static inline void progress_tick(const struct cap_reader *r)
+{
+	uint64_t now;
+
+	if (!progress.on || ++progress.packets < progress.next_check)
+		return;
+	progress.next_check += PROGRESS_EVERY;
+	now = mono_ns();
+	if (now - progress.last_ns < NS_PER_S / 4)
+		return;
+	progress.last_ns = now;
+	progress_draw(r, progress.packets, now);
+}
+
+static void progress_done(void)
+{
+	if (progress.on && progress.drawn)
+		fputs("\r\033[K", stderr);
+	progress.drawn = false;
+}
+
+/* --filter for each link type a file has (pcapng: one per interface). */
+#define FILTER_TYPES 8
+struct file_filter {
+	const char *expr;
+	int n;
+	int linktype[FILTER_TYPES];
+	bool ok[FILTER_TYPES];
+	struct bpf_program prog[FILTER_TYPES];
+};
+
+/* Whether the filter takes the record: -1 when it cannot be compiled. */
+static int filter_takes(struct file_filter *ff, const char *path, const struct cap_rec *rec)
+{
+	struct pcap_pkthdr h = { .caplen = rec->caplen, .len = rec->len };
+	int i;
+
+	for (i = 0; i < ff->n && ff->linktype[i] != rec->linktype; i++)
+		;
+	if (i == ff->n) {
+		pcap_t *dead;
+
+		if (ff->n == FILTER_TYPES)
+			return -1;
+		dead = pcap_open_dead(rec->linktype, 262144);
+		if (!dead)
+			return -1;
+		ff->linktype[i] = rec->linktype;
+		ff->ok[i] = !compile_filter(dead, ff->expr, path, &ff->prog[i]);
+		pcap_close(dead);
+		ff->n++;
+	}
+	if (!ff->ok[i])
+		return -1;
+	return pcap_offline_filter(&ff->prog[i], &h, rec->data) != 0;
+}
+
+/* A file, or standard input ("-"), compressed or not. Files are filtered
+ * here, record by record, so that a damaged record's offset counts every
+ * record before it. */
+static int read_file(struct pcap_analysis *a, const char *path, const char *filter,
+		     enum pcap_hwts hw_ts)
+{
+	struct file_filter ff = { .expr = filter };
+	struct cap_reader *r;
+	struct cap_rec rec;
+	int k, ret = 0;
+
+	if (cap_open(path, &r))
+		return -EINVAL;
+	if (filter) { /* compiled now for the first link type: a bad one is said before reading */
+		rec = (struct cap_rec){ .linktype = cap_linktype(r), .data = (const uint8_t *)"" };
+		if (filter_takes(&ff, path, &rec) < 0) {
+			cap_close(r);
+			ret = -EINVAL;
+			goto out;
+		}
+	}
 	pcap_analysis_add_file(a, path);
-	while ((r = pcap_next_ex(p, &h, &data)) == 1) {
-		offset += 16 + (long)h->caplen;
-		if (filter && !pcap_offline_filter(&prog, h, data))
-			continue;
-		pcap_analysis_frame(a, linktype, pcap_record_ns(&h->ts), data, h->caplen, h->len);
-	}
-	if (r == PCAP_ERROR) {
-		long at = classic ? offset : ftell(pcap_file(p));
+	progress_file(path, r);
+	cap_set_hw_timestamp(r, hw_ts);
+	while ((k = cap_next(r, &rec)) == 1) {
+		progress_tick(r);
+		if (filter) {
+			int t = filter_takes(&ff, path, &rec);
 
-		pcap_read_error(path, at, pcap_geterr(p));
-		pcap_analysis_damage(a, at, pcap_geterr(p));
+			if (t < 0) {
+				ret = -EINVAL;
+				break;
+			}
+			if (!t)
+				continue;
+		}
+		pcap_analysis_frame(a, rec.linktype, rec.ts_ns, rec.data, rec.caplen, rec.len);
 	}
-	if (filter)
-		pcap_freecode(&prog);
-	pcap_close(p);
-	return 0;
+	progress_done();
+	if (hw_ts) {
+		uint64_t with, without;
+
+		cap_hw_counts(r, &with, &without);
+		pcap_analysis_hw_counts(a, with, without);
+	}
+	if (k < 0) {
+		pcap_read_error(path, cap_offset(r), cap_error(r));
+		pcap_analysis_damage(a, cap_offset(r), cap_error(r));
+	}
+	cap_close(r);
+out:
+	for (int i = 0; i < ff.n; i++)
+		if (ff.ok[i])
+			pcap_freecode(&ff.prog[i]);
+	return ret;
 }
 
 /* ---- live --------------------------------------------------------------- */
@@ -485,6 +670,15 @@ int pcap_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (optind < argc && !strcmp(argv[optind], "merge")) {
+		if (argc - optind < 2) {
+			fprintf(stderr,
+				"jitterd pcap: merge takes reports: merge A.json B.json ...\n");
+			goto out;
+		}
+		status = pcap_merge_main(argc - optind - 1, argv + optind + 1);
+		goto out;
+	}
 	if (optind < argc && !strcmp(argv[optind], "match")) {
 		if (argc - optind != 3) {
 			fprintf(stderr, "jitterd pcap: match takes two captures: match A B\n");
@@ -517,8 +711,9 @@ int pcap_main(int argc, char **argv)
 			goto out;
 		}
 	}
+	progress.on = !pa.quiet && isatty(STDERR_FILENO);
 	for (int i = optind; i < argc; i++)
-		if (read_file(a, argv[i], pa.filter))
+		if (read_file(a, argv[i], pa.filter, pa.o.hw_ts))
 			goto out;
 	if (!pa.interface && !pcap_analysis_frames(a) && optind < argc)
 		goto out; /* nothing could be read (said on stderr) */

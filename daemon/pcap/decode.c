@@ -12,8 +12,9 @@
  * have been captured (caplen), whatever the headers claim. A frame whose
  * headers end past the snap length is PV_SNAPPED (TCP options excepted:
  * the 20 fixed bytes have ports, sequence and ACK numbers), an IP fragment is
- * PV_FRAGMENT (its ports are in the first fragment only, and this tool does
- * not reassemble): both are counted, neither is read further. A payload cut
+ * PV_FRAGMENT (its ports are in the first fragment only: analysis.c hands
+ * it to reasm.c, l4_off saying where its fragment part starts): both are
+ * counted, neither is read further here. A payload cut
  * by the snap length keeps its true length (payload_len) beside what was
  * captured of it (payload_caplen).
  */
@@ -23,6 +24,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/parse.h"
 #include "pcap/capture.h"
 
 const char *const pcap_verdict_names[PV_N] = {
@@ -43,6 +45,7 @@ const char *const pcap_verdict_names[PV_N] = {
 #define ETH_P_ERSPAN3 0x22eb
 #define ETH_P_VNTAG   0x8926
 #define ETH_P_PPPOE   0x8864 /* session stage */
+#define ETH_P_ARISTA  0xd28b /* Arista's timestamp header (subtype 1) */
 #define VXLAN_PORT    4789
 #define TUNNELS_MAX   4 /* tunnels within tunnels decoded */
 
@@ -213,8 +216,10 @@ static enum pcap_verdict decode_ipv4(struct pcap_pkt *p)
 	memcpy(p->src + 12, ip + 12, 4);
 	memcpy(p->dst + 12, ip + 16, 4);
 	frag = be16(ip + 6);
-	if (frag & 0x3fff) /* MF or an offset */
+	if (frag & 0x3fff) { /* MF or an offset: reasm.c takes it from here */
+		p->l4_off = ihl;
 		return PV_FRAGMENT;
+	}
 	return decode_l4(p, ip[9], ihl);
 }
 
@@ -251,7 +256,9 @@ static enum pcap_verdict decode_ipv6(struct pcap_pkt *p)
 			if (off > total)
 				return PV_MALFORMED;
 			continue;
-		case 44: /* fragment */ return PV_FRAGMENT;
+		case 44: /* fragment: reasm.c takes it from here */
+			p->l4_off = off;
+			return PV_FRAGMENT;
 		default: return decode_l4(p, next, off);
 		}
 	}
@@ -273,6 +280,21 @@ static enum pcap_verdict decode_ip(struct pcap_pkt *p, uint16_t ethertype, const
 
 /* The ethertype at type_off, the header's end at off, then VLAN tags
  * (two kept, up to 8 skipped). */
+/* Arista's timestamp header at off (after its EtherType): the length of
+ * its time (8: 32-bit seconds and nanoseconds; 6: the seconds' low 16
+ * bits and nanoseconds), or 0 when it is not one. Versions: 0x0010 and
+ * 0x0020 TAI, 0x0110 and 0x0120 UTC. */
+static uint32_t arista_ts_len(const uint8_t *frame, uint32_t off, uint32_t caplen)
+{
+	if ((uint64_t)off + 4 > caplen || be16(frame + off) != 1)
+		return 0;
+	switch (be16(frame + off + 2) & 0xfeff) {
+	case 0x0010: return 8;
+	case 0x0020: return 6;
+	default: return 0;
+	}
+}
+
 static enum pcap_verdict decode_ethertype(struct pcap_pkt *p, const uint8_t *frame,
 					  uint32_t type_off, uint32_t off, uint32_t caplen,
 					  uint32_t len)
@@ -284,9 +306,19 @@ static enum pcap_verdict decode_ethertype(struct pcap_pkt *p, const uint8_t *fra
 	NEED(type_off, 2, caplen);
 	type = be16(frame + type_off);
 	while (type == ETH_P_8021Q || type == ETH_P_8021AD || type == ETH_P_QINQ1 ||
-	       type == ETH_P_VNTAG) {
+	       type == ETH_P_VNTAG || type == ETH_P_ARISTA) {
 		if (++tags > 8)
 			return PV_MALFORMED;
+		if (type == ETH_P_ARISTA) { /* subtype, version, the time; the frame's type */
+			uint32_t ts = arista_ts_len(frame, off, caplen);
+
+			if (!ts)
+				return PV_NOT_IP;
+			NEED(off, 4 + ts + 2, caplen);
+			type = be16(frame + off + 4 + ts);
+			off += 4 + ts + 2;
+			continue;
+		}
 		if (type == ETH_P_VNTAG) { /* Cisco's 4-byte port tag */
 			NEED(off, 6, caplen);
 			type = be16(frame + off + 4);
@@ -425,4 +457,113 @@ void pcap_endpoint(char *buf, size_t size, const uint8_t addr[16], uint16_t port
 		inet_ntop(AF_INET6, addr, ip, sizeof(ip));
 		snprintf(buf, size, "[%s]:%u", ip, port);
 	}
+}
+
+/* ---- hardware timestamps --------------------------------------------------- */
+
+const char *const pcap_hwts_names[HWTS_N] = {
+	[HWTS_NONE] = "capture",
+	[HWTS_ARISTA] = "arista",
+	[HWTS_METAMAKO] = "metamako",
+	[HWTS_EXABLAZE] = "exablaze",
+};
+
+#define TAI_UTC_S    37ull	  /* TAI - UTC since 2017-01-01 */
+#define METAMAKO_WIN (30 * 86400) /* a trailer's time this near the capture's (as Wireshark) */
+#define EXABLAZE_WIN (7 * 86400)
+
+static bool near(uint64_t s, uint64_t host_s, uint64_t win)
+{
+	return s > host_s ? s - host_s <= win : host_s - s <= win;
+}
+
+/* Arista's header after the source address (or after up to two VLAN tags). */
+static bool hw_arista(const uint8_t *f, uint32_t caplen, uint64_t host_ns, uint64_t *ns)
+{
+	uint32_t off = 12, tl;
+	uint64_t s, n;
+
+	for (int tags = 0; tags <= 2; tags++, off += 4) {
+		if ((uint64_t)off + 2 > caplen)
+			return false;
+		if (be16(f + off) == ETH_P_ARISTA)
+			break;
+		if (be16(f + off) != ETH_P_8021Q && be16(f + off) != ETH_P_8021AD)
+			return false;
+	}
+	if (be16(f + off) != ETH_P_ARISTA || !(tl = arista_ts_len(f, off + 2, caplen)) ||
+	    (uint64_t)off + 6 + tl > caplen)
+		return false;
+	if (tl == 8) {
+		s = be32(f + off + 6);
+		n = be32(f + off + 10);
+	} else { /* 16 bits of seconds: the full count nearest the capture's */
+		uint64_t host_s = host_ns / NS_PER_S + TAI_UTC_S;
+
+		s = (host_s & ~0xffffull) | be16(f + off + 6);
+		if (s + 0x8000 < host_s)
+			s += 0x10000;
+		else if (s > host_s + 0x8000 && s >= 0x10000)
+			s -= 0x10000;
+		n = be32(f + off + 8);
+	}
+	if (n >= NS_PER_S)
+		return false;
+	if (!(be16(f + off + 4) & 0x0100)) /* TAI */
+		s = s >= TAI_UTC_S ? s - TAI_UTC_S : 0;
+	*ns = s * NS_PER_S + n;
+	return true;
+}
+
+/* A trailer after the IP packet: at the frame's end, or before an FCS. */
+static bool hw_trailer(enum pcap_hwts kind, const uint8_t *f, uint32_t caplen, uint32_t len,
+		       uint32_t ip_end, uint64_t host_ns, uint64_t *ns)
+{
+	uint32_t need = kind == HWTS_METAMAKO ? 12 : 16;
+	uint64_t host_s = host_ns / NS_PER_S;
+
+	if (caplen != len) /* the end was not captured */
+		return false;
+	for (uint32_t fcs = 0; fcs <= 4; fcs += 4) {
+		uint32_t end = caplen - fcs;
+		const uint8_t *t;
+		uint64_t s, n;
+
+		if (end < need || end - need < ip_end)
+			continue;
+		t = f + end - need;
+		if (kind == HWTS_METAMAKO) { /* seconds, ns, flags, device (2), port */
+			s = be32(t);
+			n = be32(t + 4);
+			if (s <= 3600 || n >= NS_PER_S || !near(s, host_s, METAMAKO_WIN))
+				continue;
+		} else { /* original FCS, device, port, seconds, 40-bit fraction, reserved */
+			uint64_t frac = (uint64_t)t[10] << 32 | be32(t + 11);
+
+			s = be32(t + 6);
+			n = (uint64_t)(((unsigned __int128)frac * NS_PER_S) >> 40);
+			if (!near(s, host_s, EXABLAZE_WIN))
+				continue;
+		}
+		*ns = s * NS_PER_S + n;
+		return true;
+	}
+	return false;
+}
+
+bool pcap_hw_timestamp(enum pcap_hwts kind, int linktype, const uint8_t *frame, uint32_t caplen,
+		       uint32_t len, uint64_t host_ns, uint64_t *ns)
+{
+	struct pcap_pkt p;
+	enum pcap_verdict v;
+
+	if (linktype != DLT_EN10MB || kind == HWTS_NONE)
+		return false;
+	if (kind == HWTS_ARISTA)
+		return hw_arista(frame, caplen, host_ns, ns);
+	v = pcap_decode(linktype, frame, caplen, len, &p);
+	if (v != PV_OK && v != PV_OTHER_L4 && v != PV_FRAGMENT)
+		return false;
+	return hw_trailer(kind, frame, caplen, len, (uint32_t)(p.ip - frame) + p.ip_len, host_ns,
+			  ns);
 }

@@ -29,6 +29,7 @@
 	X(pcap_major_version)                                                                      \
 	X(pcap_next_ex)                                                                            \
 	X(pcap_offline_filter)                                                                     \
+	X(pcap_open_dead)                                                                          \
 	X(pcap_set_buffer_size)                                                                    \
 	X(pcap_set_immediate_mode)                                                                 \
 	X(pcap_set_snaplen)                                                                        \
@@ -62,6 +63,7 @@ int pcap_lib_open(void);
 #define pcap_major_version			 jd_pcap_major_version
 #define pcap_next_ex				 jd_pcap_next_ex
 #define pcap_offline_filter			 jd_pcap_offline_filter
+#define pcap_open_dead				 jd_pcap_open_dead
 #define pcap_set_buffer_size			 jd_pcap_set_buffer_size
 #define pcap_set_immediate_mode			 jd_pcap_set_immediate_mode
 #define pcap_set_snaplen			 jd_pcap_set_snaplen

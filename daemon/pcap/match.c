@@ -11,6 +11,17 @@
  * packet of B matched within the window was lost between the two points,
  * when B was capturing at that time; memory is bounded by what A sees in a
  * window.
+ *
+ * Clocks: a packet that went A to B is seen at B d later (d > 0), by B's
+ * clock off by o from A's: tB - tA = d + o; one that went B to A gives
+ * tB - tA = o - d'. So in a flow seen both ways the direction whose
+ * differences are all above the other's went A to B, and o lies between
+ * the smallest difference of that direction and the largest of the other:
+ * o is taken as their middle, within half their distance (half the
+ * smallest round trip between the points; exact when the path's least
+ * delays are the same both ways, which no capture can tell apart from an
+ * offset). --clock-offset auto reads both files twice: first to estimate
+ * it, then with B's times less it.
  */
 #include <errno.h>
 #include <jansson.h>
@@ -38,17 +49,34 @@ struct pending {
 
 struct match_class {
 	uint64_t matched, lost, negative;
-	struct llhist one_way_ns;
+	struct llhist one_way_ns, reverse_ns; /* reverse: B before A, by this much */
+};
+
+/* One direction of a flow and tB - tA of its twins, for the clock offset. */
+#define DIRS_MAX 4096
+struct dir_stat {
+	bool used;
+	uint8_t proto;
+	uint8_t src[16], dst[16];
+	uint16_t sport, dport;
+	int64_t min, max;
+};
+
+struct clock_estimate {
+	bool known;
+	int64_t offset_ns;	 /* B's clock minus A's */
+	uint64_t uncertainty_ns; /* +- */
+	uint64_t flows;		 /* seen both ways */
+	uint64_t inconsistent;	 /* flows whose two directions overlap */
 };
 
 struct side {
 	const char *path;
-	pcap_t *p;
-	int linktype;
+	struct cap_reader *p;
 	uint64_t frames;
 	bool done, error;
-	struct pcap_pkthdr *h;
-	const u_char *data;
+	struct cap_rec rec;
+	int64_t shift; /* taken off this side's times */
 };
 
 struct matcher {
@@ -64,6 +92,10 @@ struct matcher {
 	struct pending lost_list[PCAP_LIST_MAX];
 	uint64_t n_lost;
 	FILE *samples;
+	struct dir_stat *dirs;		  /* DIRS_MAX, open addressing */
+	uint64_t dirs_full;		  /* twins of directions past DIRS_MAX */
+	int64_t applied_ns;		  /* taken off B's times */
+	struct clock_estimate first, now; /* the estimate before any was applied; of this run */
 };
 
 #define DELETED UINT64_MAX
@@ -235,22 +267,115 @@ static bool next_frame(struct side *s)
 
 	if (s->done)
 		return false;
-	r = pcap_next_ex(s->p, &s->h, &s->data);
+	r = cap_next(s->p, &s->rec);
 	if (r == 1) {
 		s->frames++;
 		return true;
 	}
 	s->done = true;
-	s->error = r == PCAP_ERROR;
+	s->error = r < 0;
 	if (s->error)
 		fprintf(stderr, "jitterd pcap: %s: after frame %llu: %s\n", s->path,
-			(unsigned long long)s->frames, pcap_geterr(s->p));
+			(unsigned long long)s->frames, cap_error(s->p));
 	return false;
 }
 
 static uint64_t ts_of(const struct side *s)
 {
-	return pcap_record_ns(&s->h->ts);
+	uint64_t t = s->rec.ts_ns;
+
+	if (s->shift > 0)
+		return t > (uint64_t)s->shift ? t - (uint64_t)s->shift : 0;
+	return t + (uint64_t)-s->shift;
+}
+
+/* ---- the clock offset ----------------------------------------------------- */
+
+static uint64_t dir_hash(const uint8_t *src, const uint8_t *dst, uint16_t sp, uint16_t dp,
+			 uint8_t proto)
+{
+	uint64_t h = fnv(0xcbf29ce484222325ull, src, 16);
+
+	h = fnv(h, dst, 16);
+	h = fnv(h, (const uint8_t *)&sp, 2);
+	h = fnv(h, (const uint8_t *)&dp, 2);
+	return fnv(h, &proto, 1);
+}
+
+static struct dir_stat *dir_find(struct dir_stat *dirs, const uint8_t *src, const uint8_t *dst,
+				 uint16_t sp, uint16_t dp, uint8_t proto, bool add)
+{
+	uint64_t j = dir_hash(src, dst, sp, dp, proto) & (DIRS_MAX - 1);
+
+	for (unsigned n = 0; n < DIRS_MAX; n++, j = (j + 1) & (DIRS_MAX - 1)) {
+		struct dir_stat *d = &dirs[j];
+
+		if (!d->used) {
+			if (!add)
+				return NULL;
+			*d = (struct dir_stat){ .used = true,
+						.proto = proto,
+						.sport = sp,
+						.dport = dp,
+						.min = INT64_MAX,
+						.max = INT64_MIN };
+			memcpy(d->src, src, 16);
+			memcpy(d->dst, dst, 16);
+			return d;
+		}
+		if (d->proto == proto && d->sport == sp && d->dport == dp &&
+		    !memcmp(d->src, src, 16) && !memcmp(d->dst, dst, 16))
+			return d;
+	}
+	return NULL;
+}
+
+static void dir_note(struct matcher *m, const struct pending *e, int64_t delta)
+{
+	struct dir_stat *d;
+
+	if (!m->dirs)
+		m->dirs = calloc(DIRS_MAX, sizeof(*m->dirs));
+	d = m->dirs ? dir_find(m->dirs, e->src, e->dst, e->sport, e->dport, e->proto, true) : NULL;
+	if (!d) {
+		m->dirs_full++;
+		return;
+	}
+	if (delta < d->min)
+		d->min = delta;
+	if (delta > d->max)
+		d->max = delta;
+}
+
+static struct clock_estimate estimate(const struct matcher *m)
+{
+	struct clock_estimate c = {};
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+
+	for (unsigned i = 0; m->dirs && i < DIRS_MAX; i++) {
+		const struct dir_stat *x = &m->dirs[i], *y;
+
+		if (!x->used)
+			continue;
+		y = dir_find(m->dirs, x->dst, x->src, x->dport, x->sport, x->proto, false);
+		if (!y || x->min < y->min || (x->min == y->min && x > y))
+			continue; /* no way back, or x is the way back: seen from y */
+		if (x->min <= y->max) {
+			c.inconsistent++;
+			continue;
+		}
+		c.flows++;
+		if (x->min < lo)
+			lo = x->min;
+		if (y->max > hi)
+			hi = y->max;
+	}
+	if (c.flows && lo > hi) {
+		c.known = true;
+		c.offset_ns = hi + (lo - hi) / 2;
+		c.uncertainty_ns = (uint64_t)(lo - hi) / 2;
+	}
+	return c;
 }
 
 /* Decodes the current frame of s: false when it is not an IP packet. */
@@ -260,7 +385,7 @@ static bool decode(const struct matcher *m, const struct side *s, struct pcap_pk
 	enum pcap_verdict v;
 	int c;
 
-	v = pcap_decode(s->linktype, s->data, s->h->caplen, s->h->len, p);
+	v = pcap_decode(s->rec.linktype, s->rec.data, s->rec.caplen, s->rec.len, p);
 	p->ts_ns = ts_of(s);
 	if (v != PV_OK && v != PV_FRAGMENT)
 		return false;
@@ -326,8 +451,10 @@ static int run(struct matcher *m, struct side *a, struct side *b)
 			m->a_first_matched = twin->ts_ns;
 		if (twin->ts_ns > m->a_last_matched)
 			m->a_last_matched = twin->ts_ns;
+		dir_note(m, &e, (int64_t)(e.ts_ns - twin->ts_ns));
 		if (e.ts_ns < twin->ts_ns) {
 			m->cls[twin->cls].negative++;
+			llh_add(&m->cls[twin->cls].reverse_ns, twin->ts_ns - e.ts_ns);
 		} else {
 			llh_add(&m->cls[twin->cls].one_way_ns, e.ts_ns - twin->ts_ns);
 			if (m->samples)
@@ -354,6 +481,26 @@ static const char *class_name(const struct matcher *m, int c)
 	return c < m->classes->n ? m->classes->at[c].name : "unclassified";
 }
 
+/* The estimate before any offset was applied, what was applied, and what
+ * is left (the estimate of the run with it applied). */
+static json_t *clock_json(const struct matcher *m)
+{
+	json_t *o = json_object();
+
+	if (m->first.known) {
+		json_object_set_new(o, "estimated_ns", json_integer(m->first.offset_ns));
+		json_set_u64(o, "uncertainty_ns", m->first.uncertainty_ns);
+	} else {
+		json_object_set_new(o, "estimated_ns", json_null());
+	}
+	json_set_u64(o, "flows_both_ways", m->first.flows);
+	json_set_u64(o, "flows_inconsistent", m->first.inconsistent);
+	json_object_set_new(o, "applied_ns", json_integer(m->applied_ns));
+	if (m->now.known)
+		json_object_set_new(o, "residual_ns", json_integer(m->now.offset_ns));
+	return o;
+}
+
 static json_t *match_json(const struct matcher *m, const struct side *a, const struct side *b)
 {
 	json_t *o = json_object(), *cls = json_array(), *list = json_array();
@@ -372,6 +519,7 @@ static json_t *match_json(const struct matcher *m, const struct side *a, const s
 	json_set_u64(o, "lost", m->n_lost);
 	json_set_u64(o, "only_b", m->only_b);
 	json_set_u64(o, "a_outside_b_capture", m->a_outside);
+	json_object_set_new(o, "clock_offset", clock_json(m));
 	for (int c = 0; c <= m->classes->n; c++) {
 		const struct match_class *mc = &m->cls[c];
 		json_t *x;
@@ -385,6 +533,7 @@ static json_t *match_json(const struct matcher *m, const struct side *a, const s
 		json_set_u64(x, "lost", mc->lost);
 		json_set_u64(x, "negative", mc->negative);
 		json_object_set_new(x, "one_way_ns", pcap_dist_json(&mc->one_way_ns));
+		json_object_set_new(x, "reverse_one_way_ns", pcap_dist_json(&mc->reverse_ns));
 		json_array_append_new(cls, x);
 	}
 	json_object_set_new(o, "classes", cls);
@@ -421,6 +570,14 @@ static void match_text(const struct matcher *m, const struct side *a, const stru
 	       "B's capture\n",
 	       (unsigned long long)m->matched, (unsigned long long)m->n_lost,
 	       (unsigned long long)m->only_b, (unsigned long long)m->a_outside);
+	if (m->first.known)
+		printf("clock offset (B minus A) %+.3f us +- %.3f us, from %llu flows seen both "
+		       "ways; %+.3f us taken off B's times\n",
+		       (double)m->first.offset_ns / 1e3, (double)m->first.uncertainty_ns / 1e3,
+		       (unsigned long long)m->first.flows, (double)m->applied_ns / 1e3);
+	else if (m->applied_ns)
+		printf("clock offset: %+.3f us taken off B's times (no flow seen both ways)\n",
+		       (double)m->applied_ns / 1e3);
 	for (int c = 0; c <= m->classes->n; c++) {
 		const struct match_class *mc = &m->cls[c];
 		const struct llhist *h = &mc->one_way_ns;
@@ -434,6 +591,12 @@ static void match_text(const struct matcher *m, const struct side *a, const stru
 		       (double)llh_quantile(h, 0.5) / 1e3, (double)llh_quantile(h, 0.9) / 1e3,
 		       (double)llh_quantile(h, 0.99) / 1e3, (double)llh_quantile(h, 0.999) / 1e3,
 		       (double)h->max / 1e3);
+		if (mc->negative)
+			printf("  %llu at B before A (B to A, or clocks apart): by p50 %.1fus max "
+			       "%.1fus\n",
+			       (unsigned long long)mc->negative,
+			       (double)llh_quantile(&mc->reverse_ns, 0.5) / 1e3,
+			       (double)mc->reverse_ns.max / 1e3);
 	}
 	for (uint64_t i = 0; i < m->n_lost && i < 20; i++) {
 		const struct pending *e = &m->lost_list[i];
@@ -476,6 +639,35 @@ static int match_metrics(const struct matcher *m, struct buf *out)
 	return ret;
 }
 
+/* Back to before the files were read (but the classes and the options). */
+static void matcher_reset(struct matcher *m, struct side *a, struct side *b)
+{
+	const struct jd_socket_classes *classes = m->classes;
+	uint64_t window = m->window;
+	FILE *samples = m->samples;
+	int64_t applied = m->applied_ns;
+	struct clock_estimate first = m->first, now = m->now;
+
+	cap_close(a->p);
+	cap_close(b->p);
+	*a = (struct side){ .path = a->path };
+	*b = (struct side){ .path = b->path };
+	for (int c = 0; c <= JD_MAX_SOCKET_CLASSES; c++) {
+		llh_free(&m->cls[c].one_way_ns);
+		llh_free(&m->cls[c].reverse_ns);
+	}
+	free(m->q);
+	free(m->slots);
+	free(m->dirs);
+	memset(m, 0, sizeof(*m));
+	m->classes = classes;
+	m->window = window;
+	m->samples = samples;
+	m->applied_ns = applied;
+	m->first = first;
+	m->now = now;
+}
+
 int pcap_match_main(int argc, char **argv, const struct jd_socket_classes *classes,
 		    const struct pcap_options *o, enum pcap_output output, const char *html)
 {
@@ -490,16 +682,41 @@ int pcap_match_main(int argc, char **argv, const struct jd_socket_classes *class
 	m->samples = o->samples;
 	/* --window; --trigger-window shares the option slot, its default is 10ms */
 	m->window = o->match_window;
-	if (pcap_open_file(a.path, &a.p) || pcap_open_file(b.path, &b.p))
-		goto out;
-	a.linktype = pcap_datalink(a.p);
-	b.linktype = pcap_datalink(b.p);
-	if (run(m, &a, &b)) {
-		status = 1;
+	if (o->clock_offset_auto && (!strcmp(a.path, "-") || !strcmp(b.path, "-"))) {
+		fprintf(stderr, "jitterd pcap: --clock-offset auto reads the captures twice: "
+				"not from standard input\n");
 		goto out;
 	}
-	if (a.error || b.error)
-		goto out; /* bad input: said, exit 2 */
+	m->applied_ns = o->clock_offset;
+	for (int pass = o->clock_offset_auto ? 0 : 1; pass < 2; pass++) {
+		FILE *samples = m->samples;
+
+		if (pass == 0) /* the estimate only */
+			m->samples = NULL;
+		b.shift = m->applied_ns;
+		if (cap_open(a.path, &a.p) || cap_open(b.path, &b.p))
+			goto out;
+		cap_set_hw_timestamp(a.p, o->hw_ts);
+		cap_set_hw_timestamp(b.p, o->hw_ts);
+		if (run(m, &a, &b)) {
+			status = 1;
+			goto out;
+		}
+		m->samples = samples;
+		if (a.error || b.error)
+			goto out; /* bad input: said, exit 2 */
+		m->now = estimate(m);
+		if (pass == 0 || !o->clock_offset_auto)
+			m->first = m->now;
+		if (pass == 0) {
+			m->applied_ns = m->first.known ? m->first.offset_ns : 0;
+			matcher_reset(m, &a, &b);
+		}
+	}
+	if (!o->clock_offset_auto && m->applied_ns) {
+		/* the estimate is of what is left; the offset before is that plus what was taken */
+		m->first.offset_ns += m->applied_ns;
+	}
 	status = 0;
 	if (output == PCAP_OUT_TEXT) {
 		match_text(m, &a, &b);
@@ -528,14 +745,7 @@ int pcap_match_main(int argc, char **argv, const struct jd_socket_classes *class
 		json_decref(j);
 	}
 out:
-	if (a.p)
-		pcap_close(a.p);
-	if (b.p)
-		pcap_close(b.p);
-	for (int c = 0; c <= JD_MAX_SOCKET_CLASSES; c++)
-		llh_free(&m->cls[c].one_way_ns);
-	free(m->q);
-	free(m->slots);
+	matcher_reset(m, &a, &b);
 	free(m);
 	return status;
 }

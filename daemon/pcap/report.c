@@ -31,6 +31,7 @@ json_t *pcap_dist_json(const struct llhist *h)
 		json_set_u64(o, quantile_names[i], llh_quantile(h, quantiles[i]));
 	json_set_u64(o, "max", h->max);
 	json_set_u64(o, "mean", h->count ? h->sum / h->count : 0);
+	json_set_u64(o, "sum", h->sum); /* for jitterd pcap merge */
 	for (unsigned i = 0; h->b && i < LLH_BUCKETS; i++) {
 		if (!h->b[i])
 			continue;
@@ -52,20 +53,48 @@ static json_t *u64_array(const struct timeline_point *p, unsigned n, size_t fiel
 	return arr;
 }
 
-static json_t *stream_json(const struct seq_stream *s)
+/* Session bytes as text when they are printable (MoldUDP64's are, padded
+ * with spaces: those are cut), else in hex. */
+static void session_text(char *buf, size_t size, const struct jd_sequence *sq,
+			 const uint8_t *session)
 {
+	uint32_t n = sq->session.size;
+	bool printable = true;
+	size_t o = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		printable &= session[i] >= 0x20 && session[i] < 0x7f;
+	while (printable && n && session[n - 1] == ' ')
+		n--;
+	for (uint32_t i = 0; i < n && o + 3 < size; i++)
+		o += (size_t)snprintf(buf + o, size - o, printable ? "%c" : "%02x", session[i]);
+	buf[o] = '\0';
+}
+
+static json_t *stream_json(const struct pcap_analysis *a, const struct seq_stream *s)
+{
+	const struct jd_sequence *sq = &a->cls[s->cls].sc->sequence;
 	json_t *o = json_object();
 	char group[80];
 
 	pcap_endpoint(group, sizeof(group), s->dst, s->port);
 	json_set_str(o, "destination", group);
+	if (sq->session.size) {
+		session_text(group, sizeof(group), sq, s->session);
+		json_set_str(o, "session", group);
+	}
+	if (sq->count.size) {
+		json_set_u64(o, "packets", s->packets);
+		json_set_u64(o, "heartbeats", s->heartbeats);
+		json_set_u64(o, "end_of_session", s->ends);
+	}
 	json_set_u64(o, "received", s->received);
 	json_set_u64(o, "gaps", s->gaps);
 	json_set_u64(o, "missing", s->missing);
 	json_set_u64(o, "duplicates", s->duplicates);
 	json_set_u64(o, "out_of_order", s->out_of_order);
 	json_set_u64(o, "resets", s->resets);
-	json_set_u64(o, "highest", s->highest);
+	json_set_u64(o, "highest", s->next ? s->next - 1 : 0);
 	return o;
 }
 
@@ -80,6 +109,11 @@ static json_t *sequence_json(const struct pcap_analysis *a, const struct class_s
 	json_set_u64(o, "out_of_order", c->seq_out_of_order);
 	json_set_u64(o, "resets", c->seq_resets);
 	json_set_u64(o, "unreadable", c->seq_unreadable);
+	if (c->sc->sequence.count.size) { /* the figures above count messages */
+		json_set_u64(o, "packets", c->seq_packets);
+		json_set_u64(o, "heartbeats", c->seq_heartbeats);
+		json_set_u64(o, "end_of_session", c->seq_ends);
+	}
 	for (uint64_t i = 0; i < c->n_gaps_listed && i < PCAP_LIST_MAX; i++) {
 		const struct seq_gap *g = &c->gaps[i];
 		json_t *x = json_object();
@@ -89,6 +123,11 @@ static json_t *sequence_json(const struct pcap_analysis *a, const struct class_s
 		pcap_endpoint(dst, sizeof(dst), a->streams[g->stream].dst,
 			      a->streams[g->stream].port);
 		json_set_str(x, "destination", dst);
+		if (c->sc->sequence.session.size) {
+			session_text(dst, sizeof(dst), &c->sc->sequence,
+				     a->streams[g->stream].session);
+			json_set_str(x, "session", dst);
+		}
 		json_set_u64(x, "first", g->first);
 		json_set_u64(x, "count", g->count);
 		json_array_append_new(gaps, x);
@@ -96,8 +135,23 @@ static json_t *sequence_json(const struct pcap_analysis *a, const struct class_s
 	json_object_set_new(o, "gap_list", gaps);
 	for (uint32_t i = 0; i < a->n_streams; i++)
 		if (a->streams[i].cls == ci)
-			json_array_append_new(streams, stream_json(&a->streams[i]));
+			json_array_append_new(streams, stream_json(a, &a->streams[i]));
 	json_object_set_new(o, "streams", streams);
+	return o;
+}
+
+/* IP reassembly: datagrams made whole, and those given up by why. */
+static json_t *reassembly_json(const struct pcap_analysis *a)
+{
+	json_t *o = json_object(), *fail = json_object();
+	const struct reasm_stats *st = a->reasm ? reasm_stats(a->reasm) : NULL;
+
+	json_object_set_new(o, "enabled", json_boolean(!a->o.no_reassembly));
+	json_set_u64(o, "datagrams", st ? st->datagrams : 0);
+	json_set_u64(o, "not_tcp_udp", a->reasm_undecodable);
+	for (int i = 0; i < RF_N; i++)
+		json_set_u64(fail, reasm_failure_names[i], st ? st->failures[i] : 0);
+	json_object_set_new(o, "failures", fail);
 	return o;
 }
 
@@ -253,6 +307,11 @@ static json_t *timestamps_json(const struct pcap_analysis *a)
 				      json_pack("{sIsI}", "frame", (json_int_t)a->outliers[i].frame,
 						"ts_ns", (json_int_t)a->outliers[i].ts_ns));
 	json_object_set_new(o, "outlier_list", list);
+	if (a->o.hw_ts)
+		json_object_set_new(o, "hardware",
+				    json_pack("{sssIsI}", "source", pcap_hwts_names[a->o.hw_ts],
+					      "frames", (json_int_t)a->hw_with, "without",
+					      (json_int_t)a->hw_without));
 	return o;
 }
 
@@ -283,6 +342,7 @@ json_t *pcap_report_json(const struct pcap_analysis *a)
 	for (int v = 0; v < PV_N; v++)
 		json_set_u64(dec, pcap_verdict_names[v], a->verdicts[v]);
 	json_object_set_new(o, "decode", dec);
+	json_object_set_new(o, "reassembly", reassembly_json(a));
 	json_set_u64(o, "flows", a->n_flows);
 	json_set_u64(o, "tap_duplicates", a->tap_duplicates);
 	json_set_u64(o, "dup_window_ns", a->o.dup_window);
@@ -326,6 +386,15 @@ static void fmt_ns(char *buf, size_t size, uint64_t ns)
 		snprintf(buf, size, "%.1fms", (double)ns / 1e6);
 	else
 		snprintf(buf, size, "%.1fs", (double)ns / 1e9);
+}
+
+static unsigned streams_of(const struct pcap_analysis *a, const struct class_stats *c)
+{
+	unsigned n = 0;
+
+	for (uint32_t i = 0; i < a->n_streams; i++)
+		n += &a->cls[a->streams[i].cls] == c;
+	return n;
 }
 
 static void dist_line(FILE *out, const char *what, const struct llhist *h)
@@ -376,6 +445,20 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 		if (a->verdicts[v])
 			fprintf(out, "; %s %llu", pcap_verdict_names[v],
 				(unsigned long long)a->verdicts[v]);
+	if (a->reasm) {
+		const struct reasm_stats *st = reasm_stats(a->reasm);
+
+		fprintf(out, "; %llu datagrams reassembled", (unsigned long long)st->datagrams);
+		for (int i = 0; i < RF_N; i++)
+			if (st->failures[i])
+				fprintf(out, ", %llu given up (%s)",
+					(unsigned long long)st->failures[i],
+					reasm_failure_names[i]);
+	}
+	if (a->o.hw_ts)
+		fprintf(out, "\ntimes: %s's on %llu frames, the capture host's on %llu without one",
+			pcap_hwts_names[a->o.hw_ts], (unsigned long long)a->hw_with,
+			(unsigned long long)a->hw_without);
 	for (int i = 0; i < a->n_damage; i++)
 		fprintf(out, "\n%s: damaged at offset %ld (%s): only the frames before it are here",
 			a->files[a->damage[i].file], a->damage[i].offset, a->damage[i].why);
@@ -426,6 +509,13 @@ void pcap_report_text(const struct pcap_analysis *a, FILE *out)
 				(unsigned long long)c->seq_out_of_order,
 				(unsigned long long)c->seq_resets,
 				(unsigned long long)c->seq_unreadable);
+		if (c->sc && c->sc->sequence.count.size)
+			fprintf(out,
+				"    sequence              (messages) in %llu packets, %llu "
+				"heartbeats, %llu ends of session, %u sequence streams\n",
+				(unsigned long long)c->seq_packets,
+				(unsigned long long)c->seq_heartbeats,
+				(unsigned long long)c->seq_ends, streams_of(a, c));
 		if (c->tcp_segments) {
 			fprintf(out,
 				"    tcp                   %llu segments, %llu retransmissions "

@@ -7,6 +7,7 @@
 #define JD_PCAP_STATE_H
 
 #include "pcap/capture.h"
+#include "pcap/reasm.h"
 
 #define TIMELINE_POINTS 1024  /* throughput points per class, at any capture length */
 #define SEQ_WINDOW	4096  /* sequence numbers behind the highest still told apart */
@@ -20,7 +21,7 @@ struct burst {
 };
 
 struct seq_gap {
-	uint64_t ts_ns, first, count; /* count messages from first were missing */
+	uint64_t ts_ns, first, count; /* count sequence numbers from first were missing */
 	uint32_t stream;
 };
 
@@ -55,6 +56,7 @@ struct class_stats {
 	/* 3. sequence numbers */
 	uint64_t seq_received, seq_gaps, seq_missing, seq_duplicates, seq_out_of_order, seq_resets,
 		seq_unreadable;
+	uint64_t seq_packets, seq_heartbeats, seq_ends; /* with a count: packets, count 0, end */
 	struct seq_gap gaps[PCAP_LIST_MAX];
 	uint64_t n_gaps_listed;
 
@@ -70,7 +72,10 @@ struct seq_stream {
 	uint16_t port;
 	int cls;
 	bool started;
-	uint64_t highest, received, gaps, missing, duplicates, out_of_order, resets;
+	uint8_t session[JD_SESSION_MAX]; /* the class's session bytes, zero-padded */
+	uint64_t next;			 /* the highest sequence number received + 1 */
+	uint64_t received, gaps, missing, duplicates, out_of_order, resets;
+	uint64_t packets, heartbeats, ends;
 	uint64_t seen[SEQ_WINDOW / 64]; /* bit s % SEQ_WINDOW: s was seen */
 };
 
@@ -124,7 +129,8 @@ struct flow {
 
 struct ab_slot {
 	uint64_t seq, ts_ns;
-	uint8_t legs; /* bit 0: A has it, bit 1: B has it; 0 = empty */
+	uint32_t session; /* a hash of the session bytes; 0 without */
+	uint8_t legs;	  /* bit 0: A has it, bit 1: B has it; 0 = empty */
 };
 
 struct ab_loss {
@@ -183,10 +189,13 @@ struct pcap_analysis {
 	/* timestamp disorder: frames earlier than the one before them, and
 	 * outliers (a time far from both neighbours': taken as the one before's) */
 	uint64_t ts_backwards, ts_backward_max_ns, ts_outliers;
+	uint64_t hw_with, hw_without; /* --timestamp: frames with the gear's time, without */
 	struct ts_outlier outliers[PCAP_LIST_MAX];
 	struct held_frame held;
 	uint64_t flows_over_limit_packets;
 	uint64_t tap_duplicates;
+	struct reasm *reasm;	    /* at the first fragment */
+	uint64_t reasm_undecodable; /* whole datagrams that were not TCP/UDP */
 	char files[MAX_FILES][JD_PATH_MAX];
 	int n_files;
 	struct damage damage[MAX_FILES]; /* files read only up to a damaged record */

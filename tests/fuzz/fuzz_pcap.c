@@ -34,7 +34,8 @@ static void set_classes(void)
 		c[i].local_ports[0] = (struct jd_port_range){ 30001, 30001 };
 		c[i].n_local_ports = 1;
 		snprintf(c[i].local_address, sizeof(c[i].local_address), "239.1.1.%d", i + 1);
-		c[i].sequence = (struct jd_sequence){ 0, 8, JD_BIG_ENDIAN };
+		c[i].sequence =
+			(struct jd_sequence){ .offset = 0, .size = 8, .byte_order = JD_BIG_ENDIAN };
 		snprintf(c[i].feed, sizeof(c[i].feed), "md");
 		c[i].leg = i ? JD_LEG_B : JD_LEG_A;
 	}
@@ -42,7 +43,12 @@ static void set_classes(void)
 	c[2].protocol = JD_PROTO_UDP;
 	c[2].local_ports[0] = (struct jd_port_range){ 1, 29999 };
 	c[2].n_local_ports = 1;
-	c[2].sequence = (struct jd_sequence){ 2, 4, JD_LITTLE_ENDIAN };
+	/* with a message count and a session: gaps in messages, streams per session */
+	c[2].sequence = (struct jd_sequence){ .offset = 2,
+					      .size = 4,
+					      .byte_order = JD_LITTLE_ENDIAN,
+					      .count = { .offset = 0, .size = 1 },
+					      .session = { .offset = 6, .size = 2 } };
 	snprintf(c[3].name, sizeof(c[3].name), "orders");
 	c[3].protocol = JD_PROTO_TCP;
 	c[3].remote_ports[0] = (struct jd_port_range){ 1, 65535 };
@@ -86,9 +92,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (a) {
 		int linktype = pcap_datalink(p);
 
-		while (pcap_next_ex(p, &h, &bytes) == 1)
-			pcap_analysis_frame(a, linktype, pcap_record_ns(&h->ts), bytes, h->caplen,
-					    h->len);
+		unsigned n = 0;
+
+		while (pcap_next_ex(p, &h, &bytes) == 1) {
+			uint64_t ts = pcap_record_ns(&h->ts), hw;
+
+			/* the capture gear's times, each kind in turn */
+			if (pcap_hw_timestamp((enum pcap_hwts)(1 + n++ % 3), linktype, bytes,
+					      h->caplen, h->len, ts, &hw))
+				ts = hw;
+			pcap_analysis_frame(a, linktype, ts, bytes, h->caplen, h->len);
+		}
 		pcap_analysis_finish(a);
 		json_decref(pcap_report_json(a));
 		pcap_report_openmetrics(a, &out);

@@ -242,7 +242,7 @@ def test_mpls_vxlan_gre_erspan_vntag_pppoe_are_decoded_to_the_inner_flow_as_tsha
 
 
 @harness.host_only(HOST_ONLY)
-def test_fragments_and_snaplen_cuts_are_counted_never_read():
+def test_fragments_and_snaplen_cuts_are_counted_never_read_but_reassembled():
     s = scapy()
     d = tmpdir()
     cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=100, size=4, order="big", tcp_port=9001))
@@ -265,6 +265,9 @@ def test_fragments_and_snaplen_cuts_are_counted_never_read():
     nf = len(frags) + len(frags6)
     assert r["decode"]["fragment"] == nf
     assert r["decode"]["decoded"] == 1
+    # the two fragmented datagrams are whole again (reassembly)
+    assert cls(r, "feed")["sequence"]["received"] == 3
+    r = pcap_json("--config", cfg, "--no-reassembly", path)
     assert cls(r, "feed")["sequence"]["received"] == 1
 
     r = pcap_json("--config", cfg, cut)
@@ -276,6 +279,65 @@ def test_fragments_and_snaplen_cuts_are_counted_never_read():
     r = pcap_json("--config", cfg, cut30)
     assert r["decode"]["snapped"] == nf + 1
     assert r["decode"]["decoded"] == 0
+
+
+@harness.host_only(HOST_ONLY)
+def test_ip_fragments_are_reassembled_as_tshark_and_failures_counted():
+    """UDP datagrams of 3000 bytes in IPv4 and IPv6 fragments, some in
+    reverse order, the sequence number in the second fragment: every one is
+    whole again (the datagrams tshark shows as UDP), its sequence number
+    read; then a missing fragment, a conflicting overlap and a snap length
+    are given up and counted."""
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=1500, size=4, order="big", tcp_port=9001))
+
+    def datagram(q, v6=False):
+        body = bytearray(b"%06d" % q * 500)
+        body[1500:1504] = q.to_bytes(4, "big")
+        if v6:
+            return s.fragment6(s.IPv6(src="fd00::1", dst="fd00::2") / s.IPv6ExtHdrFragment(id=q) /
+                               s.UDP(sport=40000, dport=30001) / bytes(body), 1200)
+        return s.fragment(s.IP(src="10.0.0.1", dst="239.1.1.1", id=q) /
+                          s.UDP(sport=40000, dport=30001) / bytes(body), fragsize=1000)
+
+    pkts = []
+    for q in range(1, 11):
+        f = datagram(q, v6=q > 8)
+        pkts += [s.Ether() / x for x in (f[::-1] if q % 3 == 0 else f)]
+    pkts.append(s.Ether() / udp(seq=0, extra=b"w" * 200))  # a whole one: not a fragment
+    clean = os.path.join(d, "frags.pcap")
+    write(clean, pkts)
+    r = pcap_json("--config", cfg, clean)
+    nfrag = len(pkts) - 1
+    assert r["decode"]["fragment"] == nfrag and r["decode"]["decoded"] == 1
+    ra = r["reassembly"]
+    assert ra["datagrams"] == 10 and sum(ra["failures"].values()) == 0
+    tshark_udp = subprocess.run(["tshark", "-r", clean, "-Y", "udp", "-T", "fields", "-e", "frame.number"],
+                                capture_output=True, text=True, check=True).stdout.split()
+    assert len(tshark_udp) == ra["datagrams"] + r["decode"]["decoded"]
+    q = cls(r, "feed")["sequence"]
+    assert (q["received"], q["gaps"], q["unreadable"]) == (10, 0, 1)  # the whole one is short
+    feed = cls(r, "feed")
+    assert feed["packets"] == 11 and feed["bytes"] == sum(len(p) for p in pkts)
+    r = pcap_json("--config", cfg, "--no-reassembly", clean)
+    assert r["reassembly"]["datagrams"] == 0 and cls(r, "feed")["packets"] == 1
+
+    # give-ups: 11 misses its middle fragment; 12 has a copy of its second
+    # fragment with other bytes; 13 is whole
+    f11, f12, f13 = datagram(11), datagram(12), datagram(13)
+    bad = f12[1].copy()
+    bad.load = b"X" * len(bad.load)
+    bad_pkts = [s.Ether() / x for x in [f11[0], f11[2]] + [f12[0], f12[1], bad, f12[2]] + list(f13)]
+    path = os.path.join(d, "bad.pcap")
+    write(path, bad_pkts)
+    ra = pcap_json("--config", cfg, path)["reassembly"]
+    assert ra["datagrams"] == 1
+    assert ra["failures"]["incomplete_at_end"] == 1 and ra["failures"]["conflict"] == 1
+    cut = os.path.join(d, "cut.pcap")
+    subprocess.run(["editcap", "-s", "200", clean, cut], check=True, capture_output=True)
+    ra = pcap_json("--config", cfg, cut)["reassembly"]
+    assert ra["datagrams"] == 0 and ra["failures"]["snapped"] == 10
 
 
 @harness.host_only(HOST_ONLY)
@@ -299,6 +361,187 @@ def test_sequence_gaps_duplicates_reordering_exact():
         [("239.1.1.1:30001", 4, 1), ("239.1.1.1:30001", 7, 3)]
     assert sorted((x["destination"], x["received"], x["missing"]) for x in q["streams"]) == \
         [("239.1.1.1:30001", 11, 2), ("239.1.1.9:30001", 2, 0)]
+
+
+MOLD_CONFIG = """
+collectors:
+  sockets:
+    classes:
+      - { name: mold, protocol: udp, local_ports: ["26400"], sequence: { format: moldudp64 } }
+      - { name: general, protocol: udp, local_ports: ["26401"],
+          sequence: { offset: 3, size: 4, byte_order: little, count: { offset: 0, size: 1 },
+                      session: { offset: 1, size: 2 } } }
+      - { name: mold-a, protocol: udp, local_ports: ["26500"], local_address: 239.2.2.1,
+          sequence: { format: moldudp64 }, feed: mold, leg: a }
+      - { name: mold-b, protocol: udp, local_ports: ["26500"], local_address: 239.2.2.2,
+          sequence: { format: moldudp64 }, feed: mold, leg: b }
+"""
+
+
+def mold_packet(session, seq, msgs, count=None):
+    """A MoldUDP64 packet: 10-byte session, 64-bit sequence number of the
+    first message, 16-bit count, then each message behind its 16-bit length."""
+    body = b"".join(len(m).to_bytes(2, "big") + m for m in msgs)
+    n = len(msgs) if count is None else count
+    return session + seq.to_bytes(8, "big") + n.to_bytes(2, "big") + body
+
+
+def general_packet(session, seq, msgs, count=None):
+    """The general form: count (1 byte), session (2), sequence (4, little-endian)."""
+    n = len(msgs) if count is None else count
+    return bytes([n]) + session[:2] + seq.to_bytes(4, "little") + b"".join(msgs)
+
+
+def framed_feed(rng, make, session, first, packets=150, end=True):
+    """Packets of 1..5 messages from sequence number first, with heartbeats,
+    drops, duplicates and swapped pairs, then a run of drops only a
+    heartbeat reveals and the end of the session. Returns the payloads in
+    capture order and what the test expects, from what it sent and dropped."""
+    sent = []  # (seq, n, kind): the sender's packets in order
+    q = first
+    for i in range(packets):
+        if i and rng.random() < 0.1:
+            sent.append((q, 0, "heartbeat"))
+        n = rng.randint(1, 5)
+        sent.append((q, n, "data"))
+        q += n
+    tail = rng.randint(2, 4)  # dropped at the end: only the heartbeat after says so
+    for _ in range(tail):
+        n = rng.randint(1, 5)
+        sent.append((q, n, "data"))
+        q += n
+    sent.append((q, 0, "heartbeat"))
+    if end:
+        sent.append((q, 0xffff, "end"))
+    last = len(sent) - 2 - end
+    drop = set()
+    for i in range(2, len(sent) - 2 - tail):
+        if sent[i][2] == "data" and rng.random() < 0.06:
+            drop.add(i)
+    drop |= set(range(last - tail + 1, last + 1))
+    # Swap a data pair whose neighbours all arrive (one gap, filled late).
+    swaps = []
+    i = 3
+    while i < len(sent) - 4 - tail:
+        if all(j not in drop and sent[j][2] == "data" for j in range(i - 1, i + 3)) and \
+                rng.random() < 0.05:
+            swaps.append(i)
+            i += 4
+        else:
+            i += 1
+    order = list(range(len(sent)))
+    for i in swaps:
+        order[i], order[i + 1] = order[i + 1], order[i]
+    out, dups = [], 0
+    for j in order:
+        if j in drop:
+            continue
+        seq, n, kind = sent[j]
+        p = make(session, seq, [b"m%d" % (seq + k) for k in range(n if kind == "data" else 0)],
+                 count=n)
+        out.append(p)
+        if kind == "data" and j not in swaps and j - 1 not in swaps and rng.random() < 0.03:
+            out.append(p)  # the sender's (or a rebroadcast's) copy
+            dups += n
+    runs = sum(1 for i in sorted(drop) if i - 1 not in drop)
+    want = {
+        "received": sum(sent[j][1] for j in range(len(sent))
+                        if j not in drop and sent[j][2] == "data") + dups,
+        "missing": sum(sent[j][1] for j in drop),
+        "gaps": runs + len(swaps),
+        "duplicates": dups,
+        "out_of_order": sum(sent[i][1] for i in swaps),
+        "heartbeats": sum(1 for j, x in enumerate(sent) if x[2] == "heartbeat" and j not in drop),
+        "end_of_session": int(end),
+        "packets": len(out),
+    }
+    assert want["missing"] and want["out_of_order"] and want["duplicates"], "a scenario without one"
+    return out, want
+
+
+def add_up(wants):
+    return {k: sum(w[k] for w in wants) for k in wants[0]}
+
+
+@harness.host_only(HOST_ONLY)
+def test_moldudp64_and_general_framing_count_messages_per_session_and_group():
+    """Gaps in messages, not packets: MoldUDP64 (format: moldudp64) and the
+    general form (count and session anywhere, little-endian), two sessions
+    on one group and one session on another group: each its own sequence
+    space. Expected figures are computed from what the test sent and dropped."""
+    import random
+    rng = random.Random(25)
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, MOLD_CONFIG)
+    pkts = []
+    expect = {}
+    for make, port, name in ((mold_packet, 26400, "mold"), (general_packet, 26401, "general")):
+        feeds = []
+        for session, group, first in ((b"SESSION001", "239.1.1.1", 1), (b"SESSION002", "239.1.1.1", 900),
+                                      (b"SESSION001", "239.1.1.2", 77)):
+            if make is general_packet:
+                session = session[-2:]
+            out, want = framed_feed(rng, make, session, first, end=make is mold_packet)
+            feeds.append([s.Ether() / s.IP(src="10.0.0.1", dst=group) / s.UDP(sport=5000, dport=port) / p
+                          for p in out])
+            expect[(name, group, session.decode())] = want
+        # interleave the three streams as a capture would see them
+        while any(feeds):
+            f = rng.choice([f for f in feeds if f])
+            pkts.append(f.pop(0))
+    path = os.path.join(d, "framed.pcap")
+    write(path, pkts)
+    r = pcap_json("--config", cfg, path)
+    keys = ("received", "missing", "gaps", "duplicates", "out_of_order", "heartbeats",
+            "end_of_session", "packets")
+    for name in ("mold", "general"):
+        q = cls(r, name)["sequence"]
+        got = {(name, x["destination"].split(":")[0], x["session"]): {k: x[k] for k in keys}
+               for x in q["streams"]}
+        want = {k: v for k, v in expect.items() if k[0] == name}
+        assert got == want
+        assert {k: q[k] for k in keys} == add_up(list(want.values()))
+        assert q["resets"] == 0 and q["unreadable"] == 0
+    assert len(cls(r, "mold")["sequence"]["streams"]) == 3
+
+
+@harness.host_only(HOST_ONLY)
+def test_moldudp64_ab_legs_are_arbitrated_per_message():
+    """Leg A batches 3 messages a packet, leg B sends one a packet 1us
+    later and misses two; A misses one packet (3 messages): the legs are
+    compared message by message, whatever their batching."""
+    from decimal import Decimal
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, MOLD_CONFIG)
+    t0, us = Decimal(1700000000), Decimal("0.000001")
+    pkts = []
+
+    def add(t, group, seq, n):
+        p = s.Ether() / s.IP(src="10.0.0.1", dst=group) / s.UDP(sport=1, dport=26500) / \
+            mold_packet(b"SESS000001", seq, [b"x"] * n)
+        p.time = t0 + t
+        p.time_set = True
+        pkts.append(p)
+
+    a_lost, b_lost = {4}, {5, 20}  # A's packet k=4 (messages 13-15); B's messages 5 and 20
+    for k in range(10):
+        if k not in a_lost:
+            add(k * 100 * us, "239.2.2.1", 1 + 3 * k, 3)
+    for q in range(1, 31):
+        if q not in b_lost:
+            add((q - 1) // 3 * 100 * us + us, "239.2.2.2", q, 1)
+    pkts.sort(key=lambda p: p.time)
+    path = os.path.join(d, "ab-mold.pcap")
+    write(path, pkts)
+    r = pcap_json("--config", cfg, path)
+    f = next(x for x in r["feeds"] if x["name"] == "mold")
+    both = 30 - 3 - len(b_lost)
+    assert (f["a_first"], f["b_first"], f["only_a"], f["only_b"]) == (both, 0, len(b_lost), 3)
+    assert sorted(x["sequence"] for x in f["one_leg_list"]) == [5, 13, 14, 15, 20]
+    assert cls(r, "mold-a")["sequence"]["received"] == 27
+    assert cls(r, "mold-b")["sequence"]["received"] == 28
 
 
 @harness.host_only(HOST_ONLY)
@@ -805,6 +1048,322 @@ def test_a_wild_timestamp_is_reported_and_kept_out_of_the_windows():
     assert r["timestamps"]["backwards"] == len(back) == 1 and r["timestamps"]["outliers"] == 0, (r["timestamps"], back)
 
 
+def without_files(report):
+    return {k: v for k, v in report.items() if k not in ("files", "damage")}
+
+
+@harness.host_only(HOST_ONLY)
+def test_pcapng_with_interfaces_of_different_link_types_and_snap_lengths_as_tshark():
+    """mergecap of an Ethernet capture, a raw IP one (pcap's LINKTYPE_RAW),
+    a Linux cooked one cut at 70 bytes and a microsecond Ethernet one:
+    libpcap refuses such a pcapng; here each interface's frames are decoded
+    by its own link type and time resolution, and the flows are tshark's."""
+    s = scapy()
+    d = tmpdir()
+    eth = os.path.join(d, "eth.pcap")
+    raw = os.path.join(d, "raw.pcap")
+    sll = os.path.join(d, "sll.pcap")
+    sll70 = os.path.join(d, "sll70.pcap")
+    usec = os.path.join(d, "usec.pcap")
+    write(eth, [s.Ether() / udp(seq=i) for i in range(20)])
+    write(raw, [s.IP(src="10.0.0.3", dst="10.0.0.4") / s.UDP(sport=3, dport=4) / (b"r" * 40)
+                for _ in range(7)], linktype=101)
+    write(sll, [s.CookedLinux(proto=0x0800) / s.IP(src="10.0.0.5", dst="10.0.0.6") /
+                s.UDP(sport=5, dport=6) / (b"s" * 300) for _ in range(5)], linktype=113)
+    subprocess.run(["editcap", "-s", "70", sll, sll70], check=True, capture_output=True)
+    write(usec, [s.Ether() / udp(src="10.0.0.7", seq=i) for i in range(3)], nano=False)
+    merged = os.path.join(d, "merged.pcapng")
+    subprocess.run(["mergecap", "-w", merged, eth, raw, sll70, usec], check=True, capture_output=True)
+    r = pcap_json("--all-flows", merged)
+    assert r["frames"] == 35 and r["decode"]["decoded"] == 35
+    conv = subprocess.run(["tshark", "-r", merged, "-q", "-z", "conv,udp"], capture_output=True,
+                          text=True, check=True).stdout
+    theirs = {}
+    for line in conv.splitlines():
+        m = re.match(r"(\S+)\s+<->\s+(\S+)\s+(\d+)\s+(\d+) bytes\s+(\d+)\s+(\d+) bytes", line)
+        if m:
+            theirs[frozenset((m[1], m[2]))] = (int(m[3]) + int(m[5]), int(m[4]) + int(m[6]))
+    ours = {frozenset((f["a"], f["b"])): (f["packets_a_to_b"] + f["packets_b_to_a"],
+                                          f["bytes_a_to_b"] + f["bytes_b_to_a"])
+            for f in r["all_flows"]}
+    assert ours == theirs and len(ours) == 4
+    # the same frames and times as the parts read one by one
+    parts = [pcap_json(x) for x in (eth, raw, sll70, usec)]
+    assert r["bytes"] == sum(p["bytes"] for p in parts)
+    assert (r["first_ns"], r["last_ns"]) == (min(p["first_ns"] for p in parts),
+                                             max(p["last_ns"] for p in parts))
+
+
+@harness.host_only(HOST_ONLY)
+def test_gzip_and_zstd_captures_read_as_the_plain_ones_from_files_and_stdin():
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    plain = os.path.join(d, "feed.pcap")
+    write(plain, [s.Ether() / udp(seq=i) for i in range(3000) if i % 97])
+    ng = os.path.join(d, "feed.pcapng")
+    subprocess.run(["editcap", "-F", "pcapng", plain, ng], check=True, capture_output=True)
+    for src in (plain, ng):
+        want = without_files(pcap_json("--config", cfg, src))
+        assert cls(want, "feed")["sequence"]["gaps"] == 30
+        for tool, ext in (("gzip", ".gz"), ("zstd", ".zst")):
+            z = src + ext
+            subprocess.run([tool, "-q", "-k", "-f", src], check=True)
+            assert without_files(pcap_json("--config", cfg, z)) == want, (tool, src)
+            with open(z, "rb") as f:
+                r = subprocess.run([JITTERD, "pcap", "--json", "--config", cfg, "-"], stdin=f,
+                                   capture_output=True, text=True, timeout=120)
+            assert r.returncode == 0 and without_files(json.loads(r.stdout)) == want, (tool, r.stderr)
+            # cut short: the frames before, and the damage
+            cut = z + ".cut"
+            data = open(z, "rb").read()
+            with open(cut, "wb") as f:
+                f.write(data[:len(data) * 2 // 3])
+            r = pcap("--json", cut, check=False)
+            j = json.loads(r.stdout)
+            assert r.returncode == 0 and 0 < j["frames"] < want["frames"], (tool, r.stderr)
+            assert [x["file"] for x in j["damage"]] == [cut]
+    # gzip members one after the other (as `cat a.gz b.gz` makes) are one stream
+    import gzip
+    data = open(plain, "rb").read()
+    two = os.path.join(d, "two.pcap.gz")
+    with open(two, "wb") as f:
+        f.write(gzip.compress(data[:len(data) // 2]) + gzip.compress(data[len(data) // 2:]))
+    assert without_files(pcap_json("--config", cfg, two)) == without_files(pcap_json("--config", cfg, plain))
+
+
+def progress_run(args, tty=True):
+    """jitterd pcap with stderr on a pseudo-terminal (or a pipe): what it
+    wrote there, and its stdout."""
+    import pty
+    if not tty:
+        r = subprocess.run([JITTERD, "pcap"] + args, capture_output=True, text=True, timeout=120)
+        return r.stderr, r.stdout
+    master, slave = pty.openpty()
+    p = subprocess.Popen([JITTERD, "pcap"] + args, stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # EIO: the other end is closed
+            break
+        if not chunk:
+            break
+        seen += chunk
+    out = p.communicate(timeout=120)[0]
+    os.close(master)
+    return seen.decode(errors="replace"), out.decode()
+
+
+@harness.host_only(HOST_ONLY)
+def test_progress_on_a_terminal_only_and_not_with_quiet():
+    """A progress line (bytes of the size, packets, rate, time left) on a
+    terminal, erased at the end; nothing through a pipe or with --quiet;
+    the report is the same."""
+    d = tmpdir()
+    path = os.path.join(d, "many.pcap")
+    frame = bytes(scapy().Ether() / udp(seq=1))
+    with open(path, "wb") as f:  # 140000 frames, written directly (scapy is slow)
+        f.write(struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 65535, 1))
+        for i in range(140000):
+            f.write(struct.pack("<IIII", 1700000000 + i // 1000000, i % 1000000 * 1000,
+                                len(frame), len(frame)) + frame)
+    size_mb = os.path.getsize(path) / 1e6
+    err, out = progress_run([path])
+    assert re.search(r"many\.pcap: [\d.]+ MB of %.1f MB \(\d+%%\), \d+ packets, [\d.]+ M packets/s, "
+                     r"[\d.]+ MB/s, \d+:\d\d left" % size_mb, err), repr(err)
+    assert err.endswith("\r\033[K"), repr(err[-20:])
+    assert out.startswith("140000 frames")
+    err, out2 = progress_run(["--quiet", path])
+    assert err == "" and out2 == out
+    err, out3 = progress_run([path], tty=False)
+    assert err == "" and out3 == out
+
+
+MERGE_EXACT_SKIP = ("files", "merge", "timeline", "flows", "throughput", "top_unclassified_flows", "damage")
+
+
+def exact_part(report):
+    """What merging must give exactly: all but what a cut splits."""
+    if isinstance(report, dict):
+        return {k: exact_part(v) for k, v in report.items() if k not in MERGE_EXACT_SKIP}
+    if isinstance(report, list):
+        return [exact_part(v) for v in report]
+    return report
+
+
+@harness.host_only(HOST_ONLY)
+def test_merged_reports_of_a_cut_capture_equal_the_whole_where_they_must():
+    """A feed with gaps, duplicates and reordering, TCP-less UDP flows and
+    noise, cut in 2 and in 3 by editcap: `merge` of the parts' reports has
+    the whole's frames, bytes, decode, classes (packets, bytes, times,
+    inter-arrival to the bucket, sequence figures away from the cuts,
+    streams), feeds and percentiles; flows seen on both sides of a cut are
+    counted in each, as merge.inexact says."""
+    import random
+    rng = random.Random(5)
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    from decimal import Decimal
+    pkts, t = [], Decimal(1700000000)
+    seqs = [q for q in range(1, 2400) if q % 211]  # gaps (none at a cut: the test says so)
+    for i, q in enumerate(seqs):
+        t += Decimal(rng.randint(1000, 90000)) / Decimal(10**9)
+        p = s.Ether() / udp(seq=q // 2, dst="239.1.1.%d" % (1 + q % 2))  # two streams
+        p.time, p.time_set = t, True
+        pkts.append(p)
+        if i % 7 == 0:  # noise: unclassified flows
+            n = s.Ether() / s.IP(src="10.5.0.%d" % (i % 13), dst="10.6.0.1") / s.UDP(sport=7, dport=8) / b"n"
+            n.time, n.time_set = t + Decimal("0.000000500"), True
+            pkts.append(n)
+    path = os.path.join(d, "whole.pcap")
+    write(path, pkts)
+    whole = pcap_json("--config", cfg, path)
+    for parts in (2, 3):
+        sub = os.path.join(d, "cut%d" % parts)
+        os.mkdir(sub)
+        subprocess.run(["editcap", "-c", str(len(pkts) // parts + 1), path, os.path.join(sub, "p.pcap")],
+                       check=True, capture_output=True)
+        files = sorted(os.listdir(sub))
+        assert len(files) == parts
+        reports = []
+        for f in files:
+            rp = os.path.join(sub, f + ".json")
+            with open(rp, "w") as out:
+                out.write(pcap("--json", "--config", cfg, os.path.join(sub, f)).stdout)
+            reports.append(rp)
+        merged = json.loads(pcap("merge", *reversed(reports)).stdout)  # any order
+        diffs = []
+
+        def walk(path, x, y):
+            if isinstance(x, dict) and isinstance(y, dict):
+                for k in set(x) | set(y):
+                    walk(path + "." + k, x.get(k), y.get(k))
+            elif isinstance(x, list) and isinstance(y, list) and len(x) == len(y):
+                for i, (u, v) in enumerate(zip(x, y)):
+                    walk("%s[%d]" % (path, i), u, v)
+            elif x != y:
+                diffs.append((path, str(x)[:80], str(y)[:80]))
+        walk("", exact_part(merged), exact_part(whole))
+        assert not diffs, diffs
+        assert merged["merge"]["reports"] == parts and merged["merge"]["inexact"]
+        # the flows on both sides of a cut, counted in each
+        both = 0
+        for cut in range(parts - 1):
+            a = {tuple(sorted((f["a"], f["b"]))) for f in pcap_json("--all-flows", os.path.join(sub, files[cut]))["all_flows"]}
+            b = {tuple(sorted((f["a"], f["b"]))) for f in pcap_json("--all-flows", os.path.join(sub, files[cut + 1]))["all_flows"]}
+            both += len(a & b)
+        assert merged["flows"] == whole["flows"] + both
+    r = pcap("merge", path, check=False)
+    assert r.returncode == 2 and "not the report" in r.stderr or "line" in r.stderr
+
+
+def gear_frame(kind, payload_ip, hw_ns, v48=False, tai=True):
+    """An Ethernet frame with capture gear's time: Arista's 0xd28b header
+    (64-bit or 48-bit, TAI or UTC), a Metamako (Arista 7130) trailer or an
+    ExaBlaze (Cisco Nexus 3550) trailer, as their dissectors read them."""
+    eth = bytes.fromhex("01005e010101" "001122334455")
+    sec, ns = divmod(hw_ns, 10**9)
+    ip = bytes(payload_ip)
+    if kind == "arista":
+        s_ = sec + (37 if tai else 0)
+        ver = (0x20 if v48 else 0x10) | (0 if tai else 0x100)
+        ts = struct.pack(">HI", s_ & 0xffff, ns) if v48 else struct.pack(">II", s_, ns)
+        return eth + struct.pack(">HHH", 0xd28b, 1, ver) + ts + b"\x08\x00" + ip
+    if kind == "metamako":  # original FCS, seconds, ns, flags, device, port
+        return eth + b"\x08\x00" + ip + struct.pack(">IIIBHB", 0x12345678, sec, ns, 1, 7, 3)
+    frac = -(-(ns << 40) // 10**9)  # 40-bit fraction of a second, rounded up
+    return eth + b"\x08\x00" + ip + struct.pack(">IBBI", 0x12345678, 2, 5, sec) + \
+        frac.to_bytes(5, "big") + b"\x00"
+
+
+def tshark_gear_ns(path):
+    """Each frame's gear time as tshark's dissectors (avsp, metamako, exablaze) read it."""
+    out = subprocess.run(["tshark", "-r", path, "--enable-heuristic", "metamako_eth",
+                          "--enable-heuristic", "exablaze_eth", "-T", "fields", "-E", "separator=/t",
+                          "-e", "frame.time_epoch", "-e", "avsp.ver", "-e", "avsp.64sec", "-e", "avsp.64ns",
+                          "-e", "avsp.48sec", "-e", "avsp.48ns", "-e", "metamako.time",
+                          "-e", "exablaze.timestamp.seconds", "-e", "exablaze.timestamp.fractional_seconds"],
+                         capture_output=True, text=True, check=True).stdout
+    res = []
+    for line in out.splitlines():
+        host, ver, s64, n64, s48, n48, mm, exs, exf = line.split("\t")
+        host_s = int(host.split(".")[0])
+        if s64:
+            sec, ns = int(s64), int(n64)
+        elif s48:
+            full = host_s + 37  # TAI near the capture's time: the 16 bits put back
+            sec = (full & ~0xffff) | int(s48)
+            ns = int(n48)
+        elif mm:  # "Nov 14, 2023 22:13:25.123456789 UTC"
+            import calendar
+            import datetime
+            whole, frac = mm.rsplit(" ", 1)[0].split(".")
+            dt = datetime.datetime.strptime(whole, "%b %d, %Y %H:%M:%S")
+            res.append(calendar.timegm(dt.timetuple()) * 10**9 + int(frac.ljust(9, "0")))
+            continue
+        elif exs:
+            res.append(int(exs) * 10**9 + int(float(exf) * 10**9))
+            continue
+        else:
+            res.append(None)
+            continue
+        if not int(ver, 0) & 0x100:  # TAI
+            sec -= 37
+        res.append(sec * 10**9 + ns)
+    return res
+
+
+@harness.host_only(HOST_ONLY)
+def test_capture_gear_timestamps_arista_metamako_exablaze_as_tshark_reads_them():
+    """--timestamp arista|metamako|exablaze: each frame's time is the gear's
+    (as tshark's avsp, metamako and exablaze dissectors read it; TAI less
+    37 s), not the capture host's, which is 2.5 s off and coarse here;
+    frames without one keep the host's and are counted."""
+    import random
+    rng = random.Random(3)
+    s = scapy()
+    d = tmpdir()
+    cfg = write_config(d, FEED_CONFIG % dict(port=30001, offset=0, size=4, order="big", tcp_port=9001))
+    from decimal import Decimal
+    t0 = 1700000000 * 10**9
+    for kind, v48, tai in (("arista", False, True), ("arista", False, False), ("arista", True, True),
+                           ("metamako", False, True), ("exablaze", False, True)):
+        pkts, hw = [], []
+        for i in range(40):
+            h = t0 + 2500000000 + i * 1000000 + rng.randint(0, 999)
+            ip = s.IP(src="10.0.0.1", dst="239.1.1.1") / s.UDP(sport=1, dport=30001) / (struct.pack(">I", i) + b"p" * 30)
+            p = s.Ether(gear_frame(kind, ip, h, v48=v48, tai=tai))
+            p.time = Decimal(t0 + i * 1000000 - (i % 3) * 1000) / Decimal(10**9)  # the host's: coarse
+            p.time_set = True
+            pkts.append(p)
+            hw.append(h)
+        plain = s.Ether() / s.IP(src="10.0.0.1", dst="239.1.1.1") / s.UDP(sport=1, dport=30001) / (struct.pack(">I", 40) + b"q" * 30)
+        plain.time, plain.time_set = Decimal(t0 - 1000000) / Decimal(10**9), True
+        path = os.path.join(d, "%s-%d-%d.pcap" % (kind, v48, tai))
+        write(path, pkts)
+        assert tshark_gear_ns(path) == hw, kind  # tshark reads the gear's time we wrote
+        r = pcap_json("--config", cfg, "--timestamp", kind, path)
+        feed = cls(r, "feed")
+        assert r["timestamps"]["hardware"] == {"source": kind, "frames": 40, "without": 0}
+        assert (feed["first_ns"], feed["last_ns"]) == (min(hw), max(hw)), kind
+        gaps = [b - a for a, b in zip(hw, hw[1:])]
+        ia = feed["inter_arrival_ns"]
+        assert (ia["count"], ia["min"], ia["max"], ia["sum"]) == (39, min(gaps), max(gaps), sum(gaps))
+        assert feed["sequence"]["received"] == 40 and r["decode"]["decoded"] == 40
+        # without the flag: the host's times (and Arista's header still decoded)
+        r = pcap_json("--config", cfg, path)
+        assert cls(r, "feed")["first_ns"] == t0 and r["decode"]["decoded"] == 40
+    # a frame without the gear's time keeps the host's, and is counted
+    write(path, [plain] + pkts[1:])
+    r = pcap_json("--config", cfg, "--timestamp", "exablaze", path)
+    assert r["timestamps"]["hardware"] == {"source": "exablaze", "frames": 39, "without": 1}
+    assert cls(r, "feed")["first_ns"] == t0 - 1000000  # the host's: 2.5 s before the gear's
+    assert pcap("--timestamp", "ptp", path, check=False).returncode == 2
+
+
 @harness.host_only(HOST_ONLY)
 def test_bad_input_exit_2_naming_file_and_offset():
     d = tmpdir()
@@ -1067,6 +1626,86 @@ def veth_pair(a, ns_a, b, ns_b):
 def mac(ns, dev):
     return json.loads(subprocess.run(["ip", "-n", ns, "-j", "link", "show", dev], check=True,
                                      capture_output=True, text=True).stdout)[0]["address"]
+
+
+def clock_offset_captures(d, theta, rng):
+    """A (client side) and B (server side) captures of two request/response
+    flows and a one-way multicast feed, B's clock theta ns ahead of A's.
+    Delays A->B 40-60 us, B->A 55-75 us (integer ns). Returns the paths and
+    the delays sent each way."""
+    from decimal import Decimal
+    s = scapy()
+    a, b, d_ab, d_ba = [], [], [], []
+
+    def stamp(p, ns):
+        p = p.copy()
+        p.time = Decimal(1700000000) + Decimal(ns) / Decimal(10**9)
+        p.time_set = True
+        return p
+
+    t = 0
+    for i in range(200):
+        t += 100000
+        flow = i % 2
+        req = s.Ether() / s.IP(src="10.9.0.1", dst="10.9.0.2", id=i) / \
+            s.UDP(sport=5000 + flow, dport=6000) / (b"req%d" % i)
+        dab = rng.randint(40000, 60000)
+        d_ab.append(dab)
+        a.append(stamp(req, t))
+        b.append(stamp(req, t + dab + theta))
+        t1 = t + dab + 20000  # the server answers 20 us later
+        rsp = s.Ether() / s.IP(src="10.9.0.2", dst="10.9.0.1", id=1000 + i) / \
+            s.UDP(sport=6000, dport=5000 + flow) / (b"rsp%d" % i)
+        dba = rng.randint(55000, 75000)
+        d_ba.append(dba)
+        b.append(stamp(rsp, t1 + theta))
+        a.append(stamp(rsp, t1 + dba))
+        if i % 4 == 0:  # a feed one way only: no say in the estimate
+            md = s.Ether() / s.IP(src="10.9.0.1", dst="239.9.9.9", id=5000 + i) / \
+                s.UDP(sport=7000, dport=7001) / (b"md%d" % i)
+            a.append(stamp(md, t + 1000))
+            b.append(stamp(md, t + 1000 + 30000 + theta))
+    pa, pb = os.path.join(d, "a%d.pcap" % theta), os.path.join(d, "b%d.pcap" % theta)
+    for path, pkts in ((pa, a), (pb, b)):
+        pkts.sort(key=lambda p: p.time)
+        write(path, pkts)
+    return pa, pb, d_ab, d_ba
+
+
+@harness.host_only(HOST_ONLY)
+def test_match_estimates_and_removes_a_clock_offset_from_flows_seen_both_ways():
+    """B's clock 3.2 ms ahead (then 2.5 ms behind): the offset is the middle
+    of the least A->B difference and the largest B->A one, exact to the
+    nanosecond from the delays the test put in; auto takes it off B's times
+    (the one-way figures then carry half the path's asymmetry, said by the
+    uncertainty), a given offset is taken off as given."""
+    import random
+    d = tmpdir()
+    for theta in (3200000, -2500000):
+        pa, pb, d_ab, d_ba = clock_offset_captures(d, theta, random.Random(theta))
+        lo, hi = min(d_ab) + theta, theta - min(d_ba)
+        est = hi + (lo - hi) // 2
+        r = pcap_json("match", pa, pb)
+        c = r["clock_offset"]
+        assert (c["estimated_ns"], c["uncertainty_ns"], c["flows_both_ways"], c["applied_ns"]) == \
+            (est, (lo - hi) // 2, 2, 0)
+        assert abs(c["estimated_ns"] - theta) <= c["uncertainty_ns"]
+        u = cls(r, "unclassified")
+        assert u["matched"] == 200 + 200 + 50
+        r = pcap_json("--clock-offset", "auto", "match", pa, pb)
+        c = r["clock_offset"]
+        assert (c["estimated_ns"], c["applied_ns"], c["residual_ns"]) == (est, est, 0)
+        u = cls(r, "unclassified")
+        assert u["matched"] == 450
+        # A->B (and the feed) ahead of B's clock less the estimate; B->A behind
+        assert u["negative"] == 200
+        assert u["reverse_one_way_ns"]["min"] == min(d_ba) - (theta - est)
+        assert u["one_way_ns"]["min"] == min(min(d_ab), 30000) + theta - est
+        assert u["one_way_ns"]["max"] == max(max(d_ab), 30000) + theta - est
+        r = pcap_json("--clock-offset", "%dns" % theta, "match", pa, pb)
+        c = r["clock_offset"]
+        assert (c["estimated_ns"], c["applied_ns"], c["residual_ns"]) == (est, theta, est - theta)
+        assert cls(r, "unclassified")["one_way_ns"]["min"] == min(min(d_ab), 30000)
 
 
 @harness.host_only(HOST_ONLY)

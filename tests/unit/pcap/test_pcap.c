@@ -291,6 +291,64 @@ START_TEST(sequence_feed_and_leg_rows_are_validated)
 }
 END_TEST
 
+START_TEST(sequence_format_count_and_session_rows_are_validated)
+{
+	static struct jd_config cfg;
+	char err[2048], text[1024];
+	FILE *e;
+
+	ck_assert_int_eq(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], sequence: "
+			       "{ offset: 2, size: 4, count: { offset: 0, size: 1 }, session: { "
+			       "offset: 6, size: 16 } } }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_int_ne(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], sequence: "
+			       "{ format: moldudp64, offset: 4 } }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_msg(strstr(err, "format says where everything is: no offset"), "%s", err);
+	ck_assert_int_ne(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], sequence: "
+			       "{ format: sbe } }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_int_ne(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], sequence: "
+			       "{ offset: 0, size: 8, count: { offset: 8, size: 3 } } }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_msg(strstr(err, "use 1, 2 or 4"), "%s", err);
+	ck_assert_int_ne(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], sequence: "
+			       "{ offset: 0, size: 8, session: { offset: 8, size: 17 } } }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_int_ne(parse("      - { name: a, protocol: udp, local_ports: [\"1\"], sequence: "
+			       "{ offset: 0 } }\n",
+			       err, sizeof(err)),
+			 0);
+	ck_assert_msg(strstr(err, "\"size\""), "%s", err);
+
+	/* format: moldudp64 puts everything where MoldUDP64 has it */
+	snprintf(text, sizeof(text),
+		 "collectors:\n  sockets:\n    classes:\n      - { name: m, protocol: udp, "
+		 "local_ports: [\"1\"], sequence: { format: moldudp64 }, feed: f, leg: a }\n");
+	e = fmemopen(err, sizeof(err), "w");
+	ck_assert_int_eq(config_parse(&cfg, "t.yaml", text, strlen(text), 0, e), 0);
+	fclose(e);
+	{
+		const struct jd_socket_classes *cl =
+			config_field(&cfg, "collectors.sockets.classes");
+		const struct jd_sequence *sq = &cl->at[0].sequence;
+
+		ck_assert_uint_eq(sq->offset, 10);
+		ck_assert_uint_eq(sq->size, 8);
+		ck_assert_int_eq(sq->byte_order, JD_BIG_ENDIAN);
+		ck_assert_uint_eq(sq->count.offset, 18);
+		ck_assert_uint_eq(sq->count.size, 2);
+		ck_assert_uint_eq(sq->session.offset, 0);
+		ck_assert_uint_eq(sq->session.size, 10);
+	}
+}
+END_TEST
+
 static Suite *pcap_suite(void)
 {
 	Suite *s = suite_create("pcap");
@@ -306,6 +364,7 @@ static Suite *pcap_suite(void)
 	tcase_add_test(tc, cooked_v2_and_ipv6_extension_headers);
 	tcase_add_test(tc, the_first_class_matching_either_end_wins);
 	tcase_add_test(tc, sequence_feed_and_leg_rows_are_validated);
+	tcase_add_test(tc, sequence_format_count_and_session_rows_are_validated);
 	suite_add_tcase(s, tc);
 	return s;
 }
