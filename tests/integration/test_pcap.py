@@ -1758,17 +1758,23 @@ def test_match_two_capture_points_finds_netem_delay_and_drops():
             held = sorted(int(x) for x in bridge.communicate(timeout=10)[0].split())
         for n in ns:
             subprocess.run(["ip", "netns", "del", n])
-    dropped = set(range(1, 301)) - got
-    assert 5 <= len(dropped) <= 80, len(dropped)  # about 10% were dropped
+    # What B's capture holds is the truth match is judged against. About 10% were dropped on
+    # purpose; under load the Python bridge lost more of its own (143 of 300 once, with the
+    # sanitized build running beside it): lost either way, and match must say so.
+    a_ns, b_ns = feed_stamps(pa), feed_stamps(pb)
+    seen = set(b_ns) - {0}
+    assert got <= seen, got - seen  # the receiver read nothing B's capture did not see
+    dropped = set(range(1, 301)) - seen
+    assert 5 <= len(dropped) < 300 and set(range(1, 301)) <= set(a_ns), len(dropped)
     cfg = write_config(d, FEED_CONFIG % dict(port=31000, offset=0, size=4, order="big", tcp_port=1))
     r = pcap_json("--config", cfg, "match", pa, pb)
     feed = cls(r, "feed")
-    assert feed["matched"] == len(got) + 1  # and the end marker
+    assert feed["matched"] == len(seen) + 1  # and the end marker
     # lost: between the first and last packets B saw; those dropped before
     # B saw anything cannot be told from B's capture not running yet. B's
     # last packet is the end marker, sent after 300: a drop of the last
     # feed packets is inside (CI once dropped 300 itself).
-    inside = sorted(q for q in dropped if q > min(got))
+    inside = sorted(q for q in dropped if q > min(seen))
     assert sorted(x["sequence"] for x in r["lost_list"]) == inside
     assert r["lost"] == len(inside) and r["only_b"] == 0
     assert r["a_outside_b_capture"] == len(dropped) - len(inside)
@@ -1776,9 +1782,8 @@ def test_match_two_capture_points_finds_netem_delay_and_drops():
     assert ow["min"] >= 5e6 * 0.99, ow
     # The one-way times the two captures hold, read here frame by frame: match's median is
     # theirs within its histogram's resolution (1/64), however late a busy host made them.
-    a_ns, b_ns = feed_stamps(pa), feed_stamps(pb)
     one_way = sorted(b_ns[q] - a_ns[q] for q in b_ns if q in a_ns)
-    assert len(one_way) == len(got) + 1, (len(one_way), len(got))
+    assert len(one_way) == len(seen) + 1, (len(one_way), len(seen))
     want = one_way[(len(one_way) - 1) // 2]
     assert abs(ow["p50"] - want) <= want / 64 + 1000, (ow["p50"], want)
     if held is None:  # netem's 5 ms, within 2 ms at the median
@@ -1786,7 +1791,7 @@ def test_match_two_capture_points_finds_netem_delay_and_drops():
     else:
         # The bridge, a Python process on a busy host, holds frames 5 ms and more, and says how
         # long (kernel receive timestamp to just before its send): B captured each after that.
-        assert len(held) == len(got) + 1
+        assert len(held) == len(seen) + 1
         assert ow["p50"] >= held[len(held) // 2] * (1 - 1 / 64), (ow["p50"], held[len(held) // 2])
 
 
