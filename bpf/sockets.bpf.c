@@ -10,6 +10,10 @@
  *                     before the ACK frees what it acknowledges; and, for
  *                     the peak only, rcv_nxt - copied_seq
  *   kfree_skb         a packet was dropped, for a reason we count
+ *   sock_recv_length  the application read (collectors.sockets.latency):
+ *                     with sk_data_ready's enqueue and the packet's
+ *                     arrival stamp, where a datagram's time went
+ *                     (docs/netlat.md)
  *
  * Each hook comes in the flavours the probe layer may choose from: tp_btf,
  * raw_tp and the classic tracepoint, and, for the tracepoints that Linux
@@ -34,6 +38,7 @@
 #define AF_INET6   10
 #define ETH_P_IP   0x0800
 #define ETH_P_IPV6 0x86DD
+#define MSG_PEEK   2
 
 /* Rewritten by the daemon on a reload (daemon/collectors/sockets.c), so not const. */
 struct jd_sock_match match = {};
@@ -43,6 +48,11 @@ const volatile bool peak_clock_exact = false; /* read the clock at every observa
 /* From BTF: what skb:kfree_skb passes to tp_btf and raw_tp programs. */
 const volatile bool kfree_has_reason = false; /* 5.17+ */
 const volatile bool kfree_has_rx_sk = false;  /* 6.11+ */
+/* Receive latency of UDP classes (collectors.sockets.latency). */
+const volatile bool rx_latency = false;
+/* CLOCK_TAI - CLOCK_REALTIME: skb->tstamp is CLOCK_REALTIME, which BPF can
+ * only read as TAI (bpf_ktime_get_tai_ns, 6.1+). */
+const volatile __s64 tai_offset_ns = 0;
 
 /* JD_SOCK_PORT_INDEX(protocol, side, port) -> mask of the classes that list it. */
 struct {
@@ -67,6 +77,28 @@ struct {
 	__type(key, __u32);
 	__type(value, struct jd_sock_class_cpu);
 } class_stats SEC(".maps");
+
+/* A socket of a class (its address) -> how far its datagrams are numbered. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JD_SOCK_RX_SOCKETS); /* 1 a CPU without rx_latency */
+	__type(key, __u64);
+	__type(value, struct jd_sock_rx_state);
+} rx_state SEC(".maps");
+
+/* A datagram (socket, number) -> its stamps, from its enqueue to its read
+ * (LRU: one that is never read, dropped with its socket, is evicted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JD_SOCK_ENQUEUED_MAX); /* 1 a CPU without rx_latency */
+	__type(key, struct jd_sock_rx_key);
+	__type(value, struct jd_sock_enqueued);
+} enqueued SEC(".maps");
+
+/* Before 6.11 the stamp's clock was one bit (5.18+). */
+struct sk_buff___mono {
+	__u8 mono_delivery_time : 1;
+} __attribute__((preserve_access_index));
 
 /*
  * An integer field, loaded directly where the program has BTF-typed
@@ -360,6 +392,173 @@ static __always_inline bool udp_receive_queue(struct sock *sk, bool direct, __u6
 	return true;
 }
 
+/* ---- receive latency --------------------------------------------------- */
+
+/* CLOCK_REALTIME, skb->tstamp's clock. */
+static __always_inline __u64 realtime_ns(void)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_ktime_get_tai_ns))
+		return bpf_ktime_get_tai_ns() - tai_offset_ns;
+	return 0;
+}
+
+/*
+ * The kernel's arrival stamp of a received packet (net_timestamp_check(),
+ * while software RX timestamping is on somewhere on the host), or 0: none,
+ * or a delivery time in another clock that a forwarded packet kept.
+ */
+static __always_inline __u64 arrival_stamp(struct sk_buff *skb)
+{
+	__u64 t = BPF_CORE_READ(skb, tstamp);
+
+	if (bpf_core_field_exists(skb->tstamp_type)) {
+		if (BPF_CORE_READ_BITFIELD_PROBED(skb, tstamp_type))
+			return 0;
+	} else if (bpf_core_field_exists(((struct sk_buff___mono *)skb)->mono_delivery_time)) {
+		if (BPF_CORE_READ_BITFIELD_PROBED((struct sk_buff___mono *)skb, mono_delivery_time))
+			return 0;
+	}
+	return t;
+}
+
+/*
+ * A datagram's stack time. A function of its own (global: verified once):
+ * inlined in stamp_queued()'s loop, the histogram's branches times the
+ * walk's steps are more paths than the verifier walks.
+ */
+__noinline int stack_add(struct jd_hist_ns *h, __u64 ns)
+{
+	if (h)
+		hist_ns_add(h, ns);
+	return 0;
+}
+
+/* The datagrams queued after the last one numbered: from the queue's tail
+ * back to that one or the queue's head, at most JD_SOCK_ENQUEUE_WALK. */
+static __always_inline int unnumbered(struct sock *sk, const struct jd_sock_rx_state *st,
+				      struct sk_buff **tail, __u64 stamps[JD_SOCK_ENQUEUE_WALK])
+{
+	struct sk_buff *head =
+		(struct sk_buff *)__builtin_preserve_access_index(&sk->sk_receive_queue);
+	struct sk_buff *skb = BPF_CORE_READ(sk, sk_receive_queue.prev);
+	int n = 0;
+
+	*tail = skb;
+	for (int i = 0; i < JD_SOCK_ENQUEUE_WALK; i++) {
+		__u64 t;
+
+		if (!skb || skb == head)
+			break;
+		t = arrival_stamp(skb);
+		if (st && (__u64)skb == st->last_tail && t == st->last_tstamp)
+			break;
+		stamps[i] = t;
+		n++;
+		skb = BPF_CORE_READ(skb, prev);
+	}
+	return n;
+}
+
+/*
+ * Data was queued to a UDP socket of class cls: number the datagrams queued
+ * since the last time and note when. Mostly that is the tail alone; 6.18's
+ * UDP queues a batch of datagrams from several CPUs at once and calls
+ * sk_data_ready once for all. The queue is walked without its lock: a
+ * reader that takes datagrams meanwhile ends the walk early, and those it
+ * took are not numbered (nor counted at their read, see on_recv()).
+ */
+static __always_inline void stamp_queued(struct sock *sk, int cls)
+{
+	__u64 key = (__u64)sk, stamps[JD_SOCK_ENQUEUE_WALK] = {}, now = realtime_ns();
+	struct jd_sock_rx_state *st = bpf_map_lookup_elem(&rx_state, &key), fresh = {};
+	struct jd_sock_class_cpu *c = class_cpu(cls);
+	struct sk_buff *tail;
+	int n;
+
+	if (!c || !now)
+		return;
+	n = unnumbered(sk, st, &tail, stamps);
+	if (!n)
+		return;
+	if (!st) {
+		bpf_map_update_elem(&rx_state, &key, &fresh, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&rx_state, &key);
+		if (!st)
+			return;
+	}
+	/* stamps[0] is the newest: number n - 1 - i after those before. */
+	for (int i = 0; i < JD_SOCK_ENQUEUE_WALK; i++) {
+		struct jd_sock_rx_key k = { .sk = key };
+		struct jd_sock_enqueued v = { .enqueue = now, .class_id = cls };
+
+		if (i >= n)
+			break;
+		k.seq = st->enqueued + n - i;
+		v.tstamp = stamps[i];
+		if (!v.tstamp)
+			c->receive_unstamped++;
+		else if (v.tstamp <= now)
+			stack_add(&c->receive_stack, now - v.tstamp);
+		else
+			v.tstamp = 0; /* not a datagram's stamp: not counted at the read */
+		bpf_map_update_elem(&enqueued, &k, &v, BPF_ANY);
+	}
+	st->enqueued += n;
+	st->last_tail = (__u64)tail;
+	st->last_tstamp = stamps[0];
+}
+
+static __always_inline __u32 queue_len(struct sk_buff_head *q)
+{
+	return BPF_CORE_READ(q, qlen);
+}
+
+/*
+ * The application read a datagram from a UDP socket (sock_recv_length:
+ * recvmsg() returned). The datagram it took is the oldest it had queued:
+ * the newest numbered less those numbered that are still queued, in the
+ * socket's queue or its reader's (udp_sock::reader_queue, 4.13+). The
+ * datagrams queued before the socket's first one numbered (before jitterd
+ * started) pair with numbers below it: none.
+ */
+static __always_inline void on_recv(struct sock *sk, int ret, int flags)
+{
+	__u64 key = (__u64)sk, stamps[JD_SOCK_ENQUEUE_WALK], now, queued;
+	struct jd_sock_rx_key k = { .sk = key };
+	struct jd_sock_rx_state *st;
+	struct jd_sock_class_cpu *c;
+	struct jd_sock_enqueued *e, v;
+	struct sk_buff *tail;
+
+	if (ret < 0 || (flags & MSG_PEEK))
+		return;
+	st = bpf_map_lookup_elem(&rx_state, &key);
+	if (!st) /* not a socket of a UDP class, or none of its datagrams numbered */
+		return;
+	queued = queue_len(__builtin_preserve_access_index(&sk->sk_receive_queue));
+	if (bpf_core_field_exists(struct udp_sock, reader_queue))
+		queued += queue_len(
+			__builtin_preserve_access_index(&((struct udp_sock *)sk)->reader_queue));
+	/* Queued but not numbered yet: its sk_data_ready has not run. */
+	queued -= unnumbered(sk, st, &tail, stamps);
+	if (queued >= st->enqueued)
+		return;
+	k.seq = st->enqueued - queued;
+	e = bpf_map_lookup_elem(&enqueued, &k);
+	if (!e)
+		return;
+	v = *e;
+	bpf_map_delete_elem(&enqueued, &k);
+	now = realtime_ns();
+	c = class_cpu(v.class_id);
+	if (!c || !v.tstamp || now < v.enqueue)
+		return;
+	hist_ns_add(&c->receive_reader, now - v.enqueue);
+	hist_ns_add(&c->receive_total, now - v.tstamp);
+}
+
+/* ---- queues ------------------------------------------------------------ */
+
 static __always_inline void on_readable(struct sock *sk, bool direct)
 {
 	int proto = sock_proto(sk, direct), cls;
@@ -373,6 +572,8 @@ static __always_inline void on_readable(struct sock *sk, bool direct)
 	if (proto == JD_SOCK_TCP ? tcp_receive_queue(sk, direct, &bytes)
 				 : udp_receive_queue(sk, direct, &bytes))
 		observe(cls, false, bytes);
+	if (rx_latency && proto == JD_SOCK_UDP && FIELD(direct, sk, sk_type) == SOCK_DGRAM)
+		stamp_queued(sk, cls);
 }
 
 static __always_inline void on_send(struct sock *sk, bool direct)
@@ -615,6 +816,25 @@ PROG_TRACEPOINT(drop, skb, kfree_skb, trace_event_raw_kfree_skb)
 	if (bpf_core_field_exists(ctx->rx_sk))
 		rx_sk = ctx->rx_sk;
 	on_drop(ctx->skbaddr, ctx->reason, rx_sk, false);
+	return 0;
+}
+
+PROG_TP_BTF(recv, sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	on_recv(sk, ret, flags);
+	return 0;
+}
+
+PROG_RAW_TP(recv, sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	on_recv(sk, ret, flags);
+	return 0;
+}
+
+PROG_TRACEPOINT(recv, sock, sock_recv_length, trace_event_raw_sock_msg_length)
+{
+	if (ctx->protocol == IPPROTO_UDP)
+		on_recv((struct sock *)ctx->sk, ctx->ret, ctx->flags);
 	return 0;
 }
 

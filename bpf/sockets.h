@@ -83,7 +83,42 @@ struct jd_sock_class_cpu {
 	 * read once per tick (jiffy) and CPU, and the slot kept until the next. */
 	__u64 clock_jiffies, clock_slot;
 	__u64 event_jiffies; /* at most one drop event per class, CPU and tick */
+	/* Receive latency (UDP classes, collectors.sockets.latency): the
+	 * kernel's arrival stamp (skb->tstamp) to the datagram's enqueue to
+	 * the socket (the stack's time), enqueue to the application's copy
+	 * (the reader's lateness), and arrival to copy (their sum). */
+	struct jd_hist_ns receive_stack, receive_reader, receive_total;
+	__u64 receive_unstamped; /* datagrams queued without an arrival stamp */
 };
+
+/*
+ * Receive latency pairs a datagram's enqueue with its read by order: UDP
+ * queues are first in, first out, and the read's hook (sock_recv_length)
+ * does not say which datagram was read. Each socket of a class numbers the
+ * datagrams it sees queued (enqueued); the one a read took is the newest
+ * numbered less those numbered and still queued.
+ */
+struct jd_sock_rx_state {
+	__u64 enqueued;	   /* datagrams numbered so far */
+	__u64 last_tail;   /* the last datagram numbered (an skb address) */
+	__u64 last_tstamp; /* and its arrival stamp, to tell it from a reused address */
+};
+
+struct jd_sock_rx_key {
+	__u64 sk;
+	__u64 seq; /* the datagram's number in its socket */
+};
+
+struct jd_sock_enqueued {
+	__u64 tstamp;  /* skb->tstamp: CLOCK_REALTIME ns, 0 for none */
+	__u64 enqueue; /* CLOCK_REALTIME ns */
+	__u32 class_id;
+	__u32 pad;
+};
+
+#define JD_SOCK_ENQUEUED_MAX 16384 /* datagrams waiting in the classes' queues */
+#define JD_SOCK_RX_SOCKETS   4096  /* sockets of the classes */
+#define JD_SOCK_ENQUEUE_WALK 8	   /* datagrams numbered at one sk_data_ready */
 
 /* The events of this collector (jd_event_hdr.type). */
 enum jd_sock_event {

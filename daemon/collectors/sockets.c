@@ -10,10 +10,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <linux/net_tstamp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "collectors/sockets.h"
 #include "probes/collector.h"
@@ -53,6 +56,10 @@ struct sockets {
 	uint64_t slot_ns; /* of the peak rings */
 	int nr_cpus;
 	struct jd_sock_class_cpu *percpu; /* lookup buffer: one value per possible CPU */
+	bool latency;
+	/* Holds software RX timestamping on (host-wide) while latency is measured. */
+	int tstamp_fd;
+	bool tstamp_held; /* tstamp_fd is open (priv starts zeroed) */
 };
 
 static const char *const drop_reason_names[JD_SOCK_DROP_REASONS] = {
@@ -70,6 +77,7 @@ static const char *const proto_names[JD_SOCK_PROTOS] = {
 struct sockets_options {
 	uint64_t peak_window_ns;
 	struct jd_socket_classes classes;
+	bool latency;
 };
 COLLECTOR_OPTIONS(struct sockets_options);
 
@@ -79,6 +87,8 @@ static const struct yw_key sockets_config_keys[] = {
 	  .max = 3600 * NS_PER_S, .def = "10s" },
 	{ YW_KEY("classes", SEQUENCE, yw_parse_list), YW_FIELD(struct sockets_options, classes.at),
 	  YW_COUNT(struct sockets_options, classes.n), .list = &config_socket_class_list },
+	{ YW_KEY("latency", SCALAR, yw_parse_bool), YW_FIELD(struct sockets_options, latency),
+	  .def = "false" },
 	{},
 };
 
@@ -212,6 +222,19 @@ static bool kfree_skb_has_reason(const struct jd_config *cfg)
 	return probe_tracepoint_nargs("kfree_skb") >= 3;
 }
 
+extern const struct collector_ops sockets_collector;
+
+/* Whether collectors.sockets.latency is on (a probe's wanted() has only the config). */
+static bool latency_wanted(const struct jd_config *cfg)
+{
+	for (unsigned i = 0; i < n_collectors; i++)
+		if (collectors[i].ops == &sockets_collector)
+			return ((const struct sockets_options *)collector_options(&collectors[i],
+										  cfg))
+				->latency;
+	return false;
+}
+
 static const struct probe_def sockets_probes[] = {
 	{ .name = "sk_data_ready",
 	  .system = "sock",
@@ -220,7 +243,42 @@ static const struct probe_def sockets_probes[] = {
 	{ .name = "sock_send_length", .system = "sock", .function = "tcp_push", .prog = "snd" },
 	PROBE_TRACEPOINT_DEF("tcp", "tcp_probe", "ack"),
 	{ .name = "kfree_skb", .system = "skb", .prog = "drop", .wanted = kfree_skb_has_reason },
+	{ .name = "sock_recv_length", .system = "sock", .prog = "recv", .wanted = latency_wanted },
 };
+
+/* CLOCK_TAI - CLOCK_REALTIME, whole seconds as the kernel keeps it. */
+static int64_t tai_offset_ns(void)
+{
+	struct timespec real, tai;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_TAI, &tai);
+	return (int64_t)(tai.tv_sec - real.tv_sec +
+			 (tai.tv_nsec - real.tv_nsec + 500000000) / 1000000000) *
+	       1000000000;
+}
+
+/*
+ * Software RX timestamping (net_enable_timestamp()), which makes the
+ * kernel stamp every packet it receives (skb->tstamp, at the driver's
+ * netif_receive_skb/netif_rx), is on while some socket on the host asks
+ * for it: this one does, for as long as the collector runs.
+ */
+static int hold_rx_timestamping(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
 
 /* Everything the object needs before load. */
 static int set_tunables(struct sockets *s, const struct sockets_options *o, struct match_maps *mm)
@@ -239,6 +297,13 @@ static int set_tunables(struct sockets *s, const struct sockets_options *o, stru
 	kfree_args = probe_tracepoint_nargs("kfree_skb");
 	k->rodata->kfree_has_reason = kfree_args >= 3;
 	k->rodata->kfree_has_rx_sk = kfree_args >= 4;
+	k->rodata->rx_latency = o->latency;
+	k->rodata->tai_offset_ns = tai_offset_ns();
+	/* Without latency nothing is stored: the smallest map an LRU allows. */
+	if (!o->latency &&
+	    (bpf_map__set_max_entries(k->maps.enqueued, s->nr_cpus > 0 ? s->nr_cpus : 1) ||
+	     bpf_map__set_max_entries(k->maps.rx_state, s->nr_cpus > 0 ? s->nr_cpus : 1)))
+		return -EINVAL;
 	if (kfree_args < 3)
 		log_warn("sockets: skb:kfree_skb gives no drop reason on this kernel (before "
 			 "5.17): drops are not counted");
@@ -270,6 +335,20 @@ static int sockets_configure(struct collector *c, const struct jd_config *cfg)
 	s->skel = c->skel;
 	take_classes(s, o, &reused);
 	s->nr_cpus = c->nr_cpus;
+	s->latency = o->latency;
+	if (s->latency) {
+		int fd = hold_rx_timestamping();
+
+		if (fd < 0) {
+			log_warn("sockets: software RX timestamping cannot be enabled (%s): no "
+				 "receive latency",
+				 strerror(-fd));
+			s->latency = false;
+		} else {
+			s->tstamp_fd = fd;
+			s->tstamp_held = true;
+		}
+	}
 	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
 	s->mm.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*s->mm.port_masks));
 	if (!s->percpu || !s->mm.port_masks)
@@ -294,6 +373,9 @@ static void sockets_finish(struct collector *c)
 
 	free(s->mm.port_masks);
 	free(s->percpu);
+	if (s->tstamp_held)
+		close(s->tstamp_fd);
+	s->tstamp_held = false;
 }
 
 /* One class, all CPUs folded. */
@@ -302,6 +384,8 @@ struct class_total {
 	uint64_t drops[JD_SOCK_DROP_REASONS];
 	uint64_t drop_bytes[JD_SOCK_DROP_REASONS];
 	uint64_t receive_peak, send_peak;
+	struct jd_hist_ns receive_stack, receive_reader, receive_total;
+	uint64_t receive_unstamped;
 };
 
 /* The largest value of the ring's slots that lie in [oldest, newest]. */
@@ -324,6 +408,10 @@ static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest
 
 		hist_bytes_merge(&t->receive_queue, &v->receive_queue);
 		hist_bytes_merge(&t->send_queue, &v->send_queue);
+		hist_ns_merge(&t->receive_stack, &v->receive_stack);
+		hist_ns_merge(&t->receive_reader, &v->receive_reader);
+		hist_ns_merge(&t->receive_total, &v->receive_total);
+		t->receive_unstamped += v->receive_unstamped;
 		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			t->drops[r] += v->drops[r];
 			t->drop_bytes[r] += v->drop_bytes[r];
@@ -341,6 +429,7 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 {
 	struct sockets *s = c->priv;
 	struct metric_family *rq, *sq, *rpeak, *speak, *drops, *drop_bytes;
+	struct metric_family *rlat = NULL, *rstage = NULL, *unstamped = NULL;
 	struct timespec ts;
 	uint64_t newest, oldest;
 
@@ -376,6 +465,23 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			       "packets that sockets of the class dropped, by reason: what the "
 			       "queue lacked to take them.",
 			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	if (s->latency) {
+		rlat = metrics_family(m, SOCKETS_RECEIVE_LATENCY,
+				      "UDP classes: time from a datagram's arrival (the kernel's "
+				      "software RX stamp) to the application's copy of it.",
+				      METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+		rstage = metrics_family(
+			m, SOCKETS_RECEIVE_STAGE,
+			"UDP classes: the parts of the receive latency, by stage: stack "
+			"(arrival to the socket's queue, counted at the enqueue), reader "
+			"(queue to the application's copy, counted at the copy).",
+			METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+		unstamped = metrics_family(
+			m, SOCKETS_RECEIVE_UNSTAMPED,
+			"UDP classes: datagrams queued without the kernel's arrival stamp "
+			"(received before RX timestamping was on): not in the latencies.",
+			METRIC_COUNTER, METRIC_UNIT_NONE);
+	}
 	for (int i = 0; i < s->n_classes; i++) {
 		__u32 key = s->slot_of[i];
 		struct class_total t;
@@ -396,6 +502,15 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			metric_hist(sq, &h, "socket", name, LABELS_END);
 			metric_u64(speak, t.send_peak, "socket", name, LABELS_END);
 		}
+		if (s->latency && s->protocols[i] == JD_PROTO_UDP) {
+			h = hist_ns_metric(&t.receive_total);
+			metric_hist(rlat, &h, "socket", name, LABELS_END);
+			h = hist_ns_metric(&t.receive_stack);
+			metric_hist(rstage, &h, "socket", name, "stage", "stack", LABELS_END);
+			h = hist_ns_metric(&t.receive_reader);
+			metric_hist(rstage, &h, "socket", name, "stage", "reader", LABELS_END);
+			metric_u64(unstamped, t.receive_unstamped, "socket", name, LABELS_END);
+		}
 		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			metric_u64(drops, t.drops[r], "socket", name, "reason",
 				   drop_reason_names[r], LABELS_END);
@@ -413,6 +528,8 @@ static const char *sockets_restart_needed(const struct collector *c, const struc
 {
 	const struct sockets_options *o = collector_options(c, old), *n = collector_options(c, new);
 
+	if (o->latency != n->latency)
+		return "latency cannot change live";
 	return o->peak_window_ns != n->peak_window_ns ? "peak_window cannot change live" : NULL;
 }
 

@@ -13,5 +13,8 @@
 #define SOCKETS_SEND_QUEUE_PEAK	   "jitterd_socket_send_queue_peak_bytes"
 #define SOCKETS_DROPS		   "jitterd_socket_drops_total"
 #define SOCKETS_DROPPED_BYTES	   "jitterd_socket_dropped_bytes_total"
+#define SOCKETS_RECEIVE_LATENCY	   "jitterd_socket_receive_latency_seconds"
+#define SOCKETS_RECEIVE_STAGE	   "jitterd_socket_receive_stage_seconds"
+#define SOCKETS_RECEIVE_UNSTAMPED  "jitterd_socket_receive_unstamped_total"
 
 #endif

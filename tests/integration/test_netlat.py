@@ -1,0 +1,196 @@
+"""Receive latency of UDP socket classes against the kernel's own
+timestamping API (collectors.sockets.latency).
+
+The reader asks for SO_TIMESTAMPING with SOF_TIMESTAMPING_RX_SOFTWARE: each
+datagram comes with the kernel's arrival stamp (the skb->tstamp that jitterd
+reads too), and the reader notes CLOCK_REALTIME as soon as recvmsg()
+returns. Arrival -> that time is each datagram's latency as measured outside
+jitterd, a little later than jitterd's (which is taken while the kernel
+copies the datagram out, inside the same recvmsg()). So, per datagram,
+jitterd's is at most the reader's: jitterd's sum is at most the reader's,
+its counts are exactly the datagrams sent, and its p50 and p99 lie within
+one bucket of the reader's. The reader is made late (it sleeps while
+bursts queue) and prompt (it busy-polls), on loopback.
+"""
+import os
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+import pytest
+
+import harness
+from harness import Daemon, select as samples_of
+
+SO_TIMESTAMPING = 37
+SOF_TIMESTAMPING_RX_SOFTWARE = 1 << 3
+SOF_TIMESTAMPING_SOFTWARE = 1 << 4
+CLASS = "it-md"
+
+# A sender in its own process (the reader's busy polling would otherwise
+# hold the GIL from it): `count` datagrams in bursts of `burst`, `gap` s apart.
+SENDER = r"""
+import socket, sys, time
+port, count, burst, gap = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(count):
+    s.sendto(i.to_bytes(4, "big") + b"x" * 60, ("127.0.0.1", port))
+    if (i + 1) % burst == 0:
+        time.sleep(gap)
+"""
+
+
+def config(port):
+    return ("collectors:\n  sockets:\n    latency: true\n    classes:\n"
+            "      - {name: %s, protocol: udp, local_ports: [%d]}\n"
+            "events:\n  runqueue_latency_threshold: 10s\n"
+            "  softirq_duration_threshold: 10s\n" % (CLASS, port))
+
+
+def receive(rx, count, late):
+    """Per datagram: the reader's arrival -> read latency, in ns."""
+    out = []
+    flags = 0 if late else socket.MSG_DONTWAIT
+    while len(out) < count:
+        if late:
+            time.sleep(0.004)  # bursts queue meanwhile
+        try:
+            data, anc, _, _ = rx.recvmsg(128, 256, flags)
+        except BlockingIOError:
+            continue
+        now = time.clock_gettime_ns(time.CLOCK_REALTIME)
+        stamp = None
+        for level, kind, payload in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING:
+                sec, nsec = struct.unpack("qq", payload[:16])  # ts[0]: software
+                stamp = sec * 10**9 + nsec
+        assert stamp, "a datagram without its software RX stamp"
+        out.append(now - stamp)
+        if late:  # drain what queued while it slept
+            while len(out) < count:
+                try:
+                    data, anc, _, _ = rx.recvmsg(128, 256, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    break
+                now = time.clock_gettime_ns(time.CLOCK_REALTIME)
+                sec, nsec = struct.unpack("qq", [a for a in anc if a[1] == SO_TIMESTAMPING][0][2][:16])
+                out.append(now - (sec * 10**9 + nsec))
+    return out
+
+
+def bucket_index(ns):
+    """jitterd's bucket of a latency: le = 2^k ns, k from 7 to 30, then +Inf."""
+    k = 7
+    while k <= 30 and ns > (1 << k):
+        k += 1
+    return k
+
+
+def percentile_bucket(values, q):
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 1))  # ceil
+    return bucket_index(ordered[int(rank) - 1])
+
+
+def hist(samples, name, **labels):
+    """(count, sum in ns, [(le in ns, cumulative)]) of one jitterd histogram."""
+    buckets = []
+    for (_, lab), v in samples_of(samples, name + "_bucket", **labels).items():
+        le = dict(lab)["le"]
+        buckets.append((float("inf") if le == "+Inf" else round(float(le) * 1e9), int(v)))
+    buckets.sort()
+    count = int(harness.total(samples, name + "_count", **labels))
+    total_ns = round(harness.total(samples, name + "_sum", **labels) * 1e9)
+    return count, total_ns, buckets
+
+
+def hist_percentile_bucket(buckets, count, q):
+    rank = max(1, -(-count * q // 1))
+    for le, cum in buckets:
+        if cum >= rank:
+            return 31 if le == float("inf") else le.bit_length() - 1
+    raise AssertionError("no bucket holds rank %d" % rank)
+
+
+# The read's hook, sock:sock_recv_length, came with 6.3; before it only the
+# stack's part is measured.
+READ_HOOK = os.path.exists("/sys/kernel/tracing/events/sock/sock_recv_length") or \
+    os.path.exists("/sys/kernel/debug/tracing/events/sock/sock_recv_length")
+
+
+def attach_env(attach):
+    """JITTERD_ATTACH making `attach` the best type tried; for fentry and
+    kprobe only sk_data_ready has such a variant (sock_def_readable)."""
+    if attach is None:
+        return None
+    if attach not in ("fentry", "kprobe"):
+        return {"JITTERD_ATTACH": attach}
+    harness.need_attach("sk_data_ready", attach, config(1))
+    return {"JITTERD_ATTACH": "sk_data_ready=" + attach}
+
+
+def run(late, count, attach=None):
+    env = attach_env(attach)
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING,
+                      SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE)
+        rx.bind(("127.0.0.1", 0))
+        port = rx.getsockname()[1]
+        with Daemon(config(port), env=env) as d:
+            sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), str(count),
+                                       "20", "0.003" if late else "0.0005"])
+            mine = receive(rx, count, late)
+            assert sender.wait(timeout=60) == 0
+            s = d.scrape()
+            total = hist(s, "jitterd_socket_receive_latency_seconds", socket=CLASS)
+            stack = hist(s, "jitterd_socket_receive_stage_seconds", socket=CLASS, stage="stack")
+            reader = hist(s, "jitterd_socket_receive_stage_seconds", socket=CLASS,
+                          stage="reader")
+            unstamped = harness.total(s, "jitterd_socket_receive_unstamped_total", socket=CLASS)
+            assert d.stop() == 0
+    finally:
+        rx.close()
+    what = "late" if late else "prompt"
+    print("  %s reader, %d datagrams: counts jitterd total %d stack %d reader %d "
+          "(unstamped %d); sums jitterd %.1f us/datagram, reader's own %.1f us" %
+          (what, count, total[0], stack[0], reader[0], unstamped,
+           total[1] / 1e3 / max(1, total[0]), sum(mine) / 1e3 / count))
+    if not READ_HOOK:
+        assert (stack[0], unstamped) == (count, 0)
+        raise harness.NotApplicable("no sock_recv_length tracepoint (before 6.3): the stack's "
+                                    "part only, and it counted every datagram")
+    assert (total[0], stack[0], reader[0], unstamped) == (count, count, count, 0)
+    # The parts add up, datagram by datagram.
+    assert total[1] == stack[1] + reader[1], (total[1], stack[1], reader[1])
+    # jitterd reads the time inside the recvmsg() after which the reader does.
+    assert 0 < total[1] <= sum(mine), (total[1], sum(mine))
+    for q in (0.5, 0.99):
+        theirs, ours = percentile_bucket(mine, q), hist_percentile_bucket(total[2], count, q)
+        print("    p%g: jitterd bucket 2^%d ns, reader's 2^%d ns" % (q * 100, ours, theirs))
+        assert abs(theirs - ours) <= 1, (q, ours, theirs)
+    return total, stack, reader
+
+
+@pytest.mark.parametrize("attach", [None, "raw_tp", "tracepoint", "fentry", "kprobe"])
+def test_receive_latency_late_reader(attach):
+    total, stack, reader = run(late=True, count=harness.load(600), attach=attach)
+    # It slept 4 ms between reads: most of the time is the reader's.
+    assert reader[1] > stack[1]
+
+
+def test_receive_latency_prompt_reader():
+    run(late=False, count=harness.load(2000))
+
+
+def test_receive_latency_off_by_default():
+    port = harness.free_port(socket.SOCK_DGRAM)
+    cfg = config(port).replace("    latency: true\n", "")
+    with Daemon(cfg) as d:
+        s = d.scrape()
+        assert not samples_of(s, "jitterd_socket_receive_latency_seconds_count")
+        assert not samples_of(s, "jitterd_probe_attached", probe="sock_recv_length")
+        assert d.stop() == 0
