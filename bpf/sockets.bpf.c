@@ -93,7 +93,15 @@ struct {
 	__uint(max_entries, JD_SOCK_ENQUEUED_MAX); /* 1 a CPU without rx_latency */
 	__type(key, struct jd_sock_rx_key);
 	__type(value, struct jd_sock_enqueued);
-} enqueued SEC(".maps");
+} enqueued_map SEC(".maps");
+
+/* skb address -> when a packet of a class entered its device's queue. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JD_SOCK_SENDING_MAX); /* 1 a CPU without latency */
+	__type(key, __u64);
+	__type(value, struct jd_sock_sending);
+} sending SEC(".maps");
 
 /* Before 6.11 the stamp's clock was one bit (5.18+). */
 struct sk_buff___mono {
@@ -433,21 +441,31 @@ __noinline int stack_add(struct jd_hist_ns *h, __u64 ns)
 	return 0;
 }
 
-/* The datagrams queued after the last one numbered: from the queue's tail
- * back to that one or the queue's head, at most JD_SOCK_ENQUEUE_WALK. */
+/*
+ * The datagrams queued after the last one numbered: from the queue's tail
+ * back to that one or the queue's head, at most JD_SOCK_ENQUEUE_WALK and
+ * the queue's length. The walk holds no lock: a reader that moves the
+ * queue to its own (udp_sock::reader_queue) meanwhile leaves it in that
+ * list, whose head ends it too.
+ */
 static __always_inline int unnumbered(struct sock *sk, const struct jd_sock_rx_state *st,
 				      struct sk_buff **tail, __u64 stamps[JD_SOCK_ENQUEUE_WALK])
 {
 	struct sk_buff *head =
 		(struct sk_buff *)__builtin_preserve_access_index(&sk->sk_receive_queue);
+	struct sk_buff *reader = head;
 	struct sk_buff *skb = BPF_CORE_READ(sk, sk_receive_queue.prev);
+	__u32 len = BPF_CORE_READ(sk, sk_receive_queue.qlen);
 	int n = 0;
 
+	if (bpf_core_field_exists(struct udp_sock, reader_queue))
+		reader = (struct sk_buff *)__builtin_preserve_access_index(
+			&((struct udp_sock *)sk)->reader_queue);
 	*tail = skb;
 	for (int i = 0; i < JD_SOCK_ENQUEUE_WALK; i++) {
 		__u64 t;
 
-		if (!skb || skb == head)
+		if (!skb || skb == head || skb == reader || i >= len)
 			break;
 		t = arrival_stamp(skb);
 		if (st && (__u64)skb == st->last_tail && t == st->last_tstamp)
@@ -501,11 +519,16 @@ static __always_inline void stamp_queued(struct sock *sk, int cls)
 			stack_add(&c->receive_stack, now - v.tstamp);
 		else
 			v.tstamp = 0; /* not a datagram's stamp: not counted at the read */
-		bpf_map_update_elem(&enqueued, &k, &v, BPF_ANY);
+		bpf_map_update_elem(&enqueued_map, &k, &v, BPF_ANY);
 	}
+	/* x86 keeps stores in order; barrier() keeps the compiler from moving them. */
+	st->version++;
+	barrier();
 	st->enqueued += n;
 	st->last_tail = (__u64)tail;
 	st->last_tstamp = stamps[0];
+	barrier();
+	st->version++;
 }
 
 static __always_inline __u32 queue_len(struct sk_buff_head *q)
@@ -523,38 +546,127 @@ static __always_inline __u32 queue_len(struct sk_buff_head *q)
  */
 static __always_inline void on_recv(struct sock *sk, int ret, int flags)
 {
-	__u64 key = (__u64)sk, stamps[JD_SOCK_ENQUEUE_WALK], now, queued;
+	__u64 key = (__u64)sk, stamps[JD_SOCK_ENQUEUE_WALK], now, queued, enqueued = 0;
 	struct jd_sock_rx_key k = { .sk = key };
 	struct jd_sock_rx_state *st;
 	struct jd_sock_class_cpu *c;
 	struct jd_sock_enqueued *e, v;
 	struct sk_buff *tail;
+	bool steady = false;
 
 	if (ret < 0 || (flags & MSG_PEEK))
 		return;
 	st = bpf_map_lookup_elem(&rx_state, &key);
 	if (!st) /* not a socket of a UDP class, or none of its datagrams numbered */
 		return;
-	queued = queue_len(__builtin_preserve_access_index(&sk->sk_receive_queue));
-	if (bpf_core_field_exists(struct udp_sock, reader_queue))
-		queued += queue_len(
-			__builtin_preserve_access_index(&((struct udp_sock *)sk)->reader_queue));
-	/* Queued but not numbered yet: its sk_data_ready has not run. */
-	queued -= unnumbered(sk, st, &tail, stamps);
-	if (queued >= st->enqueued)
+	/*
+	 * The numbering, the queue's length and its datagrams not numbered yet
+	 * as of one moment: sk_data_ready on another CPU may queue and number
+	 * datagrams meanwhile; then this is read again (twice at most, else
+	 * the read is not counted).
+	 */
+	for (int attempt = 0; attempt < 2 && !steady; attempt++) {
+		__u64 version = st->version;
+
+		barrier();
+		queued = queue_len(__builtin_preserve_access_index(&sk->sk_receive_queue));
+		if (bpf_core_field_exists(struct udp_sock, reader_queue))
+			queued += queue_len(__builtin_preserve_access_index(
+				&((struct udp_sock *)sk)->reader_queue));
+		/* Queued but not numbered yet: its sk_data_ready has not run. */
+		queued -= unnumbered(sk, st, &tail, stamps);
+		enqueued = st->enqueued;
+		barrier();
+		steady = !(version & 1) && version == st->version &&
+			 tail == BPF_CORE_READ(sk, sk_receive_queue.prev);
+	}
+	if (!steady || queued >= enqueued)
 		return;
-	k.seq = st->enqueued - queued;
-	e = bpf_map_lookup_elem(&enqueued, &k);
+	k.seq = enqueued - queued;
+	e = bpf_map_lookup_elem(&enqueued_map, &k);
 	if (!e)
 		return;
 	v = *e;
-	bpf_map_delete_elem(&enqueued, &k);
+	bpf_map_delete_elem(&enqueued_map, &k);
 	now = realtime_ns();
 	c = class_cpu(v.class_id);
 	if (!c || !v.tstamp || now < v.enqueue)
 		return;
 	hist_ns_add(&c->receive_reader, now - v.enqueue);
 	hist_ns_add(&c->receive_total, now - v.tstamp);
+}
+
+/* ---- send latency ------------------------------------------------------ */
+
+#define TCP_TIME_WAIT	 6
+#define TCP_NEW_SYN_RECV 12
+
+/*
+ * A packet enters its device's queueing layer (__dev_queue_xmit, before
+ * the qdisc): if its socket (skb->sk, the sender's for TCP and UDP) is in a
+ * class, note when. A request or time-wait socket is not a full socket:
+ * its class is not looked up.
+ */
+static __always_inline void on_dev_queue(struct sk_buff *skb)
+{
+	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct jd_sock_sending v = {};
+	__u64 key = (__u64)skb;
+	int proto, cls, state;
+
+	if (!sk)
+		return;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
+		return;
+	proto = sock_proto(sk, false);
+	if (proto < 0)
+		return;
+	cls = sock_class(sk, proto, false);
+	if (cls < 0)
+		return;
+	v.queued = bpf_ktime_get_ns();
+	v.class_id = cls;
+	bpf_map_update_elem(&sending, &key, &v, BPF_ANY);
+}
+
+/* The driver is handed the packet: its time in the qdisc ends. Every packet
+ * the host sends comes here: a lookup that misses for the others. */
+static __always_inline void on_start_xmit(struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb, now;
+	struct jd_sock_sending *e = bpf_map_lookup_elem(&sending, &key);
+	struct jd_sock_class_cpu *c;
+
+	if (!e || e->start)
+		return;
+	now = bpf_ktime_get_ns();
+	c = class_cpu(e->class_id);
+	if (!c || now < e->queued)
+		return;
+	hist_ns_add(&c->send_qdisc, now - e->queued);
+	e->start = now;
+}
+
+/* The driver returned (rc: NETDEV_TX_OK or not; a busy driver's packet is
+ * requeued and comes back to net_dev_start_xmit: timed from its first). */
+static __always_inline void on_xmit(struct sk_buff *skb, int rc)
+{
+	__u64 key = (__u64)skb, now;
+	struct jd_sock_sending *e = bpf_map_lookup_elem(&sending, &key);
+	struct jd_sock_sending v;
+	struct jd_sock_class_cpu *c;
+
+	if (!e || !e->start || rc != 0)
+		return;
+	v = *e;
+	bpf_map_delete_elem(&sending, &key);
+	now = bpf_ktime_get_ns();
+	c = class_cpu(v.class_id);
+	if (!c || now < v.start)
+		return;
+	hist_ns_add(&c->send_driver, now - v.start);
+	hist_ns_add(&c->send_total, now - v.queued);
 }
 
 /* ---- queues ------------------------------------------------------------ */
@@ -835,6 +947,60 @@ PROG_TRACEPOINT(recv, sock, sock_recv_length, trace_event_raw_sock_msg_length)
 {
 	if (ctx->protocol == IPPROTO_UDP)
 		on_recv((struct sock *)ctx->sk, ctx->ret, ctx->flags);
+	return 0;
+}
+
+PROG_TP_BTF(devq, net_dev_queue, struct sk_buff *skb)
+{
+	on_dev_queue(skb);
+	return 0;
+}
+
+PROG_RAW_TP(devq, net_dev_queue, struct sk_buff *skb)
+{
+	on_dev_queue(skb);
+	return 0;
+}
+
+PROG_TRACEPOINT(devq, net, net_dev_queue, trace_event_raw_net_dev_template)
+{
+	on_dev_queue(ctx->skbaddr);
+	return 0;
+}
+
+PROG_TP_BTF(xstart, net_dev_start_xmit, const struct sk_buff *skb)
+{
+	on_start_xmit((struct sk_buff *)skb);
+	return 0;
+}
+
+PROG_RAW_TP(xstart, net_dev_start_xmit, const struct sk_buff *skb)
+{
+	on_start_xmit((struct sk_buff *)skb);
+	return 0;
+}
+
+PROG_TRACEPOINT(xstart, net, net_dev_start_xmit, trace_event_raw_net_dev_start_xmit)
+{
+	on_start_xmit((struct sk_buff *)ctx->skbaddr);
+	return 0;
+}
+
+PROG_TP_BTF(xdone, net_dev_xmit, struct sk_buff *skb, int rc)
+{
+	on_xmit(skb, rc);
+	return 0;
+}
+
+PROG_RAW_TP(xdone, net_dev_xmit, struct sk_buff *skb, int rc)
+{
+	on_xmit(skb, rc);
+	return 0;
+}
+
+PROG_TRACEPOINT(xdone, net, net_dev_xmit, trace_event_raw_net_dev_xmit)
+{
+	on_xmit(ctx->skbaddr, ctx->rc);
 	return 0;
 }
 

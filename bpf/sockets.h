@@ -89,16 +89,33 @@ struct jd_sock_class_cpu {
 	 * (the reader's lateness), and arrival to copy (their sum). */
 	struct jd_hist_ns receive_stack, receive_reader, receive_total;
 	__u64 receive_unstamped; /* datagrams queued without an arrival stamp */
+	/* Send latency (collectors.sockets.latency): a packet's entry to its
+	 * device's queueing layer (net_dev_queue, where SO_TIMESTAMPING's
+	 * TX_SCHED stamps) to the driver's transmit (net_dev_start_xmit), and
+	 * the driver's transmit (net_dev_xmit); the sum. */
+	struct jd_hist_ns send_qdisc, send_driver, send_total;
 };
+
+/* A packet of a socket of a class between net_dev_queue and net_dev_xmit
+ * (the sending map, keyed by the skb's address). */
+struct jd_sock_sending {
+	__u64 queued; /* CLOCK_MONOTONIC ns at net_dev_queue */
+	__u64 start;  /* at net_dev_start_xmit, 0 before */
+	__u32 class_id;
+	__u32 pad;
+};
+
+#define JD_SOCK_SENDING_MAX 16384 /* packets of the classes in qdiscs */
 
 /*
  * Receive latency pairs a datagram's enqueue with its read by order: UDP
  * queues are first in, first out, and the read's hook (sock_recv_length)
  * does not say which datagram was read. Each socket of a class numbers the
  * datagrams it sees queued (enqueued); the one a read took is the newest
- * numbered less those numbered and still queued.
+ * numbered less those numbered and still queued (enqueued_map).
  */
 struct jd_sock_rx_state {
+	__u64 version;	   /* odd while sk_data_ready writes the rest: a read retries */
 	__u64 enqueued;	   /* datagrams numbered so far */
 	__u64 last_tail;   /* the last datagram numbered (an skb address) */
 	__u64 last_tstamp; /* and its arrival stamp, to tell it from a reused address */

