@@ -10,7 +10,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <linux/ethtool.h>
 #include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +63,7 @@ struct sockets {
 	int nr_cpus;
 	struct jd_sock_class_cpu *percpu; /* lookup buffer: one value per possible CPU */
 	bool latency;
+	bool host_drops; /* per CPU backlog and per NIC drops, read at each scrape */
 	/* Holds software RX timestamping on (host-wide) while latency is measured. */
 	int tstamp_fd;
 	bool tstamp_held; /* tstamp_fd is open (priv starts zeroed) */
@@ -78,6 +85,7 @@ struct sockets_options {
 	uint64_t peak_window_ns;
 	struct jd_socket_classes classes;
 	bool latency;
+	bool host_drops;
 };
 COLLECTOR_OPTIONS(struct sockets_options);
 
@@ -88,6 +96,8 @@ static const struct yw_key sockets_config_keys[] = {
 	{ YW_KEY("classes", SEQUENCE, yw_parse_list), YW_FIELD(struct sockets_options, classes.at),
 	  YW_COUNT(struct sockets_options, classes.n), .list = &config_socket_class_list },
 	{ YW_KEY("latency", SCALAR, yw_parse_bool), YW_FIELD(struct sockets_options, latency),
+	  .def = "false" },
+	{ YW_KEY("host_drops", SCALAR, yw_parse_bool), YW_FIELD(struct sockets_options, host_drops),
 	  .def = "false" },
 	{},
 };
@@ -346,6 +356,7 @@ static int sockets_configure(struct collector *c, const struct jd_config *cfg)
 	take_classes(s, o, &reused);
 	s->nr_cpus = c->nr_cpus;
 	s->latency = o->latency;
+	s->host_drops = o->host_drops;
 	if (s->latency) {
 		int fd = hold_rx_timestamping();
 
@@ -439,6 +450,156 @@ static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest
 	}
 }
 
+/* ---- losses before the socket ------------------------------------------ */
+
+/*
+ * /proc/net/softnet_stat: a row per online CPU, hexadecimal columns;
+ * the second is packets dropped because the CPU's backlog was full
+ * (net.core.netdev_max_backlog), the third the times net_rx_action ran out
+ * of budget or time with work left (net.core.netdev_budget, _usecs). The
+ * 13th (5.10+) is the CPU's number; before it, rows are in CPU order.
+ */
+static void collect_softnet(struct metrics *m)
+{
+	struct metric_family *drops, *squeeze;
+	char line[512];
+	unsigned row = 0;
+	FILE *f = fopen("/proc/net/softnet_stat", "re");
+
+	if (!f)
+		return;
+	drops = metrics_family(m, SOCKETS_SOFTNET_DROPS,
+			       "Packets the CPU dropped because its input backlog was full "
+			       "(net.core.netdev_max_backlog): /proc/net/softnet_stat, column 2.",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	squeeze =
+		metrics_family(m, SOCKETS_SOFTNET_SQUEEZE,
+			       "Times the CPU's receive softirq stopped with packets left, out of "
+			       "budget or time (net.core.netdev_budget, netdev_budget_usecs): "
+			       "/proc/net/softnet_stat, column 3.",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v[13] = { 0 };
+		char *p = line, *end, cpu[16];
+		int n = 0;
+
+		while (n < 13) {
+			v[n] = strtoull(p, &end, 16);
+			if (end == p)
+				break;
+			n++;
+			p = end;
+		}
+		if (n < 3)
+			continue;
+		snprintf(cpu, sizeof(cpu), "%llu", n >= 13 ? v[12] : (unsigned long long)row);
+		metric_u64(drops, v[1], "cpu", cpu, LABELS_END);
+		metric_u64(squeeze, v[2], "cpu", cpu, LABELS_END);
+		row++;
+	}
+	fclose(f);
+}
+
+/*
+ * Whether a driver statistic (ethtool -S) counts packets the device lost on
+ * receive: missed (ring full), no buffer, FIFO overruns, drops, discards.
+ * Not per-queue copies (rx0_, rx_queue_0_: their sum is the device's), not
+ * XDP's (a program chose them), not transmit's.
+ */
+static bool nic_drop_counter(const char *name)
+{
+	static const char *const words[] = { "drop",	"miss",		 "no_buf",
+					     "nobuf",	"out_of_buffer", "fifo",
+					     "discard", "overrun",	 "over_err" };
+	bool drop = false;
+
+	if (strncmp(name, "rx", 2) || strstr(name, "xdp") || strstr(name, "queue_") ||
+	    isdigit((unsigned char)name[2]))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		drop = drop || strstr(name, words[i]);
+	return drop;
+}
+
+/* One device's driver statistics through the ethtool ioctl (what ethtool -S
+ * reads): those nic_drop_counter() takes. */
+static void collect_nic(struct metric_family *f, int fd, const char *dev)
+{
+	struct {
+		struct ethtool_sset_info hdr;
+		__u32 count;
+	} info = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ull << ETH_SS_STATS } };
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_stats *stats = NULL;
+	struct ifreq ifr = {};
+	__u32 n;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || !(info.hdr.sset_mask & (1ull << ETH_SS_STATS)))
+		return;
+	n = info.count;
+	if (!n || n > 65536)
+		return;
+	/* The kernel writes as many as the device has at that moment, which may
+	 * have grown since: room for twice as many, and a count that changed is
+	 * not read. */
+	names = calloc(1, sizeof(*names) + (size_t)2 * n * ETH_GSTRING_LEN);
+	stats = calloc(1, sizeof(*stats) + (size_t)2 * n * sizeof(__u64));
+	if (!names || !stats)
+		goto out;
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_STATS;
+	names->len = n;
+	ifr.ifr_data = (void *)names;
+	/* cppcheck-suppress knownConditionTrueFalse ; the kernel rewrites len */
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || names->len != n)
+		goto out;
+	stats->cmd = ETHTOOL_GSTATS;
+	stats->n_stats = n;
+	ifr.ifr_data = (void *)stats;
+	/* cppcheck-suppress knownConditionTrueFalse ; the kernel rewrites n_stats */
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || stats->n_stats != n)
+		goto out;
+	for (__u32 i = 0; i < n; i++) {
+		char name[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, names->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = 0;
+		if (nic_drop_counter(name))
+			metric_u64(f, stats->data[i], "device", dev, "counter", name, LABELS_END);
+	}
+out:
+	free(names);
+	free(stats);
+}
+
+static void collect_nics(struct metrics *m)
+{
+	struct metric_family *f;
+	struct dirent *d;
+	DIR *dir = opendir("/sys/class/net");
+	int fd;
+
+	if (!dir)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		closedir(dir);
+		return;
+	}
+	f = metrics_family(m, SOCKETS_NIC_DROPS,
+			   "Packets a network device lost on receive before the stack saw them, "
+			   "by its driver's statistic (ethtool -S): ring full (missed), no "
+			   "buffer, FIFO overruns, drops, discards.",
+			   METRIC_COUNTER, METRIC_UNIT_NONE);
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.' && strcmp(d->d_name, "lo"))
+			collect_nic(f, fd, d->d_name);
+	close(fd);
+	closedir(dir);
+}
+
 static void sockets_collect(struct collector *c, struct metrics *m)
 {
 	struct sockets *s = c->priv;
@@ -449,6 +610,10 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 	uint64_t newest, oldest;
 
 	/* The BPF side stamps slots with CLOCK_MONOTONIC too. */
+	if (s->host_drops) {
+		collect_softnet(m);
+		collect_nics(m);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	newest = ((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / s->slot_ns;
 	oldest = newest >= JD_SOCK_PEAK_WINDOW_SLOTS ? newest - JD_SOCK_PEAK_WINDOW_SLOTS : 0;
@@ -610,6 +775,7 @@ static int sockets_reconfigure(struct collector *c, const struct jd_config *old,
 	uint32_t reused;
 	int err = -ENOMEM;
 
+	s->host_drops = n->host_drops; /* read at each scrape: nothing to load */
 	if (!memcmp(&o->classes, &n->classes, sizeof(o->classes)))
 		return 0;
 	memcpy(old_slot_of, s->slot_of, sizeof(old_slot_of));

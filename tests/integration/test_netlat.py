@@ -344,3 +344,74 @@ def test_send_latency_through_a_qdisc():
         t, o = percentile_bucket(theirs, q), hist_percentile_bucket(qdisc[2], count, q)
         print("    p%g: jitterd bucket 2^%d ns, TX_SCHED -> TX_SOFTWARE 2^%d ns" % (q * 100, o, t))
         assert abs(t - o) <= 1, (q, o, t)
+
+
+# ---- losses before the socket ------------------------------------------------
+
+
+def softnet():
+    """{cpu: (dropped, time_squeeze)} from /proc/net/softnet_stat."""
+    out = {}
+    with open("/proc/net/softnet_stat") as f:
+        for row, line in enumerate(f):
+            v = [int(x, 16) for x in line.split()]
+            out[str(v[12] if len(v) >= 13 else row)] = (v[1], v[2])
+    return out
+
+
+def drop_counter(name):
+    """The rule docs/metrics.md states for jitterd_nic_receive_drops_total."""
+    if not name.startswith("rx") or "xdp" in name or "queue_" in name or name[2:3].isdigit():
+        return False
+    return any(w in name for w in ("drop", "miss", "no_buf", "nobuf", "out_of_buffer", "fifo",
+                                   "discard", "overrun", "over_err"))
+
+
+def ethtool_drops(dev):
+    r = subprocess.run(["ethtool", "-S", dev], capture_output=True, text=True, timeout=30)
+    if r.returncode:
+        return {}
+    out = {}
+    for line in r.stdout.splitlines()[1:]:
+        name, _, value = line.strip().partition(": ")
+        if drop_counter(name):
+            out[name] = int(value)
+    return out
+
+
+def test_losses_before_the_socket_against_the_kernel():
+    """Per CPU against /proc/net/softnet_stat and per device against
+    ethtool -S, each read just before and just after the scrape."""
+    veth = VethWithTbf()
+    try:
+        port = harness.free_port(socket.SOCK_DGRAM)
+        cfg = config(port).replace("    latency: true\n", "    host_drops: true\n")
+        devices = [d for d in os.listdir("/sys/class/net") if d != "lo"]
+        with Daemon(cfg) as d:
+            k0 = softnet(), {dev: ethtool_drops(dev) for dev in devices}
+            s = d.scrape()
+            k1 = softnet(), {dev: ethtool_drops(dev) for dev in devices}
+            assert d.stop() == 0
+    finally:
+        veth.close()
+    series = 0
+    for cpu, (dropped0, squeeze0) in k0[0].items():
+        dropped1, squeeze1 = k1[0][cpu]
+        got_d = harness.total(s, "jitterd_softnet_dropped_total", cpu=cpu)
+        got_s = harness.total(s, "jitterd_softnet_time_squeeze_total", cpu=cpu)
+        assert dropped0 <= got_d <= dropped1 and squeeze0 <= got_s <= squeeze1, \
+            (cpu, k0[0][cpu], k1[0][cpu], got_d, got_s)
+        series += 1
+    assert len(samples_of(s, "jitterd_softnet_dropped_total")) == len(k0[0])
+    nic = samples_of(s, "jitterd_nic_receive_drops_total")
+    for dev, counters in k0[1].items():
+        for name, before in counters.items():
+            got = harness.total(s, "jitterd_nic_receive_drops_total", device=dev, counter=name)
+            assert before <= got <= k1[1][dev][name], (dev, name, before, got)
+            series += 1
+    assert len(nic) == sum(len(c) for c in k0[1].values()), (nic, k0[1])
+    # The veth pair's end here has such counters (veth: rx_drops, peer_ifindex...)
+    # only on kernels whose veth has ethtool stats: at least softnet's.
+    print("  %d CPUs, %d NIC counters on %s, compared" %
+          (len(k0[0]), len(nic), ", ".join(sorted(k0[1]))))
+    assert series >= len(k0[0])

@@ -449,7 +449,7 @@ START_TEST(unknown_key_lists_the_valid_keys)
 			  "cpu_groups, workloads, collectors, events, doctor, daemon, anomaly)");
 	assert_only_error("collectors:\n  sockets:\n    enable: true\n", 0,
 			  "t.yaml:3:5: unknown key \"enable\" (valid: enabled, peak_window, "
-			  "classes, latency)");
+			  "classes, latency, host_drops)");
 }
 END_TEST
 
