@@ -821,6 +821,14 @@ static const struct signal_config queue_config = {
 	.floor_max = 1u << 31,
 };
 
+static const struct signal_config latency_config = {
+	.name = "socket_latency",
+	.unit = SIGNAL_SECONDS,
+	.floor = "100us",
+	.floor_min = NS_PER_US,
+	.floor_max = 10 * NS_PER_S,
+};
+
 static const struct signal_def sockets_signals[] = {
 	{ .name = "socket_drops",
 	  .config = &drops_config,
@@ -838,6 +846,30 @@ static const struct signal_def sockets_signals[] = {
 		      .subject = SIGNAL_SOCKET,
 		      .label = "socket" } },
 	  .evidence = { "enqueues" } },
+	/* collectors.sockets.latency: the p99 of each stage, so that an anomaly
+	 * says which part of the host was slow (socket:md-feed/reader). */
+	{ .name = "socket_receive_stage_p99",
+	  .config = &latency_config,
+	  .words = "receive time p99",
+	  .judge = SIGNAL_QUANTILE,
+	  .quantile = SIGNAL_P99,
+	  .from = { { .family = SOCKETS_RECEIVE_STAGE,
+		      .subject = SIGNAL_SOCKET,
+		      .label = "socket",
+		      .label2 = "stage" } },
+	  .evidence = { "datagrams" },
+	  .quantile_evidence = true },
+	{ .name = "socket_send_stage_p99",
+	  .config = &latency_config,
+	  .words = "send time p99",
+	  .judge = SIGNAL_QUANTILE,
+	  .quantile = SIGNAL_P99,
+	  .from = { { .family = SOCKETS_SEND_STAGE,
+		      .subject = SIGNAL_SOCKET,
+		      .label = "socket",
+		      .label2 = "stage" } },
+	  .evidence = { "packets" },
+	  .quantile_evidence = true },
 };
 
 COLLECTOR_SKELETON(sockets)

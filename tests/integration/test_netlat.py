@@ -420,3 +420,37 @@ def test_losses_before_the_socket_against_the_kernel():
     print("  %d CPUs, %d NIC counters on %s, compared" %
           (len(k0[0]), len(nic), ", ".join(sorted(steady))))
     assert series >= len(k0[0])
+
+
+def test_anomaly_detector_judges_each_stage():
+    """The stages' p99 are signals (socket_receive_stage_p99), one subject per
+    class and stage: the detector names the part that was slow."""
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(0.5)
+        port = rx.getsockname()[1]
+        cfg = config(port) + ("anomaly:\n  interval: 1s\n  warmup: 4\n  min_samples: 5\n"
+                              "  subjects: { cpu_groups: false, workloads: false, cpus: false,"
+                              " vectors: false, sockets: true }\n")
+        with Daemon(cfg) as d:
+            sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), "600", "10",
+                                       "0.05"])
+            deadline = time.monotonic() + 60
+            scores = {}
+            while time.monotonic() < deadline and len(scores) < 2:
+                try:
+                    rx.recv(128)
+                except socket.timeout:
+                    pass
+                s = d.scrape()
+                scores = {dict(k[1])["subject"]: v for k, v in
+                          samples_of(s, "jitterd_anomaly_score",
+                                     signal="socket_receive_stage_p99").items()}
+            sender.kill()
+            sender.wait()
+            assert d.stop() == 0
+    finally:
+        rx.close()
+    print("  scores:", scores)
+    assert set(scores) == {"socket:%s/stack" % CLASS, "socket:%s/reader" % CLASS}, scores
