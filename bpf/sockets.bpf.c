@@ -53,6 +53,8 @@ const volatile bool rx_latency = false;
 /* CLOCK_TAI - CLOCK_REALTIME: skb->tstamp is CLOCK_REALTIME, which BPF can
  * only read as TAI (bpf_ktime_get_tai_ns, 6.1+). */
 const volatile __s64 tai_offset_ns = 0;
+/* events.socket_latency_threshold; rewritten on a reload, so not const. */
+__u64 latency_threshold_ns = 1000000;
 
 /* JD_SOCK_PORT_INDEX(protocol, side, port) -> mask of the classes that list it. */
 struct {
@@ -544,6 +546,28 @@ static __always_inline __u32 queue_len(struct sk_buff_head *q)
  * datagrams queued before the socket's first one numbered (before jitterd
  * started) pair with numbers below it: none.
  */
+/* A slow datagram, read on this CPU by the current thread. At most one
+ * a class, CPU and tick: a late reader's backlog is one event, not many. */
+static __always_inline void latency_event(struct jd_sock_class_cpu *c, __u32 cls, __u64 stack_ns,
+					  __u64 reader_ns)
+{
+	struct jd_sock_latency_event *e;
+	__u64 now = jiffies();
+
+	if (c->latency_event_jiffies == now)
+		return;
+	c->latency_event_jiffies = now;
+	e = event_reserve(sizeof(*e), JD_SOCK_EVENT_LATENCY);
+	if (!e)
+		return;
+	e->stack_ns = stack_ns;
+	e->reader_ns = reader_ns;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->class_id = cls;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	event_submit(e);
+}
+
 static __always_inline void on_recv(struct sock *sk, int ret, int flags)
 {
 	__u64 key = (__u64)sk, stamps[JD_SOCK_ENQUEUE_WALK], now, queued, enqueued = 0;
@@ -594,6 +618,8 @@ static __always_inline void on_recv(struct sock *sk, int ret, int flags)
 		return;
 	hist_ns_add(&c->receive_reader, now - v.enqueue);
 	hist_ns_add(&c->receive_total, now - v.tstamp);
+	if (now - v.tstamp >= latency_threshold_ns)
+		latency_event(c, v.class_id, v.enqueue - v.tstamp, now - v.enqueue);
 }
 
 /* ---- send latency ------------------------------------------------------ */

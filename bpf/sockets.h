@@ -88,7 +88,8 @@ struct jd_sock_class_cpu {
 	 * the socket (the stack's time), enqueue to the application's copy
 	 * (the reader's lateness), and arrival to copy (their sum). */
 	struct jd_hist_ns receive_stack, receive_reader, receive_total;
-	__u64 receive_unstamped; /* datagrams queued without an arrival stamp */
+	__u64 receive_unstamped;     /* datagrams queued without an arrival stamp */
+	__u64 latency_event_jiffies; /* at most one latency event per class, CPU and tick */
 	/* Send latency (collectors.sockets.latency): a packet's entry to its
 	 * device's queueing layer (net_dev_queue, where SO_TIMESTAMPING's
 	 * TX_SCHED stamps) to the driver's transmit (net_dev_start_xmit), and
@@ -139,7 +140,8 @@ struct jd_sock_enqueued {
 
 /* The events of this collector (jd_event_hdr.type). */
 enum jd_sock_event {
-	JD_SOCK_EVENT_DROP, /* struct jd_sock_drop_event */
+	JD_SOCK_EVENT_DROP,    /* struct jd_sock_drop_event */
+	JD_SOCK_EVENT_LATENCY, /* struct jd_sock_latency_event */
 };
 
 /* JD_SOCK_EVENT_DROP: a packet that a socket of a class dropped. */
@@ -151,6 +153,18 @@ struct jd_sock_drop_event {
 	__u8 family;		       /* 4 or 6; 0 when the packet's headers could not be read */
 	__u16 local_port, remote_port; /* the packet's destination and source */
 	__u32 local_addr[4], remote_addr[4]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+};
+
+/* JD_SOCK_EVENT_LATENCY: a datagram of a class whose arrival -> read took
+ * events.socket_latency_threshold or longer. */
+struct jd_sock_latency_event {
+	struct jd_event_hdr hdr; /* cpu: where it was read */
+	__u64 stack_ns;		 /* arrival -> the socket's queue */
+	__u64 reader_ns;	 /* queue -> the read */
+	__u32 tid;		 /* the reader's thread */
+	__u8 class_id;
+	__u8 pad[3];
+	char comm[16]; /* the reader's thread's name */
 };
 
 #endif

@@ -86,6 +86,7 @@ struct sockets_options {
 	struct jd_socket_classes classes;
 	bool latency;
 	bool host_drops;
+	uint64_t latency_threshold_ns;
 };
 COLLECTOR_OPTIONS(struct sockets_options);
 
@@ -99,6 +100,13 @@ static const struct yw_key sockets_config_keys[] = {
 	  .def = "false" },
 	{ YW_KEY("host_drops", SCALAR, yw_parse_bool), YW_FIELD(struct sockets_options, host_drops),
 	  .def = "false" },
+	{},
+};
+
+static const struct yw_key sockets_event_keys[] = {
+	{ YW_KEY("socket_latency_threshold", SCALAR, yw_parse_duration),
+	  YW_FIELD(struct sockets_options, latency_threshold_ns), .min = NS_PER_US,
+	  .max = 10 * NS_PER_S, .def = "1ms" },
 	{},
 };
 
@@ -219,10 +227,35 @@ static bool on_drop_event(struct collector *c, const void *event, json_t *obj)
 	return true;
 }
 
+static bool on_latency_event(struct collector *c, const void *event, json_t *obj)
+{
+	const struct sockets *s = c->priv;
+	const struct jd_sock_latency_event *e = event;
+	const char *name = slots_name(&s->slots, e->class_id);
+	char comm[sizeof(e->comm) + 1];
+
+	if (!name)
+		return false;
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = 0;
+	json_set_str(obj, "socket", name);
+	json_set_u64(obj, "latency_ns", e->stack_ns + e->reader_ns);
+	json_set_u64(obj, "stack_ns", e->stack_ns);
+	json_set_u64(obj, "reader_ns", e->reader_ns);
+	/* The part that took longer: where to look first. */
+	json_set_str(obj, "slow", e->reader_ns >= e->stack_ns ? "reader" : "stack");
+	json_set_u64(obj, "tid", e->tid);
+	json_set_str(obj, "comm", comm);
+	return true;
+}
+
 static const struct event_def sockets_events[] = {
 	[JD_SOCK_EVENT_DROP] = { .name = "socket_drop",
 				 .size = sizeof(struct jd_sock_drop_event),
 				 .handle = on_drop_event },
+	[JD_SOCK_EVENT_LATENCY] = { .name = "socket_latency",
+				    .size = sizeof(struct jd_sock_latency_event),
+				    .handle = on_latency_event },
 };
 
 /* The drop reason came in 5.17, the socket that dropped in 6.11. */
@@ -314,6 +347,7 @@ static int set_tunables(struct sockets *s, const struct sockets_options *o, stru
 	k->rodata->kfree_has_reason = kfree_args >= 3;
 	k->rodata->kfree_has_rx_sk = kfree_args >= 4;
 	k->rodata->rx_latency = o->latency;
+	k->data->latency_threshold_ns = o->latency_threshold_ns;
 	k->rodata->tai_offset_ns = tai_offset_ns();
 	/* Without latency nothing is stored: the smallest map an LRU allows. */
 	if (!o->latency) {
@@ -776,6 +810,7 @@ static int sockets_reconfigure(struct collector *c, const struct jd_config *old,
 	int err = -ENOMEM;
 
 	s->host_drops = n->host_drops; /* read at each scrape: nothing to load */
+	s->skel->data->latency_threshold_ns = n->latency_threshold_ns;
 	if (!memcmp(&o->classes, &n->classes, sizeof(o->classes)))
 		return 0;
 	memcpy(old_slot_of, s->slot_of, sizeof(old_slot_of));
@@ -883,6 +918,7 @@ const struct collector_ops sockets_collector = {
 	.events = sockets_events,
 	.n_events = ARRAY_SIZE(sockets_events),
 	.config_keys = sockets_config_keys,
+	.event_keys = sockets_event_keys,
 	.signals = sockets_signals,
 	.n_signals = ARRAY_SIZE(sockets_signals),
 	.idle = sockets_idle,

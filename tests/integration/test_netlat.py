@@ -18,6 +18,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -133,7 +134,7 @@ def attach_env(attach):
     return {"JITTERD_ATTACH": "sk_data_ready=" + attach}
 
 
-def run(late, count, attach=None, cpu=None):
+def run(late, count, attach=None, cpu=None, inspect=None):
     """cpu: the reader and the sender on that CPU alone. A reader on another
     CPU can take a datagram between its enqueue and sk_data_ready's program
     (docs/netlat.md): that one is in none of the figures."""
@@ -161,6 +162,8 @@ def run(late, count, attach=None, cpu=None):
             reader = hist(s, "jitterd_socket_receive_stage_seconds", socket=CLASS,
                           stage="reader")
             unstamped = harness.total(s, "jitterd_socket_receive_unstamped_total", socket=CLASS)
+            if inspect:
+                inspect(d, mine)
             assert d.stop() == 0
     finally:
         rx.close()
@@ -198,6 +201,23 @@ def test_receive_latency_late_reader(attach):
     total, stack, reader = run(late=True, count=harness.load(600), attach=attach, cpu=0)
     # It slept 4 ms between reads: most of the time is the reader's.
     assert reader[1] > stack[1]
+
+
+def test_late_datagrams_are_events():
+    """Datagrams over events.socket_latency_threshold (1ms) are socket_latency
+    events naming the slower part (the reader: it slept) and its thread."""
+    def inspect(d, mine):
+        _, _, body = d.get("/events")
+        found = [e for e in map(json.loads, body.splitlines()) if e["type"] == "socket_latency"]
+        print("  %d socket_latency events, %d datagrams over 1 ms; first: %s" %
+              (len(found), sum(1 for ns in mine if ns >= 10**6), found[:1]))
+        assert found, "no socket_latency event"
+        for e in found:
+            assert e["socket"] == CLASS and e["latency_ns"] >= 10**6, e
+            assert e["latency_ns"] == e["stack_ns"] + e["reader_ns"], e
+            assert e["slow"] == ("reader" if e["reader_ns"] >= e["stack_ns"] else "stack"), e
+            assert e["tid"] == threading.get_native_id(), e
+    run(late=True, count=harness.load(200), cpu=0, inspect=inspect)
 
 
 def test_receive_latency_prompt_reader():
