@@ -174,7 +174,10 @@ def run(late, count, attach=None, cpu=None, inspect=None):
           (what, count, total[0], stack[0], reader[0], unstamped,
            total[1] / 1e3 / max(1, total[0]), sum(mine) / 1e3 / count))
     if not READ_HOOK:
-        assert (stack[0], unstamped) == (count, 0)
+        if cpu is None:  # a busy reader on another CPU: some missed (above)
+            assert count // 2 <= stack[0] <= count and unstamped == 0
+        else:
+            assert (stack[0], unstamped) == (count, 0)
         raise harness.NotApplicable("no sock_recv_length tracepoint (before 6.3): the stack's "
                                     "part only, and it counted every datagram")
     if cpu is None:
@@ -206,6 +209,9 @@ def test_receive_latency_late_reader(attach):
 def test_late_datagrams_are_events():
     """Datagrams over events.socket_latency_threshold (1ms) are socket_latency
     events naming the slower part (the reader: it slept) and its thread."""
+    if not READ_HOOK:
+        raise harness.NotApplicable("no sock_recv_length tracepoint (before 6.3): no read, "
+                                    "no latency, no event")
     def inspect(d, mine):
         _, _, body = d.get("/events")
         found = [e for e in map(json.loads, body.splitlines()) if e["type"] == "socket_latency"]
