@@ -10,7 +10,8 @@
  *                     before the ACK frees what it acknowledges; and, for
  *                     the peak only, rcv_nxt - copied_seq
  *   kfree_skb         a packet was dropped, for a reason we count
- *   sock_recv_length  the application read (collectors.sockets.latency):
+ *   sock_recv_length  the application read (collectors.sockets.latency;
+ *                     before 6.3 skb_consume_udp, by fentry or kprobe):
  *                     with sk_data_ready's enqueue and the packet's
  *                     arrival stamp, where a datagram's time went
  *                     (docs/netlat.md)
@@ -973,6 +974,22 @@ PROG_TRACEPOINT(recv, sock, sock_recv_length, trace_event_raw_sock_msg_length)
 {
 	if (ctx->protocol == IPPROTO_UDP)
 		on_recv((struct sock *)ctx->sk, ctx->ret, ctx->flags);
+	return 0;
+}
+
+/*
+ * Before 6.3: skb_consume_udp(), which udp_recvmsg() calls once the
+ * datagram is copied out and off the queue; len is negative for a peek.
+ */
+PROG_FENTRY(recv, skb_consume_udp, struct sock *sk, struct sk_buff *skb, int len)
+{
+	on_recv(sk, len, 0);
+	return 0;
+}
+
+PROG_KPROBE(recv, skb_consume_udp, struct sock *sk, struct sk_buff *skb, int len)
+{
+	on_recv(sk, len, 0);
 	return 0;
 }
 

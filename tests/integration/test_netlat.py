@@ -117,21 +117,24 @@ def hist_percentile_bucket(buckets, count, q):
     raise AssertionError("no bucket holds rank %d" % rank)
 
 
-# The read's hook, sock:sock_recv_length, came with 6.3; before it only the
-# stack's part is measured.
-READ_HOOK = os.path.exists("/sys/kernel/tracing/events/sock/sock_recv_length") or \
-    os.path.exists("/sys/kernel/debug/tracing/events/sock/sock_recv_length")
+def read_hook():
+    """Whether the read's hook attaches here: sock:sock_recv_length (6.3+),
+    or skb_consume_udp by fentry or kprobe; without it only the stack's part
+    is measured."""
+    return harness.probes(config=config(1))["sock_recv_length"]["attach"] != "none"
 
 
 def attach_env(attach):
-    """JITTERD_ATTACH making `attach` the best type tried; for fentry and
-    kprobe only sk_data_ready has such a variant (sock_def_readable)."""
+    """JITTERD_ATTACH making `attach` the best type tried; fentry and kprobe
+    for the two probes that have such variants (sock_def_readable,
+    skb_consume_udp)."""
     if attach is None:
         return None
     if attach not in ("fentry", "kprobe"):
         return {"JITTERD_ATTACH": attach}
-    harness.need_attach("sk_data_ready", attach, config(1))
-    return {"JITTERD_ATTACH": "sk_data_ready=" + attach}
+    for probe in ("sk_data_ready", "sock_recv_length"):
+        harness.need_attach(probe, attach, config(1))
+    return {"JITTERD_ATTACH": "sk_data_ready=%s,sock_recv_length=%s" % (attach, attach)}
 
 
 def run(late, count, attach=None, cpu=None, inspect=None):
@@ -173,13 +176,14 @@ def run(late, count, attach=None, cpu=None, inspect=None):
           "(unstamped %d); sums jitterd %.1f us/datagram, reader's own %.1f us" %
           (what, count, total[0], stack[0], reader[0], unstamped,
            total[1] / 1e3 / max(1, total[0]), sum(mine) / 1e3 / count))
-    if not READ_HOOK:
+    if not read_hook():
         if cpu is None:  # a busy reader on another CPU: some missed (above)
             assert count // 2 <= stack[0] <= count and unstamped == 0
         else:
             assert (stack[0], unstamped) == (count, 0)
-        raise harness.NotApplicable("no sock_recv_length tracepoint (before 6.3): the stack's "
-                                    "part only, and it counted every datagram")
+        raise harness.NotApplicable("no read hook (no sock_recv_length, nor fentry or "
+                                    "kprobe): the stack's part only, and it counted every "
+                                    "datagram")
     if cpu is None:
         # The datagrams missed are in none of the figures, not in some.
         assert total[0] == reader[0] <= stack[0] <= count and unstamped == 0
@@ -209,9 +213,9 @@ def test_receive_latency_late_reader(attach):
 def test_late_datagrams_are_events():
     """Datagrams over events.socket_latency_threshold (1ms) are socket_latency
     events naming the slower part (the reader: it slept) and its thread."""
-    if not READ_HOOK:
-        raise harness.NotApplicable("no sock_recv_length tracepoint (before 6.3): no read, "
-                                    "no latency, no event")
+    if not read_hook():
+        raise harness.NotApplicable("no read hook (no sock_recv_length, nor fentry or "
+                                    "kprobe): no latency, no event")
     def inspect(d, mine):
         _, _, body = d.get("/events")
         found = [e for e in map(json.loads, body.splitlines()) if e["type"] == "socket_latency"]
