@@ -230,6 +230,32 @@ def test_late_datagrams_are_events():
     run(late=True, count=harness.load(200), cpu=0, inspect=inspect)
 
 
+def test_doctor_names_the_late_reader():
+    """jitterd doctor --from the daemon: evidence.socket_latency for the class,
+    with the stage means the metrics give, and the reader as the late part."""
+    if not read_hook():
+        raise harness.NotApplicable("no read hook: no reader stage")
+
+    def inspect(d, mine):
+        s = d.scrape()
+        means = {st: harness.total(s, "jitterd_socket_receive_stage_seconds_sum", socket=CLASS,
+                                   stage=st) /
+                 harness.total(s, "jitterd_socket_receive_stage_seconds_count", socket=CLASS,
+                               stage=st) for st in ("stack", "reader")}
+        r = subprocess.run([harness.JITTERD, "doctor", "--json", "--from", d.url("")],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode in (0, 1), (r.returncode, r.stderr)
+        ev = [e for e in json.loads(r.stdout)["evidence"]
+              if e["check"] == "evidence.socket_latency" and e["subject"] == CLASS]
+        print("  doctor: %s | %s" % (ev[0]["value"] if ev else None, means))
+        assert len(ev) == 1, json.loads(r.stdout)["evidence"]
+        fmt = lambda v: "%.2f ms" % (v * 1e3) if v >= 1e-3 else "%.0f us" % (v * 1e6)
+        assert ("%s in the kernel's receive path (stack), %s in the socket's queue" %
+                (fmt(means["stack"]), fmt(means["reader"]))) in ev[0]["value"], (ev, means)
+        assert "the reader is late" in ev[0]["recommended"], ev
+    run(late=True, count=harness.load(200), cpu=0, inspect=inspect)
+
+
 def test_receive_latency_prompt_reader():
     run(late=False, count=harness.load(2000), cpu=0)
 
