@@ -563,9 +563,10 @@ static bool nic_drop_counter(const char *name)
  * reads): those nic_drop_counter() takes. */
 static void collect_nic(struct metric_family *f, int fd, const char *dev)
 {
-	struct {
+	/* The header and room for its one count (data[], a flexible array). */
+	union {
 		struct ethtool_sset_info hdr;
-		__u32 count;
+		char room[sizeof(struct ethtool_sset_info) + sizeof(__u32)];
 	} info = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ull << ETH_SS_STATS } };
 	struct ethtool_gstrings *names = NULL;
 	struct ethtool_stats *stats = NULL;
@@ -576,7 +577,7 @@ static void collect_nic(struct metric_family *f, int fd, const char *dev)
 	ifr.ifr_data = (void *)&info;
 	if (ioctl(fd, SIOCETHTOOL, &ifr) || !(info.hdr.sset_mask & (1ull << ETH_SS_STATS)))
 		return;
-	n = info.count;
+	n = info.hdr.data[0];
 	if (!n || n > 65536)
 		return;
 	/* The kernel writes as many as the device has at that moment, which may
