@@ -10,6 +10,11 @@
  *                     before the ACK frees what it acknowledges; and, for
  *                     the peak only, rcv_nxt - copied_seq
  *   kfree_skb         a packet was dropped, for a reason we count
+ *   sock_recv_length  the application read (collectors.sockets.latency;
+ *                     before 6.3 skb_consume_udp, by fentry or kprobe):
+ *                     with sk_data_ready's enqueue and the packet's
+ *                     arrival stamp, where a datagram's time went
+ *                     (docs/netlat.md)
  *
  * Each hook comes in the flavours the probe layer may choose from: tp_btf,
  * raw_tp and the classic tracepoint, and, for the tracepoints that Linux
@@ -34,6 +39,7 @@
 #define AF_INET6   10
 #define ETH_P_IP   0x0800
 #define ETH_P_IPV6 0x86DD
+#define MSG_PEEK   2
 
 /* Rewritten by the daemon on a reload (daemon/collectors/sockets.c), so not const. */
 struct jd_sock_match match = {};
@@ -43,6 +49,13 @@ const volatile bool peak_clock_exact = false; /* read the clock at every observa
 /* From BTF: what skb:kfree_skb passes to tp_btf and raw_tp programs. */
 const volatile bool kfree_has_reason = false; /* 5.17+ */
 const volatile bool kfree_has_rx_sk = false;  /* 6.11+ */
+/* Receive latency of UDP classes (collectors.sockets.latency). */
+const volatile bool rx_latency = false;
+/* CLOCK_TAI - CLOCK_REALTIME: skb->tstamp is CLOCK_REALTIME, which BPF can
+ * only read as TAI (bpf_ktime_get_tai_ns, 6.1+). */
+const volatile __s64 tai_offset_ns = 0;
+/* events.socket_latency_threshold; rewritten on a reload, so not const. */
+__u64 latency_threshold_ns = 1000000;
 
 /* JD_SOCK_PORT_INDEX(protocol, side, port) -> mask of the classes that list it. */
 struct {
@@ -67,6 +80,36 @@ struct {
 	__type(key, __u32);
 	__type(value, struct jd_sock_class_cpu);
 } class_stats SEC(".maps");
+
+/* A socket of a class (its address) -> how far its datagrams are numbered. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JD_SOCK_RX_SOCKETS); /* 1 a CPU without rx_latency */
+	__type(key, __u64);
+	__type(value, struct jd_sock_rx_state);
+} rx_state SEC(".maps");
+
+/* A datagram (socket, number) -> its stamps, from its enqueue to its read
+ * (LRU: one that is never read, dropped with its socket, is evicted). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JD_SOCK_ENQUEUED_MAX); /* 1 a CPU without rx_latency */
+	__type(key, struct jd_sock_rx_key);
+	__type(value, struct jd_sock_enqueued);
+} enqueued_map SEC(".maps");
+
+/* skb address -> when a packet of a class entered its device's queue. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JD_SOCK_SENDING_MAX); /* 1 a CPU without latency */
+	__type(key, __u64);
+	__type(value, struct jd_sock_sending);
+} sending SEC(".maps");
+
+/* Before 6.11 the stamp's clock was one bit (5.18+). */
+struct sk_buff___mono {
+	__u8 mono_delivery_time : 1;
+} __attribute__((preserve_access_index));
 
 /*
  * An integer field, loaded directly where the program has BTF-typed
@@ -360,6 +403,301 @@ static __always_inline bool udp_receive_queue(struct sock *sk, bool direct, __u6
 	return true;
 }
 
+/* ---- receive latency --------------------------------------------------- */
+
+/* CLOCK_REALTIME, skb->tstamp's clock. */
+static __always_inline __u64 realtime_ns(void)
+{
+	if (bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_ktime_get_tai_ns))
+		return bpf_ktime_get_tai_ns() - tai_offset_ns;
+	return 0;
+}
+
+/*
+ * The kernel's arrival stamp of a received packet (net_timestamp_check(),
+ * while software RX timestamping is on somewhere on the host), or 0: none,
+ * or a delivery time in another clock that a forwarded packet kept.
+ */
+static __always_inline __u64 arrival_stamp(struct sk_buff *skb)
+{
+	__u64 t = BPF_CORE_READ(skb, tstamp);
+
+	if (bpf_core_field_exists(skb->tstamp_type)) {
+		if (BPF_CORE_READ_BITFIELD_PROBED(skb, tstamp_type))
+			return 0;
+	} else if (bpf_core_field_exists(((struct sk_buff___mono *)skb)->mono_delivery_time)) {
+		if (BPF_CORE_READ_BITFIELD_PROBED((struct sk_buff___mono *)skb, mono_delivery_time))
+			return 0;
+	}
+	return t;
+}
+
+/*
+ * A datagram's stack time. A function of its own (global: verified once):
+ * inlined in stamp_queued()'s loop, the histogram's branches times the
+ * walk's steps are more paths than the verifier walks.
+ */
+__noinline int stack_add(struct jd_hist_ns *h, __u64 ns)
+{
+	if (h)
+		hist_ns_add(h, ns);
+	return 0;
+}
+
+/*
+ * The datagrams queued after the last one numbered: from the queue's tail
+ * back to that one or the queue's head, at most JD_SOCK_ENQUEUE_WALK and
+ * the queue's length. The walk holds no lock: a reader that moves the
+ * queue to its own (udp_sock::reader_queue) meanwhile leaves it in that
+ * list, whose head ends it too.
+ */
+static __always_inline int unnumbered(struct sock *sk, const struct jd_sock_rx_state *st,
+				      struct sk_buff **tail, __u64 stamps[JD_SOCK_ENQUEUE_WALK])
+{
+	struct sk_buff *head =
+		(struct sk_buff *)__builtin_preserve_access_index(&sk->sk_receive_queue);
+	struct sk_buff *reader = head;
+	struct sk_buff *skb = BPF_CORE_READ(sk, sk_receive_queue.prev);
+	__u32 len = BPF_CORE_READ(sk, sk_receive_queue.qlen);
+	int n = 0;
+
+	if (bpf_core_field_exists(struct udp_sock, reader_queue))
+		reader = (struct sk_buff *)__builtin_preserve_access_index(
+			&((struct udp_sock *)sk)->reader_queue);
+	*tail = skb;
+	for (int i = 0; i < JD_SOCK_ENQUEUE_WALK; i++) {
+		__u64 t;
+
+		if (!skb || skb == head || skb == reader || i >= len)
+			break;
+		t = arrival_stamp(skb);
+		if (st && (__u64)skb == st->last_tail && t == st->last_tstamp)
+			break;
+		stamps[i] = t;
+		n++;
+		skb = BPF_CORE_READ(skb, prev);
+	}
+	return n;
+}
+
+/*
+ * Data was queued to a UDP socket of class cls: number the datagrams queued
+ * since the last time and note when. Mostly that is the tail alone; 6.18's
+ * UDP queues a batch of datagrams from several CPUs at once and calls
+ * sk_data_ready once for all. The queue is walked without its lock: a
+ * reader that takes datagrams meanwhile ends the walk early, and those it
+ * took are not numbered (nor counted at their read, see on_recv()).
+ */
+static __always_inline void stamp_queued(struct sock *sk, int cls)
+{
+	__u64 key = (__u64)sk, stamps[JD_SOCK_ENQUEUE_WALK] = {}, now = realtime_ns();
+	struct jd_sock_rx_state *st = bpf_map_lookup_elem(&rx_state, &key), fresh = {};
+	struct jd_sock_class_cpu *c = class_cpu(cls);
+	struct sk_buff *tail;
+	int n;
+
+	if (!c || !now)
+		return;
+	n = unnumbered(sk, st, &tail, stamps);
+	if (!n)
+		return;
+	if (!st) {
+		bpf_map_update_elem(&rx_state, &key, &fresh, BPF_NOEXIST);
+		st = bpf_map_lookup_elem(&rx_state, &key);
+		if (!st)
+			return;
+	}
+	/* stamps[0] is the newest: number n - 1 - i after those before. */
+	for (int i = 0; i < JD_SOCK_ENQUEUE_WALK; i++) {
+		struct jd_sock_rx_key k = { .sk = key };
+		struct jd_sock_enqueued v = { .enqueue = now, .class_id = cls };
+
+		if (i >= n)
+			break;
+		k.seq = st->enqueued + n - i;
+		v.tstamp = stamps[i];
+		if (!v.tstamp)
+			c->receive_unstamped++;
+		else if (v.tstamp <= now)
+			stack_add(&c->receive_stack, now - v.tstamp);
+		else
+			v.tstamp = 0; /* not a datagram's stamp: not counted at the read */
+		bpf_map_update_elem(&enqueued_map, &k, &v, BPF_ANY);
+	}
+	/* x86 keeps stores in order; barrier() keeps the compiler from moving them. */
+	st->version++;
+	barrier();
+	st->enqueued += n;
+	st->last_tail = (__u64)tail;
+	st->last_tstamp = stamps[0];
+	barrier();
+	st->version++;
+}
+
+static __always_inline __u32 queue_len(struct sk_buff_head *q)
+{
+	return BPF_CORE_READ(q, qlen);
+}
+
+/*
+ * The application read a datagram from a UDP socket (sock_recv_length:
+ * recvmsg() returned). The datagram it took is the oldest it had queued:
+ * the newest numbered less those numbered that are still queued, in the
+ * socket's queue or its reader's (udp_sock::reader_queue, 4.13+). The
+ * datagrams queued before the socket's first one numbered (before jitterd
+ * started) pair with numbers below it: none.
+ */
+/* A slow datagram, read on this CPU by the current thread. At most one
+ * a class, CPU and tick: a late reader's backlog is one event, not many. */
+static __always_inline void latency_event(struct jd_sock_class_cpu *c, __u32 cls, __u64 stack_ns,
+					  __u64 reader_ns)
+{
+	struct jd_sock_latency_event *e;
+	__u64 now = jiffies();
+
+	if (c->latency_event_jiffies == now)
+		return;
+	c->latency_event_jiffies = now;
+	e = event_reserve(sizeof(*e), JD_SOCK_EVENT_LATENCY);
+	if (!e)
+		return;
+	e->stack_ns = stack_ns;
+	e->reader_ns = reader_ns;
+	e->tid = (__u32)bpf_get_current_pid_tgid();
+	e->class_id = cls;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	event_submit(e);
+}
+
+static __always_inline void on_recv(struct sock *sk, int ret, int flags)
+{
+	__u64 key = (__u64)sk, stamps[JD_SOCK_ENQUEUE_WALK], now, queued, enqueued = 0;
+	struct jd_sock_rx_key k = { .sk = key };
+	struct jd_sock_rx_state *st;
+	struct jd_sock_class_cpu *c;
+	struct jd_sock_enqueued *e, v;
+	struct sk_buff *tail;
+	bool steady = false;
+
+	if (ret < 0 || (flags & MSG_PEEK))
+		return;
+	st = bpf_map_lookup_elem(&rx_state, &key);
+	if (!st) /* not a socket of a UDP class, or none of its datagrams numbered */
+		return;
+	/*
+	 * The numbering, the queue's length and its datagrams not numbered yet
+	 * as of one moment: sk_data_ready on another CPU may queue and number
+	 * datagrams meanwhile; then this is read again (twice at most, else
+	 * the read is not counted).
+	 */
+	for (int attempt = 0; attempt < 2 && !steady; attempt++) {
+		__u64 version = st->version;
+
+		barrier();
+		queued = queue_len(__builtin_preserve_access_index(&sk->sk_receive_queue));
+		if (bpf_core_field_exists(struct udp_sock, reader_queue))
+			queued += queue_len(__builtin_preserve_access_index(
+				&((struct udp_sock *)sk)->reader_queue));
+		/* Queued but not numbered yet: its sk_data_ready has not run. */
+		queued -= unnumbered(sk, st, &tail, stamps);
+		enqueued = st->enqueued;
+		barrier();
+		steady = !(version & 1) && version == st->version &&
+			 tail == BPF_CORE_READ(sk, sk_receive_queue.prev);
+	}
+	if (!steady || queued >= enqueued)
+		return;
+	k.seq = enqueued - queued;
+	e = bpf_map_lookup_elem(&enqueued_map, &k);
+	if (!e)
+		return;
+	v = *e;
+	bpf_map_delete_elem(&enqueued_map, &k);
+	now = realtime_ns();
+	c = class_cpu(v.class_id);
+	if (!c || !v.tstamp || now < v.enqueue)
+		return;
+	hist_ns_add(&c->receive_reader, now - v.enqueue);
+	hist_ns_add(&c->receive_total, now - v.tstamp);
+	if (now - v.tstamp >= latency_threshold_ns)
+		latency_event(c, v.class_id, v.enqueue - v.tstamp, now - v.enqueue);
+}
+
+/* ---- send latency ------------------------------------------------------ */
+
+#define TCP_TIME_WAIT	 6
+#define TCP_NEW_SYN_RECV 12
+
+/*
+ * A packet enters its device's queueing layer (__dev_queue_xmit, before
+ * the qdisc): if its socket (skb->sk, the sender's for TCP and UDP) is in a
+ * class, note when. A request or time-wait socket is not a full socket:
+ * its class is not looked up.
+ */
+static __always_inline void on_dev_queue(struct sk_buff *skb)
+{
+	struct sock *sk = BPF_CORE_READ(skb, sk);
+	struct jd_sock_sending v = {};
+	__u64 key = (__u64)skb;
+	int proto, cls, state;
+
+	if (!sk)
+		return;
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TCP_TIME_WAIT || state == TCP_NEW_SYN_RECV)
+		return;
+	proto = sock_proto(sk, false);
+	if (proto < 0)
+		return;
+	cls = sock_class(sk, proto, false);
+	if (cls < 0)
+		return;
+	v.queued = bpf_ktime_get_ns();
+	v.class_id = cls;
+	bpf_map_update_elem(&sending, &key, &v, BPF_ANY);
+}
+
+/* The driver is handed the packet: its time in the qdisc ends. Every packet
+ * the host sends comes here: a lookup that misses for the others. */
+static __always_inline void on_start_xmit(struct sk_buff *skb)
+{
+	__u64 key = (__u64)skb, now;
+	struct jd_sock_sending *e = bpf_map_lookup_elem(&sending, &key);
+	struct jd_sock_class_cpu *c;
+
+	if (!e || e->start)
+		return;
+	now = bpf_ktime_get_ns();
+	c = class_cpu(e->class_id);
+	if (!c || now < e->queued)
+		return;
+	hist_ns_add(&c->send_qdisc, now - e->queued);
+	e->start = now;
+}
+
+/* The driver returned (rc: NETDEV_TX_OK or not; a busy driver's packet is
+ * requeued and comes back to net_dev_start_xmit: timed from its first). */
+static __always_inline void on_xmit(struct sk_buff *skb, int rc)
+{
+	__u64 key = (__u64)skb, now;
+	struct jd_sock_sending *e = bpf_map_lookup_elem(&sending, &key);
+	struct jd_sock_sending v;
+	struct jd_sock_class_cpu *c;
+
+	if (!e || !e->start || rc != 0)
+		return;
+	v = *e;
+	bpf_map_delete_elem(&sending, &key);
+	now = bpf_ktime_get_ns();
+	c = class_cpu(v.class_id);
+	if (!c || now < v.start)
+		return;
+	hist_ns_add(&c->send_driver, now - v.start);
+	hist_ns_add(&c->send_total, now - v.queued);
+}
+
+/* ---- queues ------------------------------------------------------------ */
+
 static __always_inline void on_readable(struct sock *sk, bool direct)
 {
 	int proto = sock_proto(sk, direct), cls;
@@ -373,6 +711,8 @@ static __always_inline void on_readable(struct sock *sk, bool direct)
 	if (proto == JD_SOCK_TCP ? tcp_receive_queue(sk, direct, &bytes)
 				 : udp_receive_queue(sk, direct, &bytes))
 		observe(cls, false, bytes);
+	if (rx_latency && proto == JD_SOCK_UDP && FIELD(direct, sk, sk_type) == SOCK_DGRAM)
+		stamp_queued(sk, cls);
 }
 
 static __always_inline void on_send(struct sock *sk, bool direct)
@@ -615,6 +955,95 @@ PROG_TRACEPOINT(drop, skb, kfree_skb, trace_event_raw_kfree_skb)
 	if (bpf_core_field_exists(ctx->rx_sk))
 		rx_sk = ctx->rx_sk;
 	on_drop(ctx->skbaddr, ctx->reason, rx_sk, false);
+	return 0;
+}
+
+PROG_TP_BTF(recv, sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	on_recv(sk, ret, flags);
+	return 0;
+}
+
+PROG_RAW_TP(recv, sock_recv_length, struct sock *sk, int ret, int flags)
+{
+	on_recv(sk, ret, flags);
+	return 0;
+}
+
+PROG_TRACEPOINT(recv, sock, sock_recv_length, trace_event_raw_sock_msg_length)
+{
+	if (ctx->protocol == IPPROTO_UDP)
+		on_recv((struct sock *)ctx->sk, ctx->ret, ctx->flags);
+	return 0;
+}
+
+/*
+ * Before 6.3: skb_consume_udp(), which udp_recvmsg() calls once the
+ * datagram is copied out and off the queue; len is negative for a peek.
+ */
+PROG_FENTRY(recv, skb_consume_udp, struct sock *sk, struct sk_buff *skb, int len)
+{
+	on_recv(sk, len, 0);
+	return 0;
+}
+
+PROG_KPROBE(recv, skb_consume_udp, struct sock *sk, struct sk_buff *skb, int len)
+{
+	on_recv(sk, len, 0);
+	return 0;
+}
+
+PROG_TP_BTF(devq, net_dev_queue, struct sk_buff *skb)
+{
+	on_dev_queue(skb);
+	return 0;
+}
+
+PROG_RAW_TP(devq, net_dev_queue, struct sk_buff *skb)
+{
+	on_dev_queue(skb);
+	return 0;
+}
+
+PROG_TRACEPOINT(devq, net, net_dev_queue, trace_event_raw_net_dev_template)
+{
+	on_dev_queue(ctx->skbaddr);
+	return 0;
+}
+
+PROG_TP_BTF(xstart, net_dev_start_xmit, const struct sk_buff *skb)
+{
+	on_start_xmit((struct sk_buff *)skb);
+	return 0;
+}
+
+PROG_RAW_TP(xstart, net_dev_start_xmit, const struct sk_buff *skb)
+{
+	on_start_xmit((struct sk_buff *)skb);
+	return 0;
+}
+
+PROG_TRACEPOINT(xstart, net, net_dev_start_xmit, trace_event_raw_net_dev_start_xmit)
+{
+	on_start_xmit((struct sk_buff *)ctx->skbaddr);
+	return 0;
+}
+
+PROG_TP_BTF(xdone, net_dev_xmit, struct sk_buff *skb, int rc)
+{
+	on_xmit(skb, rc);
+	return 0;
+}
+
+PROG_RAW_TP(xdone, net_dev_xmit, struct sk_buff *skb, int rc)
+{
+	on_xmit(skb, rc);
+	return 0;
+}
+
+PROG_TRACEPOINT(xdone, net, net_dev_xmit, trace_event_raw_net_dev_xmit)
+{
+	on_xmit(ctx->skbaddr, ctx->rc);
 	return 0;
 }
 

@@ -83,11 +83,65 @@ struct jd_sock_class_cpu {
 	 * read once per tick (jiffy) and CPU, and the slot kept until the next. */
 	__u64 clock_jiffies, clock_slot;
 	__u64 event_jiffies; /* at most one drop event per class, CPU and tick */
+	/* Receive latency (UDP classes, collectors.sockets.latency): the
+	 * kernel's arrival stamp (skb->tstamp) to the datagram's enqueue to
+	 * the socket (the stack's time), enqueue to the application's copy
+	 * (the reader's lateness), and arrival to copy (their sum). */
+	struct jd_hist_ns receive_stack, receive_reader, receive_total;
+	__u64 receive_unstamped;     /* datagrams queued without an arrival stamp */
+	__u64 latency_event_jiffies; /* at most one latency event per class, CPU and tick */
+	/* Send latency (collectors.sockets.latency): a packet's entry to its
+	 * device's queueing layer (net_dev_queue, where SO_TIMESTAMPING's
+	 * TX_SCHED stamps) to the driver's transmit (net_dev_start_xmit), and
+	 * the driver's transmit (net_dev_xmit); the sum. */
+	struct jd_hist_ns send_qdisc, send_driver, send_total;
 };
+
+/* A packet of a socket of a class between net_dev_queue and net_dev_xmit
+ * (the sending map, keyed by the skb's address). */
+struct jd_sock_sending {
+	__u64 queued; /* CLOCK_MONOTONIC ns at net_dev_queue */
+	__u64 start;  /* at net_dev_start_xmit, 0 before */
+	__u32 class_id;
+	__u32 pad;
+};
+
+#define JD_SOCK_SENDING_MAX 16384 /* packets of the classes in qdiscs */
+
+/*
+ * Receive latency pairs a datagram's enqueue with its read by order: UDP
+ * queues are first in, first out, and the read's hook (sock_recv_length)
+ * does not say which datagram was read. Each socket of a class numbers the
+ * datagrams it sees queued (enqueued); the one a read took is the newest
+ * numbered less those numbered and still queued (enqueued_map).
+ */
+struct jd_sock_rx_state {
+	__u64 version;	   /* odd while sk_data_ready writes the rest: a read retries */
+	__u64 enqueued;	   /* datagrams numbered so far */
+	__u64 last_tail;   /* the last datagram numbered (an skb address) */
+	__u64 last_tstamp; /* and its arrival stamp, to tell it from a reused address */
+};
+
+struct jd_sock_rx_key {
+	__u64 sk;
+	__u64 seq; /* the datagram's number in its socket */
+};
+
+struct jd_sock_enqueued {
+	__u64 tstamp;  /* skb->tstamp: CLOCK_REALTIME ns, 0 for none */
+	__u64 enqueue; /* CLOCK_REALTIME ns */
+	__u32 class_id;
+	__u32 pad;
+};
+
+#define JD_SOCK_ENQUEUED_MAX 16384 /* datagrams waiting in the classes' queues */
+#define JD_SOCK_RX_SOCKETS   4096  /* sockets of the classes */
+#define JD_SOCK_ENQUEUE_WALK 8	   /* datagrams numbered at one sk_data_ready */
 
 /* The events of this collector (jd_event_hdr.type). */
 enum jd_sock_event {
-	JD_SOCK_EVENT_DROP, /* struct jd_sock_drop_event */
+	JD_SOCK_EVENT_DROP,    /* struct jd_sock_drop_event */
+	JD_SOCK_EVENT_LATENCY, /* struct jd_sock_latency_event */
 };
 
 /* JD_SOCK_EVENT_DROP: a packet that a socket of a class dropped. */
@@ -99,6 +153,18 @@ struct jd_sock_drop_event {
 	__u8 family;		       /* 4 or 6; 0 when the packet's headers could not be read */
 	__u16 local_port, remote_port; /* the packet's destination and source */
 	__u32 local_addr[4], remote_addr[4]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+};
+
+/* JD_SOCK_EVENT_LATENCY: a datagram of a class whose arrival -> read took
+ * events.socket_latency_threshold or longer. */
+struct jd_sock_latency_event {
+	struct jd_event_hdr hdr; /* cpu: where it was read */
+	__u64 stack_ns;		 /* arrival -> the socket's queue */
+	__u64 reader_ns;	 /* queue -> the read */
+	__u32 tid;		 /* the reader's thread */
+	__u8 class_id;
+	__u8 pad[3];
+	char comm[16]; /* the reader's thread's name */
 };
 
 #endif

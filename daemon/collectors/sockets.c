@@ -10,10 +10,19 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <linux/ethtool.h>
+#include <linux/net_tstamp.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "collectors/sockets.h"
 #include "probes/collector.h"
@@ -53,6 +62,11 @@ struct sockets {
 	uint64_t slot_ns; /* of the peak rings */
 	int nr_cpus;
 	struct jd_sock_class_cpu *percpu; /* lookup buffer: one value per possible CPU */
+	bool latency;
+	bool host_drops; /* per CPU backlog and per NIC drops, read at each scrape */
+	/* Holds software RX timestamping on (host-wide) while latency is measured. */
+	int tstamp_fd;
+	bool tstamp_held; /* tstamp_fd is open (priv starts zeroed) */
 };
 
 static const char *const drop_reason_names[JD_SOCK_DROP_REASONS] = {
@@ -70,6 +84,9 @@ static const char *const proto_names[JD_SOCK_PROTOS] = {
 struct sockets_options {
 	uint64_t peak_window_ns;
 	struct jd_socket_classes classes;
+	bool latency;
+	bool host_drops;
+	uint64_t latency_threshold_ns;
 };
 COLLECTOR_OPTIONS(struct sockets_options);
 
@@ -79,6 +96,17 @@ static const struct yw_key sockets_config_keys[] = {
 	  .max = 3600 * NS_PER_S, .def = "10s" },
 	{ YW_KEY("classes", SEQUENCE, yw_parse_list), YW_FIELD(struct sockets_options, classes.at),
 	  YW_COUNT(struct sockets_options, classes.n), .list = &config_socket_class_list },
+	{ YW_KEY("latency", SCALAR, yw_parse_bool), YW_FIELD(struct sockets_options, latency),
+	  .def = "false" },
+	{ YW_KEY("host_drops", SCALAR, yw_parse_bool), YW_FIELD(struct sockets_options, host_drops),
+	  .def = "false" },
+	{},
+};
+
+static const struct yw_key sockets_event_keys[] = {
+	{ YW_KEY("socket_latency_threshold", SCALAR, yw_parse_duration),
+	  YW_FIELD(struct sockets_options, latency_threshold_ns), .min = NS_PER_US,
+	  .max = 10 * NS_PER_S, .def = "1ms" },
 	{},
 };
 
@@ -199,10 +227,35 @@ static bool on_drop_event(struct collector *c, const void *event, json_t *obj)
 	return true;
 }
 
+static bool on_latency_event(struct collector *c, const void *event, json_t *obj)
+{
+	const struct sockets *s = c->priv;
+	const struct jd_sock_latency_event *e = event;
+	const char *name = slots_name(&s->slots, e->class_id);
+	char comm[sizeof(e->comm) + 1];
+
+	if (!name)
+		return false;
+	memcpy(comm, e->comm, sizeof(e->comm));
+	comm[sizeof(e->comm)] = 0;
+	json_set_str(obj, "socket", name);
+	json_set_u64(obj, "latency_ns", e->stack_ns + e->reader_ns);
+	json_set_u64(obj, "stack_ns", e->stack_ns);
+	json_set_u64(obj, "reader_ns", e->reader_ns);
+	/* The part that took longer: where to look first. */
+	json_set_str(obj, "slow", e->reader_ns >= e->stack_ns ? "reader" : "stack");
+	json_set_u64(obj, "tid", e->tid);
+	json_set_str(obj, "comm", comm);
+	return true;
+}
+
 static const struct event_def sockets_events[] = {
 	[JD_SOCK_EVENT_DROP] = { .name = "socket_drop",
 				 .size = sizeof(struct jd_sock_drop_event),
 				 .handle = on_drop_event },
+	[JD_SOCK_EVENT_LATENCY] = { .name = "socket_latency",
+				    .size = sizeof(struct jd_sock_latency_event),
+				    .handle = on_latency_event },
 };
 
 /* The drop reason came in 5.17, the socket that dropped in 6.11. */
@@ -210,6 +263,19 @@ static bool kfree_skb_has_reason(const struct jd_config *cfg)
 {
 	(void)cfg;
 	return probe_tracepoint_nargs("kfree_skb") >= 3;
+}
+
+extern const struct collector_ops sockets_collector;
+
+/* Whether collectors.sockets.latency is on (a probe's wanted() has only the config). */
+static bool latency_wanted(const struct jd_config *cfg)
+{
+	for (unsigned i = 0; i < n_collectors; i++)
+		if (collectors[i].ops == &sockets_collector)
+			return ((const struct sockets_options *)collector_options(&collectors[i],
+										  cfg))
+				->latency;
+	return false;
 }
 
 static const struct probe_def sockets_probes[] = {
@@ -220,7 +286,52 @@ static const struct probe_def sockets_probes[] = {
 	{ .name = "sock_send_length", .system = "sock", .function = "tcp_push", .prog = "snd" },
 	PROBE_TRACEPOINT_DEF("tcp", "tcp_probe", "ack"),
 	{ .name = "kfree_skb", .system = "skb", .prog = "drop", .wanted = kfree_skb_has_reason },
+	{ .name = "sock_recv_length",
+	  .system = "sock",
+	  .function = "skb_consume_udp",
+	  .prog = "recv",
+	  .wanted = latency_wanted },
+	{ .name = "net_dev_queue", .system = "net", .prog = "devq", .wanted = latency_wanted },
+	{ .name = "net_dev_start_xmit",
+	  .system = "net",
+	  .prog = "xstart",
+	  .wanted = latency_wanted },
+	{ .name = "net_dev_xmit", .system = "net", .prog = "xdone", .wanted = latency_wanted },
 };
+
+/* CLOCK_TAI - CLOCK_REALTIME, whole seconds as the kernel keeps it. */
+static int64_t tai_offset_ns(void)
+{
+	struct timespec real, tai;
+
+	clock_gettime(CLOCK_REALTIME, &real);
+	clock_gettime(CLOCK_TAI, &tai);
+	return (int64_t)(tai.tv_sec - real.tv_sec +
+			 (tai.tv_nsec - real.tv_nsec + 500000000) / 1000000000) *
+	       1000000000;
+}
+
+/*
+ * Software RX timestamping (net_enable_timestamp()), which makes the
+ * kernel stamp every packet it receives (skb->tstamp, at the driver's
+ * netif_receive_skb/netif_rx), is on while some socket on the host asks
+ * for it: this one does, for as long as the collector runs.
+ */
+static int hold_rx_timestamping(void)
+{
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof(flags))) {
+		int err = -errno;
+
+		close(fd);
+		return err;
+	}
+	return fd;
+}
 
 /* Everything the object needs before load. */
 static int set_tunables(struct sockets *s, const struct sockets_options *o, struct match_maps *mm)
@@ -239,6 +350,18 @@ static int set_tunables(struct sockets *s, const struct sockets_options *o, stru
 	kfree_args = probe_tracepoint_nargs("kfree_skb");
 	k->rodata->kfree_has_reason = kfree_args >= 3;
 	k->rodata->kfree_has_rx_sk = kfree_args >= 4;
+	k->rodata->rx_latency = o->latency;
+	k->data->latency_threshold_ns = o->latency_threshold_ns;
+	k->rodata->tai_offset_ns = tai_offset_ns();
+	/* Without latency nothing is stored: the smallest map an LRU allows. */
+	if (!o->latency) {
+		struct bpf_map *unused[] = { k->maps.enqueued_map, k->maps.rx_state,
+					     k->maps.sending };
+
+		for (unsigned i = 0; i < ARRAY_SIZE(unused); i++)
+			if (bpf_map__set_max_entries(unused[i], s->nr_cpus > 0 ? s->nr_cpus : 1))
+				return -EINVAL;
+	}
 	if (kfree_args < 3)
 		log_warn("sockets: skb:kfree_skb gives no drop reason on this kernel (before "
 			 "5.17): drops are not counted");
@@ -270,6 +393,21 @@ static int sockets_configure(struct collector *c, const struct jd_config *cfg)
 	s->skel = c->skel;
 	take_classes(s, o, &reused);
 	s->nr_cpus = c->nr_cpus;
+	s->latency = o->latency;
+	s->host_drops = o->host_drops;
+	if (s->latency) {
+		int fd = hold_rx_timestamping();
+
+		if (fd < 0) {
+			log_warn("sockets: software RX timestamping cannot be enabled (%s): no "
+				 "receive latency",
+				 strerror(-fd));
+			s->latency = false;
+		} else {
+			s->tstamp_fd = fd;
+			s->tstamp_held = true;
+		}
+	}
 	s->percpu = calloc(s->nr_cpus, sizeof(*s->percpu));
 	s->mm.port_masks = calloc(JD_SOCK_PORT_INDEXES, sizeof(*s->mm.port_masks));
 	if (!s->percpu || !s->mm.port_masks)
@@ -294,6 +432,9 @@ static void sockets_finish(struct collector *c)
 
 	free(s->mm.port_masks);
 	free(s->percpu);
+	if (s->tstamp_held)
+		close(s->tstamp_fd);
+	s->tstamp_held = false;
 }
 
 /* One class, all CPUs folded. */
@@ -302,6 +443,9 @@ struct class_total {
 	uint64_t drops[JD_SOCK_DROP_REASONS];
 	uint64_t drop_bytes[JD_SOCK_DROP_REASONS];
 	uint64_t receive_peak, send_peak;
+	struct jd_hist_ns receive_stack, receive_reader, receive_total;
+	uint64_t receive_unstamped;
+	struct jd_hist_ns send_qdisc, send_driver, send_total;
 };
 
 /* The largest value of the ring's slots that lie in [oldest, newest]. */
@@ -324,6 +468,13 @@ static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest
 
 		hist_bytes_merge(&t->receive_queue, &v->receive_queue);
 		hist_bytes_merge(&t->send_queue, &v->send_queue);
+		hist_ns_merge(&t->receive_stack, &v->receive_stack);
+		hist_ns_merge(&t->receive_reader, &v->receive_reader);
+		hist_ns_merge(&t->receive_total, &v->receive_total);
+		t->receive_unstamped += v->receive_unstamped;
+		hist_ns_merge(&t->send_qdisc, &v->send_qdisc);
+		hist_ns_merge(&t->send_driver, &v->send_driver);
+		hist_ns_merge(&t->send_total, &v->send_total);
 		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			t->drops[r] += v->drops[r];
 			t->drop_bytes[r] += v->drop_bytes[r];
@@ -337,14 +488,171 @@ static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest
 	}
 }
 
+/* ---- losses before the socket ------------------------------------------ */
+
+/*
+ * /proc/net/softnet_stat: a row per online CPU, hexadecimal columns;
+ * the second is packets dropped because the CPU's backlog was full
+ * (net.core.netdev_max_backlog), the third the times net_rx_action ran out
+ * of budget or time with work left (net.core.netdev_budget, _usecs). The
+ * 13th (5.10+) is the CPU's number; before it, rows are in CPU order.
+ */
+static void collect_softnet(struct metrics *m)
+{
+	struct metric_family *drops, *squeeze;
+	char line[512];
+	unsigned row = 0;
+	FILE *f = fopen("/proc/net/softnet_stat", "re");
+
+	if (!f)
+		return;
+	drops = metrics_family(m, SOCKETS_SOFTNET_DROPS,
+			       "Packets the CPU dropped because its input backlog was full "
+			       "(net.core.netdev_max_backlog): /proc/net/softnet_stat, column 2.",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	squeeze =
+		metrics_family(m, SOCKETS_SOFTNET_SQUEEZE,
+			       "Times the CPU's receive softirq stopped with packets left, out of "
+			       "budget or time (net.core.netdev_budget, netdev_budget_usecs): "
+			       "/proc/net/softnet_stat, column 3.",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v[13] = { 0 };
+		char *p = line, *end, cpu[16];
+		int n = 0;
+
+		while (n < 13) {
+			v[n] = strtoull(p, &end, 16);
+			if (end == p)
+				break;
+			n++;
+			p = end;
+		}
+		if (n < 3)
+			continue;
+		snprintf(cpu, sizeof(cpu), "%llu", n >= 13 ? v[12] : (unsigned long long)row);
+		metric_u64(drops, v[1], "cpu", cpu, LABELS_END);
+		metric_u64(squeeze, v[2], "cpu", cpu, LABELS_END);
+		row++;
+	}
+	fclose(f);
+}
+
+/*
+ * Whether a driver statistic (ethtool -S) counts packets the device lost on
+ * receive: missed (ring full), no buffer, FIFO overruns, drops, discards.
+ * Not per-queue copies (rx0_, rx_queue_0_: their sum is the device's), not
+ * XDP's (a program chose them), not transmit's.
+ */
+static bool nic_drop_counter(const char *name)
+{
+	static const char *const words[] = { "drop",	"miss",		 "no_buf",
+					     "nobuf",	"out_of_buffer", "fifo",
+					     "discard", "overrun",	 "over_err" };
+	bool drop = false;
+
+	if (strncmp(name, "rx", 2) || strstr(name, "xdp") || strstr(name, "queue_") ||
+	    isdigit((unsigned char)name[2]))
+		return false;
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
+		drop = drop || strstr(name, words[i]);
+	return drop;
+}
+
+/* One device's driver statistics through the ethtool ioctl (what ethtool -S
+ * reads): those nic_drop_counter() takes. */
+static void collect_nic(struct metric_family *f, int fd, const char *dev)
+{
+	/* The header and room for its one count (data[], a flexible array). */
+	union {
+		struct ethtool_sset_info hdr;
+		char room[sizeof(struct ethtool_sset_info) + sizeof(__u32)];
+	} info = { .hdr = { .cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ull << ETH_SS_STATS } };
+	struct ethtool_gstrings *names = NULL;
+	struct ethtool_stats *stats = NULL;
+	struct ifreq ifr = {};
+	__u32 n;
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	ifr.ifr_data = (void *)&info;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || !(info.hdr.sset_mask & (1ull << ETH_SS_STATS)))
+		return;
+	n = info.hdr.data[0];
+	if (!n || n > 65536)
+		return;
+	/* The kernel writes as many as the device has at that moment, which may
+	 * have grown since: room for twice as many, and a count that changed is
+	 * not read. */
+	names = calloc(1, sizeof(*names) + (size_t)2 * n * ETH_GSTRING_LEN);
+	stats = calloc(1, sizeof(*stats) + (size_t)2 * n * sizeof(__u64));
+	if (!names || !stats)
+		goto out;
+	names->cmd = ETHTOOL_GSTRINGS;
+	names->string_set = ETH_SS_STATS;
+	names->len = n;
+	ifr.ifr_data = (void *)names;
+	/* cppcheck-suppress knownConditionTrueFalse ; the kernel rewrites len */
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || names->len != n)
+		goto out;
+	stats->cmd = ETHTOOL_GSTATS;
+	stats->n_stats = n;
+	ifr.ifr_data = (void *)stats;
+	/* cppcheck-suppress knownConditionTrueFalse ; the kernel rewrites n_stats */
+	if (ioctl(fd, SIOCETHTOOL, &ifr) || stats->n_stats != n)
+		goto out;
+	for (__u32 i = 0; i < n; i++) {
+		char name[ETH_GSTRING_LEN + 1];
+
+		memcpy(name, names->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+		name[ETH_GSTRING_LEN] = 0;
+		if (nic_drop_counter(name))
+			metric_u64(f, stats->data[i], "device", dev, "counter", name, LABELS_END);
+	}
+out:
+	free(names);
+	free(stats);
+}
+
+static void collect_nics(struct metrics *m)
+{
+	struct metric_family *f;
+	struct dirent *d;
+	DIR *dir = opendir("/sys/class/net");
+	int fd;
+
+	if (!dir)
+		return;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		closedir(dir);
+		return;
+	}
+	f = metrics_family(m, SOCKETS_NIC_DROPS,
+			   "Packets a network device lost on receive before the stack saw them, "
+			   "by its driver's statistic (ethtool -S): ring full (missed), no "
+			   "buffer, FIFO overruns, drops, discards.",
+			   METRIC_COUNTER, METRIC_UNIT_NONE);
+	while ((d = readdir(dir)))
+		if (d->d_name[0] != '.' && strcmp(d->d_name, "lo"))
+			collect_nic(f, fd, d->d_name);
+	close(fd);
+	closedir(dir);
+}
+
 static void sockets_collect(struct collector *c, struct metrics *m)
 {
 	struct sockets *s = c->priv;
 	struct metric_family *rq, *sq, *rpeak, *speak, *drops, *drop_bytes;
+	struct metric_family *rlat = NULL, *rstage = NULL, *unstamped = NULL;
+	struct metric_family *slat = NULL, *sstage = NULL;
 	struct timespec ts;
 	uint64_t newest, oldest;
 
 	/* The BPF side stamps slots with CLOCK_MONOTONIC too. */
+	if (s->host_drops) {
+		collect_softnet(m);
+		collect_nics(m);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	newest = ((uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec) / s->slot_ns;
 	oldest = newest >= JD_SOCK_PEAK_WINDOW_SLOTS ? newest - JD_SOCK_PEAK_WINDOW_SLOTS : 0;
@@ -376,6 +684,32 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			       "packets that sockets of the class dropped, by reason: what the "
 			       "queue lacked to take them.",
 			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	if (s->latency) {
+		rlat = metrics_family(m, SOCKETS_RECEIVE_LATENCY,
+				      "UDP classes: time from a datagram's arrival (the kernel's "
+				      "software RX stamp) to the application's copy of it.",
+				      METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+		rstage = metrics_family(
+			m, SOCKETS_RECEIVE_STAGE,
+			"UDP classes: the parts of the receive latency, by stage: stack "
+			"(arrival to the socket's queue, counted at the enqueue), reader "
+			"(queue to the application's copy, counted at the copy).",
+			METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+		unstamped = metrics_family(
+			m, SOCKETS_RECEIVE_UNSTAMPED,
+			"UDP classes: datagrams queued without the kernel's arrival stamp "
+			"(received before RX timestamping was on): not in the latencies.",
+			METRIC_COUNTER, METRIC_UNIT_NONE);
+		slat = metrics_family(m, SOCKETS_SEND_LATENCY,
+				      "Time from a packet's entry to its device's queueing layer "
+				      "(before the qdisc) to the end of the driver's transmit.",
+				      METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+		sstage = metrics_family(
+			m, SOCKETS_SEND_STAGE,
+			"The parts of the send latency, by stage: qdisc (the device's queueing "
+			"layer to the driver's transmit), driver (the driver's transmit).",
+			METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+	}
 	for (int i = 0; i < s->n_classes; i++) {
 		__u32 key = s->slot_of[i];
 		struct class_total t;
@@ -396,6 +730,23 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			metric_hist(sq, &h, "socket", name, LABELS_END);
 			metric_u64(speak, t.send_peak, "socket", name, LABELS_END);
 		}
+		if (s->latency && s->protocols[i] == JD_PROTO_UDP) {
+			h = hist_ns_metric(&t.receive_total);
+			metric_hist(rlat, &h, "socket", name, LABELS_END);
+			h = hist_ns_metric(&t.receive_stack);
+			metric_hist(rstage, &h, "socket", name, "stage", "stack", LABELS_END);
+			h = hist_ns_metric(&t.receive_reader);
+			metric_hist(rstage, &h, "socket", name, "stage", "reader", LABELS_END);
+			metric_u64(unstamped, t.receive_unstamped, "socket", name, LABELS_END);
+		}
+		if (s->latency) {
+			h = hist_ns_metric(&t.send_total);
+			metric_hist(slat, &h, "socket", name, LABELS_END);
+			h = hist_ns_metric(&t.send_qdisc);
+			metric_hist(sstage, &h, "socket", name, "stage", "qdisc", LABELS_END);
+			h = hist_ns_metric(&t.send_driver);
+			metric_hist(sstage, &h, "socket", name, "stage", "driver", LABELS_END);
+		}
 		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			metric_u64(drops, t.drops[r], "socket", name, "reason",
 				   drop_reason_names[r], LABELS_END);
@@ -413,6 +764,8 @@ static const char *sockets_restart_needed(const struct collector *c, const struc
 {
 	const struct sockets_options *o = collector_options(c, old), *n = collector_options(c, new);
 
+	if (o->latency != n->latency)
+		return "latency cannot change live";
 	return o->peak_window_ns != n->peak_window_ns ? "peak_window cannot change live" : NULL;
 }
 
@@ -461,6 +814,8 @@ static int sockets_reconfigure(struct collector *c, const struct jd_config *old,
 	uint32_t reused;
 	int err = -ENOMEM;
 
+	s->host_drops = n->host_drops; /* read at each scrape: nothing to load */
+	s->skel->data->latency_threshold_ns = n->latency_threshold_ns;
 	if (!memcmp(&o->classes, &n->classes, sizeof(o->classes)))
 		return 0;
 	memcpy(old_slot_of, s->slot_of, sizeof(old_slot_of));
@@ -506,6 +861,14 @@ static const struct signal_config queue_config = {
 	.floor_max = 1u << 31,
 };
 
+static const struct signal_config latency_config = {
+	.name = "socket_latency",
+	.unit = SIGNAL_SECONDS,
+	.floor = "100us",
+	.floor_min = NS_PER_US,
+	.floor_max = 10 * NS_PER_S,
+};
+
 static const struct signal_def sockets_signals[] = {
 	{ .name = "socket_drops",
 	  .config = &drops_config,
@@ -523,6 +886,30 @@ static const struct signal_def sockets_signals[] = {
 		      .subject = SIGNAL_SOCKET,
 		      .label = "socket" } },
 	  .evidence = { "enqueues" } },
+	/* collectors.sockets.latency: the p99 of each stage, so that an anomaly
+	 * says which part of the host was slow (socket:md-feed/reader). */
+	{ .name = "socket_receive_stage_p99",
+	  .config = &latency_config,
+	  .words = "receive time p99",
+	  .judge = SIGNAL_QUANTILE,
+	  .quantile = SIGNAL_P99,
+	  .from = { { .family = SOCKETS_RECEIVE_STAGE,
+		      .subject = SIGNAL_SOCKET,
+		      .label = "socket",
+		      .label2 = "stage" } },
+	  .evidence = { "datagrams" },
+	  .quantile_evidence = true },
+	{ .name = "socket_send_stage_p99",
+	  .config = &latency_config,
+	  .words = "send time p99",
+	  .judge = SIGNAL_QUANTILE,
+	  .quantile = SIGNAL_P99,
+	  .from = { { .family = SOCKETS_SEND_STAGE,
+		      .subject = SIGNAL_SOCKET,
+		      .label = "socket",
+		      .label2 = "stage" } },
+	  .evidence = { "packets" },
+	  .quantile_evidence = true },
 };
 
 COLLECTOR_SKELETON(sockets)
@@ -536,6 +923,7 @@ const struct collector_ops sockets_collector = {
 	.events = sockets_events,
 	.n_events = ARRAY_SIZE(sockets_events),
 	.config_keys = sockets_config_keys,
+	.event_keys = sockets_event_keys,
 	.signals = sockets_signals,
 	.n_signals = ARRAY_SIZE(sockets_signals),
 	.idle = sockets_idle,

@@ -13,5 +13,13 @@
 #define SOCKETS_SEND_QUEUE_PEAK	   "jitterd_socket_send_queue_peak_bytes"
 #define SOCKETS_DROPS		   "jitterd_socket_drops_total"
 #define SOCKETS_DROPPED_BYTES	   "jitterd_socket_dropped_bytes_total"
+#define SOCKETS_RECEIVE_LATENCY	   "jitterd_socket_receive_latency_seconds"
+#define SOCKETS_RECEIVE_STAGE	   "jitterd_socket_receive_stage_seconds"
+#define SOCKETS_RECEIVE_UNSTAMPED  "jitterd_socket_receive_unstamped_total"
+#define SOCKETS_SEND_LATENCY	   "jitterd_socket_send_latency_seconds"
+#define SOCKETS_SEND_STAGE	   "jitterd_socket_send_stage_seconds"
+#define SOCKETS_SOFTNET_DROPS	   "jitterd_softnet_dropped_total"
+#define SOCKETS_SOFTNET_SQUEEZE	   "jitterd_softnet_time_squeeze_total"
+#define SOCKETS_NIC_DROPS	   "jitterd_nic_receive_drops_total"
 
 #endif

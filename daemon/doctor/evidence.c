@@ -11,6 +11,8 @@
  *   - the interruptions of each isolated CPU as the noise collector counted
  *     them (local timer, IPIs) and device IRQs: the effect of the
  *     isolation, a rate since the daemon started.
+ *   - a socket class whose datagrams wait inside the host
+ *     (collectors.sockets.latency): the part that waits, and what to do.
  *
  * /metrics and /events are read with libcurl (--cacert and --user are
  * passed to it as they are); the exposition is parsed just enough to find
@@ -55,9 +57,15 @@ static const struct doctor_check evidence_checks[] = {
 	  "jitterd_interruptions_total (the noise collector), jitterd_hardirqs_total; "
 	  "Linux kernel documentation, timers/no_hz.rst",
 	  "", .slow = false, NULL },
+	{ "evidence.socket_latency", "evidence", DOCTOR_WARNING,
+	  "A datagram that waits inside the host reaches the strategy late: in the kernel's "
+	  "receive path, or in the socket's queue while the reader is late.",
+	  "jitterd_socket_receive_stage_seconds; socket(7) SO_BUSY_POLL; Linux kernel "
+	  "documentation, networking/scaling.rst, admin-guide/sysctl/net.rst busy_read",
+	  "", .slow = false, NULL },
 };
 
-enum { EV_DROPS, EV_IRQ_TIME, EV_RUNQ, EV_INTERRUPTIONS };
+enum { EV_DROPS, EV_IRQ_TIME, EV_RUNQ, EV_INTERRUPTIONS, EV_LATENCY };
 
 /* The families read here, as the collectors that serve them name them. */
 #define INTERRUPTIONS "jitterd_interruptions_total"
@@ -303,6 +311,95 @@ static void socket_drops(const struct doctor_host *h, const char *metrics, doubl
 				 "setsockopt(fd, SOL_SOCKET, SO_RCVBUF, %llu) in %s's receiver (or "
 				 "sysctl -w net.core.rmem_default=%llu for every socket)",
 				 want, classes[i], want);
+	}
+}
+
+/* ---- time inside the host (collectors.sockets.latency) ------------------------ */
+
+#define LATENCY_FLOOR_S 50e-6 /* a mean under this: nothing to say */
+
+static void fmt_seconds(char *buf, size_t size, double s)
+{
+	if (s >= 1e-3)
+		snprintf(buf, size, "%.2f ms", s * 1e3);
+	else
+		snprintf(buf, size, "%.0f us", s * 1e6);
+}
+
+/*
+ * Per UDP class, the mean time of a datagram in each stage since jitterd
+ * started: the larger part says where to look. The reader's: busy polling
+ * (a reader asleep in recvmsg() is woken, then scheduled) where it is off,
+ * else its thread's CPU; the stack's: where the receive path runs.
+ */
+static void socket_latency(const struct doctor_host *h, const char *metrics, double uptime,
+			   struct doctor_finding **out, unsigned *n, unsigned *cap)
+{
+	const char *sum = "jitterd_socket_receive_stage_seconds_sum",
+		   *count = "jitterd_socket_receive_stage_seconds_count";
+	char classes[32][64], a[32], b[32], c[32], when[32];
+	unsigned nc = label_values(metrics, sum, "socket", classes, 32);
+	long long busy_read = host_ll(h, "/proc/sys/net/core/busy_read");
+
+	for (unsigned i = 0; i < nc; i++) {
+		bool f1, f2, f3, f4;
+		double ss = sample_sum(metrics, sum, &f1, "socket", classes[i], "stage", "stack",
+				       LABELS_END);
+		double sn = sample_sum(metrics, count, &f2, "socket", classes[i], "stage", "stack",
+				       LABELS_END);
+		double rs = sample_sum(metrics, sum, &f3, "socket", classes[i], "stage", "reader",
+				       LABELS_END);
+		double rn = sample_sum(metrics, count, &f4, "socket", classes[i], "stage", "reader",
+				       LABELS_END);
+		double stack, reader;
+		struct doctor_finding *f;
+
+		if (!f1 || !f2 || !f3 || !f4 || sn < 1 || rn < 1 || !plausible(sn) ||
+		    !plausible(rn) || !(ss >= 0) || !(rs >= 0))
+			continue;
+		stack = ss / sn;
+		reader = rs / rn;
+		if (stack + reader < LATENCY_FLOOR_S)
+			continue;
+		f = next(out, n, cap, EV_LATENCY);
+		if (!f)
+			return;
+		fmt_seconds(a, sizeof(a), stack + reader);
+		fmt_seconds(b, sizeof(b), stack);
+		fmt_seconds(c, sizeof(c), reader);
+		snprintf(f->subject, sizeof(f->subject), "%s", classes[i]);
+		f->state = DOCTOR_FAIL;
+		doctor_set(f->value,
+			   "a datagram of %s spent %s on average inside the host since jitterd "
+			   "started %s ago: %s in the kernel's receive path (stack), %s in the "
+			   "socket's queue waiting for the reader (reader)",
+			   classes[i], a, ago(when, sizeof(when), uptime), b, c);
+		doctor_set(f->where,
+			   "jitterd_socket_receive_stage_seconds{socket=\"%s\"}, "
+			   "/proc/sys/net/core/busy_read",
+			   classes[i]);
+		if (reader >= stack && busy_read == 0) {
+			doctor_set(f->recommended,
+				   "the reader is late: poll the socket busily rather than sleep "
+				   "in recvmsg() (busy_read is 0: a sleeping reader is woken, then "
+				   "waits for its CPU), its thread alone on an isolated CPU");
+			snprintf(f->apply, sizeof(f->apply),
+				 "setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, 50) in %s's receiver, "
+				 "or sysctl -w net.core.busy_read=50 for every socket",
+				 classes[i]);
+		} else if (reader >= stack) {
+			doctor_set(
+				f->recommended,
+				"the reader is late (busy polling is on): look at its thread's "
+				"CPU: its run-queue waits, softirq time and OS noise, and at the "
+				"work it does between reads");
+		} else {
+			doctor_set(
+				f->recommended,
+				"the kernel is slow to deliver: look at where the receive path "
+				"runs: the NIC queue's interrupt affinity, RPS masks, softirq time "
+				"on those CPUs, interrupt coalescing (ethtool -c)");
+		}
 	}
 }
 
@@ -588,6 +685,7 @@ int doctor_evidence_from(const struct doctor_host *h, const char *metrics, const
 	irq_time(h, metrics, uptime, out, n, cap);
 	runqueue(h, events, uptime, out, n, cap);
 	interruptions(h, metrics, uptime, out, n, cap);
+	socket_latency(h, metrics, uptime, out, n, cap);
 	return 0;
 }
 

@@ -37,7 +37,8 @@ class Host:
         self.config = (
             "cpu_groups:\n" + "".join("  %s: \"%s\"\n" % kv for kv in self.groups.items()) +
             "workloads:\n  - { name: strategy, comm: \"%s*\" }\n" % WORKLOAD_COMM +
-            "collectors:\n  sockets:\n    enabled: true\n    classes:\n"
+            "collectors:\n  sockets:\n    enabled: true\n    latency: true\n"
+            "    host_drops: true\n    classes:\n"
             "      - { name: md-feed, protocol: udp, local_ports: [%d] }\n"
             "      - { name: order-entry, protocol: tcp, remote_ports: [%d] }\n"
             "  spans: { socket: \"%s\" }\n"

@@ -447,9 +447,9 @@ START_TEST(unknown_key_lists_the_valid_keys)
 	assert_only_error("listen: \":1\"\nlisten_address: x\n", 0,
 			  "t.yaml:2:1: unknown key \"listen_address\" (valid: listen, web_config, "
 			  "cpu_groups, workloads, collectors, events, doctor, daemon, anomaly)");
-	assert_only_error(
-		"collectors:\n  sockets:\n    enable: true\n", 0,
-		"t.yaml:3:5: unknown key \"enable\" (valid: enabled, peak_window, classes)");
+	assert_only_error("collectors:\n  sockets:\n    enable: true\n", 0,
+			  "t.yaml:3:5: unknown key \"enable\" (valid: enabled, peak_window, "
+			  "classes, latency, host_drops)");
 }
 END_TEST
 

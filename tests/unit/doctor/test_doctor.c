@@ -2180,6 +2180,57 @@ START_TEST(socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set)
 }
 END_TEST
 
+/* Stages of the receive latency: the larger part is where to look. */
+START_TEST(socket_latency_names_the_part_that_waits)
+{
+	char metrics[2048];
+	struct doctor_finding *f;
+	unsigned n;
+
+	put("/proc/sys/net/core/busy_read", "0\n");
+	snprintf(
+		metrics, sizeof(metrics),
+		"process_start_time_seconds %lld\n"
+		"jitterd_socket_receive_stage_seconds_sum{socket=\"md-feed\",stage=\"stack\"} "
+		"0.030\n"
+		"jitterd_socket_receive_stage_seconds_count{socket=\"md-feed\",stage=\"stack\"} "
+		"1000\n"
+		"jitterd_socket_receive_stage_seconds_sum{socket=\"md-feed\",stage=\"reader\"} "
+		"2.5\n"
+		"jitterd_socket_receive_stage_seconds_count{socket=\"md-feed\",stage=\"reader\"} "
+		"1000\n"
+		"jitterd_socket_receive_stage_seconds_sum{socket=\"slow-nic\",stage=\"stack\"} "
+		"0.4\n"
+		"jitterd_socket_receive_stage_seconds_count{socket=\"slow-nic\",stage=\"stack\"} "
+		"1000\n"
+		"jitterd_socket_receive_stage_seconds_sum{socket=\"slow-nic\",stage=\"reader\"} "
+		"0.01\n"
+		"jitterd_socket_receive_stage_seconds_count{socket=\"slow-nic\",stage=\"reader\"} "
+		"1000\n"
+		"jitterd_socket_receive_stage_seconds_sum{socket=\"fast\",stage=\"stack\"} 0.01\n"
+		"jitterd_socket_receive_stage_seconds_count{socket=\"fast\",stage=\"stack\"} 1000\n"
+		"jitterd_socket_receive_stage_seconds_sum{socket=\"fast\",stage=\"reader\"} 0.01\n"
+		"jitterd_socket_receive_stage_seconds_count{socket=\"fast\",stage=\"reader\"} "
+		"1000\n",
+		(long long)time(NULL) - 600);
+	f = evidence(metrics, "", &n);
+	ck_assert_uint_eq(n, 2);
+	ck_assert_str_eq(f[0].check->id, "evidence.socket_latency");
+	ck_assert_str_eq(f[0].subject, "md-feed");
+	ck_assert_str_eq(f[0].value,
+			 "a datagram of md-feed spent 2.53 ms on average inside the host since "
+			 "jitterd started 10 min ago: 30 us in the kernel's receive path (stack), "
+			 "2.50 ms in the socket's queue waiting for the reader (reader)");
+	ck_assert_str_eq(f[0].apply,
+			 "setsockopt(fd, SOL_SOCKET, SO_BUSY_POLL, 50) in md-feed's receiver, or "
+			 "sysctl -w net.core.busy_read=50 for every socket");
+	ck_assert_str_eq(f[1].subject, "slow-nic");
+	ck_assert(strstr(f[1].recommended, "the kernel is slow to deliver"));
+	ck_assert_str_eq(f[1].apply, "");
+	free(f);
+}
+END_TEST
+
 /* A burst of 2,994 datagrams of 500 bytes (1,280 bytes of truesize each on
  * loopback) into a buffer of a few KiB: the peak is the buffer's own size,
  * the burst needed the peak and what was dropped. */
@@ -2420,6 +2471,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_nic_without_the_operation_is_not_supported_not_failed);
 	tcase_add_test(tc, no_physical_nic_is_not_applicable);
 	tcase_add_test(tc, socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set);
+	tcase_add_test(tc, socket_latency_names_the_part_that_waits);
 	tcase_add_test(tc, socket_drops_are_sized_from_what_was_dropped);
 	tcase_add_test(tc, irq_time_on_an_isolated_cpu_names_the_irqs_there);
 	tcase_add_test(tc, interruptions_of_isolated_cpus_come_from_the_noise_collector);

@@ -1,0 +1,512 @@
+"""Receive latency of UDP socket classes against the kernel's own
+timestamping API (collectors.sockets.latency).
+
+The reader asks for SO_TIMESTAMPING with SOF_TIMESTAMPING_RX_SOFTWARE: each
+datagram comes with the kernel's arrival stamp (the skb->tstamp that jitterd
+reads too), and the reader notes CLOCK_REALTIME as soon as recvmsg()
+returns. Arrival -> that time is each datagram's latency as measured outside
+jitterd, a little later than jitterd's (which is taken while the kernel
+copies the datagram out, inside the same recvmsg()). So, per datagram,
+jitterd's is at most the reader's: jitterd's sum is at most the reader's,
+its counts are exactly the datagrams sent, and its p50 and p99 lie within
+one bucket of the reader's. The reader is made late (it sleeps while
+bursts queue) and prompt (it busy-polls), on loopback.
+"""
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+import harness
+from harness import Daemon, select as samples_of
+
+SO_TIMESTAMPING = 37
+SOF_TIMESTAMPING_RX_SOFTWARE = 1 << 3
+SOF_TIMESTAMPING_SOFTWARE = 1 << 4
+CLASS = "it-md"
+
+# A sender in its own process (the reader's busy polling would otherwise
+# hold the GIL from it): `count` datagrams in bursts of `burst`, `gap` s apart.
+SENDER = r"""
+import socket, sys, time
+port, count, burst, gap = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(count):
+    s.sendto(i.to_bytes(4, "big") + b"x" * 60, ("127.0.0.1", port))
+    if (i + 1) % burst == 0:
+        time.sleep(gap)
+"""
+
+
+def config(port):
+    return ("collectors:\n  sockets:\n    latency: true\n    classes:\n"
+            "      - {name: %s, protocol: udp, local_ports: [%d]}\n"
+            "events:\n  runqueue_latency_threshold: 10s\n"
+            "  softirq_duration_threshold: 10s\n" % (CLASS, port))
+
+
+def receive(rx, count, late, busy):
+    """Per datagram: the reader's arrival -> read latency, in ns. busy: it
+    polls (MSG_DONTWAIT) rather than sleeping in recvmsg()."""
+    out = []
+    flags = socket.MSG_DONTWAIT if busy else 0
+    while len(out) < count:
+        if late:
+            time.sleep(0.004)  # bursts queue meanwhile
+        try:
+            data, anc, _, _ = rx.recvmsg(128, 256, flags)
+        except BlockingIOError:
+            continue
+        now = time.clock_gettime_ns(time.CLOCK_REALTIME)
+        stamp = None
+        for level, kind, payload in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING:
+                sec, nsec = struct.unpack("qq", payload[:16])  # ts[0]: software
+                stamp = sec * 10**9 + nsec
+        assert stamp, "a datagram without its software RX stamp"
+        out.append(now - stamp)
+        if late:  # drain what queued while it slept
+            while len(out) < count:
+                try:
+                    data, anc, _, _ = rx.recvmsg(128, 256, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    break
+                now = time.clock_gettime_ns(time.CLOCK_REALTIME)
+                sec, nsec = struct.unpack("qq", [a for a in anc if a[1] == SO_TIMESTAMPING][0][2][:16])
+                out.append(now - (sec * 10**9 + nsec))
+    return out
+
+
+def bucket_index(ns):
+    """jitterd's bucket of a latency: le = 2^k ns, k from 7 to 30, then +Inf."""
+    k = 7
+    while k <= 30 and ns > (1 << k):
+        k += 1
+    return k
+
+
+def percentile_bucket(values, q):
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * q // 1))  # ceil
+    return bucket_index(ordered[int(rank) - 1])
+
+
+def hist(samples, name, **labels):
+    """(count, sum in ns, [(le in ns, cumulative)]) of one jitterd histogram."""
+    buckets = []
+    for (_, lab), v in samples_of(samples, name + "_bucket", **labels).items():
+        le = dict(lab)["le"]
+        buckets.append((float("inf") if le == "+Inf" else round(float(le) * 1e9), int(v)))
+    buckets.sort()
+    count = int(harness.total(samples, name + "_count", **labels))
+    total_ns = round(harness.total(samples, name + "_sum", **labels) * 1e9)
+    return count, total_ns, buckets
+
+
+def hist_percentile_bucket(buckets, count, q):
+    rank = max(1, -(-count * q // 1))
+    for le, cum in buckets:
+        if cum >= rank:
+            return 31 if le == float("inf") else le.bit_length() - 1
+    raise AssertionError("no bucket holds rank %d" % rank)
+
+
+def read_hook():
+    """Whether the read's hook attaches here: sock:sock_recv_length (6.3+),
+    or skb_consume_udp by fentry or kprobe; without it only the stack's part
+    is measured."""
+    return harness.probes(config=config(1))["sock_recv_length"]["attach"] != "none"
+
+
+def attach_env(attach):
+    """JITTERD_ATTACH making `attach` the best type tried; fentry and kprobe
+    for the two probes that have such variants (sock_def_readable,
+    skb_consume_udp)."""
+    if attach is None:
+        return None
+    if attach not in ("fentry", "kprobe"):
+        return {"JITTERD_ATTACH": attach}
+    for probe in ("sk_data_ready", "sock_recv_length"):
+        harness.need_attach(probe, attach, config(1))
+    return {"JITTERD_ATTACH": "sk_data_ready=%s,sock_recv_length=%s" % (attach, attach)}
+
+
+def run(late, count, attach=None, cpu=None, inspect=None):
+    """cpu: the reader and the sender on that CPU alone. A reader on another
+    CPU can take a datagram between its enqueue and sk_data_ready's program
+    (docs/netlat.md): that one is in none of the figures."""
+    env = attach_env(attach)
+    mask = os.sched_getaffinity(0)
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rx.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+        rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING,
+                      SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE)
+        rx.bind(("127.0.0.1", 0))
+        port = rx.getsockname()[1]
+        with Daemon(config(port), env=env) as d:
+            sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), str(count),
+                                       "20", "0.003" if late else "0.0005"])
+            # On one CPU a busy reader would only run when the sender sleeps:
+            # there the prompt reader is woken, and takes the CPU at once.
+            mine = receive(rx, count, late, busy=not late and cpu is None)
+            assert sender.wait(timeout=60) == 0
+            s = d.scrape()
+            total = hist(s, "jitterd_socket_receive_latency_seconds", socket=CLASS)
+            stack = hist(s, "jitterd_socket_receive_stage_seconds", socket=CLASS, stage="stack")
+            reader = hist(s, "jitterd_socket_receive_stage_seconds", socket=CLASS,
+                          stage="reader")
+            unstamped = harness.total(s, "jitterd_socket_receive_unstamped_total", socket=CLASS)
+            if inspect:
+                inspect(d, mine)
+            assert d.stop() == 0
+    finally:
+        rx.close()
+        os.sched_setaffinity(0, mask)
+    what = ("late" if late else "prompt") + (" (one CPU)" if cpu is not None else " (any CPU)")
+    print("  %s reader, %d datagrams: counts jitterd total %d stack %d reader %d "
+          "(unstamped %d); sums jitterd %.1f us/datagram, reader's own %.1f us" %
+          (what, count, total[0], stack[0], reader[0], unstamped,
+           total[1] / 1e3 / max(1, total[0]), sum(mine) / 1e3 / count))
+    if not read_hook():
+        if cpu is None:  # a busy reader on another CPU: some missed (above)
+            assert count // 2 <= stack[0] <= count and unstamped == 0
+        else:
+            assert (stack[0], unstamped) == (count, 0)
+        raise harness.NotApplicable("no read hook (no sock_recv_length, nor fentry or "
+                                    "kprobe): the stack's part only, and it counted every "
+                                    "datagram")
+    if cpu is None:
+        # The datagrams missed are in none of the figures, not in some.
+        assert total[0] == reader[0] <= stack[0] <= count and unstamped == 0
+        assert total[0] >= count // 2, "most were missed"
+        count = total[0]
+    else:
+        assert (total[0], stack[0], reader[0], unstamped) == (count, count, count, 0)
+    # The parts add up, datagram by datagram.
+    if stack[0] == total[0]:
+        assert total[1] == stack[1] + reader[1], (total[1], stack[1], reader[1])
+    # jitterd reads the time inside the recvmsg() after which the reader does.
+    assert 0 < total[1] <= sum(mine), (total[1], sum(mine))
+    for q in (0.5, 0.99):
+        theirs, ours = percentile_bucket(mine, q), hist_percentile_bucket(total[2], count, q)
+        print("    p%g: jitterd bucket 2^%d ns, reader's 2^%d ns" % (q * 100, ours, theirs))
+        assert abs(theirs - ours) <= 1, (q, ours, theirs)
+    return total, stack, reader
+
+
+@pytest.mark.parametrize("attach", [None, "raw_tp", "tracepoint", "fentry", "kprobe"])
+def test_receive_latency_late_reader(attach):
+    total, stack, reader = run(late=True, count=harness.load(600), attach=attach, cpu=0)
+    # It slept 4 ms between reads: most of the time is the reader's.
+    assert reader[1] > stack[1]
+
+
+def test_late_datagrams_are_events():
+    """Datagrams over events.socket_latency_threshold (1ms) are socket_latency
+    events naming the slower part (the reader: it slept) and its thread."""
+    if not read_hook():
+        raise harness.NotApplicable("no read hook (no sock_recv_length, nor fentry or "
+                                    "kprobe): no latency, no event")
+    def inspect(d, mine):
+        _, _, body = d.get("/events")
+        found = [e for e in map(json.loads, body.splitlines()) if e["type"] == "socket_latency"]
+        print("  %d socket_latency events, %d datagrams over 1 ms; first: %s" %
+              (len(found), sum(1 for ns in mine if ns >= 10**6), found[:1]))
+        assert found, "no socket_latency event"
+        for e in found:
+            assert e["socket"] == CLASS and e["latency_ns"] >= 10**6, e
+            assert e["latency_ns"] == e["stack_ns"] + e["reader_ns"], e
+            assert e["slow"] == ("reader" if e["reader_ns"] >= e["stack_ns"] else "stack"), e
+            assert e["tid"] == threading.get_native_id(), e
+    run(late=True, count=harness.load(200), cpu=0, inspect=inspect)
+
+
+def test_doctor_names_the_late_reader():
+    """jitterd doctor --from the daemon: evidence.socket_latency for the class,
+    with the stage means the metrics give, and the reader as the late part."""
+    if not read_hook():
+        raise harness.NotApplicable("no read hook: no reader stage")
+
+    def inspect(d, mine):
+        s = d.scrape()
+        means = {st: harness.total(s, "jitterd_socket_receive_stage_seconds_sum", socket=CLASS,
+                                   stage=st) /
+                 harness.total(s, "jitterd_socket_receive_stage_seconds_count", socket=CLASS,
+                               stage=st) for st in ("stack", "reader")}
+        r = subprocess.run([harness.JITTERD, "doctor", "--json", "--from", d.url("")],
+                           capture_output=True, text=True, timeout=120)
+        assert r.returncode in (0, 1), (r.returncode, r.stderr)
+        ev = [e for e in json.loads(r.stdout)["evidence"]
+              if e["check"] == "evidence.socket_latency" and e["subject"] == CLASS]
+        print("  doctor: %s | %s" % (ev[0]["value"] if ev else None, means))
+        assert len(ev) == 1, json.loads(r.stdout)["evidence"]
+        fmt = lambda v: "%.2f ms" % (v * 1e3) if v >= 1e-3 else "%.0f us" % (v * 1e6)
+        assert ("%s in the kernel's receive path (stack), %s in the socket's queue" %
+                (fmt(means["stack"]), fmt(means["reader"]))) in ev[0]["value"], (ev, means)
+        assert "the reader is late" in ev[0]["recommended"], ev
+    run(late=True, count=harness.load(200), cpu=0, inspect=inspect)
+
+
+def test_receive_latency_prompt_reader():
+    run(late=False, count=harness.load(2000), cpu=0)
+
+
+def test_receive_latency_prompt_reader_on_another_cpu():
+    if len(os.sched_getaffinity(0)) < 2:
+        raise harness.NotApplicable("one CPU")
+    run(late=False, count=harness.load(2000))
+
+
+def test_receive_latency_off_by_default():
+    port = harness.free_port(socket.SOCK_DGRAM)
+    cfg = config(port).replace("    latency: true\n", "")
+    with Daemon(cfg) as d:
+        s = d.scrape()
+        assert not samples_of(s, "jitterd_socket_receive_latency_seconds_count")
+        assert not samples_of(s, "jitterd_probe_attached", probe="sock_recv_length")
+        assert d.stop() == 0
+
+
+# ---- send -------------------------------------------------------------------
+
+SOF_TIMESTAMPING_TX_SOFTWARE = 1 << 1
+SOF_TIMESTAMPING_OPT_ID = 1 << 7
+SOF_TIMESTAMPING_TX_SCHED = 1 << 8
+SOF_TIMESTAMPING_OPT_TSONLY = 1 << 11
+SCM_TSTAMP_SND, SCM_TSTAMP_SCHED = 0, 1
+SO_EE_ORIGIN_TIMESTAMPING = 4
+SO_RCVBUFFORCE = 33
+MSG_ERRQUEUE = 0x2000
+
+
+def sh(*args):
+    subprocess.run(args, check=True, capture_output=True, timeout=30)
+
+
+class VethWithTbf:
+    """A veth pair, one end in a namespace of its own, the other here with a
+    tbf qdisc slow enough to hold a burst: packets wait in it."""
+
+    def __init__(self, rate="8mbit"):
+        n = os.getpid() % 1000
+        self.ns, self.dev, self.peer = "jdnl%d" % n, "jdnl%da" % n, "jdnl%db" % n
+        net = "10.251.%d" % (n % 250)
+        self.local, self.remote = net + ".1", net + ".2"
+        self.close()
+        sh("ip", "netns", "add", self.ns)
+        r = subprocess.run(["ip", "link", "add", self.dev, "type", "veth", "peer", "name",
+                            self.peer, "netns", self.ns], capture_output=True, text=True,
+                           timeout=30)
+        if r.returncode:
+            self.close()
+            # The vmtest guests' kernels are built without veth.
+            if not os.path.exists("/sys/module/veth") and "Unknown device type" in r.stderr:
+                raise harness.NotApplicable("no veth on this kernel: " + r.stderr.strip())
+            raise AssertionError("ip link add veth: " + r.stderr)
+        sh("ip", "addr", "add", self.local + "/30", "dev", self.dev)
+        sh("ip", "link", "set", self.dev, "up")
+        sh("ip", "-n", self.ns, "addr", "add", self.remote + "/30", "dev", self.peer)
+        sh("ip", "-n", self.ns, "link", "set", self.peer, "up")
+        sh("tc", "qdisc", "add", "dev", self.dev, "root", "tbf", "rate", rate, "burst", "1600",
+           "limit", "4000000")
+        # The neighbour known before the test's packets: none waits for ARP.
+        out = subprocess.run(["ip", "-n", self.ns, "-j", "link", "show", self.peer],
+                             capture_output=True, text=True, check=True, timeout=30).stdout
+        sh("ip", "neigh", "replace", self.remote, "lladdr", json.loads(out)[0]["address"],
+           "dev", self.dev, "nud", "permanent")
+
+    def close(self):
+        subprocess.run(["ip", "link", "del", self.dev], capture_output=True, timeout=30)
+        subprocess.run(["ip", "netns", "del", self.ns], capture_output=True, timeout=30)
+
+
+def tx_stamps(tx, count, timeout=30.0):
+    """{id: {SCM_TSTAMP_SCHED: ns, SCM_TSTAMP_SND: ns}} from tx's error queue."""
+    stamps = {}
+    deadline = time.monotonic() + timeout
+    while sum(len(v) for v in stamps.values()) < 2 * count and time.monotonic() < deadline:
+        try:
+            _, anc, _, _ = tx.recvmsg(0, 512, MSG_ERRQUEUE | socket.MSG_DONTWAIT)
+        except BlockingIOError:
+            time.sleep(0.01)
+            continue
+        stamp = err = None
+        for level, kind, payload in anc:
+            if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPING:
+                sec, nsec = struct.unpack("qq", payload[:16])
+                stamp = sec * 10**9 + nsec
+            elif level == socket.IPPROTO_IP and kind == 11:  # IP_RECVERR
+                err = struct.unpack("IBBBBII", payload[:16])
+        assert stamp and err and err[1] == SO_EE_ORIGIN_TIMESTAMPING, anc
+        stamps.setdefault(err[6], {})[err[5]] = stamp
+    return stamps
+
+
+def test_send_latency_through_a_qdisc():
+    """A known defect (docs/netlat.md): a few packets in a hundred may be
+    missed, from every stage alike (the cause is not found yet). Counts are
+    checked for that: no more than 5% missing, the same in every stage; the
+    timing of those counted, as for receive."""
+    count = harness.load(300)
+    mask = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {0})
+    veth = VethWithTbf()
+    tx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        tx.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 8 << 20)
+        tx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPING,
+                      SOF_TIMESTAMPING_TX_SCHED | SOF_TIMESTAMPING_TX_SOFTWARE |
+                      SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_OPT_ID |
+                      SOF_TIMESTAMPING_OPT_TSONLY)
+        tx.bind((veth.local, 0))
+        port = tx.getsockname()[1]
+        cfg = config(port).replace("it-md", "it-orders")
+        with Daemon(cfg) as d:
+            for i in range(count):
+                tx.sendto(b"o" * 1000, (veth.remote, 9))
+                if i % 10 == 9:
+                    time.sleep(0.002)
+            stamps = tx_stamps(tx, count)
+            time.sleep(0.2)
+            s = d.scrape()
+            qdisc = hist(s, "jitterd_socket_send_stage_seconds", socket="it-orders", stage="qdisc")
+            driver = hist(s, "jitterd_socket_send_stage_seconds", socket="it-orders",
+                          stage="driver")
+            total = hist(s, "jitterd_socket_send_latency_seconds", socket="it-orders")
+            assert d.stop() == 0
+    finally:
+        tx.close()
+        veth.close()
+        os.sched_setaffinity(0, mask)
+    complete = [v for v in stamps.values() if len(v) == 2]
+    theirs = [v[SCM_TSTAMP_SND] - v[SCM_TSTAMP_SCHED] for v in complete]
+    print("  %d datagrams through tbf: stamps for %d; jitterd qdisc %d (%.1f us mean), "
+          "driver %d, total %d; TX_SCHED -> TX_SOFTWARE %.1f us mean" %
+          (count, len(complete), qdisc[0], qdisc[1] / 1e3 / max(1, qdisc[0]), driver[0],
+           total[0], sum(theirs) / 1e3 / max(1, len(theirs))))
+    assert len(complete) == count, "the kernel stamped %d of %d" % (len(complete), count)
+    assert qdisc[0] == driver[0] == total[0] <= count
+    assert qdisc[0] >= count * 0.95, "%d of %d packets counted" % (qdisc[0], count)
+    assert total[1] == qdisc[1] + driver[1]
+    # jitterd's qdisc time starts after TX_SCHED's stamp and ends before
+    # TX_SOFTWARE's (the driver takes it); it may have missed some.
+    assert 0 < qdisc[1] <= sum(theirs), (qdisc[1], sum(theirs))
+    count = qdisc[0]
+    # The tbf held them: milliseconds, not microseconds.
+    assert percentile_bucket(theirs, 0.5) >= 20, theirs[:20]
+    for q in (0.5, 0.99):
+        t, o = percentile_bucket(theirs, q), hist_percentile_bucket(qdisc[2], count, q)
+        print("    p%g: jitterd bucket 2^%d ns, TX_SCHED -> TX_SOFTWARE 2^%d ns" % (q * 100, o, t))
+        assert abs(t - o) <= 1, (q, o, t)
+
+
+# ---- losses before the socket ------------------------------------------------
+
+
+def softnet():
+    """{cpu: (dropped, time_squeeze)} from /proc/net/softnet_stat."""
+    out = {}
+    with open("/proc/net/softnet_stat") as f:
+        for row, line in enumerate(f):
+            v = [int(x, 16) for x in line.split()]
+            out[str(v[12] if len(v) >= 13 else row)] = (v[1], v[2])
+    return out
+
+
+def drop_counter(name):
+    """The rule docs/metrics.md states for jitterd_nic_receive_drops_total."""
+    if not name.startswith("rx") or "xdp" in name or "queue_" in name or name[2:3].isdigit():
+        return False
+    return any(w in name for w in ("drop", "miss", "no_buf", "nobuf", "out_of_buffer", "fifo",
+                                   "discard", "overrun", "over_err"))
+
+
+def ethtool_drops(dev):
+    r = subprocess.run(["ethtool", "-S", dev], capture_output=True, text=True, timeout=30)
+    if r.returncode:
+        return {}
+    out = {}
+    for line in r.stdout.splitlines()[1:]:
+        name, _, value = line.strip().partition(": ")
+        if drop_counter(name):
+            out[name] = int(value)
+    return out
+
+
+def test_losses_before_the_socket_against_the_kernel():
+    """Per CPU against /proc/net/softnet_stat and per device against
+    ethtool -S, each read just before and just after the scrape."""
+    port = harness.free_port(socket.SOCK_DGRAM)
+    cfg = config(port).replace("    latency: true\n", "    host_drops: true\n")
+    devices = [d for d in os.listdir("/sys/class/net") if d != "lo"]
+    with Daemon(cfg) as d:
+        k0 = softnet(), {dev: ethtool_drops(dev) for dev in devices}
+        s = d.scrape()
+        k1 = softnet(), {dev: ethtool_drops(dev) for dev in devices}
+        assert d.stop() == 0
+    series = 0
+    for cpu, (dropped0, squeeze0) in k0[0].items():
+        dropped1, squeeze1 = k1[0][cpu]
+        got_d = harness.total(s, "jitterd_softnet_dropped_total", cpu=cpu)
+        got_s = harness.total(s, "jitterd_softnet_time_squeeze_total", cpu=cpu)
+        assert dropped0 <= got_d <= dropped1 and squeeze0 <= got_s <= squeeze1, \
+            (cpu, k0[0][cpu], k1[0][cpu], got_d, got_s)
+        series += 1
+    assert len(samples_of(s, "jitterd_softnet_dropped_total")) == len(k0[0])
+    # Devices of other tests on this host may come and go meanwhile: those
+    # present throughout are compared.
+    steady = {dev: c for dev, c in k0[1].items() if set(c) == set(k1[1].get(dev, {}))}
+    nic = {k: v for k, v in samples_of(s, "jitterd_nic_receive_drops_total").items()
+           if dict(k[1])["device"] in steady}
+    for dev, counters in steady.items():
+        for name, before in counters.items():
+            got = harness.total(s, "jitterd_nic_receive_drops_total", device=dev, counter=name)
+            assert before <= got <= k1[1][dev][name], (dev, name, before, got)
+            series += 1
+    assert len(nic) == sum(len(c) for c in steady.values()), (nic, steady)
+    print("  %d CPUs, %d NIC counters on %s, compared" %
+          (len(k0[0]), len(nic), ", ".join(sorted(steady))))
+    assert series >= len(k0[0])
+
+
+def test_anomaly_detector_judges_each_stage():
+    """The stages' p99 are signals (socket_receive_stage_p99), one subject per
+    class and stage: the detector names the part that was slow."""
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        rx.bind(("127.0.0.1", 0))
+        rx.settimeout(0.5)
+        port = rx.getsockname()[1]
+        cfg = config(port) + ("anomaly:\n  interval: 1s\n  warmup: 4\n  min_samples: 5\n"
+                              "  subjects: { cpu_groups: false, workloads: false, cpus: false,"
+                              " vectors: false, sockets: true }\n")
+        with Daemon(cfg) as d:
+            sender = subprocess.Popen([sys.executable, "-c", SENDER, str(port), "600", "10",
+                                       "0.05"])
+            deadline = time.monotonic() + 60
+            scores = {}
+            while time.monotonic() < deadline and len(scores) < 2:
+                try:
+                    rx.recv(128)
+                except socket.timeout:
+                    pass
+                s = d.scrape()
+                scores = {dict(k[1])["subject"]: v for k, v in
+                          samples_of(s, "jitterd_anomaly_score",
+                                     signal="socket_receive_stage_p99").items()}
+            sender.kill()
+            sender.wait()
+            assert d.stop() == 0
+    finally:
+        rx.close()
+    print("  scores:", scores)
+    assert set(scores) == {"socket:%s/stack" % CLASS, "socket:%s/reader" % CLASS}, scores
