@@ -120,8 +120,10 @@ try {
     s = await state();
   }
   timing.data_s = (Date.now() - t0) / 1000;
-  const toggle = await page.$('#anomalies button');
-  if (toggle) {
+  // A locator, not an element handle: each poll redraws the table, and a locator's click
+  // finds the button again when the one it found was replaced meanwhile.
+  const toggle = page.locator('#anomalies button');
+  if (await toggle.count()) {
     await toggle.click();
     s.anomalies_unfolded = await page.evaluate(anomalyRows);
   }
