@@ -2,7 +2,8 @@
 (client/python/jitterd_span.py), for test_spans.py:
 
     span_load.py SOCKET OUT
-    span_load.py SOCKET --forever NAME
+    span_load.py SOCKET --forever NAME [labels]
+    span_load.py SOCKET --labels OUT
 
 renames itself pyspan (the test's workload matches it), registers four
 spans with CLOCK_MONOTONIC, and publishes: spans of known lengths
@@ -12,7 +13,11 @@ record whose length it knows, and "marks N", "begins N", "dropped N".
 Prints "done", then waits for a line on stdin (the test scrapes meanwhile).
 With --forever it is NAME, and publishes spans of a few lengths (some
 over the 1 ms threshold) every 10 ms until killed (the on-call tests'
-load, oncall.py).
+load, oncall.py); with "labels", tick_to_order{venue=XNAS} too.
+With --labels it first asks for a label jitterd's config does not allow
+(desk) and prints "refused <reason>", then registers spans of one name
+with several label sets (in both of the binding's forms) and publishes
+spans of known lengths into each: OUT gets "span length" lines as above.
 """
 import ctypes
 import os
@@ -29,29 +34,66 @@ def rename(name):
     libc.prctl(15, name.encode(), 0, 0, 0)  # PR_SET_NAME
 
 
-def forever(sock, name):
+def forever(sock, name, labels):
     rename(name)
-    js.register(["tick_to_order", "decode"], socket=sock, clock=js.CLOCK_MONOTONIC, timeout_ms=10000)
+    spans = ["tick_to_order", "decode"] + (["tick_to_order{venue=XNAS}"] if labels else [])
+    js.register(spans, socket=sock, clock=js.CLOCK_MONOTONIC, timeout_ms=10000)
     i = 0
     while True:
         t0 = js.now()
         js.record(0, t0, t0 + 5000 * (1 + i % 9) + (2000000 if i % 50 == 0 else 0))
         js.record(1, t0, t0 + 700 + 100 * (i % 13))
+        if labels:
+            js.record(2, t0, t0 + 3000 * (1 + i % 7))
         i += 1
         time.sleep(0.01)
 
 
+# lengths on and beside buckets' bounds too (2^k ns is in bucket k); 5 ms is over the threshold
+LENGTHS = [200, 1000, 3000, 20000, 100000, 700000, 5000000, 127, 128, 129, 4096, 4097, 65535]
+
+
+def labelled(sock, out):
+    """One span name, four label sets: four ids, four series."""
+    rename("pyspan")
+    try:
+        js.register([("order_send", 0, {"desk": "fx"})], socket=sock, clock=js.CLOCK_MONOTONIC,
+                    timeout_ms=10000)
+        print("accepted a label jitterd does not allow", flush=True)
+        return
+    except js.RegistrationError as e:
+        print("refused", e.strerror, flush=True)
+    js.register([("order_send", 0, {"venue": "XNAS"}),
+                 "order_send{venue=XLON}",
+                 "order_send{session=am,venue=XNAS}",  # stored in the config's order
+                 "order_send"], socket=sock, clock=js.CLOCK_MONOTONIC, timeout_ms=10000)
+    print("registered", flush=True)
+    lines = []
+    for span, n in enumerate([130, 70, 40, 25]):
+        for i in range(n):
+            t0 = js.now()
+            d = LENGTHS[(i + span) % len(LENGTHS)]
+            js.record(span, t0, t0 + d)
+            lines.append("%d %d" % (span, d))
+    with open(out, "w") as f:
+        f.write("\n".join(lines) + "\n")
+        f.write("dropped %d\n" % js.dropped())
+    print("done", flush=True)
+    sys.stdin.readline()
+
+
 def main():
     if sys.argv[2] == "--forever":
-        forever(sys.argv[1], sys.argv[3])
+        forever(sys.argv[1], sys.argv[3], sys.argv[4:] == ["labels"])
+    if sys.argv[2] == "--labels":
+        return labelled(sys.argv[1], sys.argv[3])
     sock, out = sys.argv[1], sys.argv[2]
     rename("pyspan")
     js.register(["known", "busy", ("slept", 3600 * 10**9), "marked"], socket=sock,
                 clock=js.CLOCK_MONOTONIC, timeout_ms=10000)
     print("registered", flush=True)
     lines = []
-    # on and beside buckets' bounds too (2^k ns is in bucket k)
-    lengths = [200, 1000, 3000, 20000, 100000, 700000, 5000000, 127, 128, 129, 4096, 4097, 65535]
+    lengths = LENGTHS
     for i in range(1300):
         t0 = js.now()
         d = lengths[i % len(lengths)]
