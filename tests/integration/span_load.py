@@ -4,6 +4,7 @@
     span_load.py SOCKET OUT
     span_load.py SOCKET --forever NAME [labels]
     span_load.py SOCKET --labels OUT
+    span_load.py SOCKET --register NAME...
 
 renames itself pyspan (the test's workload matches it), registers four
 spans with CLOCK_MONOTONIC, and publishes: spans of known lengths
@@ -18,6 +19,8 @@ With --labels it first asks for a label jitterd's config does not allow
 (desk) and prints "refused <reason>", then registers spans of one name
 with several label sets (in both of the binding's forms) and publishes
 spans of known lengths into each: OUT gets "span length" lines as above.
+With --register it registers the spans named (the C form) and prints
+"registered" or "refused <reason>".
 """
 import ctypes
 import os
@@ -87,6 +90,14 @@ def main():
         forever(sys.argv[1], sys.argv[3], sys.argv[4:] == ["labels"])
     if sys.argv[2] == "--labels":
         return labelled(sys.argv[1], sys.argv[3])
+    if sys.argv[2] == "--register":
+        rename("pyspan")
+        try:
+            js.register(sys.argv[3:], socket=sys.argv[1], clock=js.CLOCK_MONOTONIC, timeout_ms=10000)
+            print("registered", flush=True)
+        except js.RegistrationError as e:
+            print("refused", e.strerror, flush=True)
+        return
     sock, out = sys.argv[1], sys.argv[2]
     rename("pyspan")
     js.register(["known", "busy", ("slept", 3600 * 10**9), "marked"], socket=sock,

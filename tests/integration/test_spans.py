@@ -421,6 +421,27 @@ def test_spans_labels():
                 p.wait(30)
 
 
+def test_spans_label_sets_count_into_max_series():
+    """Each label set is a series of collectors.spans.max_series: a registration past it is refused whole."""
+    with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
+        with Daemon(config(tmp, "    labels: [venue]\n    max_series: 3\n")) as d:
+            def register(*names):
+                return subprocess.run([sys.executable, os.path.join(HERE, "span_load.py"), tmp + "/spans.sock",
+                                       "--register", *names], capture_output=True, text=True, timeout=30,
+                                      env={**os.environ, "JITTERD_SPAN_LIB": LIB}).stdout.strip()
+            four = ["send{venue=A}", "send{venue=B}", "send{venue=C}", "send"]
+            assert register(*four) == ("refused jitterd refused: 4 new series would pass "
+                                       "collectors.spans.max_series (3, 0 in use)")
+            assert register(*four[:3]) == "registered"
+            # the same three again (another process of the workload): no new series
+            assert register(*four[:3]) == "registered"
+            assert register("send") == ("refused jitterd refused: 1 new series would pass "
+                                        "collectors.spans.max_series (3, 3 in use)")
+            s = d.scrape()
+            assert len(select(s, "jitterd_span_duration_seconds_count", workload="pyspans")) == 3
+            assert harness.total(s, "jitterd_span_registrations_total", result="refused") == 2
+
+
 def test_spans_who_may_publish():
     """Root only by default (0600), and only processes of a workload."""
     with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
