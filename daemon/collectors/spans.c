@@ -332,10 +332,10 @@ int spans_check_hello(const void *msg, size_t len, uint32_t max_rings, uint32_t 
 		}
 		for (uint32_t j = 0; j < i; j++)
 			if (same_span(&h.spans[i], &h.spans[j])) {
-				snprintf(
-					why, why_size,
-					"span %s is declared twice (spans %u and %u, labels alike)",
-					h.spans[i].name, j, i);
+				snprintf(why, why_size,
+					 "span %s is declared twice (spans %u and %u, the same "
+					 "labels)",
+					 h.spans[i].name, j, i);
 				return -EINVAL;
 			}
 	}
@@ -438,7 +438,12 @@ static int wl_index(struct spans *s, const char *name)
 	return (int)s->n_wl++;
 }
 
-/* A declaration's labels in the config's order (spans_check_hello() has checked them). */
+/*
+ * A declaration's labels in the config's order (spans_check_hello() has
+ * checked them), copied as strings: what follows a NUL in the publisher's
+ * fields is not part of a series' identity (else two series would show
+ * the same labels).
+ */
 static void canonical_labels(const struct spans *s, const struct jd_span_decl *d,
 			     struct jd_span_label out[JD_SPAN_MAX_LABELS])
 {
@@ -447,8 +452,12 @@ static void canonical_labels(const struct spans *s, const struct jd_span_decl *d
 	memset(out, 0, JD_SPAN_MAX_LABELS * sizeof(*out));
 	for (int a = 0; a < s->o->n_labels; a++)
 		for (unsigned l = 0; l < JD_SPAN_MAX_LABELS && n < JD_SPAN_MAX_LABELS; l++)
-			if (d->labels[l].name[0] && !strcmp(d->labels[l].name, s->o->labels[a]))
-				out[n++] = d->labels[l];
+			if (d->labels[l].name[0] && !strcmp(d->labels[l].name, s->o->labels[a])) {
+				snprintf(out[n].name, sizeof(out[n].name), "%s", d->labels[l].name);
+				snprintf(out[n].value, sizeof(out[n].value), "%s",
+					 d->labels[l].value);
+				n++;
+			}
 }
 
 static int series_find(const struct spans *s, const char *wl, const char *span,

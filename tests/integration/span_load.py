@@ -5,6 +5,7 @@
     span_load.py SOCKET --forever NAME [labels]
     span_load.py SOCKET --labels OUT
     span_load.py SOCKET --register NAME...
+    span_load.py SOCKET --raw VALUE...
 
 renames itself pyspan (the test's workload matches it), registers four
 spans with CLOCK_MONOTONIC, and publishes: spans of known lengths
@@ -20,10 +21,16 @@ With --labels it first asks for a label jitterd's config does not allow
 with several label sets (in both of the binding's forms) and publishes
 spans of known lengths into each: OUT gets "span length" lines as above.
 With --register it registers the spans named (the C form) and prints
-"registered" or "refused <reason>".
+"registered" or "refused <reason>". With --raw it is a hostile publisher
+without the library: for each VALUE (Python escapes: "A\\x00junk") a
+connection of its own registers span x with that venue, bytes after a NUL
+included, and it prints jitterd's answer to each; then waits for stdin.
 """
 import ctypes
+import fcntl
 import os
+import socket
+import struct
 import sys
 import time
 
@@ -85,11 +92,38 @@ def labelled(sock, out):
     sys.stdin.readline()
 
 
+def raw_hello(sock_path, value):
+    """A version 2 registration of span x{venue=value}, value's bytes as given, with its memfd."""
+    decl = b"x".ljust(48, b"\0") + struct.pack("<Q", 0)
+    decl += b"venue".ljust(32, b"\0") + value.ljust(64, b"\0") + b"\0" * 96 * 3
+    hello = struct.pack("<6I", 0x6a647370, 2, 1, 1, 16, 1) + decl
+    size = 128 + 192 + 16 * 32  # the header, one ring of 16 records
+    fd = os.memfd_create("raw", os.MFD_ALLOW_SEALING)
+    os.ftruncate(fd, size)
+    os.pwrite(fd, struct.pack("<4I", 0x6a647370, 2, 1, 16), 0)
+    fcntl.fcntl(fd, fcntl.F_ADD_SEALS, fcntl.F_SEAL_SHRINK)
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    s.connect(sock_path)
+    socket.send_fds(s, [hello], [fd])
+    os.close(fd)
+    status, why = struct.unpack("<4xi120s", s.recv(128))
+    return s, "%d %s" % (status, why.rstrip(b"\0").decode())
+
+
 def main():
     if sys.argv[2] == "--forever":
         forever(sys.argv[1], sys.argv[3], sys.argv[4:] == ["labels"])
     if sys.argv[2] == "--labels":
         return labelled(sys.argv[1], sys.argv[3])
+    if sys.argv[2] == "--raw":
+        rename("pyspan")
+        conns = []
+        for v in sys.argv[3:]:
+            s, answer = raw_hello(sys.argv[1], v.encode().decode("unicode_escape").encode("latin-1"))
+            conns.append(s)
+            print(answer, flush=True)
+        sys.stdin.readline()
+        return
     if sys.argv[2] == "--register":
         rename("pyspan")
         try:

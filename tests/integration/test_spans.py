@@ -442,6 +442,28 @@ def test_spans_label_sets_count_into_max_series():
             assert harness.total(s, "jitterd_span_registrations_total", result="refused") == 2
 
 
+def test_spans_label_bytes_after_the_nul_are_not_a_series():
+    """A hostile publisher writes bytes after a label value's NUL: one series
+    per label as it is shown, never two series with the same labels."""
+    with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
+        with Daemon(config(tmp, "    labels: [venue]\n")) as d:
+            p = subprocess.Popen([sys.executable, os.path.join(HERE, "span_load.py"), tmp + "/spans.sock",
+                                  "--raw", "A\\x00junk1", "A\\x00junk2", "A\\x01"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            try:
+                answers = [p.stdout.readline().strip() for _ in range(3)]
+                assert answers[:2] == ["0", "0"], answers
+                assert answers[2] == "-22 span x: label venue: a value of [A-Za-z0-9_.:-], 1 to 63 bytes", answers
+                # the text itself: a parsed scrape would fold two equal series into one
+                text = d.get("/metrics")[2]
+                lines = [line for line in text.splitlines()
+                         if line.startswith('jitterd_span_duration_seconds_count{workload="pyspans",span="x"')]
+                assert lines == ['jitterd_span_duration_seconds_count{workload="pyspans",span="x",venue="A"} 0'], lines
+            finally:
+                p.stdin.close()
+                p.wait(30)
+
+
 def test_spans_who_may_publish():
     """Root only by default (0600), and only processes of a workload."""
     with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
