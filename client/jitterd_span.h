@@ -29,8 +29,20 @@
 extern "C" {
 #endif
 
+/*
+ * A span: its name, and maybe labels after it in braces, the series it
+ * counts into being the name and the labels together:
+ *
+ *   { .name = "order_send{venue=XNAS}" }, { .name = "order_send{venue=XLON}" }
+ *
+ * two spans (two ids), two series. The name is [A-Za-z0-9_.:-]+ under 48
+ * bytes (the `span` label); up to 4 labels, name=value separated by
+ * commas, no spaces or quotes: a name [A-Za-z_][A-Za-z0-9_]* under 32
+ * bytes that jitterd's config allows (collectors.spans.labels), a value
+ * [A-Za-z0-9_.:-]+ under 64 bytes.
+ */
 struct jd_span_def {
-	const char *name;      /* [A-Za-z0-9_.:-]+, under 48 bytes: the `span` label */
+	const char *name;      /* "name" or "name{label=value,...}" */
 	uint64_t threshold_ns; /* slower than this: jitterd logs a span_slow event (0: its default)
 				*/
 };

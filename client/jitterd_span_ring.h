@@ -26,13 +26,16 @@
 
 #include <stdint.h>
 
-#define JD_SPAN_MAGIC	  0x6a647370u /* "jdsp" */
-#define JD_SPAN_VERSION	  1u
-#define JD_SPAN_NAME_MAX  48 /* a span's name, NUL included */
-#define JD_SPAN_MAX_SPANS 64 /* per process */
-#define JD_SPAN_MAX_RINGS 1024
-#define JD_SPAN_MIN_SLOTS 16
-#define JD_SPAN_MAX_SLOTS (1u << 20)
+#define JD_SPAN_MAGIC		0x6a647370u /* "jdsp" */
+#define JD_SPAN_VERSION		2u	    /* 2: spans carry labels */
+#define JD_SPAN_NAME_MAX	48	    /* a span's name, NUL included */
+#define JD_SPAN_MAX_LABELS	4	    /* label pairs of one span */
+#define JD_SPAN_LABEL_NAME_MAX	32	    /* a label's name, NUL included */
+#define JD_SPAN_LABEL_VALUE_MAX 64	    /* a label's value, NUL included */
+#define JD_SPAN_MAX_SPANS	64	    /* per process */
+#define JD_SPAN_MAX_RINGS	1024
+#define JD_SPAN_MIN_SLOTS	16
+#define JD_SPAN_MAX_SLOTS	(1u << 20)
 
 enum jd_span_clock {
 	JD_SPAN_CLOCK_MONOTONIC = 1, /* t0, t1 in CLOCK_MONOTONIC ns */
@@ -74,9 +77,18 @@ struct jd_span_shm {
 
 /* ---- registration: one SOCK_SEQPACKET message, the memfd in SCM_RIGHTS ---- */
 
+/* A label of a span: name [A-Za-z_][A-Za-z0-9_]*, value [A-Za-z0-9_.:-]+. */
+struct jd_span_label {
+	char name[JD_SPAN_LABEL_NAME_MAX];
+	char value[JD_SPAN_LABEL_VALUE_MAX];
+};
+
 struct jd_span_decl {
 	char name[JD_SPAN_NAME_MAX]; /* [A-Za-z0-9_.:-]+ */
 	uint64_t threshold_ns;	     /* slower: a span_slow event (0: the daemon's default) */
+	/* The used ones first; the rest have an empty name. A span is its
+	 * name and its labels: two spans may share a name, not both. */
+	struct jd_span_label labels[JD_SPAN_MAX_LABELS];
 };
 
 struct jd_span_hello {

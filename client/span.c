@@ -59,7 +59,7 @@ static struct {
 static _Atomic uint64_t generation; /* a new registration, a fork: threads claim again */
 static pthread_key_t ring_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
-static char error[160];
+static char error[256];
 
 struct thread_state {
 	struct jd_span_ring *ring; /* NULL: none yet (or none free) */
@@ -285,16 +285,91 @@ static int fail(int err, const char *what)
 	return err;
 }
 
-static bool name_ok(const char *s)
+static bool alpha(char c)
 {
-	size_t n = s ? strlen(s) : 0;
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
 
-	if (n == 0 || n >= JD_SPAN_NAME_MAX)
+static bool digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* n bytes of s: [A-Za-z0-9_.:-], 1 to max - 1 of them (a span's name, a label's value). */
+static bool word_ok(const char *s, size_t n, size_t max)
+{
+	if (n == 0 || n >= max)
 		return false;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || strchr("_.:-", *s)))
+	for (size_t i = 0; i < n; i++)
+		if (!alpha(s[i]) && !digit(s[i]) && s[i] != '.' && s[i] != ':' && s[i] != '-')
 			return false;
+	return true;
+}
+
+/* A label's name: [A-Za-z_][A-Za-z0-9_]*, 1 to 31 bytes. */
+static bool label_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n >= JD_SPAN_LABEL_NAME_MAX || !alpha(s[0]))
+		return false;
+	for (size_t i = 1; i < n; i++)
+		if (!alpha(s[i]) && !digit(s[i]))
+			return false;
+	return true;
+}
+
+/*
+ * A span as the component names it, "order_send" or
+ * "order_send{venue=XNAS,session=am}", into its declaration. Whether
+ * jitterd takes those labels is its config's say (collectors.spans.labels).
+ */
+static bool parse_span(unsigned i, const char *s, struct jd_span_decl *d)
+{
+	const char *brace = s ? strchr(s, '{') : NULL;
+	size_t n = brace ? (size_t)(brace - s) : s ? strlen(s) : 0;
+	const char *p, *end;
+	unsigned k = 0;
+
+	if (!word_ok(s, n, JD_SPAN_NAME_MAX)) {
+		snprintf(error, sizeof(error), "span %u: a name of [A-Za-z0-9_.:-], 1 to %d bytes",
+			 i, JD_SPAN_NAME_MAX - 1);
+		return false;
+	}
+	memcpy(d->name, s, n);
+	if (!brace)
+		return true;
+	end = brace + strlen(brace) - 1;
+	if (*end != '}') {
+		snprintf(error, sizeof(error), "span %u (%.48s): labels end with }", i, s);
+		return false;
+	}
+	for (p = brace + 1; p < end; k++) {
+		const char *eq = memchr(p, '=', (size_t)(end - p));
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		const char *v_end = comma ? comma : end;
+
+		if (k == JD_SPAN_MAX_LABELS) {
+			snprintf(error, sizeof(error), "span %u (%.48s): at most %d labels", i, s,
+				 JD_SPAN_MAX_LABELS);
+			return false;
+		}
+		if (!eq || eq > v_end || !label_name_ok(p, (size_t)(eq - p)) ||
+		    !word_ok(eq + 1, (size_t)(v_end - eq - 1), JD_SPAN_LABEL_VALUE_MAX)) {
+			snprintf(error, sizeof(error),
+				 "span %u (%.48s): labels are name=value, the name "
+				 "[A-Za-z_][A-Za-z0-9_]* "
+				 "up to %d bytes, the value [A-Za-z0-9_.:-] up to %d",
+				 i, s, JD_SPAN_LABEL_NAME_MAX - 1, JD_SPAN_LABEL_VALUE_MAX - 1);
+			return false;
+		}
+		memcpy(d->labels[k].name, p, (size_t)(eq - p));
+		memcpy(d->labels[k].value, eq + 1, (size_t)(v_end - eq - 1));
+		p = comma ? comma + 1 : end;
+		if (comma && p == end) { /* "{a=b,}" */
+			snprintf(error, sizeof(error), "span %u (%.48s): a label after the comma",
+				 i, s);
+			return false;
+		}
+	}
 	return true;
 }
 
@@ -412,13 +487,10 @@ int jd_span_register(const struct jd_span_def *spans, unsigned n_spans,
 				     .slots = opt.slots,
 				     .n_spans = n_spans };
 	for (unsigned i = 0; i < n_spans; i++) {
-		if (!name_ok(spans[i].name)) {
+		if (!parse_span(i, spans[i].name, &h->spans[i])) {
 			free(h);
-			snprintf(error, sizeof(error),
-				 "span %u: a name of [A-Za-z0-9_.:-], 1 to 47 bytes", i);
 			return -EINVAL;
 		}
-		strcpy(h->spans[i].name, spans[i].name);
 		h->spans[i].threshold_ns = spans[i].threshold_ns;
 	}
 	size = JD_SPAN_SHM_BYTES(opt.max_threads, opt.slots);

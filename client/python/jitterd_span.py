@@ -7,6 +7,8 @@ that counts nanoseconds.
 
     import jitterd_span as js
     js.register(["tick_to_order", ("decode", 20_000)])   # names, or (name, threshold_ns)
+    js.register([("order_send", 0, {"venue": "XNAS"}),     # or (name, threshold_ns, labels):
+                 "order_send{venue=XLON}"])               # the C form says the same
     with js.span(0):
         work()
     t0 = js.now(); ...; js.record(1, t0, js.now())
@@ -65,13 +67,24 @@ class RegistrationError(OSError):
     pass
 
 
+def span_name(name, labels=None):
+    """The C library's form of a span with labels: "name{k=v,...}"."""
+    if not labels:
+        return name
+    return "%s{%s}" % (name, ",".join("%s=%s" % kv for kv in labels.items()))
+
+
 def register(spans, socket=None, clock=0, max_threads=0, slots=0, timeout_ms=0):
-    """Register this process: spans are names or (name, threshold_ns); a
-    span's id is its index. Raises RegistrationError with jitterd's reason."""
+    """Register this process: spans are names ("name" or "name{k=v,...}"),
+    (name, threshold_ns) or (name, threshold_ns, {label: value}); a span's
+    id is its index. Raises RegistrationError with jitterd's reason."""
     defs = (_Def * len(spans))()
+    names = []  # kept alive until the call returns
     for i, s in enumerate(spans):
-        name, threshold = (s, 0) if isinstance(s, str) else s
-        defs[i].name = name.encode()
+        s = (s,) if isinstance(s, str) else tuple(s)
+        name, threshold, labels = (s + (0, None))[:3]
+        names.append(span_name(name, labels).encode())
+        defs[i].name = names[-1]
         defs[i].threshold_ns = int(threshold)
     opts = _Options(socket.encode() if socket else None, clock, max_threads, slots, timeout_ms)
     err = _lib.jd_span_register(defs, len(spans), ctypes.byref(opts))

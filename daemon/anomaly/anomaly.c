@@ -35,11 +35,11 @@
 #include "lib/parse.h"
 
 #define MAX_INSTANCES 4096
-#define MAX_SIGNALS   32 /* declared by all the collectors together */
-#define SUBJECT_MAX   96
-#define TOP_CULPRITS  8	 /* tasks remembered per CPU and workload per interval */
-#define MAX_PARTS     8	 /* evidence numbers of one interval */
-#define MAX_CAUSES    12 /* causes weighed for one finding */
+#define MAX_SIGNALS   32  /* declared by all the collectors together */
+#define SUBJECT_MAX   512 /* a span's subject: workload, name and 4 labels */
+#define TOP_CULPRITS  8	  /* tasks remembered per CPU and workload per interval */
+#define MAX_PARTS     8	  /* evidence numbers of one interval */
+#define MAX_CAUSES    12  /* causes weighed for one finding */
 #define MAX_VECTORS   16
 #define COMM_MAX      17 /* a task's comm (the kernel's TASK_COMM_LEN) and a NUL */
 #define OTHER_TASKS   "(other tasks)"
@@ -433,17 +433,55 @@ struct subject {
 	int first, end; /* in an.cur_v */
 	enum signal_subject kind;
 	int index, vector;
-	char name[SUBJECT_MAX]; /* "<label>:<value>[/<value of label2>]" */
+	char name[SUBJECT_MAX]; /* "<label>:<value>[/<value of label2>][{<other labels>}]" */
 };
 
+/* src->other_labels: the sample's labels but label, label2 and le, as "{a=x,b=y}" (or ""). */
+static void other_labels(const struct metric_sample_view *v, const struct signal_source *src,
+			 char *out, size_t size)
+{
+	const char *p = v->labels, *end = v->labels + v->labels_len;
+	size_t n = 0;
+
+	out[0] = '\0';
+	while (p < end) {
+		const char *eq = memchr(p, '=', (size_t)(end - p)), *q;
+		size_t len;
+		bool skip;
+
+		if (!eq || eq + 1 >= end) /* encode_labels wrote name="value",... */
+			break;
+		len = (size_t)(eq - p);
+		skip = (strlen(src->label) == len && !strncmp(p, src->label, len)) ||
+		       (src->label2 && strlen(src->label2) == len &&
+			!strncmp(p, src->label2, len)) ||
+		       (len == 2 && !strncmp(p, "le", 2));
+		for (q = eq + 2; q < end && *q != '"'; q++)
+			if (*q == '\\')
+				q++;
+		if (!skip && n + 1 < size) {
+			n += (size_t)snprintf(out + n, size - n, "%c%.*s=%.*s", n ? ',' : '{',
+					      (int)len, p, (int)(q - eq - 2), eq + 2);
+			if (n >= size)
+				n = size - 1;
+		}
+		p = q + 2; /* the closing quote and the comma */
+	}
+	if (n && n + 1 < size)
+		memcpy(out + n, "}", 2);
+}
+
 /* The subject labels of sample i, or -1 when it lacks one. */
-static int subject_labels(int i, const struct signal_source *src, char *v1, char *v2)
+static int subject_labels(int i, const struct signal_source *src, char *v1, char *v2, char *rest)
 {
 	v2[0] = '\0';
+	rest[0] = '\0';
 	if (metric_sample_label(&an.cur_v.v[i], src->label, v1, JD_NAME_MAX))
 		return -1;
 	if (src->label2 && metric_sample_label(&an.cur_v.v[i], src->label2, v2, JD_NAME_MAX))
 		return -1;
+	if (src->other_labels)
+		other_labels(&an.cur_v.v[i], src, rest, SUBJECT_MAX);
 	return 0;
 }
 
@@ -451,13 +489,14 @@ static int subject_labels(int i, const struct signal_source *src, char *v1, char
 static bool subject_at(int i, const struct signal_source *src, struct subject *sub)
 {
 	char v1[JD_NAME_MAX], v2[JD_NAME_MAX], o1[JD_NAME_MAX], o2[JD_NAME_MAX];
+	char r1[SUBJECT_MAX], r2[SUBJECT_MAX];
 
 	sub->first = i;
 	sub->end = i + 1;
-	if (subject_labels(i, src, v1, v2))
+	if (subject_labels(i, src, v1, v2, r1))
 		return false;
-	while (sub->end < an.cur_v.n && !subject_labels(sub->end, src, o1, o2) && !strcmp(o1, v1) &&
-	       !strcmp(o2, v2))
+	while (sub->end < an.cur_v.n && !subject_labels(sub->end, src, o1, o2, r2) &&
+	       !strcmp(o1, v1) && !strcmp(o2, v2) && !strcmp(r1, r2))
 		sub->end++;
 	sub->kind = src->subject;
 	sub->index = src->subject == SIGNAL_CPU_GROUP  ? group_index(v1)
@@ -466,9 +505,9 @@ static bool subject_at(int i, const struct signal_source *src, struct subject *s
 						       : -1;
 	sub->vector = src->label2 ? vector_index(v2) : -1;
 	if (src->label2)
-		snprintf(sub->name, sizeof(sub->name), "%s:%s/%s", src->label, v1, v2);
+		snprintf(sub->name, sizeof(sub->name), "%s:%s/%s%s", src->label, v1, v2, r1);
 	else
-		snprintf(sub->name, sizeof(sub->name), "%s:%s", src->label, v1);
+		snprintf(sub->name, sizeof(sub->name), "%s:%s%s", src->label, v1, r1);
 	return true;
 }
 

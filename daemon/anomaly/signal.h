@@ -75,6 +75,9 @@ struct signal_source {
 	enum signal_subject subject;
 	/* The subject is "<label>:<value>", or "<label>:<value>/<label2's value>". */
 	const char *label, *label2;
+	/* Samples carry more labels that tell subjects apart (a span's own:
+	 * venue, ...): the subject ends with them, "{name=value,...}" (le not). */
+	bool other_labels;
 };
 
 #define SIGNAL_MAX_SOURCES 2

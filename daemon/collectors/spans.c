@@ -55,12 +55,17 @@ struct spans_options {
 	char socket_group[JD_NAME_MAX];
 	uint32_t max_publishers, max_series, max_threads, max_slots;
 	uint64_t threshold_ns;
+	/* The label names spans may carry (none by default), in this order on a series. */
+	char labels[SPANS_MAX_LABEL_NAMES][JD_SPAN_LABEL_NAME_MAX];
+	int n_labels;
 };
 COLLECTOR_OPTIONS(struct spans_options);
 
-/* One histogram: a span of a workload (processes of one workload share it). */
+/* One histogram: a span (its name and labels) of a workload (processes of one workload share it).
+ */
 struct series {
 	char workload[JD_NAME_MAX], span[JD_SPAN_NAME_MAX];
+	struct jd_span_label labels[JD_SPAN_MAX_LABELS]; /* in the config's order; unused: "" */
 	struct jd_hist_ns hist;
 	uint64_t marks, slow;
 };
@@ -142,6 +147,21 @@ static bool name_ok(const char *s, size_t size)
 	return true;
 }
 
+/* A label's name: [A-Za-z_][A-Za-z0-9_]*, NUL-terminated within size. */
+static bool label_name_ok(const char *s, size_t size)
+{
+	size_t n = strnlen(s, size);
+
+	if (n == 0 || n == size ||
+	    !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_'))
+			return false;
+	return true;
+}
+
 static bool record_ok(const struct jd_span_record *rec, uint64_t index, uint32_t n_spans)
 {
 	uint32_t span = rec->span & ~JD_SPAN_MARK;
@@ -187,8 +207,68 @@ void spans_drain_ring(struct jd_span_ring *r, uint32_t slots, uint32_t n_spans,
 	__atomic_store_n(&r->tail, head, __ATOMIC_RELEASE);
 }
 
+/* Label l of span d, if used: its place in the allowed names, or -1 (why says). */
+static int check_label(const struct jd_span_decl *d, unsigned l,
+		       const char (*allowed)[JD_SPAN_LABEL_NAME_MAX], unsigned n_allowed, char *why,
+		       size_t why_size)
+{
+	const struct jd_span_label *lb = &d->labels[l];
+
+	if (!label_name_ok(lb->name, sizeof(lb->name))) {
+		snprintf(why, why_size,
+			 "span %s: a label name of [A-Za-z_][A-Za-z0-9_], 1 to %d bytes", d->name,
+			 JD_SPAN_LABEL_NAME_MAX - 1);
+		return -1;
+	}
+	if (!name_ok(lb->value, sizeof(lb->value))) {
+		snprintf(why, why_size,
+			 "span %s: label %s: a value of [A-Za-z0-9_.:-], 1 to %d bytes", d->name,
+			 lb->name, JD_SPAN_LABEL_VALUE_MAX - 1);
+		return -1;
+	}
+	for (unsigned k = 0; k < l; k++)
+		if (!strcmp(d->labels[k].name, lb->name)) {
+			snprintf(why, why_size, "span %s: label %s given twice", d->name, lb->name);
+			return -1;
+		}
+	for (unsigned a = 0; a < n_allowed; a++)
+		if (!strcmp(allowed[a], lb->name))
+			return (int)a;
+	snprintf(why, why_size, "span %s: label %s is not in collectors.spans.labels", d->name,
+		 lb->name);
+	return -1;
+}
+
+static unsigned n_labels(const struct jd_span_decl *d)
+{
+	unsigned n = 0;
+
+	while (n < JD_SPAN_MAX_LABELS && d->labels[n].name[0])
+		n++;
+	return n;
+}
+
+/* The same name and the same labels, in any order: the same span. */
+static bool same_span(const struct jd_span_decl *a, const struct jd_span_decl *b)
+{
+	unsigned n = n_labels(a);
+
+	if (strcmp(a->name, b->name) || n != n_labels(b))
+		return false;
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j = 0;
+
+		while (j < n && strcmp(a->labels[i].name, b->labels[j].name))
+			j++;
+		if (j == n || strcmp(a->labels[i].value, b->labels[j].value))
+			return false;
+	}
+	return true;
+}
+
 int spans_check_hello(const void *msg, size_t len, uint32_t max_rings, uint32_t max_slots,
-		      char *why, size_t why_size)
+		      const char (*labels)[JD_SPAN_LABEL_NAME_MAX], unsigned n_allowed, char *why,
+		      size_t why_size)
 {
 	struct jd_span_hello h;
 
@@ -199,7 +279,9 @@ int spans_check_hello(const void *msg, size_t len, uint32_t max_rings, uint32_t 
 	memset(&h, 0, sizeof(h));
 	memcpy(&h, msg, len < sizeof(h) ? len : sizeof(h));
 	if (h.magic != JD_SPAN_MAGIC || h.version != JD_SPAN_VERSION) {
-		snprintf(why, why_size, "not a version %u registration", JD_SPAN_VERSION);
+		snprintf(why, why_size,
+			 "not a version %u registration (link the libjitterd-span of this jitterd)",
+			 JD_SPAN_VERSION);
 		return -EINVAL;
 	}
 	if (h.n_spans == 0 || h.n_spans > JD_SPAN_MAX_SPANS ||
@@ -234,10 +316,26 @@ int spans_check_hello(const void *msg, size_t len, uint32_t max_rings, uint32_t 
 				 h.spans[i].name);
 			return -EINVAL;
 		}
+		for (unsigned l = 0; l < JD_SPAN_MAX_LABELS; l++) {
+			/* the used ones first: after an empty name, nothing */
+			if (!h.spans[i].labels[l].name[0]) {
+				if (l + 1 < JD_SPAN_MAX_LABELS &&
+				    h.spans[i].labels[l + 1].name[0]) {
+					snprintf(why, why_size, "span %s: a gap in its labels",
+						 h.spans[i].name);
+					return -EINVAL;
+				}
+				continue;
+			}
+			if (check_label(&h.spans[i], l, labels, n_allowed, why, why_size) < 0)
+				return -EINVAL;
+		}
 		for (uint32_t j = 0; j < i; j++)
-			if (!strcmp(h.spans[i].name, h.spans[j].name)) {
-				snprintf(why, why_size, "span %s is declared twice",
-					 h.spans[i].name);
+			if (same_span(&h.spans[i], &h.spans[j])) {
+				snprintf(why, why_size,
+					 "span %s is declared twice (spans %u and %u, the same "
+					 "labels)",
+					 h.spans[i].name, j, i);
 				return -EINVAL;
 			}
 	}
@@ -340,10 +438,34 @@ static int wl_index(struct spans *s, const char *name)
 	return (int)s->n_wl++;
 }
 
-static int series_find(const struct spans *s, const char *wl, const char *span)
+/*
+ * A declaration's labels in the config's order (spans_check_hello() has
+ * checked them), copied as strings: what follows a NUL in the publisher's
+ * fields is not part of a series' identity (else two series would show
+ * the same labels).
+ */
+static void canonical_labels(const struct spans *s, const struct jd_span_decl *d,
+			     struct jd_span_label out[JD_SPAN_MAX_LABELS])
+{
+	unsigned n = 0;
+
+	memset(out, 0, JD_SPAN_MAX_LABELS * sizeof(*out));
+	for (int a = 0; a < s->o->n_labels; a++)
+		for (unsigned l = 0; l < JD_SPAN_MAX_LABELS && n < JD_SPAN_MAX_LABELS; l++)
+			if (d->labels[l].name[0] && !strcmp(d->labels[l].name, s->o->labels[a])) {
+				snprintf(out[n].name, sizeof(out[n].name), "%s", d->labels[l].name);
+				snprintf(out[n].value, sizeof(out[n].value), "%s",
+					 d->labels[l].value);
+				n++;
+			}
+}
+
+static int series_find(const struct spans *s, const char *wl, const char *span,
+		       const struct jd_span_label labels[JD_SPAN_MAX_LABELS])
 {
 	for (unsigned i = 0; i < s->n_series; i++)
-		if (!strcmp(s->series[i].workload, wl) && !strcmp(s->series[i].span, span))
+		if (!strcmp(s->series[i].workload, wl) && !strcmp(s->series[i].span, span) &&
+		    !memcmp(s->series[i].labels, labels, sizeof(s->series[i].labels)))
 			return (int)i;
 	return -1;
 }
@@ -526,26 +648,33 @@ static int map_rings(struct publisher *p, int fd, char *why, size_t why_size)
 static int assign_series(struct spans *s, struct publisher *p, const struct jd_span_hello *h,
 			 const char *wl, char *why, size_t why_size)
 {
+	struct jd_span_label labels[JD_SPAN_MAX_LABELS];
 	unsigned fresh = 0;
 
-	for (uint32_t i = 0; i < h->n_spans; i++)
-		if (series_find(s, wl, h->spans[i].name) < 0)
+	/* Each (name, labels) of a workload is a series: labels count into the bound. */
+	for (uint32_t i = 0; i < h->n_spans; i++) {
+		canonical_labels(s, &h->spans[i], labels);
+		if (series_find(s, wl, h->spans[i].name, labels) < 0)
 			fresh++;
+	}
 	if (s->n_series + fresh > s->o->max_series) {
 		snprintf(why, why_size,
-			 "%u new spans would pass collectors.spans.max_series (%u, %u in use)",
+			 "%u new series would pass collectors.spans.max_series (%u, %u in use)",
 			 fresh, s->o->max_series, s->n_series);
 		return -ENOSPC;
 	}
 	for (uint32_t i = 0; i < h->n_spans; i++) {
-		int k = series_find(s, wl, h->spans[i].name);
+		int k;
 
+		canonical_labels(s, &h->spans[i], labels);
+		k = series_find(s, wl, h->spans[i].name, labels);
 		if (k < 0) {
 			k = (int)s->n_series++;
 			memset(&s->series[k], 0, sizeof(s->series[k]));
 			snprintf(s->series[k].workload, sizeof(s->series[k].workload), "%s", wl);
 			snprintf(s->series[k].span, sizeof(s->series[k].span), "%s",
 				 h->spans[i].name);
+			memcpy(s->series[k].labels, labels, sizeof(labels));
 		}
 		p->series[i] = (unsigned)k;
 		p->threshold_ns[i] =
@@ -636,8 +765,8 @@ static void take_hello(struct spans *s, const struct jd_config *cfg, struct publ
 		snprintf(why, sizeof(why), "the registration was cut short");
 		err = -EINVAL;
 	} else {
-		err = spans_check_hello(h, (size_t)got, s->o->max_threads, s->o->max_slots, why,
-					sizeof(why));
+		err = spans_check_hello(h, (size_t)got, s->o->max_threads, s->o->max_slots,
+					s->o->labels, (unsigned)s->o->n_labels, why, sizeof(why));
 	}
 	if (!err && fd < 0) {
 		snprintf(why, sizeof(why), "no memfd came with the registration");
@@ -856,11 +985,19 @@ static void spans_collect(struct collector *c, struct metrics *m)
 	for (unsigned i = 0; i < s->n_series; i++) {
 		const struct series *se = &s->series[i];
 		struct metric_hist h = hist_ns_metric(&se->hist);
+		const char *l[JD_SPAN_MAX_LABELS]; /* the first unused one ends the labels */
 
-		metric_hist(dur, &h, "workload", se->workload, "span", se->span, LABELS_END);
-		metric_u64(marks, se->marks, "workload", se->workload, "span", se->span,
-			   LABELS_END);
-		metric_u64(slow, se->slow, "workload", se->workload, "span", se->span, LABELS_END);
+		for (unsigned k = 0; k < JD_SPAN_MAX_LABELS; k++)
+			l[k] = se->labels[k].name[0] ? se->labels[k].name : LABELS_END;
+#define SERIES_LABELS                                                                              \
+	"workload", se->workload, "span", se->span, l[0], se->labels[0].value, l[1],               \
+		se->labels[1].value, l[2], se->labels[2].value, l[3], se->labels[3].value,         \
+		LABELS_END
+		_Static_assert(JD_SPAN_MAX_LABELS == 4, "SERIES_LABELS names each label");
+		metric_hist(dur, &h, SERIES_LABELS);
+		metric_u64(marks, se->marks, SERIES_LABELS);
+		metric_u64(slow, se->slow, SERIES_LABELS);
+#undef SERIES_LABELS
 	}
 	dropped = metrics_family(m, SPANS_DROPPED,
 				 "Span records lost: ring_full (the publisher's ring was full), "
@@ -933,6 +1070,14 @@ static bool on_slow(struct collector *c, const void *event, json_t *obj)
 	se = &s->series[e->series];
 	json_set_str(obj, "workload", se->workload);
 	json_set_str(obj, "span", se->span);
+	if (se->labels[0].name[0]) {
+		json_t *labels = json_object();
+
+		for (unsigned k = 0; labels && k < JD_SPAN_MAX_LABELS && se->labels[k].name[0]; k++)
+			json_set_str(labels, se->labels[k].name, se->labels[k].value);
+		if (labels)
+			json_object_set_new(obj, "labels", labels);
+	}
 	json_set_u64(obj, "duration_ns", e->duration_ns);
 	json_set_u64(obj, "threshold_ns", e->threshold_ns);
 	json_set_u64(obj, "pid", e->pid);
@@ -971,6 +1116,57 @@ static int check_socket_path(const char *s, const char **why)
 
 static const struct yw_string_check socket_check = { "socket path", check_socket_path };
 
+/* A label name spans may carry: a Prometheus label name that is none of the fixed ones. */
+static int parse_label_name(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *item, char *elem)
+{
+	const char *s = yw_scalar_text(c, k->name, item);
+
+	if (!s)
+		return -EINVAL;
+	if (!label_name_ok(s, JD_SPAN_LABEL_NAME_MAX))
+		return yw_bad_value(c, k->name, "label name", item,
+				    "use 1 to 31 of A-Z a-z 0-9 _, not starting with a digit");
+	if (!strncmp(s, "__", 2) || !strcmp(s, "workload") || !strcmp(s, "span") ||
+	    !strcmp(s, "le"))
+		return yw_bad_value(c, k->name, "label name", item,
+				    "workload, span and le are jitterd's; __ is Prometheus'");
+	memcpy(elem, s, strlen(s) + 1);
+	return 0;
+}
+
+static const struct yw_list label_list = {
+	.what = "label name",
+	.item_type = YAML_SCALAR_NODE,
+	.item_size = JD_SPAN_LABEL_NAME_MAX,
+	.parse_item = parse_label_name,
+};
+
+/* The list, and no name twice. */
+static int parse_labels(struct yw_ctx *c, const struct yw_key *k, yaml_node_t *seq, char *base)
+{
+	yaml_node_item_t *start = seq->data.sequence.items.start, *it, *first;
+	char q[YW_QUOTE_SIZE];
+
+	yw_parse_list(c, k, seq, base);
+	for (it = start; it < seq->data.sequence.items.top; it++) {
+		yaml_node_t *v = yw_node(c, *it);
+
+		for (first = start; v->type == YAML_SCALAR_NODE && first < it; first++) {
+			yaml_node_t *f = yw_node(c, *first);
+
+			if (f->type == YAML_SCALAR_NODE &&
+			    !strcmp((const char *)v->data.scalar.value,
+				    (const char *)f->data.scalar.value))
+				return yw_report(
+					c, v->start_mark,
+					"duplicate label name %s (first at line %zu)",
+					yw_quote(q, sizeof(q), (const char *)v->data.scalar.value),
+					f->start_mark.line + 1);
+		}
+	}
+	return 0;
+}
+
 static const struct yw_key spans_config_keys[] = {
 	{ YW_KEY("socket", SCALAR, yw_parse_string), YW_FIELD(struct spans_options, socket),
 	  .check = &socket_check, .def = "/run/jitterd/spans.sock" },
@@ -984,6 +1180,8 @@ static const struct yw_key spans_config_keys[] = {
 	  .min = 1, .max = JD_SPAN_MAX_RINGS, .def = "256" },
 	{ YW_KEY("max_slots", SCALAR, yw_parse_u32), YW_FIELD(struct spans_options, max_slots),
 	  .min = JD_SPAN_MIN_SLOTS, .max = JD_SPAN_MAX_SLOTS, .def = "65536" },
+	{ YW_KEY("labels", SEQUENCE, parse_labels), YW_FIELD(struct spans_options, labels),
+	  YW_COUNT(struct spans_options, n_labels), .list = &label_list },
 	{},
 };
 
@@ -1013,7 +1211,8 @@ static const struct signal_config span_latency_config = {
 		.from = { { .family = SPANS_DURATION,                                              \
 			    .subject = SIGNAL_WORKLOAD,                                            \
 			    .label = "workload",                                                   \
-			    .label2 = "span" } },                                                  \
+			    .label2 = "span",                                                      \
+			    .other_labels = true } },                                              \
 		.quantile = (q), .evidence = { "spans" }, .quantile_evidence = true,               \
 	}
 

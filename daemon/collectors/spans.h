@@ -19,6 +19,9 @@
 #define SPANS_RING_BYTES    "jitterd_span_ring_bytes"
 #define SPANS_REGISTRATIONS "jitterd_span_registrations_total"
 
+/* Label names collectors.spans.labels may list (a span carries up to JD_SPAN_MAX_LABELS). */
+#define SPANS_MAX_LABEL_NAMES 8
+
 /* What jitterd keeps of one ring: its own tail, never read back. */
 struct span_ring_state {
 	uint64_t tail;
@@ -45,9 +48,13 @@ void spans_drain_ring(struct jd_span_ring *r, uint32_t slots, uint32_t n_spans,
 
 /*
  * A registration message: 0, or -EINVAL with why (for the publisher's
- * reply). Names are NUL-terminated, of [A-Za-z0-9_.:-], distinct.
+ * reply). Span names and label values are NUL-terminated, of
+ * [A-Za-z0-9_.:-]; label names of [A-Za-z_][A-Za-z0-9_]*, each one of the
+ * n_labels allowed (collectors.spans.labels), once per span, the used
+ * ones first; no two spans of the same name and labels.
  */
 int spans_check_hello(const void *msg, size_t len, uint32_t max_rings, uint32_t max_slots,
-		      char *why, size_t why_size);
+		      const char (*labels)[JD_SPAN_LABEL_NAME_MAX], unsigned n_labels, char *why,
+		      size_t why_size);
 
 #endif

@@ -41,7 +41,7 @@ class Host:
             "    host_drops: true\n    classes:\n"
             "      - { name: md-feed, protocol: udp, local_ports: [%d] }\n"
             "      - { name: order-entry, protocol: tcp, remote_ports: [%d] }\n"
-            "  spans: { socket: \"%s\" }\n"
+            "  spans: { socket: \"%s\", labels: [venue] }\n"
             "events:\n  runqueue_latency_threshold: 20us\n  softirq_duration_threshold: 5us\n"
             % (self.feed_port, self.order_port, self.span_socket))
 
@@ -53,7 +53,7 @@ class Load:
     receive queues), and a workload process with a hog and a sleeper on the
     isolated CPU (workload latency, outliers; not with workload=False: its
     hog would take a CPU from a browser under test), and a process of the
-    workload that publishes application spans (span_load.py --forever)."""
+    workload that publishes application spans, one with a label (span_load.py --forever)."""
 
     def __init__(self, host, workload=True):
         self.host = host
@@ -70,7 +70,7 @@ class Load:
             self.strat = harness.NamedLoad(WORKLOAD_COMM, os.path.join(HERE, "runq_load.py"),
                                            host.isolated_cpu, 1, 500, 600)
         self.spans = subprocess.Popen([sys.executable, os.path.join(HERE, "span_load.py"), host.span_socket,
-                                       "--forever", WORKLOAD_COMM + "-spans"])
+                                       "--forever", WORKLOAD_COMM + "-spans", "labels"])
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 

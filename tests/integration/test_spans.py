@@ -339,6 +339,131 @@ def test_spans_python_binding():
             pub.finish()
 
 
+def exact_histogram(samples, **labels):
+    """histogram() of the one series whose labels (but le) are exactly these."""
+    want = set(labels.items())
+    per, prev, count, total = [], 0, None, None
+    buckets = []
+    for (name, ls), v in samples.items():
+        ls = set(ls)
+        if name == "jitterd_span_duration_seconds_bucket" and ls - {("le", dict(ls)["le"])} == want:
+            buckets.append((float(dict(ls)["le"]), v))
+        elif name == "jitterd_span_duration_seconds_count" and ls == want:
+            count = int(v)
+        elif name == "jitterd_span_duration_seconds_sum" and ls == want:
+            total = round(v * 1e9)
+    assert count is not None, ("no series", labels)
+    for _, v in sorted(buckets):
+        per.append(int(v - prev))
+        prev = v
+    return per, count, total
+
+
+def test_spans_labels():
+    """One span name with several label sets, declared at registration:
+    a series each, every bucket exact; a label the config does not allow
+    is refused, and the publisher is told why."""
+    with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
+        out = os.path.join(tmp, "out")
+        with Daemon(config(tmp, "    labels: [venue, session]\n")) as d:
+            p = subprocess.Popen([sys.executable, os.path.join(HERE, "span_load.py"), tmp + "/spans.sock",
+                                  "--labels", out], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                 text=True, env={**os.environ, "JITTERD_SPAN_LIB": LIB})
+            try:
+                refused = p.stdout.readline().strip()
+                assert refused == ("refused jitterd refused: span order_send: label desk is not in "
+                                   "collectors.spans.labels"), refused
+                assert p.stdout.readline().strip() == "registered"
+                assert p.stdout.readline().strip() == "done"
+                lengths, meta = read_out(out)
+                assert meta["dropped"] == 0
+                sets = [{"venue": "XNAS"}, {"venue": "XLON"}, {"venue": "XNAS", "session": "am"}, {}]
+                deadline = time.monotonic() + 30
+                while True:
+                    s = d.scrape()
+                    got = harness.total(s, "jitterd_span_duration_seconds_count", workload="pyspans",
+                                        span="order_send")
+                    if got >= sum(len(v) for v in lengths.values()) or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
+                for i, ls in enumerate(sets):
+                    per, count, total = exact_histogram(s, workload="pyspans", span="order_send", **ls)
+                    want = [0] * (LAST_LOG2 - FIRST_LOG2 + 2)
+                    for ns in lengths[i]:
+                        want[bucket_of(ns)] += 1
+                    assert count == len(lengths[i]), (ls, count, len(lengths[i]))
+                    assert per == want, (ls, per, want)
+                    assert total == sum(lengths[i]), (ls, total, sum(lengths[i]))
+                    # 5 ms spans: over events.span_duration_threshold (1 ms)
+                    slow = [k for k in select(s, "jitterd_span_slow_total", workload="pyspans", span="order_send")
+                            if set(k[1]) == {("workload", "pyspans"), ("span", "order_send"), *ls.items()}]
+                    assert len(slow) == 1 and s[slow[0]] == sum(1 for ns in lengths[i] if ns > 1000000), (ls, slow)
+                # exactly these four series of the name, labels in the config's order
+                series = [k for k in select(s, "jitterd_span_duration_seconds_count", workload="pyspans")]
+                assert len(series) == 4, series
+                text = d.get("/metrics")[2]
+                assert 'jitterd_span_duration_seconds_count{workload="pyspans",span="order_send",' \
+                    'venue="XNAS",session="am"}' in text, text
+                assert dropped(s, "pyspans") == 0
+                assert harness.total(s, "jitterd_span_registrations_total", result="refused") == 1
+                assert harness.total(s, "jitterd_span_registrations_total", result="accepted") == 1
+                assert "label desk is not in collectors.spans.labels" in d.output()
+                # span_slow events carry the series' labels
+                _, _, body = d.get("/events?kind=span_slow")
+                evs = [json.loads(line) for line in body.splitlines() if line.strip()]
+                by = {}
+                for ev in evs:
+                    key = tuple(sorted(ev.get("labels", {}).items()))
+                    by[key] = by.get(key, 0) + 1
+                assert set(by) == {tuple(sorted(ls.items())) for ls in sets}, by
+            finally:
+                p.stdin.close()
+                p.wait(30)
+
+
+def test_spans_label_sets_count_into_max_series():
+    """Each label set is a series of collectors.spans.max_series: a registration past it is refused whole."""
+    with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
+        with Daemon(config(tmp, "    labels: [venue]\n    max_series: 3\n")) as d:
+            def register(*names):
+                return subprocess.run([sys.executable, os.path.join(HERE, "span_load.py"), tmp + "/spans.sock",
+                                       "--register", *names], capture_output=True, text=True, timeout=30,
+                                      env={**os.environ, "JITTERD_SPAN_LIB": LIB}).stdout.strip()
+            four = ["send{venue=A}", "send{venue=B}", "send{venue=C}", "send"]
+            assert register(*four) == ("refused jitterd refused: 4 new series would pass "
+                                       "collectors.spans.max_series (3, 0 in use)")
+            assert register(*four[:3]) == "registered"
+            # the same three again (another process of the workload): no new series
+            assert register(*four[:3]) == "registered"
+            assert register("send") == ("refused jitterd refused: 1 new series would pass "
+                                        "collectors.spans.max_series (3, 3 in use)")
+            s = d.scrape()
+            assert len(select(s, "jitterd_span_duration_seconds_count", workload="pyspans")) == 3
+            assert harness.total(s, "jitterd_span_registrations_total", result="refused") == 2
+
+
+def test_spans_label_bytes_after_the_nul_are_not_a_series():
+    """A hostile publisher writes bytes after a label value's NUL: one series
+    per label as it is shown, never two series with the same labels."""
+    with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
+        with Daemon(config(tmp, "    labels: [venue]\n")) as d:
+            p = subprocess.Popen([sys.executable, os.path.join(HERE, "span_load.py"), tmp + "/spans.sock",
+                                  "--raw", "A\\x00junk1", "A\\x00junk2", "A\\x01"],
+                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            try:
+                answers = [p.stdout.readline().strip() for _ in range(3)]
+                assert answers[:2] == ["0", "0"], answers
+                assert answers[2] == "-22 span x: label venue: a value of [A-Za-z0-9_.:-], 1 to 63 bytes", answers
+                # the text itself: a parsed scrape would fold two equal series into one
+                text = d.get("/metrics")[2]
+                lines = [line for line in text.splitlines()
+                         if line.startswith('jitterd_span_duration_seconds_count{workload="pyspans",span="x"')]
+                assert lines == ['jitterd_span_duration_seconds_count{workload="pyspans",span="x",venue="A"} 0'], lines
+            finally:
+                p.stdin.close()
+                p.wait(30)
+
+
 def test_spans_who_may_publish():
     """Root only by default (0600), and only processes of a workload."""
     with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
@@ -398,22 +523,24 @@ def test_spans_slow_span_says_what_its_cpu_did():
 
 
 def test_spans_are_judged_by_the_anomaly_detector():
-    """span_latency_p50/p99/p999 per workload and span: the detector reads them."""
+    """span_latency_p50/p99/p999 per workload and span, and per label set: the detector reads them."""
     with tempfile.TemporaryDirectory(prefix="jitterd-spans-") as tmp:
-        with Daemon(config(tmp)) as d:
+        with Daemon(config(tmp, "    labels: [venue]\n")) as d:
             pub = subprocess.Popen([sys.executable, os.path.join(HERE, "span_load.py"), tmp + "/spans.sock",
-                                    "--forever", "pyspan-forever"], env={**os.environ, "JITTERD_SPAN_LIB": LIB})
+                                    "--forever", "pyspan-forever", "labels"],
+                                   env={**os.environ, "JITTERD_SPAN_LIB": LIB})
             try:
                 want = {"span_latency_p50", "span_latency_p99", "span_latency_p999"}
+                subjects = ["workload:pyspans/tick_to_order", "workload:pyspans/tick_to_order{venue=XNAS}"]
                 deadline = time.monotonic() + 30
                 while True:
                     s = d.scrape()
-                    seen = {dict(k[1])["signal"] for k in select(s, "jitterd_anomaly_score",
-                                                                 subject="workload:pyspans/tick_to_order")}
-                    if want <= seen or time.monotonic() > deadline:
+                    seen = [{dict(k[1])["signal"] for k in select(s, "jitterd_anomaly_score", subject=subject)}
+                            for subject in subjects]
+                    if all(want <= x for x in seen) or time.monotonic() > deadline:
                         break
                     time.sleep(0.5)
-                assert want <= seen, (seen, d.output()[-2000:])
+                assert all(want <= x for x in seen), (seen, d.output()[-2000:])
             finally:
                 pub.kill()
                 pub.wait()

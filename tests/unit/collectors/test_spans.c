@@ -156,13 +156,25 @@ static struct jd_span_hello hello(unsigned n_spans)
 	return h;
 }
 
+static const char allowed[][JD_SPAN_LABEL_NAME_MAX] = { "venue", "session" };
+static char why[128];
+
 static int check(const struct jd_span_hello *h, size_t len)
 {
-	char why[128] = "";
-	int err = spans_check_hello(h, len, 16, 1024, why, sizeof(why));
+	int err;
 
+	why[0] = '\0';
+	err = spans_check_hello(h, len, 16, 1024, allowed, 2, why, sizeof(why));
 	ck_assert(err == 0 || why[0]);
 	return err;
+}
+
+static void label(struct jd_span_hello *h, unsigned span, unsigned l, const char *name,
+		  const char *value)
+{
+	snprintf(h->spans[span].labels[l].name, sizeof(h->spans[span].labels[l].name), "%s", name);
+	snprintf(h->spans[span].labels[l].value, sizeof(h->spans[span].labels[l].value), "%s",
+		 value);
 }
 
 START_TEST(registrations_are_checked)
@@ -194,6 +206,82 @@ START_TEST(registrations_are_checked)
 	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(3)), -EINVAL);
 	h = hello(0);
 	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(0)), -EINVAL);
+	h = hello(3);
+	h.version = 1; /* a library of before labels */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(3)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "libjitterd-span"));
+}
+END_TEST
+
+/* One name, two venues: two spans. The labels' rules, each refused with its reason. */
+START_TEST(labels_are_checked)
+{
+	struct jd_span_hello h = hello(3);
+
+	strcpy(h.spans[1].name, "span_0");
+	label(&h, 0, 0, "venue", "XNAS");
+	label(&h, 1, 0, "venue", "XLON");
+	label(&h, 1, 1, "session", "am-1.2:x_Y");
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(3)), 0);
+	label(&h, 1, 1, "", ""); /* now span_0{venue=XLON} */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(3)), 0);
+	label(&h, 1, 0, "venue", "XNAS"); /* span_0{venue=XNAS} twice */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(3)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "twice"));
+
+	h = hello(2); /* the same labels in another order: the same span */
+	strcpy(h.spans[1].name, "span_0");
+	label(&h, 0, 0, "venue", "A");
+	label(&h, 0, 1, "session", "B");
+	label(&h, 1, 0, "session", "B");
+	label(&h, 1, 1, "venue", "A");
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(2)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "twice"));
+	label(&h, 1, 1, "venue", "C");
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(2)), 0);
+
+	h = hello(1);
+	label(&h, 0, 0, "desk", "fx"); /* not in the config */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), -EINVAL);
+	ck_assert_str_eq(why, "span span_0: label desk is not in collectors.spans.labels");
+	h = hello(1);
+	label(&h, 0, 0, "venue", "A");
+	label(&h, 0, 1, "venue", "B");
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "venue given twice"));
+	h = hello(1);
+	label(&h, 0, 0, "venue", "a b"); /* a value's charset */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "a value of"));
+	label(&h, 0, 0, "venue", "a\"b");
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), -EINVAL);
+	label(&h, 0, 0, "venue", ""); /* empty */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), -EINVAL);
+	memset(h.spans[0].labels[0].value, 'a', sizeof(h.spans[0].labels[0].value)); /* no NUL */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), -EINVAL);
+	h.spans[0].labels[0].value[JD_SPAN_LABEL_VALUE_MAX - 1] = '\0'; /* 63 bytes: the most */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), 0);
+	h = hello(1);
+	label(&h, 0, 0, "1venue", "A"); /* a name's charset */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "label name"));
+	h = hello(1);
+	memset(h.spans[0].labels[0].name, 'v', sizeof(h.spans[0].labels[0].name)); /* no NUL */
+	strcpy(h.spans[0].labels[0].value, "A");
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), -EINVAL);
+	h = hello(1);
+	label(&h, 0, 1, "venue", "A"); /* a gap before it */
+	ck_assert_int_eq(check(&h, JD_SPAN_HELLO_BYTES(1)), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(why, "gap"));
+	h = hello(1); /* none allowed: any label refused */
+	label(&h, 0, 0, "venue", "A");
+	ck_assert_int_eq(
+		spans_check_hello(&h, JD_SPAN_HELLO_BYTES(1), 16, 1024, NULL, 0, why, sizeof(why)),
+		-EINVAL);
+	h = hello(1);
+	ck_assert_int_eq(
+		spans_check_hello(&h, JD_SPAN_HELLO_BYTES(1), 16, 1024, NULL, 0, why, sizeof(why)),
+		0);
 }
 END_TEST
 
@@ -209,6 +297,7 @@ static Suite *spans_suite(void)
 	tcase_add_test(tc, a_head_too_far_or_behind_is_skipped_whole);
 	tcase_add_test(tc, drops_count_only_what_is_new);
 	tcase_add_test(tc, registrations_are_checked);
+	tcase_add_test(tc, labels_are_checked);
 	suite_add_tcase(s, tc);
 	return s;
 }

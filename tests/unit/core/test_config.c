@@ -656,6 +656,40 @@ START_TEST(duplicate_names_are_an_error)
 			  0, "t.yaml:5:16: duplicate socket class name \"feed\" (first at line 4)");
 	assert_only_error("cpu_groups:\n  a: \"0\"\n  a: \"1\"\n", 0,
 			  "t.yaml:3:3: duplicate key \"a\" (first at line 2)");
+	assert_only_error("collectors:\n  spans:\n    labels:\n      - venue\n      - venue\n", 0,
+			  "t.yaml:5:9: duplicate label name \"venue\" (first at line 4)");
+}
+END_TEST
+
+/* collectors.spans.labels: label names spans may carry, none of jitterd's own. */
+START_TEST(span_labels_are_label_names)
+{
+	struct jd_config cfg;
+	const char(*labels)[32];
+
+	parse_ok("collectors:\n  spans:\n    labels: [venue, session_2, _x]\n", 0, &cfg);
+	labels = (const char(*)[32])field_at(&cfg, "collectors.spans.labels");
+	ck_assert_str_eq(labels[0], "venue");
+	ck_assert_str_eq(labels[1], "session_2");
+	ck_assert_str_eq(labels[2], "_x");
+	ck_assert_str_eq(labels[3], "");
+	assert_only_error("collectors:\n  spans:\n    labels: [span]\n", 0,
+			  "t.yaml:3:14: labels: bad label name \"span\": workload, span and le are "
+			  "jitterd's; __ is Prometheus'");
+	assert_only_error("collectors:\n  spans:\n    labels: [le]\n", 0,
+			  "t.yaml:3:14: labels: bad label name \"le\": workload, span and le are "
+			  "jitterd's; __ is Prometheus'");
+	assert_only_error("collectors:\n  spans:\n    labels: [__name__]\n", 0,
+			  "t.yaml:3:14: labels: bad label name \"__name__\": workload, span and le "
+			  "are jitterd's; __ is Prometheus'");
+	assert_only_error("collectors:\n  spans:\n    labels: [2nd]\n", 0,
+			  "t.yaml:3:14: labels: bad label name \"2nd\": use 1 to 31 of A-Z a-z 0-9 "
+			  "_, not starting with a digit");
+	assert_only_error("collectors:\n  spans:\n    labels: [a.b]\n", 0,
+			  "t.yaml:3:14: labels: bad label name \"a.b\": use 1 to 31 of A-Z a-z 0-9 "
+			  "_, not starting with a digit");
+	assert_only_error("collectors:\n  spans:\n    labels: [a, b, c, d, e, f, g, h, i]\n", 0,
+			  "t.yaml:3:38: labels: too many items (at most 8)");
 }
 END_TEST
 
@@ -995,6 +1029,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, nul_in_a_string_is_an_error);
 	tcase_add_test(tc, bad_name_is_an_error);
 	tcase_add_test(tc, duplicate_names_are_an_error);
+	tcase_add_test(tc, span_labels_are_label_names);
 	tcase_add_test(tc, missing_required_key_is_an_error);
 	tcase_add_test(tc, workload_needs_comm_or_cgroup);
 	tcase_add_test(tc, socket_class_needs_a_selector);
