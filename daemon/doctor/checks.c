@@ -2007,7 +2007,7 @@ const struct doctor_check doctor_checks[] = {
 	  "A device interrupt on an isolated CPU preempts the thread there, with its softirq "
 	  "after it.",
 	  REF_KERNEL("core-api/irq/irq-affinity.rst") "; " REF_RHEL_RT,
-	  "cpu-partitioning (irqbalance banned_cpus)", .slow = false, judge_irq_affinity,
+	  "cpu-partitioning, realtime (irqbalance banned_cpus)", .slow = false, judge_irq_affinity,
 	  .tuned_key = "banned_cpus" },
 	{ "irq.irqbalance_banned", "irq", DOCTOR_WARNING,
 	  "irqbalance moves IRQs every 10 s onto any CPU it is not told to ban.",
@@ -2100,8 +2100,11 @@ const struct doctor_check doctor_checks[] = {
 	  "With THP on, a page fault that finds no free huge page compacts memory in the faulting "
 	  "thread, and khugepaged with defrag compacts in the background.",
 	  REF_KERNEL("admin-guide/mm/transhuge.rst (defrag, khugepaged/defrag)"),
-	  "network-latency (transparent_hugepages=never makes it moot)", .slow = false,
-	  judge_thp_defrag, .tuned_key = "transparent_hugepage.defrag|khugepaged/defrag" },
+	  "network-latency (its transparent_hugepages=never makes it moot; no profile sets "
+	  "transparent_hugepage.defrag)",
+	  .slow = false, judge_thp_defrag,
+	  .tuned_key =
+		  "transparent_hugepage.defrag|transparent_hugepage/defrag|khugepaged/defrag" },
 	{ "kernel.sched_autogroup_enabled", "kernel", DOCTOR_INFO,
 	  "With autogroup, CFS shares the CPU between sessions first: nice values across "
 	  "sessions are ignored, so a niced batch job is not kept behind the workload.",

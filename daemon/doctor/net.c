@@ -892,20 +892,22 @@ const struct doctor_check doctor_net_checks[] = {
 	{ "nic.coalesce", "nic", DOCTOR_WARNING,
 	  "Interrupt coalescing holds each packet in the NIC for up to rx-usecs before raising "
 	  "the interrupt.",
-	  REF_SFC "; " REF_RHEL_NET " (interrupt coalescence)", "", .slow = false, judge_coalesce },
+	  REF_SFC "; " REF_RHEL_NET " (interrupt coalescence)", "", .slow = false, judge_coalesce,
+	  .tuned_key = "coalesce=" },
 	{ "nic.coalesce_tx", "nic", DOCTOR_INFO,
 	  "Transmit coalescing holds completions back: sent buffers are freed late and the "
 	  "queue looks full to BQL; adaptive-tx changes the delay under load.",
 	  REF_SFC "; " REF_RHEL_NET " (interrupt coalescence)", "", .slow = false,
-	  judge_coalesce_tx },
+	  judge_coalesce_tx, .tuned_key = "coalesce=" },
 	{ "nic.pause", "nic", DOCTOR_INFO,
 	  "A pause frame stops the link for up to 65535 quanta (3.4 ms at 10 Gb/s): a stall "
 	  "instead of a drop.",
-	  "IEEE 802.3 annex 31B; " REF_SFC, "", .slow = false, judge_pause },
+	  "IEEE 802.3 annex 31B; " REF_SFC, "", .slow = false, judge_pause, .tuned_key = "pause=" },
 	{ "net.gro_flush_timeout", "nic", DOCTOR_WARNING,
 	  "gro_flush_timeout holds GRO's packets until a timer flushes them, and "
 	  "napi_defer_hard_irqs leaves the queue to that timer instead of the interrupt.",
-	  REF_KERNEL("networking/napi.rst (IRQ mitigation)"), "", .slow = false, judge_gro_flush },
+	  REF_KERNEL("networking/napi.rst (IRQ mitigation)"), "", .slow = false, judge_gro_flush,
+	  .tuned_key = "gro_flush_timeout|napi_defer_hard_irqs" },
 	{ "nic.numa", "nic", DOCTOR_WARNING,
 	  "Packets are written into the NIC's NUMA node: a feed handler on another node reads "
 	  "each one across the interconnect.",

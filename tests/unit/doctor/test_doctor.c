@@ -1926,6 +1926,44 @@ START_TEST(the_host_s_tuned_profiles_say_what_they_set)
 }
 END_TEST
 
+/* Settings no shipped profile has (tuned 2.20 to 2.28) but a site's own may:
+ * a [sysfs] THP defrag line, the [net] plugin's coalesce= and pause=. */
+START_TEST(a_site_profile_s_sysfs_and_net_lines_are_found)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	static const char *const want[][2] = {
+		{ "vm.thp_defrag", "trading (/etc/tuned/trading)" },
+		{ "nic.coalesce", "trading (/etc/tuned/trading)" },
+		{ "nic.coalesce_tx", "trading (/etc/tuned/trading)" },
+		{ "nic.pause", "trading (/etc/tuned/trading)" },
+		{ "net.gro_flush_timeout", "trading (/etc/tuned/trading)" },
+		{ "vm.zone_reclaim_mode", "" },
+	};
+	struct doctor_host h;
+
+	put("/etc/tuned/active_profile", "trading\n");
+	put("/etc/tuned/trading/tuned.conf",
+	    "[sysfs]\n/sys/kernel/mm/transparent_hugepage/defrag=never\n"
+	    "/sys/class/net/eth0/gro_flush_timeout=0\n"
+	    "[net]\ncoalesce=adaptive-rx off rx-usecs 0\npause=rx off tx off\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	n = doctor_run(&h, false, f);
+	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		unsigned i;
+
+		for (i = 0; i < n && strcmp(f[i].check->id, want[w][0]); i++)
+			;
+		ck_assert_uint_lt(i, n);
+		ck_assert_msg(!strcmp(f[i].tuned_here, want[w][1]), "%s: \"%s\", want \"%s\"",
+			      want[w][0], f[i].tuned_here, want[w][1]);
+	}
+	free(f);
+}
+END_TEST
+
 /* ---- softnet counters judged over a window ------------------------------------- */
 
 START_TEST(softnet_drops_since_boot_alone_are_no_finding)
@@ -2406,6 +2444,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, cpu_partitioning_without_no_balance_cores_is_a_warning_not_a_critical);
 	tcase_add_test(tc, isolation_asked_for_but_not_in_effect_fails);
 	tcase_add_test(tc, the_host_s_tuned_profiles_say_what_they_set);
+	tcase_add_test(tc, a_site_profile_s_sysfs_and_net_lines_are_found);
 	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
 	tcase_add_test(tc, softnet_in_the_daemon_is_judged_between_runs);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
