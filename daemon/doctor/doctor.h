@@ -85,6 +85,14 @@ struct doctor_host {
 	 * isolated CPUs */
 	char workloads[JD_MAX_WORKLOADS][JD_COMM_GLOB_MAX];
 	unsigned n_workloads;
+	/* What only root may open, kept open by the daemon from before it
+	 * drops root (doctor_root_files_open) and read again at each run;
+	 * -1 (doctor_host_init): open the file each time. */
+	struct doctor_root_files {
+		int pm_qos;	     /* /dev/cpu_dma_latency (read: the request in force) */
+		int irqbalance;	     /* /proc/<irqbalance_pid>/environ */
+		long irqbalance_pid; /* the irqbalance that ran then */
+	} root_files;
 };
 
 struct doctor_finding;
@@ -172,6 +180,15 @@ unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_
  */
 void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,
 		      const char *config_path);
+
+/*
+ * The daemon, while still root: opens what the checks read that only root
+ * may open (/dev/cpu_dma_latency, a running irqbalance's environ), so that
+ * its periodic runs after dropping root read them too. Whatever cannot be
+ * opened stays -1. Closed by doctor_root_files_close.
+ */
+void doctor_root_files_open(const struct doctor_host *h, struct doctor_root_files *rf);
+void doctor_root_files_close(struct doctor_root_files *rf);
 
 /* nanosleep(): the default wait of a softnet window. */
 void doctor_wait_ms(unsigned ms);
@@ -264,6 +281,9 @@ int doctor_main(int argc, char **argv);
 
 /* ---- drift, in the daemon (drift.c) -------------------------------- */
 
+/* Before the daemon drops root: opens the root-only files of the checks
+ * (doctor_root_files_open) for the runs to come. */
+void doctor_drift_open_root_files(void);
 /* Runs the cheap checks now and every doctor.interval (loop_every). */
 int doctor_drift_start(const struct jd_config *cfg, const char *config_path);
 /* A reload (SIGHUP), in the shape of a reload step (reload.h, main.c's

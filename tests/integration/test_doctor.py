@@ -10,6 +10,7 @@ import json
 import os
 import re
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -148,6 +149,67 @@ def test_a_flipped_sysctl_is_reported_both_ways_by_doctor_and_daemon():
         wait_for(0)  # the daemon saw the drift within its interval
         s.set(60)
         wait_for(1)
+        assert d.stop() == 0
+
+
+def daemon_uid(d, want="65534", timeout=5):
+    """The daemon's uid once it dropped root (it does so just after it says it serves)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with open("/proc/%d/status" % d.proc.pid) as f:
+            uid = re.search(r"^Uid:\s+(\d+)", f.read(), re.M).group(1)
+        if uid == want or time.monotonic() > deadline:
+            return uid
+        time.sleep(0.05)
+
+
+class pm_qos_request:
+    """Holds a CPU latency PM QoS request of us microseconds, as tuned's force_latency does."""
+
+    def __init__(self, us):
+        self.us = us
+
+    def __enter__(self):
+        self.fd = os.open("/dev/cpu_dma_latency", os.O_WRONLY)
+        os.write(self.fd, struct.pack("i", self.us))
+        return self
+
+    def __exit__(self, *exc):
+        os.close(self.fd)
+
+
+def test_a_root_only_check_is_in_the_drift_of_a_daemon_that_dropped_root():
+    # /dev/cpu_dma_latency is root's (0600): the daemon opens it before it
+    # drops root and reads the request in force at every run since.
+    assert os.stat("/dev/cpu_dma_latency").st_mode & 0o077 == 0
+    config = "collectors:\n  sched: {enabled: false}\n  softirq: {enabled: false}\n" \
+             "doctor:\n  interval: 1s\n"
+    with Daemon(config) as d:
+        assert daemon_uid(d) == "65534", d.output()
+
+        def metric():
+            found = harness.select(d.scrape(), "jitterd_tuning_check", check="cpu.pm_qos",
+                                   severity="info")
+            assert len(found) == 1, "cpu.pm_qos is not in the daemon's drift:\n" + d.output()
+            return list(found.values())[0]
+
+        def agrees(timeout=10):
+            """the root doctor's verdict, and the daemon's within its interval"""
+            f = finding(doctor_json(), "cpu.pm_qos")
+            assert f["state"] in ("ok", "fail"), f
+            want = 1 if f["state"] == "fail" else 0
+            deadline = time.monotonic() + timeout
+            while metric() != want and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert metric() == want, (f, metric())
+            return f
+
+        before = agrees()
+        with pm_qos_request(5):
+            f = agrees()
+            assert f["state"] == "ok" and f["value"] in ("5 us", before["value"]), f
+        after = agrees()
+        assert after["state"] == before["state"], (before, after)
         assert d.stop() == 0
 
 

@@ -641,6 +641,52 @@ START_TEST(irqbalance_banned_cpus_come_from_its_environment)
 }
 END_TEST
 
+/* The daemon opens what only root may before it drops root, and reads
+ * through those fds at every run: the files' paths are not used again. */
+START_TEST(the_daemon_reads_root_only_files_through_the_fds_it_kept)
+{
+	static const char env[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=1\0";
+	const struct doctor_check *qos = doctor_check_by_id("cpu.pm_qos"),
+				  *irqb = doctor_check_by_id("irq.irqbalance_banned");
+	struct doctor_finding f = { .check = qos };
+	struct doctor_host h;
+	int32_t us = 5;
+	char path[256];
+
+	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us));
+	put("/proc/77/comm", "irqbalance\n");
+	put_bytes("/proc/77/environ", env, sizeof(env) - 1);
+	doctor_host_init(&h, root, NULL, NULL);
+	ck_assert_int_eq(h.root_files.pm_qos, -1);
+	doctor_root_files_open(&h, &h.root_files);
+	ck_assert_int_ge(h.root_files.pm_qos, 0);
+	ck_assert_int_ge(h.root_files.irqbalance, 0);
+	ck_assert_int_eq(h.root_files.irqbalance_pid, 77);
+	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/proc/77/environ", root);
+	unlink(path);
+	for (int run = 0; run < 2; run++) { /* read again at every run */
+		f = (struct doctor_finding){ .check = qos };
+		qos->judge(&h, qos, &f);
+		ck_assert_str_eq(f.value, "5 us");
+		f = (struct doctor_finding){ .check = irqb };
+		irqb->judge(&h, irqb, &f);
+		ck_assert_str_eq(f.value, "irqbalance (pid 77) bans CPUs 1");
+	}
+	/* another irqbalance: not read through the fd of the one that ran */
+	snprintf(path, sizeof(path), "%s/proc/77/comm", root);
+	unlink(path);
+	put("/proc/78/comm", "irqbalance\n");
+	f = (struct doctor_finding){ .check = irqb };
+	irqb->judge(&h, irqb, &f);
+	ck_assert_int_eq(f.state, DOCTOR_NOT_APPLICABLE);
+	ck_assert_str_eq(f.where, "/proc/78/environ");
+	doctor_root_files_close(&h.root_files);
+	ck_assert_int_eq(h.root_files.pm_qos, -1);
+}
+END_TEST
+
 START_TEST(isolation_checks_without_isolated_cpus_are_not_applicable)
 {
 	put("/sys/devices/system/cpu/isolated", "\n");
@@ -2421,6 +2467,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_missing_file_is_not_applicable);
 	tcase_add_test(tc, irqs_that_may_move_to_isolated_cpus_fail_too);
 	tcase_add_test(tc, irqbalance_banned_cpus_come_from_its_environment);
+	tcase_add_test(tc, the_daemon_reads_root_only_files_through_the_fds_it_kept);
 	tcase_add_test(tc, isolation_checks_without_isolated_cpus_are_not_applicable);
 	tcase_add_test(tc, the_config_s_isolated_group_wins_over_the_kernel_s);
 	tcase_add_test(tc, isolated_group_must_name_a_cpu_group);
