@@ -2372,14 +2372,45 @@ void doctor_wait_ms(unsigned ms)
 		;
 }
 
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double doctor_window_s(const struct doctor_host *h)
+{
+	double s = h->window_ms / 1000.0, since;
+
+	if (!h->window || !h->window->taken)
+		return s;
+	since = monotonic_s() - h->window->at;
+	return since > s ? since : s;
+}
+
 unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out)
 {
-	if (h->softnet)
-		h->softnet->run++; /* a new window for this run */
 	unsigned n = 0;
 
+	if (h->softnet)
+		h->softnet->run++; /* a new window for this run */
+	/* every windowed check's first read, then one wait for them all */
+	if (h->window_ms && h->window && h->softnet) {
+		h->window->at = monotonic_s();
+		doctor_softnet_begin(h);
+		if (!cheap_only)
+			doctor_effects_begin(h);
+		h->wait(h->window_ms);
+		h->window->taken = true;
+	}
 	for (unsigned t = 0; t < N_TABLES; t++)
 		n += run_table(h, cheap_only, tables[t].checks, *tables[t].n, out + n);
+	if (h->window) {
+		doctor_effects_end(h);
+		h->window->taken = false;
+	}
 	return n;
 }
 
@@ -2397,6 +2428,7 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 	h->window_ms = 1000;
 	h->wait = doctor_wait_ms;
 	h->softnet = &h->softnet_state;
+	h->window = &h->window_state;
 	h->root_files = (struct doctor_root_files){ .pm_qos = -1, .irqbalance = -1 };
 	doctor_tuned_read(h, &h->tuned);
 	for (int i = 0; cfg && i < cfg->n_workloads && i < JD_MAX_WORKLOADS; i++)

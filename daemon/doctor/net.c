@@ -165,6 +165,13 @@ static unsigned long long since(unsigned long long now, unsigned long long then)
 	return now >= then ? now - then : 0; /* a CPU gone, or a counter wrapped */
 }
 
+void doctor_softnet_begin(const struct doctor_host *h)
+{
+	struct doctor_window *w = h->window;
+
+	w->softnet_err = softnet(h, &w->softnet_dropped, &w->softnet_squeezed);
+}
+
 /*
  * The drops and squeezes of the window (doctor.h, struct doctor_softnet):
  * 0, 1 when there is no window yet (the daemon's first run), or -errno.
@@ -178,17 +185,24 @@ static int softnet_window(const struct doctor_host *h, struct doctor_softnet **o
 	*out = s;
 	if (s->have_window && s->taken == s->run)
 		return 0;
-	err = softnet(h, &d, &q);
+	if (h->window_ms && h->window && h->window->taken) {
+		/* the run's first read, before its one wait */
+		err = h->window->softnet_err;
+		d = h->window->softnet_dropped, q = h->window->softnet_squeezed;
+	} else {
+		err = softnet(h, &d, &q);
+		if (!err && h->window_ms)
+			h->wait(h->window_ms);
+	}
 	if (err)
 		return err;
 	if (h->window_ms) {
-		h->wait(h->window_ms);
 		err = softnet(h, &d2, &q2);
 		if (err)
 			return err;
 		s->window_dropped = since(d2, d);
 		s->window_squeezed = since(q2, q);
-		s->window_s = h->window_ms / 1000.0;
+		s->window_s = doctor_window_s(h);
 		d = d2, q = q2;
 	} else if (s->have_last) {
 		double now = monotonic_s();

@@ -1656,6 +1656,63 @@ START_TEST(smis_are_counted_over_the_window_where_the_msr_is_readable)
 }
 END_TEST
 
+/* A run takes the first reads of softnet_stat, /proc/interrupts and the SMI
+ * counts, waits once, then takes every second read: one window, not three. */
+START_TEST(a_run_waits_once_for_all_its_windows)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	char msr[0x34 + 8] = { 0 };
+	uint64_t count = 5;
+	struct doctor_host h;
+	static const char *const want[][2] = {
+		{ "net.netdev_max_backlog",
+		  "1000; 2 packets dropped for a full backlog in 1.0 s (29 since boot)" },
+		{ "isolation.interrupts",
+		  "CPU 1: 1000 timer, 3 device, 1 other interrupts (in 1.0 s)" },
+		{ "cpu.smi", "3 SMIs in 1.0 s (8 since boot): each stops every CPU for tens to "
+			     "hundreds of microseconds" },
+	};
+
+	put("/proc/sys/net/core/netdev_max_backlog", "1000\n");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n00000020 00000001 0 0 0\n");
+	softnet_after = "00000010 0000001c 0000000b 0 0\n00000020 00000001 0 0 0\n";
+	put("/proc/interrupts", "           CPU0       CPU1\n"
+				" 24:         10          0   PCI-MSI 1-edge   eth0\n"
+				"LOC:        100        100   Local timer interrupts\n"
+				"RES:          1          1   Rescheduling interrupts\n");
+	put("/proc/interrupts.1s", "           CPU0       CPU1\n"
+				   " 24:         10          3   PCI-MSI 1-edge   eth0\n"
+				   "LOC:        350       1100   Local timer interrupts\n"
+				   "RES:          1          2   Rescheduling interrupts\n");
+	memcpy(msr + 0x34, &count, sizeof(count));
+	put_bytes("/dev/cpu/0/msr", msr, sizeof(msr));
+	count = 8;
+	memcpy(msr + 0x34, &count, sizeof(count));
+	put_bytes("/dev/cpu/0/msr.1s", msr, sizeof(msr));
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	waited_ms = 0;
+	n = doctor_run(&h, false, f);
+	softnet_after = NULL;
+	ck_assert_uint_eq(waited_ms, 1000);
+	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		unsigned i;
+
+		for (i = 0; i < n && strcmp(f[i].check->id, want[w][0]); i++)
+			;
+		ck_assert_uint_lt(i, n);
+		ck_assert_msg(f[i].state == DOCTOR_FAIL && !strcmp(f[i].value, want[w][1]),
+			      "%s: %s \"%s\"", want[w][0], doctor_state_name(f[i].state),
+			      f[i].value);
+	}
+	ck_assert_ptr_null(h.window->interrupts);
+	ck_assert_ptr_null(h.window->smi);
+	free(f);
+}
+END_TEST
+
 /* ---- --emit ---------------------------------------------------------------------- */
 
 /* What doctor_emit() writes of the findings on the fixture (malloc'd). */
@@ -2517,6 +2574,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_workload_that_cannot_lock_its_memory_fails);
 	tcase_add_test(tc, a_nohz_full_cpu_with_1000_ticks_a_second_is_not_isolated);
 	tcase_add_test(tc, smis_are_counted_over_the_window_where_the_msr_is_readable);
+	tcase_add_test(tc, a_run_waits_once_for_all_its_windows);
 	suite_add_tcase(s, tc);
 	/* Thousands of fixture files each: more than check's 4 s under ASan on
 	 * a shared machine. */
