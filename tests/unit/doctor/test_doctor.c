@@ -648,7 +648,7 @@ START_TEST(the_daemon_reads_root_only_files_through_the_fds_it_kept)
 	static const char env[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=1\0";
 	const struct doctor_check *qos = doctor_check_by_id("cpu.pm_qos"),
 				  *irqb = doctor_check_by_id("irq.irqbalance_banned");
-	struct doctor_finding f = { .check = qos };
+	struct doctor_finding f;
 	struct doctor_host h;
 	int32_t us = 5;
 	char path[256];
