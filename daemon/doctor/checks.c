@@ -1537,7 +1537,6 @@ void doctor_root_files_open(const struct doctor_host *h, struct doctor_root_file
 	rf->irqbalance_pid = irqbalance_pid(h);
 	snprintf(path, sizeof(path), "%s/proc/%ld/environ", h->root, rf->irqbalance_pid);
 	rf->irqbalance = rf->irqbalance_pid ? open(path, O_RDONLY | O_CLOEXEC) : -1;
-	rf->msr = doctor_msr_open(h);
 }
 
 void doctor_root_files_close(struct doctor_root_files *rf)
@@ -1546,7 +1545,6 @@ void doctor_root_files_close(struct doctor_root_files *rf)
 		close(rf->pm_qos);
 	if (rf->irqbalance >= 0)
 		close(rf->irqbalance);
-	doctor_msr_close(rf->msr);
 	*rf = (struct doctor_root_files){ .pm_qos = -1, .irqbalance = -1 };
 }
 
@@ -2374,7 +2372,7 @@ void doctor_wait_ms(unsigned ms)
 		;
 }
 
-double doctor_monotonic_s(void)
+static double monotonic_s(void)
 {
 	struct timespec ts;
 
@@ -2388,7 +2386,7 @@ double doctor_window_s(const struct doctor_host *h)
 
 	if (!h->window || !h->window->taken)
 		return s;
-	since = doctor_monotonic_s() - h->window->at;
+	since = monotonic_s() - h->window->at;
 	return since > s ? since : s;
 }
 
@@ -2400,7 +2398,7 @@ unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_
 		h->softnet->run++; /* a new window for this run */
 	/* every windowed check's first read, then one wait for them all */
 	if (h->window_ms && h->window && h->softnet) {
-		h->window->at = doctor_monotonic_s();
+		h->window->at = monotonic_s();
 		doctor_softnet_begin(h);
 		if (!cheap_only)
 			doctor_effects_begin(h);

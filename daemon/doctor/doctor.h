@@ -84,16 +84,6 @@ struct doctor_tuned {
 		 [DOCTOR_TUNED_TEXT]; /* tuned.conf + script.sh, settings only */
 };
 
-/* The daemon's MSR files (CAP_SYS_RAWIO to open, not to read) and the SMI
- * counts of its last run: cpu.smi judges the time between two runs. */
-struct doctor_msr {
-	unsigned n;	/* CPUs */
-	int *fd;	/* /dev/cpu/N/msr, -1 where it did not open */
-	uint64_t *last; /* the counts of the last run; UINT64_MAX: unread */
-	bool have_last;
-	double at; /* CLOCK_MONOTONIC of the last run, s */
-};
-
 /* The host as the checks see it. */
 struct doctor_host {
 	const char *root; /* prefixed to every /proc, /sys and /dev path; "" = the host */
@@ -119,10 +109,9 @@ struct doctor_host {
 	 * drops root (doctor_root_files_open) and read again at each run;
 	 * -1 (doctor_host_init): open the file each time. */
 	struct doctor_root_files {
-		int pm_qos;		/* /dev/cpu_dma_latency (read: the request in force) */
-		int irqbalance;		/* /proc/<irqbalance_pid>/environ */
-		long irqbalance_pid;	/* the irqbalance that ran then */
-		struct doctor_msr *msr; /* /dev/cpu/N/msr; NULL: none opened */
+		int pm_qos;	     /* /dev/cpu_dma_latency (read: the request in force) */
+		int irqbalance;	     /* /proc/<irqbalance_pid>/environ */
+		long irqbalance_pid; /* the irqbalance that ran then */
 	} root_files;
 };
 
@@ -214,16 +203,12 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 
 /*
  * The daemon, while still root: opens what the checks read that only root
- * may open (/dev/cpu_dma_latency, a running irqbalance's environ, the MSR
- * files of every CPU), so that
+ * may open (/dev/cpu_dma_latency, a running irqbalance's environ), so that
  * its periodic runs after dropping root read them too. Whatever cannot be
  * opened stays -1. Closed by doctor_root_files_close.
  */
 void doctor_root_files_open(const struct doctor_host *h, struct doctor_root_files *rf);
 void doctor_root_files_close(struct doctor_root_files *rf);
-/* effects.c's part of them: the MSR files (NULL when none opens). */
-struct doctor_msr *doctor_msr_open(const struct doctor_host *h);
-void doctor_msr_close(struct doctor_msr *m);
 
 /* The first reads of the run's window (net.c: softnet; effects.c:
  * interrupts, SMIs) into h->window, and what is left of them freed. */
@@ -233,9 +218,6 @@ void doctor_effects_end(const struct doctor_host *h);
 /* The run's window as it was, from the first reads to now: window_ms, or
  * more when the checks between took time (a judge alone: window_ms). */
 double doctor_window_s(const struct doctor_host *h);
-
-/* CLOCK_MONOTONIC, in seconds. */
-double doctor_monotonic_s(void);
 
 /* nanosleep(): the default wait of a softnet window. */
 void doctor_wait_ms(unsigned ms);

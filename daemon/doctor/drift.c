@@ -7,11 +7,10 @@
  * is not applicable here, or that needs root the daemon no longer has, is
  * not exported: a series that could only ever be 0 would say nothing.
  *
- * What only root may open (/dev/cpu_dma_latency, irqbalance's environ, the
- * MSR files) is opened before the daemon drops root
- * (doctor_drift_open_root_files) and read through those fds at every run,
- * so the checks that need it are judged on what is in force now, not on
- * what was at start.
+ * What only root may open (/dev/cpu_dma_latency, irqbalance's environ) is
+ * opened before the daemon drops root (doctor_drift_open_root_files) and
+ * read through those fds at every run, so the checks that need it are
+ * judged on what is in force now, not on what was at start.
  */
 #include "doctor/doctor.h"
 

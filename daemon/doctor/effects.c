@@ -13,9 +13,8 @@
  * In a --root tree the second read is of "<file>.1s" when the fixture has
  * one. In doctor_run() their first reads are taken with softnet's before
  * the run's one wait (doctor_effects_begin); a judge called alone waits
- * for its own window. The daemon does not wait: isolation.interrupts is
- * not in its periodic run (slow), and cpu.smi judges the time between two
- * runs, through the MSR files the daemon opened before it dropped root.
+ * for its own window. Both need a window: not in the daemon's periodic run
+ * (slow).
  */
 #include "doctor/doctor.h"
 
@@ -25,7 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "lib/parse.h"
@@ -279,144 +277,6 @@ void doctor_effects_end(const struct doctor_host *h)
 	w->smi_read = 0;
 }
 
-/* Why no CPU's count was read (smi_first's err). */
-static void smi_unreadable(struct doctor_finding *f, int err)
-{
-	if (err == -EIO) {
-		f->state = DOCTOR_NOT_APPLICABLE;
-		doctor_set(f->value, "unreadable: this CPU has no MSR_SMI_COUNT (Intel only)");
-	} else if (err == -ENOENT) {
-		f->state = DOCTOR_NOT_APPLICABLE;
-		doctor_set(f->value, "unreadable: no /dev/cpu/*/msr (modprobe msr)");
-	} else {
-		doctor_unreadable(f, err, "/dev/cpu/*/msr");
-		doctor_set(f->value, "unreadable: /dev/cpu/*/msr is root's (CAP_SYS_RAWIO)");
-	}
-}
-
-/* The verdict on most SMIs on one CPU in s seconds (total: the largest count). */
-static void smi_verdict(struct doctor_finding *f, uint64_t most, uint64_t total, const char *in)
-{
-	doctor_set(f->recommended, "no SMI (the firmware's power management, legacy USB "
-				   "emulation, error reporting off)");
-	if (!most) {
-		f->state = DOCTOR_OK;
-		doctor_set(f->value, "no SMI in %s (%llu since boot)", in,
-			   (unsigned long long)total);
-		return;
-	}
-	f->state = DOCTOR_FAIL;
-	doctor_set(f->value,
-		   "%llu SMIs in %s (%llu since boot): each stops every CPU for "
-		   "tens to hundreds of microseconds",
-		   (unsigned long long)most, in, (unsigned long long)total);
-	doctor_set(f->apply, "in the BIOS/UEFI setup: the vendor's low-latency profile (power "
-			     "management by the OS, no legacy USB emulation, no memory patrol "
-			     "scrub in SMM); then run hwlatdetect to confirm");
-	doctor_set(f->persist, "a BIOS/UEFI setting: it lasts once made");
-}
-
-struct doctor_msr *doctor_msr_open(const struct doctor_host *h)
-{
-	unsigned ncpus = nr_cpus(h), opened = 0;
-	struct doctor_msr *m = calloc(1, sizeof(*m));
-
-	if (m) {
-		m->fd = malloc((ncpus ? ncpus : 1) * sizeof(*m->fd));
-		m->last = malloc((ncpus ? ncpus : 1) * sizeof(*m->last));
-	}
-	if (!m || !m->fd || !m->last) {
-		doctor_msr_close(m);
-		return NULL;
-	}
-	m->n = ncpus;
-	for (unsigned c = 0; c < ncpus; c++) {
-		char path[512];
-
-		snprintf(path, sizeof(path), "%s/dev/cpu/%u/msr", h->root, c);
-		m->fd[c] = open(path, O_RDONLY | O_CLOEXEC);
-		opened += m->fd[c] >= 0;
-	}
-	if (!opened) {
-		doctor_msr_close(m);
-		return NULL;
-	}
-	return m;
-}
-
-void doctor_msr_close(struct doctor_msr *m)
-{
-	if (!m)
-		return;
-	for (unsigned c = 0; m->fd && c < m->n; c++)
-		if (m->fd[c] >= 0)
-			close(m->fd[c]);
-	free(m->fd);
-	free(m->last);
-	free(m);
-}
-
-/*
- * The daemon (no window): the SMIs between this run and the last, through
- * the MSR files it opened as root. Without them, why they are unreadable.
- */
-static void judge_smi_between_runs(const struct doctor_host *h, struct doctor_finding *f)
-{
-	struct doctor_msr *m = h->root_files.msr;
-	uint64_t most = 0, total = 0;
-	unsigned read = 0;
-	double now = doctor_monotonic_s();
-	char in[64];
-
-	if (!m) {
-		unsigned ncpus = nr_cpus(h);
-		uint64_t *first = calloc(ncpus ? ncpus : 1, sizeof(*first));
-		int err;
-
-		doctor_set(f->where, "/dev/cpu/*/msr, MSR_SMI_COUNT (0x34)");
-		if (!smi_first(h, first, ncpus, &err))
-			smi_unreadable(f, err);
-		else {
-			f->state = DOCTOR_NOT_APPLICABLE;
-			doctor_set(f->value, "/dev/cpu/*/msr was not open when jitterd started: "
-					     "judged after a restart");
-		}
-		free(first);
-		return;
-	}
-	doctor_set(f->where, "/dev/cpu/*/msr (opened at start), MSR_SMI_COUNT (0x34), at each run");
-	for (unsigned c = 0; c < m->n; c++) {
-		uint64_t v = UINT64_MAX;
-
-		if (m->fd[c] >= 0 && pread(m->fd[c], &v, sizeof(v), MSR_SMI_COUNT) == sizeof(v)) {
-			v &= 0xffffffffu;
-			read++;
-			if (m->have_last && m->last[c] != UINT64_MAX && v >= m->last[c] &&
-			    v - m->last[c] > most)
-				most = v - m->last[c];
-			if (v > total)
-				total = v;
-		} else {
-			v = UINT64_MAX;
-		}
-		m->last[c] = v;
-	}
-	if (!read) {
-		m->have_last = false;
-		return smi_unreadable(f, -EIO);
-	}
-	if (!m->have_last) {
-		m->have_last = true;
-		m->at = now;
-		f->state = DOCTOR_NOT_APPLICABLE;
-		doctor_set(f->value, "judged from the next run on, over the time between runs");
-		return;
-	}
-	snprintf(in, sizeof(in), "%.0f s since the last run", now - m->at);
-	m->at = now;
-	smi_verdict(f, most, total, in);
-}
-
 static void judge_smi(const struct doctor_host *h, const struct doctor_check *k,
 		      struct doctor_finding *f)
 {
@@ -424,12 +284,9 @@ static void judge_smi(const struct doctor_host *h, const struct doctor_check *k,
 	bool window = h->window_ms && h->window && h->window->taken;
 	uint64_t *first, most = 0, total = 0;
 	double s = (h->window_ms ? h->window_ms : 1000) / 1000.0;
-	char in[32];
 	int err;
 
 	(void)k;
-	if (!h->window_ms)
-		return judge_smi_between_runs(h, f);
 	doctor_set(f->where, "/dev/cpu/*/msr, MSR_SMI_COUNT (0x34), twice %.1f s apart", s);
 	if (window) { /* the run's first read, before its one wait */
 		first = h->window->smi;
@@ -441,7 +298,18 @@ static void judge_smi(const struct doctor_host *h, const struct doctor_check *k,
 		read = smi_first(h, first, ncpus, &err);
 	}
 	if (!read) {
-		smi_unreadable(f, err);
+		if (err == -EIO) {
+			f->state = DOCTOR_NOT_APPLICABLE;
+			doctor_set(f->value,
+				   "unreadable: this CPU has no MSR_SMI_COUNT (Intel only)");
+		} else if (err == -ENOENT) {
+			f->state = DOCTOR_NOT_APPLICABLE;
+			doctor_set(f->value, "unreadable: no /dev/cpu/*/msr (modprobe msr)");
+		} else {
+			doctor_unreadable(f, err, "/dev/cpu/*/msr");
+			doctor_set(f->value,
+				   "unreadable: /dev/cpu/*/msr is root's (CAP_SYS_RAWIO)");
+		}
 		free(first);
 		return;
 	}
@@ -462,8 +330,23 @@ static void judge_smi(const struct doctor_host *h, const struct doctor_check *k,
 		s = doctor_window_s(h);
 		doctor_set(f->where, "/dev/cpu/*/msr, MSR_SMI_COUNT (0x34), twice %.1f s apart", s);
 	}
-	snprintf(in, sizeof(in), "%.1f s", s);
-	smi_verdict(f, most, total, in);
+	doctor_set(f->recommended, "no SMI (the firmware's power management, legacy USB "
+				   "emulation, error reporting off)");
+	if (!most) {
+		f->state = DOCTOR_OK;
+		doctor_set(f->value, "no SMI in %.1f s (%llu since boot)", s,
+			   (unsigned long long)total);
+		return;
+	}
+	f->state = DOCTOR_FAIL;
+	doctor_set(f->value,
+		   "%llu SMIs in %.1f s (%llu since boot): each stops every CPU for "
+		   "tens to hundreds of microseconds",
+		   (unsigned long long)most, s, (unsigned long long)total);
+	doctor_set(f->apply, "in the BIOS/UEFI setup: the vendor's low-latency profile (power "
+			     "management by the OS, no legacy USB emulation, no memory patrol "
+			     "scrub in SMM); then run hwlatdetect to confirm");
+	doctor_set(f->persist, "a BIOS/UEFI setting: it lasts once made");
 }
 
 /* ---- the table ------------------------------------------------------------ */
@@ -477,7 +360,7 @@ const struct doctor_check doctor_effect_checks[] = {
 	{ "cpu.smi", "cpu", DOCTOR_WARNING,
 	  "A System Management Interrupt stops every CPU while the firmware runs, invisible to "
 	  "the kernel.",
-	  "Intel SDM vol. 4 (MSR_SMI_COUNT, 0x34); rt-tests hwlatdetect(8)", "", .slow = false,
+	  "Intel SDM vol. 4 (MSR_SMI_COUNT, 0x34); rt-tests hwlatdetect(8)", "", .slow = true,
 	  judge_smi },
 };
 const unsigned n_doctor_effect_checks =

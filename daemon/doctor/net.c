@@ -152,6 +152,14 @@ static long long read_ll(const struct doctor_host *h, const char *path, int *err
 	return *err ? 0 : strtoll(buf, NULL, 10);
 }
 
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static unsigned long long since(unsigned long long now, unsigned long long then)
 {
 	return now >= then ? now - then : 0; /* a CPU gone, or a counter wrapped */
@@ -197,17 +205,17 @@ static int softnet_window(const struct doctor_host *h, struct doctor_softnet **o
 		s->window_s = doctor_window_s(h);
 		d = d2, q = q2;
 	} else if (s->have_last) {
-		double now = doctor_monotonic_s();
+		double now = monotonic_s();
 
 		s->window_dropped = since(d, s->dropped);
 		s->window_squeezed = since(q, s->squeezed);
 		s->window_s = now - s->at;
 	} else {
-		s->dropped = d, s->squeezed = q, s->at = doctor_monotonic_s();
+		s->dropped = d, s->squeezed = q, s->at = monotonic_s();
 		s->have_last = true;
 		return 1;
 	}
-	s->dropped = d, s->squeezed = q, s->at = doctor_monotonic_s();
+	s->dropped = d, s->squeezed = q, s->at = monotonic_s();
 	s->have_last = s->have_window = true;
 	s->taken = s->run;
 	return 0;

@@ -1656,57 +1656,6 @@ START_TEST(smis_are_counted_over_the_window_where_the_msr_is_readable)
 }
 END_TEST
 
-/* The daemon (no window): SMIs between two runs, through the MSR files it
- * opened as root; without them, why not, and never a 0 it did not read. */
-START_TEST(the_daemon_counts_smis_between_runs_through_the_msr_files_it_kept)
-{
-	const struct doctor_check *k = doctor_check_by_id("cpu.smi");
-	char msr[0x34 + 8] = { 0 }, path[256];
-	struct doctor_finding f = { .check = k };
-	struct doctor_host h;
-	uint64_t count = 5;
-
-	ck_assert(!k->slow); /* in the daemon's periodic run */
-	memcpy(msr + 0x34, &count, sizeof(count));
-	put_bytes("/dev/cpu/0/msr", msr, sizeof(msr));
-	doctor_host_init(&h, root, NULL, NULL);
-	h.window_ms = 0;
-	h.wait = fake_wait;
-	waited_ms = 0;
-	k->judge(&h, k, &f); /* not opened at start */
-	ck_assert_int_eq(f.state, DOCTOR_NOT_APPLICABLE);
-	ck_assert_str_eq(
-		f.value,
-		"/dev/cpu/*/msr was not open when jitterd started: judged after a restart");
-	doctor_root_files_open(&h, &h.root_files);
-	ck_assert_ptr_nonnull(h.root_files.msr);
-	snprintf(path, sizeof(path), "%s/dev/cpu/0/msr", root);
-	f = (struct doctor_finding){ .check = k };
-	k->judge(&h, k, &f);
-	ck_assert_int_eq(f.state, DOCTOR_NOT_APPLICABLE);
-	ck_assert_str_eq(f.value, "judged from the next run on, over the time between runs");
-	f = (struct doctor_finding){ .check = k };
-	k->judge(&h, k, &f);
-	ck_assert_int_eq(f.state, DOCTOR_OK);
-	ck_assert_str_eq(f.value, "no SMI in 0 s since the last run (5 since boot)");
-	count = 9; /* the same file, as the kernel's: read through the fd */
-	memcpy(msr + 0x34, &count, sizeof(count));
-	put_bytes("/dev/cpu/0/msr", msr, sizeof(msr));
-	f = (struct doctor_finding){ .check = k };
-	k->judge(&h, k, &f);
-	ck_assert_int_eq(f.state, DOCTOR_FAIL);
-	ck_assert_str_eq(f.value, "4 SMIs in 0 s since the last run (9 since boot): each stops "
-				  "every CPU for tens to hundreds of microseconds");
-	ck_assert_uint_eq(waited_ms, 0);
-	unlink(path); /* the path is not read again */
-	f = (struct doctor_finding){ .check = k };
-	k->judge(&h, k, &f);
-	ck_assert_int_eq(f.state, DOCTOR_OK);
-	doctor_root_files_close(&h.root_files);
-	ck_assert_ptr_null(h.root_files.msr);
-}
-END_TEST
-
 /* A run takes the first reads of softnet_stat, /proc/interrupts and the SMI
  * counts, waits once, then takes every second read: one window, not three. */
 START_TEST(a_run_waits_once_for_all_its_windows)
@@ -2626,7 +2575,6 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_nohz_full_cpu_with_1000_ticks_a_second_is_not_isolated);
 	tcase_add_test(tc, smis_are_counted_over_the_window_where_the_msr_is_readable);
 	tcase_add_test(tc, a_run_waits_once_for_all_its_windows);
-	tcase_add_test(tc, the_daemon_counts_smis_between_runs_through_the_msr_files_it_kept);
 	suite_add_tcase(s, tc);
 	/* Thousands of fixture files each: more than check's 4 s under ASan on
 	 * a shared machine. */
