@@ -353,6 +353,7 @@ int main(int argc, char **argv)
 	if (!server)
 		goto out_collectors;
 	events_on_news(http_streams_wake); /* followers of /events */
+	doctor_drift_open_root_files();	   /* what the tuning checks read as root */
 	if (privs_drop() == 0 && opts.config_path && access(opts.config_path, R_OK))
 		log_warn("%s: %s now that privileges are dropped: a reload (SIGHUP) cannot "
 			 "read it; make it readable by uid %u",

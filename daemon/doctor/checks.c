@@ -608,6 +608,10 @@ static int pm_qos_us(const struct doctor_host *h, int32_t *us)
 	char path[512];
 	int fd, err = 0;
 
+	/* the daemon's, opened as root: the request in force now (pread at 0:
+	 * the file does not seek) */
+	if (h->root_files.pm_qos >= 0)
+		return pread(h->root_files.pm_qos, us, sizeof(*us), 0) == sizeof(*us) ? 0 : -EIO;
 	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", h->root);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -616,6 +620,24 @@ static int pm_qos_us(const struct doctor_host *h, int32_t *us)
 		err = -EIO;
 	close(fd);
 	return err;
+}
+
+/*
+ * A check that fails unless a PM QoS request limits C-states: when the
+ * request cannot be read (not root) the failure may be false, so it is
+ * left to root. true when it did that.
+ */
+static bool pm_qos_unknown(const struct doctor_host *h, struct doctor_finding *f, int32_t *qos)
+{
+	int err = pm_qos_us(h, qos);
+
+	if (err != -EACCES && err != -EPERM)
+		return false;
+	f->state = DOCTOR_NEEDS_ROOT;
+	doctor_append(f->value, sizeof(f->value),
+		      "; whether a PM QoS request limits C-states is in /dev/cpu_dma_latency, "
+		      "readable by root only: run jitterd doctor as root");
+	return true;
 }
 
 /* Idle states: idle=poll, or a max_cstate of the idle driver. */
@@ -653,6 +675,8 @@ static void judge_cstate_limit(const struct doctor_host *h, const struct doctor_
 				  : "no idle=poll, intel_idle.max_cstate or processor.max_cstate");
 	apply_cmdline(f, "intel_idle.max_cstate=1 processor.max_cstate=1");
 	/* A PM QoS request (tuned's force_latency) limits C-states at run time. */
+	if (f->state == DOCTOR_FAIL && pm_qos_unknown(h, f, &qos))
+		return;
 	if (f->state == DOCTOR_FAIL && !pm_qos_us(h, &qos) &&
 	    qos <= (int32_t)CSTATE_MAX_LATENCY_US) {
 		f->state = DOCTOR_OK;
@@ -949,6 +973,8 @@ static void judge_cstates(const struct doctor_host *h, const struct doctor_check
 		f->state = DOCTOR_FAIL;
 		doctor_set(f->value, "%s enabled on CPUs %s", worst,
 			   cpus(list, sizeof(list), &bad));
+		if (pm_qos_unknown(h, f, &qos))
+			return;
 		snprintf(f->apply, sizeof(f->apply),
 			 "cpupower -c %s idle-set -D %u (disables states above %u us), or hold "
 			 "/dev/cpu_dma_latency at %u (tuned: force_latency)",
@@ -1478,6 +1504,50 @@ static void judge_irq_affinity(const struct doctor_host *h, const struct doctor_
 		      hkmask);
 }
 
+/* The pid of a running irqbalance, or 0. */
+static long irqbalance_pid(const struct doctor_host *h)
+{
+	char path[512], comm[32];
+	struct dirent *e;
+	long pid = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "%s/proc", h->root);
+	d = opendir(path);
+	while (d && (e = readdir(d)) && !pid) {
+		if (!isdigit((unsigned char)e->d_name[0]))
+			continue;
+		if (!doctor_read(h, comm, sizeof(comm), "/proc/%s/comm", e->d_name) &&
+		    !strcmp(comm, "irqbalance"))
+			pid = strtol(e->d_name, NULL, 10);
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
+void doctor_root_files_open(const struct doctor_host *h, struct doctor_root_files *rf)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", h->root);
+	/* Open for reading, this holds a request of the default value (no
+	 * limit): the minimum of the requests, which is what it reads, stays. */
+	rf->pm_qos = open(path, O_RDONLY | O_CLOEXEC);
+	rf->irqbalance_pid = irqbalance_pid(h);
+	snprintf(path, sizeof(path), "%s/proc/%ld/environ", h->root, rf->irqbalance_pid);
+	rf->irqbalance = rf->irqbalance_pid ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+}
+
+void doctor_root_files_close(struct doctor_root_files *rf)
+{
+	if (rf->pm_qos >= 0)
+		close(rf->pm_qos);
+	if (rf->irqbalance >= 0)
+		close(rf->irqbalance);
+	*rf = (struct doctor_root_files){ .pm_qos = -1, .irqbalance = -1 };
+}
+
 /* irqbalance, when it runs, must keep off the isolated CPUs. */
 static void judge_irqbalance(const struct doctor_host *h, const struct doctor_check *k,
 			     struct doctor_finding *f)
@@ -1485,9 +1555,7 @@ static void judge_irqbalance(const struct doctor_host *h, const struct doctor_ch
 	char path[512], buf[8192], list[1024];
 	const char *p, *why, *mask = NULL, *cpulist = NULL;
 	bool by_default = false;
-	long pid = 0;
-	struct dirent *e;
-	DIR *d;
+	long pid;
 	int err, fd;
 	ssize_t got;
 	cpu_set_t banned, missing;
@@ -1498,31 +1566,29 @@ static void judge_irqbalance(const struct doctor_host *h, const struct doctor_ch
 		doctor_set(f->value, "no isolated CPUs (%s)", h->isolated_from);
 		return;
 	}
-	snprintf(path, sizeof(path), "%s/proc", h->root);
-	d = opendir(path);
-	while (d && (e = readdir(d)) && !pid) {
-		if (!isdigit((unsigned char)e->d_name[0]))
-			continue;
-		if (!doctor_read(h, buf, sizeof(buf), "/proc/%s/comm", e->d_name) &&
-		    !strcmp(buf, "irqbalance"))
-			pid = strtol(e->d_name, NULL, 10);
-	}
-	if (d)
-		closedir(d);
+	pid = irqbalance_pid(h);
 	if (!pid) {
 		f->state = DOCTOR_NOT_APPLICABLE;
 		doctor_set(f->value, "irqbalance is not running");
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/%ld/environ", pid);
-	/* NUL-separated: read it whole, not as a string */
-	snprintf(buf, sizeof(buf), "%s%s", h->root, path);
-	fd = open(buf, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return doctor_unreadable(f, -errno, path);
-	got = read(fd, buf, sizeof(buf) - 1);
-	err = got < 0 ? -errno : 0;
-	close(fd);
+	/* the daemon's, opened as root, while the same irqbalance runs (its
+	 * environment is what it was started with; it reads nothing once that
+	 * process is gone) */
+	fd = h->root_files.irqbalance_pid == pid ? h->root_files.irqbalance : -1;
+	got = fd >= 0 ? pread(fd, buf, sizeof(buf) - 1, 0) : -1;
+	err = 0;
+	if (got <= 0) {
+		/* NUL-separated: read it whole, not as a string */
+		snprintf(buf, sizeof(buf), "%s%s", h->root, path);
+		fd = open(buf, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			return doctor_unreadable(f, -errno, path);
+		got = read(fd, buf, sizeof(buf) - 1);
+		err = got < 0 ? -errno : 0;
+		close(fd);
+	}
 	if (err)
 		return doctor_unreadable(f, err, path);
 	buf[got] = '\0';
@@ -2007,7 +2073,7 @@ const struct doctor_check doctor_checks[] = {
 	  "A device interrupt on an isolated CPU preempts the thread there, with its softirq "
 	  "after it.",
 	  REF_KERNEL("core-api/irq/irq-affinity.rst") "; " REF_RHEL_RT,
-	  "cpu-partitioning (irqbalance banned_cpus)", .slow = false, judge_irq_affinity,
+	  "cpu-partitioning, realtime (irqbalance banned_cpus)", .slow = false, judge_irq_affinity,
 	  .tuned_key = "banned_cpus" },
 	{ "irq.irqbalance_banned", "irq", DOCTOR_WARNING,
 	  "irqbalance moves IRQs every 10 s onto any CPU it is not told to ban.",
@@ -2100,8 +2166,11 @@ const struct doctor_check doctor_checks[] = {
 	  "With THP on, a page fault that finds no free huge page compacts memory in the faulting "
 	  "thread, and khugepaged with defrag compacts in the background.",
 	  REF_KERNEL("admin-guide/mm/transhuge.rst (defrag, khugepaged/defrag)"),
-	  "network-latency (transparent_hugepages=never makes it moot)", .slow = false,
-	  judge_thp_defrag, .tuned_key = "transparent_hugepage.defrag|khugepaged/defrag" },
+	  "network-latency (its transparent_hugepages=never makes it moot; no profile sets "
+	  "transparent_hugepage.defrag)",
+	  .slow = false, judge_thp_defrag,
+	  .tuned_key =
+		  "transparent_hugepage.defrag|transparent_hugepage/defrag|khugepaged/defrag" },
 	{ "kernel.sched_autogroup_enabled", "kernel", DOCTOR_INFO,
 	  "With autogroup, CFS shares the CPU between sessions first: nice values across "
 	  "sessions are ignored, so a niced batch job is not kept behind the workload.",
@@ -2303,14 +2372,45 @@ void doctor_wait_ms(unsigned ms)
 		;
 }
 
+static double monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+double doctor_window_s(const struct doctor_host *h)
+{
+	double s = h->window_ms / 1000.0, since;
+
+	if (!h->window || !h->window->taken)
+		return s;
+	since = monotonic_s() - h->window->at;
+	return since > s ? since : s;
+}
+
 unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out)
 {
-	if (h->softnet)
-		h->softnet->run++; /* a new window for this run */
 	unsigned n = 0;
 
+	if (h->softnet)
+		h->softnet->run++; /* a new window for this run */
+	/* every windowed check's first read, then one wait for them all */
+	if (h->window_ms && h->window && h->softnet) {
+		h->window->at = monotonic_s();
+		doctor_softnet_begin(h);
+		if (!cheap_only)
+			doctor_effects_begin(h);
+		h->wait(h->window_ms);
+		h->window->taken = true;
+	}
 	for (unsigned t = 0; t < N_TABLES; t++)
 		n += run_table(h, cheap_only, tables[t].checks, *tables[t].n, out + n);
+	if (h->window) {
+		doctor_effects_end(h);
+		h->window->taken = false;
+	}
 	return n;
 }
 
@@ -2328,6 +2428,8 @@ void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_c
 	h->window_ms = 1000;
 	h->wait = doctor_wait_ms;
 	h->softnet = &h->softnet_state;
+	h->window = &h->window_state;
+	h->root_files = (struct doctor_root_files){ .pm_qos = -1, .irqbalance = -1 };
 	doctor_tuned_read(h, &h->tuned);
 	for (int i = 0; cfg && i < cfg->n_workloads && i < JD_MAX_WORKLOADS; i++)
 		if (cfg->workloads[i].comm[0])

@@ -21,6 +21,7 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "core/config.h"
 #include "lib/metrics.h"
@@ -52,6 +53,23 @@ struct doctor_softnet {
 };
 
 /*
+ * One window for the run: doctor_run() takes the first reads of every
+ * windowed check (softnet_stat, /proc/interrupts, MSR_SMI_COUNT), waits
+ * window_ms once, and each judge takes its second read and judges the
+ * difference. A judge called alone (taken false) makes its own window.
+ */
+struct doctor_window {
+	bool taken; /* the first reads below are this run's, and the wait is done */
+	double at;  /* CLOCK_MONOTONIC of the first reads, s */
+	int softnet_err;
+	unsigned long long softnet_dropped, softnet_squeezed;
+	char *interrupts; /* /proc/interrupts (malloc'd; NULL: unreadable) */
+	uint64_t *smi;	  /* MSR_SMI_COUNT per CPU (malloc'd) */
+	unsigned smi_read;
+	int smi_err; /* why none was read */
+};
+
+/*
  * The host's tuned (tuned.c): the active profiles and those they include,
  * with their settings as the host's own files have them.
  */
@@ -80,11 +98,21 @@ struct doctor_host {
 	void (*wait)(unsigned ms);	/* between a window's two reads; tests give their own */
 	struct doctor_softnet *softnet; /* &softnet_state after doctor_host_init */
 	struct doctor_softnet softnet_state;
+	struct doctor_window *window; /* &window_state after doctor_host_init */
+	struct doctor_window window_state;
 	struct doctor_tuned tuned;
 	/* the config's workloads (comm globs): the threads meant to be on the
 	 * isolated CPUs */
 	char workloads[JD_MAX_WORKLOADS][JD_COMM_GLOB_MAX];
 	unsigned n_workloads;
+	/* What only root may open, kept open by the daemon from before it
+	 * drops root (doctor_root_files_open) and read again at each run;
+	 * -1 (doctor_host_init): open the file each time. */
+	struct doctor_root_files {
+		int pm_qos;	     /* /dev/cpu_dma_latency (read: the request in force) */
+		int irqbalance;	     /* /proc/<irqbalance_pid>/environ */
+		long irqbalance_pid; /* the irqbalance that ran then */
+	} root_files;
 };
 
 struct doctor_finding;
@@ -172,6 +200,24 @@ unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_
  */
 void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,
 		      const char *config_path);
+
+/*
+ * The daemon, while still root: opens what the checks read that only root
+ * may open (/dev/cpu_dma_latency, a running irqbalance's environ), so that
+ * its periodic runs after dropping root read them too. Whatever cannot be
+ * opened stays -1. Closed by doctor_root_files_close.
+ */
+void doctor_root_files_open(const struct doctor_host *h, struct doctor_root_files *rf);
+void doctor_root_files_close(struct doctor_root_files *rf);
+
+/* The first reads of the run's window (net.c: softnet; effects.c:
+ * interrupts, SMIs) into h->window, and what is left of them freed. */
+void doctor_softnet_begin(const struct doctor_host *h);
+void doctor_effects_begin(const struct doctor_host *h);
+void doctor_effects_end(const struct doctor_host *h);
+/* The run's window as it was, from the first reads to now: window_ms, or
+ * more when the checks between took time (a judge alone: window_ms). */
+double doctor_window_s(const struct doctor_host *h);
 
 /* nanosleep(): the default wait of a softnet window. */
 void doctor_wait_ms(unsigned ms);
@@ -264,6 +310,9 @@ int doctor_main(int argc, char **argv);
 
 /* ---- drift, in the daemon (drift.c) -------------------------------- */
 
+/* Before the daemon drops root: opens the root-only files of the checks
+ * (doctor_root_files_open) for the runs to come. */
+void doctor_drift_open_root_files(void);
 /* Runs the cheap checks now and every doctor.interval (loop_every). */
 int doctor_drift_start(const struct jd_config *cfg, const char *config_path);
 /* A reload (SIGHUP), in the shape of a reload step (reload.h, main.c's

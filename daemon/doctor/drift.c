@@ -6,6 +6,11 @@
  * jitterd_tuning_check{check,severity} (1 = failing, 0 = ok). A check that
  * is not applicable here, or that needs root the daemon no longer has, is
  * not exported: a series that could only ever be 0 would say nothing.
+ *
+ * What only root may open (/dev/cpu_dma_latency, irqbalance's environ) is
+ * opened before the daemon drops root (doctor_drift_open_root_files) and
+ * read through those fds at every run, so the checks that need it are
+ * judged on what is in force now, not on what was at start.
  */
 #include "doctor/doctor.h"
 
@@ -21,7 +26,26 @@ static struct {
 	unsigned n;
 	int job;
 	const char *config_path; /* names the isolated group's file in reports */
-} drift = { .job = -1 };
+	struct doctor_root_files root_files;
+} drift = { .job = -1, .root_files = { .pm_qos = -1, .irqbalance = -1 } };
+
+void doctor_drift_open_root_files(void)
+{
+	struct doctor_host h;
+
+	doctor_host_init(&h, "", NULL, NULL);
+	doctor_root_files_close(&drift.root_files);
+	doctor_root_files_open(&h, &drift.root_files);
+}
+
+/* The host as the daemon judges it: no sleep (softnet: over the time
+ * between runs), the root-only files it opened. */
+static void host_init(const struct jd_config *cfg)
+{
+	doctor_host_init(&drift.host, "", cfg, drift.config_path);
+	drift.host.window_ms = 0;
+	drift.host.root_files = drift.root_files;
+}
 
 static void run_checks(void *arg)
 {
@@ -35,8 +59,7 @@ int doctor_drift_start(const struct jd_config *cfg, const char *config_path)
 	if (!drift.results)
 		return -ENOMEM;
 	drift.config_path = config_path;
-	doctor_host_init(&drift.host, "", cfg, config_path);
-	drift.host.window_ms = 0; /* softnet: over the time between runs, no sleep */
+	host_init(cfg);
 	run_checks(NULL);
 	drift.job = loop_every("doctor.interval", cfg->doctor.interval_ns, run_checks, NULL);
 	if (drift.job < 0) {
@@ -53,8 +76,7 @@ int doctor_drift_reload(const struct jd_config *old, const struct jd_config *new
 	(void)old;
 	if (drift.job >= 0 && (err = loop_set_interval(drift.job, new->doctor.interval_ns)))
 		return err;
-	doctor_host_init(&drift.host, "", new, drift.config_path);
-	drift.host.window_ms = 0;
+	host_init(new);
 	run_checks(NULL);
 	return 0;
 }
@@ -84,6 +106,7 @@ void doctor_drift_finish(void)
 {
 	free(drift.results);
 	drift.results = NULL;
+	doctor_root_files_close(&drift.root_files);
 	drift.n = 0;
 	drift.job = -1;
 }

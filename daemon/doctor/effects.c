@@ -11,8 +11,10 @@
  *     root: time the firmware took from every CPU, reported as evidence.
  *
  * In a --root tree the second read is of "<file>.1s" when the fixture has
- * one (doctor_read_later). Both wait for the window: not in the daemon's
- * periodic run (slow).
+ * one. In doctor_run() their first reads are taken with softnet's before
+ * the run's one wait (doctor_effects_begin); a judge called alone waits
+ * for its own window. Both need a window: not in the daemon's periodic run
+ * (slow).
  */
 #include "doctor/doctor.h"
 
@@ -95,15 +97,21 @@ static unsigned long long since(unsigned long long now, unsigned long long then)
 	return now >= then ? now - then : 0;
 }
 
+static unsigned nr_cpus(const struct doctor_host *h)
+{
+	return h->nr_cpus < CPU_SETSIZE ? h->nr_cpus : CPU_SETSIZE;
+}
+
 static void judge_interrupts(const struct doctor_host *h, const struct doctor_check *k,
 			     struct doctor_finding *f)
 {
 	static const char path[] = "/proc/interrupts";
 	struct cpu_irqs *a = NULL, *b = NULL;
 	char *text = NULL, later[512], list[1024];
-	unsigned ncpus = h->nr_cpus < CPU_SETSIZE ? h->nr_cpus : CPU_SETSIZE, bad = 0, shown = 0;
+	unsigned ncpus = nr_cpus(h), bad = 0, shown = 0;
 	unsigned long long max_timer = 0;
 	double s = (h->window_ms ? h->window_ms : 1000) / 1000.0;
+	bool window = h->window_ms && h->window && h->window->taken;
 	cpu_set_t ticking, irqs;
 
 	(void)k;
@@ -114,7 +122,12 @@ static void judge_interrupts(const struct doctor_host *h, const struct doctor_ch
 	}
 	a = calloc(ncpus, sizeof(*a));
 	b = calloc(ncpus, sizeof(*b));
-	text = doctor_read_all(h, path);
+	if (window) { /* the run's first read, before its one wait */
+		text = h->window->interrupts;
+		h->window->interrupts = NULL;
+	} else {
+		text = doctor_read_all(h, path);
+	}
 	if (!a || !b || !text) {
 		doctor_unreadable(f, text ? -ENOMEM : -ENOENT, path);
 		goto out;
@@ -124,7 +137,7 @@ static void judge_interrupts(const struct doctor_host *h, const struct doctor_ch
 		goto out;
 	}
 	free(text);
-	if (h->window_ms)
+	if (h->window_ms && !window)
 		h->wait(h->window_ms);
 	snprintf(later, sizeof(later), "%s.1s", path);
 	text = h->root[0] ? doctor_read_all(h, later) : NULL;
@@ -134,6 +147,8 @@ static void judge_interrupts(const struct doctor_host *h, const struct doctor_ch
 		doctor_unreadable(f, -EINVAL, path);
 		goto out;
 	}
+	if (window)
+		s = doctor_window_s(h);
 	doctor_set(f->where, "%s twice, %.1f s apart", path, s);
 	CPU_ZERO(&ticking);
 	CPU_ZERO(&irqs);
@@ -222,23 +237,65 @@ static int smi_count(const struct doctor_host *h, unsigned cpu, bool later, uint
 	return err;
 }
 
-static void judge_smi(const struct doctor_host *h, const struct doctor_check *k,
-		      struct doctor_finding *f)
+/* The first read of every CPU's count into first: how many were read, and
+ * in *err why none was. */
+static unsigned smi_first(const struct doctor_host *h, uint64_t *first, unsigned ncpus, int *err)
 {
-	unsigned ncpus = h->nr_cpus < CPU_SETSIZE ? h->nr_cpus : CPU_SETSIZE, read = 0;
-	uint64_t *first = calloc(ncpus ? ncpus : 1, sizeof(*first)), most = 0, total = 0;
-	double s = (h->window_ms ? h->window_ms : 1000) / 1000.0;
-	int err = -ENOENT;
+	unsigned read = 0;
 
-	(void)k;
-	doctor_set(f->where, "/dev/cpu/*/msr, MSR_SMI_COUNT (0x34), twice %.1f s apart", s);
+	*err = first ? -ENOENT : -ENOMEM;
 	for (unsigned c = 0; first && c < ncpus; c++) {
 		int e = smi_count(h, c, false, &first[c]);
 
 		if (!e)
 			read++;
-		else if (err == -ENOENT || e == -EACCES || e == -EPERM)
-			err = e;
+		else if (*err == -ENOENT || e == -EACCES || e == -EPERM)
+			*err = e;
+	}
+	return read;
+}
+
+void doctor_effects_begin(const struct doctor_host *h)
+{
+	struct doctor_window *w = h->window;
+	unsigned ncpus = nr_cpus(h);
+
+	/* isolation.interrupts judges the isolated CPUs only */
+	w->interrupts = h->have_isolated ? doctor_read_all(h, "/proc/interrupts") : NULL;
+	w->smi = calloc(ncpus ? ncpus : 1, sizeof(*w->smi));
+	w->smi_read = smi_first(h, w->smi, ncpus, &w->smi_err);
+}
+
+void doctor_effects_end(const struct doctor_host *h)
+{
+	struct doctor_window *w = h->window;
+
+	free(w->interrupts);
+	free(w->smi);
+	w->interrupts = NULL;
+	w->smi = NULL;
+	w->smi_read = 0;
+}
+
+static void judge_smi(const struct doctor_host *h, const struct doctor_check *k,
+		      struct doctor_finding *f)
+{
+	unsigned ncpus = nr_cpus(h), read;
+	bool window = h->window_ms && h->window && h->window->taken;
+	uint64_t *first, most = 0, total = 0;
+	double s = (h->window_ms ? h->window_ms : 1000) / 1000.0;
+	int err;
+
+	(void)k;
+	doctor_set(f->where, "/dev/cpu/*/msr, MSR_SMI_COUNT (0x34), twice %.1f s apart", s);
+	if (window) { /* the run's first read, before its one wait */
+		first = h->window->smi;
+		read = h->window->smi_read;
+		err = h->window->smi_err;
+		h->window->smi = NULL;
+	} else {
+		first = calloc(ncpus ? ncpus : 1, sizeof(*first));
+		read = smi_first(h, first, ncpus, &err);
 	}
 	if (!read) {
 		if (err == -EIO) {
@@ -256,7 +313,7 @@ static void judge_smi(const struct doctor_host *h, const struct doctor_check *k,
 		free(first);
 		return;
 	}
-	if (h->window_ms)
+	if (h->window_ms && !window)
 		h->wait(h->window_ms);
 	for (unsigned c = 0; c < ncpus; c++) {
 		uint64_t now;
@@ -269,6 +326,10 @@ static void judge_smi(const struct doctor_host *h, const struct doctor_check *k,
 			total = now;
 	}
 	free(first);
+	if (window) {
+		s = doctor_window_s(h);
+		doctor_set(f->where, "/dev/cpu/*/msr, MSR_SMI_COUNT (0x34), twice %.1f s apart", s);
+	}
 	doctor_set(f->recommended, "no SMI (the firmware's power management, legacy USB "
 				   "emulation, error reporting off)");
 	if (!most) {

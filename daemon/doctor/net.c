@@ -165,6 +165,13 @@ static unsigned long long since(unsigned long long now, unsigned long long then)
 	return now >= then ? now - then : 0; /* a CPU gone, or a counter wrapped */
 }
 
+void doctor_softnet_begin(const struct doctor_host *h)
+{
+	struct doctor_window *w = h->window;
+
+	w->softnet_err = softnet(h, &w->softnet_dropped, &w->softnet_squeezed);
+}
+
 /*
  * The drops and squeezes of the window (doctor.h, struct doctor_softnet):
  * 0, 1 when there is no window yet (the daemon's first run), or -errno.
@@ -178,17 +185,24 @@ static int softnet_window(const struct doctor_host *h, struct doctor_softnet **o
 	*out = s;
 	if (s->have_window && s->taken == s->run)
 		return 0;
-	err = softnet(h, &d, &q);
+	if (h->window_ms && h->window && h->window->taken) {
+		/* the run's first read, before its one wait */
+		err = h->window->softnet_err;
+		d = h->window->softnet_dropped, q = h->window->softnet_squeezed;
+	} else {
+		err = softnet(h, &d, &q);
+		if (!err && h->window_ms)
+			h->wait(h->window_ms);
+	}
 	if (err)
 		return err;
 	if (h->window_ms) {
-		h->wait(h->window_ms);
 		err = softnet(h, &d2, &q2);
 		if (err)
 			return err;
 		s->window_dropped = since(d2, d);
 		s->window_squeezed = since(q2, q);
-		s->window_s = h->window_ms / 1000.0;
+		s->window_s = doctor_window_s(h);
 		d = d2, q = q2;
 	} else if (s->have_last) {
 		double now = monotonic_s();
@@ -892,20 +906,22 @@ const struct doctor_check doctor_net_checks[] = {
 	{ "nic.coalesce", "nic", DOCTOR_WARNING,
 	  "Interrupt coalescing holds each packet in the NIC for up to rx-usecs before raising "
 	  "the interrupt.",
-	  REF_SFC "; " REF_RHEL_NET " (interrupt coalescence)", "", .slow = false, judge_coalesce },
+	  REF_SFC "; " REF_RHEL_NET " (interrupt coalescence)", "", .slow = false, judge_coalesce,
+	  .tuned_key = "coalesce=" },
 	{ "nic.coalesce_tx", "nic", DOCTOR_INFO,
 	  "Transmit coalescing holds completions back: sent buffers are freed late and the "
 	  "queue looks full to BQL; adaptive-tx changes the delay under load.",
 	  REF_SFC "; " REF_RHEL_NET " (interrupt coalescence)", "", .slow = false,
-	  judge_coalesce_tx },
+	  judge_coalesce_tx, .tuned_key = "coalesce=" },
 	{ "nic.pause", "nic", DOCTOR_INFO,
 	  "A pause frame stops the link for up to 65535 quanta (3.4 ms at 10 Gb/s): a stall "
 	  "instead of a drop.",
-	  "IEEE 802.3 annex 31B; " REF_SFC, "", .slow = false, judge_pause },
+	  "IEEE 802.3 annex 31B; " REF_SFC, "", .slow = false, judge_pause, .tuned_key = "pause=" },
 	{ "net.gro_flush_timeout", "nic", DOCTOR_WARNING,
 	  "gro_flush_timeout holds GRO's packets until a timer flushes them, and "
 	  "napi_defer_hard_irqs leaves the queue to that timer instead of the interrupt.",
-	  REF_KERNEL("networking/napi.rst (IRQ mitigation)"), "", .slow = false, judge_gro_flush },
+	  REF_KERNEL("networking/napi.rst (IRQ mitigation)"), "", .slow = false, judge_gro_flush,
+	  .tuned_key = "gro_flush_timeout|napi_defer_hard_irqs" },
 	{ "nic.numa", "nic", DOCTOR_WARNING,
 	  "Packets are written into the NIC's NUMA node: a feed handler on another node reads "
 	  "each one across the interconnect.",

@@ -506,7 +506,7 @@ const struct doctor_check doctor_task_checks[] = {
 	  "A thread whose affinity includes an isolated CPU can be woken or migrated there "
 	  "(RCU callback kthreads, unbound kworkers, daemons) and preempt the workload.",
 	  REF_KERNEL("admin-guide/kernel-per-CPU-kthreads.rst") "; taskset(1)",
-	  "cpu-partitioning ([scheduler] isolated_cores)", .slow = true, judge_threads,
+	  "cpu-partitioning, realtime ([scheduler] isolated_cores)", .slow = true, judge_threads,
 	  .tuned_key = "isolated_cores" },
 	{ "sched.rt_throttling", "kernel", DOCTOR_CRITICAL,
 	  "With RT throttling on, a SCHED_FIFO thread that spins on an isolated CPU is stopped for "

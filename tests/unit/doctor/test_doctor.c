@@ -641,6 +641,52 @@ START_TEST(irqbalance_banned_cpus_come_from_its_environment)
 }
 END_TEST
 
+/* The daemon opens what only root may before it drops root, and reads
+ * through those fds at every run: the files' paths are not used again. */
+START_TEST(the_daemon_reads_root_only_files_through_the_fds_it_kept)
+{
+	static const char env[] = "PATH=/bin\0IRQBALANCE_BANNED_CPULIST=1\0";
+	const struct doctor_check *qos = doctor_check_by_id("cpu.pm_qos"),
+				  *irqb = doctor_check_by_id("irq.irqbalance_banned");
+	struct doctor_finding f;
+	struct doctor_host h;
+	int32_t us = 5;
+	char path[256];
+
+	put_bytes("/dev/cpu_dma_latency", (const char *)&us, sizeof(us));
+	put("/proc/77/comm", "irqbalance\n");
+	put_bytes("/proc/77/environ", env, sizeof(env) - 1);
+	doctor_host_init(&h, root, NULL, NULL);
+	ck_assert_int_eq(h.root_files.pm_qos, -1);
+	doctor_root_files_open(&h, &h.root_files);
+	ck_assert_int_ge(h.root_files.pm_qos, 0);
+	ck_assert_int_ge(h.root_files.irqbalance, 0);
+	ck_assert_int_eq(h.root_files.irqbalance_pid, 77);
+	snprintf(path, sizeof(path), "%s/dev/cpu_dma_latency", root);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/proc/77/environ", root);
+	unlink(path);
+	for (int run = 0; run < 2; run++) { /* read again at every run */
+		f = (struct doctor_finding){ .check = qos };
+		qos->judge(&h, qos, &f);
+		ck_assert_str_eq(f.value, "5 us");
+		f = (struct doctor_finding){ .check = irqb };
+		irqb->judge(&h, irqb, &f);
+		ck_assert_str_eq(f.value, "irqbalance (pid 77) bans CPUs 1");
+	}
+	/* another irqbalance: not read through the fd of the one that ran */
+	snprintf(path, sizeof(path), "%s/proc/77/comm", root);
+	unlink(path);
+	put("/proc/78/comm", "irqbalance\n");
+	f = (struct doctor_finding){ .check = irqb };
+	irqb->judge(&h, irqb, &f);
+	ck_assert_int_eq(f.state, DOCTOR_NOT_APPLICABLE);
+	ck_assert_str_eq(f.where, "/proc/78/environ");
+	doctor_root_files_close(&h.root_files);
+	ck_assert_int_eq(h.root_files.pm_qos, -1);
+}
+END_TEST
+
 START_TEST(isolation_checks_without_isolated_cpus_are_not_applicable)
 {
 	put("/sys/devices/system/cpu/isolated", "\n");
@@ -1610,6 +1656,63 @@ START_TEST(smis_are_counted_over_the_window_where_the_msr_is_readable)
 }
 END_TEST
 
+/* A run takes the first reads of softnet_stat, /proc/interrupts and the SMI
+ * counts, waits once, then takes every second read: one window, not three. */
+START_TEST(a_run_waits_once_for_all_its_windows)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	char msr[0x34 + 8] = { 0 };
+	uint64_t count = 5;
+	struct doctor_host h;
+	static const char *const want[][2] = {
+		{ "net.netdev_max_backlog",
+		  "1000; 2 packets dropped for a full backlog in 1.0 s (29 since boot)" },
+		{ "isolation.interrupts",
+		  "CPU 1: 1000 timer, 3 device, 1 other interrupts (in 1.0 s)" },
+		{ "cpu.smi", "3 SMIs in 1.0 s (8 since boot): each stops every CPU for tens to "
+			     "hundreds of microseconds" },
+	};
+
+	put("/proc/sys/net/core/netdev_max_backlog", "1000\n");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0000000b 0 0\n00000020 00000001 0 0 0\n");
+	softnet_after = "00000010 0000001c 0000000b 0 0\n00000020 00000001 0 0 0\n";
+	put("/proc/interrupts", "           CPU0       CPU1\n"
+				" 24:         10          0   PCI-MSI 1-edge   eth0\n"
+				"LOC:        100        100   Local timer interrupts\n"
+				"RES:          1          1   Rescheduling interrupts\n");
+	put("/proc/interrupts.1s", "           CPU0       CPU1\n"
+				   " 24:         10          3   PCI-MSI 1-edge   eth0\n"
+				   "LOC:        350       1100   Local timer interrupts\n"
+				   "RES:          1          2   Rescheduling interrupts\n");
+	memcpy(msr + 0x34, &count, sizeof(count));
+	put_bytes("/dev/cpu/0/msr", msr, sizeof(msr));
+	count = 8;
+	memcpy(msr + 0x34, &count, sizeof(count));
+	put_bytes("/dev/cpu/0/msr.1s", msr, sizeof(msr));
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
+	waited_ms = 0;
+	n = doctor_run(&h, false, f);
+	softnet_after = NULL;
+	ck_assert_uint_eq(waited_ms, 1000);
+	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		unsigned i;
+
+		for (i = 0; i < n && strcmp(f[i].check->id, want[w][0]); i++)
+			;
+		ck_assert_uint_lt(i, n);
+		ck_assert_msg(f[i].state == DOCTOR_FAIL && !strcmp(f[i].value, want[w][1]),
+			      "%s: %s \"%s\"", want[w][0], doctor_state_name(f[i].state),
+			      f[i].value);
+	}
+	ck_assert_ptr_null(h.window->interrupts);
+	ck_assert_ptr_null(h.window->smi);
+	free(f);
+}
+END_TEST
+
 /* ---- --emit ---------------------------------------------------------------------- */
 
 /* What doctor_emit() writes of the findings on the fixture (malloc'd). */
@@ -1912,6 +2015,44 @@ START_TEST(the_host_s_tuned_profiles_say_what_they_set)
 	ck_assert_str_eq(h.tuned.active, "cpu-partitioning");
 	ck_assert_uint_eq(h.tuned.n, 3);
 	ck_assert_str_eq(h.tuned.dir[2], "/etc/tuned/latency-performance");
+	n = doctor_run(&h, false, f);
+	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
+		unsigned i;
+
+		for (i = 0; i < n && strcmp(f[i].check->id, want[w][0]); i++)
+			;
+		ck_assert_uint_lt(i, n);
+		ck_assert_msg(!strcmp(f[i].tuned_here, want[w][1]), "%s: \"%s\", want \"%s\"",
+			      want[w][0], f[i].tuned_here, want[w][1]);
+	}
+	free(f);
+}
+END_TEST
+
+/* Settings no shipped profile has (tuned 2.20 to 2.28) but a site's own may:
+ * a [sysfs] THP defrag line, the [net] plugin's coalesce= and pause=. */
+START_TEST(a_site_profile_s_sysfs_and_net_lines_are_found)
+{
+	unsigned n = doctor_count();
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	static const char *const want[][2] = {
+		{ "vm.thp_defrag", "trading (/etc/tuned/trading)" },
+		{ "nic.coalesce", "trading (/etc/tuned/trading)" },
+		{ "nic.coalesce_tx", "trading (/etc/tuned/trading)" },
+		{ "nic.pause", "trading (/etc/tuned/trading)" },
+		{ "net.gro_flush_timeout", "trading (/etc/tuned/trading)" },
+		{ "vm.zone_reclaim_mode", "" },
+	};
+	struct doctor_host h;
+
+	put("/etc/tuned/active_profile", "trading\n");
+	put("/etc/tuned/trading/tuned.conf",
+	    "[sysfs]\n/sys/kernel/mm/transparent_hugepage/defrag=never\n"
+	    "/sys/class/net/eth0/gro_flush_timeout=0\n"
+	    "[net]\ncoalesce=adaptive-rx off rx-usecs 0\npause=rx off tx off\n");
+	doctor_host_init(&h, root, NULL, NULL);
+	h.ethtool = fake_ethtool;
+	h.wait = fake_wait;
 	n = doctor_run(&h, false, f);
 	for (unsigned w = 0; w < sizeof(want) / sizeof(want[0]); w++) {
 		unsigned i;
@@ -2434,6 +2575,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_missing_file_is_not_applicable);
 	tcase_add_test(tc, irqs_that_may_move_to_isolated_cpus_fail_too);
 	tcase_add_test(tc, irqbalance_banned_cpus_come_from_its_environment);
+	tcase_add_test(tc, the_daemon_reads_root_only_files_through_the_fds_it_kept);
 	tcase_add_test(tc, isolation_checks_without_isolated_cpus_are_not_applicable);
 	tcase_add_test(tc, the_config_s_isolated_group_wins_over_the_kernel_s);
 	tcase_add_test(tc, isolated_group_must_name_a_cpu_group);
@@ -2457,6 +2599,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, cpu_partitioning_without_no_balance_cores_is_a_warning_not_a_critical);
 	tcase_add_test(tc, isolation_asked_for_but_not_in_effect_fails);
 	tcase_add_test(tc, the_host_s_tuned_profiles_say_what_they_set);
+	tcase_add_test(tc, a_site_profile_s_sysfs_and_net_lines_are_found);
 	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
 	tcase_add_test(tc, softnet_in_the_daemon_is_judged_between_runs);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
@@ -2483,6 +2626,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_workload_that_cannot_lock_its_memory_fails);
 	tcase_add_test(tc, a_nohz_full_cpu_with_1000_ticks_a_second_is_not_isolated);
 	tcase_add_test(tc, smis_are_counted_over_the_window_where_the_msr_is_readable);
+	tcase_add_test(tc, a_run_waits_once_for_all_its_windows);
 	suite_add_tcase(s, tc);
 	/* Thousands of fixture files each: more than check's 4 s under ASan on
 	 * a shared machine. */
