@@ -24,12 +24,36 @@
 /* events.interruption_threshold; set by the daemon, rewritten on a reload. */
 __u64 noise_threshold_ns = 50000;
 
+/* Possible CPUs; set by the daemon before load (bounds the cpumask walk). */
+const volatile __u32 noise_nr_cpus = 1;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct jd_noise_cpu);
 } noise_cpu SEC(".maps");
+
+/*
+ * The last sender of each kind of request to each CPU: JD_NOISE_SENDER_SLOTS
+ * per possible CPU (the daemon sizes it). A plain array, not per CPU: the
+ * sender writes the target's slot, the target takes it. Two senders racing
+ * for one target leave the later one (or, rarely, a mix of the two).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, JD_NOISE_SENDER_SLOTS);
+	__type(key, __u32);
+	__type(value, struct jd_noise_sender);
+} noise_senders SEC(".maps");
+
+/* Count and time of attributed IPIs by cause; a cause new when full is not kept. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, JD_NOISE_CAUSES);
+	__type(key, struct jd_noise_cause);
+	__type(value, struct jd_noise_cause_count);
+} noise_causes SEC(".maps");
 
 static __always_inline struct jd_noise_cpu *this_cpu(void)
 {
@@ -38,7 +62,7 @@ static __always_inline struct jd_noise_cpu *this_cpu(void)
 	return bpf_map_lookup_elem(&noise_cpu, &zero);
 }
 
-static __always_inline void report_long(__u32 kind, __u64 duration)
+static __always_inline void report_long(const struct jd_noise_cpu *c, __u32 kind, __u64 duration)
 {
 	struct jd_noise_event *e = event_reserve(sizeof(*e), JD_NOISE_EVENT_LONG);
 
@@ -47,14 +71,122 @@ static __always_inline void report_long(__u32 kind, __u64 duration)
 	e->duration_ns = duration;
 	e->kind = kind;
 	e->pad = 0;
+	if (c) {
+		e->from = c->from;
+		e->function = c->function;
+	} else {
+		__builtin_memset(&e->from, 0, sizeof(e->from));
+		e->function = 0;
+	}
 	event_submit(e);
 }
 
-static __always_inline void add_duration(struct jd_noise_count *k, __u32 kind, __u64 d)
+/* c: the CPU's state when the interruption has a sender to name, else NULL. */
+static __always_inline void add_duration(struct jd_noise_count *k, const struct jd_noise_cpu *c,
+					 __u32 kind, __u64 d)
 {
 	hist_ns_add_apart(k->duration, &k->ns, d);
 	if (d > noise_threshold_ns)
-		report_long(kind, d);
+		report_long(c, kind, d);
+}
+
+/* ---- who sent an IPI ------------------------------------------------------ */
+
+static __always_inline bool has_sender(__u32 kind)
+{
+	return kind == JD_NOISE_RESCHEDULE || kind == JD_NOISE_CALL_FUNCTION ||
+	       kind == JD_NOISE_CALL_SINGLE;
+}
+
+static __always_inline void sender_here(struct jd_noise_sender *who, __u64 callsite, __u64 callback)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	who->time_ns = bpf_ktime_get_ns();
+	who->callsite = callsite;
+	who->callback = callback;
+	who->cpu = bpf_get_smp_processor_id();
+	who->pid = (__u32)id;
+	who->tgid = id >> 32;
+	who->pad = 0;
+	bpf_get_current_comm(who->comm, sizeof(who->comm));
+}
+
+static __always_inline void record_sender(__u32 target, const struct jd_noise_sender *who)
+{
+	__u32 slot = target * JD_NOISE_SENDER_SLOTS + (who->callback ? 1 : 0);
+	struct jd_noise_sender *s;
+
+	if (target >= noise_nr_cpus)
+		return;
+	s = bpf_map_lookup_elem(&noise_senders, &slot);
+	if (s)
+		*s = *who;
+}
+
+static __noinline void on_send_cpu(__u32 target, __u64 callsite, __u64 callback)
+{
+	struct jd_noise_sender who;
+
+	sender_here(&who, callsite, callback);
+	record_sender(target, &who);
+}
+
+/* bits: the kernel's cpumask (read through bpf_probe_read_kernel, any flavour). */
+static __noinline void on_send_mask(const void *bits, __u64 callsite, __u64 callback)
+{
+	__u32 words = (noise_nr_cpus + 63) / 64;
+	struct jd_noise_sender who;
+
+	sender_here(&who, callsite, callback);
+	for (__u32 w = 0; w < JD_NOISE_MAX_CPU_WORDS && w < words; w++) {
+		__u64 word = 0;
+
+		if (bpf_probe_read_kernel(&word, sizeof(word), bits + w * sizeof(word)))
+			return;
+		for (__u32 b = 0; b < 64 && (word >> b); b++)
+			if (word & (1ULL << b))
+				record_sender(w * 64 + b, &who);
+	}
+}
+
+/* The receiving vector's entry: its sender, taken so that no later vector reuses it. */
+static __always_inline void take_sender(struct jd_noise_cpu *c, __u32 kind)
+{
+	__u32 slot = bpf_get_smp_processor_id() * JD_NOISE_SENDER_SLOTS +
+		     (kind == JD_NOISE_RESCHEDULE ? 0 : 1);
+	struct jd_noise_sender *s = bpf_map_lookup_elem(&noise_senders, &slot);
+
+	c->function = 0;
+	if (!s || !s->time_ns) {
+		c->from.time_ns = 0;
+		return;
+	}
+	c->from = *s;
+	s->time_ns = 0;
+}
+
+/* An attributed IPI's count and time under its cause. */
+static __always_inline void count_cause(const struct jd_noise_cpu *c, __u32 kind, __u64 d)
+{
+	struct jd_noise_cause key = {
+		.callsite = c->from.callsite,
+		.function = c->function ? c->function : c->from.callback,
+		.tgid = c->from.tgid,
+		.kind = kind,
+	};
+	struct jd_noise_cause_count *n, zero = {};
+
+	__builtin_memcpy(key.comm, c->from.comm, sizeof(key.comm));
+	n = bpf_map_lookup_elem(&noise_causes, &key);
+	if (!n) {
+		bpf_map_update_elem(&noise_causes, &key, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&noise_causes, &key);
+		if (!n)
+			return;
+	}
+	n->count++;
+	n->ns += d;
 }
 
 /*
@@ -78,6 +210,10 @@ static __noinline void on_vector_entry(__u32 kind)
 	c->kind[kind].count++;
 	c->entry_kind = kind;
 	c->entry_ns = now;
+	if (has_sender(kind))
+		take_sender(c, kind);
+	else
+		c->from.time_ns = 0;
 }
 
 /*
@@ -97,7 +233,21 @@ static __noinline void on_vector_exit(__u32 kind)
 	c->entry_ns = 0;
 	if (!start || c->entry_kind != kind || now < start)
 		return;
-	add_duration(&c->kind[kind], kind, now - start);
+	if (c->from.time_ns) {
+		count_cause(c, kind, now - start);
+		add_duration(&c->kind[kind], c, kind, now - start);
+	} else {
+		add_duration(&c->kind[kind], NULL, kind, now - start);
+	}
+}
+
+/* The function a call_function(_single) vector runs: the first one names it. */
+static __always_inline void on_csd_function(__u64 func)
+{
+	struct jd_noise_cpu *c = this_cpu();
+
+	if (c && c->entry_ns && !c->function)
+		c->function = func;
 }
 
 /*
@@ -114,7 +264,7 @@ static __always_inline void on_nmi_handler(__s64 delta_ns)
 		return;
 	k = &c->kind[JD_NOISE_NMI];
 	k->count++;
-	add_duration(k, JD_NOISE_NMI, delta_ns > 0 ? (__u64)delta_ns : 0);
+	add_duration(k, NULL, JD_NOISE_NMI, delta_ns > 0 ? (__u64)delta_ns : 0);
 }
 
 /*
@@ -218,6 +368,65 @@ PROG_RAW_TP(tlb, tlb_flush, int reason)
 PROG_TRACEPOINT(tlb, tlb, tlb_flush, trace_event_raw_tlb_flush)
 {
 	on_tlb_flush(ctx->reason);
+	return 0;
+}
+
+/*
+ * The senders (6.6+; an older kernel names no sender). The classic
+ * tracepoint's cpumask is a __data_loc: its offset within the record in
+ * the low 16 bits.
+ */
+PROG_TP_BTF(ipi_cpu, ipi_send_cpu, unsigned int cpu, void *callsite, void *callback)
+{
+	on_send_cpu(cpu, (__u64)callsite, (__u64)callback);
+	return 0;
+}
+
+PROG_RAW_TP(ipi_cpu, ipi_send_cpu, unsigned int cpu, void *callsite, void *callback)
+{
+	on_send_cpu(cpu, (__u64)callsite, (__u64)callback);
+	return 0;
+}
+
+PROG_TRACEPOINT(ipi_cpu, ipi, ipi_send_cpu, trace_event_raw_ipi_send_cpu)
+{
+	on_send_cpu(ctx->cpu, (__u64)ctx->callsite, (__u64)ctx->callback);
+	return 0;
+}
+
+PROG_TP_BTF(ipi_mask, ipi_send_cpumask, const struct cpumask *mask, void *callsite, void *callback)
+{
+	on_send_mask(mask, (__u64)callsite, (__u64)callback);
+	return 0;
+}
+
+PROG_RAW_TP(ipi_mask, ipi_send_cpumask, const struct cpumask *mask, void *callsite, void *callback)
+{
+	on_send_mask(mask, (__u64)callsite, (__u64)callback);
+	return 0;
+}
+
+PROG_TRACEPOINT(ipi_mask, ipi, ipi_send_cpumask, trace_event_raw_ipi_send_cpumask)
+{
+	on_send_mask((void *)ctx + (ctx->__data_loc_cpumask & 0xffff), (__u64)ctx->callsite,
+		     (__u64)ctx->callback);
+	return 0;
+}
+
+/*
+ * No tp_btf flavour: its first argument is a function pointer, which the
+ * verifier refuses to read from a tp_btf context ("arg0 type FUNC_PROTO
+ * is not a struct"); raw_tp reads it as a number.
+ */
+PROG_RAW_TP(csd, csd_function_entry, void *func, void *csd)
+{
+	on_csd_function((__u64)func);
+	return 0;
+}
+
+PROG_TRACEPOINT(csd, csd, csd_function_entry, trace_event_raw_csd_function)
+{
+	on_csd_function((__u64)ctx->func);
 	return 0;
 }
 

@@ -30,6 +30,46 @@ enum jd_noise_kind {
 	JD_NOISE_KINDS
 };
 
+/*
+ * Who sent an IPI, as its sender recorded it for the CPU it targets
+ * (noise_senders: an array of JD_NOISE_SENDER_SLOTS per possible CPU,
+ * written by the sending CPU, taken by the receiving vector's entry).
+ * time_ns 0: none recorded since the last one was taken.
+ */
+struct jd_noise_sender {
+	__u64 time_ns;	/* when it was sent (bpf_ktime_get_ns) */
+	__u64 callsite; /* the kernel code that sent it (ipi_send_cpu's callsite) */
+	__u64 callback; /* the function it asks for (NULL for a reschedule) */
+	__u32 cpu;	/* the sending CPU */
+	__u32 pid;	/* the task that was current there (thread id) */
+	__u32 tgid;
+	__u32 pad;
+	char comm[16];
+};
+
+/* A slot per target CPU and kind of request: a reschedule or a function call. */
+#define JD_NOISE_SENDER_SLOTS  2
+#define JD_NOISE_MAX_CPU_WORDS 16 /* cpumasks read up to 1024 CPUs */
+
+/*
+ * An attributed IPI's cause (noise_causes, a per-CPU hash of at most
+ * JD_NOISE_CAUSES, each CPU's value what it received): kind, sender
+ * process and code, and the function the IPI ran.
+ */
+#define JD_NOISE_CAUSES 1024
+struct jd_noise_cause {
+	__u64 callsite;
+	__u64 function; /* the first csd function run in the vector, else the callback */
+	__u32 tgid;
+	__u32 kind;
+	char comm[16];
+};
+
+struct jd_noise_cause_count {
+	__u64 count;
+	__u64 ns;
+};
+
 /* Per CPU and kind. The first line holds what every interruption touches. */
 struct jd_noise_count {
 	__u64 count;
@@ -47,6 +87,9 @@ struct jd_noise_cpu {
 	__u64 entry_ns;
 	__u32 entry_kind;
 	__u32 pad;
+	/* The vector in progress: its sender (time_ns 0: none), the first function it ran. */
+	struct jd_noise_sender from;
+	__u64 function;
 	struct jd_noise_count kind[JD_NOISE_KINDS];
 };
 
@@ -61,6 +104,8 @@ struct jd_noise_event {
 	__u64 duration_ns;
 	__u32 kind; /* enum jd_noise_kind */
 	__u32 pad;
+	struct jd_noise_sender from; /* an IPI's sender; time_ns 0: not known */
+	__u64 function;		     /* the function it ran (csd), 0: not seen */
 };
 
 #endif

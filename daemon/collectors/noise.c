@@ -21,6 +21,7 @@
 #include "anomaly/signal.h"
 #include "lib/json.h"
 #include "lib/hist.h"
+#include "lib/ksyms.h"
 #include "lib/log.h"
 #include "lib/parse.h"
 #include "lib/yamlwalk.h"
@@ -52,6 +53,7 @@ static bool timed(int kind)
 struct noise {
 	const struct jd_config *cfg;
 	bool seen[JD_NOISE_KINDS]; /* its tracepoint attached: its series are exported */
+	bool senders;		   /* a sender's tracepoint attached: causes are exported */
 	int *cpu_group;		   /* per possible CPU: index of its group, -1 for none */
 	/*
 	 * A group's histograms are base + what its CPUs counted since the
@@ -60,8 +62,13 @@ struct noise {
 	 */
 	struct jd_hist_ns base[JD_MAX_CPU_GROUPS][JD_NOISE_KINDS];
 	struct jd_noise_cpu *snap;
-	struct jd_noise_cpu *percpu; /* lookup buffer: one value per possible CPU */
+	struct jd_noise_cpu *percpu;		   /* lookup buffer: one value per possible CPU */
+	struct ksyms *ksyms;			   /* opened while root; NULL: addresses in hex */
+	struct jd_noise_cause_count *cause_percpu; /* lookup buffer of noise_causes */
 };
+
+/* Rows of the top-N table of IPI causes (jitterd_interruption_cause_*) per group and kind. */
+#define TOP_CAUSES 10
 
 struct noise_options {
 	uint64_t threshold_ns;
@@ -75,15 +82,53 @@ static const struct yw_key noise_event_keys[] = {
 	{},
 };
 
+/* A kernel address as "name+0xoff", its name alone (bare), or in hex when it has none. */
+static void symbol(struct ksyms *k, uint64_t addr, bool bare, char *out, size_t size)
+{
+	uint64_t off = 0;
+	const char *name = ksyms_lookup(k, addr, &off);
+
+	if (!name || !*name)
+		snprintf(out, size, "0x%llx", (unsigned long long)addr);
+	else if (bare || !off)
+		snprintf(out, size, "%s", name);
+	else
+		snprintf(out, size, "%s+0x%llx", name, (unsigned long long)off);
+}
+
+/* The function an attributed IPI ran: the csd function seen in it, else the sender's callback. */
+static uint64_t ran(uint64_t function, const struct jd_noise_sender *from)
+{
+	return function ? function : from->callback;
+}
+
 static bool on_long_interruption(struct collector *c, const void *event, json_t *obj)
 {
 	const struct jd_noise_event *e = event;
+	struct noise *s = c->priv;
+	char name[300];
+	json_t *from;
 
-	(void)c;
 	if (e->kind >= JD_NOISE_KINDS)
 		return false;
 	json_set_str(obj, "kind", kind_names[e->kind]);
 	json_set_u64(obj, "duration_ns", e->duration_ns);
+	if (!e->from.time_ns)
+		return true;
+	from = json_object();
+	if (!from)
+		return true;
+	json_set_u64(from, "cpu", e->from.cpu);
+	json_set_u64(from, "pid", e->from.pid);
+	json_set_u64(from, "tgid", e->from.tgid);
+	json_set_bytes(from, "comm", e->from.comm, sizeof(e->from.comm));
+	symbol(s->ksyms, e->from.callsite, false, name, sizeof(name));
+	json_set_str(from, "caller", name);
+	if (ran(e->function, &e->from)) {
+		symbol(s->ksyms, ran(e->function, &e->from), true, name, sizeof(name));
+		json_set_str(from, "function", name);
+	}
+	json_object_set_new(obj, "sender", from);
 	return true;
 }
 
@@ -115,8 +160,12 @@ static const struct probe_def noise_probes[] = {
 	VECTOR_PROBES("error_apic", "error_apic"),
 	PROBE_TRACEPOINT_DEF("nmi", "nmi_handler", "nmi"),
 	PROBE_TRACEPOINT_DEF("tlb", "tlb_flush", "tlb"),
+	/* Who caused an IPI: the function it runs, then its sender (6.6+). */
+	PROBE_TRACEPOINT_DEF("csd", "csd_function_entry", "csd"),
+	PROBE_TRACEPOINT_DEF("ipi", "ipi_send_cpu", "ipi_cpu"),
+	PROBE_TRACEPOINT_DEF("ipi", "ipi_send_cpumask", "ipi_mask"),
 };
-_Static_assert(ARRAY_SIZE(noise_probes) == 2 * JD_NOISE_NMI + 2, "counting_probe() knows the rows");
+_Static_assert(ARRAY_SIZE(noise_probes) == 2 * JD_NOISE_NMI + 5, "counting_probe() knows the rows");
 
 /* The probe (in noise_probes) whose hits count a kind: a vector's entry. */
 static unsigned counting_probe(int kind)
@@ -124,6 +173,14 @@ static unsigned counting_probe(int kind)
 	if (kind < JD_NOISE_NMI)
 		return 2 * (unsigned)kind + 1;
 	return kind == JD_NOISE_NMI ? 18 : 19;
+}
+
+/* The first probe of a sender (noise_probes: ipi_send_cpu, then ipi_send_cpumask). */
+#define SENDER_PROBE (2 * JD_NOISE_NMI + 3)
+
+static bool attached(const struct collector *c, unsigned probe)
+{
+	return probe < c->n_probes && c->probes[probe].attach != PROBE_NONE;
 }
 
 static int n_groups(const struct jd_config *cfg)
@@ -156,10 +213,18 @@ static int noise_configure(struct collector *c, const struct jd_config *cfg)
 	s->percpu = calloc(c->nr_cpus, sizeof(*s->percpu));
 	s->snap = calloc(c->nr_cpus, sizeof(*s->snap));
 	s->cpu_group = malloc(c->nr_cpus * sizeof(*s->cpu_group));
-	if (!s->percpu || !s->snap || !s->cpu_group)
+	s->cause_percpu = calloc(c->nr_cpus, sizeof(*s->cause_percpu));
+	if (!s->percpu || !s->snap || !s->cpu_group || !s->cause_percpu)
 		return -ENOMEM;
 	map_cpus_to_groups(s, c->nr_cpus, cfg);
 	skel->data->noise_threshold_ns = o->threshold_ns;
+	skel->rodata->noise_nr_cpus = c->nr_cpus;
+	bpf_map__set_max_entries(skel->maps.noise_senders,
+				 (unsigned)c->nr_cpus * JD_NOISE_SENDER_SLOTS);
+	/* Now, while root: a reader opened later sees no addresses. */
+	s->ksyms = ksyms_open("/proc/kallsyms");
+	if (!s->ksyms)
+		log_warn("noise: /proc/kallsyms shows no addresses: senders' code is named in hex");
 	return 0;
 }
 
@@ -170,8 +235,8 @@ static void noise_attached(struct collector *c, const struct jd_config *cfg)
 
 	(void)cfg;
 	for (int k = 0; k < JD_NOISE_KINDS; k++)
-		s->seen[k] = counting_probe(k) < c->n_probes &&
-			     c->probes[counting_probe(k)].attach != PROBE_NONE;
+		s->seen[k] = attached(c, counting_probe(k));
+	s->senders = attached(c, SENDER_PROBE) || attached(c, SENDER_PROBE + 1);
 }
 
 static void noise_finish(struct collector *c)
@@ -181,6 +246,8 @@ static void noise_finish(struct collector *c)
 	free(s->percpu);
 	free(s->snap);
 	free(s->cpu_group);
+	free(s->cause_percpu);
+	ksyms_close(s->ksyms);
 }
 
 static int read_noise_cpu(const struct collector *c, struct noise *s)
@@ -218,6 +285,146 @@ static void group_hist(const struct collector *c, const struct noise *s, int g, 
 		for (int b = 0; b < JD_HIST_NS_SLOTS; b++)
 			h->slots[b] += now->duration[b] - then->duration[b];
 		h->sum += now->ns - then->ns;
+	}
+}
+
+/* ---- who caused the IPIs: the top of noise_causes -------------------------- */
+
+/* One row of the table: a cause as its labels name it, on the CPUs of one group. */
+struct cause_row {
+	int group;
+	uint32_t kind;
+	char comm[16];
+	uint64_t caller, function; /* addresses; merged by their names */
+	uint64_t count, ns;
+};
+
+static bool same_symbol(struct ksyms *k, uint64_t a, uint64_t b)
+{
+	const char *na, *nb;
+
+	if (a == b)
+		return true;
+	na = ksyms_name(k, a, NULL);
+	nb = ksyms_name(k, b, NULL);
+	return na && nb && *na && !strcmp(na, nb);
+}
+
+static bool same_cause(struct ksyms *k, const struct cause_row *r, int group,
+		       const struct jd_noise_cause *key)
+{
+	return r->group == group && r->kind == key->kind &&
+	       !strncmp(r->comm, key->comm, sizeof(r->comm)) &&
+	       same_symbol(k, r->caller, key->callsite) &&
+	       same_symbol(k, r->function, key->function);
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct cause_row *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group - y->group;
+	if (x->kind != y->kind)
+		return x->kind < y->kind ? -1 : 1;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+/* Adds key's per-CPU counts (s->cause_percpu) to rows, one row per group and cause. */
+static unsigned add_cause(const struct collector *c, struct noise *s, struct cause_row *rows,
+			  unsigned n, const struct jd_noise_cause *key)
+{
+	for (int cpu = 0; cpu < c->nr_cpus; cpu++) {
+		const struct jd_noise_cause_count *v = &s->cause_percpu[cpu];
+		int g = s->cpu_group[cpu];
+		unsigned i;
+
+		if (g < 0 || !v->count)
+			continue;
+		for (i = 0; i < n && !same_cause(s->ksyms, &rows[i], g, key); i++)
+			;
+		if (i == n) {
+			if (n == JD_NOISE_CAUSES * 2)
+				continue;
+			rows[n++] = (struct cause_row){ .group = g,
+							.kind = key->kind,
+							.caller = key->callsite,
+							.function = key->function };
+			memcpy(rows[i].comm, key->comm, sizeof(rows[i].comm));
+		}
+		rows[i].count += v->count;
+		rows[i].ns += v->ns;
+	}
+	return n;
+}
+
+/* The causes, merged by name, sorted by group, kind and count: how many rows. */
+static unsigned read_causes(const struct collector *c, struct noise *s, struct cause_row *rows)
+{
+	const struct noise_bpf *skel = c->skel;
+	int fd = bpf_map__fd(skel->maps.noise_causes);
+	struct jd_noise_cause key, next;
+	const void *prev = NULL;
+	unsigned n = 0;
+
+	/* Names first (one pass over kallsyms for all that are new), then merge by them. */
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		ksyms_want(s->ksyms, next.callsite);
+		ksyms_want(s->ksyms, next.function);
+		key = next;
+		prev = &key;
+	}
+	ksyms_resolve(s->ksyms);
+	prev = NULL;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		if (!bpf_map_lookup_elem(fd, &key, s->cause_percpu))
+			n = add_cause(c, s, rows, n, &key);
+	}
+	qsort(rows, n, sizeof(*rows), by_count);
+	return n;
+}
+
+static void collect_causes(struct collector *c, struct metrics *m)
+{
+	static struct cause_row rows[JD_NOISE_CAUSES * 2];
+	struct metric_family *count, *seconds;
+	struct noise *s = c->priv;
+	char caller[300], function[300], comm[17];
+	unsigned n = read_causes(c, s, rows), shown = 0;
+
+	count = metrics_family(
+		m, NOISE_CAUSE_INTERRUPTIONS,
+		"IPIs received by the CPUs of a group, by who sent them: the "
+		"sending task's comm, the kernel code that sent it (caller) and "
+		"the function it ran. Only the 10 most frequent causes of each group and "
+		"kind are shown.",
+		METRIC_COUNTER, METRIC_UNIT_NONE);
+	seconds =
+		metrics_family(m, NOISE_CAUSE_SECONDS,
+			       "Time the CPUs of a group spent in the IPIs of a cause (the rows of "
+			       "jitterd_interruption_cause_interruptions_total).",
+			       METRIC_COUNTER, METRIC_UNIT_SECONDS);
+	for (unsigned i = 0; i < n; i++) {
+		const struct cause_row *r = &rows[i];
+
+		shown = i && rows[i - 1].group == r->group && rows[i - 1].kind == r->kind
+				? shown + 1
+				: 0;
+		if (shown >= TOP_CAUSES || r->kind >= JD_NOISE_KINDS)
+			continue;
+		symbol(s->ksyms, r->caller, true, caller, sizeof(caller));
+		function[0] = '\0'; /* a reschedule runs none */
+		if (r->function)
+			symbol(s->ksyms, r->function, true, function, sizeof(function));
+		snprintf(comm, sizeof(comm), "%.16s", r->comm);
+		metric_u64(count, r->count, "cpu_group", group_name(s->cfg, r->group), "kind",
+			   kind_names[r->kind], "task", comm, "caller", caller, "function",
+			   function, LABELS_END);
+		metric_u64(seconds, r->ns, "cpu_group", group_name(s->cfg, r->group), "kind",
+			   kind_names[r->kind], "task", comm, "caller", caller, "function",
+			   function, LABELS_END);
 	}
 }
 
@@ -268,6 +475,8 @@ static void noise_collect(struct collector *c, struct metrics *m)
 			metric_hist(duration, &view, "cpu_group", group_name(s->cfg, g), "kind",
 				    kind_names[k], LABELS_END);
 		}
+	if (s->senders)
+		collect_causes(c, m);
 }
 
 /* ---- reload ------------------------------------------------------------ */

@@ -9,5 +9,7 @@
 #define NOISE_INTERRUPTIONS	    "jitterd_interruptions_total"
 #define NOISE_INTERRUPTION_SECONDS  "jitterd_interruption_seconds_total"
 #define NOISE_INTERRUPTION_DURATION "jitterd_interruption_duration_seconds"
+#define NOISE_CAUSE_INTERRUPTIONS   "jitterd_interruption_cause_interruptions_total"
+#define NOISE_CAUSE_SECONDS	    "jitterd_interruption_cause_seconds_total"
 
 #endif
