@@ -71,12 +71,15 @@ static __always_inline void report_long(const struct jd_noise_cpu *c, __u32 kind
 	e->duration_ns = duration;
 	e->kind = kind;
 	e->pad = 0;
+	e->pad2 = 0;
 	if (c) {
 		e->from = c->from;
 		e->function = c->function;
+		e->tick_dep = kind == JD_NOISE_TIMER ? c->tick_dep : 0;
 	} else {
 		__builtin_memset(&e->from, 0, sizeof(e->from));
 		e->function = 0;
+		e->tick_dep = 0;
 	}
 	event_submit(e);
 }
@@ -166,18 +169,22 @@ static __always_inline void take_sender(struct jd_noise_cpu *c, __u32 kind)
 	s->time_ns = 0;
 }
 
-/* An attributed IPI's count and time under its cause. */
+/* An attributed IPI's (or a timer's, by its hrtimer) count and time under its cause. */
 static __always_inline void count_cause(const struct jd_noise_cpu *c, __u32 kind, __u64 d)
 {
 	struct jd_noise_cause key = {
-		.callsite = c->from.callsite,
 		.function = c->function ? c->function : c->from.callback,
-		.tgid = c->from.tgid,
 		.kind = kind,
 	};
 	struct jd_noise_cause_count *n, zero = {};
 
-	__builtin_memcpy(key.comm, c->from.comm, sizeof(key.comm));
+	if (c->from.time_ns) { /* else a timer's: no sender, the fields are an older IPI's */
+		key.callsite = c->from.callsite;
+		key.tgid = c->from.tgid;
+		__builtin_memcpy(key.comm, c->from.comm, sizeof(key.comm));
+	} else {
+		key.function = c->function;
+	}
 	n = bpf_map_lookup_elem(&noise_causes, &key);
 	if (!n) {
 		bpf_map_update_elem(&noise_causes, &key, &zero, BPF_NOEXIST);
@@ -210,10 +217,12 @@ static __noinline void on_vector_entry(__u32 kind)
 	c->kind[kind].count++;
 	c->entry_kind = kind;
 	c->entry_ns = now;
-	if (has_sender(kind))
+	if (has_sender(kind)) {
 		take_sender(c, kind);
-	else
+	} else {
 		c->from.time_ns = 0;
+		c->function = 0;
+	}
 }
 
 /*
@@ -233,12 +242,46 @@ static __noinline void on_vector_exit(__u32 kind)
 	c->entry_ns = 0;
 	if (!start || c->entry_kind != kind || now < start)
 		return;
-	if (c->from.time_ns) {
+	if (c->from.time_ns || (kind == JD_NOISE_TIMER && c->function)) {
 		count_cause(c, kind, now - start);
 		add_duration(&c->kind[kind], c, kind, now - start);
 	} else {
-		add_duration(&c->kind[kind], NULL, kind, now - start);
+		add_duration(&c->kind[kind], kind == JD_NOISE_TIMER ? c : NULL, kind, now - start);
 	}
+}
+
+/* An hrtimer callback: the first of a local timer's run names it. */
+static __always_inline void on_hrtimer(__u64 func)
+{
+	struct jd_noise_cpu *c = this_cpu();
+
+	if (c && c->entry_ns && c->entry_kind == JD_NOISE_TIMER && !c->function)
+		c->function = func;
+}
+
+/*
+ * tick_stop: success, or the dependency that kept the tick (only a
+ * nohz_full CPU asks for the latter). The bit's position is the kernel's
+ * TICK_DEP_BIT_*, stable since 4.x.
+ */
+static __always_inline void on_tick_stop(int success, int dependency)
+{
+	struct jd_noise_cpu *c = this_cpu();
+	__u32 dep = JD_NOISE_DEP_OTHER;
+
+	if (!c)
+		return;
+	if (success) {
+		c->tick_dep = 0;
+		return;
+	}
+	for (__u32 b = 0; b < JD_NOISE_DEP_OTHER; b++)
+		if (dependency == (1 << b)) {
+			dep = b;
+			break;
+		}
+	c->tick_kept[dep]++;
+	c->tick_dep = dep + 1;
 }
 
 /* The function a call_function(_single) vector runs: the first one names it. */
@@ -427,6 +470,43 @@ PROG_RAW_TP(csd, csd_function_entry, void *func, void *csd)
 PROG_TRACEPOINT(csd, csd, csd_function_entry, trace_event_raw_csd_function)
 {
 	on_csd_function((__u64)ctx->func);
+	return 0;
+}
+
+/* The tick's reasons, and the hrtimer callbacks its runs fire. */
+PROG_TP_BTF(tick_stop, tick_stop, int success, int dependency)
+{
+	on_tick_stop(success, dependency);
+	return 0;
+}
+
+PROG_RAW_TP(tick_stop, tick_stop, int success, int dependency)
+{
+	on_tick_stop(success, dependency);
+	return 0;
+}
+
+PROG_TRACEPOINT(tick_stop, timer, tick_stop, trace_event_raw_tick_stop)
+{
+	on_tick_stop(ctx->success, ctx->dependency);
+	return 0;
+}
+
+PROG_TP_BTF(hrtimer, hrtimer_expire_entry, struct hrtimer *timer, void *now)
+{
+	on_hrtimer((__u64)BPF_CORE_READ(timer, function));
+	return 0;
+}
+
+PROG_RAW_TP(hrtimer, hrtimer_expire_entry, struct hrtimer *timer, void *now)
+{
+	on_hrtimer((__u64)BPF_CORE_READ(timer, function));
+	return 0;
+}
+
+PROG_TRACEPOINT(hrtimer, timer, hrtimer_expire_entry, trace_event_raw_hrtimer_expire_entry)
+{
+	on_hrtimer((__u64)ctx->function);
 	return 0;
 }
 

@@ -77,6 +77,22 @@ struct jd_noise_count {
 	__u64 duration[JD_HIST_NS_SLOTS];
 };
 
+/*
+ * Why the tick kept running on a nohz_full CPU: timer:tick_stop's
+ * dependency (one bit of the kernel's TICK_DEP_MASK_*, the first it found),
+ * JD_NOISE_TICK_DEPS - 1 for a bit the kernel added since.
+ */
+enum jd_noise_tick_dep {
+	JD_NOISE_DEP_POSIX_TIMER,
+	JD_NOISE_DEP_PERF_EVENTS,
+	JD_NOISE_DEP_SCHED,
+	JD_NOISE_DEP_CLOCK_UNSTABLE,
+	JD_NOISE_DEP_RCU,
+	JD_NOISE_DEP_RCU_EXP,
+	JD_NOISE_DEP_OTHER,
+	JD_NOISE_TICK_DEPS
+};
+
 /* One per CPU (BPF_MAP_TYPE_PERCPU_ARRAY, key 0), written only by that CPU. */
 struct jd_noise_cpu {
 	/*
@@ -87,9 +103,16 @@ struct jd_noise_cpu {
 	__u64 entry_ns;
 	__u32 entry_kind;
 	__u32 pad;
-	/* The vector in progress: its sender (time_ns 0: none), the first function it ran. */
+	/*
+	 * The vector in progress: its sender (time_ns 0: none), the first
+	 * function it ran (a csd function; a timer's first hrtimer callback).
+	 */
 	struct jd_noise_sender from;
 	__u64 function;
+	/* tick_stop: failures by dependency; the last one's, +1 (0: the last stopped it). */
+	__u64 tick_kept[JD_NOISE_TICK_DEPS];
+	__u32 tick_dep;
+	__u32 pad2;
 	struct jd_noise_count kind[JD_NOISE_KINDS];
 };
 
@@ -105,7 +128,9 @@ struct jd_noise_event {
 	__u32 kind; /* enum jd_noise_kind */
 	__u32 pad;
 	struct jd_noise_sender from; /* an IPI's sender; time_ns 0: not known */
-	__u64 function;		     /* the function it ran (csd), 0: not seen */
+	__u64 function;		     /* the function it ran (csd, hrtimer), 0: not seen */
+	__u32 tick_dep;		     /* a timer's: the CPU's tick_dep then */
+	__u32 pad2;
 };
 
 #endif

@@ -44,6 +44,17 @@ static const char *const kind_names[JD_NOISE_KINDS] = {
 	[JD_NOISE_TLB] = "tlb_shootdown",
 };
 
+/* The dependency="" label values of jitterd_tick_kept_total: the kernel's TICK_DEP_BIT_*. */
+static const char *const dep_names[JD_NOISE_TICK_DEPS] = {
+	[JD_NOISE_DEP_POSIX_TIMER] = "posix_timer",
+	[JD_NOISE_DEP_PERF_EVENTS] = "perf_events",
+	[JD_NOISE_DEP_SCHED] = "sched",
+	[JD_NOISE_DEP_CLOCK_UNSTABLE] = "clock_unstable",
+	[JD_NOISE_DEP_RCU] = "rcu",
+	[JD_NOISE_DEP_RCU_EXP] = "rcu_exp",
+	[JD_NOISE_DEP_OTHER] = "other",
+};
+
 /* Kinds with a duration (a TLB shootdown's time is its IPI's). */
 static bool timed(int kind)
 {
@@ -53,8 +64,9 @@ static bool timed(int kind)
 struct noise {
 	const struct jd_config *cfg;
 	bool seen[JD_NOISE_KINDS]; /* its tracepoint attached: its series are exported */
-	bool senders;		   /* a sender's tracepoint attached: causes are exported */
-	int *cpu_group;		   /* per possible CPU: index of its group, -1 for none */
+	bool causes;	/* a sender's or hrtimer's tracepoint attached: causes are exported */
+	bool ticks;	/* tick_stop attached */
+	int *cpu_group; /* per possible CPU: index of its group, -1 for none */
 	/*
 	 * A group's histograms are base + what its CPUs counted since the
 	 * last change of cpu_groups (their counts then are snap), so that a
@@ -113,6 +125,14 @@ static bool on_long_interruption(struct collector *c, const void *event, json_t 
 		return false;
 	json_set_str(obj, "kind", kind_names[e->kind]);
 	json_set_u64(obj, "duration_ns", e->duration_ns);
+	if (e->kind == JD_NOISE_TIMER) {
+		if (e->function) {
+			symbol(s->ksyms, e->function, true, name, sizeof(name));
+			json_set_str(obj, "hrtimer", name);
+		}
+		if (e->tick_dep && e->tick_dep <= JD_NOISE_TICK_DEPS)
+			json_set_str(obj, "tick_kept_by", dep_names[e->tick_dep - 1]);
+	}
 	if (!e->from.time_ns)
 		return true;
 	from = json_object();
@@ -137,6 +157,11 @@ static const struct event_def noise_events[] = {
 				  .size = sizeof(struct jd_noise_event),
 				  .handle = on_long_interruption },
 };
+
+/* The first probe of a sender (noise_probes: ipi_send_cpu, then ipi_send_cpumask). */
+#define SENDER_PROBE (2 * JD_NOISE_NMI + 3)
+/* hrtimer_expire_entry, then tick_stop. */
+#define HRTIMER_PROBE (SENDER_PROBE + 2)
 
 #define VECTOR_PROBES(name, prefix)                                                                \
 	PROBE_TRACEPOINT_DEF("irq_vectors", name "_exit", prefix "_out"),                          \
@@ -164,8 +189,11 @@ static const struct probe_def noise_probes[] = {
 	PROBE_TRACEPOINT_DEF("csd", "csd_function_entry", "csd"),
 	PROBE_TRACEPOINT_DEF("ipi", "ipi_send_cpu", "ipi_cpu"),
 	PROBE_TRACEPOINT_DEF("ipi", "ipi_send_cpumask", "ipi_mask"),
+	/* What a timer run fired, and why the tick kept running (nohz_full). */
+	PROBE_TRACEPOINT_DEF("timer", "hrtimer_expire_entry", "hrtimer"),
+	PROBE_TRACEPOINT_DEF("timer", "tick_stop", "tick_stop"),
 };
-_Static_assert(ARRAY_SIZE(noise_probes) == 2 * JD_NOISE_NMI + 5, "counting_probe() knows the rows");
+_Static_assert(ARRAY_SIZE(noise_probes) == HRTIMER_PROBE + 2, "counting_probe() knows the rows");
 
 /* The probe (in noise_probes) whose hits count a kind: a vector's entry. */
 static unsigned counting_probe(int kind)
@@ -174,9 +202,6 @@ static unsigned counting_probe(int kind)
 		return 2 * (unsigned)kind + 1;
 	return kind == JD_NOISE_NMI ? 18 : 19;
 }
-
-/* The first probe of a sender (noise_probes: ipi_send_cpu, then ipi_send_cpumask). */
-#define SENDER_PROBE (2 * JD_NOISE_NMI + 3)
 
 static bool attached(const struct collector *c, unsigned probe)
 {
@@ -236,7 +261,9 @@ static void noise_attached(struct collector *c, const struct jd_config *cfg)
 	(void)cfg;
 	for (int k = 0; k < JD_NOISE_KINDS; k++)
 		s->seen[k] = attached(c, counting_probe(k));
-	s->senders = attached(c, SENDER_PROBE) || attached(c, SENDER_PROBE + 1);
+	s->causes = attached(c, SENDER_PROBE) || attached(c, SENDER_PROBE + 1) ||
+		    attached(c, HRTIMER_PROBE);
+	s->ticks = attached(c, HRTIMER_PROBE + 1);
 }
 
 static void noise_finish(struct collector *c)
@@ -396,10 +423,10 @@ static void collect_causes(struct collector *c, struct metrics *m)
 
 	count = metrics_family(
 		m, NOISE_CAUSE_INTERRUPTIONS,
-		"IPIs received by the CPUs of a group, by who sent them: the "
-		"sending task's comm, the kernel code that sent it (caller) and "
-		"the function it ran. Only the 10 most frequent causes of each group and "
-		"kind are shown.",
+		"Interruptions of the CPUs of a group by cause: an IPI by who sent it (the "
+		"sending task's comm, the kernel code that sent it as caller) and the "
+		"function it ran, a local timer run by the first hrtimer callback it fired. "
+		"Only the 10 most frequent causes of each group and kind are shown.",
 		METRIC_COUNTER, METRIC_UNIT_NONE);
 	seconds =
 		metrics_family(m, NOISE_CAUSE_SECONDS,
@@ -414,8 +441,10 @@ static void collect_causes(struct collector *c, struct metrics *m)
 				: 0;
 		if (shown >= TOP_CAUSES || r->kind >= JD_NOISE_KINDS)
 			continue;
-		symbol(s->ksyms, r->caller, true, caller, sizeof(caller));
-		function[0] = '\0'; /* a reschedule runs none */
+		caller[0] = function[0] =
+			'\0'; /* a timer has no caller, a reschedule no function */
+		if (r->caller)
+			symbol(s->ksyms, r->caller, true, caller, sizeof(caller));
 		if (r->function)
 			symbol(s->ksyms, r->function, true, function, sizeof(function));
 		snprintf(comm, sizeof(comm), "%.16s", r->comm);
@@ -425,6 +454,33 @@ static void collect_causes(struct collector *c, struct metrics *m)
 		metric_u64(seconds, r->ns, "cpu_group", group_name(s->cfg, r->group), "kind",
 			   kind_names[r->kind], "task", comm, "caller", caller, "function",
 			   function, LABELS_END);
+	}
+}
+
+/* Per CPU that ever failed to stop its tick (a nohz_full CPU), each dependency. */
+static void collect_ticks(struct collector *c, struct metrics *m)
+{
+	struct metric_family *kept;
+	struct noise *s = c->priv;
+	char cpu[16];
+
+	kept = metrics_family(m, NOISE_TICK_KEPT,
+			      "Times a nohz_full CPU could not stop its tick, by the dependency "
+			      "that kept it (timer:tick_stop): a POSIX timer or perf event of "
+			      "a task there, the scheduler (more than one task), RCU, an "
+			      "unstable clock. Only CPUs where it happened have series.",
+			      METRIC_COUNTER, METRIC_UNIT_NONE);
+	for (int i = 0; i < c->nr_cpus; i++) {
+		const __u64 *n = s->percpu[i].tick_kept;
+		__u64 any = 0;
+
+		for (int d = 0; d < JD_NOISE_TICK_DEPS; d++)
+			any += n[d];
+		if (!any)
+			continue;
+		snprintf(cpu, sizeof(cpu), "%d", i);
+		for (int d = 0; d < JD_NOISE_TICK_DEPS; d++)
+			metric_u64(kept, n[d], "cpu", cpu, "dependency", dep_names[d], LABELS_END);
 	}
 }
 
@@ -475,8 +531,10 @@ static void noise_collect(struct collector *c, struct metrics *m)
 			metric_hist(duration, &view, "cpu_group", group_name(s->cfg, g), "kind",
 				    kind_names[k], LABELS_END);
 		}
-	if (s->senders)
+	if (s->causes)
 		collect_causes(c, m);
+	if (s->ticks)
+		collect_ticks(c, m);
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -588,8 +646,9 @@ static const struct signal_def noise_signals[] = {
 
 COLLECTOR_SKELETON(noise)
 
-/* Opt-in: its 20 probes make the daemon's start 2.5 times as long (0.4 ->
- * 1.0 s here, tens of seconds in an emulated guest; docs/noise.md). */
+/* Opt-in: its 20 counting probes make the daemon's start 2.5 times as long
+ * (0.4 -> 1.0 s here, tens of seconds in an emulated guest; docs/noise.md);
+ * the 5 naming ones added no time this machine could measure. */
 const struct collector_ops noise_collector = {
 	.name = "noise",
 	.opt_in = true,

@@ -11,5 +11,6 @@
 #define NOISE_INTERRUPTION_DURATION "jitterd_interruption_duration_seconds"
 #define NOISE_CAUSE_INTERRUPTIONS   "jitterd_interruption_cause_interruptions_total"
 #define NOISE_CAUSE_SECONDS	    "jitterd_interruption_cause_seconds_total"
+#define NOISE_TICK_KEPT		    "jitterd_tick_kept_total"
 
 #endif

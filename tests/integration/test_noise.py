@@ -44,7 +44,8 @@ VECTORS = {  # tracepoint prefix (irq_vectors:<prefix>_entry/exit) -> kind
 KINDS = list(VECTORS.values()) + ["nmi", "tlb_shootdown"]
 # The probes whose numbers these tests check (conftest.py reports their attach types).
 PROBES = tuple("%s_%s" % (v, end) for v in VECTORS for end in ("exit", "entry")) + \
-    ("nmi_handler", "tlb_flush", "csd_function_entry", "ipi_send_cpu", "ipi_send_cpumask")
+    ("nmi_handler", "tlb_flush", "csd_function_entry", "ipi_send_cpu", "ipi_send_cpumask",
+     "hrtimer_expire_entry", "tick_stop")
 # /proc/interrupts rows and the kinds that make them. NMI is not here:
 # jitterd counts NMI handler runs, several per NMI when several handlers
 # are registered (docs/noise.md); it is checked against ftrace instead.
@@ -394,7 +395,8 @@ def test_long_interruption_is_an_event_above_a_low_threshold():
     cpus = {str(c) for c in harness.possible_cpus()}
     kinds = set()
     for e in events:
-        assert set(e) - {"sender"} == {"time", "cpu", "type", "kind", "duration_ns"}, e
+        assert set(e) - {"sender", "hrtimer", "tick_kept_by"} == \
+            {"time", "cpu", "type", "kind", "duration_ns"}, e
         assert e["kind"] in KINDS and e["kind"] != "tlb_shootdown", e
         assert str(e["cpu"]) in cpus and e["duration_ns"] > 1000, e
         kinds.add(e["kind"])
@@ -459,6 +461,49 @@ def test_long_interruption_event_names_the_ipi_sender():
         assert e["sender"]["comm"] == "python3" and e["sender"]["function"] == "ipi_mb", e
         assert e["sender"]["cpu"] != e["cpu"], e
         assert e["sender"]["pid"] > 0 and e["sender"]["tgid"] > 0, e
+
+
+SLEEPER = "import time\nfor _ in range(%d): time.sleep(0.0005)\n"
+
+
+def first_hrtimers(events, t0, t1, function):
+    """Local timer runs that started between two stamps and whose first
+    hrtimer callback was function, from ftrace's records of one CPU."""
+    n, run, first = 0, False, False
+    for e in events:
+        if e.name == "local_timer_entry":
+            run, first = t0 <= e.ns <= t1, True
+        elif e.name == "local_timer_exit":
+            run = False
+        elif e.name == "hrtimer_expire_entry" and run and first:
+            first = False
+            n += e.fields.get("function") == function
+    return n
+
+
+def test_timer_runs_are_named_by_their_first_hrtimer_as_ftrace_sees_them():
+    """A task sleeping 0.5 ms at a time: its wake-ups are local timer runs
+    whose hrtimer is hrtimer_wakeup, as many as ftrace's record of the
+    same runs has."""
+    with Daemon(config=NOISE) as d:
+        with tracefs.Trace({"irq_vectors/local_timer_entry": None,
+                            "irq_vectors/local_timer_exit": None,
+                            "timer/hrtimer_expire_entry": None}) as trace:
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+            subprocess.run([sys.executable, "-c", SLEEPER % harness.load(1000)], check=True,
+                           timeout=60)
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+            trace.stop()
+            labels = dict(kind="timer", task="", caller="", function="hrtimer_wakeup")
+            got = cause(s1.scrape, **labels) - cause(s0.scrape, **labels)
+            inner = sum(first_hrtimers(trace.events(c), s0.after, s1.before, "hrtimer_wakeup")
+                        for c in trace.cpus())
+            outer = sum(first_hrtimers(trace.events(c), s0.before, s1.after, "hrtimer_wakeup")
+                        for c in trace.cpus())
+        assert d.stop() == 0
+    print("  timer runs named hrtimer_wakeup: jitterd %d, ftrace %d..%d" % (got, inner, outer))
+    assert inner >= harness.load(100), "only %d sleeps ended in a timer run" % inner
+    assert agrees(got, inner, outer), (got, inner, outer)
 
 
 def test_cause_table_keeps_ten_rows_per_group_and_kind():
