@@ -93,6 +93,124 @@ static __always_inline void add_duration(struct jd_noise_count *k, const struct 
 		report_long(c, kind, d);
 }
 
+/* ---- tasks on watched CPUs, and the noise of workloads ---------------------- */
+
+/* 1 for a CPU of collectors.noise.tasks_on_cpus; the daemon sizes and fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} noise_watch SEC(".maps");
+
+/* tid -> 1 + the index of its workload; the daemon fills it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, JD_NOISE_FOLLOWED);
+	__type(key, __u32);
+	__type(value, __u32);
+} noise_followed SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, JD_NOISE_TASKS);
+	__type(key, struct jd_noise_task_key);
+	__type(value, struct jd_noise_cause_count);
+} noise_tasks SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, JD_NOISE_WORKLOADS);
+	__type(key, __u32);
+	__type(value, struct jd_noise_workload);
+} noise_workload SEC(".maps");
+
+/* An interruption of the running task: the workload's, if it has one. */
+static __always_inline void workload_noise(const struct jd_noise_cpu *c, __u64 d)
+{
+	__u32 key = c->run_workload - 1;
+	struct jd_noise_workload *w;
+
+	if (!c->run_workload)
+		return;
+	w = bpf_map_lookup_elem(&noise_workload, &key);
+	if (!w)
+		return;
+	w->count++;
+	hist_ns_add_apart(w->duration, &w->ns, d);
+}
+
+static __always_inline void report_task(const struct jd_noise_cpu *c, __u64 d)
+{
+	struct jd_noise_task_event *e = event_reserve(sizeof(*e), JD_NOISE_EVENT_TASK);
+
+	if (!e)
+		return;
+	e->duration_ns = d;
+	e->function = c->run_function;
+	e->pid = c->run_pid;
+	e->tgid = c->run_tgid;
+	__builtin_memcpy(e->comm, c->run_comm, sizeof(e->comm));
+	event_submit(e);
+}
+
+/* The end of a run of a task of no workload on a watched CPU. */
+static __always_inline void task_ran(const struct jd_noise_cpu *c, __u64 d)
+{
+	struct jd_noise_task_key key = { .function = c->run_function };
+	struct jd_noise_cause_count *n, zero = {};
+
+	__builtin_memcpy(key.comm, c->run_comm, sizeof(key.comm));
+	n = bpf_map_lookup_elem(&noise_tasks, &key);
+	if (!n) {
+		bpf_map_update_elem(&noise_tasks, &key, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&noise_tasks, &key);
+	}
+	if (n) {
+		n->count++;
+		n->ns += d;
+	}
+	if (d > noise_threshold_ns)
+		report_task(c, d);
+}
+
+/* A switch to next (pid 0: the idle task). comm: next's (kernel memory, or the record's). */
+static __noinline void on_switch(__u32 pid, __u32 tgid, const char *comm)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct jd_noise_cpu *c = this_cpu();
+	__u32 cpu = bpf_get_smp_processor_id(), *v;
+
+	if (!c)
+		return;
+	if (c->run_noise && c->run_start && now > c->run_start)
+		task_ran(c, now - c->run_start);
+	c->run_start = now;
+	c->run_function = 0;
+	c->run_pid = pid;
+	c->run_tgid = tgid;
+	if (!pid) {
+		c->run_workload = 0;
+		c->run_noise = 0;
+		return;
+	}
+	v = bpf_map_lookup_elem(&noise_followed, &pid);
+	c->run_workload = v ? *v : 0;
+	v = bpf_map_lookup_elem(&noise_watch, &cpu);
+	c->run_noise = v && *v && !c->run_workload;
+	if (c->run_noise)
+		bpf_probe_read_kernel_str(c->run_comm, sizeof(c->run_comm), comm);
+}
+
+/* A kworker's work: the first one of its run names it. */
+static __always_inline void on_work(__u64 function)
+{
+	struct jd_noise_cpu *c = this_cpu();
+
+	if (c && c->run_noise && !c->run_function)
+		c->run_function = function;
+}
+
 /* ---- who sent an IPI ------------------------------------------------------ */
 
 static __always_inline bool has_sender(__u32 kind)
@@ -242,6 +360,7 @@ static __noinline void on_vector_exit(__u32 kind)
 	c->entry_ns = 0;
 	if (!start || c->entry_kind != kind || now < start)
 		return;
+	workload_noise(c, now - start);
 	if (c->from.time_ns || (kind == JD_NOISE_TIMER && c->function)) {
 		count_cause(c, kind, now - start);
 		add_duration(&c->kind[kind], c, kind, now - start);
@@ -308,6 +427,7 @@ static __always_inline void on_nmi_handler(__s64 delta_ns)
 	k = &c->kind[JD_NOISE_NMI];
 	k->count++;
 	add_duration(k, NULL, JD_NOISE_NMI, delta_ns > 0 ? (__u64)delta_ns : 0);
+	workload_noise(c, delta_ns > 0 ? (__u64)delta_ns : 0);
 }
 
 /*
@@ -507,6 +627,43 @@ PROG_RAW_TP(hrtimer, hrtimer_expire_entry, struct hrtimer *timer, void *now)
 PROG_TRACEPOINT(hrtimer, timer, hrtimer_expire_entry, trace_event_raw_hrtimer_expire_entry)
 {
 	on_hrtimer((__u64)ctx->function);
+	return 0;
+}
+
+/* Who runs on the watched CPUs, and whether it is a workload's (only with either configured). */
+PROG_TP_BTF(switch, sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(BPF_CORE_READ(next, pid), BPF_CORE_READ(next, tgid), next->comm);
+	return 0;
+}
+
+PROG_RAW_TP(switch, sched_switch, bool preempt, struct task_struct *prev, struct task_struct *next)
+{
+	on_switch(BPF_CORE_READ(next, pid), BPF_CORE_READ(next, tgid), next->comm);
+	return 0;
+}
+
+PROG_TRACEPOINT(switch, sched, sched_switch, trace_event_raw_sched_switch)
+{
+	on_switch(ctx->next_pid, 0, ctx->next_comm);
+	return 0;
+}
+
+PROG_TP_BTF(work, workqueue_execute_start, struct work_struct *work)
+{
+	on_work((__u64)BPF_CORE_READ(work, func));
+	return 0;
+}
+
+PROG_RAW_TP(work, workqueue_execute_start, struct work_struct *work)
+{
+	on_work((__u64)BPF_CORE_READ(work, func));
+	return 0;
+}
+
+PROG_TRACEPOINT(work, workqueue, workqueue_execute_start, trace_event_raw_workqueue_execute_start)
+{
+	on_work((__u64)ctx->function);
 	return 0;
 }
 

@@ -93,6 +93,28 @@ enum jd_noise_tick_dep {
 	JD_NOISE_TICK_DEPS
 };
 
+/*
+ * The tasks that ran on a watched CPU (collectors.noise.tasks_on_cpus)
+ * and belong to no workload (noise_tasks, a per-CPU hash of at most
+ * JD_NOISE_TASKS): by comm and, for a kworker, its first work function.
+ */
+#define JD_NOISE_TASKS 1024
+struct jd_noise_task_key {
+	char comm[16];
+	__u64 function;
+};
+
+/* Followed threads (noise_followed: tid -> 1 + workload index), at most: */
+#define JD_NOISE_FOLLOWED  8192
+#define JD_NOISE_WORKLOADS 32 /* = JD_MAX_WORKLOADS */
+
+/* Interruptions of a workload's running threads (noise_workload, per CPU, by workload index). */
+struct jd_noise_workload {
+	__u64 count;
+	__u64 ns;
+	__u64 duration[JD_HIST_NS_SLOTS];
+};
+
 /* One per CPU (BPF_MAP_TYPE_PERCPU_ARRAY, key 0), written only by that CPU. */
 struct jd_noise_cpu {
 	/*
@@ -113,12 +135,36 @@ struct jd_noise_cpu {
 	__u64 tick_kept[JD_NOISE_TICK_DEPS];
 	__u32 tick_dep;
 	__u32 pad2;
+	/*
+	 * The task running here since run_start (sched_switch): its workload
+	 * (1 + index, 0: none), whether its run is noise (no workload's, on a
+	 * watched CPU), and a kworker's first work function.
+	 */
+	__u64 run_start;
+	__u64 run_function;
+	__u32 run_workload;
+	__u32 run_noise;
+	__u32 run_pid;
+	__u32 run_tgid;
+	char run_comm[16];
 	struct jd_noise_count kind[JD_NOISE_KINDS];
 };
 
 /* The events of this collector (jd_event_hdr.type). */
 enum jd_noise_event_type {
 	JD_NOISE_EVENT_LONG, /* struct jd_noise_event */
+	JD_NOISE_EVENT_TASK, /* struct jd_noise_task_event */
+};
+
+/* JD_NOISE_EVENT_TASK: a run longer than the threshold of a task of no workload on a watched CPU.
+ */
+struct jd_noise_task_event {
+	struct jd_event_hdr hdr; /* time_ns: when it ended; cpu: where it ran */
+	__u64 duration_ns;
+	__u64 function; /* a kworker's first work function, 0: none */
+	__u32 pid;
+	__u32 tgid; /* 0: not known (the classic tracepoint's) */
+	char comm[16];
 };
 
 /* JD_NOISE_EVENT_LONG: an interruption longer than events.interruption_threshold. */

@@ -15,9 +15,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "collectors/noise.h"
 #include "probes/collector.h"
+#include "probes/workloads.h"
 #include "anomaly/signal.h"
 #include "lib/json.h"
 #include "lib/hist.h"
@@ -77,6 +79,11 @@ struct noise {
 	struct jd_noise_cpu *percpu;		   /* lookup buffer: one value per possible CPU */
 	struct ksyms *ksyms;			   /* opened while root; NULL: addresses in hex */
 	struct jd_noise_cause_count *cause_percpu; /* lookup buffer of noise_causes */
+	struct jd_noise_workload *wl_percpu;	   /* lookup buffer of noise_workload */
+	bool switches;		/* sched_switch attached: workloads and watched CPUs */
+	bool has_tasks_on_cpus; /* the config watches some CPU */
+	uint64_t followed_at;	/* CLOCK_MONOTONIC ns of the last walk for workload threads */
+	unsigned long followed; /* threads written into noise_followed by it */
 };
 
 /* Rows of the top-N table of IPI causes (jitterd_interruption_cause_*) per group and kind. */
@@ -84,8 +91,15 @@ struct noise {
 
 struct noise_options {
 	uint64_t threshold_ns;
+	cpu_set_t tasks_on_cpus; /* where a task of no workload is noise */
 };
 COLLECTOR_OPTIONS(struct noise_options);
+
+static const struct yw_key noise_config_keys[] = {
+	{ YW_KEY("tasks_on_cpus", SCALAR, yw_parse_cpus),
+	  YW_FIELD(struct noise_options, tasks_on_cpus) },
+	{},
+};
 
 static const struct yw_key noise_event_keys[] = {
 	{ YW_KEY("interruption_duration_threshold", SCALAR, yw_parse_duration),
@@ -152,16 +166,70 @@ static bool on_long_interruption(struct collector *c, const void *event, json_t 
 	return true;
 }
 
+/* A kernel thread's comm without its CPU and pool ("kworker/2:1H" -> "kworker"). */
+static void task_label(const char *comm, char *out, size_t size)
+{
+	snprintf(out, size, "%.16s", comm);
+	out[strcspn(out, "/")] = '\0';
+}
+
+static bool on_intrusion(struct collector *c, const void *event, json_t *obj)
+{
+	const struct jd_noise_task_event *e = event;
+	struct noise *s = c->priv;
+
+	json_set_u64(obj, "duration_ns", e->duration_ns);
+	json_set_u64(obj, "pid", e->pid);
+	if (e->tgid)
+		json_set_u64(obj, "tgid", e->tgid);
+	json_set_bytes(obj, "comm", e->comm, sizeof(e->comm));
+	if (e->function) {
+		char name[300];
+
+		symbol(s->ksyms, e->function, true, name, sizeof(name));
+		json_set_str(obj, "work", name);
+	}
+	return true;
+}
+
 static const struct event_def noise_events[] = {
 	[JD_NOISE_EVENT_LONG] = { .name = "interruption",
 				  .size = sizeof(struct jd_noise_event),
 				  .handle = on_long_interruption },
+	[JD_NOISE_EVENT_TASK] = { .name = "intrusion",
+				  .size = sizeof(struct jd_noise_task_event),
+				  .handle = on_intrusion },
 };
 
 /* The first probe of a sender (noise_probes: ipi_send_cpu, then ipi_send_cpumask). */
 #define SENDER_PROBE (2 * JD_NOISE_NMI + 3)
 /* hrtimer_expire_entry, then tick_stop. */
 #define HRTIMER_PROBE (SENDER_PROBE + 2)
+/* workqueue_execute_start, then sched_switch. */
+#define SWITCH_PROBE (HRTIMER_PROBE + 3)
+
+extern const struct collector_ops noise_collector;
+
+/* This collector's options in cfg (a probe's wanted() has only the config). */
+static const struct noise_options *options_in(const struct jd_config *cfg)
+{
+	for (unsigned i = 0; i < n_collectors; i++)
+		if (collectors[i].ops == &noise_collector)
+			return collector_options(&collectors[i], cfg);
+	return NULL;
+}
+
+static bool watches_cpus(const struct jd_config *cfg)
+{
+	const struct noise_options *o = options_in(cfg);
+
+	return o && CPU_COUNT(&o->tasks_on_cpus) > 0;
+}
+
+static bool follows_tasks(const struct jd_config *cfg)
+{
+	return cfg->n_workloads > 0 || watches_cpus(cfg);
+}
 
 #define VECTOR_PROBES(name, prefix)                                                                \
 	PROBE_TRACEPOINT_DEF("irq_vectors", name "_exit", prefix "_out"),                          \
@@ -192,8 +260,18 @@ static const struct probe_def noise_probes[] = {
 	/* What a timer run fired, and why the tick kept running (nohz_full). */
 	PROBE_TRACEPOINT_DEF("timer", "hrtimer_expire_entry", "hrtimer"),
 	PROBE_TRACEPOINT_DEF("timer", "tick_stop", "tick_stop"),
+	/* Who runs on the watched CPUs, and the noise of workloads: only if configured. */
+	{ .name = "workqueue_execute_start",
+	  .system = "workqueue",
+	  .prog = "work",
+	  .wanted = watches_cpus },
+	{ .name = "sched_switch",
+	  .system = "sched",
+	  .prog = "switch",
+	  .wanted = follows_tasks,
+	  .label = "noise_sched_switch" },
 };
-_Static_assert(ARRAY_SIZE(noise_probes) == HRTIMER_PROBE + 2, "counting_probe() knows the rows");
+_Static_assert(ARRAY_SIZE(noise_probes) == SWITCH_PROBE + 1, "counting_probe() knows the rows");
 
 /* The probe (in noise_probes) whose hits count a kind: a vector's entry. */
 static unsigned counting_probe(int kind)
@@ -239,8 +317,10 @@ static int noise_configure(struct collector *c, const struct jd_config *cfg)
 	s->snap = calloc(c->nr_cpus, sizeof(*s->snap));
 	s->cpu_group = malloc(c->nr_cpus * sizeof(*s->cpu_group));
 	s->cause_percpu = calloc(c->nr_cpus, sizeof(*s->cause_percpu));
-	if (!s->percpu || !s->snap || !s->cpu_group || !s->cause_percpu)
+	s->wl_percpu = calloc(c->nr_cpus, sizeof(*s->wl_percpu));
+	if (!s->percpu || !s->snap || !s->cpu_group || !s->cause_percpu || !s->wl_percpu)
 		return -ENOMEM;
+	bpf_map__set_max_entries(skel->maps.noise_watch, (unsigned)c->nr_cpus);
 	map_cpus_to_groups(s, c->nr_cpus, cfg);
 	skel->data->noise_threshold_ns = o->threshold_ns;
 	skel->rodata->noise_nr_cpus = c->nr_cpus;
@@ -251,6 +331,70 @@ static int noise_configure(struct collector *c, const struct jd_config *cfg)
 	if (!s->ksyms)
 		log_warn("noise: /proc/kallsyms shows no addresses: senders' code is named in hex");
 	return 0;
+}
+
+/* noise_watch from collectors.noise.tasks_on_cpus. */
+static int write_watch(struct collector *c, const struct jd_config *cfg)
+{
+	const struct noise_options *o = collector_options(c, cfg);
+	const struct noise_bpf *skel = c->skel;
+	struct noise *s = c->priv;
+	int fd = bpf_map__fd(skel->maps.noise_watch);
+
+	s->has_tasks_on_cpus = CPU_COUNT(&o->tasks_on_cpus) > 0;
+	for (__u32 cpu = 0; cpu < (__u32)c->nr_cpus; cpu++) {
+		__u32 on = cpu < CPU_SETSIZE && CPU_ISSET(cpu, &o->tasks_on_cpus);
+
+		if (bpf_map_update_elem(fd, &cpu, &on, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static void follow_thread(void *ctx, int tid, unsigned workload)
+{
+	struct collector *c = ctx;
+	const struct noise_bpf *skel = c->skel;
+	struct noise *s = c->priv;
+	__u32 key = (__u32)tid, value = workload;
+
+	if (!workload)
+		return;
+	if (!bpf_map_update_elem(bpf_map__fd(skel->maps.noise_followed), &key, &value, BPF_ANY))
+		s->followed++;
+}
+
+/*
+ * The threads of the workloads, walked from /proc at start and again on a
+ * scrape at least FOLLOW_EVERY_NS after the last walk: a thread started
+ * since is not followed until then (the sched collector's fork and exec
+ * hooks are its own). An exited thread's entry stays; the map holds
+ * JD_NOISE_FOLLOWED.
+ */
+#define FOLLOW_EVERY_NS (30 * NS_PER_S)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * NS_PER_S + (uint64_t)ts.tv_nsec;
+}
+
+static void follow_workloads(struct collector *c)
+{
+	struct noise *s = c->priv;
+
+	if (!s->cfg->n_workloads)
+		return;
+	s->followed = 0;
+	workload_walk_all(s->cfg, follow_thread, c);
+	s->followed_at = mono_ns();
+}
+
+static int noise_loaded(struct collector *c, const struct jd_config *cfg)
+{
+	return write_watch(c, cfg);
 }
 
 /* A kind whose tracepoint this kernel lacks has no series: absent, not 0. */
@@ -264,6 +408,9 @@ static void noise_attached(struct collector *c, const struct jd_config *cfg)
 	s->causes = attached(c, SENDER_PROBE) || attached(c, SENDER_PROBE + 1) ||
 		    attached(c, HRTIMER_PROBE);
 	s->ticks = attached(c, HRTIMER_PROBE + 1);
+	s->switches = attached(c, SWITCH_PROBE);
+	if (s->switches)
+		follow_workloads(c);
 }
 
 static void noise_finish(struct collector *c)
@@ -274,6 +421,7 @@ static void noise_finish(struct collector *c)
 	free(s->snap);
 	free(s->cpu_group);
 	free(s->cause_percpu);
+	free(s->wl_percpu);
 	ksyms_close(s->ksyms);
 }
 
@@ -457,6 +605,137 @@ static void collect_causes(struct collector *c, struct metrics *m)
 	}
 }
 
+/* ---- tasks on the watched CPUs, noise of the workloads --------------------- */
+
+struct task_row {
+	int group;
+	char task[17];
+	uint64_t function;
+	uint64_t count, ns;
+};
+
+static int by_group_count(const void *a, const void *b)
+{
+	const struct task_row *x = a, *y = b;
+
+	if (x->group != y->group)
+		return x->group - y->group;
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+/* Top 10 per group of the tasks of no workload that ran on watched CPUs. */
+static void collect_tasks(struct collector *c, struct metrics *m)
+{
+	static struct task_row rows[JD_NOISE_TASKS * 2];
+	const struct noise_bpf *skel = c->skel;
+	int fd = bpf_map__fd(skel->maps.noise_tasks);
+	struct jd_noise_task_key key, next;
+	struct metric_family *runs, *seconds;
+	struct noise *s = c->priv;
+	const void *prev = NULL;
+	unsigned n = 0, shown = 0;
+	char task[17], function[300];
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		key = next;
+		prev = &key;
+		ksyms_want(s->ksyms, key.function);
+		if (bpf_map_lookup_elem(fd, &key, s->cause_percpu))
+			continue;
+		task_label(key.comm, task, sizeof(task));
+		for (int cpu = 0; cpu < c->nr_cpus; cpu++) {
+			const struct jd_noise_cause_count *v = &s->cause_percpu[cpu];
+			int g = s->cpu_group[cpu];
+			unsigned i;
+
+			if (g < 0 || !v->count)
+				continue;
+			for (i = 0; i < n; i++)
+				if (rows[i].group == g && rows[i].function == key.function &&
+				    !strcmp(rows[i].task, task))
+					break;
+			if (i == n) {
+				if (n == ARRAY_SIZE(rows))
+					continue;
+				rows[n++] =
+					(struct task_row){ .group = g, .function = key.function };
+				memcpy(rows[i].task, task, sizeof(task));
+			}
+			rows[i].count += v->count;
+			rows[i].ns += v->ns;
+		}
+	}
+	ksyms_resolve(s->ksyms);
+	qsort(rows, n, sizeof(*rows), by_group_count);
+	runs = metrics_family(m, NOISE_TASK_RUNS,
+			      "Runs of tasks of no workload on the CPUs of "
+			      "collectors.noise.tasks_on_cpus, by CPU group, task (its comm, a "
+			      "kernel thread's without its /CPU) and a kworker's first work "
+			      "function. Only the 10 most frequent of each group are shown.",
+			      METRIC_COUNTER, METRIC_UNIT_NONE);
+	seconds = metrics_family(m, NOISE_TASK_SECONDS,
+				 "Time those tasks ran there (the rows of "
+				 "jitterd_cpu_intruder_runs_total).",
+				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
+	for (unsigned i = 0; i < n; i++) {
+		const struct task_row *r = &rows[i];
+
+		shown = i && rows[i - 1].group == r->group ? shown + 1 : 0;
+		if (shown >= TOP_CAUSES)
+			continue;
+		function[0] = '\0';
+		if (r->function)
+			symbol(s->ksyms, r->function, true, function, sizeof(function));
+		metric_u64(runs, r->count, "cpu_group", group_name(s->cfg, r->group), "task",
+			   r->task, "function", function, LABELS_END);
+		metric_u64(seconds, r->ns, "cpu_group", group_name(s->cfg, r->group), "task",
+			   r->task, "function", function, LABELS_END);
+	}
+}
+
+static void collect_workloads(struct collector *c, struct metrics *m)
+{
+	const struct noise_bpf *skel = c->skel;
+	int fd = bpf_map__fd(skel->maps.noise_workload);
+	struct metric_family *count, *seconds, *duration;
+	struct noise *s = c->priv;
+
+	if (mono_ns() - s->followed_at >= FOLLOW_EVERY_NS)
+		follow_workloads(c);
+	count = metrics_family(m, NOISE_WORKLOAD_INTERRUPTIONS,
+			       "Interruptions (the kinds of jitterd_interruptions_total) of the "
+			       "running threads of a workload.",
+			       METRIC_COUNTER, METRIC_UNIT_NONE);
+	seconds = metrics_family(m, NOISE_WORKLOAD_SECONDS,
+				 "Time the running threads of a workload lost to interruptions.",
+				 METRIC_COUNTER, METRIC_UNIT_SECONDS);
+	duration =
+		metrics_family(m, NOISE_WORKLOAD_DURATION,
+			       "Duration of single interruptions of a workload's running threads.",
+			       METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+	for (__u32 w = 0; w < (__u32)s->cfg->n_workloads && w < JD_NOISE_WORKLOADS; w++) {
+		struct jd_hist_ns h = {};
+		struct metric_hist view;
+		uint64_t n = 0;
+		const char *name = s->cfg->workloads[w].name;
+
+		if (bpf_map_lookup_elem(fd, &w, s->wl_percpu))
+			continue;
+		for (int cpu = 0; cpu < c->nr_cpus; cpu++) {
+			const struct jd_noise_workload *v = &s->wl_percpu[cpu];
+
+			n += v->count;
+			h.sum += v->ns;
+			for (int b = 0; b < JD_HIST_NS_SLOTS; b++)
+				h.slots[b] += v->duration[b];
+		}
+		metric_u64(count, n, "workload", name, LABELS_END);
+		metric_u64(seconds, h.sum, "workload", name, LABELS_END);
+		view = hist_ns_metric(&h);
+		metric_hist(duration, &view, "workload", name, LABELS_END);
+	}
+}
+
 /* Per CPU that ever failed to stop its tick (a nohz_full CPU), each dependency. */
 static void collect_ticks(struct collector *c, struct metrics *m)
 {
@@ -535,6 +814,10 @@ static void noise_collect(struct collector *c, struct metrics *m)
 		collect_causes(c, m);
 	if (s->ticks)
 		collect_ticks(c, m);
+	if (s->switches && s->has_tasks_on_cpus)
+		collect_tasks(c, m);
+	if (s->switches && s->cfg->n_workloads)
+		collect_workloads(c, m);
 }
 
 /* ---- reload ------------------------------------------------------------ */
@@ -582,6 +865,20 @@ static int regroup(struct collector *c, struct noise *s, const struct jd_config 
 	return 0;
 }
 
+/*
+ * The workloads' noise is kept by index in config: another list of
+ * workloads would put one's counts under another's name.
+ */
+static const char *noise_restart_needed(const struct collector *c, const struct jd_config *old,
+					const struct jd_config *new)
+{
+	(void)c;
+	if (old->n_workloads != new->n_workloads ||
+	    memcmp(old->workloads, new->workloads, sizeof(old->workloads)))
+		return "workloads: the noise collector counts each workload's noise by its place";
+	return NULL;
+}
+
 /* The threshold is a global the programs read (mapped: a plain store). */
 static int noise_reconfigure(struct collector *c, const struct jd_config *old,
 			     const struct jd_config *new)
@@ -593,6 +890,8 @@ static int noise_reconfigure(struct collector *c, const struct jd_config *old,
 
 	/* s->cfg stays the live config, which becomes new once the reload succeeds. */
 	if (groups_differ(old, new) && (err = regroup(c, s, old, new)))
+		return err;
+	if (s->switches && (err = write_watch(c, new)))
 		return err;
 	skel->data->noise_threshold_ns = o->threshold_ns;
 	return 0;
@@ -658,11 +957,14 @@ const struct collector_ops noise_collector = {
 	.n_probes = ARRAY_SIZE(noise_probes),
 	.events = noise_events,
 	.n_events = ARRAY_SIZE(noise_events),
+	.config_keys = noise_config_keys,
 	.event_keys = noise_event_keys,
 	.signals = noise_signals,
 	.n_signals = ARRAY_SIZE(noise_signals),
 	.configure = noise_configure,
+	.loaded = noise_loaded,
 	.attached = noise_attached,
+	.restart_needed = noise_restart_needed,
 	.reconfigure = noise_reconfigure,
 	.collect = noise_collect,
 	.finish = noise_finish,
