@@ -34,8 +34,9 @@ class Host:
             "collectors:\n  sockets:\n    enabled: true\n    classes:\n"
             "      - { name: md-feed, protocol: udp, local_ports: [%d] }\n"
             "      - { name: order-entry, protocol: tcp, remote_ports: [%d] }\n"
+            "  noise:\n    enabled: true\n    tasks_on_cpus: \"%s\"\n"
             "events:\n  runqueue_latency_threshold: 20us\n  softirq_duration_threshold: 5us\n"
-            % (self.feed_port, self.order_port))
+            % (self.feed_port, self.order_port, self.groups.get("isolated", str(cpus[0]))))
 
 
 class Load:
