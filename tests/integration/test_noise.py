@@ -511,6 +511,62 @@ def test_timer_runs_are_named_by_their_first_hrtimer_as_ftrace_sees_them():
     assert agrees(got, inner, outer), (got, inner, outer)
 
 
+# ---- the tick on nohz_full CPUs ----------------------------------------------------
+
+def nohz_full_cpus():
+    try:
+        with open("/sys/devices/system/cpu/nohz_full") as f:
+            text = f.read().strip()
+    except OSError:
+        return []
+    cpus = []
+    for part in text.split(","):
+        if part and part[0].isdigit():
+            lo, _, hi = part.partition("-")
+            cpus += range(int(lo), int(hi or lo) + 1)
+    return cpus
+
+
+TIMED_SPIN = """import os, signal, sys, time
+os.sched_setaffinity(0, {%d})
+signal.signal(signal.SIGPROF, lambda *a: None)
+signal.setitimer(signal.ITIMER_PROF, 0.01, 0.01)  # a POSIX CPU timer: the tick must stay
+stop = time.monotonic() + %f
+while time.monotonic() < stop:
+    pass
+"""
+
+
+def test_tick_kept_by_a_posix_timer_is_named_on_a_nohz_full_cpu():
+    """A task spinning alone on a nohz_full CPU with an ITIMER_PROF timer
+    (vmtest's 6.12-isolated guest): the tick cannot stop, and jitterd
+    counts each refusal under posix_timer as ftrace's tick_stop records
+    them on that CPU."""
+    cpus = nohz_full_cpus()
+    if not cpus:
+        raise harness.NotApplicable("no nohz_full CPU on this kernel's command line")
+    cpu = cpus[-1]
+    with Daemon(config=NOISE) as d:
+        with tracefs.Trace({"timer/tick_stop": None}) as trace:
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+            subprocess.run([sys.executable, "-c", TIMED_SPIN % (cpu, 2.0)], check=True, timeout=120)
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+            trace.stop()
+            ev = trace.events(cpu)
+
+            def kept(t0, t1):
+                return sum(1 for e in ev if e.name == "tick_stop" and t0 <= e.ns <= t1 and
+                           e.fields.get("success") == "0" and
+                           e.fields.get("dependency") == "POSIX_TIMER")
+            got = delta(s0.scrape, s1.scrape, "jitterd_tick_kept_total", cpu=str(cpu),
+                        dependency="posix_timer")
+            inner, outer = kept(s0.after, s1.before), kept(s0.before, s1.after)
+        assert d.stop() == 0
+    print("  cpu %d tick kept by posix_timer: jitterd %d, ftrace %d..%d" % (cpu, got, inner, outer))
+    assert inner >= 10, "the tick was kept only %d times" % inner
+    assert agrees(got, inner, outer), (got, inner, outer)
+
+
 # ---- tasks on watched CPUs, noise of a workload ---------------------------------
 
 def intruder(name, cpu, mode, seconds):
