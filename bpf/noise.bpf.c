@@ -288,7 +288,36 @@ static __always_inline void take_sender(struct jd_noise_cpu *c, __u32 kind)
 }
 
 /* An attributed IPI's (or a timer's, by its hrtimer) count and time under its cause. */
-static __always_inline void count_cause(const struct jd_noise_cpu *c, __u32 kind, __u64 d)
+static __always_inline bool same_key(const struct jd_noise_cause *a, const struct jd_noise_cause *b)
+{
+	const __u64 *x = (const __u64 *)a, *y = (const __u64 *)b;
+
+	return x[0] == y[0] && x[1] == y[1] && x[2] == y[2] && x[3] == y[3] && x[4] == y[4];
+}
+
+/* In the CPU's own slots: false when the probed places hold other causes. */
+static __always_inline bool count_in_cpu(struct jd_noise_cpu *c, const struct jd_noise_cause *key,
+					 __u64 d)
+{
+	__u64 h = (key->function ^ (key->callsite >> 3) ^ key->tgid ^ key->kind) *
+		  0x9e3779b97f4a7c15ULL;
+
+	for (__u32 i = 0; i < JD_NOISE_CAUSE_PROBES; i++) {
+		struct jd_noise_cause_slot *slot =
+			&c->cause[((h >> 58) + i) & (JD_NOISE_CPU_CAUSES - 1)];
+
+		if (!slot->n.count)
+			slot->key = *key;
+		else if (!same_key(&slot->key, key))
+			continue;
+		slot->n.count++;
+		slot->n.ns += d;
+		return true;
+	}
+	return false;
+}
+
+static __always_inline void count_cause(struct jd_noise_cpu *c, __u32 kind, __u64 d)
 {
 	struct jd_noise_cause key = {
 		.function = c->function ? c->function : c->from.callback,
@@ -303,6 +332,8 @@ static __always_inline void count_cause(const struct jd_noise_cpu *c, __u32 kind
 	} else {
 		key.function = c->function;
 	}
+	if (count_in_cpu(c, &key, d))
+		return;
 	n = bpf_map_lookup_elem(&noise_causes, &key);
 	if (!n) {
 		bpf_map_update_elem(&noise_causes, &key, &zero, BPF_NOEXIST);

@@ -70,6 +70,19 @@ struct jd_noise_cause_count {
 	__u64 ns;
 };
 
+/*
+ * The first causes a CPU sees are counted in its own value (a slot found
+ * from a hash of the key, JD_NOISE_CAUSE_PROBES places tried): no second
+ * map lookup and no jhash on the hot path. A cause that finds no place
+ * goes to noise_causes. count 0: a free slot.
+ */
+#define JD_NOISE_CPU_CAUSES   32 /* a power of 2 */
+#define JD_NOISE_CAUSE_PROBES 4
+struct jd_noise_cause_slot {
+	struct jd_noise_cause key;
+	struct jd_noise_cause_count n;
+};
+
 /* Per CPU and kind. The first line holds what every interruption touches. */
 struct jd_noise_count {
 	__u64 count;
@@ -147,6 +160,7 @@ struct jd_noise_cpu {
 	__u32 run_pid;
 	__u32 run_tgid;
 	char run_comm[16];
+	struct jd_noise_cause_slot cause[JD_NOISE_CPU_CAUSES];
 	struct jd_noise_count kind[JD_NOISE_KINDS];
 };
 

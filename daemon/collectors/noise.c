@@ -465,6 +465,9 @@ static void group_hist(const struct collector *c, const struct noise *s, int g, 
 
 /* ---- who caused the IPIs: the top of noise_causes -------------------------- */
 
+/* At most this many rows (causes by name and group); a cause beyond them is not shown. */
+#define MAX_CAUSE_ROWS (JD_NOISE_CAUSES * 2)
+
 /* One row of the table: a cause as its labels name it, on the CPUs of one group. */
 struct cause_row {
 	int group;
@@ -506,30 +509,28 @@ static int by_count(const void *a, const void *b)
 }
 
 /* Adds key's per-CPU counts (s->cause_percpu) to rows, one row per group and cause. */
-static unsigned add_cause(const struct collector *c, struct noise *s, struct cause_row *rows,
-			  unsigned n, const struct jd_noise_cause *key)
+/* Adds what one CPU counted of key to rows (the cause's row in the CPU's group). */
+static unsigned add_cause(struct noise *s, struct cause_row *rows, unsigned n, int cpu,
+			  const struct jd_noise_cause *key, const struct jd_noise_cause_count *v)
 {
-	for (int cpu = 0; cpu < c->nr_cpus; cpu++) {
-		const struct jd_noise_cause_count *v = &s->cause_percpu[cpu];
-		int g = s->cpu_group[cpu];
-		unsigned i;
+	int g = s->cpu_group[cpu];
+	unsigned i;
 
-		if (g < 0 || !v->count)
-			continue;
-		for (i = 0; i < n && !same_cause(s->ksyms, &rows[i], g, key); i++)
-			;
-		if (i == n) {
-			if (n == JD_NOISE_CAUSES * 2)
-				continue;
-			rows[n++] = (struct cause_row){ .group = g,
-							.kind = key->kind,
-							.caller = key->callsite,
-							.function = key->function };
-			memcpy(rows[i].comm, key->comm, sizeof(rows[i].comm));
-		}
-		rows[i].count += v->count;
-		rows[i].ns += v->ns;
+	if (g < 0 || !v->count)
+		return n;
+	for (i = 0; i < n && !same_cause(s->ksyms, &rows[i], g, key); i++)
+		;
+	if (i == n) {
+		if (n == MAX_CAUSE_ROWS)
+			return n;
+		rows[n++] = (struct cause_row){ .group = g,
+						.kind = key->kind,
+						.caller = key->callsite,
+						.function = key->function };
+		memcpy(rows[i].comm, key->comm, sizeof(rows[i].comm));
 	}
+	rows[i].count += v->count;
+	rows[i].ns += v->ns;
 	return n;
 }
 
@@ -543,6 +544,11 @@ static unsigned read_causes(const struct collector *c, struct noise *s, struct c
 	unsigned n = 0;
 
 	/* Names first (one pass over kallsyms for all that are new), then merge by them. */
+	for (int cpu = 0; cpu < c->nr_cpus; cpu++)
+		for (int i = 0; i < JD_NOISE_CPU_CAUSES; i++) {
+			ksyms_want(s->ksyms, s->percpu[cpu].cause[i].key.callsite);
+			ksyms_want(s->ksyms, s->percpu[cpu].cause[i].key.function);
+		}
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		ksyms_want(s->ksyms, next.callsite);
 		ksyms_want(s->ksyms, next.function);
@@ -550,12 +556,18 @@ static unsigned read_causes(const struct collector *c, struct noise *s, struct c
 		prev = &key;
 	}
 	ksyms_resolve(s->ksyms);
+	for (int cpu = 0; cpu < c->nr_cpus; cpu++)
+		for (int i = 0; i < JD_NOISE_CPU_CAUSES; i++)
+			n = add_cause(s, rows, n, cpu, &s->percpu[cpu].cause[i].key,
+				      &s->percpu[cpu].cause[i].n);
 	prev = NULL;
 	while (!bpf_map_get_next_key(fd, prev, &next)) {
 		key = next;
 		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, s->cause_percpu))
-			n = add_cause(c, s, rows, n, &key);
+		if (bpf_map_lookup_elem(fd, &key, s->cause_percpu))
+			continue;
+		for (int cpu = 0; cpu < c->nr_cpus; cpu++)
+			n = add_cause(s, rows, n, cpu, &key, &s->cause_percpu[cpu]);
 	}
 	qsort(rows, n, sizeof(*rows), by_count);
 	return n;
@@ -563,7 +575,7 @@ static unsigned read_causes(const struct collector *c, struct noise *s, struct c
 
 static void collect_causes(struct collector *c, struct metrics *m)
 {
-	static struct cause_row rows[JD_NOISE_CAUSES * 2];
+	static struct cause_row rows[MAX_CAUSE_ROWS];
 	struct metric_family *count, *seconds;
 	struct noise *s = c->priv;
 	char caller[300], function[300], comm[17];

@@ -529,7 +529,7 @@ def nohz_full_cpus():
 
 TIMED_SPIN = """import os, signal, sys, time
 os.sched_setaffinity(0, {%d})
-signal.signal(signal.SIGPROF, lambda *a: None)
+signal.signal(signal.SIGPROF, signal.SIG_IGN)  # a handler died of it in the guest
 signal.setitimer(signal.ITIMER_PROF, 0.01, 0.01)  # a POSIX CPU timer: the tick must stay
 stop = time.monotonic() + %f
 while time.monotonic() < stop:
