@@ -45,7 +45,7 @@ static int parse_line(char *line, uint64_t *addr, char *type, char **name)
 struct ksyms *ksyms_open(const char *path)
 {
 	struct ksyms *k = calloc(1, sizeof(*k));
-	char *line = NULL, type, *name;
+	char *line = NULL, type = 0, *name;
 	size_t cap = 0;
 	uint64_t addr = 0;
 
@@ -53,14 +53,19 @@ struct ksyms *ksyms_open(const char *path)
 		return NULL;
 	k->f = fopen(path, "re");
 	k->e = calloc(KSYMS_CACHE, sizeof(*k->e));
-	/* A reader the kernel shows no addresses gets zeros. */
-	if (!k->f || !k->e || getline(&line, &cap, k->f) < 0 ||
-	    parse_line(line, &addr, &type, &name) || !addr) {
-		free(line);
+	/*
+	 * A reader the kernel shows no addresses gets zeros. The first text
+	 * symbol says: the lines before it may be per-CPU ones, at 0 anyway
+	 * ("0000000000000000 A fixed_percpu_data" on x86-64).
+	 */
+	while (k->f && k->e && getline(&line, &cap, k->f) > 0)
+		if (!parse_line(line, &addr, &type, &name) && text_type(type))
+			break;
+	free(line);
+	if (!k->f || !k->e || !text_type(type) || !addr) {
 		ksyms_close(k);
 		return NULL;
 	}
-	free(line);
 	return k;
 }
 

@@ -10,7 +10,9 @@
 #include "lib/ksyms.h"
 
 /* Not sorted as a whole, as the kernel's is not: a module's symbols follow vmlinux. */
-static const char kallsyms[] = "ffffffff81000000 T _stext\n"
+static const char kallsyms[] = "0000000000000000 A fixed_percpu_data\n"
+			       "0000000000001000 A cpu_number\n"
+			       "ffffffff81000000 T _stext\n"
 			       "ffffffff81000100 t flush_tlb_func\n"
 			       "ffffffff81000200 D some_data\n"
 			       "ffffffff81000300 T membarrier_private_expedited\n"
@@ -106,7 +108,8 @@ END_TEST
 
 START_TEST(a_file_that_shows_no_addresses_is_refused)
 {
-	write_file("0000000000000000 T _stext\n0000000000000000 t flush_tlb_func\n");
+	write_file("0000000000000000 A fixed_percpu_data\n0000000000000000 T _stext\n"
+		   "0000000000000000 t flush_tlb_func\n");
 	ck_assert_ptr_null(ksyms_open(path));
 	unlink(path);
 	ck_assert_ptr_null(ksyms_open("/nonexistent/kallsyms"));
