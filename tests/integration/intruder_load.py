@@ -3,8 +3,8 @@
     python3 intruder_load.py NAME CPU spin|intrude SECONDS
 
 Names itself NAME (prctl PR_SET_NAME: its comm), pins itself to CPU and
-either spins for SECONDS (a busy-polling strategy thread that never
-sleeps) or, for SECONDS, runs 0.3 ms and sleeps 1 ms in turn (a task
+either spins for SECONDS once a line comes on its stdin (a busy-polling
+strategy thread that never sleeps) or, for SECONDS, runs 0.3 ms and sleeps 1 ms in turn (a task
 pinned next to it: each wake-up takes the CPU from the spinner). Prints
 "ready" once named and pinned.
 """
@@ -21,6 +21,11 @@ def main():
     ctypes.CDLL(None).prctl(PR_SET_NAME, name.encode(), 0, 0, 0)
     os.sched_setaffinity(0, {cpu})
     print("ready", flush=True)
+    if mode == "spin":
+        # Spin only once told: a daemon started meanwhile finds the thread
+        # without sharing the CPU with it (in a TCG guest one host thread
+        # runs every vCPU, and a spinning one halves the others' speed).
+        sys.stdin.readline()
     stop = time.monotonic() + seconds
     while time.monotonic() < stop:
         if mode == "intrude":
