@@ -627,7 +627,8 @@ def test_intruder_is_named_and_the_workload_noise_counted_as_ftrace_sees_them():
     print("  cpu %d: intruder runs jitterd %d, ftrace %d..%d; spinner interrupted jitterd %d "
           "(%.1f us), ftrace %d..%d" % (cpu, got_runs, runs_in, runs_out, got_noise,
                                          got_ns * 1e6, hits_in, hits_out))
-    assert runs_in >= harness.load(100), "the intruder ran only %d times" % runs_in
+    # 1 500 here; 65 in the 6.12 TCG guest, whose sleeps take longer.
+    assert runs_in >= harness.load(30), "the intruder ran only %d times" % runs_in
     # A run is counted when it ends, ftrace's switch when it starts: one apart at each end.
     assert agrees(got_runs, runs_in - 1, runs_out + 1), (got_runs, runs_in, runs_out)
     assert hits_in >= harness.load(50), "the spinner was interrupted only %d times" % hits_in
