@@ -141,12 +141,12 @@ static void collect_probe(const struct probe *p, void *arg)
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
 
-	metric_u64(f->attached, p->attach != PROBE_NONE, "probe", p->name, "attach",
+	metric_u64(f->attached, p->attach != PROBE_NONE, "probe", p->label, "attach",
 		   probe_attach_name(p->attach), LABELS_END);
 	if (!f->runs || p->attach == PROBE_NONE || bpf_obj_get_info_by_fd(p->fd, &info, &len))
 		return;
-	metric_u64(f->runs, info.run_cnt, "program", p->name, LABELS_END);
-	metric_u64(f->run_time, info.run_time_ns, "program", p->name, LABELS_END);
+	metric_u64(f->runs, info.run_cnt, "program", p->label, LABELS_END);
+	metric_u64(f->run_time, info.run_time_ns, "program", p->label, LABELS_END);
 }
 
 static void collect_probes(struct metrics *m)

@@ -366,7 +366,7 @@ void collectors_report(FILE *out, const struct jd_config *cfg)
 		for (unsigned j = 0; j < c->n_probes; j++) {
 			const struct probe *p = &c->probes[j];
 
-			report_row(out, c->ops->name, p->name, probe_attach_name(p->attach),
+			report_row(out, c->ops->name, p->label, probe_attach_name(p->attach),
 				   p->works, p->why);
 		}
 	}
@@ -402,7 +402,8 @@ static const char *restart_reason(const struct collector *c, const struct jd_con
 
 		if (p->wanted && p->wanted(old) != p->wanted(new)) {
 			snprintf(buf, size, "collector %s: probe %s would be %s", ops->name,
-				 p->name, p->wanted(new) ? "added" : "removed");
+				 p->label ? p->label : p->name,
+				 p->wanted(new) ? "added" : "removed");
 			return buf;
 		}
 	}

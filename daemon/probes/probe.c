@@ -119,7 +119,7 @@ int probe_force(const char *spec)
 static enum probe_attach best_for(const struct probe *p)
 {
 	for (unsigned i = 0; i < n_forced; i++)
-		if (!strcmp(forced[i].probe, p->name))
+		if (!strcmp(forced[i].probe, p->label))
 			return forced[i].best;
 	return best_allowed;
 }
@@ -506,6 +506,7 @@ void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object
 
 	memset(p, 0, sizeof(*p));
 	p->name = d->name;
+	p->label = d->label ? d->label : d->name;
 	p->system = d->system;
 	p->function = d->function;
 	p->fd = p->link = -1;

@@ -45,6 +45,9 @@ struct probe_def {
 	/* Whether the config needs this hook; NULL: always. Programs of hooks
 	 * that are not wanted are not loaded. */
 	bool (*wanted)(const struct jd_config *cfg);
+	/* The probe="" label, --probes and JITTERD_ATTACH name where another collector hooks
+	 * the same tracepoint (series must differ); NULL: name. */
+	const char *label;
 };
 
 /* The usual declaration: a tracepoint and no function hook. */
@@ -55,6 +58,7 @@ struct probe_def {
 
 struct probe {
 	const char *name;     /* the tracepoint, from the probe_def */
+	const char *label;    /* the probe_def's label, or name */
 	const char *system;   /* tracepoint system */
 	const char *function; /* kernel function for fentry/kprobe variants */
 	struct bpf_program *prog[PROBE_ATTACH_TYPES]; /* the object's variant per attach type */

@@ -42,8 +42,9 @@ class Host:
             "      - { name: md-feed, protocol: udp, local_ports: [%d] }\n"
             "      - { name: order-entry, protocol: tcp, remote_ports: [%d] }\n"
             "  spans: { socket: \"%s\", labels: [venue] }\n"
+            "  noise:\n    enabled: true\n    tasks_on_cpus: \"%s\"\n"
             "events:\n  runqueue_latency_threshold: 20us\n  softirq_duration_threshold: 5us\n"
-            % (self.feed_port, self.order_port, self.span_socket))
+            % (self.feed_port, self.order_port, self.span_socket, self.groups.get("isolated", str(cpus[0]))))
 
 
 class Load:

@@ -44,7 +44,8 @@ VECTORS = {  # tracepoint prefix (irq_vectors:<prefix>_entry/exit) -> kind
 KINDS = list(VECTORS.values()) + ["nmi", "tlb_shootdown"]
 # The probes whose numbers these tests check (conftest.py reports their attach types).
 PROBES = tuple("%s_%s" % (v, end) for v in VECTORS for end in ("exit", "entry")) + \
-    ("nmi_handler", "tlb_flush")
+    ("nmi_handler", "tlb_flush", "csd_function_entry", "ipi_send_cpu", "ipi_send_cpumask",
+     "hrtimer_expire_entry", "tick_stop")
 # /proc/interrupts rows and the kinds that make them. NMI is not here:
 # jitterd counts NMI handler runs, several per NMI when several handlers
 # are registered (docs/noise.md); it is checked against ftrace instead.
@@ -126,8 +127,9 @@ def assert_attached(s, attach):
         want = attach if attach in info["works"] else None
         if want is None and not info["works"]:
             want = "none"
+        # attach="none" is the one series of a probe that did not attach: 0.
         if want and s.get(("jitterd_probe_attached",
-                           frozenset({("probe", p), ("attach", want)}))) != 1:
+                           frozenset({("probe", p), ("attach", want)}))) != (want != "none"):
             bad.append("%s: want %s" % (p, want))
     assert not bad, (bad, select(s, "jitterd_probe_attached"))
 
@@ -279,7 +281,12 @@ def traced_runs(events):
 #    its programs run first and ftrace's runs are the shorter ones; measured
 #    here (2 CPUs, busy host, 6 runs): jitterd longer by 0.2-1.8 us a run
 #    (timer, cold, the most), and with the order reversed, shorter by as
-#    much. Only above, then;
+#    much. But the exit of a run with a cause (an IPI whose sender is
+#    known, a timer run that fired an hrtimer) also counts it under its
+#    cause after reading the clock (a per-CPU hash: ~0.4-0.6 us here),
+#    which ftrace's exit stamp includes: a reschedule IPI (cheap at entry)
+#    comes out shorter in jitterd, by 0.4-0.7 us a run measured here. So
+#    both ways, by the same bound;
 #  - TIME_ABS_NS: single runs on which the two disagree by tens of us (a
 #    burst of events ftrace lost inside the run).
 TIME_SHARE = 0.05
@@ -297,7 +304,7 @@ def scaled_hi(hi, runs, runs_hi):
 
 def time_agrees(got, runs, lo, hi, runs_lo, runs_hi):
     lo, hi = scaled_lo(lo, runs, runs_lo), scaled_hi(hi, runs, runs_hi)
-    return ((1 - TIME_SHARE) * lo - TIME_ABS_NS <= got <=
+    return ((1 - TIME_SHARE) * lo - TIME_PER_RUN_NS * runs - TIME_ABS_NS <= got <=
             (1 + TIME_SHARE) * hi + TIME_PER_RUN_NS * max(runs, runs_hi) + TIME_ABS_NS)
 
 
@@ -375,11 +382,14 @@ def test_durations_histogram_holds_the_runs_and_their_time():
 # ---- events -----------------------------------------------------------------
 
 def long_interruptions(threshold):
-    config = NOISE + "events:\n  interruption_duration_threshold: %s\n" % threshold
+    # At 1us every interruption is an event: a log of the default 1000
+    # holds only the last ones (in a TCG guest, not the load's IPIs).
+    config = NOISE + "events:\n  interruption_duration_threshold: %s\n" \
+        "  log_sizes: { interruption: 50000 }\n" % threshold
     with Daemon(config=config) as d:
         ipi_load(1.0)
         time.sleep(0.3)  # events are drained on the daemon's timer
-        status, _, body = d.get("/events")
+        status, _, body = d.get("/events?kind=interruption&limit=50000")
         assert status == 200
         events = [json.loads(line) for line in body.splitlines()]
         s = d.scrape()
@@ -394,7 +404,8 @@ def test_long_interruption_is_an_event_above_a_low_threshold():
     cpus = {str(c) for c in harness.possible_cpus()}
     kinds = set()
     for e in events:
-        assert set(e) == {"time", "cpu", "type", "kind", "duration_ns"}, e
+        assert set(e) - {"sender", "hrtimer", "tick_kept_by"} == \
+            {"time", "cpu", "type", "kind", "duration_ns"}, e
         assert e["kind"] in KINDS and e["kind"] != "tlb_shootdown", e
         assert str(e["cpu"]) in cpus and e["duration_ns"] > 1000, e
         kinds.add(e["kind"])
@@ -406,6 +417,246 @@ def test_no_interruption_event_below_a_high_threshold():
     events, _ = long_interruptions("10s")
     print("  interruption events at 10s: %d" % len(events))
     assert not events, events[:3]
+
+
+# ---- who sent the IPIs ----------------------------------------------------------
+
+MEMBARRIER_CALLER = "membarrier_private_expedited"
+
+
+def cause(s, **labels):
+    return harness.total(s, "jitterd_interruption_cause_interruptions_total", **labels)
+
+
+def test_ipi_senders_are_named_as_ftrace_sees_them_sent():
+    """ipi_load.py's membarrier() calls, each an IPI to the other CPU
+    running the process: jitterd names their sender (task, the kernel
+    code that sent them, the function they ran) and counts as many as
+    ftrace's ipi_send_cpu records from that code in the same window."""
+    if not in_btf("ipi_send_cpu"):
+        raise harness.NotApplicable("this kernel (before 6.6) has no ipi:ipi_send_cpu: no sender is named")
+    labels = dict(task="python3", caller=MEMBARRIER_CALLER, function="ipi_mb")
+    with Daemon(config=NOISE) as d:
+        with tracefs.Trace({"ipi/ipi_send_cpu": None}) as trace:
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+            ipi_load()
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+            trace.stop()
+
+            def sent(t0, t1):
+                return sum(1 for cpu in trace.cpus() for e in trace.events(cpu)
+                           if e.name == "ipi_send_cpu" and t0 <= e.ns <= t1 and
+                           e.fields.get("callsite", "").startswith(MEMBARRIER_CALLER + "+"))
+            got = cause(s1.scrape, **labels) - cause(s0.scrape, **labels)
+            inner, outer = sent(s0.after, s1.before), sent(s0.before, s1.after)
+        assert d.stop() == 0
+    print("  membarrier IPIs named: jitterd %d, ftrace ipi_send_cpu %d..%d" % (got, inner, outer))
+    assert inner >= MIN_ACTIVITY["RES"], "the load sent only %d membarrier IPIs" % inner
+    # Another IPI to the same CPU between a send and its vector takes the
+    # slot (the later sender is named): a few, not more.
+    assert agrees(got, 0.98 * inner, outer), (got, inner, outer)
+
+
+def test_long_interruption_event_names_the_ipi_sender():
+    if not in_btf("ipi_send_cpu"):
+        raise harness.NotApplicable("this kernel (before 6.6) has no ipi:ipi_send_cpu: no sender is named")
+    events, _ = long_interruptions("1us")
+    named = [e for e in events if e.get("sender", {}).get("caller", "").startswith(
+        MEMBARRIER_CALLER + "+")]
+    print("  membarrier IPI events: %d of %d" % (len(named), len(events)))
+    assert named, [e for e in events if "sender" in e][:5]
+    for e in named:
+        assert e["kind"] in ("call_function_single", "call_function"), e
+        assert e["sender"]["comm"] == "python3" and e["sender"]["function"] == "ipi_mb", e
+        assert e["sender"]["cpu"] != e["cpu"], e
+        assert e["sender"]["pid"] > 0 and e["sender"]["tgid"] > 0, e
+
+
+SLEEPER = "import time\nfor _ in range(%d): time.sleep(0.0005)\n"
+
+
+def first_hrtimers(events, t0, t1, function):
+    """Local timer runs that started between two stamps and whose first
+    hrtimer callback was function, from ftrace's records of one CPU."""
+    n, run, first = 0, False, False
+    for e in events:
+        if e.name == "local_timer_entry":
+            run, first = t0 <= e.ns <= t1, True
+        elif e.name == "local_timer_exit":
+            run = False
+        elif e.name == "hrtimer_expire_entry" and run and first:
+            first = False
+            n += e.fields.get("function") == function
+    return n
+
+
+def test_timer_runs_are_named_by_their_first_hrtimer_as_ftrace_sees_them():
+    """A task sleeping 0.5 ms at a time: its wake-ups are local timer runs
+    whose hrtimer is hrtimer_wakeup, as many as ftrace's record of the
+    same runs has."""
+    with Daemon(config=NOISE) as d:
+        with tracefs.Trace({"irq_vectors/local_timer_entry": None,
+                            "irq_vectors/local_timer_exit": None,
+                            "timer/hrtimer_expire_entry": None}) as trace:
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+            subprocess.run([sys.executable, "-c", SLEEPER % harness.load(1000)], check=True,
+                           timeout=60)
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+            trace.stop()
+            labels = dict(kind="timer", task="", caller="", function="hrtimer_wakeup")
+            got = cause(s1.scrape, **labels) - cause(s0.scrape, **labels)
+            inner = sum(first_hrtimers(trace.events(c), s0.after, s1.before, "hrtimer_wakeup")
+                        for c in trace.cpus())
+            outer = sum(first_hrtimers(trace.events(c), s0.before, s1.after, "hrtimer_wakeup")
+                        for c in trace.cpus())
+        assert d.stop() == 0
+    print("  timer runs named hrtimer_wakeup: jitterd %d, ftrace %d..%d" % (got, inner, outer))
+    assert inner >= harness.load(100), "only %d sleeps ended in a timer run" % inner
+    assert agrees(got, inner, outer), (got, inner, outer)
+
+
+# ---- the tick on nohz_full CPUs ----------------------------------------------------
+
+def nohz_full_cpus():
+    try:
+        with open("/sys/devices/system/cpu/nohz_full") as f:
+            text = f.read().strip()
+    except OSError:
+        return []
+    cpus = []
+    for part in text.split(","):
+        if part and part[0].isdigit():
+            lo, _, hi = part.partition("-")
+            cpus += range(int(lo), int(hi or lo) + 1)
+    return cpus
+
+
+TIMED_SPIN = """import os, signal, sys, time
+os.sched_setaffinity(0, {%d})
+signal.signal(signal.SIGPROF, signal.SIG_IGN)  # a handler died of it in the guest
+signal.setitimer(signal.ITIMER_PROF, 0.01, 0.01)  # a POSIX CPU timer: the tick must stay
+stop = time.monotonic() + %f
+while time.monotonic() < stop:
+    pass
+"""
+
+
+def test_tick_kept_by_a_posix_timer_is_named_on_a_nohz_full_cpu():
+    """A task spinning alone on a nohz_full CPU with an ITIMER_PROF timer
+    (vmtest's 6.12-isolated guest): the tick cannot stop, and jitterd
+    counts each refusal under posix_timer as ftrace's tick_stop records
+    them on that CPU."""
+    cpus = nohz_full_cpus()
+    if not cpus:
+        raise harness.NotApplicable("no nohz_full CPU on this kernel's command line")
+    cpu = cpus[-1]
+    with Daemon(config=NOISE) as d:
+        with tracefs.Trace({"timer/tick_stop": None}) as trace:
+            s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+            subprocess.run([sys.executable, "-c", TIMED_SPIN % (cpu, 2.0)], check=True, timeout=120)
+            s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+            trace.stop()
+            ev = trace.events(cpu)
+
+            def kept(t0, t1):
+                return sum(1 for e in ev if e.name == "tick_stop" and t0 <= e.ns <= t1 and
+                           e.fields.get("success") == "0" and
+                           e.fields.get("dependency") == "POSIX_TIMER")
+            got = delta(s0.scrape, s1.scrape, "jitterd_tick_kept_total", cpu=str(cpu),
+                        dependency="posix_timer")
+            inner, outer = kept(s0.after, s1.before), kept(s0.before, s1.after)
+        assert d.stop() == 0
+    print("  cpu %d tick kept by posix_timer: jitterd %d, ftrace %d..%d" % (cpu, got, inner, outer))
+    assert inner >= 10, "the tick was kept only %d times" % inner
+    assert agrees(got, inner, outer), (got, inner, outer)
+
+
+# ---- tasks on watched CPUs, noise of a workload ---------------------------------
+
+def intruder(name, cpu, mode, seconds):
+    p = subprocess.Popen([sys.executable, os.path.join(HERE, "intruder_load.py"), name,
+                          str(cpu), mode, str(seconds)], stdout=subprocess.PIPE,
+                         stdin=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    return p
+
+
+def test_intruder_is_named_and_the_workload_noise_counted_as_ftrace_sees_them():
+    """A workload thread spins on a watched CPU; a task pinned beside it
+    runs 0.3 ms every 1.3 ms. jitterd names the intruder with as many runs
+    as ftrace saw switch to it there, and counts as the workload's noise
+    the interruptions that ftrace saw arrive while the spinner was the
+    CPU's current task."""
+    cpu = sorted(os.sched_getaffinity(0))[-1]
+    config = NOISE.replace("enabled: true\n", "enabled: true\n    tasks_on_cpus: \"%d\"\n" % cpu) + \
+        "workloads:\n  - name: spinner\n    comm: \"jd-spin\"\n"
+    spinner = intruder("jd-spin", cpu, "spin", 60)
+    try:
+        with Daemon(config=config) as d:
+            spinner.stdin.write("go\n")
+            spinner.stdin.flush()
+            events = {"sched/sched_switch": "next_comm == \"jd-intruder\""}
+            events.update({"irq_vectors/%s_entry" % v: None for v in VECTORS})
+            with tracefs.Trace(events) as trace:
+                s0 = harness.Bracket(time.monotonic_ns, d.scrape)
+                intruder("jd-intruder", cpu, "intrude", 2.0).wait(timeout=60)
+                s1 = harness.Bracket(time.monotonic_ns, d.scrape)
+                trace.stop()
+                ev = trace.events(cpu)
+
+                def runs(t0, t1):
+                    return sum(1 for e in ev if e.name == "sched_switch" and t0 <= e.ns <= t1)
+
+                def spinner_hit(t0, t1):
+                    return sum(1 for e in ev if e.name.endswith("_entry") and e.comm == "jd-spin"
+                               and t0 <= e.ns <= t1)
+                got_runs = delta(s0.scrape, s1.scrape, "jitterd_cpu_intruder_runs_total",
+                                 task="jd-intruder")
+                got_noise = delta(s0.scrape, s1.scrape, "jitterd_workload_interruptions_total",
+                                  workload="spinner")
+                got_ns = delta(s0.scrape, s1.scrape,
+                               "jitterd_workload_interruption_seconds_total", workload="spinner")
+                runs_in, runs_out = runs(s0.after, s1.before), runs(s0.before, s1.after)
+                hits_in, hits_out = spinner_hit(s0.after, s1.before), spinner_hit(s0.before,
+                                                                                  s1.after)
+            status, _, body = d.get("/events")
+            assert d.stop() == 0
+    finally:
+        spinner.kill()
+        spinner.wait()
+    print("  cpu %d: intruder runs jitterd %d, ftrace %d..%d; spinner interrupted jitterd %d "
+          "(%.1f us), ftrace %d..%d" % (cpu, got_runs, runs_in, runs_out, got_noise,
+                                         got_ns * 1e6, hits_in, hits_out))
+    # 1 500 here; 65 in the 6.12 TCG guest, whose sleeps take longer.
+    assert runs_in >= harness.load(30), "the intruder ran only %d times" % runs_in
+    # A run is counted when it ends, ftrace's switch when it starts: one apart at each end.
+    assert agrees(got_runs, runs_in - 1, runs_out + 1), (got_runs, runs_in, runs_out)
+    assert hits_in >= harness.load(50), "the spinner was interrupted only %d times" % hits_in
+    assert agrees(got_noise, hits_in, hits_out), (got_noise, hits_in, hits_out)
+    assert got_ns > 0
+    assert status == 200
+    intrusions = [json.loads(line) for line in body.splitlines()]
+    intrusions = [e for e in intrusions if e["type"] == "intrusion"]
+    for e in intrusions:
+        assert e["cpu"] == cpu and e["duration_ns"] > 50000 and e["pid"] > 0, e
+    # Its runs are 0.3 ms, over the default threshold of 50 us.
+    assert any(e["comm"] == "jd-intruder" for e in intrusions), intrusions[-5:]
+
+
+def test_cause_table_keeps_ten_rows_per_group_and_kind():
+    with Daemon(config=NOISE) as d:
+        ipi_load(1.0)
+        s = d.scrape()
+        assert d.stop() == 0
+    rows = {}
+    for (name, labels), _ in s.items():
+        if name == "jitterd_interruption_cause_interruptions_total":
+            ld = dict(labels)
+            assert set(ld) == {"cpu_group", "kind", "task", "caller", "function"}, ld
+            rows.setdefault((ld["cpu_group"], ld["kind"]), []).append(ld)
+            assert ("jitterd_interruption_cause_seconds_total", labels) in s, ld
+    assert rows, "no cause rows"
+    assert all(len(r) <= 10 for r in rows.values()), {k: len(r) for k, r in rows.items()}
 
 
 # ---- probes -----------------------------------------------------------------
@@ -426,7 +677,8 @@ def test_probes_lists_every_kind_and_what_attaches():
         else:
             assert info["attach"] == "none" and not info["works"], (p, info)
         assert s.get(("jitterd_probe_attached",
-                      frozenset({("probe", p), ("attach", info["attach"])}))) == 1, p
+                      frozenset({("probe", p), ("attach", info["attach"])}))) == \
+            (info["attach"] != "none"), p
 
 
 # ---- NMIs ---------------------------------------------------------------------

@@ -98,6 +98,9 @@ FIXTURE_EVENTS = [
      "latency_ns": 485000, "prev_pid": 1, "prev_comm": "systemd", "prev_ran_ns": 1500},
     {"time": "2026-12-07T00:00:02.123456789Z", "cpu": 1, "type": "softirq", "vector": "NET_RX",
      "duration_ns": 2500000, "hardirq_ns": 12000},
+    {"time": "2026-12-07T00:00:03.123456789Z", "cpu": 1, "type": "interruption", "kind": "call_function_single",
+     "duration_ns": 23000, "sender": {"cpu": 0, "pid": 1234, "tgid": 1234, "comm": "java",
+                                      "caller": "on_each_cpu_cond_mask+0x20", "function": "flush_tlb_func"}},
 ]
 
 
@@ -136,9 +139,12 @@ def test_view_names_event_durations_in_the_unit_it_shows():
     details = view_of_fixture()["event_details"]
     assert len(details) == len(FIXTURE_EVENTS), details
     assert not any("_ns=" in d for d in details), details
-    softirq, runq = details  # newest first
+    ipi, softirq, runq = details  # newest first
     assert "latency=485 µs" in runq and "prev_ran=1.5 µs" in runq, runq
     assert "duration=2.5 ms" in softirq and "hardirq=12 µs" in softirq, softirq
+    # An IPI's sender is an object: its members, not "[object Object]".
+    assert "duration=23 µs" in ipi and "sender=(cpu=0 pid=1234 tgid=1234 comm=java " \
+        "caller=on_each_cpu_cond_mask+0x20 function=flush_tlb_func)" in ipi, ipi
 
 
 @harness.host_only("needs chromium, nodejs and tests/node/node_modules")

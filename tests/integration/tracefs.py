@@ -30,10 +30,11 @@ def mounted():
 
 
 class Event:
-    __slots__ = ("cpu", "ns", "name", "fields")
+    __slots__ = ("cpu", "ns", "name", "fields", "comm")
 
-    def __init__(self, cpu, ns, name, fields):
+    def __init__(self, cpu, ns, name, fields, comm=None):
         self.cpu, self.ns, self.name, self.fields = cpu, ns, name, fields
+        self.comm = comm  # the task current on that CPU when it fired
 
 
 class Trace:
@@ -92,7 +93,8 @@ class Trace:
                 m = _LINE.match(line)
                 assert m, "unparsable trace line: %r" % line
                 out.append(Event(int(m["cpu"]), int(m["sec"]) * 10**9 + int(m["usec"]) * 1000,
-                                 m["event"], dict(_FIELD.findall(m["fields"]))))
+                                 m["event"], dict(_FIELD.findall(m["fields"])),
+                                 m["comm"].strip()))
         return out
 
     def close(self):
