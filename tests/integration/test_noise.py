@@ -472,7 +472,11 @@ def test_long_interruption_event_names_the_ipi_sender():
         assert e["sender"]["pid"] > 0 and e["sender"]["tgid"] > 0, e
 
 
-SLEEPER = "import time\nfor _ in range(%d): time.sleep(0.0005)\n"
+# SCHED_FIFO: on PREEMPT_RT a sleep's hrtimer expires in the local timer interrupt only for a
+# real-time task (others' are soft: the hrtimer softirq wakes them, and no timer run names
+# hrtimer_wakeup; both RT guests found 0 such runs with a SCHED_OTHER sleeper).
+SLEEPER = ("import os, time\nos.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(1))\n"
+           "for _ in range(%d): time.sleep(0.0005)\n")
 
 
 def first_hrtimers(events, t0, t1, function):
@@ -491,9 +495,9 @@ def first_hrtimers(events, t0, t1, function):
 
 
 def test_timer_runs_are_named_by_their_first_hrtimer_as_ftrace_sees_them():
-    """A task sleeping 0.5 ms at a time: its wake-ups are local timer runs
-    whose hrtimer is hrtimer_wakeup, as many as ftrace's record of the
-    same runs has."""
+    """A task sleeping 0.5 ms at a time (SCHED_FIFO, see SLEEPER): its
+    wake-ups are local timer runs whose hrtimer is hrtimer_wakeup, as many
+    as ftrace's record of the same runs has."""
     with Daemon(config=NOISE) as d:
         with tracefs.Trace({"irq_vectors/local_timer_entry": None,
                             "irq_vectors/local_timer_exit": None,
