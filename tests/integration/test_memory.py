@@ -53,7 +53,7 @@ def children(pid):
     return kids
 
 
-def test_default_config_stays_under_10_mib_resident_and_12_mib_at_its_peak():
+def test_default_config_stays_under_11_mib_resident_and_12_mib_at_its_peak():
     if harness.SANITIZED:
         # ASan's shadow memory and quarantine: not jitterd's footprint.
         # `make test` runs this test again with the plain daemon.
