@@ -379,6 +379,14 @@ def journal_fields(datagram):
     return fields
 
 
+def journal_accounted(d, n):
+    """(shipped, failed) of the journal sink once they account for n events, else None."""
+    s = d.scrape()
+    shipped = total(s, "jitterd_events_shipped_total", sink="journal")
+    failed = total(s, "jitterd_events_ship_failures_total", sink="journal")
+    return (shipped, failed) if shipped + failed == n else None
+
+
 def test_the_journal_sink_sends_a_field_per_member():
     """No systemd-journald runs here: the daemon runs in a mount namespace
     whose /run/systemd/journal/socket is this test's own datagram socket
@@ -418,12 +426,8 @@ def test_the_journal_sink_sends_a_field_per_member():
             # journald's queue is 10 entries (net.unix.max_dgram_qlen): on a
             # loaded machine this reader may fall behind, and what did not fit
             # is counted as failed. Every event is one or the other.
-            def accounted():
-                s = d.scrape()
-                shipped = total(s, "jitterd_events_shipped_total", sink="journal")
-                failed = total(s, "jitterd_events_ship_failures_total", sink="journal")
-                return shipped if shipped + failed == len(want) else None
-            shipped = poll("every event shipped or counted as failed", accounted)
+            shipped, _ = poll("every event shipped or counted as failed",
+                              lambda: journal_accounted(d, len(want)))
             print("  %d drop events, %d in the journal" % (len(want), shipped))
             poll("every shipped entry read", lambda: len(received) >= shipped, timeout=10)
             got = [journal_fields(x) for x in received]
@@ -498,13 +502,8 @@ def test_the_journal_sink_under_a_real_journald_reads_back_with_journalctl():
             b = before(d, {"ev-feed": sink})
             sink.burst(200)
             want = drop_events(d, b)
-
-            def accounted():
-                s = d.scrape()
-                shipped = total(s, "jitterd_events_shipped_total", sink="journal")
-                failed = total(s, "jitterd_events_ship_failures_total", sink="journal")
-                return (shipped, failed) if shipped + failed == len(want) else None
-            shipped, failed = poll("every event shipped or counted as failed", accounted)
+            shipped, failed = poll("every event shipped or counted as failed",
+                                   lambda: journal_accounted(d, len(want)))
             assert d.stop() == 0
 
         def journal():
