@@ -559,10 +559,10 @@ void probe_select(struct probe *probes, unsigned n)
 			bpf_program__set_autoload(p->prog[a], p->attach == a);
 		}
 		if (p->attach != PROBE_NONE) {
-			log_debug("probe %s: %s", p->name, probe_attach_name(p->attach));
+			log_debug("probe %s: %s", p->label, probe_attach_name(p->attach));
 			continue;
 		}
-		log_warn("probe %s: nothing attaches on this kernel (%s)", p->name, p->why);
+		log_warn("probe %s: nothing attaches on this kernel (%s)", p->label, p->why);
 	}
 }
 
@@ -575,7 +575,7 @@ void probe_demote(struct probe *p, enum probe_attach to, const char *why)
 	probe_why(p, why);
 	p->attach = to;
 	p->works |= 1u << to;
-	log_info("probe %s: %s (%s)", p->name, probe_attach_name(to), why);
+	log_info("probe %s: %s (%s)", p->label, probe_attach_name(to), why);
 }
 
 void probe_attach(struct probe *probes, unsigned n)
@@ -590,12 +590,12 @@ void probe_attach(struct probe *probes, unsigned n)
 		link = attach_fd(p, p->attach, p->fd, why, sizeof(why));
 		if (link >= 0) {
 			p->link = link;
-			log_info("probe %s: attached (%s)", p->name, probe_attach_name(p->attach));
+			log_info("probe %s: attached (%s)", p->label, probe_attach_name(p->attach));
 			continue;
 		}
 		snprintf(what, sizeof(what), "%s: %s", probe_attach_name(p->attach), why);
 		probe_why(p, what);
-		log_warn("probe %s: %s", p->name, what);
+		log_warn("probe %s: %s", p->label, what);
 		p->attach = PROBE_NONE;
 	}
 }

@@ -24,6 +24,8 @@ import sys
 import tempfile
 import time
 
+import pytest
+
 import harness
 import tracefs
 from harness import Daemon, select
@@ -45,7 +47,7 @@ KINDS = list(VECTORS.values()) + ["nmi", "tlb_shootdown"]
 # The probes whose numbers these tests check (conftest.py reports their attach types).
 PROBES = tuple("%s_%s" % (v, end) for v in VECTORS for end in ("exit", "entry")) + \
     ("nmi_handler", "tlb_flush", "csd_function_entry", "ipi_send_cpu", "ipi_send_cpumask",
-     "hrtimer_expire_entry", "tick_stop")
+     "hrtimer_expire_entry", "tick_stop", "noise_sched_switch")
 # /proc/interrupts rows and the kinds that make them. NMI is not here:
 # jitterd counts NMI handler runs, several per NMI when several handlers
 # are registered (docs/noise.md); it is checked against ftrace instead.
@@ -117,12 +119,13 @@ def in_btf(probe):
         return b"\0btf_trace_" + probe.encode() + b"\0" in f.read()
 
 
-def assert_attached(s, attach):
+def assert_attached(s, attach, config=NOISE, probes=PROBES[:-1]):
     """Each probe in use with attach where this kernel takes it; a probe
-    without any variant that works, as none."""
+    without any variant that works, as none. noise_sched_switch (the last of
+    PROBES) is in use only when tasks are followed (workloads, tasks_on_cpus)."""
     bad = []
-    for p in PROBES:
-        info = harness.probes(config=NOISE).get(p)
+    for p in probes:
+        info = harness.probes(config=config).get(p)
         assert info is not None, "jitterd --probes has no %s" % p
         want = attach if attach in info["works"] else None
         if want is None and not info["works"]:
@@ -585,18 +588,23 @@ def intruder(name, cpu, mode, seconds):
     return p
 
 
-def test_intruder_is_named_and_the_workload_noise_counted_as_ftrace_sees_them():
+@pytest.mark.parametrize("attach", ["tp_btf", "raw_tp", "tracepoint"])
+def test_intruder_is_named_and_the_workload_noise_counted_as_ftrace_sees_them(attach):
     """A workload thread spins on a watched CPU; a task pinned beside it
     runs 0.3 ms every 1.3 ms. jitterd names the intruder with as many runs
     as ftrace saw switch to it there, and counts as the workload's noise
     the interruptions that ftrace saw arrive while the spinner was the
-    CPU's current task."""
+    CPU's current task. Its sched_switch probe in each attach type the
+    kernel takes (the classic tracepoint's record has no tgid: the
+    workload is matched by comm)."""
     cpu = sorted(os.sched_getaffinity(0))[-1]
     config = NOISE.replace("enabled: true\n", "enabled: true\n    tasks_on_cpus: \"%d\"\n" % cpu) + \
         "workloads:\n  - name: spinner\n    comm: \"jd-spin\"\n"
+    harness.need_attach("noise_sched_switch", attach, config=config)
     spinner = intruder("jd-spin", cpu, "spin", 60)
     try:
-        with Daemon(config=config) as d:
+        with Daemon(config=config, env={"JITTERD_ATTACH": "noise_sched_switch=" + attach}) as d:
+            assert_attached(d.scrape(), attach, config, ("noise_sched_switch",))
             spinner.stdin.write("go\n")
             spinner.stdin.flush()
             events = {"sched/sched_switch": "next_comm == \"jd-intruder\""}
