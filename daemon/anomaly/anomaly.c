@@ -35,7 +35,6 @@
 #include "lib/parse.h"
 
 #define MAX_INSTANCES 4096
-#define MAX_SIGNALS   32  /* declared by all the collectors together */
 #define SUBJECT_MAX   512 /* a span's subject: workload, name and 4 labels */
 #define TOP_CULPRITS  8	  /* tasks remembered per CPU and workload per interval */
 #define MAX_PARTS     8	  /* evidence numbers of one interval */
@@ -53,7 +52,7 @@
 static struct known_signal {
 	const struct signal_def *def;
 	unsigned config;
-} known[MAX_SIGNALS];
+} known[SIGNAL_MAX_DECLARED];
 static unsigned n_known;
 
 static unsigned known_signals(void)
@@ -71,7 +70,7 @@ static unsigned known_signals(void)
 
 			while (r < n_rows && rows[r] != d->config)
 				r++;
-			if (r < n_rows && n_known < MAX_SIGNALS)
+			if (r < n_rows && n_known < SIGNAL_MAX_DECLARED)
 				known[n_known++] = (struct known_signal){ d, r };
 		}
 	return n_known;
@@ -144,7 +143,7 @@ static struct {
 	cpu_set_t workload_cpus[JD_MAX_WORKLOADS];
 	char vectors[MAX_VECTORS][16]; /* second labels' values (softirq vectors) */
 	unsigned n_vectors;
-	uint64_t total[MAX_SIGNALS];
+	uint64_t total[SIGNAL_MAX_DECLARED];
 	uint64_t intervals;
 	double cpu_seconds; /* the detector's own */
 	FILE *record;

@@ -80,8 +80,10 @@ struct signal_source {
 	bool other_labels;
 };
 
-#define SIGNAL_MAX_SOURCES 2
-#define SIGNAL_EVIDENCE	   2
+/* Signals all the collectors declare together (the detector's table). */
+#define SIGNAL_MAX_DECLARED 64
+#define SIGNAL_MAX_SOURCES  2
+#define SIGNAL_EVIDENCE	    2
 
 struct signal_def {
 	const char *name; /* the signal="" label of jitterd_anomaly */

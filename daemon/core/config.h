@@ -23,7 +23,7 @@
 #define JD_MAX_COLLECTORS	 8
 #define JD_COLLECTOR_OPTIONS_MAX 12288 /* bytes of a collector's own options struct */
 #define JD_MAX_SESSIONS		 8
-#define JD_AN_MAX_SIGNALS	 16 /* anomaly.signals rows of all collectors */
+#define JD_AN_MAX_SIGNALS	 32 /* anomaly.signals rows of all collectors */
 
 struct jd_cpu_group {
 	char name[JD_NAME_MAX];

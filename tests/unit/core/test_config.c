@@ -949,7 +949,8 @@ START_TEST(every_declared_signal_has_a_config_row)
 			ck_assert(cfg.anomaly.signals[r].enabled);
 		}
 	ck_assert_uint_ge(declared, 1);
-	ck_assert_uint_lt(n, JD_AN_MAX_SIGNALS); /* room left: none was cut off */
+	ck_assert_uint_lt(n, JD_AN_MAX_SIGNALS);	  /* room left: none was cut off */
+	ck_assert_uint_le(declared, SIGNAL_MAX_DECLARED); /* the detector knows each one */
 }
 END_TEST
 
