@@ -45,9 +45,12 @@ VECTORS = {  # tracepoint prefix (irq_vectors:<prefix>_entry/exit) -> kind
 }
 KINDS = list(VECTORS.values()) + ["nmi", "tlb_shootdown"]
 # The probes whose numbers these tests check (conftest.py reports their attach types).
-PROBES = tuple("%s_%s" % (v, end) for v in VECTORS for end in ("exit", "entry")) + \
+# ALWAYS: the probes of every noise daemon; noise_sched_switch only when it
+# follows tasks (workloads, tasks_on_cpus).
+ALWAYS = tuple("%s_%s" % (v, end) for v in VECTORS for end in ("exit", "entry")) + \
     ("nmi_handler", "tlb_flush", "csd_function_entry", "ipi_send_cpu", "ipi_send_cpumask",
-     "hrtimer_expire_entry", "tick_stop", "noise_sched_switch")
+     "hrtimer_expire_entry", "tick_stop")
+PROBES = ALWAYS + ("noise_sched_switch",)
 # /proc/interrupts rows and the kinds that make them. NMI is not here:
 # jitterd counts NMI handler runs, several per NMI when several handlers
 # are registered (docs/noise.md); it is checked against ftrace instead.
@@ -119,10 +122,9 @@ def in_btf(probe):
         return b"\0btf_trace_" + probe.encode() + b"\0" in f.read()
 
 
-def assert_attached(s, attach, config=NOISE, probes=PROBES[:-1]):
+def assert_attached(s, attach, config=NOISE, probes=ALWAYS):
     """Each probe in use with attach where this kernel takes it; a probe
-    without any variant that works, as none. noise_sched_switch (the last of
-    PROBES) is in use only when tasks are followed (workloads, tasks_on_cpus)."""
+    without any variant that works, as none."""
     bad = []
     for p in probes:
         info = harness.probes(config=config).get(p)
@@ -678,7 +680,7 @@ def test_probes_lists_every_kind_and_what_attaches():
     (its btf_trace_ type in the kernel's BTF) attaches, each one it lacks
     is none, and a running daemon says the same in jitterd_probe_attached."""
     rows = {p: i for p, i in harness.probes(config=NOISE).items() if i["collector"] == "noise"}
-    assert set(rows) == set(PROBES), sorted(rows)
+    assert set(rows) == set(ALWAYS), sorted(rows)
     with Daemon(config=NOISE) as d:
         s = d.scrape()
         assert d.stop() == 0
