@@ -43,10 +43,13 @@ TOOLS="python3 bpftool setpriv unshare ss ip tc bash"
 # Debian's pytest in the guest: the python3 modules it imports.
 PYTEST_MODULES="pytest _pytest pluggy iniconfig packaging attr py.py"
 # Kernel modules the guest loads (with what they depend on) where the kernel
-# has them as modules: tc's tbf qdisc (test_softirq) and a virtio disk with
-# ext4 for tests that need real device interrupts. crc32c_generic is ext4's
-# soft dependency (an alias, crypto-crc32c, that depends= does not name).
-MODULES="sch_tbf virtio_pci virtio_blk crc32c_generic ext4"
+# has them as modules: tc's tbf and netem qdiscs (test_softirq, test_netlat),
+# veth pairs (test_netlat's send side) and a virtio disk with ext4 for tests
+# that need real device interrupts. crc32c_generic is ext4's soft
+# dependency (an alias, crypto-crc32c, that depends= does not name). A
+# cached kernel whose modules.cpio was packed for another list is unpacked
+# again.
+MODULES="sch_tbf sch_netem veth virtio_pci virtio_blk crc32c_generic ext4"
 
 die() {
 	echo "vmtest: $*" >&2
@@ -83,7 +86,8 @@ apt_update_once() {
 fetch_kernel() {
 	local name=$1 pkg dir tmp
 	pkg=$(package_for "$name")
-	if [ -n "$pkg" ] && [ -s "$CACHE/kernels/$pkg/vmlinuz" ] && [ -s "$CACHE/kernels/$pkg/modules.cpio" ]; then
+	if [ -n "$pkg" ] && [ -s "$CACHE/kernels/$pkg/vmlinuz" ] && [ -s "$CACHE/kernels/$pkg/modules.cpio" ] &&
+		[ "$(cat "$CACHE/kernels/$pkg/modules.list" 2>/dev/null)" = "$MODULES" ]; then
 		echo "$CACHE/kernels/$pkg"
 		return
 	fi
@@ -105,6 +109,7 @@ fetch_kernel() {
 	mv "$tmp"/root/boot/config-* "$dir/config"
 	dpkg-deb -f "$tmp"/*.deb Version >"$dir/version"
 	pack_modules "$tmp/root/lib/modules" "$dir/modules.cpio"
+	echo "$MODULES" >"$dir/modules.list"
 	mv "$tmp"/root/boot/vmlinuz-* "$dir/vmlinuz"
 	rm -rf "$tmp"
 	echo "$dir"

@@ -308,7 +308,7 @@ class VethWithTbf:
                            timeout=30)
         if r.returncode:
             self.close()
-            # The vmtest guests' kernels are built without veth.
+            # A kernel built without veth (the vmtest guests load it: scripts/vmtest.sh).
             if not os.path.exists("/sys/module/veth") and "Unknown device type" in r.stderr:
                 raise harness.NotApplicable("no veth on this kernel: " + r.stderr.strip())
             raise AssertionError("ip link add veth: " + r.stderr)
