@@ -638,6 +638,7 @@ static __always_inline void on_dev_queue(struct sk_buff *skb)
 {
 	struct sock *sk = BPF_CORE_READ(skb, sk);
 	struct jd_sock_sending v = {};
+	struct jd_sock_class_cpu *c;
 	__u64 key = (__u64)skb;
 	int proto, cls, state;
 
@@ -654,6 +655,9 @@ static __always_inline void on_dev_queue(struct sk_buff *skb)
 		return;
 	v.queued = bpf_ktime_get_ns();
 	v.class_id = cls;
+	c = class_cpu(cls);
+	if (c)
+		c->send_queued++;
 	bpf_map_update_elem(&sending, &key, &v, BPF_ANY);
 }
 

@@ -95,6 +95,10 @@ struct jd_sock_class_cpu {
 	 * TX_SCHED stamps) to the driver's transmit (net_dev_start_xmit), and
 	 * the driver's transmit (net_dev_xmit); the sum. */
 	struct jd_hist_ns send_qdisc, send_driver, send_total;
+	/* Packets of the class that entered their device's queueing layer
+	 * (net_dev_queue): the send latencies count those whose departure the
+	 * programs saw (docs/netlat.md). */
+	__u64 send_queued;
 };
 
 /* A packet of a socket of a class between net_dev_queue and net_dev_xmit
