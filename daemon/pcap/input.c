@@ -279,7 +279,8 @@ struct cap_reader {
 	uint64_t hw_with, hw_without;
 	bool classic, nano;
 	uint32_t snaplen;
-	uint32_t pos, len; /* in buf */
+	const uint8_t *win; /* buf, or read ahead the chunk the records are in */
+	uint32_t pos, len;  /* in win */
 	bool eof;
 };
 
@@ -295,10 +296,43 @@ static const char *stream_failure(const struct cap_reader *r)
 	return r->st->failed ? r->st->err : NULL;
 }
 
-/* The record reader's bytes: read ahead, or from the file. */
-static size_t cap_read(struct cap_reader *r, void *buf, size_t size)
+/* Read ahead, records are handed out of the thread's chunks without a
+ * copy; one cut by a chunk's end is put together in buf. */
+static bool classic_have_ahead(struct cap_reader *r, uint32_t need)
 {
-	return r->ra ? ra_read(r->ra, buf, size) : fread(buf, 1, size, r->f);
+	while (r->len - r->pos < need) {
+		uint32_t left = r->len - r->pos;
+		const void *c;
+
+		if (!left && need <= CLASSIC_BUF) {
+			size_t n = ra_chunk(r->ra, &c);
+
+			if (!n) {
+				r->eof = true;
+				return false;
+			}
+			r->win = c;
+			r->pos = 0;
+			r->len = (uint32_t)n;
+			continue;
+		}
+		memmove(r->buf, r->win + r->pos, left); /* before the chunk goes back */
+		r->win = r->buf;
+		r->pos = 0;
+		r->len = left;
+		/* longer than buf: as without the thread, a buffer's worth, then no more */
+		if (need > CLASSIC_BUF) {
+			r->len += (uint32_t)ra_read(r->ra, r->buf + left, CLASSIC_BUF - left);
+			r->eof = true;
+			return false;
+		}
+		r->len += (uint32_t)ra_read(r->ra, r->buf + left, need - left);
+		if (r->len < need) {
+			r->eof = true;
+			return false;
+		}
+	}
+	return true;
 }
 
 /* Whole records out of r->buf: at least need bytes from pos, reading more
@@ -307,11 +341,13 @@ static bool classic_have(struct cap_reader *r, uint32_t need)
 {
 	if (r->len - r->pos >= need)
 		return true;
+	if (r->ra)
+		return classic_have_ahead(r, need);
 	memmove(r->buf, r->buf + r->pos, r->len - r->pos);
 	r->len -= r->pos;
 	r->pos = 0;
 	while (r->len < need && !r->eof) {
-		size_t n = cap_read(r, r->buf + r->len, CLASSIC_BUF - r->len);
+		size_t n = fread(r->buf + r->len, 1, CLASSIC_BUF - r->len, r->f);
 
 		r->len += (uint32_t)n;
 		if (!n)
@@ -333,7 +369,7 @@ static int classic_next(struct cap_reader *r, struct cap_rec *rec)
 		snprintf(r->err, sizeof(r->err), "%s", why ? why : "record header cut short");
 		return -1;
 	}
-	h = r->buf + r->pos;
+	h = r->win + r->pos;
 	memcpy(&sec, h, 4);
 	memcpy(&frac, h + 4, 4);
 	memcpy(&caplen, h + 8, 4);
@@ -354,7 +390,7 @@ static int classic_next(struct cap_reader *r, struct cap_rec *rec)
 		snprintf(r->err, sizeof(r->err), "%s", why ? why : "record cut short");
 		return -1;
 	}
-	h = r->buf + r->pos; /* it may have moved */
+	h = r->win + r->pos; /* it may have moved */
 	rec->ts_ns = (uint64_t)sec * NS_PER_S + (r->nano ? frac : (uint64_t)frac * 1000);
 	rec->caplen = caplen;
 	rec->len = len;
@@ -384,11 +420,12 @@ static bool classic_open(struct cap_reader *r, const uint8_t m[4])
 	if (!r->buf)
 		return false;
 	r->buf_size = CLASSIC_BUF;
+	r->win = r->buf;
 	r->classic = true; /* from here on, a classic file, whole or not */
 	if (!classic_have(r, 24))
 		return true; /* classic_next() finds nothing: cap_open says so */
-	memcpy(&r->snaplen, r->buf + 16, 4);
-	memcpy(&lt, r->buf + 20, 4);
+	memcpy(&r->snaplen, r->win + 16, 4);
+	memcpy(&lt, r->win + 20, 4);
 	if (r->swap) {
 		r->snaplen = __builtin_bswap32(r->snaplen);
 		lt = __builtin_bswap32(lt);

@@ -181,6 +181,20 @@ size_t ra_read(struct readahead *ra, void *buf, size_t size)
 	return got;
 }
 
+size_t ra_chunk(struct readahead *ra, const void **data)
+{
+	size_t n;
+
+	while (!ra->at_end && (!ra->cur || ra->pos == ra->cur->len))
+		ra_next(ra);
+	if (ra->at_end)
+		return 0;
+	n = ra->cur->len - ra->pos;
+	*data = ra->cur->data + ra->pos;
+	ra->pos = ra->cur->len;
+	return n;
+}
+
 int ra_at_end(const struct readahead *ra)
 {
 	return ra->at_end;

@@ -30,7 +30,10 @@ int ra_start(ssize_t (*fill)(void *arg, char *buf, size_t size), void (*done)(vo
 /* size bytes into buf; fewer only at the end of the stream. Once it has
  * returned fewer, fill is done with arg: arg may be looked at. */
 size_t ra_read(struct readahead *ra, void *buf, size_t size);
-/* Whether ra_read() has met the end. */
+/* What is read ahead and not yet read, without a copy: *data is valid until
+ * the next ra_* call. 0 at the end. */
+size_t ra_chunk(struct readahead *ra, const void **data);
+/* Whether ra_read() (or ra_chunk()) has met the end. */
 int ra_at_end(const struct readahead *ra);
 /* The source bytes fill had read at the latest chunk (for progress). */
 uint64_t ra_progress(const struct readahead *ra);

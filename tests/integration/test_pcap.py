@@ -1149,8 +1149,9 @@ def test_reading_ahead_on_a_thread_gives_the_same_report_and_errors_byte_for_byt
     JSON, the text, the warnings and the exit are those of --threads 1,
     byte for byte: captures of 16+ MiB (the 4 MiB in flight go round many
     times), pcapng, libpcap's modified pcap, gzip (two members) and zstd,
-    standard input, and each damaged: cut short, a record of 4 GiB, a
-    compressed stream with bad bytes in it."""
+    standard input, records longer than a chunk, `match` of two captures,
+    and each damaged: cut short, a record of 4 GiB or of more than the
+    reader's 1 MiB, a compressed stream with bad bytes or a bad checksum."""
     import gzip
     d = tmpdir()
     big = generated(150000, d)
@@ -1180,6 +1181,13 @@ def test_reading_ahead_on_a_thread_gives_the_same_report_and_errors_byte_for_byt
             # nothing of the call that finds it, so where the damage is depends on the sizes read
             at = len(content) - (8 if name.endswith(".gz") else 4)
             files[name + ".crc"] = content[:at] + bytes([content[at] ^ 1]) + content[at + 1:]
+    # records longer than a chunk read ahead (256 KiB), and one longer than the reader's
+    # buffer (1 MiB: cut short, with or without the thread), in a file whose snap length allows it
+    def big_rec(n):
+        return struct.pack("<IIII", 1700000000, 0, n, n) + bytes(range(256)) * (n // 256)
+
+    files["jumbo.pcap"] = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 0x200000, 1) + \
+        rec * 3 + big_rec(262144) * 2 + rec * 3 + big_rec(200192) + rec + big_rec(1536000) + rec * 2
     # the fifth record says it is 4 GiB
     files["absurd.pcap"] = data[:24] + rec * 3 + rec[:8] + struct.pack("<II", 0xfffffff0, 0xfffffff0) + \
         rec[16:] + rec
@@ -1191,7 +1199,7 @@ def test_reading_ahead_on_a_thread_gives_the_same_report_and_errors_byte_for_byt
         for args in (["--json"], []):
             one, two = run_both(base + args + [path])
             assert one == two, (name, args, one[0], one[2], two[0], two[2])
-            if name.endswith((".cut", ".bad", ".crc")) or name == "absurd.pcap":
+            if name.endswith((".cut", ".bad", ".crc")) or name in ("absurd.pcap", "jumbo.pcap"):
                 assert b"offset" in one[2] and one[0] in (0, 2), (name, one[2])
                 damaged += 1
             else:
@@ -1199,6 +1207,13 @@ def test_reading_ahead_on_a_thread_gives_the_same_report_and_errors_byte_for_byt
         one, two = run_both(base + ["--json", "-"], stdin_path=path)
         assert one == two, (name, "stdin", one[0], one[2], two[0], two[2])
     assert damaged == 2 * (len(files) - 5)
+    # match reads both captures ahead, a plain one against the same packets gzip-compressed
+    for extra in ([], ["--clock-offset", "auto"]):
+        one, two = run_both(["--json"] + extra + ["match", big, os.path.join(d, "two.pcap.gz")])
+        assert one == two and one[0] == 0, (extra, one[2], two[2])
+        assert json.loads(one[1])["matched"] == 150000, one[1][:300]
+    one = run_both(["--json", os.path.join(d, "jumbo.pcap")])[0]
+    assert json.loads(one[1])["frames"] == 10 and b"record cut short" in one[2], one[2]
     assert b"zstd: Restored data doesn't match checksum" in run_both([os.path.join(d, "gen.pcapng.zst.crc")])[1][2]
 
 
