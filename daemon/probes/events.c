@@ -321,8 +321,8 @@ int events_query(const struct event_query *q, struct buf *out, char *why, size_t
 	return out->oom ? -ENOMEM : 0;
 }
 
-void events_each_on_cpu(int cpu, int64_t from_ns, int64_t to_ns, const char *skip,
-			bool (*fn)(const char *kind, const char *line, void *arg), void *arg)
+void events_each_within(int64_t from_ns, int64_t to_ns, const char *skip,
+			bool (*fn)(const struct events_joined *e, void *arg), void *arg)
 {
 	for (unsigned i = 0; i < ev.n_kinds; i++) {
 		const struct kind *k = &ev.kinds[i];
@@ -336,8 +336,12 @@ void events_each_on_cpu(int cpu, int64_t from_ns, int64_t to_ns, const char *ski
 
 			if (e->time_ns < from_ns - 1000000000)
 				break;
-			if (e->cpu == cpu && e->time_ns >= from_ns && e->time_ns <= to_ns &&
-			    !fn(k->name, e->line, arg))
+			struct events_joined j = { .kind = k->name,
+						   .cpu = e->cpu,
+						   .socket = entry_socket(e),
+						   .line = e->line };
+
+			if (e->time_ns >= from_ns && e->time_ns <= to_ns && !fn(&j, arg))
 				return;
 		}
 	}
