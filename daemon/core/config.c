@@ -51,24 +51,34 @@ static int check_name(const char *s, const char **why)
 	return 0;
 }
 
-/* Comma-separated names (a workload's socket classes). */
-static int check_names(const char *s, const char **why)
+/*
+ * Each of s's comma-separated items (none empty, each shorter than a name)
+ * through check(item, why); expected: the message for a malformed list.
+ */
+static int check_each(const char *s, int (*check)(const char *item, const char **why),
+		      const char *expected, const char **why)
 {
 	while (*s) {
 		size_t len = strcspn(s, ",");
-		char name[JD_NAME_MAX];
+		char item[JD_NAME_MAX];
 
-		if (!len || len >= sizeof(name)) {
-			*why = "expected names separated by commas";
+		if (!len || len >= sizeof(item)) {
+			*why = expected;
 			return -EINVAL;
 		}
-		memcpy(name, s, len);
-		name[len] = '\0';
-		if (check_name(name, why))
+		memcpy(item, s, len);
+		item[len] = '\0';
+		if (check(item, why))
 			return -EINVAL;
-		s += len + (s[len] == ',');
+		s += len + !!s[len];
 	}
 	return 0;
+}
+
+/* Comma-separated names (a workload's socket classes). */
+static int check_names(const char *s, const char **why)
+{
+	return check_each(s, check_name, "expected names separated by commas", why);
 }
 
 static int check_listen(const char *s, const char **why)
@@ -520,29 +530,21 @@ static int parse_log_sizes(struct yw_ctx *c, const struct yw_key *k, yaml_node_t
 	return 0;
 }
 
-/* Comma-separated kinds of event, each one this build logs. */
-static int check_kinds(const char *s, const char **why)
+static int check_kind(const char *kind, const char **why)
 {
 	static char msg[160];
 
-	while (*s) {
-		size_t len = strcspn(s, ",");
-		char kind[JD_NAME_MAX];
+	if (events_kind_known(kind))
+		return 0;
+	snprintf(msg, sizeof(msg), "no kind of event \"%s\"", kind);
+	*why = msg;
+	return -EINVAL;
+}
 
-		if (!len || len >= sizeof(kind)) {
-			*why = "expected kinds separated by commas";
-			return -EINVAL;
-		}
-		memcpy(kind, s, len);
-		kind[len] = '\0';
-		if (!events_kind_known(kind)) {
-			snprintf(msg, sizeof(msg), "no kind of event \"%s\"", kind);
-			*why = msg;
-			return -EINVAL;
-		}
-		s += len + !!s[len];
-	}
-	return 0;
+/* Comma-separated kinds of event, each one this build logs. */
+static int check_kinds(const char *s, const char **why)
+{
+	return check_each(s, check_kind, "expected kinds separated by commas", why);
 }
 
 static const struct yw_string_check kinds_check = { "kinds", check_kinds };
