@@ -783,7 +783,8 @@ static __always_inline int drop_reason(__u32 reason)
 }
 
 static __always_inline void drop_event(struct jd_sock_class_cpu *c, int cls, int reason, int proto,
-				       struct sk_buff *skb, struct flow *f, bool have_flow)
+				       struct sk_buff *skb, struct sock *sk, struct flow *f,
+				       bool have_flow)
 {
 	struct jd_sock_drop_event *e;
 	__u64 now = jiffies();
@@ -807,6 +808,7 @@ static __always_inline void drop_event(struct jd_sock_class_cpu *c, int cls, int
 		e->local_addr[i] = have_flow ? f->local[i] : 0;
 		e->remote_addr[i] = have_flow ? f->remote[i] : 0;
 	}
+	e->inode = sk ? BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino) : 0;
 	event_submit(e);
 }
 
@@ -845,7 +847,7 @@ static __always_inline void on_drop(struct sk_buff *skb, __u32 code, struct sock
 		return;
 	c->drops[reason]++;
 	c->drop_bytes[reason] += BPF_CORE_READ(skb, truesize);
-	drop_event(c, cls, reason, proto, skb, &f, have_flow);
+	drop_event(c, cls, reason, proto, skb, rx_sk, &f, have_flow);
 }
 
 /* ---- the programs ------------------------------------------------------ */

@@ -224,6 +224,8 @@ static bool on_drop_event(struct collector *c, const void *event, json_t *obj)
 		json_set_endpoint(obj, "local", e->family, e->local_addr, e->local_port);
 		json_set_endpoint(obj, "remote", e->family, e->remote_addr, e->remote_port);
 	}
+	if (e->inode)
+		json_set_u64(obj, "inode", e->inode);
 	return true;
 }
 
