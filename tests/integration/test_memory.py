@@ -24,10 +24,10 @@ def status_kib(pid, key):
 # (scripts/bench/memory.sh; 9.0-9.2 MiB in the 6.1 guests when last printed)
 # and docs/memory.md says where it goes: held under a limit, so that a
 # regression shows (libcurl and libpcap linked in would make it 11.3). The
-# limit was 10 MiB until session 5's collectors and readers (spans, the noise
-# collector's symbols, the sockets collector's latency maps, pcap's own reader)
-# took the default daemon to 9.6 MiB on the host and 10.07 MiB in the 6.12
-# guest; where those 0.7 MiB went is not yet found (docs/memory.md).
+# limit was 10 MiB until session 5 took the default daemon to 9.6 MiB on the
+# host and 10.07 MiB in the 6.12 guest; docs/memory.md "Where session 5's
+# 0.7 MiB went" finds it (the doctor drift's whole findings, 684 KiB, and a
+# doctor_host on the stack), both since taken back: 9.1 MiB on the host.
 LIMIT_MIB = 11
 # The peak: the kernel's BTF is parsed in child processes (daemon/probes/probe.c,
 # daemon/probes/load.c), never in the daemon, whose VmHWM is its steady size plus
