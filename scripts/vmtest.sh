@@ -34,10 +34,12 @@ JOBS=${VMTEST_JOBS:-2}
 # close together.
 MATRIX="6.1-rt 6.12-rt 6.12-cloud 6.1-cloud 6.12-isolated"
 # A variant: the 6.12 cloud kernel booted with CPU 1 isolated, running only
-# the tests that judge isolation (jitterd doctor's); the other guests run
-# them without it. Kept to one kernel and those tests: it adds one short guest.
+# the tests that judge isolation (jitterd doctor's) or need a nohz_full CPU
+# (test_noise's tick dependency, not applicable elsewhere); the other guests
+# run the doctor's without it. Kept to one kernel and those tests: it adds
+# one short guest.
 ISOLATED_KOPT="isolcpus=1 nohz_full=1 rcu_nocbs=1"
-ISOLATED_K="doctor"
+ISOLATED_K="doctor,tick_kept"
 # Host programs the tests call, copied into the guest with their libraries.
 TOOLS="python3 bpftool setpriv unshare ss ip tc bash"
 # Debian's pytest in the guest: the python3 modules it imports.
