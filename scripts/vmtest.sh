@@ -20,6 +20,7 @@
 # Environment: VMTEST_TIMEOUT (600 s of CPU per kernel), VMTEST_LOAD_SCALE (scales
 # the tests' load sizes in the guest, default 1; tolerances do not change),
 # VMTEST_K (comma-separated pytest -k expressions, joined with "or"),
+# VMTEST_SHOW=1 (the report has what passing tests printed, too: pytest -rP),
 # VMTEST_MEM (1G), VMTEST_JOBS (guests side by side, 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -263,6 +264,7 @@ run_kernel() {
 	# step and reads the time from the emulated HPET, a device access for
 	# every clock read (bpf_ktime_get_ns() included), as no real host does.
 	kopt="console=ttyS0 panic=-1 tsc=reliable jitterd.scale=$SCALE"
+	[ "${VMTEST_SHOW:-}" = 1 ] && kopt="$kopt jitterd.show=1"
 	if [ "$variant" = -isolated ]; then
 		kopt="$kopt $ISOLATED_KOPT jitterd.k=${VMTEST_K:-$ISOLATED_K}"
 	elif [ -n "${VMTEST_K:-}" ]; then
