@@ -20,6 +20,7 @@
 # Environment: VMTEST_TIMEOUT (600 s of CPU per kernel), VMTEST_LOAD_SCALE (scales
 # the tests' load sizes in the guest, default 1; tolerances do not change),
 # VMTEST_K (comma-separated pytest -k expressions, joined with "or"),
+# VMTEST_SHOW=1 (the report has what passing tests printed, too: pytest -rP),
 # VMTEST_MEM (1G), VMTEST_JOBS (guests side by side, 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,10 +35,12 @@ JOBS=${VMTEST_JOBS:-2}
 # close together.
 MATRIX="6.1-rt 6.12-rt 6.12-cloud 6.1-cloud 6.12-isolated"
 # A variant: the 6.12 cloud kernel booted with CPU 1 isolated, running only
-# the tests that judge isolation (jitterd doctor's); the other guests run
-# them without it. Kept to one kernel and those tests: it adds one short guest.
+# the tests that judge isolation (jitterd doctor's) or need a nohz_full CPU
+# (test_noise's tick dependency, not applicable elsewhere); the other guests
+# run the doctor's without it. Kept to one kernel and those tests: it adds
+# one short guest.
 ISOLATED_KOPT="isolcpus=1 nohz_full=1 rcu_nocbs=1"
-ISOLATED_K="doctor"
+ISOLATED_K="doctor,tick_kept"
 # Host programs the tests call, copied into the guest with their libraries.
 TOOLS="python3 bpftool setpriv unshare ss ip tc bash"
 # Debian's pytest in the guest: the python3 modules it imports.
@@ -266,6 +269,7 @@ run_kernel() {
 	# step and reads the time from the emulated HPET, a device access for
 	# every clock read (bpf_ktime_get_ns() included), as no real host does.
 	kopt="console=ttyS0 panic=-1 tsc=reliable jitterd.scale=$SCALE"
+	[ "${VMTEST_SHOW:-}" = 1 ] && kopt="$kopt jitterd.show=1"
 	if [ "$variant" = -isolated ]; then
 		kopt="$kopt $ISOLATED_KOPT jitterd.k=${VMTEST_K:-$ISOLATED_K}"
 	elif [ -n "${VMTEST_K:-}" ]; then
