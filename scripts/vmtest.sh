@@ -17,7 +17,7 @@
 # time), or (for `all`) an attach type that works on some
 # kernel was not used by any passing test (tests/vmtest/matrix.py).
 #
-# Environment: VMTEST_TIMEOUT (600 s of CPU per kernel), VMTEST_LOAD_SCALE (scales
+# Environment: VMTEST_TIMEOUT (900 s of CPU per kernel), VMTEST_LOAD_SCALE (scales
 # the tests' load sizes in the guest, default 1; tolerances do not change),
 # VMTEST_K (comma-separated pytest -k expressions, joined with "or"),
 # VMTEST_SHOW=1 (the report has what passing tests printed, too: pytest -rP),
@@ -26,7 +26,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 CACHE=.cache/vmtest
-TIMEOUT=${VMTEST_TIMEOUT:-600}
+TIMEOUT=${VMTEST_TIMEOUT:-900}
 SCALE=${VMTEST_LOAD_SCALE:-1}
 MEM=${VMTEST_MEM:-1G}
 JOBS=${VMTEST_JOBS:-2}
