@@ -281,9 +281,20 @@ static unsigned counting_probe(int kind)
 	return kind == JD_NOISE_NMI ? 18 : 19;
 }
 
+/*
+ * Whether noise_probes[probe] attached. c->probes holds only the wanted
+ * ones: without tasks_on_cpus there is no workqueue_execute_start, and
+ * sched_switch is one place earlier; so by label, not by place.
+ */
 static bool attached(const struct collector *c, unsigned probe)
 {
-	return probe < c->n_probes && c->probes[probe].attach != PROBE_NONE;
+	const struct probe_def *def = &noise_probes[probe];
+	const char *label = def->label ? def->label : def->name;
+
+	for (unsigned i = 0; i < c->n_probes; i++)
+		if (!strcmp(c->probes[i].label, label))
+			return c->probes[i].attach != PROBE_NONE;
+	return false;
 }
 
 static int n_groups(const struct jd_config *cfg)
