@@ -776,7 +776,7 @@ static bool kernel_thread(const char *comm)
 	return false;
 }
 
-/* What a task of the application did to send it, or NULL when the kernel did. */
+/* What a task of the application did to send it, or NULL (the kernel's, or a wake-up). */
 static const char *application_cause(const struct ipi_sender *r)
 {
 	if (kernel_thread(r->task))
@@ -789,22 +789,27 @@ static const char *application_cause(const struct ipi_sender *r)
 	    !strcmp(r->function, "ipi_sync_rq_state") || !strcmp(r->function, "ipi_rseq"))
 		return "calls membarrier(), an IPI to every CPU that runs one of its threads: "
 		       "not on the hot path (a JIT's or a GC's barrier: see its options)";
+	/* A reschedule names the task that ran where the wake-up was done, not
+	 * the task woken onto the CPU, which is the one to move. */
 	if (!strcmp(r->kind, "reschedule"))
-		return "wakes a task on the CPU (a thread that sleeps there, or a wake-up that "
-		       "preempts the poller): let the thread there busy-poll, and wake others "
-		       "on housekeeping CPUs";
+		return NULL;
 	return "asks the kernel to run a function on the CPU (a system call that touches every "
 	       "CPU: a sysctl write, a perf event, an MSR read)";
 }
 
 /*
- * The process (tgid) of the last IPI over the events' threshold that task
- * sent to cpu (/events "interruption" with a sender), or -1: the metrics
- * keep a sender's comm, its events its pid.
+ * The process (tgid) that sent cpu the most IPIs over the events'
+ * threshold among task's (/events "interruption" with a sender), or -1:
+ * the metrics keep a sender's comm, its events its pid (comms repeat:
+ * python3, java).
  */
 static long long sender_tgid(const char *events, unsigned cpu, const char *task)
 {
-	long long tgid = -1;
+	struct {
+		long long tgid;
+		unsigned n;
+	} seen[16];
+	unsigned nseen = 0, best = 0;
 
 	for (const char *line = events; line && *line;) {
 		const char *end = strchr(line, '\n');
@@ -813,15 +818,26 @@ static long long sender_tgid(const char *events, unsigned cpu, const char *task)
 		json_t *from = e ? json_object_get(e, "sender") : NULL;
 		const char *type = e ? json_string_value(json_object_get(e, "type")) : NULL;
 		const char *comm = from ? json_string_value(json_object_get(from, "comm")) : NULL;
+		long long tgid = from ? json_integer_value(json_object_get(from, "tgid")) : 0;
 
 		line = end ? end + 1 : NULL;
 		if (type && !strcmp(type, "interruption") && comm && !strcmp(comm, task) &&
-		    json_integer_value(json_object_get(e, "cpu")) == (json_int_t)cpu &&
-		    json_integer_value(json_object_get(from, "tgid")) > 0)
-			tgid = json_integer_value(json_object_get(from, "tgid"));
+		    json_integer_value(json_object_get(e, "cpu")) == (json_int_t)cpu && tgid > 0) {
+			unsigned i;
+
+			for (i = 0; i < nseen && seen[i].tgid != tgid; i++)
+				;
+			if (i == nseen && nseen < sizeof(seen) / sizeof(seen[0])) {
+				seen[i].tgid = tgid;
+				seen[i].n = 0;
+				nseen++;
+			}
+			if (i < nseen && ++seen[i].n > seen[best].n)
+				best = i;
+		}
 		json_decref(e);
 	}
-	return tgid;
+	return nseen ? seen[best].tgid : -1;
 }
 
 /* The tick's dependencies on cpu, most first, into out; the first's row or -1. */
@@ -894,7 +910,7 @@ static bool ipis(const char *metrics, const char *events, unsigned cpu, const ch
 	double total = 0, tlb;
 	const char *why = NULL;
 	struct doctor_finding *f;
-	unsigned nt = 0;
+	unsigned nt = 0, app = 0;
 	bool found;
 
 	for (unsigned k = 0; k < sizeof(ipi_kinds) / sizeof(ipi_kinds[0]); k++) {
@@ -927,8 +943,10 @@ static bool ipis(const char *metrics, const char *events, unsigned cpu, const ch
 			      top[i].function[0] ? " running " : "");
 		doctor_append(senders, sizeof(senders), "%s", top[i].function);
 	}
-	if (nt)
-		why = application_cause(&top[0]);
+	/* The largest sender that is an application's own doing, if any. */
+	for (app = 0; app < nt && !why; app++)
+		why = application_cause(&top[app]);
+	app = app ? app - 1 : 0;
 	snprintf(f->subject, sizeof(f->subject), "cpu %u IPIs", cpu);
 	f->state = DOCTOR_FAIL;
 	doctor_set(f->value,
@@ -942,24 +960,36 @@ static bool ipis(const char *metrics, const char *events, unsigned cpu, const ch
 		   INTERRUPTIONS "{cpu=\"%u\"}, " IPI_CAUSES "{cpu_group=\"%s\"}, " CPU_GROUP, cpu,
 		   nt ? group : "");
 	if (why) {
-		long long tgid = events ? sender_tgid(events, cpu, top[0].task) : -1;
+		long long tgid = events ? sender_tgid(events, cpu, top[app].task) : -1;
 
 		doctor_set(f->recommended,
 			   "the fix is in the application: task %s %s; at most %u IPIs a second "
 			   "on CPU %u",
-			   top[0].task, why, IPIS_PER_S_MAX, cpu);
+			   top[app].task, why, IPIS_PER_S_MAX, cpu);
 		if (tgid > 0)
 			snprintf(f->apply, sizeof(f->apply),
-				 "in the application: process %lld (%s sent IPIs to CPU %u in "
-				 "jitterd's /events)",
-				 tgid, top[0].task, cpu);
+				 "in the application: process %lld (its task %s sent the most IPIs "
+				 "to CPU %u in jitterd's /events)",
+				 tgid, top[app].task, cpu);
 		else
 			snprintf(f->apply, sizeof(f->apply),
 				 "in the application whose task is %s (pgrep -x %s; jitterd's "
 				 "\"interruption\" events over "
 				 "events.interruption_duration_threshold "
 				 "carry the sender's pid)",
-				 top[0].task, top[0].task);
+				 top[app].task, top[app].task);
+	} else if (nt && !strcmp(top[0].kind, "reschedule")) {
+		doctor_set(f->recommended,
+			   "at most %u IPIs a second on CPU %u: the reschedules are wake-ups of "
+			   "tasks onto it (the sender is what ran where the wake-up was done); "
+			   "keep the woken tasks off it",
+			   IPIS_PER_S_MAX, cpu);
+		snprintf(
+			f->apply, sizeof(f->apply),
+			"find the woken tasks: evidence.isolated_runqueue, or "
+			"collectors.noise.tasks_on_cpus: \"%u\" (jitterd_cpu_intruder_runs_total); "
+			"then their affinity (taskset, CPUAffinity=) or isolcpus=",
+			cpu);
 	} else {
 		doctor_set(f->recommended, "at most %u IPIs a second on CPU %u%s%s", IPIS_PER_S_MAX,
 			   cpu, nt ? ": they come from the kernel, " : "", nt ? top[0].caller : "");

@@ -2564,12 +2564,41 @@ START_TEST(ipis_from_membarrier_of_a_task_are_the_applications_to_fix)
 		"\"sender\":{\"cpu\":1,\"tgid\":1111,\"comm\":\"strategy\"}}\n"
 		"{\"type\":\"interruption\",\"cpu\":1,\"kind\":\"call_function\","
 		"\"sender\":{\"cpu\":0,\"pid\":4243,\"tgid\":4242,\"comm\":\"strategy\"}}\n"
+		"{\"type\":\"interruption\",\"cpu\":1,\"kind\":\"call_function\","
+		"\"sender\":{\"cpu\":0,\"pid\":4243,\"tgid\":4242,\"comm\":\"strategy\"}}\n"
+		"{\"type\":\"interruption\",\"cpu\":1,\"kind\":\"call_function\","
+		"\"sender\":{\"cpu\":0,\"pid\":5555,\"tgid\":5555,\"comm\":\"strategy\"}}\n"
 		"{\"type\":\"interruption\",\"cpu\":1,\"kind\":\"timer\"}\n",
 		&n);
 	ck_assert_uint_eq(n, 1);
-	ck_assert_str_eq(f[0].apply,
-			 "in the application: process 4242 (strategy sent IPIs to CPU 1 "
-			 "in jitterd's /events)");
+	ck_assert_str_eq(f[0].apply, "in the application: process 4242 (its task strategy sent "
+				     "the most IPIs to CPU 1 in jitterd's /events)");
+	free(f);
+	/* more reschedules than membarrier IPIs: the wake-ups' sender is not the fix,
+	 * the membarrier() caller is */
+	f = noise_evidence(QUIET_TICK
+			   "jitterd_interruptions_total{cpu=\"1\",kind=\"reschedule\"} 9000\n" CAUSE
+			   "{cpu_group=\"isolated\",kind=\"reschedule\",task=\"qemu-system-x86\","
+			   "caller=\"wakeup_preempt\",function=\"\"} 8000\n" CAUSE
+			   "{cpu_group=\"isolated\",kind=\"call_function_single\",task=\"python3\","
+			   "caller=\"membarrier_private_expedited\",function=\"ipi_mb\"} 300\n",
+			   &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_msg(strstr(f[0].recommended,
+			     "the fix is in the application: task python3 calls membarrier()") ==
+			      f[0].recommended,
+		      "%s", f[0].recommended);
+	free(f);
+	/* reschedules alone: wake-ups onto the CPU, the woken tasks to move */
+	f = noise_evidence(QUIET_TICK
+			   "jitterd_interruptions_total{cpu=\"1\",kind=\"reschedule\"} 9000\n" CAUSE
+			   "{cpu_group=\"isolated\",kind=\"reschedule\",task=\"qemu-system-x86\","
+			   "caller=\"wakeup_preempt\",function=\"\"} 8000\n",
+			   &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_msg(!strstr(f[0].recommended, "application"), "%s", f[0].recommended);
+	ck_assert_msg(strstr(f[0].recommended, "the reschedules are wake-ups of tasks onto it"),
+		      "%s", f[0].recommended);
 	free(f);
 }
 END_TEST
