@@ -626,3 +626,53 @@ def test_from_the_daemon_ipis_of_a_task_are_named_and_the_applications_to_fix():
         "the fix is in the application: task python3 calls membarrier()"), e
     assert e["apply"].startswith(
         "in the application: process %d (its task python3 " % load.pid), e
+
+
+def test_from_the_daemon_a_kept_tick_names_its_dependency():
+    """On a nohz_full CPU (vmtest's 6.12-isolated guest), a task spinning
+    alone with an ITIMER_PROF timer keeps the tick: the doctor --from names
+    posix_timer as what keeps it, as many times as ftrace's tick_stop
+    records with dependency=POSIX_TIMER there (from before the daemon
+    started to after the doctor, and from when it listened to before the
+    doctor), and says the fix is in the application."""
+    from test_noise import TIMED_SPIN, agrees, nohz_full_cpus
+    import tracefs
+    cpus = nohz_full_cpus()
+    if not cpus:
+        raise harness.NotApplicable("no nohz_full CPU on this kernel's command line")
+    cpu = cpus[-1]
+    config = two_group_config(str(cpu)) + "collectors:\n  noise:\n    enabled: true\n"
+    with tracefs.Trace({"timer/tick_stop": None}) as trace:
+        t_outer0 = time.monotonic_ns()
+        with Daemon(config) as d:
+            d.scrape()
+            t_inner0 = time.monotonic_ns()
+            # long enough that the kept tick's rate over the daemon's uptime
+            # (its start takes tens of seconds in an emulated guest) is over 10/s
+            subprocess.run([sys.executable, "-c", TIMED_SPIN % (cpu, 10.0)], check=True,
+                           timeout=120)
+            t_inner1 = time.monotonic_ns()
+            doc = doctor_json("--from", d.url(""), config=config)
+            t_outer1 = time.monotonic_ns()
+            assert d.stop() == 0
+        trace.stop()
+        ev = trace.events(cpu)
+
+    def kept(t0, t1):
+        return sum(1 for e in ev if e.name == "tick_stop" and t0 <= e.ns <= t1 and
+                   e.fields.get("success") == "0" and e.fields.get("dependency") == "POSIX_TIMER")
+    ev_ = [e for e in doc["evidence"] if e["check"] == "evidence.isolated_interruptions"
+           and e["subject"] == "cpu %d" % cpu]
+    assert len(ev_) == 1, doc["evidence"]
+    e = ev_[0]
+    print("  value: %s\n  recommended: %s\n  apply: %s" % (e["value"], e["recommended"],
+                                                         e["apply"]))
+    m = re.search(r"the tick is kept by: posix_timer \(([0-9,]+) times\)", e["value"])
+    assert m, e
+    got = int(m.group(1).replace(",", ""))
+    inner, outer = kept(t_inner0, t_inner1), kept(t_outer0, t_outer1)
+    print("  cpu %d posix_timer: doctor %d, ftrace %d..%d" % (cpu, got, inner, outer))
+    assert inner >= 10, "the tick was kept only %d times" % inner
+    assert agrees(got, inner, outer), (got, inner, outer)
+    assert "the fix is in the application" in e["recommended"], e
+    assert e["apply"].startswith("the tick: a POSIX CPU-time timer"), e

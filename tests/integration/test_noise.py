@@ -913,12 +913,12 @@ def event_time(event):
 def assert_rate_as_the_kernel_saw(event, sampler, cpu, rows):
     """The detector's value for the interval that raised the anomaly (1 s,
     ending when the event was stamped) lies within the kernel's own rates
-    of the same CPU and rows over the 1 s stretches that start from 1.5 to
+    of the same CPU and rows over the 1 s stretches that start from 2 to
     0.5 s before the event: from half the slowest to 1.5 x the fastest (the
     interval is not aligned with the reads, and a late loop makes it
     longer)."""
     t = event_time(event)
-    rates = sampler.rates(cpu, rows, start=(t - 1.5, t - 0.5))
+    rates = sampler.rates(cpu, rows, start=(t - 2.0, t - 0.5))
     assert rates, "the sampler did not read /proc/interrupts around %s" % event["time"]
     print("  %s cpu:%s: observed %.0f/s (baseline %.0f), /proc/interrupts %s over 1 s: "
           "%.0f..%.0f/s" % (event["signal"], cpu, event["observed"], event["baseline"],
@@ -963,8 +963,13 @@ def test_tick_ipi_and_workload_noise_signals_flag_a_timer_storm_and_an_ipi_storm
             os.killpg(workload.pid, signal.SIGKILL)
             workload.wait()
 
+            # nice -5: other people's work on this shared machine must not keep
+            # the spinner off its CPU (SCHED_FIFO would starve the daemon and
+            # the sampler beside the sender)
             sampler = InterruptsSampler()
-            ipi_load(8)
+            subprocess.run(["nice", "-n", "-5", sys.executable,
+                            os.path.join(HERE, "ipi_load.py"), "8"],
+                           check=True, capture_output=True, timeout=60)
             sampler.finish()
             ipi = wait_for_anomaly(d, "started", "ipi_rate", {"cpu:0", "cpu:1"}, 2)
             flagged = int(ipi["subject"].split(":")[1])
