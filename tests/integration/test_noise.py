@@ -879,6 +879,18 @@ class InterruptsSampler:
         return out
 
 
+def warmed_up(d, timeout=120):
+    """Waits until the detector has judged its warm-up and three intervals
+    more (its start takes longer on a busy machine than any fixed sleep)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if harness.total(d.scrape(), "jitterd_anomaly_intervals_total") >= SIGNALS_WARMUP + 3:
+            return
+        time.sleep(0.5)
+    raise AssertionError("the detector judged fewer than %d intervals in %ss"
+                         % (SIGNALS_WARMUP + 3, timeout))
+
+
 def anomaly_events(d):
     return [e for e in map(json.loads, d.get("/events")[2].splitlines())
             if e["type"] == "anomaly"]
@@ -939,7 +951,7 @@ def test_tick_ipi_and_workload_noise_signals_flag_a_timer_storm_and_an_ipi_storm
     workload = start_anomaly_load("rtworkload", cpu, 300)
     try:
         with Daemon(config=signals_config()) as d:
-            time.sleep(SIGNALS_WARMUP + 3)
+            warmed_up(d)
             s = d.scrape()
             for sig, subject in (("tick_rate", "cpu:%d" % cpu), ("ipi_rate", "cpu:%d" % cpu),
                                  ("ipi_time", "cpu:%d" % cpu),
@@ -963,17 +975,29 @@ def test_tick_ipi_and_workload_noise_signals_flag_a_timer_storm_and_an_ipi_storm
             os.killpg(workload.pid, signal.SIGKILL)
             workload.wait()
 
-            # nice -5: other people's work on this shared machine must not keep
-            # the spinner off its CPU (SCHED_FIFO would starve the daemon and
-            # the sampler beside the sender)
+            # SCHED_FIFO 1: at normal priority other people's work on this
+            # shared VM keeps the receiving thread off its CPU and the storm
+            # comes in bursts; at FIFO it starves the daemon and the sampler
+            # beside its sender (throttled to 95%), so the detector's interval
+            # that raised it is late and long, and is held against the
+            # kernel's rates over the whole storm instead
             sampler = InterruptsSampler()
-            subprocess.run(["nice", "-n", "-5", sys.executable,
-                            os.path.join(HERE, "ipi_load.py"), "8"],
-                           check=True, capture_output=True, timeout=60)
+            subprocess.run(["chrt", "-f", "1", sys.executable, os.path.join(HERE, "ipi_load.py"),
+                            "8"], check=True, capture_output=True, timeout=60)
             sampler.finish()
-            ipi = wait_for_anomaly(d, "started", "ipi_rate", {"cpu:0", "cpu:1"}, 2)
+            ipi = wait_for_anomaly(d, "started", "ipi_rate", {"cpu:0", "cpu:1"}, 5)
             flagged = int(ipi["subject"].split(":")[1])
-            assert_rate_as_the_kernel_saw(ipi, sampler, flagged, IPI_ROWS)
+            rates = sampler.rates(flagged, IPI_ROWS)
+            (t0, r0), (t1, r1) = sampler.reads[0], sampler.reads[-1]
+            mean = sum(r1.get((str(flagged), r), 0) - r0.get((str(flagged), r), 0)
+                       for r in IPI_ROWS) / (t1 - t0)
+            print("  ipi_rate cpu:%d: observed %.0f/s (baseline %.0f), /proc/interrupts %s: "
+                  "%.0f/s over the storm, %.0f/s at most over 1 s" % (
+                      flagged, ipi["observed"], ipi["baseline"], "+".join(IPI_ROWS), mean,
+                      max(rates)))
+            # each CPU receives half the storm: an interval inside its half is
+            # about twice the mean
+            assert 0.5 * mean <= ipi["observed"] <= 1.5 * max(rates), (ipi, mean, rates)
             ev = ipi["evidence"]
             assert "timer" not in ev and "nmi" not in ev, ev
             assert ev.get("call_function", 0) + ev.get("call_function_single", 0) > \
