@@ -638,6 +638,7 @@ static __always_inline void on_dev_queue(struct sk_buff *skb)
 {
 	struct sock *sk = BPF_CORE_READ(skb, sk);
 	struct jd_sock_sending v = {};
+	struct jd_sock_class_cpu *c;
 	__u64 key = (__u64)skb;
 	int proto, cls, state;
 
@@ -654,6 +655,9 @@ static __always_inline void on_dev_queue(struct sk_buff *skb)
 		return;
 	v.queued = bpf_ktime_get_ns();
 	v.class_id = cls;
+	c = class_cpu(cls);
+	if (c)
+		c->send_queued++;
 	bpf_map_update_elem(&sending, &key, &v, BPF_ANY);
 }
 
@@ -779,7 +783,8 @@ static __always_inline int drop_reason(__u32 reason)
 }
 
 static __always_inline void drop_event(struct jd_sock_class_cpu *c, int cls, int reason, int proto,
-				       struct sk_buff *skb, struct flow *f, bool have_flow)
+				       struct sk_buff *skb, struct sock *sk, struct flow *f,
+				       bool have_flow)
 {
 	struct jd_sock_drop_event *e;
 	__u64 now = jiffies();
@@ -803,6 +808,7 @@ static __always_inline void drop_event(struct jd_sock_class_cpu *c, int cls, int
 		e->local_addr[i] = have_flow ? f->local[i] : 0;
 		e->remote_addr[i] = have_flow ? f->remote[i] : 0;
 	}
+	e->inode = sk ? BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino) : 0;
 	event_submit(e);
 }
 
@@ -841,7 +847,7 @@ static __always_inline void on_drop(struct sk_buff *skb, __u32 code, struct sock
 		return;
 	c->drops[reason]++;
 	c->drop_bytes[reason] += BPF_CORE_READ(skb, truesize);
-	drop_event(c, cls, reason, proto, skb, &f, have_flow);
+	drop_event(c, cls, reason, proto, skb, rx_sk, &f, have_flow);
 }
 
 /* ---- the programs ------------------------------------------------------ */

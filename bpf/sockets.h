@@ -95,6 +95,10 @@ struct jd_sock_class_cpu {
 	 * TX_SCHED stamps) to the driver's transmit (net_dev_start_xmit), and
 	 * the driver's transmit (net_dev_xmit); the sum. */
 	struct jd_hist_ns send_qdisc, send_driver, send_total;
+	/* Packets of the class that entered their device's queueing layer
+	 * (net_dev_queue): the send latencies count those whose departure the
+	 * programs saw (docs/netlat.md). */
+	__u64 send_queued;
 };
 
 /* A packet of a socket of a class between net_dev_queue and net_dev_xmit
@@ -153,6 +157,10 @@ struct jd_sock_drop_event {
 	__u8 family;		       /* 4 or 6; 0 when the packet's headers could not be read */
 	__u16 local_port, remote_port; /* the packet's destination and source */
 	__u32 local_addr[4], remote_addr[4]; /* IPv6, or IPv4 as ::ffff:a.b.c.d */
+	/* The socket's inode (socket:[N] in /proc/PID/fd, ino: in ss -e), which
+	 * says whose it is; 0 when the kernel did not name the socket (before
+	 * 6.11's rx_sk) or it has no file. */
+	__u64 inode;
 };
 
 /* JD_SOCK_EVENT_LATENCY: a datagram of a class whose arrival -> read took

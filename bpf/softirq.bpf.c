@@ -21,6 +21,8 @@
 
 /* events.softirq_duration_threshold; set by the daemon, rewritten on a reload. */
 __u64 softirq_threshold_ns = 50000;
+/* events.hardirq_duration_threshold, likewise. */
+__u64 hardirq_threshold_ns = 20000;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -121,12 +123,24 @@ static __always_inline void on_irq_entry(void)
 	c->hardirq_entry_ns = bpf_ktime_get_ns();
 }
 
+static __always_inline void report_long_irq(int irq, __u64 duration)
+{
+	struct jd_hardirq_event *e = event_reserve(sizeof(*e), JD_HARDIRQ_EVENT_LONG_RUN);
+
+	if (!e)
+		return;
+	e->duration_ns = duration;
+	e->irq = irq;
+	e->pad = 0;
+	event_submit(e);
+}
+
 /*
  * Handlers run with interrupts off, so they do not nest and the stamp is
  * the handler's own. Their time is also added to what the softirq in
  * progress (if any) must not be charged; softirq_entry zeroes it.
  */
-static __always_inline void on_irq_exit(void)
+static __always_inline void on_irq_exit(int irq)
 {
 	struct jd_softirq_cpu *c = this_cpu();
 	__u64 start, d;
@@ -140,6 +154,8 @@ static __always_inline void on_irq_exit(void)
 	d = bpf_ktime_get_ns() - start;
 	c->hardirq_ns += d;
 	c->hardirq_in_softirq_ns += d;
+	if (d > hardirq_threshold_ns)
+		report_long_irq(irq, d);
 }
 
 PROG_TP_BTF(si_raise, softirq_raise, unsigned int vec)
@@ -214,21 +230,21 @@ PROG_TRACEPOINT(irq_entry, irq, irq_handler_entry, trace_event_raw_irq_handler_e
 	return 0;
 }
 
-PROG_TP_BTF(irq_exit, irq_handler_exit)
+PROG_TP_BTF(irq_exit, irq_handler_exit, int irq)
 {
-	on_irq_exit();
+	on_irq_exit(irq);
 	return 0;
 }
 
-PROG_RAW_TP(irq_exit, irq_handler_exit)
+PROG_RAW_TP(irq_exit, irq_handler_exit, int irq)
 {
-	on_irq_exit();
+	on_irq_exit(irq);
 	return 0;
 }
 
 PROG_TRACEPOINT(irq_exit, irq, irq_handler_exit, trace_event_raw_irq_handler_exit)
 {
-	on_irq_exit();
+	on_irq_exit(ctx->irq);
 	return 0;
 }
 

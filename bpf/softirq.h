@@ -49,6 +49,7 @@ struct jd_softirq_cpu {
 /* The events of this collector (jd_event_hdr.type). */
 enum jd_softirq_event_type {
 	JD_SOFTIRQ_EVENT_LONG_RUN, /* struct jd_softirq_event */
+	JD_HARDIRQ_EVENT_LONG_RUN, /* struct jd_hardirq_event */
 };
 
 /* JD_SOFTIRQ_EVENT_LONG_RUN: a run longer than events.softirq_duration_threshold. */
@@ -57,6 +58,14 @@ struct jd_softirq_event {
 	__u64 duration_ns;	 /* as in the duration histogram */
 	__u64 hardirq_ns;	 /* interrupt handler time taken out of it */
 	__u32 vector;
+	__u32 pad;
+};
+
+/* JD_HARDIRQ_EVENT_LONG_RUN: a handler run longer than events.hardirq_duration_threshold. */
+struct jd_hardirq_event {
+	struct jd_event_hdr hdr; /* time_ns: when the handler returned */
+	__u64 duration_ns;	 /* irq_handler_entry -> irq_handler_exit */
+	__s32 irq;
 	__u32 pad;
 };
 

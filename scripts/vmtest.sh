@@ -20,6 +20,7 @@
 # Environment: VMTEST_TIMEOUT (600 s of CPU per kernel), VMTEST_LOAD_SCALE (scales
 # the tests' load sizes in the guest, default 1; tolerances do not change),
 # VMTEST_K (comma-separated pytest -k expressions, joined with "or"),
+# VMTEST_SHOW=1 (the report has what passing tests printed, too: pytest -rP),
 # VMTEST_MEM (1G), VMTEST_JOBS (guests side by side, 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,19 +35,24 @@ JOBS=${VMTEST_JOBS:-2}
 # close together.
 MATRIX="6.1-rt 6.12-rt 6.12-cloud 6.1-cloud 6.12-isolated"
 # A variant: the 6.12 cloud kernel booted with CPU 1 isolated, running only
-# the tests that judge isolation (jitterd doctor's); the other guests run
-# them without it. Kept to one kernel and those tests: it adds one short guest.
+# the tests that judge isolation (jitterd doctor's) or need a nohz_full CPU
+# (test_noise's tick dependency, not applicable elsewhere); the other guests
+# run the doctor's without it. Kept to one kernel and those tests: it adds
+# one short guest.
 ISOLATED_KOPT="isolcpus=1 nohz_full=1 rcu_nocbs=1"
-ISOLATED_K="doctor"
+ISOLATED_K="doctor,tick_kept"
 # Host programs the tests call, copied into the guest with their libraries.
 TOOLS="python3 bpftool setpriv unshare ss ip tc bash"
 # Debian's pytest in the guest: the python3 modules it imports.
 PYTEST_MODULES="pytest _pytest pluggy iniconfig packaging attr py.py"
 # Kernel modules the guest loads (with what they depend on) where the kernel
-# has them as modules: tc's tbf qdisc (test_softirq) and a virtio disk with
-# ext4 for tests that need real device interrupts. crc32c_generic is ext4's
-# soft dependency (an alias, crypto-crc32c, that depends= does not name).
-MODULES="sch_tbf virtio_pci virtio_blk crc32c_generic ext4"
+# has them as modules: tc's tbf and netem qdiscs (test_softirq, test_netlat),
+# veth pairs (test_netlat's send side) and a virtio disk with ext4 for tests
+# that need real device interrupts. crc32c_generic is ext4's soft
+# dependency (an alias, crypto-crc32c, that depends= does not name). A
+# cached kernel whose modules.cpio was packed for another list is unpacked
+# again.
+MODULES="sch_tbf sch_netem veth virtio_pci virtio_blk crc32c_generic ext4"
 
 die() {
 	echo "vmtest: $*" >&2
@@ -83,7 +89,8 @@ apt_update_once() {
 fetch_kernel() {
 	local name=$1 pkg dir tmp
 	pkg=$(package_for "$name")
-	if [ -n "$pkg" ] && [ -s "$CACHE/kernels/$pkg/vmlinuz" ] && [ -s "$CACHE/kernels/$pkg/modules.cpio" ]; then
+	if [ -n "$pkg" ] && [ -s "$CACHE/kernels/$pkg/vmlinuz" ] && [ -s "$CACHE/kernels/$pkg/modules.cpio" ] &&
+		[ "$(cat "$CACHE/kernels/$pkg/modules.list" 2>/dev/null)" = "$MODULES" ]; then
 		echo "$CACHE/kernels/$pkg"
 		return
 	fi
@@ -105,6 +112,7 @@ fetch_kernel() {
 	mv "$tmp"/root/boot/config-* "$dir/config"
 	dpkg-deb -f "$tmp"/*.deb Version >"$dir/version"
 	pack_modules "$tmp/root/lib/modules" "$dir/modules.cpio"
+	echo "$MODULES" >"$dir/modules.list"
 	mv "$tmp"/root/boot/vmlinuz-* "$dir/vmlinuz"
 	rm -rf "$tmp"
 	echo "$dir"
@@ -261,6 +269,7 @@ run_kernel() {
 	# step and reads the time from the emulated HPET, a device access for
 	# every clock read (bpf_ktime_get_ns() included), as no real host does.
 	kopt="console=ttyS0 panic=-1 tsc=reliable jitterd.scale=$SCALE"
+	[ "${VMTEST_SHOW:-}" = 1 ] && kopt="$kopt jitterd.show=1"
 	if [ "$variant" = -isolated ]; then
 		kopt="$kopt $ISOLATED_KOPT jitterd.k=${VMTEST_K:-$ISOLATED_K}"
 	elif [ -n "${VMTEST_K:-}" ]; then

@@ -224,6 +224,8 @@ static bool on_drop_event(struct collector *c, const void *event, json_t *obj)
 		json_set_endpoint(obj, "local", e->family, e->local_addr, e->local_port);
 		json_set_endpoint(obj, "remote", e->family, e->remote_addr, e->remote_port);
 	}
+	if (e->inode)
+		json_set_u64(obj, "inode", e->inode);
 	return true;
 }
 
@@ -446,6 +448,7 @@ struct class_total {
 	struct jd_hist_ns receive_stack, receive_reader, receive_total;
 	uint64_t receive_unstamped;
 	struct jd_hist_ns send_qdisc, send_driver, send_total;
+	uint64_t send_queued;
 };
 
 /* The largest value of the ring's slots that lie in [oldest, newest]. */
@@ -475,6 +478,7 @@ static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest
 		hist_ns_merge(&t->send_qdisc, &v->send_qdisc);
 		hist_ns_merge(&t->send_driver, &v->send_driver);
 		hist_ns_merge(&t->send_total, &v->send_total);
+		t->send_queued += v->send_queued;
 		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			t->drops[r] += v->drops[r];
 			t->drop_bytes[r] += v->drop_bytes[r];
@@ -644,7 +648,7 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 	struct sockets *s = c->priv;
 	struct metric_family *rq, *sq, *rpeak, *speak, *drops, *drop_bytes;
 	struct metric_family *rlat = NULL, *rstage = NULL, *unstamped = NULL;
-	struct metric_family *slat = NULL, *sstage = NULL;
+	struct metric_family *slat = NULL, *sstage = NULL, *squeued = NULL;
 	struct timespec ts;
 	uint64_t newest, oldest;
 
@@ -709,6 +713,13 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			"The parts of the send latency, by stage: qdisc (the device's queueing "
 			"layer to the driver's transmit), driver (the driver's transmit).",
 			METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
+		squeued = metrics_family(
+			m, SOCKETS_SEND_QUEUED,
+			"Packets of the class that entered their device's queueing layer. "
+			"Those not in the send latencies yet are still queued, were dropped "
+			"by a qdisc, or left while the kernel did not run jitterd's programs "
+			"at the driver (docs/netlat.md).",
+			METRIC_COUNTER, METRIC_UNIT_NONE);
 	}
 	for (int i = 0; i < s->n_classes; i++) {
 		__u32 key = s->slot_of[i];
@@ -746,6 +757,7 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			metric_hist(sstage, &h, "socket", name, "stage", "qdisc", LABELS_END);
 			h = hist_ns_metric(&t.send_driver);
 			metric_hist(sstage, &h, "socket", name, "stage", "driver", LABELS_END);
+			metric_u64(squeued, t.send_queued, "socket", name, LABELS_END);
 		}
 		for (int r = 0; r < JD_SOCK_DROP_REASONS; r++) {
 			metric_u64(drops, t.drops[r], "socket", name, "reason",

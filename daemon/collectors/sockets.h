@@ -18,6 +18,7 @@
 #define SOCKETS_RECEIVE_UNSTAMPED  "jitterd_socket_receive_unstamped_total"
 #define SOCKETS_SEND_LATENCY	   "jitterd_socket_send_latency_seconds"
 #define SOCKETS_SEND_STAGE	   "jitterd_socket_send_stage_seconds"
+#define SOCKETS_SEND_QUEUED	   "jitterd_socket_send_queued_total"
 #define SOCKETS_SOFTNET_DROPS	   "jitterd_softnet_dropped_total"
 #define SOCKETS_SOFTNET_SQUEEZE	   "jitterd_softnet_time_squeeze_total"
 #define SOCKETS_NIC_DROPS	   "jitterd_nic_receive_drops_total"

@@ -2,7 +2,7 @@
 /*
  * Softirq and hardirq collector: softirq runs and time per CPU and vector,
  * their durations and raise-to-run latencies per vector, interrupt handler
- * runs and time per CPU, and long softirq runs as events. Five programs
+ * runs and time per CPU, and long softirq and handler runs as events. Five programs
  * write one per-CPU value (bpf/softirq.h); a scrape reads it once.
  */
 #include <bpf/bpf.h>
@@ -36,6 +36,7 @@ static const char *const vector_names[JD_NR_SOFTIRQS] = {
 
 struct softirq_options {
 	uint64_t duration_threshold_ns;
+	uint64_t hardirq_threshold_ns;
 };
 COLLECTOR_OPTIONS(struct softirq_options);
 
@@ -43,6 +44,9 @@ static const struct yw_key softirq_event_keys[] = {
 	{ YW_KEY("softirq_duration_threshold", SCALAR, yw_parse_duration),
 	  YW_FIELD(struct softirq_options, duration_threshold_ns), .min = 1, .max = 10 * NS_PER_S,
 	  .def = "50us" },
+	{ YW_KEY("hardirq_duration_threshold", SCALAR, yw_parse_duration),
+	  YW_FIELD(struct softirq_options, hardirq_threshold_ns), .min = 1, .max = 10 * NS_PER_S,
+	  .def = "20us" },
 	{},
 };
 
@@ -60,10 +64,23 @@ static bool on_long_softirq(struct collector *c, const void *event, json_t *obj)
 	return true;
 }
 
+static bool on_long_hardirq(struct collector *c, const void *event, json_t *obj)
+{
+	const struct jd_hardirq_event *e = event;
+
+	(void)c;
+	json_set_u64(obj, "irq", (uint64_t)(uint32_t)e->irq);
+	json_set_u64(obj, "duration_ns", e->duration_ns);
+	return true;
+}
+
 static const struct event_def softirq_events[] = {
 	[JD_SOFTIRQ_EVENT_LONG_RUN] = { .name = "softirq",
 					.size = sizeof(struct jd_softirq_event),
 					.handle = on_long_softirq },
+	[JD_HARDIRQ_EVENT_LONG_RUN] = { .name = "hardirq",
+					.size = sizeof(struct jd_hardirq_event),
+					.handle = on_long_hardirq },
 };
 
 /*
@@ -89,6 +106,7 @@ static int softirq_configure(struct collector *c, const struct jd_config *cfg)
 	if (!s->percpu)
 		return -ENOMEM;
 	skel->data->softirq_threshold_ns = o->duration_threshold_ns;
+	skel->data->hardirq_threshold_ns = o->hardirq_threshold_ns;
 	return 0;
 }
 
@@ -101,6 +119,7 @@ static int softirq_reconfigure(struct collector *c, const struct jd_config *old,
 
 	(void)old;
 	skel->data->softirq_threshold_ns = o->duration_threshold_ns;
+	skel->data->hardirq_threshold_ns = o->hardirq_threshold_ns;
 	return 0;
 }
 

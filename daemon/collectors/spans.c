@@ -14,6 +14,7 @@
  * unchecked. A publisher that dies is seen when its socket closes.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <math.h>
 #include <poll.h>
@@ -1032,27 +1033,92 @@ static void spans_collect(struct collector *c, struct metrics *m)
 /* ---- span_slow: the OS join ------------------------------------------------------------ */
 
 struct join {
-	json_t *list;
-	unsigned n, more;
+	int cpu;	     /* the span's */
+	const char *sockets; /* its workload's socket classes, comma-separated */
+	json_t *list, *own;  /* on_cpu, on_sockets */
+	json_t *time;	     /* on_cpu_time: per kind, events with a duration_ns and their sum */
+	unsigned n, more;    /* on_cpu */
+	unsigned n_own, more_own;
 };
 
-static bool join_one(const char *kind, const char *line, void *arg)
+/* The unsigned number after "key": in line (its first), or 0. */
+static uint64_t line_u64(const char *line, const char *key)
 {
-	struct join *j = arg;
+	const char *at = strstr(line, key);
+
+	return at ? strtoull(at + strlen(key), NULL, 10) : 0;
+}
+
+/* name is one of list's (comma-separated). */
+static bool listed(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	while (n && *list) {
+		size_t len = strcspn(list, ",");
+
+		if (len == n && !strncmp(list, name, n))
+			return true;
+		list += len + (list[len] == ',');
+	}
+	return false;
+}
+
+/* The kind's share of the CPU's time during the span: what its events say they took. */
+static void add_time(struct join *j, const char *kind, const char *line)
+{
+	uint64_t ns = line_u64(line, "\"duration_ns\":");
+	json_t *t;
+
+	if (!ns)
+		return;
+	t = json_object_get(j->time, kind);
+	if (!t) {
+		t = json_object();
+		if (!t || json_object_set_new(j->time, kind, t))
+			return;
+	}
+	json_set_u64(t, "events", (uint64_t)json_integer_value(json_object_get(t, "events")) + 1);
+	json_set_u64(t, "ns", (uint64_t)json_integer_value(json_object_get(t, "ns")) + ns);
+}
+
+static void join_list(json_t *list, unsigned *n, unsigned *more, const char *line, bool own_cpu)
+{
 	json_t *ev;
 
-	(void)kind;
-	if (j->n == MAX_JOINED) {
-		j->more++;
-		return true;
+	if (*n == MAX_JOINED) {
+		(*more)++;
+		return;
 	}
 	ev = json_loads(line, 0, NULL);
 	if (ev) {
-		json_object_del(ev, "cpu"); /* the span's */
-		json_array_append_new(j->list, ev);
-		j->n++;
+		if (own_cpu)
+			json_object_del(ev, "cpu"); /* the span's */
+		json_array_append_new(list, ev);
+		(*n)++;
 	}
+}
+
+static bool join_one(const struct events_joined *e, void *arg)
+{
+	struct join *j = arg;
+
+	if (e->cpu == j->cpu) {
+		add_time(j, e->kind, e->line);
+		join_list(j->list, &j->n, &j->more, e->line, true);
+	}
+	if (listed(j->sockets, e->socket))
+		join_list(j->own, &j->n_own, &j->more_own, e->line, false);
 	return true;
+}
+
+/* The socket classes the config gives the workload (workloads[].sockets). */
+static const char *workload_sockets(const char *workload)
+{
+	for (int i = 0; live_cfg && i < live_cfg->n_workloads; i++)
+		if (!strcmp(live_cfg->workloads[i].name, workload))
+			return live_cfg->workloads[i].sockets;
+	return "";
 }
 
 static bool on_slow(struct collector *c, const void *event, json_t *obj)
@@ -1061,13 +1127,18 @@ static bool on_slow(struct collector *c, const void *event, json_t *obj)
 	struct spans *s = c->priv;
 	const struct series *se;
 	int64_t real = events_mono_to_real();
-	struct join j = { .list = json_array() };
+	bool cpu_known = e->hdr.cpu != JD_SPAN_CPU_UNKNOWN && (int)e->hdr.cpu < s->nr_cpus;
+	struct join j = { .cpu = cpu_known ? (int)e->hdr.cpu : INT_MIN, /* no event's */
+			  .sockets = "",
+			  .list = json_array(),
+			  .own = json_array(),
+			  .time = json_object() };
+	bool ok = e->series < s->n_series && j.list && j.own && j.time;
 
-	if (e->series >= s->n_series || !j.list) {
-		json_decref(j.list);
-		return false;
-	}
+	if (!ok)
+		goto out;
 	se = &s->series[e->series];
+	j.sockets = workload_sockets(se->workload);
 	json_set_str(obj, "workload", se->workload);
 	json_set_str(obj, "span", se->span);
 	if (se->labels[0].name[0]) {
@@ -1082,17 +1153,27 @@ static bool on_slow(struct collector *c, const void *event, json_t *obj)
 	json_set_u64(obj, "threshold_ns", e->threshold_ns);
 	json_set_u64(obj, "pid", e->pid);
 	json_set_u64(obj, "tid", e->tid);
-	if (e->hdr.cpu == JD_SPAN_CPU_UNKNOWN || (int)e->hdr.cpu >= s->nr_cpus) {
+	/* Its workload's sockets' events are joined wherever they were; the rest by its CPU. */
+	events_each_within((int64_t)e->start_ns + real, (int64_t)e->hdr.time_ns + real, "span_slow",
+			   join_one, &j);
+	if (cpu_known) {
+		json_object_set(obj, "on_cpu", j.list);
+		if (j.more)
+			json_set_u64(obj, "on_cpu_more", j.more);
+		if (json_object_size(j.time))
+			json_object_set(obj, "on_cpu_time", j.time);
+	} else {
 		json_object_set_new(obj, "cpu", json_null());
-		json_decref(j.list);
-		return true;
 	}
-	events_each_on_cpu((int)e->hdr.cpu, (int64_t)e->start_ns + real,
-			   (int64_t)e->hdr.time_ns + real, "span_slow", join_one, &j);
-	json_object_set_new(obj, "on_cpu", j.list);
-	if (j.more)
-		json_set_u64(obj, "on_cpu_more", j.more);
-	return true;
+	if (j.n_own)
+		json_object_set(obj, "on_sockets", j.own);
+	if (j.more_own)
+		json_set_u64(obj, "on_sockets_more", j.more_own);
+out:
+	json_decref(j.list);
+	json_decref(j.own);
+	json_decref(j.time);
+	return ok;
 }
 
 static const struct event_def spans_events[] = {

@@ -51,6 +51,36 @@ static int check_name(const char *s, const char **why)
 	return 0;
 }
 
+/*
+ * Each of s's comma-separated items (none empty, each shorter than a name)
+ * through check(item, why); expected: the message for a malformed list.
+ */
+static int check_each(const char *s, int (*check)(const char *item, const char **why),
+		      const char *expected, const char **why)
+{
+	while (*s) {
+		size_t len = strcspn(s, ",");
+		char item[JD_NAME_MAX];
+
+		if (!len || len >= sizeof(item)) {
+			*why = expected;
+			return -EINVAL;
+		}
+		memcpy(item, s, len);
+		item[len] = '\0';
+		if (check(item, why))
+			return -EINVAL;
+		s += len + !!s[len];
+	}
+	return 0;
+}
+
+/* Comma-separated names (a workload's socket classes). */
+static int check_names(const char *s, const char **why)
+{
+	return check_each(s, check_name, "expected names separated by commas", why);
+}
+
 static int check_listen(const char *s, const char **why)
 {
 	struct sockaddr_storage addr;
@@ -142,6 +172,7 @@ static int check_glob(const char *s, const char **why)
 }
 
 static const struct yw_string_check name_check = { "name", check_name };
+static const struct yw_string_check names_check = { "socket class names", check_names };
 
 static int check_path(const char *s, const char **why)
 {
@@ -446,6 +477,8 @@ static const struct yw_key workload_keys[] = {
 	  .check = &glob_check },
 	{ YW_KEY("cgroup", SCALAR, yw_parse_string), YW_FIELD(struct jd_workload, cgroup),
 	  .check = &cgroup_check },
+	{ YW_KEY("sockets", SCALAR, yw_parse_string), YW_FIELD(struct jd_workload, sockets),
+	  .check = &names_check },
 	{},
 };
 
@@ -497,29 +530,21 @@ static int parse_log_sizes(struct yw_ctx *c, const struct yw_key *k, yaml_node_t
 	return 0;
 }
 
-/* Comma-separated kinds of event, each one this build logs. */
-static int check_kinds(const char *s, const char **why)
+static int check_kind(const char *kind, const char **why)
 {
 	static char msg[160];
 
-	while (*s) {
-		size_t len = strcspn(s, ",");
-		char kind[JD_NAME_MAX];
+	if (events_kind_known(kind))
+		return 0;
+	snprintf(msg, sizeof(msg), "no kind of event \"%s\"", kind);
+	*why = msg;
+	return -EINVAL;
+}
 
-		if (!len || len >= sizeof(kind)) {
-			*why = "expected kinds separated by commas";
-			return -EINVAL;
-		}
-		memcpy(kind, s, len);
-		kind[len] = '\0';
-		if (!events_kind_known(kind)) {
-			snprintf(msg, sizeof(msg), "no kind of event \"%s\"", kind);
-			*why = msg;
-			return -EINVAL;
-		}
-		s += len + !!s[len];
-	}
-	return 0;
+/* Comma-separated kinds of event, each one this build logs. */
+static int check_kinds(const char *s, const char **why)
+{
+	return check_each(s, check_kind, "expected kinds separated by commas", why);
 }
 
 static const struct yw_string_check kinds_check = { "kinds", check_kinds };
@@ -784,6 +809,36 @@ void config_defaults(struct jd_config *cfg)
 	yw_apply_defaults(sets, config_schema(cfg, sets), stderr);
 }
 
+/* A workload's sockets name classes of collectors.sockets.classes (known
+ * only once the whole file is read: no line to point at). */
+static int check_workload_sockets(struct jd_config *cfg, const char *name, FILE *err)
+{
+	const struct jd_socket_classes *cls = config_field(cfg, "collectors.sockets.classes");
+
+	for (int i = 0; i < cfg->n_workloads; i++) {
+		const char *s = cfg->workloads[i].sockets;
+
+		while (*s) {
+			size_t len = strcspn(s, ",");
+			bool found = false;
+
+			for (int j = 0; cls && j < cls->n && !found; j++)
+				found = strlen(cls->at[j].name) == len &&
+					!strncmp(cls->at[j].name, s, len);
+			if (!found) {
+				if (err)
+					fprintf(err,
+						"%s: workload \"%s\": sockets: no socket class "
+						"\"%.*s\" in collectors.sockets.classes\n",
+						name, cfg->workloads[i].name, (int)len, s);
+				return -EINVAL;
+			}
+			s += len + (s[len] == ',');
+		}
+	}
+	return 0;
+}
+
 int config_parse(struct jd_config *cfg, const char *name, const char *text, size_t len,
 		 unsigned nr_cpus, FILE *err)
 {
@@ -796,6 +851,8 @@ int config_parse(struct jd_config *cfg, const char *name, const char *text, size
 	config_defaults(cfg);
 	ret = yw_walk_text(&c, sets, config_schema(cfg, sets));
 	cfg->daemon.cpus_set = CPU_COUNT(&cfg->daemon.cpus) > 0; /* a cpulist is never empty */
+	if (!ret)
+		ret = check_workload_sockets(cfg, name, err);
 	return ret;
 }
 

@@ -34,6 +34,7 @@ struct jd_workload {
 	char name[JD_NAME_MAX];
 	char comm[JD_COMM_GLOB_MAX]; /* fnmatch glob on the 15-char comm; "" = any */
 	char cgroup[JD_PATH_MAX];    /* cgroup v2 path, "" = any; at least one of the two is set */
+	char sockets[JD_PATH_MAX];   /* its socket classes, comma-separated ("": none) */
 };
 
 struct jd_port_range {

@@ -2336,13 +2336,18 @@ static void default_fix(struct doctor_finding *f)
 			doctor_set(f->persist, "%s", lasting[i].persist);
 }
 
+/*
+ * Runs table t's checks into out[0], out[1]... or, with a sink, each into
+ * out[0] (one finding of room) and hands it to the sink before the next.
+ */
 static unsigned run_table(const struct doctor_host *h, bool cheap_only,
-			  const struct doctor_check *t, unsigned n, struct doctor_finding *out)
+			  const struct doctor_check *t, unsigned n, struct doctor_finding *out,
+			  doctor_sink sink, void *arg)
 {
 	unsigned w = 0;
 
 	for (unsigned i = 0; i < n; i++) {
-		struct doctor_finding *f = &out[w];
+		struct doctor_finding *f = sink ? out : &out[w];
 
 		if (cheap_only && t[i].slow)
 			continue;
@@ -2359,6 +2364,8 @@ static unsigned run_table(const struct doctor_host *h, bool cheap_only,
 		    (profile = doctor_tuned_sets(&h->tuned, t[i].tuned_key, &which)))
 			snprintf(f->tuned_here, sizeof(f->tuned_here), "%s (%s)", profile,
 				 h->tuned.dir[which]);
+		if (sink)
+			sink(f, arg);
 		w++;
 	}
 	return w;
@@ -2390,7 +2397,8 @@ double doctor_window_s(const struct doctor_host *h)
 	return since > s ? since : s;
 }
 
-unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out)
+static unsigned run_all(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out,
+			doctor_sink sink, void *arg)
 {
 	unsigned n = 0;
 
@@ -2406,12 +2414,24 @@ unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_
 		h->window->taken = true;
 	}
 	for (unsigned t = 0; t < N_TABLES; t++)
-		n += run_table(h, cheap_only, tables[t].checks, *tables[t].n, out + n);
+		n += run_table(h, cheap_only, tables[t].checks, *tables[t].n, sink ? out : out + n,
+			       sink, arg);
 	if (h->window) {
 		doctor_effects_end(h);
 		h->window->taken = false;
 	}
 	return n;
+}
+
+unsigned doctor_run(const struct doctor_host *h, bool cheap_only, struct doctor_finding *out)
+{
+	return run_all(h, cheap_only, out, NULL, NULL);
+}
+
+unsigned doctor_run_each(const struct doctor_host *h, bool cheap_only,
+			 struct doctor_finding *scratch, doctor_sink sink, void *arg)
+{
+	return run_all(h, cheap_only, scratch, sink, arg);
 }
 
 void doctor_host_init(struct doctor_host *h, const char *root, const struct jd_config *cfg,

@@ -6,6 +6,11 @@
  * jitterd_tuning_check{check,severity} (1 = failing, 0 = ok). A check that
  * is not applicable here, or that needs root the daemon no longer has, is
  * not exported: a series that could only ever be 0 would say nothing.
+ * Of each finding the daemon keeps only what the metric says (the check,
+ * its state, its severity): the checks run one at a time into a single
+ * scratch finding (doctor_run_each), not into a table of whole findings,
+ * whose 10 KiB of texts each, all written at every run, would stay resident
+ * (docs/memory.md).
  *
  * What only root may open (/dev/cpu_dma_latency, irqbalance's environ) is
  * opened before the daemon drops root (doctor_drift_open_root_files) and
@@ -20,9 +25,17 @@
 #include "lib/log.h"
 #include "core/loop.h"
 
+/* What the metric says of a finding. */
+struct drift_result {
+	const struct doctor_check *check;
+	enum doctor_state state;
+	enum doctor_severity severity; /* doctor_finding_severity */
+};
+
 static struct {
 	struct doctor_host host;
-	struct doctor_finding *results;
+	struct doctor_finding *scratch; /* one finding: each check's, in turn */
+	struct drift_result *results;	/* room for doctor_count() */
 	unsigned n;
 	int job;
 	const char *config_path; /* names the isolated group's file in reports */
@@ -31,11 +44,12 @@ static struct {
 
 void doctor_drift_open_root_files(void)
 {
-	struct doctor_host h;
-
-	doctor_host_init(&h, "", NULL, NULL);
+	/* In drift.host (host_init sets it again before any run), not in a
+	 * host on the stack: a host is 53 KiB, which doctor_host_init writes
+	 * whole, and the main thread's stack pages stay resident once written. */
+	doctor_host_init(&drift.host, "", NULL, NULL);
 	doctor_root_files_close(&drift.root_files);
-	doctor_root_files_open(&h, &drift.root_files);
+	doctor_root_files_open(&drift.host, &drift.root_files);
 }
 
 /* The host as the daemon judges it: no sleep (softnet: over the time
@@ -47,17 +61,36 @@ static void host_init(const struct jd_config *cfg)
 	drift.host.root_files = drift.root_files;
 }
 
+static void keep(const struct doctor_finding *f, void *arg)
+{
+	unsigned *w = arg;
+
+	drift.results[(*w)++] = (struct drift_result){
+		.check = f->check,
+		.state = f->state,
+		.severity = doctor_finding_severity(f),
+	};
+}
+
 static void run_checks(void *arg)
 {
+	unsigned w = 0;
+
 	(void)arg;
-	drift.n = doctor_run(&drift.host, true, drift.results);
+	drift.n = doctor_run_each(&drift.host, true, drift.scratch, keep, &w);
 }
 
 int doctor_drift_start(const struct jd_config *cfg, const char *config_path)
 {
 	drift.results = calloc(doctor_count(), sizeof(*drift.results));
-	if (!drift.results)
+	drift.scratch = malloc(sizeof(*drift.scratch));
+	if (!drift.results || !drift.scratch) {
+		free(drift.results);
+		free(drift.scratch);
+		drift.results = NULL;
+		drift.scratch = NULL;
 		return -ENOMEM;
+	}
 	drift.config_path = config_path;
 	host_init(cfg);
 	run_checks(NULL);
@@ -93,19 +126,21 @@ void doctor_drift_collect(struct metrics *m)
 		"passes; severity is what a failure means (see docs/doctor.md).",
 		METRIC_GAUGE, METRIC_UNIT_NONE);
 	for (unsigned i = 0; i < drift.n; i++) {
-		const struct doctor_finding *f = &drift.results[i];
+		const struct drift_result *r = &drift.results[i];
 
-		if (f->state != DOCTOR_OK && f->state != DOCTOR_FAIL)
+		if (r->state != DOCTOR_OK && r->state != DOCTOR_FAIL)
 			continue;
-		metric_u64(fam, f->state == DOCTOR_FAIL, "check", f->check->id, "severity",
-			   doctor_severity_name(doctor_finding_severity(f)), LABELS_END);
+		metric_u64(fam, r->state == DOCTOR_FAIL, "check", r->check->id, "severity",
+			   doctor_severity_name(r->severity), LABELS_END);
 	}
 }
 
 void doctor_drift_finish(void)
 {
 	free(drift.results);
+	free(drift.scratch);
 	drift.results = NULL;
+	drift.scratch = NULL;
 	doctor_root_files_close(&drift.root_files);
 	drift.n = 0;
 	drift.job = -1;

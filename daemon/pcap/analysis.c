@@ -199,6 +199,7 @@ void pcap_options_defaults(struct pcap_options *o)
 	o->max_flows = 1u << 20;
 	o->top = 10;
 	o->dup_window = 100000;
+	o->threads = 1; /* the command line makes it the CPUs it may use */
 }
 
 static int find_feed(struct pcap_analysis *a, const char *name)

@@ -126,6 +126,7 @@ struct pcap_options {
 	bool all_flows;		 /* --json lists every flow */
 	bool no_reassembly;	 /* IP fragments counted only, as before reasm.c */
 	enum pcap_hwts hw_ts;	 /* --timestamp: whose time a frame has */
+	uint32_t threads;	 /* --threads: 1 = all on one; more: files read ahead */
 	int n_triggers;
 	struct {
 		int trigger, response; /* class indexes */

@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -86,6 +87,9 @@ static void usage(FILE *out)
 		"offered)\n"
 		"      --duration DUR       live: stop after DUR instead of at Ctrl-C\n"
 		"  -f, --filter EXPR        only packets that pcap-filter(7) EXPR selects\n"
+		"      --threads N          1: read and analyse on one thread; more: a file is\n"
+		"                           read (and decompressed) on a thread of its own\n"
+		"                           (default: the CPUs this process may use)\n"
 		"  -q, --quiet              no progress line on a terminal (stderr)\n"
 		"  -h, --help               this text\n");
 }
@@ -94,6 +98,18 @@ static int bad(const char *opt, const char *val, const char *why)
 {
 	fprintf(stderr, "jitterd pcap: %s %s: %s\n", opt, val, why);
 	return -EINVAL;
+}
+
+/* --threads' default: the CPUs this process may run on (taskset, cgroup cpusets). */
+static uint32_t cpus_usable(void)
+{
+	cpu_set_t set;
+	int n;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	n = CPU_COUNT(&set);
+	return n > 0 ? (uint32_t)n : 1;
 }
 
 static int parse_args(int argc, char **argv, struct pcap_args *pa)
@@ -116,6 +132,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		O_CLOCK,
 		O_NOREASM,
 		O_HWTS,
+		O_THREADS,
 		O_ALL
 	};
 	static const struct option longopts[] = {
@@ -137,6 +154,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 		{ "all-flows", no_argument, NULL, O_ALL },
 		{ "no-reassembly", no_argument, NULL, O_NOREASM },
 		{ "timestamp", required_argument, NULL, O_HWTS },
+		{ "threads", required_argument, NULL, O_THREADS },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "interface", required_argument, NULL, 'i' },
@@ -149,6 +167,7 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 	int c;
 
 	pcap_options_defaults(&pa->o);
+	pa->o.threads = cpus_usable();
 	pa->line_ns = NS_PER_S;
 	optind = 1; /* argv[0] is "pcap" */
 	while ((c = getopt_long(argc, argv, "+c:i:f:hq", longopts, NULL)) != -1) {
@@ -209,6 +228,13 @@ static int parse_args(int argc, char **argv, struct pcap_args *pa)
 				pa->o.match_window = v;
 			else
 				pa->duration_ns = v;
+			break;
+		case O_THREADS:
+			if (parse_uint(optarg, &v, &why))
+				return bad("--threads", optarg, why);
+			if (!v || v > 1024)
+				return bad("--threads", optarg, "from 1 to 1024");
+			pa->o.threads = (uint32_t)v;
 			break;
 		case O_BBPS:
 		case O_BPK:
@@ -453,14 +479,14 @@ static int filter_takes(struct file_filter *ff, const char *path, const struct c
  * here, record by record, so that a damaged record's offset counts every
  * record before it. */
 static int read_file(struct pcap_analysis *a, const char *path, const char *filter,
-		     enum pcap_hwts hw_ts)
+		     enum pcap_hwts hw_ts, bool read_ahead)
 {
 	struct file_filter ff = { .expr = filter };
 	struct cap_reader *r;
 	struct cap_rec rec;
 	int k, ret = 0;
 
-	if (cap_open(path, &r))
+	if (cap_open(path, read_ahead, &r))
 		return -EINVAL;
 	if (filter) { /* compiled now for the first link type: a bad one is said before reading */
 		rec = (struct cap_rec){ .linktype = cap_linktype(r), .data = (const uint8_t *)"" };
@@ -713,7 +739,7 @@ int pcap_main(int argc, char **argv)
 	}
 	progress.on = !pa.quiet && isatty(STDERR_FILENO);
 	for (int i = optind; i < argc; i++)
-		if (read_file(a, argv[i], pa.filter, pa.o.hw_ts))
+		if (read_file(a, argv[i], pa.filter, pa.o.hw_ts, pa.o.threads > 1))
 			goto out;
 	if (!pa.interface && !pcap_analysis_frames(a) && optind < argc)
 		goto out; /* nothing could be read (said on stderr) */

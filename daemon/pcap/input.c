@@ -11,6 +11,7 @@
 #include "lib/parse.h"
 #include "pcap/capture.h"
 #include "pcap/libpcap.h"
+#include "pcap/readahead.h"
 
 uint64_t pcap_record_ns(const struct timeval *ts)
 {
@@ -193,6 +194,31 @@ static ssize_t st_read(void *cookie, char *buf, size_t size)
 	return (ssize_t)done;
 }
 
+/*
+ * Read ahead, a compressed stream is asked for what the FILE read without
+ * the thread asks of it: BUFSIZ at a time (glibc's cookie FILE, whatever
+ * setvbuf() says). zstd hands over nothing of what it decoded in the call
+ * that finds a bad checksum, so the bytes before such damage, and its
+ * offset, depend on the pieces asked for: the same pieces, the same report.
+ */
+static ssize_t st_read_ahead(void *cookie, char *buf, size_t size)
+{
+	struct stream *s = cookie;
+	size_t done = 0;
+
+	if (s->kind == ST_PLAIN)
+		return st_read(cookie, buf, size);
+	while (done < size) {
+		size_t want = size - done < BUFSIZ ? size - done : BUFSIZ;
+		ssize_t n = st_read(cookie, buf + done, want);
+
+		done += (size_t)n;
+		if ((size_t)n < want)
+			break;
+	}
+	return (ssize_t)done;
+}
+
 static int st_close(void *cookie)
 {
 	struct stream *s = cookie;
@@ -206,6 +232,12 @@ static int st_close(void *cookie)
 	free(s->in);
 	free(s);
 	return 0;
+}
+
+/* The read-ahead thread's end of it. */
+static void st_done(void *cookie)
+{
+	st_close(cookie);
 }
 
 /* ---- pcapng, read here -------------------------------------------------------- */
@@ -228,7 +260,8 @@ struct ng_iface {
 
 struct cap_reader {
 	const char *path;
-	struct stream *st; /* NULL: a plain file read directly */
+	struct stream *st;    /* NULL: a plain file read directly */
+	struct readahead *ra; /* the stream read on a thread of its own (then it owns st) */
 	FILE *f;
 	pcap_t *p; /* classic pcap: libpcap */
 	bool ng, swap;
@@ -246,12 +279,61 @@ struct cap_reader {
 	uint64_t hw_with, hw_without;
 	bool classic, nano;
 	uint32_t snaplen;
-	uint32_t pos, len; /* in buf */
+	const uint8_t *win; /* buf, or read ahead the chunk the records are in */
+	uint32_t pos, len;  /* in win */
 	bool eof;
 };
 
 #define CLASSIC_BUF    (1u << 20)
 #define CLASSIC_MAXCAP 262144u /* libpcap's most for a record past the snap length */
+
+/* Why the stream stopped, once the reading has come to where it did (read
+ * ahead, the thread may be further); NULL when it did not fail. */
+static const char *stream_failure(const struct cap_reader *r)
+{
+	if (!r->st || (r->ra && !ra_at_end(r->ra)))
+		return NULL;
+	return r->st->failed ? r->st->err : NULL;
+}
+
+/* Read ahead, records are handed out of the thread's chunks without a
+ * copy; one cut by a chunk's end is put together in buf. */
+static bool classic_have_ahead(struct cap_reader *r, uint32_t need)
+{
+	while (r->len - r->pos < need) {
+		uint32_t left = r->len - r->pos;
+		const void *c;
+
+		if (!left && need <= CLASSIC_BUF) {
+			size_t n = ra_chunk(r->ra, &c);
+
+			if (!n) {
+				r->eof = true;
+				return false;
+			}
+			r->win = c;
+			r->pos = 0;
+			r->len = (uint32_t)n;
+			continue;
+		}
+		memmove(r->buf, r->win + r->pos, left); /* before the chunk goes back */
+		r->win = r->buf;
+		r->pos = 0;
+		r->len = left;
+		/* longer than buf: as without the thread, a buffer's worth, then no more */
+		if (need > CLASSIC_BUF) {
+			r->len += (uint32_t)ra_read(r->ra, r->buf + left, CLASSIC_BUF - left);
+			r->eof = true;
+			return false;
+		}
+		r->len += (uint32_t)ra_read(r->ra, r->buf + left, need - left);
+		if (r->len < need) {
+			r->eof = true;
+			return false;
+		}
+	}
+	return true;
+}
 
 /* Whole records out of r->buf: at least need bytes from pos, reading more
  * as needed. false at the end of the file (or the stream's failure). */
@@ -259,6 +341,8 @@ static bool classic_have(struct cap_reader *r, uint32_t need)
 {
 	if (r->len - r->pos >= need)
 		return true;
+	if (r->ra)
+		return classic_have_ahead(r, need);
 	memmove(r->buf, r->buf + r->pos, r->len - r->pos);
 	r->len -= r->pos;
 	r->pos = 0;
@@ -278,13 +362,14 @@ static int classic_next(struct cap_reader *r, struct cap_rec *rec)
 	uint32_t sec, frac, caplen, len;
 
 	if (!classic_have(r, 16)) {
-		if (r->len == r->pos && !(r->st && r->st->failed))
+		const char *why = stream_failure(r);
+
+		if (r->len == r->pos && !why)
 			return 0;
-		snprintf(r->err, sizeof(r->err), "%s",
-			 r->st && r->st->failed ? r->st->err : "record header cut short");
+		snprintf(r->err, sizeof(r->err), "%s", why ? why : "record header cut short");
 		return -1;
 	}
-	h = r->buf + r->pos;
+	h = r->win + r->pos;
 	memcpy(&sec, h, 4);
 	memcpy(&frac, h + 4, 4);
 	memcpy(&caplen, h + 8, 4);
@@ -300,11 +385,12 @@ static int classic_next(struct cap_reader *r, struct cap_rec *rec)
 		return -1;
 	}
 	if (!classic_have(r, 16 + caplen)) {
-		snprintf(r->err, sizeof(r->err), "%s",
-			 r->st && r->st->failed ? r->st->err : "record cut short");
+		const char *why = stream_failure(r);
+
+		snprintf(r->err, sizeof(r->err), "%s", why ? why : "record cut short");
 		return -1;
 	}
-	h = r->buf + r->pos; /* it may have moved */
+	h = r->win + r->pos; /* it may have moved */
 	rec->ts_ns = (uint64_t)sec * NS_PER_S + (r->nano ? frac : (uint64_t)frac * 1000);
 	rec->caplen = caplen;
 	rec->len = len;
@@ -334,11 +420,12 @@ static bool classic_open(struct cap_reader *r, const uint8_t m[4])
 	if (!r->buf)
 		return false;
 	r->buf_size = CLASSIC_BUF;
+	r->win = r->buf;
 	r->classic = true; /* from here on, a classic file, whole or not */
 	if (!classic_have(r, 24))
 		return true; /* classic_next() finds nothing: cap_open says so */
-	memcpy(&r->snaplen, r->buf + 16, 4);
-	memcpy(&lt, r->buf + 20, 4);
+	memcpy(&r->snaplen, r->win + 16, 4);
+	memcpy(&lt, r->win + 20, 4);
 	if (r->swap) {
 		r->snaplen = __builtin_bswap32(r->snaplen);
 		lt = __builtin_bswap32(lt);
@@ -380,10 +467,10 @@ static int ng_block(struct cap_reader *r, uint32_t *type, uint8_t **body, uint32
 	size_t n = fread(h, 1, 8, r->f);
 	uint32_t total;
 
-	if (n == 0 && !(r->st && r->st->failed))
+	if (n == 0 && !stream_failure(r))
 		return 0;
 	if (n < 8)
-		return ng_fail(r, "%s", r->st && r->st->failed ? r->st->err : "block cut short");
+		return ng_fail(r, "%s", stream_failure(r) ? stream_failure(r) : "block cut short");
 	memcpy(type, h, 4);
 	if (*type == NG_SHB) { /* its byte order says how to read the rest */
 		uint32_t magic;
@@ -416,7 +503,7 @@ static int ng_block(struct cap_reader *r, uint32_t *type, uint8_t **body, uint32
 		if (fread(r->buf + 4, 1, total - 12, r->f) < total - 12)
 			return ng_fail(r, "%s", "block cut short");
 	} else if (fread(r->buf, 1, total - 8, r->f) < total - 8) {
-		return ng_fail(r, "%s", r->st && r->st->failed ? r->st->err : "block cut short");
+		return ng_fail(r, "%s", stream_failure(r) ? stream_failure(r) : "block cut short");
 	}
 	*body = r->buf;
 	return 1;
@@ -542,7 +629,19 @@ static int ng_next(struct cap_reader *r, struct cap_rec *rec)
 
 /* ---- the reader ------------------------------------------------------------------ */
 
-int cap_open(const char *path, struct cap_reader **out)
+/* pcapng and libpcap read the read-ahead stream through a FILE. */
+static ssize_t ra_cookie_read(void *cookie, char *buf, size_t size)
+{
+	return (ssize_t)ra_read(cookie, buf, size);
+}
+
+static int ra_cookie_close(void *cookie)
+{
+	ra_close(cookie);
+	return 0;
+}
+
+int cap_open(const char *path, bool read_ahead, struct cap_reader **out)
 {
 	struct cap_reader *r = calloc(1, sizeof(*r));
 	struct stream *s = calloc(1, sizeof(*s));
@@ -564,7 +663,11 @@ int cap_open(const char *path, struct cap_reader **out)
 		free(s);
 		return ret;
 	}
-	setvbuf(s->raw, NULL, _IOFBF, 1 << 20);
+	/* read ahead, the thread asks for 256 KiB or 1 MiB at a time: read(2) straight into it */
+	if (read_ahead)
+		setvbuf(s->raw, NULL, _IONBF, 0);
+	else
+		setvbuf(s->raw, NULL, _IOFBF, 1 << 20);
 	n = (ssize_t)fread(s->replay, 1, 4, s->raw);
 	s->raw_bytes = (uint64_t)n;
 	s->n_replay = (size_t)n;
@@ -601,7 +704,21 @@ int cap_open(const char *path, struct cap_reader **out)
 	memcpy(s->replay, m, 4);
 	s->n_replay = 4;
 	s->replay_pos = 0;
-	if (s->kind == ST_PLAIN && s->raw != stdin && !fseek(s->raw, 0, SEEK_SET)) {
+	if (read_ahead) {
+		/* from here the thread reads the stream, and frees it */
+		if (ra_start(st_read_ahead, st_done, s, &s->raw_bytes, &r->ra))
+			goto fail;
+		r->st = s;
+		s = NULL;
+		r->f = fopencookie(r->ra, "r",
+				   (cookie_io_functions_t){ .read = ra_cookie_read,
+							    .close = ra_cookie_close });
+		if (!r->f) {
+			ra_close(r->ra);
+			goto fail;
+		}
+		setvbuf(r->f, NULL, _IOFBF, 1 << 20);
+	} else if (s->kind == ST_PLAIN && s->raw != stdin && !fseek(s->raw, 0, SEEK_SET)) {
 		r->f = s->raw; /* read directly: no copy on the way */
 		free(s);
 		s = NULL;
@@ -750,7 +867,7 @@ static int cap_next_rec(struct cap_reader *r, struct cap_rec *rec)
 	}
 	if (k == PCAP_ERROR) {
 		snprintf(r->err, sizeof(r->err), "%s",
-			 r->st && r->st->failed ? r->st->err : pcap_geterr(r->p));
+			 stream_failure(r) ? stream_failure(r) : pcap_geterr(r->p));
 		return -1;
 	}
 	return 0;
@@ -778,6 +895,8 @@ const char *cap_compression(const struct cap_reader *r)
 
 uint64_t cap_bytes_read(const struct cap_reader *r)
 {
+	if (r->ra)
+		return ra_progress(r->ra);
 	if (r->st)
 		return r->st->raw_bytes;
 	return r->f ? (uint64_t)ftell(r->f) : 0;

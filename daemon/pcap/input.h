@@ -40,8 +40,10 @@ struct cap_rec {
 	const uint8_t *data; /* valid until the next cap_next() */
 };
 
-/* Opens path ("-": standard input); errors printed. 0 or -errno. */
-int cap_open(const char *path, struct cap_reader **out);
+/* Opens path ("-": standard input); errors printed. 0 or -errno.
+ * read_ahead: read(2) and decompression on a thread of their own
+ * (readahead.h), the records and errors the same as without. */
+int cap_open(const char *path, bool read_ahead, struct cap_reader **out);
 /* 1: a record; 0: the end; -1: damage (cap_error() says what, cap_offset() where). */
 int cap_next(struct cap_reader *r, struct cap_rec *rec);
 const char *cap_error(const struct cap_reader *r);

@@ -694,7 +694,8 @@ int pcap_match_main(int argc, char **argv, const struct jd_socket_classes *class
 		if (pass == 0) /* the estimate only */
 			m->samples = NULL;
 		b.shift = m->applied_ns;
-		if (cap_open(a.path, &a.p) || cap_open(b.path, &b.p))
+		if (cap_open(a.path, o->threads > 1, &a.p) ||
+		    cap_open(b.path, o->threads > 1, &b.p))
 			goto out;
 		cap_set_hw_timestamp(a.p, o->hw_ts);
 		cap_set_hw_timestamp(b.p, o->hw_ts);

@@ -31,15 +31,17 @@ struct source {
 
 /*
  * A logged event: its line and what readers filter on. One allocation, so
- * that an event costs its line and 24 bytes (the size, RSS and per-event
- * figures are in docs/events.md).
+ * that an event costs its line, its own workload and socket names and 24
+ * bytes (the size, RSS and per-event figures are in docs/events.md).
  */
 struct entry {
 	uint64_t seq;	 /* its place among all logged events, from 1 */
 	int64_t time_ns; /* Unix time */
 	int32_t cpu;	 /* -1: none */
 	uint32_t len;
-	char line[]; /* JSON, NUL-terminated */
+	/* JSON, NUL-terminated; then its top-level "workload" and "socket"
+	 * strings, each NUL-terminated ("": it has none). */
+	char line[];
 };
 
 /* The log of one kind: a circular array, oldest at `next` once full. */
@@ -210,21 +212,25 @@ static struct entry *kind_at(const struct kind *k, uint32_t i)
 
 /* ---- what readers ask for ------------------------------------------------------ */
 
-/* "key":"value" in a line: names (event_query.c) need no escaping, and a
- * quote inside a JSON string is escaped, so this is the member. */
-static bool line_names(const struct entry *e, const char *key, const char *value)
+/* The event's own workload and socket (not those of events it embeds, as a
+ * span_slow's on_cpu list does): kept beside its line when it was logged. */
+static const char *entry_workload(const struct entry *e)
 {
-	char want[2 * JD_NAME_MAX + 8];
+	return e->line + e->len + 1;
+}
 
-	snprintf(want, sizeof(want), "\"%s\":\"%s\"", key, value);
-	return strstr(e->line, want) != NULL;
+static const char *entry_socket(const struct entry *e)
+{
+	const char *w = entry_workload(e);
+
+	return w + strlen(w) + 1;
 }
 
 static bool matches(const struct event_query *q, const struct entry *e)
 {
 	return (!q->has_since || e->time_ns >= q->since_ns) && (q->cpu < 0 || e->cpu == q->cpu) &&
-	       (!q->workload[0] || line_names(e, "workload", q->workload)) &&
-	       (!q->socket[0] || line_names(e, "socket", q->socket));
+	       (!q->workload[0] || !strcmp(entry_workload(e), q->workload)) &&
+	       (!q->socket[0] || !strcmp(entry_socket(e), q->socket));
 }
 
 /* The kinds q names as a mask of ours (all of them when it names none). */
@@ -315,8 +321,8 @@ int events_query(const struct event_query *q, struct buf *out, char *why, size_t
 	return out->oom ? -ENOMEM : 0;
 }
 
-void events_each_on_cpu(int cpu, int64_t from_ns, int64_t to_ns, const char *skip,
-			bool (*fn)(const char *kind, const char *line, void *arg), void *arg)
+void events_each_within(int64_t from_ns, int64_t to_ns, const char *skip,
+			bool (*fn)(const struct events_joined *e, void *arg), void *arg)
 {
 	for (unsigned i = 0; i < ev.n_kinds; i++) {
 		const struct kind *k = &ev.kinds[i];
@@ -330,8 +336,12 @@ void events_each_on_cpu(int cpu, int64_t from_ns, int64_t to_ns, const char *ski
 
 			if (e->time_ns < from_ns - 1000000000)
 				break;
-			if (e->cpu == cpu && e->time_ns >= from_ns && e->time_ns <= to_ns &&
-			    !fn(k->name, e->line, arg))
+			struct events_joined j = { .kind = k->name,
+						   .cpu = e->cpu,
+						   .socket = entry_socket(e),
+						   .line = e->line };
+
+			if (e->time_ns >= from_ns && e->time_ns <= to_ns && !fn(&j, arg))
 				return;
 		}
 	}
@@ -454,9 +464,20 @@ static void tell_news(void)
 
 /* ---- logging --------------------------------------------------------------------- */
 
-static void log_append(const char *kind_name, int64_t time_ns, int cpu, const struct buf *line)
+/* obj's top-level string member key, or "". */
+static const char *own_name(const json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	return s ? s : "";
+}
+
+static void log_append(const char *kind_name, int64_t time_ns, int cpu, const struct buf *line,
+		       const json_t *obj)
 {
 	int i = kind_add(kind_name);
+	const char *workload = own_name(obj, "workload"), *socket = own_name(obj, "socket");
+	size_t wl = strlen(workload) + 1, sl = strlen(socket) + 1;
 	struct kind *k;
 	struct entry *e;
 
@@ -469,7 +490,7 @@ static void log_append(const char *kind_name, int64_t time_ns, int cpu, const st
 		ev.lost++;
 		return;
 	}
-	e = malloc(sizeof(*e) + line->len + 1);
+	e = malloc(sizeof(*e) + line->len + 1 + wl + sl);
 	if (!e) {
 		ev.lost++;
 		return;
@@ -478,6 +499,8 @@ static void log_append(const char *kind_name, int64_t time_ns, int cpu, const st
 		.seq = ++ev.seq, .time_ns = time_ns, .cpu = cpu, .len = (uint32_t)line->len
 	};
 	memcpy(e->line, line->data, line->len + 1);
+	memcpy(e->line + line->len + 1, workload, wl);
+	memcpy(e->line + line->len + 1 + wl, socket, sl);
 	if (k->count == k->size) {
 		struct entry *old = k->log[k->next];
 
@@ -521,7 +544,7 @@ void events_handle(const void *data, size_t len)
 	if (d->handle(src->c, data, obj)) {
 		buf_reset(&ev.line);
 		if (!json_append(&ev.line, obj))
-			log_append(d->name, real, (int)h->cpu, &ev.line);
+			log_append(d->name, real, (int)h->cpu, &ev.line, obj);
 	}
 	json_decref(obj);
 }
@@ -538,7 +561,7 @@ void events_log(const char *type, const json_t *members)
 	json_object_update(obj, (json_t *)members);
 	buf_reset(&ev.line);
 	if (!json_append(&ev.line, obj))
-		log_append(type, real, -1, &ev.line);
+		log_append(type, real, -1, &ev.line, obj);
 	tell_news();
 out:
 	json_decref(obj);

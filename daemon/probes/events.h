@@ -85,12 +85,20 @@ int events_render(void *ctx, struct buf *out);
  */
 int events_query(const struct event_query *q, struct buf *out, char *why, size_t why_size);
 /*
- * The logged events on cpu whose time (Unix ns) is within [from_ns, to_ns],
- * of any kind but skip, newest first: fn(kind, its JSON line, arg) until it
- * returns false. For a joiner of what the logs hold (the spans collector).
+ * The logged events whose time (Unix ns) is within [from_ns, to_ns], on
+ * any CPU, of any kind but skip, newest first within a kind: fn(kind, its
+ * CPU (-1: none), its own socket member ("": none), its JSON line, arg)
+ * until it returns false. For a joiner of what the logs hold (the spans
+ * collector).
  */
-void events_each_on_cpu(int cpu, int64_t from_ns, int64_t to_ns, const char *skip,
-			bool (*fn)(const char *kind, const char *line, void *arg), void *arg);
+struct events_joined {
+	const char *kind;
+	int cpu;
+	const char *socket;
+	const char *line;
+};
+void events_each_within(int64_t from_ns, int64_t to_ns, const char *skip,
+			bool (*fn)(const struct events_joined *e, void *arg), void *arg);
 /* CLOCK_REALTIME - CLOCK_MONOTONIC, as of the last drain (ns). */
 int64_t events_mono_to_real(void);
 

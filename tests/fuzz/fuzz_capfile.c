@@ -4,7 +4,8 @@
  * classic pcap, pcapng block by block (interfaces, resolutions, offsets),
  * gzip and zstd streams; every record's bytes are touched, so that ASan
  * sees any read past what the reader handed out. The input goes to a
- * memfd, read by its /proc/self/fd path as a file would be.
+ * memfd, read by its /proc/self/fd path as a file would be; one input in
+ * two is read ahead on a thread of its own (pcap/readahead.c).
  * Seeds: tests/fuzz/corpus/capfile/ (pcap, pcapng with two link types,
  * gzip, zstd).
  */
@@ -39,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the reader's messages to nowhere, libFuzzer's (between runs) to stderr */
 	fflush(stderr);
 	dup2(null, STDERR_FILENO);
-	if (cap_open(path, &r)) {
+	if (cap_open(path, size >> 2 & 1, &r)) { /* read ahead on a thread, or not */
 		fflush(stderr);
 		dup2(err, STDERR_FILENO);
 		return 0;

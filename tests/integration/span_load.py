@@ -6,6 +6,7 @@
     span_load.py SOCKET --labels OUT
     span_load.py SOCKET --register NAME...
     span_load.py SOCKET --raw VALUE...
+    span_load.py SOCKET --join PORT
 
 renames itself pyspan (the test's workload matches it), registers four
 spans with CLOCK_MONOTONIC, and publishes: spans of known lengths
@@ -25,6 +26,12 @@ With --register it registers the spans named (the C form) and prints
 without the library: for each VALUE (Python escapes: "A\\x00junk") a
 connection of its own registers span x with that venue, bytes after a NUL
 included, and it prints jitterd's answer to each; then waits for stdin.
+With --join (for the OS join, test_spans_slow_span_joins_*) it opens a
+UDP socket on 127.0.0.1:PORT (0: any) with the smallest receive buffer and never reads
+it, prints "socket PORT INODE", registers span busy (threshold 1 ms), and
+for each line MS on stdin makes one span of MS ms of busy loop, stamped
+with now() around it, and prints "span T0 T1" (CLOCK_MONOTONIC ns); an
+empty line ends it.
 """
 import ctypes
 import fcntl
@@ -57,6 +64,27 @@ def forever(sock, name, labels):
             js.record(2, t0, t0 + 3000 * (1 + i % 7))
         i += 1
         time.sleep(0.01)
+
+
+def join(sock, port):
+    rename("pyspan")
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    u.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)
+    u.bind(("127.0.0.1", port))
+    print("socket %d %d" % (u.getsockname()[1], os.fstat(u.fileno()).st_ino), flush=True)
+    js.register([("busy", 1000000)], socket=sock, clock=js.CLOCK_MONOTONIC, timeout_ms=10000)
+    print("registered", flush=True)
+    for line in sys.stdin:
+        if not line.strip():
+            break
+        ms = int(line)
+        t0 = js.now()
+        while js.now() - t0 < ms * 1000000:
+            pass
+        t1 = js.now()
+        js.record(0, t0, t1)
+        print("span %d %d" % (t0, t1), flush=True)
+    u.close()
 
 
 # lengths on and beside buckets' bounds too (2^k ns is in bucket k); 5 ms is over the threshold
@@ -113,6 +141,8 @@ def raw_hello(sock_path, value):
 def main():
     if sys.argv[2] == "--forever":
         forever(sys.argv[1], sys.argv[3], sys.argv[4:] == ["labels"])
+    if sys.argv[2] == "--join":
+        return join(sys.argv[1], int(sys.argv[3]))
     if sys.argv[2] == "--labels":
         return labelled(sys.argv[1], sys.argv[3])
     if sys.argv[2] == "--raw":

@@ -24,11 +24,16 @@ def status_kib(pid, key):
 # (scripts/bench/memory.sh; 9.0-9.2 MiB in the 6.1 guests when last printed)
 # and docs/memory.md says where it goes: held under a limit, so that a
 # regression shows (libcurl and libpcap linked in would make it 11.3). The
-# limit was 10 MiB until session 5's collectors and readers (spans, the noise
-# collector's symbols, the sockets collector's latency maps, pcap's own reader)
-# took the default daemon to 9.6 MiB on the host and 10.07 MiB in the 6.12
-# guest; where those 0.7 MiB went is not yet found (docs/memory.md).
-LIMIT_MIB = 11
+# limit was 10 MiB until session 5 took the default daemon to 9.6 MiB on the
+# host and 10.07 MiB in the 6.12 guest; docs/memory.md "Where session 5's
+# 0.7 MiB went" finds it (the doctor drift's whole findings, 684 KiB, and a
+# doctor_host on the stack), both since taken back: 9.1 MiB on the host
+# (memory.sh), and this test saw 9.3-9.4 MiB here and, in the guests (one run
+# each, 2026-12-07), 9.4-9.5 MiB in 6.1 and 6.12 cloud (9 764 KiB the
+# largest) and 9 616 / 9 660 KiB in 6.1-rt / 6.12-rt. 10.5 MiB leaves the
+# guests the 1 MiB of margin 10 MiB left the 8.9-9.2 MiB daemon before
+# (the event log's entries alone vary by 0.2 MiB with the load).
+LIMIT_MIB = 10.5
 # The peak: the kernel's BTF is parsed in child processes (daemon/probes/probe.c,
 # daemon/probes/load.c), never in the daemon, whose VmHWM is its steady size plus
 # what a scrape allocates. Parsed in the daemon, libbpf's two copies of the
@@ -53,7 +58,7 @@ def children(pid):
     return kids
 
 
-def test_default_config_stays_under_11_mib_resident_and_12_mib_at_its_peak():
+def test_default_config_stays_under_10_5_mib_resident_and_12_mib_at_its_peak():
     if harness.SANITIZED:
         # ASan's shadow memory and quarantine: not jitterd's footprint.
         # `make test` runs this test again with the plain daemon.

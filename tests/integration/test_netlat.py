@@ -308,7 +308,7 @@ class VethWithTbf:
                            timeout=30)
         if r.returncode:
             self.close()
-            # The vmtest guests' kernels are built without veth.
+            # A kernel built without veth (the vmtest guests load it: scripts/vmtest.sh).
             if not os.path.exists("/sys/module/veth") and "Unknown device type" in r.stderr:
                 raise harness.NotApplicable("no veth on this kernel: " + r.stderr.strip())
             raise AssertionError("ip link add veth: " + r.stderr)
@@ -352,10 +352,14 @@ def tx_stamps(tx, count, timeout=30.0):
 
 
 def test_send_latency_through_a_qdisc():
-    """A known defect (docs/netlat.md): a few packets in a hundred may be
-    missed, from every stage alike (the cause is not found yet). Counts are
-    checked for that: no more than 5% missing, the same in every stage; the
-    timing of those counted, as for receive."""
+    """Every packet is counted where it enters the device's queue
+    (jitterd_socket_send_queued_total equals the packets sent). Its stages
+    are timed when the kernel runs jitterd's programs at the driver
+    (net_dev_start_xmit, net_dev_xmit): on the development VM it skipped
+    them for 0 to 10 packets in 300 that a softirq sent while other work
+    ran, the tracepoints firing for ftrace meanwhile (docs/netlat.md). Those
+    are missing from every stage alike, no more than 5%; the timing of the
+    others is checked as for receive."""
     count = harness.load(300)
     veth = VethWithTbf()  # where a kernel has no veth this says so, before anything is pinned
     mask = os.sched_getaffinity(0)
@@ -382,6 +386,7 @@ def test_send_latency_through_a_qdisc():
             driver = hist(s, "jitterd_socket_send_stage_seconds", socket="it-orders",
                           stage="driver")
             total = hist(s, "jitterd_socket_send_latency_seconds", socket="it-orders")
+            queued = harness.total(s, "jitterd_socket_send_queued_total", socket="it-orders")
             assert d.stop() == 0
     finally:
         tx.close()
@@ -389,11 +394,12 @@ def test_send_latency_through_a_qdisc():
         os.sched_setaffinity(0, mask)
     complete = [v for v in stamps.values() if len(v) == 2]
     theirs = [v[SCM_TSTAMP_SND] - v[SCM_TSTAMP_SCHED] for v in complete]
-    print("  %d datagrams through tbf: stamps for %d; jitterd qdisc %d (%.1f us mean), "
+    print("  %d datagrams through tbf: stamps for %d; jitterd queued %d, qdisc %d (%.1f us mean), "
           "driver %d, total %d; TX_SCHED -> TX_SOFTWARE %.1f us mean" %
-          (count, len(complete), qdisc[0], qdisc[1] / 1e3 / max(1, qdisc[0]), driver[0],
+          (count, len(complete), queued, qdisc[0], qdisc[1] / 1e3 / max(1, qdisc[0]), driver[0],
            total[0], sum(theirs) / 1e3 / max(1, len(theirs))))
     assert len(complete) == count, "the kernel stamped %d of %d" % (len(complete), count)
+    assert queued == count, "%d of %d packets counted at the device's queue" % (queued, count)
     assert qdisc[0] == driver[0] == total[0] <= count
     assert qdisc[0] >= count * 0.95, "%d of %d packets counted" % (qdisc[0], count)
     assert total[1] == qdisc[1] + driver[1]

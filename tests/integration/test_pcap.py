@@ -1132,6 +1132,135 @@ def test_gzip_and_zstd_captures_read_as_the_plain_ones_from_files_and_stdin():
     assert without_files(pcap_json("--config", cfg, two)) == without_files(pcap_json("--config", cfg, plain))
 
 
+def run_both(args, stdin_path=None):
+    """jitterd pcap ARGS with --threads 1 and --threads 2: (exit, stdout, stderr) of each."""
+    out = []
+    for t in ("1", "2"):
+        with open(stdin_path or os.devnull, "rb") as f:
+            r = subprocess.run([JITTERD, "pcap", "--threads", t] + args, stdin=f, capture_output=True,
+                               timeout=300)
+        out.append((r.returncode, r.stdout, r.stderr))
+    return out
+
+
+@harness.host_only(HOST_ONLY)
+def test_reading_ahead_on_a_thread_gives_the_same_report_and_errors_byte_for_byte():
+    """--threads 2 reads (and inflates) a file on a thread of its own; the
+    JSON, the text, the warnings and the exit are those of --threads 1,
+    byte for byte: captures of 16+ MiB (the 4 MiB in flight go round many
+    times), pcapng, libpcap's modified pcap, gzip (two members) and zstd,
+    standard input, records longer than a chunk, `match` of two captures,
+    and each damaged: cut short, a record of 4 GiB or of more than the
+    reader's 1 MiB, a compressed stream with bad bytes or a bad checksum."""
+    import gzip
+    d = tmpdir()
+    big = generated(150000, d)
+    cfg = os.path.join(ROOT, "config/pcap-example.yaml")
+    base = ["--config", cfg, "--burst-packets", "400", "--trigger", "md-feed-a:order-entry"]
+    data = open(big, "rb").read()
+    assert len(data) > 16 << 20
+    files = {"gen.pcap": data}
+    ng = os.path.join(d, "gen.pcapng")
+    subprocess.run(["editcap", "-F", "pcapng", big, ng], check=True, capture_output=True)
+    files["gen.pcapng"] = open(ng, "rb").read()
+    mod = os.path.join(d, "gen.modpcap")  # the variant libpcap reads for us
+    subprocess.run(["editcap", "-F", "modpcap", "-r", big, mod, "1-20000"], check=True,
+                   capture_output=True)
+    files["gen.modpcap"] = open(mod, "rb").read()
+    files["two.pcap.gz"] = gzip.compress(data[:len(data) // 2], 1) + gzip.compress(data[len(data) // 2:], 1)
+    files["gen.pcapng.zst"] = subprocess.run(["zstd", "-q", "-c", ng], check=True,
+                                             capture_output=True).stdout
+    rec = data[24:24 + 16 + struct.unpack_from("<I", data, 32)[0]]
+    for name, content in list(files.items()):
+        files[name + ".cut"] = content[:len(content) * 2 // 3]
+        if name.endswith((".gz", ".zst")):  # bytes of the stream spoiled: the inflater's error
+            mid = len(content) // 2
+            files[name + ".bad"] = content[:mid] + bytes(b ^ 0x5a for b in content[mid:mid + 64]) + \
+                content[mid + 64:]
+            # its checksum (gzip: CRC-32 then length; zstd: the last 4 bytes): zstd hands over
+            # nothing of the call that finds it, so where the damage is depends on the sizes read
+            at = len(content) - (8 if name.endswith(".gz") else 4)
+            files[name + ".crc"] = content[:at] + bytes([content[at] ^ 1]) + content[at + 1:]
+    # records longer than a chunk read ahead (256 KiB), and one longer than the reader's
+    # buffer (1 MiB: cut short, with or without the thread), in a file whose snap length allows it
+    def big_rec(n):
+        return struct.pack("<IIII", 1700000000, 0, n, n) + bytes(range(256)) * (n // 256)
+
+    files["jumbo.pcap"] = struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 0x200000, 1) + \
+        rec * 3 + big_rec(262144) * 2 + rec * 3 + big_rec(200192) + rec + big_rec(1536000) + rec * 2
+    # the fifth record says it is 4 GiB
+    files["absurd.pcap"] = data[:24] + rec * 3 + rec[:8] + struct.pack("<II", 0xfffffff0, 0xfffffff0) + \
+        rec[16:] + rec
+    damaged = 0
+    for name, content in files.items():
+        path = os.path.join(d, name)
+        with open(path, "wb") as f:
+            f.write(content)
+        for args in (["--json"], []):
+            one, two = run_both(base + args + [path])
+            assert one == two, (name, args, one[0], one[2], two[0], two[2])
+            if name.endswith((".cut", ".bad", ".crc")) or name in ("absurd.pcap", "jumbo.pcap"):
+                assert b"offset" in one[2] and one[0] in (0, 2), (name, one[2])
+                damaged += 1
+            else:
+                assert one[0] == 0 and one[2] == b"", (name, one[2])
+        one, two = run_both(base + ["--json", "-"], stdin_path=path)
+        assert one == two, (name, "stdin", one[0], one[2], two[0], two[2])
+    assert damaged == 2 * (len(files) - 5)
+    # match reads both captures ahead, a plain one against the same packets gzip-compressed
+    for extra in ([], ["--clock-offset", "auto"]):
+        one, two = run_both(["--json"] + extra + ["match", big, os.path.join(d, "two.pcap.gz")])
+        assert one == two and one[0] == 0, (extra, one[2], two[2])
+        assert json.loads(one[1])["matched"] == 150000, one[1][:300]
+    one = run_both(["--json", os.path.join(d, "jumbo.pcap")])[0]
+    assert json.loads(one[1])["frames"] == 10 and b"record cut short" in one[2], one[2]
+    assert b"zstd: Restored data doesn't match checksum" in run_both([os.path.join(d, "gen.pcapng.zst.crc")])[1][2]
+
+
+def blocked_reading_stdin(pid):
+    """Whether a thread of pid waits in read(2) on its standard input."""
+    for t in os.listdir("/proc/%d/task" % pid):
+        try:
+            with open("/proc/%d/task/%s/syscall" % (pid, t)) as f:
+                if f.read().startswith("0 0x0 "):
+                    return True
+        except OSError:
+            pass
+    return False
+
+
+def test_threads_read_ahead_on_a_thread_of_their_own_that_a_pipe_does_not_hold_up():
+    """--threads 2: the capture coming through a pipe is read by a second
+    thread; --threads 1: by the only one. Damage found while the writer
+    still holds the pipe open ends the reading at once: the thread waiting
+    in read(2) for more is not waited for."""
+    import threading
+    frame = bytes(scapy().Ether() / udp(seq=1))
+    head = struct.pack("<IHHiIII", 0xa1b23c4d, 2, 4, 0, 0, 65535, 1)
+    rec = struct.pack("<IIII", 1700000000, 0, len(frame), len(frame)) + frame
+    first = head + rec * 10
+    # then a record of 4 GiB, and bytes to 1 MiB: what both read before looking
+    rest = rec[:8] + struct.pack("<II", 0xfffffff0, 0xfffffff0)
+    rest += bytes((1 << 20) - len(first) - len(rest))
+    for threads, want in (("1", 1), ("2", 2)):
+        rd, wr = os.pipe()
+        p = subprocess.Popen([JITTERD, "pcap", "--threads", threads, "--json", "-"], stdin=rd,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        os.close(rd)
+        os.write(wr, first)
+        deadline = time.monotonic() + 60  # a bound on a wait, not a measurement
+        while not blocked_reading_stdin(p.pid):
+            assert p.poll() is None and time.monotonic() < deadline
+            time.sleep(0.01)
+        tasks = os.listdir("/proc/%d/task" % p.pid)
+        assert len(tasks) == want, (threads, tasks)
+        threading.Thread(target=os.write, args=(wr, rest), daemon=True).start()
+        out, err = p.communicate(timeout=60)
+        os.close(wr)
+        assert p.returncode == 0 and json.loads(out)["frames"] == 10, (threads, err)
+        assert b"-: offset %d: invalid record length" % len(first) in err, err
+
+
 def progress_run(args, tty=True):
     """jitterd pcap with stderr on a pseudo-terminal (or a pipe): what it
     wrote there, and its stdout."""

@@ -27,6 +27,7 @@ ftrace and perf also lose (see test_context_switches' idle test); not
 root-caused. The context switch counter misses ~0.04% the same way. jitterd can never
 count more than the kernel, so the upper bound has no such allowance.
 """
+import calendar
 import json
 import os
 import subprocess
@@ -37,7 +38,7 @@ import time
 
 import harness
 import tracefs
-from harness import Daemon, select
+from harness import Daemon, select, total
 
 # The probes whose numbers these tests check (conftest.py reports their attach types).
 PROBES = ("softirq_entry", "softirq_exit", "softirq_raise", "irq_handler_entry",
@@ -489,6 +490,66 @@ def test_no_softirq_event_below_a_high_threshold():
     events = long_softirq_events("10s")
     print("  softirq events at 10s: %d" % len(events))
     assert not events, events[:3]
+
+
+def hardirq_events_agree_with_ftrace(attach):
+    """Every interrupt handler run is a hardirq event at a 1ns threshold:
+    per CPU and irq, as many as ftrace's irq_handler_exit saw in a window of
+    disk writes (runs within EDGE_NS of its ends may fall either side; the
+    BPF programs may miss MISSED_HITS), each event's duration the handler's."""
+    edge = 20000
+    cfg = "events:\n  hardirq_duration_threshold: 1ns\n  log_sizes: { hardirq: 200000 }\n"
+    with Daemon(config=cfg, env={"JITTERD_ATTACH": attach}) as d:
+        with tracefs.Trace({"irq/irq_handler_entry": None, "irq/irq_handler_exit": None},
+                           buffer_kb=16384) as trace:
+            t0 = time.monotonic_ns()
+            disk_irq_load(1.0)
+            t1 = time.monotonic_ns()
+            trace.stop()
+            traced = {cpu: trace.events(cpu) for cpu in trace.cpus()}
+        time.sleep(0.3)  # events are drained on the daemon's timer
+        offset = time.clock_gettime_ns(time.CLOCK_REALTIME) - time.monotonic_ns()
+        status, _, body = d.get("/events?kind=hardirq")
+        s = d.scrape()
+        assert d.stop() == 0
+    assert status == 200
+    assert total(s, "jitterd_ringbuf_dropped_events_total") == 0
+    assert total(s, "jitterd_events_evicted_total", kind="hardirq") == 0
+    got, certain, either = {}, {}, {}
+    for line in body.splitlines():
+        e = json.loads(line)
+        assert set(e) == {"time", "cpu", "type", "irq", "duration_ns"}, e
+        whole, frac = e["time"].rstrip("Z").split(".")
+        mono = calendar.timegm(time.strptime(whole, "%Y-%m-%dT%H:%M:%S")) * 10**9 + int(frac) - offset
+        if t0 + edge <= mono <= t1 - edge:
+            key = (e["cpu"], e["irq"])
+            got[key] = got.get(key, 0) + 1
+    for cpu, events in traced.items():
+        entry = None
+        for e in events:
+            if e.name == "irq_handler_entry":
+                entry = e
+            elif e.name == "irq_handler_exit" and entry is not None:
+                key, entry = (cpu, int(e.fields["irq"])), None
+                if t0 + 2 * edge <= e.ns <= t1 - 2 * edge:
+                    certain[key] = certain.get(key, 0) + 1
+                elif t0 <= e.ns <= t1:
+                    either[key] = either.get(key, 0) + 1
+    share, most = MISSED_HITS[attach]
+    print("  %s: jitterd %s; ftrace %s (+%s at the edges)" % (attach, got, certain, either))
+    assert certain, "the disk writes made no interrupt"
+    for key in set(got) | set(certain):
+        n, lo = got.get(key, 0), certain.get(key, 0)
+        assert lo - int(share * lo) - most <= n <= lo + either.get(key, 0), (key, n, lo, either)
+
+
+def test_hardirq_events_are_every_handler_run_per_cpu_and_irq_as_ftrace_sees_them():
+    hardirq_events_agree_with_ftrace("tp_btf")
+
+
+def test_hardirq_events_raw_tp_and_classic_tracepoint_read_the_same_irq():
+    for attach in ("raw_tp", "tracepoint"):
+        hardirq_events_agree_with_ftrace(attach)
 
 
 def attach_type_agrees(attach):

@@ -30,11 +30,12 @@ def mounted():
 
 
 class Event:
-    __slots__ = ("cpu", "ns", "name", "fields", "comm")
+    __slots__ = ("cpu", "ns", "name", "fields", "comm", "text")
 
-    def __init__(self, cpu, ns, name, fields, comm=None):
+    def __init__(self, cpu, ns, name, fields, comm=None, text=""):
         self.cpu, self.ns, self.name, self.fields = cpu, ns, name, fields
         self.comm = comm  # the task current on that CPU when it fired
+        self.text = text  # the fields as printed (for events not in key=value form)
 
 
 class Trace:
@@ -94,7 +95,7 @@ class Trace:
                 assert m, "unparsable trace line: %r" % line
                 out.append(Event(int(m["cpu"]), int(m["sec"]) * 10**9 + int(m["usec"]) * 1000,
                                  m["event"], dict(_FIELD.findall(m["fields"])),
-                                 m["comm"].strip()))
+                                 m["comm"].strip(), m["fields"]))
         return out
 
     def close(self):

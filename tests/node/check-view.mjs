@@ -4,10 +4,12 @@
 //   node tests/node/check-view.mjs URL SCREENSHOT.png [TIMEOUT_S [FIXTURE.json]]
 //
 // "Data" is: a heatmap cell per CPU group, a line point above 0 in the
-// softirq, peaks and drops plots, an event row. Fails (exit 1) on any console error, uncaught page error or failed
+// softirq, peaks and drops plots, an event row (the receive and send stage
+// plots, netlat and netsend, are reported, not waited for: they need
+// collectors.sockets.latency). Fails (exit 1) on any console error, uncaught page error or failed
 // request, or when a plot still has nothing to draw at the timeout.
-// Prints one line of JSON: what each plot held, the axis labels each line
-// plot drew, the events' details, the anomaly table's rows (folded, then
+// Prints one line of JSON: what each plot held, the axis labels and legend
+// entries each line plot drew, the events' details, the anomaly table's rows (folded, then
 // after its toggle is clicked), the polls made, the streams of events
 // followed and the events they brought, the queries made to /events, the
 // streams the daemon cut, the console errors. Saves a
@@ -101,9 +103,10 @@ try {
     streamed: Number(document.body.dataset.streamed || 0),
     heatmaps: Object.fromEntries([...document.querySelectorAll('canvas.heatmap')]
       .map((c) => [c.dataset.group, Number(c.dataset.points)])),
-    ...Object.fromEntries(['softirq', 'peaks', 'drops'].map((id) => {
+    ...Object.fromEntries(['softirq', 'peaks', 'drops', 'netlat', 'netsend'].map((id) => {
       const c = document.getElementById(id);
-      return [id, { points: Number(c.dataset.points), max: Number(c.dataset.max), axis: c.drawnText || [] }];
+      return [id, { points: Number(c.dataset.points), max: Number(c.dataset.max), axis: c.drawnText || [],
+        legend: [...document.querySelectorAll(`#${id}-legend span`)].map((e) => e.textContent.trim()) }];
     })),
     events: [...document.querySelectorAll('#events tbody tr')].filter((r) => r.cells.length === 4).length,
     event_details: [...document.querySelectorAll('#events tbody tr')].filter((r) => r.cells.length === 4)

@@ -499,6 +499,28 @@ START_TEST(boolean_is_true_or_false_only)
 }
 END_TEST
 
+START_TEST(a_workloads_sockets_name_classes_of_the_config)
+{
+	struct jd_config cfg;
+
+	parse_ok("workloads:\n  - { name: gw, comm: gw, sockets: \"orders,feed\" }\n"
+		 "collectors:\n  sockets:\n    classes:\n"
+		 "      - { name: feed, protocol: udp, local_ports: [5000] }\n"
+		 "      - { name: orders, protocol: tcp, local_ports: [6000] }\n",
+		 0, &cfg);
+	ck_assert_str_eq(cfg.workloads[0].sockets, "orders,feed");
+	assert_only_error("workloads:\n  - { name: gw, comm: gw, sockets: feed }\n"
+			  "collectors:\n  sockets:\n    classes:\n"
+			  "      - { name: fed, protocol: udp, local_ports: [5000] }\n",
+			  0,
+			  "t.yaml: workload \"gw\": sockets: no socket class \"feed\" in "
+			  "collectors.sockets.classes");
+	assert_only_error("workloads:\n  - { name: gw, comm: gw, sockets: \"a,,b\" }\n", 0,
+			  "t.yaml:2:36: sockets: bad socket class names \"a,,b\": expected names "
+			  "separated by commas");
+}
+END_TEST
+
 START_TEST(bad_duration_is_an_error)
 {
 	assert_only_error("events:\n  drain_interval: 100\n", 0,
@@ -1021,6 +1043,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, integer_out_of_range_is_an_error);
 	tcase_add_test(tc, bad_integer_is_an_error);
 	tcase_add_test(tc, bad_cpu_list_is_an_error);
+	tcase_add_test(tc, a_workloads_sockets_name_classes_of_the_config);
 	tcase_add_test(tc, daemon_cpus_must_be_on_this_machine);
 	tcase_add_test(tc, bad_port_range_is_an_error);
 	tcase_add_test(tc, bad_address_is_an_error);

@@ -2132,6 +2132,69 @@ START_TEST(softnet_in_the_daemon_is_judged_between_runs)
 }
 END_TEST
 
+/* The daemon's drift runs the checks one at a time into one finding
+ * (doctor_run_each): the same findings, in the same order, as doctor_run's
+ * table. */
+struct each_seen {
+	struct doctor_finding *got;
+	unsigned n, cap;
+	const struct doctor_finding *scratch;
+	bool same_scratch;
+};
+
+static void each_sink(const struct doctor_finding *f, void *arg)
+{
+	struct each_seen *s = arg;
+
+	s->same_scratch &= f == s->scratch;
+	if (s->n < s->cap)
+		s->got[s->n] = *f;
+	s->n++;
+}
+
+START_TEST(run_each_hands_the_findings_run_makes)
+{
+	unsigned n = doctor_count(), made, handed, fail = 0, ok = 0;
+	struct doctor_finding *f = calloc(n, sizeof(*f));
+	struct doctor_finding *scratch = malloc(sizeof(*scratch));
+	struct each_seen seen = {
+		.got = calloc(n, sizeof(*f)), .cap = n, .scratch = scratch, .same_scratch = true
+	};
+	struct doctor_host h, h2;
+
+	put("/proc/sys/net/core/netdev_max_backlog", "1000\n");
+	put("/proc/net/softnet_stat", "00000010 0000001a 0 0 0\n");
+	put("/sys/fs/selinux/avc/cache_threshold", "512\n");		   /* fails: 8192 wanted */
+	put("/sys/devices/system/cpu/intel_pstate/min_perf_pct", "100\n"); /* ok */
+	doctor_host_init(&h, root, NULL, NULL);
+	doctor_host_init(&h2, root, NULL, NULL);
+	h.ethtool = h2.ethtool = fake_ethtool;
+	h.wait = h2.wait = fake_wait;
+	h.window_ms = h2.window_ms = 0;
+	made = doctor_run(&h, true, f);
+	handed = doctor_run_each(&h2, true, scratch, each_sink, &seen);
+	ck_assert_uint_eq(handed, made);
+	ck_assert_uint_eq(seen.n, made);
+	ck_assert(seen.same_scratch);
+	for (unsigned i = 0; i < made; i++) {
+		ck_assert_ptr_eq(seen.got[i].check, f[i].check);
+		ck_assert_msg(seen.got[i].state == f[i].state, "%s", f[i].check->id);
+		ck_assert_msg(seen.got[i].milder == f[i].milder, "%s", f[i].check->id);
+		ck_assert_str_eq(seen.got[i].where, f[i].where);
+		ck_assert_str_eq(seen.got[i].apply, f[i].apply);
+		ck_assert_str_eq(seen.got[i].emit_script, f[i].emit_script);
+		fail += f[i].state == DOCTOR_FAIL;
+		ok += f[i].state == DOCTOR_OK;
+	}
+	/* not a comparison of empty tables: this fake host has both */
+	ck_assert_uint_gt(fail, 0);
+	ck_assert_uint_gt(ok, 0);
+	free(seen.got);
+	free(scratch);
+	free(f);
+}
+END_TEST
+
 /* ---- NICs ---------------------------------------------------------------------- */
 
 START_TEST(nic_rings_below_their_maximum_fail)
@@ -2801,6 +2864,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, a_site_profile_s_sysfs_and_net_lines_are_found);
 	tcase_add_test(tc, softnet_drops_since_boot_alone_are_no_finding);
 	tcase_add_test(tc, softnet_in_the_daemon_is_judged_between_runs);
+	tcase_add_test(tc, run_each_hands_the_findings_run_makes);
 	tcase_add_test(tc, nic_rings_below_their_maximum_fail);
 	tcase_add_test(tc, nic_names_with_shell_characters_are_quoted_in_fixes);
 	tcase_add_test(tc, nic_coalescing_fails_above_zero_or_adaptive);

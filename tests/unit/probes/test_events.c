@@ -29,7 +29,7 @@
 #define NS_PER_S 1000000000LL
 
 enum { SOURCE = 7, UNREGISTERED_SOURCE = 8 };
-enum { EV_NEWS, EV_BOOKKEEPING, EV_RARE, N_EVENT_TYPES };
+enum { EV_NEWS, EV_BOOKKEEPING, EV_RARE, EV_EMBEDS, N_EVENT_TYPES };
 #define RARE_LOG_SIZE 5
 
 struct test_event {
@@ -76,11 +76,27 @@ static bool handle_rare(struct collector *c, const void *event, json_t *obj)
 	return true;
 }
 
+/* A kind that, like span_slow's on_cpu, embeds other events: its own workload
+ * is w9, the one it embeds names workload w1 and socket odd. */
+static bool handle_embeds(struct collector *c, const void *event, json_t *obj)
+{
+	json_t *list = json_array(), *inner = json_object();
+
+	handle(c, event, obj, true);
+	json_set_str(obj, "workload", "w9");
+	json_set_str(inner, "workload", "w1");
+	json_set_str(inner, "socket", "odd");
+	json_array_append_new(list, inner);
+	json_object_set_new(obj, "on_cpu", list);
+	return true;
+}
+
 static const struct event_def defs[N_EVENT_TYPES] = {
 	[EV_NEWS] = { "news", sizeof(struct test_event), handle_news },
 	[EV_BOOKKEEPING] = { "bookkeeping", sizeof(struct test_event), handle_bookkeeping,
 			     .bookkeeping = true },
 	[EV_RARE] = { "rare", sizeof(struct test_event), handle_rare },
+	[EV_EMBEDS] = { "embeds", sizeof(struct test_event), handle_embeds },
 };
 
 static void setup(void)
@@ -540,6 +556,24 @@ START_TEST(filters_return_exactly_the_matching_events)
 }
 END_TEST
 
+START_TEST(workload_and_socket_match_the_events_own_members_not_those_it_embeds)
+{
+	__u64 v[4];
+
+	send(EV_EMBEDS, 10);
+	send(EV_RARE, 1); /* socket odd, workload w1 */
+	ck_assert_uint_eq(values(query_ok("workload=w1"), v, 4), 1);
+	ck_assert_uint_eq(v[0], 1);
+	ck_assert_uint_eq(values(query_ok("socket=odd"), v, 4), 1);
+	ck_assert_uint_eq(v[0], 1);
+	ck_assert_uint_eq(values(query_ok("workload=w9"), v, 4), 1);
+	ck_assert_uint_eq(v[0], 10);
+	/* a prefix of a name is not the name */
+	ck_assert_uint_eq(values(query_ok("workload=w"), v, 4), 0);
+	ck_assert_uint_eq(values(query_ok("socket=od"), v, 4), 0);
+}
+END_TEST
+
 START_TEST(since_returns_the_events_at_or_after_it)
 {
 	int64_t offset, base = now_ns(CLOCK_MONOTONIC);
@@ -707,6 +741,7 @@ static Suite *events_suite(void)
 	tcase_add_test(log, evictions_are_counted_per_kind_exactly);
 	tcase_add_test(log, the_page_merges_the_kinds_in_the_order_they_were_logged);
 	tcase_add_test(log, filters_return_exactly_the_matching_events);
+	tcase_add_test(log, workload_and_socket_match_the_events_own_members_not_those_it_embeds);
 	tcase_add_test(log, since_returns_the_events_at_or_after_it);
 	tcase_add_test(log, an_unknown_kind_is_refused_with_the_known_ones);
 	tcase_add_test(log, a_follower_gets_its_kinds_new_events_in_order);
