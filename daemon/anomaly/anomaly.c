@@ -516,39 +516,68 @@ static struct instance *observe_subject(unsigned sig, const struct subject *sub,
 	return observe(sig, sub->kind, sub->index, sub->vector, sub->name, value, has_value);
 }
 
-/* The increase of the counters of sub, all of them or those whose label is value. */
-static double subject_delta(const struct subject *sub, const char *label, const char *value)
+/* Whether sample i is one d counts (d->only), and whether only its evidence (also_shown). */
+static bool counted(const struct signal_def *d, int i, bool *shown)
 {
 	char v[JD_NAME_MAX];
-	double d = 0;
+
+	if (shown)
+		*shown = false;
+	if (!d->only)
+		return true;
+	if (metric_sample_label(&an.cur_v.v[i], d->only_label, v, sizeof(v)))
+		return false;
+	if (shown)
+		*shown = signal_list_has(d->also_shown, v);
+	return signal_counts(d, v);
+}
+
+/* Whether sub has a sample that d counts: a CPU without the kinds d reads is not its subject. */
+static bool has_counted(const struct signal_def *d, const struct subject *sub)
+{
+	for (int i = sub->first; i < sub->end; i++)
+		if (counted(d, i, NULL))
+			return true;
+	return false;
+}
+
+/* The increase of the counters of sub that d counts, all of them or those whose label is value. */
+static double subject_delta(const struct signal_def *d, const struct subject *sub,
+			    const char *label, const char *value)
+{
+	char v[JD_NAME_MAX];
+	double sum = 0;
 
 	for (int i = sub->first; i < sub->end; i++)
-		if (!label || (!metric_sample_label(&an.cur_v.v[i], label, v, sizeof(v)) &&
-			       !strcmp(v, value)))
-			d += counter_delta(i);
-	return d;
+		if (counted(d, i, NULL) &&
+		    (!label || (!metric_sample_label(&an.cur_v.v[i], label, v, sizeof(v)) &&
+				!strcmp(v, value))))
+			sum += counter_delta(i);
+	return sum;
 }
 
 static void rate_of(unsigned sig, const struct subject *sub)
 {
 	const struct signal_def *d = known[sig].def;
-	double total = subject_delta(sub, NULL, NULL);
+	double total = subject_delta(d, sub, NULL, NULL);
 	struct instance *in = observe_subject(sig, sub, total / an.dt, true);
 	char v[JD_NAME_MAX];
+	bool shown;
 
 	if (!d->by) {
 		add_part(in, d->evidence[0], total);
 		return;
 	}
 	for (int i = sub->first; i < sub->end; i++)
-		if (!metric_sample_label(&an.cur_v.v[i], d->by, v, sizeof(v)))
+		if ((counted(d, i, &shown) || shown) &&
+		    !metric_sample_label(&an.cur_v.v[i], d->by, v, sizeof(v)))
 			add_part(in, v, counter_delta(i));
 }
 
 static void share_of(unsigned sig, const struct subject *sub)
 {
 	const struct signal_def *d = known[sig].def;
-	double of = subject_delta(sub, d->by, d->of), vs = subject_delta(sub, d->by, d->vs);
+	double of = subject_delta(d, sub, d->by, d->of), vs = subject_delta(d, sub, d->by, d->vs);
 	struct instance *in = observe_subject(sig, sub, of + vs > 0 ? 100 * of / (of + vs) : 0,
 					      of + vs >= an.a->min_samples);
 
@@ -558,7 +587,7 @@ static void share_of(unsigned sig, const struct subject *sub)
 
 static void time_share(unsigned sig, const struct subject *sub)
 {
-	double ns = subject_delta(sub, NULL, NULL);
+	double ns = subject_delta(known[sig].def, sub, NULL, NULL);
 	struct instance *in = observe_subject(sig, sub, 100 * ns / (an.dt * 1e9), true);
 
 	add_part(in, known[sig].def->evidence[0], ns / 1e9);
@@ -625,6 +654,8 @@ static void max_of(unsigned sig, const struct subject *sub)
 
 static void judge_subject(unsigned sig, const struct subject *sub)
 {
+	if (!has_counted(known[sig].def, sub))
+		return;
 	switch (known[sig].def->judge) {
 	case SIGNAL_RATE_OF: rate_of(sig, sub); break;
 	case SIGNAL_SHARE_OF: share_of(sig, sub); break;

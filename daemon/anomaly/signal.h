@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The unit of a signal's values and of its row's floor. */
 enum signal_unit {
@@ -108,6 +109,17 @@ struct signal_def {
 	bool quantile_evidence; /* QUANTILE: p50, p99 and p99.9 (seconds) are evidence too */
 
 	/*
+	 * RATE_OF and TIME_SHARE of a family split by a label (the noise
+	 * collector's kind): only the samples whose value of only_label is in
+	 * only (NULL-terminated) make the value, "the IPI kinds of cpu:5";
+	 * with `by`, those in also_shown are evidence beside them but not
+	 * counted (a TLB shootdown, which arrives inside a call_function IPI
+	 * already counted). A subject with none of them is not judged.
+	 */
+	const char *only_label;
+	const char *const *only, *const *also_shown;
+
+	/*
 	 * Attribution. cpu_time_cause: its excess on a CPU is CPU time taken
 	 * from the tasks there, a cause (of this kind) of their waits; named
 	 * cause_name, or by the subject's label2 value. evidence_causes: each
@@ -117,6 +129,20 @@ struct signal_def {
 	const char *cpu_time_cause, *cause_name;
 	const char *evidence_causes, *cause_words;
 };
+
+static inline bool signal_list_has(const char *const *list, const char *value)
+{
+	for (; list && *list; list++)
+		if (!strcmp(*list, value))
+			return true;
+	return false;
+}
+
+/* Whether a sample whose only_label is value counts in d's value. */
+static inline bool signal_counts(const struct signal_def *d, const char *value)
+{
+	return !d->only || signal_list_has(d->only, value);
+}
 
 /*
  * The hook for outlier waits: a wait_ns long wait for a CPU on cpu, of a

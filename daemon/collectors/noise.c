@@ -281,9 +281,20 @@ static unsigned counting_probe(int kind)
 	return kind == JD_NOISE_NMI ? 18 : 19;
 }
 
+/*
+ * Whether noise_probes[probe] attached. c->probes holds only the wanted
+ * ones: without tasks_on_cpus there is no workqueue_execute_start, and
+ * sched_switch is one place earlier; so by label, not by place.
+ */
 static bool attached(const struct collector *c, unsigned probe)
 {
-	return probe < c->n_probes && c->probes[probe].attach != PROBE_NONE;
+	const struct probe_def *def = &noise_probes[probe];
+	const char *label = def->label ? def->label : def->name;
+
+	for (unsigned i = 0; i < c->n_probes; i++)
+		if (!strcmp(c->probes[i].label, label))
+			return c->probes[i].attach != PROBE_NONE;
+	return false;
 }
 
 static int n_groups(const struct jd_config *cfg)
@@ -926,6 +937,48 @@ static const struct signal_config interruption_time_config = {
 	.floor_max = 100,
 };
 
+static const struct signal_config tick_rate_config = {
+	.name = "tick_rate",
+	.unit = SIGNAL_RATE,
+	.floor = "100",
+	.floor_min = 1,
+	.floor_max = 100000000,
+};
+static const struct signal_config ipi_rate_config = {
+	.name = "ipi_rate",
+	.unit = SIGNAL_RATE,
+	.floor = "200",
+	.floor_min = 1,
+	.floor_max = 100000000,
+};
+static const struct signal_config ipi_time_config = {
+	.name = "ipi_time",
+	.unit = SIGNAL_PERCENT,
+	.floor = "1",
+	.floor_min = 1,
+	.floor_max = 100,
+};
+static const struct signal_config workload_noise_config = {
+	.name = "workload_noise",
+	.unit = SIGNAL_PERCENT,
+	.floor = "1",
+	.floor_min = 1,
+	.floor_max = 100,
+};
+
+/*
+ * The IPIs a CPU receives: sent by another CPU (a wake-up, a function to
+ * run: membarrier, a TLB shootdown, a sysctl that touches every CPU) or
+ * raised by the CPU itself (irq_work: perf, printk, RCU). A TLB shootdown
+ * is not one more: it arrives inside a call_function(_single) IPI, counted
+ * there; it is the rate's evidence beside them. platform_ipi, despite its
+ * x86 name, is a hypervisor's or platform's notification, not another CPU's.
+ */
+static const char *const ipi_kinds[] = { "reschedule", "call_function", "call_function_single",
+					 "irq_work", NULL };
+static const char *const ipi_evidence[] = { "tlb_shootdown", NULL };
+static const char *const timer_kind[] = { "timer", NULL };
+
 /*
  * Per CPU, all kinds together, with the kinds as the evidence: "cpu:5:
  * interruptions rose to 250/s (...; 249 interruptions of kind timer)" is
@@ -953,6 +1006,53 @@ static const struct signal_def noise_signals[] = {
 	  .evidence = { "interruption_seconds" },
 	  .cpu_time_cause = "interruption",
 	  .cause_name = "interruptions" },
+	/*
+	 * The tick and the IPIs alone, per CPU: on an isolated CPU these are
+	 * the two that settings (nohz_full) and applications (membarrier,
+	 * munmap) change, and a rise of one is hidden in interruption_rate by
+	 * a busy CPU's other kinds. Three more subjects per CPU, not 21.
+	 */
+	{ .name = "tick_rate",
+	  .config = &tick_rate_config,
+	  .words = "local timer interrupts (the tick and hrtimers)",
+	  .judge = SIGNAL_RATE_OF,
+	  .from = { { .family = NOISE_INTERRUPTIONS, .subject = SIGNAL_CPU, .label = "cpu" } },
+	  .evidence = { "timer_interrupts" },
+	  .only_label = "kind",
+	  .only = timer_kind },
+	{ .name = "ipi_rate",
+	  .config = &ipi_rate_config,
+	  .words = "IPIs",
+	  .judge = SIGNAL_RATE_OF,
+	  .from = { { .family = NOISE_INTERRUPTIONS, .subject = SIGNAL_CPU, .label = "cpu" } },
+	  .by = "kind",
+	  .only_label = "kind",
+	  .only = ipi_kinds,
+	  .also_shown = ipi_evidence },
+	{ .name = "ipi_time",
+	  .config = &ipi_time_config,
+	  .words = "time in IPIs",
+	  .judge = SIGNAL_TIME_SHARE,
+	  .from = { { .family = NOISE_INTERRUPTION_SECONDS,
+		      .subject = SIGNAL_CPU,
+		      .label = "cpu" } },
+	  .evidence = { "ipi_seconds" },
+	  .only_label = "kind",
+	  .only = ipi_kinds },
+	/*
+	 * What a followed workload's running threads lost to interruptions,
+	 * as a percent of the interval (summed over its threads: a workload
+	 * of two busy threads can lose up to 200%). A busy poller never
+	 * waits in a run queue: this is its latency signal.
+	 */
+	{ .name = "workload_noise",
+	  .config = &workload_noise_config,
+	  .words = "time its running threads lost to interruptions",
+	  .judge = SIGNAL_TIME_SHARE,
+	  .from = { { .family = NOISE_WORKLOAD_SECONDS,
+		      .subject = SIGNAL_WORKLOAD,
+		      .label = "workload" } },
+	  .evidence = { "interruption_seconds" } },
 };
 
 COLLECTOR_SKELETON(noise)

@@ -52,10 +52,13 @@ static const struct doctor_check evidence_checks[] = {
 	  "admin-guide/kernel-per-CPU-kthreads.rst",
 	  "cpu-partitioning", .slow = false, NULL },
 	{ "evidence.isolated_interruptions", "evidence", DOCTOR_CRITICAL,
-	  "A tick or a device IRQ on an isolated CPU preempts the workload whatever the settings "
-	  "say: measured by the running daemon since it started.",
-	  "jitterd_interruptions_total (the noise collector), jitterd_hardirqs_total; "
-	  "Linux kernel documentation, timers/no_hz.rst",
+	  "A tick, an IPI or a device IRQ on an isolated CPU preempts the workload whatever the "
+	  "settings say: measured by the running daemon since it started, with what keeps the "
+	  "tick and who sends the IPIs.",
+	  "jitterd_interruptions_total, jitterd_tick_kept_total, "
+	  "jitterd_interruption_cause_interruptions_total (the noise collector), "
+	  "jitterd_hardirqs_total; Linux kernel documentation, timers/no_hz.rst, "
+	  "x86/tlb.rst; membarrier(2)",
 	  "", .slow = false, NULL },
 	{ "evidence.socket_latency", "evidence", DOCTOR_WARNING,
 	  "A datagram that waits inside the host reaches the strategy late: in the kernel's "
@@ -67,9 +70,13 @@ static const struct doctor_check evidence_checks[] = {
 
 enum { EV_DROPS, EV_IRQ_TIME, EV_RUNQ, EV_INTERRUPTIONS, EV_LATENCY };
 
-/* The families read here, as the collectors that serve them name them. */
+/* The families read here, as the collectors that serve them name them
+ * (the noise collector's: daemon/collectors/noise.h). */
 #define INTERRUPTIONS "jitterd_interruptions_total"
 #define HARDIRQS      "jitterd_hardirqs_total"
+#define TICK_KEPT     "jitterd_tick_kept_total"
+#define IPI_CAUSES    "jitterd_interruption_cause_interruptions_total"
+#define CPU_GROUP     "jitterd_cpu_group_info"
 
 /* ---- the exposition, minimally ------------------------------------------- */
 
@@ -607,8 +614,396 @@ static void runqueue(const struct doctor_host *h, const char *events, double upt
 
 /* ---- interruptions of isolated CPUs (the noise collector) ------------------- */
 
-static void interruptions(const struct doctor_host *h, const char *metrics, double uptime,
-			  struct doctor_finding **out, unsigned *n, unsigned *cap)
+/*
+ * An isolated CPU that takes more IPIs a second than this is being sent
+ * work: a busy thread alone on a nohz_full CPU receives next to none
+ * (an occasional reschedule or irq_work).
+ */
+#define IPIS_PER_S_MAX 10
+#define TOP_SENDERS    3
+
+/* The kinds of IPI the noise collector counts (its ipi_rate signal's). */
+static const char *const ipi_kinds[] = { "reschedule", "call_function", "call_function_single",
+					 "irq_work" };
+
+/* The tick dependencies of jitterd_tick_kept_total, and what removes each. */
+static const struct {
+	const char *name, *fix;
+	bool application; /* set by the application's own code */
+} tick_deps[] = {
+	{ "posix_timer",
+	  "a POSIX CPU-time timer of a task there (setitimer(ITIMER_PROF or ITIMER_VIRTUAL), "
+	  "timer_create() on a CPU-time clock) needs the tick: remove it from the application, "
+	  "or use a CLOCK_MONOTONIC timer (an hrtimer, which needs no tick)",
+	  true },
+	{ "perf_events",
+	  "a perf event on the CPU or its task needs the tick: stop the profiler (perf "
+	  "record/stat, "
+	  "an agent) there",
+	  false },
+	{ "sched",
+	  "more than one runnable task on the CPU: keep one thread per isolated CPU "
+	  "(isolation.threads) and the other tasks off it",
+	  false },
+	{ "rcu", "RCU needs the CPU: rcu_nocbs=<isolated CPUs> (isolation.rcu_nocbs)", false },
+	{ "rcu_exp",
+	  "an expedited RCU grace period needs the CPU: rcu_nocbs, and no "
+	  "synchronize_rcu_expedited() callers (module loads, network reconfiguration)",
+	  false },
+	{ "clock_unstable",
+	  "the TSC was marked unstable, so no CPU can stop its tick: see dmesg for clocksource "
+	  "messages (a VM without an invariant TSC, firmware)",
+	  false },
+	{ "other", "a dependency jitterd does not name (timer:tick_stop's dependency)", false },
+};
+
+/* The value of label in a series line's {labels} (up to end), into out; false if absent. */
+static bool line_label(const char *line, const char *end, const char *label, char *out, size_t size)
+{
+	char key[64];
+	const char *p = line, *q;
+
+	snprintf(key, sizeof(key), "%s=\"", label);
+	for (;;) {
+		p = memmem(p, (size_t)(end - p), key, strlen(key));
+		if (!p)
+			return false;
+		if (p[-1] == '{' || p[-1] == ',')
+			break;
+		p++;
+	}
+	p += strlen(key);
+	q = memchr(p, '"', (size_t)(end - p));
+	if (!q)
+		return false;
+	snprintf(out, size, "%.*s", (int)(q - p), p);
+	return true;
+}
+
+/* The CPU group the daemon puts cpu in (jitterd_cpu_group_info), or false. */
+static bool group_of(const char *text, const char *cpu, char *out, size_t size)
+{
+	size_t nlen = strlen(CPU_GROUP);
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n');
+		char v[32];
+
+		if (!end)
+			end = line + strlen(line);
+		if (!strncmp(line, CPU_GROUP "{", nlen + 1) &&
+		    line_label(line, end, "cpu", v, sizeof(v)) && !strcmp(v, cpu) &&
+		    line_label(line, end, "cpu_group", out, size))
+			return true;
+		line = *end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+struct ipi_sender {
+	char kind[32], task[64], caller[96], function[96];
+	double count;
+};
+
+/* r into top (n of max, most first) if it is among the max largest. */
+static void keep_top(struct ipi_sender *top, unsigned *n, unsigned max, const struct ipi_sender *r)
+{
+	unsigned at = *n;
+
+	while (at > 0 && top[at - 1].count < r->count)
+		at--;
+	if (at >= max)
+		return;
+	memmove(&top[at + 1], &top[at], ((*n < max ? *n : max - 1) - at) * sizeof(*top));
+	top[at] = *r;
+	if (*n < max)
+		(*n)++;
+}
+
+static bool is_ipi_kind(const char *kind)
+{
+	for (unsigned k = 0; k < sizeof(ipi_kinds) / sizeof(ipi_kinds[0]); k++)
+		if (!strcmp(kind, ipi_kinds[k]))
+			return true;
+	return false;
+}
+
+/* The top IPI causes (not the timer's) of group, most first: how many. */
+static unsigned ipi_senders(const char *text, const char *group, struct ipi_sender *top,
+			    unsigned max)
+{
+	size_t nlen = strlen(IPI_CAUSES);
+	unsigned n = 0;
+
+	for (const char *line = text; line && *line;) {
+		const char *end = strchr(line, '\n'), *brace;
+		struct ipi_sender r = {};
+		char g[64];
+
+		if (!end)
+			end = line + strlen(line);
+		brace = memchr(line, '}', (size_t)(end - line));
+		if (!strncmp(line, IPI_CAUSES "{", nlen + 1) && brace &&
+		    line_label(line, brace, "cpu_group", g, sizeof(g)) && !strcmp(g, group) &&
+		    line_label(line, brace, "kind", r.kind, sizeof(r.kind)) &&
+		    is_ipi_kind(r.kind)) {
+			line_label(line, brace, "task", r.task, sizeof(r.task));
+			line_label(line, brace, "caller", r.caller, sizeof(r.caller));
+			line_label(line, brace, "function", r.function, sizeof(r.function));
+			r.count = strtod(brace + 1, NULL);
+			if (plausible(r.count) && r.count >= 1)
+				keep_top(top, &n, max, &r);
+		}
+		line = *end ? end + 1 : NULL;
+	}
+	return n;
+}
+
+/* A kernel thread's comm (its sender is the kernel, not an application). */
+static bool kernel_thread(const char *comm)
+{
+	static const char *const prefixes[] = { "kworker",    "ksoftirqd", "migration",
+						"rcu",	      "kthreadd",  "swapper",
+						"khugepaged", "kcompactd", "kswapd",
+						"cpuhp",      "watchdog",  "irq/",
+						"idle_inject" };
+
+	if (!*comm)
+		return true;
+	for (unsigned i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (!strncmp(comm, prefixes[i], strlen(prefixes[i])))
+			return true;
+	return false;
+}
+
+/* What a task of the application did to send it, or NULL (the kernel's, or a wake-up). */
+static const char *application_cause(const struct ipi_sender *r)
+{
+	if (kernel_thread(r->task))
+		return NULL;
+	if (!strcmp(r->function, "flush_tlb_func") || strstr(r->caller, "flush_tlb"))
+		return "changes its memory map (munmap, mprotect, madvise(MADV_DONTNEED)), and "
+		       "each change flushes the TLB of every CPU that runs one of its threads: "
+		       "map memory once at start, none of these on the hot path";
+	if (strstr(r->caller, "membarrier") || !strcmp(r->function, "ipi_mb") ||
+	    !strcmp(r->function, "ipi_sync_rq_state") || !strcmp(r->function, "ipi_rseq"))
+		return "calls membarrier(), an IPI to every CPU that runs one of its threads: "
+		       "not on the hot path (a JIT's or a GC's barrier: see its options)";
+	/* A reschedule names the task that ran where the wake-up was done, not
+	 * the task woken onto the CPU, which is the one to move. */
+	if (!strcmp(r->kind, "reschedule"))
+		return NULL;
+	return "asks the kernel to run a function on the CPU (a system call that touches every "
+	       "CPU: a sysctl write, a perf event, an MSR read)";
+}
+
+/*
+ * The process (tgid) that sent cpu the most IPIs over the events'
+ * threshold among task's (/events "interruption" with a sender), or -1:
+ * the metrics keep a sender's comm, its events its pid (comms repeat:
+ * python3, java).
+ */
+static long long sender_tgid(const char *events, unsigned cpu, const char *task)
+{
+	struct {
+		long long tgid;
+		unsigned n;
+	} seen[16];
+	unsigned nseen = 0, best = 0;
+
+	for (const char *line = events; line && *line;) {
+		const char *end = strchr(line, '\n');
+		json_error_t jerr;
+		json_t *e = json_loadb(line, end ? (size_t)(end - line) : strlen(line), 0, &jerr);
+		json_t *from = e ? json_object_get(e, "sender") : NULL;
+		const char *type = e ? json_string_value(json_object_get(e, "type")) : NULL;
+		const char *comm = from ? json_string_value(json_object_get(from, "comm")) : NULL;
+		long long tgid = from ? json_integer_value(json_object_get(from, "tgid")) : 0;
+
+		line = end ? end + 1 : NULL;
+		if (type && !strcmp(type, "interruption") && comm && !strcmp(comm, task) &&
+		    json_integer_value(json_object_get(e, "cpu")) == (json_int_t)cpu && tgid > 0) {
+			unsigned i;
+
+			for (i = 0; i < nseen && seen[i].tgid != tgid; i++)
+				;
+			if (i == nseen && nseen < sizeof(seen) / sizeof(seen[0])) {
+				seen[i].tgid = tgid;
+				seen[i].n = 0;
+				nseen++;
+			}
+			if (i < nseen && ++seen[i].n > seen[best].n)
+				best = i;
+		}
+		json_decref(e);
+	}
+	return nseen ? seen[best].tgid : -1;
+}
+
+/* The tick's dependencies on cpu, most first, into out; the first's row or -1. */
+static int tick_kept(const char *metrics, const char *cpu, char *out, size_t size)
+{
+	double n[sizeof(tick_deps) / sizeof(tick_deps[0])];
+	unsigned order[sizeof(tick_deps) / sizeof(tick_deps[0])] = { 0 }, count = 0;
+	char a[32];
+	bool found;
+
+	out[0] = '\0';
+	for (unsigned d = 0; d < sizeof(tick_deps) / sizeof(tick_deps[0]); d++) {
+		unsigned at;
+
+		n[d] = sample_sum(metrics, TICK_KEPT, &found, "cpu", cpu, "dependency",
+				  tick_deps[d].name, LABELS_END);
+		if (!found || !plausible(n[d]) || n[d] < 1)
+			continue;
+		for (at = count; at > 0 && n[order[at - 1]] < n[d]; at--)
+			order[at] = order[at - 1];
+		order[at] = d;
+		count++;
+	}
+	for (unsigned i = 0; i < count; i++)
+		doctor_append(out, size, "%s%s (%s times)", i ? ", " : "", tick_deps[order[i]].name,
+			      thousands(a, sizeof(a), (unsigned long long)n[order[i]]));
+	return count ? (int)order[0] : -1;
+}
+
+static void tick_and_irqs(const char *metrics, unsigned cpu, const char *cpu_s, double timer,
+			  double all, double hard, double uptime, struct doctor_finding *f)
+{
+	char when[32], deps[DOCTOR_TEXT];
+	int first = tick_kept(metrics, cpu_s, deps, sizeof(deps));
+
+	snprintf(f->subject, sizeof(f->subject), "cpu %u", cpu);
+	f->state = DOCTOR_FAIL;
+	doctor_set(f->value,
+		   "isolated CPU %u took %.1f timer interrupts a second, %.0f other "
+		   "interruptions and %.0f device IRQs since jitterd started %s ago%s%s",
+		   cpu, timer / uptime, all - timer, hard, ago(when, sizeof(when), uptime),
+		   first >= 0 ? "; the tick is kept by: " : "", first >= 0 ? deps : "");
+	doctor_set(f->where,
+		   INTERRUPTIONS "{cpu=\"%u\"}, " TICK_KEPT "{cpu=\"%u\"}, " HARDIRQS
+				 "{cpu=\"%u\"}",
+		   cpu, cpu, cpu);
+	doctor_set(f->recommended,
+		   "at most %u timer interrupts a second and no device IRQ on CPU %u%s",
+		   DOCTOR_TICKS_PER_S_MAX, cpu,
+		   first >= 0 && tick_deps[first].application
+			   ? "; the fix is in the application: it arms the timer that keeps the "
+			     "tick"
+			   : "");
+	if (first >= 0)
+		snprintf(f->apply, sizeof(f->apply), "the tick: %s; device IRQs: irq.affinity",
+			 tick_deps[first].fix);
+	else
+		snprintf(f->apply, sizeof(f->apply),
+			 "the tick: nohz_full=%u and one runnable task on it (isolation.nohz_full, "
+			 "isolation.threads); device IRQs: irq.affinity",
+			 cpu);
+}
+
+/* An IPI finding of cpu, if it took more than IPIS_PER_S_MAX a second: true if made. */
+static bool ipis(const char *metrics, const char *events, unsigned cpu, const char *cpu_s,
+		 double uptime, struct doctor_finding **out, unsigned *n, unsigned *cap)
+{
+	struct ipi_sender top[TOP_SENDERS];
+	char when[32], kinds[256] = "", senders[DOCTOR_TEXT] = "", group[64], a[32];
+	double total = 0, tlb;
+	const char *why = NULL;
+	struct doctor_finding *f;
+	unsigned nt = 0, app = 0;
+	bool found;
+
+	for (unsigned k = 0; k < sizeof(ipi_kinds) / sizeof(ipi_kinds[0]); k++) {
+		double v = sample_sum(metrics, INTERRUPTIONS, &found, "cpu", cpu_s, "kind",
+				      ipi_kinds[k], LABELS_END);
+
+		if (!found || !plausible(v) || v < 1)
+			continue;
+		total += v;
+		doctor_append(kinds, sizeof(kinds), "%s%s %s", kinds[0] ? ", " : "", ipi_kinds[k],
+			      thousands(a, sizeof(a), (unsigned long long)v));
+	}
+	tlb = sample_sum(metrics, INTERRUPTIONS, &found, "cpu", cpu_s, "kind", "tlb_shootdown",
+			 LABELS_END);
+	if (!plausible(tlb))
+		tlb = 0;
+	if (total / uptime <= IPIS_PER_S_MAX)
+		return false;
+	f = next(out, n, cap, EV_INTERRUPTIONS);
+	if (!f)
+		return false;
+	if (group_of(metrics, cpu_s, group, sizeof(group)))
+		nt = ipi_senders(metrics, group, top, TOP_SENDERS);
+	for (unsigned i = 0; i < nt; i++) {
+		doctor_append(senders, sizeof(senders), "%s%s %s IPIs from %s%s%s%s%s",
+			      i ? "; " : "",
+			      thousands(a, sizeof(a), (unsigned long long)top[i].count),
+			      top[i].kind, top[i].task[0] ? "task " : "the kernel", top[i].task,
+			      top[i].caller[0] ? " in " : "", top[i].caller,
+			      top[i].function[0] ? " running " : "");
+		doctor_append(senders, sizeof(senders), "%s", top[i].function);
+	}
+	/* The largest sender that is an application's own doing, if any. */
+	for (app = 0; app < nt && !why; app++)
+		why = application_cause(&top[app]);
+	app = app ? app - 1 : 0;
+	snprintf(f->subject, sizeof(f->subject), "cpu %u IPIs", cpu);
+	f->state = DOCTOR_FAIL;
+	doctor_set(f->value,
+		   "isolated CPU %u took %.1f IPIs a second (%s) and %s TLB shootdowns since "
+		   "jitterd started %s ago%s%s%s%s",
+		   cpu, total / uptime, kinds, thousands(a, sizeof(a), (unsigned long long)tlb),
+		   ago(when, sizeof(when), uptime),
+		   nt ? "; the top senders to the CPUs of group " : "", nt ? group : "",
+		   nt ? ": " : "", senders);
+	doctor_set(f->where,
+		   INTERRUPTIONS "{cpu=\"%u\"}, " IPI_CAUSES "{cpu_group=\"%s\"}, " CPU_GROUP, cpu,
+		   nt ? group : "");
+	if (why) {
+		long long tgid = events ? sender_tgid(events, cpu, top[app].task) : -1;
+
+		doctor_set(f->recommended,
+			   "the fix is in the application: task %s %s; at most %u IPIs a second "
+			   "on CPU %u",
+			   top[app].task, why, IPIS_PER_S_MAX, cpu);
+		if (tgid > 0)
+			snprintf(f->apply, sizeof(f->apply),
+				 "in the application: process %lld (its task %s sent the most IPIs "
+				 "to CPU %u in jitterd's /events)",
+				 tgid, top[app].task, cpu);
+		else
+			snprintf(f->apply, sizeof(f->apply),
+				 "in the application whose task is %s (pgrep -x %s; jitterd's "
+				 "\"interruption\" events over "
+				 "events.interruption_duration_threshold "
+				 "carry the sender's pid)",
+				 top[app].task, top[app].task);
+	} else if (nt && !strcmp(top[0].kind, "reschedule")) {
+		doctor_set(f->recommended,
+			   "at most %u IPIs a second on CPU %u: the reschedules are wake-ups of "
+			   "tasks onto it (the sender is what ran where the wake-up was done); "
+			   "keep the woken tasks off it",
+			   IPIS_PER_S_MAX, cpu);
+		snprintf(
+			f->apply, sizeof(f->apply),
+			"find the woken tasks: evidence.isolated_runqueue, or "
+			"collectors.noise.tasks_on_cpus: \"%u\" (jitterd_cpu_intruder_runs_total); "
+			"then their affinity (taskset, CPUAffinity=) or isolcpus=",
+			cpu);
+	} else {
+		doctor_set(f->recommended, "at most %u IPIs a second on CPU %u%s%s", IPIS_PER_S_MAX,
+			   cpu, nt ? ": they come from the kernel, " : "", nt ? top[0].caller : "");
+		snprintf(f->apply, sizeof(f->apply),
+			 "keep other tasks and kernel work off the CPU: isolation.nohz_full, "
+			 "isolation.rcu_nocbs, isolation.workqueue_cpumask; "
+			 "jitterd_interruption_cause_interruptions_total names the senders "
+			 "(the noise collector on a 6.6+ kernel)");
+	}
+	return true;
+}
+
+static void interruptions(const struct doctor_host *h, const char *metrics, const char *events,
+			  double uptime, struct doctor_finding **out, unsigned *n, unsigned *cap)
 {
 	char cpu_s[16], when[32], list[1024];
 	unsigned seen = 0, bad = 0;
@@ -633,27 +1028,15 @@ static void interruptions(const struct doctor_host *h, const char *metrics, doub
 		hard = sample_sum(metrics, HARDIRQS, &found, "cpu", cpu_s, LABELS_END);
 		if (timer / uptime > worst)
 			worst = timer / uptime;
-		if (timer / uptime <= DOCTOR_TICKS_PER_S_MAX && hard <= 0)
-			continue;
-		f = next(out, n, cap, EV_INTERRUPTIONS);
-		if (!f)
-			return;
-		bad++;
-		snprintf(f->subject, sizeof(f->subject), "cpu %u", cpu);
-		f->state = DOCTOR_FAIL;
-		doctor_set(f->value,
-			   "isolated CPU %u took %.1f timer interrupts a second, %.0f other "
-			   "interruptions and %.0f device IRQs since jitterd started %s ago",
-			   cpu, timer / uptime, all - timer, hard, ago(when, sizeof(when), uptime));
-		doctor_set(f->where, INTERRUPTIONS "{cpu=\"%u\"}, " HARDIRQS "{cpu=\"%u\"}", cpu,
-			   cpu);
-		doctor_set(f->recommended,
-			   "at most %u timer interrupts a second and no device IRQ on CPU %u",
-			   DOCTOR_TICKS_PER_S_MAX, cpu);
-		snprintf(f->apply, sizeof(f->apply),
-			 "the tick: nohz_full=%u and one runnable task on it (isolation.nohz_full, "
-			 "isolation.threads); device IRQs: irq.affinity",
-			 cpu);
+		if (timer / uptime > DOCTOR_TICKS_PER_S_MAX || hard > 0) {
+			f = next(out, n, cap, EV_INTERRUPTIONS);
+			if (!f)
+				return;
+			bad++;
+			tick_and_irqs(metrics, cpu, cpu_s, timer, all, hard, uptime, f);
+		}
+		if (ipis(metrics, events, cpu, cpu_s, uptime, out, n, cap))
+			bad++;
 	}
 	/* no series (the noise collector is off, an older daemon): no finding,
 	 * as for the other evidence; the measured isolation.interrupts stands */
@@ -667,9 +1050,9 @@ static void interruptions(const struct doctor_host *h, const char *metrics, doub
 	doctor_set(f->where, INTERRUPTIONS ", " HARDIRQS);
 	f->state = DOCTOR_OK;
 	doctor_set(f->value,
-		   "isolated CPUs %s: at most %.1f timer interrupts a second and no device IRQ "
-		   "since jitterd started %s ago",
-		   list, worst, ago(when, sizeof(when), uptime));
+		   "isolated CPUs %s: at most %.1f timer interrupts a second, at most %u IPIs a "
+		   "second and no device IRQ since jitterd started %s ago",
+		   list, worst, IPIS_PER_S_MAX, ago(when, sizeof(when), uptime));
 }
 
 int doctor_evidence_from(const struct doctor_host *h, const char *metrics, const char *events,
@@ -684,7 +1067,7 @@ int doctor_evidence_from(const struct doctor_host *h, const char *metrics, const
 	socket_drops(h, metrics, uptime, out, n, cap);
 	irq_time(h, metrics, uptime, out, n, cap);
 	runqueue(h, events, uptime, out, n, cap);
-	interruptions(h, metrics, uptime, out, n, cap);
+	interruptions(h, metrics, events, uptime, out, n, cap);
 	socket_latency(h, metrics, uptime, out, n, cap);
 	return 0;
 }

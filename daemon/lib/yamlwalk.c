@@ -273,7 +273,7 @@ static const struct yw_key *find_key(const struct yw_key_set *sets, unsigned n, 
 static void report_unknown(struct yw_ctx *c, yaml_node_t *key, const struct yw_key_set *sets,
 			   unsigned n)
 {
-	char q[YW_QUOTE_SIZE], valid[256];
+	char q[YW_QUOTE_SIZE], valid[768]; /* every key of a set: anomaly.signals has up to 32 */
 	const struct yw_key *k;
 	size_t used = 0;
 	unsigned i;

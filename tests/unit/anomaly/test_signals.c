@@ -118,11 +118,70 @@ static void is_complete(const struct signal_def *d, void *arg)
 		      "%s: evidence causes need by and words", d->name);
 	ck_assert_msg(!d->cpu_time_cause || d->cause_name || d->from[0].label2,
 		      "%s: a CPU-time cause needs a name", d->name);
+	/* A filter of samples: by a label, where the judgement sums counters. */
+	ck_assert_msg(!d->only || d->only_label, "%s: only of which label", d->name);
+	ck_assert_msg(!d->only || d->judge == SIGNAL_RATE_OF || d->judge == SIGNAL_TIME_SHARE,
+		      "%s: only filters counters", d->name);
+	ck_assert_msg(!d->also_shown || (d->only && d->by), "%s: also_shown as what", d->name);
+	for (const char *const *v = d->also_shown; v && *v; v++)
+		ck_assert_msg(!signal_counts(d, *v), "%s: %s both counted and shown", d->name, *v);
 }
 
 START_TEST(every_declaration_has_what_its_judgement_reads)
 {
 	each_signal(is_complete, NULL);
+}
+END_TEST
+
+static const struct signal_def *declared(const char *name)
+{
+	for (unsigned i = 0; i < n_collectors; i++)
+		for (unsigned j = 0; j < collectors[i].ops->n_signals; j++)
+			if (!strcmp(collectors[i].ops->signals[j].name, name))
+				return &collectors[i].ops->signals[j];
+	return NULL;
+}
+
+/* The noise collector's kinds (docs/noise.md), and which of them each per-CPU signal counts. */
+START_TEST(tick_and_ipi_signals_count_their_kinds_only)
+{
+	static const char *const kinds[] = {
+		"timer",      "reschedule",   "call_function", "call_function_single",
+		"irq_work",   "platform_ipi", "thermal",       "spurious",
+		"apic_error", "nmi",	      "tlb_shootdown"
+	};
+	const struct signal_def *tick = declared("tick_rate"), *rate = declared("ipi_rate"),
+				*time = declared("ipi_time"), *all = declared("interruption_rate");
+
+	ck_assert_ptr_nonnull(tick);
+	ck_assert_ptr_nonnull(rate);
+	ck_assert_ptr_nonnull(time);
+	ck_assert_ptr_nonnull(all);
+	for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		bool ipi = k >= 1 && k <= 4;
+
+		ck_assert_msg(signal_counts(tick, kinds[k]) == (k == 0), "tick_rate: %s", kinds[k]);
+		ck_assert_msg(signal_counts(rate, kinds[k]) == ipi, "ipi_rate: %s", kinds[k]);
+		ck_assert_msg(signal_counts(time, kinds[k]) == ipi, "ipi_time: %s", kinds[k]);
+		ck_assert_msg(signal_counts(all, kinds[k]), "interruption_rate: %s", kinds[k]);
+	}
+	/* A shootdown is in the IPI it came in: shown beside them, not counted twice. */
+	ck_assert(signal_list_has(rate->also_shown, "tlb_shootdown"));
+	ck_assert_str_eq(rate->only_label, "kind");
+	ck_assert_int_eq(tick->from[0].subject, SIGNAL_CPU);
+}
+END_TEST
+
+START_TEST(workload_noise_is_judged_per_workload_from_its_seconds)
+{
+	const struct signal_def *d = declared("workload_noise");
+
+	ck_assert_ptr_nonnull(d);
+	ck_assert_str_eq(d->from[0].family, "jitterd_workload_interruption_seconds_total");
+	ck_assert_int_eq(d->from[0].subject, SIGNAL_WORKLOAD);
+	ck_assert_str_eq(d->from[0].label, "workload");
+	ck_assert_int_eq(d->judge, SIGNAL_TIME_SHARE);
+	ck_assert_int_eq(d->config->unit, SIGNAL_PERCENT);
 }
 END_TEST
 
@@ -135,6 +194,8 @@ static Suite *signals_suite(void)
 	tcase_add_test(tc, a_signal_whose_row_is_off_is_not_judged);
 	tcase_add_test(tc, signal_names_are_unique);
 	tcase_add_test(tc, every_declaration_has_what_its_judgement_reads);
+	tcase_add_test(tc, tick_and_ipi_signals_count_their_kinds_only);
+	tcase_add_test(tc, workload_noise_is_judged_per_workload_from_its_seconds);
 	suite_add_tcase(s, tc);
 	return s;
 }

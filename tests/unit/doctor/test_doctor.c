@@ -2508,6 +2508,205 @@ START_TEST(interruptions_of_isolated_cpus_come_from_the_noise_collector)
 }
 END_TEST
 
+/* One isolated CPU's interruptions over 100 s, plus lines (the noise collector's series). */
+static struct doctor_finding *noise_evidence_with(const char *lines, const char *events,
+						  unsigned *n)
+{
+	static char metrics[4096];
+
+	snprintf(metrics, sizeof(metrics),
+		 "process_start_time_seconds %lld\n"
+		 "jitterd_cpu_group_info{cpu=\"0\",cpu_group=\"housekeeping\"} 1\n"
+		 "jitterd_cpu_group_info{cpu=\"1\",cpu_group=\"isolated\"} 1\n"
+		 "jitterd_hardirqs_total{cpu=\"1\"} 0\n%s",
+		 (long long)time(NULL) - 100, lines);
+	return evidence(metrics, events, n);
+}
+
+static struct doctor_finding *noise_evidence(const char *lines, unsigned *n)
+{
+	return noise_evidence_with(lines, "", n);
+}
+
+START_TEST(a_kept_tick_names_its_dependency_and_a_timer_of_the_application)
+{
+	struct doctor_finding *f;
+	unsigned n;
+
+	f = noise_evidence("jitterd_interruptions_total{cpu=\"1\",kind=\"timer\"} 100000\n"
+			   "jitterd_tick_kept_total{cpu=\"1\",dependency=\"posix_timer\"} 99000\n"
+			   "jitterd_tick_kept_total{cpu=\"1\",dependency=\"perf_events\"} 0\n"
+			   "jitterd_tick_kept_total{cpu=\"1\",dependency=\"sched\"} 12\n"
+			   "jitterd_tick_kept_total{cpu=\"0\",dependency=\"rcu\"} 5000\n",
+			   &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].subject, "cpu 1");
+	ck_assert_msg(strstr(f[0].value, "took 1000.0 timer interrupts a second"), "%s",
+		      f[0].value);
+	ck_assert_msg(strstr(f[0].value, "; the tick is kept by: posix_timer (99,000 times), "
+					 "sched (12 times)"),
+		      "%s", f[0].value);
+	ck_assert_msg(strstr(f[0].recommended, "the fix is in the application"), "%s",
+		      f[0].recommended);
+	ck_assert_msg(!strncmp(f[0].apply, "the tick: a POSIX CPU-time timer", 32), "%s",
+		      f[0].apply);
+	free(f);
+	/* kept by the scheduler: not the application's timer */
+	f = noise_evidence("jitterd_interruptions_total{cpu=\"1\",kind=\"timer\"} 100000\n"
+			   "jitterd_tick_kept_total{cpu=\"1\",dependency=\"sched\"} 900\n",
+			   &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_msg(strstr(f[0].value, "the tick is kept by: sched (900 times)"), "%s",
+		      f[0].value);
+	ck_assert_msg(!strstr(f[0].recommended, "application"), "%s", f[0].recommended);
+	ck_assert_msg(strstr(f[0].apply, "isolation.threads"), "%s", f[0].apply);
+	free(f);
+	/* no tick_stop series (not nohz_full): the old advice */
+	f = noise_evidence("jitterd_interruptions_total{cpu=\"1\",kind=\"timer\"} 100000\n", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_msg(!strstr(f[0].value, "kept by"), "%s", f[0].value);
+	ck_assert_msg(!strncmp(f[0].apply, "the tick: nohz_full=1", 21), "%s", f[0].apply);
+	free(f);
+}
+END_TEST
+
+/* A tick that stops (100 timer interrupts in 100 s) and IPIs from the cause table. */
+#define QUIET_TICK "jitterd_interruptions_total{cpu=\"1\",kind=\"timer\"} 100\n"
+#define CAUSE	   "jitterd_interruption_cause_interruptions_total"
+
+START_TEST(ipis_from_membarrier_of_a_task_are_the_applications_to_fix)
+{
+	struct doctor_finding *f;
+	unsigned n;
+
+	f = noise_evidence(
+		QUIET_TICK
+		"jitterd_interruptions_total{cpu=\"1\",kind=\"reschedule\"} 1000\n"
+		"jitterd_interruptions_total{cpu=\"1\",kind=\"call_function_single\"} 24000\n"
+		"jitterd_interruptions_total{cpu=\"1\",kind=\"tlb_shootdown\"} 0\n"
+		"jitterd_interruptions_total{cpu=\"0\",kind=\"call_function\"} 99999\n" CAUSE
+		"{cpu_group=\"isolated\",kind=\"timer\",task=\"\",caller=\"\","
+		"function=\"tick_nohz_handler\"} 99999\n" CAUSE
+		"{cpu_group=\"housekeeping\",kind=\"call_function\",task=\"java\","
+		"caller=\"flush_tlb_mm_range\",function=\"flush_tlb_func\"} 88888\n" CAUSE
+		"{cpu_group=\"isolated\",kind=\"reschedule\",task=\"kworker/1:1\","
+		"caller=\"wakeup_preempt\",function=\"\"} 900\n" CAUSE
+		"{cpu_group=\"isolated\",kind=\"call_function_single\",task=\"strategy\","
+		"caller=\"membarrier_private_expedited\",function=\"ipi_mb\"} 23900\n",
+		&n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].check->id, "evidence.isolated_interruptions");
+	ck_assert_str_eq(f[0].subject, "cpu 1 IPIs");
+	ck_assert_int_eq(f[0].state, DOCTOR_FAIL);
+	ck_assert_msg(!strncmp(f[0].value,
+			       "isolated CPU 1 took 250.0 IPIs a second (reschedule 1,000, "
+			       "call_function_single 24,000) and 0 TLB shootdowns since jitterd "
+			       "started 10",
+			       120),
+		      "%s", f[0].value);
+	ck_assert_msg(
+		strstr(f[0].value,
+		       "; the top senders to the CPUs of group isolated: 23,900 "
+		       "call_function_single IPIs from task strategy in "
+		       "membarrier_private_expedited running ipi_mb; 900 reschedule IPIs from "
+		       "task kworker/1:1 in wakeup_preempt"),
+		"%s", f[0].value);
+	ck_assert_msg(strstr(f[0].recommended,
+			     "the fix is in the application: task strategy calls membarrier()") ==
+			      f[0].recommended,
+		      "%s", f[0].recommended);
+	ck_assert_msg(strstr(f[0].apply, "pgrep -x strategy"), "%s", f[0].apply);
+	free(f);
+	/* its pid from a long IPI's event: the sender's tgid on that CPU */
+	f = noise_evidence_with(
+		QUIET_TICK
+		"jitterd_interruptions_total{cpu=\"1\",kind=\"call_function\"} 24000\n" CAUSE
+		"{cpu_group=\"isolated\",kind=\"call_function\",task=\"strategy\","
+		"caller=\"membarrier_private_expedited\",function=\"ipi_mb\"} 23900\n",
+		"{\"type\":\"interruption\",\"cpu\":0,\"kind\":\"call_function\","
+		"\"sender\":{\"cpu\":1,\"tgid\":1111,\"comm\":\"strategy\"}}\n"
+		"{\"type\":\"interruption\",\"cpu\":1,\"kind\":\"call_function\","
+		"\"sender\":{\"cpu\":0,\"pid\":4243,\"tgid\":4242,\"comm\":\"strategy\"}}\n"
+		"{\"type\":\"interruption\",\"cpu\":1,\"kind\":\"call_function\","
+		"\"sender\":{\"cpu\":0,\"pid\":4243,\"tgid\":4242,\"comm\":\"strategy\"}}\n"
+		"{\"type\":\"interruption\",\"cpu\":1,\"kind\":\"call_function\","
+		"\"sender\":{\"cpu\":0,\"pid\":5555,\"tgid\":5555,\"comm\":\"strategy\"}}\n"
+		"{\"type\":\"interruption\",\"cpu\":1,\"kind\":\"timer\"}\n",
+		&n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].apply, "in the application: process 4242 (its task strategy sent "
+				     "the most IPIs to CPU 1 in jitterd's /events)");
+	free(f);
+	/* more reschedules than membarrier IPIs: the wake-ups' sender is not the fix,
+	 * the membarrier() caller is */
+	f = noise_evidence(QUIET_TICK
+			   "jitterd_interruptions_total{cpu=\"1\",kind=\"reschedule\"} 9000\n" CAUSE
+			   "{cpu_group=\"isolated\",kind=\"reschedule\",task=\"qemu-system-x86\","
+			   "caller=\"wakeup_preempt\",function=\"\"} 8000\n" CAUSE
+			   "{cpu_group=\"isolated\",kind=\"call_function_single\",task=\"python3\","
+			   "caller=\"membarrier_private_expedited\",function=\"ipi_mb\"} 300\n",
+			   &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_msg(strstr(f[0].recommended,
+			     "the fix is in the application: task python3 calls membarrier()") ==
+			      f[0].recommended,
+		      "%s", f[0].recommended);
+	free(f);
+	/* reschedules alone: wake-ups onto the CPU, the woken tasks to move */
+	f = noise_evidence(QUIET_TICK
+			   "jitterd_interruptions_total{cpu=\"1\",kind=\"reschedule\"} 9000\n" CAUSE
+			   "{cpu_group=\"isolated\",kind=\"reschedule\",task=\"qemu-system-x86\","
+			   "caller=\"wakeup_preempt\",function=\"\"} 8000\n",
+			   &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_msg(!strstr(f[0].recommended, "application"), "%s", f[0].recommended);
+	ck_assert_msg(strstr(f[0].recommended, "the reschedules are wake-ups of tasks onto it"),
+		      "%s", f[0].recommended);
+	free(f);
+}
+END_TEST
+
+START_TEST(tlb_shootdowns_name_the_memory_map_and_a_kernel_sender_is_not_the_application)
+{
+	struct doctor_finding *f;
+	unsigned n;
+
+	f = noise_evidence(
+		QUIET_TICK
+		"jitterd_interruptions_total{cpu=\"1\",kind=\"call_function\"} 30000\n"
+		"jitterd_interruptions_total{cpu=\"1\",kind=\"tlb_shootdown\"} 25000\n" CAUSE
+		"{cpu_group=\"isolated\",kind=\"call_function\",task=\"java\","
+		"caller=\"flush_tlb_mm_range\",function=\"flush_tlb_func\"} 25000\n",
+		&n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_msg(strstr(f[0].value, "300.0 IPIs a second (call_function 30,000) and 25,000 "
+					 "TLB shootdowns"),
+		      "%s", f[0].value);
+	ck_assert_msg(strstr(f[0].recommended, "the fix is in the application: task java changes "
+					       "its memory map (munmap, mprotect"),
+		      "%s", f[0].recommended);
+	free(f);
+	/* the same shootdowns sent by khugepaged: the kernel's, not the application's */
+	f = noise_evidence(
+		QUIET_TICK
+		"jitterd_interruptions_total{cpu=\"1\",kind=\"call_function\"} 30000\n" CAUSE
+		"{cpu_group=\"isolated\",kind=\"call_function\",task=\"khugepaged\","
+		"caller=\"flush_tlb_mm_range\",function=\"flush_tlb_func\"} 25000\n",
+		&n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_msg(!strstr(f[0].recommended, "application"), "%s", f[0].recommended);
+	ck_assert_msg(strstr(f[0].recommended, "they come from the kernel, flush_tlb_mm_range"),
+		      "%s", f[0].recommended);
+	free(f);
+	/* few IPIs (5 a second): the CPU is quiet */
+	f = noise_evidence(
+		QUIET_TICK "jitterd_interruptions_total{cpu=\"1\",kind=\"reschedule\"} 500\n", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_int_eq(f[0].state, DOCTOR_OK);
+	free(f);
+}
+END_TEST
+
 START_TEST(irq_time_on_an_isolated_cpu_names_the_irqs_there)
 {
 	struct doctor_finding *f;
@@ -2682,6 +2881,10 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, socket_drops_are_sized_from_what_was_dropped);
 	tcase_add_test(tc, irq_time_on_an_isolated_cpu_names_the_irqs_there);
 	tcase_add_test(tc, interruptions_of_isolated_cpus_come_from_the_noise_collector);
+	tcase_add_test(tc, a_kept_tick_names_its_dependency_and_a_timer_of_the_application);
+	tcase_add_test(tc, ipis_from_membarrier_of_a_task_are_the_applications_to_fix);
+	tcase_add_test(
+		tc, tlb_shootdowns_name_the_memory_map_and_a_kernel_sender_is_not_the_application);
 	tcase_add_test(tc, runqueue_outliers_on_isolated_cpus_name_the_task_and_the_setting);
 	tcase_add_test(tc, json_of_a_finding_is_the_documented_schema);
 	tcase_add_test(tc, text_report_groups_by_severity_without_colour_off_a_terminal);
