@@ -34,7 +34,8 @@ struct readahead {
 
 static void ra_free(struct readahead *ra)
 {
-	ra->done(ra->arg);
+	if (ra->done)
+		ra->done(ra->arg);
 	for (unsigned i = 0; i < RA_CHUNKS; i++)
 		free(ra->chunks[i]);
 	pthread_cond_destroy(&ra->filled);
@@ -127,13 +128,8 @@ int ra_start(ssize_t (*fill)(void *, char *, size_t), void (*done)(void *), void
 	ret = pthread_create(&t, &attr, ra_thread, ra);
 	pthread_attr_destroy(&attr);
 	if (ret) {
-		ra->done = NULL;
-		for (unsigned i = 0; i < RA_CHUNKS; i++)
-			free(ra->chunks[i]);
-		pthread_cond_destroy(&ra->filled);
-		pthread_cond_destroy(&ra->emptied);
-		pthread_mutex_destroy(&ra->lock);
-		free(ra);
+		ra->done = NULL; /* the caller still owns what done would release */
+		ra_free(ra);
 		return -ret;
 	}
 	*out = ra;
