@@ -645,6 +645,7 @@ static __always_inline void on_recv(struct sock *sk, int ret, int flags)
 /* ---- TCP receive latency ----------------------------------------------- */
 
 #define RCV_SHUTDOWN 1
+#define TCPHDR_FIN   0x01
 
 /* Sequence numbers compared as TCP does (before(), after()). */
 static __always_inline bool seq_before(__u32 a, __u32 b)
@@ -659,6 +660,13 @@ static __always_inline void segment_seqs(struct sk_buff *skb, __u32 *seq, __u32 
 
 	*seq = BPF_CORE_READ(cb, seq);
 	*end = BPF_CORE_READ(cb, end_seq);
+}
+
+static __always_inline __u8 segment_flags(struct sk_buff *skb)
+{
+	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)__builtin_preserve_access_index(&skb->cb);
+
+	return BPF_CORE_READ(cb, tcp_flags);
 }
 
 /*
@@ -679,18 +687,26 @@ static __always_inline void tcp_arrival(struct sock *sk, struct sk_buff *skb, in
 	if (!tp)
 		return;
 	segment_seqs(skb, &seq, &end);
-	if (seq == end) /* no data (the FIN's number is data here: it is queued) */
+	/* The FIN takes a sequence number that no read takes. */
+	if (segment_flags(skb) & TCPHDR_FIN)
+		end--;
+	if (seq == end) /* no data */
 		return;
 	rcv_nxt = FIELD(direct, tp, rcv_nxt);
 	st = bpf_map_lookup_elem(&tcp_rx, &key);
-	if (!st) {
+	/* An entry of a socket that had this address before (LRU: not deleted
+	 * at close) is not this one's: rcv_nxt never goes back, nor far ahead
+	 * of the last enqueue. */
+	if (st && (seq_before(rcv_nxt, st->next_seq) || rcv_nxt - st->next_seq > (1u << 30)))
+		bpf_map_delete_elem(&tcp_rx, &key);
+	if (!st || !bpf_map_lookup_elem(&tcp_rx, &key)) {
 		struct jd_sock_tcp_rx fresh = { .next_seq = rcv_nxt, .read_seq = rcv_nxt };
 
 		bpf_map_update_elem(&tcp_rx, &key, &fresh, BPF_NOEXIST);
-		st = bpf_map_lookup_elem(&tcp_rx, &key);
-		if (!st)
-			return;
 	}
+	st = bpf_map_lookup_elem(&tcp_rx, &key);
+	if (!st)
+		return;
 	tstamp = arrival_stamp(skb);
 	if (seq_before(rcv_nxt, seq)) {
 		struct jd_sock_tcp_key k = { .sk = key, .seq = seq };
