@@ -650,7 +650,13 @@ def test_tcp_head_of_line_blocking_is_its_own_stage(attach):
             # "LOST" at the start of the payload (20 bytes of IP, 32 of TCP
             # with timestamps, as Linux sends) goes to a class whose tbf
             # takes nothing that large: dropped.
-            sh(*tc, "qdisc", "add", "dev", net.dev, "root", "handle", "1:", "htb", "default", "10")
+            r = subprocess.run(tc + ["qdisc", "add", "dev", net.dev, "root", "handle", "1:", "htb",
+                                     "default", "10"], capture_output=True, text=True, timeout=30)
+            if r.returncode and "kind is unknown" in r.stderr:
+                # scripts/vmtest.sh loads sch_htb where it is a module; a
+                # guest whose cached modules predate that has none.
+                raise harness.NotApplicable("no htb qdisc on this kernel: " + r.stderr.strip())
+            assert r.returncode == 0, r.stderr
             for cls in ("1:10", "1:20"):
                 sh(*tc, "class", "add", "dev", net.dev, "parent", "1:", "classid", cls, "htb",
                    "rate", "10gbit")
