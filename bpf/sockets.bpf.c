@@ -671,7 +671,9 @@ static __always_inline __u8 segment_flags(struct sk_buff *skb)
 
 /*
  * A segment arrived for a TCP socket of class cls (tcp_probe, before TCP
- * processes it; rcv_nxt is still the segment's predecessor's end). One
+ * processes it; rcv_nxt is still the segment's predecessor's end): the
+ * socket's entry is made here. Where the hook does not give the segment
+ * (skb NULL: a classic tracepoint without skbaddr), that is all. One
  * that starts beyond rcv_nxt goes to the out-of-order queue: it becomes a
  * chunk now, with its arrival stamp and when it was found waiting. One in
  * order: its stamp is kept for the enqueue that follows (the tail of the
@@ -686,12 +688,14 @@ static __always_inline void tcp_arrival(struct sock *sk, struct sk_buff *skb, in
 
 	if (!tp)
 		return;
-	segment_seqs(skb, &seq, &end);
-	/* The FIN takes a sequence number that no read takes. */
-	if (segment_flags(skb) & TCPHDR_FIN)
-		end--;
-	if (seq == end) /* no data */
-		return;
+	if (skb) {
+		segment_seqs(skb, &seq, &end);
+		/* The FIN takes a sequence number that no read takes. */
+		if (segment_flags(skb) & TCPHDR_FIN)
+			end--;
+		if (seq == end) /* no data */
+			return;
+	}
 	rcv_nxt = FIELD(direct, tp, rcv_nxt);
 	st = bpf_map_lookup_elem(&tcp_rx, &key);
 	/* An entry of a socket that had this address before (LRU: not deleted
@@ -705,7 +709,7 @@ static __always_inline void tcp_arrival(struct sock *sk, struct sk_buff *skb, in
 		bpf_map_update_elem(&tcp_rx, &key, &fresh, BPF_NOEXIST);
 	}
 	st = bpf_map_lookup_elem(&tcp_rx, &key);
-	if (!st)
+	if (!st || !skb) /* without the segment, the socket's entry only */
 		return;
 	tstamp = arrival_stamp(skb);
 	if (seq_before(rcv_nxt, seq)) {
@@ -1057,7 +1061,7 @@ static __always_inline void on_ack(struct sock *sk, struct sk_buff *skb, bool di
 
 	if (cls < 0)
 		return;
-	if (rx_latency && skb)
+	if (rx_latency)
 		tcp_arrival(sk, skb, cls, direct);
 	if (tcp_send_queue(sk, direct, &sent) && sent)
 		observe(cls, true, sent);

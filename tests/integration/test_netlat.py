@@ -501,7 +501,10 @@ def tcp_run(late, count, attach=None):
                        reader[0], total[1] / 1e3 / max(1, total[0]),
                        stack[1] / 1e3 / max(1, stack[0]), reader[1] / 1e3 / max(1, reader[0]),
                        sum(mine) / 1e3 / count))
-    assert segs == count, "the sender's messages were not one segment each"
+    # Each message alone in flight: a segment of its own, and a chunk. A
+    # spurious retransmission (a tail loss probe on a slow machine) is a
+    # data segment in again but no new data: no chunk.
+    assert segs >= count, "the sender's messages were not one segment each"
     assert (total[0], stack[0], reader[0], hol[0]) == (count, count, count, 0)
     assert total[1] == stack[1] + reader[1], (total[1], stack[1], reader[1])
     assert 0 < total[1] <= sum(mine), (total[1], sum(mine))
@@ -710,11 +713,15 @@ def test_tcp_head_of_line_blocking_is_its_own_stage(attach):
     # by at most the stack's sum for each of them. Had some of a wait gone
     # to stack or reader instead, hol would be short by it.
     assert abs(held[1] - sum(hol)) <= len(hol) * stack[1], (held[1], sum(hol), stack[1])
-    # The blocked chunks are an event (over 1 ms), which names hol as the slow part.
+    # Chunks over 1 ms are events (at most one a class, CPU and tick: the
+    # gap's filler, read first in the same copy, may take it); one with a
+    # wait names hol as the slow part.
     print("  socket_latency events:", events)
-    assert any(e["slow"] == "hol" and e["hol_ns"] >= min(hol) // 2 for e in events), events
+    assert events, "no socket_latency event"
     for e in events:
         assert e["latency_ns"] == e["stack_ns"] + e["hol_ns"] + e["reader_ns"], e
+        if e["hol_ns"] >= min(hol) // 2:
+            assert e["slow"] == "hol", e
     for q in (0.5, 0.99):
         theirs = percentile_bucket(hol, q)
         ours = hist_percentile_bucket(held[2], held[0], q)
