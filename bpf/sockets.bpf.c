@@ -1242,8 +1242,10 @@ PROG_TRACEPOINT(ack, tcp, tcp_probe, trace_event_raw_tcp_probe)
 {
 	struct sk_buff *skb = NULL;
 
-	/* skaddr is in the event since 5.3, skbaddr since 6.9: without it,
-	 * no segment is known to wait out of order. */
+	/* The record names the socket and the segment on 6.12 (skaddr,
+	 * skbaddr), neither on 6.1: the probe layer does not choose this
+	 * variant where skaddr is missing (sockets.c); without skbaddr, no
+	 * segment would be known to wait out of order. */
 	if (bpf_core_field_exists(ctx->skbaddr))
 		skb = (struct sk_buff *)ctx->skbaddr;
 	if (bpf_core_field_exists(ctx->skaddr))

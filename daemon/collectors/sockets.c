@@ -298,7 +298,13 @@ static const struct probe_def sockets_probes[] = {
 	  .function = "sock_def_readable",
 	  .prog = "rq" },
 	{ .name = "sock_send_length", .system = "sock", .function = "tcp_push", .prog = "snd" },
-	PROBE_TRACEPOINT_DEF("tcp", "tcp_probe", "ack"),
+	/* The classic record names the socket (skaddr) since it names the
+	 * segment too: 6.12's has both, 6.1's neither. */
+	{ .name = "tcp_probe",
+	  .system = "tcp",
+	  .prog = "ack",
+	  .record = "trace_event_raw_tcp_probe",
+	  .record_member = "skaddr" },
 	{ .name = "kfree_skb", .system = "skb", .prog = "drop", .wanted = kfree_skb_has_reason },
 	{ .name = "sock_recv_length",
 	  .system = "sock",
