@@ -42,7 +42,7 @@ MATRIX="6.1-rt 6.12-rt 6.12-cloud 6.1-cloud 6.12-isolated"
 ISOLATED_KOPT="isolcpus=1 nohz_full=1 rcu_nocbs=1"
 ISOLATED_K="doctor,tick_kept"
 # Host programs the tests call, copied into the guest with their libraries.
-TOOLS="python3 bpftool setpriv unshare ss ip tc bash"
+TOOLS="python3 bpftool setpriv unshare ss ip tc bash chrt"
 # Debian's pytest in the guest: the python3 modules it imports.
 PYTEST_MODULES="pytest _pytest pluggy iniconfig packaging attr py.py"
 # Kernel modules the guest loads (with what they depend on) where the kernel

@@ -1229,6 +1229,7 @@ def blocked_reading_stdin(pid):
     return False
 
 
+@harness.host_only(HOST_ONLY)
 def test_threads_read_ahead_on_a_thread_of_their_own_that_a_pipe_does_not_hold_up():
     """--threads 2: the capture coming through a pipe is read by a second
     thread; --threads 1: by the only one. Damage found while the writer
