@@ -584,8 +584,9 @@ def test_from_the_daemon_ipis_of_a_task_are_named_and_the_applications_to_fix():
     outer0 = read_interrupts()
     with Daemon(config) as d:
         s = d.scrape()
-        senders_hooked = not s.get(("jitterd_probe_attached",
-                                    frozenset({("probe", "ipi_send_cpu"), ("attach", "none")})))
+        # a probe that did not attach has its one series attach="none", 0
+        senders_hooked = ("jitterd_probe_attached", frozenset(
+            {("probe", "ipi_send_cpu"), ("attach", "none")})) not in s
         inner0 = read_interrupts()
         # SCHED_FIFO 1 (throttled to 95%), so that other people's work on
         # this shared machine does not keep the spinner off CPU 1, and the
@@ -621,9 +622,11 @@ def test_from_the_daemon_ipis_of_a_task_are_named_and_the_applications_to_fix():
         assert "top senders" not in e["value"], e
         return
     assert "from task python3 in membarrier_private_expedited" in e["value"], e
-    # the largest sender that is an application's doing: the storm's
-    assert e["recommended"].startswith(
-        "the fix is in the application: task python3 calls membarrier()"), e
+    # the largest sender that is an application's doing: the storm's, its
+    # membarrier() or its mprotect() (which of the two sends more differs
+    # between kernels: 6.12-rt counted more flush_tlb_func than ipi_mb)
+    assert re.match(r"the fix is in the application: task python3 (calls membarrier\(\)"
+                    r"|changes its memory map)", e["recommended"]), e
     assert e["apply"].startswith(
         "in the application: process %d (its task python3 " % load.pid), e
 
