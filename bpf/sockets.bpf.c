@@ -98,6 +98,24 @@ struct {
 	__type(value, struct jd_sock_enqueued);
 } enqueued_map SEC(".maps");
 
+/* A TCP socket of a class (its address) -> its chunks' bounds (struct
+ * jd_sock_tcp_rx: the chunks follow each other in sequence). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JD_SOCK_RX_SOCKETS); /* 1 a CPU without rx_latency */
+	__type(key, __u64);
+	__type(value, struct jd_sock_tcp_rx);
+} tcp_rx SEC(".maps");
+
+/* A TCP chunk (socket, first sequence number) -> its stamps, from its
+ * arrival (out of order) or enqueue to its last byte's copy. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, JD_SOCK_TCP_CHUNKS); /* 1 a CPU without rx_latency */
+	__type(key, struct jd_sock_tcp_key);
+	__type(value, struct jd_sock_tcp_chunk);
+} tcp_chunks SEC(".maps");
+
 /* skb address -> when a packet of a class entered its device's queue. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -550,7 +568,7 @@ static __always_inline __u32 queue_len(struct sk_buff_head *q)
 /* A slow datagram, read on this CPU by the current thread. At most one
  * a class, CPU and tick: a late reader's backlog is one event, not many. */
 static __always_inline void latency_event(struct jd_sock_class_cpu *c, __u32 cls, __u64 stack_ns,
-					  __u64 reader_ns)
+					  __u64 hol_ns, __u64 reader_ns)
 {
 	struct jd_sock_latency_event *e;
 	__u64 now = jiffies();
@@ -562,6 +580,7 @@ static __always_inline void latency_event(struct jd_sock_class_cpu *c, __u32 cls
 	if (!e)
 		return;
 	e->stack_ns = stack_ns;
+	e->hol_ns = hol_ns;
 	e->reader_ns = reader_ns;
 	e->tid = (__u32)bpf_get_current_pid_tgid();
 	e->class_id = cls;
@@ -620,7 +639,294 @@ static __always_inline void on_recv(struct sock *sk, int ret, int flags)
 	hist_ns_add(&c->receive_reader, now - v.enqueue);
 	hist_ns_add(&c->receive_total, now - v.tstamp);
 	if (now - v.tstamp >= latency_threshold_ns)
-		latency_event(c, v.class_id, v.enqueue - v.tstamp, now - v.enqueue);
+		latency_event(c, v.class_id, v.enqueue - v.tstamp, 0, now - v.enqueue);
+}
+
+/* ---- TCP receive latency ----------------------------------------------- */
+
+#define RCV_SHUTDOWN 1
+#define TCPHDR_FIN   0x01
+
+/* Sequence numbers compared as TCP does (before(), after()). */
+static __always_inline bool seq_before(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) < 0;
+}
+
+/* A segment's sequence numbers, as tcp_v4_fill_cb() left them in skb->cb. */
+static __always_inline void segment_seqs(struct sk_buff *skb, __u32 *seq, __u32 *end)
+{
+	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)__builtin_preserve_access_index(&skb->cb);
+
+	*seq = BPF_CORE_READ(cb, seq);
+	*end = BPF_CORE_READ(cb, end_seq);
+}
+
+static __always_inline __u8 segment_flags(struct sk_buff *skb)
+{
+	struct tcp_skb_cb *cb = (struct tcp_skb_cb *)__builtin_preserve_access_index(&skb->cb);
+
+	return BPF_CORE_READ(cb, tcp_flags);
+}
+
+/*
+ * A segment arrived for a TCP socket of class cls (tcp_probe, before TCP
+ * processes it; rcv_nxt is still the segment's predecessor's end): the
+ * socket's entry is made here. Where the hook does not give the segment
+ * (skb NULL: a classic tracepoint without skbaddr), that is all. One
+ * that starts beyond rcv_nxt goes to the out-of-order queue: it becomes a
+ * chunk now, with its arrival stamp and when it was found waiting. One in
+ * order: its stamp is kept for the enqueue that follows (the tail of the
+ * receive queue carries a later stamp when the gap's segments join it).
+ */
+static __always_inline void tcp_arrival(struct sock *sk, struct sk_buff *skb, int cls, bool direct)
+{
+	struct tcp_sock *tp = tcp_of(sk, direct);
+	__u64 key = (__u64)sk, tstamp;
+	struct jd_sock_tcp_rx *st;
+	__u32 seq, end, rcv_nxt;
+
+	if (!tp)
+		return;
+	if (skb) {
+		segment_seqs(skb, &seq, &end);
+		/* The FIN takes a sequence number that no read takes. */
+		if (segment_flags(skb) & TCPHDR_FIN)
+			end--;
+		if (seq == end) /* no data */
+			return;
+	}
+	rcv_nxt = FIELD(direct, tp, rcv_nxt);
+	st = bpf_map_lookup_elem(&tcp_rx, &key);
+	/* An entry of a socket that had this address before (LRU: not deleted
+	 * at close) is not this one's: rcv_nxt never goes back, nor far ahead
+	 * of the last enqueue. */
+	if (st && (seq_before(rcv_nxt, st->next_seq) || rcv_nxt - st->next_seq > (1u << 30)))
+		bpf_map_delete_elem(&tcp_rx, &key);
+	if (!st || !bpf_map_lookup_elem(&tcp_rx, &key)) {
+		struct jd_sock_tcp_rx fresh = { .next_seq = rcv_nxt, .read_seq = rcv_nxt };
+
+		bpf_map_update_elem(&tcp_rx, &key, &fresh, BPF_NOEXIST);
+	}
+	st = bpf_map_lookup_elem(&tcp_rx, &key);
+	if (!st || !skb) /* without the segment, the socket's entry only */
+		return;
+	tstamp = arrival_stamp(skb);
+	if (seq_before(rcv_nxt, seq)) {
+		struct jd_sock_tcp_key k = { .sk = key, .seq = seq };
+		struct jd_sock_tcp_chunk v = {
+			.tstamp = tstamp, .ofo = realtime_ns(), .end_seq = end, .class_id = cls
+		};
+
+		if (!v.ofo)
+			return;
+		if (v.tstamp > v.ofo)
+			v.tstamp = 0;
+		/* A copy of one already waiting (a tail loss probe) keeps the first's times. */
+		bpf_map_update_elem(&tcp_chunks, &k, &v, BPF_NOEXIST);
+		if (!st->ofo_waiting || seq_before(seq, st->ofo_seq)) {
+			st->ofo_seq = seq;
+			st->ofo_waiting = 1;
+		}
+	} else {
+		st->arrival = tstamp;
+		st->arrival_end = end;
+	}
+}
+
+/* A chunk queued now: its stack time (and hol) are counted here, the rest at its read. */
+static __always_inline void tcp_chunk_add(__u64 sk, __u32 seq, __u32 end, __u64 tstamp, __u64 now,
+					  int cls, struct jd_sock_class_cpu *c)
+{
+	struct jd_sock_tcp_key k = { .sk = sk, .seq = seq };
+	struct jd_sock_tcp_chunk v = { .enqueue = now, .end_seq = end, .class_id = cls };
+
+	if (!tstamp || tstamp > now)
+		c->receive_unstamped++;
+	else {
+		v.tstamp = tstamp;
+		hist_ns_add(&c->receive_stack, now - tstamp);
+	}
+	bpf_map_update_elem(&tcp_chunks, &k, &v, BPF_ANY);
+}
+
+struct tcp_queued_walk {
+	__u64 sk, now;
+	__u32 pos, rcv_nxt;
+};
+
+/* One chunk that waited out of order, queued now (bpf_loop's callback). */
+static long tcp_ofo_queued(__u64 i, struct tcp_queued_walk *w)
+{
+	struct jd_sock_tcp_key k = { .sk = w->sk, .seq = w->pos };
+	struct jd_sock_tcp_chunk *e;
+	struct jd_sock_class_cpu *c;
+
+	(void)i;
+	if (w->pos == w->rcv_nxt)
+		return 1;
+	e = bpf_map_lookup_elem(&tcp_chunks, &k);
+	if (!e || e->enqueue || seq_before(w->rcv_nxt, e->end_seq) ||
+	    !seq_before(w->pos, e->end_seq))
+		return 1;
+	e->enqueue = w->now;
+	w->pos = e->end_seq;
+	c = class_cpu(e->class_id);
+	if (!c)
+		return 1;
+	if (!e->tstamp || w->now < e->ofo) {
+		c->receive_unstamped++;
+		e->tstamp = 0;
+		return 0;
+	}
+	hist_ns_add(&c->receive_stack, e->ofo - e->tstamp);
+	hist_ns_add(&c->receive_hol, w->now - e->ofo);
+	return 0;
+}
+
+/* The lowest sequence number in the out-of-order queue (its rbtree's
+ * leftmost skb), or false when it is empty. */
+static __always_inline bool ofo_first(struct tcp_sock *tp, __u32 *seq)
+{
+	struct rb_node *node = BPF_CORE_READ(tp, out_of_order_queue.rb_node), *left;
+	__u32 end;
+
+	if (!node)
+		return false;
+	for (int i = 0; i < 48; i++) {
+		left = BPF_CORE_READ(node, rb_left);
+		if (!left)
+			break;
+		node = left;
+	}
+	/* rbnode is the first member of sk_buff's first union */
+	segment_seqs(
+		(struct sk_buff *)((void *)node - bpf_core_field_offset(struct sk_buff, rbnode)),
+		seq, &end);
+	return true;
+}
+
+/*
+ * Data was queued to a TCP socket of class cls (sk_data_ready): the
+ * chunk [next_seq, rcv_nxt). When that fills a gap, the segments that
+ * waited beyond it join the queue now: the part before the first of them
+ * is the segment that filled the gap (its stamp from tcp_probe), each of
+ * the others the chunk tcp_arrival() made of it; what is not found so
+ * (a segment the kernel trimmed or merged) is a chunk without a stamp.
+ */
+static __always_inline void tcp_queued(struct sock *sk, int cls, bool direct)
+{
+	struct tcp_sock *tp = tcp_of(sk, direct);
+	struct tcp_queued_walk w = { .sk = (__u64)sk };
+	struct jd_sock_tcp_rx *st;
+	struct jd_sock_class_cpu *c;
+	__u32 start, end;
+
+	if (!tp || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop))
+		return;
+	st = bpf_map_lookup_elem(&tcp_rx, &w.sk);
+	c = class_cpu(cls);
+	if (!st || !c)
+		return;
+	w.rcv_nxt = FIELD(direct, tp, rcv_nxt);
+	if (!seq_before(st->next_seq, w.rcv_nxt))
+		return;
+	w.now = realtime_ns();
+	if (!w.now)
+		return;
+	start = st->next_seq;
+	st->next_seq = w.rcv_nxt;
+	if (st->resync) {
+		st->read_seq = start;
+		st->resync = 0;
+	}
+	/* The FIN takes a sequence number that no read takes: not a chunk's. */
+	if (!st->fin && (FIELD(direct, sk, sk_shutdown) & RCV_SHUTDOWN)) {
+		st->fin = 1;
+		w.rcv_nxt--;
+		if (w.rcv_nxt == start)
+			return;
+	}
+	if (st->ofo_waiting && seq_before(st->ofo_seq, w.rcv_nxt)) {
+		end = st->ofo_seq;
+		if (seq_before(start, end))
+			tcp_chunk_add(w.sk, start, end,
+				      seq_before(st->arrival_end, end) ? 0 : st->arrival, w.now,
+				      cls, c);
+		w.pos = seq_before(start, end) ? end : start;
+		bpf_loop(JD_SOCK_TCP_READ_WALK, tcp_ofo_queued, &w, 0);
+		if (w.pos != w.rcv_nxt)
+			tcp_chunk_add(w.sk, w.pos, w.rcv_nxt, 0, w.now, cls, c);
+		st->ofo_waiting = ofo_first(tp, &st->ofo_seq);
+		return;
+	}
+	tcp_chunk_add(w.sk, start, w.rcv_nxt,
+		      arrival_stamp(BPF_CORE_READ(sk, sk_receive_queue.prev)), w.now, cls, c);
+}
+
+struct tcp_read_walk {
+	__u64 sk, now;
+	__u32 pos, copied;
+	bool lost;
+};
+
+/* One chunk whose last byte the application has copied (bpf_loop's callback). */
+static long tcp_chunk_read(__u64 i, struct tcp_read_walk *w)
+{
+	struct jd_sock_tcp_key k = { .sk = w->sk, .seq = w->pos };
+	struct jd_sock_tcp_chunk *e, v;
+	struct jd_sock_class_cpu *c;
+	__u64 stack, hol;
+
+	(void)i;
+	if (!seq_before(w->pos, w->copied))
+		return 1;
+	e = bpf_map_lookup_elem(&tcp_chunks, &k);
+	if (!e || !e->enqueue) { /* lost (evicted): the chain is broken */
+		w->lost = true;
+		return 1;
+	}
+	if (seq_before(w->copied, e->end_seq)) /* partly read */
+		return 1;
+	v = *e;
+	bpf_map_delete_elem(&tcp_chunks, &k);
+	w->pos = v.end_seq;
+	c = class_cpu(v.class_id);
+	if (!c || !v.tstamp || w->now < v.enqueue)
+		return 0;
+	stack = (v.ofo ? v.ofo : v.enqueue) - v.tstamp;
+	hol = v.ofo ? v.enqueue - v.ofo : 0;
+	hist_ns_add(&c->receive_reader, w->now - v.enqueue);
+	hist_ns_add(&c->receive_total, w->now - v.tstamp);
+	if (w->now - v.tstamp >= latency_threshold_ns)
+		latency_event(c, v.class_id, stack, hol, w->now - v.enqueue);
+	return 0;
+}
+
+/*
+ * The application copied data from a TCP socket (tcp_rcv_space_adjust,
+ * after each skb copied, copied_seq moved past it): the chunks whose last
+ * byte is now copied are read. Every TCP read on the host comes here: for
+ * a socket in no class, one hash lookup that misses.
+ */
+static __always_inline void on_tcp_read(struct sock *sk, bool direct)
+{
+	struct tcp_read_walk w = { .sk = (__u64)sk };
+	struct jd_sock_tcp_rx *st = bpf_map_lookup_elem(&tcp_rx, &w.sk);
+	struct tcp_sock *tp;
+
+	if (!st || !bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop))
+		return;
+	tp = tcp_of(sk, direct);
+	if (!tp)
+		return;
+	w.copied = FIELD(direct, tp, copied_seq);
+	w.pos = st->read_seq;
+	w.now = realtime_ns();
+	bpf_loop(JD_SOCK_TCP_READ_WALK, tcp_chunk_read, &w, 0);
+	st->read_seq = w.pos;
+	if (w.lost)
+		st->resync = 1;
 }
 
 /* ---- send latency ------------------------------------------------------ */
@@ -717,6 +1023,8 @@ static __always_inline void on_readable(struct sock *sk, bool direct)
 		observe(cls, false, bytes);
 	if (rx_latency && proto == JD_SOCK_UDP && FIELD(direct, sk, sk_type) == SOCK_DGRAM)
 		stamp_queued(sk, cls);
+	if (rx_latency && proto == JD_SOCK_TCP)
+		tcp_queued(sk, cls, direct);
 }
 
 static __always_inline void on_send(struct sock *sk, bool direct)
@@ -745,7 +1053,7 @@ static __always_inline void on_send(struct sock *sk, bool direct)
  * closed), no other run of it sees the top; the next segment to arrive (a
  * window probe, the sender's next data) sees the queue as it was left.
  */
-static __always_inline void on_ack(struct sock *sk, bool direct)
+static __always_inline void on_ack(struct sock *sk, struct sk_buff *skb, bool direct)
 {
 	int cls = sock_class(sk, JD_SOCK_TCP, direct);
 	struct jd_sock_class_cpu *c;
@@ -753,6 +1061,8 @@ static __always_inline void on_ack(struct sock *sk, bool direct)
 
 	if (cls < 0)
 		return;
+	if (rx_latency)
+		tcp_arrival(sk, skb, cls, direct);
 	if (tcp_send_queue(sk, direct, &sent) && sent)
 		observe(cls, true, sent);
 	if (!tcp_receive_queue(sk, direct, &queued) || !queued)
@@ -918,23 +1228,48 @@ PROG_KPROBE(snd, tcp_push, struct sock *sk)
 	return 0;
 }
 
-PROG_TP_BTF(ack, tcp_probe, struct sock *sk)
+PROG_TP_BTF(ack, tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
-	on_ack(sk, true);
+	on_ack(sk, skb, true);
 	return 0;
 }
 
-PROG_RAW_TP(ack, tcp_probe, struct sock *sk)
+PROG_RAW_TP(ack, tcp_probe, struct sock *sk, struct sk_buff *skb)
 {
-	on_ack(sk, false);
+	on_ack(sk, skb, false);
 	return 0;
 }
 
 PROG_TRACEPOINT(ack, tcp, tcp_probe, trace_event_raw_tcp_probe)
 {
-	/* skaddr is in the event since 5.3. */
+	struct sk_buff *skb = NULL;
+
+	/* The record names the socket and the segment on 6.12 (skaddr,
+	 * skbaddr), neither on 6.1: the probe layer does not choose this
+	 * variant where skaddr is missing (sockets.c); without skbaddr, no
+	 * segment would be known to wait out of order. */
+	if (bpf_core_field_exists(ctx->skbaddr))
+		skb = (struct sk_buff *)ctx->skbaddr;
 	if (bpf_core_field_exists(ctx->skaddr))
-		on_ack((struct sock *)ctx->skaddr, false);
+		on_ack((struct sock *)ctx->skaddr, skb, false);
+	return 0;
+}
+
+PROG_TP_BTF(tcpread, tcp_rcv_space_adjust, struct sock *sk)
+{
+	on_tcp_read(sk, true);
+	return 0;
+}
+
+PROG_RAW_TP(tcpread, tcp_rcv_space_adjust, struct sock *sk)
+{
+	on_tcp_read(sk, false);
+	return 0;
+}
+
+PROG_TRACEPOINT(tcpread, tcp, tcp_rcv_space_adjust, trace_event_raw_tcp_event_sk)
+{
+	on_tcp_read((struct sock *)ctx->skaddr, false);
 	return 0;
 }
 

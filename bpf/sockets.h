@@ -83,12 +83,15 @@ struct jd_sock_class_cpu {
 	 * read once per tick (jiffy) and CPU, and the slot kept until the next. */
 	__u64 clock_jiffies, clock_slot;
 	__u64 event_jiffies; /* at most one drop event per class, CPU and tick */
-	/* Receive latency (UDP classes, collectors.sockets.latency): the
-	 * kernel's arrival stamp (skb->tstamp) to the datagram's enqueue to
-	 * the socket (the stack's time), enqueue to the application's copy
-	 * (the reader's lateness), and arrival to copy (their sum). */
+	/* Receive latency (collectors.sockets.latency): the kernel's arrival
+	 * stamp (skb->tstamp) to the datagram's or TCP chunk's enqueue to the
+	 * socket (the stack's time), enqueue to the application's copy (the
+	 * reader's lateness), and arrival to copy (their sum). TCP: the time
+	 * a chunk waited in the out-of-order queue for an earlier segment
+	 * (head-of-line blocking) is its own, in none of the others. */
 	struct jd_hist_ns receive_stack, receive_reader, receive_total;
-	__u64 receive_unstamped;     /* datagrams queued without an arrival stamp */
+	struct jd_hist_ns receive_hol;
+	__u64 receive_unstamped;     /* datagrams and chunks queued without an arrival stamp */
 	__u64 latency_event_jiffies; /* at most one latency event per class, CPU and tick */
 	/* Send latency (collectors.sockets.latency): a packet's entry to its
 	 * device's queueing layer (net_dev_queue, where SO_TIMESTAMPING's
@@ -142,6 +145,45 @@ struct jd_sock_enqueued {
 #define JD_SOCK_RX_SOCKETS   4096  /* sockets of the classes */
 #define JD_SOCK_ENQUEUE_WALK 8	   /* datagrams numbered at one sk_data_ready */
 
+/*
+ * TCP receive latency is per chunk: the data that one sk_data_ready run
+ * finds newly queued (rcv_nxt moved past where the last run left it), in
+ * order, or a segment that waited out of order (recorded at its arrival,
+ * tcp_probe, and queued when the gap before it is filled). Chunks follow
+ * each other in sequence: each is keyed by its socket and first sequence
+ * number and knows its end, so the reads (tcp_rcv_space_adjust, after each
+ * skb copied, with copied_seq moved) take them in order from read_seq.
+ * Everything here runs under the socket's lock: no two at once.
+ */
+struct jd_sock_tcp_rx {
+	__u32 next_seq;	   /* rcv_nxt at the last enqueue: where the next chunk starts */
+	__u32 read_seq;	   /* the first sequence of the oldest chunk not fully read */
+	__u32 ofo_seq;	   /* the lowest sequence recorded out of order and not queued */
+	__u32 arrival_end; /* end_seq of the last in-order segment tcp_probe saw */
+	__u64 arrival;	   /* and its arrival stamp (for a segment that fills a gap) */
+	__u8 ofo_waiting;  /* ofo_seq is valid */
+	__u8 resync;	   /* a chunk was lost: the reads restart at the next enqueue */
+	__u8 fin;	   /* the FIN (one sequence number, never read) was queued */
+	__u8 pad[5];
+};
+
+struct jd_sock_tcp_key {
+	__u64 sk;
+	__u32 seq; /* the chunk's first sequence number */
+	__u32 pad;
+};
+
+struct jd_sock_tcp_chunk {
+	__u64 tstamp;  /* arrival, CLOCK_REALTIME ns; 0: unknown (counted as unstamped) */
+	__u64 ofo;     /* when it was found out of order (tcp_probe); 0: in order */
+	__u64 enqueue; /* when it reached the receive queue; 0 while out of order */
+	__u32 end_seq;
+	__u32 class_id;
+};
+
+#define JD_SOCK_TCP_CHUNKS    16384 /* chunks waiting in the classes' queues */
+#define JD_SOCK_TCP_READ_WALK 1024  /* chunks taken by one copy, at most */
+
 /* The events of this collector (jd_event_hdr.type). */
 enum jd_sock_event {
 	JD_SOCK_EVENT_DROP,    /* struct jd_sock_drop_event */
@@ -173,6 +215,7 @@ struct jd_sock_latency_event {
 	__u8 class_id;
 	__u8 pad[3];
 	char comm[16]; /* the reader's thread's name */
+	__u64 hol_ns;  /* TCP: in the out-of-order queue (in none of the others) */
 };
 
 #endif

@@ -47,12 +47,13 @@ TOOLS="python3 bpftool setpriv unshare ss ip tc bash chrt"
 PYTEST_MODULES="pytest _pytest pluggy iniconfig packaging attr py.py"
 # Kernel modules the guest loads (with what they depend on) where the kernel
 # has them as modules: tc's tbf and netem qdiscs (test_softirq, test_netlat),
-# veth pairs (test_netlat's send side) and a virtio disk with ext4 for tests
+# veth pairs (test_netlat's send side), the htb qdisc and the u32 classifier
+# (test_netlat's TCP head-of-line blocking) and a virtio disk with ext4 for tests
 # that need real device interrupts. crc32c_generic is ext4's soft
 # dependency (an alias, crypto-crc32c, that depends= does not name). A
 # cached kernel whose modules.cpio was packed for another list is unpacked
 # again.
-MODULES="sch_tbf sch_netem veth virtio_pci virtio_blk crc32c_generic ext4"
+MODULES="sch_tbf sch_netem veth sch_htb cls_u32 virtio_pci virtio_blk crc32c_generic ext4"
 
 die() {
 	echo "vmtest: $*" >&2

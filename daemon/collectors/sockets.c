@@ -229,6 +229,15 @@ static bool on_drop_event(struct collector *c, const void *event, json_t *obj)
 	return true;
 }
 
+/* The protocol of the class in a slot (UDP for none). */
+static enum jd_protocol slot_protocol(const struct sockets *s, unsigned slot)
+{
+	for (int i = 0; i < s->n_classes; i++)
+		if (s->slot_of[i] == slot)
+			return s->protocols[i];
+	return JD_PROTO_UDP;
+}
+
 static bool on_latency_event(struct collector *c, const void *event, json_t *obj)
 {
 	const struct sockets *s = c->priv;
@@ -241,11 +250,16 @@ static bool on_latency_event(struct collector *c, const void *event, json_t *obj
 	memcpy(comm, e->comm, sizeof(e->comm));
 	comm[sizeof(e->comm)] = 0;
 	json_set_str(obj, "socket", name);
-	json_set_u64(obj, "latency_ns", e->stack_ns + e->reader_ns);
+	json_set_u64(obj, "latency_ns", e->stack_ns + e->hol_ns + e->reader_ns);
 	json_set_u64(obj, "stack_ns", e->stack_ns);
+	if (slot_protocol(s, e->class_id) == JD_PROTO_TCP)
+		json_set_u64(obj, "hol_ns", e->hol_ns);
 	json_set_u64(obj, "reader_ns", e->reader_ns);
-	/* The part that took longer: where to look first. */
-	json_set_str(obj, "slow", e->reader_ns >= e->stack_ns ? "reader" : "stack");
+	/* The part that took longest: where to look first. */
+	json_set_str(obj, "slow",
+		     e->reader_ns >= e->stack_ns && e->reader_ns >= e->hol_ns ? "reader"
+		     : e->hol_ns > e->stack_ns				      ? "hol"
+									      : "stack");
 	json_set_u64(obj, "tid", e->tid);
 	json_set_str(obj, "comm", comm);
 	return true;
@@ -286,12 +300,23 @@ static const struct probe_def sockets_probes[] = {
 	  .function = "sock_def_readable",
 	  .prog = "rq" },
 	{ .name = "sock_send_length", .system = "sock", .function = "tcp_push", .prog = "snd" },
-	PROBE_TRACEPOINT_DEF("tcp", "tcp_probe", "ack"),
+	/* The classic record names the socket (skaddr) since it names the
+	 * segment too: 6.12's has both, 6.1's neither. */
+	{ .name = "tcp_probe",
+	  .system = "tcp",
+	  .prog = "ack",
+	  .record = "trace_event_raw_tcp_probe",
+	  .record_member = "skaddr" },
 	{ .name = "kfree_skb", .system = "skb", .prog = "drop", .wanted = kfree_skb_has_reason },
 	{ .name = "sock_recv_length",
 	  .system = "sock",
 	  .function = "skb_consume_udp",
 	  .prog = "recv",
+	  .wanted = latency_wanted },
+	/* TCP classes' reads: after each skb copied, with copied_seq moved. */
+	{ .name = "tcp_rcv_space_adjust",
+	  .system = "tcp",
+	  .prog = "tcpread",
 	  .wanted = latency_wanted },
 	{ .name = "net_dev_queue", .system = "net", .prog = "devq", .wanted = latency_wanted },
 	{ .name = "net_dev_start_xmit",
@@ -358,7 +383,7 @@ static int set_tunables(struct sockets *s, const struct sockets_options *o, stru
 	/* Without latency nothing is stored: the smallest map an LRU allows. */
 	if (!o->latency) {
 		struct bpf_map *unused[] = { k->maps.enqueued_map, k->maps.rx_state,
-					     k->maps.sending };
+					     k->maps.sending, k->maps.tcp_rx, k->maps.tcp_chunks };
 
 		for (unsigned i = 0; i < ARRAY_SIZE(unused); i++)
 			if (bpf_map__set_max_entries(unused[i], s->nr_cpus > 0 ? s->nr_cpus : 1))
@@ -445,7 +470,7 @@ struct class_total {
 	uint64_t drops[JD_SOCK_DROP_REASONS];
 	uint64_t drop_bytes[JD_SOCK_DROP_REASONS];
 	uint64_t receive_peak, send_peak;
-	struct jd_hist_ns receive_stack, receive_reader, receive_total;
+	struct jd_hist_ns receive_stack, receive_reader, receive_total, receive_hol;
 	uint64_t receive_unstamped;
 	struct jd_hist_ns send_qdisc, send_driver, send_total;
 	uint64_t send_queued;
@@ -474,6 +499,7 @@ static void fold(const struct sockets *s, struct class_total *t, uint64_t oldest
 		hist_ns_merge(&t->receive_stack, &v->receive_stack);
 		hist_ns_merge(&t->receive_reader, &v->receive_reader);
 		hist_ns_merge(&t->receive_total, &v->receive_total);
+		hist_ns_merge(&t->receive_hol, &v->receive_hol);
 		t->receive_unstamped += v->receive_unstamped;
 		hist_ns_merge(&t->send_qdisc, &v->send_qdisc);
 		hist_ns_merge(&t->send_driver, &v->send_driver);
@@ -690,19 +716,22 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			       METRIC_COUNTER, METRIC_UNIT_NONE);
 	if (s->latency) {
 		rlat = metrics_family(m, SOCKETS_RECEIVE_LATENCY,
-				      "UDP classes: time from a datagram's arrival (the kernel's "
-				      "software RX stamp) to the application's copy of it.",
+				      "Time from a datagram's or TCP chunk's arrival (the kernel's "
+				      "software RX stamp) to the application's copy of it (TCP: of "
+				      "its last byte).",
 				      METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
 		rstage = metrics_family(
 			m, SOCKETS_RECEIVE_STAGE,
-			"UDP classes: the parts of the receive latency, by stage: stack "
-			"(arrival to the socket's queue, counted at the enqueue), reader "
-			"(queue to the application's copy, counted at the copy).",
+			"The parts of the receive latency, by stage: stack (arrival to the "
+			"socket's queue, counted at the enqueue), hol (TCP: waiting in the "
+			"out-of-order queue for an earlier segment, counted at the enqueue), "
+			"reader (queue to the application's copy, counted at the copy).",
 			METRIC_HISTOGRAM, METRIC_UNIT_SECONDS);
 		unstamped = metrics_family(
 			m, SOCKETS_RECEIVE_UNSTAMPED,
-			"UDP classes: datagrams queued without the kernel's arrival stamp "
-			"(received before RX timestamping was on): not in the latencies.",
+			"Datagrams and TCP chunks queued without a known arrival stamp "
+			"(received before RX timestamping was on; TCP: data jitterd could "
+			"not attribute to a segment): not in the latencies.",
 			METRIC_COUNTER, METRIC_UNIT_NONE);
 		slat = metrics_family(m, SOCKETS_SEND_LATENCY,
 				      "Time from a packet's entry to its device's queueing layer "
@@ -741,11 +770,15 @@ static void sockets_collect(struct collector *c, struct metrics *m)
 			metric_hist(sq, &h, "socket", name, LABELS_END);
 			metric_u64(speak, t.send_peak, "socket", name, LABELS_END);
 		}
-		if (s->latency && s->protocols[i] == JD_PROTO_UDP) {
+		if (s->latency) {
 			h = hist_ns_metric(&t.receive_total);
 			metric_hist(rlat, &h, "socket", name, LABELS_END);
 			h = hist_ns_metric(&t.receive_stack);
 			metric_hist(rstage, &h, "socket", name, "stage", "stack", LABELS_END);
+			if (s->protocols[i] == JD_PROTO_TCP) {
+				h = hist_ns_metric(&t.receive_hol);
+				metric_hist(rstage, &h, "socket", name, "stage", "hol", LABELS_END);
+			}
 			h = hist_ns_metric(&t.receive_reader);
 			metric_hist(rstage, &h, "socket", name, "stage", "reader", LABELS_END);
 			metric_u64(unstamped, t.receive_unstamped, "socket", name, LABELS_END);

@@ -334,8 +334,9 @@ static void fmt_seconds(char *buf, size_t size, double s)
 }
 
 /*
- * Per UDP class, the mean time of a datagram in each stage since jitterd
- * started: the larger part says where to look. The reader's: busy polling
+ * Per class, the mean time of a datagram (TCP: a chunk) in each stage since
+ * jitterd started: the largest part says where to look; for TCP a wait for
+ * a lost segment (hol) is neither the reader's nor the kernel's. The reader's: busy polling
  * (a reader asleep in recvmsg() is woken, then scheduled) where it is off,
  * else its thread's CPU; the stack's: where the receive path runs.
  */
@@ -344,7 +345,7 @@ static void socket_latency(const struct doctor_host *h, const char *metrics, dou
 {
 	const char *sum = "jitterd_socket_receive_stage_seconds_sum",
 		   *count = "jitterd_socket_receive_stage_seconds_count";
-	char classes[32][64], a[32], b[32], c[32], when[32];
+	char classes[32][64], a[32], b[32], c[32], d[32], when[32];
 	unsigned nc = label_values(metrics, sum, "socket", classes, 32);
 	long long busy_read = host_ll(h, "/proc/sys/net/core/busy_read");
 
@@ -358,7 +359,11 @@ static void socket_latency(const struct doctor_host *h, const char *metrics, dou
 				       LABELS_END);
 		double rn = sample_sum(metrics, count, &f4, "socket", classes[i], "stage", "reader",
 				       LABELS_END);
-		double stack, reader;
+		/* TCP classes: the wait for a lost segment, per chunk read. */
+		bool tcp;
+		double hs = sample_sum(metrics, sum, &tcp, "socket", classes[i], "stage", "hol",
+				       LABELS_END);
+		double stack, reader, hol;
 		struct doctor_finding *f;
 
 		if (!f1 || !f2 || !f3 || !f4 || sn < 1 || rn < 1 || !plausible(sn) ||
@@ -366,26 +371,45 @@ static void socket_latency(const struct doctor_host *h, const char *metrics, dou
 			continue;
 		stack = ss / sn;
 		reader = rs / rn;
-		if (stack + reader < LATENCY_FLOOR_S)
+		hol = tcp && hs >= 0 ? hs / rn : 0;
+		if (stack + hol + reader < LATENCY_FLOOR_S)
 			continue;
 		f = next(out, n, cap, EV_LATENCY);
 		if (!f)
 			return;
-		fmt_seconds(a, sizeof(a), stack + reader);
+		fmt_seconds(a, sizeof(a), stack + hol + reader);
 		fmt_seconds(b, sizeof(b), stack);
 		fmt_seconds(c, sizeof(c), reader);
+		fmt_seconds(d, sizeof(d), hol);
 		snprintf(f->subject, sizeof(f->subject), "%s", classes[i]);
 		f->state = DOCTOR_FAIL;
-		doctor_set(f->value,
-			   "a datagram of %s spent %s on average inside the host since jitterd "
-			   "started %s ago: %s in the kernel's receive path (stack), %s in the "
-			   "socket's queue waiting for the reader (reader)",
-			   classes[i], a, ago(when, sizeof(when), uptime), b, c);
+		if (tcp)
+			doctor_set(
+				f->value,
+				"a chunk of %s spent %s on average inside the host since jitterd "
+				"started %s ago: %s in the kernel's receive path (stack), %s "
+				"waiting out of order for a lost or late segment (hol), %s in "
+				"the socket's queue waiting for the reader (reader)",
+				classes[i], a, ago(when, sizeof(when), uptime), b, d, c);
+		else
+			doctor_set(f->value,
+				   "a datagram of %s spent %s on average inside the host since "
+				   "jitterd started %s ago: %s in the kernel's receive path "
+				   "(stack), %s in the socket's queue waiting for the reader "
+				   "(reader)",
+				   classes[i], a, ago(when, sizeof(when), uptime), b, c);
 		doctor_set(f->where,
 			   "jitterd_socket_receive_stage_seconds{socket=\"%s\"}, "
 			   "/proc/sys/net/core/busy_read",
 			   classes[i]);
-		if (reader >= stack && busy_read == 0) {
+		if (hol > reader && hol > stack) {
+			doctor_set(
+				f->recommended,
+				"segments were lost or reordered on the way: the data behind "
+				"them waited for the retransmission, neither the reader nor this "
+				"kernel was late; look at the path's drops (the sender's "
+				"retransmissions in ss -ti, the NICs' and switches' counters)");
+		} else if (reader >= stack && busy_read == 0) {
 			doctor_set(f->recommended,
 				   "the reader is late: poll the socket busily rather than sleep "
 				   "in recvmsg() (busy_read is 0: a sleeping reader is woken, then "

@@ -495,6 +495,11 @@ static int trial(const struct probe *p, enum probe_attach a, char *why, size_t l
 		return -EINVAL;
 	if (a == PROBE_SCHED_INFO && sched_info_fields(why + used, len - used))
 		return -ENOENT;
+	if (a == PROBE_TRACEPOINT && p->record && !btf_has_member(p->record, p->record_member)) {
+		snprintf(why + used, len - used, "no %s in its record (%s) on this kernel",
+			 p->record_member, p->record);
+		return -ENOENT;
+	}
 	return trial_attach(p, a, why + used, len - used);
 }
 
@@ -509,6 +514,8 @@ void probe_resolve(struct probe *p, const struct probe_def *d, struct bpf_object
 	p->label = d->label ? d->label : d->name;
 	p->system = d->system;
 	p->function = d->function;
+	p->record = d->record;
+	p->record_member = d->record_member;
 	p->fd = p->link = -1;
 	for (unsigned a = PROBE_FIRST; a < PROBE_ATTACH_TYPES; a++) {
 		/* Function variants without a function would have nothing to attach to. */

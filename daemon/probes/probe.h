@@ -48,6 +48,11 @@ struct probe_def {
 	/* The probe="" label, --probes and JITTERD_ATTACH name where another collector hooks
 	 * the same tracepoint (series must differ); NULL: name. */
 	const char *label;
+	/* A member the classic tracepoint variant reads from its record (struct
+	 * `record` in the kernel's BTF, e.g. trace_event_raw_tcp_probe): where
+	 * the record lacks it, that variant cannot work and is not tried. NULL:
+	 * no such need. */
+	const char *record, *record_member;
 };
 
 /* The usual declaration: a tracepoint and no function hook. */
@@ -57,10 +62,11 @@ struct probe_def {
 	}
 
 struct probe {
-	const char *name;     /* the tracepoint, from the probe_def */
-	const char *label;    /* the probe_def's label, or name */
-	const char *system;   /* tracepoint system */
-	const char *function; /* kernel function for fentry/kprobe variants */
+	const char *name;		    /* the tracepoint, from the probe_def */
+	const char *label;		    /* the probe_def's label, or name */
+	const char *system;		    /* tracepoint system */
+	const char *function;		    /* kernel function for fentry/kprobe variants */
+	const char *record, *record_member; /* from the probe_def */
 	struct bpf_program *prog[PROBE_ATTACH_TYPES]; /* the object's variant per attach type */
 
 	enum probe_attach attach; /* chosen, then attached; PROBE_NONE if neither */

@@ -2384,6 +2384,40 @@ START_TEST(socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set)
 }
 END_TEST
 
+/* A TCP class whose chunks waited for a lost segment: neither the reader nor the kernel. */
+START_TEST(socket_latency_names_head_of_line_blocking)
+{
+	char metrics[2048];
+	struct doctor_finding *f;
+	unsigned n;
+
+	put("/proc/sys/net/core/busy_read", "0\n");
+	snprintf(metrics, sizeof(metrics),
+		 "process_start_time_seconds %lld\n"
+		 "jitterd_socket_receive_stage_seconds_sum{socket=\"orders\",stage=\"stack\"} "
+		 "0.010\n"
+		 "jitterd_socket_receive_stage_seconds_count{socket=\"orders\",stage=\"stack\"} "
+		 "1000\n"
+		 "jitterd_socket_receive_stage_seconds_sum{socket=\"orders\",stage=\"hol\"} 3\n"
+		 "jitterd_socket_receive_stage_seconds_count{socket=\"orders\",stage=\"hol\"} 5\n"
+		 "jitterd_socket_receive_stage_seconds_sum{socket=\"orders\",stage=\"reader\"} "
+		 "0.05\n"
+		 "jitterd_socket_receive_stage_seconds_count{socket=\"orders\",stage=\"reader\"} "
+		 "1000\n",
+		 (long long)time(NULL) - 600);
+	f = evidence(metrics, "", &n);
+	ck_assert_uint_eq(n, 1);
+	ck_assert_str_eq(f[0].check->id, "evidence.socket_latency");
+	ck_assert_str_eq(f[0].value,
+			 "a chunk of orders spent 3.06 ms on average inside the host since "
+			 "jitterd started 10 min ago: 10 us in the kernel's receive path (stack), "
+			 "3.00 ms waiting out of order for a lost or late segment (hol), 50 us in "
+			 "the socket's queue waiting for the reader (reader)");
+	ck_assert_ptr_nonnull(strstr(f[0].recommended, "segments were lost or reordered"));
+	free(f);
+}
+END_TEST
+
 /* Stages of the receive latency: the larger part is where to look. */
 START_TEST(socket_latency_names_the_part_that_waits)
 {
@@ -2878,6 +2912,7 @@ static Suite *doctor_suite(void)
 	tcase_add_test(tc, no_physical_nic_is_not_applicable);
 	tcase_add_test(tc, socket_drops_quote_the_drops_the_peak_and_the_buffer_to_set);
 	tcase_add_test(tc, socket_latency_names_the_part_that_waits);
+	tcase_add_test(tc, socket_latency_names_head_of_line_blocking);
 	tcase_add_test(tc, socket_drops_are_sized_from_what_was_dropped);
 	tcase_add_test(tc, irq_time_on_an_isolated_cpu_names_the_irqs_there);
 	tcase_add_test(tc, interruptions_of_isolated_cpus_come_from_the_noise_collector);

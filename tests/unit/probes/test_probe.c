@@ -400,6 +400,27 @@ START_TEST(tracepoint_arguments_are_counted_from_the_kernels_btf)
 }
 END_TEST
 
+/* A classic variant whose record lacks the member it reads is not tried
+ * further (not attached): it fails with the member and the record named. */
+START_TEST(a_classic_variant_whose_record_lacks_its_member_does_not_work)
+{
+	struct probe p = { .name = "tcp_probe",
+			   .label = "tcp_probe",
+			   .system = "tcp",
+			   .record = "trace_event_raw_tcp_probe",
+			   .record_member = "jd_no_such_member",
+			   .fd = -1,
+			   .link = -1 };
+	char why[128];
+
+	ck_assert_int_eq(probe_init(), 0);
+	ck_assert_int_eq(probe_trial(&p, PROBE_TRACEPOINT, why, sizeof(why)), -ENOENT);
+	ck_assert_str_eq(why, "tracepoint: no jd_no_such_member in its record "
+			      "(trace_event_raw_tcp_probe) on this kernel");
+	probe_finish();
+}
+END_TEST
+
 static Suite *probe_suite(void)
 {
 	Suite *s = suite_create("probe");
@@ -432,6 +453,7 @@ static Suite *probe_suite(void)
 	tcase_add_test(tc, a_survey_tries_every_variant_and_records_all_that_work);
 	suite_add_tcase(s, tc);
 	tcase_add_test(kernel, tracepoint_arguments_are_counted_from_the_kernels_btf);
+	tcase_add_test(kernel, a_classic_variant_whose_record_lacks_its_member_does_not_work);
 	suite_add_tcase(s, kernel);
 	return s;
 }
