@@ -720,12 +720,19 @@ def test_tcp_head_of_line_blocking_is_its_own_stage(attach):
     else:  # two waiting segments merged in the backlog are one
         assert len(hol) - got["backlog_coalesced"] <= held[0] <= len(hol)
     assert total[1] == stack[1] + held[1] + reader[1]
-    # The waits are all in hol: jitterd's wait of a blocked segment k is the
-    # capture's (A_fill - A_k) plus stack_fill - stack_k (it starts when TCP
-    # saw k and ends when it queued the filling segment), so the sums differ
-    # by at most the stack's sum for each of them. Had some of a wait gone
-    # to stack or reader instead, hol would be short by it.
-    assert abs(held[1] - sum(hol)) <= len(hol) * stack[1], (held[1], sum(hol), stack[1])
+    # The waits are all in hol: jitterd's wait of a blocked segment k starts
+    # when TCP saw k and ends when it queued the filling segment, the
+    # capture's from the tap's sight of the one to the other's. They differ
+    # by the tap-to-TCP times of the two: within the stack's sum where the
+    # tap and TCP read the same stamp; where they do not (a run under the
+    # sanitized daemon was 170 us short with a stack sum of 52 us: the
+    # segment's stamp was taken after the tap saw it) by what a loaded
+    # machine or an emulated guest delays a softirq, milliseconds. So: the
+    # stack's sum for each, and 2% of the waits (13 ms of a 640 ms one).
+    # Had a wait, or a part of one over 2%, gone to stack or reader instead,
+    # hol would be short by it.
+    slack = len(hol) * stack[1] + sum(hol) // 50
+    assert abs(held[1] - sum(hol)) <= slack, (held[1], sum(hol), stack[1], slack)
     # Chunks over 1 ms are events (at most one a class, CPU and tick: the
     # gap's filler, read first in the same copy, may take it); one with a
     # wait names hol as the slow part.
