@@ -208,16 +208,21 @@ $(FUZZ_BINS): $(FUZZ)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJS) | $(FUZZ)
 $(FUZZ):
 	$(Q)mkdir -p $@
 
+# FUZZ_JOBS targets at a time (2: this machine's CPUs; each target is one
+# process): a target's report is printed whole when it ends.
+FUZZ_JOBS ?= 2
 fuzz: $(FUZZ_BINS)
-	$(Q)set -e; for n in $(FUZZ_NAMES); do \
-		mkdir -p $(FUZZ)/corpus/$$n tests/fuzz/corpus/$$n; \
-		printf '  %-8s %s (%ss) ' FUZZ $$n $(FUZZ_SECONDS); \
-		if ! (cd $(FUZZ) && $(SAN_ENV) ./fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -timeout=20 \
-			-rss_limit_mb=4096 corpus/$$n ../tests/fuzz/corpus/$$n > fuzz_$$n.log 2>&1); then \
-			echo FAILED; tail -n 60 $(FUZZ)/fuzz_$$n.log; exit 1; \
-		fi; \
-		grep -o 'Done [0-9]* runs in [0-9]* second(s)' $(FUZZ)/fuzz_$$n.log; \
-	done
+	$(Q)for n in $(FUZZ_NAMES); do mkdir -p $(FUZZ)/corpus/$$n tests/fuzz/corpus/$$n; done
+	$(Q)printf '%s\n' $(FUZZ_NAMES) | $(SAN_ENV) xargs -P $(FUZZ_JOBS) -I{} sh -c ' \
+		cd $(FUZZ) || exit 255; \
+		if ./fuzz_$$1 -max_total_time=$(FUZZ_SECONDS) -timeout=20 -rss_limit_mb=4096 \
+			corpus/$$1 ../tests/fuzz/corpus/$$1 > fuzz_$$1.log 2>&1; then \
+			printf "  %-8s %s (%ss) %s\n" FUZZ $$1 $(FUZZ_SECONDS) \
+				"$$(grep -o "Done [0-9]* runs in [0-9]* second(s)" fuzz_$$1.log)"; \
+		else \
+			printf "  %-8s %s (%ss) FAILED\n%s\n" FUZZ $$1 $(FUZZ_SECONDS) "$$(tail -n 60 fuzz_$$1.log)"; \
+			exit 255; \
+		fi' sh {}
 
 # The Prometheus rules: promtool's lint and its unit tests (one file per
 # alert in config/prometheus/tests/), every alert tested and with a runbook
