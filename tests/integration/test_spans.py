@@ -566,6 +566,15 @@ def test_spans_are_judged_by_the_anomaly_detector():
 # many runs fewer, never more.
 EDGE_NS = 20000
 RUN_NS = 3000
+
+
+def run_ns():
+    """RUN_NS, or in an emulated CPU (the vmtest guests: QEMU TCG), where a
+    callback of either observer takes tens of microseconds, 60 us: the
+    guests' device interrupts were 15-48 us a run longer in jitterd than in
+    ftrace (37 and 8 runs, 6.12-rt and 6.1-rt), their counts equal."""
+    with open("/proc/cpuinfo") as f:
+        return 60000 if "QEMU TCG CPU" in f.read() else RUN_NS
 JOIN_SPAN_MS = 300
 # The softirq and interruption thresholds: at 1ns every IPI and softirq of
 # both CPUs of a busy machine is an event, more than the BPF ring holds
@@ -618,7 +627,7 @@ def split_by_edges(runs, t0, t1, threshold_ns=0):
 
     def near(r):
         return t0 - EDGE_NS <= r[0] <= t1 + EDGE_NS
-    surely, maybe = (threshold_ns + RUN_NS, threshold_ns - RUN_NS) if threshold_ns else (0, 0)
+    surely, maybe = (threshold_ns + run_ns(), threshold_ns - run_ns()) if threshold_ns else (0, 0)
     certain = [r for r in runs if inside(r) and r[1] >= surely]
     either = [r for r in runs if near(r) and not (inside(r) and r[1] >= surely) and r[1] >= maybe]
     return certain, either
@@ -641,8 +650,8 @@ def assert_joined_time(ev, kind, runs, t0, t1, samples, threshold_ns=0):
                                            len(either), lost))
     assert len(certain) - missed <= n <= len(certain) + len(either), (kind, got, len(certain), len(either))
     # the lower bound without the longest runs it may have missed
-    lo = sum(sorted(r[1] for r in certain)[:len(certain) - missed]) - n * RUN_NS
-    hi = sum(r[1] for r in certain) + sum(r[1] for r in either) + n * RUN_NS
+    lo = sum(sorted(r[1] for r in certain)[:len(certain) - missed]) - n * run_ns()
+    hi = sum(r[1] for r in certain) + sum(r[1] for r in either) + n * run_ns()
     assert lo <= ns <= hi, (kind, ns, lo, hi)
     return len(certain)
 
@@ -680,10 +689,18 @@ def device_interrupts():
     return per
 
 
-def disk_writer(path):
-    """Writes that go to the disk and wait for it: each completes with a device interrupt."""
-    return subprocess.Popen(["dd", "if=/dev/zero", "of=" + path, "bs=4k", "count=1000000", "oflag=direct,dsync"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def disk_writer(directory):
+    """Synchronous 4 KiB writes to a file in directory until killed: each
+    fdatasync() completes through the disk's interrupt (test_softirq's
+    disk_irq_load, in a process of its own)."""
+    code = ("import os, tempfile\n"
+            "f = tempfile.TemporaryFile(dir=%r)\n"
+            "i = 0\n"
+            "while True:\n"
+            "    os.pwrite(f.fileno(), b'z' * 4096, (i %% 256) * 4096)\n"
+            "    os.fdatasync(f.fileno())\n"
+            "    i += 1\n" % directory)
+    return subprocess.Popen([sys.executable, "-c", code])
 
 
 def udp_sender(cpu, port, seconds):
@@ -700,29 +717,47 @@ def udp_sender(cpu, port, seconds):
 
 def test_spans_slow_span_joins_its_cpus_hardirq_and_softirq_time():
     """Disk writes (device interrupts) and datagrams sent from the span's CPU
-    (NET_RX softirqs) during a 300 ms span: on_cpu_time's hardirq runs (all)
+    (NET_RX softirqs) during a span of 300 ms or more: on_cpu_time's hardirq runs (all)
     and softirq runs (over SHORT_NS) and their time are those ftrace's
     irq_handler_* and softirq_* stamps say ended on that CPU within the span."""
-    with tempfile.TemporaryDirectory(prefix="jitterd-spans-", dir="/var/tmp") as tmp:
-        dd = disk_writer(tmp + "/disk")
+    # build/ is on a disk here and in the vmtest guests (their scratch
+    # disk), where /tmp and /var/tmp are in memory or absent
+    with tempfile.TemporaryDirectory(prefix="jitterd-spans-",
+                                     dir=os.path.join(harness.ROOT, "build")) as tmp:
+        before = device_interrupts()
+        dd = disk_writer(tmp)
         try:
-            before = device_interrupts()
-            time.sleep(0.5)
-            grew = [b - a for a, b in zip(before, device_interrupts())]
+            deadline = time.monotonic() + 30  # a python in a guest starts in a second
+            while True:
+                time.sleep(0.5)
+                grew = [b - a for a, b in zip(before, device_interrupts())]
+                if max(grew) >= 20 or time.monotonic() > deadline:
+                    break
             cpu = grew.index(max(grew))  # where the disk's interrupts land
             assert grew[cpu] > 0, grew
+            # The writer stays there (a disk with a queue per CPU interrupts
+            # the CPU that submitted, as the guests' virtio disk does), and
+            # the span is long enough for 20 of them at the rate they come
+            # (an emulated disk is slow: the guests made 0 in a 300 ms span).
+            os.sched_setaffinity(dd.pid, {cpu})
+            time.sleep(0.2)
+            t = time.monotonic()
+            before = device_interrupts()[cpu]
+            time.sleep(0.5)
+            rate = (device_interrupts()[cpu] - before) / (time.monotonic() - t)
+            span_ms = min(max(JOIN_SPAN_MS, int(20e3 / rate) if rate else 3000), 3000)
             cfg = config(tmp).replace("  softirq: { enabled: false }\n", "") + \
                 "events:\n  softirq_duration_threshold: %dns\n  hardirq_duration_threshold: 1ns\n" \
                 "  log_sizes: { softirq: 200000, hardirq: 200000 }\n" % SHORT_NS
             with Daemon(cfg) as d:
                 pub = Joiner(tmp, cpu)
-                sender = udp_sender(cpu, pub.port, 5)
+                sender = udp_sender(cpu, pub.port, 10)
                 try:
                     time.sleep(0.2)
                     with tracefs.Trace({"irq/irq_handler_entry": None, "irq/irq_handler_exit": None,
                                         "irq/softirq_entry": None, "irq/softirq_exit": None},
                                        buffer_kb=32768) as trace:
-                        t0, t1 = pub.span(JOIN_SPAN_MS)
+                        t0, t1 = pub.span(span_ms)
                         trace.stop()
                         hard, soft = traced_irq_runs(trace.events(cpu))
                     ev = span_slow_of(d, t0, t1)
@@ -828,9 +863,14 @@ def test_spans_slow_span_joins_drops_of_its_workloads_socket_classes_on_any_cpu(
                 pub = Joiner(tmp, cpu, port)
                 try:
                     drops0 = udp_drops(pub.inode)
-                    senders = [udp_sender(other, p, 30) for p in (port, stranger_port)]
+                    senders = [udp_sender(other, p, 60) for p in (port, stranger_port)]
                     try:
-                        time.sleep(0.3)
+                        # the senders overflow the socket before the span
+                        # starts (a python in a guest starts in a second)
+                        deadline = time.monotonic() + 30
+                        while udp_drops(pub.inode) == drops0:
+                            assert time.monotonic() < deadline, "the sender made no drop"
+                            time.sleep(0.05)
                         t0, t1 = pub.span(JOIN_SPAN_MS)
                     finally:
                         for p in senders:
@@ -844,6 +884,8 @@ def test_spans_slow_span_joins_drops_of_its_workloads_socket_classes_on_any_cpu(
         finally:
             stranger.kill()
             stranger.wait()
+    with open("/sys/kernel/btf/vmlinux", "rb") as f:
+        names_rx_sk = b"\0rx_sk\0" in f.read()
     own = ev.get("on_sockets", [])
     n = len(own) + ev.get("on_sockets_more", 0)
     print("  on_sockets: %d listed + %d more; the socket's kernel drops grew by %d"
@@ -851,7 +893,10 @@ def test_spans_slow_span_joins_drops_of_its_workloads_socket_classes_on_any_cpu(
     assert own, (ev, body.splitlines()[-3:])
     for e in own:
         assert e["type"] == "socket_drop" and e["socket"] == "feed", e
-        assert e["inode"] == pub.inode and e["cpu"] == other, (e, pub.inode, other)
+        # the dropping socket's inode, where kfree_skb names that socket
+        # (rx_sk, 6.11+); before, the class comes from the packet's ports
+        assert e.get("inode") == (pub.inode if names_rx_sk else None) and e["cpu"] == other, \
+            (e, pub.inode, other)
     drops = [json.loads(line) for line in body.splitlines()]
     end = ev_time_ns(ev)
     start = end - ev["duration_ns"]
