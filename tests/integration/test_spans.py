@@ -570,11 +570,13 @@ RUN_NS = 3000
 
 def run_ns():
     """RUN_NS, or in an emulated CPU (the vmtest guests: QEMU TCG), where a
-    callback of either observer takes tens of microseconds, 60 us: the
-    guests' device interrupts were 15-48 us a run longer in jitterd than in
-    ftrace (37 and 8 runs, 6.12-rt and 6.1-rt), their counts equal."""
+    callback of either observer takes tens of microseconds, 150 us: runs
+    were 15-48 us longer in jitterd than in ftrace for device interrupts
+    (6.12-rt, 6.1-rt) and 63 us for 6.1-cloud's timer interrupts, their
+    counts equal. So there the counts are what is checked closely; the
+    time is, on real CPUs."""
     with open("/proc/cpuinfo") as f:
-        return 60000 if "QEMU TCG CPU" in f.read() else RUN_NS
+        return 150000 if "QEMU TCG CPU" in f.read() else RUN_NS
 JOIN_SPAN_MS = 300
 # The softirq and interruption thresholds: at 1ns every IPI and softirq of
 # both CPUs of a busy machine is an event, more than the BPF ring holds
@@ -653,7 +655,9 @@ def assert_joined_time(ev, kind, runs, t0, t1, samples, threshold_ns=0):
     lo = sum(sorted(r[1] for r in certain)[:len(certain) - missed]) - n * run_ns()
     hi = sum(r[1] for r in certain) + sum(r[1] for r in either) + n * run_ns()
     assert lo <= ns <= hi, (kind, ns, lo, hi)
-    return len(certain)
+    # what ftrace saw that may be in it (in a guest, with run_ns() wide,
+    # the runs near the threshold are all "either")
+    return len(certain) + len(either)
 
 
 def traced_irq_runs(events):
