@@ -13,6 +13,10 @@
 #      anything, with software RX timestamping alone (a socket holding
 #      SO_TIMESTAMPING, as jitterd does), latency off, unmatched, matched.
 #      Prints every round and the median ratios against "without".
+#   3. Loopback TCP stream (iperf3, one connection), bits per second
+#      received, in rounds: without anything, latency off, unmatched and
+#      matched (TCP classes on the stream's receiver and sender: TCP's
+#      receive latency per chunk, hol included, and its send stages).
 #   The sched collector is off: the figures are the sockets collector's.
 #
 # Usage: scripts/bench/netlat.sh [ROUNDS] [SECONDS]  (root; `make bench` builds what it needs)
@@ -41,6 +45,11 @@ config false "name: flood-rx, protocol: udp, local_ports: [$flood_port]" \
 config true "name: idle-udp, protocol: udp, local_ports: [9]" >"$tmp/unmatched.yaml"
 config true "name: flood-rx, protocol: udp, local_ports: [$flood_port]" \
 	"name: flood-tx, protocol: udp, remote_ports: [$flood_port]" >"$tmp/matched.yaml"
+config false "name: stream-rx, protocol: tcp, local_ports: [$flood_port]" \
+	"name: stream-tx, protocol: tcp, remote_ports: [$flood_port]" >"$tmp/tcp-off.yaml"
+config true "name: idle-tcp, protocol: tcp, local_ports: [9]" >"$tmp/tcp-unmatched.yaml"
+config true "name: stream-rx, protocol: tcp, local_ports: [$flood_port]" \
+	"name: stream-tx, protocol: tcp, remote_ports: [$flood_port]" >"$tmp/tcp-matched.yaml"
 
 taskset -c "$server_cpu" iperf3 -s -p "$flood_port" >/dev/null 2>&1 &
 server=$!
@@ -53,6 +62,14 @@ flood_pps() {
 import json, sys
 s = json.load(sys.stdin)["end"]["sum"]
 print(int((s["packets"] - s["lost_packets"]) / s["seconds"]))'
+}
+
+# Bits per second the receiver got from one TCP stream.
+stream_bps() {
+	taskset -c "$client_cpu" iperf3 -c 127.0.0.1 -p "$flood_port" -t "$secs" -J |
+		python3 -c '
+import json, sys
+print(int(json.load(sys.stdin)["end"]["sum_received"]["bits_per_second"]))'
 }
 
 # snapshot COLUMN: "hook runs seconds" of each program so far.
@@ -142,4 +159,25 @@ done
 for n in 1 2 3 4; do
 	name=$(echo "rx_timestamping_alone latency_off unmatched matched" | cut -d' ' -f"$n")
 	echo "median ratio to without, $name: $(cut -d' ' -f"$n" "$tmp/ratios" | median)"
+done
+
+echo "== loopback TCP stream, bits/s received: iperf3 -t $secs, server on CPU $server_cpu, client (and jitterd) on CPU $client_cpu"
+printf '%5s %12s %12s %12s %12s %7s %7s %7s\n' round without off unmatch match off/w unm/w match/w
+: >"$tmp/tcp-ratios"
+for i in $(seq "$rounds"); do
+	without=$(stream_bps)
+	vals=()
+	for col in tcp-off tcp-unmatched tcp-matched; do
+		start jitterd "$tmp/$col.yaml"
+		vals+=("$(stream_bps)")
+		stop
+	done
+	printf '%5d %12s %12s %12s %12s %7s %7s %7s\n' "$i" "$without" "${vals[@]}" \
+		"$(ratio "${vals[0]}" "$without")" "$(ratio "${vals[1]}" "$without")" \
+		"$(ratio "${vals[2]}" "$without")"
+	echo "$(ratio "${vals[0]}" "$without") $(ratio "${vals[1]}" "$without") $(ratio "${vals[2]}" "$without")" >>"$tmp/tcp-ratios"
+done
+for n in 1 2 3; do
+	name=$(echo "latency_off unmatched matched" | cut -d' ' -f"$n")
+	echo "median TCP ratio to without, $name: $(cut -d' ' -f"$n" "$tmp/tcp-ratios" | median)"
 done
