@@ -30,6 +30,7 @@ import pytest
 import harness
 import tracefs
 from harness import Daemon, select
+from test_anomaly import anomalies
 from test_softirq import MISSED_HITS
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -1152,20 +1153,15 @@ def warmed_up(d, timeout=120):
                          % (SIGNALS_WARMUP + 3, timeout))
 
 
-def anomaly_events(d):
-    return [e for e in map(json.loads, d.get("/events")[2].splitlines())
-            if e["type"] == "anomaly"]
-
-
 def wait_for_anomaly(d, state, signal, subjects, timeout):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for e in anomaly_events(d):
+        for e in anomalies(d):
             if e["state"] == state and e["signal"] == signal and e["subject"] in subjects:
                 return e
         time.sleep(0.2)
     raise AssertionError("no %s anomaly of %s on %s within %ss: %s; scores %s" % (
-        state, signal, subjects, timeout, anomaly_events(d),
+        state, signal, subjects, timeout, anomalies(d),
         select(d.scrape(), "jitterd_anomaly_score", signal=signal)))
 
 
